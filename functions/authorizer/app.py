@@ -1,0 +1,34 @@
+"""Lambda REQUEST authorizer: resolves an API key to its tenant and role."""
+
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+    APIGatewayAuthorizerResponse,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloudsms.observability import logger, tracer
+from cloudsms.services.authorization import key_from_headers, resolve_cached
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_source(data_class=APIGatewayAuthorizerRequestEvent)
+def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict:
+    key = key_from_headers(event.headers)
+    principal = resolve_cached(key) if key else None
+    if principal is None:
+        logger.info("refused: no valid API key")
+        # API Gateway answers 401 when an authorizer fails with exactly this message.
+        raise Exception("Unauthorized")  # noqa: TRY002
+    arn = event.parsed_arn
+    policy = APIGatewayAuthorizerResponse(
+        principal_id=principal.key_id,
+        context={"tenant_id": principal.tenant_id, "role": principal.role, "key_id": principal.key_id},
+        region=arn.region,
+        aws_account_id=arn.aws_account_id,
+        api_id=arn.api_id,
+        stage=arn.stage,
+    )
+    policy.allow_all_routes()
+    return policy.asdict()

@@ -1,0 +1,1 @@
+"""CloudSMS domain package: shipped as a Lambda layer, imported by every function."""

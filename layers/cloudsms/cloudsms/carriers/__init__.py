@@ -1,0 +1,1 @@
+"""Carrier adapters: one per gateway type, all behind `carriers.base.Gateway`."""

@@ -1,0 +1,23 @@
+"""Picks the adapter for a channel's gateway type."""
+
+from urllib.parse import urlencode
+
+from cloudsms.carriers.base import Gateway
+from cloudsms.carriers.kannel import KannelGateway
+from cloudsms.services.channels import Channel
+from cloudsms.settings import get_settings
+
+
+def gateway_for(channel: Channel) -> Gateway:
+    timeout = get_settings().gateway_timeout_seconds
+    # The built-in simulator speaks Kannel's sendsms dialect, so one adapter drives both.
+    if channel.gateway_type in ("kannel", "simulator"):
+        return KannelGateway(channel.endpoint, channel.username, channel.password, timeout=timeout)
+    raise ValueError(f"no adapter for gateway type {channel.gateway_type!r}")
+
+
+def receipt_url(channel: Channel, tenant_id: str, uid: str) -> str:
+    """Where the gateway posts this message's receipt; the secret authenticates it."""
+    base = get_settings().receipt_base_url.rstrip("/")
+    query = urlencode({"tenant": tenant_id, "uid": uid, "secret": channel.receipt_secret})
+    return f"{base}/dlr/{channel.route_id}?{query}"

@@ -1,0 +1,184 @@
+"""Phone numbers: reading what people and spreadsheets write, and keeping numbers out of logs.
+
+Numbers are stored and sent in E.164 ("+639215347566"). Number lists come from Excel, so a
+number may arrive as an int, a float, scientific notation or with its leading "00" or "+"
+lost; a number without "+" is read as starting with its country code, except that a
+Mainland China mission also takes national numbers.
+"""
+
+import re
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+import phonenumbers
+from phonenumbers import PhoneNumber, PhoneNumberType
+from phonenumbers import timezone as phone_timezone
+
+CHINA = 86
+_CN_MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+NOT_VALID = "not a valid phone number"
+EMPTY = "empty"
+NO_COUNTRY_CODE = "national number without a country code"
+ONLY_CHINA_MOBILE = "Mainland China missions accept only +86 mobile numbers"
+NO_CHINA = "international missions cannot send to +86 numbers"
+
+
+class Direction(StrEnum):
+    MAINLAND_CHINA = "mainland_china"
+    INTERNATIONAL = "international"
+
+
+class InvalidNumber(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_SEPARATORS = str.maketrans("", "", " \t\u00a0-.()/")
+# How Excel writes a number cell into text: "639215347566.0" or "6.39215347566E+11". The
+# exponent is capped so that a hostile "1E+999999999" cannot expand into a billion digits.
+_EXCEL_NUMBER = re.compile(r"\d+\.0+|\d(\.\d+)?[eE]\+?\d{1,2}")
+# Not inside a word: a message UID like 01A2166209CAC64C9E… is not a phone number.
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\+?\d{7,}(?![0-9A-Za-z])")
+
+
+def normalise(raw: str | int | float, direction: Direction | None = None) -> str:
+    """The number in E.164, or InvalidNumber saying why it cannot be sent to.
+
+    `direction` None applies no direction rule (the one-off Web API).
+    """
+    plus, digits = _digits(raw)
+    if direction is Direction.MAINLAND_CHINA:
+        number = _chinese_mobile(plus, digits)
+    else:
+        number = _international(plus, digits)
+        if not phonenumbers.is_valid_number(number):
+            raise InvalidNumber(NOT_VALID)
+        if direction is Direction.INTERNATIONAL and number.country_code == CHINA:
+            raise InvalidNumber(NO_CHINA)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def country_code(e164: str) -> int:
+    return _split(e164)[0]
+
+
+def mask(e164: str) -> str:
+    """The dispatching log's form of a number: the national number, its middle starred."""
+    national = _split(e164)[1]
+    keep = max(0, min(3, (len(national) - 3) // 2))  # at least three digits stay hidden
+    hidden = len(national) - 2 * keep
+    return national[:keep] + "*" * hidden + national[len(national) - keep :]
+
+
+def mask_numbers_in(text: str) -> str:
+    """`text` with every run of 7+ digits starred, so numbers never reach the logs.
+
+    Other long digit runs (epoch milliseconds, ids) are starred too: a log line losing a
+    few digits of an id costs less than a phone number leaking.
+    """
+    return _DIGIT_RUN.sub(_mask_run, text)
+
+
+def time_zones(e164: str) -> list[str]:
+    """IANA time zones of the number's region; empty when its region has none."""
+    zones = phone_timezone.time_zones_for_number(_parse(e164))
+    return [zone for zone in zones if zone != phone_timezone.UNKNOWN_TIMEZONE]
+
+
+def _digits(raw: str | int | float) -> tuple[bool, str]:
+    """Whether the number was written with "+", and its digits."""
+    if isinstance(raw, bool):
+        raise InvalidNumber(NOT_VALID)
+    if isinstance(raw, float):
+        if raw != raw:  # NaN: how dataframes and some readers spell an empty cell
+            raise InvalidNumber(EMPTY)
+        if not raw.is_integer() or raw < 0:
+            raise InvalidNumber(NOT_VALID)
+        raw = int(raw)
+    text = str(raw).strip()
+    if not text:
+        raise InvalidNumber(EMPTY)
+
+    if _EXCEL_NUMBER.fullmatch(text):
+        text = _excel_number(text)
+    plus = text.startswith(("+", "\uff0b"))  # the full-width plus of Chinese keyboards
+    digits = text[1:] if plus else text
+    digits = digits.translate(_SEPARATORS)
+    if not digits.isdecimal():
+        raise InvalidNumber(NOT_VALID)
+    if not digits.isascii():
+        digits = phonenumbers.normalize_digits_only(digits)  # e.g. full-width digits
+    return plus, digits
+
+
+def _excel_number(text: str) -> str:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidNumber(NOT_VALID) from None
+    if value != value.to_integral_value():
+        raise InvalidNumber(NOT_VALID)
+    return str(int(value))
+
+
+def _parse(text: str, region: str | None = None) -> PhoneNumber:
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidNumber(NOT_VALID) from None
+
+
+def _international(plus: bool, digits: str) -> PhoneNumber:
+    if plus:
+        return _parse("+" + digits)
+    if digits.startswith("00"):
+        return _parse("+" + digits[2:])
+    if digits.startswith("0"):
+        raise InvalidNumber(NO_COUNTRY_CODE)
+    return _parse("+" + digits)
+
+
+def _chinese_mobile(plus: bool, digits: str) -> PhoneNumber:
+    """A Mainland China mission's number, which may also be written as a national number."""
+    national = not plus and not digits.startswith("00")
+    number = _parse(digits, "CN") if national else _international(plus, digits)
+    # number_type names a type only for a number valid in its region: one check, not two.
+    if number.country_code == CHINA and phonenumbers.number_type(number) in _CN_MOBILE:
+        return number
+    valid = phonenumbers.is_valid_number(number)
+    if national and not valid:
+        # A foreign number written without "+" is better told it is foreign than invalid.
+        valid = _is_valid_international(digits)
+    raise InvalidNumber(ONLY_CHINA_MOBILE if valid else NOT_VALID)
+
+
+def _is_valid_international(digits: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(_international(False, digits))
+    except InvalidNumber:
+        return False
+
+
+def _split(e164: str) -> tuple[int, str]:
+    """Country code and national significant number, read from the E.164 digits alone.
+
+    Country codes are prefix-free, so the first 1-3 digits that name one are it; this
+    avoids a full parse for every row of a dispatching log.
+    """
+    digits = e164[1:]
+    if e164.startswith("+") and digits.isdigit() and digits.isascii():
+        for size in (1, 2, 3):
+            code = int(digits[:size])
+            if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                return code, digits[size:]
+    raise InvalidNumber(NOT_VALID)
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group()
+    plus = "+" if run.startswith("+") else ""
+    digits = run[len(plus) :]
+    head = min(5, len(digits) - 6)  # keep the last 3 and at least 3 hidden
+    return plus + digits[:head] + "*" * (len(digits) - head - 3) + digits[-3:]

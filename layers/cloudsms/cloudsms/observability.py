@@ -1,0 +1,52 @@
+"""Logger, Tracer and Metrics shared by every function.
+
+Phone numbers are masked in every log line; secrets are never passed to the logger.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from cloudsms.domain.phone import mask_numbers_in
+
+# Keys Powertools itself fills in: they hold ids and timestamps, never phone numbers.
+_UNMASKED_KEYS = frozenset(
+    {
+        "level",
+        "location",
+        "timestamp",
+        "service",
+        "sampling_rate",
+        "xray_trace_id",
+        "correlation_id",
+        "function_request_id",
+        "function_arn",
+        "function_name",
+        "function_memory_size",
+        "cold_start",
+    }
+)
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_numbers_in(value)
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(v) for v in value]
+    return value
+
+
+class MaskingFormatter(LambdaPowertoolsFormatter):
+    """Masks phone numbers in everything a log line says, whoever wrote it."""
+
+    def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
+        masked = {k: v if k in _UNMASKED_KEYS else _mask(v) for k, v in log.items()}
+        return super().serialize(masked)
+
+
+logger = Logger(logger_formatter=MaskingFormatter())
+tracer = Tracer()
+metrics = Metrics()

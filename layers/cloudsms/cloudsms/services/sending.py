@@ -1,0 +1,176 @@
+"""Accepting one-off messages from the Web API and queueing them for submission."""
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cloudsms.adapters import queues
+from cloudsms.domain import content, phone, text
+from cloudsms.domain.sms_type import SmsType
+from cloudsms.domain.states import DrState
+from cloudsms.errors import BadRequest, Forbidden, Unavailable
+from cloudsms.ids import new_uid
+from cloudsms.observability import logger
+from cloudsms.services import counters
+from cloudsms.services.channels import get_channel
+from cloudsms.settings import get_settings
+from cloudsms.store.messages import MessageModel
+from cloudsms.store.tenants import TenantModel
+
+
+class SendRequest(BaseModel):
+    """POST /v1/sms: one text to 1-100 recipients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: list[str] = Field(min_length=1, max_length=100, description="Phone numbers, E.164 best")
+    text: str = Field(min_length=1, max_length=content.CONTENT_MAX)
+    sms_type: SmsType
+    channel: str = Field(min_length=1, max_length=64, description="Route id of the channel")
+    sender: str | None = Field(None, description="Sender id (OA)")
+    signature: str | None = None
+    signature_position: Literal["start", "end"] = "start"
+    reference: str | None = Field(None, max_length=64, description="Your own reference")
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        reason = content.validate_sender(value)
+        if reason:
+            raise ValueError(reason)
+        return value
+
+    @field_validator("signature")
+    @classmethod
+    def _signature(cls, value: str | None) -> str | None:
+        reason = content.validate_signature(value)
+        if reason:
+            raise ValueError(reason)
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if content.variables(value):
+            raise ValueError("the text holds ${…} variables; variables are filled in missions")
+        reason = content.validate_content(value)
+        if reason:
+            raise ValueError(reason)
+        return value
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    to: str
+    status: str  # "queued" or "rejected"
+    uid: str | None = None
+    encoding: str | None = None
+    segments: int | None = None
+    reason: str | None = None
+
+
+def _direction(e164: str) -> phone.Direction:
+    if phone.country_code(e164) == phone.CHINA:
+        return phone.Direction.MAINLAND_CHINA
+    return phone.Direction.INTERNATIONAL
+
+
+def _render(request: SendRequest, e164: str) -> str:
+    return content.render(
+        request.text,
+        {},
+        request.signature,
+        request.signature_position,
+        _direction(e164),
+        allow_unsubscribe=False,
+    )
+
+
+def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[RecipientResult]:
+    """Validates each recipient, stores the valid ones as QUEUED and queues them.
+
+    Invalid recipients are answered with their reason; the valid ones are sent.
+    """
+    if request.channel not in (tenant.channels or set()):
+        raise Forbidden(f"channel {request.channel} is not assigned to this tenant")
+    channel = get_channel(request.channel)
+    settings = get_settings()
+    day = counters.local_day(now, tenant.time_zone)
+    expires_at = int(time.time()) + settings.message_retention_days * 86400
+
+    results: list[RecipientResult] = []
+    messages: list[MessageModel] = []
+    for raw in request.to:
+        try:
+            e164 = phone.normalise(raw)
+        except phone.InvalidNumber as exc:
+            results.append(RecipientResult(to=raw, status="rejected", reason=str(exc)))
+            continue
+        rendered = _render(request, e164)
+        info = text.analyse(rendered)
+        message = MessageModel(
+            tenant_id=tenant.tenant_id,
+            uid=new_uid(),
+            to=e164,
+            text=rendered,
+            encoding=info.encoding,
+            segments=info.segments,
+            sms_type=request.sms_type.value,
+            channel=channel.route_id,
+            sender=request.sender or channel.default_sender,
+            reference=request.reference,
+            dispatch_day=day,
+            dr_state=DrState.QUEUED.value,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        messages.append(message)
+        results.append(
+            RecipientResult(
+                to=e164,
+                status="queued",
+                uid=message.uid,
+                encoding=info.encoding,
+                segments=info.segments,
+            )
+        )
+    if not messages:
+        raise BadRequest(
+            "no recipient is valid",
+            details=[{"to": r.to, "reason": r.reason} for r in results],
+        )
+
+    with MessageModel.batch_write() as batch:
+        for message in messages:
+            batch.save(message)
+    _enqueue(tenant.tenant_id, request.sms_type, messages)
+    counters.add(tenant.tenant_id, channel.route_id, day, total=len(messages))
+    logger.info(
+        "messages queued",
+        extra={"count": len(messages), "rejected": len(results) - len(messages)},
+    )
+    return results
+
+
+def _enqueue(tenant_id: str, sms_type: SmsType, messages: list[MessageModel]) -> None:
+    size = get_settings().recipients_per_queue_message
+    uids = [m.uid for m in messages]
+    bodies = [
+        {"tenant_id": tenant_id, "uids": uids[i : i + size]} for i in range(0, len(uids), size)
+    ]
+    try:
+        queues.enqueue(queues.queue_for(sms_type), bodies)
+    except Exception as exc:
+        # Never leave a stored message that no queue will ever carry: refuse them all.
+        logger.exception("enqueue failed; refusing the messages")
+        for message in messages:
+            message.update(
+                actions=[
+                    MessageModel.dr_state.set(DrState.LOCAL_REJECTED.value),
+                    MessageModel.reason.set("the submit queue was unavailable"),
+                ]
+            )
+        raise Unavailable("the submit queue is unavailable; nothing was sent") from exc

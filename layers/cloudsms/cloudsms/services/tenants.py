@@ -1,0 +1,93 @@
+"""Tenants and their API keys."""
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from cloudsms.errors import BadRequest, Conflict, NotFound
+from cloudsms.ids import hash_key, new_api_key, new_key_id
+from cloudsms.store.api_keys import ApiKeyModel
+from cloudsms.store.base import utcnow
+from cloudsms.store.tenants import TenantModel
+
+ROLES = ("tenant", "operator")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: resolved from an API key by the authorizer."""
+
+    tenant_id: str
+    role: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key_id: str
+    key: str  # the only time the key itself exists outside the caller's hands
+
+
+def create_tenant(tenant_id: str, name: str, time_zone: str) -> TenantModel:
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadRequest(f"unknown time zone {time_zone!r}") from exc
+    tenant = TenantModel(tenant_id=tenant_id, name=name, time_zone=time_zone)
+    try:
+        tenant.save(condition=TenantModel.tenant_id.does_not_exist())
+    except PutError as exc:
+        raise Conflict(f"tenant {tenant_id} already exists") from exc
+    return tenant
+
+
+def get_tenant(tenant_id: str) -> TenantModel:
+    try:
+        return TenantModel.get(tenant_id)
+    except DoesNotExist as exc:
+        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+
+
+def grant_channel(tenant_id: str, route_id: str) -> None:
+    try:
+        TenantModel(tenant_id).update(
+            actions=[TenantModel.channels.add({route_id})],
+            condition=TenantModel.tenant_id.exists(),
+        )
+    except UpdateError as exc:
+        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+
+
+def issue_key(tenant_id: str, role: str = "tenant", name: str = "") -> IssuedKey:
+    if role not in ROLES:
+        raise BadRequest(f"role must be one of {', '.join(ROLES)}")
+    get_tenant(tenant_id)
+    key = new_api_key()
+    key_id = new_key_id()
+    ApiKeyModel(
+        key_hash=hash_key(key), key_id=key_id, tenant_id=tenant_id, role=role, name=name
+    ).save()
+    return IssuedKey(key_id=key_id, key=key)
+
+
+def revoke_key(tenant_id: str, key_id: str) -> None:
+    for item in ApiKeyModel.by_tenant.query(tenant_id, ApiKeyModel.key_id == key_id):
+        item.update(actions=[ApiKeyModel.revoked_at.set(utcnow())])
+        return
+    raise NotFound(f"tenant {tenant_id} has no key {key_id}")
+
+
+def list_keys(tenant_id: str) -> list[ApiKeyModel]:
+    return list(ApiKeyModel.by_tenant.query(tenant_id))
+
+
+def resolve_key(key: str) -> Principal | None:
+    """The principal a key stands for, or None for an unknown or revoked key."""
+    try:
+        item = ApiKeyModel.get(hash_key(key))
+    except DoesNotExist:
+        return None
+    if item.revoked_at is not None:
+        return None
+    return Principal(tenant_id=item.tenant_id, role=item.role, key_id=item.key_id)

@@ -1,0 +1,49 @@
+"""Settings, read once from the environment into a typed object.
+
+The environment is set by template.yaml when deployed and by the local stack (from the
+same template) when run on one machine. Nothing else in the package reads os.environ.
+"""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    stage: str = "dev"
+    aws_region: str = "us-east-1"
+    # Set only locally: where the emulator listens. Deployed, boto3's defaults apply.
+    aws_endpoint_url: str | None = None
+
+    tenants_table: str = "cloudsms-tenants"
+    api_keys_table: str = "cloudsms-api-keys"
+    messages_table: str = "cloudsms-messages"
+    counters_table: str = "cloudsms-counters"
+    channels_table: str = "cloudsms-channels"
+    idempotency_table: str = "cloudsms-idempotency"
+
+    otp_queue_url: str = ""
+    bulk_queue_url: str = ""
+    upload_bucket: str = ""
+
+    # Where carriers post delivery receipts: {receipt_base_url}/dlr/{channel}
+    receipt_base_url: str = "http://127.0.0.1:3000"
+    default_time_zone: str = "Asia/Shanghai"
+    # How long an authorizer keeps a resolved key in memory; a revoked key stops
+    # working at the latest this long after revocation.
+    auth_cache_seconds: int = 60
+    idempotency_expiry_seconds: int = 24 * 3600
+    # Messages per SQS message: moto and SQS both prefer few large messages.
+    recipients_per_queue_message: int = 100
+    gateway_timeout_seconds: float = 5.0
+    # Message items are removed by DynamoDB's TTL this many days after creation.
+    message_retention_days: int = 180
+    # Channel credentials live in Secrets Manager under this prefix + route id.
+    channel_secret_prefix: str = "cloudsms/dev/channels/"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

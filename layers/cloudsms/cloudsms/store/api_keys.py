@@ -1,0 +1,33 @@
+"""API keys, stored only as a hash: the key itself is shown once, at creation."""
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from cloudsms.settings import get_settings
+from cloudsms.store.base import table_meta, utcnow
+
+
+class KeysByTenant(GlobalSecondaryIndex["ApiKeyModel"]):
+    class Meta:
+        index_name = "by-tenant"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute(range_key=True)
+
+
+class ApiKeyModel(Model):
+    Meta = table_meta(get_settings().api_keys_table)
+
+    # The authorizer knows only the key, so the hash is the key; the tenant is what it
+    # resolves to, and the by-tenant index lists a tenant's keys.
+    key_hash = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute()  # public, shown in listings and used to revoke
+    tenant_id = UnicodeAttribute()
+    role = UnicodeAttribute()  # "tenant" or "operator"
+    name = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    revoked_at = UTCDateTimeAttribute(null=True)
+
+    by_tenant = KeysByTenant()

@@ -1,0 +1,22 @@
+"""What every table model shares: the table name and endpoint come from settings."""
+
+from datetime import UTC, datetime
+
+from cloudsms.settings import get_settings
+
+
+def table_meta(table_name: str) -> type:
+    """A PynamoDB `Meta` for the named table, pointed at the emulator when one is set."""
+    settings = get_settings()
+
+    class Meta:
+        pass
+
+    Meta.table_name = table_name  # type: ignore[attr-defined]
+    Meta.region = settings.aws_region  # type: ignore[attr-defined]
+    Meta.host = settings.aws_endpoint_url  # type: ignore[attr-defined]
+    return Meta
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

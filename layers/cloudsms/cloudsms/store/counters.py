@@ -1,0 +1,34 @@
+"""Counters for statistics and quotas, changed only by atomic ADD updates.
+
+One item per scope and period: `tenant#{id}` per tenant-local day, `channel#{route}` per
+day. Never computed by scans.
+"""
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from cloudsms.settings import get_settings
+from cloudsms.store.base import table_meta
+
+COUNTER_NAMES = ("total", "submitted", "delivered", "failed", "no_notification", "segments")
+
+
+class CounterModel(Model):
+    Meta = table_meta(get_settings().counters_table)
+
+    scope = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)
+    total = NumberAttribute(default=0)
+    submitted = NumberAttribute(default=0)
+    delivered = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    no_notification = NumberAttribute(default=0)
+    segments = NumberAttribute(default=0)
+
+
+def tenant_scope(tenant_id: str) -> str:
+    return f"tenant#{tenant_id}"
+
+
+def channel_scope(route_id: str) -> str:
+    return f"channel#{route_id}"

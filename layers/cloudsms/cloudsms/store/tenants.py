@@ -1,0 +1,18 @@
+"""Tenants: the enterprises that send through the platform."""
+
+from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from cloudsms.settings import get_settings
+from cloudsms.store.base import table_meta, utcnow
+
+
+class TenantModel(Model):
+    Meta = table_meta(get_settings().tenants_table)
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    time_zone = UnicodeAttribute()
+    # The business channels (route ids) this tenant's packages grant it.
+    channels = UnicodeSetAttribute(default=set)
+    created_at = UTCDateTimeAttribute(default=utcnow)

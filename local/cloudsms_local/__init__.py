@@ -1,0 +1,1 @@
+"""Runs CloudSMS on one machine: emulator wiring, local API Gateway, simulator."""

@@ -1,0 +1,229 @@
+"""A local API Gateway: serves the template's Api events over HTTP.
+
+It builds REST API proxy events as API Gateway does, runs the Api's Lambda REQUEST
+authorizer first (401 when it fails, 403 on a Deny), and serves the portal's static files.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import re
+import threading
+import time
+import traceback
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from cloudsms_local.lambda_runtime import LocalLambda
+from cloudsms_local.template import ACCOUNT_ID, REGION, ApiRoute
+
+BINARY_TYPES = ("multipart/form-data", "application/octet-stream")
+STAGE = "local"
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    def param(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.endswith("+"):
+            return f"(?P<{name[:-1]}>.+)"
+        return f"(?P<{name}>[^/]+)"
+
+    return re.compile("^" + re.sub(r"\{([^}]+)\}", param, path) + "$")
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps({"error": {"code": code, "message": message, "details": []}})
+    return status, {"Content-Type": "application/json"}, body.encode()
+
+
+class LocalApiGateway:
+    def __init__(
+        self,
+        lambdas: LocalLambda,
+        routes: list[ApiRoute],
+        authorizers: dict[str, str],
+        static_dir: Path | None,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+    ):
+        self.lambdas = lambdas
+        self.routes = [(r, _route_pattern(r.path)) for r in routes]
+        self.authorizers = authorizers
+        self.static_dir = static_dir
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, headers, payload = gateway.handle(
+                    self.command, self.path, dict(self.headers.items()), body,
+                    self.client_address[0],
+                )
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # request lines would print phone numbers from query strings
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://{host}:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> LocalApiGateway:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def match(self, method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
+        for route, pattern in self.routes:
+            found = pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        split = urlsplit(raw_path)
+        path = split.path
+        matched = self.match(method, path)
+        if matched is None:
+            if method in ("GET", "HEAD") and self.static_dir and not path.startswith("/v1/"):
+                return self._static(path)
+            if any(p.match(path) for _, p in self.routes):
+                return _error(405, "method_not_allowed", f"{method} is not allowed on {path}")
+            return _error(404, "not_found", f"no route for {method} {path}")
+        route, path_params = matched
+        event = self._event(route, method, path, split.query, headers, body, path_params, source_ip)
+        if route.authorized:
+            denied = self._authorize(route, event)
+            if denied:
+                return denied
+        try:
+            result = self.lambdas.invoke(route.function, event)
+        except Exception:  # noqa: BLE001 - API Gateway answers 502 when the function fails
+            traceback.print_exc()
+            return _error(502, "internal_error", "Internal server error")
+        return self._response(result)
+
+    def _event(
+        self,
+        route: ApiRoute,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        path_params: dict[str, str],
+        source_ip: str,
+    ) -> dict[str, Any]:
+        multi_query = parse_qs(query, keep_blank_values=True) if query else {}
+        content_type = headers.get("Content-Type") or headers.get("content-type") or ""
+        binary = any(content_type.startswith(t) for t in BINARY_TYPES)
+        text_body: str | None
+        if not body:
+            text_body = None
+        elif binary:
+            text_body = base64.b64encode(body).decode()
+        else:
+            text_body = body.decode("utf-8", errors="replace")
+        request_id = str(uuid.uuid4())
+        return {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": path_params or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "path": f"/{STAGE}{path}",
+                "stage": STAGE,
+                "requestId": request_id,
+                "extendedRequestId": request_id,
+                "requestTimeEpoch": int(time.time() * 1000),
+                "accountId": ACCOUNT_ID,
+                "apiId": route.api.lower(),
+                "protocol": "HTTP/1.1",
+                "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent")},
+                "domainName": "127.0.0.1",
+            },
+            "body": text_body,
+            "isBase64Encoded": binary and bool(body),
+        }
+
+    def _authorize(
+        self, route: ApiRoute, event: dict[str, Any]
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        context = event["requestContext"]
+        method_arn = (
+            f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{context['apiId']}/{STAGE}/"
+            f"{route.method}{route.path}"
+        )
+        request = {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            "resource": route.path,
+            "path": event["path"],
+            "httpMethod": route.method,
+            "headers": event["headers"],
+            "multiValueHeaders": event["multiValueHeaders"],
+            "queryStringParameters": event["queryStringParameters"] or {},
+            "multiValueQueryStringParameters": event["multiValueQueryStringParameters"] or {},
+            "pathParameters": event["pathParameters"] or {},
+            "stageVariables": {},
+            "requestContext": context,
+        }
+        try:
+            policy = self.lambdas.invoke(self.authorizers[route.api], request)
+        except Exception as error:  # noqa: BLE001 - any authorizer failure is a refusal
+            if str(error) == "Unauthorized":
+                return _error(401, "unauthorized", "a valid API key is required")
+            return _error(500, "authorizer_failed", "the authorizer failed")
+        statements = policy.get("policyDocument", {}).get("Statement", [])
+        if not any(s.get("Effect") == "Allow" for s in statements):
+            return _error(403, "forbidden", "this API key may not do that")
+        context["authorizer"] = {**(policy.get("context") or {}), "principalId": policy.get("principalId")}
+        return None
+
+    @staticmethod
+    def _response(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[name] = ", ".join(values)
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        return int(result.get("statusCode", 200)), headers, payload
+
+    def _static(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        assert self.static_dir is not None
+        relative = path.lstrip("/") or "index.html"
+        target = (self.static_dir / relative).resolve()
+        if not target.is_relative_to(self.static_dir.resolve()) or not target.is_file():
+            return _error(404, "not_found", f"no page at {path}")
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return 200, {"Content-Type": kind}, target.read_bytes()

@@ -1,0 +1,196 @@
+"""`make run`: the whole platform on one machine.
+
+Starts the AWS emulator (moto server), creates every resource from template.yaml, serves
+the APIs and the portal, polls the queues, runs the carrier simulator, and sets up a demo
+tenant with an API key and a simulator channel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from cloudsms_local.template import REGION, REPO_ROOT
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+# X-Ray has no daemon here, and EMF metrics would flood the console.
+LOCAL_ONLY = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalStack:
+    def __init__(
+        self,
+        port: int = 3000,
+        receipt_delay: float = 1.0,
+        state_file: Path | None = None,
+        demo: bool = True,
+        quiet: bool = False,
+    ):
+        self.port = port
+        self.receipt_delay = receipt_delay
+        self.state_file = state_file
+        self.demo = demo
+        self.quiet = quiet
+        self.stop_event = threading.Event()
+        self.state: dict[str, Any] = {}
+
+    def start(self) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        # The emulator's request log is noise, and its query strings can hold numbers.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+        os.environ.update(FAKE_CREDENTIALS)
+        moto_port = free_port()
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self.moto.start()
+        endpoint = f"http://127.0.0.1:{moto_port}"
+        api_port = self.port or free_port()
+        api_url = f"http://127.0.0.1:{api_port}"
+
+        import boto3
+
+        from cloudsms_local.template import create_resources
+
+        session = boto3.Session()
+        resources = create_resources(
+            session, endpoint, api_urls={"Api": api_url, "ReceiptApi": api_url}
+        )
+        # Set before any cloudsms module reads its settings.
+        os.environ.update(resources.environment)
+        os.environ.update(LOCAL_ONLY)
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING" if self.quiet else "INFO")
+
+        from cloudsms_local.api_gateway import LocalApiGateway
+        from cloudsms_local.lambda_runtime import LocalLambda
+        from cloudsms_local.pollers import start_pollers
+        from cloudsms_local.simulator import CarrierSimulator
+
+        self.lambdas = LocalLambda(resources)
+        self.gateway = LocalApiGateway(
+            self.lambdas,
+            resources.routes,
+            resources.authorizers,
+            static_dir=REPO_ROOT / "web",
+            port=api_port,
+        ).start()
+        self.simulator = CarrierSimulator(receipt_delay=self.receipt_delay).start()
+        sqs = session.client("sqs", endpoint_url=endpoint, region_name=REGION)
+        self.pollers = start_pollers(sqs, self.lambdas, resources, self.stop_event)
+        self.resources = resources
+        self.state = {
+            "api_url": api_url,
+            "aws_endpoint_url": endpoint,
+            "simulator_url": self.simulator.url,
+            "environment": resources.environment,
+        }
+        if self.demo:
+            self.state.update(self._create_demo())
+        if self.state_file:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self.state_file.write_text(json.dumps(self.state, indent=2))
+        return self
+
+    def _create_demo(self) -> dict[str, Any]:
+        from cloudsms.services import channels, tenants
+
+        tenants.create_tenant("demo", "Demo Enterprise", "Asia/Shanghai")
+        channels.add_channel(
+            "SIM", "simulator", self.simulator.url, self.simulator.username,
+            self.simulator.password, default_sender="CloudSMS",
+        )
+        tenants.grant_channel("demo", "SIM")
+        key = tenants.issue_key("demo", role="tenant", name="demo key")
+        operator = tenants.issue_key("demo", role="operator", name="demo operator")
+        return {
+            "tenant": "demo",
+            "api_key": key.key,
+            "operator_key": operator.key,
+            "channel": "SIM",
+        }
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for poller in getattr(self, "pollers", []):
+            poller.thread.join(timeout=3)
+        for part in ("gateway", "simulator", "moto"):
+            thing = getattr(self, part, None)
+            if thing is not None:
+                thing.stop()
+
+
+def curl_example(state: dict[str, Any]) -> str:
+    body = json.dumps(
+        {
+            "to": ["+639215347566"],
+            "text": "Your pin code is 123456",
+            "sms_type": "verify_code",
+            "channel": state["channel"],
+        }
+    )
+    return (
+        f"curl -s -X POST {state['api_url']}/v1/sms \\\n"
+        f"  -H 'Authorization: Bearer {state['api_key']}' \\\n"
+        f"  -H 'Content-Type: application/json' \\\n"
+        f"  -d '{body}'"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run CloudSMS on this machine.")
+    parser.add_argument("--port", type=int, default=3000, help="API port (0: any free port)")
+    parser.add_argument("--receipt-delay", type=float, default=1.0)
+    parser.add_argument("--state-file", type=Path, default=REPO_ROOT / ".local" / "stack.json")
+    parser.add_argument("--quiet", action="store_true", help="warnings only in the log")
+    args = parser.parse_args(argv)
+
+    stack = LocalStack(args.port, args.receipt_delay, args.state_file, quiet=args.quiet)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    try:
+        stack.start()
+        state = stack.state
+        print(
+            "\nCloudSMS is running.\n"
+            f"  API and portal: {state['api_url']}\n"
+            f"  tenant:         {state['tenant']}\n"
+            f"  API key:        {state['api_key']}  (shown once; also in {args.state_file})\n"
+            f"  channel:        {state['channel']} (carrier simulator at {state['simulator_url']})\n"
+            "\nSend a message:\n\n"
+            f"{curl_example(state)}\n\n"
+            f"Then: curl -s {state['api_url']}/v1/sms/<uid> "
+            f"-H 'Authorization: Bearer {state['api_key']}'\n"
+            "\nCtrl-C stops everything.\n",
+            flush=True,
+        )
+        done.wait()
+    finally:
+        stack.stop()
+        print("CloudSMS stopped.", flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+import pytest
+from cloudsms.domain.phone import (
+    Direction,
+    InvalidNumber,
+    country_code,
+    mask,
+    mask_numbers_in,
+    normalise,
+    time_zones,
+)
+
+PH = "+639215347566"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+639215347566",
+        "00639215347566",
+        "639215347566",
+        " +63 921-534-7566 ",
+        "+63 (921) 534.7566",
+        639215347566,
+        639215347566.0,
+        "639215347566.0",
+        "6.39215347566E+11",
+        "＋６３９２１５３４７５６６",
+    ],
+)
+def test_number_forms_normalise_to_e164(raw):
+    assert normalise(raw) == PH
+
+
+def test_mainland_china_mission_accepts_a_national_mobile_number():
+    assert normalise("13800138000", Direction.MAINLAND_CHINA) == "+8613800138000"
+
+
+def test_mainland_china_mission_reads_86_without_plus_as_country_code():
+    assert normalise("8613800138000", Direction.MAINLAND_CHINA) == "+8613800138000"
+
+
+@pytest.mark.parametrize("raw", ["+86 138 0013 8000", "008613800138000", 8613800138000])
+def test_mainland_china_mission_accepts_an_international_form(raw):
+    assert normalise(raw, Direction.MAINLAND_CHINA) == "+8613800138000"
+
+
+def test_mainland_china_mission_calls_a_malformed_number_invalid():
+    with pytest.raises(InvalidNumber, match="not a valid phone number"):
+        normalise("1380013", Direction.MAINLAND_CHINA)
+
+
+def test_mainland_china_mission_refuses_a_foreign_number():
+    with pytest.raises(InvalidNumber, match="Mainland China missions accept only"):
+        normalise(PH, Direction.MAINLAND_CHINA)
+
+
+def test_mainland_china_mission_refuses_a_foreign_number_written_without_plus():
+    with pytest.raises(InvalidNumber, match="Mainland China missions accept only"):
+        normalise("639215347566", Direction.MAINLAND_CHINA)
+
+
+def test_mainland_china_mission_refuses_a_fixed_line():
+    with pytest.raises(InvalidNumber, match="Mainland China missions accept only"):
+        normalise("+861012345678", Direction.MAINLAND_CHINA)
+
+
+def test_international_mission_refuses_a_chinese_number():
+    with pytest.raises(InvalidNumber) as caught:
+        normalise("+8613800138000", Direction.INTERNATIONAL)
+
+    assert caught.value.reason == "international missions cannot send to +86 numbers"
+    assert str(caught.value) == caught.value.reason
+
+
+def test_international_mission_accepts_hong_kong():
+    assert normalise("+85291234567", Direction.INTERNATIONAL) == "+85291234567"
+
+
+def test_no_direction_accepts_any_valid_number():
+    assert normalise("+8613800138000") == "+8613800138000"
+    assert normalise(PH) == PH
+
+
+@pytest.mark.parametrize("raw", ["", "   ", float("nan")])
+def test_empty_cell_is_invalid_as_empty(raw):
+    with pytest.raises(InvalidNumber, match="^empty$"):
+        normalise(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+6392153",
+        "+63921534756612345",
+        "hello",
+        "+63 921 CALL ME",
+        6392153.5,
+        "6.3921534756E+99",
+        "1E+999999999",
+        True,
+    ],
+)
+def test_invalid_numbers_are_refused(raw):
+    with pytest.raises(InvalidNumber, match="not a valid phone number"):
+        normalise(raw)
+
+
+def test_national_number_without_country_code_is_refused_outside_china():
+    with pytest.raises(InvalidNumber, match="without a country code"):
+        normalise("09215347566", Direction.INTERNATIONAL)
+
+
+def test_invalid_number_is_a_value_error():
+    assert issubclass(InvalidNumber, ValueError)
+
+
+def test_mask_keeps_first_and_last_three_national_digits():
+    assert mask(PH) == "921****566"
+
+
+def test_mask_hides_at_least_three_digits_of_a_short_number():
+    # Iceland's national numbers have 7 digits
+    assert mask("+3544211234") == "42***34"
+
+
+def test_country_code_is_read_from_e164():
+    assert country_code(PH) == 63
+    assert country_code("+12015550123") == 1
+    assert country_code("+85291234567") == 852
+
+
+def test_country_code_of_a_non_e164_string_is_invalid():
+    with pytest.raises(InvalidNumber):
+        country_code("639215347566")
+
+
+def test_numbers_in_free_text_are_masked():
+    text = "submit to +639215347566 failed, retry 639215347566"
+
+    assert mask_numbers_in(text) == "submit to +63921****566 failed, retry 63921****566"
+
+
+def test_short_digit_runs_in_free_text_are_left_alone():
+    assert mask_numbers_in("mission 123456 has 3 parts") == "mission 123456 has 3 parts"
+
+
+def test_a_seven_digit_run_keeps_three_digits_hidden():
+    assert mask_numbers_in("1234567") == "1***567"
+
+
+def test_time_zones_of_a_number():
+    assert time_zones(PH) == ["Asia/Manila"]
+
+
+def test_non_geographic_number_has_no_time_zones():
+    assert time_zones("+80012345678") == []
