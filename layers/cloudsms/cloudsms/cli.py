@@ -1,0 +1,155 @@
+"""`cloudsms`: the operator's console command.
+
+Creates tenants, issues and revokes API keys, and adds channels, straight against the
+stack's AWS resources: the local stack (`--local`, the default) or a deployed one
+(`--stack NAME`, with the caller's AWS credentials).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+# Deployed stacks: which environment variable each template resource feeds.
+_STACK_ENVIRONMENT = {
+    "TenantsTable": "TENANTS_TABLE",
+    "ApiKeysTable": "API_KEYS_TABLE",
+    "MessagesTable": "MESSAGES_TABLE",
+    "CountersTable": "COUNTERS_TABLE",
+    "ChannelsTable": "CHANNELS_TABLE",
+}
+
+
+def _target_local(state_file: Path) -> None:
+    if not state_file.exists():
+        sys.exit(f"no local stack: {state_file} is missing (start one with `make run`)")
+    state = json.loads(state_file.read_text())
+    os.environ.update(state["environment"])
+    os.environ["AWS_ENDPOINT_URL"] = state["aws_endpoint_url"]
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(name, "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def _target_stack(stack: str, region: str | None) -> None:
+    import boto3
+
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    resources = cloudformation.describe_stack_resources(StackName=stack)["StackResources"]
+    for resource in resources:
+        variable = _STACK_ENVIRONMENT.get(resource["LogicalResourceId"])
+        if variable:
+            os.environ[variable] = resource["PhysicalResourceId"]
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    stage = next(
+        (p["ParameterValue"] for p in described.get("Parameters", []) if p["ParameterKey"] == "Stage"),
+        "dev",
+    )
+    os.environ["CHANNEL_SECRET_PREFIX"] = f"cloudsms/{stage}/channels/"
+    if region:
+        os.environ["AWS_REGION"] = region
+
+
+def _print(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cloudsms", description=__doc__.splitlines()[0])
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--local", type=Path, nargs="?", const=Path(".local/stack.json"),
+        help="the local stack's state file (default .local/stack.json)",
+    )
+    target.add_argument("--stack", help="a deployed CloudFormation stack name")
+    parser.add_argument("--region", help="AWS region of --stack")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    tenant = commands.add_parser("tenant-create", help="create a tenant")
+    tenant.add_argument("tenant_id")
+    tenant.add_argument("--name", required=True)
+    tenant.add_argument("--time-zone", default="Asia/Shanghai")
+
+    issue = commands.add_parser("key-issue", help="issue an API key (shown once)")
+    issue.add_argument("tenant_id")
+    issue.add_argument("--role", default="tenant", choices=["tenant", "operator"])
+    issue.add_argument("--name", default="")
+
+    revoke = commands.add_parser("key-revoke", help="revoke an API key by its key id")
+    revoke.add_argument("tenant_id")
+    revoke.add_argument("key_id")
+
+    listing = commands.add_parser("key-list", help="list a tenant's keys (never the keys)")
+    listing.add_argument("tenant_id")
+
+    channel = commands.add_parser("channel-add", help="add a business channel")
+    channel.add_argument("route_id")
+    channel.add_argument("--type", required=True, choices=["simulator", "kannel"])
+    channel.add_argument("--endpoint", required=True, help="the gateway's base URL")
+    channel.add_argument("--username", required=True)
+    channel.add_argument(
+        "--password-stdin", action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
+    channel.add_argument("--default-sender")
+    channel.add_argument("--throughput", type=int, default=0, help="segments per second")
+
+    grant = commands.add_parser("channel-grant", help="let a tenant use a channel")
+    grant.add_argument("tenant_id")
+    grant.add_argument("route_id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.stack:
+        _target_stack(args.stack, args.region)
+    else:
+        _target_local(args.local or Path(".local/stack.json"))
+
+    # Imported only now: settings are read from the environment just set.
+    from cloudsms.errors import CloudSmsError
+    from cloudsms.services import channels, tenants
+
+    try:
+        if args.command == "tenant-create":
+            created = tenants.create_tenant(args.tenant_id, args.name, args.time_zone)
+            _print({"tenant_id": created.tenant_id, "name": created.name, "time_zone": created.time_zone})
+        elif args.command == "key-issue":
+            issued = tenants.issue_key(args.tenant_id, args.role, args.name)
+            _print({"key_id": issued.key_id, "key": issued.key, "note": "shown once: store it now"})
+        elif args.command == "key-revoke":
+            tenants.revoke_key(args.tenant_id, args.key_id)
+            _print({"key_id": args.key_id, "revoked": True})
+        elif args.command == "key-list":
+            _print(
+                [
+                    {"key_id": k.key_id, "role": k.role, "name": k.name,
+                     "created_at": k.created_at, "revoked_at": k.revoked_at}
+                    for k in tenants.list_keys(args.tenant_id)
+                ]
+            )
+        elif args.command == "channel-add":
+            password = (
+                sys.stdin.readline().rstrip("\n") if args.password_stdin
+                else getpass.getpass("gateway password: ")
+            )
+            added = channels.add_channel(
+                args.route_id, args.type, args.endpoint, args.username, password,
+                args.default_sender, args.throughput,
+            )
+            _print({"route_id": added.route_id, "gateway_type": added.gateway_type})
+        elif args.command == "channel-grant":
+            tenants.grant_channel(args.tenant_id, args.route_id)
+            _print({"tenant_id": args.tenant_id, "route_id": args.route_id, "granted": True})
+    except CloudSmsError as error:
+        sys.exit(f"cloudsms: {error.message}")
+
+
+if __name__ == "__main__":
+    main()
