@@ -1,0 +1,437 @@
+import codecs
+import datetime
+import io
+from typing import Any
+
+import openpyxl
+import pytest
+
+from cloudsms.domain.content import renderer, variables
+from cloudsms.domain.numberlist import (
+    AbnormalRow,
+    NumberList,
+    NumberListError,
+    Recipient,
+    read_number_list,
+)
+from cloudsms.domain.numberlist_template import template_csv, template_xlsx
+from cloudsms.domain.phone import Direction
+from tests.unit import numberlist_corpus as corpus
+from tests.unit.numberlist_corpus import GUIDE_CONTENT, GUIDE_ROWS
+
+INTERNATIONAL = Direction.INTERNATIONAL
+CHINA = Direction.MAINLAND_CHINA
+HEADER = ["Phone Number", "Name", "website"]
+
+
+def open_list(
+    data: bytes,
+    content: str = GUIDE_CONTENT,
+    direction: Direction = INTERNATIONAL,
+    **limits: int,
+) -> NumberList:
+    render = renderer(content, "CloudSMS", "start", direction, allow_unsubscribe=False)
+    return read_number_list(data, variables(content), direction, render, **limits)
+
+
+def read(data: bytes, content: str = GUIDE_CONTENT, direction: Direction = INTERNATIONAL) -> list:
+    return list(open_list(data, content, direction))
+
+
+def refusal(data: bytes, content: str = GUIDE_CONTENT, **limits: int) -> str:
+    with pytest.raises(NumberListError) as refused:
+        open_list(data, content, **limits)
+    return refused.value.reason
+
+
+def only(rows: list) -> Any:
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+# The portal guide's example
+
+
+def test_the_guide_example_renders_each_row_with_its_own_values() -> None:
+    rows = read(corpus.guide_xlsx())
+
+    assert [row.text for row in rows] == [
+        "[CloudSMS] Hello Amy, your pin code is 123456, get more info via link: www.baidu.com",
+        "[CloudSMS] Hello Bob, your pin code is 123456, get more info via link: www.sina.com.cn",
+    ]
+
+
+def test_the_guide_example_gives_recipients_with_row_numbers_numbers_and_values() -> None:
+    first = read(corpus.guide_xlsx())[0]
+
+    assert first == Recipient(
+        row=2,
+        phone="+639215347566",
+        values={"Name": "Amy", "website": "www.baidu.com"},
+        text=first.text,
+        encoding="GSM-7",
+        segments=1,
+    )
+
+
+def test_a_number_listed_twice_is_sent_twice() -> None:
+    rows = read(corpus.guide_xlsx())
+
+    assert [row.phone for row in rows] == ["+639215347566", "+639215347566"]
+
+
+def test_a_value_outside_gsm_7_makes_that_recipients_message_ucs_2() -> None:
+    data = corpus.xlsx([HEADER, ["+639215347566", "张三", "www.baidu.com"]])
+
+    recipient = only(read(data))
+
+    assert (recipient.encoding, recipient.segments) == ("UCS-2", 2)
+
+
+def test_content_without_variables_sends_the_same_text_to_every_number() -> None:
+    data = corpus.xlsx([["Phone Number"], ["+639215347566"], ["+639175550123"]])
+
+    rows = read(data, content="Your pin code is 123456")
+
+    assert [row.text for row in rows] == ["[CloudSMS] Your pin code is 123456"] * 2
+    assert [row.values for row in rows] == [{}, {}]
+
+
+def test_the_header_is_checked_before_the_rows_are_read() -> None:
+    number_list = open_list(corpus.guide_xlsx())
+
+    assert (number_list.format, number_list.header) == ("xlsx", HEADER)
+    assert isinstance(next(number_list), Recipient)
+
+
+# Files refused as a whole
+
+
+def test_an_empty_file_is_refused() -> None:
+    assert refusal(b"") == "the file is empty"
+
+
+def test_a_file_of_blank_lines_is_refused_as_empty() -> None:
+    assert refusal(b"\r\n ,, \r\n") == "the file is empty"
+
+
+def test_an_empty_workbook_is_refused_as_empty() -> None:
+    assert refusal(corpus.xlsx([])) == "the file is empty"
+
+
+def test_a_file_over_1_mb_is_refused() -> None:
+    data = corpus.oversize_csv(1_048_576)
+
+    assert refusal(data, content="Hi") == (
+        f"the file is larger than 1 MB (1,048,576 bytes): it has {len(data):,} bytes"
+    )
+
+
+def test_a_png_renamed_to_xlsx_is_refused_as_not_a_spreadsheet() -> None:
+    assert refusal(corpus.png()) == "the file is not an .xlsx or .csv spreadsheet"
+
+
+def test_a_zip_without_a_workbook_is_refused_as_not_a_spreadsheet() -> None:
+    assert refusal(corpus.zip_without_workbook()) == "the file is not an .xlsx or .csv spreadsheet"
+
+
+def test_a_password_protected_workbook_is_refused_as_encrypted() -> None:
+    assert refusal(corpus.encrypted_xlsx()) == (
+        "the file is encrypted (password protected); save it without a password"
+    )
+
+
+def test_an_excel_97_2003_workbook_is_refused_with_how_to_fix_it() -> None:
+    assert refusal(corpus.xls()) == "the file is an Excel 97-2003 workbook (.xls); save it as .xlsx"
+
+
+def test_a_zip_bomb_over_the_expanded_size_limit_is_refused() -> None:
+    reason = refusal(corpus.zip_bomb(80 * 1_048_576))
+
+    assert reason == "the spreadsheet expands to 83,886,099 bytes, more than 67,108,864 (zip bomb?)"
+
+
+def test_a_zip_bomb_under_the_size_limit_is_refused_for_its_compression_ratio() -> None:
+    reason = refusal(corpus.zip_bomb(20 * 1_048_576))
+
+    assert reason.startswith("the spreadsheet expands 1,0")
+    assert reason.endswith("times, more than 100 (zip bomb?)")
+
+
+def test_a_zip_that_lies_about_its_sizes_is_refused_as_damaged() -> None:
+    assert refusal(corpus.lying_zip()) == "the .xlsx file is damaged and cannot be read"
+
+
+def test_a_truncated_xlsx_is_refused_as_damaged() -> None:
+    data = corpus.guide_xlsx()
+
+    assert refusal(data[: len(data) // 2]) == "the .xlsx file is damaged and cannot be read"
+
+
+def test_a_list_with_only_a_header_is_refused_for_having_no_data_rows() -> None:
+    assert refusal(corpus.xlsx([HEADER, [None, None, None]])) == "the file has no data rows"
+
+
+def test_a_workbook_starting_with_a_number_is_refused_for_having_no_header() -> None:
+    data = corpus.xlsx([[639215347566.0, "Amy", "www.baidu.com"]])
+
+    assert refusal(data).startswith("the file has no header row: the first row holds a phone")
+
+
+def test_a_csv_starting_with_a_number_is_refused_for_having_no_header() -> None:
+    data = corpus.csv_file([["+63 921 534 7566", "Amy", "x"], ["+639175550123", "Bob", "y"]])
+
+    assert refusal(data).startswith("the file has no header row")
+
+
+def test_columns_that_neither_name_nor_count_the_variables_are_refused() -> None:
+    data = corpus.xlsx([["Phone Number", "Customer"], ["+639215347566", "Amy"]])
+
+    assert refusal(data) == (
+        "the file has 2 columns but the content has 2 variables: expected 3 "
+        "(the phone number, Name, website), or headers naming the variables"
+    )
+
+
+def test_extra_unnamed_columns_without_variables_in_the_content_are_refused() -> None:
+    data = corpus.xlsx([["Phone Number", "Note"], ["+639215347566", "vip"]])
+
+    assert refusal(data, content="Hi").startswith("the file has 2 columns but the content has 0")
+
+
+def test_a_header_naming_a_variable_twice_is_refused() -> None:
+    data = corpus.xlsx([["Phone", "Name", "website", "name"], ["+639215347566", "A", "w", "B"]])
+
+    assert refusal(data) == "the header names the column 'Name' twice"
+
+
+# Encodings and formats
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_a_csv_with_chinese_values_is_read_in_each_encoding(encoding: str) -> None:
+    data = corpus.csv_file([HEADER, ["+639215347566", "张三", "www.baidu.com"]], encoding)
+
+    assert only(read(data)).values == {"Name": "张三", "website": "www.baidu.com"}
+
+
+def test_excel_unicode_text_is_read_as_tab_separated_utf_16() -> None:
+    data = corpus.csv_file([HEADER, ["+639215347566", "李四", "www.sina.com.cn"]], "utf-16", "\t")
+
+    assert only(read(data)).values == {"Name": "李四", "website": "www.sina.com.cn"}
+
+
+def test_big_endian_utf_16_is_read() -> None:
+    data = corpus.utf16_be_csv([HEADER, ["+639215347566", "李四", "www.sina.com.cn"]])
+
+    assert only(read(data)).phone == "+639215347566"
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_csv_separated_by_semicolons_or_tabs_is_read(delimiter: str) -> None:
+    data = corpus.csv_file([HEADER, ["+639215347566", "Amy", "a,b"]], delimiter=delimiter)
+
+    assert only(read(data)).values == {"Name": "Amy", "website": "a,b"}
+
+
+def test_a_csv_is_recognised_from_its_bytes_whatever_the_name() -> None:
+    assert open_list(corpus.csv_file(GUIDE_ROWS)).format == "csv"
+
+
+def test_numbers_in_general_cells_are_read_from_excel_floats() -> None:
+    data = corpus.xlsx([HEADER, [639215347566.0, "Amy", "x"], [639175550123, "Bob", "y"]])
+
+    assert [row.phone for row in read(data)] == ["+639215347566", "+639175550123"]
+
+
+def test_a_number_in_full_scientific_notation_is_read() -> None:
+    data = corpus.csv_file([HEADER, ["6.39215347566E+11", "Amy", "x"]])
+
+    assert only(read(data)).phone == "+639215347566"
+
+
+def test_a_number_that_lost_digits_to_scientific_notation_is_abnormal() -> None:
+    data = corpus.csv_file([HEADER, ["6.39215E+11", "Amy", "x"]])
+
+    assert only(read(data)) == AbnormalRow(
+        2,
+        "6.39215E+11",
+        "the number 6.39215E+11 lost its last digits to Excel's scientific notation; "
+        "format the column as text and type the numbers again",
+    )
+
+
+def test_numeric_and_date_values_are_written_as_excel_shows_them() -> None:
+    data = corpus.xlsx([HEADER, ["+639215347566", 100.0, datetime.date(2024, 5, 1)]])
+
+    assert only(read(data)).values == {"Name": "100", "website": "2024-05-01"}
+
+
+def test_the_first_visible_sheet_is_read() -> None:
+    data = corpus.xlsx(GUIDE_ROWS, hidden_first_sheet=True)
+
+    assert len(read(data)) == 2
+
+
+def test_a_list_below_blank_rows_keeps_its_spreadsheet_row_numbers() -> None:
+    data = corpus.xlsx_at(
+        {"B3": "Phone", "C3": "Name", "D3": "website", "B5": "+639215347566", "D5": "x"}
+    )
+
+    assert only(read(data)) == AbnormalRow(5, "+639215347566", "column C ('Name') is empty")
+
+
+def test_blank_rows_are_skipped_but_counted() -> None:
+    data = corpus.csv_file([HEADER, [], ["", "", ""], ["+639215347566", "Amy", "x"]])
+
+    assert only(read(data)).row == 4
+
+
+# Matching the variable columns
+
+
+def test_columns_are_matched_by_header_name_in_any_order() -> None:
+    data = corpus.xlsx([["Phone", "website", "Name"], ["+639215347566", "x.com", "Amy"]])
+
+    number_list = open_list(data)
+
+    assert number_list.by_name
+    assert only(list(number_list)).values == {"Name": "Amy", "website": "x.com"}
+
+
+def test_header_names_match_ignoring_case_and_spaces() -> None:
+    data = corpus.xlsx([["Phone", " NAME ", "WebSite"], ["+639215347566", "Amy", "x.com"]])
+
+    assert only(read(data)).values == {"Name": "Amy", "website": "x.com"}
+
+
+def test_extra_columns_are_ignored_when_the_headers_name_the_variables() -> None:
+    data = corpus.xlsx(
+        [["Phone", "Name", "City", "website"], ["+639215347566", "Amy", "Manila", "x.com"]]
+    )
+
+    assert only(read(data)).values == {"Name": "Amy", "website": "x.com"}
+
+
+def test_columns_are_matched_by_position_when_the_headers_do_not_name_the_variables() -> None:
+    data = corpus.xlsx([["Mobile", "Customer", "Link"], ["+639215347566", "Amy", "x.com"]])
+
+    number_list = open_list(data)
+
+    assert not number_list.by_name
+    assert only(list(number_list)).values == {"Name": "Amy", "website": "x.com"}
+
+
+def test_values_are_trimmed_of_surrounding_spaces() -> None:
+    data = corpus.xlsx([HEADER, [" +639215347566 ", "  Amy ", "x.com\t"]])
+
+    assert only(read(data)).values == {"Name": "Amy", "website": "x.com"}
+
+
+# Abnormal rows
+
+
+def test_an_invalid_number_is_abnormal_with_its_reason() -> None:
+    data = corpus.xlsx([HEADER, ["12345", "Amy", "x"]])
+
+    assert only(read(data)) == AbnormalRow(2, "12345", "not a valid phone number")
+
+
+def test_an_abnormal_float_number_is_shown_as_the_digits_excel_shows() -> None:
+    data = corpus.xlsx([HEADER, [12345.0, "Amy", "x"]])
+
+    assert only(read(data)).raw == "12345"
+
+
+def test_a_mainland_china_number_in_an_international_mission_is_abnormal() -> None:
+    data = corpus.xlsx([HEADER, ["+8613800138000", "Amy", "x"]])
+
+    assert only(read(data)).reason == "international missions cannot send to +86 numbers"
+
+
+def test_a_foreign_number_in_a_mainland_china_mission_is_abnormal() -> None:
+    data = corpus.xlsx([HEADER, ["+639215347566", "Amy", "x"]])
+
+    assert only(read(data, direction=CHINA)).reason == (
+        "Mainland China missions accept only +86 mobile numbers"
+    )
+
+
+def test_a_mainland_china_mission_takes_national_numbers_and_chinese_signatures() -> None:
+    data = corpus.xlsx([["手机号码", "姓名"], [13800138000.0, "张三"]])
+
+    recipient = only(read(data, content="${姓名}您好", direction=CHINA))
+
+    assert (recipient.phone, recipient.text) == ("+8613800138000", "【CloudSMS】张三您好")
+
+
+def test_an_empty_number_with_values_is_abnormal() -> None:
+    data = corpus.xlsx([HEADER, [None, "Amy", "x"]])
+
+    assert only(read(data)) == AbnormalRow(2, "", "the phone number is empty")
+
+
+def test_an_empty_variable_cell_is_abnormal_naming_its_column() -> None:
+    data = corpus.xlsx([HEADER, ["+639215347566", "  ", "x"]])
+
+    assert only(read(data)) == AbnormalRow(2, "+639215347566", "column B ('Name') is empty")
+
+
+def test_a_row_with_fewer_columns_than_the_header_is_abnormal() -> None:
+    data = corpus.csv_file([HEADER, ["+639215347566", "Amy"]])
+
+    assert only(read(data)).reason == "too few columns: the row has 2, the header has 3"
+
+
+def test_a_row_with_more_columns_than_the_header_is_abnormal() -> None:
+    data = corpus.xlsx([HEADER, ["+639215347566", "Amy", "x", "surplus"]])
+
+    assert only(read(data)).reason == "too many columns: the row has 4, the header has 3"
+
+
+def test_a_message_longer_than_1500_characters_with_its_values_is_abnormal() -> None:
+    data = corpus.xlsx([HEADER, ["+639215347566", "A" * 1450, "x"]])
+
+    assert only(read(data)).reason == (
+        "the message is longer than 1500 characters (1,519) with this row's values"
+    )
+
+
+def test_good_and_abnormal_rows_come_in_file_order() -> None:
+    data = corpus.xlsx([HEADER, ["+639215347566", "Amy", "x"], ["bad", "Bob", "y"]])
+
+    assert [type(row) for row in read(data)] == [Recipient, AbnormalRow]
+
+
+# The downloadable template
+
+
+def test_the_xlsx_template_is_read_back_as_one_example_recipient() -> None:
+    data = template_xlsx(variables(GUIDE_CONTENT))
+
+    recipient = only(read(data))
+
+    assert (recipient.phone, recipient.values) == (
+        "+639215347566",
+        {"Name": "Name", "website": "website"},
+    )
+
+
+def test_the_xlsx_template_formats_its_columns_as_text() -> None:
+    sheet = openpyxl.load_workbook(io.BytesIO(template_xlsx(["Name"]))).active
+    assert sheet is not None
+
+    assert [cell.value for cell in sheet[1]] == ["Phone Number", "Name"]
+    assert sheet.column_dimensions["A"].number_format == "@"
+    assert sheet.column_dimensions["B"].number_format == "@"
+
+
+def test_the_csv_template_starts_with_a_byte_order_mark_for_excel() -> None:
+    data = template_csv(["姓名"])
+
+    assert data.startswith(codecs.BOM_UTF8)
+    assert data.decode("utf-8-sig").splitlines() == ["Phone Number,姓名", "+639215347566,姓名"]
+
+
+def test_the_csv_template_is_read_back_as_one_example_recipient() -> None:
+    assert only(read(template_csv(["Name", "website"]))).phone == "+639215347566"
