@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 from cloudsms.carriers.base import Receipt
 from cloudsms.carriers.receipts import receipt_from_kannel
 from cloudsms.domain.states import FAILED, DrState, can_move, is_final, states_below
-from cloudsms.errors import Unauthorized
+from cloudsms.errors import BadRequest, Unauthorized
 from cloudsms.observability import logger, metrics
 from cloudsms.services import transitions
 from cloudsms.services.channels import Channel, get_channel
@@ -41,8 +41,11 @@ def _authenticate(channel: Channel, secret: str | None) -> None:
 
 
 def _parse(channel: Channel, params: Mapping[str, str]) -> Receipt:
-    # The simulator and Kannel share the dlr-url dialect.
-    return receipt_from_kannel(params)
+    try:
+        # The simulator and Kannel share the dlr-url dialect.
+        return receipt_from_kannel(params)
+    except ValueError as error:
+        raise BadRequest(f"unreadable receipt: {error}") from error
 
 
 def _find(tenant_id: str | None, receipt: Receipt) -> MessageModel | None:

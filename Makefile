@@ -1,0 +1,62 @@
+# CloudSMS: `make run` starts the platform on this machine, `make test` tests it.
+# Everything the tests need is installed by these targets, not by hand.
+
+PYTHON ?= python3
+VENV := .venv
+SAMVENV := .samvenv
+PY := $(VENV)/bin/python
+SAM := $(SAMVENV)/bin/sam
+# The SAM CLI reads credentials and a region even to validate offline.
+AWS_FAKE := AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+PORT ?= 3000
+
+.PHONY: run test unit integration e2e validate lint bench kannel browser clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The SAM CLI pins its own boto3, so it lives in a virtual environment of its own.
+$(SAMVENV)/.installed:
+	$(PYTHON) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/pip install --quiet aws-sam-cli cfn-lint
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m cloudsms_local.stack --port $(PORT)
+
+kannel:
+	bash scripts/install-kannel.sh
+
+browser:
+	bash scripts/install-browser.sh
+
+validate: $(SAMVENV)/.installed
+	$(AWS_FAKE) $(SAM) validate --template template.yaml
+	$(AWS_FAKE) $(SAM) validate --lint --template template.yaml
+	$(SAMVENV)/bin/cfn-lint template.yaml
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit -q
+
+integration: $(VENV)/.installed
+	$(PY) -m pytest tests/integration -q
+
+e2e: $(VENV)/.installed kannel browser
+	$(PY) -m pytest tests/e2e -q
+
+test: $(VENV)/.installed kannel browser validate
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/cloudsms/cloudsms local/cloudsms_local
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(SAMVENV) .local .aws-sam
