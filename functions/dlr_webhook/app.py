@@ -19,7 +19,7 @@ def _params() -> dict[str, str]:
     event = app.current_event
     params = dict(event.query_string_parameters or {})
     if event.http_method == "POST" and event.body:
-        content_type = (event.get_header_value("Content-Type", case_sensitive=False) or "").lower()
+        content_type = (event.headers.get("Content-Type") or "").lower()
         if "json" in content_type:
             params.update({k: str(v) for k, v in (event.json_body or {}).items()})
         else:

@@ -27,9 +27,12 @@ def send(request: SendRequest) -> Response[dict]:
         results = send_sms(tenant, request, datetime.now(UTC))
         return {"messages": [asdict(r) for r in results]}
 
-    key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
+    key = app.current_event.headers.get("Idempotency-Key")
     if key:
-        answer = once("send-sms", tenant.tenant_id, key, request.model_dump(mode="json"), accept)
+        answer = once(
+            "send-sms", tenant.tenant_id, key, request.model_dump(mode="json"), accept,
+            app.lambda_context,
+        )
     else:
         answer = accept()
     queued = sum(1 for m in answer["messages"] if m["status"] == "queued")

@@ -31,7 +31,12 @@ def _store() -> DynamoDBPersistenceLayer:
 
 
 def once(
-    scope: str, tenant_id: str, key: str, body: Any, action: Callable[[], dict[str, Any]]
+    scope: str,
+    tenant_id: str,
+    key: str,
+    body: Any,
+    action: Callable[[], dict[str, Any]],
+    lambda_context: Any = None,
 ) -> dict[str, Any]:
     """Runs `action` once per (scope, tenant, key); later calls return its first answer.
 
@@ -42,6 +47,9 @@ def once(
         payload_validation_jmespath="body",
         expires_after_seconds=get_settings().idempotency_expiry_seconds,
     )
+    if lambda_context is not None:
+        # Lets Powertools expire an in-progress record if the function times out.
+        config.register_lambda_context(lambda_context)
 
     @idempotent_function(data_keyword_argument="request", persistence_store=_store(), config=config)
     def run(request: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,31 @@
+"""Fake AWS credentials and the functions' environment, set before anything imports
+cloudsms: settings and table names are read once, at import."""
+
+import os
+
+import boto3
+from moto import mock_aws
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "CloudSMS",
+        "POWERTOOLS_SERVICE_NAME": "cloudsms",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from cloudsms_local.template import create_resources  # noqa: E402
+
+# The environment the template gives the functions, with names as the tests create them.
+with mock_aws():
+    _resources = create_resources(
+        boto3.Session(), api_urls={"Api": "http://api.test", "ReceiptApi": "http://receipts.test"}
+    )
+os.environ.update(_resources.environment)

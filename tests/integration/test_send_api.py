@@ -1,0 +1,141 @@
+"""POST /v1/sms and GET /v1/sms/{uid} through the send function's handler."""
+
+import json
+
+import boto3
+
+from functions.send import app as send_app
+from tests.integration.conftest import api_event
+
+
+def _send(context, body, headers=None, tenant_id="acme"):
+    event = api_event("POST", "/v1/sms", "/v1/sms", tenant_id=tenant_id, body=body, headers=headers)
+    return send_app.lambda_handler(event, context)
+
+
+def _queue_bodies(aws, logical):
+    sqs = boto3.client("sqs")
+    answer = sqs.receive_message(QueueUrl=aws.physical[logical], MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
+
+
+def test_a_verify_code_is_accepted_and_queued_on_the_otp_queue(aws, tenant, context):
+    response = _send(
+        context,
+        {"to": ["+639215347566"], "text": "Your code is 123456", "sms_type": "verify_code",
+         "channel": "SIM"},
+    )
+
+    assert response["statusCode"] == 202
+    [message] = json.loads(response["body"])["messages"]
+    assert message["status"] == "queued"
+    assert message["encoding"] == "GSM-7" and message["segments"] == 1
+    assert _queue_bodies(aws, "OtpSubmitQueue") == [{"tenant_id": "acme", "uids": [message["uid"]]}]
+    assert _queue_bodies(aws, "BulkSubmitQueue") == []
+
+
+def test_marketing_goes_to_the_bulk_queue(aws, tenant, context):
+    response = _send(
+        context,
+        {"to": ["+639215347566"], "text": "Sale today", "sms_type": "marketing", "channel": "SIM"},
+    )
+
+    assert response["statusCode"] == 202
+    assert len(_queue_bodies(aws, "BulkSubmitQueue")) == 1
+    assert _queue_bodies(aws, "OtpSubmitQueue") == []
+
+
+def test_invalid_recipients_are_reported_each_with_a_reason_and_the_rest_sent(
+    aws, tenant, context
+):
+    response = _send(
+        context,
+        {"to": ["+639215347566", "12345", "+86 138 0013 8000"], "text": "你好",
+         "sms_type": "business", "channel": "SIM"},
+    )
+
+    messages = json.loads(response["body"])["messages"]
+    assert [m["status"] for m in messages] == ["queued", "rejected", "queued"]
+    assert messages[1]["reason"] == "not a valid phone number"
+    assert messages[2]["to"] == "+8613800138000"
+    assert messages[0]["encoding"] == "UCS-2"
+
+
+def test_a_request_with_no_valid_recipient_is_refused_with_the_reasons(aws, tenant, context):
+    response = _send(
+        context, {"to": ["abc"], "text": "Hi", "sms_type": "business", "channel": "SIM"}
+    )
+
+    assert response["statusCode"] == 400
+    error = json.loads(response["body"])["error"]
+    assert error["details"] == [{"to": "abc", "reason": "not a valid phone number"}]
+
+
+def test_a_channel_not_assigned_to_the_tenant_is_forbidden(aws, tenant, context):
+    response = _send(
+        context, {"to": ["+639215347566"], "text": "Hi", "sms_type": "business", "channel": "OTHER"}
+    )
+
+    assert response["statusCode"] == 403
+    assert json.loads(response["body"])["error"]["code"] == "forbidden"
+
+
+def test_a_bad_body_names_each_problem(aws, tenant, context):
+    response = _send(
+        context,
+        {"to": [], "text": "x" * 1501, "sms_type": "fax", "channel": "SIM",
+         "sender": "MUCHTOOLONGSENDER"},
+    )
+
+    assert response["statusCode"] == 400
+    fields = {d["field"] for d in json.loads(response["body"])["error"]["details"]}
+    assert fields == {"to", "text", "sms_type", "sender"}
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer_and_sends_once(
+    aws, tenant, context
+):
+    body = {"to": ["+639215347566"], "text": "Code 1", "sms_type": "verify_code", "channel": "SIM"}
+    first = _send(context, body, headers={"Idempotency-Key": "abc-1"})
+    second = _send(context, body, headers={"Idempotency-Key": "abc-1"})
+
+    assert json.loads(first["body"]) == json.loads(second["body"])
+    assert len(_queue_bodies(aws, "OtpSubmitQueue")) == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_a_conflict(aws, tenant, context):
+    body = {"to": ["+639215347566"], "text": "Code 1", "sms_type": "verify_code", "channel": "SIM"}
+    _send(context, body, headers={"Idempotency-Key": "abc-2"})
+    response = _send(context, {**body, "text": "Code 2"}, headers={"Idempotency-Key": "abc-2"})
+
+    assert response["statusCode"] == 409
+
+
+def test_a_message_reads_back_with_its_state(aws, tenant, context):
+    sent = _send(
+        context,
+        {"to": ["+639215347566"], "text": "Hi", "sms_type": "business", "channel": "SIM",
+         "sender": "ACME"},
+    )
+    uid = json.loads(sent["body"])["messages"][0]["uid"]
+
+    event = api_event("GET", f"/v1/sms/{uid}", "/v1/sms/{uid}", path_parameters={"uid": uid})
+    message = json.loads(send_app.lambda_handler(event, context)["body"])
+
+    assert message["uid"] == uid
+    assert message["dr_state"] == "QUEUED" and message["status"] == "pending"
+    assert message["sender"] == "ACME" and message["route_id"] == "SIM"
+
+
+def test_another_tenants_message_is_not_found(aws, tenant, context):
+    sent = _send(
+        context, {"to": ["+639215347566"], "text": "Hi", "sms_type": "business", "channel": "SIM"}
+    )
+    uid = json.loads(sent["body"])["messages"][0]["uid"]
+
+    event = api_event(
+        "GET", f"/v1/sms/{uid}", "/v1/sms/{uid}", tenant_id="other", path_parameters={"uid": uid}
+    )
+    response = send_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 404
