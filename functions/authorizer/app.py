@@ -24,7 +24,11 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
     arn = event.parsed_arn
     policy = APIGatewayAuthorizerResponse(
         principal_id=principal.key_id,
-        context={"tenant_id": principal.tenant_id, "role": principal.role, "key_id": principal.key_id},
+        context={
+            "tenant_id": principal.tenant_id,
+            "role": principal.role,
+            "key_id": principal.key_id,
+        },
         region=arn.region,
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,

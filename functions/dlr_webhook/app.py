@@ -1,12 +1,12 @@
 """Takes delivery receipts from carrier gateways: GET (Kannel) or POST /dlr/{channel}."""
 
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloudsms import clock
 from cloudsms.api import make_resolver
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services.receipts import record_receipt
@@ -30,7 +30,7 @@ def _params() -> dict[str, str]:
 @app.route("/dlr/<channel>", method=["GET", "POST"])
 @tracer.capture_method
 def receive(channel: str) -> Response[str]:
-    outcome = record_receipt(channel, _params(), datetime.now(UTC))
+    outcome = record_receipt(channel, _params(), clock.now())
     return Response(status_code=200, content_type=content_types.TEXT_PLAIN, body=outcome)
 
 

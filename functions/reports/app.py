@@ -1,12 +1,13 @@
 """Reports: SMS delivery statistics per dispatching date."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloudsms import clock
 from cloudsms.api import caller, make_resolver
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services.statistics import daily_statistics
@@ -25,7 +26,7 @@ def statistics(
     rows = daily_statistics(
         tenant.tenant_id,
         tenant.time_zone,
-        datetime.now(UTC),
+        clock.now(),
         start.isoformat() if start else None,
         end.isoformat() if end else None,
     )

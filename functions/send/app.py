@@ -1,20 +1,29 @@
-"""The sending Web API: POST /v1/sms accepts messages, GET /v1/sms/{uid} reads one."""
+"""The sending Web API: one-off messages and bulk missions."""
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloudsms import clock
 from cloudsms.adapters.idempotency import once
-from cloudsms.api import caller, make_resolver
+from cloudsms.api import caller, json_body, make_resolver, parse_form, validated
+from cloudsms.domain.mission import MissionFields
+from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
+from cloudsms.services import missions
 from cloudsms.services.messages import get_message
+from cloudsms.services.pages import page_size
 from cloudsms.services.sending import SendRequest, send_sms
 from cloudsms.services.tenants import get_tenant
 
 app = make_resolver()
+
+PageSize = Annotated[int | None, Query(description="Items per page (1-100, default 10)")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 @app.post("/v1/sms")
@@ -24,13 +33,17 @@ def send(request: SendRequest) -> Response[dict]:
     tenant = get_tenant(principal.tenant_id)
 
     def accept() -> dict:
-        results = send_sms(tenant, request, datetime.now(UTC))
+        results = send_sms(tenant, request, clock.now())
         return {"messages": [asdict(r) for r in results]}
 
     key = app.current_event.headers.get("Idempotency-Key")
     if key:
         answer = once(
-            "send-sms", tenant.tenant_id, key, request.model_dump(mode="json"), accept,
+            "send-sms",
+            tenant.tenant_id,
+            key,
+            request.model_dump(mode="json"),
+            accept,
             app.lambda_context,
         )
     else:
@@ -44,6 +57,92 @@ def send(request: SendRequest) -> Response[dict]:
 @tracer.capture_method
 def read(uid: str) -> dict:
     return get_message(caller(app).tenant_id, uid)
+
+
+def _mission_request() -> tuple[MissionFields, bytes | None]:
+    """JSON (the list follows through the upload URL) or multipart/form-data with the
+    list in the part `number_list` and the other fields as form fields."""
+    content_type = (app.current_event.headers.get("Content-Type") or "").lower()
+    if content_type.startswith("multipart/form-data"):
+        form = parse_form(app)
+        if "number_list" not in form.files:
+            raise BadRequest("the form has no file in the part 'number_list'")
+        return validated(MissionFields, form.fields), form.files["number_list"]
+    return validated(MissionFields, json_body(app)), None
+
+
+@app.post("/v1/missions", description="Create a mission (JSON, or multipart with number_list)")
+@tracer.capture_method
+def create_mission() -> Response[dict]:
+    tenant = get_tenant(caller(app).tenant_id)
+    fields, number_list = _mission_request()
+    view = missions.create_mission(tenant, fields, number_list, clock.now())
+    metrics.add_metric(name="MissionsCreated", unit="Count", value=1)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
+
+
+@app.post("/v1/missions/preview", description="Validate a mission and its list; store nothing")
+@tracer.capture_method
+def preview_mission() -> dict:
+    tenant = get_tenant(caller(app).tenant_id)
+    fields, number_list = _mission_request()
+    if number_list is None:
+        raise BadRequest("a preview needs the number list in the part 'number_list'")
+    return missions.preview(tenant, fields, number_list)
+
+
+@app.get("/v1/missions")
+@tracer.capture_method
+def list_missions(
+    name: Annotated[str | None, Query(description="Part of the mission name")] = None,
+    direction: Annotated[str | None, Query()] = None,
+    status: Annotated[str | None, Query()] = None,
+    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
+    cursor: Cursor = None,
+) -> dict:
+    return missions.list_missions(
+        caller(app).tenant_id, page_size(page_size_), cursor, name, direction, status
+    )
+
+
+@app.get("/v1/missions/<mission_id>")
+@tracer.capture_method
+def read_mission(mission_id: str) -> dict:
+    return missions.read_mission(caller(app).tenant_id, mission_id)
+
+
+@app.get("/v1/missions/<mission_id>/messages")
+@tracer.capture_method
+def mission_messages(
+    mission_id: str,
+    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
+    cursor: Cursor = None,
+) -> dict:
+    return missions.list_mission_messages(
+        caller(app).tenant_id, mission_id, page_size(page_size_), cursor
+    )
+
+
+@app.get("/v1/missions/<mission_id>/abnormal")
+@tracer.capture_method
+def mission_abnormal(
+    mission_id: str,
+    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return missions.list_abnormal(caller(app).tenant_id, mission_id, page_size(page_size_), cursor)
+
+
+@app.get("/v1/missions/<mission_id>/blacklisted")
+@tracer.capture_method
+def mission_blacklisted(
+    mission_id: str,
+    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return missions.list_blacklisted(
+        caller(app).tenant_id, mission_id, page_size(page_size_), cursor
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

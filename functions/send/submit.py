@@ -1,7 +1,6 @@
 """Consumes the submit queues and hands each message to its carrier gateway."""
 
 import json
-from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -11,20 +10,17 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloudsms import clock
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services.submission import submit_queued
+from cloudsms.services.submission import submit_queue_message
 
 processor = BatchProcessor(event_type=EventType.SQS)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @tracer.capture_method
 def submit_record(record: SQSRecord) -> None:
     body = json.loads(record.body)
-    submit_queued(body["tenant_id"], body["uids"], _now)
+    submit_queue_message(body, clock.now)
 
 
 @logger.inject_lambda_context

@@ -64,7 +64,10 @@ class LocalApiGateway:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 status, headers, payload = gateway.handle(
-                    self.command, self.path, dict(self.headers.items()), body,
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    body,
                     self.client_address[0],
                 )
                 self.send_response(status)
@@ -207,7 +210,10 @@ class LocalApiGateway:
         statements = policy.get("policyDocument", {}).get("Statement", [])
         if not any(s.get("Effect") == "Allow" for s in statements):
             return _error(403, "forbidden", "this API key may not do that")
-        context["authorizer"] = {**(policy.get("context") or {}), "principalId": policy.get("principalId")}
+        context["authorizer"] = {
+            **(policy.get("context") or {}),
+            "principalId": policy.get("principalId"),
+        }
         return None
 
     @staticmethod

@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from cloudsms_local.lambda_runtime import LocalLambda
-from cloudsms_local.template import ACCOUNT_ID, REGION, LocalResources
+from cloudsms_local.template import REGION, LocalResources
 
 
 def sqs_event(queue_arn: str, messages: list[dict[str, Any]]) -> dict[str, Any]:

@@ -85,7 +85,9 @@ class LocalStack:
         from cloudsms_local.api_gateway import LocalApiGateway
         from cloudsms_local.lambda_runtime import LocalLambda
         from cloudsms_local.pollers import start_pollers
+        from cloudsms_local.scheduler import SchedulerFirer
         from cloudsms_local.simulator import CarrierSimulator
+        from cloudsms_local.uploads import UploadNotifier
 
         self.lambdas = LocalLambda(resources)
         self.gateway = LocalApiGateway(
@@ -98,11 +100,26 @@ class LocalStack:
         self.simulator = CarrierSimulator(receipt_delay=self.receipt_delay).start()
         sqs = session.client("sqs", endpoint_url=endpoint, region_name=REGION)
         self.pollers = start_pollers(sqs, self.lambdas, resources, self.stop_event)
+        self.uploads = UploadNotifier(
+            session, endpoint, self.lambdas, resources, self.stop_event
+        ).start()
+        from cloudsms import clock
+
+        self.scheduler = SchedulerFirer(
+            session,
+            endpoint,
+            self.lambdas,
+            resources,
+            group=resources.environment["SCHEDULE_GROUP"],
+            now=clock.now,
+            stop=self.stop_event,
+        ).start()
         self.resources = resources
         self.state = {
             "api_url": api_url,
             "aws_endpoint_url": endpoint,
             "simulator_url": self.simulator.url,
+            "upload_bucket": resources.environment["UPLOAD_BUCKET"],
             "environment": resources.environment,
         }
         if self.demo:
@@ -117,8 +134,12 @@ class LocalStack:
 
         tenants.create_tenant("demo", "Demo Enterprise", "Asia/Shanghai")
         channels.add_channel(
-            "SIM", "simulator", self.simulator.url, self.simulator.username,
-            self.simulator.password, default_sender="CloudSMS",
+            "SIM",
+            "simulator",
+            self.simulator.url,
+            self.simulator.username,
+            self.simulator.password,
+            default_sender="CloudSMS",
         )
         tenants.grant_channel("demo", "SIM")
         key = tenants.issue_key("demo", role="tenant", name="demo key")
@@ -177,7 +198,8 @@ def main(argv: list[str] | None = None) -> None:
             f"  API and portal: {state['api_url']}\n"
             f"  tenant:         {state['tenant']}\n"
             f"  API key:        {state['api_key']}  (shown once; also in {args.state_file})\n"
-            f"  channel:        {state['channel']} (carrier simulator at {state['simulator_url']})\n"
+            f"  channel:        {state['channel']} "
+            f"(carrier simulator at {state['simulator_url']})\n"
             "\nSend a message:\n\n"
             f"{curl_example(state)}\n\n"
             f"Then: curl -s {state['api_url']}/v1/sms/<uid> "

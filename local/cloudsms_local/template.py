@@ -62,6 +62,14 @@ class QueueSource:
 
 
 @dataclass
+class BucketSource:
+    bucket: str  # logical id
+    function: str
+    events: list[str]
+    prefix: str
+
+
+@dataclass
 class LocalResources:
     """Physical names of what was created, and how functions are wired to events."""
 
@@ -70,6 +78,7 @@ class LocalResources:
     functions: dict[str, dict[str, Any]] = field(default_factory=dict)
     routes: list[ApiRoute] = field(default_factory=list)
     queue_sources: list[QueueSource] = field(default_factory=list)
+    bucket_sources: list[BucketSource] = field(default_factory=list)
     authorizers: dict[str, str] = field(default_factory=dict)  # api -> function
     environment: dict[str, str] = field(default_factory=dict)
 
@@ -104,7 +113,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -213,8 +222,13 @@ def create_resources(
             resources.physical[logical] = logical
         elif kind == "AWS::Serverless::Function":
             resources.functions[logical] = props
+            name = resolver.resolve(props.get("FunctionName", f"{prefix}-{logical}"))
             resources.attributes[(logical, "Arn")] = (
-                f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{prefix}-{logical}"
+                f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+            )
+        elif kind == "AWS::IAM::Role":
+            resources.attributes[(logical, "Arn")] = (
+                f"arn:aws:iam::{ACCOUNT_ID}:role/{prefix}-{logical}"
             )
 
     for logical, resource in items.items():
@@ -231,8 +245,20 @@ def create_resources(
             if event["Type"] == "Api":
                 api = ev["RestApiId"]["Ref"]
                 resources.routes.append(
-                    ApiRoute(api, ev["Method"].upper(), ev["Path"], logical,
-                             authorized=api in resources.authorizers)
+                    ApiRoute(
+                        api,
+                        ev["Method"].upper(),
+                        ev["Path"],
+                        logical,
+                        authorized=api in resources.authorizers,
+                    )
+                )
+            elif event["Type"] == "S3":
+                rules = ev.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+                prefix_rule = next((r["Value"] for r in rules if r["Name"] == "prefix"), "")
+                events = ev["Events"] if isinstance(ev["Events"], list) else [ev["Events"]]
+                resources.bucket_sources.append(
+                    BucketSource(ev["Bucket"]["Ref"], logical, events, prefix_rule)
                 )
             elif event["Type"] == "SQS":
                 queue = ev["Queue"]["Fn::GetAtt"][0]

@@ -47,7 +47,11 @@ def _target_stack(stack: str, region: str | None) -> None:
             os.environ[variable] = resource["PhysicalResourceId"]
     described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
     stage = next(
-        (p["ParameterValue"] for p in described.get("Parameters", []) if p["ParameterKey"] == "Stage"),
+        (
+            p["ParameterValue"]
+            for p in described.get("Parameters", [])
+            if p["ParameterKey"] == "Stage"
+        ),
         "dev",
     )
     os.environ["CHANNEL_SECRET_PREFIX"] = f"cloudsms/{stage}/channels/"
@@ -63,7 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cloudsms", description=__doc__.splitlines()[0])
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
-        "--local", type=Path, nargs="?", const=Path(".local/stack.json"),
+        "--local",
+        type=Path,
+        nargs="?",
+        const=Path(".local/stack.json"),
         help="the local stack's state file (default .local/stack.json)",
     )
     target.add_argument("--stack", help="a deployed CloudFormation stack name")
@@ -93,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     channel.add_argument("--endpoint", required=True, help="the gateway's base URL")
     channel.add_argument("--username", required=True)
     channel.add_argument(
-        "--password-stdin", action="store_true",
+        "--password-stdin",
+        action="store_true",
         help="read the password from standard input instead of prompting",
     )
     channel.add_argument("--default-sender")
@@ -119,7 +127,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command == "tenant-create":
             created = tenants.create_tenant(args.tenant_id, args.name, args.time_zone)
-            _print({"tenant_id": created.tenant_id, "name": created.name, "time_zone": created.time_zone})
+            _print(
+                {
+                    "tenant_id": created.tenant_id,
+                    "name": created.name,
+                    "time_zone": created.time_zone,
+                }
+            )
         elif args.command == "key-issue":
             issued = tenants.issue_key(args.tenant_id, args.role, args.name)
             _print({"key_id": issued.key_id, "key": issued.key, "note": "shown once: store it now"})
@@ -129,19 +143,30 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "key-list":
             _print(
                 [
-                    {"key_id": k.key_id, "role": k.role, "name": k.name,
-                     "created_at": k.created_at, "revoked_at": k.revoked_at}
+                    {
+                        "key_id": k.key_id,
+                        "role": k.role,
+                        "name": k.name,
+                        "created_at": k.created_at,
+                        "revoked_at": k.revoked_at,
+                    }
                     for k in tenants.list_keys(args.tenant_id)
                 ]
             )
         elif args.command == "channel-add":
             password = (
-                sys.stdin.readline().rstrip("\n") if args.password_stdin
+                sys.stdin.readline().rstrip("\n")
+                if args.password_stdin
                 else getpass.getpass("gateway password: ")
             )
             added = channels.add_channel(
-                args.route_id, args.type, args.endpoint, args.username, password,
-                args.default_sender, args.throughput,
+                args.route_id,
+                args.type,
+                args.endpoint,
+                args.username,
+                password,
+                args.default_sender,
+                args.throughput,
             )
             _print({"route_id": added.route_id, "gateway_type": added.gateway_type})
         elif args.command == "channel-grant":

@@ -14,6 +14,17 @@ def new_uid() -> str:
     return f"{int(time.time() * 1000):012X}{secrets.token_hex(9).upper()}"
 
 
+def new_time_ordered_id() -> str:
+    """18 hex digits: milliseconds, then random. Sorts by creation time."""
+    return f"{int(time.time() * 1000):012X}{secrets.token_hex(3).upper()}"
+
+
+def mission_message_uid(mission_id: str, row: int) -> str:
+    """A mission message's UID: its mission and its row. Dispatching the same mission
+    again makes the same UIDs, so a retried dispatch cannot send a row twice."""
+    return f"{mission_id}{row:012X}"
+
+
 def new_api_key() -> str:
     return "csk_" + secrets.token_urlsafe(32)
 

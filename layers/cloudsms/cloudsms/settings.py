@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     counters_table: str = "cloudsms-counters"
     channels_table: str = "cloudsms-channels"
     idempotency_table: str = "cloudsms-idempotency"
+    missions_table: str = "cloudsms-missions"
+    blacklist_table: str = "cloudsms-blacklist"
+    templates_table: str = "cloudsms-templates"
 
     otp_queue_url: str = ""
     bulk_queue_url: str = ""
@@ -38,6 +41,24 @@ class Settings(BaseSettings):
     # Messages per SQS message: moto and SQS both prefer few large messages.
     recipients_per_queue_message: int = 100
     gateway_timeout_seconds: float = 5.0
+    # The portal's limit on a number list; 100,000 numbers need about 2.3 MB as xlsx.
+    number_list_max_bytes: int = 1_048_576
+    # How long a presigned upload URL for a number list stays valid.
+    upload_url_seconds: int = 3600
+
+    # Scheduled missions (EventBridge Scheduler).
+    schedule_group: str = "cloudsms-dev"
+    scheduler_role_arn: str = ""
+    schedule_function_arn: str = ""
+    schedule_dead_letter_arn: str = ""
+    # The portal's rule: a mission can be cancelled until 5 minutes before its time.
+    cancel_cutoff_seconds: int = 300
+    # A dispatch time must be at least this far ahead, and at most this many days.
+    min_lead_seconds: int = 300
+    max_schedule_days: int = 35
+    # A tenant's sending window when it has not set its own ("HH:MM-HH:MM", inclusive).
+    default_sending_window: str = "08:00-22:00"
+    clock_offset_seconds: float = 0.0
     # Message items are removed by DynamoDB's TTL this many days after creation.
     message_retention_days: int = 180
     # Channel credentials live in Secrets Manager under this prefix + route id.

@@ -22,7 +22,7 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def enqueue(queue_url: str, bodies: Iterable[dict[str, Any]]) -> int:
+def enqueue(queue_url: str, bodies: Iterable[dict[str, Any]], delay_seconds: int = 0) -> int:
     """Sends the bodies in batches of ten; returns the number of SQS requests made.
 
     Raises when SQS refuses any entry, so that the caller never believes a message is
@@ -31,7 +31,10 @@ def enqueue(queue_url: str, bodies: Iterable[dict[str, Any]]) -> int:
     sqs = client("sqs")
     requests = 0
     for batch in _chunks(bodies, SQS_BATCH_LIMIT):
-        entries = [{"Id": str(i), "MessageBody": json.dumps(b)} for i, b in enumerate(batch)]
+        entries = [
+            {"Id": str(i), "MessageBody": json.dumps(b), "DelaySeconds": delay_seconds}
+            for i, b in enumerate(batch)
+        ]
         answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
         requests += 1
         if answer.get("Failed"):

@@ -1,6 +1,7 @@
 """Business channels: the operator's carrier routes and how to reach their gateways."""
 
 from dataclasses import dataclass
+
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from cloudsms.adapters.secrets import get_secret, put_secret

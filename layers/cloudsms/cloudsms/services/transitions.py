@@ -45,7 +45,7 @@ def write(
             transaction.update(message, actions=actions, condition=condition)
             if counter_actions:
                 for item in counters.counter_items(
-                    message.tenant_id, message.channel, message.dispatch_day
+                    message.tenant_id, message.channel, message.dispatch_day, message.mission_id
                 ):
                     transaction.update(item, actions=counter_actions)
     except TransactWriteError as error:
@@ -74,3 +74,21 @@ def release(message: MessageModel, reason: str) -> bool:
         [MessageModel.dr_state.set(DrState.QUEUED.value), MessageModel.reason.set(reason)],
         MessageModel.dr_state == DrState.SUBMITTING.value,
     )
+
+
+def create_claimed(message: MessageModel) -> bool:
+    """Writes a mission message as SUBMITTING, counting it in `total`, unless its UID
+    exists already (a redelivered or re-dispatched recipient): then changes nothing."""
+    counter_actions = counters.add_actions(total=1)
+    try:
+        with TransactWrite(connection=_connection()) as transaction:
+            transaction.save(message, condition=MessageModel.uid.does_not_exist())
+            for item in counters.counter_items(
+                message.tenant_id, message.channel, message.dispatch_day, message.mission_id
+            ):
+                transaction.update(item, actions=counter_actions)
+    except TransactWriteError as error:
+        if _condition_failed(error):
+            return False
+        raise
+    return True

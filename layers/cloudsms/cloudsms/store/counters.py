@@ -1,7 +1,8 @@
 """Counters for statistics and quotas, changed only by atomic ADD updates.
 
 One item per scope and period: `tenant#{id}` per tenant-local day, `channel#{route}` per
-day. Never computed by scans.
+day, and `mission#{tenant}#{id}` for a mission's whole life (period "all"). Never
+computed by scans.
 """
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -32,3 +33,10 @@ def tenant_scope(tenant_id: str) -> str:
 
 def channel_scope(route_id: str) -> str:
     return f"channel#{route_id}"
+
+
+def mission_scope(tenant_id: str, mission_id: str) -> str:
+    return f"mission#{tenant_id}#{mission_id}"
+
+
+WHOLE_LIFE = "all"

@@ -1,7 +1,7 @@
 """Messages: one item per recipient of a send, with its delivery state."""
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
@@ -18,6 +18,17 @@ class MessagesByCarrierId(GlobalSecondaryIndex["MessageModel"]):
     carrier_ref = UnicodeAttribute(hash_key=True)  # "{channel}#{carrier message id}"
 
 
+class MessagesByMission(GlobalSecondaryIndex["MessageModel"]):
+    """A mission's messages, in row order (a mission message's uid ends in its row)."""
+
+    class Meta:
+        index_name = "by-mission"
+        projection = AllProjection()
+
+    mission_key = UnicodeAttribute(hash_key=True)  # "{tenant}#{mission id}"
+    uid = UnicodeAttribute(range_key=True)
+
+
 class MessageModel(Model):
     Meta = table_meta(get_settings().messages_table)
 
@@ -31,6 +42,8 @@ class MessageModel(Model):
     channel = UnicodeAttribute()
     sender = UnicodeAttribute(null=True)
     reference = UnicodeAttribute(null=True)
+    mission_id = UnicodeAttribute(null=True)
+    mission_key = UnicodeAttribute(null=True)
     # The tenant-local date the message was dispatched on: its statistics day.
     dispatch_day = UnicodeAttribute()
     dr_state = UnicodeAttribute()
@@ -45,3 +58,4 @@ class MessageModel(Model):
     expires_at = NumberAttribute()
 
     by_carrier_ref = MessagesByCarrierId()
+    by_mission = MessagesByMission()

@@ -13,6 +13,8 @@ class TenantModel(Model):
     tenant_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     time_zone = UnicodeAttribute()
+    # "HH:MM-HH:MM" in the tenant's time zone; absent: the platform's default.
+    sending_window = UnicodeAttribute(null=True)
     # The business channels (route ids) this tenant's packages grant it.
     channels = UnicodeSetAttribute(default=set)
     created_at = UTCDateTimeAttribute(default=utcnow)

@@ -1,0 +1,160 @@
+"""SMS templates, the number-list template, and blacklists (the tenant's and the
+operator's platform-wide one)."""
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloudsms.api import caller, make_resolver, operator, parse_form
+from cloudsms.domain import content
+from cloudsms.domain.numberlist_template import template_csv, template_xlsx
+from cloudsms.errors import BadRequest
+from cloudsms.observability import logger, metrics, tracer
+from cloudsms.services import blacklist, templates
+from cloudsms.services.pages import page_size
+from cloudsms.settings import get_settings
+from cloudsms.store.blacklist import PLATFORM
+
+app = make_resolver()
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PageSize = Annotated[int | None, Query(alias="page_size", description="1-100, default 10")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+
+
+class BlacklistAddition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    numbers: list[str] = Field(min_length=1, max_length=blacklist.MAX_NUMBERS_PER_REQUEST)
+    reason: str = Field("", max_length=200)
+
+
+# --- SMS templates ------------------------------------------------------------------------
+
+
+@app.get("/v1/templates")
+@tracer.capture_method
+def list_templates(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
+    return templates.list_templates(caller(app).tenant_id, page_size(page_size_), cursor)
+
+
+@app.post("/v1/templates")
+@tracer.capture_method
+def create_template(fields: templates.TemplateFields) -> Response[dict]:
+    view = templates.create_template(caller(app).tenant_id, fields)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
+
+
+@app.get("/v1/templates/number-list", description="The number-list file for a content")
+@tracer.capture_method
+def number_list_template(
+    content_: Annotated[str | None, Query(alias="content")] = None,
+    template_id: Annotated[str | None, Query()] = None,
+    file_format: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
+) -> Response[bytes]:
+    if bool(content_) == bool(template_id):
+        raise BadRequest("give either content or template_id")
+    if template_id:
+        content_ = templates.get_template(caller(app).tenant_id, template_id).content
+    variables = content.variables(content_ or "")
+    if file_format == "csv":
+        body, kind = template_csv(variables), "text/csv; charset=utf-8"
+    else:
+        body, kind = template_xlsx(variables), XLSX
+    return Response(
+        status_code=200,
+        content_type=kind,
+        body=body,
+        headers={
+            "Content-Disposition": f'attachment; filename="Data Import Template.{file_format}"'
+        },
+    )
+
+
+@app.get("/v1/templates/<template_id>")
+@tracer.capture_method
+def read_template(template_id: str) -> dict:
+    return templates.template_view(templates.get_template(caller(app).tenant_id, template_id))
+
+
+@app.patch("/v1/templates/<template_id>")
+@tracer.capture_method
+def update_template(template_id: str, changes: templates.TemplateChanges) -> dict:
+    return templates.update_template(caller(app).tenant_id, template_id, changes)
+
+
+@app.delete("/v1/templates/<template_id>")
+@tracer.capture_method
+def delete_template(template_id: str) -> Response[str]:
+    templates.delete_template(caller(app).tenant_id, template_id)
+    return Response(status_code=204, body="")
+
+
+# --- blacklists -----------------------------------------------------------------------------
+
+
+@app.get("/v1/blacklist")
+@tracer.capture_method
+def list_blacklist(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
+    return blacklist.list_numbers(caller(app).tenant_id, page_size(page_size_), cursor)
+
+
+@app.post("/v1/blacklist")
+@tracer.capture_method
+def add_blacklist(addition: BlacklistAddition) -> dict:
+    return blacklist.add_numbers(caller(app).tenant_id, addition.numbers, addition.reason)
+
+
+@app.post("/v1/blacklist/import", description="multipart/form-data, the file in 'number_list'")
+@tracer.capture_method
+def import_blacklist() -> dict:
+    tenant_id = caller(app).tenant_id
+    form = parse_form(app)
+    if "number_list" not in form.files:
+        raise BadRequest("the form has no file in the part 'number_list'")
+    return blacklist.import_file(
+        tenant_id,
+        form.files["number_list"],
+        get_settings().number_list_max_bytes,
+        form.fields.get("reason", ""),
+    )
+
+
+@app.delete("/v1/blacklist/<number>")
+@tracer.capture_method
+def remove_blacklist(number: str) -> Response[str]:
+    blacklist.remove_number(caller(app).tenant_id, number)
+    return Response(status_code=204, body="")
+
+
+@app.get("/v1/admin/blacklist")
+@tracer.capture_method
+def list_platform_blacklist(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
+    operator(app)
+    return blacklist.list_numbers(PLATFORM, page_size(page_size_), cursor)
+
+
+@app.post("/v1/admin/blacklist")
+@tracer.capture_method
+def add_platform_blacklist(addition: BlacklistAddition) -> dict:
+    operator(app)
+    return blacklist.add_numbers(PLATFORM, addition.numbers, addition.reason)
+
+
+@app.delete("/v1/admin/blacklist/<number>")
+@tracer.capture_method
+def remove_platform_blacklist(number: str) -> Response[str]:
+    operator(app)
+    blacklist.remove_number(PLATFORM, number)
+    return Response(status_code=204, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

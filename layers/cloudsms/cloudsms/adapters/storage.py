@@ -1,0 +1,90 @@
+"""The upload bucket: number lists coming in, staged recipients going out.
+
+Staged files are gzipped JSON lines, written through a temporary file and read as a
+stream, so a 100,000-row list is never held in memory as one object.
+"""
+
+import gzip
+import io
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from botocore.exceptions import ClientError
+
+from cloudsms.adapters.aws import client
+from cloudsms.settings import get_settings
+
+
+def _bucket() -> str:
+    return get_settings().upload_bucket
+
+
+def put_bytes(key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+    client("s3").put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=content_type)
+
+
+def get_bytes(key: str, bucket: str | None = None) -> bytes:
+    body = client("s3").get_object(Bucket=bucket or _bucket(), Key=key)["Body"]
+    return body.read()  # type: ignore[no-any-return]
+
+
+def size_of(key: str, bucket: str | None = None) -> int:
+    head = client("s3").head_object(Bucket=bucket or _bucket(), Key=key)
+    return int(head["ContentLength"])
+
+
+def exists(key: str) -> bool:
+    try:
+        client("s3").head_object(Bucket=_bucket(), Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def presigned_put(key: str, seconds: int) -> str:
+    return client("s3").generate_presigned_url(  # type: ignore[no-any-return]
+        "put_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds
+    )
+
+
+class JsonLinesWriter:
+    """Collects records into a gzipped JSON-lines temporary file, then uploads it."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self.count = 0
+        self._file: IO[bytes] = tempfile.TemporaryFile()
+        self._gzip = gzip.GzipFile(fileobj=self._file, mode="wb", compresslevel=3)
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._gzip.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+        self.count += 1
+
+    def upload(self) -> None:
+        self._gzip.close()
+        self._file.seek(0)
+        client("s3").upload_fileobj(self._file, _bucket(), self.key)
+        self._file.close()
+
+    def discard(self) -> None:
+        self._gzip.close()
+        self._file.close()
+
+
+def read_json_lines(key: str) -> Iterator[dict[str, Any]]:
+    body = client("s3").get_object(Bucket=_bucket(), Key=key)["Body"]
+    with gzip.GzipFile(fileobj=body, mode="rb") as lines:
+        for line in io.BufferedReader(lines):  # type: ignore[arg-type]
+            yield json.loads(line)
+
+
+def write_json_lines(key: str, records: Iterable[dict[str, Any]]) -> int:
+    writer = JsonLinesWriter(key)
+    for record in records:
+        writer.write(record)
+    writer.upload()
+    return writer.count

@@ -1,0 +1,76 @@
+"""Blacklists: numbers that are never sent to, kept per tenant and by the operator."""
+
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from cloudsms.domain import phone
+from cloudsms.domain.numberlist import AbnormalRow, read_number_list
+from cloudsms.errors import BadRequest, NotFound
+from cloudsms.services.pages import decode_cursor, encode_cursor
+from cloudsms.store.blacklist import PLATFORM, BlacklistModel
+
+MAX_NUMBERS_PER_REQUEST = 1000
+
+
+def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, Any]:
+    """Adds the valid numbers; each invalid one is answered with its reason."""
+    if len(numbers) > MAX_NUMBERS_PER_REQUEST:
+        raise BadRequest(f"at most {MAX_NUMBERS_PER_REQUEST} numbers at once; import a file")
+    added, invalid = [], []
+    with BlacklistModel.batch_write() as batch:
+        for raw in numbers:
+            try:
+                number = phone.normalise(raw)
+            except phone.InvalidNumber as error:
+                invalid.append({"number": raw, "reason": str(error)})
+                continue
+            batch.save(BlacklistModel(owner=owner, number=number, reason=reason))
+            added.append(number)
+    return {"added": added, "invalid": invalid}
+
+
+def import_file(owner: str, data: bytes, max_bytes: int, reason: str = "") -> dict[str, Any]:
+    """Adds every number of an .xlsx or .csv file (first column, after a header row)."""
+    rows = read_number_list(data, [], None, lambda _: "", max_bytes=max_bytes)  # type: ignore[arg-type]
+    added = 0
+    invalid = []
+    with BlacklistModel.batch_write() as batch:
+        for row in rows:
+            if isinstance(row, AbnormalRow):
+                invalid.append({"row": row.row, "value": row.raw, "reason": row.reason})
+                continue
+            batch.save(BlacklistModel(owner=owner, number=row.phone, reason=reason))
+            added += 1
+    return {"added": added, "invalid": invalid}
+
+
+def remove_number(owner: str, raw: str) -> None:
+    try:
+        number = phone.normalise(raw)
+    except phone.InvalidNumber as error:
+        raise BadRequest(f"{raw!r}: {error}") from error
+    try:
+        BlacklistModel.get(owner, number).delete()
+    except DoesNotExist as error:
+        raise NotFound(f"{number} is not on the blacklist") from error
+
+
+def list_numbers(owner: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    result = BlacklistModel.query(owner, limit=limit, last_evaluated_key=decode_cursor(cursor))
+    items = [
+        {"number": item.number, "reason": item.reason, "added_at": item.added_at.isoformat()}
+        for item in result
+    ]
+    return {"items": items, "next_cursor": encode_cursor(result.last_evaluated_key)}
+
+
+def blacklisted_numbers(tenant_id: str) -> set[str]:
+    """The tenant's and the platform's blacklisted numbers.
+
+    Read whole, once per mission: blacklists are small next to a number list, and one
+    query beats a lookup per recipient.
+    """
+    numbers = {item.number for item in BlacklistModel.query(tenant_id)}
+    numbers.update(item.number for item in BlacklistModel.query(PLATFORM))
+    return numbers

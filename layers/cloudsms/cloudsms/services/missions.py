@@ -1,0 +1,628 @@
+"""Missions: create from a number list, stage the recipients, dispatch them, read them.
+
+A mission's recipients are validated, rendered and staged in S3 before the mission is
+saved, so a mission either exists with all its valid recipients staged, or not at all.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from cloudsms.adapters import queues, storage
+from cloudsms.domain import content, phone, text
+from cloudsms.domain.mission import MissionFields, MissionStatus
+from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_number_list
+from cloudsms.domain.states import DrState, outcome
+from cloudsms.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
+from cloudsms.ids import mission_message_uid, new_time_ordered_id
+from cloudsms.observability import logger
+from cloudsms.services import counters, scheduling
+from cloudsms.services.blacklist import blacklisted_numbers
+from cloudsms.services.channels import get_channel
+from cloudsms.services.pages import decode_cursor, encode_cursor
+from cloudsms.services.templates import get_template
+from cloudsms.settings import get_settings
+from cloudsms.store.counters import WHOLE_LIFE, CounterModel, mission_scope
+from cloudsms.store.messages import MessageModel
+from cloudsms.store.missions import MissionModel
+from cloudsms.store.tenants import TenantModel
+
+SAMPLE_SIZE = 5
+PREVIEW_ABNORMAL_LIMIT = 100
+# An SQS message may hold 256 KB and a batch of ten no more in all: keep each under a tenth.
+QUEUE_MESSAGE_BYTES = 24_000
+
+RECIPIENTS = "recipients.jsonl.gz"
+ABNORMAL = "abnormal.jsonl.gz"
+BLACKLISTED = "blacklisted.jsonl.gz"
+BLACKLISTED_AT_DISPATCH = "blacklisted-at-dispatch.jsonl.gz"
+
+
+@dataclass
+class Staged:
+    """What staging a number list found."""
+
+    prefix: str
+    recipients: int = 0
+    abnormal: int = 0
+    blacklisted: int = 0
+    segments: int = 0
+    encodings: dict[str, int] = field(default_factory=dict)
+    by_name: bool = False
+
+
+# --- creating ---------------------------------------------------------------------------
+
+
+def upload_key(tenant_id: str, mission_id: str) -> str:
+    return f"uploads/{tenant_id}/{mission_id}/number-list"
+
+
+def _content(tenant_id: str, fields: MissionFields) -> str:
+    if fields.template_id:
+        return get_template(tenant_id, fields.template_id).content
+    assert fields.content is not None
+    return fields.content
+
+
+def _check_channel(tenant: TenantModel, route_id: str) -> None:
+    if route_id not in (tenant.channels or set()):
+        raise Forbidden(f"channel {route_id} is not assigned to this tenant")
+    get_channel(route_id)
+
+
+def create_mission(
+    tenant: TenantModel, fields: MissionFields, number_list: bytes | None, now: datetime
+) -> dict[str, Any]:
+    """Creates a mission. With a number list it is staged and started at once (sent, or
+    scheduled); without one the answer carries a presigned URL to upload it to."""
+    _check_channel(tenant, fields.channel)
+    body = _content(tenant.tenant_id, fields)
+    dispatch_at = scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
+    mission = MissionModel(
+        tenant_id=tenant.tenant_id,
+        mission_id=new_time_ordered_id(),
+        name=fields.name,
+        direction=fields.direction.value,
+        sms_type=fields.sms_type.value,
+        content=body,
+        variables=content.variables(body),
+        template_id=fields.template_id,
+        sender=fields.sender,
+        signature=fields.signature,
+        signature_position=fields.signature_position.value,
+        allow_unsubscribe=fields.allow_unsubscribe,
+        channel=fields.channel,
+        dispatch_at=dispatch_at,
+        recipient_quiet_hours=fields.recipient_quiet_hours,
+        status=MissionStatus.UPLOADING.value,
+        created_at=now,
+        updated_at=now,
+    )
+    if number_list is None:
+        mission.upload_key = upload_key(tenant.tenant_id, mission.mission_id)
+        mission.save()
+        view = mission_view(mission)
+        view["upload_url"] = storage.presigned_put(
+            mission.upload_key, get_settings().upload_url_seconds
+        )
+        return view
+
+    staged = _stage_or_refuse(mission, number_list)
+    _record_staged(mission, staged)
+    mission.save()
+    start(mission, now)
+    return mission_view(_reload(mission))
+
+
+def _stage_or_refuse(mission: MissionModel, number_list: bytes) -> Staged:
+    try:
+        staged = stage(mission, number_list)
+    except NumberListError as error:
+        if len(number_list) > get_settings().number_list_max_bytes:
+            raise PayloadTooLarge(error.reason) from error
+        raise BadRequest(f"the number list cannot be used: {error.reason}") from error
+    if staged.recipients == 0:
+        raise BadRequest(_nothing_to_send(staged), details=abnormal_rows_of(staged.prefix, 0, 20))
+    return staged
+
+
+def _nothing_to_send(staged: Staged) -> str:
+    return (
+        "no number in the list can be sent: "
+        f"{staged.abnormal} abnormal row(s), {staged.blacklisted} blacklisted"
+    )
+
+
+def _record_staged(mission: MissionModel, staged: Staged) -> None:
+    mission.staged_prefix = staged.prefix
+    mission.phone_number_amount = staged.recipients
+    mission.failure_amount = staged.abnormal
+    mission.blacklist_amount = staged.blacklisted
+    mission.segments = staged.segments
+    mission.status = (
+        MissionStatus.SCHEDULED.value if mission.dispatch_at else MissionStatus.UNSENT.value
+    )
+
+
+def start(mission: MissionModel, now: datetime) -> None:
+    """A staged mission is scheduled for its dispatch time, or dispatched now."""
+    if mission.dispatch_at:
+        scheduling.schedule_mission(mission)
+    else:
+        dispatch(mission.tenant_id, mission.mission_id, now)
+
+
+def _renderer(mission: MissionModel) -> Any:
+    return content.renderer(
+        mission.content,
+        mission.signature,
+        mission.signature_position,
+        phone.Direction(mission.direction),
+        mission.allow_unsubscribe,
+    )
+
+
+def _rows(mission: MissionModel, number_list: bytes) -> Any:
+    return read_number_list(
+        number_list,
+        list(mission.variables or []),
+        phone.Direction(mission.direction),
+        _renderer(mission),
+        max_bytes=get_settings().number_list_max_bytes,
+    )
+
+
+def stage(mission: MissionModel, number_list: bytes) -> Staged:
+    """Validates and renders every row, and stages three files in S3: the recipients,
+    the abnormal rows (row, raw value, reason) and the blacklisted numbers."""
+    rows = _rows(mission, number_list)
+    blacklist = blacklisted_numbers(mission.tenant_id)
+    staged = Staged(
+        prefix=f"staged/{mission.tenant_id}/{mission.mission_id}/", by_name=rows.by_name
+    )
+    recipients = storage.JsonLinesWriter(staged.prefix + RECIPIENTS)
+    abnormal = storage.JsonLinesWriter(staged.prefix + ABNORMAL)
+    blacklisted = storage.JsonLinesWriter(staged.prefix + BLACKLISTED)
+    try:
+        for row in rows:
+            if isinstance(row, AbnormalRow):
+                abnormal.write({"row": row.row, "raw": row.raw, "reason": row.reason})
+            elif row.phone in blacklist:
+                blacklisted.write({"row": row.row, "to": row.phone})
+            else:
+                recipients.write(
+                    {
+                        "row": row.row,
+                        "to": row.phone,
+                        "text": row.text,
+                        "encoding": row.encoding,
+                        "segments": row.segments,
+                    }
+                )
+                staged.segments += row.segments
+                staged.encodings[row.encoding] = staged.encodings.get(row.encoding, 0) + 1
+    except Exception:
+        for writer in (recipients, abnormal, blacklisted):
+            writer.discard()
+        raise
+    for writer in (recipients, abnormal, blacklisted):
+        writer.upload()
+    staged.recipients, staged.abnormal, staged.blacklisted = (
+        recipients.count,
+        abnormal.count,
+        blacklisted.count,
+    )
+    return staged
+
+
+def preview(tenant: TenantModel, fields: MissionFields, number_list: bytes) -> dict[str, Any]:
+    """What creating the mission would find, without creating or storing anything."""
+    _check_channel(tenant, fields.channel)
+    body = _content(tenant.tenant_id, fields)
+    probe = MissionModel(
+        tenant_id=tenant.tenant_id,
+        mission_id="preview",
+        content=body,
+        variables=content.variables(body),
+        direction=fields.direction.value,
+        signature=fields.signature,
+        signature_position=fields.signature_position.value,
+        allow_unsubscribe=fields.allow_unsubscribe,
+    )
+    try:
+        rows = _rows(probe, number_list)
+        blacklist = blacklisted_numbers(tenant.tenant_id)
+        samples: list[dict[str, Any]] = []
+        abnormal: list[dict[str, Any]] = []
+        counts = {"recipients": 0, "abnormal": 0, "blacklisted": 0, "segments": 0}
+        encodings: dict[str, int] = {}
+        for row in rows:
+            if isinstance(row, AbnormalRow):
+                counts["abnormal"] += 1
+                if len(abnormal) < PREVIEW_ABNORMAL_LIMIT:
+                    abnormal.append({"row": row.row, "raw": row.raw, "reason": row.reason})
+            elif row.phone in blacklist:
+                counts["blacklisted"] += 1
+            else:
+                counts["recipients"] += 1
+                counts["segments"] += row.segments
+                encodings[row.encoding] = encodings.get(row.encoding, 0) + 1
+                if len(samples) < SAMPLE_SIZE:
+                    samples.append(
+                        {
+                            "row": row.row,
+                            "to": row.phone,
+                            "text": row.text,
+                            "encoding": row.encoding,
+                            "segments": row.segments,
+                            "ucs2_reason": text.analyse(row.text).ucs2_reason,
+                        }
+                    )
+    except NumberListError as error:
+        raise BadRequest(f"the number list cannot be used: {error.reason}") from error
+    return {
+        "variables": content.variables(body),
+        "columns_matched_by": "header" if rows.by_name else "position",
+        "phone_number_amount": counts["recipients"],
+        "failure_amount": counts["abnormal"],
+        "blacklist_amount": counts["blacklisted"],
+        "segments": counts["segments"],
+        "encodings": encodings,
+        "samples": samples,
+        "abnormal": abnormal,
+    }
+
+
+# --- uploads through S3 -------------------------------------------------------------------
+
+
+def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
+    """The number list of an Uploading mission has arrived: stage it and start it.
+
+    A list that cannot be used leaves the mission Failed, with the reason on it.
+    """
+    mission = get_mission(tenant_id, mission_id)
+    if mission.status != MissionStatus.UPLOADING.value:
+        logger.info("upload for a mission that is not uploading", extra={"mission": mission_id})
+        return
+    key = upload_key(tenant_id, mission_id)
+    try:
+        if storage.size_of(key) > get_settings().number_list_max_bytes:
+            raise NumberListError(
+                f"the file is larger than {get_settings().number_list_max_bytes:,} bytes"
+            )
+        staged = stage(mission, storage.get_bytes(key))
+        if staged.recipients == 0:
+            raise NumberListError(_nothing_to_send(staged))
+    except NumberListError as error:
+        _fail(mission, error.reason, now)
+        return
+    _record_staged(mission, staged)
+    mission.updated_at = now
+    try:
+        mission.save(condition=MissionModel.status == MissionStatus.UPLOADING.value)
+    except Exception:
+        logger.info("mission changed while its list was staged", extra={"mission": mission_id})
+        return
+    start(mission, now)
+
+
+def _fail(mission: MissionModel, reason: str, now: datetime) -> None:
+    mission.update(
+        actions=[
+            MissionModel.status.set(MissionStatus.FAILED.value),
+            MissionModel.failure_reason.set(reason),
+            MissionModel.updated_at.set(now),
+        ]
+    )
+
+
+# --- dispatching ----------------------------------------------------------------------------
+
+
+def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
+    """Unsent/Scheduled → Sending. The one conditional change that decides between a
+    dispatch and a cancel: whichever writes first wins, the other finds the status moved."""
+    try:
+        mission.update(
+            actions=[
+                MissionModel.status.set(MissionStatus.SENDING.value),
+                MissionModel.dispatching_date.set(now),
+                MissionModel.updated_at.set(now),
+            ],
+            condition=MissionModel.status.is_in(
+                MissionStatus.UNSENT.value, MissionStatus.SCHEDULED.value
+            ),
+        )
+    except UpdateError:
+        return False
+    return True
+
+
+def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
+    """Streams the staged recipients onto the submit queue; returns whether it did.
+
+    Blacklists are read again, so a number blacklisted since staging is not sent.
+    Running it again on a mission that is already Sending (a retried invocation) enqueues
+    the same UIDs again, and the submit step sends each UID once.
+    """
+    mission = get_mission(tenant_id, mission_id)
+    if mission.status == MissionStatus.SENDING.value:
+        logger.info("resuming the dispatch of a mission", extra={"mission": mission_id})
+    elif not _claim_for_dispatch(mission, now):
+        logger.info("mission not dispatched: its status moved", extra={"mission": mission_id})
+        return False
+    mission = get_mission(tenant_id, mission_id)
+    tenant = TenantModel.get(tenant_id)
+    day = counters.local_day(mission.dispatching_date or now, tenant.time_zone)
+    blacklist = blacklisted_numbers(tenant_id)
+    late = storage.JsonLinesWriter(mission.staged_prefix + BLACKLISTED_AT_DISPATCH)
+
+    def recipients() -> Iterator[dict[str, Any]]:
+        for record in storage.read_json_lines(mission.staged_prefix + RECIPIENTS):
+            if record["to"] in blacklist:
+                late.write({"row": record["row"], "to": record["to"]})
+                continue
+            yield {
+                "uid": mission_message_uid(mission.mission_id, record["row"]),
+                "to": record["to"],
+                "text": record["text"],
+                "encoding": record["encoding"],
+                "segments": record["segments"],
+            }
+
+    envelope = {
+        "tenant_id": tenant_id,
+        "mission_id": mission.mission_id,
+        "channel": mission.channel,
+        "sms_type": mission.sms_type,
+        "sender": mission.sender,
+        "dispatch_day": day,
+        "quiet_hours": bool(mission.recipient_quiet_hours),
+    }
+    bodies = ({**envelope, "recipients": chunk} for chunk in _chunks(recipients()))
+    requests = queues.enqueue(queues.queue_for(mission.sms_type), bodies)
+    late.upload()
+    mission.update(
+        actions=[
+            MissionModel.status.set(MissionStatus.SENT.value),
+            MissionModel.blacklist_amount.add(late.count),
+            MissionModel.phone_number_amount.add(-late.count),
+            MissionModel.updated_at.set(now),
+        ]
+    )
+    logger.info(
+        "mission dispatched",
+        extra={"mission": mission_id, "sqs_requests": requests, "late_blacklisted": late.count},
+    )
+    return True
+
+
+# A firing this much before the dispatch time is early: the mission was rescheduled.
+EARLY_FIRING_SECONDS = 60
+
+
+def fire_scheduled(tenant_id: str, mission_id: str, now: datetime) -> str:
+    """The scheduler's call at a mission's dispatch time: dispatch it, unless it was
+    cancelled (then nothing is sent) or moved to a later time (then it waits for that)."""
+    mission = get_mission(tenant_id, mission_id)
+    if mission.status != MissionStatus.SCHEDULED.value:
+        logger.info("firing skipped", extra={"mission": mission_id, "status": mission.status})
+        return f"skipped: the mission is {mission.status}"
+    if mission.dispatch_at and mission.dispatch_at > now + timedelta(seconds=EARLY_FIRING_SECONDS):
+        scheduling.schedule_mission(mission)
+        return "rescheduled"
+    return "dispatched" if dispatch(tenant_id, mission_id, now) else "skipped: cancelled"
+
+
+def _chunks(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Many recipients per SQS message: up to the configured count or the byte budget."""
+    limit = get_settings().recipients_per_queue_message
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for record in records:
+        # A close upper bound of the record's JSON size, cheaper than encoding it twice.
+        record_size = len(record["text"].encode()) * 2 + 160
+        if chunk and (len(chunk) >= limit or size + record_size > QUEUE_MESSAGE_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(record)
+        size += record_size
+    if chunk:
+        yield chunk
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def get_mission(tenant_id: str, mission_id: str) -> MissionModel:
+    try:
+        return MissionModel.get(tenant_id, mission_id)
+    except DoesNotExist as error:
+        raise NotFound(f"mission {mission_id} not found") from error
+
+
+def _reload(mission: MissionModel) -> MissionModel:
+    return get_mission(mission.tenant_id, mission.mission_id)
+
+
+def _progress(mission: MissionModel, counter: CounterModel | None) -> dict[str, int]:
+    delivered = int(counter.delivered) if counter else 0
+    failed = int(counter.failed) if counter else 0
+    no_notification = int(counter.no_notification) if counter else 0
+    return {
+        "submitted": int(counter.submitted) if counter else 0,
+        "delivered": delivered,
+        "failed": failed,
+        "no_notification": no_notification,
+        "pending": max(int(mission.phone_number_amount) - delivered - failed - no_notification, 0),
+    }
+
+
+def _counter_of(mission: MissionModel) -> CounterModel | None:
+    try:
+        return CounterModel.get(mission_scope(mission.tenant_id, mission.mission_id), WHOLE_LIFE)
+    except DoesNotExist:
+        return None
+
+
+def mission_view(mission: MissionModel, counter: CounterModel | None = None) -> dict[str, Any]:
+    return {
+        "mission_id": mission.mission_id,
+        "name": mission.name,
+        "direction": mission.direction,
+        "sms_type": mission.sms_type,
+        "content": mission.content,
+        "variables": list(mission.variables or []),
+        "template_id": mission.template_id,
+        "sender": mission.sender,
+        "signature": mission.signature,
+        "signature_position": mission.signature_position,
+        "allow_unsubscribe": mission.allow_unsubscribe,
+        "recipient_quiet_hours": mission.recipient_quiet_hours,
+        "channel": mission.channel,
+        "status": mission.status,
+        "failure_reason": mission.failure_reason,
+        "dispatch_at": mission.dispatch_at.isoformat() if mission.dispatch_at else None,
+        "dispatching_date": (
+            mission.dispatching_date.isoformat() if mission.dispatching_date else None
+        ),
+        "phone_number_amount": int(mission.phone_number_amount),
+        "failure_amount": int(mission.failure_amount),
+        "blacklist_amount": int(mission.blacklist_amount),
+        "segments": int(mission.segments),
+        "progress": _progress(mission, counter),
+        "created_at": mission.created_at.isoformat(),
+        "updated_at": mission.updated_at.isoformat(),
+    }
+
+
+def read_mission(tenant_id: str, mission_id: str) -> dict[str, Any]:
+    mission = get_mission(tenant_id, mission_id)
+    return mission_view(mission, _counter_of(mission))
+
+
+def list_missions(
+    tenant_id: str,
+    limit: int,
+    cursor: str | None,
+    name: str | None = None,
+    direction: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """Newest first, filtered; `next_cursor` continues after the last mission shown."""
+    condition = None
+    for part in (
+        MissionModel.name.contains(name) if name else None,
+        MissionModel.direction == direction if direction else None,
+        MissionModel.status == status if status else None,
+    ):
+        if part is not None:
+            condition = part if condition is None else condition & part
+    results = MissionModel.query(
+        tenant_id,
+        filter_condition=condition,
+        scan_index_forward=False,
+        last_evaluated_key=decode_cursor(cursor),
+        page_size=max(limit, 25),
+    )
+    # One more than a page tells whether there is a next page.
+    missions = list(islice(results, limit + 1))
+    more = len(missions) > limit
+    missions = missions[:limit]
+    found = {}
+    if missions:
+        keys = [(mission_scope(tenant_id, m.mission_id), WHOLE_LIFE) for m in missions]
+        found = {c.scope: c for c in CounterModel.batch_get(keys)}
+    items = [mission_view(m, found.get(mission_scope(tenant_id, m.mission_id))) for m in missions]
+    next_cursor = None
+    if more:
+        last = missions[-1]
+        next_cursor = encode_cursor(
+            {"tenant_id": {"S": tenant_id}, "mission_id": {"S": last.mission_id}}
+        )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def list_mission_messages(
+    tenant_id: str, mission_id: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    get_mission(tenant_id, mission_id)
+    result = MessageModel.by_mission.query(
+        f"{tenant_id}#{mission_id}", limit=limit, last_evaluated_key=decode_cursor(cursor)
+    )
+    items = [
+        {
+            "uid": m.uid,
+            "country_code": phone.country_code(m.to),
+            "phone_number": phone.mask(m.to),
+            "text": m.text,
+            "segments": int(m.segments),
+            "status": outcome(DrState(m.dr_state)).value,
+            "dr_state": m.dr_state,
+            "error_code": m.error_code,
+            "reason": m.reason,
+            "submitted_at": m.submitted_at.isoformat() if m.submitted_at else None,
+            "receipt_at": m.receipt_at.isoformat() if m.receipt_at else None,
+        }
+        for m in result
+    ]
+    return {"items": items, "next_cursor": encode_cursor(result.last_evaluated_key)}
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    if not cursor.isdigit():
+        raise BadRequest("the cursor is not one this API gave out")
+    return int(cursor)
+
+
+def _staged_page(keys: list[str], limit: int, cursor: str | None) -> dict[str, Any]:
+    start_at = _offset(cursor)
+    records: Iterator[dict[str, Any]] = (
+        record for key in keys if storage.exists(key) for record in storage.read_json_lines(key)
+    )
+    page = list(islice(records, start_at, start_at + limit + 1))
+    more = len(page) > limit
+    return {"items": page[:limit], "next_cursor": str(start_at + limit) if more else None}
+
+
+def abnormal_rows_of(prefix: str, offset: int, limit: int) -> list[dict[str, Any]]:
+    return _staged_page([prefix + ABNORMAL], limit, str(offset))["items"]  # type: ignore[no-any-return]
+
+
+def list_abnormal(
+    tenant_id: str, mission_id: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    mission = get_mission(tenant_id, mission_id)
+    if not mission.staged_prefix:
+        return {"items": [], "next_cursor": None}
+    return _staged_page([mission.staged_prefix + ABNORMAL], limit, cursor)
+
+
+def list_blacklisted(
+    tenant_id: str, mission_id: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    mission = get_mission(tenant_id, mission_id)
+    if not mission.staged_prefix:
+        return {"items": [], "next_cursor": None}
+    page = _staged_page(
+        [mission.staged_prefix + BLACKLISTED, mission.staged_prefix + BLACKLISTED_AT_DISPATCH],
+        limit,
+        cursor,
+    )
+    page["items"] = [
+        {
+            "row": r["row"],
+            "country_code": phone.country_code(r["to"]),
+            "phone_number": phone.mask(r["to"]),
+        }
+        for r in page["items"]
+    ]
+    return page

@@ -1,0 +1,173 @@
+"""Scheduled missions: the dispatch-time rules, one EventBridge Scheduler schedule per
+mission, cancelling, rescheduling and firing.
+
+A cancel and a firing race on the mission's status; each is one conditional write, so
+exactly one of them wins.
+"""
+
+import json
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import UpdateError
+
+from cloudsms.adapters.aws import client
+from cloudsms.domain.mission import MissionStatus
+from cloudsms.errors import BadRequest, Conflict
+from cloudsms.observability import logger
+from cloudsms.settings import get_settings
+from cloudsms.store.missions import MissionModel
+from cloudsms.store.tenants import TenantModel
+
+
+def sending_window(tenant: TenantModel) -> tuple[time, time]:
+    text = tenant.sending_window or get_settings().default_sending_window
+    return parse_window(text)
+
+
+def parse_window(text: str) -> tuple[time, time]:
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError as error:
+        raise BadRequest(f"a sending window is written HH:MM-HH:MM, not {text!r}") from error
+    if start >= end:
+        raise BadRequest(f"the sending window {text} ends before it starts")
+    return start, end
+
+
+def in_window(moment: datetime, zone: str, window: tuple[time, time]) -> bool:
+    local = moment.astimezone(ZoneInfo(zone)).time().replace(tzinfo=None)
+    return window[0] <= local <= window[1]
+
+
+def resolve_dispatch_at(value: str | None, tenant: TenantModel, now: datetime) -> datetime | None:
+    """The dispatch time as an aware UTC datetime, checked against every rule.
+
+    A time without an offset is read in the tenant's time zone.
+    """
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise BadRequest(f"dispatch_at {value!r} is not an ISO 8601 time") from error
+    zone = ZoneInfo(tenant.time_zone)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    check_dispatch_at(moment, tenant, now)
+    return moment.astimezone(ZoneInfo("UTC"))
+
+
+def check_dispatch_at(moment: datetime, tenant: TenantModel, now: datetime) -> None:
+    settings = get_settings()
+    window = sending_window(tenant)
+    if not in_window(moment, tenant.time_zone, window):
+        local = moment.astimezone(ZoneInfo(tenant.time_zone))
+        raise BadRequest(
+            f"the dispatch time {local:%H:%M} ({tenant.time_zone}) is outside the sending "
+            f"window {window[0]:%H:%M}-{window[1]:%H:%M}"
+        )
+    if moment < now + timedelta(seconds=settings.min_lead_seconds):
+        raise BadRequest(
+            f"the dispatch time must be at least {settings.min_lead_seconds // 60} minutes ahead"
+        )
+    if moment > now + timedelta(days=settings.max_schedule_days):
+        raise BadRequest(
+            f"the dispatch time must be at most {settings.max_schedule_days} days ahead"
+        )
+
+
+def schedule_name(mission: MissionModel) -> str:
+    return f"mission-{mission.tenant_id}-{mission.mission_id}"[:64]
+
+
+def _schedule_request(mission: MissionModel) -> dict[str, Any]:
+    settings = get_settings()
+    assert mission.dispatch_at is not None
+    at = mission.dispatch_at.astimezone(ZoneInfo("UTC"))
+    return {
+        "Name": schedule_name(mission),
+        "GroupName": settings.schedule_group,
+        "ScheduleExpression": f"at({at:%Y-%m-%dT%H:%M:%S})",
+        "ScheduleExpressionTimezone": "UTC",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "ActionAfterCompletion": "DELETE",
+        "Target": {
+            "Arn": settings.schedule_function_arn,
+            "RoleArn": settings.scheduler_role_arn,
+            "Input": json.dumps({"tenant_id": mission.tenant_id, "mission_id": mission.mission_id}),
+            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": settings.schedule_dead_letter_arn},
+        },
+    }
+
+
+def schedule_mission(mission: MissionModel) -> None:
+    client("scheduler").create_schedule(**_schedule_request(mission))
+    logger.info("mission scheduled", extra={"mission": mission.mission_id})
+
+
+def delete_schedule(mission: MissionModel) -> None:
+    try:
+        client("scheduler").delete_schedule(
+            Name=schedule_name(mission), GroupName=get_settings().schedule_group
+        )
+    except ClientError as error:
+        # Already gone (it ran, or a retried cancel deleted it): nothing to do.
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+
+
+def _cutoff(now: datetime) -> datetime:
+    return now + timedelta(seconds=get_settings().cancel_cutoff_seconds)
+
+
+def cancel(mission: MissionModel, now: datetime) -> None:
+    """Scheduled → Cancelled, until the cut-off before the dispatch time."""
+    if mission.status != MissionStatus.SCHEDULED.value:
+        raise Conflict(f"only a scheduled mission can be cancelled; this one is {mission.status}")
+    _before_cutoff(mission, now, "cancelled")
+    try:
+        mission.update(
+            actions=[
+                MissionModel.status.set(MissionStatus.CANCELLED.value),
+                MissionModel.updated_at.set(now),
+            ],
+            condition=(MissionModel.status == MissionStatus.SCHEDULED.value)
+            & (MissionModel.dispatch_at >= _cutoff(now)),
+        )
+    except UpdateError as error:
+        raise Conflict("the mission has started or is too close to its dispatch time") from error
+    delete_schedule(mission)
+
+
+def _before_cutoff(mission: MissionModel, now: datetime, verb: str) -> None:
+    assert mission.dispatch_at is not None
+    if mission.dispatch_at < _cutoff(now):
+        minutes = get_settings().cancel_cutoff_seconds // 60
+        raise Conflict(
+            f"a mission can be {verb} only until {minutes} minutes before its dispatch time"
+        )
+
+
+def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: datetime) -> None:
+    """Moves a scheduled mission's dispatch time, under the same rules as scheduling."""
+    if mission.status != MissionStatus.SCHEDULED.value:
+        raise Conflict(f"only a scheduled mission can be rescheduled; this one is {mission.status}")
+    _before_cutoff(mission, now, "rescheduled")
+    new_time = resolve_dispatch_at(value, tenant, now)
+    old_time = mission.dispatch_at
+    try:
+        mission.update(
+            actions=[
+                MissionModel.dispatch_at.set(new_time),
+                MissionModel.updated_at.set(now),
+            ],
+            condition=(MissionModel.status == MissionStatus.SCHEDULED.value)
+            & (MissionModel.dispatch_at == old_time),
+        )
+    except UpdateError as error:
+        raise Conflict("the mission changed meanwhile; read it and try again") from error
+    client("scheduler").update_schedule(**_schedule_request(mission))

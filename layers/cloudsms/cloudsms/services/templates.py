@@ -1,0 +1,95 @@
+"""SMS templates: reusable mission contents with their variables."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pynamodb.exceptions import DoesNotExist
+
+from cloudsms.domain import content
+from cloudsms.domain.sms_type import SmsType
+from cloudsms.errors import NotFound
+from cloudsms.ids import new_time_ordered_id
+from cloudsms.services.pages import decode_cursor, encode_cursor
+from cloudsms.store.templates import TemplateModel
+
+
+def _valid_content(value: str | None) -> str | None:
+    reason = content.validate_content(value) if value is not None else None
+    if reason:
+        raise ValueError(reason)
+    return value
+
+
+class TemplateFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=60)
+    content: str = Field(min_length=1, max_length=content.CONTENT_MAX)
+    sms_type: SmsType
+
+    _content = field_validator("content")(_valid_content)
+
+
+class TemplateChanges(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=60)
+    content: str | None = Field(None, min_length=1, max_length=content.CONTENT_MAX)
+    sms_type: SmsType | None = None
+
+    _content = field_validator("content")(_valid_content)
+
+
+def template_view(item: TemplateModel) -> dict[str, Any]:
+    return {
+        "template_id": item.template_id,
+        "name": item.name,
+        "content": item.content,
+        "variables": content.variables(item.content),
+        "sms_type": item.sms_type,
+        "created_at": item.created_at.isoformat(),
+        "updated_at": item.updated_at.isoformat(),
+    }
+
+
+def create_template(tenant_id: str, fields: TemplateFields) -> dict[str, Any]:
+    item = TemplateModel(
+        tenant_id=tenant_id,
+        template_id=new_time_ordered_id(),
+        name=fields.name,
+        content=fields.content,
+        sms_type=fields.sms_type.value,
+    )
+    item.save()
+    return template_view(item)
+
+
+def get_template(tenant_id: str, template_id: str) -> TemplateModel:
+    try:
+        return TemplateModel.get(tenant_id, template_id)
+    except DoesNotExist as error:
+        raise NotFound(f"template {template_id} not found") from error
+
+
+def update_template(tenant_id: str, template_id: str, changes: TemplateChanges) -> dict[str, Any]:
+    item = get_template(tenant_id, template_id)
+    actions = [TemplateModel.updated_at.set(datetime.now(UTC))]
+    for name, value in changes.model_dump(exclude_none=True, mode="json").items():
+        actions.append(getattr(TemplateModel, name).set(value))
+    item.update(actions=actions)
+    return template_view(item)
+
+
+def delete_template(tenant_id: str, template_id: str) -> None:
+    get_template(tenant_id, template_id).delete()
+
+
+def list_templates(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    result = TemplateModel.query(
+        tenant_id, limit=limit, scan_index_forward=False, last_evaluated_key=decode_cursor(cursor)
+    )
+    return {
+        "items": [template_view(item) for item in result],
+        "next_cursor": encode_cursor(result.last_evaluated_key),
+    }

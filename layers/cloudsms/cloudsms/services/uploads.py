@@ -1,0 +1,68 @@
+"""Objects arriving in the upload bucket.
+
+- `uploads/{tenant}/{mission id}/number-list`: the list of a mission created without one
+  (through its presigned URL). The mission is staged and started.
+- `uploads/{tenant}/{name}.json`: an operator's manifest, `{"mission": {...fields...},
+  "number_list": "<file name in the same folder>"}`. It creates and starts a mission
+  from the list it names; the outcome is written next to it as `{name}.result.json`.
+Anything else (a list a manifest will name, a result file) is left alone.
+"""
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from cloudsms.adapters import storage
+from cloudsms.domain.mission import MissionFields
+from cloudsms.errors import CloudSmsError
+from cloudsms.observability import logger
+from cloudsms.services import missions
+from cloudsms.services.tenants import get_tenant
+from cloudsms.settings import get_settings
+
+_MISSION_LIST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<mission>[0-9A-F]{18})/number-list$")
+_MANIFEST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<name>[^/]+)\.json$")
+RESULT_SUFFIX = ".result.json"
+
+
+def ingest_object(bucket: str, key: str, now: datetime) -> str:
+    if bucket != get_settings().upload_bucket:
+        logger.warning("object from an unexpected bucket", extra={"bucket": bucket})
+        return "ignored"
+    if found := _MISSION_LIST.match(key):
+        missions.ingest_upload(found["tenant"], found["mission"], now)
+        return "mission list"
+    if key.endswith(RESULT_SUFFIX):
+        return "ignored"
+    if found := _MANIFEST.match(key):
+        outcome = _run_manifest(found["tenant"], key, now)
+        result_key = key[: -len(".json")] + RESULT_SUFFIX
+        storage.put_bytes(result_key, json.dumps(outcome, indent=2).encode(), "application/json")
+        return "manifest"
+    return "ignored"
+
+
+def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
+    try:
+        manifest = json.loads(storage.get_bytes(key))
+        list_name = manifest["number_list"]
+        if "/" in list_name:
+            raise ValueError("number_list names a file in the manifest's own folder")
+        fields = MissionFields.model_validate(manifest["mission"])
+        tenant = get_tenant(tenant_id)
+        data = storage.get_bytes(f"uploads/{tenant_id}/{list_name}")
+        mission = missions.create_mission(tenant, fields, data, now)
+    except CloudSmsError as error:
+        return {"accepted": False, "reason": error.message, "details": error.details}
+    except ValidationError as error:
+        reasons = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        return {"accepted": False, "reason": "; ".join(reasons)}
+    except (KeyError, ValueError, TypeError) as error:
+        return {"accepted": False, "reason": f"the manifest cannot be read: {error}"}
+    except Exception as error:  # a missing list file, among others
+        logger.exception("manifest failed")
+        return {"accepted": False, "reason": f"{type(error).__name__}: {error}"}
+    return {"accepted": True, "mission": mission}

@@ -1,0 +1,48 @@
+"""Missions: bulk dispatches from a number list, as the portal's Bulk Dispatching Tool."""
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.models import Model
+
+from cloudsms.settings import get_settings
+from cloudsms.store.base import table_meta, utcnow
+
+
+class MissionModel(Model):
+    Meta = table_meta(get_settings().missions_table)
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    # Time-ordered, so a tenant's missions list newest first straight from the key.
+    mission_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    direction = UnicodeAttribute()
+    sms_type = UnicodeAttribute()
+    content = UnicodeAttribute()
+    variables = ListAttribute(of=UnicodeAttribute, default=list)
+    template_id = UnicodeAttribute(null=True)
+    sender = UnicodeAttribute(null=True)
+    signature = UnicodeAttribute(null=True)
+    signature_position = UnicodeAttribute(default="start")
+    allow_unsubscribe = BooleanAttribute(default=False)
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    failure_reason = UnicodeAttribute(null=True)
+    dispatch_at = UTCDateTimeAttribute(null=True)
+    # Hold each marketing message until the sending window opens where its recipient is.
+    recipient_quiet_hours = BooleanAttribute(default=False)
+    dispatching_date = UTCDateTimeAttribute(null=True)
+    phone_number_amount = NumberAttribute(default=0)
+    failure_amount = NumberAttribute(default=0)
+    blacklist_amount = NumberAttribute(default=0)
+    segments = NumberAttribute(default=0)
+    upload_key = UnicodeAttribute(null=True)
+    staged_prefix = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+    version = VersionAttribute()

@@ -1,0 +1,90 @@
+"""EventBridge Scheduler, locally: the emulator stores schedules but never fires them,
+so this fires each due one-time schedule by invoking its target with the schedule's
+input, then deletes it (ActionAfterCompletion: DELETE). A schedule fires once; a
+deleted one never fires."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cloudsms_local.lambda_runtime import LocalLambda
+from cloudsms_local.template import REGION, LocalResources
+
+_AT = re.compile(r"^at\((?P<when>[0-9T:-]+)\)$")
+
+
+class SchedulerFirer:
+    def __init__(
+        self,
+        session: Any,
+        endpoint: str,
+        lambdas: LocalLambda,
+        resources: LocalResources,
+        group: str,
+        now: Any,
+        stop: threading.Event,
+        interval: float = 1.0,
+    ):
+        self.client = session.client("scheduler", endpoint_url=endpoint, region_name=REGION)
+        self.lambdas = lambdas
+        self.group = group
+        self.now = now
+        self.stop = stop
+        self.interval = interval
+        self.functions = {
+            arn: logical
+            for (logical, attribute), arn in resources.attributes.items()
+            if attribute == "Arn" and logical in resources.functions
+        }
+        self.fired: set[tuple[str, str]] = set()
+        self.thread = threading.Thread(target=self.run, daemon=True, name="scheduler")
+
+    def start(self) -> SchedulerFirer:
+        self.thread.start()
+        return self
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            try:
+                self.fire_due()
+            except Exception as error:  # noqa: BLE001 - keep firing after one bad schedule
+                print(f"[scheduler] {type(error).__name__}: {error}", flush=True)
+
+    def fire_due(self) -> int:
+        fired = 0
+        names = [
+            s["Name"]
+            for page in self.client.get_paginator("list_schedules").paginate(GroupName=self.group)
+            for s in page.get("Schedules", [])
+        ]
+        for name in names:
+            schedule = self.client.get_schedule(Name=name, GroupName=self.group)
+            found = _AT.match(schedule["ScheduleExpression"])
+            if not found:
+                continue
+            zone = ZoneInfo(schedule.get("ScheduleExpressionTimezone") or "UTC")
+            due = datetime.fromisoformat(found["when"]).replace(tzinfo=zone)
+            identity = (name, schedule["ScheduleExpression"])
+            if due > self.now() or identity in self.fired:
+                continue
+            self.fired.add(identity)
+            # Deleted before the target runs: the target may create a new schedule of
+            # the same name (a rescheduled mission), which must not be deleted with it.
+            self.client.delete_schedule(Name=name, GroupName=self.group)
+            target = schedule["Target"]
+            function = self.functions.get(target["Arn"])
+            if function is None:
+                print(f"[scheduler] {name}: no local function for {target['Arn']}", flush=True)
+                continue
+            payload = json.loads(target.get("Input") or "{}")
+            try:
+                self.lambdas.invoke(function, payload)
+            except Exception as error:  # noqa: BLE001 - the real scheduler retries, then DLQs
+                print(f"[scheduler] {name} failed: {error}", flush=True)
+            fired += 1
+        return fired
