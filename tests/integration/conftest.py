@@ -2,14 +2,18 @@
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from pynamodb.exceptions import DoesNotExist
 
 from cloudsms import cache
+from cloudsms.carriers.base import Submission, SubmitResult
+from cloudsms_local.simulator import CarrierSimulator
 from cloudsms_local.template import LocalResources, create_resources
 
 EVENTS = Path(__file__).parent.parent / "events"
@@ -88,3 +92,82 @@ def api_event(
 @pytest.fixture
 def context() -> FakeContext:
     return FakeContext()
+
+
+class FakeGateway:
+    """A fake carrier gateway: answers each submission with the next of `results` (the last
+    one repeats) and keeps every submission it was given."""
+
+    def __init__(self, *results: SubmitResult) -> None:
+        self.results = list(results)
+        self.submissions: list[Submission] = []
+
+    def submit(self, submission: Submission) -> SubmitResult:
+        self.submissions.append(submission)
+        return self.results.pop(0) if len(self.results) > 1 else self.results[0]
+
+    def factory(self, channel: Any) -> "FakeGateway":
+        return self
+
+
+def accepted(carrier_message_id: str = "carrier-1") -> SubmitResult:
+    return SubmitResult(accepted=True, carrier_message_id=carrier_message_id)
+
+
+def queue_sms(
+    context: Any, to: str, channel: str = "SIM", tenant_id: str = "acme", text: str = "Hello"
+) -> str:
+    """Sends one business SMS through the send API and returns its uid (it is QUEUED)."""
+    from functions.send import app as send_app
+
+    body = {"to": [to], "text": text, "sms_type": "business", "channel": channel}
+    event = api_event("POST", "/v1/sms", "/v1/sms", tenant_id=tenant_id, body=body)
+    response = send_app.lambda_handler(event, context)
+    assert response["statusCode"] == 202, response["body"]
+    return json.loads(response["body"])["messages"][0]["uid"]
+
+
+def submit_sms(context: Any, to: str, carrier_message_id: str = "carrier-1") -> str:
+    """Sends one SMS on channel SIM and has a fake gateway accept it: it is SUBMITTED."""
+    from cloudsms.services.submission import submit_queued
+
+    uid = queue_sms(context, to)
+    gateway = FakeGateway(accepted(carrier_message_id))
+    submit_queued("acme", [uid], lambda: datetime.now(UTC), gateway_factory=gateway.factory)
+    return uid
+
+
+def counters_of(scope: str, day: str) -> dict[str, int]:
+    """The statistics counters of one scope and day; all zero when none was ever counted."""
+    from cloudsms.store.counters import COUNTER_NAMES, CounterModel
+
+    try:
+        item = CounterModel.get(scope, day)
+    except DoesNotExist:
+        return dict.fromkeys(COUNTER_NAMES, 0)
+    return {name: int(getattr(item, name)) for name in COUNTER_NAMES}
+
+
+@pytest.fixture
+def carrier_simulator() -> Iterator[CarrierSimulator]:
+    """The carrier simulator on a free port. Its receipts are put off past the test: the
+    receipt URL names a host that does not exist."""
+    with CarrierSimulator(receipt_delay=3600) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def live_channel(tenant: dict[str, str], carrier_simulator: CarrierSimulator) -> str:
+    """Channel "LIVE", granted to acme, whose gateway is the running carrier simulator."""
+    from cloudsms.services import channels, tenants
+
+    channels.add_channel(
+        "LIVE",
+        "simulator",
+        carrier_simulator.url,
+        carrier_simulator.username,
+        carrier_simulator.password,
+        "CloudSMS",
+    )
+    tenants.grant_channel("acme", "LIVE")
+    return "LIVE"

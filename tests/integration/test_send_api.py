@@ -22,8 +22,12 @@ def _queue_bodies(aws, logical):
 def test_a_verify_code_is_accepted_and_queued_on_the_otp_queue(aws, tenant, context):
     response = _send(
         context,
-        {"to": ["+639215347566"], "text": "Your code is 123456", "sms_type": "verify_code",
-         "channel": "SIM"},
+        {
+            "to": ["+639215347566"],
+            "text": "Your code is 123456",
+            "sms_type": "verify_code",
+            "channel": "SIM",
+        },
     )
 
     assert response["statusCode"] == 202
@@ -45,13 +49,15 @@ def test_marketing_goes_to_the_bulk_queue(aws, tenant, context):
     assert _queue_bodies(aws, "OtpSubmitQueue") == []
 
 
-def test_invalid_recipients_are_reported_each_with_a_reason_and_the_rest_sent(
-    aws, tenant, context
-):
+def test_invalid_recipients_are_reported_each_with_a_reason_and_the_rest_sent(aws, tenant, context):
     response = _send(
         context,
-        {"to": ["+639215347566", "12345", "+86 138 0013 8000"], "text": "你好",
-         "sms_type": "business", "channel": "SIM"},
+        {
+            "to": ["+639215347566", "12345", "+86 138 0013 8000"],
+            "text": "你好",
+            "sms_type": "business",
+            "channel": "SIM",
+        },
     )
 
     messages = json.loads(response["body"])["messages"]
@@ -83,8 +89,13 @@ def test_a_channel_not_assigned_to_the_tenant_is_forbidden(aws, tenant, context)
 def test_a_bad_body_names_each_problem(aws, tenant, context):
     response = _send(
         context,
-        {"to": [], "text": "x" * 1501, "sms_type": "fax", "channel": "SIM",
-         "sender": "MUCHTOOLONGSENDER"},
+        {
+            "to": [],
+            "text": "x" * 1501,
+            "sms_type": "fax",
+            "channel": "SIM",
+            "sender": "MUCHTOOLONGSENDER",
+        },
     )
 
     assert response["statusCode"] == 400
@@ -114,8 +125,13 @@ def test_the_same_idempotency_key_with_another_body_is_a_conflict(aws, tenant, c
 def test_a_message_reads_back_with_its_state(aws, tenant, context):
     sent = _send(
         context,
-        {"to": ["+639215347566"], "text": "Hi", "sms_type": "business", "channel": "SIM",
-         "sender": "ACME"},
+        {
+            "to": ["+639215347566"],
+            "text": "Hi",
+            "sms_type": "business",
+            "channel": "SIM",
+            "sender": "ACME",
+        },
     )
     uid = json.loads(sent["body"])["messages"][0]["uid"]
 
