@@ -2,8 +2,8 @@
 
 import base64
 from dataclasses import dataclass
-from email.policy import default as email_policy
 from email.parser import BytesParser
+from email.policy import default as email_policy
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -40,10 +40,7 @@ def make_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
-        details = [
-            {"field": _field(tuple(e.get("loc", ()))), "reason": e.get("msg", "")}
-            for e in error.errors()
-        ]
+        details = _details(error.errors())
         summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
         return error_response(400, "invalid_request", summary or "invalid request", details)
 
@@ -66,11 +63,8 @@ def caller(app: APIGatewayRestResolver) -> Principal:
     )
 
 
-def validation_details(error: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": _field(tuple(e.get("loc", ()))), "reason": e.get("msg", "")}
-        for e in error.errors()
-    ]
+def _details(errors: Any) -> list[dict[str, str]]:
+    return [{"field": _field(tuple(e.get("loc", ()))), "reason": e.get("msg", "")} for e in errors]
 
 
 def validated(model: type[M], data: Any) -> M:
@@ -78,7 +72,7 @@ def validated(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        details = validation_details(error)
+        details = _details(error.errors())
         summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
         raise BadRequest(summary, details=details) from error
 

@@ -57,7 +57,8 @@ class JsonLinesWriter:
     def __init__(self, key: str):
         self.key = key
         self.count = 0
-        self._file: IO[bytes] = tempfile.TemporaryFile()
+        # Closed in upload() or discard(): the writer outlives any one `with` block.
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self._gzip = gzip.GzipFile(fileobj=self._file, mode="wb", compresslevel=3)
 
     def write(self, record: dict[str, Any]) -> None:
