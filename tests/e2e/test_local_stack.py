@@ -1,0 +1,174 @@
+"""The whole platform on one machine, over HTTP: send, submit, receipt, read back."""
+
+import time
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from tests.e2e.conftest import AUTH_CACHE_SECONDS, RECEIPT_DELAY
+
+STATE_TIMEOUT = 15.0
+HTTP_TIMEOUT = 10.0
+FINAL = {"DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED", "UNKNOWN", "SUBMIT_FAILED"}
+
+# The carrier simulator chooses the outcome by the number's last digit.
+OUTCOMES = {
+    "0": "SUBMIT_FAILED",
+    "1": "UNDELIV",
+    "2": "EXPIRED",
+    "3": "REJECTD",
+    "4": "SUBMITTED",  # accepted, and no receipt ever comes
+    "6": "DELIVRD",
+}
+# Messages that are not waited for go to a number without receipts, so that no receipt
+# lands in the middle of another test's statistics.
+SILENT_NUMBER = "+639215347564"
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _send(stack, numbers: list[str], key: str | None = None) -> list[str]:
+    response = requests.post(
+        f"{stack['api_url']}/v1/sms",
+        json={
+            "to": numbers,
+            "text": "Hello from CloudSMS",
+            "sms_type": "business",
+            "channel": stack["channel"],
+        },
+        headers=_bearer(key or stack["api_key"]),
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 202, response.text
+    return [message["uid"] for message in response.json()["messages"]]
+
+
+def _read(stack, uid: str, headers: dict[str, str] | None = None) -> requests.Response:
+    return requests.get(
+        f"{stack['api_url']}/v1/sms/{uid}",
+        headers=_bearer(stack["api_key"]) if headers is None else headers,
+        timeout=HTTP_TIMEOUT,
+    )
+
+
+def _wait_for(stack, uid: str, states: set[str]) -> dict[str, Any]:
+    """The message once it reaches one of `states` (or the last read at the deadline)."""
+    deadline = time.monotonic() + STATE_TIMEOUT
+    while True:
+        message = _read(stack, uid).json()
+        if message["dr_state"] in states or time.monotonic() > deadline:
+            return message
+        time.sleep(0.1)
+
+
+def _statistics(stack) -> dict[str, Any]:
+    response = requests.get(
+        f"{stack['api_url']}/v1/statistics",
+        headers=_bearer(stack["api_key"]),
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def sent_by_last_digit(stack) -> dict[str, str]:
+    """One message per simulator outcome, sent in one request: last digit -> uid."""
+    uids = _send(stack, [f"+63921534756{digit}" for digit in OUTCOMES])
+    return dict(zip(OUTCOMES, uids, strict=True))
+
+
+def test_a_sent_message_is_delivered_and_reads_back_delivered(stack):
+    [uid] = _send(stack, ["+639215347566"])
+
+    message = _wait_for(stack, uid, FINAL)
+
+    assert message["dr_state"] == "DELIVRD"
+    assert message["status"] == "delivered"
+    assert message["submitted_at"] and message["receipt_at"]
+
+
+@pytest.mark.parametrize("digit", [d for d, state in OUTCOMES.items() if state in FINAL])
+def test_each_simulator_outcome_ends_in_its_state(stack, sent_by_last_digit, digit):
+    message = _wait_for(stack, sent_by_last_digit[digit], FINAL)
+
+    assert message["dr_state"] == OUTCOMES[digit]
+
+
+def test_a_number_that_gets_no_receipt_stays_submitted(stack, sent_by_last_digit):
+    # Its neighbour was submitted with it; once that one has its receipt, this one's
+    # would have come too.
+    _wait_for(stack, sent_by_last_digit["6"], FINAL)
+    time.sleep(RECEIPT_DELAY * 3)
+
+    message = _read(stack, sent_by_last_digit["4"]).json()
+
+    assert (message["dr_state"], message["status"]) == ("SUBMITTED", "sent")
+
+
+def test_a_request_without_a_key_is_unauthorized(stack):
+    response = requests.get(f"{stack['api_url']}/v1/statistics", timeout=HTTP_TIMEOUT)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_request_with_a_wrong_key_is_unauthorized(stack):
+    response = requests.get(
+        f"{stack['api_url']}/v1/statistics", headers=_bearer("csk_wrong"), timeout=HTTP_TIMEOUT
+    )
+
+    assert response.status_code == 401
+
+
+def test_the_key_may_come_in_the_x_api_key_header(stack):
+    [uid] = _send(stack, [SILENT_NUMBER])
+
+    response = _read(stack, uid, headers={"X-API-Key": stack["api_key"]})
+
+    assert response.status_code == 200
+    assert response.json()["uid"] == uid
+
+
+def test_a_key_revoked_with_the_cli_is_refused_once_the_cache_time_has_passed(stack, cloudsms_cli):
+    issued = cloudsms_cli("key-issue", stack["tenant"], "--name", "to be revoked")
+    url = f"{stack['api_url']}/v1/statistics"
+    assert requests.get(url, headers=_bearer(issued["key"]), timeout=HTTP_TIMEOUT).ok
+
+    cloudsms_cli("key-revoke", stack["tenant"], issued["key_id"])
+    time.sleep(AUTH_CACHE_SECONDS + 0.2)
+
+    response = requests.get(url, headers=_bearer(issued["key"]), timeout=HTTP_TIMEOUT)
+    assert response.status_code == 401
+
+
+def test_another_tenant_cannot_read_a_message(stack, cloudsms_cli):
+    [uid] = _send(stack, [SILENT_NUMBER])
+    cloudsms_cli("tenant-create", "other-e2e", "--name", "Other Enterprise")
+    other = cloudsms_cli("key-issue", "other-e2e")
+
+    response = _read(stack, uid, headers=_bearer(other["key"]))
+
+    assert response.status_code == 404
+    assert _read(stack, uid).status_code == 200
+
+
+def test_the_statistics_count_a_delivery_on_its_dispatching_day(stack):
+    before = _statistics(stack)
+    [uid] = _send(stack, ["+639215347566"])
+    message = _wait_for(stack, uid, FINAL)
+    zone = ZoneInfo(before["time_zone"])
+    day = datetime.fromisoformat(message["created_at"]).astimezone(zone).date().isoformat()
+
+    after = _statistics(stack)
+
+    def delivered(statistics: dict[str, Any]) -> int:
+        return next((row["delivered"] for row in statistics["days"] if row["date"] == day), 0)
+
+    assert message["dr_state"] == "DELIVRD"
+    assert delivered(after) == delivered(before) + 1

@@ -1,0 +1,113 @@
+"""GET /v1/statistics: SMS delivery statistics per dispatching date, from the counters."""
+
+import json
+from datetime import date, timedelta
+
+from cloudsms.services import channels, receipts, tenants
+from cloudsms.store.base import utcnow
+from cloudsms.store.messages import MessageModel
+from functions.reports import app as reports_app
+from tests.integration.conftest import api_event, queue_sms, submit_sms
+
+
+def _statistics(context, query: dict[str, str] | None = None, tenant_id: str = "acme") -> dict:
+    event = api_event("GET", "/v1/statistics", "/v1/statistics", tenant_id=tenant_id, query=query)
+    return reports_app.lambda_handler(event, context)
+
+
+def _receipt(uid: str, stat: str, mask: str) -> None:
+    params = {
+        "tenant": "acme",
+        "uid": uid,
+        "secret": channels.get_channel("SIM").receipt_secret,
+        "status": mask,
+        "answer": f"id:c-1 stat:{stat} err:000",
+    }
+    assert receipts.record_receipt("SIM", params, utcnow()) == "moved"
+
+
+def test_the_days_row_totals_what_was_sent_and_what_the_receipts_said(aws, tenant, context):
+    delivered = submit_sms(context, "+639215347566")
+    failed = submit_sms(context, "+639215347561")
+    submit_sms(context, "+639215347565")  # no receipt yet
+    queue_sms(context, "+639215347567")  # not even submitted yet
+    _receipt(delivered, "DELIVRD", "1")
+    _receipt(failed, "UNDELIV", "2")
+    day = MessageModel.get("acme", delivered).dispatch_day
+
+    response = _statistics(context, {"from": day, "to": day})
+
+    assert response["statusCode"] == 200
+    [row] = json.loads(response["body"])["days"]
+    assert row == {
+        "date": day,
+        "total": 4,
+        "submitted": 3,
+        "delivered": 1,
+        "failed": 1,
+        "no_notification": 0,
+        "pending": 2,
+        "segments": 3,
+        "success_rate": 0.5,
+    }
+
+
+def test_there_is_a_row_for_every_day_of_the_range_with_zeros_where_nothing_was_sent(
+    aws, tenant, context
+):
+    uid = submit_sms(context, "+639215347566")
+    day = date.fromisoformat(MessageModel.get("acme", uid).dispatch_day)
+    first = day - timedelta(days=2)
+
+    response = _statistics(context, {"from": first.isoformat(), "to": day.isoformat()})
+
+    days = json.loads(response["body"])["days"]
+    assert [row["date"] for row in days] == [
+        (first + timedelta(days=n)).isoformat() for n in range(3)
+    ]
+    assert [row["total"] for row in days] == [0, 0, 1]
+    assert days[0]["success_rate"] is None
+
+
+def test_the_last_seven_days_are_shown_by_default_in_the_tenants_time_zone(aws, tenant, context):
+    uid = submit_sms(context, "+639215347566")
+    today = MessageModel.get("acme", uid).dispatch_day
+
+    body = json.loads(_statistics(context)["body"])
+
+    assert body["time_zone"] == "Asia/Shanghai"
+    assert len(body["days"]) == 7
+    assert body["days"][-1]["date"] == today
+    assert body["days"][-1]["total"] == 1
+
+
+def test_another_tenants_sends_are_not_in_the_statistics(aws, tenant, context):
+    tenants.create_tenant("globex", "Globex", "Asia/Shanghai")
+    uid = submit_sms(context, "+639215347566")
+    day = MessageModel.get("acme", uid).dispatch_day
+
+    response = _statistics(context, {"from": day, "to": day}, tenant_id="globex")
+
+    assert json.loads(response["body"])["days"][0]["total"] == 0
+
+
+def test_from_after_to_is_a_bad_request(aws, tenant, context):
+    response = _statistics(context, {"from": "2025-03-02", "to": "2025-03-01"})
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "bad_request"
+
+
+def test_a_range_of_more_than_a_year_is_a_bad_request(aws, tenant, context):
+    response = _statistics(context, {"from": "2024-01-01", "to": "2025-01-01"})
+
+    assert response["statusCode"] == 400
+
+
+def test_a_date_that_is_not_a_date_is_a_bad_request(aws, tenant, context):
+    response = _statistics(context, {"from": "2025-02-30"})
+
+    assert response["statusCode"] == 400
+    error = json.loads(response["body"])["error"]
+    assert error["code"] == "invalid_request"
+    assert [detail["field"] for detail in error["details"]] == ["query.from"]
