@@ -1,19 +1,42 @@
-"""Reports: SMS delivery statistics per dispatching date."""
+"""Reports: the account overview, SMS delivery statistics per dispatching date, and the
+dispatching log with its export."""
 
 from datetime import date
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
 from cloudsms.api import caller, make_resolver
+from cloudsms.domain.sms_type import SmsType
+from cloudsms.domain.states import Outcome
 from cloudsms.observability import logger, metrics, tracer
+from cloudsms.services import dispatching_log, exports
+from cloudsms.services.overview import overview
+from cloudsms.services.pages import page_size
 from cloudsms.services.statistics import daily_statistics
 from cloudsms.services.tenants import get_tenant
 
 app = make_resolver()
+
+TIME_HELP = "ISO 8601; without an offset it is read in the tenant's time zone"
+From = Annotated[str | None, Query(alias="from", description=f"Dispatched from; {TIME_HELP}")]
+To = Annotated[str | None, Query(alias="to", description=f"Dispatched until; {TIME_HELP}")]
+PhoneNumber = Annotated[str | None, Query(alias="phone", description="With its country code")]
+Uid = Annotated[str | None, Query(description="One message's UID")]
+MissionName = Annotated[str | None, Query(alias="mission", description="Part of a mission name")]
+Status = Annotated[Outcome | None, Query(description="SMS status")]
+Type = Annotated[SmsType | None, Query(alias="sms_type")]
+
+
+@app.get("/v1/overview", description="The SMS Overview: tenant, route ids, today's sending")
+@tracer.capture_method
+def account_overview() -> dict:
+    principal = caller(app)
+    return overview(get_tenant(principal.tenant_id), principal, clock.now())
 
 
 @app.get("/v1/statistics")
@@ -31,6 +54,68 @@ def statistics(
         end.isoformat() if end else None,
     )
     return {"time_zone": tenant.time_zone, "days": rows}
+
+
+@app.get(
+    "/v1/messages",
+    description="The dispatching log, newest first; numbers masked. Without from/to: "
+    "yesterday and today. A page may be short when filters match rarely: follow next_cursor.",
+)
+@tracer.capture_method
+def list_messages(
+    start: From = None,
+    end: To = None,
+    phone_number: PhoneNumber = None,
+    uid: Uid = None,
+    mission: MissionName = None,
+    status: Status = None,
+    sms_type: Type = None,
+    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> dict:
+    tenant = get_tenant(caller(app).tenant_id)
+    log = dispatching_log.log_filter(
+        tenant, clock.now(), start, end, phone_number, uid, mission, status, sms_type
+    )
+    return dispatching_log.page(tenant.tenant_id, log, page_size(page_size_), cursor)
+
+
+# The return type is left unannotated, as for the admin's number-list file: annotated, the
+# event handler would validate the response and serialise an .xlsx as UTF-8 text.
+@app.get(
+    "/v1/messages/export",
+    description="The dispatching log as a file, with the same filters. At most 100,000 rows "
+    "and 4.5 MB; X-Export-Truncated says when more matched. Ask for .xlsx with an Accept "
+    "header naming its type, so that API Gateway returns it as binary.",
+)
+@tracer.capture_method
+def export_messages(
+    start: From = None,
+    end: To = None,
+    phone_number: PhoneNumber = None,
+    uid: Uid = None,
+    mission: MissionName = None,
+    status: Status = None,
+    sms_type: Type = None,
+    file_format: Annotated[exports.ExportFormat, Query(alias="format")] = exports.ExportFormat.XLSX,
+):
+    tenant = get_tenant(caller(app).tenant_id)
+    now = clock.now()
+    log = dispatching_log.log_filter(
+        tenant, now, start, end, phone_number, uid, mission, status, sms_type
+    )
+    export = exports.export_log(tenant, log, file_format, now)
+    metrics.add_metric(name="LogRowsExported", unit="Count", value=export.rows)
+    return Response(
+        status_code=200,
+        content_type=export.content_type,
+        body=export.body,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "X-Export-Rows": str(export.rows),
+            "X-Export-Truncated": "true" if export.truncated else "false",
+        },
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,0 +1,221 @@
+"""Exports of the dispatching log as .xlsx or .csv, numbers masked as on screen.
+
+The file travels in the API response, and a Lambda response holds at most 6 MB, which
+base64 makes 4.5 MB of file. So an export stops at `MAX_ROWS` rows or at that size,
+whichever comes first, and says so (`truncated`): with texts of about 90 characters that
+is some 50,000 rows as .xlsx and 20,000 as .csv. Narrower filters export the rest.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from itertools import islice
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from cloudsms.domain import phone
+from cloudsms.domain.states import DrState, outcome
+from cloudsms.services import dispatching_log
+from cloudsms.services.dispatching_log import LogFilter
+from cloudsms.store.messages import MessageModel
+from cloudsms.store.tenants import TenantModel
+
+MAX_ROWS = 100_000
+MAX_FILE_BYTES = 4_500_000
+# Mission names are looked up for this many messages at a time.
+NAME_BATCH = 100
+# An .xlsx is about a third of its cells' text (UIDs barely compress); this errs large, so
+# that the file is seldom built twice.
+XLSX_COMPRESSION = 0.4
+# A rebuilt .xlsx aims this far under the limit, as compression varies with the rows kept.
+XLSX_MARGIN = 0.9
+XLSX_TRIES = 4
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+
+STATUS_LABELS = {
+    "pending": "Pending",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "failed": "Failed",
+    "no_notification": "No Delivery Notification",
+}
+SMS_TYPE_LABELS = {"verify_code": "Verify Code", "business": "Business", "marketing": "Marketing"}
+
+
+class ExportFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    body: bytes
+    content_type: str
+    filename: str
+    rows: int
+    truncated: bool
+
+
+def _header(zone: str) -> list[str]:
+    return [
+        "Seq No.",
+        "Country Code",
+        "Phone Number",
+        f"Dispatching Time ({zone})",
+        f"Receive Time ({zone})",
+        "SMS Content",
+        "Segment Quantity",
+        "UID",
+        "Sender ID",
+        "Route ID",
+        "Task Name",
+        "SMS Type",
+        "SMS Status",
+        "DR State",
+    ]
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _rows(tenant: TenantModel, messages: Iterable[MessageModel]) -> Iterator[list[Any]]:
+    zone = ZoneInfo(tenant.time_zone)
+    names: dict[str, str] = {}
+    batch: list[MessageModel] = []
+    seq = 0
+
+    def flush() -> Iterator[list[Any]]:
+        nonlocal seq
+        unknown = [m for m in batch if m.mission_id and m.mission_id not in names]
+        names.update(dispatching_log.mission_names(tenant.tenant_id, unknown))
+        for message in batch:
+            seq += 1
+            yield [
+                seq,
+                phone.country_code(message.to),
+                phone.mask(message.to),
+                _local(message.created_at, zone),
+                _local(message.receipt_at, zone),
+                message.text,
+                int(message.segments),
+                message.uid,
+                message.sender or "",
+                message.channel,
+                names.get(message.mission_id or "", ""),
+                SMS_TYPE_LABELS.get(message.sms_type, message.sms_type),
+                STATUS_LABELS[outcome(DrState(message.dr_state)).value],
+                message.dr_state,
+            ]
+        batch.clear()
+
+    for message in messages:
+        batch.append(message)
+        if len(batch) == NAME_BATCH:
+            yield from flush()
+    yield from flush()
+
+
+def _csv_line(row: list[Any]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(row)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _csv(header: list[str], rows: Iterator[list[Any]]) -> tuple[bytes, int, bool]:
+    # With a byte order mark, or Excel reads UTF-8 as the system's ANSI code page.
+    parts = ["\ufeff".encode() + _csv_line(header)]
+    size = len(parts[0])
+    count = 0
+    for row in rows:
+        line = _csv_line(row)
+        if size + len(line) > MAX_FILE_BYTES:
+            return b"".join(parts), count, True
+        parts.append(line)
+        size += len(line)
+        count += 1
+    return b"".join(parts), count, False
+
+
+def _workbook(header: list[str], rows: list[list[Any]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Dispatching Log")
+    sheet.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHIJKLMN", (8, 8, 16, 20, 20, 60, 10, 34), strict=False):
+        sheet.column_dimensions[letter].width = width
+    titles = [WriteOnlyCell(sheet, value=name) for name in header]
+    for title in titles:
+        title.font = Font(bold=True)
+    sheet.append(titles)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _text_bytes(row: list[Any]) -> int:
+    return sum(len(str(value).encode()) for value in row) + len(row)
+
+
+def _xlsx(header: list[str], rows: Iterator[list[Any]]) -> tuple[bytes, int, bool]:
+    """An .xlsx's size is known only once it is compressed. Rows are taken while their
+    text, compressed as the workbook will be, should fit; if the built file is too large
+    after all, it is built again with as many rows as should fit."""
+    kept: list[list[Any]] = []
+    text_budget = MAX_FILE_BYTES / XLSX_COMPRESSION
+    truncated = False
+    for row in rows:
+        text_budget -= _text_bytes(row)
+        if text_budget < 0:
+            truncated = True
+            break
+        kept.append(row)
+    for _ in range(XLSX_TRIES):
+        body = _workbook(header, kept)
+        if len(body) <= MAX_FILE_BYTES:
+            return body, len(kept), truncated
+        truncated = True
+        kept = kept[: int(len(kept) * MAX_FILE_BYTES / len(body) * XLSX_MARGIN)]
+    raise AssertionError("the export did not shrink under the size limit")
+
+
+def export_log(
+    tenant: TenantModel, log: LogFilter, file_format: ExportFormat, now: datetime
+) -> ExportFile:
+    """The log as a file: at most MAX_ROWS rows and MAX_FILE_BYTES bytes."""
+    return render(
+        tenant, dispatching_log.messages(tenant.tenant_id, log, MAX_ROWS + 1), file_format, now
+    )
+
+
+def render(
+    tenant: TenantModel, messages: Iterator[MessageModel], file_format: ExportFormat, now: datetime
+) -> ExportFile:
+    """`messages` as a file, up to MAX_ROWS of them and MAX_FILE_BYTES bytes."""
+    rows = _rows(tenant, islice(messages, MAX_ROWS))
+    header = _header(tenant.time_zone)
+    if file_format is ExportFormat.CSV:
+        body, count, over_size = _csv(header, rows)
+        content_type = CSV_TYPE
+    else:
+        body, count, over_size = _xlsx(header, rows)
+        content_type = XLSX_TYPE
+    stamp = now.astimezone(ZoneInfo(tenant.time_zone)).strftime("%Y%m%d-%H%M%S")
+    return ExportFile(
+        body=body,
+        content_type=content_type,
+        filename=f"dispatching-log-{stamp}.{file_format.value}",
+        rows=count,
+        # Whatever the rows left unread, one more message means the export is cut short.
+        truncated=over_size or next(messages, None) is not None,
+    )

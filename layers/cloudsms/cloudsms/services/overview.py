@@ -1,0 +1,26 @@
+"""The portal's SMS Overview: what a tenant needs to call the API, and today's sending."""
+
+from datetime import datetime
+from typing import Any
+
+from cloudsms.services.counters import local_day
+from cloudsms.services.scheduling import sending_window
+from cloudsms.services.statistics import daily_statistics
+from cloudsms.services.tenants import Principal
+from cloudsms.store.tenants import TenantModel
+
+
+def overview(tenant: TenantModel, principal: Principal, now: datetime) -> dict[str, Any]:
+    """The tenant, the key in use (its id only: a key is never shown back), the route ids
+    its packages grant, and today's delivery statistics in its time zone."""
+    today = local_day(now, tenant.time_zone)
+    window = sending_window(tenant)
+    return {
+        "tenant_id": tenant.tenant_id,
+        "name": tenant.name,
+        "time_zone": tenant.time_zone,
+        "sending_window": f"{window[0]:%H:%M}-{window[1]:%H:%M}",
+        "key": {"key_id": principal.key_id, "role": principal.role},
+        "route_ids": sorted(tenant.channels or set()),
+        "today": daily_statistics(tenant.tenant_id, tenant.time_zone, now, today, today)[0],
+    }

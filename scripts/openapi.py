@@ -1,0 +1,191 @@
+"""Writes web/openapi.json: one OpenAPI document for the whole Web API.
+
+Each function's resolver describes its own routes (`app.get_openapi_schema()`); this
+merges them, adds how to authenticate, and marks the delivery-receipt routes, which
+live on an API of their own without API keys (template.yaml says which API each route
+is on). The portal serves the file and renders it as web/api.html.
+
+    python scripts/openapi.py           # write web/openapi.json
+    python scripts/openapi.py --check   # exit 1 if the committed file is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = REPO_ROOT / "web" / "openapi.json"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# What each function's operations are grouped under, in the order the document lists them.
+TAGS = {
+    "send": ("Sending", "One-off messages and bulk missions"),
+    "schedule": ("Scheduling", "Cancel or move a scheduled mission"),
+    "admin": ("Templates and blacklists", "SMS templates, number-list templates, blacklists"),
+    "reports": ("Reports", "Overview, delivery statistics, the dispatching log and its export"),
+    "dlr_webhook": ("Delivery receipts", "Where carrier gateways post receipts (no API key)"),
+}
+DESCRIPTION = (
+    "The CloudSMS Web API. JSON in and out under `/v1`; an error is "
+    '`{"error": {"code", "message", "details"}}` with a fitting 4xx. Every call carries a '
+    "tenant API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Lists are "
+    "paged: pass a response's `next_cursor` back as `cursor`."
+)
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "A tenant API key"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+API_SERVER = {
+    "default": "http://127.0.0.1:3000",
+    "description": "The stack's ApiUrl output; `make run` serves it on port 3000",
+}
+RECEIPT_SERVER = {
+    "default": "http://127.0.0.1:3000",
+    "description": "The stack's ReceiptApiUrl output; the local stack serves both APIs",
+}
+
+
+def _environment() -> None:
+    """Handlers read settings at import; describing them needs no AWS, only a region."""
+    sys.path.insert(0, str(REPO_ROOT))
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+def resolvers() -> dict[str, Any]:
+    """Every function's resolver, by the function's directory name."""
+    _environment()
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    found = {}
+    for path in sorted((REPO_ROOT / "functions").glob("*/app.py")):
+        module = importlib.import_module(f"functions.{path.parent.name}.app")
+        app = getattr(module, "app", None)
+        if isinstance(app, ApiGatewayResolver):
+            found[path.parent.name] = app
+    return found
+
+
+def receipt_routes() -> set[tuple[str, str]]:
+    """(method, path) of the routes served by the receipt API rather than the Web API."""
+    from cloudsms_local.template import load_template
+
+    routes = set()
+    for resource in load_template()["Resources"].values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            props = event.get("Properties", {})
+            if event.get("Type") == "Api" and props["RestApiId"] == {"Ref": "ReceiptApi"}:
+                routes.add((props["Method"].lower(), props["Path"]))
+    return routes
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "title": "Error",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable, e.g. invalid_request"},
+                "message": {"type": "string", "description": "For the person reading it"},
+                "details": {"type": "array", "items": {}, "description": "Field or row problems"},
+            },
+        }
+    },
+}
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def _errors(operation: dict[str, Any], authenticated: bool) -> None:
+    """The resolver answers an invalid request with 400 and the error shape (the event
+    handler documents its own default, 422), and the authorizer refuses a bad key."""
+    responses = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    responses["400"] = {"description": "Invalid request", "content": ERROR_CONTENT}
+    if authenticated:
+        responses["401"] = {"description": "No valid API key", "content": ERROR_CONTENT}
+
+
+def _merge_schemas(into: dict[str, Any], schemas: dict[str, Any], function: str) -> None:
+    for name, schema in schemas.items():
+        if name in into and into[name] != schema:
+            raise SystemExit(f"schema {name!r} of {function} differs from another function's")
+        into[name] = schema
+
+
+def build_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {}
+    receipts = receipt_routes()
+    order = list(TAGS)
+    found = resolvers()
+    for function in sorted(found, key=lambda f: order.index(f) if f in order else len(order)):
+        tag = TAGS.get(function, (function, ""))[0]
+        schema = found[function].get_openapi_schema(title="CloudSMS", version="1")
+        document = json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
+        found_schemas = document.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            found_schemas.pop(unused, None)
+        _merge_schemas(schemas, found_schemas, function)
+        for path, item in document.get("paths", {}).items():
+            for method, operation in item.items():
+                if method not in HTTP_METHODS:
+                    continue
+                if method in paths.get(path, {}):
+                    raise SystemExit(f"{method.upper()} {path} is served by two functions")
+                operation["tags"] = [tag]
+                _errors(operation, authenticated=(method, path) not in receipts)
+                if (method, path) in receipts:
+                    operation["security"] = []
+                    operation["servers"] = [
+                        {"url": "{receipt_api}", "variables": {"receipt_api": RECEIPT_SERVER}}
+                    ]
+                paths.setdefault(path, {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "CloudSMS Web API",
+            "version": version("cloudsms"),
+            "description": DESCRIPTION,
+        },
+        "servers": [{"url": "{api}", "variables": {"api": API_SERVER}}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS.values()],
+        "security": [{"bearer": []}, {"apiKey": []}],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted({**schemas, "Error": ERROR_SCHEMA}.items())),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare with the file")
+    args = parser.parse_args(argv)
+    text = render(build_document())
+    if args.check:
+        if not OUTPUT.exists() or OUTPUT.read_text() != text:
+            sys.exit(f"{OUTPUT.relative_to(REPO_ROOT)} is out of date: run scripts/openapi.py")
+        return
+    OUTPUT.write_text(text)
+    print(f"wrote {OUTPUT.relative_to(REPO_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

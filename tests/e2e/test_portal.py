@@ -1,0 +1,330 @@
+"""The portal in a real browser (Debian's Chromium driven by Playwright) against the local
+stack: log in, send a mission from the Add form, and follow it in the statistics and the
+dispatching log.
+
+The tests use a tenant of their own, so the day's counts are exactly theirs. Set
+PORTAL_SCREENSHOTS to a directory to keep a screenshot of each page (portal-*.png).
+"""
+
+import io
+import os
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from openpyxl import Workbook, load_workbook
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TENANT = "portal"
+MISSION = "Portal spring notice"
+CONTENT = "Hello ${Name}, your pin code is 123456, get more info via link: ${website}"
+# The guide's number list: the same number twice with different values, plus a row the
+# platform cannot send. The simulator delivers every number ending in 6.
+NUMBER_LIST = [
+    ("Phone Number", "Name", "website"),
+    ("+639215347566", "Amy", "www.baidu.com"),
+    ("+639215347566", "Bob", "www.sina.com.cn"),
+    ("12345", "Eve", "www.example.com"),
+]
+DELIVERY_TIMEOUT = 15.0
+HTTP_TIMEOUT = 10.0
+UI_TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="module")
+def portal_key(stack, cloudsms_cli) -> str:
+    """An API key of a tenant that only these tests use, granted the simulator channel."""
+    cloudsms_cli("tenant-create", TENANT, "--name", "Portal Tester")
+    cloudsms_cli("channel-grant", TENANT, stack["channel"])
+    return str(cloudsms_cli("key-issue", TENANT, "--name", "portal tests")["key"])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _new_page(browser: Browser) -> Page:
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    return page
+
+
+def _log_in(page: Page, stack: dict[str, Any], key: str) -> None:
+    page.goto(stack["api_url"] + "/")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="SMS Overview")).to_be_visible()
+
+
+@pytest.fixture
+def portal(browser, stack, portal_key) -> Iterator[Page]:
+    """A logged-in portal page in a fresh browser context."""
+    page = _new_page(browser)
+    _log_in(page, stack, portal_key)
+    yield page
+    page.context.close()
+
+
+def _screenshot(page: Page, name: str, full_page: bool = True) -> None:
+    directory = os.environ.get("PORTAL_SCREENSHOTS")
+    if directory:
+        page.screenshot(path=str(Path(directory) / f"portal-{name}.png"), full_page=full_page)
+
+
+@pytest.fixture(scope="module")
+def number_list(tmp_path_factory) -> Path:
+    workbook = Workbook()
+    for row in NUMBER_LIST:
+        workbook.active.append(row)
+    path = tmp_path_factory.mktemp("lists") / "template (3).xlsx"
+    workbook.save(path)
+    return path
+
+
+def _menu(page: Page, name: str) -> None:
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name=name).click()
+
+
+def _fill_add_form(page: Page, stack: dict[str, Any], number_list: Path, name: str) -> None:
+    _menu(page, "Bulk Dispatching Tool")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_label("Mission Name").fill(name)
+    page.get_by_role("radio", name="Other Countries/Regions").check()
+    page.get_by_role("radio", name="Business SMS").check()
+    page.get_by_label("Signature", exact=True).fill("CloudSMS")
+    page.get_by_label("SMS Content").fill(CONTENT)
+    page.get_by_label("Import Number List").set_input_files(number_list)
+    page.get_by_label("Business Channel").select_option(stack["channel"])
+
+
+def _api(stack: dict[str, Any], key: str, path: str, **query: str) -> Any:
+    response = requests.get(
+        f"{stack['api_url']}{path}",
+        params=query,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.ok, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def sent_mission(browser, stack, portal_key, number_list) -> str:
+    """The guide's mission, submitted through the Add form; delivered before it returns."""
+    page = _new_page(browser)
+    _log_in(page, stack, portal_key)
+    _fill_add_form(page, stack, number_list, MISSION)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("status")).to_contain_text(f'"{MISSION}" submitted: Sent')
+    page.context.close()
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while time.monotonic() < deadline:
+        today = _api(stack, portal_key, "/v1/overview")["today"]
+        if today["delivered"] == 2:
+            break
+        time.sleep(0.2)
+    return MISSION
+
+
+def test_a_wrong_key_shows_an_error_on_login(browser, stack):
+    page = _new_page(browser)
+    page.goto(stack["api_url"] + "/")
+    _screenshot(page, "login")
+
+    page.get_by_label("API key").fill("csk_not-a-key")
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("not accepted")
+    expect(page.get_by_role("heading", name="SMS Overview")).to_have_count(0)
+    page.context.close()
+
+
+def test_logging_out_forgets_the_key(portal):
+    portal.get_by_role("button", name="Log out").click()
+
+    expect(portal.get_by_label("API key")).to_be_visible()
+    assert portal.evaluate("sessionStorage.length") == 0
+    portal.reload()
+    expect(portal.get_by_role("heading", name="Log in to the portal")).to_be_visible()
+
+
+def test_the_overview_shows_the_route_ids_and_only_a_hint_of_the_key(portal, stack, portal_key):
+    expect(portal.get_by_role("list", name="Route IDs")).to_contain_text(stack["channel"])
+    expect(portal.get_by_label("Auth key hint")).to_contain_text(portal_key[-4:])
+    assert portal_key not in portal.content()
+    _screenshot(portal, "overview")
+
+
+def test_the_preview_shows_rendered_samples_and_an_abnormal_row(portal, stack, number_list):
+    _fill_add_form(portal, stack, number_list, "Portal preview only")
+
+    portal.get_by_role("button", name="Preview").click()
+
+    samples = portal.get_by_role("table", name="Sample messages")
+    expect(samples).to_contain_text(
+        "[CloudSMS] Hello Amy, your pin code is 123456, get more info via link: www.baidu.com"
+    )
+    expect(samples).to_contain_text("Hello Bob")
+    abnormal = portal.get_by_role("table", name="Abnormal data")
+    expect(abnormal.get_by_role("row")).to_have_count(2)
+    expect(abnormal).to_contain_text("12345")
+    _screenshot(portal, "add-mission")
+
+
+def test_a_mission_sent_from_the_add_form_is_listed_as_sent_with_its_amounts(portal, sent_mission):
+    _menu(portal, "Bulk Dispatching Tool")
+
+    row = (
+        portal.get_by_role("table", name="Missions")
+        .get_by_role("row")
+        .filter(has_text=sent_mission)
+    )
+    cells = row.get_by_role("cell")
+    expect(cells.nth(7)).to_have_text("●Sent")
+    expect(cells.nth(4)).to_have_text("2")  # Phone Number Amount
+    expect(cells.nth(5)).to_have_text("1")  # Failure Amount: the abnormal row
+    expect(cells.nth(6)).to_have_text("0")  # Blacklist numbers
+    expect(cells.nth(3)).to_contain_text("UTC+8")
+    _screenshot(portal, "missions")
+
+
+def test_the_mission_detail_shows_its_progress_and_abnormal_data(portal, sent_mission):
+    _menu(portal, "Bulk Dispatching Tool")
+    portal.get_by_role("link", name=f"Detail of {sent_mission}").click()
+
+    progress = portal.get_by_role("region", name="Progress")
+    delivered = progress.locator("dt:text-is('Delivery Success') + dd")
+    expect(delivered).to_have_text("2")
+    portal.get_by_role("tab", name="Abnormal Data").click()
+    expect(portal.get_by_role("table", name="Abnormal data")).to_contain_text("12345")
+    _screenshot(portal, "mission-detail")
+
+
+def test_a_scheduled_mission_is_cancelled_from_its_detail(portal, stack, portal_key, number_list):
+    tomorrow = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+    response = requests.post(
+        f"{stack['api_url']}/v1/missions",
+        data={
+            "name": "Portal scheduled",
+            "direction": "international",
+            "sms_type": "marketing",
+            "channel": stack["channel"],
+            "content": CONTENT,
+            "dispatch_at": f"{tomorrow.isoformat()}T10:00:00",
+        },
+        files={"number_list": number_list.read_bytes()},
+        headers={"Authorization": f"Bearer {portal_key}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 201, response.text
+    _menu(portal, "Bulk Dispatching Tool")
+    portal.get_by_role("link", name="Detail of Portal scheduled").click()
+
+    portal.get_by_role("button", name="Cancel mission").click()
+    portal.get_by_role("dialog").get_by_role("button", name="Cancel mission").click()
+
+    expect(portal.get_by_role("heading", name="Portal scheduled")).to_contain_text("Cancelled")
+    expect(portal.get_by_role("button", name="Cancel mission")).to_have_count(0)
+
+
+def test_the_statistics_page_shows_the_days_counts(portal, sent_mission):
+    _menu(portal, "SMS Delivery Statistics")
+
+    today = portal.get_by_role("table", name="SMS delivery statistics").get_by_role("row").nth(1)
+    cells = today.get_by_role("cell")
+    expect(cells.nth(2)).to_have_text("2")  # Total Delivery Amount
+    expect(cells.nth(3)).to_have_text("2")  # Delivery Success
+    expect(cells.nth(4)).to_have_text("0")  # Delivery Failure
+    expect(cells.nth(6)).to_have_text("100%")
+    _screenshot(portal, "statistics")
+
+
+def test_the_dispatching_log_shows_masked_numbers_and_filters_by_uid(
+    portal, stack, portal_key, sent_mission
+):
+    uids = [m["uid"] for m in _api(stack, portal_key, "/v1/messages")["items"]]
+    _menu(portal, "Dispatching Log")
+    log = portal.get_by_role("table", name="Dispatching log")
+    expect(log.get_by_role("row")).to_have_count(3)
+    expect(log).to_contain_text("921****566")
+    expect(log).not_to_contain_text("9215347566")
+    expect(log).to_contain_text(sent_mission)
+    _screenshot(portal, "dispatching-log")
+
+    portal.get_by_label("UID").fill(uids[1])
+    portal.get_by_role("button", name="Search").click()
+
+    expect(log.get_by_role("row")).to_have_count(2)
+    expect(log).to_contain_text(uids[1])
+
+
+def test_the_dispatching_log_exports_an_xlsx_of_masked_numbers(portal, sent_mission):
+    _menu(portal, "Dispatching Log")
+    expect(portal.get_by_role("table", name="Dispatching log")).to_contain_text("921****566")
+
+    with portal.expect_download() as download:
+        portal.get_by_role("button", name="Export").click()
+
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 3
+    assert {row[2] for row in rows[1:]} == {"921****566"}
+    expect(portal.get_by_role("status")).to_contain_text("Exported 2")
+
+
+def test_a_template_created_on_the_template_page_fills_the_add_form(portal):
+    _menu(portal, "SMS Template")
+    portal.get_by_role("button", name="Add template").click()
+    portal.get_by_label("Template Name").fill("Pin code")
+    portal.get_by_role("radio", name="Verify Code").check()
+    portal.get_by_label("SMS Content").fill("Your pin code is ${Pin}")
+    portal.get_by_role("button", name="Save").click()
+    expect(portal.get_by_role("table", name="SMS templates")).to_contain_text("Pin code")
+    _screenshot(portal, "templates")
+
+    portal.get_by_role("button", name="Use Pin code").click()
+
+    expect(portal.get_by_label("SMS Content")).to_have_value("Your pin code is ${Pin}")
+    expect(portal.get_by_role("radio", name="Verify Code")).to_be_checked()
+    expect(portal.get_by_label("Select Template").locator("option:checked")).to_have_text(
+        "Pin code"
+    )
+
+
+def test_a_number_added_to_the_blacklist_is_listed_and_can_be_removed(portal):
+    _menu(portal, "Black List Mgt")
+    portal.get_by_label("Phone Numbers").fill("+639215347569")
+    portal.get_by_role("button", name="Add to blacklist").click()
+    listing = portal.get_by_role("table", name="Blacklisted numbers")
+    expect(listing).to_contain_text("+639215347569")
+    _screenshot(portal, "blacklist")
+
+    portal.get_by_role("button", name="Remove +639215347569").click()
+
+    expect(listing).not_to_contain_text("+639215347569")
+
+
+def test_the_api_specification_lists_the_dispatching_log(portal, stack):
+    portal.get_by_role("link", name="CloudSMS Web API Specification").click()
+
+    expect(portal.get_by_role("region", name="Reports")).to_contain_text("/v1/messages/export")
+    _screenshot(portal, "api", full_page=False)

@@ -1,0 +1,45 @@
+"""web/openapi.json is what the handlers describe, and describes what the template serves."""
+
+from cloudsms_local.template import load_template
+from scripts import openapi
+
+HTTP_METHODS = set(openapi.HTTP_METHODS)
+
+
+def _documented(document: dict) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+
+
+def _served() -> set[tuple[str, str]]:
+    routes = set()
+    for resource in load_template()["Resources"].values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event.get("Type") == "Api":
+                routes.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+    return routes
+
+
+def test_the_committed_openapi_document_is_what_the_script_generates():
+    committed = openapi.OUTPUT.read_text()
+
+    assert committed == openapi.render(openapi.build_document()), (
+        "web/openapi.json is out of date: run `python scripts/openapi.py`"
+    )
+
+
+def test_every_route_the_template_serves_is_documented_and_no_other():
+    assert _documented(openapi.build_document()) == _served()
+
+
+def test_receipt_routes_are_documented_without_an_api_key():
+    document = openapi.build_document()
+
+    operation = document["paths"]["/dlr/{channel}"]["post"]
+
+    assert operation["security"] == []
+    assert document["security"] == [{"bearer": []}, {"apiKey": []}]

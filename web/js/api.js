@@ -1,0 +1,90 @@
+// The portal's only way to the platform: the public Web API, with the tenant's API key.
+//
+// The key lives in sessionStorage: it is gone when the tab closes, and it is never sent
+// anywhere but the API. The API's base URL comes from config.json; empty means the
+// origin that served the portal (the local stack serves both).
+
+const KEY_ITEM = "cloudsms.apiKey";
+let baseUrl = "";
+
+export class ApiError extends Error {
+  constructor(status, code, message, details = []) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const session = {
+  key: () => sessionStorage.getItem(KEY_ITEM),
+  store: (key) => sessionStorage.setItem(KEY_ITEM, key),
+  clear: () => sessionStorage.removeItem(KEY_ITEM),
+};
+
+export async function loadConfig() {
+  try {
+    const response = await fetch("config.json", { cache: "no-store" });
+    if (response.ok) baseUrl = ((await response.json()).api_base_url || "").replace(/\/$/, "");
+  } catch {
+    baseUrl = "";
+  }
+}
+
+/** The API's base URL as a tenant's application would call it. */
+export function apiBaseUrl() {
+  return baseUrl || window.location.origin;
+}
+
+function url(path, query) {
+  const target = new URL(apiBaseUrl() + path);
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") target.searchParams.set(name, value);
+  }
+  return target;
+}
+
+async function failure(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  const error = body && body.error;
+  if (error) return new ApiError(response.status, error.code, error.message, error.details || []);
+  return new ApiError(response.status, "http_error", `The API answered ${response.status}.`);
+}
+
+/**
+ * One call to the API. `json` sends a JSON body, `form` a FormData (multipart); `raw`
+ * returns the Response itself (for files). A 401 ends the session: the portal's app
+ * listens for "cloudsms:unauthorized" and shows the login page again.
+ */
+export async function call(method, path, { query, json, form, raw = false, accept, key } = {}) {
+  const headers = { Authorization: `Bearer ${key || session.key() || ""}` };
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    body = form;
+  }
+  if (accept) headers.Accept = accept;
+  let response;
+  try {
+    response = await fetch(url(path, query), { method, headers, body });
+  } catch {
+    throw new ApiError(0, "network", "The API cannot be reached. Check your connection.");
+  }
+  if (!response.ok) {
+    const error = await failure(response);
+    if (response.status === 401 && !key) window.dispatchEvent(new CustomEvent("cloudsms:unauthorized"));
+    throw error;
+  }
+  if (raw) return response;
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+export const get = (path, query) => call("GET", path, { query });

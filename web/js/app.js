@@ -1,0 +1,201 @@
+// The portal's frame: log in with an API key, the left menu, and a page per route.
+//
+// Routes live in the URL hash (#/missions/new, #/log?uid=…) so that a page can be
+// bookmarked and reloaded; the static server needs no rewrite rules.
+
+import { ApiError, call, loadConfig, session } from "./api.js";
+import { clearNotices, h, showFlashes } from "./ui.js";
+
+const MENU = [
+  { label: "SMS Overview", route: "overview" },
+  {
+    label: "SMS",
+    children: [
+      { label: "Bulk Dispatching Tool", route: "missions" },
+      { label: "SMS Template", route: "templates" },
+    ],
+  },
+  { label: "Black List Mgt", route: "blacklist" },
+  {
+    label: "SMS Statistics",
+    children: [
+      { label: "SMS Delivery Statistics", route: "statistics" },
+      { label: "Dispatching Log", route: "log" },
+    ],
+  },
+];
+
+const PAGES = {
+  overview: () => import("./pages/overview.js"),
+  missions: () => import("./pages/missions.js"),
+  "missions/new": () => import("./pages/mission-form.js"),
+  "missions/:id": () => import("./pages/mission-detail.js"),
+  templates: () => import("./pages/templates.js"),
+  blacklist: () => import("./pages/blacklist.js"),
+  statistics: () => import("./pages/statistics.js"),
+  log: () => import("./pages/log.js"),
+};
+
+const root = document.getElementById("app");
+// The tenant's overview, read once per login: time zone, route ids, name.
+let account = null;
+
+function parseHash() {
+  const [path, search] = window.location.hash.replace(/^#\/?/, "").split("?");
+  const segments = (path || "overview").split("/").filter(Boolean);
+  const query = Object.fromEntries(new URLSearchParams(search || ""));
+  if (segments[0] === "missions" && segments[1] && segments[1] !== "new") {
+    return { route: "missions/:id", params: { id: decodeURIComponent(segments[1]) }, query };
+  }
+  const route = segments.join("/");
+  return { route: route in PAGES ? route : "overview", params: {}, query };
+}
+
+export function navigate(path) {
+  window.location.hash = `#/${path}`;
+}
+
+function trail(route) {
+  const base = route.split("/")[0];
+  for (const item of MENU) {
+    if (item.route === base) return [item.label];
+    const child = (item.children || []).find((c) => c.route === base);
+    if (child) {
+      const crumbs = [item.label, child.label];
+      if (route === "missions/new") crumbs.push("Add");
+      if (route === "missions/:id") crumbs.push("Detail");
+      return crumbs;
+    }
+  }
+  return [];
+}
+
+function menuLink(item, current) {
+  const active = current.split("/")[0] === item.route;
+  return h("a", { href: `#/${item.route}`, class: active ? "active" : "", "aria-current": active ? "page" : false }, item.label);
+}
+
+function frame(route) {
+  const crumbs = trail(route);
+  const menu = h(
+    "nav",
+    { class: "sidebar", "aria-label": "Main menu" },
+    h("div", { class: "brand" }, h("img", { src: "favicon.svg", alt: "", width: "28", height: "28" }), h("span", {}, "CloudSMS")),
+    h(
+      "ul",
+      {},
+      MENU.map((item) =>
+        item.children
+          ? h("li", { class: "group" }, h("span", { class: "group-label" }, item.label), h("ul", {}, item.children.map((c) => h("li", {}, menuLink(c, route)))))
+          : h("li", {}, menuLink(item, route)),
+      ),
+    ),
+  );
+  const header = h(
+    "header",
+    { class: "topbar" },
+    h("nav", { "aria-label": "Breadcrumb", class: "breadcrumb" }, h("ol", {}, crumbs.map((c) => h("li", {}, c)))),
+    h(
+      "div",
+      { class: "account" },
+      h("span", { class: "language" }, "English"),
+      h("span", { class: "tenant-name" }, account ? account.name : ""),
+      h("button", { type: "button", class: "btn btn-link", onclick: logout }, "Log out"),
+    ),
+  );
+  const main = h("main", { id: "main", tabindex: "-1" });
+  root.replaceChildren(
+    h("a", { href: "#main", class: "skip-link", onclick: (e) => { e.preventDefault(); main.focus(); } }, "Skip to content"),
+    h("div", { class: "layout" }, menu, h("div", { class: "content" }, header, h("div", { id: "notices", class: "notices" }), main)),
+  );
+  document.title = `${crumbs[crumbs.length - 1] || "Portal"} · CloudSMS Portal`;
+  showFlashes();
+  return main;
+}
+
+async function showRoute() {
+  if (!session.key() || !account) return showLogin();
+  const { route, params, query } = parseHash();
+  const main = frame(route);
+  root.setAttribute("aria-busy", "true");
+  try {
+    const page = await PAGES[route]();
+    await page.render({ main, params, query, account, navigate, refreshAccount });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    main.append(h("div", { class: "notice notice-error", role: "alert" }, error.message || String(error)));
+  } finally {
+    root.setAttribute("aria-busy", "false");
+  }
+}
+
+async function refreshAccount() {
+  account = await call("GET", "/v1/overview");
+  return account;
+}
+
+function showLogin(message = "") {
+  document.title = "Log in · CloudSMS Portal";
+  const error = h("div", { class: "login-error" });
+  if (message) error.append(h("div", { class: "notice notice-error", role: "alert" }, message));
+  const keyInput = h("input", { type: "password", id: "api-key", name: "api-key", autocomplete: "off", required: true, spellcheck: "false" });
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Log in");
+  const form = h(
+    "form",
+    { class: "login-card", "aria-labelledby": "login-title" },
+    h("div", { class: "brand brand-large" }, h("img", { src: "favicon.svg", alt: "", width: "40", height: "40" }), h("span", {}, "CloudSMS")),
+    h("h1", { id: "login-title" }, "Log in to the portal"),
+    error,
+    h("label", { for: "api-key" }, "API key"),
+    keyInput,
+    h("p", { class: "hint" }, "The key your operator issued (it starts with csk_). It is kept only in this browser tab."),
+    submit,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const key = keyInput.value.trim();
+    submit.disabled = true;
+    error.replaceChildren();
+    try {
+      account = await call("GET", "/v1/overview", { key });
+      session.store(key);
+      await showRoute();
+    } catch (failure) {
+      const text = failure.status === 401 ? "This API key was not accepted. Check it and try again." : failure.message;
+      error.replaceChildren(h("div", { class: "notice notice-error", role: "alert" }, text));
+      submit.disabled = false;
+      keyInput.focus();
+    }
+  });
+  root.replaceChildren(h("main", { class: "login" }, form));
+  root.setAttribute("aria-busy", "false");
+  keyInput.focus();
+}
+
+function logout() {
+  session.clear();
+  account = null;
+  clearNotices();
+  showLogin();
+}
+
+window.addEventListener("cloudsms:unauthorized", () => {
+  session.clear();
+  account = null;
+  showLogin("Your session has ended: log in again.");
+});
+window.addEventListener("hashchange", showRoute);
+
+async function start() {
+  await loadConfig();
+  if (session.key()) {
+    try {
+      await refreshAccount();
+    } catch (error) {
+      if (error.status !== 401) return showLogin(error.message);
+    }
+  }
+  await showRoute();
+}
+
+start();

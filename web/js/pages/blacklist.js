@@ -1,0 +1,117 @@
+// Black List Mgt: numbers this tenant never sends to. Add, import a file, remove.
+
+import { call, get } from "../api.js";
+import { Pager, button, field, formatTime, h, notify, panel, showError, table } from "../ui.js";
+
+export async function render({ main, account }) {
+  const zone = account.time_zone;
+  const results = h("div", {});
+  const pager = new Pager(
+    (cursor) => get("/v1/blacklist", { cursor }),
+    (items, offset) =>
+      results.replaceChildren(
+        table(
+          "Blacklisted numbers",
+          [
+            { label: "Seq No.", cell: (_, i) => i + 1 },
+            { label: "Phone Number", cell: (b) => b.number, class: "nowrap" },
+            { label: "Reason", cell: (b) => b.reason || "-" },
+            { label: "Added", cell: (b) => formatTime(b.added_at, zone), class: "nowrap" },
+            {
+              label: "Operation",
+              cell: (b) => button("Remove", () => remove(b.number), { kind: "link danger", "aria-label": `Remove ${b.number}` }),
+            },
+          ],
+          items,
+          { offset, empty: "The blacklist is empty." },
+        ),
+      ),
+  );
+
+  async function remove(number) {
+    try {
+      // Without its "+": the API reads digits as country code and number, and a "+" in a
+      // path is escaped as %2B, which the event handler receives undecoded.
+      await call("DELETE", `/v1/blacklist/${encodeURIComponent(number.replace(/^\+/, ""))}`);
+      notify("success", `${number} was removed from the blacklist.`);
+      await pager.first();
+    } catch (error) {
+      notify("error", error.message, error.details);
+    }
+  }
+
+  function reportInvalid(invalid, errors) {
+    if (invalid.length) {
+      showError(errors, { message: `${invalid.length} number(s) could not be added.`, details: invalid });
+    } else {
+      errors.replaceChildren();
+    }
+  }
+
+  const numbers = h("textarea", { name: "numbers", rows: 4, placeholder: "+639215347566\n+8613800138000" });
+  const reason = h("input", { type: "text", name: "reason", maxlength: 200 });
+  const addErrors = h("div", {});
+  const addForm = h(
+    "form",
+    { "aria-label": "Add numbers to the blacklist" },
+    field("Phone Numbers", numbers, { hint: "One number per line, with its country code.", required: true }),
+    field("Reason", reason),
+    addErrors,
+    h("div", { class: "form-actions" }, button("Add to blacklist", null, { kind: "primary", type: "submit" })),
+  );
+  addForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const list = numbers.value.split(/[\n,;]+/).map((n) => n.trim()).filter(Boolean);
+    if (!list.length) {
+      showError(addErrors, { message: "Enter at least one phone number." });
+      return;
+    }
+    try {
+      const result = await call("POST", "/v1/blacklist", { json: { numbers: list, reason: reason.value.trim() } });
+      notify("success", `${result.added.length} number(s) added to the blacklist.`);
+      reportInvalid(result.invalid, addErrors);
+      if (!result.invalid.length) addForm.reset();
+      await pager.first();
+    } catch (error) {
+      showError(addErrors, error);
+    }
+  });
+
+  const file = h("input", { type: "file", name: "number_list", accept: ".xlsx,.csv" });
+  const importReason = h("input", { type: "text", name: "import_reason", maxlength: 200 });
+  const importErrors = h("div", {});
+  const importForm = h(
+    "form",
+    { "aria-label": "Import a blacklist file" },
+    field("Number List File", file, { hint: "An .xlsx or .csv with the phone numbers in the first column, after a header row.", required: true }),
+    field("Import Reason", importReason),
+    importErrors,
+    h("div", { class: "form-actions" }, button("Import", null, { kind: "primary", type: "submit" })),
+  );
+  importForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!file.files.length) {
+      showError(importErrors, { message: "Choose a file to import." });
+      return;
+    }
+    const data = new FormData();
+    data.append("number_list", file.files[0]);
+    if (importReason.value.trim()) data.append("reason", importReason.value.trim());
+    try {
+      const result = await call("POST", "/v1/blacklist/import", { form: data });
+      notify("success", `${result.added} number(s) imported to the blacklist.`);
+      reportInvalid(result.invalid, importErrors);
+      importForm.reset();
+      await pager.first();
+    } catch (error) {
+      showError(importErrors, error);
+    }
+  });
+
+  main.append(
+    h("h1", {}, "Black List Mgt"),
+    h("div", { class: "grid-2" }, panel("Add numbers", addForm), panel("Import numbers", importForm)),
+    h("section", { class: "panel", "aria-label": "Blacklist" }, results, pager.element),
+  );
+  await pager.first();
+}

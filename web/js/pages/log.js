@@ -1,0 +1,215 @@
+// SMS Statistics / Dispatching Log: every message in a dispatching time range, filtered,
+// with the abnormal data and blacklisted numbers of a mission, and an export.
+
+import { get } from "../api.js";
+import {
+  Pager,
+  SMS_STATUSES,
+  XLSX,
+  button,
+  download,
+  field,
+  formatTime,
+  h,
+  localDate,
+  notify,
+  select,
+  statusBadge,
+  table,
+  tabs,
+  zoneLabel,
+} from "../ui.js";
+import { dispatchingDate } from "./missions.js";
+
+/** The number as the API takes it: "+", the country code, then the number. */
+function phoneFilter(countryCode, number) {
+  const digits = number.trim();
+  if (!digits) return "";
+  if (digits.startsWith("+") || !countryCode.trim()) return digits;
+  return `+${countryCode.trim().replace(/^\+/, "")}${digits.replace(/^0+/, "")}`;
+}
+
+export async function render({ main, account, query }) {
+  const zone = account.time_zone;
+  const from = h("input", { type: "datetime-local", name: "from", step: 1 });
+  const to = h("input", { type: "datetime-local", name: "to", step: 1 });
+  const countryCode = h("input", { type: "text", name: "country_code", inputmode: "numeric", placeholder: "e.g. 63", size: 4, maxlength: 4 });
+  const phone = h("input", { type: "text", name: "phone", inputmode: "tel", placeholder: "Please enter phone number" });
+  const uid = h("input", { type: "text", name: "uid", placeholder: "Please input", spellcheck: "false" });
+  const mission = h("input", { type: "text", name: "mission", placeholder: "Please input" });
+  const status = select(SMS_STATUSES, { blank: "Total", name: "status" });
+  const smsType = select({ verify_code: "Verify Code", business: "Business", marketing: "Marketing" }, { blank: "Please select", name: "sms_type" });
+  const format = select({ xlsx: ".xlsx", csv: ".csv" }, { value: "xlsx", name: "format" });
+
+  const defaults = () => {
+    from.value = query.from || `${localDate(zone, -1)}T00:00:00`;
+    to.value = query.to || `${localDate(zone)}T23:59:59`;
+    uid.value = query.uid || "";
+    mission.value = query.mission || "";
+  };
+  // The filters of the last search: paging and export keep to them.
+  let current = {};
+  const readFilters = () => ({
+    from: from.value,
+    to: to.value,
+    phone: phoneFilter(countryCode.value, phone.value),
+    uid: uid.value.trim(),
+    mission: mission.value.trim(),
+    status: status.value,
+    sms_type: smsType.value,
+  });
+
+  const logResults = h("div", {});
+  const pager = new Pager(
+    (cursor) => get("/v1/messages", { ...current, cursor }),
+    (items, offset) => logResults.replaceChildren(logTable(items, offset, zone)),
+  );
+
+  const exportButton = button("Export", async () => {
+    exportButton.disabled = true;
+    try {
+      const response = await download("/v1/messages/export", { ...current, format: format.value }, `dispatching-log.${format.value}`, format.value === "xlsx" ? XLSX : "text/csv");
+      const rows = response.headers.get("X-Export-Rows");
+      if (response.headers.get("X-Export-Truncated") === "true") {
+        notify("info", `Exported the first ${rows} messages only: narrow the filters to export the rest.`);
+      } else {
+        notify("success", `Exported ${rows} message(s).`);
+      }
+    } catch (error) {
+      notify("error", error.message, error.details);
+    } finally {
+      exportButton.disabled = false;
+    }
+  });
+
+  const sections = tabs(
+    "Dispatching log views",
+    [
+      { label: "Dispatching Log", render: (c) => c.append(logResults, pager.element) },
+      { label: "Abnormal Data", render: (c) => missionData(c, "abnormal", current.mission, zone) },
+      { label: "Blacklist Details", render: (c) => missionData(c, "blacklisted", current.mission, zone) },
+    ],
+    h("div", { class: "export" }, field("Export format", format), exportButton),
+  );
+
+  async function search(event) {
+    event?.preventDefault();
+    current = readFilters();
+    sections.reset();
+    try {
+      await pager.first();
+    } catch (error) {
+      notify("error", error.message, error.details);
+    }
+  }
+
+  const form = h(
+    "form",
+    { class: "filters", role: "search", "aria-label": "Search the dispatching log", onsubmit: search },
+    field(`Dispatching Time (${zoneLabel(zone)})`, from),
+    field("To", to),
+    field("Country Code", countryCode),
+    field("Phone Number", phone),
+    field("UID", uid),
+    field("Mission Name", mission),
+    field("SMS Status", status),
+    field("SMS Type", smsType),
+    h(
+      "div",
+      { class: "filter-actions" },
+      button("Search", null, { kind: "primary", type: "submit" }),
+      button("Reset", () => {
+        form.reset();
+        query = {};
+        defaults();
+        search();
+      }),
+    ),
+  );
+  defaults();
+  current = readFilters();
+  main.append(h("h1", {}, "Dispatching Log"), h("section", { class: "panel" }, form, sections.element));
+  await pager.first();
+}
+
+function logTable(items, offset, zone) {
+  return table(
+    "Dispatching log",
+    [
+      { label: "Seq No.", cell: (_, i) => i + 1 },
+      { label: "Country Code", cell: (m) => m.country_code },
+      { label: "Phone Number", cell: (m) => m.phone_number, class: "nowrap" },
+      {
+        label: "Time",
+        class: "nowrap",
+        cell: (m) =>
+          h(
+            "div",
+            { class: "times" },
+            h("span", {}, h("span", { class: "label" }, "Dispatching Time: "), formatTime(m.dispatch_time, zone)),
+            h("span", {}, h("span", { class: "label" }, "Receive Time: "), formatTime(m.receive_time, zone) || "-"),
+          ),
+      },
+      { label: "SMS Content", cell: (m) => m.text, class: "text" },
+      { label: "Segment Quantity", cell: (m) => m.segments, class: "num" },
+      { label: "UID", cell: (m) => h("code", {}, m.uid) },
+      { label: "Sender ID", cell: (m) => m.sender || "" },
+      { label: "Route ID", cell: (m) => m.route_id },
+      { label: "Task Name", cell: (m) => m.task_name || "" },
+      { label: "SMS Status", cell: (m) => statusBadge(m.status, SMS_STATUSES[m.status] || m.status) },
+      { label: "DR State", cell: (m) => h("span", { title: m.reason || "" }, m.dr_state) },
+    ],
+    items,
+    { offset, empty: "No message matches.", compact: true },
+  );
+}
+
+const MISSION_DATA = {
+  abnormal: {
+    caption: "Abnormal data",
+    empty: "No abnormal rows.",
+    columns: [
+      { label: "Row", cell: (a) => a.row },
+      { label: "Value", cell: (a) => (a.raw === null || a.raw === undefined ? "" : String(a.raw)) },
+      { label: "Reason", cell: (a) => a.reason },
+    ],
+  },
+  blacklisted: {
+    caption: "Blacklist details",
+    empty: "No blacklisted numbers.",
+    columns: [
+      { label: "Row", cell: (b) => b.row },
+      { label: "Country Code", cell: (b) => b.country_code },
+      { label: "Phone Number", cell: (b) => b.phone_number },
+    ],
+  },
+};
+
+/** Abnormal rows and blacklisted numbers belong to a mission's number list: pick one. */
+async function missionData(container, kind, name, zone) {
+  if (!name) {
+    container.append(h("p", { class: "empty-state" }, "Enter a Mission Name above and search: abnormal data and blacklisted numbers belong to a mission's number list."));
+    return;
+  }
+  let missions;
+  try {
+    missions = (await get("/v1/missions", { name, page_size: 100 })).items;
+  } catch (error) {
+    notify("error", error.message, error.details);
+    return;
+  }
+  if (!missions.length) {
+    container.append(h("p", { class: "empty-state" }, `No mission's name contains "${name}".`));
+    return;
+  }
+  const spec = MISSION_DATA[kind];
+  const choice = select(Object.fromEntries(missions.map((m) => [m.mission_id, `${m.name} · ${dispatchingDate(m, zone)}`])), { name: `${kind}-mission` });
+  const results = h("div", {});
+  const pager = new Pager(
+    (cursor) => get(`/v1/missions/${encodeURIComponent(choice.value)}/${kind}`, { cursor }),
+    (items, offset) => results.replaceChildren(table(spec.caption, [{ label: "Seq No.", cell: (_, i) => i + 1 }, ...spec.columns], items, { offset, empty: spec.empty })),
+  );
+  choice.addEventListener("change", () => pager.first());
+  container.append(h("div", { class: "filters compact" }, field("Mission", choice)), results, pager.element);
+  await pager.first();
+}

@@ -1,0 +1,305 @@
+// Add Bulk Dispatch SMS Information: the mission form, its preview, and its submission.
+
+import { call, get } from "../api.js";
+import { analyse, describe, rendered } from "../sms.js";
+import {
+  DIRECTIONS,
+  SMS_TYPES,
+  XLSX,
+  button,
+  counted,
+  download,
+  field,
+  flash,
+  h,
+  notify,
+  panel,
+  radios,
+  select,
+  showError,
+  table,
+  zoneLabel,
+} from "../ui.js";
+
+const MAX_FILE_BYTES = 1_048_576;
+const LIMITS = { name: 30, sender: 15, content: 1500 };
+
+function checkedValue(form, name) {
+  const checked = form.querySelector(`input[name="${name}"]:checked`);
+  return checked ? checked.value : "";
+}
+
+export async function render({ main, navigate, query, refreshAccount }) {
+  // Fresh: the operator may have granted a channel since the portal was opened.
+  const account = await refreshAccount();
+  const zone = account.time_zone;
+  const templates = (await get("/v1/templates", { page_size: 100 })).items;
+  const byId = Object.fromEntries(templates.map((t) => [t.template_id, t]));
+
+  const name = h("input", { type: "text", name: "name", maxlength: LIMITS.name, required: true, autocomplete: "off" });
+  const template = select(Object.fromEntries(templates.map((t) => [t.template_id, t.name])), { blank: "Please select", name: "template" });
+  const sender = h("input", { type: "text", name: "sender", maxlength: LIMITS.sender, autocomplete: "off" });
+  const signature = h("input", { type: "text", name: "signature", maxlength: 22, autocomplete: "off" });
+  const content = h("textarea", { name: "content", rows: 5, maxlength: LIMITS.content, required: true });
+  const unsubscribe = h("input", { type: "checkbox", name: "allow_unsubscribe" });
+  const numberList = h("input", { type: "file", id: "number-list", name: "number_list", accept: ".xlsx,.csv", class: "file-input" });
+  const channel = select(Object.fromEntries(account.route_ids.map((r) => [r, r])), { blank: "Please select", name: "channel", required: true });
+  const timer = h("input", { type: "checkbox", name: "timer" });
+  const dispatchAt = h("input", { type: "datetime-local", name: "dispatch_at", step: 60, disabled: true });
+  const quietHours = h("input", { type: "checkbox", name: "recipient_quiet_hours" });
+  const segmentHint = h("p", { class: "hint", id: "content-hint", "aria-live": "polite" });
+  const phonePreview = h("div", { class: "sms-bubble", "aria-label": "SMS preview" });
+  const fileInfo = h("span", { class: "file-info" }, "No file chosen");
+  const errors = h("div", {});
+  const previewArea = h("div", { class: "preview-area" });
+
+  const direction = radios("Direction", "direction", DIRECTIONS, "international", { required: true, onchange: update });
+  const smsType = radios("SMS Type", "sms_type", SMS_TYPES, "", { required: true, onchange: update });
+  const position = radios("Signature Position", "signature_position", { start: "Start of SMS", end: "End of SMS" }, "start", { onchange: update });
+  const quietRow = field("Recipient quiet hours", h("label", { class: "checkbox" }, quietHours, " Hold each message until 08:00-22:00 in the recipient's own time zone"));
+  content.setAttribute("aria-describedby", "content-hint");
+
+  const form = h(
+    "form",
+    { class: "mission-form", "aria-label": "Add Bulk Dispatch SMS Information", novalidate: true },
+    field("Mission Name", counted(name, LIMITS.name), { required: true }),
+    direction,
+    field("Select Template", template, {
+      extra: h("p", { class: "hint" }, "For common template, please click: ", h("a", { href: "#/templates" }, "Default Template")),
+    }),
+    smsType,
+    field("OA", counted(sender, LIMITS.sender), { hint: "The sender id shown on the phone. The country direction of OA can be customized for reference." }),
+    field("Signature", signature, { hint: "Added in brackets, e.g. [CloudSMS]." }),
+    position,
+    field("SMS Content", counted(content, LIMITS.content), {
+      required: true,
+      extra: h("div", {}, segmentHint, phonePreview),
+      hint: "Variables are written ${Name}; each takes its value from the number list's column of that name.",
+    }),
+    field("User unsubscribe", h("label", { class: "checkbox" }, unsubscribe, " Allow")),
+    field("Destination Number", h("div", { class: "file-pick" }, numberList, h("label", { for: "number-list", class: "btn btn-default" }, "Import Number List"), fileInfo), {
+      required: true,
+      extra: h(
+        "div",
+        { class: "hint" },
+        h(
+          "ul",
+          { class: "notes" },
+          h(
+            "li",
+            {},
+            "Please click to download data import template. ",
+            button("[Data Import Template.xlsx]", () => numberListTemplate("xlsx"), { kind: "link" }),
+            " ",
+            button("[Data Import Template.csv]", () => numberListTemplate("csv"), { kind: "link" }),
+          ),
+          h("li", {}, "Upload the phone number list as .xlsx (or .csv). The number of columns after the phone number must match the variables in the SMS content."),
+          h("li", {}, 'For Excel, the cell format must be either "general" or "text".'),
+          h("li", {}, "Keep the variable columns in the order the variables appear in the SMS content."),
+          h("li", {}, "The file must not be larger than 1 MB; keep it under 100,000 phone numbers."),
+        ),
+      ),
+    }),
+    field("Business Channel", channel, { required: true }),
+    quietRow,
+    field("Dispatch Timer Setting", h("label", { class: "checkbox" }, timer, " Send at a set time"), {
+      extra: h(
+        "div",
+        {},
+        h(
+          "div",
+          { class: "timer-time", hidden: true },
+          h("label", { for: "dispatch-at", class: "inline-label" }, `Dispatch Time (${zone}, ${zoneLabel(zone)})`),
+          Object.assign(dispatchAt, { id: "dispatch-at" }),
+        ),
+        h(
+          "ul",
+          { class: "notes" },
+          h("li", {}, "Without a dispatch time the SMS is sent as soon as you submit."),
+          h("li", {}, "To cancel, do so at least 5 minutes before the sending time."),
+          h("li", {}, `The dispatching time must be between 08:00 and 22:00 (${account.sending_window}).`),
+        ),
+      ),
+    }),
+    errors,
+    h(
+      "div",
+      { class: "form-actions" },
+      button("Preview", () => submit(true)),
+      button("Submit", null, { kind: "primary", type: "submit" }),
+      button("Cancel", () => navigate("missions")),
+    ),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(false);
+  });
+  content.addEventListener("input", update);
+  signature.addEventListener("input", update);
+  unsubscribe.addEventListener("change", update);
+  timer.addEventListener("change", () => {
+    dispatchAt.disabled = !timer.checked;
+    dispatchAt.parentElement.hidden = !timer.checked;
+    if (timer.checked) dispatchAt.focus();
+  });
+  template.addEventListener("change", () => {
+    const chosen = byId[template.value];
+    if (!chosen) return;
+    content.value = chosen.content;
+    const typeRadio = form.querySelector(`input[name="sms_type"][value="${chosen.sms_type}"]`);
+    if (typeRadio) typeRadio.checked = true;
+    content.dispatchEvent(new Event("input"));
+  });
+  numberList.addEventListener("change", () => {
+    const file = numberList.files[0];
+    fileInfo.textContent = file ? `${file.name} · ${(file.size / 1024).toFixed(1)} KB` : "No file chosen";
+    fileInfo.classList.toggle("error-text", Boolean(file && file.size > MAX_FILE_BYTES));
+    if (file && file.size > MAX_FILE_BYTES) fileInfo.textContent += " - larger than 1 MB: split the list.";
+  });
+
+  function update() {
+    const text = rendered(content.value, {
+      signature: signature.value,
+      position: checkedValue(form, "signature_position"),
+      direction: checkedValue(form, "direction"),
+      unsubscribe: unsubscribe.checked,
+    });
+    segmentHint.textContent = content.value ? describe(analyse(text)) : "";
+    phonePreview.textContent = content.value ? text : "";
+    phonePreview.hidden = !content.value;
+    quietRow.hidden = checkedValue(form, "sms_type") !== "marketing";
+  }
+
+  /** The template's id when the content is still the template's own, else the content. */
+  function contentFields() {
+    const chosen = byId[template.value];
+    if (chosen && chosen.content === content.value) return { template_id: chosen.template_id };
+    return { content: content.value };
+  }
+
+  async function numberListTemplate(format) {
+    const source = contentFields();
+    if (!source.template_id && !content.value.trim()) {
+      notify("error", "Write the SMS content first: the template has a column for each of its variables.");
+      return;
+    }
+    try {
+      await download("/v1/templates/number-list", { ...source, format }, `Data Import Template.${format}`, format === "xlsx" ? XLSX : "text/csv");
+    } catch (error) {
+      notify("error", error.message, error.details);
+    }
+  }
+
+  function formData() {
+    const data = new FormData();
+    const fields = {
+      name: name.value.trim(),
+      direction: checkedValue(form, "direction"),
+      sms_type: checkedValue(form, "sms_type"),
+      channel: channel.value,
+      sender: sender.value.trim(),
+      signature: signature.value.trim(),
+      signature_position: checkedValue(form, "signature_position"),
+      allow_unsubscribe: unsubscribe.checked ? "true" : "false",
+      ...contentFields(),
+    };
+    if (timer.checked && dispatchAt.value) fields.dispatch_at = dispatchAt.value;
+    if (fields.sms_type === "marketing" && quietHours.checked) fields.recipient_quiet_hours = "true";
+    for (const [key, value] of Object.entries(fields)) if (value !== "") data.append(key, value);
+    data.append("number_list", numberList.files[0]);
+    return data;
+  }
+
+  /** What the browser can tell before asking the API; the API checks everything again. */
+  function missing() {
+    const problems = [];
+    if (!name.value.trim()) problems.push("Mission Name is required.");
+    if (!checkedValue(form, "sms_type")) problems.push("Choose an SMS Type.");
+    if (!content.value.trim()) problems.push("SMS Content is required.");
+    if (!numberList.files.length) problems.push("Import a number list (Destination Number).");
+    else if (numberList.files[0].size > MAX_FILE_BYTES) problems.push("The number list is larger than 1 MB.");
+    if (!channel.value) problems.push("Choose a Business Channel.");
+    if (timer.checked && !dispatchAt.value) problems.push("Set the dispatch time, or untick Dispatch Timer Setting.");
+    return problems;
+  }
+
+  let busy = false;
+  async function submit(preview) {
+    if (busy) return;
+    const problems = missing();
+    if (problems.length) {
+      showError(errors, { message: "Please complete the form.", details: problems });
+      return;
+    }
+    busy = true;
+    errors.replaceChildren();
+    form.setAttribute("aria-busy", "true");
+    try {
+      if (preview) {
+        const result = await call("POST", "/v1/missions/preview", { form: formData() });
+        showPreview(result);
+      } else {
+        const mission = await call("POST", "/v1/missions", { form: formData() });
+        flash("success", `Mission "${mission.name}" submitted: ${mission.status}. Refresh the list to follow its status.`);
+        navigate("missions");
+      }
+    } catch (error) {
+      showError(errors, error);
+    } finally {
+      busy = false;
+      form.removeAttribute("aria-busy");
+    }
+  }
+
+  function showPreview(result) {
+    const encodings = Object.entries(result.encodings).map(([e, n]) => `${e} × ${n}`).join(", ") || "-";
+    previewArea.replaceChildren(
+      panel(
+        "Preview",
+        h(
+          "dl",
+          { class: "facts inline", "aria-label": "Preview counts" },
+          h("dt", {}, "Phone Number Amount"), h("dd", {}, String(result.phone_number_amount)),
+          h("dt", {}, "Failure Amount"), h("dd", {}, String(result.failure_amount)),
+          h("dt", {}, "Blacklist numbers"), h("dd", {}, String(result.blacklist_amount)),
+          h("dt", {}, "Segments"), h("dd", {}, String(result.segments)),
+          h("dt", {}, "Encodings"), h("dd", {}, encodings),
+          h("dt", {}, "Columns matched by"), h("dd", {}, result.columns_matched_by),
+        ),
+        h("h3", {}, "Sample messages"),
+        table(
+          "Sample messages",
+          [
+            { label: "Row", cell: (s) => s.row },
+            { label: "Phone Number", cell: (s) => s.to, class: "nowrap" },
+            { label: "SMS Content", cell: (s) => s.text, class: "text" },
+            { label: "Encoding", cell: (s) => (s.ucs2_reason ? h("span", { title: s.ucs2_reason }, s.encoding) : s.encoding) },
+            { label: "Segments", cell: (s) => s.segments, class: "num" },
+          ],
+          result.samples,
+          { empty: "No row can be sent." },
+        ),
+        h("h3", {}, "Abnormal data"),
+        table(
+          "Abnormal data",
+          [
+            { label: "Row", cell: (a) => a.row },
+            { label: "Value", cell: (a) => (a.raw === null || a.raw === undefined ? "" : String(a.raw)) },
+            { label: "Reason", cell: (a) => a.reason },
+          ],
+          result.abnormal,
+          { empty: "No abnormal rows." },
+        ),
+      ),
+    );
+    previewArea.scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
+  main.append(h("h1", {}, "Add Bulk Dispatch SMS Information"), h("section", { class: "panel" }, form), previewArea);
+  if (query.template && byId[query.template]) {
+    template.value = query.template;
+    template.dispatchEvent(new Event("change"));
+  }
+  update();
+  name.focus();
+}

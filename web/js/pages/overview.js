@@ -1,0 +1,88 @@
+// SMS Overview: what an application needs to call the API, and today's sending.
+
+import { apiBaseUrl, session } from "../api.js";
+import { h, panel, zoneLabel } from "../ui.js";
+
+/** A hint of the key in use: its prefix and last four characters, never the key. */
+function keyHint(key) {
+  if (!key) return "";
+  const prefix = key.startsWith("csk_") ? "csk_" : "";
+  return `${prefix}${"•".repeat(12)}${key.slice(-4)}`;
+}
+
+function item(term, ...description) {
+  return [h("dt", {}, term), h("dd", {}, ...description)];
+}
+
+function rate(value) {
+  return value === null || value === undefined ? "-" : `${(value * 100).toFixed(2).replace(/\.?0+$/, "")}%`;
+}
+
+function figure(label, value, kind = "") {
+  return h("div", { class: `figure ${kind}` }, h("span", { class: "figure-value" }, String(value)), h("span", { class: "figure-label" }, label));
+}
+
+export async function render({ main, refreshAccount }) {
+  const account = await refreshAccount();
+  const today = account.today;
+  main.append(
+    h("h1", {}, "SMS Overview"),
+    h(
+      "div",
+      { class: "grid-2" },
+      panel(
+        "API docking",
+        h("p", { class: "lead" }, "Parameters your application needs to send through the Web API."),
+        h(
+          "dl",
+          { class: "facts" },
+          item(
+            "Auth key",
+            h("code", { "aria-label": "Auth key hint" }, keyHint(session.key())),
+            h("span", { class: "muted" }, ` (key id ${account.key.key_id})`),
+            h("p", { class: "hint" }, "For safety the key itself is never shown again. Send it as Authorization: Bearer <key>."),
+          ),
+          item(
+            "Route IDs",
+            account.route_ids.length
+              ? h("ul", { class: "chips", "aria-label": "Route IDs" }, account.route_ids.map((id) => h("li", {}, h("code", {}, id))))
+              : h("span", { class: "muted" }, "No business channel yet: ask your operator."),
+          ),
+          item("API docking address", h("code", {}, apiBaseUrl())),
+          item(
+            "API specification",
+            h("a", { href: "api.html" }, "CloudSMS Web API Specification"),
+            " · ",
+            h("a", { href: "openapi.json" }, "OpenAPI document (JSON)"),
+          ),
+        ),
+      ),
+      panel(
+        "Account",
+        h(
+          "dl",
+          { class: "facts" },
+          item("Tenant", `${account.name} (${account.tenant_id})`),
+          item("Time zone", `${account.time_zone} (${zoneLabel(account.time_zone)})`),
+          item("Sending window", `${account.sending_window} for scheduled missions`),
+        ),
+      ),
+    ),
+    panel(
+      `Today's sending statistics (${today.date})`,
+      h(
+        "div",
+        { class: "figures", role: "group", "aria-label": "Today's sending statistics" },
+        figure("Total Delivery Amount", today.total),
+        figure("Delivery Success", today.delivered, today.delivered ? "good" : ""),
+        figure("Delivery Failure", today.failed, today.failed ? "bad" : ""),
+        figure("No Delivery Notification", today.no_notification),
+        figure("Awaiting Receipt", today.pending),
+        figure("Delivery Success Rate", rate(today.success_rate)),
+      ),
+      h("p", {}, h("a", { href: "#/statistics" }, "SMS Delivery Statistics"), " · ", h("a", { href: "#/log" }, "Dispatching Log")),
+    ),
+  );
+}
+
+export { rate };

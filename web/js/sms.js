@@ -1,0 +1,102 @@
+// What a text costs, computed as the platform computes it (cloudsms/domain/text.py), and
+// the text a recipient receives (cloudsms/domain/content.py), for the form's live hints.
+
+const GSM_BASIC =
+  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+  "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM_EXTENSION = "^{}\\[~]|€\f";
+const BASIC = new Set(GSM_BASIC);
+const EXTENSION = new Set(GSM_EXTENSION);
+
+export const GSM7 = "GSM-7";
+export const UCS2 = "UCS-2";
+
+const UNSUBSCRIBE = { mainland_china: "回T退订", international: "Reply TD to unsubscribe" };
+
+/** Septets in GSM-7 parts: an extension character (two septets) never straddles two. */
+function gsmSegments(units) {
+  const total = units.reduce((sum, u) => sum + u, 0);
+  if (total <= 160) return { length: total, segments: total ? 1 : 0 };
+  let segments = 1;
+  let used = 0;
+  for (const u of units) {
+    if (used + u > 153) {
+      segments += 1;
+      used = 0;
+    }
+    used += u;
+  }
+  return { length: total, segments };
+}
+
+/** UTF-16 code units in UCS-2 parts: a surrogate pair never straddles two. */
+function ucsSegments(text) {
+  const units = [];
+  for (const ch of text) units.push(ch.length);
+  const total = units.reduce((sum, u) => sum + u, 0);
+  if (total <= 70) return { length: total, segments: 1 };
+  let segments = 1;
+  let used = 0;
+  for (const u of units) {
+    if (used + u > 67) {
+      segments += 1;
+      used = 0;
+    }
+    used += u;
+  }
+  return { length: total, segments };
+}
+
+/** {encoding, length, segments, reason}: reason says why a text is UCS-2. */
+export function analyse(text) {
+  if (!text) return { encoding: GSM7, length: 0, segments: 0, reason: null };
+  let position = 0;
+  const units = [];
+  for (const ch of text) {
+    position += 1;
+    if (BASIC.has(ch)) units.push(1);
+    else if (EXTENSION.has(ch)) units.push(2);
+    else {
+      const code = ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+      return { encoding: UCS2, ...ucsSegments(text), reason: `'${ch}' (U+${code}) at position ${position} is not in the GSM-7 alphabet` };
+    }
+  }
+  return { encoding: GSM7, ...gsmSegments(units), reason: null };
+}
+
+/** The signature without brackets people type around it themselves. */
+function bareSignature(signature) {
+  let bare = (signature || "").trim();
+  if (bare.length >= 2 && "[【".includes(bare[0]) && "]】".includes(bare[bare.length - 1])) {
+    bare = bare.slice(1, -1).trim();
+  }
+  return bare;
+}
+
+/** The text as received, with the variables left as written. */
+export function rendered(content, { signature, position = "start", direction = "international", unsubscribe = false }) {
+  let body = content;
+  if (unsubscribe) body = `${body.trimEnd()} ${UNSUBSCRIBE[direction] || UNSUBSCRIBE.international}`;
+  const bare = bareSignature(signature);
+  if (!bare) return body;
+  const signed = direction === "mainland_china" ? `【${bare}】` : `[${bare}]`;
+  const space = direction === "mainland_china" ? "" : " ";
+  return position === "end" ? body + space + signed : signed + space + body;
+}
+
+/** The content's ${Var} variables in order of first appearance, each once. */
+export function variables(content) {
+  const names = [];
+  for (const match of content.matchAll(/\$\{\s*([\p{L}\p{N}_]+)\s*\}/gu)) {
+    if (!names.includes(match[1])) names.push(match[1]);
+  }
+  return names;
+}
+
+export function describe(info) {
+  if (!info.length) return "Empty";
+  const per = info.encoding === GSM7 ? "160 per SMS, 153 per part" : "70 per SMS, 67 per part";
+  const unit = info.encoding === GSM7 ? "characters" : "UTF-16 units";
+  const text = `${info.encoding} · ${info.length} ${unit} · ${info.segments} segment${info.segments === 1 ? "" : "s"} (${per})`;
+  return info.reason ? `${text}. UCS-2 because ${info.reason}.` : text;
+}

@@ -1,0 +1,388 @@
+// Small building blocks for the pages: elements, tables, pagers, forms, notices, files.
+
+import { call } from "./api.js";
+
+/** An element: attributes (on* are listeners), then children (strings become text). */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      element.addEventListener(name.slice(2).toLowerCase(), value);
+    } else if (name === "class") {
+      element.className = value;
+    } else if (name in element && typeof value !== "string") {
+      element[name] = value;
+    } else {
+      element.setAttribute(name, value === true ? "" : value);
+    }
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+let counter = 0;
+export const uniqueId = (prefix) => `${prefix}-${++counter}`;
+
+// --- words the portal shows ------------------------------------------------------------
+
+export const DIRECTIONS = {
+  mainland_china: "Mainland China",
+  international: "Other Countries/Regions",
+};
+export const SMS_TYPES = {
+  verify_code: "Verify Code",
+  business: "Business SMS",
+  marketing: "Marketing SMS",
+};
+export const MISSION_STATUSES = ["Scheduled", "Unsent", "Sending", "Sent", "Cancelled", "Failed", "Uploading"];
+export const SMS_STATUSES = {
+  pending: "Pending",
+  sent: "Sent",
+  delivered: "Delivered",
+  failed: "Failed",
+  no_notification: "No Delivery Notification",
+};
+
+// --- time, in the tenant's zone --------------------------------------------------------
+
+/** "UTC+8" for Asia/Shanghai: the zone as the carrier portal labels its times. */
+export function zoneLabel(zone, at = new Date()) {
+  const part = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "shortOffset" })
+    .formatToParts(at)
+    .find((p) => p.type === "timeZoneName");
+  const offset = part ? part.value.replace("GMT", "") : "";
+  return `UTC${offset || "+0"}`;
+}
+
+function parts(date, zone) {
+  const values = {};
+  for (const part of new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(date)) {
+    values[part.type] = part.value;
+  }
+  return values;
+}
+
+/** "2021-11-25 11:27:37" in `zone`; "" for no time. */
+export function formatTime(iso, zone) {
+  if (!iso) return "";
+  const p = parts(new Date(iso), zone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** Today's date ("2021-11-25") in `zone`, shifted by `days`. */
+export function localDate(zone, days = 0) {
+  const p = parts(new Date(), zone);
+  const date = new Date(Date.UTC(+p.year, +p.month - 1, +p.day + days));
+  return date.toISOString().slice(0, 10);
+}
+
+// --- feedback ---------------------------------------------------------------------------
+
+/** A message at the top of the page: "success" and "info" are polite, "error" is an alert. */
+export function notify(kind, message, details = []) {
+  const area = document.getElementById("notices");
+  const box = h(
+    "div",
+    { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status" },
+    h("span", {}, message),
+    details.length ? h("ul", {}, details.map((d) => h("li", {}, describeDetail(d)))) : null,
+    h("button", { type: "button", class: "notice-close", "aria-label": "Dismiss", onclick: () => box.remove() }, "×"),
+  );
+  area.append(box);
+  if (kind !== "error") setTimeout(() => box.remove(), 8000);
+  return box;
+}
+
+// Notices for the next page: navigating rebuilds the frame, and with it the notice area.
+const flashes = [];
+
+/** A notice shown on the page the portal goes to next. */
+export function flash(kind, message) {
+  flashes.push([kind, message]);
+}
+
+export function showFlashes() {
+  for (const [kind, message] of flashes.splice(0)) notify(kind, message);
+}
+
+export function clearNotices() {
+  document.getElementById("notices").replaceChildren();
+}
+
+function describeDetail(detail) {
+  if (typeof detail !== "object" || detail === null) return String(detail);
+  const where = detail.field || (detail.row ? `row ${detail.row}` : detail.to || detail.number || "");
+  const what = detail.reason || detail.message || JSON.stringify(detail);
+  return where ? `${where}: ${what}` : what;
+}
+
+/** An error box inside a form or panel (replaces the previous one). */
+export function showError(container, error) {
+  container.replaceChildren(
+    h(
+      "div",
+      { class: "notice notice-error", role: "alert" },
+      h("span", {}, error.message || String(error)),
+      error.details && error.details.length ? h("ul", {}, error.details.slice(0, 20).map((d) => h("li", {}, describeDetail(d)))) : null,
+    ),
+  );
+}
+
+// --- layout pieces ----------------------------------------------------------------------
+
+export function panel(title, ...children) {
+  const headingId = uniqueId("panel");
+  return h("section", { class: "panel", "aria-labelledby": headingId }, h("h2", { id: headingId }, title), ...children);
+}
+
+const LABELABLE = "input, select, textarea";
+
+/** A labelled form row: the label names the control for screen readers and tests. */
+export function field(label, control, { required = false, hint = null, extra = null } = {}) {
+  const labelled = control.matches(LABELABLE) ? control : control.querySelector(LABELABLE);
+  if (!labelled.id) labelled.id = uniqueId("field");
+  return h(
+    "div",
+    { class: "form-row" },
+    h("label", { for: labelled.id, class: required ? "required" : "" }, label),
+    h("div", { class: "form-control" }, control, extra, hint ? h("p", { class: "hint" }, hint) : null),
+  );
+}
+
+/** A row of radio buttons in a fieldset whose legend is the label. */
+export function radios(legend, name, options, checked, { required = false, onchange } = {}) {
+  return h(
+    "fieldset",
+    { class: "form-row radios" },
+    h("legend", { class: required ? "required" : "" }, legend),
+    h(
+      "div",
+      { class: "form-control" },
+      Object.entries(options).map(([value, label]) =>
+        h(
+          "label",
+          { class: "radio" },
+          h("input", { type: "radio", name, value, checked: value === checked, onchange }),
+          ` ${label}`,
+        ),
+      ),
+    ),
+  );
+}
+
+export function select(options, { value = "", blank = null, ...attributes } = {}) {
+  const control = h("select", attributes);
+  if (blank !== null) control.append(h("option", { value: "" }, blank));
+  for (const [optionValue, label] of Object.entries(options)) {
+    control.append(h("option", { value: optionValue, selected: optionValue === value }, label));
+  }
+  return control;
+}
+
+/** A text input with a live "n/max" counter after it. */
+export function counted(control, max) {
+  const count = h("span", { class: "counter", "aria-live": "polite" });
+  const update = () => {
+    count.textContent = `${control.value.length}/${max}`;
+  };
+  control.addEventListener("input", update);
+  update();
+  return h("div", { class: "counted" }, control, count);
+}
+
+export function button(label, onclick, { kind = "default", type = "button", ...attributes } = {}) {
+  return h("button", { type, class: `btn btn-${kind}`, onclick, ...attributes }, label);
+}
+
+export function statusBadge(status, label = status) {
+  const slug = String(status).toLowerCase().replace(/[^a-z]+/g, "-");
+  return h("span", { class: `status status-${slug}` }, h("span", { class: "dot", "aria-hidden": "true" }, "●"), label);
+}
+
+// --- tables and pages --------------------------------------------------------------------
+
+/** A table named `caption`; each column has a label and a cell(row, index) function. */
+export function table(caption, columns, rows, { empty = "No data", offset = 0, compact = false } = {}) {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: compact ? "data compact" : "data" },
+      h("caption", { class: "visually-hidden" }, caption),
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.class || "" }, c.label)))),
+      h(
+        "tbody",
+        {},
+        rows.length
+          ? rows.map((row, i) => h("tr", {}, columns.map((c) => h("td", { class: c.class || "" }, c.cell(row, offset + i)))))
+          : h("tr", {}, h("td", { colspan: columns.length, class: "empty" }, empty)),
+      ),
+    ),
+  );
+}
+
+/**
+ * Cursor pages: the API gives a next_cursor; going back needs the cursors seen before.
+ * `load(cursor)` fetches a page and returns {items, next_cursor}; `render(items, offset)`
+ * shows it. The pager shows "10/page", the page number, Previous and Next.
+ */
+export class Pager {
+  constructor(load, render, pageSize = 10) {
+    this.load = load;
+    this.render = render;
+    this.pageSize = pageSize;
+    this.cursors = [null];
+    this.next = null;
+    this.element = h("nav", { class: "pager", "aria-label": "Pages" });
+  }
+
+  async first() {
+    this.cursors = [null];
+    return this.show();
+  }
+
+  async show() {
+    const index = this.cursors.length - 1;
+    const page = await this.load(this.cursors[index]);
+    this.next = page.next_cursor;
+    this.render(page.items, index * this.pageSize);
+    this.element.replaceChildren(
+      h("span", { class: "pager-size" }, `${this.pageSize}/page`),
+      button("‹ Previous", () => this.move(-1), { disabled: index === 0, "aria-label": "Previous page" }),
+      h("span", { class: "pager-page", "aria-current": "page" }, `Page ${index + 1}`),
+      button("Next ›", () => this.move(1), { disabled: !this.next, "aria-label": "Next page" }),
+    );
+    return page;
+  }
+
+  async move(step) {
+    if (step > 0 && this.next) this.cursors.push(this.next);
+    if (step < 0 && this.cursors.length > 1) this.cursors.pop();
+    try {
+      await this.show();
+    } catch (error) {
+      notify("error", error.message, error.details);
+    }
+  }
+}
+
+/** Tabs with a tablist; `tabs` is [{label, render(container)}]. */
+export function tabs(label, items, extra = null) {
+  const list = h("div", { role: "tablist", "aria-label": label, class: "tabs" });
+  const panels = [];
+  const buttons = items.map((item, i) => {
+    const tabId = uniqueId("tab");
+    const panelElement = h("div", { role: "tabpanel", id: `${tabId}-panel`, "aria-labelledby": tabId, hidden: i !== 0 });
+    panels.push(panelElement);
+    return h(
+      "button",
+      {
+        type: "button",
+        role: "tab",
+        id: tabId,
+        "aria-controls": `${tabId}-panel`,
+        "aria-selected": i === 0 ? "true" : "false",
+        tabindex: i === 0 ? "0" : "-1",
+        onclick: () => choose(i),
+      },
+      item.label,
+    );
+  });
+  const rendered = new Set();
+  function choose(index) {
+    buttons.forEach((b, i) => {
+      b.setAttribute("aria-selected", i === index ? "true" : "false");
+      b.tabIndex = i === index ? 0 : -1;
+      panels[i].hidden = i !== index;
+    });
+    if (!rendered.has(index)) {
+      rendered.add(index);
+      items[index].render(panels[index]);
+    }
+  }
+  list.addEventListener("keydown", (event) => {
+    const current = buttons.findIndex((b) => b.getAttribute("aria-selected") === "true");
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (step) {
+      const next = (current + step + buttons.length) % buttons.length;
+      choose(next);
+      buttons[next].focus();
+    }
+  });
+  list.append(...buttons);
+  choose(0);
+  return {
+    element: h("div", { class: "tabbed" }, h("div", { class: "tabs-bar" }, list, extra), ...panels),
+    reset() {
+      rendered.clear();
+      const current = buttons.findIndex((b) => b.getAttribute("aria-selected") === "true");
+      panels.forEach((p) => p.replaceChildren());
+      choose(current);
+    },
+  };
+}
+
+/** A modal confirmation; resolves true when confirmed. */
+export function confirmDialog(title, message, confirmLabel) {
+  return new Promise((resolve) => {
+    const titleId = uniqueId("dialog");
+    const dialog = h(
+      "dialog",
+      { class: "dialog", "aria-labelledby": titleId },
+      h("h2", { id: titleId }, title),
+      h("p", {}, message),
+      h(
+        "div",
+        { class: "actions" },
+        button("Cancel", () => dialog.close("cancel")),
+        button(confirmLabel, () => dialog.close("confirm"), { kind: "danger" }),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "confirm");
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+// --- files --------------------------------------------------------------------------------
+
+function filenameOf(response, fallback) {
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const match = disposition.match(/filename="?([^";]+)"?/);
+  return match ? match[1] : fallback;
+}
+
+/** Downloads a file the API returns (it needs the key, so a plain link cannot). */
+export async function download(path, query, fallback, accept) {
+  const response = await call("GET", path, { query, raw: true, accept });
+  const blob = await response.blob();
+  const link = h("a", { href: URL.createObjectURL(blob), download: filenameOf(response, fallback) });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  return response;
+}
+
+export const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
