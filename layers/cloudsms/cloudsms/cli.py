@@ -96,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
 
     channel = commands.add_parser("channel-add", help="add a business channel")
     channel.add_argument("route_id")
-    channel.add_argument("--type", required=True, choices=["simulator", "kannel"])
+    channel.add_argument(
+        "--type", required=True, choices=["simulator", "kannel", "jasmin", "http_json"]
+    )
     channel.add_argument("--endpoint", required=True, help="the gateway's base URL")
     channel.add_argument("--username", required=True)
     channel.add_argument(
@@ -106,11 +108,49 @@ def _parser() -> argparse.ArgumentParser:
     )
     channel.add_argument("--default-sender")
     channel.add_argument("--throughput", type=int, default=0, help="segments per second")
+    channel.add_argument(
+        "--direction",
+        action="append",
+        choices=["mainland_china", "international"],
+        help="a direction the channel carries (repeat for both; default both)",
+    )
+    channel.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="CODE=USD",
+        help="price per segment: 'default=0.0035' or by country calling code '63=0.012'",
+    )
+    channel.add_argument(
+        "--receipts-per-part",
+        action=argparse.BooleanOptionalAction,
+        help="the gateway reports each part of a long message (default: for kannel only)",
+    )
+    channel.add_argument(
+        "--http-json",
+        type=Path,
+        metavar="FILE",
+        help="the http_json gateway's request and receipt mapping (JSON)",
+    )
 
     grant = commands.add_parser("channel-grant", help="let a tenant use a channel")
     grant.add_argument("tenant_id")
     grant.add_argument("route_id")
     return parser
+
+
+def _prices(pairs: list[str]) -> dict[str, Any]:
+    """`--price default=0.0035 --price 63=0.012` as the channel's prices_usd."""
+    prices: dict[str, Any] = {"by_country": {}}
+    for pair in pairs:
+        code, _, usd = pair.partition("=")
+        if not usd:
+            sys.exit(f"cloudsms: --price takes CODE=USD, not {pair!r}")
+        if code == "default":
+            prices["default"] = usd
+        else:
+            prices["by_country"][code] = usd
+    return prices
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -159,16 +199,25 @@ def main(argv: list[str] | None = None) -> None:
                 if args.password_stdin
                 else getpass.getpass("gateway password: ")
             )
-            added = channels.add_channel(
-                args.route_id,
-                args.type,
-                args.endpoint,
-                args.username,
-                password,
-                args.default_sender,
-                args.throughput,
+            more: dict[str, Any] = {"prices_usd": _prices(args.price)}
+            if args.direction:
+                more["directions"] = args.direction
+            if args.receipts_per_part is not None:
+                more["receipts_per_part"] = args.receipts_per_part
+            if args.http_json:
+                more["http_json"] = json.loads(args.http_json.read_text())
+            _print(
+                channels.add_channel(
+                    args.route_id,
+                    args.type,
+                    args.endpoint,
+                    args.username,
+                    password,
+                    args.default_sender,
+                    args.throughput,
+                    **more,
+                )
             )
-            _print({"route_id": added.route_id, "gateway_type": added.gateway_type})
         elif args.command == "channel-grant":
             tenants.grant_channel(args.tenant_id, args.route_id)
             _print({"tenant_id": args.tenant_id, "route_id": args.route_id, "granted": True})

@@ -3,10 +3,10 @@
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import ClientError
 
 from cloudsms.adapters.aws import client
+from cloudsms.cache import ttl_cache
 
 # Functions re-read a secret at most this often, so a rotated password is picked up.
 SECRET_CACHE_SECONDS = 300
@@ -23,8 +23,24 @@ def put_secret(name: str, value: dict[str, Any]) -> None:
         sm.put_secret_value(SecretId=name, SecretString=body)
 
 
-def get_secret(name: str) -> dict[str, Any]:
-    provider = parameters.SecretsProvider(boto3_client=client("secretsmanager"))
-    value = provider.get(name, transform="json", max_age=SECRET_CACHE_SECONDS)
+def read_secret(name: str) -> dict[str, Any]:
+    """The secret as stored now: for changing it, where a cached copy would lose a write."""
+    value = json.loads(client("secretsmanager").get_secret_value(SecretId=name)["SecretString"])
     assert isinstance(value, dict)
     return value
+
+
+# One cache per process, not per call: every message and every receipt reads its channel's
+# secret, and Secrets Manager bills and throttles per call.
+@ttl_cache(SECRET_CACHE_SECONDS)
+def get_secret(name: str) -> dict[str, Any]:
+    return read_secret(name)
+
+
+def delete_secret(name: str) -> None:
+    """Deletes a secret that nothing reads any more; one already gone is fine."""
+    try:
+        client("secretsmanager").delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise

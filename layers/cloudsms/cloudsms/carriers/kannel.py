@@ -7,6 +7,7 @@ and travels in the dlr-url; `receipts.receipt_from_kannel` reads the callback.
 import requests
 
 from cloudsms.carriers.base import Submission, SubmitResult
+from cloudsms.carriers.http import OutcomeUnknown, never_reached
 from cloudsms.carriers.receipts import KANNEL_DLR_QUERY
 
 SENDSMS_PATH = "/cgi-bin/sendsms"
@@ -73,6 +74,10 @@ class KannelGateway:
         try:
             response = self._session.get(self._url, params=params, timeout=self._timeout)
         except requests.RequestException as error:
+            if not never_reached(error):
+                raise OutcomeUnknown(
+                    f"no answer from the gateway: {type(error).__name__}"
+                ) from None
             # the exception text holds the request URL, and with it the password
             return SubmitResult(
                 accepted=False,

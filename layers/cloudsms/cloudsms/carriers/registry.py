@@ -3,6 +3,8 @@
 from urllib.parse import urlencode
 
 from cloudsms.carriers.base import Gateway
+from cloudsms.carriers.http_json import HttpJsonGateway
+from cloudsms.carriers.jasmin import JasminGateway
 from cloudsms.carriers.kannel import KannelGateway
 from cloudsms.services.channels import Channel
 from cloudsms.settings import get_settings
@@ -13,6 +15,12 @@ def gateway_for(channel: Channel) -> Gateway:
     # The built-in simulator speaks Kannel's sendsms dialect, so one adapter drives both.
     if channel.gateway_type in ("kannel", "simulator"):
         return KannelGateway(channel.endpoint, channel.username, channel.password, timeout=timeout)
+    if channel.gateway_type == "jasmin":
+        return JasminGateway(channel.endpoint, channel.username, channel.password, timeout=timeout)
+    if channel.gateway_type == "http_json" and channel.http_json is not None:
+        return HttpJsonGateway(
+            channel.endpoint, channel.username, channel.password, channel.http_json, timeout=timeout
+        )
     raise ValueError(f"no adapter for gateway type {channel.gateway_type!r}")
 
 

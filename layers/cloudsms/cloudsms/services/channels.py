@@ -1,17 +1,44 @@
-"""Business channels: the operator's carrier routes and how to reach their gateways."""
+"""Business channels: the operator's carrier routes and how to reach their gateways.
 
-from dataclasses import dataclass
+A channel's credentials (gateway username and password, and the secret that
+authenticates its receipts) live only in Secrets Manager: they are never stored in a
+table, returned by the API or logged; a channel's view says `has_credentials` at most.
 
-from pynamodb.exceptions import DoesNotExist, PutError
+Prices are kept as integer micro-dollars per segment (1 USD = 1,000,000 micro-USD), so
+that counters can add them atomically and exactly; the API reads and writes them as
+decimal strings of US dollars ("0.0035").
+"""
 
-from cloudsms.adapters.secrets import get_secret, put_secret
+import contextlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
+
+from cloudsms.adapters.secrets import get_secret, put_secret, read_secret
 from cloudsms.cache import ttl_cache
+from cloudsms.carriers.http_json import HttpJsonConfig
+from cloudsms.domain import phone
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_secret
+from cloudsms.services.pages import decode_cursor, encode_cursor
 from cloudsms.settings import get_settings
+from cloudsms.store.base import utcnow
 from cloudsms.store.channels import ChannelModel
+from cloudsms.store.tenants import TenantModel
 
-GATEWAY_TYPES = ("simulator", "kannel")
+GATEWAY_TYPES = ("simulator", "kannel", "jasmin", "http_json")
+# Kannel hands each part of a long message to the SMSC as a message of its own, and an
+# SMPP SMSC reports each part; the others report a long message once.
+_RECEIPTS_PER_PART = {"kannel": True}
+MICROS_PER_USD = 1_000_000
+ALL_DIRECTIONS = frozenset(d.value for d in phone.Direction)
+_ROUTE_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 @dataclass(frozen=True)
@@ -20,10 +47,154 @@ class Channel:
     gateway_type: str
     endpoint: str
     username: str
-    password: str
-    receipt_secret: str
+    password: str = field(repr=False)
+    receipt_secret: str = field(repr=False)
     default_sender: str | None
     throughput: int
+    directions: frozenset[str] = ALL_DIRECTIONS
+    price_default: int = 0  # micro-USD per segment
+    prices: dict[str, int] = field(default_factory=dict)  # country calling code -> micro-USD
+    receipts_per_part: bool = False
+    http_json: HttpJsonConfig | None = None
+
+    def carries(self, direction: phone.Direction) -> bool:
+        return direction.value in self.directions
+
+    def segment_price(self, e164: str) -> int:
+        """Micro-USD per segment to this number: its country's price, else the default."""
+        try:
+            country = str(phone.country_code(e164))
+        except phone.InvalidNumber:
+            return self.price_default
+        return self.prices.get(country, self.price_default)
+
+
+# --- what the operator writes -------------------------------------------------------------
+
+
+class Pricing(BaseModel):
+    """Price per segment in US dollars, by country calling code, with a default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=6)
+    by_country: dict[str, Decimal] = Field(
+        default_factory=dict, description='country calling code -> USD, e.g. {"63": "0.012"}'
+    )
+
+    @field_validator("by_country")
+    @classmethod
+    def _countries(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code, price in value.items():
+            if not code.isdigit() or int(code) not in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                raise ValueError(f"{code!r} is not a country calling code")
+            if price < 0 or price.as_tuple().exponent < -6:  # type: ignore[operator]
+                raise ValueError(f"the price for {code} must be ≥ 0 with at most 6 decimals")
+        return value
+
+
+def _valid_endpoint(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+class ChannelFields(BaseModel):
+    """POST /v1/admin/channels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    route_id: str = Field(pattern=_ROUTE_ID, description="the channel's route id")
+    gateway_type: str = Field(description=" | ".join(GATEWAY_TYPES))
+    endpoint: str = Field(description="the gateway's base URL")
+    username: str = Field("", max_length=200)
+    password: SecretStr = Field(SecretStr(""), description="kept in Secrets Manager")
+    receipt_secret: SecretStr | None = Field(
+        None, min_length=16, description="authenticates receipts; generated when absent"
+    )
+    default_sender: str | None = Field(None, max_length=15)
+    throughput: int = Field(0, ge=0, le=100_000, description="segments per second; 0: none")
+    directions: list[phone.Direction] = Field(
+        default_factory=lambda: list(phone.Direction), min_length=1
+    )
+    prices_usd: Pricing = Pricing()
+    receipts_per_part: bool | None = Field(
+        None, description="one receipt per part of a long message (default: Kannel only)"
+    )
+    http_json: HttpJsonConfig | None = None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        return _valid_endpoint(value)
+
+    @field_validator("gateway_type")
+    @classmethod
+    def _gateway_type(cls, value: str) -> str:
+        if value not in GATEWAY_TYPES:
+            raise ValueError(f"must be one of {', '.join(GATEWAY_TYPES)}")
+        return value
+
+
+class ChannelChanges(BaseModel):
+    """PATCH /v1/admin/channels/{route_id}: only what is given changes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str | None = None
+    username: str | None = Field(None, max_length=200)
+    password: SecretStr | None = None
+    default_sender: str | None = Field(None, max_length=15)
+    throughput: int | None = Field(None, ge=0, le=100_000)
+    directions: list[phone.Direction] | None = Field(None, min_length=1)
+    prices_usd: Pricing | None = None
+    receipts_per_part: bool | None = None
+    http_json: HttpJsonConfig | None = None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else _valid_endpoint(value)
+
+
+# --- creating and changing ----------------------------------------------------------------
+
+
+def create_channel(fields: ChannelFields) -> dict[str, Any]:
+    if (fields.gateway_type == "http_json") != (fields.http_json is not None):
+        raise BadRequest("http_json is required for, and only for, gateway type http_json")
+    model = ChannelModel(
+        route_id=fields.route_id,
+        gateway_type=fields.gateway_type,
+        endpoint=fields.endpoint,
+        secret_name=get_settings().channel_secret_prefix + fields.route_id,
+        default_sender=fields.default_sender,
+        throughput=fields.throughput,
+        directions={d.value for d in fields.directions},
+        price_default=_micros(fields.prices_usd.default),
+        prices={code: _micros(p) for code, p in fields.prices_usd.by_country.items()},
+        receipts_per_part=fields.receipts_per_part,
+        http_json=fields.http_json.model_dump(mode="json") if fields.http_json else None,
+    )
+    try:
+        model.save(condition=ChannelModel.route_id.does_not_exist())
+    except PutError as exc:
+        raise Conflict(f"channel {fields.route_id} already exists") from exc
+    receipt_secret = fields.receipt_secret.get_secret_value() if fields.receipt_secret else None
+    credentials = {
+        "username": fields.username,
+        "password": fields.password.get_secret_value(),
+        # Authenticates the gateway's receipts: it travels in the receipt URL's query.
+        "receipt_secret": receipt_secret or new_secret(),
+    }
+    try:
+        put_secret(model.secret_name, credentials)
+    except Exception:
+        # A channel without credentials could send nothing: take it back.
+        _delete_quietly(model)
+        raise
+    return channel_view(model)
 
 
 def add_channel(
@@ -34,43 +205,134 @@ def add_channel(
     password: str,
     default_sender: str | None = None,
     throughput: int = 0,
-) -> ChannelModel:
-    if gateway_type not in GATEWAY_TYPES:
-        raise BadRequest(f"gateway type must be one of {', '.join(GATEWAY_TYPES)}")
-    secret_name = get_settings().channel_secret_prefix + route_id
-    model = ChannelModel(
-        route_id=route_id,
-        gateway_type=gateway_type,
-        endpoint=endpoint.rstrip("/"),
-        secret_name=secret_name,
-        default_sender=default_sender,
-        throughput=throughput,
-    )
+    **more: Any,
+) -> dict[str, Any]:
+    """`create_channel` from plain values (the console command, the local stack, tests)."""
     try:
-        model.save(condition=ChannelModel.route_id.does_not_exist())
-    except PutError as exc:
-        raise Conflict(f"channel {route_id} already exists") from exc
-    # The receipt secret authenticates the gateway's receipts: it travels in the dlr-url.
-    put_secret(
-        secret_name,
-        {"username": username, "password": password, "receipt_secret": new_secret()},
-    )
-    return model
+        fields = ChannelFields(
+            route_id=route_id,
+            gateway_type=gateway_type,
+            endpoint=endpoint,
+            username=username,
+            password=SecretStr(password),
+            default_sender=default_sender,
+            throughput=throughput,
+            **more,
+        )
+    except ValueError as error:
+        raise BadRequest(str(error)) from error
+    return create_channel(fields)
+
+
+def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
+    item = _fresh_item(route_id)
+    given = changes.model_fields_set
+    mapped = changes.http_json is not None
+    if "http_json" in given and (item.gateway_type == "http_json") != mapped:
+        raise BadRequest("http_json is required for, and only for, gateway type http_json")
+    actions: list[Action] = [ChannelModel.updated_at.set(utcnow())]
+    if changes.endpoint is not None:
+        actions.append(ChannelModel.endpoint.set(changes.endpoint))
+    if "default_sender" in given:
+        actions.append(_set_or_remove(ChannelModel.default_sender, changes.default_sender))
+    if changes.throughput is not None:
+        actions.append(ChannelModel.throughput.set(changes.throughput))
+    if changes.directions is not None:
+        actions.append(ChannelModel.directions.set({d.value for d in changes.directions}))
+    if changes.prices_usd is not None:
+        by_country = {code: _micros(p) for code, p in changes.prices_usd.by_country.items()}
+        actions.append(ChannelModel.price_default.set(_micros(changes.prices_usd.default)))
+        actions.append(ChannelModel.prices.set(by_country))  # type: ignore[arg-type]
+    if "receipts_per_part" in given:
+        # null: back to the gateway type's default
+        per_part = changes.receipts_per_part
+        actions.append(_set_or_remove(ChannelModel.receipts_per_part, per_part))
+    if changes.http_json is not None:
+        actions.append(ChannelModel.http_json.set(changes.http_json.model_dump(mode="json")))
+    try:
+        item.update(actions=actions, condition=ChannelModel.route_id.exists())
+    except UpdateError as exc:
+        raise NotFound(f"channel {route_id} does not exist") from exc
+    if changes.username is not None or changes.password is not None:
+        credentials = read_secret(item.secret_name)
+        if changes.username is not None:
+            credentials["username"] = changes.username
+        if changes.password is not None:
+            credentials["password"] = changes.password.get_secret_value()
+        put_secret(item.secret_name, credentials)
+    return channel_view(item)
+
+
+def assign_channel(tenant_id: str, route_id: str) -> None:
+    """Lets a tenant send through a channel."""
+    _fresh_item(route_id)
+    try:
+        TenantModel(tenant_id).update(
+            actions=[TenantModel.channels.add({route_id})],
+            condition=TenantModel.tenant_id.exists(),
+        )
+    except UpdateError as exc:
+        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+
+
+def unassign_channel(tenant_id: str, route_id: str) -> None:
+    """Takes a channel away from a tenant; taking one it never had changes nothing."""
+    try:
+        TenantModel(tenant_id).update(
+            actions=[TenantModel.channels.delete({route_id})],
+            condition=TenantModel.tenant_id.exists(),
+        )
+    except UpdateError as exc:
+        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def channel_view(item: ChannelModel) -> dict[str, Any]:
+    prices = item.prices.as_dict() if item.prices else {}
+    return {
+        "route_id": item.route_id,
+        "gateway_type": item.gateway_type,
+        "endpoint": item.endpoint,
+        "default_sender": item.default_sender,
+        "throughput": int(item.throughput),
+        "directions": sorted(item.directions or ALL_DIRECTIONS),
+        "prices_usd": {
+            "default": _usd(int(item.price_default)),
+            "by_country": {code: _usd(int(p)) for code, p in sorted(prices.items())},
+        },
+        "receipts_per_part": _receipts_per_part(item),
+        "http_json": item.http_json,
+        # the credentials themselves never leave Secrets Manager
+        "has_credentials": True,
+        "created_at": item.created_at.isoformat(),
+        "updated_at": item.updated_at.isoformat() if item.updated_at else None,
+    }
+
+
+def read_channel(route_id: str) -> dict[str, Any]:
+    return channel_view(_fresh_item(route_id))
+
+
+def list_channels(size: int, cursor: str | None) -> dict[str, Any]:
+    """Every channel, a page at a time: an operator's handful of routes, so a scan."""
+    page = ChannelModel.scan(limit=size, last_evaluated_key=decode_cursor(cursor))
+    channels = [channel_view(item) for item in page]
+    return {"channels": channels, "next_cursor": encode_cursor(page.last_evaluated_key)}
 
 
 # A warm function picks up a changed channel within a minute.
 @ttl_cache(60)
 def _channel_item(route_id: str) -> ChannelModel:
-    try:
-        return ChannelModel.get(route_id)
-    except DoesNotExist as exc:
-        raise NotFound(f"channel {route_id} does not exist") from exc
+    return _fresh_item(route_id)
 
 
 def get_channel(route_id: str) -> Channel:
     """The channel with its credentials (secrets are cached by the secrets adapter)."""
     item = _channel_item(route_id)
     secret = get_secret(item.secret_name)
+    prices = item.prices.as_dict() if item.prices else {}
     return Channel(
         route_id=item.route_id,
         gateway_type=item.gateway_type,
@@ -80,4 +342,44 @@ def get_channel(route_id: str) -> Channel:
         receipt_secret=secret["receipt_secret"],
         default_sender=item.default_sender,
         throughput=int(item.throughput),
+        directions=frozenset(item.directions or ALL_DIRECTIONS),
+        price_default=int(item.price_default),
+        prices={code: int(p) for code, p in prices.items()},
+        receipts_per_part=_receipts_per_part(item),
+        http_json=HttpJsonConfig.model_validate(item.http_json) if item.http_json else None,
     )
+
+
+def message_cost(route_id: str, to: str, segments: int) -> int:
+    """What a message costs in micro-USD: its segments at its country's price."""
+    return get_channel(route_id).segment_price(to) * int(segments)
+
+
+def _fresh_item(route_id: str) -> ChannelModel:
+    try:
+        return ChannelModel.get(route_id)
+    except DoesNotExist as exc:
+        raise NotFound(f"channel {route_id} does not exist") from exc
+
+
+def _receipts_per_part(item: ChannelModel) -> bool:
+    if item.receipts_per_part is not None:
+        return bool(item.receipts_per_part)
+    return _RECEIPTS_PER_PART.get(item.gateway_type, False)
+
+
+def _micros(usd: Decimal) -> int:
+    return int(usd * MICROS_PER_USD)
+
+
+def _usd(micros: int) -> str:
+    return f"{Decimal(micros) / MICROS_PER_USD:f}"
+
+
+def _set_or_remove(attribute: Any, value: Any) -> Action:
+    return attribute.remove() if value is None or value == "" else attribute.set(value)
+
+
+def _delete_quietly(model: ChannelModel) -> None:
+    with contextlib.suppress(DeleteError):
+        model.delete()

@@ -1,57 +1,142 @@
-"""Recording delivery receipts: authenticate, find the message, move it forward."""
+"""Recording delivery receipts: authenticate, parse, find the message, move it forward.
+
+- A receipt is authenticated by its channel's receipt secret (in the receipt URL's query);
+  a wrong or missing one is refused before anything is read or written.
+- It is parsed the way its channel's gateway writes receipts: Kannel's dlr-url query (the
+  simulator's too), Jasmin's form, the channel's JSON mapping, or raw SMPP receipt text.
+- The message is found by our uid and tenant when the receipt URL carries them (it does
+  for every message we send), else by the carrier's message id. A message sent through
+  another channel is not found: one channel's secret cannot move another's messages.
+- A receipt that matches no message is kept (see store/unmatched_receipts.py) and
+  retried by the hourly sweep, since it may have overtaken the record of its submission.
+- A state only moves forward, by a conditional write that changes the counters in the same
+  transaction, so duplicated and reordered receipts count once.
+- A long message on a channel that reports each part (Kannel) is DELIVRD only when every
+  part is: each part's id is added to a set on the message, and the move to DELIVRD is
+  conditional on the set holding as many parts as the message has segments. A failed part
+  fails the message at once.
+"""
 
 import hmac
+import time
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition, size
 
 from cloudsms.carriers.base import Receipt
-from cloudsms.carriers.receipts import receipt_from_kannel
+from cloudsms.carriers.http_json import receipt_from_json
+from cloudsms.carriers.receipts import (
+    receipt_from_jasmin,
+    receipt_from_kannel,
+    receipt_from_smpp_text,
+)
 from cloudsms.domain.states import FAILED, DrState, can_move, is_final, states_below
 from cloudsms.errors import BadRequest, Unauthorized
+from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger, metrics
 from cloudsms.services import transitions
 from cloudsms.services.channels import Channel, get_channel
+from cloudsms.services.pages import decode_cursor, encode_cursor
+from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
+from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
+
+MOVED, PART, IGNORED, UNMATCHED = "moved", "part", "ignored", "unmatched"
+# Jasmin sends a receipt again unless it is answered with exactly this.
+JASMIN_ACK = "ACK/Jasmin"
+# Names in the receipt URL's query that are ours, not the gateway's.
+_OUR_QUERY = frozenset({"secret", "tenant", "uid"})
+_NOT_FINAL = [s.value for s in DrState if not is_final(s)]
+_MAX_RAW = 4000
 
 
-def record_receipt(route_id: str, params: Mapping[str, str], now: datetime) -> str:
-    """Applies one receipt; returns what happened: "moved", "ignored" or "unmatched"."""
+def record_receipt(
+    route_id: str, params: Mapping[str, str], now: datetime, body: Any = None
+) -> str:
+    """Applies one receipt; returns what happened: "moved", "part" (a part of a long
+    message was delivered, not yet all), "ignored" or "unmatched".
+
+    `params` are the query and any form fields; `body` a JSON document or raw text.
+    """
     channel = get_channel(route_id)
     _authenticate(channel, params.get("secret"))
-    receipt = _parse(channel, params)
-    message = _find(params.get("tenant"), receipt)
+    receipt = _parse(channel, params, body)
+    tenant_id = params.get("tenant") or None
+    message = _find(channel, tenant_id, receipt)
     if message is None:
-        logger.warning("receipt for an unknown message", extra={"route": route_id})
-        return "unmatched"
+        _keep_unmatched(channel, tenant_id, receipt, now)
+        return UNMATCHED
+    return apply_receipt(channel, message, receipt, now)
+
+
+def acknowledgement(route_id: str, outcome: str) -> str:
+    """What the webhook answers the gateway: Jasmin needs its own words."""
+    return JASMIN_ACK if get_channel(route_id).gateway_type == "jasmin" else outcome
+
+
+def apply_receipt(channel: Channel, message: MessageModel, receipt: Receipt, now: datetime) -> str:
     if not can_move(DrState(message.dr_state), receipt.state):
         logger.info(
             "receipt does not move the message",
             extra={"uid": message.uid, "current": message.dr_state, "receipt": receipt.state},
         )
-        return "ignored"
-    moved = _apply(message, receipt, now)
-    return "moved" if moved else "ignored"
+        return IGNORED
+    if receipt.state == DrState.DELIVRD and channel.receipts_per_part and message.segments > 1:
+        return _deliver_part(message, receipt, now)
+    return MOVED if _apply(message, receipt, now) else IGNORED
 
 
 def _authenticate(channel: Channel, secret: str | None) -> None:
-    if not secret or not hmac.compare_digest(secret, channel.receipt_secret):
+    if not secret or not hmac.compare_digest(secret.encode(), channel.receipt_secret.encode()):
         raise Unauthorized("the receipt secret is missing or wrong")
 
 
-def _parse(channel: Channel, params: Mapping[str, str]) -> Receipt:
+def _parse(channel: Channel, params: Mapping[str, str], body: Any) -> Receipt:
+    uid = params.get("uid") or None
     try:
-        # The simulator and Kannel share the dlr-url dialect.
+        if isinstance(body, str):
+            return replace(receipt_from_smpp_text(body), uid=uid)
+        if channel.gateway_type == "jasmin":
+            return receipt_from_jasmin(params)
+        if channel.gateway_type == "http_json" and channel.http_json is not None:
+            # a hub may post its receipt as JSON, or as a form or query like Kannel's
+            document = body if body is not None else _theirs(params)
+            return receipt_from_json(document, channel.http_json.receipt, uid)
         return receipt_from_kannel(params)
     except ValueError as error:
         raise BadRequest(f"unreadable receipt: {error}") from error
 
 
-def _find(tenant_id: str | None, receipt: Receipt) -> MessageModel | None:
+def _theirs(params: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in params.items() if name not in _OUR_QUERY}
+
+
+def _find(channel: Channel, tenant_id: str | None, receipt: Receipt) -> MessageModel | None:
+    message = None
     if tenant_id and receipt.uid:
         try:
-            return MessageModel.get(tenant_id, receipt.uid)
+            message = MessageModel.get(tenant_id, receipt.uid)
+        except DoesNotExist:
+            message = None
+    if message is None and receipt.carrier_message_id:
+        message = _by_carrier_ref(channel.route_id, receipt.carrier_message_id)
+    if message is not None and message.channel != channel.route_id:
+        logger.warning(
+            "receipt names a message of another channel",
+            extra={"route": channel.route_id, "uid": message.uid},
+        )
+        return None
+    return message
+
+
+def _by_carrier_ref(route_id: str, carrier_message_id: str) -> MessageModel | None:
+    for hit in MessageModel.by_carrier_ref.query(f"{route_id}#{carrier_message_id}", limit=1):
+        try:
+            return MessageModel.get(hit.tenant_id, hit.uid)
         except DoesNotExist:
             return None
     return None
@@ -67,17 +152,143 @@ def _counter_amounts(state: DrState) -> dict[str, int]:
     return {}
 
 
-def _apply(message: MessageModel, receipt: Receipt, now: datetime) -> bool:
+def _apply(
+    message: MessageModel, receipt: Receipt, now: datetime, also: Condition | None = None
+) -> bool:
     actions = [
         MessageModel.dr_state.set(receipt.state.value),
         MessageModel.receipt_at.set(now),
     ]
     if receipt.error_code:
         actions.append(MessageModel.error_code.set(receipt.error_code))
+    if is_final(receipt.state):
+        # no longer waiting: out of the receipt-timeout sweep's index
+        actions.append(MessageModel.awaiting_receipt.remove())
     # The condition is on where the message may come from, not on what we read, so
     # a concurrent forward move only loses when it already went at least as far.
     condition = MessageModel.dr_state.is_in(*[s.value for s in states_below(receipt.state)])
+    if also is not None:
+        condition &= also
     moved = transitions.write(message, actions, condition, **_counter_amounts(receipt.state))
     if moved and is_final(receipt.state):
         metrics.add_metric(name=f"Messages{receipt.state.value}", unit="Count", value=1)
     return moved
+
+
+def _deliver_part(message: MessageModel, receipt: Receipt, now: datetime) -> str:
+    """Counts one delivered part of a long message; the last part delivers the message.
+
+    Parts are told apart by the gateway's id of each part (Kannel's %F): a duplicated
+    receipt adds the same id again, which changes nothing.
+    """
+    part = receipt.carrier_message_id or receipt.extra.get("id")
+    if not part:
+        # nothing tells this part from another: read it as the whole message's receipt
+        return MOVED if _apply(message, receipt, now) else IGNORED
+    try:
+        message.update(
+            actions=[MessageModel.delivered_parts.add({part})],
+            condition=MessageModel.dr_state.is_in(*_NOT_FINAL),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return IGNORED  # the message became final meanwhile
+        raise
+    if len(message.delivered_parts or ()) < message.segments:
+        logger.info("a part of a long message delivered", extra={"uid": message.uid})
+        return PART
+    every_part = size(MessageModel.delivered_parts) >= int(message.segments)
+    return MOVED if _apply(message, receipt, now, also=every_part) else IGNORED
+
+
+def _keep_unmatched(
+    channel: Channel, tenant_id: str | None, receipt: Receipt, now: datetime
+) -> None:
+    retention = get_settings().unmatched_receipt_retention_days * 86400
+    UnmatchedReceiptModel(
+        route_id=channel.route_id,
+        receipt_id=new_time_ordered_id(),
+        carrier_message_id=receipt.carrier_message_id,
+        uid=receipt.uid,
+        tenant_id=tenant_id,
+        state=receipt.state.value,
+        error_code=receipt.error_code,
+        raw=receipt.raw[:_MAX_RAW] or None,
+        received_at=now,
+        expires_at=int(time.time()) + retention,
+    ).save()
+    logger.warning("receipt for an unknown message kept", extra={"route": channel.route_id})
+    metrics.add_metric(name="ReceiptsUnmatched", unit="Count", value=1)
+
+
+# --- reading and reconciling unmatched receipts --------------------------------------------
+
+
+def unmatched_view(item: UnmatchedReceiptModel) -> dict[str, Any]:
+    return {
+        "route_id": item.route_id,
+        "receipt_id": item.receipt_id,
+        "carrier_message_id": item.carrier_message_id,
+        "uid": item.uid,
+        "tenant_id": item.tenant_id,
+        "dr_state": item.state,
+        "error_code": item.error_code,
+        "raw": item.raw,
+        "received_at": item.received_at.isoformat(),
+        "reconciled_at": item.reconciled_at.isoformat() if item.reconciled_at else None,
+        "reconciled_uid": item.reconciled_uid,
+    }
+
+
+def list_unmatched(route_id: str | None, size: int, cursor: str | None) -> dict[str, Any]:
+    """A route's unmatched receipts, newest first; without a route, every route's (a scan
+    of a table that TTL keeps small)."""
+    if route_id:
+        page = UnmatchedReceiptModel.query(
+            route_id, scan_index_forward=False, limit=size, last_evaluated_key=decode_cursor(cursor)
+        )
+    else:
+        page = UnmatchedReceiptModel.scan(limit=size, last_evaluated_key=decode_cursor(cursor))
+    receipts = [unmatched_view(item) for item in page]
+    return {"receipts": receipts, "next_cursor": encode_cursor(page.last_evaluated_key)}
+
+
+def reconcile_unmatched(route_id: str, now: datetime, since: datetime) -> int:
+    """Applies a route's unmatched receipts since `since` whose message can now be
+    found; returns how many were reconciled."""
+    channel = get_channel(route_id)
+    lower = f"{int(since.timestamp() * 1000):012X}"
+    reconciled = 0
+    for item in UnmatchedReceiptModel.query(
+        route_id,
+        UnmatchedReceiptModel.receipt_id > lower,
+        filter_condition=UnmatchedReceiptModel.reconciled_at.does_not_exist(),
+    ):
+        receipt = Receipt(
+            state=DrState(item.state),
+            uid=item.uid,
+            carrier_message_id=item.carrier_message_id,
+            error_code=item.error_code,
+            raw=item.raw or "",
+        )
+        message = _find(channel, item.tenant_id, receipt)
+        if message is None:
+            continue
+        apply_receipt(channel, message, receipt, item.received_at)
+        try:
+            item.update(
+                actions=[
+                    UnmatchedReceiptModel.reconciled_at.set(now),
+                    UnmatchedReceiptModel.reconciled_uid.set(message.uid),
+                ],
+                condition=UnmatchedReceiptModel.reconciled_at.does_not_exist(),
+            )
+        except UpdateError:
+            continue  # another sweep reconciled it first; applying twice changed nothing
+        reconciled += 1
+    return reconciled
+
+
+def receipt_window(now: datetime) -> datetime:
+    """How far back a receipt may still find its message: the receipt timeout."""
+    return now - timedelta(hours=get_settings().receipt_timeout_hours)

@@ -1,9 +1,11 @@
 """SMS Delivery Statistics: per dispatching date, from the counters (never a scan)."""
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from cloudsms.errors import BadRequest
+from cloudsms.services.channels import MICROS_PER_USD
 from cloudsms.services.counters import local_day
 from cloudsms.store.counters import CounterModel, tenant_scope
 
@@ -51,6 +53,8 @@ def _row(day: str, item: CounterModel) -> dict[str, Any]:
         "no_notification": no_notification,
         "pending": max(total - settled, 0),
         "segments": int(item.segments),
+        # Expense: the channels' price of the segments submitted, in US dollars (exact).
+        "cost_usd": f"{Decimal(int(item.cost)) / MICROS_PER_USD:f}",
         # Of the messages whose fate is known; None when none is known yet.
         "success_rate": round(delivered / settled, 4) if settled else None,
     }
