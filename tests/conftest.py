@@ -21,7 +21,10 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+from cloudsms_local import moto_patches  # noqa: E402
 from cloudsms_local.template import create_resources  # noqa: E402
+
+moto_patches.apply()
 
 # The environment the template gives the functions, with names as the tests create them.
 with mock_aws():

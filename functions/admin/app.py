@@ -14,7 +14,7 @@ from cloudsms.domain import content
 from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import blacklist, templates
+from cloudsms.services import blacklist, callbacks, channels, receipts, templates
 from cloudsms.services.pages import page_size
 from cloudsms.settings import get_settings
 from cloudsms.store.blacklist import PLATFORM
@@ -49,13 +49,15 @@ def create_template(fields: templates.TemplateFields) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
+# The return type is left unannotated on purpose: annotated, the event handler validates
+# the response and serialises its body as UTF-8 text, which an .xlsx is not (HTTP 500).
 @app.get("/v1/templates/number-list", description="The number-list file for a content")
 @tracer.capture_method
 def number_list_template(
     content_: Annotated[str | None, Query(alias="content")] = None,
     template_id: Annotated[str | None, Query()] = None,
     file_format: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
-) -> Response[bytes]:
+):
     if bool(content_) == bool(template_id):
         raise BadRequest("give either content or template_id")
     if template_id:
@@ -150,6 +152,95 @@ def add_platform_blacklist(addition: BlacklistAddition) -> dict:
 def remove_platform_blacklist(number: str) -> Response[str]:
     operator(app)
     blacklist.remove_number(PLATFORM, number)
+    return Response(status_code=204, body="")
+
+
+# --- business channels (the operator's) ---------------------------------------------------
+
+
+class ChannelAssignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    route_id: str = Field(min_length=1, max_length=64)
+
+
+@app.post("/v1/admin/channels", description="Credentials go to Secrets Manager, never back")
+@tracer.capture_method
+def create_channel(fields: channels.ChannelFields) -> Response[dict]:
+    operator(app)
+    view = channels.create_channel(fields)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
+
+
+@app.get("/v1/admin/channels")
+@tracer.capture_method
+def list_channels(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
+    operator(app)
+    return channels.list_channels(page_size(page_size_), cursor)
+
+
+@app.get("/v1/admin/channels/<route_id>")
+@tracer.capture_method
+def read_channel(route_id: str) -> dict:
+    operator(app)
+    return channels.read_channel(route_id)
+
+
+@app.patch("/v1/admin/channels/<route_id>")
+@tracer.capture_method
+def update_channel(route_id: str, changes: channels.ChannelChanges) -> dict:
+    operator(app)
+    return channels.update_channel(route_id, changes)
+
+
+@app.post("/v1/admin/tenants/<tenant_id>/channels", description="Assign a channel")
+@tracer.capture_method
+def assign_channel(tenant_id: str, assignment: ChannelAssignment) -> Response[str]:
+    operator(app)
+    channels.assign_channel(tenant_id, assignment.route_id)
+    return Response(status_code=204, body="")
+
+
+@app.delete("/v1/admin/tenants/<tenant_id>/channels/<route_id>", description="Unassign it")
+@tracer.capture_method
+def unassign_channel(tenant_id: str, route_id: str) -> Response[str]:
+    operator(app)
+    channels.unassign_channel(tenant_id, route_id)
+    return Response(status_code=204, body="")
+
+
+@app.get("/v1/admin/receipts/unmatched", description="Receipts that matched no message")
+@tracer.capture_method
+def list_unmatched_receipts(
+    channel: Annotated[str | None, Query(description="one route, newest first")] = None,
+    page_size_: PageSize = None,
+    cursor: Cursor = None,
+) -> dict:
+    operator(app)
+    return receipts.list_unmatched(channel, page_size(page_size_), cursor)
+
+
+# --- status callbacks (the tenant's) ----------------------------------------------------------
+
+
+@app.put("/v1/callback", description="The signing secret is in the answer only when issued")
+@tracer.capture_method
+def put_callback(registration: callbacks.CallbackRegistration) -> dict:
+    # A loopback URL only makes sense on one machine; deployed, it is the Lambda runtime.
+    running_locally = get_settings().aws_endpoint_url is not None
+    return callbacks.register(caller(app).tenant_id, registration, running_locally)
+
+
+@app.get("/v1/callback")
+@tracer.capture_method
+def get_callback() -> dict:
+    return callbacks.registration(caller(app).tenant_id)
+
+
+@app.delete("/v1/callback")
+@tracer.capture_method
+def delete_callback() -> Response[str]:
+    callbacks.remove(caller(app).tenant_id)
     return Response(status_code=204, body="")
 
 

@@ -1,7 +1,5 @@
 """Consumes the submit queues and hands each message to its carrier gateway."""
 
-import json
-
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -12,15 +10,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
 from cloudsms.observability import logger, metrics, tracer
+from cloudsms.services import redelivery
 from cloudsms.services.submission import submit_queue_message
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is still a partial-batch answer, not a function
+# error: each record's own wait (set on failure) then decides when it comes back.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method
 def submit_record(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    submit_queue_message(body, clock.now)
+    with redelivery.visibility_on_failure(record):
+        submit_queue_message(record.body, redelivery.receive_count(record), clock.now)
 
 
 @logger.inject_lambda_context

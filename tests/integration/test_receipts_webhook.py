@@ -158,11 +158,6 @@ def test_a_receipt_for_an_unknown_message_is_answered_unmatched(aws, tenant, con
     assert (response["statusCode"], response["body"]) == (200, "unmatched")
 
 
-@pytest.mark.xfail(
-    reason="record_receipt finds the message by tenant and uid alone and never checks "
-    "that it was sent through the channel whose secret authenticated the receipt",
-    strict=True,
-)
 def test_a_receipt_authenticated_by_another_channel_does_not_move_the_message(aws, tenant, context):
     channels.add_channel("OTHER", "simulator", "http://127.0.0.1:9", "other", "other")
     uid = submit_sms(context, NUMBER)

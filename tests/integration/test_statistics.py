@@ -48,6 +48,7 @@ def test_the_days_row_totals_what_was_sent_and_what_the_receipts_said(aws, tenan
         "no_notification": 0,
         "pending": 2,
         "segments": 3,
+        "cost_usd": "0",
         "success_rate": 0.5,
     }
 

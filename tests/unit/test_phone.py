@@ -1,4 +1,5 @@
 import pytest
+
 from cloudsms.domain.phone import (
     Direction,
     InvalidNumber,

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     missions_table: str = "cloudsms-missions"
     blacklist_table: str = "cloudsms-blacklist"
     templates_table: str = "cloudsms-templates"
+    unmatched_receipts_table: str = "cloudsms-unmatched-receipts"
 
     otp_queue_url: str = ""
     bulk_queue_url: str = ""
@@ -63,6 +64,36 @@ class Settings(BaseSettings):
     message_retention_days: int = 180
     # Channel credentials live in Secrets Manager under this prefix + route id.
     channel_secret_prefix: str = "cloudsms/dev/channels/"
+
+    # Receipts: a message with no final receipt this long after submission becomes
+    # UNKNOWN ("No Delivery Notification"); the hourly sweep also looks this many hours
+    # further back, so that runs it missed are caught up.
+    receipt_timeout_hours: int = 72
+    receipt_sweep_lookback_hours: int = 48
+    # Receipts that match no message are kept this long for reconciliation.
+    unmatched_receipt_retention_days: int = 30
+
+    # Channel throughput: one token bucket per channel, shared by every submit consumer.
+    throughput_table: str = "cloudsms-throughput"
+    # A bucket holds this many seconds of its channel's throughput: the largest burst.
+    throughput_burst_seconds: float = 1.0
+    # A claimed message whose submission is not recorded this long after its claim is
+    # settled as UNKNOWN. Longer than a submit invocation can live (its timeout).
+    submit_lease_seconds: int = 60
+    # A record that hit a temporary gateway failure comes back after base * 2^(n-1)
+    # seconds on its n-th receipt, at most the cap.
+    submit_retry_base_seconds: int = 5
+    submit_retry_max_seconds: int = 300
+
+    # Tenant status callbacks: registrations, their queue and their signing secrets.
+    callbacks_table: str = "cloudsms-callbacks"
+    callback_queue_url: str = ""
+    callback_secret_prefix: str = "cloudsms/dev/callbacks/"
+    callback_timeout_seconds: float = 5.0
+    callback_retry_base_seconds: int = 10
+    callback_retry_max_seconds: int = 3600
+    # A registered, changed or removed callback URL takes effect within this long.
+    callback_cache_seconds: int = 60
 
 
 @lru_cache(maxsize=1)

@@ -1,14 +1,19 @@
-"""The submit queues: verify codes on one, business and marketing on the other."""
+"""The submit queues (verify codes on one, business and marketing on the other) and the
+status-callback queue."""
 
 import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from cloudsms.adapters.aws import client
+from cloudsms.observability import logger
 from cloudsms.settings import get_settings
 
 SQS_BATCH_LIMIT = 10  # entries per SendMessageBatch, fixed by SQS
+MAX_VISIBILITY_SECONDS = 43_200  # the longest visibility timeout SQS accepts
 
 
 def queue_for(sms_type: str) -> str:
@@ -41,3 +46,22 @@ def enqueue(queue_url: str, bodies: Iterable[dict[str, Any]], delay_seconds: int
             reasons = "; ".join(f["Message"] for f in answer["Failed"] if "Message" in f)
             raise RuntimeError(f"SQS refused {len(answer['Failed'])} entries: {reasons}")
     return requests
+
+
+def change_visibility(queue_url: str, receipt_handle: str, seconds: int) -> None:
+    """Sets when SQS delivers a received message again.
+
+    Best effort: when SQS refuses (the receipt handle expired), the message still comes
+    back, after the queue's own visibility timeout.
+    """
+    try:
+        client("sqs").change_message_visibility(
+            QueueUrl=queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=max(0, min(seconds, MAX_VISIBILITY_SECONDS)),
+        )
+    except ClientError as error:
+        logger.warning(
+            "could not change a message's visibility",
+            extra={"code": error.response["Error"]["Code"]},
+        )

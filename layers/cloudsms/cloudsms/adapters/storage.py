@@ -16,6 +16,11 @@ from botocore.exceptions import ClientError
 from cloudsms.adapters.aws import client
 from cloudsms.settings import get_settings
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+# Lines are compressed this many bytes at a time: a GzipFile.write for every line costs
+# more than compressing it.
+_CHUNK_BYTES = 65_536
+
 
 def _bucket() -> str:
     return get_settings().upload_bucket
@@ -59,13 +64,30 @@ class JsonLinesWriter:
         self.count = 0
         # Closed in upload() or discard(): the writer outlives any one `with` block.
         self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        self._gzip = gzip.GzipFile(fileobj=self._file, mode="wb", compresslevel=3)
+        # Staged files are read once or twice: compressing fast beats compressing small.
+        self._gzip = gzip.GzipFile(fileobj=self._file, mode="wb", compresslevel=1)
+        self._lines: list[bytes] = []
+        self._pending = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        self._gzip.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+        self.write_line(_ENCODER.encode(record))
+
+    def write_line(self, line: str) -> None:
+        """A record the caller has already encoded as JSON, on one line."""
+        data = line.encode() + b"\n"
+        self._lines.append(data)
+        self._pending += len(data)
         self.count += 1
+        if self._pending >= _CHUNK_BYTES:
+            self._compress()
+
+    def _compress(self) -> None:
+        self._gzip.write(b"".join(self._lines))
+        self._lines.clear()
+        self._pending = 0
 
     def upload(self) -> None:
+        self._compress()
         self._gzip.close()
         self._file.seek(0)
         client("s3").upload_fileobj(self._file, _bucket(), self.key)

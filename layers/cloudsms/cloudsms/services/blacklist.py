@@ -5,7 +5,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from cloudsms.domain import phone
-from cloudsms.domain.numberlist import AbnormalRow, read_number_list
+from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_number_list
 from cloudsms.errors import BadRequest, NotFound
 from cloudsms.services.pages import decode_cursor, encode_cursor
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
@@ -31,8 +31,11 @@ def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, A
 
 
 def import_file(owner: str, data: bytes, max_bytes: int, reason: str = "") -> dict[str, Any]:
-    """Adds every number of an .xlsx or .csv file (first column, after a header row)."""
-    rows = read_number_list(data, [], None, lambda _: "", max_bytes=max_bytes)  # type: ignore[arg-type]
+    """Adds every number of a one-column .xlsx or .csv file (after its header row)."""
+    try:
+        rows = read_number_list(data, [], None, lambda _: "", max_bytes=max_bytes)  # type: ignore[arg-type]
+    except NumberListError as error:
+        raise BadRequest(f"the file cannot be imported: {error.reason}") from error
     added = 0
     invalid = []
     with BlacklistModel.batch_write() as batch:

@@ -109,6 +109,10 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
         except phone.InvalidNumber as exc:
             results.append(RecipientResult(to=raw, status="rejected", reason=str(exc)))
             continue
+        if not channel.carries(_direction(e164)):
+            reason = f"channel {channel.route_id} does not carry {_direction(e164).value} messages"
+            results.append(RecipientResult(to=e164, status="rejected", reason=reason))
+            continue
         rendered = _render(request, e164)
         info = text.analyse(rendered)
         message = MessageModel(

@@ -1,15 +1,34 @@
-"""Handing queued messages to their carrier gateways.
+"""Handing queued messages to their carrier gateways, at most once each.
 
 Two kinds of submit-queue message: one-off sends carry the UIDs of messages stored when
 they were accepted; missions carry their rendered recipients, and each message is
-stored as it is submitted. Either way a message is claimed by one conditional write
-before its gateway is called, so a redelivered queue message never sends it twice.
+stored as it is claimed. Either way:
+
+- a message is claimed (QUEUED → SUBMITTING, or written as SUBMITTING) by a conditional
+  write just before its gateway is called, and the gateway's answer is recorded just
+  after; a redelivered queue message skips every message claimed before;
+- a claim whose answer was never recorded (its consumer stopped in between) is left
+  alone until its lease ends, so that a receipt may still settle it, then becomes
+  UNKNOWN: whether the gateway has it cannot be known, and it is never sent again;
+- the channel's token bucket is asked for the leading messages of the batch at once;
+  those it cannot pay for now go back on the queue, delayed until it can;
+- a temporary gateway failure releases the message and has SQS deliver the whole
+  queue message again after a backoff; the gateway is not called again for the rest
+  of the batch, which comes back with it;
+- a queue message that can never be processed is poison: it fails at once, every time,
+  and SQS moves it to the dead-letter queue after its last receipt.
 """
 
+import json
+import math
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError
+from pynamodb.exceptions import DoesNotExist
 
 from cloudsms.adapters import queues
 from cloudsms.cache import ttl_cache
@@ -17,55 +36,143 @@ from cloudsms.carriers.base import Gateway, Submission, SubmitResult
 from cloudsms.carriers.registry import gateway_for, receipt_url
 from cloudsms.domain import phone
 from cloudsms.domain.states import DrState
+from cloudsms.errors import NotFound
 from cloudsms.observability import logger, metrics
-from cloudsms.services import transitions
-from cloudsms.services.channels import Channel, get_channel
+from cloudsms.services import callbacks, throughput, transitions
+from cloudsms.services.channels import Channel, get_channel, message_cost
 from cloudsms.services.quiet_hours import seconds_until_open
+from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
 from cloudsms.services.scheduling import sending_window
 from cloudsms.settings import get_settings
-from cloudsms.store.messages import MessageModel
+from cloudsms.store.messages import MessageModel, awaiting_receipt_key
 from cloudsms.store.tenants import TenantModel
 
 GatewayFactory = Callable[[Channel], Gateway]
+Now = Callable[[], datetime]
 # SQS delays a message by at most 15 minutes; a longer wait is several such hops.
 MAX_QUEUE_DELAY_SECONDS = 900
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["Poison", "RetryLater", "submit_queue_message"]
 
 
-class RetryLater(Exception):
-    """Some message of the batch hit a temporary failure: SQS should deliver it again."""
+class OneOffBatch(BaseModel):
+    """A submit-queue message of one-off sends: the UIDs of stored, QUEUED messages."""
+
+    tenant_id: str = Field(min_length=1)
+    uids: list[str] = Field(min_length=1)
+
+
+class MissionRecipient(BaseModel):
+    uid: str = Field(min_length=1)
+    to: str
+    text: str
+    encoding: str
+    segments: int = Field(ge=1)
+
+
+class MissionBatch(BaseModel):
+    """A submit-queue message of a mission: its rendered recipients."""
+
+    tenant_id: str = Field(min_length=1)
+    mission_id: str = Field(min_length=1)
+    channel: str
+    sms_type: str
+    sender: str | None = None
+    dispatch_day: str
+    quiet_hours: bool = False
+    recipients: list[MissionRecipient] = Field(min_length=1)
 
 
 def submit_queue_message(
-    body: dict[str, Any],
-    now: Callable[[], datetime],
+    raw: str,
+    receive_count: int,
+    now: Now,
     gateway_factory: GatewayFactory = gateway_for,
 ) -> None:
+    """Submits what one submit-queue message carries.
+
+    Raises RetryLater when the queue message must come back (a temporary failure, or a
+    claim still within its lease) and Poison when it can never be processed.
+    """
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        raise Poison("the queue message is not JSON") from error
+    if not isinstance(body, dict):
+        raise Poison("the queue message is not a JSON object")
     if "recipients" in body:
-        submit_mission_recipients(body, now, gateway_factory)
-    else:
-        submit_queued(body["tenant_id"], body["uids"], now, gateway_factory)
+        submit_mission_recipients(body, now, gateway_factory, receive_count)
+        return
+    batch = _validated(OneOffBatch, body)
+    submit_queued(batch.tenant_id, batch.uids, now, gateway_factory, receive_count)
+
+
+def _validated(model: type[M], body: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise Poison(f"unreadable {model.__name__}: {error.error_count()} problem(s)") from error
+
+
+@dataclass
+class _Pending:
+    """A message that may be handed to its gateway, and what carries it on the queue."""
+
+    message: MessageModel
+    stored: bool  # False: a mission recipient, written by its claim
+    entry: Any  # its UID (one-off) or its recipient (mission)
+
+
+@dataclass
+class _Progress:
+    """What is left of a queue message once every message that could go has gone."""
+
+    receive_count: int
+    # > 0: the whole queue message must come back after this many seconds
+    retry_after: int = 0
+    reasons: list[str] = field(default_factory=list)
+    # entries to put back on the queue, each group with its delay
+    later: list[tuple[float, list[Any]]] = field(default_factory=list)
+
+    def retry(self, seconds: int, reason: str) -> None:
+        self.retry_after = max(self.retry_after, seconds)
+        self.reasons.append(reason)
 
 
 def submit_queued(
     tenant_id: str,
     uids: list[str],
-    now: Callable[[], datetime],
+    now: Now,
     gateway_factory: GatewayFactory = gateway_for,
+    receive_count: int = 1,
 ) -> None:
-    """Submits each still-queued message once; raises RetryLater if any must be retried.
-
-    A message that is no longer QUEUED was claimed before (SQS delivered this batch
-    again) and is skipped, so a redelivery never sends a message twice.
-    """
-    retry = []
-    for message in MessageModel.batch_get([(tenant_id, uid) for uid in uids]):
-        if message.dr_state != DrState.QUEUED.value or not transitions.claim(message, now()):
-            logger.info("message already claimed; skipped", extra={"uid": message.uid})
-            continue
-        if not _submit(message, gateway_factory, now):
-            retry.append(message.uid)
-    if retry:
-        raise RetryLater(f"{len(retry)} message(s) hit a temporary gateway failure")
+    """Submits each still-queued message of a one-off send once."""
+    with callbacks.collecting():
+        found = {m.uid: m for m in MessageModel.batch_get([(tenant_id, uid) for uid in uids])}
+        progress = _Progress(receive_count)
+        pending = [
+            _Pending(found[uid], stored=True, entry=uid)
+            for uid in uids
+            if uid in found and _may_send(found[uid], now(), progress)
+        ]
+        by_channel: dict[str, list[_Pending]] = {}
+        for item in pending:
+            by_channel.setdefault(item.message.channel, []).append(item)
+        for route_id, items in by_channel.items():
+            _send(route_id, items, now, gateway_factory, progress)
+        sms_type = next(iter(found.values())).sms_type if found else ""
+        _finish(
+            progress,
+            lambda entries, delay: queues.enqueue(
+                queues.queue_for(sms_type),
+                [{"tenant_id": tenant_id, "uids": entries}],
+                delay_seconds=delay,
+            ),
+        )
+    missing = len(uids) - len(found)
+    if missing:
+        raise Poison(f"{missing} message(s) of the queue message do not exist")
 
 
 @ttl_cache(60)
@@ -75,75 +182,166 @@ def _tenant(tenant_id: str) -> TenantModel:
 
 def submit_mission_recipients(
     body: dict[str, Any],
-    now: Callable[[], datetime],
+    now: Now,
     gateway_factory: GatewayFactory = gateway_for,
+    receive_count: int = 1,
 ) -> None:
-    tenant_id, mission_id = body["tenant_id"], body["mission_id"]
-    expires_at = int(time.time()) + get_settings().message_retention_days * 86400
-    held: list[tuple[float, dict[str, Any]]] = []
-    retry = []
-    window = sending_window(_tenant(tenant_id)) if body.get("quiet_hours") else None
-    for recipient in body["recipients"]:
-        if window is not None:
-            wait = seconds_until_open(recipient["to"], now(), window)
+    """Writes and submits each recipient of a mission's queue message once."""
+    batch = _validated(MissionBatch, body)
+    try:
+        tenant = _tenant(batch.tenant_id)
+    except DoesNotExist as error:
+        raise Poison(f"tenant {batch.tenant_id} does not exist") from error
+    window = sending_window(tenant) if batch.quiet_hours else None
+    with callbacks.collecting():
+        keys = [(batch.tenant_id, r.uid) for r in batch.recipients]
+        found = {m.uid: m for m in MessageModel.batch_get(keys)}
+        progress = _Progress(receive_count)
+        held: list[tuple[float, MissionRecipient]] = []
+        pending = []
+        for recipient in batch.recipients:
+            message = found.get(recipient.uid)
+            if message is not None and not _may_send(message, now(), progress):
+                continue
+            wait = seconds_until_open(recipient.to, now(), window) if window else 0.0
             if wait > 0:
                 held.append((wait, recipient))
-                continue
-        message = MessageModel(
-            tenant_id=tenant_id,
-            uid=recipient["uid"],
-            to=recipient["to"],
-            text=recipient["text"],
-            encoding=recipient["encoding"],
-            segments=recipient["segments"],
-            sms_type=body["sms_type"],
-            channel=body["channel"],
-            sender=body.get("sender"),
-            mission_id=mission_id,
-            mission_key=f"{tenant_id}#{mission_id}",
-            dispatch_day=body["dispatch_day"],
-            dr_state=DrState.SUBMITTING.value,
-            created_at=now(),
-            submitted_at=now(),
-            expires_at=expires_at,
+            elif message is not None:
+                pending.append(_Pending(message, stored=True, entry=recipient))
+            else:
+                pending.append(_Pending(_new_message(batch, recipient, now()), False, recipient))
+        if held:
+            # One hop at a time: whoever is still outside their window is held again.
+            progress.later.append((min(wait for wait, _ in held), [r for _, r in held]))
+            logger.info("recipients held for their quiet hours", extra={"count": len(held)})
+        if pending:
+            _send(batch.channel, pending, now, gateway_factory, progress)
+        _finish(
+            progress,
+            lambda entries, delay: queues.enqueue(
+                queues.queue_for(batch.sms_type),
+                [{**body, "recipients": [r.model_dump() for r in entries]}],
+                delay_seconds=delay,
+            ),
         )
-        if not transitions.create_claimed(message):
-            message = MessageModel.get(tenant_id, recipient["uid"])
-            if message.dr_state != DrState.QUEUED.value or not transitions.claim(message, now()):
-                continue
-        if not _submit(message, gateway_factory, now):
-            retry.append(message.uid)
-    if held:
-        _hold(body, held)
-    if retry:
-        raise RetryLater(f"{len(retry)} message(s) hit a temporary gateway failure")
 
 
-def _hold(body: dict[str, Any], held: list[tuple[float, dict[str, Any]]]) -> None:
-    """Puts recipients outside their local window back on the queue, delayed."""
-    delay = int(min(min(wait for wait, _ in held), MAX_QUEUE_DELAY_SECONDS))
-    queues.enqueue(
-        queues.queue_for(body["sms_type"]),
-        [{**body, "recipients": [r for _, r in held]}],
-        delay_seconds=delay,
+def _new_message(batch: MissionBatch, recipient: MissionRecipient, now: datetime) -> MessageModel:
+    expires_at = int(time.time()) + get_settings().message_retention_days * 86400
+    return MessageModel(
+        tenant_id=batch.tenant_id,
+        uid=recipient.uid,
+        to=recipient.to,
+        text=recipient.text,
+        encoding=recipient.encoding,
+        segments=recipient.segments,
+        sms_type=batch.sms_type,
+        channel=batch.channel,
+        sender=batch.sender,
+        mission_id=batch.mission_id,
+        mission_key=f"{batch.tenant_id}#{batch.mission_id}",
+        dispatch_day=batch.dispatch_day,
+        dr_state=DrState.SUBMITTING.value,
+        created_at=now,
+        submitted_at=now,
+        expires_at=expires_at,
     )
-    logger.info("recipients held for their quiet hours", extra={"count": len(held), "delay": delay})
+
+
+def _may_send(message: MessageModel, now: datetime, progress: _Progress) -> bool:
+    """Whether a stored message still waits to be sent. A claim whose lease is over is
+    settled as UNKNOWN; one still within it makes the queue message come back after it."""
+    if message.dr_state == DrState.QUEUED.value:
+        return True
+    if message.dr_state != DrState.SUBMITTING.value:
+        return False
+    lease = timedelta(seconds=get_settings().submit_lease_seconds)
+    lease_ends = (message.submitted_at or message.created_at) + lease
+    if now < lease_ends:
+        progress.retry(
+            math.ceil((lease_ends - now).total_seconds()) + 1, "a claim is within its lease"
+        )
+    elif transitions.settle_unknown(message, now - lease):
+        metrics.add_metric(name=f"Messages{DrState.UNKNOWN.value}", unit="Count", value=1)
+        logger.warning(
+            "claim outlived its lease: submission outcome unknown", extra={"uid": message.uid}
+        )
+    return False
+
+
+def _channel(route_id: str) -> Channel:
+    try:
+        return get_channel(route_id)
+    except NotFound as error:
+        raise Poison(f"channel {route_id} does not exist") from error
+
+
+def _send(
+    route_id: str,
+    pending: list[_Pending],
+    now: Now,
+    gateway_factory: GatewayFactory,
+    progress: _Progress,
+) -> None:
+    """Hands the messages the channel's bucket pays for to the gateway, in order."""
+    channel = _channel(route_id)
+    grant = throughput.take_tokens(channel, [int(p.message.segments) for p in pending], now())
+    if grant.messages < len(pending):
+        progress.later.append((grant.wait_seconds, [p.entry for p in pending[grant.messages :]]))
+        metrics.add_metric(
+            name="MessagesThrottled", unit="Count", value=len(pending) - grant.messages
+        )
+    gateway = gateway_factory(channel)
+    for item in pending[: grant.messages]:
+        if not _claim(item, now()):
+            logger.info("message already claimed; skipped", extra={"uid": item.message.uid})
+            continue
+        if not _submit(item.message, channel, gateway, now, progress):
+            # The gateway is in trouble: the rest wait for the queue message to come back.
+            return
+
+
+def _claim(item: _Pending, now: datetime) -> bool:
+    if item.stored:
+        return transitions.claim(item.message, now)
+    item.message.submitted_at = now
+    return transitions.create_claimed(item.message)
 
 
 def _submit(
-    message: MessageModel, gateway_factory: GatewayFactory, now: Callable[[], datetime]
+    message: MessageModel, channel: Channel, gateway: Gateway, now: Now, progress: _Progress
 ) -> bool:
-    """Submits a claimed message; False when it hit a temporary failure and was released."""
-    channel = get_channel(message.channel)
-    result = gateway_factory(channel).submit(_submission(message, channel))
+    """Submits a claimed message; False when the gateway should not be called again now."""
+    settings = get_settings()
+    try:
+        result = gateway.submit(_submission(message, channel))
+    except Exception:
+        # The request may have reached the gateway: the claim stays, and its lease decides.
+        logger.exception("gateway call failed; outcome unknown", extra={"uid": message.uid})
+        progress.retry(settings.submit_lease_seconds + 1, "a gateway call failed")
+        return False
     if result.accepted:
         _record_submitted(message, result, now())
     elif result.temporary:
         transitions.release(message, result.reason or "temporary failure")
+        wait = backoff_seconds(
+            progress.receive_count,
+            settings.submit_retry_base_seconds,
+            settings.submit_retry_max_seconds,
+        )
+        progress.retry(wait, result.reason or "temporary gateway failure")
         return False
     else:
         _record_refused(message, result)
     return True
+
+
+def _finish(progress: _Progress, carry: Callable[[list[Any], int], Any]) -> None:
+    """Either the queue message comes back whole, or what waits goes back on the queue."""
+    if progress.retry_after:
+        raise RetryLater(progress.retry_after, "; ".join(progress.reasons))
+    for wait, entries in progress.later:
+        carry(entries, min(max(math.ceil(wait), 1), MAX_QUEUE_DELAY_SECONDS))
 
 
 def _submission(message: MessageModel, channel: Channel) -> Submission:
@@ -164,8 +362,14 @@ def _record_submitted(message: MessageModel, result: SubmitResult, now: datetime
         MessageModel.carrier_message_id.set(result.carrier_message_id),
         MessageModel.carrier_ref.set(f"{message.channel}#{result.carrier_message_id}"),
         MessageModel.submitted_at.set(now),
+        # Puts the message in the receipt-timeout sweep's index (receipts take it out).
+        MessageModel.awaiting_receipt.set(awaiting_receipt_key(message.uid, now)),
     ]
-    amounts = {"submitted": 1, "segments": int(message.segments)}
+    amounts = {
+        "submitted": 1,
+        "segments": int(message.segments),
+        "cost": message_cost(message.channel, message.to, int(message.segments)),
+    }
     moved = transitions.write(
         message,
         [*carrier_fields, MessageModel.dr_state.set(DrState.SUBMITTED.value)],

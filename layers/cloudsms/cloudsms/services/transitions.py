@@ -2,23 +2,32 @@
 
 The message update carries a condition on the current state, and the counters are in
 the same DynamoDB transaction, so a counter changes exactly once per transition however
-often a receipt or a submission is retried.
+often a receipt or a submission is retried. Each state a transition writes is passed on
+to the tenant's status callback, if it has one.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
+from pynamodb.expressions.operand import Path, Value
+from pynamodb.expressions.update import Action, SetAction
 from pynamodb.transactions import TransactWrite
 
 from cloudsms.domain.states import DrState
-from cloudsms.services import counters
+from cloudsms.services import callbacks, counters
 from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
 
+OUTCOME_UNKNOWN = "submission outcome unknown"
 
+
+# One per process: a connection makes its botocore client on first use (about 80 ms),
+# far more than the write itself, and every message takes two or three transitions.
+@cache
 def _connection() -> Connection:
     settings = get_settings()
     return Connection(region=settings.aws_region, host=settings.aws_endpoint_url)
@@ -31,28 +40,50 @@ def _condition_failed(error: TransactWriteError) -> bool:
 
 def write(
     message: MessageModel,
-    actions: list[Action],
+    actions: Sequence[Action],
     condition: Condition | None,
     **counter_amounts: int,
 ) -> bool:
-    """Updates the message and its counters in one transaction.
+    """Updates the message and its counters in one transaction (in one conditional update
+    when the transition counts nothing).
 
     Returns False, and changes nothing, when the condition does not hold.
     """
     counter_actions = counters.add_actions(**counter_amounts)
     try:
-        with TransactWrite(connection=_connection()) as transaction:
-            transaction.update(message, actions=actions, condition=condition)
-            if counter_actions:
+        if counter_actions:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.update(message, actions=list(actions), condition=condition)
                 for item in counters.counter_items(
                     message.tenant_id, message.channel, message.dispatch_day, message.mission_id
                 ):
                     transaction.update(item, actions=counter_actions)
+        else:
+            # Nothing to count: one conditional update does it, at half a transaction's
+            # price (and moto copies every table a transaction touches).
+            message.update(actions=list(actions), condition=condition)
     except TransactWriteError as error:
         if _condition_failed(error):
             return False
         raise
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    callbacks.state_changed(message, _assigned(actions))
     return True
+
+
+def _assigned(actions: Sequence[Action]) -> dict[str, str]:
+    """The text attributes the actions set to plain values, by name (the new state, its
+    error code and reason), as the status callback reports them."""
+    assigned = {}
+    for action in actions:
+        if isinstance(action, SetAction):
+            path, value = action.values
+            if isinstance(path, Path) and isinstance(value, Value) and "S" in value.value:
+                assigned[path.path[0]] = value.value["S"]
+    return assigned
 
 
 def claim(message: MessageModel, now: datetime) -> bool:
@@ -64,6 +95,25 @@ def claim(message: MessageModel, now: datetime) -> bool:
             MessageModel.submitted_at.set(now),
         ],
         MessageModel.dr_state == DrState.QUEUED.value,
+    )
+
+
+def settle_unknown(message: MessageModel, claimed_before: datetime) -> bool:
+    """SUBMITTING → UNKNOWN, for a claim made before `claimed_before` (its lease is over).
+
+    The consumer that held the claim stopped between claiming and recording the
+    gateway's answer, so whether the gateway has the message cannot be known, and
+    sending it again could send it twice.
+    """
+    return write(
+        message,
+        [
+            MessageModel.dr_state.set(DrState.UNKNOWN.value),
+            MessageModel.reason.set(OUTCOME_UNKNOWN),
+        ],
+        (MessageModel.dr_state == DrState.SUBMITTING.value)
+        & (MessageModel.submitted_at < claimed_before),
+        no_notification=1,
     )
 
 

@@ -11,7 +11,15 @@ from pynamodb.models import Model
 from cloudsms.settings import get_settings
 from cloudsms.store.base import table_meta
 
-COUNTER_NAMES = ("total", "submitted", "delivered", "failed", "no_notification", "segments")
+COUNTER_NAMES = (
+    "total",
+    "submitted",
+    "delivered",
+    "failed",
+    "no_notification",
+    "segments",
+    "cost",
+)
 
 
 class CounterModel(Model):
@@ -25,6 +33,8 @@ class CounterModel(Model):
     failed = NumberAttribute(default=0)
     no_notification = NumberAttribute(default=0)
     segments = NumberAttribute(default=0)
+    # Micro-USD (1 USD = 1,000,000): segments at the channel's price, counted on submission.
+    cost = NumberAttribute(default=0)
 
 
 def tenant_scope(tenant_id: str) -> str:

@@ -1,7 +1,20 @@
 """Messages: one item per recipient of a send, with its delivery state."""
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+import zlib
+from datetime import UTC, datetime
+
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
@@ -29,6 +42,40 @@ class MessagesByMission(GlobalSecondaryIndex["MessageModel"]):
     uid = UnicodeAttribute(range_key=True)
 
 
+# Messages awaiting a receipt are spread over this many index partitions per hour, so that
+# a large mission submitted within one hour does not write to one hot index partition.
+AWAITING_RECEIPT_SHARDS = 8
+
+
+class MessagesAwaitingReceipt(GlobalSecondaryIndex["MessageModel"]):
+    """Sparse: only submitted messages still waiting for a final receipt are in it, so the
+    receipt-timeout sweep finds them without scanning the table."""
+
+    class Meta:
+        index_name = "awaiting-receipt"
+        # the sweep reads the whole items it moves, in batches
+        projection = KeysOnlyProjection()
+
+    awaiting_receipt = UnicodeAttribute(hash_key=True)  # awaiting_receipt_key()
+    submitted_at = UTCDateTimeAttribute(range_key=True)
+
+
+def awaiting_receipt_key(uid: str, submitted_at: datetime) -> str:
+    """The index partition of a message submitted at `submitted_at`: its UTC hour and a
+    shard chosen by its uid."""
+    shard = zlib.crc32(uid.encode()) % AWAITING_RECEIPT_SHARDS
+    return f"{hour_of(submitted_at)}#{shard}"
+
+
+def awaiting_receipt_keys(hour: datetime) -> list[str]:
+    """Every index partition of one UTC hour."""
+    return [f"{hour_of(hour)}#{shard}" for shard in range(AWAITING_RECEIPT_SHARDS)]
+
+
+def hour_of(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
 class MessageModel(Model):
     Meta = table_meta(get_settings().messages_table)
 
@@ -54,8 +101,13 @@ class MessageModel(Model):
     created_at = UTCDateTimeAttribute(default=utcnow)
     submitted_at = UTCDateTimeAttribute(null=True)
     receipt_at = UTCDateTimeAttribute(null=True)
+    # Set while the message waits for a final receipt: puts it in the awaiting-receipt index.
+    awaiting_receipt = UnicodeAttribute(null=True)
+    # Parts of a long message reported delivered, by the gateway's id of each part.
+    delivered_parts = UnicodeSetAttribute(null=True)
     # Messages are kept for the retention period, then DynamoDB's TTL removes them.
     expires_at = NumberAttribute()
 
     by_carrier_ref = MessagesByCarrierId()
     by_mission = MessagesByMission()
+    awaiting = MessagesAwaitingReceipt()

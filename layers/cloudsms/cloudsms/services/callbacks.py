@@ -1,0 +1,256 @@
+"""Tenant status callbacks: every state a message reaches, POSTed to the tenant, signed.
+
+A state change never waits for a tenant's endpoint: the transition puts an event on the
+callback queue (only when the tenant registered a URL, which is looked up in a cache),
+and the callbacks function delivers it, retrying with backoff until the endpoint answers
+2xx or the queue gives the event up to its dead-letter queue.
+"""
+
+import ipaddress
+import json
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+
+from cloudsms import clock
+from cloudsms.adapters import queues, webhooks
+from cloudsms.adapters.secrets import delete_secret, get_secret, put_secret
+from cloudsms.cache import ttl_cache
+from cloudsms.domain.signatures import SIGNATURE_HEADER, signature
+from cloudsms.domain.states import DrState, outcome
+from cloudsms.errors import BadRequest, Conflict, NotFound
+from cloudsms.ids import new_secret, new_time_ordered_id
+from cloudsms.observability import logger
+from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
+from cloudsms.settings import get_settings
+from cloudsms.store.base import utcnow
+from cloudsms.store.callbacks import CallbackModel, secret_name
+from cloudsms.store.messages import MessageModel
+
+# The platform's own hand-over states; a tenant hears of a message from SUBMITTED on.
+UNREPORTED = frozenset({DrState.QUEUED.value, DrState.SUBMITTING.value})
+EVENT_ID_HEADER = "X-CloudSMS-Event-Id"
+CONDITION_FAILED = "ConditionalCheckFailedException"
+URL_MAX = 2048
+
+
+class CallbackRegistration(BaseModel):
+    """PUT /v1/callback"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=URL_MAX, description="https URL to POST to")
+    rotate_secret: bool = Field(
+        False, description="Issue a new signing secret (a first registration always gets one)"
+    )
+
+
+class _QueuedEvent(BaseModel):
+    """A callback-queue message: whose event it is, and the JSON the tenant receives."""
+
+    tenant_id: str
+    event: dict[str, Any]
+
+
+# --- registration -------------------------------------------------------------------------
+
+
+def validate_url(url: str, allow_loopback: bool) -> str:
+    """An absolute https URL to a public host; plain http only to this host, and this
+    host only when running locally (deployed, loopback is the Lambda runtime's own API)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise BadRequest("the callback URL must be an absolute https URL")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    loopback = host == "localhost" or (address is not None and address.is_loopback)
+    if loopback and not allow_loopback:
+        raise BadRequest("the callback URL must not point at this host")
+    if not loopback and address is not None and not address.is_global:
+        raise BadRequest("the callback URL must point at a public address")
+    if parts.scheme != "https" and not loopback:
+        raise BadRequest("the callback URL must use https")
+    return url
+
+
+def register(tenant_id: str, request: CallbackRegistration, allow_loopback: bool) -> dict:
+    """Registers or changes the tenant's callback URL.
+
+    The first registration, and one asking for it, issues a signing secret: the answer
+    holds it, and nothing ever shows it again.
+    """
+    url = validate_url(request.url, allow_loopback)
+    try:
+        item = CallbackModel.get(tenant_id, consistent_read=True)
+        replaced: str | None = item.secret_id
+    except DoesNotExist:
+        item = CallbackModel(tenant_id=tenant_id)
+        replaced = None
+    issued = None
+    if replaced is None or request.rotate_secret:
+        issued = new_secret()
+        item.secret_id = new_time_ordered_id()
+        # Stored before the registration names it, under a name no racing registration
+        # shares: whichever registration wins, its secret is the one that signs.
+        put_secret(secret_name(tenant_id, item.secret_id), {"signing_secret": issued})
+    item.url = url
+    item.updated_at = utcnow()
+    try:
+        item.save()
+    except PutError as exc:
+        if issued is not None:
+            delete_secret(secret_name(tenant_id, item.secret_id))
+        if exc.cause_response_code == CONDITION_FAILED:
+            raise Conflict("the callback was changed at the same time; try again") from exc
+        raise
+    if issued is not None and replaced is not None:
+        delete_secret(secret_name(tenant_id, replaced))
+    view = _view(item)
+    if issued is not None:
+        view["signing_secret"] = issued
+    return view
+
+
+def registration(tenant_id: str) -> dict:
+    try:
+        return _view(CallbackModel.get(tenant_id))
+    except DoesNotExist as exc:
+        raise NotFound("no callback URL is registered") from exc
+
+
+def remove(tenant_id: str) -> None:
+    """Stops the tenant's callbacks (events already queued are dropped on delivery)."""
+    try:
+        item = CallbackModel.get(tenant_id, consistent_read=True)
+    except DoesNotExist:
+        return
+    try:
+        item.delete()
+    except DeleteError as exc:
+        if exc.cause_response_code == CONDITION_FAILED:
+            raise Conflict("the callback was changed at the same time; try again") from exc
+        raise
+    delete_secret(secret_name(tenant_id, item.secret_id))
+
+
+def _view(item: CallbackModel) -> dict:
+    return {
+        "url": item.url,
+        "created_at": item.created_at.isoformat(),
+        "updated_at": item.updated_at.isoformat(),
+    }
+
+
+@ttl_cache(get_settings().callback_cache_seconds)
+def _registered(tenant_id: str) -> CallbackModel | None:
+    """The tenant's registration, remembered (also when there is none): a state change
+    of a tenant without a callback costs no request and no queue message."""
+    try:
+        return CallbackModel.get(tenant_id)
+    except DoesNotExist:
+        return None
+
+
+# --- events ---------------------------------------------------------------------------------
+
+_collected: ContextVar[list[dict[str, Any]] | None] = ContextVar("collected", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[None]:
+    """Queues the events of the state changes made inside together, ten to a request."""
+    token = _collected.set([])
+    try:
+        yield
+    finally:
+        events = _collected.get() or []
+        _collected.reset(token)
+        _enqueue(events)
+
+
+def state_changed(message: MessageModel, assigned: Mapping[str, str]) -> None:
+    """Queues a callback for the state a transition just wrote, if the tenant wants one.
+
+    Never raises: a callback that cannot be queued is logged, and sending goes on.
+    """
+    state = assigned.get("dr_state")
+    if state is None or state in UNREPORTED:
+        return
+    try:
+        if _registered(message.tenant_id) is None:
+            return
+        event = {
+            "tenant_id": message.tenant_id,
+            "event": {
+                "uid": message.uid,
+                "mission_id": message.mission_id,
+                "reference": message.reference,
+                "to": message.to,
+                "dr_state": state,
+                "status": outcome(DrState(state)).value,
+                "error_code": assigned.get("error_code", message.error_code),
+                "reason": assigned.get("reason", message.reason),
+                "at": clock.now().isoformat(),
+            },
+        }
+    except Exception:
+        logger.exception("status callback not queued", extra={"uid": message.uid})
+        return
+    collected = _collected.get()
+    if collected is None:
+        _enqueue([event])
+    else:
+        collected.append(event)
+
+
+def _enqueue(events: list[dict[str, Any]]) -> None:
+    if not events:
+        return
+    try:
+        queues.enqueue(get_settings().callback_queue_url, events)
+    except Exception:
+        logger.exception("status callbacks not queued", extra={"count": len(events)})
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def deliver(raw: str, receive_count: int) -> None:
+    """POSTs one queued event to its tenant's URL, signed.
+
+    Raises RetryLater (with the backoff for this receipt) unless the receiver answers
+    2xx, and Poison for a queue message that is not an event.
+    """
+    try:
+        queued = _QueuedEvent.model_validate_json(raw)
+    except ValidationError as error:
+        raise Poison(f"not a callback event: {error.error_count()} problem(s)") from error
+    item = _registered(queued.tenant_id)
+    if item is None:
+        logger.info("callback dropped: the tenant has no callback URL now")
+        return
+    secret = get_secret(secret_name(queued.tenant_id, item.secret_id))
+    body = json.dumps(queued.event, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        # The wall clock, never a shifted one: the receiver compares it with its own.
+        SIGNATURE_HEADER: signature(secret["signing_secret"], body, int(time.time())),
+        # A receiver may see an event twice (a retry after a lost answer): this is its key.
+        EVENT_ID_HEADER: f"{queued.event.get('uid')}.{queued.event.get('dr_state')}",
+    }
+    settings = get_settings()
+    problem = webhooks.post(item.url, body, headers, settings.callback_timeout_seconds)
+    if problem is not None:
+        wait = backoff_seconds(
+            receive_count, settings.callback_retry_base_seconds, settings.callback_retry_max_seconds
+        )
+        raise RetryLater(wait, f"callback receiver {problem}")

@@ -1,0 +1,155 @@
+"""Channel throughput: a token bucket per channel, in segments per second.
+
+A channel's bucket holds `capacity` tokens (its throughput times the burst setting, at
+least one) and refills at its throughput; a segment handed to the gateway spends one.
+Every submit consumer takes from the same bucket in DynamoDB, so the limit holds however
+many consumers run. Tokens are taken for the leading messages of a batch at once: one
+conditional update for many messages.
+
+The bucket is kept as the moment it will be full again (`full_at`), as the generic cell
+rate algorithm does: `capacity` tokens are available when `full_at` is now or past, and
+each token taken moves `full_at` one interval (1 / throughput) later. `full_at` never
+runs more than `capacity` intervals ahead of now, except for one message longer than the
+whole bucket, which goes when the bucket is full.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from cloudsms.services.channels import Channel
+from cloudsms.settings import get_settings
+from cloudsms.store.throughput import DynamoBucketStore
+
+MICROS = 1_000_000
+# Conditional updates a take tries before leaving the tokens to its rivals for now.
+ATTEMPTS = 4
+
+
+class BucketStore(Protocol):
+    """The shared bucket state; both ways of taking are atomic conditional writes."""
+
+    def refill(self, route_id: str, now: int, full_at: int) -> bool:
+        """Sets `full_at` if the bucket is full at `now` (or has never been used)."""
+        ...
+
+    def take(self, route_id: str, now: int, cost: int, limit: int) -> int | None:
+        """Adds `cost` to `full_at` if it lies after `now` and at most at `limit`;
+        returns the new `full_at`, or None when the condition did not hold."""
+        ...
+
+    def read(self, route_id: str) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Grant:
+    messages: int  # how many of the leading messages may be handed to the gateway now
+    wait_seconds: float  # when the first message not granted may try again (0: none left)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    rate: int  # segments per second
+    burst_seconds: float
+
+    @property
+    def interval(self) -> int:
+        """Microseconds one token takes to come back; rounded up, so never too fast."""
+        return math.ceil(MICROS / self.rate)
+
+    @property
+    def capacity(self) -> int:
+        return max(1, int(self.rate * self.burst_seconds))
+
+    @property
+    def depth(self) -> int:
+        """How far `full_at` may run ahead of now: a full bucket's worth of intervals."""
+        return self.capacity * self.interval
+
+    def tokens(self, full_at: int, now: int) -> int:
+        return min(self.capacity, (now + self.depth - full_at) // self.interval)
+
+    def wait(self, segments: int, full_at: int, now: int) -> float:
+        """Seconds until a message of `segments` can be taken."""
+        if segments > self.capacity:
+            ready = full_at  # longer than the whole bucket: it goes when the bucket is full
+        else:
+            ready = full_at - self.depth + segments * self.interval
+        return max(0, ready - now) / MICROS
+
+
+def fitting(segments: Sequence[int], tokens: int) -> int:
+    """How many of the leading messages `tokens` pay for."""
+    count = spent = 0
+    for needed in segments:
+        if spent + needed > tokens:
+            break
+        spent += needed
+        count += 1
+    return count
+
+
+class TokenBuckets:
+    def __init__(self, store: BucketStore, burst_seconds: float) -> None:
+        self._store = store
+        self._burst_seconds = burst_seconds
+        # The last `full_at` seen per channel chooses which update to try first, so that
+        # a take usually costs one request; a stale guess only costs a second one.
+        self._seen: dict[str, int | None] = {}
+
+    def take(self, route_id: str, rate: int, segments: Sequence[int], now: float) -> Grant:
+        """Takes tokens for as many leading messages of `segments` as the bucket allows."""
+        if not segments:
+            return Grant(0, 0.0)
+        bucket = Bucket(rate, self._burst_seconds)
+        now_us = int(now * MICROS)
+        full_at = self._seen.get(route_id)
+        read = False  # whether full_at comes from the store in this take, not from memory
+        for _ in range(ATTEMPTS):
+            if full_at is None or full_at <= now_us:
+                # A full bucket lets at least one message go, however long it is.
+                count = max(1, fitting(segments, bucket.capacity))
+                taken = now_us + sum(segments[:count]) * bucket.interval
+                if self._store.refill(route_id, now_us, taken):
+                    return self._granted(route_id, bucket, segments, count, taken, now_us)
+            else:
+                count = fitting(segments, bucket.tokens(full_at, now_us))
+                # A bucket remembered empty is read before refusing: it may have been reset.
+                if count == 0 and read:
+                    return Grant(0, bucket.wait(segments[0], full_at, now_us))
+                if count > 0:
+                    cost = sum(segments[:count]) * bucket.interval
+                    limit = now_us + bucket.depth - cost
+                    moved = self._store.take(route_id, now_us, cost, limit)
+                    if moved is not None:
+                        return self._granted(route_id, bucket, segments, count, moved, now_us)
+            full_at = self._seen[route_id] = self._store.read(route_id)
+            read = True
+        return Grant(0, bucket.interval / MICROS)
+
+    def _granted(
+        self,
+        route_id: str,
+        bucket: Bucket,
+        segments: Sequence[int],
+        count: int,
+        full_at: int,
+        now: int,
+    ) -> Grant:
+        self._seen[route_id] = full_at
+        if count == len(segments):
+            return Grant(count, 0.0)
+        return Grant(count, bucket.wait(segments[count], full_at, now))
+
+
+_buckets = TokenBuckets(DynamoBucketStore(), get_settings().throughput_burst_seconds)
+
+
+def take_tokens(channel: Channel, segments: Sequence[int], now: datetime) -> Grant:
+    """Tokens from the channel's bucket for the leading messages of `segments` (each
+    message's segment count, in sending order). A channel without a limit grants all."""
+    if channel.throughput <= 0:
+        return Grant(len(segments), 0.0)
+    return _buckets.take(channel.route_id, channel.throughput, segments, now.timestamp())

@@ -1,0 +1,258 @@
+"""Tenant status callbacks: registered through the API, queued by every state change,
+delivered signed by the callbacks function, retried until the receiver takes them."""
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from cloudsms import cache
+from cloudsms.adapters import queues
+from cloudsms.adapters.secrets import read_secret
+from cloudsms.domain.signatures import SIGNATURE_HEADER, verify
+from cloudsms.errors import Conflict
+from cloudsms.services import callbacks, channels, receipts
+from cloudsms.services.callbacks import CallbackRegistration
+from cloudsms.services.submission import submit_queued
+from cloudsms.store.callbacks import CallbackModel, secret_name
+from cloudsms.store.messages import MessageModel
+from functions.admin import app as admin_app
+from functions.callbacks import app as callbacks_app
+from tests.integration.callback_receiver import FakeCallbackReceiver
+from tests.integration.conftest import FakeGateway, accepted, api_event, queue_sms
+from tests.integration.submit_records import event, queued_records, received_again
+
+NUMBER = "+639215347566"
+PUBLIC_URL = "https://hooks.example.com/cloudsms"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _admin(context, method: str, body: Any = None) -> tuple[int, Any]:
+    response = admin_app.lambda_handler(
+        api_event(method, "/v1/callback", "/v1/callback", body=body), context
+    )
+    return response["statusCode"], json.loads(response["body"] or "null")
+
+
+@pytest.fixture
+def receiver() -> Iterator[FakeCallbackReceiver]:
+    with FakeCallbackReceiver() as fake:
+        yield fake
+
+
+@pytest.fixture
+def registered(tenant, receiver) -> str:
+    """acme's callback points at the fake receiver; returns the signing secret."""
+    view = callbacks.register("acme", CallbackRegistration(url=receiver.url), allow_loopback=True)
+    return str(view["signing_secret"])
+
+
+def _submit(context) -> str:
+    uid = queue_sms(context, NUMBER)
+    submit_queued("acme", [uid], _now, FakeGateway(accepted(uid)).factory)
+    return uid
+
+
+def _callback_records(aws) -> list[dict[str, Any]]:
+    return queued_records(aws, "CallbackQueue")
+
+
+def _deliver(context, *records: dict[str, Any]) -> dict:
+    return callbacks_app.lambda_handler(event(*records), context)
+
+
+# --- registration ---------------------------------------------------------------------------
+
+
+def test_registering_a_callback_answers_its_signing_secret(aws, tenant, context):
+    status, view = _admin(context, "PUT", {"url": PUBLIC_URL})
+
+    assert status == 200
+    assert view["url"] == PUBLIC_URL
+    assert len(view["signing_secret"]) >= 32
+
+
+def test_the_signing_secret_is_never_shown_again(aws, tenant, context):
+    _admin(context, "PUT", {"url": PUBLIC_URL})
+
+    _, read = _admin(context, "GET")
+    _, changed = _admin(context, "PUT", {"url": PUBLIC_URL + "/v2"})
+
+    assert "signing_secret" not in read
+    assert "signing_secret" not in changed
+    assert changed["url"] == PUBLIC_URL + "/v2"
+
+
+def test_a_registration_asking_for_it_gets_a_new_secret(aws, tenant, context):
+    _, first = _admin(context, "PUT", {"url": PUBLIC_URL})
+
+    _, rotated = _admin(context, "PUT", {"url": PUBLIC_URL, "rotate_secret": True})
+
+    assert rotated["signing_secret"] != first["signing_secret"]
+
+
+def test_a_removed_callback_is_gone(aws, tenant, context):
+    _admin(context, "PUT", {"url": PUBLIC_URL})
+
+    status, _ = _admin(context, "DELETE")
+
+    assert status == 204
+    assert _admin(context, "GET")[0] == 404
+
+
+@pytest.mark.parametrize(
+    "url", ["http://hooks.example.com/cloudsms", "http://127.0.0.1:8080/cb", "https://10.1.2.3/"]
+)
+def test_a_callback_url_that_is_not_public_https_is_refused(aws, tenant, context, url):
+    status, answer = _admin(context, "PUT", {"url": url})
+
+    assert status == 400
+    assert answer["error"]["code"] == "bad_request"
+
+
+# --- queueing -------------------------------------------------------------------------------
+
+
+def test_a_tenant_without_a_callback_costs_no_queue_message(aws, tenant, context):
+    _submit(context)
+
+    assert _callback_records(aws) == []
+
+
+def test_a_state_change_queues_its_event(aws, registered, context):
+    uid = _submit(context)
+
+    [record] = _callback_records(aws)
+
+    body = json.loads(record["body"])
+    assert body["event"]["uid"] == uid
+    assert body["event"]["dr_state"] == "SUBMITTED"
+
+
+def test_a_receiver_that_is_down_does_not_hold_up_submission(aws, registered, receiver, context):
+    receiver.status = 503
+
+    uid = _submit(context)
+
+    # submitted, and the receiver not even called: the event waits on the queue
+    assert MessageModel.get("acme", uid).dr_state == "SUBMITTED"
+    assert receiver.received == []
+    assert len(_callback_records(aws)) == 1
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def test_the_receiver_gets_the_state_change_signed_with_the_tenants_secret(
+    aws, registered, receiver, context
+):
+    uid = _submit(context)
+
+    response = _deliver(context, *_callback_records(aws))
+
+    [received] = receiver.received
+    signed_at = int(received.headers[SIGNATURE_HEADER].split(",")[0].removeprefix("t="))
+    assert response == {"batchItemFailures": []}
+    assert verify(registered, received.body, received.headers[SIGNATURE_HEADER], now=signed_at)
+    assert received.event == {
+        "uid": uid,
+        "mission_id": None,
+        "reference": None,
+        "to": NUMBER,
+        "dr_state": "SUBMITTED",
+        "status": "sent",
+        "error_code": None,
+        "reason": None,
+        "at": received.event["at"],
+    }
+
+
+def test_every_state_change_is_posted(aws, registered, receiver, context):
+    uid = _submit(context)
+    secret = channels.get_channel("SIM").receipt_secret
+    params = {"tenant": "acme", "uid": uid, "secret": secret, "status": "1"}
+    receipts.record_receipt("SIM", {**params, "answer": "id:x stat:DELIVRD err:000"}, _now())
+
+    _deliver(context, *_callback_records(aws))
+
+    assert sorted(e["dr_state"] for e in receiver.events()) == ["DELIVRD", "SUBMITTED"]
+
+
+def test_a_receiver_answering_an_error_gets_the_event_again_after_a_backoff(
+    aws, registered, receiver, context, monkeypatch
+):
+    asked: list[int] = []
+    monkeypatch.setattr(queues, "change_visibility", lambda url, handle, s: asked.append(s))
+    _submit(context)
+    receiver.status = 500
+    [record] = _callback_records(aws)
+
+    response = _deliver(context, record)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert asked == [10]
+
+
+def test_an_event_refused_with_a_500_is_delivered_once_the_receiver_recovers(
+    aws, registered, receiver, context
+):
+    _submit(context)
+    [record] = _callback_records(aws)
+    receiver.status = 500
+    _deliver(context, record)
+
+    receiver.status = 200
+    response = _deliver(context, received_again(record, 2))
+
+    assert response == {"batchItemFailures": []}
+    assert len(receiver.received) == 2
+    assert receiver.received[0].body == receiver.received[1].body
+
+
+def test_an_event_for_a_tenant_that_removed_its_callback_is_dropped(
+    aws, registered, receiver, context
+):
+    _submit(context)
+    [record] = _callback_records(aws)
+    callbacks.remove("acme")
+    cache.clear_all()  # as the cache time passing would
+
+    response = _deliver(context, record)
+
+    assert response == {"batchItemFailures": []}
+    assert receiver.received == []
+
+
+def test_a_callback_queue_message_that_is_not_an_event_is_poison(aws, tenant, context):
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=aws.physical["CallbackQueue"], MessageBody="{}")
+    [record] = _callback_records(aws)
+
+    response = _deliver(context, record)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+
+
+def test_of_two_registrations_at_once_the_loser_is_told_to_try_again(aws, tenant, monkeypatch):
+    # Given a registration that read the callback before another one changed it
+    callbacks.register("acme", CallbackRegistration(url=PUBLIC_URL), allow_loopback=False)
+    stale = CallbackModel.get("acme")
+    rotate = CallbackRegistration(url=PUBLIC_URL, rotate_secret=True)
+    winner = callbacks.register("acme", rotate, allow_loopback=False)
+    monkeypatch.setattr(CallbackModel, "get", lambda *args, **kwargs: stale)
+
+    # When it writes
+    with pytest.raises(Conflict):
+        callbacks.register("acme", rotate, allow_loopback=False)
+
+    # Then the winner's secret is the one that signs
+    monkeypatch.undo()
+    current = CallbackModel.get("acme")
+    signing = read_secret(secret_name("acme", current.secret_id))["signing_secret"]
+    assert signing == winner["signing_secret"]

@@ -1,0 +1,315 @@
+"""Business channels managed by the operator: /v1/admin/channels and tenant assignment,
+and the channel rules a tenant's sends meet (assignment, directions, prices)."""
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from cloudsms.services import channels
+from cloudsms.store.channels import ChannelModel
+from cloudsms.store.tenants import TenantModel
+from functions.admin import app as admin_app
+from functions.send import app as send_app
+from tests.integration import missions_api
+from tests.integration.conftest import api_event
+from tests.unit import numberlist_corpus
+
+PASSWORD = "gateway-pa55word"
+RECEIPT_SECRET = "a-receipt-secret-of-my-choosing"
+NEW_CHANNEL = {
+    "route_id": "KAN_PH",
+    "gateway_type": "kannel",
+    "endpoint": "http://127.0.0.1:13013/",
+    "username": "kuser",
+    "password": PASSWORD,
+    "receipt_secret": RECEIPT_SECRET,
+    "default_sender": "CloudSMS",
+    "throughput": 50,
+    "directions": ["international"],
+    "prices_usd": {"default": "0.0035", "by_country": {"63": "0.012"}},
+}
+
+
+def _admin(
+    context, method: str, path: str, resource: str, body: Any = None, role: str = "operator", **kw
+) -> dict[str, Any]:
+    event = api_event(method, path, resource, body=body, **kw)
+    event["requestContext"]["authorizer"]["role"] = role
+    return admin_app.lambda_handler(event, context)
+
+
+def _create(context, body: dict[str, Any] = NEW_CHANNEL, role: str = "operator") -> dict:
+    return _admin(context, "POST", "/v1/admin/channels", "/v1/admin/channels", body, role)
+
+
+def _secret(route_id: str) -> dict[str, str]:
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    name = ChannelModel.get(route_id).secret_name
+    return json.loads(client.get_secret_value(SecretId=name)["SecretString"])
+
+
+def _assign(context, tenant_id: str, route_id: str, role: str = "operator") -> dict:
+    path = f"/v1/admin/tenants/{tenant_id}/channels"
+    return _admin(
+        context,
+        "POST",
+        path,
+        "/v1/admin/tenants/{tenant_id}/channels",
+        {"route_id": route_id},
+        role,
+        path_parameters={"tenant_id": tenant_id},
+    )
+
+
+def _send(context, to: list[str], channel: str = "KAN_PH") -> dict[str, Any]:
+    body = {"to": to, "text": "Hello", "sms_type": "business", "channel": channel}
+    return send_app.lambda_handler(api_event("POST", "/v1/sms", "/v1/sms", body=body), context)
+
+
+def test_a_created_channel_is_answered_without_its_credentials(aws, tenant, context):
+    response = _create(context)
+
+    assert response["statusCode"] == 201
+    body = json.loads(response["body"])
+    assert body["has_credentials"] is True
+    assert (body["route_id"], body["endpoint"], body["throughput"]) == (
+        "KAN_PH",
+        "http://127.0.0.1:13013",
+        50,
+    )
+    assert body["prices_usd"] == {"default": "0.0035", "by_country": {"63": "0.012"}}
+    for secret in (PASSWORD, RECEIPT_SECRET, "kuser"):
+        assert secret not in response["body"]
+
+
+def test_a_channels_credentials_are_in_secrets_manager_and_not_in_its_table(aws, tenant, context):
+    _create(context)
+
+    stored = json.dumps(ChannelModel.get("KAN_PH").serialize())
+    assert PASSWORD not in stored and RECEIPT_SECRET not in stored
+    assert _secret("KAN_PH") == {
+        "username": "kuser",
+        "password": PASSWORD,
+        "receipt_secret": RECEIPT_SECRET,
+    }
+
+
+def test_prices_are_stored_as_integer_micro_dollars(aws, tenant, context):
+    _create(context)
+
+    item = ChannelModel.get("KAN_PH")
+    assert (item.price_default, item.prices.as_dict()) == (3500, {"63": 12000})
+
+
+def test_a_tenant_key_cannot_manage_channels(aws, tenant, context):
+    response = _create(context, role="tenant")
+
+    assert response["statusCode"] == 403
+    with pytest.raises(ChannelModel.DoesNotExist):
+        ChannelModel.get("KAN_PH")
+
+
+def test_a_second_channel_with_the_same_route_id_is_a_conflict(aws, tenant, context):
+    _create(context)
+
+    response = _create(context, {**NEW_CHANNEL, "password": "another"})
+
+    assert response["statusCode"] == 409
+    assert _secret("KAN_PH")["password"] == PASSWORD
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"gateway_type": "smpp"}, "gateway_type"),
+        ({"endpoint": "ftp://gateway"}, "endpoint"),
+        ({"route_id": "A#B"}, "route_id"),
+        ({"directions": []}, "directions"),
+        ({"prices_usd": {"by_country": {"999": "0.01"}}}, "prices_usd.by_country"),
+        ({"prices_usd": {"default": "0.0000001"}}, "prices_usd.default"),
+    ],
+)
+def test_an_invalid_channel_is_refused_naming_the_field(aws, tenant, context, change, field):
+    response = _create(context, {**NEW_CHANNEL, **change})
+
+    assert response["statusCode"] == 400
+    details = json.loads(response["body"])["error"]["details"]
+    assert any(detail["field"] == field for detail in details), details
+
+
+def test_an_http_json_channel_needs_its_mapping(aws, tenant, context):
+    response = _create(context, {**NEW_CHANNEL, "gateway_type": "http_json"})
+
+    assert response["statusCode"] == 400
+
+
+def test_channels_are_listed_and_read_one_by_one(aws, tenant, context):
+    _create(context)
+
+    listed = _admin(context, "GET", "/v1/admin/channels", "/v1/admin/channels")
+    one = _admin(
+        context,
+        "GET",
+        "/v1/admin/channels/KAN_PH",
+        "/v1/admin/channels/{route_id}",
+        path_parameters={"route_id": "KAN_PH"},
+    )
+
+    assert sorted(c["route_id"] for c in json.loads(listed["body"])["channels"]) == [
+        "KAN_PH",
+        "SIM",
+    ]
+    assert json.loads(one["body"])["directions"] == ["international"]
+
+
+def test_reading_a_channel_that_does_not_exist_is_not_found(aws, tenant, context):
+    response = _admin(
+        context,
+        "GET",
+        "/v1/admin/channels/NOPE",
+        "/v1/admin/channels/{route_id}",
+        path_parameters={"route_id": "NOPE"},
+    )
+
+    assert response["statusCode"] == 404
+
+
+def _patch(context, changes: dict[str, Any], route_id: str = "KAN_PH") -> dict[str, Any]:
+    return _admin(
+        context,
+        "PATCH",
+        f"/v1/admin/channels/{route_id}",
+        "/v1/admin/channels/{route_id}",
+        changes,
+        path_parameters={"route_id": route_id},
+    )
+
+
+def test_a_patch_changes_only_what_it_names(aws, tenant, context):
+    _create(context)
+
+    response = _patch(context, {"throughput": 5, "prices_usd": {"default": "0.01"}})
+
+    assert response["statusCode"] == 200
+    body = json.loads(response["body"])
+    assert (body["throughput"], body["prices_usd"], body["default_sender"]) == (
+        5,
+        {"default": "0.01", "by_country": {}},
+        "CloudSMS",
+    )
+
+
+def test_a_new_password_replaces_the_old_and_keeps_the_receipt_secret(aws, tenant, context):
+    _create(context)
+
+    response = _patch(context, {"password": "rotated-password"})
+
+    assert "rotated-password" not in response["body"]
+    assert _secret("KAN_PH") == {
+        "username": "kuser",
+        "password": "rotated-password",
+        "receipt_secret": RECEIPT_SECRET,
+    }
+
+
+def test_patching_a_channel_that_does_not_exist_is_not_found(aws, tenant, context):
+    assert _patch(context, {"throughput": 5}, route_id="NOPE")["statusCode"] == 404
+
+
+def test_an_assigned_channel_can_be_used_by_the_tenant(aws, tenant, context):
+    _create(context)
+    assert _send(context, ["+639215347566"])["statusCode"] == 403
+
+    response = _assign(context, "acme", "KAN_PH")
+
+    assert response["statusCode"] == 204
+    assert _send(context, ["+639215347566"])["statusCode"] == 202
+
+
+def test_an_unassigned_channel_answers_403_to_the_tenant(aws, tenant, context):
+    _create(context)
+    _assign(context, "acme", "KAN_PH")
+
+    response = _admin(
+        context,
+        "DELETE",
+        "/v1/admin/tenants/acme/channels/KAN_PH",
+        "/v1/admin/tenants/{tenant_id}/channels/{route_id}",
+        path_parameters={"tenant_id": "acme", "route_id": "KAN_PH"},
+    )
+
+    assert response["statusCode"] == 204
+    assert "KAN_PH" not in (TenantModel.get("acme").channels or set())
+    assert _send(context, ["+639215347566"])["statusCode"] == 403
+
+
+@pytest.mark.parametrize(("tenant_id", "route_id"), [("nobody", "KAN_PH"), ("acme", "NOPE")])
+def test_assigning_to_a_missing_tenant_or_a_missing_channel_is_not_found(
+    aws, tenant, context, tenant_id, route_id
+):
+    _create(context)
+
+    assert _assign(context, tenant_id, route_id)["statusCode"] == 404
+
+
+def test_a_tenant_key_cannot_assign_channels(aws, tenant, context):
+    _create(context)
+
+    assert _assign(context, "acme", "KAN_PH", role="tenant")["statusCode"] == 403
+
+
+def test_a_recipient_in_a_direction_the_channel_does_not_carry_is_rejected(aws, tenant, context):
+    _create(context)
+    _assign(context, "acme", "KAN_PH")
+
+    response = _send(context, ["+8613800138000", "+639215347566"])
+
+    assert response["statusCode"] == 202
+    china, philippines = json.loads(response["body"])["messages"]
+    assert (china["status"], philippines["status"]) == ("rejected", "queued")
+    assert "mainland_china" in china["reason"]
+
+
+def test_the_price_of_a_segment_is_its_countrys_else_the_default(aws, tenant, context):
+    _create(context)
+    channel = channels.get_channel("KAN_PH")
+
+    assert (channel.segment_price("+639215347566"), channel.segment_price("+6591234567")) == (
+        12000,
+        3500,
+    )
+
+
+def test_a_mission_in_a_direction_the_channel_does_not_carry_is_refused(aws, tenant, context):
+    _create(context)
+    _assign(context, "acme", "KAN_PH")
+
+    status, body = missions_api.create_with_list(
+        numberlist_corpus.xlsx([["Phone Number"], ["13800138000"]]),
+        channel="KAN_PH",
+        direction="mainland_china",
+        content="Your code is 1234",
+    )
+
+    assert status == 400, body
+    assert "mainland_china" in body["error"]["message"]
+
+
+def test_a_mission_in_a_direction_the_channel_carries_is_accepted(aws, tenant, context):
+    _create(context)
+    _assign(context, "acme", "KAN_PH")
+
+    status, body = missions_api.create_with_list(numberlist_corpus.guide_xlsx(), channel="KAN_PH")
+
+    assert status in (200, 201, 202), body
+
+
+def test_a_patch_to_null_clears_the_default_sender(aws, tenant, context):
+    _create(context)
+
+    response = _patch(context, {"default_sender": None})
+
+    assert json.loads(response["body"])["default_sender"] is None
+    assert channels.get_channel("KAN_PH").default_sender is None

@@ -1,0 +1,170 @@
+"""Channel throughput limits under moto: one token bucket in DynamoDB shared by every
+consumer, and the messages it cannot pay for yet put back on the queue."""
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from moto.dynamodb.models import DynamoDBBackend
+
+from cloudsms.adapters import queues
+from cloudsms.services import channels, tenants
+from cloudsms.services.submission import submit_queue_message
+from cloudsms.services.throughput import Bucket, TokenBuckets, take_tokens
+from cloudsms.store.messages import MessageModel
+from cloudsms.store.throughput import DynamoBucketStore, ThroughputModel
+from functions.send import submit as submit_app
+from tests.integration.conftest import api_event
+from tests.integration.submit_records import FakeClock, event, queued_records
+
+RATE = 20  # segments per second
+CAPACITY = Bucket(RATE, 1.0).capacity
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def atomic_updates(monkeypatch) -> None:
+    """moto applies an update in several Python steps, where DynamoDB applies each one
+    atomically: a lock makes the emulator behave as DynamoDB does, so that these tests
+    test the bucket's conditions and not moto's threading."""
+    original = DynamoDBBackend.update_item
+    lock = threading.Lock()
+
+    def update_item(self, *args, **kwargs):
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", update_item)
+
+
+def _two_consumers_take(moment: float, batches: int) -> int:
+    """Two consumers, each with its own view of the bucket, take batches of three
+    segments at the same moment; returns the segments they were granted in all."""
+    store = DynamoBucketStore()
+    start = threading.Barrier(2)
+
+    def consumer(buckets: TokenBuckets) -> int:
+        start.wait()
+        granted = 0
+        for _ in range(batches):
+            granted += 3 * buckets.take("LOW", RATE, [3], moment).messages
+        return granted
+
+    with ThreadPoolExecutor(2) as pool:
+        results = pool.map(consumer, [TokenBuckets(store, 1.0), TokenBuckets(store, 1.0)])
+        return sum(results)
+
+
+def test_two_consumers_at_once_never_take_more_than_a_full_bucket(aws, atomic_updates):
+    granted = _two_consumers_take(NOW, batches=20)
+
+    assert granted == CAPACITY // 3 * 3
+
+
+def test_two_consumers_get_no_more_than_the_throughput_refilled_in_a_window(aws, atomic_updates):
+    # Given the bucket emptied at NOW
+    _two_consumers_take(NOW, batches=20)
+
+    # When both take as much as they can half a second later
+    granted = _two_consumers_take(NOW + 0.5, batches=20)
+
+    # Then the window held what half a second refills, and the bucket's leftover
+    assert granted <= RATE * 0.5 + 3
+    assert granted >= RATE * 0.5 - 3
+
+
+def test_a_channel_without_a_limit_takes_no_tokens(aws, tenant):
+    channel = channels.get_channel("SIM")
+
+    grant = take_tokens(channel, [1] * 500, FakeClock().now())
+
+    assert grant.messages == 500
+    assert ThroughputModel.count() == 0
+
+
+# --- submission through a limited channel ---------------------------------------------------
+
+
+@pytest.fixture
+def low_channel(tenant, carrier_simulator) -> str:
+    """Channel "LOW": the carrier simulator, limited to 2 segments a second."""
+    channels.add_channel(
+        "LOW",
+        "simulator",
+        carrier_simulator.url,
+        carrier_simulator.username,
+        carrier_simulator.password,
+        "CloudSMS",
+        throughput=2,
+    )
+    tenants.grant_channel("acme", "LOW")
+    return "LOW"
+
+
+@pytest.fixture
+def carried(monkeypatch) -> list[tuple[dict[str, Any], int]]:
+    """Queue messages put back on the queue (body, delay), as well as sent."""
+    original = queues.enqueue
+    seen: list[tuple[dict[str, Any], int]] = []
+
+    def enqueue(queue_url, bodies, delay_seconds=0):
+        bodies = list(bodies)
+        seen.extend((body, delay_seconds) for body in bodies)
+        return original(queue_url, bodies, delay_seconds)
+
+    monkeypatch.setattr(queues, "enqueue", enqueue)
+    return seen
+
+
+def _send(context, channel: str, count: int) -> list[str]:
+    from functions.send import app as send_app
+
+    numbers = [f"+6392153475{n}6" for n in range(count)]  # the simulator delivers a 6
+    body = {"to": numbers, "text": "Hi", "sms_type": "business", "channel": channel}
+    response = send_app.lambda_handler(api_event("POST", "/v1/sms", "/v1/sms", body=body), context)
+    return [m["uid"] for m in json.loads(response["body"])["messages"]]
+
+
+def test_a_throttled_channel_sends_what_its_bucket_pays_for_and_puts_back_the_rest(
+    aws, low_channel, carrier_simulator, context, carried
+):
+    uids = _send(context, low_channel, 5)
+    carried.clear()
+    [record] = queued_records(aws)
+
+    response = submit_app.lambda_handler(event(record), context)
+
+    [(body, delay)] = carried
+    assert response == {"batchItemFailures": []}
+    assert len(carrier_simulator.submissions) == 2
+    assert (body["uids"], delay) == (uids[2:], 1)
+
+
+def test_a_throttled_batch_drains_at_the_channels_rate_and_sends_each_message_once(
+    aws, low_channel, carrier_simulator, context, carried
+):
+    # Given five messages on a channel that takes two segments a second
+    uids = _send(context, low_channel, 5)
+    carried.clear()
+    clock = FakeClock()
+    raw, sent_per_hop = queued_records(aws)[0]["body"], []
+
+    # When each put-back queue message comes after its delay
+    while raw is not None:
+        before = len(carrier_simulator.submissions)
+        submit_queue_message(raw, 1, clock.now)
+        sent_per_hop.append(len(carrier_simulator.submissions) - before)
+        raw = None
+        if carried:
+            body, delay = carried.pop()
+            raw = json.dumps(body)
+            clock.advance(delay)
+
+    # Then every hop sent what a second refills, and every message went once
+    assert sent_per_hop == [2, 2, 1]
+    assert sorted(s["to"] for s in carrier_simulator.submissions) == sorted(
+        MessageModel.get("acme", uid).to for uid in uids
+    )
+    assert {MessageModel.get("acme", uid).dr_state for uid in uids} == {"SUBMITTED"}
