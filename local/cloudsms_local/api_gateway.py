@@ -101,14 +101,15 @@ class LocalApiGateway:
         for route, pattern in self.routes:
             found = pattern.match(path)
             if found and route.method in (method, "ANY"):
-                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+                return route, found.groupdict()
         return None
 
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         split = urlsplit(raw_path)
-        path = split.path
+        # API Gateway hands the function a decoded path: "+63…" rather than "%2B63…".
+        path = unquote(split.path)
         matched = self.match(method, path)
         if matched is None:
             if method in ("GET", "HEAD") and self.static_dir and not path.startswith("/v1/"):

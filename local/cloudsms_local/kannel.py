@@ -161,7 +161,9 @@ group = sendsms-user
 username = "{self.username}"
 password = "{self.password}"
 default-sender = CloudSMS
-max-messages = 10
+# Kannel silently drops the parts of a long message beyond max-messages: a 1,500-char
+# UCS-2 text is 23 parts.
+max-messages = 30
 concatenation = true
 """
 

@@ -88,3 +88,39 @@ class SchedulerFirer:
                 print(f"[scheduler] {name} failed: {error}", flush=True)
             fired += 1
         return fired
+
+
+class RateRunner:
+    """Runs the template's `rate(...)` scheduled functions at their rate, as EventBridge
+    would. `every` overrides the rate (a demo need not wait an hour for the sweep)."""
+
+    def __init__(
+        self,
+        lambdas: LocalLambda,
+        resources: LocalResources,
+        stop: threading.Event,
+        every: float | None = None,
+    ):
+        self.lambdas = lambdas
+        self.stop = stop
+        self.threads = [
+            threading.Thread(
+                target=self.run,
+                args=(source.function, every or source.seconds),
+                daemon=True,
+                name=f"rate-{source.function}",
+            )
+            for source in resources.rate_sources
+        ]
+
+    def start(self) -> RateRunner:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def run(self, function: str, seconds: float) -> None:
+        while not self.stop.wait(seconds):
+            try:
+                self.lambdas.invoke(function, {})
+            except Exception as error:  # noqa: BLE001 - the next run tries again
+                print(f"[rate] {function} failed: {error}", flush=True)

@@ -45,8 +45,10 @@ class LocalStack:
         state_file: Path | None = None,
         demo: bool = True,
         quiet: bool = False,
+        sweep_every: float | None = None,
     ):
         self.port = port
+        self.sweep_every = sweep_every
         self.receipt_delay = receipt_delay
         self.state_file = state_file
         self.demo = demo
@@ -56,6 +58,10 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         from moto.server import ThreadedMotoServer
+
+        from cloudsms_local import moto_patches
+
+        moto_patches.apply()
 
         # The emulator's request log is noise, and its query strings can hold numbers.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -85,7 +91,7 @@ class LocalStack:
         from cloudsms_local.api_gateway import LocalApiGateway
         from cloudsms_local.lambda_runtime import LocalLambda
         from cloudsms_local.pollers import start_pollers
-        from cloudsms_local.scheduler import SchedulerFirer
+        from cloudsms_local.scheduler import RateRunner, SchedulerFirer
         from cloudsms_local.simulator import CarrierSimulator
         from cloudsms_local.uploads import UploadNotifier
 
@@ -113,6 +119,9 @@ class LocalStack:
             group=resources.environment["SCHEDULE_GROUP"],
             now=clock.now,
             stop=self.stop_event,
+        ).start()
+        self.rates = RateRunner(
+            self.lambdas, resources, self.stop_event, every=self.sweep_every
         ).start()
         self.resources = resources
         self.state = {
@@ -184,9 +193,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--receipt-delay", type=float, default=1.0)
     parser.add_argument("--state-file", type=Path, default=REPO_ROOT / ".local" / "stack.json")
     parser.add_argument("--quiet", action="store_true", help="warnings only in the log")
+    parser.add_argument(
+        "--sweep-every",
+        type=float,
+        help="run the template's rate() functions (the receipt sweep) every N seconds "
+        "instead of at their own rate",
+    )
     args = parser.parse_args(argv)
 
-    stack = LocalStack(args.port, args.receipt_delay, args.state_file, quiet=args.quiet)
+    stack = LocalStack(
+        args.port,
+        args.receipt_delay,
+        args.state_file,
+        quiet=args.quiet,
+        sweep_every=args.sweep_every,
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -70,6 +70,31 @@ class BucketSource:
 
 
 @dataclass
+class RateSource:
+    """A function the template runs on a `rate(...)` schedule."""
+
+    function: str
+    seconds: int
+
+
+_RATE_UNITS = {
+    "minute": 60,
+    "minutes": 60,
+    "hour": 3600,
+    "hours": 3600,
+    "day": 86400,
+    "days": 86400,
+}
+
+
+def rate_seconds(expression: str) -> int | None:
+    found = re.fullmatch(r"rate\((\d+) (\w+)\)", expression.strip())
+    if not found or found.group(2) not in _RATE_UNITS:
+        return None
+    return int(found.group(1)) * _RATE_UNITS[found.group(2)]
+
+
+@dataclass
 class LocalResources:
     """Physical names of what was created, and how functions are wired to events."""
 
@@ -79,6 +104,7 @@ class LocalResources:
     routes: list[ApiRoute] = field(default_factory=list)
     queue_sources: list[QueueSource] = field(default_factory=list)
     bucket_sources: list[BucketSource] = field(default_factory=list)
+    rate_sources: list[RateSource] = field(default_factory=list)
     authorizers: dict[str, str] = field(default_factory=dict)  # api -> function
     environment: dict[str, str] = field(default_factory=dict)
 
@@ -260,6 +286,10 @@ def create_resources(
                 resources.bucket_sources.append(
                     BucketSource(ev["Bucket"]["Ref"], logical, events, prefix_rule)
                 )
+            elif event["Type"] in ("Schedule", "ScheduleV2"):
+                seconds = rate_seconds(ev["ScheduleExpression"])
+                if seconds:
+                    resources.rate_sources.append(RateSource(logical, seconds))
             elif event["Type"] == "SQS":
                 queue = ev["Queue"]["Fn::GetAtt"][0]
                 resources.queue_sources.append(

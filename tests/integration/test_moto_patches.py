@@ -1,0 +1,74 @@
+"""The emulator patch keeps DynamoDB's transaction semantics: all or nothing."""
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+
+@pytest.fixture
+def table(aws):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    name = aws.physical["CountersTable"]
+    client.put_item(
+        TableName=name, Item={"scope": {"S": "a"}, "period": {"S": "1"}, "total": {"N": "1"}}
+    )
+    return client, name
+
+
+def _item(client, name, scope):
+    return client.get_item(TableName=name, Key={"scope": {"S": scope}, "period": {"S": "1"}}).get(
+        "Item"
+    )
+
+
+def test_a_failed_transaction_leaves_every_item_as_it_was(table):
+    client, name = table
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": {"scope": {"S": "a"}, "period": {"S": "1"}},
+                        "UpdateExpression": "ADD #t :one",
+                        "ExpressionAttributeNames": {"#t": "total"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Put": {"TableName": name, "Item": {"scope": {"S": "b"}, "period": {"S": "1"}}}},
+                {
+                    "Put": {
+                        "TableName": name,
+                        "Item": {"scope": {"S": "a"}, "period": {"S": "2"}},
+                        "ConditionExpression": "attribute_exists(#s)",
+                        "ExpressionAttributeNames": {"#s": "scope"},
+                    }
+                },
+            ]
+        )
+
+    assert _item(client, name, "a")["total"] == {"N": "1"}
+    assert _item(client, name, "b") is None
+
+
+def test_a_successful_transaction_applies_every_item(table):
+    client, name = table
+
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": {"scope": {"S": "a"}, "period": {"S": "1"}},
+                    "UpdateExpression": "ADD #t :one",
+                    "ExpressionAttributeNames": {"#t": "total"},
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+            {"Put": {"TableName": name, "Item": {"scope": {"S": "b"}, "period": {"S": "1"}}}},
+        ]
+    )
+
+    assert _item(client, name, "a")["total"] == {"N": "2"}
+    assert _item(client, name, "b") is not None
