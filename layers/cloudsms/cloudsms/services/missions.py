@@ -4,10 +4,12 @@ A mission's recipients are validated, rendered and staged in S3 before the missi
 saved, so a mission either exists with all its valid recipients staged, or not at all.
 """
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
+from json.encoder import encode_basestring
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
@@ -15,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from cloudsms.adapters import queues, storage
 from cloudsms.domain import content, phone, text
 from cloudsms.domain.mission import MissionFields, MissionStatus
-from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_number_list
+from cloudsms.domain.numberlist import AbnormalRow, NumberListError, Recipient, read_number_list
 from cloudsms.domain.states import DrState, outcome
 from cloudsms.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
 from cloudsms.ids import mission_message_uid, new_time_ordered_id
@@ -33,8 +35,12 @@ from cloudsms.store.tenants import TenantModel
 
 SAMPLE_SIZE = 5
 PREVIEW_ABNORMAL_LIMIT = 100
-# An SQS message may hold 256 KB and a batch of ten no more in all: keep each under a tenth.
-QUEUE_MESSAGE_BYTES = 24_000
+# Abnormal rows named in the answer that refuses a list with nothing to send.
+REFUSAL_ABNORMAL_LIMIT = 20
+# A SendMessageBatch may carry 1 MiB in all (256 KiB before August 2025), so each of its
+# ten messages stays under a tenth, with room for the envelope. 100 recipients of a
+# 160-character message need about 28 KB.
+QUEUE_MESSAGE_BYTES = 100_000
 
 RECIPIENTS = "recipients.jsonl.gz"
 ABNORMAL = "abnormal.jsonl.gz"
@@ -53,6 +59,7 @@ class Staged:
     segments: int = 0
     encodings: dict[str, int] = field(default_factory=dict)
     by_name: bool = False
+    first_abnormal: list[dict[str, Any]] = field(default_factory=list)
 
 
 # --- creating ---------------------------------------------------------------------------
@@ -69,10 +76,11 @@ def _content(tenant_id: str, fields: MissionFields) -> str:
     return fields.content
 
 
-def _check_channel(tenant: TenantModel, route_id: str) -> None:
+def _check_channel(tenant: TenantModel, route_id: str, direction: phone.Direction) -> None:
     if route_id not in (tenant.channels or set()):
         raise Forbidden(f"channel {route_id} is not assigned to this tenant")
-    get_channel(route_id)
+    if not get_channel(route_id).carries(direction):
+        raise BadRequest(f"channel {route_id} does not carry {direction.value} messages")
 
 
 def create_mission(
@@ -80,7 +88,7 @@ def create_mission(
 ) -> dict[str, Any]:
     """Creates a mission. With a number list it is staged and started at once (sent, or
     scheduled); without one the answer carries a presigned URL to upload it to."""
-    _check_channel(tenant, fields.channel)
+    _check_channel(tenant, fields.channel, fields.direction)
     body = _content(tenant.tenant_id, fields)
     dispatch_at = scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
     mission = MissionModel(
@@ -127,7 +135,7 @@ def _stage_or_refuse(mission: MissionModel, number_list: bytes) -> Staged:
             raise PayloadTooLarge(error.reason) from error
         raise BadRequest(f"the number list cannot be used: {error.reason}") from error
     if staged.recipients == 0:
-        raise BadRequest(_nothing_to_send(staged), details=abnormal_rows_of(staged.prefix, 0, 20))
+        raise BadRequest(_nothing_to_send(staged), details=staged.first_abnormal)
     return staged
 
 
@@ -179,7 +187,11 @@ def _rows(mission: MissionModel, number_list: bytes) -> Any:
 
 def stage(mission: MissionModel, number_list: bytes) -> Staged:
     """Validates and renders every row, and stages three files in S3: the recipients,
-    the abnormal rows (row, raw value, reason) and the blacklisted numbers."""
+    the abnormal rows (row, raw value, reason) and the blacklisted numbers.
+
+    A list with no recipient stages nothing: it is refused, and a refused list must not
+    leave files behind for a mission that will never exist.
+    """
     rows = _rows(mission, number_list)
     blacklist = blacklisted_numbers(mission.tenant_id)
     staged = Staged(
@@ -188,41 +200,50 @@ def stage(mission: MissionModel, number_list: bytes) -> Staged:
     recipients = storage.JsonLinesWriter(staged.prefix + RECIPIENTS)
     abnormal = storage.JsonLinesWriter(staged.prefix + ABNORMAL)
     blacklisted = storage.JsonLinesWriter(staged.prefix + BLACKLISTED)
+    writers = (recipients, abnormal, blacklisted)
     try:
         for row in rows:
             if isinstance(row, AbnormalRow):
-                abnormal.write({"row": row.row, "raw": row.raw, "reason": row.reason})
+                record = {"row": row.row, "raw": row.raw, "reason": row.reason}
+                abnormal.write(record)
+                if len(staged.first_abnormal) < REFUSAL_ABNORMAL_LIMIT:
+                    staged.first_abnormal.append(record)
             elif row.phone in blacklist:
                 blacklisted.write({"row": row.row, "to": row.phone})
             else:
-                recipients.write(
-                    {
-                        "row": row.row,
-                        "to": row.phone,
-                        "text": row.text,
-                        "encoding": row.encoding,
-                        "segments": row.segments,
-                    }
-                )
+                recipients.write_line(_recipient_line(row))
                 staged.segments += row.segments
                 staged.encodings[row.encoding] = staged.encodings.get(row.encoding, 0) + 1
     except Exception:
-        for writer in (recipients, abnormal, blacklisted):
+        for writer in writers:
             writer.discard()
         raise
-    for writer in (recipients, abnormal, blacklisted):
-        writer.upload()
     staged.recipients, staged.abnormal, staged.blacklisted = (
         recipients.count,
         abnormal.count,
         blacklisted.count,
     )
+    for writer in writers:
+        if staged.recipients:
+            writer.upload()
+        else:
+            writer.discard()
     return staged
+
+
+def _recipient_line(row: Recipient) -> str:
+    """A staged recipient as a JSON line, written directly: this runs for every row of a
+    list, five times faster than encoding a dict. The number is E.164 and the encoding a
+    fixed name, so only the text needs escaping."""
+    return (
+        f'{{"row": {row.row}, "to": "{row.phone}", "text": {encode_basestring(row.text)}, '
+        f'"encoding": "{row.encoding}", "segments": {row.segments}}}'
+    )
 
 
 def preview(tenant: TenantModel, fields: MissionFields, number_list: bytes) -> dict[str, Any]:
     """What creating the mission would find, without creating or storing anything."""
-    _check_channel(tenant, fields.channel)
+    _check_channel(tenant, fields.channel, fields.direction)
     body = _content(tenant.tenant_id, fields)
     probe = MissionModel(
         tenant_id=tenant.tenant_id,
@@ -426,8 +447,9 @@ def _chunks(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]
     chunk: list[dict[str, Any]] = []
     size = 0
     for record in records:
-        # A close upper bound of the record's JSON size, cheaper than encoding it twice.
-        record_size = len(record["text"].encode()) * 2 + 160
+        # Its size as the queue message carries it (about 2 µs): a guessed bound must allow
+        # for escaped non-ASCII text and so fills messages with ASCII text only halfway.
+        record_size = len(json.dumps(record)) + 2
         if chunk and (len(chunk) >= limit or size + record_size > QUEUE_MESSAGE_BYTES):
             yield chunk
             chunk, size = [], 0
@@ -591,10 +613,6 @@ def _staged_page(keys: list[str], limit: int, cursor: str | None) -> dict[str, A
     page = list(islice(records, start_at, start_at + limit + 1))
     more = len(page) > limit
     return {"items": page[:limit], "next_cursor": str(start_at + limit) if more else None}
-
-
-def abnormal_rows_of(prefix: str, offset: int, limit: int) -> list[dict[str, Any]]:
-    return _staged_page([prefix + ABNORMAL], limit, str(offset))["items"]  # type: ignore[no-any-return]
 
 
 def list_abnormal(

@@ -8,23 +8,27 @@ from zoneinfo import ZoneInfo
 from cloudsms.domain import phone
 
 
-def _wait_in_zone(now: datetime, zone: str, window: tuple[time, time]) -> float:
+def _is_open(moment: datetime, zone: str, window: tuple[time, time]) -> bool:
+    clock = moment.astimezone(ZoneInfo(zone)).time().replace(tzinfo=None)
+    return window[0] <= clock <= window[1]
+
+
+def _next_opening(now: datetime, zone: str, window: tuple[time, time]) -> datetime:
     local = now.astimezone(ZoneInfo(zone))
-    clock = local.time().replace(tzinfo=None)
-    if window[0] <= clock <= window[1]:
-        return 0.0
-    opening_day = local.date() if clock < window[0] else local.date() + timedelta(days=1)
-    opening = datetime.combine(opening_day, window[0], tzinfo=ZoneInfo(zone))
-    return (opening - local).total_seconds()
+    opened_today = local.time().replace(tzinfo=None) >= window[0]
+    day = local.date() + timedelta(days=1) if opened_today else local.date()
+    return datetime.combine(day, window[0], tzinfo=ZoneInfo(zone))
 
 
 def seconds_until_open(e164: str, now: datetime, window: tuple[time, time]) -> float:
     """0 when the window is open in every time zone of the number (or it has none)."""
     zones = phone.time_zones(e164)
-    if not zones:
-        return 0.0
-    waits = [_wait_in_zone(now, zone, window) for zone in zones]
-    if max(waits) == 0:
-        return 0.0
-    # Waiting for the last zone to open may close another; the caller asks again then.
-    return max(waits)
+    # A time when every zone is open starts now or when one of them opens next: the
+    # windows repeat daily, so a later opening would have had an earlier twin.
+    for moment in sorted([now, *(_next_opening(now, zone, window) for zone in zones)]):
+        if all(_is_open(moment, zone, window) for zone in zones):
+            return (moment - now).total_seconds()
+    # Zones further apart than the window allows (Russian mobiles span nine hours; an
+    # eight-hour window) are never all open at once: the number tells nothing about its
+    # owner's clock, and holding it would hold it forever.
+    return 0.0

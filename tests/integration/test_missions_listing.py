@@ -1,0 +1,100 @@
+"""Listing and reading missions through the send handler, against moto: newest first,
+ten to a page, filtered, and never another tenant's.
+
+The tests only read, so the module shares one account holding twelve missions.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+
+from cloudsms.domain.mission import MissionFields
+from cloudsms.services import missions
+from cloudsms.services.tenants import get_tenant
+from cloudsms_local.template import LocalResources
+from tests.integration import missions_api as api
+from tests.integration.missions_api import GUIDE_FIELDS, MORNING, NOON, numbers_list
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[LocalResources]:
+    with api.shared_account() as resources:
+        yield resources
+
+
+@pytest.fixture(scope="module")
+def twelve_missions(aws) -> list[str]:
+    """Missions 0-11, created in that order: every third is Mainland China, every fourth
+    is scheduled, the rest sent. Their ids, oldest first."""
+    tenant_model = get_tenant("acme")
+    ids = []
+    for i in range(12):
+        china = i % 3 == 0
+        fields = {
+            **GUIDE_FIELDS,
+            "name": f"{'china' if china else 'world'} {i}",
+            "direction": "mainland_china" if china else "international",
+        }
+        if i % 4 == 0:
+            fields["dispatch_at"] = NOON
+        number = "13800138000" if china else "+639215347566"
+        view = missions.create_mission(
+            tenant_model, MissionFields.model_validate(fields), numbers_list([number]), MORNING
+        )
+        ids.append(view["mission_id"])
+    return ids
+
+
+def test_missions_list_newest_first_ten_to_a_page_and_the_cursor_continues(twelve_missions):
+    first = api.list_missions()
+    second = api.list_missions({"cursor": first["next_cursor"]})
+
+    newest_first = list(reversed(twelve_missions))
+    assert [m["mission_id"] for m in first["items"]] == newest_first[:10]
+    assert [m["mission_id"] for m in second["items"]] == newest_first[10:]
+    assert second["next_cursor"] is None
+
+
+def test_missions_filter_by_name_direction_and_status(twelve_missions):
+    by_name = api.list_missions({"name": "world 1"})
+    china = api.list_missions({"direction": "mainland_china"})
+    scheduled = api.list_missions({"status": "Scheduled"})
+    both = api.list_missions({"direction": "mainland_china", "status": "Scheduled"})
+
+    assert [m["name"] for m in by_name["items"]] == ["world 11", "world 10", "world 1"]
+    assert [m["name"] for m in china["items"]] == ["china 9", "china 6", "china 3", "china 0"]
+    assert [m["name"] for m in scheduled["items"]] == ["world 8", "world 4", "china 0"]
+    assert [m["name"] for m in both["items"]] == ["china 0"]
+
+
+def test_a_filtered_list_pages_through_the_matching_missions_only(twelve_missions):
+    first = api.list_missions({"direction": "international", "page_size": "5"})
+    second = api.list_missions(
+        {"direction": "international", "page_size": "5", "cursor": first["next_cursor"]}
+    )
+
+    names = [m["name"] for m in first["items"] + second["items"]]
+    assert names == [f"world {i}" for i in (11, 10, 8, 7, 5, 4, 2, 1)]
+    assert second["next_cursor"] is None
+
+
+def test_another_tenants_mission_is_not_found(twelve_missions):
+    mission_id = twelve_missions[0]
+
+    status, answer = api.get_mission(mission_id, tenant_id="other")
+    abnormal, _ = api.call(
+        api.send_app,
+        "GET",
+        f"/v1/missions/{mission_id}/abnormal",
+        "/v1/missions/{mission_id}/abnormal",
+        tenant_id="other",
+    )
+
+    assert (status, abnormal) == (404, 404)
+    assert answer["error"]["code"] == "not_found"
+
+
+def test_another_tenant_lists_none_of_the_missions(twelve_missions):
+    listing = api.call(api.send_app, "GET", "/v1/missions", "/v1/missions", tenant_id="other")
+
+    assert listing == (200, {"items": [], "next_cursor": None})

@@ -1,0 +1,113 @@
+"""Number lists that are refused, and previews: through the send handler, against moto.
+
+Nothing here creates anything, so the module shares one account: each test still finds
+it empty unless a test before it left something behind, which is what they look for.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+
+from cloudsms.domain import numberlist
+from cloudsms_local.template import LocalResources
+from tests.integration import missions_api as api
+from tests.integration.missions_api import (
+    GUIDE_FIELDS,
+    HEADER,
+    numbers_list,
+    queued_bodies,
+    staged_keys,
+)
+from tests.unit import numberlist_corpus as corpus
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[LocalResources]:
+    with api.shared_account() as resources:
+        yield resources
+
+
+BAD_LISTS = {
+    "empty": (b"", numberlist.EMPTY),
+    "png": (corpus.png(), numberlist.NOT_A_SPREADSHEET),
+    "zip without a workbook": (corpus.zip_without_workbook(), numberlist.NOT_A_SPREADSHEET),
+    "encrypted": (corpus.encrypted_xlsx(), numberlist.ENCRYPTED),
+    "xls": (corpus.xls(), numberlist.OLD_XLS),
+    "lying zip": (corpus.lying_zip(), numberlist.DAMAGED),
+    "truncated": (corpus.guide_xlsx()[:2000], numberlist.DAMAGED),
+    "header only": (corpus.xlsx([HEADER]), numberlist.NO_DATA_ROWS),
+    "no header": (corpus.xlsx([["+639215347566", "Amy", "x"]]), "no header row"),
+    "wrong columns": (corpus.xlsx([["Phone", "Customer"], ["+639215347566", "A"]]), "columns"),
+    "nothing sendable": (numbers_list(["12345"]), "no number in the list can be sent"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_LISTS)
+def test_a_bad_number_list_is_refused_with_its_reason_and_nothing_is_created(aws, kind):
+    data, reason = BAD_LISTS[kind]
+
+    status, answer = api.create_with_list(data)
+
+    assert status == 400
+    assert reason in answer["error"]["message"]
+    assert api.list_missions()["items"] == []
+    assert staged_keys(aws) == []
+    assert queued_bodies(aws) == []
+
+
+def test_a_zip_bomb_is_refused_before_it_expands_and_nothing_is_created(aws):
+    status, answer = api.create_with_list(corpus.zip_bomb(80 * 1_048_576))
+
+    assert status == 400
+    assert "zip bomb" in answer["error"]["message"]
+    assert api.list_missions()["items"] == []
+    assert staged_keys(aws) == []
+
+
+def test_a_list_over_the_size_limit_is_refused_as_too_large_and_nothing_is_created(aws):
+    status, answer = api.create_with_list(corpus.oversize_csv(1_048_576), "numbers.csv")
+
+    assert status == 413
+    assert "larger than 1 MB" in answer["error"]["message"]
+    assert api.list_missions()["items"] == []
+
+
+def test_a_list_with_nothing_sendable_names_its_abnormal_rows(aws):
+    status, answer = api.create_with_list(numbers_list(["12345", "+8613800138000"]))
+
+    assert status == 400
+    assert answer["error"]["details"] == [
+        {"row": 2, "raw": "12345", "reason": "not a valid phone number"},
+        {
+            "row": 3,
+            "raw": "+8613800138000",
+            "reason": "international missions cannot send to +86 numbers",
+        },
+    ]
+
+
+def test_a_preview_answers_what_the_mission_would_find_and_creates_nothing(aws):
+    data = corpus.xlsx(
+        [HEADER, ["+639215347566", "张三", "www.baidu.com"], ["12345", "Bob", "b.com"]]
+    )
+
+    status, preview = api.post_form("/v1/missions/preview", GUIDE_FIELDS, data)
+
+    assert status == 200
+    assert (preview["phone_number_amount"], preview["failure_amount"]) == (1, 1)
+    assert preview["columns_matched_by"] == "header"
+    assert preview["encodings"] == {"UCS-2": 1}
+    [sample] = preview["samples"]
+    assert sample["text"].startswith("[CloudSMS] Hello 张三")
+    assert sample["ucs2_reason"]
+    assert preview["abnormal"] == [{"row": 3, "raw": "12345", "reason": "not a valid phone number"}]
+    assert api.list_missions()["items"] == []
+    assert staged_keys(aws) == []
+    assert queued_bodies(aws) == []
+
+
+def test_a_preview_of_a_bad_file_is_refused_with_its_reason(aws):
+    status, answer = api.post_form("/v1/missions/preview", GUIDE_FIELDS, corpus.xls())
+
+    assert status == 400
+    assert numberlist.OLD_XLS in answer["error"]["message"]

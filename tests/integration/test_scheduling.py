@@ -1,0 +1,338 @@
+"""Scheduled missions against moto: the schedule EventBridge Scheduler keeps, cancelling
+until the cut-off, moving the dispatch time, firing, and recipient-local quiet hours.
+
+Handlers read the real clock, so the times they are given lie tomorrow at noon in the
+tenant's zone; the services take the time as an argument, so the cut-off is tried to
+the second with an explicit `now`.
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+from cloudsms.domain.mission import MissionFields
+from cloudsms.errors import Conflict
+from cloudsms.services import missions, scheduling
+from cloudsms.services.submission import submit_mission_recipients
+from cloudsms.services.tenants import get_tenant
+from cloudsms.settings import get_settings
+from functions.schedule import fire
+from tests.integration import missions_api as api
+from tests.integration.conftest import FakeContext, FakeGateway, accepted
+from tests.integration.missions_api import (
+    GUIDE_FIELDS,
+    MORNING,
+    NOON_UTC,
+    create_scheduled,
+    queued_bodies,
+    queued_recipients,
+    schedules,
+)
+from tests.unit import numberlist_corpus as corpus
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def tomorrow_at(hour: int, minute: int = 0) -> str:
+    """A local time (no offset) tomorrow in Shanghai, the tenant's zone."""
+    day = datetime.now(SHANGHAI).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, minute).isoformat()
+
+
+def schedule_at(local: str) -> tuple[int, dict[str, Any]]:
+    return api.create_with_list(corpus.guide_xlsx(), dispatch_at=local)
+
+
+# --- scheduling through the API ----------------------------------------------------------
+
+
+def test_a_mission_with_a_dispatch_time_is_scheduled_and_nothing_is_sent(aws, tenant):
+    status, mission = schedule_at(tomorrow_at(12))
+
+    assert status == 201, mission
+    assert mission["status"] == "Scheduled"
+    local = datetime.fromisoformat(mission["dispatch_at"]).astimezone(SHANGHAI)
+    assert local.replace(tzinfo=None).isoformat() == tomorrow_at(12)
+    assert mission["dispatching_date"] is None
+    assert queued_bodies(aws) == []
+
+
+def test_a_scheduled_mission_has_one_one_time_schedule_that_deletes_itself(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+
+    [schedule] = schedules().values()
+
+    at = datetime.fromisoformat(mission["dispatch_at"]).astimezone(UTC)
+    assert schedule["ScheduleExpression"] == f"at({at:%Y-%m-%dT%H:%M:%S})"
+    assert schedule["ScheduleExpressionTimezone"] == "UTC"
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    target = schedule["Target"]
+    assert target["Arn"] == aws.environment["SCHEDULE_FUNCTION_ARN"]
+    assert target["DeadLetterConfig"]["Arn"] == aws.environment["SCHEDULE_DEAD_LETTER_ARN"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    assert json.loads(target["Input"]) == {"tenant_id": "acme", "mission_id": mission["mission_id"]}
+
+
+@pytest.mark.parametrize(("hour", "minute"), [(7, 59), (22, 1)])
+def test_a_dispatch_time_outside_the_window_is_refused_and_no_mission_is_created(
+    aws, tenant, hour, minute
+):
+    status, answer = schedule_at(tomorrow_at(hour, minute))
+
+    assert status == 400
+    assert "outside the sending window 08:00-22:00" in answer["error"]["message"]
+    assert api.list_missions()["items"] == []
+    assert schedules() == {}
+
+
+def test_a_tenants_own_window_and_time_zone_are_used(aws, tenant):
+    from cloudsms.store.tenants import TenantModel
+
+    TenantModel("acme").update(
+        actions=[
+            TenantModel.time_zone.set("America/New_York"),
+            TenantModel.sending_window.set("10:00-12:00"),
+        ]
+    )
+    day = datetime.now(ZoneInfo("America/New_York")).date() + timedelta(days=1)
+
+    status, answer = schedule_at(f"{day}T09:59:00")
+    accepted_status, mission = schedule_at(f"{day}T10:00:00")
+
+    assert status == 400
+    assert "10:00-12:00" in answer["error"]["message"]
+    assert "America/New_York" in answer["error"]["message"]
+    assert accepted_status == 201
+    local = datetime.fromisoformat(mission["dispatch_at"]).astimezone(ZoneInfo("America/New_York"))
+    assert local.hour == 10
+
+
+# --- cancelling ------------------------------------------------------------------------------
+
+
+def test_cancelling_a_scheduled_mission_cancels_it_and_deletes_its_schedule(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+
+    status, cancelled = api.cancel(mission["mission_id"])
+
+    assert status == 200
+    assert cancelled["status"] == "Cancelled"
+    assert schedules() == {}
+
+
+def test_cancelling_a_mission_twice_answers_409(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+    api.cancel(mission["mission_id"])
+
+    status, answer = api.cancel(mission["mission_id"])
+
+    assert status == 409
+    assert "Cancelled" in answer["error"]["message"]
+
+
+def test_a_mission_sent_at_once_cannot_be_cancelled(aws, tenant):
+    _, mission = api.create_with_list(corpus.guide_xlsx())
+
+    status, _ = api.cancel(mission["mission_id"])
+
+    assert status == 409
+
+
+def test_another_tenant_cannot_cancel_a_mission(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+
+    status, _ = api.call(
+        api.schedule_app,
+        "POST",
+        f"/v1/missions/{mission['mission_id']}/cancel",
+        "/v1/missions/{mission_id}/cancel",
+        tenant_id="other",
+    )
+
+    assert status == 404
+    assert len(schedules()) == 1
+
+
+def test_a_cancel_one_second_before_the_cutoff_succeeds(aws, tenant):
+    mission = missions.get_mission("acme", create_scheduled(["+639215347566"])["mission_id"])
+    cutoff = timedelta(seconds=get_settings().cancel_cutoff_seconds)
+
+    scheduling.cancel(mission, NOON_UTC - cutoff - timedelta(seconds=1))
+
+    assert missions.get_mission("acme", mission.mission_id).status == "Cancelled"
+    assert schedules() == {}
+
+
+def test_a_cancel_one_second_after_the_cutoff_answers_409_with_the_rule(aws, tenant):
+    mission = missions.get_mission("acme", create_scheduled(["+639215347566"])["mission_id"])
+    cutoff = timedelta(seconds=get_settings().cancel_cutoff_seconds)
+
+    with pytest.raises(Conflict) as refused:
+        scheduling.cancel(mission, NOON_UTC - cutoff + timedelta(seconds=1))
+
+    assert refused.value.status == 409
+    assert "until 5 minutes before its dispatch time" in refused.value.message
+    assert missions.get_mission("acme", mission.mission_id).status == "Scheduled"
+    assert len(schedules()) == 1
+
+
+# --- rescheduling ----------------------------------------------------------------------------
+
+
+def test_rescheduling_moves_the_dispatch_time_and_the_schedule(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+
+    status, moved = api.reschedule(mission["mission_id"], tomorrow_at(15, 30))
+
+    assert status == 200, moved
+    at = datetime.fromisoformat(moved["dispatch_at"]).astimezone(UTC)
+    assert at.astimezone(SHANGHAI).replace(tzinfo=None).isoformat() == tomorrow_at(15, 30)
+    [schedule] = schedules().values()
+    assert schedule["ScheduleExpression"] == f"at({at:%Y-%m-%dT%H:%M:%S})"
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+
+
+def test_rescheduling_outside_the_window_is_refused_and_keeps_the_schedule(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+    before = schedules()
+
+    status, answer = api.reschedule(mission["mission_id"], tomorrow_at(23))
+
+    _, unchanged = api.get_mission(mission["mission_id"])
+    assert status == 400
+    assert "outside the sending window" in answer["error"]["message"]
+    assert unchanged["dispatch_at"] == mission["dispatch_at"]
+    assert [s["ScheduleExpression"] for s in schedules().values()] == [
+        s["ScheduleExpression"] for s in before.values()
+    ]
+
+
+def test_a_cancelled_mission_cannot_be_rescheduled(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+    api.cancel(mission["mission_id"])
+
+    status, _ = api.reschedule(mission["mission_id"], tomorrow_at(15))
+
+    assert status == 409
+    assert schedules() == {}
+
+
+# --- firing ----------------------------------------------------------------------------------
+
+
+def test_firing_at_the_dispatch_time_sends_the_mission(aws, tenant):
+    mission = create_scheduled(["+639215347566", "+639175550123"])
+
+    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+
+    assert outcome == "dispatched"
+    assert missions.get_mission("acme", mission["mission_id"]).status == "Sent"
+    assert len(queued_recipients(aws)) == 2
+
+
+def test_firing_a_cancelled_mission_sends_nothing(aws, tenant):
+    mission = create_scheduled(["+639215347566"])
+    scheduling.cancel(missions.get_mission("acme", mission["mission_id"]), MORNING)
+
+    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+
+    assert outcome.startswith("skipped")
+    assert missions.get_mission("acme", mission["mission_id"]).status == "Cancelled"
+    assert queued_bodies(aws) == []
+
+
+def test_an_early_firing_of_a_moved_mission_sends_nothing_and_schedules_it_again(aws, tenant):
+    # The scheduler ran the old schedule (and deleted it) as the mission was moved later.
+    _, mission = schedule_at(tomorrow_at(12))
+    scheduling.delete_schedule(missions.get_mission("acme", mission["mission_id"]))
+
+    answer = fire.lambda_handler(
+        {"tenant_id": "acme", "mission_id": mission["mission_id"]}, FakeContext()
+    )
+
+    assert answer == {"outcome": "rescheduled"}
+    assert queued_bodies(aws) == []
+    assert len(schedules()) == 1
+
+
+def test_the_scheduler_target_dispatches_with_the_schedules_input(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+    from cloudsms.store.missions import MissionModel
+
+    # As if its time had come: the dispatch time is now.
+    MissionModel.get("acme", mission["mission_id"]).update(
+        actions=[MissionModel.dispatch_at.set(datetime.now(UTC))]
+    )
+    [schedule] = schedules().values()
+
+    answer = fire.lambda_handler(json.loads(schedule["Target"]["Input"]), FakeContext())
+
+    assert answer == {"outcome": "dispatched"}
+    assert len(queued_recipients(aws)) == 2
+
+
+# --- recipient-local quiet hours --------------------------------------------------------------
+
+
+def test_quiet_hours_are_for_marketing_missions_only(aws, tenant):
+    status, answer = api.create_with_list(corpus.guide_xlsx(), recipient_quiet_hours="true")
+
+    assert status == 400
+    assert "marketing" in answer["error"]["message"]
+
+
+def test_a_marketing_mission_with_quiet_hours_tells_the_submit_step_to_hold(aws, tenant):
+    status, _ = api.create_with_list(
+        corpus.guide_xlsx(), sms_type="marketing", recipient_quiet_hours="true"
+    )
+
+    [body] = queued_bodies(aws)
+    assert status == 201
+    assert body["quiet_hours"] is True
+
+
+def test_a_recipient_outside_their_local_window_is_held_and_the_others_are_sent(aws, tenant):
+    # 19:00 UTC: 03:00 in Manila, 15:00 in New York.
+    night_in_manila = datetime(2026, 6, 1, 19, 0, tzinfo=UTC)
+    fields = MissionFields.model_validate(
+        {**GUIDE_FIELDS, "sms_type": "marketing", "recipient_quiet_hours": True}
+    )
+    data = corpus.xlsx(
+        [corpus.GUIDE_ROWS[0], ["+639215347566", "Amy", "a.com"], ["+12125550123", "Bob", "b.com"]]
+    )
+    missions.create_mission(get_tenant("acme"), fields, data, night_in_manila)
+    [body] = queued_bodies(aws)
+    gateway = FakeGateway(accepted())
+
+    submit_mission_recipients(body, lambda: night_in_manila, gateway.factory)
+
+    assert [s.to for s in gateway.submissions] == ["+12125550123"]
+    held = _held_on_the_bulk_queue(aws)
+    assert held == "1"
+    assert queued_bodies(aws) == []  # still delayed: nothing to take yet
+
+
+def _held_on_the_bulk_queue(aws: Any) -> str:
+    answer = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=aws.physical["BulkSubmitQueue"],
+        AttributeNames=["ApproximateNumberOfMessagesDelayed"],
+    )
+    return answer["Attributes"]["ApproximateNumberOfMessagesDelayed"]  # type: ignore[no-any-return]
+
+
+def test_without_quiet_hours_every_recipient_is_sent_at_any_hour(aws, tenant):
+    night_in_manila = datetime(2026, 6, 1, 19, 0, tzinfo=UTC)
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "sms_type": "marketing"})
+    missions.create_mission(get_tenant("acme"), fields, corpus.guide_xlsx(), night_in_manila)
+    [body] = queued_bodies(aws)
+    gateway = FakeGateway(accepted())
+
+    submit_mission_recipients(body, lambda: night_in_manila, gateway.factory)
+
+    assert len(gateway.submissions) == 2
+    assert _held_on_the_bulk_queue(aws) == "0"

@@ -1,0 +1,232 @@
+"""SMS templates, the number-list template and blacklists, through the admin handler."""
+
+import codecs
+import csv
+import io
+
+import openpyxl
+import pytest
+
+from functions.admin import app as admin_app
+from tests.integration import missions_api as api
+from tests.integration.missions_api import GUIDE_FIELDS, queued_recipients
+from tests.unit import numberlist_corpus as corpus
+
+TEMPLATE = {
+    "name": "Pin notice",
+    "content": "Hi ${Name}, your pin is ${Pin}",
+    "sms_type": "business",
+}
+
+
+def _create_template(body=None, tenant_id="acme"):
+    return api.call(
+        admin_app,
+        "POST",
+        "/v1/templates",
+        "/v1/templates",
+        body=body or TEMPLATE,
+        tenant_id=tenant_id,
+    )
+
+
+def _template(method, template_id, body=None, tenant_id="acme"):
+    return api.call(
+        admin_app,
+        method,
+        f"/v1/templates/{template_id}",
+        "/v1/templates/{template_id}",
+        body=body,
+        tenant_id=tenant_id,
+    )
+
+
+def _number_list_template(query):
+    return api.call(
+        admin_app, "GET", "/v1/templates/number-list", "/v1/templates/number-list", query=query
+    )
+
+
+# --- SMS templates ----------------------------------------------------------------------
+
+
+def test_a_template_is_created_with_its_variables_and_reads_back(aws, tenant):
+    status, created = _create_template()
+
+    _, read = _template("GET", created["template_id"])
+
+    assert status == 201
+    assert created["variables"] == ["Name", "Pin"]
+    assert read == created
+
+
+def test_a_template_is_changed_listed_and_deleted(aws, tenant):
+    _, created = _create_template()
+
+    _, changed = _template("PATCH", created["template_id"], {"content": "Hello ${Name}"})
+    _, listed = api.call(admin_app, "GET", "/v1/templates", "/v1/templates")
+    deleted, _ = _template("DELETE", created["template_id"])
+    gone, _ = _template("GET", created["template_id"])
+
+    assert (changed["content"], changed["variables"]) == ("Hello ${Name}", ["Name"])
+    assert [t["template_id"] for t in listed["items"]] == [created["template_id"]]
+    assert (deleted, gone) == (204, 404)
+
+
+def test_a_template_with_an_unclosed_variable_is_refused(aws, tenant):
+    status, answer = _create_template({**TEMPLATE, "content": "Hi ${Name"})
+
+    assert status == 400
+    assert answer["error"]["details"][0]["field"] == "content"
+
+
+def test_another_tenants_template_is_not_found(aws, tenant):
+    _, created = _create_template()
+
+    status, _ = _template("GET", created["template_id"], tenant_id="other")
+
+    assert status == 404
+
+
+def test_a_mission_created_from_a_template_renders_the_templates_content(aws, tenant):
+    _, template = _create_template()
+    fields = {**GUIDE_FIELDS, "template_id": template["template_id"]}
+    fields.pop("content")
+    data = corpus.xlsx([["Phone Number", "Name", "Pin"], ["+639215347566", "Amy", "4711"]])
+
+    status, mission = api.post_form("/v1/missions", fields, data)
+
+    assert status == 201, mission
+    assert (mission["template_id"], mission["content"]) == (
+        template["template_id"],
+        TEMPLATE["content"],
+    )
+    assert [r["text"] for r in queued_recipients(aws)] == ["[CloudSMS] Hi Amy, your pin is 4711"]
+
+
+def test_a_mission_from_an_unknown_template_is_not_found_and_not_created(aws, tenant):
+    fields = {**GUIDE_FIELDS, "template_id": "01A0000000000000FF"}
+    fields.pop("content")
+
+    status, _ = api.post_form("/v1/missions", fields, corpus.guide_xlsx())
+
+    assert status == 404
+    assert api.list_missions()["items"] == []
+
+
+def test_a_mission_with_both_content_and_a_template_is_refused(aws, tenant):
+    _, template = _create_template()
+
+    status, answer = api.create_with_list(corpus.guide_xlsx(), template_id=template["template_id"])
+
+    assert status == 400
+    assert "either content or template_id" in answer["error"]["message"]
+
+
+# --- the number-list template --------------------------------------------------------------
+
+
+def test_the_number_list_template_as_xlsx_has_the_phone_then_the_variables_in_order(aws, tenant):
+    status, data = _number_list_template({"content": "Hello ${Name}, see ${website} ${Name}"})
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert status == 200
+    assert [cell.value for cell in sheet[1]] == ["Phone Number", "Name", "website"]
+
+
+def test_the_number_list_template_as_csv_has_a_bom_and_the_same_header(aws, tenant):
+    status, data = _number_list_template(
+        {"content": "Hello ${Name}, see ${website}", "format": "csv"}
+    )
+
+    assert status == 200
+    assert data.startswith(codecs.BOM_UTF8)
+    assert next(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [
+        "Phone Number",
+        "Name",
+        "website",
+    ]
+
+
+def test_the_number_list_template_of_a_saved_template_names_its_variables(aws, tenant):
+    _, template = _create_template()
+
+    _, data = _number_list_template({"template_id": template["template_id"]})
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert [cell.value for cell in sheet[1]] == ["Phone Number", "Name", "Pin"]
+
+
+def test_the_number_list_template_needs_content_or_a_template(aws, tenant):
+    status, _ = _number_list_template(None)
+
+    assert status == 400
+
+
+# --- blacklists ---------------------------------------------------------------------------
+
+
+def _list_blacklist(platform=False, role="tenant"):
+    path = "/v1/admin/blacklist" if platform else "/v1/blacklist"
+    return api.call(admin_app, "GET", path, path, role=role)
+
+
+def test_numbers_added_to_the_blacklist_are_normalised_and_invalid_ones_answered(aws, tenant):
+    added = api.blacklist(["+63 921 534 7566", "12345"])
+
+    _, listed = _list_blacklist()
+
+    assert added["added"] == ["+639215347566"]
+    assert added["invalid"] == [{"number": "12345", "reason": "not a valid phone number"}]
+    assert [item["number"] for item in listed["items"]] == ["+639215347566"]
+
+
+def test_a_number_is_removed_from_the_blacklist(aws, tenant):
+    api.blacklist(["+639215347566"])
+
+    status, _ = api.call(
+        admin_app,
+        "DELETE",
+        "/v1/blacklist/+639215347566",
+        "/v1/blacklist/{number}",
+    )
+    again, _ = api.call(
+        admin_app, "DELETE", "/v1/blacklist/+639215347566", "/v1/blacklist/{number}"
+    )
+
+    assert (status, again) == (204, 404)
+    assert _list_blacklist()[1]["items"] == []
+
+
+def test_a_blacklist_file_is_imported_with_its_invalid_rows_answered(aws, tenant):
+    data = corpus.csv_file([["Phone Number"], ["+639215347566"], ["639175550123"], ["oops"]])
+
+    status, answer = api.post_form("/v1/blacklist/import", {}, data, "blacklist.csv")
+
+    assert status == 200
+    assert answer["added"] == 2
+    assert answer["invalid"] == [{"row": 4, "value": "oops", "reason": "not a valid phone number"}]
+
+
+def test_the_platform_blacklist_is_kept_apart_from_the_tenants(aws, tenant):
+    api.blacklist(["+639175550123"], platform=True)
+
+    _, platform = _list_blacklist(platform=True, role="operator")
+    _, own = _list_blacklist()
+
+    assert [item["number"] for item in platform["items"]] == ["+639175550123"]
+    assert own["items"] == []
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_platform_blacklist_needs_an_operator_key(aws, tenant, method):
+    status, answer = api.call(
+        admin_app,
+        method,
+        "/v1/admin/blacklist",
+        "/v1/admin/blacklist",
+        body={"numbers": ["+639175550123"]} if method == "POST" else None,
+    )
+
+    assert status == 403
+    assert answer["error"]["code"] == "forbidden"

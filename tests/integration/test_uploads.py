@@ -1,0 +1,210 @@
+"""Number lists arriving through S3: a mission's presigned upload, and operators' manifests.
+
+S3's ObjectCreated notification is played by calling the ingest function with the event
+S3 would send (the key URL-encoded as S3 encodes it).
+"""
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from cloudsms.domain import numberlist
+from cloudsms.services.uploads import RESULT_SUFFIX
+from functions.send import app as send_app
+from tests.integration import missions_api as api
+from tests.integration.missions_api import GUIDE_FIELDS, queued_recipients, staged_keys
+from tests.unit import numberlist_corpus as corpus
+
+
+def _bucket(aws: Any) -> str:
+    return aws.environment["UPLOAD_BUCKET"]
+
+
+def _put(aws: Any, key: str, data: bytes) -> None:
+    boto3.client("s3").put_object(Bucket=_bucket(aws), Key=key, Body=data)
+
+
+def _read_json(aws: Any, key: str) -> Any:
+    return json.loads(boto3.client("s3").get_object(Bucket=_bucket(aws), Key=key)["Body"].read())
+
+
+def _create_uploading() -> dict[str, Any]:
+    status, mission = api.call(send_app, "POST", "/v1/missions", "/v1/missions", body=GUIDE_FIELDS)
+    assert status == 201, mission
+    return mission  # type: ignore[no-any-return]
+
+
+def _upload_key(mission: dict[str, Any]) -> str:
+    return f"uploads/acme/{mission['mission_id']}/number-list"
+
+
+# --- a mission's own upload -------------------------------------------------------------
+
+
+def test_a_mission_created_without_a_list_is_uploading_with_an_upload_url(aws, tenant):
+    mission = _create_uploading()
+
+    assert mission["status"] == "Uploading"
+    assert _upload_key(mission) in mission["upload_url"]
+    assert queued_recipients(aws) == []
+
+
+def test_a_list_put_through_the_upload_url_stages_and_sends_the_mission(aws, tenant):
+    mission = _create_uploading()
+    uploaded = requests.put(mission["upload_url"], data=corpus.guide_xlsx(), timeout=10)
+    assert uploaded.status_code == 200
+
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, sent = api.get_mission(mission["mission_id"])
+    assert (sent["status"], sent["phone_number_amount"]) == ("Sent", 2)
+    assert [r["text"].split(",")[0] for r in queued_recipients(aws)] == [
+        "[CloudSMS] Hello Amy",
+        "[CloudSMS] Hello Bob",
+    ]
+
+
+def test_an_uploaded_list_that_cannot_be_used_fails_the_mission_with_the_reason(aws, tenant):
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.encrypted_xlsx())
+
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, failed = api.get_mission(mission["mission_id"])
+    assert (failed["status"], failed["failure_reason"]) == ("Failed", numberlist.ENCRYPTED)
+    assert staged_keys(aws) == []
+    assert queued_recipients(aws) == []
+
+
+def test_an_uploaded_list_with_nothing_sendable_fails_the_mission_and_stages_nothing(aws, tenant):
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.xlsx([corpus.GUIDE_ROWS[0], ["123", "A", "a.com"]]))
+
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, failed = api.get_mission(mission["mission_id"])
+    assert failed["status"] == "Failed"
+    assert failed["failure_reason"].startswith("no number in the list can be sent")
+    assert staged_keys(aws) == []
+
+
+def test_an_uploaded_list_over_the_size_limit_fails_the_mission(aws, tenant):
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.oversize_csv(1_048_576))
+
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, failed = api.get_mission(mission["mission_id"])
+    assert failed["status"] == "Failed"
+    assert "larger than 1,048,576 bytes" in failed["failure_reason"]
+
+
+def test_a_second_upload_to_a_sent_mission_sends_nothing_more(aws, tenant):
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+    queued_recipients(aws)
+
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, sent = api.get_mission(mission["mission_id"])
+    assert (sent["status"], sent["phone_number_amount"]) == ("Sent", 2)
+    assert queued_recipients(aws) == []
+
+
+# --- operators' manifests ---------------------------------------------------------------
+
+
+def _manifest(aws: Any, name: str, manifest: Any, list_name: str, data: bytes) -> str:
+    _put(aws, f"uploads/acme/{list_name}", data)
+    key = f"uploads/acme/{name}.json"
+    _put(aws, key, json.dumps(manifest).encode())
+    return key
+
+
+def test_a_manifest_creates_and_sends_a_mission_and_writes_the_result_next_to_it(aws, tenant):
+    # A name with a space: S3 sends it as "+" in the event, and "/" as %2F.
+    key = _manifest(
+        aws,
+        "spring sale",
+        {"mission": {**GUIDE_FIELDS, "name": "Spring sale"}, "number_list": "spring sale.xlsx"},
+        "spring sale.xlsx",
+        corpus.guide_xlsx(),
+    )
+
+    api.ingest_object(_bucket(aws), key)
+
+    result = _read_json(aws, "uploads/acme/spring sale" + RESULT_SUFFIX)
+    assert result["accepted"] is True
+    [listed] = api.list_missions()["items"]
+    assert listed["mission_id"] == result["mission"]["mission_id"]
+    assert (listed["name"], listed["status"], listed["phone_number_amount"]) == (
+        "Spring sale",
+        "Sent",
+        2,
+    )
+
+
+@pytest.mark.parametrize(
+    ("manifest", "data", "reason"),
+    [
+        ({"mission": GUIDE_FIELDS}, corpus.guide_xlsx(), "number_list"),
+        (
+            {"mission": {**GUIDE_FIELDS, "name": "x" * 31}, "number_list": "list.xlsx"},
+            corpus.guide_xlsx(),
+            "name",
+        ),
+        (
+            {"mission": {**GUIDE_FIELDS, "channel": "NOPE"}, "number_list": "list.xlsx"},
+            corpus.guide_xlsx(),
+            "channel NOPE is not assigned",
+        ),
+        (
+            {"mission": GUIDE_FIELDS, "number_list": "list.xlsx"},
+            corpus.xls(),
+            numberlist.OLD_XLS,
+        ),
+        (
+            {"mission": GUIDE_FIELDS, "number_list": "../other/list.xlsx"},
+            corpus.guide_xlsx(),
+            "own folder",
+        ),
+        ("not an object", corpus.guide_xlsx(), "cannot be read"),
+    ],
+    ids=["no list named", "bad field", "channel not granted", "bad list", "other folder", "junk"],
+)
+def test_a_bad_manifest_creates_no_mission_and_its_result_says_why(
+    aws, tenant, manifest, data, reason
+):
+    key = _manifest(aws, "order", manifest, "list.xlsx", data)
+
+    api.ingest_object(_bucket(aws), key)
+
+    result = _read_json(aws, "uploads/acme/order" + RESULT_SUFFIX)
+    assert result["accepted"] is False
+    assert reason in result["reason"]
+    assert api.list_missions()["items"] == []
+
+
+def test_a_manifest_naming_a_missing_list_says_so(aws, tenant):
+    key = "uploads/acme/order.json"
+    _put(aws, key, json.dumps({"mission": GUIDE_FIELDS, "number_list": "gone.xlsx"}).encode())
+
+    api.ingest_object(_bucket(aws), key)
+
+    result = _read_json(aws, "uploads/acme/order" + RESULT_SUFFIX)
+    assert result["accepted"] is False
+    assert "NoSuchKey" in result["reason"]
+
+
+def test_a_result_file_arriving_is_not_read_as_a_manifest(aws, tenant):
+    key = "uploads/acme/order" + RESULT_SUFFIX
+    _put(aws, key, b'{"accepted": true}')
+
+    api.ingest_object(_bucket(aws), key)
+
+    assert _read_json(aws, key) == {"accepted": True}
+    assert api.list_missions()["items"] == []
