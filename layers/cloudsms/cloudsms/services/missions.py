@@ -402,7 +402,8 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         "mission_id": mission.mission_id,
         "channel": mission.channel,
         "sms_type": mission.sms_type,
-        "sender": mission.sender,
+        # Stored on each message, so the dispatching log shows the sender id used.
+        "sender": mission.sender or get_channel(mission.channel).default_sender,
         "dispatch_day": day,
         "quiet_hours": bool(mission.recipient_quiet_hours),
     }
@@ -412,8 +413,7 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
     mission.update(
         actions=[
             MissionModel.status.set(MissionStatus.SENT.value),
-            MissionModel.blacklist_amount.add(late.count),
-            MissionModel.phone_number_amount.add(-late.count),
+            MissionModel.blacklisted_at_dispatch.set(late.count),
             MissionModel.updated_at.set(now),
         ]
     )
@@ -473,6 +473,11 @@ def _reload(mission: MissionModel) -> MissionModel:
     return get_mission(mission.tenant_id, mission.mission_id)
 
 
+def _phone_number_amount(mission: MissionModel) -> int:
+    """The numbers the mission sends to: those staged, less any blacklisted at dispatch."""
+    return int(mission.phone_number_amount) - int(mission.blacklisted_at_dispatch or 0)
+
+
 def _progress(mission: MissionModel, counter: CounterModel | None) -> dict[str, int]:
     delivered = int(counter.delivered) if counter else 0
     failed = int(counter.failed) if counter else 0
@@ -482,7 +487,7 @@ def _progress(mission: MissionModel, counter: CounterModel | None) -> dict[str, 
         "delivered": delivered,
         "failed": failed,
         "no_notification": no_notification,
-        "pending": max(int(mission.phone_number_amount) - delivered - failed - no_notification, 0),
+        "pending": max(_phone_number_amount(mission) - delivered - failed - no_notification, 0),
     }
 
 
@@ -514,9 +519,10 @@ def mission_view(mission: MissionModel, counter: CounterModel | None = None) -> 
         "dispatching_date": (
             mission.dispatching_date.isoformat() if mission.dispatching_date else None
         ),
-        "phone_number_amount": int(mission.phone_number_amount),
+        "phone_number_amount": _phone_number_amount(mission),
         "failure_amount": int(mission.failure_amount),
-        "blacklist_amount": int(mission.blacklist_amount),
+        "blacklist_amount": int(mission.blacklist_amount)
+        + int(mission.blacklisted_at_dispatch or 0),
         "segments": int(mission.segments),
         "progress": _progress(mission, counter),
         "created_at": mission.created_at.isoformat(),

@@ -56,6 +56,8 @@ def resolve_dispatch_at(value: str | None, tenant: TenantModel, now: datetime) -
     zone = ZoneInfo(tenant.time_zone)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    # The scheduler's at() has whole seconds; a fraction would make it fire early.
+    moment = moment.replace(microsecond=0)
     check_dispatch_at(moment, tenant, now)
     return moment.astimezone(ZoneInfo("UTC"))
 

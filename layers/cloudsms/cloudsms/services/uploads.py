@@ -53,7 +53,10 @@ def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
             raise ValueError("number_list names a file in the manifest's own folder")
         fields = MissionFields.model_validate(manifest["mission"])
         tenant = get_tenant(tenant_id)
-        data = storage.get_bytes(f"uploads/{tenant_id}/{list_name}")
+        list_key = f"uploads/{tenant_id}/{list_name}"
+        if not storage.exists(list_key):
+            return {"accepted": False, "reason": f"the number list {list_key} is not there"}
+        data = storage.get_bytes(list_key)
         mission = missions.create_mission(tenant, fields, data, now)
     except CloudSmsError as error:
         return {"accepted": False, "reason": error.message, "details": error.details}
@@ -62,7 +65,7 @@ def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
         return {"accepted": False, "reason": "; ".join(reasons)}
     except (KeyError, ValueError, TypeError) as error:
         return {"accepted": False, "reason": f"the manifest cannot be read: {error}"}
-    except Exception as error:  # a missing list file, among others
+    except Exception as error:  # noqa: BLE001 - the outcome file is the only way to report
         logger.exception("manifest failed")
         return {"accepted": False, "reason": f"{type(error).__name__}: {error}"}
     return {"accepted": True, "mission": mission}

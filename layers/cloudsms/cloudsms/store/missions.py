@@ -40,6 +40,9 @@ class MissionModel(Model):
     phone_number_amount = NumberAttribute(default=0)
     failure_amount = NumberAttribute(default=0)
     blacklist_amount = NumberAttribute(default=0)
+    # Numbers blacklisted between staging and dispatch: set (not added) by the dispatch,
+    # so a dispatch that runs again does not count them twice.
+    blacklisted_at_dispatch = NumberAttribute(default=0)
     segments = NumberAttribute(default=0)
     upload_key = UnicodeAttribute(null=True)
     staged_prefix = UnicodeAttribute(null=True)
