@@ -155,3 +155,21 @@ def test_another_tenants_message_is_not_found(aws, tenant, context):
     response = send_app.lambda_handler(event, context)
 
     assert response["statusCode"] == 404
+
+
+def test_a_browser_on_the_portals_origin_may_read_the_answer(aws, tenant, context):
+    event = api_event(
+        "GET",
+        "/v1/sms/NOPE",
+        "/v1/sms/{uid}",
+        path_parameters={"uid": "NOPE"},
+        headers={"Origin": "https://portal.example.com"},
+    )
+
+    response = send_app.lambda_handler(event, context)
+
+    headers = {
+        **response.get("headers", {}),
+        **{k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()},
+    }
+    assert headers.get("Access-Control-Allow-Origin") == "*"

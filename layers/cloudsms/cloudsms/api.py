@@ -6,13 +6,19 @@ from email.parser import BytesParser
 from email.policy import default as email_policy
 from typing import Any, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from cloudsms.errors import BadRequest, CloudSmsError, Forbidden, Unauthorized
 from cloudsms.observability import logger
 from cloudsms.services.tenants import Principal
+from cloudsms.settings import get_settings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,7 +38,13 @@ def _field(location: tuple[Any, ...]) -> str:
 
 
 def make_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    cors = CORSConfig(
+        allow_origin=get_settings().portal_origin,
+        allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key"],
+        expose_headers=["Content-Disposition", "X-Export-Rows", "X-Export-Truncated"],
+        max_age=600,
+    )
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
 
     @app.exception_handler(CloudSmsError)
     def _domain_error(error: CloudSmsError) -> Response:

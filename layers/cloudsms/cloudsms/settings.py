@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Where carriers post delivery receipts: {receipt_base_url}/dlr/{channel}
     receipt_base_url: str = "http://127.0.0.1:3000"
     default_time_zone: str = "Asia/Shanghai"
+    # The portal's origin, allowed to call the API from a browser (CORS).
+    portal_origin: str = "*"
     # How long an authorizer keeps a resolved key in memory; a revoked key stops
     # working at the latest this long after revocation.
     auth_cache_seconds: int = 60
