@@ -128,7 +128,30 @@ def test_a_file_over_1_mb_is_refused() -> None:
 
 
 def test_a_png_renamed_to_xlsx_is_refused_as_not_a_spreadsheet() -> None:
-    assert refusal(corpus.png()) == "the file is not an .xlsx or .csv spreadsheet"
+    assert (
+        refusal(corpus.png()) == "the file is not an .xlsx or .csv spreadsheet: it is a PNG image"
+    )
+
+
+def test_a_pdf_is_refused_saying_what_it_is() -> None:
+    assert refusal(b"%PDF-1.4\n1 0 obj<<>>endobj\n").endswith("it is a PDF document")
+
+
+def test_a_web_page_saved_as_xls_is_refused_saying_what_it_is() -> None:
+    page = b"<html><body><table><tr><td>Phone</td></tr></table></body></html>"
+    assert "a web page" in refusal(page)
+
+
+def test_a_csv_row_the_csv_module_cannot_read_refuses_the_file_by_row() -> None:
+    data = ("Phone,Name\n+639215347566," + "x" * 200_000 + "\n").encode()
+    with pytest.raises(NumberListError, match="row 2 cannot be read"):
+        list(read_number_list(data, ["Name"], Direction.INTERNATIONAL, lambda v: v["Name"]))
+
+
+def test_a_windows_1252_csv_as_western_excel_saves_it_is_read() -> None:
+    data = "Phone,Name\n+639215347566,Jos\xe9\n".encode("cp1252")
+    [row] = list(read_number_list(data, ["Name"], Direction.INTERNATIONAL, lambda v: v["Name"]))
+    assert row.values == {"Name": "José"}
 
 
 def test_a_zip_without_a_workbook_is_refused_as_not_a_spreadsheet() -> None:

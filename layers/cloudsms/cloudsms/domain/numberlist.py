@@ -306,14 +306,46 @@ def _ole2_reason(data: bytes) -> str:
     return NOT_A_SPREADSHEET
 
 
+# Files people upload by mistake, told apart from CSV text by their first bytes.
+_OTHER_FORMATS = (
+    (b"%PDF", "a PDF document"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+_MARKUP = re.compile(rb"^\s*<(!doctype|html|\?xml|table|head|body)", re.IGNORECASE)
+
+
+def _other_format(data: bytes) -> str | None:
+    for signature, name in _OTHER_FORMATS:
+        if data.startswith(signature):
+            return name
+    if _MARKUP.match(data.removeprefix(codecs.BOM_UTF8)[:256]):
+        return "a web page (HTML or XML), perhaps saved from Excel as .xls"
+    return None
+
+
 def _csv_rows(data: bytes) -> Iterator[Row]:
+    other = _other_format(data)
+    if other:
+        raise NumberListError(f"{NOT_A_SPREADSHEET}: it is {other}")
     text = _decode(data)
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     # The header names the columns, so the delimiter it uses most is the file's.
     delimiter = max(_DELIMITERS, key=first_line.count) if first_line else ","
     if first_line.count(delimiter) == 0:
         delimiter = ","
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return _checked_csv(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _checked_csv(reader: Any) -> Iterator[Row]:
+    """The reader's rows; a row the csv module cannot read refuses the file, by row."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise NumberListError(f"row {reader.line_num} cannot be read: {error}") from error
 
 
 def _decode(data: bytes) -> str:
@@ -325,7 +357,9 @@ def _decode(data: bytes) -> str:
     elif b"\x00" in data[:4096]:
         raise NumberListError(NOT_A_SPREADSHEET)  # binary: an image, a PDF, ...
     else:
-        encodings = ["utf-8", "gb18030"]
+        # Excel's plain "CSV" is the system's ANSI code page: GBK (read as its superset
+        # GB18030) in China, Windows-1252 in the West, tried last as it decodes anything.
+        encodings = ["utf-8", "gb18030", "cp1252"]
     for encoding in encodings:
         try:
             text = data.decode(encoding)
