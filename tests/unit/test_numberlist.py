@@ -128,9 +128,7 @@ def test_a_file_over_1_mb_is_refused() -> None:
 
 
 def test_a_png_renamed_to_xlsx_is_refused_as_not_a_spreadsheet() -> None:
-    assert (
-        refusal(corpus.png()) == "the file is not an .xlsx or .csv spreadsheet: it is a PNG image"
-    )
+    assert refusal(corpus.png()).endswith("spreadsheet: it is a PNG image")
 
 
 def test_a_pdf_is_refused_saying_what_it_is() -> None:
