@@ -116,7 +116,9 @@ def parse_form(app: APIGatewayRestResolver) -> Form:
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
         if part.get_filename() is not None:
             form.files[str(name)] = payload
         else:

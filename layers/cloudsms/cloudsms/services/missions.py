@@ -178,7 +178,7 @@ def _renderer(mission: MissionModel) -> Any:
 def _rows(mission: MissionModel, number_list: bytes) -> Any:
     return read_number_list(
         number_list,
-        list(mission.variables or []),
+        [str(name) for name in mission.variables or []],
         phone.Direction(mission.direction),
         _renderer(mission),
         max_bytes=get_settings().number_list_max_bytes,

@@ -160,6 +160,7 @@ def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: date
         raise Conflict(f"only a scheduled mission can be rescheduled; this one is {mission.status}")
     _before_cutoff(mission, now, "rescheduled")
     new_time = resolve_dispatch_at(value, tenant, now)
+    assert new_time is not None  # a value was given, so a time came back
     old_time = mission.dispatch_at
     try:
         mission.update(

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from cloudsms.domain import content
 from cloudsms.domain.sms_type import SmsType
@@ -74,7 +75,7 @@ def get_template(tenant_id: str, template_id: str) -> TemplateModel:
 
 def update_template(tenant_id: str, template_id: str, changes: TemplateChanges) -> dict[str, Any]:
     item = get_template(tenant_id, template_id)
-    actions = [TemplateModel.updated_at.set(datetime.now(UTC))]
+    actions: list[Action] = [TemplateModel.updated_at.set(datetime.now(UTC))]
     for name, value in changes.model_dump(exclude_none=True, mode="json").items():
         actions.append(getattr(TemplateModel, name).set(value))
     item.update(actions=actions)

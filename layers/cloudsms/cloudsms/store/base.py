@@ -1,11 +1,12 @@
 """What every table model shares: the table name and endpoint come from settings."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from cloudsms.settings import get_settings
 
 
-def table_meta(table_name: str) -> type:
+def table_meta(table_name: str) -> Any:
     """A PynamoDB `Meta` for the named table, pointed at the emulator when one is set."""
     settings = get_settings()
 
