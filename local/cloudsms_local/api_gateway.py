@@ -59,6 +59,9 @@ class LocalApiGateway:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # An answer goes out as two writes (head, body); on a kept-open connection
+            # Nagle's algorithm would hold the body until the client's delayed ACK (40 ms).
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

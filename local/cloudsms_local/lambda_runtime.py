@@ -1,22 +1,37 @@
 """Runs the template's functions in this process the way Lambda would.
 
-Each function gets its own copy of its handler module (as each Lambda function has its
-own containers) and runs one invocation at a time, because Powertools resolvers and
-batch processors keep the current event on module-level objects.
+Each function has a few "containers": copies of its handler module, made as invocations
+need them, up to `concurrency`. A container runs one invocation at a time, because
+Powertools resolvers and batch processors keep the current event on module-level
+objects; several containers let one function serve its callers at once, as Lambda does
+(a verify code on the otp queue does not wait for a bulk batch of the same function).
+The `cloudsms` package itself is shared by every container, as it is by the functions.
+
+Functions behind the APIs take turns, whichever function they are: Powertools' event
+handler keeps the request it is resolving on a class that every resolver in the process
+shares (in Lambda a process serves one request at a time), so two at once would read
+each other's requests.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import queue
 import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from cloudsms_local.template import ACCOUNT_ID, REGION, REPO_ROOT, LocalResources
+
+# Containers per function: enough for the otp and bulk queues, receipts and API calls to
+# overlap, few enough that one machine is not swamped by copies.
+DEFAULT_CONCURRENCY = 4
 
 
 @dataclass
@@ -49,37 +64,73 @@ class Invocation:
     duration_ms: float
 
 
+@dataclass
+class _Containers:
+    """One function's containers: the idle ones, last used first (the warmest)."""
+
+    idle: queue.LifoQueue[ModuleType] = field(default_factory=queue.LifoQueue)
+    made: int = 0
+
+
 class LocalLambda:
-    def __init__(self, resources: LocalResources):
+    def __init__(self, resources: LocalResources, concurrency: int = DEFAULT_CONCURRENCY):
         self.resources = resources
-        self._modules: dict[str, tuple[ModuleType, str]] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self.concurrency = concurrency
+        self._containers: dict[str, _Containers] = {}
         self._guard = threading.Lock()
+        self._api_functions = {route.function for route in resources.routes}
+        self._api_turn = threading.Lock()
         self.invocations: list[Invocation] = []
 
-    def _load(self, function: str) -> tuple[ModuleType, str]:
+    def _load(self, function: str, copy: int) -> ModuleType:
+        module_name, _ = self.resources.handler(function)
+        path = REPO_ROOT / (module_name.replace(".", "/") + ".py")
+        unique = f"{module_name}__{function}__{copy}"
+        spec = importlib.util.spec_from_file_location(unique, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[unique] = module
+        spec.loader.exec_module(module)
+        return module
+
+    @contextmanager
+    def _container(self, function: str) -> Iterator[ModuleType]:
+        """An idle container of the function, a new one while there are fewer than
+        `concurrency`, else the first to become idle."""
         with self._guard:
-            if function not in self._modules:
-                module_name, attribute = self.resources.handler(function)
-                path = REPO_ROOT / (module_name.replace(".", "/") + ".py")
-                unique = f"{module_name}__{function}"
-                spec = importlib.util.spec_from_file_location(unique, path)
-                assert spec and spec.loader
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[unique] = module
-                spec.loader.exec_module(module)
-                self._modules[function] = (module, attribute)
-                self._locks[function] = threading.Lock()
-            return self._modules[function]
+            containers = self._containers.setdefault(function, _Containers())
+            try:
+                module: ModuleType | None = containers.idle.get_nowait()
+            except queue.Empty:
+                module = None
+            copy = containers.made
+            if module is None and copy < self.concurrency:
+                containers.made += 1
+        if module is None and copy < self.concurrency:
+            try:
+                module = self._load(function, copy)
+            except BaseException:
+                with self._guard:
+                    containers.made -= 1
+                raise
+        elif module is None:
+            module = containers.idle.get()
+        try:
+            yield module
+        finally:
+            containers.idle.put(module)
+
+    def _turn(self, function: str) -> AbstractContextManager[Any]:
+        return self._api_turn if function in self._api_functions else nullcontext()
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
-        module, attribute = self._load(function)
+        _, attribute = self.resources.handler(function)
         props = self.resources.functions[function]
-        context = FakeLambdaContext(
-            function_name=f"cloudsms-local-{function}",
-            timeout_seconds=int(props.get("Timeout", 30)),
-        )
-        with self._locks[function]:
+        with self._turn(function), self._container(function) as module:
+            context = FakeLambdaContext(
+                function_name=f"cloudsms-local-{function}",
+                timeout_seconds=int(props.get("Timeout", 30)),
+            )
             started = time.perf_counter()
             try:
                 return getattr(module, attribute)(event, context)

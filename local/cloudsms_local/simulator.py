@@ -138,6 +138,8 @@ class CarrierSimulator:
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self._callers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sim-receipt")
+        # One HTTP session per caller thread: receipts reuse connections, as Kannel does.
+        self._sessions = threading.local()
 
     @property
     def url(self) -> str:
@@ -254,8 +256,10 @@ class CarrierSimulator:
     def _send_receipt(self, receipt: _PendingReceipt) -> None:
         escapes = {**receipt.escapes, "T": str(int(time.time())), "I": str(uuid.uuid4())}
         url = fill_escapes(receipt.dlr_url, escapes)
+        if not hasattr(self._sessions, "http"):
+            self._sessions.http = requests.Session()
         try:
-            response = requests.get(url, timeout=RECEIPT_TIMEOUT)
+            response = self._sessions.http.get(url, timeout=RECEIPT_TIMEOUT)
             if response.status_code < 500:
                 return
             problem = f"HTTP {response.status_code}"
@@ -291,6 +295,11 @@ class _Server(ThreadingHTTPServer):
 
 class _SendsmsHandler(BaseHTTPRequestHandler):
     server_version = "Kannel/1.4.5"  # what the real smsbox says
+    # Kannel keeps HTTP/1.1 connections open; a client need not connect per message.
+    protocol_version = "HTTP/1.1"
+    # An answer goes out as two writes (head, body); on a kept-open connection Nagle's
+    # algorithm would hold the body until the client's delayed ACK, 40 ms later.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)

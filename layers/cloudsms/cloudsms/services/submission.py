@@ -358,6 +358,8 @@ def _submission(message: MessageModel, channel: Channel) -> Submission:
 
 
 def _record_submitted(message: MessageModel, result: SubmitResult, now: datetime) -> None:
+    # An accepting gateway always names its message id (ours, for Kannel).
+    assert result.carrier_message_id is not None
     carrier_fields = [
         MessageModel.carrier_message_id.set(result.carrier_message_id),
         MessageModel.carrier_ref.set(f"{message.channel}#{result.carrier_message_id}"),
