@@ -3,7 +3,8 @@ simulator, from the request that creates it to the last final receipt recorded.
 
 Beside it, the floor, measured in the same run against the same emulator before the
 mission starts: writing each message item once and updating it once (BatchWriteItem of
-25, then one UpdateItem per message) with one client, as fast as the emulator goes.
+25, then one UpdateItem per message) with one client, as fast as the emulator goes. A
+second floor, one PutItem and one UpdateItem per message, is recorded beside it.
 
 Target: messages per second end to end at least 50% of the floor's.
 Run alone: python -m bench.end_to_end [--messages N] [--floor-messages N]
@@ -20,7 +21,7 @@ from bench import figure, write_result
 from bench._local import RECEIPT_DELAY, LocalRun, listen_to_aws, mission_number, verify_number
 
 MESSAGES = 10_000
-FLOOR_MESSAGES = 5_000
+FLOOR_MESSAGES = 3_000
 RATIO_TARGET = 0.5
 MISSION_TIMEOUT = 900.0
 BATCH = 25  # BatchWriteItem's limit
@@ -47,22 +48,28 @@ def floor_item(i: int) -> dict[str, Any]:
     }
 
 
-def measure_floor(run: LocalRun, messages: int) -> dict[str, float]:
-    """Writes `messages` items once and updates each once; rates and costs per message."""
+def measure_floor(run: LocalRun, messages: int, batched: bool = True) -> dict[str, float]:
+    """Writes `messages` items once (BatchWriteItem of 25, or one PutItem each) and
+    updates each once; rates and costs per message."""
     import boto3
 
     endpoint = run.stack.state["aws_endpoint_url"]
     table = run.stack.resources.environment["MESSAGES_TABLE"]
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
     dynamodb.describe_table(TableName=table)  # the client's first-use cost is not the emulator's
+    offset = 0 if batched else messages  # the second floor writes items of its own
     started, cpu = time.perf_counter(), time.process_time()
     requests = 0
-    for first in range(0, messages, BATCH):
-        items = [floor_item(i) for i in range(first, min(first + BATCH, messages))]
-        puts = [{"PutRequest": {"Item": item}} for item in items]
-        dynamodb.batch_write_item(RequestItems={table: puts})
+    size = BATCH if batched else 1
+    for first in range(offset, offset + messages, size):
+        items = [floor_item(i) for i in range(first, min(first + size, offset + messages))]
+        if batched:
+            puts = [{"PutRequest": {"Item": item}} for item in items]
+            dynamodb.batch_write_item(RequestItems={table: puts})
+        else:
+            dynamodb.put_item(TableName=table, Item=items[0])
         requests += 1
-    for i in range(messages):
+    for i in range(offset, offset + messages):
         dynamodb.update_item(
             TableName=table,
             Key={"tenant_id": {"S": "bench-floor"}, "uid": {"S": f"FLOOR{i:025d}"}},
@@ -108,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     with LocalRun(args.receipt_delay) as run:
         warm_up(run)
         floor = measure_floor(run, args.floor_messages)
+        put_item_floor = measure_floor(run, args.floor_messages, batched=False)
         listen_to_aws(count)
         counting = True
         runs_before = len(run.runs)
@@ -136,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         "end_to_end_to_floor_ratio": figure(rate / floor_rate, RATIO_TARGET, higher_is_better=True),
         "messages_per_second": figure(rate, RATIO_TARGET * floor_rate, higher_is_better=True),
         "floor_messages_per_second": figure(floor_rate),
+        "put_item_floor_messages_per_second": figure(put_item_floor["messages_per_second"]),
         "seconds_to_last_final_receipt": figure(seconds),
         "seconds_to_mission_created": figure(created - started),
         "seconds_submitting": figure(max(submitted) - min(submitted)),

@@ -7,10 +7,10 @@ objects; several containers let one function serve its callers at once, as Lambd
 (a verify code on the otp queue does not wait for a bulk batch of the same function).
 The `cloudsms` package itself is shared by every container, as it is by the functions.
 
-Functions behind the APIs take turns, whichever function they are: Powertools' event
-handler keeps the request it is resolving on a class that every resolver in the process
-shares (in Lambda a process serves one request at a time), so two at once would read
-each other's requests.
+Functions behind the APIs take turns, whichever function they are, in the order their
+requests came: Powertools' event handler keeps the request it is resolving on a class
+that every resolver in the process shares (in Lambda a process serves one request at a
+time), so two at once would read each other's requests.
 """
 
 from __future__ import annotations
@@ -64,6 +64,27 @@ class Invocation:
     duration_ms: float
 
 
+class _Turns:
+    """A lock taken in the order it was asked for. `threading.Lock` promises no order, and
+    under load a receipt could then wait past its gateway's timeout and be sent again."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._issued = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._changed:
+            ticket = self._issued
+            self._issued += 1
+            self._changed.wait_for(lambda: self._serving == ticket)
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._changed:
+            self._serving += 1
+            self._changed.notify_all()
+
+
 @dataclass
 class _Containers:
     """One function's containers: the idle ones, last used first (the warmest)."""
@@ -79,7 +100,7 @@ class LocalLambda:
         self._containers: dict[str, _Containers] = {}
         self._guard = threading.Lock()
         self._api_functions = {route.function for route in resources.routes}
-        self._api_turn = threading.Lock()
+        self._api_turns = _Turns()
         self.invocations: list[Invocation] = []
 
     def _load(self, function: str, copy: int) -> ModuleType:
@@ -121,7 +142,7 @@ class LocalLambda:
             containers.idle.put(module)
 
     def _turn(self, function: str) -> AbstractContextManager[Any]:
-        return self._api_turn if function in self._api_functions else nullcontext()
+        return self._api_turns if function in self._api_functions else nullcontext()
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         _, attribute = self.resources.handler(function)
