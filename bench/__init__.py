@@ -92,7 +92,7 @@ def emulated_account() -> Iterator[Any]:
 
     with mock_aws():
         resources = create_resources(
-            boto3.Session(), api_urls={"Api": "http://api.test", "ReceiptApi": "http://r.test"}
+            boto3.Session(), api_urls={"Api": "http://api.test"}, function_url_base="http://r.test"
         )
         os.environ.update(resources.environment)
         os.environ.update(

@@ -113,7 +113,7 @@ class Run:
     """One invocation."""
 
     function: str
-    trigger: str  # "api", "sqs" or "other"
+    trigger: str  # "api", "url" (a function URL), "sqs" or "other"
     duration_ms: float
     ended: float  # time.perf_counter()
     receipt_uid: str | None = None  # a delivery receipt's message
@@ -184,6 +184,7 @@ class LocalRun:
         lambdas = self.stack.lambdas
         invoke = lambdas.invoke
         triggers = {route.function: "api" for route in self.stack.resources.routes}
+        triggers.update({f: "url" for f in self.stack.resources.function_urls.values()})
         triggers.update({s.function: "sqs" for s in self.stack.resources.queue_sources})
         triggers.update({f: "api" for f in self.stack.resources.authorizers.values()})
 
@@ -273,6 +274,19 @@ class LocalRun:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{len(done)} of {count} final receipts in {timeout:.0f} s")
             time.sleep(0.2)
+
+    def wait_until_counted(self, mission_id: str, count: int, timeout: float) -> float:
+        """Waits until the mission's statistics (kept from the Messages stream, moments
+        behind the receipts) show `count` final messages; returns the time.perf_counter()
+        at which they first did."""
+        deadline = time.monotonic() + timeout
+        while True:
+            progress = self.mission(mission_id)["progress"]
+            if progress["delivered"] + progress["failed"] + progress["no_notification"] >= count:
+                return time.perf_counter()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"statistics still show {progress} after {timeout:.0f} s")
+            time.sleep(0.25)
 
     def submissions(self) -> list[dict[str, Any]]:
         """What the carrier simulator was handed: to, time, ..."""

@@ -16,13 +16,14 @@ What is counted, and how:
 - SQS requests in 64 KB chunks of payload. Receives that find nothing are the event
   source's idle polling, a fixed monthly cost that does not grow with messages: they
   are counted, not priced here (the local pollers wait 1 s, Lambda's 20 s).
-- API Gateway: every request to the REST APIs (the tenant's and the carriers' receipts).
+- API Gateway: every request to the REST API (the tenant's). Carriers' receipts go to a
+  Lambda function URL, which costs only its invocation (counted under Lambda).
 - Lambda: every invocation, billed by its duration measured here, rounded up to the
   millisecond, at its memory size in template.yaml (arm64).
 - CloudWatch Logs: the bytes the functions wrote (log lines at the template's default
   level, and EMF metrics), plus Lambda's START/END/REPORT lines.
-- X-Ray: the template turns active tracing on; traces are estimated at the default
-  sampling rule's 5% of requests and queue batches.
+- X-Ray: traces of the functions the template turns active tracing on for, estimated
+  at the default sampling rule's 5% of their requests and queue batches.
 
 Target: at most $3 per million messages with receipts (the run's mix).
 Run alone: python -m bench.aws_cost [--messages N] [--one-off N]
@@ -69,6 +70,8 @@ PRICES = {
     "dynamodb_read_request_unit": 0.125 / MILLION,
     "sqs_request": 0.40 / MILLION,  # standard queue, per 64 KB chunk
     "api_gateway_rest_request": 3.50 / MILLION,
+    # A function URL has no price of its own: its calls are billed as Lambda requests
+    # and duration only.
     "s3_put_class_request": 0.005 / 1000,  # PUT, COPY, POST, LIST
     "s3_get_class_request": 0.0004 / 1000,  # GET, HEAD and the rest
     "secrets_manager_call": 0.05 / 10_000,
@@ -378,11 +381,24 @@ def memory_gb(function: str) -> float:
     return float(props.get("MemorySize", default)) / 1024
 
 
+@cache
+def traced(function: str) -> bool:
+    """Whether the template turns active tracing on for the function."""
+    from cloudsms_local.template import load_template
+
+    template = load_template()
+    default = template["Globals"]["Function"].get("Tracing", "PassThrough")
+    props = template["Resources"][function]["Properties"]
+    return bool(props.get("Tracing", default) == "Active")
+
+
 def costs(tally: Tally) -> dict[str, float]:
     """US dollars by line item."""
     gb = {function: memory_gb(function) for function in {r.function for r in tally.invocations}}
     gb_seconds = sum(math.ceil(r.duration_ms) / 1000 * gb[r.function] for r in tally.invocations)
-    traced = tally.api_requests.total() + sum(1 for r in tally.invocations if r.trigger == "sqs")
+    traces = tally.api_requests.total() + sum(
+        1 for r in tally.invocations if r.trigger in ("sqs", "url") and traced(r.function)
+    )
     log_bytes = tally.log_bytes.total() + len(PLATFORM_LOG_LINES) * len(tally.invocations)
     return {
         "lambda_requests": len(tally.invocations) * PRICES["lambda_request"],
@@ -395,7 +411,7 @@ def costs(tally: Tally) -> dict[str, float]:
         + tally.s3_get_class * PRICES["s3_get_class_request"],
         "secrets_manager": tally.secrets_manager_calls * PRICES["secrets_manager_call"],
         "cloudwatch_logs": log_bytes / 1024**3 * PRICES["cloudwatch_logs_ingested_gb"],
-        "xray": traced * XRAY_SAMPLED * PRICES["xray_trace_recorded"],
+        "xray": traces * XRAY_SAMPLED * PRICES["xray_trace_recorded"],
     }
 
 
@@ -492,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
             mission_ids.append(created["mission_id"])
             mission.messages = int(created["phone_number_amount"])
             run.wait_for_receipts(created["mission_id"], mission.messages, MISSION_TIMEOUT)
+            run.wait_until_counted(created["mission_id"], mission.messages, MISSION_TIMEOUT)
         progress = run.mission(mission_ids[0])["progress"]
         storage = storage_per_message(run, mission_ids[0])
     assert progress["delivered"] + progress["failed"] == mission.messages, progress

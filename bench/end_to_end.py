@@ -1,5 +1,5 @@
 """End to end: a 10,000-recipient mission through the local stack and the carrier
-simulator, from the request that creates it to the last final receipt recorded.
+simulator, from the request that creates it to the last final receipt recorded and counted in the mission's statistics.
 
 Beside it, the floor, measured in the same run against the same emulator before the
 mission starts: writing each message item once and updating it once (BatchWriteItem of
@@ -39,7 +39,6 @@ def floor_item(i: int) -> dict[str, Any]:
         "sms_type": {"S": "business"},
         "channel": {"S": "SIM"},
         "mission_id": {"S": "FLOOR"},
-        "mission_key": {"S": "bench-floor#FLOOR"},
         "dispatch_day": {"S": "2026-01-01"},
         "dr_state": {"S": "SUBMITTING"},
         "created_at": {"S": "2026-01-01T00:00:00.000000+0000"},
@@ -124,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         created = time.perf_counter()
         sent = int(mission["phone_number_amount"])
         last_receipt = run.wait_for_receipts(mission["mission_id"], sent, MISSION_TIMEOUT)
+        # Done when the tenant can see it: the mission's statistics count every message.
+        counted = run.wait_until_counted(mission["mission_id"], sent, MISSION_TIMEOUT)
         cpu_seconds = time.process_time() - cpu
         counting = False
-        seconds = last_receipt - started
+        seconds = counted - started
         progress = run.mission(mission["mission_id"])["progress"]
         submitted = [
             s["time"].timestamp() for s in run.submissions() if s["to"].startswith("+63917")
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         "messages_per_second": figure(rate, RATIO_TARGET * floor_rate, higher_is_better=True),
         "floor_messages_per_second": figure(floor_rate),
         "put_item_floor_messages_per_second": figure(put_item_floor["messages_per_second"]),
-        "seconds_to_last_final_receipt": figure(seconds),
+        "seconds_to_statistics_complete": figure(seconds),
+        "seconds_to_last_final_receipt": figure(last_receipt - started),
         "seconds_to_mission_created": figure(created - started),
         "seconds_submitting": figure(max(submitted) - min(submitted)),
         "cpu_ms_per_message": figure(cpu_seconds * 1000 / sent),

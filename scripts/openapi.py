@@ -1,9 +1,10 @@
 """Writes web/openapi.json: one OpenAPI document for the whole Web API.
 
 Each function's resolver describes its own routes (`app.get_openapi_schema()`); this
-merges them, adds how to authenticate, and marks the delivery-receipt routes, which
-live on an API of their own without API keys (template.yaml says which API each route
-is on). The portal serves the file and renders it as web/api.html.
+merges them, adds how to authenticate, and marks the routes of a function called at a
+function URL of its own (the delivery receipts), which take no API key (template.yaml
+says which functions have one). The portal serves the file and renders it as
+web/api.html.
 
     python scripts/openapi.py           # write web/openapi.json
     python scripts/openapi.py --check   # exit 1 if the committed file is out of date
@@ -47,10 +48,6 @@ API_SERVER = {
     "default": "http://127.0.0.1:3000",
     "description": "The stack's ApiUrl output; `make run` serves it on port 3000",
 }
-RECEIPT_SERVER = {
-    "default": "http://127.0.0.1:3000",
-    "description": "The stack's ReceiptApiUrl output; the local stack serves both APIs",
-}
 
 
 def _environment() -> None:
@@ -75,17 +72,27 @@ def resolvers() -> dict[str, Any]:
     return found
 
 
-def receipt_routes() -> set[tuple[str, str]]:
-    """(method, path) of the routes served by the receipt API rather than the Web API."""
+def function_url_functions() -> dict[str, str]:
+    """The functions whose resolver is called at a function URL of their own rather than
+    through the Web API: the logical id of each, by its directory's name."""
     from cloudsms_local.template import load_template
 
-    routes = set()
-    for resource in load_template()["Resources"].values():
-        for event in resource.get("Properties", {}).get("Events", {}).values():
-            props = event.get("Properties", {})
-            if event.get("Type") == "Api" and props["RestApiId"] == {"Ref": "ReceiptApi"}:
-                routes.add((props["Method"].lower(), props["Path"]))
-    return routes
+    found = {}
+    for logical, resource in load_template()["Resources"].items():
+        props = resource.get("Properties", {})
+        if "FunctionUrlConfig" in props and props.get("Handler") == "app.lambda_handler":
+            found[Path(props["CodeUri"]).name] = logical
+    return found
+
+
+def _function_url_server(function: str) -> dict[str, Any]:
+    from cloudsms_local.template import function_url_path
+
+    return {
+        "default": API_SERVER["default"] + function_url_path(function),
+        "description": "The function's URL (for receipts, the stack's ReceiptUrl output); "
+        "`make run` serves it here",
+    }
 
 
 ERROR_SCHEMA = {
@@ -127,11 +134,12 @@ def _merge_schemas(into: dict[str, Any], schemas: dict[str, Any], function: str)
 def build_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
-    receipts = receipt_routes()
+    on_urls = function_url_functions()
     order = list(TAGS)
     found = resolvers()
     for function in sorted(found, key=lambda f: order.index(f) if f in order else len(order)):
         tag = TAGS.get(function, (function, ""))[0]
+        url_function = on_urls.get(function)
         schema = found[function].get_openapi_schema(title="CloudSMS", version="1")
         document = json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
         found_schemas = document.get("components", {}).get("schemas", {})
@@ -145,11 +153,12 @@ def build_document() -> dict[str, Any]:
                 if method in paths.get(path, {}):
                     raise SystemExit(f"{method.upper()} {path} is served by two functions")
                 operation["tags"] = [tag]
-                _errors(operation, authenticated=(method, path) not in receipts)
-                if (method, path) in receipts:
+                _errors(operation, authenticated=url_function is None)
+                if url_function is not None:
+                    server = _function_url_server(url_function)
                     operation["security"] = []
                     operation["servers"] = [
-                        {"url": "{receipt_api}", "variables": {"receipt_api": RECEIPT_SERVER}}
+                        {"url": "{function_url}", "variables": {"function_url": server}}
                     ]
                 paths.setdefault(path, {})[method] = operation
     return {

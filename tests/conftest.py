@@ -29,6 +29,8 @@ moto_patches.apply()
 # The environment the template gives the functions, with names as the tests create them.
 with mock_aws():
     _resources = create_resources(
-        boto3.Session(), api_urls={"Api": "http://api.test", "ReceiptApi": "http://receipts.test"}
+        boto3.Session(),
+        api_urls={"Api": "http://api.test"},
+        function_url_base="http://receipts.test",
     )
 os.environ.update(_resources.environment)

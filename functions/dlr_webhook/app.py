@@ -1,4 +1,5 @@
-"""Takes delivery receipts from carrier gateways: GET (Kannel) or POST /dlr/{channel}."""
+"""Takes delivery receipts from carrier gateways: GET (Kannel) or POST /dlr/{channel}, at
+the function's own function URL."""
 
 from typing import Any
 from urllib.parse import parse_qsl
@@ -8,12 +9,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
-from cloudsms.api import make_resolver
+from cloudsms.api import make_function_url_resolver
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import receipts
 
-app = make_resolver()
+app = make_function_url_resolver()
 
 
 def _receipt() -> tuple[dict[str, str], Any]:
@@ -48,7 +49,7 @@ def receive(channel: str) -> Response[str]:
     return Response(status_code=200, content_type=content_types.TEXT_PLAIN, body=answer)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

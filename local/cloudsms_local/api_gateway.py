@@ -1,7 +1,9 @@
-"""A local API Gateway: serves the template's Api events over HTTP.
+"""A local API Gateway: serves the template's Api events and function URLs over HTTP.
 
 It builds REST API proxy events as API Gateway does, runs the Api's Lambda REQUEST
 authorizer first (401 when it fails, 403 on a Deny), and serves the portal's static files.
+A function URL is served under a path of its own (`function_url_path`), with the events
+Lambda builds for one (payload format 2.0) and no authorizer.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from cloudsms_local.lambda_runtime import LocalLambda
 from cloudsms_local.template import ACCOUNT_ID, REGION, ApiRoute
 
 BINARY_TYPES = ("multipart/form-data", "application/octet-stream")
+# A function URL passes a body as text only when its type says it is text; anything else,
+# a form too, arrives base64-encoded.
+FUNCTION_URL_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 STAGE = "local"
 
 
@@ -50,10 +55,12 @@ class LocalApiGateway:
         static_dir: Path | None,
         host: str = "127.0.0.1",
         port: int = 3000,
+        function_urls: dict[str, str] | None = None,
     ):
         self.lambdas = lambdas
         self.routes = [(r, _route_pattern(r.path)) for r in routes]
         self.authorizers = authorizers
+        self.function_urls = function_urls or {}  # local path -> function
         self.static_dir = static_dir
         gateway = self
 
@@ -113,6 +120,13 @@ class LocalApiGateway:
         split = urlsplit(raw_path)
         # API Gateway hands the function a decoded path: "+63…" rather than "%2B63…".
         path = unquote(split.path)
+        on_url = self.function_url(path)
+        if on_url is not None:
+            function, url_path = on_url
+            event = self._url_event(
+                function, method, url_path, split.query, headers, body, source_ip
+            )
+            return self._invoke(function, event)
         matched = self.match(method, path)
         if matched is None:
             if method in ("GET", "HEAD") and self.static_dir and not path.startswith("/v1/"):
@@ -126,9 +140,19 @@ class LocalApiGateway:
             denied = self._authorize(route, event)
             if denied:
                 return denied
+        return self._invoke(route.function, event)
+
+    def function_url(self, path: str) -> tuple[str, str] | None:
+        """(function, path at its URL) when `path` is under a function URL's local path."""
+        for prefix, function in self.function_urls.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return function, path[len(prefix) :] or "/"
+        return None
+
+    def _invoke(self, function: str, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         try:
-            result = self.lambdas.invoke(route.function, event)
-        except Exception:  # noqa: BLE001 - API Gateway answers 502 when the function fails
+            result = self.lambdas.invoke(function, event)
+        except Exception:  # noqa: BLE001 - both answer 502 when the function fails
             traceback.print_exc()
             return _error(502, "internal_error", "Internal server error")
         return self._response(result)
@@ -182,6 +206,61 @@ class LocalApiGateway:
             "body": text_body,
             "isBase64Encoded": binary and bool(body),
         }
+
+    @staticmethod
+    def _url_event(
+        function: str,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        source_ip: str,
+    ) -> dict[str, Any]:
+        """What Lambda hands a function called at its function URL (payload format 2.0)."""
+        lowered = {name.lower(): value for name, value in headers.items()}
+        cookies = lowered.pop("cookie", None)
+        multi_query = parse_qs(query, keep_blank_values=True) if query else {}
+        content_type = lowered.get("content-type", "").lower()
+        text = any(content_type.startswith(t) for t in FUNCTION_URL_TEXT_TYPES)
+        url_id = function.lower()
+        now = time.time()
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": query,
+            "headers": lowered,
+            "requestContext": {
+                "accountId": "anonymous",
+                "apiId": url_id,
+                "domainName": f"{url_id}.lambda-url.{REGION}.on.aws",
+                "domainPrefix": url_id,
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": source_ip,
+                    "userAgent": lowered.get("user-agent", ""),
+                },
+                "requestId": str(uuid.uuid4()),
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "timeEpoch": int(now * 1000),
+            },
+            "isBase64Encoded": bool(body) and not text,
+        }
+        if cookies:
+            event["cookies"] = cookies.split("; ")
+        if multi_query:
+            # Lambda joins a repeated parameter's values with commas.
+            event["queryStringParameters"] = {k: ",".join(v) for k, v in multi_query.items()}
+        if body:
+            event["body"] = (
+                body.decode("utf-8", "replace") if text else base64.b64encode(body).decode()
+            )
+        return event
 
     def _authorize(
         self, route: ApiRoute, event: dict[str, Any]

@@ -7,10 +7,10 @@ objects; several containers let one function serve its callers at once, as Lambd
 (a verify code on the otp queue does not wait for a bulk batch of the same function).
 The `cloudsms` package itself is shared by every container, as it is by the functions.
 
-Functions behind the APIs take turns, whichever function they are, in the order their
-requests came: Powertools' event handler keeps the request it is resolving on a class
-that every resolver in the process shares (in Lambda a process serves one request at a
-time), so two at once would read each other's requests.
+Functions behind the APIs and function URLs take turns, whichever function they are, in
+the order their requests came: Powertools' event handler keeps the request it is
+resolving on a class that every resolver in the process shares (in Lambda a process
+serves one request at a time), so two at once would read each other's requests.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ class LocalLambda:
         self.concurrency = concurrency
         self._containers: dict[str, _Containers] = {}
         self._guard = threading.Lock()
-        self._api_functions = {route.function for route in resources.routes}
+        behind_urls = set(resources.function_urls.values())
+        self._api_functions = {route.function for route in resources.routes} | behind_urls
         self._api_turns = _Turns()
         self.invocations: list[Invocation] = []
 

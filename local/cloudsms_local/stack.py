@@ -79,8 +79,10 @@ class LocalStack:
         from cloudsms_local.template import create_resources
 
         session = boto3.Session()
+        # One server serves the API, the portal and the function URLs (under paths of
+        # their own).
         resources = create_resources(
-            session, endpoint, api_urls={"Api": api_url, "ReceiptApi": api_url}
+            session, endpoint, api_urls={"Api": api_url}, function_url_base=api_url
         )
         # Set before any cloudsms module reads its settings.
         os.environ.update(resources.environment)
@@ -93,6 +95,7 @@ class LocalStack:
         from cloudsms_local.pollers import start_pollers
         from cloudsms_local.scheduler import RateRunner, SchedulerFirer
         from cloudsms_local.simulator import CarrierSimulator
+        from cloudsms_local.streams import start_stream_pollers
         from cloudsms_local.uploads import UploadNotifier
 
         self.lambdas = LocalLambda(resources)
@@ -102,10 +105,17 @@ class LocalStack:
             resources.authorizers,
             static_dir=REPO_ROOT / "web",
             port=api_port,
+            function_urls=resources.function_urls,
         ).start()
         self.simulator = CarrierSimulator(receipt_delay=self.receipt_delay).start()
         sqs = session.client("sqs", endpoint_url=endpoint, region_name=REGION)
         self.pollers = start_pollers(sqs, self.lambdas, resources, self.stop_event)
+        # Looked up at each call, so that a wrapper put on `invoke` later sees these too.
+        self.stream_pollers = start_stream_pollers(
+            lambda function, event: self.lambdas.invoke(function, event),
+            resources,
+            self.stop_event,
+        )
         self.uploads = UploadNotifier(
             session, endpoint, self.lambdas, resources, self.stop_event
         ).start()
@@ -126,6 +136,7 @@ class LocalStack:
         self.resources = resources
         self.state = {
             "api_url": api_url,
+            "receipt_url": resources.environment["RECEIPT_BASE_URL"],
             "aws_endpoint_url": endpoint,
             "simulator_url": self.simulator.url,
             "upload_bucket": resources.environment["UPLOAD_BUCKET"],
@@ -162,7 +173,7 @@ class LocalStack:
 
     def stop(self) -> None:
         self.stop_event.set()
-        for poller in getattr(self, "pollers", []):
+        for poller in [*getattr(self, "pollers", []), *getattr(self, "stream_pollers", [])]:
             poller.thread.join(timeout=3)
         for part in ("gateway", "simulator", "moto"):
             thing = getattr(self, part, None)
@@ -217,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             "\nCloudSMS is running.\n"
             f"  API and portal: {state['api_url']}\n"
+            f"  receipts:       {state['receipt_url']}dlr/<channel>\n"
             f"  tenant:         {state['tenant']}\n"
             f"  API key:        {state['api_key']}  (shown once; also in {args.state_file})\n"
             f"  channel:        {state['channel']} "

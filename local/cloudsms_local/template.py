@@ -45,6 +45,12 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - our own loader
 
 
+def function_url_path(function: str) -> str:
+    """Where the local server serves a function's function URL. In AWS each function URL
+    is a host of its own; here one server stands in for all of them, a path for each."""
+    return f"/lambda-url/{function}"
+
+
 @dataclass
 class ApiRoute:
     api: str  # logical id of the RestApi
@@ -67,6 +73,16 @@ class BucketSource:
     function: str
     events: list[str]
     prefix: str
+
+
+@dataclass
+class StreamSource:
+    """A function the template feeds with a table's stream."""
+
+    table: str  # logical id
+    function: str
+    batch_size: int
+    batching_window_seconds: float
 
 
 @dataclass
@@ -105,7 +121,10 @@ class LocalResources:
     queue_sources: list[QueueSource] = field(default_factory=list)
     bucket_sources: list[BucketSource] = field(default_factory=list)
     rate_sources: list[RateSource] = field(default_factory=list)
+    stream_sources: list[StreamSource] = field(default_factory=list)
     authorizers: dict[str, str] = field(default_factory=dict)  # api -> function
+    # Functions with a FunctionUrlConfig, by the local path their URL is served under.
+    function_urls: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
 
     def handler(self, function: str) -> tuple[str, str]:
@@ -176,7 +195,7 @@ class Resolver:
         return self.resolve(value)
 
 
-def _create_table(client: Any, name: str, props: dict[str, Any]) -> None:
+def _create_table(client: Any, name: str, props: dict[str, Any]) -> dict[str, Any]:
     args: dict[str, Any] = {
         "TableName": name,
         "AttributeDefinitions": props["AttributeDefinitions"],
@@ -185,26 +204,32 @@ def _create_table(client: Any, name: str, props: dict[str, Any]) -> None:
     }
     if props.get("GlobalSecondaryIndexes"):
         args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    client.create_table(**args)
+    if props.get("StreamSpecification"):
+        view = props["StreamSpecification"]["StreamViewType"]
+        args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
+    table = client.create_table(**args)["TableDescription"]
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
         client.update_time_to_live(
             TableName=name,
             TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
         )
+    return dict(table)
 
 
 def create_resources(
     session: boto3.Session,
     endpoint_url: str | None = None,
     api_urls: dict[str, str] | None = None,
+    function_url_base: str = "http://lambda-url.test",
     parameters: dict[str, str] | None = None,
     prefix: str = "cloudsms-local",
 ) -> LocalResources:
     """Creates every table, queue, bucket and schedule group of the template.
 
     `api_urls` maps an Api's logical id to where the local API Gateway serves it, so that
-    environment variables naming an API's URL point at the local one.
+    environment variables naming an API's URL point at the local one; a function URL is
+    served under `function_url_base` (see `function_url_path`).
     """
     template = load_template()
     defaults = {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
@@ -225,8 +250,10 @@ def create_resources(
         props = resource.get("Properties", {})
         if kind == "AWS::DynamoDB::Table":
             name = f"{prefix}-{logical}"
-            _create_table(dynamodb, name, props)
+            table = _create_table(dynamodb, name, props)
             resources.physical[logical] = name
+            if "LatestStreamArn" in table:
+                resources.attributes[(logical, "StreamArn")] = table["LatestStreamArn"]
         elif kind == "AWS::SQS::Queue":
             name = f"{prefix}-{logical}"
             attrs = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
@@ -252,6 +279,13 @@ def create_resources(
             resources.attributes[(logical, "Arn")] = (
                 f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
             )
+            if "FunctionUrlConfig" in props:
+                path = function_url_path(logical)
+                resources.function_urls[path] = logical
+                # SAM names the URL resource "<function>Url"; its URL ends with a slash.
+                resources.attributes[(f"{logical}Url", "FunctionUrl")] = (
+                    f"{function_url_base}{path}/"
+                )
         elif kind == "AWS::IAM::Role":
             resources.attributes[(logical, "Arn")] = (
                 f"arn:aws:iam::{ACCOUNT_ID}:role/{prefix}-{logical}"
@@ -290,6 +324,15 @@ def create_resources(
                 seconds = rate_seconds(ev["ScheduleExpression"])
                 if seconds:
                     resources.rate_sources.append(RateSource(logical, seconds))
+            elif event["Type"] == "DynamoDB":
+                resources.stream_sources.append(
+                    StreamSource(
+                        ev["Stream"]["Fn::GetAtt"][0],
+                        logical,
+                        int(ev.get("BatchSize", 100)),
+                        float(ev.get("MaximumBatchingWindowInSeconds", 0)),
+                    )
+                )
             elif event["Type"] == "SQS":
                 queue = ev["Queue"]["Fn::GetAtt"][0]
                 resources.queue_sources.append(

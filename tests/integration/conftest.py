@@ -1,19 +1,23 @@
 """Handlers against moto, with every resource created from template.yaml."""
 
+import base64
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 from pynamodb.exceptions import DoesNotExist
 
 from cloudsms import cache
 from cloudsms.carriers.base import Submission, SubmitResult
 from cloudsms_local.simulator import CarrierSimulator
+from cloudsms_local.streams import StreamReader
 from cloudsms_local.template import LocalResources, create_resources
 
 EVENTS = Path(__file__).parent.parent / "events"
@@ -24,10 +28,12 @@ def aws() -> Iterator[LocalResources]:
     """A fresh emulated account holding the template's resources."""
     with mock_aws():
         cache.clear_all()
-        yield create_resources(
+        resources = create_resources(
             boto3.Session(),
-            api_urls={"Api": "http://api.test", "ReceiptApi": "http://receipts.test"},
+            api_urls={"Api": "http://api.test"},
+            function_url_base="http://receipts.test",
         )
+        yield resources
     cache.clear_all()
 
 
@@ -89,6 +95,36 @@ def api_event(
     return event
 
 
+def function_url_event(
+    method: str,
+    path: str,
+    query: dict[str, str] | None = None,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A call to a Lambda function URL (payload format 2.0, from tests/events). Lambda
+    hands a body over as text only when its type is text or JSON; anything else, a form
+    too, arrives base64-encoded."""
+    event = json.loads((EVENTS / "function_url_request.json").read_text())
+    headers = {name.lower(): value for name, value in (headers or {}).items()}
+    content_type = headers.get("content-type", "")
+    text = content_type.startswith("text/") or "json" in content_type
+    event.update(
+        {
+            "rawPath": path,
+            "rawQueryString": urlencode(query or {}),
+            "headers": {**event["headers"], **headers},
+        }
+    )
+    event["requestContext"]["http"].update({"method": method, "path": path})
+    if query:
+        event["queryStringParameters"] = query
+    if body is not None:
+        event["body"] = body if text else base64.b64encode(body.encode()).decode()
+        event["isBase64Encoded"] = not text
+    return event
+
+
 @pytest.fixture
 def context() -> FakeContext:
     return FakeContext()
@@ -137,10 +173,36 @@ def submit_sms(context: Any, to: str, carrier_message_id: str = "carrier-1") -> 
     return uid
 
 
+def count_changes() -> int:
+    """Hands what the Messages stream holds to the Counters function, as its event source
+    does in AWS moments after each change; returns how many records it handed on.
+
+    It reads the stream from its start every time: what was counted before is delivered
+    again, and the counters must not count it twice.
+    """
+    import os
+
+    from functions.reports import count
+
+    table = boto3.client("dynamodb", region_name="us-east-1").describe_table(
+        TableName=os.environ["MESSAGES_TABLE"]
+    )["Table"]
+    # botocore would name an account-specific streams endpoint the emulator does not know
+    streams = boto3.client(
+        "dynamodbstreams",
+        region_name="us-east-1",
+        config=Config(account_id_endpoint_mode="disabled"),
+    )
+    reader = StreamReader(streams, table["LatestStreamArn"], batch_size=1000)
+    return reader.drain(lambda event: count.lambda_handler(event, FakeContext()))
+
+
 def counters_of(scope: str, day: str) -> dict[str, int]:
-    """The statistics counters of one scope and day; all zero when none was ever counted."""
+    """The statistics counters of one scope and day, once every change so far is counted;
+    all zero when none was ever counted."""
     from cloudsms.store.counters import COUNTER_NAMES, CounterModel
 
+    count_changes()
     try:
         item = CounterModel.get(scope, day)
     except DoesNotExist:

@@ -52,7 +52,8 @@ def shared_account() -> Iterator[LocalResources]:
         cache.clear_all()
         resources = create_resources(
             boto3.Session(),
-            api_urls={"Api": "http://api.test", "ReceiptApi": "http://receipts.test"},
+            api_urls={"Api": "http://api.test"},
+            function_url_base="http://receipts.test",
         )
         tenants.create_tenant("acme", "Acme", "Asia/Shanghai")
         channels.add_channel("SIM", "simulator", "http://127.0.0.1:9", "sim", "sim", "CloudSMS")

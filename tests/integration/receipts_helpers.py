@@ -10,7 +10,13 @@ from cloudsms.services import channels, tenants
 from cloudsms.services.submission import submit_queued
 from cloudsms.store.messages import MessageModel
 from functions.dlr_webhook import app as dlr_app
-from tests.integration.conftest import FakeGateway, accepted, api_event, counters_of, queue_sms
+from tests.integration.conftest import (
+    FakeGateway,
+    accepted,
+    counters_of,
+    function_url_event,
+    queue_sms,
+)
 
 NUMBER = "+639215347566"
 # 161 GSM-7 characters: two segments.
@@ -55,21 +61,15 @@ def post_receipt(
     content_type: str = "application/x-www-form-urlencoded",
     method: str = "POST",
 ) -> dict[str, Any]:
-    """Calls the webhook as a gateway would: `query` is our receipt URL's, `body` the
-    gateway's form (a dict), JSON document or raw text."""
-    event = api_event(
-        method,
-        f"/dlr/{channel}",
-        "/dlr/{channel}",
-        tenant_id=None,
-        path_parameters={"channel": channel},
-        query=query,
-        headers={"Content-Type": content_type},
-    )
+    """Calls the webhook at its function URL as a gateway would: `query` is our receipt
+    URL's, `body` the gateway's form (a dict), JSON document or raw text."""
     if isinstance(body, dict) and "form" in content_type:
-        event["body"] = urlencode(body)
-    elif body is not None:
-        event["body"] = body if isinstance(body, str) else json.dumps(body)
+        body = urlencode(body)
+    elif body is not None and not isinstance(body, str):
+        body = json.dumps(body)
+    event = function_url_event(
+        method, f"/dlr/{channel}", query, body, headers={"Content-Type": content_type}
+    )
     return dlr_app.lambda_handler(event, context)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tests.integration.conftest import api_event, queue_sms
+from tests.integration.conftest import api_event, count_changes, queue_sms
 
 NOW = datetime.now(UTC)
 HOUR = timedelta(hours=1)
@@ -53,7 +53,6 @@ def _store(
         channel="SIM",
         sender="CloudSMS",
         mission_id=mission_id,
-        mission_key=f"{tenant_id}#{mission_id}" if mission_id else None,
         dispatch_day=created_at.date().isoformat(),
         dr_state=dr_state,
         created_at=created_at,
@@ -403,6 +402,7 @@ def test_the_overview_names_the_route_ids_and_never_the_key(tenant, context):
 
 def test_the_overview_counts_todays_messages(tenant, context):
     queue_sms(context, "+639215347566")
+    count_changes()
 
     overview = json.loads(_get(context, "/v1/overview")["body"])
 

@@ -105,6 +105,7 @@ def test_the_store_has_a_model_for_each_kind_of_stored_thing():
         "MessageModel",
         "CounterModel",
         "ChannelModel",
+        "ReceiptWatchModel",
     }
 
 

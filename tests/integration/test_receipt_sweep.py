@@ -1,14 +1,25 @@
 """The hourly receipt sweep: messages without a final receipt after the timeout become
-UNKNOWN ("No Delivery Notification"), counted once; late receipts are reconciled."""
+UNKNOWN ("No Delivery Notification"), counted once; claims that were never answered
+become UNKNOWN too; late receipts are reconciled. Messages are found through the
+receipt watches the submit consumer writes, never by a scan of the messages."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from cloudsms.carriers.base import SubmitResult
+from cloudsms.services import transitions
 from cloudsms.services.receipt_sweep import sweep
+from cloudsms.services.redelivery import RetryLater
+from cloudsms.services.submission import submit_queued
 from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
+from cloudsms.store.receipt_watch import ReceiptWatchModel
 from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
 from functions.dlr_webhook import sweep as sweep_handler
+from tests.integration.conftest import FakeGateway, accepted, queue_sms
 from tests.integration.receipts_helpers import (
+    NUMBER,
     add_channel,
     counted,
     kannel,
@@ -19,6 +30,12 @@ from tests.integration.receipts_helpers import (
 )
 
 TIMEOUT = timedelta(hours=get_settings().receipt_timeout_hours)
+LEASE = timedelta(seconds=get_settings().submit_lease_seconds)
+TEMPORARY_FAILURE = SubmitResult(accepted=False, reason="throttled", temporary=True)
+
+
+class Crash(BaseException):
+    """The submit consumer dies here (no handler in the code catches it)."""
 
 
 def _time_left() -> float:
@@ -29,6 +46,38 @@ def _after_timeout(uid: str, extra: timedelta = timedelta(minutes=1)) -> datetim
     return message(uid).submitted_at + TIMEOUT + extra
 
 
+def _watches() -> list[ReceiptWatchModel]:
+    return list(ReceiptWatchModel.scan())
+
+
+def _claimed_then_crashed(context, monkeypatch) -> str:
+    """A message its consumer claimed and died with, whose queue message never came
+    back (it went to the dead-letter queue): it stays SUBMITTING."""
+    uid = queue_sms(context, NUMBER)
+    claim = transitions.claim
+
+    def claim_then_crash(claimed, now):
+        claim(claimed, now)
+        raise Crash
+
+    with monkeypatch.context() as patched:
+        patched.setattr(transitions, "claim", claim_then_crash)
+        with pytest.raises(Crash):
+            submit_queued("acme", [uid], lambda: datetime.now(UTC), FakeGateway(accepted()).factory)
+    return uid
+
+
+def _released(context, at: datetime) -> str:
+    """A message a temporary gateway failure released: QUEUED, waiting for a retry."""
+    uid = queue_sms(context, NUMBER)
+    with pytest.raises(RetryLater):
+        submit_queued("acme", [uid], lambda: at, FakeGateway(TEMPORARY_FAILURE).factory)
+    return uid
+
+
+# --- messages without a final receipt -------------------------------------------------------
+
+
 def test_a_message_without_a_final_receipt_after_the_timeout_becomes_unknown(aws, tenant, context):
     uid = submit(context, "SIM")
 
@@ -36,21 +85,18 @@ def test_a_message_without_a_final_receipt_after_the_timeout_becomes_unknown(aws
 
     assert result["expired"] == 1
     swept = message(uid)
-    assert (swept.dr_state, swept.reason, swept.awaiting_receipt) == (
-        "UNKNOWN",
-        "No Delivery Notification",
-        None,
-    )
+    assert (swept.dr_state, swept.reason) == ("UNKNOWN", "No Delivery Notification")
     for scope in ("tenant#acme", "channel#SIM"):
         assert counted(uid, scope)["no_notification"] == 1
 
 
-def test_a_message_still_within_the_timeout_is_left_waiting(aws, tenant, context):
+def test_a_message_still_within_the_timeout_is_left_waiting_and_watched(aws, tenant, context):
     uid = submit(context, "SIM")
 
     sweep(_after_timeout(uid, extra=-timedelta(minutes=1)), _time_left)
 
     assert message(uid).dr_state == "SUBMITTED"
+    assert [w.uids for w in _watches()] == [{uid}]
     assert counted(uid)["no_notification"] == 0
 
 
@@ -74,6 +120,14 @@ def test_a_delivered_message_is_never_swept(aws, tenant, context):
     assert counted(uid)["no_notification"] == 0
 
 
+def test_a_watch_is_deleted_once_its_messages_are_settled(aws, tenant, context):
+    uid = submit(context, "SIM")
+
+    sweep(_after_timeout(uid), _time_left)
+
+    assert _watches() == []
+
+
 def test_sweeping_twice_counts_no_notification_once(aws, tenant, context):
     uid = submit(context, "SIM")
     now = _after_timeout(uid)
@@ -83,6 +137,27 @@ def test_sweeping_twice_counts_no_notification_once(aws, tenant, context):
 
     assert second["expired"] == 0
     assert counted(uid)["no_notification"] == 1
+
+
+def test_a_receipt_racing_the_sweep_wins_and_the_message_is_moved_once(
+    aws, tenant, context, monkeypatch
+):
+    # Given the sweep reads the message still waiting, and its final receipt lands
+    # before the sweep writes
+    uid = submit(context, "SIM")
+    read_while_waiting = message(uid)
+    post_receipt(context, "SIM", kannel(uid, "SIM", "DELIVRD", "c-1"), method="GET")
+    with monkeypatch.context() as patched:
+        patched.setattr(MessageModel, "batch_get", lambda keys, **_: iter([read_while_waiting]))
+        first = sweep(_after_timeout(uid), _time_left)
+
+    # When the next run reads it again
+    second = sweep(_after_timeout(uid) + timedelta(hours=1), _time_left)
+
+    assert (first["expired"], second["expired"]) == (0, 0)
+    assert message(uid).dr_state == "DELIVRD"
+    assert _watches() == []
+    assert (counted(uid)["delivered"], counted(uid)["no_notification"]) == (1, 0)
 
 
 def test_a_receipt_after_the_sweep_does_not_change_the_unknown_message(aws, tenant, context):
@@ -95,20 +170,82 @@ def test_a_receipt_after_the_sweep_does_not_change_the_unknown_message(aws, tena
     assert (message(uid).dr_state, counted(uid)["delivered"]) == ("UNKNOWN", 0)
 
 
-def test_a_final_message_left_marked_as_waiting_only_leaves_the_index(aws, tenant, context):
-    # Given a receipt that overtook the record of the submission, which then marked the
-    # already delivered message as waiting
+def test_a_message_submitted_again_after_a_release_times_out_from_its_last_submission(
+    aws, tenant, context
+):
+    # Given a message released by a temporary failure, then submitted three hours later
+    first_try = datetime.now(UTC)
+    uid = _released(context, at=first_try)
+    retry = first_try + timedelta(hours=3)
+    submit_queued("acme", [uid], lambda: retry, FakeGateway(accepted()).factory)
+
+    # When the sweep passes the first try's timeout, then the retry's
+    early = sweep(first_try + TIMEOUT + timedelta(minutes=1), _time_left)
+    due = sweep(retry + TIMEOUT + timedelta(minutes=1), _time_left)
+
+    assert (early["expired"], due["expired"]) == (0, 1)
+    assert message(uid).dr_state == "UNKNOWN"
+    assert _watches() == []
+
+
+def test_the_sweep_never_scans_or_queries_the_messages(aws, tenant, context, monkeypatch):
     uid = submit(context, "SIM")
-    post_receipt(context, "SIM", kannel(uid, "SIM", "DELIVRD", "c-1"), method="GET")
-    marked = message(uid)
-    marked.update(
-        actions=[MessageModel.awaiting_receipt.set(f"{marked.submitted_at:%Y-%m-%dT%H}#0")]
-    )
 
-    sweep(_after_timeout(uid), _time_left)
+    def refused(*args, **kwargs):
+        raise AssertionError("the sweep read the messages table by scan or query")
 
-    assert (message(uid).dr_state, message(uid).awaiting_receipt) == ("DELIVRD", None)
-    assert counted(uid)["no_notification"] == 0
+    monkeypatch.setattr(MessageModel, "scan", refused)
+    monkeypatch.setattr(MessageModel, "query", refused)
+    monkeypatch.setattr(ReceiptWatchModel, "scan", refused)
+    result = sweep(_after_timeout(uid), _time_left)
+
+    assert result["expired"] == 1
+
+
+def test_the_sweep_stops_when_the_invocation_runs_out_of_time(aws, tenant, context):
+    uid = submit(context, "SIM")
+
+    result = sweep(_after_timeout(uid), lambda: 1.0)
+
+    assert (result["expired"], message(uid).dr_state) == (0, "SUBMITTED")
+    assert len(_watches()) == 1
+
+
+# --- claims and releases --------------------------------------------------------------------
+
+
+def test_a_claim_never_answered_becomes_unknown_after_the_timeout(
+    aws, tenant, context, monkeypatch
+):
+    uid = _claimed_then_crashed(context, monkeypatch)
+
+    result = sweep(_after_timeout(uid), _time_left)
+
+    swept = message(uid)
+    assert result["expired"] == 1
+    assert (swept.dr_state, swept.reason) == ("UNKNOWN", transitions.OUTCOME_UNKNOWN)
+    assert _watches() == []
+    assert counted(uid)["no_notification"] == 1
+
+
+def test_a_claim_is_left_alone_until_the_timeout(aws, tenant, context, monkeypatch):
+    uid = _claimed_then_crashed(context, monkeypatch)
+
+    sweep(_after_timeout(uid, extra=-timedelta(minutes=1)), _time_left)
+
+    assert message(uid).dr_state == "SUBMITTING"
+
+
+def test_a_released_message_waiting_for_its_retry_is_left_queued(aws, tenant, context):
+    first_try = datetime.now(UTC)
+    uid = _released(context, at=first_try)
+
+    result = sweep(first_try + TIMEOUT + timedelta(minutes=1), _time_left)
+
+    assert (result["expired"], message(uid).dr_state) == (0, "QUEUED")
+
+
+# --- unmatched receipts ---------------------------------------------------------------------
 
 
 def test_a_receipt_that_overtook_its_submission_is_reconciled_by_the_sweep(aws, tenant, context):
@@ -137,14 +274,6 @@ def test_a_reconciled_receipt_is_not_applied_again(aws, tenant, context):
 
     assert second["reconciled"] == 0
     assert counted(uid)["delivered"] == 1
-
-
-def test_the_sweep_stops_when_the_invocation_runs_out_of_time(aws, tenant, context):
-    uid = submit(context, "SIM")
-
-    result = sweep(_after_timeout(uid), lambda: 1.0)
-
-    assert (result["expired"], message(uid).dr_state) == (0, "SUBMITTED")
 
 
 def test_the_scheduled_function_runs_the_sweep(aws, tenant, context):

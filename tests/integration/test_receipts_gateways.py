@@ -303,12 +303,3 @@ def test_a_submission_counts_its_cost_at_the_channels_price_for_the_country(aws,
 
     for scope in ("tenant#acme", "channel#PRICED"):
         assert (counted(uid, scope)["cost"], counted(uid, scope)["segments"]) == (24_000, 2)
-
-
-def test_a_submitted_message_awaits_its_receipt_until_a_final_one_arrives(aws, tenant, context):
-    uid = submit(context, "SIM")
-    assert message(uid).awaiting_receipt is not None
-
-    post_receipt(context, "SIM", kannel(uid, "SIM", "DELIVRD", "c-1"), method="GET")
-
-    assert message(uid).awaiting_receipt is None

@@ -7,7 +7,7 @@ import pytest
 from cloudsms.services import channels
 from cloudsms.store.messages import MessageModel
 from functions.dlr_webhook import app as dlr_app
-from tests.integration.conftest import api_event, counters_of, submit_sms
+from tests.integration.conftest import counters_of, function_url_event, submit_sms
 
 NUMBER = "+639215347566"
 
@@ -23,20 +23,14 @@ def _failed(stat: str, mask: str, err: str) -> dict[str, str]:
 def _receipt(
     context, uid: str, fields: dict[str, str], secret: str | None = None, channel: str = "SIM"
 ):
-    """Calls the webhook as Kannel calls our dlr-url: GET with everything in the query."""
+    """Calls the webhook at its function URL as Kannel calls our dlr-url: GET with
+    everything in the query."""
     if secret is None:
         secret = channels.get_channel(channel).receipt_secret
     query = {"tenant": "acme", "uid": uid, "smsc_msgid": "c-1", "ts": "1764135000", **fields}
     if secret:
         query["secret"] = secret
-    event = api_event(
-        "GET",
-        f"/dlr/{channel}",
-        "/dlr/{channel}",
-        tenant_id=None,
-        path_parameters={"channel": channel},
-        query=query,
-    )
+    event = function_url_event("GET", f"/dlr/{channel}", query)
     return dlr_app.lambda_handler(event, context)
 
 

@@ -7,10 +7,11 @@ from cloudsms.services import channels, receipts, tenants
 from cloudsms.store.base import utcnow
 from cloudsms.store.messages import MessageModel
 from functions.reports import app as reports_app
-from tests.integration.conftest import api_event, queue_sms, submit_sms
+from tests.integration.conftest import api_event, count_changes, queue_sms, submit_sms
 
 
 def _statistics(context, query: dict[str, str] | None = None, tenant_id: str = "acme") -> dict:
+    count_changes()  # what the Counters function does moments after each change
     event = api_event("GET", "/v1/statistics", "/v1/statistics", tenant_id=tenant_id, query=query)
     return reports_app.lambda_handler(event, context)
 

@@ -97,7 +97,7 @@ function operationBlock(method, path, operation) {
       {},
       h("span", { class: `method method-${method}` }, method.toUpperCase()),
       h("code", {}, path),
-      open ? h("span", { class: "muted" }, "no API key; the receipt API") : null,
+      open ? h("span", { class: "muted" }, "no API key; at the receipt URL") : null,
     ),
     h(
       "div",

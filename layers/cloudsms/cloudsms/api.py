@@ -7,8 +7,10 @@ from email.policy import default as email_policy
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import (
+    ApiGatewayResolver,
     APIGatewayRestResolver,
     CORSConfig,
+    LambdaFunctionUrlResolver,
     Response,
     content_types,
 )
@@ -38,6 +40,7 @@ def _field(location: tuple[Any, ...]) -> str:
 
 
 def make_resolver() -> APIGatewayRestResolver:
+    """The resolver of a function behind the Web API (a REST API)."""
     cors = CORSConfig(
         allow_origin=get_settings().portal_origin,
         allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key"],
@@ -45,6 +48,20 @@ def make_resolver() -> APIGatewayRestResolver:
         max_age=600,
     )
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    _answer_errors(app)
+    return app
+
+
+def make_function_url_resolver() -> LambdaFunctionUrlResolver:
+    """The resolver of a function called at its own function URL. No CORS: its callers
+    are servers (carrier gateways), never a browser."""
+    app = LambdaFunctionUrlResolver(enable_validation=True)
+    _answer_errors(app)
+    return app
+
+
+def _answer_errors(app: ApiGatewayResolver) -> None:
+    """Errors answer with the error shape, whichever way the function is called."""
 
     @app.exception_handler(CloudSmsError)
     def _domain_error(error: CloudSmsError) -> Response:
@@ -59,8 +76,6 @@ def make_resolver() -> APIGatewayRestResolver:
     @app.not_found
     def _no_route(_: Exception) -> Response:
         return error_response(404, "not_found", "no such resource", [])
-
-    return app
 
 
 def caller(app: APIGatewayRestResolver) -> Principal:

@@ -27,12 +27,14 @@ class Settings(BaseSettings):
     blacklist_table: str = "cloudsms-blacklist"
     templates_table: str = "cloudsms-templates"
     unmatched_receipts_table: str = "cloudsms-unmatched-receipts"
+    receipt_watch_table: str = "cloudsms-receipt-watch"
 
     otp_queue_url: str = ""
     bulk_queue_url: str = ""
     upload_bucket: str = ""
 
-    # Where carriers post delivery receipts: {receipt_base_url}/dlr/{channel}
+    # Where carriers post delivery receipts: {receipt_base_url}/dlr/{channel}. Deployed,
+    # the receipt function's URL, which ends with "/" (the join takes either form).
     receipt_base_url: str = "http://127.0.0.1:3000"
     default_time_zone: str = "Asia/Shanghai"
     # The portal's origin, allowed to call the API from a browser (CORS).

@@ -1,10 +1,38 @@
-"""Statistics counters: which counters a step changes, and the tenant-local day."""
+"""Statistics counters, kept from the Messages table's stream.
 
-from datetime import datetime
+Every write to a message item reaches the Counters function as a stream record holding
+the item before and after. What a change means for the counters follows from those two
+images alone:
+
+- a new message counts in `total`;
+- a message its gateway accepted (it has a carrier message id now, and had none before)
+  counts in `submitted`, `segments` and `cost`;
+- a message reaching a final state counts in `delivered`, `failed` or `no_notification`.
+
+Writes to a message are conditional on its state, so each of these happens once per
+message, and the stream holds each write once. A batch of changes is summed per counter
+item (tenant/day, channel/day, mission), so a mission costs a few counter writes per
+batch instead of three per message and state.
+
+Lambda may deliver a shard's records again (a batch retried, perhaps cut differently).
+So each counter item keeps, per stream shard, the sequence number of the last change it
+counted, and only later ones are added; the update is conditional on the version of the
+item that was read. A shard's records are in order and one batch of a shard is worked
+at a time (the event source's parallelization factor is 1), so a change is counted by
+each of its counter items exactly once.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.expressions.update import Action
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from cloudsms.domain.states import FAILED, FINAL, DrState
+from cloudsms.observability import logger, metrics
 from cloudsms.store.counters import (
     WHOLE_LIFE,
     CounterModel,
@@ -13,35 +41,159 @@ from cloudsms.store.counters import (
     tenant_scope,
 )
 
+CounterKey = tuple[str, str]  # (scope, period)
+# A shard's records stay in the stream for 24 hours, and a batch is only ever delivered
+# again soon after it was first: what a counter has not heard of a shard for two days
+# cannot come again, so it may forget it.
+SHARD_MEMORY = timedelta(days=2)
+# Shards that count into the same item at once retry on a version conflict.
+_ATTEMPTS = 10
+
 
 def local_day(moment: datetime, time_zone: str) -> str:
     return moment.astimezone(ZoneInfo(time_zone)).date().isoformat()
 
 
-def counter_items(
+def counter_keys(
     tenant_id: str, route_id: str, day: str, mission_id: str | None = None
-) -> list[CounterModel]:
-    """The counter items one message's events change: its tenant's day, its channel's
+) -> list[CounterKey]:
+    """The counter items one message's changes count in: its tenant's day, its channel's
     day, and its mission's, if it belongs to one."""
-    items = [
-        CounterModel(tenant_scope(tenant_id), day),
-        CounterModel(channel_scope(route_id), day),
-    ]
+    keys = [(tenant_scope(tenant_id), day), (channel_scope(route_id), day)]
     if mission_id:
-        items.append(CounterModel(mission_scope(tenant_id, mission_id), WHOLE_LIFE))
-    return items
+        keys.append((mission_scope(tenant_id, mission_id), WHOLE_LIFE))
+    return keys
 
 
-def add_actions(**amounts: int) -> list[Action]:
-    return [getattr(CounterModel, name).add(n) for name, n in amounts.items() if n]
+def _value(image: Mapping[str, Any] | None, name: str) -> str | None:
+    """One attribute of a stream image (DynamoDB JSON), as text; None when absent."""
+    if not image or name not in image:
+        return None
+    typed = image[name]
+    return typed.get("S", typed.get("N"))
 
 
-def add(
-    tenant_id: str, route_id: str, day: str, mission_id: str | None = None, **amounts: int
-) -> None:
-    """Adds to the counters atomically (an ADD update creates a missing item)."""
-    actions = add_actions(**amounts)
-    if not actions:
-        return
-    for item in counter_items(tenant_id, route_id, day, mission_id):
-        item.update(actions=actions)
+def amounts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, int]:
+    """What one change of a message item adds to its counters."""
+    if new is None:
+        return {}  # removed (by TTL): history, not a change of state
+    added: Counter[str] = Counter()
+    if old is None:
+        added["total"] += 1
+    if _value(new, "carrier_message_id") and not _value(old, "carrier_message_id"):
+        added["submitted"] += 1
+        added["segments"] += int(_value(new, "segments") or 0)
+        added["cost"] += int(_value(new, "cost") or 0)
+    state = DrState(str(_value(new, "dr_state")))
+    before = _value(old, "dr_state")
+    if state in FINAL and (before is None or DrState(before) not in FINAL):
+        if state == DrState.DELIVRD:
+            added["delivered"] += 1
+        elif state in FAILED:
+            added["failed"] += 1
+        else:
+            added["no_notification"] += 1
+    return {name: n for name, n in added.items() if n}
+
+
+@dataclass(frozen=True)
+class Change:
+    sequence: int
+    amounts: dict[str, int]
+
+
+def count_changes(records: Iterable[Mapping[str, Any]], shard_id: str) -> int:
+    """Adds a batch of one shard's stream records to the counters; returns how many
+    records changed a counter."""
+    changes: dict[CounterKey, list[Change]] = {}
+    totals: Counter[str] = Counter()
+    counted = 0
+    for record in records:
+        stream = record["dynamodb"]
+        old, new = stream.get("OldImage"), stream.get("NewImage")
+        added = amounts(old, new)
+        if not added:
+            continue
+        counted += 1
+        totals.update(added)
+        item = new or old
+        assert item is not None
+        change = Change(int(stream["SequenceNumber"]), added)
+        keys = counter_keys(
+            str(_value(item, "tenant_id")),
+            str(_value(item, "channel")),
+            str(_value(item, "dispatch_day")),
+            _value(item, "mission_id"),
+        )
+        for key in keys:
+            changes.setdefault(key, []).append(change)
+    for key, item_changes in changes.items():
+        _add(key, shard_id, item_changes)
+    _publish(totals)
+    return counted
+
+
+# Delivery metrics, one data point per batch of changes rather than one per receipt:
+# CloudWatch bills every metric line the functions log.
+_METRICS = {
+    "submitted": "MessagesSubmitted",
+    "delivered": "MessagesDelivered",
+    "failed": "MessagesFailed",
+    "no_notification": "MessagesNoDeliveryNotification",
+}
+
+
+def _publish(totals: Counter[str]) -> None:
+    for name, metric in _METRICS.items():
+        if totals[name]:
+            metrics.add_metric(name=metric, unit="Count", value=totals[name])
+
+
+def _add(key: CounterKey, shard_id: str, changes: list[Change]) -> None:
+    """Adds the changes this counter item has not counted yet, in one conditional update."""
+    scope, period = key
+    for _ in range(_ATTEMPTS):
+        try:
+            item: CounterModel | None = CounterModel.get(scope, period, consistent_read=True)
+        except DoesNotExist:
+            item = None
+        applied = item.applied.as_dict() if item and item.applied else {}
+        version = item.version if item else None
+        last = _last_counted(applied.get(shard_id))
+        fresh = [c for c in changes if c.sequence > last]
+        if not fresh:
+            return  # a batch delivered again: every change was counted already
+        sums: Counter[str] = Counter()
+        for change in fresh:
+            sums.update(change.amounts)
+        now = int(datetime.now(UTC).timestamp())
+        applied[shard_id] = f"{max(c.sequence for c in fresh)} {now}"
+        actions = [getattr(CounterModel, name).add(n) for name, n in sums.items()]
+        actions += [
+            CounterModel.applied.set(_remembered(applied, now)),
+            CounterModel.version.set((version or 0) + 1),
+        ]
+        condition = (
+            CounterModel.version.does_not_exist()
+            if version is None
+            else CounterModel.version == version
+        )
+        try:
+            CounterModel(scope, period).update(actions=actions, condition=condition)
+            return
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            logger.info("counter changed meanwhile; counting again", extra={"scope": scope})
+    raise RuntimeError(f"counter {scope} {period} kept changing; the batch comes back")
+
+
+def _last_counted(marker: str | None) -> int:
+    """The sequence number in a shard's marker: "{sequence} {epoch seconds counted}"."""
+    return int(marker.split()[0]) if marker else 0
+
+
+def _remembered(applied: dict[str, str], now: int) -> dict[str, str]:
+    """The shards counted into this item within the shard memory."""
+    horizon = now - SHARD_MEMORY.total_seconds()
+    return {shard: marker for shard, marker in applied.items() if int(marker.split()[1]) >= horizon}

@@ -581,8 +581,13 @@ def list_mission_messages(
     tenant_id: str, mission_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     get_mission(tenant_id, mission_id)
-    result = MessageModel.by_mission.query(
-        f"{tenant_id}#{mission_id}", limit=limit, last_evaluated_key=decode_cursor(cursor)
+    # A mission message's uid is its mission id and row, so they sort together, in rows.
+    result = MessageModel.query(
+        tenant_id,
+        MessageModel.uid.startswith(mission_id),
+        filter_condition=MessageModel.mission_id == mission_id,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor),
     )
     items = [
         {

@@ -9,8 +9,9 @@
   another channel is not found: one channel's secret cannot move another's messages.
 - A receipt that matches no message is kept (see store/unmatched_receipts.py) and
   retried by the hourly sweep, since it may have overtaken the record of its submission.
-- A state only moves forward, by a conditional write that changes the counters in the same
-  transaction, so duplicated and reordered receipts count once.
+- A state only moves forward, by a conditional write, so duplicated and reordered receipts
+  change it once (and the counters, kept from the table's stream, count it once). The
+  common receipt is that one write, without reading the message first.
 - A long message on a channel that reports each part (Kannel) is DELIVRD only when every
   part is: each part's id is added to a set on the message, and the move to DELIVRD is
   conditional on the set holding as many parts as the message has segments. A failed part
@@ -34,7 +35,7 @@ from cloudsms.carriers.receipts import (
     receipt_from_kannel,
     receipt_from_smpp_text,
 )
-from cloudsms.domain.states import FAILED, DrState, can_move, is_final, states_below
+from cloudsms.domain.states import DrState, can_move, is_final, states_below
 from cloudsms.errors import BadRequest, Unauthorized
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger, metrics
@@ -66,11 +67,27 @@ def record_receipt(
     _authenticate(channel, params.get("secret"))
     receipt = _parse(channel, params, body)
     tenant_id = params.get("tenant") or None
+    if tenant_id and receipt.uid and _moved_at_once(channel, tenant_id, receipt, now):
+        return MOVED
     message = _find(channel, tenant_id, receipt)
     if message is None:
         _keep_unmatched(channel, tenant_id, receipt, now)
         return UNMATCHED
     return apply_receipt(channel, message, receipt, now)
+
+
+def _moved_at_once(channel: Channel, tenant_id: str, receipt: Receipt, now: datetime) -> bool:
+    """The common receipt in one conditional write, without reading the message first:
+    its URL names our uid, the message went through this channel, and the receipt moves
+    it forward (the parts of a long message are counted on the way that reads it).
+
+    False, and nothing changed, when any of that does not hold: the receipt then takes
+    the way that reads the message and tells why.
+    """
+    condition = MessageModel.channel == channel.route_id
+    if receipt.state == DrState.DELIVRD and channel.receipts_per_part:
+        condition &= MessageModel.segments == 1
+    return _apply(MessageModel(tenant_id, receipt.uid), receipt, now, also=condition)
 
 
 def acknowledgement(route_id: str, outcome: str) -> str:
@@ -142,16 +159,6 @@ def _by_carrier_ref(route_id: str, carrier_message_id: str) -> MessageModel | No
     return None
 
 
-def _counter_amounts(state: DrState) -> dict[str, int]:
-    if state == DrState.DELIVRD:
-        return {"delivered": 1}
-    if state in FAILED:
-        return {"failed": 1}
-    if state == DrState.UNKNOWN:
-        return {"no_notification": 1}
-    return {}
-
-
 def _apply(
     message: MessageModel, receipt: Receipt, now: datetime, also: Condition | None = None
 ) -> bool:
@@ -161,18 +168,13 @@ def _apply(
     ]
     if receipt.error_code:
         actions.append(MessageModel.error_code.set(receipt.error_code))
-    if is_final(receipt.state):
-        # no longer waiting: out of the receipt-timeout sweep's index
-        actions.append(MessageModel.awaiting_receipt.remove())
     # The condition is on where the message may come from, not on what we read, so
     # a concurrent forward move only loses when it already went at least as far.
     condition = MessageModel.dr_state.is_in(*[s.value for s in states_below(receipt.state)])
     if also is not None:
         condition &= also
-    moved = transitions.write(message, actions, condition, **_counter_amounts(receipt.state))
-    if moved and is_final(receipt.state):
-        metrics.add_metric(name=f"Messages{receipt.state.value}", unit="Count", value=1)
-    return moved
+    # Delivery metrics come from the counters, summed per batch of changes.
+    return transitions.write(message, actions, condition)
 
 
 def _deliver_part(message: MessageModel, receipt: Receipt, now: datetime) -> str:

@@ -151,7 +151,6 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
         for message in messages:
             batch.save(message)
     _enqueue(tenant.tenant_id, request.sms_type, messages)
-    counters.add(tenant.tenant_id, channel.route_id, day, total=len(messages))
     logger.info(
         "messages queued",
         extra={"count": len(messages), "rejected": len(results) - len(messages)},

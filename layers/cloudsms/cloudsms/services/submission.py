@@ -10,6 +10,8 @@ stored as it is claimed. Either way:
 - a claim whose answer was never recorded (its consumer stopped in between) is left
   alone until its lease ends, so that a receipt may still settle it, then becomes
   UNKNOWN: whether the gateway has it cannot be known, and it is never sent again;
+- before the first claim of a batch, one receipt watch lists the messages it may claim,
+  so the receipt-timeout sweep finds every submitted message (store/receipt_watch.py);
 - the channel's token bucket is asked for the leading messages of the batch at once;
   those it cannot pay for now go back on the queue, delayed until it can;
 - a temporary gateway failure releases the message and has SQS deliver the whole
@@ -44,7 +46,8 @@ from cloudsms.services.quiet_hours import seconds_until_open
 from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
 from cloudsms.services.scheduling import sending_window
 from cloudsms.settings import get_settings
-from cloudsms.store.messages import MessageModel, awaiting_receipt_key
+from cloudsms.store import receipt_watch
+from cloudsms.store.messages import MessageModel
 from cloudsms.store.tenants import TenantModel
 
 GatewayFactory = Callable[[Channel], Gateway]
@@ -239,7 +242,6 @@ def _new_message(batch: MissionBatch, recipient: MissionRecipient, now: datetime
         channel=batch.channel,
         sender=batch.sender,
         mission_id=batch.mission_id,
-        mission_key=f"{batch.tenant_id}#{batch.mission_id}",
         dispatch_day=batch.dispatch_day,
         dr_state=DrState.SUBMITTING.value,
         created_at=now,
@@ -291,8 +293,13 @@ def _send(
         metrics.add_metric(
             name="MessagesThrottled", unit="Count", value=len(pending) - grant.messages
         )
+    claimable = pending[: grant.messages]
+    if claimable:
+        # Before any claim: a crash can leave a message watched, never submitted unwatched.
+        uids = [item.message.uid for item in claimable]
+        receipt_watch.watch(claimable[0].message.tenant_id, uids, now())
     gateway = gateway_factory(channel)
-    for item in pending[: grant.messages]:
+    for item in claimable:
         if not _claim(item, now()):
             logger.info("message already claimed; skipped", extra={"uid": item.message.uid})
             continue
@@ -359,30 +366,25 @@ def _submission(message: MessageModel, channel: Channel) -> Submission:
 
 def _record_submitted(message: MessageModel, result: SubmitResult, now: datetime) -> None:
     # An accepting gateway always names its message id (ours, for Kannel).
-    assert result.carrier_message_id is not None
+    carrier_id = result.carrier_message_id
+    assert carrier_id is not None
     carrier_fields = [
-        MessageModel.carrier_message_id.set(result.carrier_message_id),
-        MessageModel.carrier_ref.set(f"{message.channel}#{result.carrier_message_id}"),
+        MessageModel.carrier_message_id.set(carrier_id),
         MessageModel.submitted_at.set(now),
-        # Puts the message in the receipt-timeout sweep's index (receipts take it out).
-        MessageModel.awaiting_receipt.set(awaiting_receipt_key(message.uid, now)),
+        MessageModel.cost.set(message_cost(message.channel, message.to, int(message.segments))),
     ]
-    amounts = {
-        "submitted": 1,
-        "segments": int(message.segments),
-        "cost": message_cost(message.channel, message.to, int(message.segments)),
-    }
+    if carrier_id != message.uid:
+        # Only a receipt naming the gateway's own id needs the index to find the message.
+        carrier_fields.append(MessageModel.carrier_ref.set(f"{message.channel}#{carrier_id}"))
     moved = transitions.write(
         message,
         [*carrier_fields, MessageModel.dr_state.set(DrState.SUBMITTED.value)],
         MessageModel.dr_state == DrState.SUBMITTING.value,
-        **amounts,
     )
     if not moved:
-        # A fast receipt already moved the message on: keep its state, count the submit.
-        transitions.write(message, carrier_fields, None, **amounts)
-    metrics.add_metric(name="MessagesSubmitted", unit="Count", value=1)
-    logger.info("submitted", extra={"uid": message.uid, "to": phone.mask(message.to)})
+        # A fast receipt already moved the message on: keep its state, record the submit.
+        transitions.write(message, carrier_fields, None)
+    logger.debug("submitted", extra={"uid": message.uid, "to": phone.mask(message.to)})
 
 
 def _record_refused(message: MessageModel, result: SubmitResult) -> None:
@@ -393,7 +395,6 @@ def _record_refused(message: MessageModel, result: SubmitResult) -> None:
             MessageModel.reason.set(result.reason or "refused by the gateway"),
         ],
         MessageModel.dr_state == DrState.SUBMITTING.value,
-        failed=1,
     )
     metrics.add_metric(name=f"Messages{DrState.SUBMIT_FAILED.value}", unit="Count", value=1)
     logger.warning(

@@ -1,73 +1,35 @@
-"""State changes of a message, each written together with the counters it changes.
+"""State changes of a message: each one conditional write of its item.
 
-The message update carries a condition on the current state, and the counters are in
-the same DynamoDB transaction, so a counter changes exactly once per transition however
-often a receipt or a submission is retried. Each state a transition writes is passed on
-to the tenant's status callback, if it has one.
+The update carries a condition on the states the message may come from, so however often
+a receipt or a submission is retried, a transition happens once. The statistics
+counters follow from these writes through the table's stream (services/counters.py).
+Each state a transition writes is passed on to the tenant's status callback, if it has
+one.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
 from pynamodb.expressions.update import Action, SetAction
-from pynamodb.transactions import TransactWrite
 
 from cloudsms.domain.states import DrState
-from cloudsms.services import callbacks, counters
-from cloudsms.settings import get_settings
+from cloudsms.services import callbacks
 from cloudsms.store.messages import MessageModel
 
 OUTCOME_UNKNOWN = "submission outcome unknown"
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
-# One per process: a connection makes its botocore client on first use (about 80 ms),
-# far more than the write itself, and every message takes two or three transitions.
-@cache
-def _connection() -> Connection:
-    settings = get_settings()
-    return Connection(region=settings.aws_region, host=settings.aws_endpoint_url)
-
-
-def _condition_failed(error: TransactWriteError) -> bool:
-    reasons = error.cancellation_reasons or []
-    return bool(reasons and reasons[0] and reasons[0].code == "ConditionalCheckFailed")
-
-
-def write(
-    message: MessageModel,
-    actions: Sequence[Action],
-    condition: Condition | None,
-    **counter_amounts: int,
-) -> bool:
-    """Updates the message and its counters in one transaction (in one conditional update
-    when the transition counts nothing).
-
-    Returns False, and changes nothing, when the condition does not hold.
-    """
-    counter_actions = counters.add_actions(**counter_amounts)
+def write(message: MessageModel, actions: Sequence[Action], condition: Condition | None) -> bool:
+    """Updates the message; returns False, and changes nothing, when the condition does
+    not hold."""
     try:
-        if counter_actions:
-            with TransactWrite(connection=_connection()) as transaction:
-                transaction.update(message, actions=list(actions), condition=condition)
-                for item in counters.counter_items(
-                    message.tenant_id, message.channel, message.dispatch_day, message.mission_id
-                ):
-                    transaction.update(item, actions=counter_actions)
-        else:
-            # Nothing to count: one conditional update does it, at half a transaction's
-            # price (and moto copies every table a transaction touches).
-            message.update(actions=list(actions), condition=condition)
-    except TransactWriteError as error:
-        if _condition_failed(error):
-            return False
-        raise
+        message.update(actions=list(actions), condition=condition)
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error.cause_response_code == _CONDITION_FAILED:
             return False
         raise
     callbacks.state_changed(message, _assigned(actions))
@@ -113,7 +75,6 @@ def settle_unknown(message: MessageModel, claimed_before: datetime) -> bool:
         ],
         (MessageModel.dr_state == DrState.SUBMITTING.value)
         & (MessageModel.submitted_at < claimed_before),
-        no_notification=1,
     )
 
 
@@ -127,18 +88,12 @@ def release(message: MessageModel, reason: str) -> bool:
 
 
 def create_claimed(message: MessageModel) -> bool:
-    """Writes a mission message as SUBMITTING, counting it in `total`, unless its UID
-    exists already (a redelivered or re-dispatched recipient): then changes nothing."""
-    counter_actions = counters.add_actions(total=1)
+    """Writes a mission message as SUBMITTING unless its UID exists already (a
+    redelivered or re-dispatched recipient): then changes nothing."""
     try:
-        with TransactWrite(connection=_connection()) as transaction:
-            transaction.save(message, condition=MessageModel.uid.does_not_exist())
-            for item in counters.counter_items(
-                message.tenant_id, message.channel, message.dispatch_day, message.mission_id
-            ):
-                transaction.update(item, actions=counter_actions)
-    except TransactWriteError as error:
-        if _condition_failed(error):
+        message.save(condition=MessageModel.uid.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == _CONDITION_FAILED:
             return False
         raise
     return True

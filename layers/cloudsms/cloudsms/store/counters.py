@@ -2,10 +2,11 @@
 
 One item per scope and period: `tenant#{id}` per tenant-local day, `channel#{route}` per
 day, and `mission#{tenant}#{id}` for a mission's whole life (period "all"). Never
-computed by scans.
+computed by scans: the Counters function adds each message change to them from the
+Messages table's stream (see services/counters.py).
 """
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
@@ -35,6 +36,11 @@ class CounterModel(Model):
     segments = NumberAttribute(default=0)
     # Micro-USD (1 USD = 1,000,000): segments at the channel's price, counted on submission.
     cost = NumberAttribute(default=0)
+    # Per stream shard, the sequence number of the last message change counted here, so
+    # that a change the stream delivers again is not counted twice.
+    applied: MapAttribute[str, str] = MapAttribute(null=True)
+    # Changed by every update, which is conditional on the one it read.
+    version = NumberAttribute(null=True)
 
 
 def tenant_scope(tenant_id: str) -> str:

@@ -1,20 +1,12 @@
 """Messages: one item per recipient of a send, with its delivery state."""
 
-import zlib
-from datetime import UTC, datetime
-
 from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import (
-    AllProjection,
-    GlobalSecondaryIndex,
-    IncludeProjection,
-    KeysOnlyProjection,
-)
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
@@ -28,52 +20,9 @@ class MessagesByCarrierId(GlobalSecondaryIndex["MessageModel"]):
         index_name = "by-carrier-ref"
         projection = IncludeProjection(["uid"])
 
-    carrier_ref = UnicodeAttribute(hash_key=True)  # "{channel}#{carrier message id}"
-
-
-class MessagesByMission(GlobalSecondaryIndex["MessageModel"]):
-    """A mission's messages, in row order (a mission message's uid ends in its row)."""
-
-    class Meta:
-        index_name = "by-mission"
-        projection = AllProjection()
-
-    mission_key = UnicodeAttribute(hash_key=True)  # "{tenant}#{mission id}"
-    uid = UnicodeAttribute(range_key=True)
-
-
-# Messages awaiting a receipt are spread over this many index partitions per hour, so that
-# a large mission submitted within one hour does not write to one hot index partition.
-AWAITING_RECEIPT_SHARDS = 8
-
-
-class MessagesAwaitingReceipt(GlobalSecondaryIndex["MessageModel"]):
-    """Sparse: only submitted messages still waiting for a final receipt are in it, so the
-    receipt-timeout sweep finds them without scanning the table."""
-
-    class Meta:
-        index_name = "awaiting-receipt"
-        # the sweep reads the whole items it moves, in batches
-        projection = KeysOnlyProjection()
-
-    awaiting_receipt = UnicodeAttribute(hash_key=True)  # awaiting_receipt_key()
-    submitted_at = UTCDateTimeAttribute(range_key=True)
-
-
-def awaiting_receipt_key(uid: str, submitted_at: datetime) -> str:
-    """The index partition of a message submitted at `submitted_at`: its UTC hour and a
-    shard chosen by its uid."""
-    shard = zlib.crc32(uid.encode()) % AWAITING_RECEIPT_SHARDS
-    return f"{hour_of(submitted_at)}#{shard}"
-
-
-def awaiting_receipt_keys(hour: datetime) -> list[str]:
-    """Every index partition of one UTC hour."""
-    return [f"{hour_of(hour)}#{shard}" for shard in range(AWAITING_RECEIPT_SHARDS)]
-
-
-def hour_of(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    # "{channel}#{carrier message id}", set only when the gateway's id is not our uid:
+    # a receipt naming our uid (Kannel's, the simulator's) finds its message by key.
+    carrier_ref = UnicodeAttribute(hash_key=True)
 
 
 class MessageModel(Model):
@@ -85,12 +34,13 @@ class MessageModel(Model):
     text = UnicodeAttribute()
     encoding = UnicodeAttribute()
     segments = NumberAttribute()
+    # Micro-USD at the channel's price, set when a gateway accepts the message.
+    cost = NumberAttribute(null=True)
     sms_type = UnicodeAttribute()
     channel = UnicodeAttribute()
     sender = UnicodeAttribute(null=True)
     reference = UnicodeAttribute(null=True)
     mission_id = UnicodeAttribute(null=True)
-    mission_key = UnicodeAttribute(null=True)
     # The tenant-local date the message was dispatched on: its statistics day.
     dispatch_day = UnicodeAttribute()
     dr_state = UnicodeAttribute()
@@ -101,13 +51,9 @@ class MessageModel(Model):
     created_at = UTCDateTimeAttribute(default=utcnow)
     submitted_at = UTCDateTimeAttribute(null=True)
     receipt_at = UTCDateTimeAttribute(null=True)
-    # Set while the message waits for a final receipt: puts it in the awaiting-receipt index.
-    awaiting_receipt = UnicodeAttribute(null=True)
     # Parts of a long message reported delivered, by the gateway's id of each part.
     delivered_parts = UnicodeSetAttribute(null=True)
     # Messages are kept for the retention period, then DynamoDB's TTL removes them.
     expires_at = NumberAttribute()
 
     by_carrier_ref = MessagesByCarrierId()
-    by_mission = MessagesByMission()
-    awaiting = MessagesAwaitingReceipt()

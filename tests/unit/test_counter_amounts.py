@@ -1,0 +1,66 @@
+"""What one change of a message item adds to the statistics counters."""
+
+from cloudsms.services.counters import amounts
+
+
+def _image(state: str, carrier_id: str | None = None, segments: int = 2, cost: int = 0) -> dict:
+    image = {
+        "tenant_id": {"S": "acme"},
+        "uid": {"S": "U1"},
+        "channel": {"S": "SIM"},
+        "dispatch_day": {"S": "2026-11-26"},
+        "dr_state": {"S": state},
+        "segments": {"N": str(segments)},
+    }
+    if carrier_id:
+        image["carrier_message_id"] = {"S": carrier_id}
+        image["cost"] = {"N": str(cost)}
+    return image
+
+
+def test_a_new_message_counts_in_the_total():
+    assert amounts(None, _image("QUEUED")) == {"total": 1}
+
+
+def test_a_claim_or_a_release_counts_nothing():
+    assert amounts(_image("QUEUED"), _image("SUBMITTING")) == {}
+    assert amounts(_image("SUBMITTING"), _image("QUEUED")) == {}
+
+
+def test_an_accepted_submission_counts_submitted_segments_and_cost():
+    accepted = _image("SUBMITTED", "C1", segments=2, cost=9000)
+    assert amounts(_image("SUBMITTING"), accepted) == {
+        "submitted": 1,
+        "segments": 2,
+        "cost": 9000,
+    }
+
+
+def test_a_submission_recorded_after_a_fast_receipt_still_counts_as_submitted():
+    assert amounts(_image("DELIVRD"), _image("DELIVRD", "C1", cost=5)) == {
+        "submitted": 1,
+        "segments": 2,
+        "cost": 5,
+    }
+
+
+def test_final_states_count_in_their_outcome():
+    submitted = _image("SUBMITTED", "C1")
+    assert amounts(submitted, _image("DELIVRD", "C1")) == {"delivered": 1}
+    assert amounts(submitted, _image("UNDELIV", "C1")) == {"failed": 1}
+    assert amounts(submitted, _image("UNKNOWN", "C1")) == {"no_notification": 1}
+    assert amounts(_image("SUBMITTING"), _image("SUBMIT_FAILED")) == {"failed": 1}
+    assert amounts(_image("QUEUED"), _image("LOCAL_REJECTED")) == {"failed": 1}
+
+
+def test_an_intermediate_receipt_counts_nothing():
+    assert amounts(_image("SUBMITTED", "C1"), _image("ENROUTE", "C1")) == {}
+
+
+def test_a_change_of_a_final_message_counts_nothing_more():
+    delivered = _image("DELIVRD", "C1")
+    assert amounts(delivered, delivered) == {}
+
+
+def test_a_message_removed_by_its_retention_counts_nothing():
+    assert amounts(_image("DELIVRD", "C1"), None) == {}
