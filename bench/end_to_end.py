@@ -1,5 +1,6 @@
 """End to end: a 10,000-recipient mission through the local stack and the carrier
-simulator, from the request that creates it to the last final receipt recorded and counted in the mission's statistics.
+simulator, from the request that creates it to the last final receipt recorded and
+counted in the mission's statistics.
 
 Beside it, the floor, measured in the same run against the same emulator before the
 mission starts: writing each message item once and updating it once (BatchWriteItem of
