@@ -21,7 +21,8 @@ What is counted, and how:
 - Lambda: every invocation, billed by its duration measured here, rounded up to the
   millisecond, at its memory size in template.yaml (arm64).
 - CloudWatch Logs: the bytes the functions wrote (log lines at the template's default
-  level, and EMF metrics), plus Lambda's START/END/REPORT lines.
+  level, and EMF metrics), plus Lambda's START/END/REPORT lines where the template
+  leaves the platform's log level at INFO.
 - X-Ray: traces of the functions the template turns active tracing on for, estimated
   at the default sampling rule's 5% of their requests and queue batches.
 
@@ -392,6 +393,18 @@ def traced(function: str) -> bool:
     return bool(props.get("Tracing", default) == "Active")
 
 
+@cache
+def platform_logged(function: str) -> bool:
+    """Whether Lambda writes its START/END/REPORT lines for the function: always, unless
+    its logs are JSON with the system log level above INFO."""
+    from cloudsms_local.template import load_template
+
+    props = load_template()["Resources"][function]["Properties"]
+    logging = props.get("LoggingConfig", {})
+    json_logs = logging.get("LogFormat") == "JSON"
+    return not (json_logs and logging.get("SystemLogLevel") in ("WARN", "ERROR"))
+
+
 def costs(tally: Tally) -> dict[str, float]:
     """US dollars by line item."""
     gb = {function: memory_gb(function) for function in {r.function for r in tally.invocations}}
@@ -399,7 +412,8 @@ def costs(tally: Tally) -> dict[str, float]:
     traces = tally.api_requests.total() + sum(
         1 for r in tally.invocations if r.trigger in ("sqs", "url") and traced(r.function)
     )
-    log_bytes = tally.log_bytes.total() + len(PLATFORM_LOG_LINES) * len(tally.invocations)
+    platform_lines = sum(1 for r in tally.invocations if platform_logged(r.function))
+    log_bytes = tally.log_bytes.total() + len(PLATFORM_LOG_LINES) * platform_lines
     return {
         "lambda_requests": len(tally.invocations) * PRICES["lambda_request"],
         "lambda_duration": gb_seconds * PRICES["lambda_gb_second_arm64"],
