@@ -155,8 +155,9 @@ def listen_to_aws(listener: AwsListener) -> None:
 class LocalRun:
     """The local stack in this process, and a tenant's HTTP client for it."""
 
-    def __init__(self, receipt_delay: float = RECEIPT_DELAY) -> None:
+    def __init__(self, receipt_delay: float = RECEIPT_DELAY, emulator_in_process: bool = False):
         self.receipt_delay = receipt_delay
+        self.emulator_in_process = emulator_in_process
         self.runs: list[Run] = []
         self._runs_lock = threading.Lock()
         self.output = FunctionOutput(sys.stdout)
@@ -170,7 +171,12 @@ class LocalRun:
         sys.stdout = self.output
         from cloudsms_local.stack import LocalStack
 
-        self.stack = LocalStack(port=0, receipt_delay=self.receipt_delay, quiet=True).start()
+        self.stack = LocalStack(
+            port=0,
+            receipt_delay=self.receipt_delay,
+            quiet=True,
+            emulator_in_process=self.emulator_in_process,
+        ).start()
         self.api_url = self.stack.state["api_url"]
         self.http.headers["Authorization"] = f"Bearer {self.stack.state['api_key']}"
         self._watch_invocations()

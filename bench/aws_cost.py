@@ -506,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--receipt-delay", type=float, default=RECEIPT_DELAY)
     args = parser.parse_args(argv)
 
-    with LocalRun(args.receipt_delay) as run:
+    # The emulator in this process: write units are read off its items.
+    with LocalRun(args.receipt_delay, emulator_in_process=True) as run:
         warm_up(run)
         meter = Meter(run)
         mission_ids: list[str] = []

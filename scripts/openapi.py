@@ -69,7 +69,25 @@ def resolvers() -> dict[str, Any]:
         app = getattr(module, "app", None)
         if isinstance(app, ApiGatewayResolver):
             found[path.parent.name] = app
+    found["dlr_webhook"] = _receipt_routes()
     return found
+
+
+def _receipt_routes() -> Any:
+    """The receipt webhook's route, described: the webhook is a plain handler (see
+    functions/dlr_webhook/app.py), so it has no resolver to describe it."""
+    from cloudsms.api import make_function_url_resolver
+
+    app = make_function_url_resolver()
+
+    @app.route("/dlr/<channel>", method=["GET", "POST"])
+    def receive(channel: str) -> str:
+        """A delivery receipt for a message sent through the channel; the query carries
+        our uid, tenant and the channel's receipt secret. Answers `moved`, `part`,
+        `ignored` or `unmatched` (Jasmin: `ACK/Jasmin`)."""
+        raise NotImplementedError  # described, never called
+
+    return app
 
 
 def function_url_functions() -> dict[str, str]:

@@ -7,8 +7,8 @@ objects; several containers let one function serve its callers at once, as Lambd
 (a verify code on the otp queue does not wait for a bulk batch of the same function).
 The `cloudsms` package itself is shared by every container, as it is by the functions.
 
-Functions behind the APIs and function URLs take turns, whichever function they are, in
-the order their requests came: Powertools' event handler keeps the request it is
+Functions behind the APIs take turns, whichever function they are, in the order their
+requests came: Powertools' event handler keeps the request it is
 resolving on a class that every resolver in the process shares (in Lambda a process
 serves one request at a time), so two at once would read each other's requests.
 """
@@ -31,7 +31,7 @@ from cloudsms_local.template import ACCOUNT_ID, REGION, REPO_ROOT, LocalResource
 
 # Containers per function: enough for the otp and bulk queues, receipts and API calls to
 # overlap, few enough that one machine is not swamped by copies.
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = 8
 
 
 @dataclass
@@ -99,8 +99,9 @@ class LocalLambda:
         self.concurrency = concurrency
         self._containers: dict[str, _Containers] = {}
         self._guard = threading.Lock()
-        behind_urls = set(resources.function_urls.values())
-        self._api_functions = {route.function for route in resources.routes} | behind_urls
+        # Function URL handlers use no resolver (the receipt webhook is a plain handler),
+        # so they need not wait for a turn.
+        self._api_functions = {route.function for route in resources.routes}
         self._api_turns = _Turns()
         self.invocations: list[Invocation] = []
 

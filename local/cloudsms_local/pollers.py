@@ -40,6 +40,7 @@ class QueuePoller:
         function: str,
         batch_size: int,
         stop: threading.Event,
+        name: str = "",
     ):
         self.sqs = sqs
         self.lambdas = lambdas
@@ -48,7 +49,7 @@ class QueuePoller:
         self.function = function
         self.batch_size = batch_size
         self.stop = stop
-        self.thread = threading.Thread(target=self.run, daemon=True, name=f"poll-{function}")
+        self.thread = threading.Thread(target=self.run, daemon=True, name=f"poll-{function}{name}")
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -87,20 +88,28 @@ class QueuePoller:
         return len(messages)
 
 
+# Batches of one queue worked at once. Lambda's SQS event source starts with five and adds
+# more while the queue is full; two per queue keep a function's containers (see
+# lambda_runtime.py) shared between its queues, so a verify code never waits for one.
+POLLERS_PER_QUEUE = 4
+
+
 def start_pollers(
     sqs: Any, lambdas: LocalLambda, resources: LocalResources, stop: threading.Event
 ) -> list[QueuePoller]:
     pollers = []
     for source in resources.queue_sources:
-        poller = QueuePoller(
-            sqs,
-            lambdas,
-            resources.physical[source.queue],
-            resources.attributes[(source.queue, "Arn")],
-            source.function,
-            source.batch_size,
-            stop,
-        )
-        poller.thread.start()
-        pollers.append(poller)
+        for n in range(POLLERS_PER_QUEUE):
+            poller = QueuePoller(
+                sqs,
+                lambdas,
+                resources.physical[source.queue],
+                resources.attributes[(source.queue, "Arn")],
+                source.function,
+                source.batch_size,
+                stop,
+                name=f"-{n}",
+            )
+            poller.thread.start()
+            pollers.append(poller)
     return pollers

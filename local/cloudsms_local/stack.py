@@ -46,9 +46,12 @@ class LocalStack:
         demo: bool = True,
         quiet: bool = False,
         sweep_every: float | None = None,
+        emulator_in_process: bool = False,
     ):
         self.port = port
         self.sweep_every = sweep_every
+        # The emulator runs in a process of its own unless its state must be read here.
+        self.emulator_in_process = emulator_in_process
         self.receipt_delay = receipt_delay
         self.state_file = state_file
         self.demo = demo
@@ -57,20 +60,14 @@ class LocalStack:
         self.state: dict[str, Any] = {}
 
     def start(self) -> LocalStack:
-        from moto.server import ThreadedMotoServer
-
-        from cloudsms_local import moto_patches
-
-        moto_patches.apply()
+        from cloudsms_local.emulator import Emulator
 
         # The emulator's request log is noise, and its query strings can hold numbers.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
         os.environ.update(FAKE_CREDENTIALS)
-        moto_port = free_port()
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-        self.moto.start()
-        endpoint = f"http://127.0.0.1:{moto_port}"
+        self.moto = Emulator(free_port(), in_process=self.emulator_in_process).start()
+        endpoint = self.moto.url
         api_port = self.port or free_port()
         api_url = f"http://127.0.0.1:{api_port}"
 
@@ -112,6 +109,7 @@ class LocalStack:
         self.pollers = start_pollers(sqs, self.lambdas, resources, self.stop_event)
         # Looked up at each call, so that a wrapper put on `invoke` later sees these too.
         self.stream_pollers = start_stream_pollers(
+            endpoint,
             lambda function, event: self.lambdas.invoke(function, event),
             resources,
             self.stop_event,

@@ -14,6 +14,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import requests
+
+from cloudsms_local.emulator import STREAM_RECORDS_PATH
 from cloudsms_local.template import REGION, LocalResources
 
 Invoke = Callable[[dict[str, Any]], Any]
@@ -75,32 +78,29 @@ class StreamReader:
 
 
 class EmulatedShardReader(StreamReader):
-    """Reads the emulator's stream shard in this process, the way the local stack does.
+    """Reads the emulator's stream shard through its stream-records route (see
+    emulator.py): Lambda reads a stream inside AWS, and moto's Streams API would cost the
+    emulator milliseconds a record."""
 
-    The emulator's streams API answers through its generic response serializer, which
-    takes milliseconds per record (most of the local stack's CPU time in a 10,000-message
-    mission, measured with yappi). Lambda's event source mapping reads the stream inside
-    AWS, unbilled, so the local one reads the shard's records directly.
-    """
-
-    def __init__(self, table_name: str, batch_size: int):
-        from moto.dynamodb.models import dynamodb_backends
-
-        from cloudsms_local.template import ACCOUNT_ID
-
-        self.table = dynamodb_backends[ACCOUNT_ID][REGION].tables[table_name]
-        shard = self.table.stream_shard
-        assert shard is not None, f"table {table_name} has no stream"
-        self.shard = shard
+    def __init__(self, emulator_url: str, table_name: str, batch_size: int):
+        self.http = requests.Session()
+        self.url = emulator_url + STREAM_RECORDS_PATH
+        self.table_name = table_name
         self.batch_size = batch_size
-        self.shard_id = shard.id
-        self.stream_arn = self.table.latest_stream_label or table_name
+        shard = self._get(0, 0)
+        self.shard_id = shard["shard_id"]
+        self.stream_arn = shard["stream_arn"]
         self.position: str | None = None
         self._next = 0  # index of the next record in the shard
 
+    def _get(self, start: int, limit: int) -> dict[str, Any]:
+        query = {"table": self.table_name, "start": str(start), "limit": str(limit)}
+        response = self.http.get(self.url, params=query, timeout=30)
+        response.raise_for_status()
+        return dict(response.json())
+
     def read(self, limit: int) -> list[dict[str, Any]]:
-        records = self.shard.items[self._next : self._next + limit]
-        return [_as_lambda_gives(r.record) for r in records]
+        return [_as_lambda_gives(r) for r in self._get(self._next, limit)["records"]]
 
     def deliver(self, invoke: Invoke, records: list[dict[str, Any]]) -> None:
         super().deliver(invoke, records)
@@ -156,6 +156,7 @@ class StreamPoller:
 
 
 def start_stream_pollers(
+    emulator_url: str,
     invoke: Callable[[str, dict[str, Any]], Any],
     resources: LocalResources,
     stop: threading.Event,
@@ -163,7 +164,9 @@ def start_stream_pollers(
     """A poller for each function the template feeds with a table's stream."""
     pollers = []
     for source in resources.stream_sources:
-        reader = EmulatedShardReader(resources.physical[source.table], source.batch_size)
+        reader = EmulatedShardReader(
+            emulator_url, resources.physical[source.table], source.batch_size
+        )
         poller = StreamPoller(
             reader,
             functools.partial(invoke, source.function),

@@ -195,7 +195,7 @@ class Resolver:
         return self.resolve(value)
 
 
-def _create_table(client: Any, name: str, props: dict[str, Any]) -> dict[str, Any]:
+def create_table(client: Any, name: str, props: dict[str, Any]) -> dict[str, Any]:
     args: dict[str, Any] = {
         "TableName": name,
         "AttributeDefinitions": props["AttributeDefinitions"],
@@ -250,7 +250,7 @@ def create_resources(
         props = resource.get("Properties", {})
         if kind == "AWS::DynamoDB::Table":
             name = f"{prefix}-{logical}"
-            table = _create_table(dynamodb, name, props)
+            table = create_table(dynamodb, name, props)
             resources.physical[logical] = name
             if "LatestStreamArn" in table:
                 resources.attributes[(logical, "StreamArn")] = table["LatestStreamArn"]

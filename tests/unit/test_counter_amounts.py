@@ -64,3 +64,17 @@ def test_a_change_of_a_final_message_counts_nothing_more():
 
 def test_a_message_removed_by_its_retention_counts_nothing():
     assert amounts(_image("DELIVRD", "C1"), None) == {}
+
+
+def test_a_record_that_is_not_a_message_is_left_out_of_a_batch(monkeypatch):
+    from cloudsms.services import counters
+
+    added = []
+    monkeypatch.setattr(counters, "_add", lambda key, shard, changes: added.append(key))
+    records = [
+        {"dynamodb": {"SequenceNumber": "1", "NewImage": {"uid": {"S": "x"}}}},
+        {"dynamodb": {"SequenceNumber": "2", "NewImage": _image("QUEUED")}},
+    ]
+
+    assert counters.count_changes(records, "shardId-1") == 1
+    assert ("tenant#acme", "2026-11-26") in added

@@ -150,6 +150,15 @@ def _view(item: CallbackModel) -> dict:
     }
 
 
+def wanted(tenant_id: str) -> bool:
+    """Whether the tenant has a status callback (a remembered lookup)."""
+    try:
+        return _registered(tenant_id) is not None
+    except Exception:
+        logger.exception("callback registration unreadable", extra={"tenant": tenant_id})
+        return True  # read the message back, so that the callback can still be queued
+
+
 @ttl_cache(get_settings().callback_cache_seconds)
 def _registered(tenant_id: str) -> CallbackModel | None:
     """The tenant's registration, remembered (also when there is none): a state change

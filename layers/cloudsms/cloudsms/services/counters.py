@@ -111,7 +111,13 @@ def count_changes(records: Iterable[Mapping[str, Any]], shard_id: str) -> int:
     for record in records:
         stream = record["dynamodb"]
         old, new = stream.get("OldImage"), stream.get("NewImage")
-        added = amounts(old, new)
+        try:
+            added = amounts(old, new)
+        except (KeyError, ValueError):
+            # Not a message as the platform writes one: counting it again would fail
+            # the same way and hold up the shard, so it is logged and left out.
+            logger.exception("a stream record that is not a message; not counted")
+            continue
         if not added:
             continue
         counted += 1

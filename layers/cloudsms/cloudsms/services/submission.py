@@ -328,7 +328,7 @@ def _submit(
         progress.retry(settings.submit_lease_seconds + 1, "a gateway call failed")
         return False
     if result.accepted:
-        _record_submitted(message, result, now())
+        _record_submitted(message, result)
     elif result.temporary:
         transitions.release(message, result.reason or "temporary failure")
         wait = backoff_seconds(
@@ -364,13 +364,13 @@ def _submission(message: MessageModel, channel: Channel) -> Submission:
     )
 
 
-def _record_submitted(message: MessageModel, result: SubmitResult, now: datetime) -> None:
+def _record_submitted(message: MessageModel, result: SubmitResult) -> None:
     # An accepting gateway always names its message id (ours, for Kannel).
     carrier_id = result.carrier_message_id
     assert carrier_id is not None
     carrier_fields = [
+        # submitted_at stays the claim's: the moment the gateway was called.
         MessageModel.carrier_message_id.set(carrier_id),
-        MessageModel.submitted_at.set(now),
         MessageModel.cost.set(message_cost(message.channel, message.to, int(message.segments))),
     ]
     if carrier_id != message.uid:

@@ -10,6 +10,7 @@ one.
 from collections.abc import Sequence
 from datetime import datetime
 
+from pynamodb.constants import NONE
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
@@ -27,7 +28,18 @@ def write(message: MessageModel, actions: Sequence[Action], condition: Condition
     """Updates the message; returns False, and changes nothing, when the condition does
     not hold."""
     try:
-        message.update(actions=list(actions), condition=condition)
+        if callbacks.wanted(message.tenant_id):
+            # Read back with the write: the status callback reports the whole message.
+            message.update(actions=list(actions), condition=condition)
+        else:
+            # Nothing needs the message back, so the answer does not carry it.
+            MessageModel._get_connection().update_item(
+                message.tenant_id,
+                message.uid,
+                actions=list(actions),
+                condition=condition,
+                return_values=NONE,
+            )
     except UpdateError as error:
         if error.cause_response_code == _CONDITION_FAILED:
             return False

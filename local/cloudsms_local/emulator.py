@@ -1,0 +1,161 @@
+"""The AWS emulator of the local stack: moto's server, in a process of its own or in this one.
+
+In a process of its own (the default) it has a core to itself, as AWS's services are not
+in the caller's process either. Every function of the local stack runs in the stack's
+process under one interpreter lock, and the emulator's request handling is most of the
+stack's CPU time (about 60% in the end-to-end benchmark, measured with yappi): sharing
+the lock with it slows every function. In this process (`in_process=True`) its state can
+be read directly, which the AWS cost benchmark does to size DynamoDB items.
+
+Either way it serves one route of its own beside AWS's APIs: the records of a table's
+stream shard as JSON (`GET /_local/stream-records?table=&start=&limit=`). The local
+stream event source reads them there: moto's DynamoDB Streams API answers through its
+generic serializer at milliseconds a record, and Lambda's own reading of a stream is
+inside AWS, unbilled, so the emulation need not go through the API.
+
+Run alone: python -m cloudsms_local.emulator --port N
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+STREAM_RECORDS_PATH = "/_local/stream-records"
+START_TIMEOUT = 30.0
+
+
+def _stream_records(query: dict[str, list[str]]) -> tuple[str, bytes]:
+    from moto.dynamodb.models import dynamodb_backends
+
+    from cloudsms_local.template import ACCOUNT_ID, REGION
+
+    table = dynamodb_backends[ACCOUNT_ID][REGION].tables.get(query["table"][0])
+    if table is None or table.stream_shard is None:
+        return "404 Not Found", b'{"error": "no such table, or it has no stream"}'
+    start = int(query.get("start", ["0"])[0])
+    limit = int(query.get("limit", ["1000"])[0])
+    shard = table.stream_shard
+    records = [r.record for r in shard.items[start : start + limit]]
+    body = {"shard_id": shard.id, "stream_arn": table.table_arn, "records": records}
+    return "200 OK", json.dumps(body, default=_epoch).encode()
+
+
+def _epoch(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+class _WithStreamRecords:
+    """moto's WSGI application, with the stream-records route in front of it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != STREAM_RECORDS_PATH:
+            return self.app(environ, start_response)
+        status, body = _stream_records(parse_qs(environ.get("QUERY_STRING", "")))
+        start_response(status, [("Content-Type", "application/json")])
+        return [body]
+
+
+def _server(port: int) -> Any:
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from cloudsms_local import moto_patches
+
+    moto_patches.apply()
+    # The emulator's request log is noise, and its query strings can hold numbers.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = _WithStreamRecords(DomainDispatcherApplication(create_backend_app))
+    return make_server("127.0.0.1", port, app, True, request_handler=MotoRequestHandler)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the AWS emulator exited with status {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"the AWS emulator did not listen on port {port}")
+
+
+class Emulator:
+    def __init__(self, port: int, in_process: bool = False) -> None:
+        self.port = port
+        self.in_process = in_process
+        self.url = f"http://127.0.0.1:{port}"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Emulator:
+        if self.in_process:
+            self._server = _server(self.port)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, daemon=True, name="aws-emulator"
+            )
+            self._thread.start()
+        else:
+            self._process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+                [sys.executable, "-m", "cloudsms_local.emulator", "--port", str(self.port)]
+            )
+        _wait_for_port(self.port, self._process)
+        return self
+
+    def cpu_seconds(self) -> float:
+        """CPU time the emulator's own process has used (0 in this process: it is in
+        this process's time then). Linux only, from /proc."""
+        if self._process is None:
+            return 0.0
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        user, system = int(fields[11]), int(fields[12])  # utime and stime, in clock ticks
+        return (user + system) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server = None
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+            self._process = None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    server = _server(args.port)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches us with the stack
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
