@@ -155,9 +155,15 @@ def listen_to_aws(listener: AwsListener) -> None:
 class LocalRun:
     """The local stack in this process, and a tenant's HTTP client for it."""
 
-    def __init__(self, receipt_delay: float = RECEIPT_DELAY, emulator_in_process: bool = False):
+    def __init__(
+        self,
+        receipt_delay: float = RECEIPT_DELAY,
+        emulator_in_process: bool = False,
+        one_at_a_time: bool = False,
+    ):
         self.receipt_delay = receipt_delay
         self.emulator_in_process = emulator_in_process
+        self.one_at_a_time = one_at_a_time
         self.runs: list[Run] = []
         self._runs_lock = threading.Lock()
         self.output = FunctionOutput(sys.stdout)
@@ -176,6 +182,7 @@ class LocalRun:
             receipt_delay=self.receipt_delay,
             quiet=True,
             emulator_in_process=self.emulator_in_process,
+            one_at_a_time=self.one_at_a_time,
         ).start()
         self.api_url = self.stack.state["api_url"]
         self.http.headers["Authorization"] = f"Bearer {self.stack.state['api_key']}"
@@ -187,6 +194,8 @@ class LocalRun:
         sys.stdout = self.output.passthrough
 
     def _watch_invocations(self) -> None:
+        from cloudsms_local.lambda_runtime import last_duration_ms
+
         lambdas = self.stack.lambdas
         invoke = lambdas.invoke
         triggers = {route.function: "api" for route in self.stack.resources.routes}
@@ -196,7 +205,6 @@ class LocalRun:
 
         def watched(function: str, event: dict[str, Any]) -> Any:
             _invocation.function = function
-            started = time.perf_counter()
             result = None
             try:
                 result = invoke(function, event)
@@ -204,6 +212,8 @@ class LocalRun:
             finally:
                 _invocation.function = None
                 ended = time.perf_counter()
+                # The handler's own run: waiting for a container or a turn is not billed.
+                duration_ms = last_duration_ms()
                 uid = outcome = None
                 if function == "DlrWebhookFunction":
                     uid = (event.get("queryStringParameters") or {}).get("uid")
@@ -211,7 +221,7 @@ class LocalRun:
                 run = Run(
                     function,
                     triggers.get(function, "other"),
-                    (ended - started) * 1000,
+                    duration_ms,
                     ended,
                     uid,
                     outcome,

@@ -506,8 +506,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--receipt-delay", type=float, default=RECEIPT_DELAY)
     args = parser.parse_args(argv)
 
-    # The emulator in this process: write units are read off its items.
-    with LocalRun(args.receipt_delay, emulator_in_process=True) as run:
+    # The emulator in this process: write units are read off its items. One invocation of
+    # a function at a time: every function shares this process's interpreter lock, and a
+    # duration is priced as Lambda bills it, so it must be the invocation's own work and
+    # its waits on AWS, not its wait for the lock while other invocations run.
+    with LocalRun(args.receipt_delay, emulator_in_process=True, one_at_a_time=True) as run:
         warm_up(run)
         meter = Meter(run)
         mission_ids: list[str] = []

@@ -153,8 +153,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     server = _server(args.port)
+    threading.Thread(target=_exit_with_parent, args=(server,), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches us with the stack
         server.serve_forever()
+
+
+def _exit_with_parent(server: Any) -> None:
+    """Stops serving once the stack that started us is gone, however it ended."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    server.shutdown()
 
 
 if __name__ == "__main__":

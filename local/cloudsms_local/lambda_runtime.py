@@ -93,6 +93,14 @@ class _Containers:
     made: int = 0
 
 
+_last = threading.local()
+
+
+def last_duration_ms() -> float:
+    """How long the handler of this thread's last invocation ran, in milliseconds."""
+    return float(getattr(_last, "duration_ms", 0.0))
+
+
 class LocalLambda:
     def __init__(self, resources: LocalResources, concurrency: int = DEFAULT_CONCURRENCY):
         self.resources = resources
@@ -147,6 +155,7 @@ class LocalLambda:
         return self._api_turns if function in self._api_functions else nullcontext()
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        _last.duration_ms = 0.0
         _, attribute = self.resources.handler(function)
         props = self.resources.functions[function]
         with self._turn(function), self._container(function) as module:
@@ -160,3 +169,5 @@ class LocalLambda:
             finally:
                 elapsed = (time.perf_counter() - started) * 1000
                 self.invocations.append(Invocation(function, elapsed))
+                # What Lambda would bill: the handler's run, not the wait for a container.
+                _last.duration_ms = elapsed

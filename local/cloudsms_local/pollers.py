@@ -95,11 +95,15 @@ POLLERS_PER_QUEUE = 4
 
 
 def start_pollers(
-    sqs: Any, lambdas: LocalLambda, resources: LocalResources, stop: threading.Event
+    sqs: Any,
+    lambdas: LocalLambda,
+    resources: LocalResources,
+    stop: threading.Event,
+    per_queue: int | None = None,
 ) -> list[QueuePoller]:
     pollers = []
     for source in resources.queue_sources:
-        for n in range(POLLERS_PER_QUEUE):
+        for n in range(per_queue or POLLERS_PER_QUEUE):
             poller = QueuePoller(
                 sqs,
                 lambdas,

@@ -47,11 +47,13 @@ class LocalStack:
         quiet: bool = False,
         sweep_every: float | None = None,
         emulator_in_process: bool = False,
+        one_at_a_time: bool = False,
     ):
         self.port = port
         self.sweep_every = sweep_every
         # The emulator runs in a process of its own unless its state must be read here.
         self.emulator_in_process = emulator_in_process
+        self.one_at_a_time = one_at_a_time
         self.receipt_delay = receipt_delay
         self.state_file = state_file
         self.demo = demo
@@ -88,14 +90,17 @@ class LocalStack:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING" if self.quiet else "INFO")
 
         from cloudsms_local.api_gateway import LocalApiGateway
-        from cloudsms_local.lambda_runtime import LocalLambda
+        from cloudsms_local.lambda_runtime import DEFAULT_CONCURRENCY, LocalLambda
         from cloudsms_local.pollers import start_pollers
         from cloudsms_local.scheduler import RateRunner, SchedulerFirer
         from cloudsms_local.simulator import CarrierSimulator
         from cloudsms_local.streams import start_stream_pollers
         from cloudsms_local.uploads import UploadNotifier
 
-        self.lambdas = LocalLambda(resources)
+        # One container a function and one batch a queue when asked: each invocation then
+        # runs nearly alone, so its duration is its own work (the cost benchmark).
+        containers = 1 if self.one_at_a_time else DEFAULT_CONCURRENCY
+        self.lambdas = LocalLambda(resources, concurrency=containers)
         self.gateway = LocalApiGateway(
             self.lambdas,
             resources.routes,
@@ -106,7 +111,13 @@ class LocalStack:
         ).start()
         self.simulator = CarrierSimulator(receipt_delay=self.receipt_delay).start()
         sqs = session.client("sqs", endpoint_url=endpoint, region_name=REGION)
-        self.pollers = start_pollers(sqs, self.lambdas, resources, self.stop_event)
+        self.pollers = start_pollers(
+            sqs,
+            self.lambdas,
+            resources,
+            self.stop_event,
+            per_queue=1 if self.one_at_a_time else None,
+        )
         # Looked up at each call, so that a wrapper put on `invoke` later sees these too.
         self.stream_pollers = start_stream_pollers(
             endpoint,
