@@ -29,8 +29,8 @@ from typing import Any
 
 from cloudsms_local.template import ACCOUNT_ID, REGION, REPO_ROOT, LocalResources
 
-# Containers per function: enough for the otp and bulk queues, receipts and API calls to
-# overlap, few enough that one machine is not swamped by copies.
+# Containers per function: enough for the pollers of its queues (four each), receipts and
+# API calls to overlap, few enough that one machine is not swamped by copies.
 DEFAULT_CONCURRENCY = 8
 
 

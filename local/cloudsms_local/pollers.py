@@ -89,8 +89,8 @@ class QueuePoller:
 
 
 # Batches of one queue worked at once. Lambda's SQS event source starts with five and adds
-# more while the queue is full; two per queue keep a function's containers (see
-# lambda_runtime.py) shared between its queues, so a verify code never waits for one.
+# more while the queue is full. Four per queue, with a function's eight containers (see
+# lambda_runtime.py), leave a container free for the otp queue however busy the bulk one.
 POLLERS_PER_QUEUE = 4
 
 
