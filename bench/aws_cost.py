@@ -373,34 +373,32 @@ class Meter:
 
 
 @cache
-def memory_gb(function: str) -> float:
+def _template() -> dict[str, Any]:
     from cloudsms_local.template import load_template
 
-    template = load_template()
-    default = template["Globals"]["Function"].get("MemorySize", 128)
+    return load_template()
+
+
+def setting(function: str, name: str, default: Any = None) -> Any:
+    """A property of the function in template.yaml, else of the template's Globals."""
+    template = _template()
     props = template["Resources"][function]["Properties"]
-    return float(props.get("MemorySize", default)) / 1024
+    return props.get(name, template["Globals"]["Function"].get(name, default))
 
 
-@cache
+def memory_gb(function: str) -> float:
+    return float(setting(function, "MemorySize", 128)) / 1024
+
+
 def traced(function: str) -> bool:
     """Whether the template turns active tracing on for the function."""
-    from cloudsms_local.template import load_template
-
-    template = load_template()
-    default = template["Globals"]["Function"].get("Tracing", "PassThrough")
-    props = template["Resources"][function]["Properties"]
-    return bool(props.get("Tracing", default) == "Active")
+    return bool(setting(function, "Tracing", "PassThrough") == "Active")
 
 
-@cache
 def platform_logged(function: str) -> bool:
     """Whether Lambda writes its START/END/REPORT lines for the function: always, unless
     its logs are JSON with the system log level above INFO."""
-    from cloudsms_local.template import load_template
-
-    props = load_template()["Resources"][function]["Properties"]
-    logging = props.get("LoggingConfig", {})
+    logging = setting(function, "LoggingConfig", {})
     json_logs = logging.get("LogFormat") == "JSON"
     return not (json_logs and logging.get("SystemLogLevel") in ("WARN", "ERROR"))
 

@@ -173,16 +173,10 @@ def submit_sms(context: Any, to: str, carrier_message_id: str = "carrier-1") -> 
     return uid
 
 
-def count_changes() -> int:
-    """Hands what the Messages stream holds to the Counters function, as its event source
-    does in AWS moments after each change; returns how many records it handed on.
-
-    It reads the stream from its start every time: what was counted before is delivered
-    again, and the counters must not count it twice.
-    """
+def message_stream() -> StreamReader:
+    """A reader of the Messages table's stream from its start, as the Counters function's
+    event source reads it."""
     import os
-
-    from functions.reports import count
 
     table = boto3.client("dynamodb", region_name="us-east-1").describe_table(
         TableName=os.environ["MESSAGES_TABLE"]
@@ -193,8 +187,19 @@ def count_changes() -> int:
         region_name="us-east-1",
         config=Config(account_id_endpoint_mode="disabled"),
     )
-    reader = StreamReader(streams, table["LatestStreamArn"], batch_size=1000)
-    return reader.drain(lambda event: count.lambda_handler(event, FakeContext()))
+    return StreamReader(streams, table["LatestStreamArn"], batch_size=1000)
+
+
+def count_changes() -> int:
+    """Hands what the Messages stream holds to the Counters function, as its event source
+    does in AWS moments after each change; returns how many records it handed on.
+
+    It reads the stream from its start every time: what was counted before is delivered
+    again, and the counters must not count it twice.
+    """
+    from functions.reports import count
+
+    return message_stream().drain(lambda event: count.lambda_handler(event, FakeContext()))
 
 
 def counters_of(scope: str, day: str) -> dict[str, int]:

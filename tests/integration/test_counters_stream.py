@@ -1,30 +1,22 @@
 """The Counters function: message changes from the Messages stream, counted exactly once
 however the stream's records are delivered again."""
 
-import os
-
-import boto3
-from botocore.config import Config
-
 from cloudsms.services import counters
 from cloudsms.store.counters import CounterModel
-from cloudsms_local.streams import StreamReader
 from functions.reports import count
-from tests.integration.conftest import FakeContext, counters_of, queue_sms, submit_sms
+from tests.integration.conftest import (
+    FakeContext,
+    counters_of,
+    message_stream,
+    queue_sms,
+    submit_sms,
+)
 
 SHARD = "shardId-00000001541626099285-f35f62ef"
 
 
 def _records() -> list[dict]:
-    table = boto3.client("dynamodb", region_name="us-east-1").describe_table(
-        TableName=os.environ["MESSAGES_TABLE"]
-    )["Table"]
-    streams = boto3.client(
-        "dynamodbstreams",
-        region_name="us-east-1",
-        config=Config(account_id_endpoint_mode="disabled"),
-    )
-    return StreamReader(streams, table["LatestStreamArn"], batch_size=1000).read(1000)
+    return message_stream().read(1000)
 
 
 def _day(uid: str) -> str:
