@@ -13,6 +13,10 @@ stream event source reads them there: moto's DynamoDB Streams API answers throug
 generic serializer at milliseconds a record, and Lambda's own reading of a stream is
 inside AWS, unbilled, so the emulation need not go through the API.
 
+It serves AWS's requests one at a time, and a verify code's before any other waiting
+(`Turns`; why: cloudsms_local/urgency.py). A long poll (SQS ReceiveMessage) waits
+inside moto for a message, so it does not take a turn.
+
 Run alone: python -m cloudsms_local.emulator --port N
 """
 
@@ -28,12 +32,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from cloudsms_local.urgency import URGENT_HEADER
+
 STREAM_RECORDS_PATH = "/_local/stream-records"
+_URGENT_ENVIRON_KEY = "HTTP_" + URGENT_HEADER.upper().replace("-", "_")
 START_TIMEOUT = 30.0
 
 
@@ -59,15 +67,56 @@ def _epoch(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-class _WithStreamRecords:
-    """moto's WSGI application, with the stream-records route in front of it."""
+class Turns:
+    """moto serves one request at a time, urgent ones first (see urgency.py).
+
+    Its request threads share one interpreter lock anyway; taking turns in order lets a
+    verify code's request wait for at most the one being served, instead of sharing
+    the lock with every request of a draining mission."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._serving = False
+        self._urgent_waiting = 0
+        self.waiting = 0  # requests waiting for their turn, urgent or not
+
+    @contextlib.contextmanager
+    def turn(self, urgent: bool) -> Iterator[None]:
+        with self._changed:
+            self.waiting += 1
+            if urgent:
+                self._urgent_waiting += 1
+                self._changed.wait_for(lambda: not self._serving)
+                self._urgent_waiting -= 1
+            else:
+                self._changed.wait_for(lambda: not self._serving and not self._urgent_waiting)
+            self.waiting -= 1
+            self._serving = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._serving = False
+                self._changed.notify_all()
+
+
+# A long poll waits inside moto for a message to come: it must not hold the turn.
+_WAITS_INSIDE = "AmazonSQS.ReceiveMessage"
+
+
+class _Front:
+    """moto's WSGI application, taken in turns, with the stream-records route beside it."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.turns = Turns()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("PATH_INFO") != STREAM_RECORDS_PATH:
-            return self.app(environ, start_response)
+            if environ.get("HTTP_X_AMZ_TARGET") == _WAITS_INSIDE:
+                return self.app(environ, start_response)
+            with self.turns.turn(urgent=_URGENT_ENVIRON_KEY in environ):
+                return self.app(environ, start_response)
         status, body = _stream_records(parse_qs(environ.get("QUERY_STRING", "")))
         start_response(status, [("Content-Type", "application/json")])
         return [body]
@@ -86,7 +135,7 @@ def _server(port: int) -> Any:
     moto_patches.apply()
     # The emulator's request log is noise, and its query strings can hold numbers.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    app = _WithStreamRecords(DomainDispatcherApplication(create_backend_app))
+    app = _Front(DomainDispatcherApplication(create_backend_app))
     return make_server("127.0.0.1", port, app, True, request_handler=MotoRequestHandler)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from cloudsms_local import urgency
 from cloudsms_local.lambda_runtime import LocalLambda
 from cloudsms_local.template import REGION, LocalResources
 
@@ -41,6 +43,7 @@ class QueuePoller:
         batch_size: int,
         stop: threading.Event,
         name: str = "",
+        urgent: bool = False,
     ):
         self.sqs = sqs
         self.lambdas = lambdas
@@ -49,9 +52,12 @@ class QueuePoller:
         self.function = function
         self.batch_size = batch_size
         self.stop = stop
+        self.urgent = urgent
         self.thread = threading.Thread(target=self.run, daemon=True, name=f"poll-{function}{name}")
 
     def run(self) -> None:
+        if self.urgent:
+            urgency.mark_urgent()
         while not self.stop.is_set():
             try:
                 self.poll_once()
@@ -70,6 +76,13 @@ class QueuePoller:
         messages = answer.get("Messages", [])
         if not messages:
             return 0
+        with self._work():
+            return self._process(messages)
+
+    def _work(self) -> AbstractContextManager[Any]:
+        return urgency.running() if self.urgent else nullcontext()
+
+    def _process(self, messages: list[dict[str, Any]]) -> int:
         try:
             result = self.lambdas.invoke(self.function, sqs_event(self.queue_arn, messages))
         except Exception as error:  # noqa: BLE001 - a failed invocation fails the whole batch
@@ -92,6 +105,8 @@ class QueuePoller:
 # more while the queue is full. Four per queue, with a function's eight containers (see
 # lambda_runtime.py), leave a container free for the otp queue however busy the bulk one.
 POLLERS_PER_QUEUE = 4
+# The verify codes' queue: its work goes first on this machine (see urgency.py).
+URGENT_QUEUES = frozenset({"OtpSubmitQueue"})
 
 
 def start_pollers(
@@ -113,6 +128,7 @@ def start_pollers(
                 source.batch_size,
                 stop,
                 name=f"-{n}",
+                urgent=source.queue in URGENT_QUEUES,
             )
             poller.thread.start()
             pollers.append(poller)

@@ -75,7 +75,10 @@ class LocalStack:
 
         import boto3
 
+        from cloudsms_local import urgency
         from cloudsms_local.template import create_resources
+
+        urgency.install()
 
         session = boto3.Session()
         # One server serves the API, the portal and the function URLs (under paths of

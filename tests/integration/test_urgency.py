@@ -1,0 +1,121 @@
+"""The local stack's verify-code priority (cloudsms_local/urgency.py): urgent requests
+are marked and served first, other requests wait while urgent work runs."""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import pytest
+
+from cloudsms_local import urgency
+from cloudsms_local.emulator import Turns
+
+HOLD_BACK_WELL_UNDER = urgency.HOLD_BACK_LIMIT / 2
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: list[dict[str, str]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).seen.append(dict(self.headers))
+        body = json.dumps({"TableNames": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[object]:
+    """A DynamoDB client whose requests reach a server that keeps their headers."""
+    urgency.install()
+    _Recorder.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    server.shutdown()
+
+
+def _in_thread(target, urgent: bool = False) -> threading.Thread:
+    def run() -> None:
+        if urgent:
+            urgency.mark_urgent()
+        target()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_only_the_requests_of_urgent_threads_say_so(dynamodb):
+    _in_thread(dynamodb.list_tables, urgent=True).join()
+    _in_thread(dynamodb.list_tables).join()
+
+    marked = [urgency.URGENT_HEADER in headers for headers in _Recorder.seen]
+    assert marked == [True, False]
+
+
+def test_other_requests_wait_while_urgent_work_runs(dynamodb):
+    with urgency.running():
+        other = _in_thread(dynamodb.list_tables)
+        time.sleep(0.2)  # well under HOLD_BACK_LIMIT
+        assert _Recorder.seen == []
+    other.join()
+    assert len(_Recorder.seen) == 1
+
+
+def test_an_urgent_thread_does_not_wait_for_urgent_work(dynamodb):
+    with urgency.running():
+        _in_thread(dynamodb.list_tables, urgent=True).join(timeout=HOLD_BACK_WELL_UNDER)
+        assert len(_Recorder.seen) == 1
+
+
+def _wait_until(condition) -> None:
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_the_emulator_serves_a_waiting_urgent_request_before_earlier_ones():
+    turns = Turns()
+    served: list[str] = []
+    first_in = threading.Event()
+    release = threading.Event()
+
+    def request(name: str, urgent: bool, hold: threading.Event | None = None) -> None:
+        with turns.turn(urgent):
+            served.append(name)
+            if hold is not None:
+                first_in.set()
+                hold.wait()
+
+    threads = [threading.Thread(target=request, args=("first", False, release))]
+    threads[0].start()
+    first_in.wait()
+    for name, urgent in [("mission 1", False), ("mission 2", False), ("verify code", True)]:
+        thread = threading.Thread(target=request, args=(name, urgent))
+        thread.start()
+        threads.append(thread)
+        waiting = len(threads) - 1
+        _wait_until(lambda: turns.waiting == waiting)  # noqa: B023 - read at once
+    release.set()
+    for thread in threads:
+        thread.join()
+
+    assert served[:2] == ["first", "verify code"]
+    assert sorted(served[2:]) == ["mission 1", "mission 2"]
