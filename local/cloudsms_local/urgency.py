@@ -8,7 +8,7 @@ each verify code's requests in the same queue as the mission's, a local artefact
 does not have. So the local stack marks the work of the otp queue's pollers (receiving,
 the Submit invocation, deleting) as *urgent*:
 
-- every AWS request made while urgent work runs carries the `URGENT_HEADER`, and the
+- every AWS request of those pollers' threads carries the `URGENT_HEADER`, and the
   emulator serves such requests before the others waiting (see emulator.py);
 - while urgent work runs, other threads' AWS requests wait to be sent (`hold_back`), so
   the functions' shared interpreter lock is mostly the verify code's.
