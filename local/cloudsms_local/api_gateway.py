@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from cloudsms_local import urgency
 from cloudsms_local.lambda_runtime import LocalLambda
 from cloudsms_local.template import ACCOUNT_ID, REGION, ApiRoute
 
@@ -136,11 +137,13 @@ class LocalApiGateway:
             return _error(404, "not_found", f"no route for {method} {path}")
         route, path_params = matched
         event = self._event(route, method, path, split.query, headers, body, path_params, source_ip)
-        if route.authorized:
-            denied = self._authorize(route, event)
-            if denied:
-                return denied
-        return self._invoke(route.function, event)
+        # Someone waits for this answer: the API goes before background work (urgency.py).
+        with urgency.marked():
+            if route.authorized:
+                denied = self._authorize(route, event)
+                if denied:
+                    return denied
+            return self._invoke(route.function, event)
 
     def function_url(self, path: str) -> tuple[str, str] | None:
         """(function, path at its URL) when `path` is under a function URL's local path."""

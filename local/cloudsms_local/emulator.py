@@ -72,13 +72,21 @@ class Turns:
 
     Its request threads share one interpreter lock anyway; taking turns in order lets a
     verify code's request wait for at most the one being served, instead of sharing
-    the lock with every request of a draining mission."""
+    the lock with every request of a draining mission. After an urgent request the next
+    turn is kept for `grace` seconds for the next urgent one: a verify code makes its
+    requests one after another, a millisecond or two apart, and a mission's request
+    served in each gap would add its time to the verify code's."""
 
-    def __init__(self) -> None:
+    def __init__(self, grace: float = 0.0) -> None:
+        self.grace = grace
         self._changed = threading.Condition()
         self._serving = False
         self._urgent_waiting = 0
+        self._kept_until = 0.0  # the monotonic time the kept turn is given up
         self.waiting = 0  # requests waiting for their turn, urgent or not
+
+    def _free_for_others(self) -> bool:
+        return not self._serving and not self._urgent_waiting
 
     @contextlib.contextmanager
     def turn(self, urgent: bool) -> Iterator[None]:
@@ -89,7 +97,12 @@ class Turns:
                 self._changed.wait_for(lambda: not self._serving)
                 self._urgent_waiting -= 1
             else:
-                self._changed.wait_for(lambda: not self._serving and not self._urgent_waiting)
+                while True:
+                    self._changed.wait_for(self._free_for_others)
+                    kept = self._kept_until - time.monotonic()
+                    if kept <= 0:
+                        break
+                    self._changed.wait(kept)
             self.waiting -= 1
             self._serving = True
         try:
@@ -97,8 +110,13 @@ class Turns:
         finally:
             with self._changed:
                 self._serving = False
+                if urgent:
+                    self._kept_until = time.monotonic() + self.grace
                 self._changed.notify_all()
 
+
+# After a verify code's request, how long the emulator keeps the next turn for it.
+URGENT_GRACE = 0.005
 
 # A long poll waits inside moto for a message to come: it must not hold the turn.
 _WAITS_INSIDE = "AmazonSQS.ReceiveMessage"
@@ -109,15 +127,15 @@ class _Front:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.turns = Turns()
+        self.turns = Turns(URGENT_GRACE)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") != STREAM_RECORDS_PATH:
-            if environ.get("HTTP_X_AMZ_TARGET") == _WAITS_INSIDE:
+        if environ.get("HTTP_X_AMZ_TARGET") == _WAITS_INSIDE:
+            return self.app(environ, start_response)
+        with self.turns.turn(urgent=_URGENT_ENVIRON_KEY in environ):
+            if environ.get("PATH_INFO") != STREAM_RECORDS_PATH:
                 return self.app(environ, start_response)
-            with self.turns.turn(urgent=_URGENT_ENVIRON_KEY in environ):
-                return self.app(environ, start_response)
-        status, body = _stream_records(parse_qs(environ.get("QUERY_STRING", "")))
+            status, body = _stream_records(parse_qs(environ.get("QUERY_STRING", "")))
         start_response(status, [("Content-Type", "application/json")])
         return [body]
 

@@ -5,20 +5,27 @@ event source mapping, Lambda gives its invocations containers (and CPUs) of thei
 DynamoDB and SQS do not slow one request down for another's load. Locally every function
 shares two cores and one AWS emulator, so a 10,000-recipient mission draining would put
 each verify code's requests in the same queue as the mission's, a local artefact AWS
-does not have. So the local stack marks the work of the otp queue's pollers (receiving,
-the Submit invocation, deleting) as *urgent*:
+does not have. So the local stack marks as *urgent* the work of the otp queue's pollers
+(receiving, the Submit invocation, deleting) and of API requests (someone is waiting for
+the answer; a verify code's `POST /v1/sms` is one):
 
-- every AWS request of those pollers' threads carries the `URGENT_HEADER`, and the
-  emulator serves such requests before the others waiting (see emulator.py);
-- while urgent work runs, other threads' AWS requests wait to be sent (`hold_back`), so
-  the functions' shared interpreter lock is mostly the verify code's.
+- every AWS request of an urgent thread carries the `URGENT_HEADER`; the emulator serves
+  it before the others waiting, and keeps the next turn a few milliseconds for the next
+  urgent request (see `Turns` in emulator.py);
+- while an otp queue batch is worked (`running`), other threads' AWS requests wait to be
+  sent, and the answers to those already sent wait to be read (`hold_back`), so the
+  functions' shared interpreter lock is mostly the verify code's;
+- the interpreter hands its lock over every millisecond instead of every five, so that a
+  thread computing does not keep an urgent one waiting long.
 
 Nothing here changes what is sent or written, only in which order the local machine does
 it. The mission is not throttled otherwise: it takes every cycle a verify code leaves.
+The cost benchmark runs without it (see stack.py).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +36,8 @@ URGENT_HEADER = "X-Cloudsms-Local-Urgent"
 # invocation takes milliseconds; if one ever hangs, the rest of the stack must not.
 HOLD_BACK_LIMIT = 0.5
 
+SWITCH_INTERVAL = 0.001  # seconds; Python's default is 0.005
+
 _local = threading.local()
 _running = 0
 _changed = threading.Condition()
@@ -38,6 +47,18 @@ _installed = False
 def mark_urgent() -> None:
     """Marks every AWS request of this thread as urgent (an otp queue poller's)."""
     _local.urgent = True
+
+
+@contextmanager
+def marked() -> Iterator[None]:
+    """Marks this thread's AWS requests as urgent while the block runs (an API request's:
+    someone is waiting for its answer)."""
+    before = is_urgent()
+    _local.urgent = True
+    try:
+        yield
+    finally:
+        _local.urgent = before
 
 
 def is_urgent() -> bool:
@@ -74,6 +95,9 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    # A thread computing (counting a batch of stream records, say) keeps the interpreter
+    # lock for up to the switch interval each time an urgent thread wants it back.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     from botocore.endpoint import Endpoint
 
     send = Endpoint._send
@@ -81,8 +105,10 @@ def install() -> None:
     def _send(self: Endpoint, request: Any) -> Any:
         if is_urgent():
             request.headers[URGENT_HEADER] = "1"
-        else:
-            hold_back()
-        return send(self, request)
+            return send(self, request)
+        hold_back()
+        response = send(self, request)
+        hold_back()
+        return response
 
     Endpoint._send = _send  # type: ignore[method-assign]

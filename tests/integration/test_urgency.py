@@ -119,3 +119,41 @@ def test_the_emulator_serves_a_waiting_urgent_request_before_earlier_ones():
 
     assert served[:2] == ["first", "verify code"]
     assert sorted(served[2:]) == ["mission 1", "mission 2"]
+
+
+def test_after_an_urgent_request_the_next_turn_is_kept_for_the_next_one():
+    turns = Turns(grace=0.3)
+    served: list[str] = []
+
+    with turns.turn(urgent=True):
+        pass
+    other = threading.Thread(target=lambda: _serve(turns, served, "mission", urgent=False))
+    other.start()
+    _wait_until(lambda: turns.waiting == 1)
+    _serve(turns, served, "verify code", urgent=True)  # within the grace: before the mission
+    other.join()
+
+    assert served == ["verify code", "mission"]
+
+
+def test_a_kept_turn_is_given_up_when_no_urgent_request_comes():
+    turns = Turns(grace=0.05)
+    served: list[str] = []
+
+    with turns.turn(urgent=True):
+        pass
+    _serve(turns, served, "mission", urgent=False)
+
+    assert served == ["mission"]
+
+
+def _serve(turns: Turns, served: list[str], name: str, urgent: bool) -> None:
+    with turns.turn(urgent):
+        served.append(name)
+
+
+def test_an_api_request_is_urgent_only_while_it_is_served():
+    assert not urgency.is_urgent()
+    with urgency.marked():
+        assert urgency.is_urgent()
+    assert not urgency.is_urgent()
