@@ -56,14 +56,13 @@ class QueuePoller:
         self.thread = threading.Thread(target=self.run, daemon=True, name=f"poll-{function}{name}")
 
     def run(self) -> None:
-        if self.urgent:
-            urgency.mark_urgent()
-        while not self.stop.is_set():
-            try:
-                self.poll_once()
-            except Exception as error:  # noqa: BLE001 - a poller must outlive one bad batch
-                print(f"[poller {self.function}] {type(error).__name__}: {error}", flush=True)
-                self.stop.wait(1)
+        with urgency.marked() if self.urgent else nullcontext():
+            while not self.stop.is_set():
+                try:
+                    self.poll_once()
+                except Exception as error:  # noqa: BLE001 - a poller must outlive a bad batch
+                    print(f"[poller {self.function}] {type(error).__name__}: {error}", flush=True)
+                    self.stop.wait(1)
 
     def poll_once(self) -> int:
         answer = self.sqs.receive_message(

@@ -44,15 +44,10 @@ _changed = threading.Condition()
 _installed = False
 
 
-def mark_urgent() -> None:
-    """Marks every AWS request of this thread as urgent (an otp queue poller's)."""
-    _local.urgent = True
-
-
 @contextmanager
 def marked() -> Iterator[None]:
-    """Marks this thread's AWS requests as urgent while the block runs (an API request's:
-    someone is waiting for its answer)."""
+    """Marks this thread's AWS requests as urgent while the block runs (an otp queue
+    poller's, or an API request's: someone is waiting for its answer)."""
     before = is_urgent()
     _local.urgent = True
     try:

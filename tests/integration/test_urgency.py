@@ -1,6 +1,7 @@
 """The local stack's verify-code priority (cloudsms_local/urgency.py): urgent requests
 are marked and served first, other requests wait while urgent work runs."""
 
+import contextlib
 import json
 import threading
 import time
@@ -52,9 +53,8 @@ def dynamodb() -> Iterator[object]:
 
 def _in_thread(target, urgent: bool = False) -> threading.Thread:
     def run() -> None:
-        if urgent:
-            urgency.mark_urgent()
-        target()
+        with urgency.marked() if urgent else contextlib.nullcontext():
+            target()
 
     thread = threading.Thread(target=run)
     thread.start()
