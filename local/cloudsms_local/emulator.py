@@ -15,7 +15,8 @@ inside AWS, unbilled, so the emulation need not go through the API.
 
 It serves AWS's requests one at a time, and a verify code's before any other waiting
 (`Turns`; why: cloudsms_local/urgency.py). A long poll (SQS ReceiveMessage) waits
-inside moto for a message, so it does not take a turn.
+inside moto for a message, so it does not take a turn. In a process of its own it makes
+its full garbage collections while idle (cloudsms_local/collector.py).
 
 Run alone: python -m cloudsms_local.emulator --port N
 """
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from cloudsms_local import collector
 from cloudsms_local.urgency import URGENT_HEADER
 
 STREAM_RECORDS_PATH = "/_local/stream-records"
@@ -132,6 +134,7 @@ class _Front:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("HTTP_X_AMZ_TARGET") == _WAITS_INSIDE:
             return self.app(environ, start_response)
+        collector.busy()
         with self.turns.turn(urgent=_URGENT_ENVIRON_KEY in environ):
             if environ.get("PATH_INFO") != STREAM_RECORDS_PATH:
                 return self.app(environ, start_response)
@@ -219,6 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
+    # Its garbage collections are its own to schedule: it is a process of its own.
+    collector.install()
     server = _server(args.port)
     threading.Thread(target=_exit_with_parent, args=(server,), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches us with the stack

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from cloudsms_local import collector
 from cloudsms_local.template import ACCOUNT_ID, REGION, REPO_ROOT, LocalResources
 
 # Containers per function: enough for the pollers of its queues (four each), receipts and
@@ -164,9 +165,11 @@ class LocalLambda:
                 timeout_seconds=int(props.get("Timeout", 30)),
             )
             started = time.perf_counter()
+            collector.busy()
             try:
                 return getattr(module, attribute)(event, context)
             finally:
+                collector.busy()
                 elapsed = (time.perf_counter() - started) * 1000
                 self.invocations.append(Invocation(function, elapsed))
                 # What Lambda would bill: the handler's run, not the wait for a container.
