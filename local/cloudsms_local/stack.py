@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import socket
@@ -63,9 +62,6 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         from cloudsms_local.emulator import Emulator
-
-        # The emulator's request log is noise, and its query strings can hold numbers.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
         os.environ.update(FAKE_CREDENTIALS)
         self.moto = Emulator(free_port(), in_process=self.emulator_in_process).start()

@@ -11,7 +11,8 @@ the answer; a verify code's `POST /v1/sms` is one):
 
 - every AWS request of an urgent thread carries the `URGENT_HEADER`; the emulator serves
   it before the others waiting, and keeps the next turn a few milliseconds for the next
-  urgent request (see `Turns` in emulator.py);
+  urgent request, as it does once an otp poller's long poll has received a verify code
+  (see `Turns` and `_Front` in emulator.py);
 - while an otp queue batch is worked (`running`), other threads' AWS requests wait to be
   sent, and the answers to those already sent wait to be read (`hold_back`), so the
   functions' shared interpreter lock is mostly the verify code's;

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
-from cloudsms_local import urgency
-from cloudsms_local.emulator import Turns
+from cloudsms_local import emulator, urgency
+from cloudsms_local.emulator import Turns, _Front
 
 HOLD_BACK_WELL_UNDER = urgency.HOLD_BACK_LIMIT / 2
 
@@ -157,3 +157,34 @@ def test_an_api_request_is_urgent_only_while_it_is_served():
     with urgency.marked():
         assert urgency.is_urgent()
     assert not urgency.is_urgent()
+
+
+def _long_poll(front: _Front, urgent: bool, messages: bool) -> None:
+    environ = {"HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"}
+    if urgent:
+        environ[emulator._URGENT_ENVIRON_KEY] = "1"
+    body = b'{"Messages": [{"MessageId": "m-1", "Body": "{}"}]}' if messages else b"{}"
+    front.app = lambda environ, start_response: [body]
+    assert list(front(environ, lambda *args: None)) == [body]
+
+
+@pytest.mark.parametrize(
+    ("urgent", "messages", "kept"),
+    [(True, True, True), (True, False, False), (False, True, False)],
+    ids=["urgent-received", "urgent-empty", "mission-received"],
+)
+def test_an_urgent_poller_that_received_keeps_the_next_turn(
+    monkeypatch: pytest.MonkeyPatch, urgent: bool, messages: bool, kept: bool
+) -> None:
+    monkeypatch.setattr(emulator, "RECEIVED_GRACE", 0.5)
+    front = _Front(app=None)
+    served: list[str] = []
+
+    _long_poll(front, urgent, messages)
+    other = threading.Thread(target=lambda: _serve(front.turns, served, "mission", urgent=False))
+    other.start()
+    other.join(timeout=0.25)  # half the grace
+
+    assert served == ([] if kept else ["mission"])
+    other.join()
+    assert served == ["mission"]
