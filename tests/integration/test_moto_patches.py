@@ -72,3 +72,27 @@ def test_a_successful_transaction_applies_every_item(table):
 
     assert _item(client, name, "a")["total"] == {"N": "2"}
     assert _item(client, name, "b") is not None
+
+
+def test_the_emulator_works_out_each_host_s_service_once(monkeypatch):
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from cloudsms_local.emulator import _dispatcher
+
+    listings = 0
+    listing = backends.list_of_moto_modules
+
+    def counted() -> object:
+        nonlocal listings
+        listings += 1
+        return listing()
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", counted)
+    dispatcher = _dispatcher(DomainDispatcherApplication, create_backend_app)
+
+    hosts = ["dynamodb.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] * 3
+    found = [dispatcher.get_backend_for_host(host) for host in hosts]
+
+    assert found == ["dynamodb", "sqs"] * 3
+    assert listings == 2

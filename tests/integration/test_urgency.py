@@ -188,3 +188,33 @@ def test_an_urgent_poller_that_received_keeps_the_next_turn(
     assert served == ([] if kept else ["mission"])
     other.join()
     assert served == ["mission"]
+
+
+def test_every_waiting_request_is_served_one_at_a_time():
+    # A turn given up wakes one waiter: none may be left waiting, urgent or not,
+    # whether or not the turn was kept for an urgent request meanwhile.
+    turns = Turns(grace=0.002)
+    inside = 0
+    most_inside = 0
+    served: list[int] = []
+    lock = threading.Lock()
+
+    def request(number: int) -> None:
+        nonlocal inside, most_inside
+        with turns.turn(urgent=number % 3 == 0):
+            with lock:
+                inside += 1
+                most_inside = max(most_inside, inside)
+            time.sleep(0.001)
+            with lock:
+                inside -= 1
+                served.append(number)
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert sorted(served) == list(range(40))
+    assert most_inside == 1
