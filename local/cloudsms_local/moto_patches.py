@@ -11,20 +11,32 @@ moto also lists the methods of a service's response class with `inspect.getmembe
 for every request, to see whether the action is one of them: about 6% of the
 emulator's time under load (py-spy). A class's methods do not change while it serves,
 so the list is made once a class.
+
+It parses every condition and update expression afresh, too: a sixth of its time
+serving a mission (py-spy), where every message's writes repeat a handful of
+expressions. A parsed update expression is only read (moto's validator works on a
+copy) and a parsed condition only evaluated, so both are kept by their text and, for
+a condition, the names and values it holds.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
+import re
 from types import SimpleNamespace
 from typing import Any
 
 from moto.core import responses as core_responses
+from moto.dynamodb import comparisons
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models import table as table_models
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
 _applied = False
 
@@ -72,6 +84,53 @@ def _restore(touched: list[Any]) -> None:
             table.items[hash_key][range_key] = original
 
 
+# Expressions kept parsed: far more than CloudSMS's writes use, few enough to stay small.
+PARSED_EXPRESSIONS = 1024
+_VALUE_PLACEHOLDER = re.compile(r":[A-Za-z0-9_]+")
+
+
+@functools.lru_cache(maxsize=PARSED_EXPRESSIONS)
+def _parsed_condition(expression: str, names: str, values: str) -> tuple[Any, list[str], list[str]]:
+    parser = comparisons.ConditionExpressionParser(
+        expression, json.loads(names), json.loads(values)
+    )
+    return parser.parse(), parser.expr_attr_names_found, parser.expr_attr_values_found
+
+
+class _ConditionParser:
+    """moto's ConditionExpressionParser, its parse kept by what the condition is made of.
+    Only the values the expression names count: the same condition goes with a
+    different update each time."""
+
+    def __init__(
+        self,
+        expression: str | None,
+        names: dict[str, str] | None,
+        values: dict[str, dict[str, Any]] | None,
+    ) -> None:
+        self._made_of = (expression, names, values)
+        self.expr_attr_names_found: list[str] = []
+        self.expr_attr_values_found: list[str] = []
+
+    def parse(self) -> Any:
+        expression, names, values = self._made_of
+        if not expression:
+            return comparisons.ConditionExpressionParser(expression, names, values).parse()
+        named = set(_VALUE_PLACEHOLDER.findall(expression))
+        used = {k: v for k, v in (values or {}).items() if k in named}
+        parsed, names_found, values_found = _parsed_condition(
+            expression, json.dumps(names or {}, sort_keys=True), json.dumps(used, sort_keys=True)
+        )
+        self.expr_attr_names_found = list(names_found)
+        self.expr_attr_values_found = list(values_found)
+        return parsed
+
+
+def _condition(expression: str | None, names: Any, values: Any) -> Any:
+    """Stands in for moto's get_filter_expression."""
+    return _ConditionParser(expression, names, values).parse()
+
+
 def apply() -> None:
     """Installs the patch once per process."""
     global _applied
@@ -80,6 +139,13 @@ def apply() -> None:
     _applied = True
     core_responses.method_names_from_class = functools.cache(  # type: ignore[assignment]
         core_responses.method_names_from_class
+    )
+    dynamodb_models.get_filter_expression = _condition  # type: ignore[assignment]
+    table_models.get_filter_expression = _condition  # type: ignore[assignment]
+    dynamodb_models.create_condition_expression_parser = _ConditionParser  # type: ignore[assignment]
+    dynamodb_responses.create_condition_expression_parser = _ConditionParser  # type: ignore[assignment]
+    UpdateExpressionParser.make = functools.lru_cache(maxsize=PARSED_EXPRESSIONS)(  # type: ignore[method-assign]
+        UpdateExpressionParser.make
     )
     dynamodb_models.copy = SimpleNamespace(deepcopy=_deepcopy_but_tables)  # type: ignore[assignment]
     original = DynamoDBBackend.transact_write_items

@@ -96,3 +96,40 @@ def test_the_emulator_works_out_each_host_s_service_once(monkeypatch):
 
     assert found == ["dynamodb", "sqs"] * 3
     assert listings == 2
+
+
+def _update_total(client, name, expected: str, new: str, extra: dict | None = None):
+    client.update_item(
+        TableName=name,
+        Key={"scope": {"S": "a"}, "period": {"S": "1"}},
+        UpdateExpression="SET #t = :new",
+        ConditionExpression="#t = :expected",
+        ExpressionAttributeNames={"#t": "total"},
+        ExpressionAttributeValues={
+            ":new": {"N": new},
+            ":expected": {"N": expected},
+            **(extra or {}),
+        },
+    )
+
+
+def test_a_condition_kept_parsed_still_reads_the_values_it_is_given(table):
+    client, name = table
+    _update_total(client, name, expected="1", new="2")
+
+    # The same expressions again: the condition's value now fails, then holds.
+    with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+        _update_total(client, name, expected="1", new="3")
+    _update_total(client, name, expected="2", new="3")
+
+    assert _item(client, name, "a")["total"] == {"N": "3"}
+
+
+def test_a_value_no_expression_uses_is_still_refused(table):
+    client, name = table
+    _update_total(client, name, expected="1", new="2")
+
+    with pytest.raises(ClientError, match="unused in expressions: keys: {:spare}"):
+        _update_total(client, name, expected="2", new="3", extra={":spare": {"S": "x"}})
+
+    assert _item(client, name, "a")["total"] == {"N": "2"}
