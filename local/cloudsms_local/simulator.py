@@ -258,6 +258,9 @@ class CarrierSimulator:
         url = fill_escapes(receipt.dlr_url, escapes)
         if not hasattr(self._sessions, "http"):
             self._sessions.http = requests.Session()
+            # A dlr-url is the platform's own; no proxy of the environment stands between.
+            # (requests also reads the environment for proxies on every call otherwise.)
+            self._sessions.http.trust_env = False
         try:
             response = self._sessions.http.get(url, timeout=RECEIPT_TIMEOUT)
             if response.status_code < 500:
