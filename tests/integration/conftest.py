@@ -202,6 +202,15 @@ def count_changes() -> int:
     return message_stream().drain(lambda event: count.lambda_handler(event, FakeContext()))
 
 
+def queue_callback_events() -> int:
+    """Hands what the Messages stream holds to the CallbackEvents function, as its event
+    source does in AWS moments after each change; returns how many records it handed on.
+    Read from the stream's start, as count_changes is."""
+    from functions.callbacks import events
+
+    return message_stream().drain(lambda event: events.lambda_handler(event, FakeContext()))
+
+
 def counters_of(scope: str, day: str) -> dict[str, int]:
     """The statistics counters of one scope and day, once every change so far is counted;
     all zero when none was ever counted."""

@@ -14,7 +14,7 @@ from cloudsms.adapters import queues
 from cloudsms.adapters.secrets import read_secret
 from cloudsms.domain.signatures import SIGNATURE_HEADER, verify
 from cloudsms.errors import Conflict
-from cloudsms.services import callbacks, channels, receipts
+from cloudsms.services import callbacks, channels, receipts, submission, transitions
 from cloudsms.services.callbacks import CallbackRegistration
 from cloudsms.services.submission import submit_queued
 from cloudsms.store.callbacks import CallbackModel, secret_name
@@ -22,7 +22,13 @@ from cloudsms.store.messages import MessageModel
 from functions.admin import app as admin_app
 from functions.callbacks import app as callbacks_app
 from tests.integration.callback_receiver import FakeCallbackReceiver
-from tests.integration.conftest import FakeGateway, accepted, api_event, queue_sms
+from tests.integration.conftest import (
+    FakeGateway,
+    accepted,
+    api_event,
+    queue_callback_events,
+    queue_sms,
+)
 from tests.integration.submit_records import event, queued_records, received_again
 
 NUMBER = "+639215347566"
@@ -60,6 +66,9 @@ def _submit(context) -> str:
 
 
 def _callback_records(aws) -> list[dict[str, Any]]:
+    """The callback queue's messages, once the Messages stream has reached the
+    CallbackEvents function."""
+    queue_callback_events()
     return queued_records(aws, "CallbackQueue")
 
 
@@ -144,6 +153,67 @@ def test_a_receiver_that_is_down_does_not_hold_up_submission(aws, registered, re
     assert MessageModel.get("acme", uid).dr_state == "SUBMITTED"
     assert receiver.received == []
     assert len(_callback_records(aws)) == 1
+
+
+def test_a_state_change_is_reported_even_if_its_writer_stops_right_after_writing(
+    aws, registered, context, monkeypatch
+):
+    recorded = submission._record_submitted
+
+    def record_then_stop(message: MessageModel, result: Any) -> None:
+        recorded(message, result)
+        raise TimeoutError("the invocation ran out of time")  # Lambda stops it here
+
+    monkeypatch.setattr(submission, "_record_submitted", record_then_stop)
+    with pytest.raises(TimeoutError):
+        _submit(context)
+
+    [record] = _callback_records(aws)
+    assert json.loads(record["body"])["event"]["dr_state"] == "SUBMITTED"
+
+
+def test_a_state_change_is_reported_even_if_the_queue_refused_while_it_was_written(
+    aws, registered, context, monkeypatch
+):
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("SQS is unavailable")
+
+    uid = queue_sms(context, NUMBER)
+    with monkeypatch.context() as patched:
+        patched.setattr(queues, "enqueue", refused)
+        submit_queued("acme", [uid], _now, FakeGateway(accepted(uid)).factory)
+
+    [record] = _callback_records(aws)
+    assert json.loads(record["body"])["event"]["uid"] == uid
+
+
+def test_state_changes_whose_events_could_not_be_queued_come_again(
+    aws, registered, context, monkeypatch
+):
+    uid = _submit(context)
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("SQS refused the batch")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(queues, "enqueue", refused)
+        with pytest.raises(RuntimeError):
+            queue_callback_events()
+    assert queued_records(aws, "CallbackQueue") == []
+
+    [record] = _callback_records(aws)  # the stream hands the same batch on again
+    assert json.loads(record["body"])["event"]["uid"] == uid
+
+
+def test_a_write_that_does_not_change_the_state_is_not_reported(aws, registered, context):
+    uid = _submit(context)
+    message = MessageModel.get("acme", uid)
+
+    transitions.write(message, [MessageModel.reason.set("a note")], None)
+
+    assert [json.loads(r["body"])["event"]["dr_state"] for r in _callback_records(aws)] == [
+        "SUBMITTED"
+    ]
 
 
 # --- delivery -------------------------------------------------------------------------------

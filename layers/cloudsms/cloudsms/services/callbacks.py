@@ -1,17 +1,23 @@
 """Tenant status callbacks: every state a message reaches, POSTed to the tenant, signed.
 
-A state change never waits for a tenant's endpoint: the transition puts an event on the
-callback queue (only when the tenant registered a URL, which is looked up in a cache),
-and the callbacks function delivers it, retrying with backoff until the endpoint answers
-2xx or the queue gives the event up to its dead-letter queue.
+A state change never waits for a tenant's endpoint, and is never lost between its
+write and its callback: every write to a message reaches the CallbackEvents function
+through the Messages table's stream, which puts an event on the callback queue for each
+change of state (only when the tenant registered a URL, which is looked up in a cache).
+A function that wrote a state and stopped at once has still written its stream record,
+and a batch of records whose events could not be queued comes again. The callbacks
+function delivers each event, retrying with backoff until the endpoint answers 2xx or
+the queue gives the event up to its dead-letter queue.
+
+So an event comes at least once: a batch of the stream retried, or a delivery whose
+answer was lost, may bring it twice, with the same X-CloudSMS-Event-Id.
 """
 
 import ipaddress
 import json
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,7 +37,7 @@ from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
 from cloudsms.settings import get_settings
 from cloudsms.store.base import utcnow
 from cloudsms.store.callbacks import CallbackModel, secret_name
-from cloudsms.store.messages import MessageModel
+from cloudsms.store.images import attribute
 
 # The platform's own hand-over states; a tenant hears of a message from SUBMITTED on.
 UNREPORTED = frozenset({DrState.QUEUED.value, DrState.SUBMITTING.value})
@@ -150,15 +156,6 @@ def _view(item: CallbackModel) -> dict:
     }
 
 
-def wanted(tenant_id: str) -> bool:
-    """Whether the tenant has a status callback (a remembered lookup)."""
-    try:
-        return _registered(tenant_id) is not None
-    except Exception:
-        logger.exception("callback registration unreadable", extra={"tenant": tenant_id})
-        return True  # read the message back, so that the callback can still be queued
-
-
 @ttl_cache(get_settings().callback_cache_seconds)
 def _registered(tenant_id: str) -> CallbackModel | None:
     """The tenant's registration, remembered (also when there is none): a state change
@@ -171,63 +168,74 @@ def _registered(tenant_id: str) -> CallbackModel | None:
 
 # --- events ---------------------------------------------------------------------------------
 
-_collected: ContextVar[list[dict[str, Any]] | None] = ContextVar("collected", default=None)
 
+def events_from_changes(records: Iterable[Mapping[str, Any]]) -> int:
+    """Queues an event for each change of a message's state in a batch of the Messages
+    table's stream, if its tenant has a callback URL; returns how many were queued.
 
-@contextmanager
-def collecting() -> Iterator[None]:
-    """Queues the events of the state changes made inside together, ten to a request."""
-    token = _collected.set([])
-    try:
-        yield
-    finally:
-        events = _collected.get() or []
-        _collected.reset(token)
-        _enqueue(events)
-
-
-def state_changed(message: MessageModel, assigned: Mapping[str, str]) -> None:
-    """Queues a callback for the state a transition just wrote, if the tenant wants one.
-
-    Never raises: a callback that cannot be queued is logged, and sending goes on.
+    Raises when they cannot be queued (or the registration cannot be read): the batch
+    then comes again, so that no state change goes unreported.
     """
-    state = assigned.get("dr_state")
-    if state is None or state in UNREPORTED:
-        return
-    try:
-        if _registered(message.tenant_id) is None:
-            return
-        event = {
-            "tenant_id": message.tenant_id,
-            "event": {
-                "uid": message.uid,
-                "mission_id": message.mission_id,
-                "reference": message.reference,
-                "to": message.to,
-                "dr_state": state,
-                "status": outcome(DrState(state)).value,
-                "error_code": assigned.get("error_code", message.error_code),
-                "reason": assigned.get("reason", message.reason),
-                "at": clock.now().isoformat(),
-            },
-        }
-    except Exception:
-        logger.exception("status callback not queued", extra={"uid": message.uid})
-        return
-    collected = _collected.get()
-    if collected is None:
-        _enqueue([event])
-    else:
-        collected.append(event)
-
-
-def _enqueue(events: list[dict[str, Any]]) -> None:
-    if not events:
-        return
-    try:
+    events = []
+    for record in records:
+        change = record["dynamodb"]
+        try:
+            event = _event(
+                change.get("OldImage"),
+                change.get("NewImage"),
+                change.get("ApproximateCreationDateTime"),
+            )
+        except (KeyError, ValueError):
+            # Not a message as the platform writes one: it would fail the same way each
+            # time and hold up every later change, so it is logged and left out.
+            logger.exception("a stream record that is not a message; no callback")
+            continue
+        if event is not None:
+            events.append(event)
+    if events:
         queues.enqueue(get_settings().callback_queue_url, events)
-    except Exception:
-        logger.exception("status callbacks not queued", extra={"count": len(events)})
+    return len(events)
+
+
+def _event(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, written: float | None
+) -> dict[str, Any] | None:
+    """The callback-queue message for one write of a message; None when the write did
+    not change the message's state, or the state is not reported, or no one listens."""
+    if new is None:
+        return None  # removed by its time to live: history, not a change of state
+    state = attribute(new, "dr_state")
+    if state is None:
+        raise KeyError("dr_state")
+    if state == attribute(old, "dr_state") or state in UNREPORTED:
+        return None
+    tenant_id = attribute(new, "tenant_id")
+    if tenant_id is None:
+        raise KeyError("tenant_id")
+    if _registered(tenant_id) is None:
+        return None
+    return {
+        "tenant_id": tenant_id,
+        "event": {
+            "uid": attribute(new, "uid"),
+            "mission_id": attribute(new, "mission_id"),
+            "reference": attribute(new, "reference"),
+            "to": attribute(new, "to"),
+            "dr_state": state,
+            "status": outcome(DrState(state)).value,
+            "error_code": attribute(new, "error_code"),
+            "reason": attribute(new, "reason"),
+            "at": _written_at(written).isoformat(),
+        },
+    }
+
+
+def _written_at(written: float | None) -> datetime:
+    """When the change was written, on the platform's clock (the stream's own time)."""
+    if written is None:
+        return clock.now()
+    offset = timedelta(seconds=get_settings().clock_offset_seconds)
+    return datetime.fromtimestamp(float(written), UTC) + offset
 
 
 # --- delivery -------------------------------------------------------------------------------

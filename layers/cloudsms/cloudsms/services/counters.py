@@ -40,6 +40,7 @@ from cloudsms.store.counters import (
     mission_scope,
     tenant_scope,
 )
+from cloudsms.store.images import attribute
 
 CounterKey = tuple[str, str]  # (scope, period)
 # A shard's records stay in the stream for 24 hours, and a batch is only ever delivered
@@ -65,14 +66,6 @@ def counter_keys(
     return keys
 
 
-def _value(image: Mapping[str, Any] | None, name: str) -> str | None:
-    """One attribute of a stream image (DynamoDB JSON), as text; None when absent."""
-    if not image or name not in image:
-        return None
-    typed = image[name]
-    return typed.get("S", typed.get("N"))
-
-
 def amounts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, int]:
     """What one change of a message item adds to its counters."""
     if new is None:
@@ -80,12 +73,12 @@ def amounts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dic
     added: Counter[str] = Counter()
     if old is None:
         added["total"] += 1
-    if _value(new, "carrier_message_id") and not _value(old, "carrier_message_id"):
+    if attribute(new, "carrier_message_id") and not attribute(old, "carrier_message_id"):
         added["submitted"] += 1
-        added["segments"] += int(_value(new, "segments") or 0)
-        added["cost"] += int(_value(new, "cost") or 0)
-    state = DrState(str(_value(new, "dr_state")))
-    before = _value(old, "dr_state")
+        added["segments"] += int(attribute(new, "segments") or 0)
+        added["cost"] += int(attribute(new, "cost") or 0)
+    state = DrState(str(attribute(new, "dr_state")))
+    before = attribute(old, "dr_state")
     if state in FINAL and (before is None or DrState(before) not in FINAL):
         if state == DrState.DELIVRD:
             added["delivered"] += 1
@@ -126,10 +119,10 @@ def count_changes(records: Iterable[Mapping[str, Any]], shard_id: str) -> int:
         assert item is not None
         change = Change(int(stream["SequenceNumber"]), added)
         keys = counter_keys(
-            str(_value(item, "tenant_id")),
-            str(_value(item, "channel")),
-            str(_value(item, "dispatch_day")),
-            _value(item, "mission_id"),
+            str(attribute(item, "tenant_id")),
+            str(attribute(item, "channel")),
+            str(attribute(item, "dispatch_day")),
+            attribute(item, "mission_id"),
         )
         for key in keys:
             changes.setdefault(key, []).append(change)

@@ -40,7 +40,7 @@ from cloudsms.domain import phone
 from cloudsms.domain.states import DrState
 from cloudsms.errors import NotFound
 from cloudsms.observability import logger, metrics
-from cloudsms.services import callbacks, throughput, transitions
+from cloudsms.services import throughput, transitions
 from cloudsms.services.channels import Channel, get_channel, message_cost
 from cloudsms.services.quiet_hours import seconds_until_open
 from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
@@ -151,28 +151,27 @@ def submit_queued(
     receive_count: int = 1,
 ) -> None:
     """Submits each still-queued message of a one-off send once."""
-    with callbacks.collecting():
-        found = {m.uid: m for m in MessageModel.batch_get([(tenant_id, uid) for uid in uids])}
-        progress = _Progress(receive_count)
-        pending = [
-            _Pending(found[uid], stored=True, entry=uid)
-            for uid in uids
-            if uid in found and _may_send(found[uid], now(), progress)
-        ]
-        by_channel: dict[str, list[_Pending]] = {}
-        for item in pending:
-            by_channel.setdefault(item.message.channel, []).append(item)
-        for route_id, items in by_channel.items():
-            _send(route_id, items, now, gateway_factory, progress)
-        sms_type = next(iter(found.values())).sms_type if found else ""
-        _finish(
-            progress,
-            lambda entries, delay: queues.enqueue(
-                queues.queue_for(sms_type),
-                [{"tenant_id": tenant_id, "uids": entries}],
-                delay_seconds=delay,
-            ),
-        )
+    found = {m.uid: m for m in MessageModel.batch_get([(tenant_id, uid) for uid in uids])}
+    progress = _Progress(receive_count)
+    pending = [
+        _Pending(found[uid], stored=True, entry=uid)
+        for uid in uids
+        if uid in found and _may_send(found[uid], now(), progress)
+    ]
+    by_channel: dict[str, list[_Pending]] = {}
+    for item in pending:
+        by_channel.setdefault(item.message.channel, []).append(item)
+    for route_id, items in by_channel.items():
+        _send(route_id, items, now, gateway_factory, progress)
+    sms_type = next(iter(found.values())).sms_type if found else ""
+    _finish(
+        progress,
+        lambda entries, delay: queues.enqueue(
+            queues.queue_for(sms_type),
+            [{"tenant_id": tenant_id, "uids": entries}],
+            delay_seconds=delay,
+        ),
+    )
     missing = len(uids) - len(found)
     if missing:
         raise Poison(f"{missing} message(s) of the queue message do not exist")
@@ -196,37 +195,36 @@ def submit_mission_recipients(
     except DoesNotExist as error:
         raise Poison(f"tenant {batch.tenant_id} does not exist") from error
     window = sending_window(tenant) if batch.quiet_hours else None
-    with callbacks.collecting():
-        keys = [(batch.tenant_id, r.uid) for r in batch.recipients]
-        found = {m.uid: m for m in MessageModel.batch_get(keys)}
-        progress = _Progress(receive_count)
-        held: list[tuple[float, MissionRecipient]] = []
-        pending = []
-        for recipient in batch.recipients:
-            message = found.get(recipient.uid)
-            if message is not None and not _may_send(message, now(), progress):
-                continue
-            wait = seconds_until_open(recipient.to, now(), window) if window else 0.0
-            if wait > 0:
-                held.append((wait, recipient))
-            elif message is not None:
-                pending.append(_Pending(message, stored=True, entry=recipient))
-            else:
-                pending.append(_Pending(_new_message(batch, recipient, now()), False, recipient))
-        if held:
-            # One hop at a time: whoever is still outside their window is held again.
-            progress.later.append((min(wait for wait, _ in held), [r for _, r in held]))
-            logger.info("recipients held for their quiet hours", extra={"count": len(held)})
-        if pending:
-            _send(batch.channel, pending, now, gateway_factory, progress)
-        _finish(
-            progress,
-            lambda entries, delay: queues.enqueue(
-                queues.queue_for(batch.sms_type),
-                [{**body, "recipients": [r.model_dump() for r in entries]}],
-                delay_seconds=delay,
-            ),
-        )
+    keys = [(batch.tenant_id, r.uid) for r in batch.recipients]
+    found = {m.uid: m for m in MessageModel.batch_get(keys)}
+    progress = _Progress(receive_count)
+    held: list[tuple[float, MissionRecipient]] = []
+    pending = []
+    for recipient in batch.recipients:
+        message = found.get(recipient.uid)
+        if message is not None and not _may_send(message, now(), progress):
+            continue
+        wait = seconds_until_open(recipient.to, now(), window) if window else 0.0
+        if wait > 0:
+            held.append((wait, recipient))
+        elif message is not None:
+            pending.append(_Pending(message, stored=True, entry=recipient))
+        else:
+            pending.append(_Pending(_new_message(batch, recipient, now()), False, recipient))
+    if held:
+        # One hop at a time: whoever is still outside their window is held again.
+        progress.later.append((min(wait for wait, _ in held), [r for _, r in held]))
+        logger.info("recipients held for their quiet hours", extra={"count": len(held)})
+    if pending:
+        _send(batch.channel, pending, now, gateway_factory, progress)
+    _finish(
+        progress,
+        lambda entries, delay: queues.enqueue(
+            queues.queue_for(batch.sms_type),
+            [{**body, "recipients": [r.model_dump() for r in entries]}],
+            delay_seconds=delay,
+        ),
+    )
 
 
 def _new_message(batch: MissionBatch, recipient: MissionRecipient, now: datetime) -> MessageModel:

@@ -2,9 +2,8 @@
 
 The update carries a condition on the states the message may come from, so however often
 a receipt or a submission is retried, a transition happens once. The statistics
-counters follow from these writes through the table's stream (services/counters.py).
-Each state a transition writes is passed on to the tenant's status callback, if it has
-one.
+counters and the tenants' status callbacks follow from these writes through the table's
+stream (services/counters.py, services/callbacks.py).
 """
 
 from collections.abc import Sequence
@@ -13,11 +12,9 @@ from datetime import datetime
 from pynamodb.constants import NONE
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.operand import Path, Value
-from pynamodb.expressions.update import Action, SetAction
+from pynamodb.expressions.update import Action
 
 from cloudsms.domain.states import DrState
-from cloudsms.services import callbacks
 from cloudsms.store.messages import MessageModel
 
 OUTCOME_UNKNOWN = "submission outcome unknown"
@@ -28,36 +25,19 @@ def write(message: MessageModel, actions: Sequence[Action], condition: Condition
     """Updates the message; returns False, and changes nothing, when the condition does
     not hold."""
     try:
-        if callbacks.wanted(message.tenant_id):
-            # Read back with the write: the status callback reports the whole message.
-            message.update(actions=list(actions), condition=condition)
-        else:
-            # Nothing needs the message back, so the answer does not carry it.
-            MessageModel._get_connection().update_item(
-                message.tenant_id,
-                message.uid,
-                actions=list(actions),
-                condition=condition,
-                return_values=NONE,
-            )
+        # Nothing needs the message back, so the answer does not carry it.
+        MessageModel._get_connection().update_item(
+            message.tenant_id,
+            message.uid,
+            actions=list(actions),
+            condition=condition,
+            return_values=NONE,
+        )
     except UpdateError as error:
         if error.cause_response_code == _CONDITION_FAILED:
             return False
         raise
-    callbacks.state_changed(message, _assigned(actions))
     return True
-
-
-def _assigned(actions: Sequence[Action]) -> dict[str, str]:
-    """The text attributes the actions set to plain values, by name (the new state, its
-    error code and reason), as the status callback reports them."""
-    assigned = {}
-    for action in actions:
-        if isinstance(action, SetAction):
-            path, value = action.values
-            if isinstance(path, Path) and isinstance(value, Value) and "S" in value.value:
-                assigned[path.path[0]] = value.value["S"]
-    return assigned
 
 
 def claim(message: MessageModel, now: datetime) -> bool:
