@@ -156,9 +156,13 @@ class _Front:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("HTTP_X_AMZ_TARGET") == _WAITS_INSIDE:
             return self._long_poll(environ, start_response)
-        collector.busy()
+        reading_stream = environ.get("PATH_INFO") == STREAM_RECORDS_PATH
+        if not reading_stream:
+            # The stream event sources ask five times a second, with or without changes
+            # to read: counted as work, that would keep the process from ever being idle.
+            collector.busy()
         with self.turns.turn(urgent=_URGENT_ENVIRON_KEY in environ):
-            if environ.get("PATH_INFO") != STREAM_RECORDS_PATH:
+            if not reading_stream:
                 return self.app(environ, start_response)
             status, body = _stream_records(parse_qs(environ.get("QUERY_STRING", "")))
         start_response(status, [("Content-Type", "application/json")])

@@ -85,3 +85,20 @@ def test_installed_python_makes_no_full_collection_on_its_own() -> None:
     installed = collector.install()
     assert collector.install() is installed  # once per process
     assert gc.get_threshold()[2] == collector.NEVER
+
+
+def test_the_emulator_counts_aws_requests_as_work_but_not_stream_polling(monkeypatch) -> None:
+    from cloudsms_local import emulator
+
+    noted: list[str] = []
+    monkeypatch.setattr(collector, "busy", lambda: noted.append("busy"))
+    monkeypatch.setattr(emulator, "_stream_records", lambda query: ("200 OK", b"{}"))
+    front = emulator._Front(app=lambda environ, start_response: [b"{}"])
+
+    def request(path: str) -> None:
+        front({"PATH_INFO": path, "QUERY_STRING": ""}, lambda status, headers: None)
+
+    request(emulator.STREAM_RECORDS_PATH)
+    assert noted == []
+    request("/")
+    assert noted == ["busy"]
