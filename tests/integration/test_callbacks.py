@@ -187,6 +187,28 @@ def test_a_state_change_is_reported_even_if_the_queue_refused_while_it_was_writt
     assert json.loads(record["body"])["event"]["uid"] == uid
 
 
+def test_a_message_the_platform_refused_after_storing_it_is_reported(
+    aws, registered, context, monkeypatch
+):
+    from functions.send import app as send_app
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("SQS is unavailable")
+
+    body = {"to": [NUMBER], "text": "Hello", "sms_type": "business", "channel": "SIM"}
+    with monkeypatch.context() as patched:
+        patched.setattr(queues, "enqueue", refused)
+        response = send_app.lambda_handler(
+            api_event("POST", "/v1/sms", "/v1/sms", body=body), context
+        )
+    assert response["statusCode"] == 503
+
+    [record] = _callback_records(aws)
+    event = json.loads(record["body"])["event"]
+    assert (event["dr_state"], event["status"]) == ("LOCAL_REJECTED", "failed")
+    assert event["reason"] == "the submit queue was unavailable"
+
+
 def test_state_changes_whose_events_could_not_be_queued_come_again(
     aws, registered, context, monkeypatch
 ):
