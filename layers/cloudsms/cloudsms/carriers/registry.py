@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from cloudsms.carriers.base import Gateway
+from cloudsms.carriers.http import session_for
 from cloudsms.carriers.http_json import HttpJsonGateway
 from cloudsms.carriers.jasmin import JasminGateway
 from cloudsms.carriers.kannel import KannelGateway
@@ -12,15 +13,17 @@ from cloudsms.settings import get_settings
 
 def gateway_for(channel: Channel) -> Gateway:
     timeout = get_settings().gateway_timeout_seconds
+    # A hub's own URL, when its configuration has one, is where its requests go.
+    hub_url = channel.http_json.url if channel.http_json is not None else None
+    session = session_for(hub_url or channel.endpoint)
+    login = (channel.endpoint, channel.username, channel.password)
     # The built-in simulator speaks Kannel's sendsms dialect, so one adapter drives both.
     if channel.gateway_type in ("kannel", "simulator"):
-        return KannelGateway(channel.endpoint, channel.username, channel.password, timeout=timeout)
+        return KannelGateway(*login, timeout=timeout, session=session)
     if channel.gateway_type == "jasmin":
-        return JasminGateway(channel.endpoint, channel.username, channel.password, timeout=timeout)
+        return JasminGateway(*login, timeout=timeout, session=session)
     if channel.gateway_type == "http_json" and channel.http_json is not None:
-        return HttpJsonGateway(
-            channel.endpoint, channel.username, channel.password, channel.http_json, timeout=timeout
-        )
+        return HttpJsonGateway(*login, channel.http_json, timeout=timeout, session=session)
     raise ValueError(f"no adapter for gateway type {channel.gateway_type!r}")
 
 

@@ -1,0 +1,97 @@
+"""Gateway adapters keep their HTTP session, and its connection, from batch to batch."""
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from cloudsms.carriers.http import session_for
+from cloudsms.carriers.registry import gateway_for
+from cloudsms.services.channels import Channel
+from tests.unit.test_kannel_gateway import submission
+
+
+class KeptAliveKannel:
+    """Accepts every sendsms over HTTP/1.1, as Kannel does, and counts the connections."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                fake.connections += 1
+
+            def do_GET(self) -> None:
+                body = b"0: Accepted for delivery"
+                self.send_response(202)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def kannel() -> Iterator[KeptAliveKannel]:
+    fake = KeptAliveKannel()
+    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+def _channel(endpoint: str) -> Channel:
+    return Channel(
+        route_id="K1",
+        gateway_type="kannel",
+        endpoint=endpoint,
+        username="cloudsms",
+        password="secret",
+        receipt_secret="receipt-secret",
+        default_sender=None,
+        throughput=0,
+    )
+
+
+def test_batches_sent_one_after_another_share_one_connection(kannel):
+    channel = _channel(kannel.url)
+
+    for uid in ("a", "b", "c"):  # each batch makes its adapter afresh, as submission does
+        assert gateway_for(channel).submit(submission(uid=uid)).accepted
+
+    assert kannel.connections == 1
+
+
+def test_each_endpoint_and_each_thread_has_a_session_of_its_own():
+    here = session_for("http://gateway-one.example.test")
+    other_thread: list[object] = []
+    thread = threading.Thread(
+        target=lambda: other_thread.append(session_for("http://gateway-one.example.test"))
+    )
+    thread.start()
+    thread.join()
+
+    assert session_for("http://gateway-one.example.test") is here
+    assert session_for("http://gateway-two.example.test") is not here
+    assert other_thread[0] is not here
+
+
+def test_the_environment_s_proxy_is_honoured_unless_the_gateway_is_exempt(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://egress.example.test:3128")
+    monkeypatch.setenv("NO_PROXY", "direct.example.test")
+
+    proxied = session_for("https://proxied.example.test/cgi-bin")
+    direct = session_for("https://direct.example.test/cgi-bin")
+
+    assert proxied.proxies.get("https") == "http://egress.example.test:3128"
+    assert "https" not in direct.proxies
