@@ -1,6 +1,7 @@
 """Gateway adapters keep their HTTP session, and its connection, from batch to batch."""
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -95,3 +96,16 @@ def test_the_environment_s_proxy_is_honoured_unless_the_gateway_is_exempt(monkey
 
     assert proxied.proxies.get("https") == "http://egress.example.test:3128"
     assert "https" not in direct.proxies
+
+
+def test_a_connection_idle_for_too_long_is_not_used_again(kannel, monkeypatch):
+    from cloudsms.carriers import http
+
+    monkeypatch.setattr(http, "IDLE_REUSE_SECONDS", 0.05)
+    channel = _channel(kannel.url)
+
+    assert gateway_for(channel).submit(submission(uid="a")).accepted
+    time.sleep(0.1)
+    assert gateway_for(channel).submit(submission(uid="b")).accepted
+
+    assert kannel.connections == 2

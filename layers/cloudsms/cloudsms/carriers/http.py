@@ -8,9 +8,25 @@ README, "Delivery guarantee").
 """
 
 import threading
+import time
+from dataclasses import dataclass
+from typing import Any
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+# A connection idle for longer is not used again. A gateway may close an idle connection
+# just as a request goes out on it, and a request whose connection broke must count as
+# possibly delivered, never to be sent again: so only connections in steady use are
+# kept. 4 s is under the shortest common keep-alive timeout of servers (Apache's 5 s).
+IDLE_REUSE_SECONDS = 4.0
+
+
+@dataclass
+class _Kept:
+    session: requests.Session
+    last_answer: float = 0.0  # time.monotonic() of the last response
+
 
 _kept = threading.local()
 
@@ -20,18 +36,35 @@ def session_for(endpoint: str) -> requests.Session:
     per thread where several invocations share a process, as locally).
 
     A warm Lambda container then reuses its connection to the gateway from one batch to
-    the next instead of opening one (and a TLS handshake) for every batch: a verify code
-    is a batch of its own. The environment's proxy settings for the endpoint are read
-    once here; requests would otherwise read them, and look for a .netrc, on every call.
+    the next, while traffic is steady, instead of opening one (and a TLS handshake) for
+    every batch: a verify code is a batch of its own. The environment's proxy settings
+    for the endpoint are read once here; requests would otherwise read them, and look
+    for a .netrc, on every call.
     """
-    sessions: dict[str, requests.Session] = getattr(_kept, "sessions", None) or {}
+    sessions: dict[str, _Kept] = getattr(_kept, "sessions", None) or {}
     _kept.sessions = sessions
-    if endpoint not in sessions:
-        session = requests.Session()
-        session.trust_env = False
-        session.proxies.update(requests.utils.get_environ_proxies(endpoint))
-        sessions[endpoint] = session
-    return sessions[endpoint]
+    kept = sessions.get(endpoint)
+    if kept is None:
+        kept = sessions[endpoint] = _Kept(_new_session(endpoint))
+        kept.session.hooks["response"].append(_stamp(kept))
+    elif time.monotonic() - kept.last_answer > IDLE_REUSE_SECONDS:
+        kept.session.close()  # drops its idle connections; the next request opens one
+    return kept.session
+
+
+def _new_session(endpoint: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(endpoint))
+    return session
+
+
+def _stamp(kept: _Kept) -> Any:
+    def answered(response: requests.Response, **kwargs: Any) -> requests.Response:
+        kept.last_answer = time.monotonic()
+        return response
+
+    return answered
 
 
 class OutcomeUnknown(Exception):
