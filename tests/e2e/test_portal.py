@@ -43,7 +43,10 @@ NUMBER_LIST = [
 ]
 DELIVERY_TIMEOUT = 15.0
 HTTP_TIMEOUT = 10.0
-UI_TIMEOUT_MS = 10_000
+# What a page may take to show what a step waits for. Generous: the stack shares two
+# cores with the browser, and once in a full run here five tests erred on the mission
+# they share (the cause was not captured and did not recur in six more runs).
+UI_TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
