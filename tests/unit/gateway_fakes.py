@@ -31,6 +31,7 @@ class FakeGateway:
     reply: tuple[int, str, str] = (200, "", "text/plain")
     delay: float = 0.0
     requests: list[Request] = field(default_factory=list)
+    connections: int = 0  # TCP connections accepted
 
     @property
     def last(self) -> Request:
@@ -44,10 +45,18 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def fake_gateway() -> Iterator[FakeGateway]:
+def fake_gateway(keep_alive: bool = False) -> Iterator[FakeGateway]:
+    """The fake, serving; with `keep_alive`, over HTTP/1.1 connections kept open, as
+    Kannel's and most gateways' are."""
     fake = FakeGateway()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+        def setup(self) -> None:
+            super().setup()
+            fake.connections += 1
+
         def _handle(self) -> None:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)

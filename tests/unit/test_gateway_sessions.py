@@ -3,52 +3,21 @@
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from cloudsms.carriers.http import session_for
 from cloudsms.carriers.registry import gateway_for
 from cloudsms.services.channels import Channel
+from tests.unit.gateway_fakes import FakeGateway, fake_gateway
 from tests.unit.test_kannel_gateway import submission
 
 
-class KeptAliveKannel:
-    """Accepts every sendsms over HTTP/1.1, as Kannel does, and counts the connections."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()
-                fake.connections += 1
-
-            def do_GET(self) -> None:
-                body = b"0: Accepted for delivery"
-                self.send_response(202)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
 @pytest.fixture
-def kannel() -> Iterator[KeptAliveKannel]:
-    fake = KeptAliveKannel()
-    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+def kannel() -> Iterator[FakeGateway]:
+    with fake_gateway(keep_alive=True) as fake:
+        fake.reply = (202, "0: Accepted for delivery", "text/html")
+        yield fake
 
 
 def _channel(endpoint: str) -> Channel:
