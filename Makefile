@@ -24,8 +24,10 @@ $(SAMVENV)/.installed:
 	$(SAMVENV)/bin/pip install --quiet aws-sam-cli cfn-lint
 	touch $@
 
-run: $(VENV)/.installed
-	$(PY) -m cloudsms_local.stack --port $(PORT)
+# `make run KANNEL=1` also runs a real Kannel (installed first when missing) and a channel
+# through it.
+run: $(VENV)/.installed $(if $(KANNEL),kannel)
+	$(PY) -m cloudsms_local.stack --port $(PORT) $(if $(KANNEL),--kannel)
 
 kannel:
 	bash scripts/install-kannel.sh

@@ -2,7 +2,9 @@
 
 Starts the AWS emulator (moto server), creates every resource from template.yaml, serves
 the APIs and the portal, polls the queues, runs the carrier simulator, and sets up a demo
-tenant with an API key and a simulator channel.
+tenant with an API key and a simulator channel. With `--kannel` (`make run KANNEL=1`) it
+also runs a real Kannel on loopback (bearerbox, its fake SMSC and smsbox) and gives the
+demo tenant a Kannel channel, `KANNEL`, to try the platform against a real gateway.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+KANNEL_ROUTE = "KANNEL"
 # X-Ray has no daemon here, and EMF metrics would flood the console.
 LOCAL_ONLY = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
 
@@ -47,6 +50,7 @@ class LocalStack:
         sweep_every: float | None = None,
         emulator_in_process: bool = False,
         one_at_a_time: bool = False,
+        kannel: bool = False,
     ):
         self.port = port
         self.sweep_every = sweep_every
@@ -57,6 +61,7 @@ class LocalStack:
         self.state_file = state_file
         self.demo = demo
         self.quiet = quiet
+        self.kannel = kannel
         self.stop_event = threading.Event()
         self.state: dict[str, Any] = {}
 
@@ -158,6 +163,8 @@ class LocalStack:
         }
         if self.demo:
             self.state.update(self._create_demo())
+        if self.kannel:
+            self.state.update(self._add_kannel())
         if self.state_file:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps(self.state, indent=2))
@@ -185,11 +192,36 @@ class LocalStack:
             "channel": "SIM",
         }
 
+    def _add_kannel(self) -> dict[str, Any]:
+        """A real Kannel on loopback and a channel through it for the demo tenant."""
+        from cloudsms.services import channels, tenants
+        from cloudsms_local.kannel import KannelHarness
+
+        workdir = (self.state_file.parent if self.state_file else REPO_ROOT / ".local") / "kannel"
+        self.kannel_harness = KannelHarness(workdir=workdir).start()
+        channels.add_channel(
+            KANNEL_ROUTE,
+            "kannel",
+            self.kannel_harness.endpoint,
+            self.kannel_harness.username,
+            self.kannel_harness.password,
+            default_sender="CloudSMS",
+            # Kannel's fake SMSC reports a long message once, not each of its parts.
+            receipts_per_part=False,
+        )
+        if self.demo:
+            tenants.grant_channel("demo", KANNEL_ROUTE)
+        return {
+            "kannel_channel": KANNEL_ROUTE,
+            "kannel_endpoint": self.kannel_harness.endpoint,
+            "kannel_logs": str(workdir),
+        }
+
     def stop(self) -> None:
         self.stop_event.set()
         for poller in [*getattr(self, "pollers", []), *getattr(self, "stream_pollers", [])]:
             poller.thread.join(timeout=3)
-        for part in ("gateway", "simulator", "moto"):
+        for part in ("gateway", "simulator", "kannel_harness", "moto"):
             thing = getattr(self, part, None)
             if thing is not None:
                 thing.stop()
@@ -212,6 +244,15 @@ def curl_example(state: dict[str, Any]) -> str:
     )
 
 
+def kannel_line(state: dict[str, Any]) -> str:
+    if "kannel_channel" not in state:
+        return ""
+    return (
+        f"  channel:        {state['kannel_channel']} (real Kannel at "
+        f"{state['kannel_endpoint']}, logs in {state['kannel_logs']})\n"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run CloudSMS on this machine.")
     parser.add_argument("--port", type=int, default=3000, help="API port (0: any free port)")
@@ -224,7 +265,18 @@ def main(argv: list[str] | None = None) -> None:
         help="run the template's rate() functions (the receipt sweep) every N seconds "
         "instead of at their own rate",
     )
+    parser.add_argument(
+        "--kannel",
+        action="store_true",
+        help=f"also run a real Kannel on loopback, with channel {KANNEL_ROUTE} through it "
+        "(install it with `make kannel`)",
+    )
     args = parser.parse_args(argv)
+    if args.kannel:
+        from cloudsms_local.kannel import kannel_installed
+
+        if not kannel_installed():
+            parser.error("Kannel is not installed: `make run KANNEL=1` installs it first")
 
     stack = LocalStack(
         args.port,
@@ -232,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         args.state_file,
         quiet=args.quiet,
         sweep_every=args.sweep_every,
+        kannel=args.kannel,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -247,6 +300,7 @@ def main(argv: list[str] | None = None) -> None:
             f"  API key:        {state['api_key']}  (shown once; also in {args.state_file})\n"
             f"  channel:        {state['channel']} "
             f"(carrier simulator at {state['simulator_url']})\n"
+            f"{kannel_line(state)}"
             "\nSend a message:\n\n"
             f"{curl_example(state)}\n\n"
             f"Then: curl -s {state['api_url']}/v1/sms/<uid> "

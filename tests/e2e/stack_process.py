@@ -22,7 +22,10 @@ STOP_TIMEOUT = 5.0
 
 @contextmanager
 def own_stack(
-    workdir: Path, environment: dict[str, str], receipt_delay: float = 0.3
+    workdir: Path,
+    environment: dict[str, str],
+    receipt_delay: float = 0.3,
+    arguments: tuple[str, ...] = (),
 ) -> Iterator[dict[str, Any]]:
     """The running stack's state file contents, plus "state_file" itself."""
     state_file = workdir / "stack.json"
@@ -42,6 +45,7 @@ def own_stack(
             "--quiet",
             "--receipt-delay",
             str(receipt_delay),
+            *arguments,
         ],
         env=env,
         stdout=log,
