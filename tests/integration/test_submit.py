@@ -130,6 +130,8 @@ def test_a_released_message_is_submitted_when_its_record_comes_again(aws, tenant
     message = _message(uid)
     assert (message.dr_state, message.carrier_message_id) == ("SUBMITTED", "c-2")
     assert len(gateway.submissions) == 2
+    # The earlier attempt's reason no longer describes the message.
+    assert message.reason is None
 
 
 def test_only_the_record_with_a_temporary_failure_is_reported_for_redelivery(
