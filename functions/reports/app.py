@@ -1,5 +1,5 @@
-"""Reports: the account overview, SMS delivery statistics per dispatching date, and the
-dispatching log with its export."""
+"""Reports: the account overview, SMS delivery and expense statistics per dispatching
+date, a channel's statistics (the operator's), and the dispatching log with its export."""
 
 from datetime import date
 from typing import Annotated
@@ -10,14 +10,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
-from cloudsms.api import caller, make_resolver
+from cloudsms.api import caller, make_resolver, operator
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import Outcome
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import dispatching_log, exports
+from cloudsms.services import channels, dispatching_log, exports
 from cloudsms.services.overview import overview
 from cloudsms.services.pages import page_size
-from cloudsms.services.statistics import daily_statistics
+from cloudsms.services.statistics import (
+    channel_statistics,
+    daily_statistics,
+    expense_statistics,
+)
 from cloudsms.services.tenants import get_tenant
 
 app = make_resolver()
@@ -30,6 +34,8 @@ Uid = Annotated[str | None, Query(description="One message's UID")]
 MissionName = Annotated[str | None, Query(alias="mission", description="Part of a mission name")]
 Status = Annotated[Outcome | None, Query(description="SMS status")]
 Type = Annotated[SmsType | None, Query(alias="sms_type")]
+StartDate = Annotated[date | None, Query(alias="from", description="First dispatching date")]
+EndDate = Annotated[date | None, Query(alias="to", description="Last dispatching date")]
 
 
 @app.get("/v1/overview", description="The SMS Overview: tenant, route ids, today's sending")
@@ -41,19 +47,42 @@ def account_overview() -> dict:
 
 @app.get("/v1/statistics")
 @tracer.capture_method
-def statistics(
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-) -> dict:
+def statistics(start: StartDate = None, end: EndDate = None) -> dict:
     tenant = get_tenant(caller(app).tenant_id)
-    rows = daily_statistics(
-        tenant.tenant_id,
-        tenant.time_zone,
-        clock.now(),
-        start.isoformat() if start else None,
-        end.isoformat() if end else None,
-    )
+    rows = daily_statistics(tenant.tenant_id, tenant.time_zone, clock.now(), _iso(start), _iso(end))
     return {"time_zone": tenant.time_zone, "days": rows}
+
+
+@app.get(
+    "/v1/statistics/expenses",
+    description="Expense Statistics: submitted messages, segments and cost per dispatching "
+    "date and channel (only those that cost anything), newest first, with the total",
+)
+@tracer.capture_method
+def expenses(start: StartDate = None, end: EndDate = None) -> dict:
+    tenant = get_tenant(caller(app).tenant_id)
+    found = expense_statistics(
+        tenant.tenant_id, tenant.time_zone, clock.now(), _iso(start), _iso(end)
+    )
+    return {"time_zone": tenant.time_zone, **found}
+
+
+@app.get(
+    "/v1/admin/channels/<route_id>/statistics",
+    description="A channel's statistics per day, every tenant together (operator). A "
+    "message counts on its dispatching date in its tenant's time zone; without from/to, the "
+    "last 7 days to today in UTC",
+)
+@tracer.capture_method
+def channel_days(route_id: str, start: StartDate = None, end: EndDate = None) -> dict:
+    operator(app)
+    channels.read_channel(route_id)  # 404 for a channel that does not exist
+    rows = channel_statistics(route_id, "UTC", clock.now(), _iso(start), _iso(end))
+    return {"route_id": route_id, "days": rows}
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 @app.get(

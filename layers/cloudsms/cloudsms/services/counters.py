@@ -11,8 +11,8 @@ images alone:
 
 Writes to a message are conditional on its state, so each of these happens once per
 message, and the stream holds each write once. A batch of changes is summed per counter
-item (tenant/day, channel/day, mission), so a mission costs a few counter writes per
-batch instead of three per message and state.
+item (tenant/day, channel/day, tenant/day/channel, mission), so a mission costs a few
+counter writes per batch instead of three per message and state.
 
 Lambda may deliver a shard's records again (a batch retried, perhaps cut differently).
 So each counter item keeps, per stream shard, the sequence number of the last change it
@@ -36,8 +36,10 @@ from cloudsms.observability import logger, metrics
 from cloudsms.store.counters import (
     WHOLE_LIFE,
     CounterModel,
+    channel_day,
     channel_scope,
     mission_scope,
+    tenant_channel_scope,
     tenant_scope,
 )
 from cloudsms.store.images import attribute
@@ -59,8 +61,12 @@ def counter_keys(
     tenant_id: str, route_id: str, day: str, mission_id: str | None = None
 ) -> list[CounterKey]:
     """The counter items one message's changes count in: its tenant's day, its channel's
-    day, and its mission's, if it belongs to one."""
-    keys = [(tenant_scope(tenant_id), day), (channel_scope(route_id), day)]
+    day, its tenant's day on that channel, and its mission's, if it belongs to one."""
+    keys = [
+        (tenant_scope(tenant_id), day),
+        (channel_scope(route_id), day),
+        (tenant_channel_scope(tenant_id), channel_day(day, route_id)),
+    ]
     if mission_id:
         keys.append((mission_scope(tenant_id, mission_id), WHOLE_LIFE))
     return keys

@@ -1,5 +1,8 @@
-"""SMS Delivery Statistics: per dispatching date, from the counters (never a scan)."""
+"""Statistics from the counters (never a scan): SMS Delivery Statistics per dispatching
+date, Expense Statistics per dispatching date and channel (the tenant's), and a
+channel's statistics per day (the operator's)."""
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -7,32 +10,89 @@ from typing import Any
 from cloudsms.errors import BadRequest
 from cloudsms.services.channels import MICROS_PER_USD
 from cloudsms.services.counters import local_day
-from cloudsms.store.counters import CounterModel, tenant_scope
+from cloudsms.store.counters import (
+    CounterModel,
+    channel_day,
+    channel_scope,
+    tenant_channel_scope,
+    tenant_scope,
+)
 
 MAX_DAYS = 366
+DEFAULT_DAYS = 7
+# Sorts after any route id, to end a key range that takes every route of a day.
+_LAST_ROUTE = "\uffff"
 
 
 def daily_statistics(
     tenant_id: str, time_zone: str, now: datetime, start: str | None, end: str | None
 ) -> list[dict[str, Any]]:
     """One row per day from `start` to `end` (tenant-local dates), the last 7 by default."""
+    first, last = date_range(time_zone, now, start, end)
+    return _days(tenant_scope(tenant_id), first, last)
+
+
+def channel_statistics(
+    route_id: str, time_zone: str, now: datetime, start: str | None, end: str | None
+) -> list[dict[str, Any]]:
+    """A channel's row per day, every tenant together. A message counts on its
+    dispatching date in its own tenant's time zone, as it does in that tenant's rows."""
+    first, last = date_range(time_zone, now, start, end)
+    return _days(channel_scope(route_id), first, last)
+
+
+def expense_statistics(
+    tenant_id: str, time_zone: str, now: datetime, start: str | None, end: str | None
+) -> dict[str, Any]:
+    """What the tenant's sending cost, per dispatching date and channel (only those that
+    submitted anything), newest date first, with the range's total."""
+    first, last = date_range(time_zone, now, start, end)
+    items = CounterModel.query(
+        tenant_channel_scope(tenant_id),
+        CounterModel.period.between(
+            channel_day(first.isoformat(), ""), channel_day(last.isoformat(), _LAST_ROUTE)
+        ),
+    )
+    rows = []
+    total: Counter[str] = Counter()
+    for item in items:
+        day, route_id = item.period.split("#", 1)
+        if not int(item.submitted):
+            continue  # messages that never reached a gateway cost nothing
+        submitted, segments, cost = int(item.submitted), int(item.segments), int(item.cost)
+        total.update(submitted=submitted, segments=segments, cost=cost)
+        rows.append(_expense(day, route_id, submitted, segments, cost))
+    rows.sort(key=lambda row: (row["date"], row["route_id"]), reverse=True)
+    return {
+        "rows": rows,
+        "total": _expense(None, None, total["submitted"], total["segments"], total["cost"]),
+    }
+
+
+def date_range(
+    time_zone: str, now: datetime, start: str | None, end: str | None
+) -> tuple[date, date]:
+    """The dates from `start` to `end`, both tenant-local; the last 7 days by default."""
     last = date.fromisoformat(end) if end else date.fromisoformat(local_day(now, time_zone))
-    first = date.fromisoformat(start) if start else last - timedelta(days=6)
+    first = date.fromisoformat(start) if start else last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         raise BadRequest("'from' is after 'to'")
     if (last - first).days >= MAX_DAYS:
         raise BadRequest(f"at most {MAX_DAYS} days at once")
+    return first, last
+
+
+def _days(scope: str, first: date, last: date) -> list[dict[str, Any]]:
     found = {
         item.period: item
         for item in CounterModel.query(
-            tenant_scope(tenant_id),
-            CounterModel.period.between(first.isoformat(), last.isoformat()),
+            scope, CounterModel.period.between(first.isoformat(), last.isoformat())
         )
     }
     rows = []
     day = first
     while day <= last:
-        item = found.get(day.isoformat()) or CounterModel(tenant_scope(tenant_id), day.isoformat())
+        item = found.get(day.isoformat()) or CounterModel(scope, day.isoformat())
         rows.append(_row(day.isoformat(), item))
         day += timedelta(days=1)
     return rows
@@ -53,8 +113,19 @@ def _row(day: str, item: CounterModel) -> dict[str, Any]:
         "no_notification": no_notification,
         "pending": max(total - settled, 0),
         "segments": int(item.segments),
-        # Expense: the channels' price of the segments submitted, in US dollars (exact).
-        "cost_usd": f"{Decimal(int(item.cost)) / MICROS_PER_USD:f}",
+        "cost_usd": _usd(int(item.cost)),
         # Of the messages whose fate is known; None when none is known yet.
         "success_rate": round(delivered / settled, 4) if settled else None,
     }
+
+
+def _expense(
+    day: str | None, route_id: str | None, submitted: int, segments: int, cost: int
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"date": day, "route_id": route_id} if day else {}
+    return {**row, "submitted": submitted, "segments": segments, "cost_usd": _usd(cost)}
+
+
+def _usd(micros: int) -> str:
+    """The channels' price of the segments submitted, in US dollars (exact)."""
+    return f"{Decimal(micros) / MICROS_PER_USD:f}"

@@ -1,7 +1,9 @@
 """Counters for statistics and quotas, changed only by atomic ADD updates.
 
 One item per scope and period: `tenant#{id}` per tenant-local day, `channel#{route}` per
-day, and `mission#{tenant}#{id}` for a mission's whole life (period "all"). Never
+day, `tenant_channel#{id}` per day and channel (period "{day}#{route}": one key range
+holds every channel of a range of days), and `mission#{tenant}#{id}` for a mission's
+whole life (period "all"). Never
 computed by scans: the Counters function adds each message change to them from the
 Messages table's stream (see services/counters.py).
 """
@@ -49,6 +51,15 @@ def tenant_scope(tenant_id: str) -> str:
 
 def channel_scope(route_id: str) -> str:
     return f"channel#{route_id}"
+
+
+def tenant_channel_scope(tenant_id: str) -> str:
+    return f"tenant_channel#{tenant_id}"
+
+
+def channel_day(day: str, route_id: str) -> str:
+    """The period of a tenant_channel counter."""
+    return f"{day}#{route_id}"
 
 
 def mission_scope(tenant_id: str, mission_id: str) -> str:
