@@ -261,6 +261,21 @@ def test_the_statistics_page_shows_the_days_counts(portal, sent_mission):
     _screenshot(portal, "statistics")
 
 
+def test_the_expense_page_shows_what_each_channel_sent_and_the_total(portal, stack, sent_mission):
+    _menu(portal, "Expense Statistics")
+
+    rows = portal.get_by_role("table", name="Expense statistics").get_by_role("row")
+    cells = rows.nth(1).get_by_role("cell")
+    expect(cells.nth(2)).to_have_text(stack["channel"])  # Route ID
+    expect(cells.nth(3)).to_have_text("2")  # Submitted SMS
+    expect(cells.nth(4)).to_have_text("2")  # Segment Quantity
+    expect(cells.nth(5)).to_have_text("0")  # Cost (USD): the demo channel is free
+    expect(rows).to_have_count(2)  # the header and today's one channel
+    total = portal.get_by_role("region", name="Total")
+    expect(total.locator("dt:text-is('Submitted SMS') + dd")).to_have_text("2")
+    _screenshot(portal, "expenses")
+
+
 def test_the_dispatching_log_shows_masked_numbers_and_filters_by_uid(
     portal, stack, portal_key, sent_mission
 ):

@@ -21,6 +21,7 @@ const MENU = [
     children: [
       { label: "SMS Delivery Statistics", route: "statistics" },
       { label: "Dispatching Log", route: "log" },
+      { label: "Expense Statistics", route: "expenses" },
     ],
   },
 ];
@@ -34,6 +35,7 @@ const PAGES = {
   blacklist: () => import("./pages/blacklist.js"),
   statistics: () => import("./pages/statistics.js"),
   log: () => import("./pages/log.js"),
+  expenses: () => import("./pages/expenses.js"),
 };
 
 const root = document.getElementById("app");
