@@ -177,3 +177,22 @@ def test_the_statistics_count_a_delivery_on_its_dispatching_day(stack):
 
     assert message["dr_state"] == "DELIVRD"
     assert delivered(after) == delivered(before) + 1
+
+
+def test_the_operator_reads_a_channels_day_with_the_console_command(stack, cloudsms_cli):
+    [uid] = _send(stack, ["+639215347566"])
+    message = _wait_for(stack, uid, FINAL)
+    zone = ZoneInfo(_statistics(stack)["time_zone"])
+    day = datetime.fromisoformat(message["created_at"]).astimezone(zone).date().isoformat()
+
+    # Counted from the Messages stream, moments after the receipt.
+    deadline = time.monotonic() + 20
+    while True:
+        [row] = cloudsms_cli("channel-statistics", stack["channel"], "--from", day, "--to", day)
+        if row["delivered"] >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+
+    assert message["dr_state"] == "DELIVRD"
+    assert row["date"] == day
+    assert row["delivered"] >= 1 and row["submitted"] >= row["delivered"]

@@ -1,8 +1,8 @@
 """`cloudsms`: the operator's console command.
 
-Creates tenants, issues and revokes API keys, and adds channels, straight against the
-stack's AWS resources: the local stack (`--local`, the default) or a deployed one
-(`--stack NAME`, with the caller's AWS credentials).
+Creates tenants, issues and revokes API keys, adds and grants channels and reads their
+statistics, straight against the stack's AWS resources: the local stack (`--local`, the
+default) or a deployed one (`--stack NAME`, with the caller's AWS credentials).
 """
 
 from __future__ import annotations
@@ -136,6 +136,14 @@ def _parser() -> argparse.ArgumentParser:
     grant = commands.add_parser("channel-grant", help="let a tenant use a channel")
     grant.add_argument("tenant_id")
     grant.add_argument("route_id")
+    statistics = commands.add_parser(
+        "channel-statistics",
+        help="a channel's statistics per day, every tenant together (default: the last 7 "
+        "days to today in UTC)",
+    )
+    statistics.add_argument("route_id")
+    statistics.add_argument("--from", dest="start", help="first dispatching date, YYYY-MM-DD")
+    statistics.add_argument("--to", dest="end", help="last dispatching date, YYYY-MM-DD")
     return parser
 
 
@@ -161,8 +169,10 @@ def main(argv: list[str] | None = None) -> None:
         _target_local(args.local or Path(".local/stack.json"))
 
     # Imported only now: settings are read from the environment just set.
+    from cloudsms import clock
     from cloudsms.errors import CloudSmsError
     from cloudsms.services import channels, tenants
+    from cloudsms.services.statistics import channel_statistics
 
     try:
         if args.command == "tenant-create":
@@ -221,6 +231,9 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "channel-grant":
             tenants.grant_channel(args.tenant_id, args.route_id)
             _print({"tenant_id": args.tenant_id, "route_id": args.route_id, "granted": True})
+        elif args.command == "channel-statistics":
+            channels.read_channel(args.route_id)  # a channel that does not exist is an error
+            _print(channel_statistics(args.route_id, "UTC", clock.now(), args.start, args.end))
     except CloudSmsError as error:
         sys.exit(f"cloudsms: {error.message}")
 

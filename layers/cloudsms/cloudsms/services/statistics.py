@@ -73,13 +73,20 @@ def date_range(
     time_zone: str, now: datetime, start: str | None, end: str | None
 ) -> tuple[date, date]:
     """The dates from `start` to `end`, both tenant-local; the last 7 days by default."""
-    last = date.fromisoformat(end) if end else date.fromisoformat(local_day(now, time_zone))
-    first = date.fromisoformat(start) if start else last - timedelta(days=DEFAULT_DAYS - 1)
+    last = _date(end, "to") if end else date.fromisoformat(local_day(now, time_zone))
+    first = _date(start, "from") if start else last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         raise BadRequest("'from' is after 'to'")
     if (last - first).days >= MAX_DAYS:
         raise BadRequest(f"at most {MAX_DAYS} days at once")
     return first, last
+
+
+def _date(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise BadRequest(f"'{name}' is not a date (YYYY-MM-DD): {text!r}") from error
 
 
 def _days(scope: str, first: date, last: date) -> list[dict[str, Any]]:
