@@ -114,6 +114,7 @@ def test_a_temporary_gateway_failure_releases_the_message_to_the_queue(aws, tena
 
     message = _message(uid)
     assert (message.dr_state, message.reason) == ("QUEUED", "throttled")
+    assert message.submitted_at is None  # the gateway did not take it
     assert counters_of("tenant#acme", message.dispatch_day)["submitted"] == 0
 
 

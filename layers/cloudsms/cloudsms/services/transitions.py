@@ -73,10 +73,15 @@ def settle_unknown(message: MessageModel, claimed_before: datetime) -> bool:
 
 
 def release(message: MessageModel, reason: str) -> bool:
-    """SUBMITTING → QUEUED after a temporary failure, so a retry may claim it again."""
+    """SUBMITTING → QUEUED after a temporary failure, so a retry may claim it again. It
+    was not submitted after all: the reason says why, and it has no submission time."""
     return write(
         message,
-        [MessageModel.dr_state.set(DrState.QUEUED.value), MessageModel.reason.set(reason)],
+        [
+            MessageModel.dr_state.set(DrState.QUEUED.value),
+            MessageModel.reason.set(reason),
+            MessageModel.submitted_at.remove(),
+        ],
         MessageModel.dr_state == DrState.SUBMITTING.value,
     )
 
