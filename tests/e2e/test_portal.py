@@ -134,10 +134,25 @@ def _api(stack: dict[str, Any], key: str, path: str, **query: str) -> Any:
 def sent_mission(browser, stack, portal_key, number_list) -> str:
     """The guide's mission, submitted through the Add form; delivered before it returns."""
     page = _new_page(browser)
+    # What the page said and asked, to explain a failure: this fixture erred once in a
+    # while in full local runs, and every test that uses it erred with it.
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(f"console {message.type}: {message.text}"))
+    page.on("requestfailed", lambda request: seen.append(f"failed: {request.method} {request.url}"))
+    page.on("response", lambda response: seen.append(f"{response.status} {response.url}"))
     _log_in(page, stack, portal_key)
     _fill_add_form(page, stack, number_list, MISSION)
+    clicked = time.monotonic()
     page.get_by_role("button", name="Submit").click()
-    expect(page.get_by_role("status")).to_contain_text(f'"{MISSION}" submitted: Sent')
+    try:
+        expect(page.get_by_role("status")).to_contain_text(f'"{MISSION}" submitted: Sent')
+    except AssertionError as error:
+        notices = page.locator("#notices").inner_text()
+        raise AssertionError(
+            f"{error}\nafter {time.monotonic() - clicked:.1f} s at {page.url}; "
+            f"notices: {notices!r}; main: {page.locator('main').inner_text()[:500]!r}\n"
+            + "\n".join(seen[-30:])
+        ) from error
     page.context.close()
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while time.monotonic() < deadline:
