@@ -3,6 +3,7 @@
 Phone numbers are masked in every log line; secrets are never passed to the logger.
 """
 
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -50,3 +51,7 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 logger = Logger(logger_formatter=MaskingFormatter())
 tracer = Tracer()
 metrics = Metrics()
+# Most invocations publish a metric only when something happened (a batch that changed
+# no state, a receipt that moved nothing): an invocation without one is normal, and
+# Powertools' warning about it would be a line of noise in every container's log.
+warnings.filterwarnings("ignore", "No application metrics to publish*")
