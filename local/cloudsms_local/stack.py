@@ -182,7 +182,7 @@ class LocalStack:
             self.simulator.password,
             default_sender="CloudSMS",
         )
-        tenants.grant_channel("demo", "SIM")
+        channels.assign_channel("demo", "SIM")
         key = tenants.issue_key("demo", role="tenant", name="demo key")
         operator = tenants.issue_key("demo", role="operator", name="demo operator")
         return {
@@ -194,7 +194,7 @@ class LocalStack:
 
     def _add_kannel(self) -> dict[str, Any]:
         """A real Kannel on loopback and a channel through it for the demo tenant."""
-        from cloudsms.services import channels, tenants
+        from cloudsms.services import channels
         from cloudsms_local.kannel import KannelHarness
 
         workdir = (self.state_file.parent if self.state_file else REPO_ROOT / ".local") / "kannel"
@@ -210,7 +210,7 @@ class LocalStack:
             receipts_per_part=False,
         )
         if self.demo:
-            tenants.grant_channel("demo", KANNEL_ROUTE)
+            channels.assign_channel("demo", KANNEL_ROUTE)
         return {
             "kannel_channel": KANNEL_ROUTE,
             "kannel_endpoint": self.kannel_harness.endpoint,

@@ -1,7 +1,10 @@
 """The whole platform on one machine, over HTTP: send, submit, receipt, read back."""
 
+import subprocess
+import sys
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -9,6 +12,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import AUTH_CACHE_SECONDS, RECEIPT_DELAY
+from tests.e2e.stack_process import cli
 
 STATE_TIMEOUT = 15.0
 HTTP_TIMEOUT = 10.0
@@ -196,3 +200,71 @@ def test_the_operator_reads_a_channels_day_with_the_console_command(stack, cloud
     assert message["dr_state"] == "DELIVRD"
     assert row["date"] == day
     assert row["delivered"] >= 1 and row["submitted"] >= row["delivered"]
+
+
+def test_the_operator_manages_a_channel_with_the_console_command(stack, cloudsms_cli):
+    route = "CLI_ROUTE"
+    added = cli(
+        stack,
+        "channel-add",
+        route,
+        "--type",
+        "simulator",
+        "--endpoint",
+        stack["simulator_url"],
+        "--username",
+        "cli-user",
+        "--password-stdin",
+        stdin="first-pa55word\n",
+    )
+    cloudsms_cli("tenant-create", "cli-tenant", "--name", "CLI Tenant")
+    cloudsms_cli("channel-grant", "cli-tenant", route)
+    key = cloudsms_cli("key-issue", "cli-tenant")["key"]
+
+    changed = cli(
+        stack,
+        "channel-update",
+        route,
+        "--throughput",
+        "5",
+        "--price",
+        "default=0.004",
+        "--password-stdin",
+        stdin="second-pa55word\n",
+    )
+    shown = cloudsms_cli("channel-show", route)
+    listed = [channel["route_id"] for channel in cloudsms_cli("channel-list")]
+    sent_while_granted = _send_on(stack, key, route)
+    cloudsms_cli("channel-revoke", "cli-tenant", route)
+    sent_after_revoke = _send_on(stack, key, route)
+    grant_unknown = _cli_failing(stack, "channel-grant", "cli-tenant", "NO_SUCH_ROUTE")
+
+    assert (added["throughput"], changed["throughput"], shown["throughput"]) == (0, 5, 5)
+    assert shown["prices_usd"] == {"default": "0.004", "by_country": {}}
+    assert shown["endpoint"] == stack["simulator_url"]  # not given, so kept
+    assert "pa55word" not in str(added) + str(changed) + str(shown)
+    assert route in listed and stack["channel"] in listed
+    assert sent_while_granted == 202
+    assert sent_after_revoke == 403
+    assert grant_unknown.returncode != 0
+    assert "channel NO_SUCH_ROUTE does not exist" in grant_unknown.stderr
+
+
+def _send_on(stack, key: str, route: str) -> int:
+    response = requests.post(
+        f"{stack['api_url']}/v1/sms",
+        json={"to": ["+639215347566"], "text": "Hi", "sms_type": "business", "channel": route},
+        headers=_bearer(key),
+        timeout=HTTP_TIMEOUT,
+    )
+    return response.status_code
+
+
+def _cli_failing(stack, *arguments: str) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).parent / "cloudsms"
+    return subprocess.run(
+        [str(script), "--local", str(stack["state_file"]), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )

@@ -44,7 +44,7 @@ def tenant(aws: LocalResources) -> dict[str, str]:
 
     tenants.create_tenant("acme", "Acme", "Asia/Shanghai")
     channels.add_channel("SIM", "simulator", "http://127.0.0.1:9", "sim", "sim", "CloudSMS")
-    tenants.grant_channel("acme", "SIM")
+    channels.assign_channel("acme", "SIM")
     key = tenants.issue_key("acme")
     return {"tenant_id": "acme", "channel": "SIM", "key": key.key, "key_id": key.key_id}
 
@@ -235,7 +235,7 @@ def carrier_simulator() -> Iterator[CarrierSimulator]:
 @pytest.fixture
 def live_channel(tenant: dict[str, str], carrier_simulator: CarrierSimulator) -> str:
     """Channel "LIVE", granted to acme, whose gateway is the running carrier simulator."""
-    from cloudsms.services import channels, tenants
+    from cloudsms.services import channels
 
     channels.add_channel(
         "LIVE",
@@ -245,5 +245,5 @@ def live_channel(tenant: dict[str, str], carrier_simulator: CarrierSimulator) ->
         carrier_simulator.password,
         "CloudSMS",
     )
-    tenants.grant_channel("acme", "LIVE")
+    channels.assign_channel("acme", "LIVE")
     return "LIVE"

@@ -57,7 +57,7 @@ def shared_account() -> Iterator[LocalResources]:
         )
         tenants.create_tenant("acme", "Acme", "Asia/Shanghai")
         channels.add_channel("SIM", "simulator", "http://127.0.0.1:9", "sim", "sim", "CloudSMS")
-        tenants.grant_channel("acme", "SIM")
+        channels.assign_channel("acme", "SIM")
         yield resources
     cache.clear_all()
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from cloudsms.services import channels, tenants
+from cloudsms.services import channels
 from cloudsms.services.submission import submit_queued
 from cloudsms.store.messages import MessageModel
 from functions.dlr_webhook import app as dlr_app
@@ -40,7 +40,7 @@ def add_channel(route_id: str, gateway_type: str, **more: Any) -> None:
     channels.add_channel(
         route_id, gateway_type, "http://127.0.0.1:9", "user", "password", "CloudSMS", **more
     )
-    tenants.grant_channel("acme", route_id)
+    channels.assign_channel("acme", route_id)
 
 
 def submit(

@@ -31,7 +31,7 @@ def _priced_channel(*tenant_ids: str) -> None:
         prices_usd={"default": "0.0035", "by_country": {"63": "0.012"}},
     )
     for tenant_id in ("acme", *tenant_ids):
-        tenants.grant_channel(tenant_id, PRICED)
+        channels.assign_channel(tenant_id, PRICED)
 
 
 def _submitted(context, to: str, channel: str, text: str = "Hello", tenant_id: str = "acme") -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cloudsms.carriers.base import SubmitResult
-from cloudsms.services import channels, tenants, transitions
+from cloudsms.services import channels, transitions
 from cloudsms.services.redelivery import RetryLater
 from cloudsms.services.submission import submit_mission_recipients, submit_queued
 from cloudsms.store.messages import MessageModel
@@ -86,7 +86,7 @@ def test_a_throttled_batch_watches_only_what_its_channel_pays_for_now(aws, tenan
     channels.add_channel(
         "LOW", "simulator", "http://127.0.0.1:9", "sim", "sim", "CloudSMS", throughput=2
     )
-    tenants.grant_channel("acme", "LOW")
+    channels.assign_channel("acme", "LOW")
     uids = _send(context, "LOW")
 
     submit_queued("acme", uids, _now, FakeGateway(accepted()).factory)

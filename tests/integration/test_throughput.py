@@ -10,7 +10,7 @@ import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
 from cloudsms.adapters import queues
-from cloudsms.services import channels, tenants
+from cloudsms.services import channels
 from cloudsms.services.submission import submit_queue_message
 from cloudsms.services.throughput import Bucket, TokenBuckets, take_tokens
 from cloudsms.store.messages import MessageModel
@@ -99,7 +99,7 @@ def low_channel(tenant, carrier_simulator) -> str:
         "CloudSMS",
         throughput=2,
     )
-    tenants.grant_channel("acme", "LOW")
+    channels.assign_channel("acme", "LOW")
     return "LOW"
 
 

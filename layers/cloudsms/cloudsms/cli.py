@@ -99,43 +99,24 @@ def _parser() -> argparse.ArgumentParser:
     channel.add_argument(
         "--type", required=True, choices=["simulator", "kannel", "jasmin", "http_json"]
     )
-    channel.add_argument("--endpoint", required=True, help="the gateway's base URL")
-    channel.add_argument("--username", required=True)
-    channel.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the password from standard input instead of prompting",
+    _channel_options(channel, adding=True)
+
+    update = commands.add_parser(
+        "channel-update", help="change a business channel: only the options given change"
     )
-    channel.add_argument("--default-sender")
-    channel.add_argument("--throughput", type=int, default=0, help="segments per second")
-    channel.add_argument(
-        "--direction",
-        action="append",
-        choices=["mainland_china", "international"],
-        help="a direction the channel carries (repeat for both; default both)",
-    )
-    channel.add_argument(
-        "--price",
-        action="append",
-        default=[],
-        metavar="CODE=USD",
-        help="price per segment: 'default=0.0035' or by country calling code '63=0.012'",
-    )
-    channel.add_argument(
-        "--receipts-per-part",
-        action=argparse.BooleanOptionalAction,
-        help="the gateway reports each part of a long message (default: for kannel only)",
-    )
-    channel.add_argument(
-        "--http-json",
-        type=Path,
-        metavar="FILE",
-        help="the http_json gateway's request and receipt mapping (JSON)",
-    )
+    update.add_argument("route_id")
+    _channel_options(update, adding=False)
+
+    commands.add_parser("channel-list", help="list the business channels (never credentials)")
+    show = commands.add_parser("channel-show", help="one business channel (never credentials)")
+    show.add_argument("route_id")
 
     grant = commands.add_parser("channel-grant", help="let a tenant use a channel")
     grant.add_argument("tenant_id")
     grant.add_argument("route_id")
+    take = commands.add_parser("channel-revoke", help="take a channel away from a tenant")
+    take.add_argument("tenant_id")
+    take.add_argument("route_id")
     statistics = commands.add_parser(
         "channel-statistics",
         help="a channel's statistics per day, every tenant together (default: the last 7 "
@@ -145,6 +126,63 @@ def _parser() -> argparse.ArgumentParser:
     statistics.add_argument("--from", dest="start", help="first dispatching date, YYYY-MM-DD")
     statistics.add_argument("--to", dest="end", help="last dispatching date, YYYY-MM-DD")
     return parser
+
+
+def _channel_options(parser: argparse.ArgumentParser, adding: bool) -> None:
+    """The options channel-add and channel-update share; channel-update changes only
+    those given."""
+    parser.add_argument("--endpoint", required=adding, help="the gateway's base URL")
+    parser.add_argument("--username", required=adding)
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input"
+        + (" instead of prompting" if adding else " (without it the password is kept)"),
+    )
+    parser.add_argument("--default-sender")
+    parser.add_argument(
+        "--throughput", type=int, default=0 if adding else None, help="segments per second"
+    )
+    parser.add_argument(
+        "--direction",
+        action="append",
+        choices=["mainland_china", "international"],
+        help="a direction the channel carries (repeat for both; default both)",
+    )
+    parser.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="CODE=USD",
+        help="price per segment: 'default=0.0035' or by country calling code '63=0.012'"
+        + ("" if adding else "; replaces every price the channel had"),
+    )
+    parser.add_argument(
+        "--receipts-per-part",
+        action=argparse.BooleanOptionalAction,
+        help="the gateway reports each part of a long message (default: for kannel only)",
+    )
+    parser.add_argument(
+        "--http-json",
+        type=Path,
+        metavar="FILE",
+        help="the http_json gateway's request and receipt mapping (JSON)",
+    )
+
+
+def _channel_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """What the channel options given say, as the channel's field names."""
+    given: dict[str, Any] = {
+        "endpoint": args.endpoint,
+        "username": args.username,
+        "default_sender": args.default_sender,
+        "throughput": args.throughput,
+        "directions": args.direction,
+        "receipts_per_part": args.receipts_per_part,
+        "prices_usd": _prices(args.price) if args.price else None,
+        "http_json": json.loads(args.http_json.read_text()) if args.http_json else None,
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _prices(pairs: list[str]) -> dict[str, Any]:
@@ -209,28 +247,23 @@ def main(argv: list[str] | None = None) -> None:
                 if args.password_stdin
                 else getpass.getpass("gateway password: ")
             )
-            more: dict[str, Any] = {"prices_usd": _prices(args.price)}
-            if args.direction:
-                more["directions"] = args.direction
-            if args.receipts_per_part is not None:
-                more["receipts_per_part"] = args.receipts_per_part
-            if args.http_json:
-                more["http_json"] = json.loads(args.http_json.read_text())
-            _print(
-                channels.add_channel(
-                    args.route_id,
-                    args.type,
-                    args.endpoint,
-                    args.username,
-                    password,
-                    args.default_sender,
-                    args.throughput,
-                    **more,
-                )
-            )
+            settings = {"prices_usd": _prices([]), **_channel_settings(args)}
+            _print(channels.add_channel(args.route_id, args.type, password=password, **settings))
+        elif args.command == "channel-update":
+            changes = _channel_settings(args)
+            if args.password_stdin:
+                changes["password"] = sys.stdin.readline().rstrip("\n")
+            _print(channels.change_channel(args.route_id, changes))
+        elif args.command == "channel-list":
+            _print(channels.all_channels())
+        elif args.command == "channel-show":
+            _print(channels.read_channel(args.route_id))
         elif args.command == "channel-grant":
-            tenants.grant_channel(args.tenant_id, args.route_id)
+            channels.assign_channel(args.tenant_id, args.route_id)
             _print({"tenant_id": args.tenant_id, "route_id": args.route_id, "granted": True})
+        elif args.command == "channel-revoke":
+            channels.unassign_channel(args.tenant_id, args.route_id)
+            _print({"tenant_id": args.tenant_id, "route_id": args.route_id, "granted": False})
         elif args.command == "channel-statistics":
             channels.read_channel(args.route_id)  # a channel that does not exist is an error
             _print(channel_statistics(args.route_id, "UTC", clock.now(), args.start, args.end))

@@ -224,6 +224,15 @@ def add_channel(
     return create_channel(fields)
 
 
+def change_channel(route_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """`update_channel` from plain values (the console command)."""
+    try:
+        checked = ChannelChanges(**changes)
+    except ValueError as error:
+        raise BadRequest(str(error)) from error
+    return update_channel(route_id, checked)
+
+
 def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
     item = _fresh_item(route_id)
     given = changes.model_fields_set
@@ -313,6 +322,11 @@ def channel_view(item: ChannelModel) -> dict[str, Any]:
 
 def read_channel(route_id: str) -> dict[str, Any]:
     return channel_view(_fresh_item(route_id))
+
+
+def all_channels() -> list[dict[str, Any]]:
+    """Every channel (the console command): an operator's handful of routes, so a scan."""
+    return [channel_view(item) for item in ChannelModel.scan()]
 
 
 def list_channels(size: int, cursor: str | None) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import hash_key, new_api_key, new_key_id
@@ -46,16 +46,6 @@ def get_tenant(tenant_id: str) -> TenantModel:
     try:
         return TenantModel.get(tenant_id)
     except DoesNotExist as exc:
-        raise NotFound(f"tenant {tenant_id} does not exist") from exc
-
-
-def grant_channel(tenant_id: str, route_id: str) -> None:
-    try:
-        TenantModel(tenant_id).update(
-            actions=[TenantModel.channels.add({route_id})],
-            condition=TenantModel.tenant_id.exists(),
-        )
-    except UpdateError as exc:
         raise NotFound(f"tenant {tenant_id} does not exist") from exc
 
 
