@@ -36,7 +36,9 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models import table as table_models
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
-from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+# moto marks this module `# type: ignore` as a whole: mypy 2 sees none of its names.
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
 _applied = False
 
