@@ -279,6 +279,22 @@ def test_the_expense_page_shows_what_each_channel_sent_and_the_total(portal, sta
     _screenshot(portal, "expenses")
 
 
+def test_the_expense_page_searches_a_range_and_resets_to_the_last_seven_days(portal, sent_mission):
+    _menu(portal, "Expense Statistics")
+    table = portal.get_by_role("table", name="Expense statistics")
+    expect(table.get_by_role("row")).to_have_count(2)
+    filters = portal.get_by_role("search", name="Search expenses")
+    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)).isoformat()
+
+    filters.get_by_label("Dispatching Date from").fill(tomorrow)
+    filters.get_by_label("to", exact=True).fill(tomorrow)
+    filters.get_by_role("button", name="Search").click()
+    expect(table.get_by_role("cell")).to_have_text(["No data"])
+    filters.get_by_role("button", name="Reset").click()
+
+    expect(table.get_by_role("row")).to_have_count(2)
+
+
 def test_the_dispatching_log_shows_masked_numbers_and_filters_by_uid(
     portal, stack, portal_key, sent_mission
 ):

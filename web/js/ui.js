@@ -166,6 +166,44 @@ export function field(label, control, { required = false, hint = null, extra = n
   );
 }
 
+/**
+ * The statistics pages' filters: dispatching dates from and to, the last 7 days in the
+ * tenant's zone by default; Search and Reset call `search`. `range()` reads the dates.
+ */
+export function dateRangeFilters(zone, label, search) {
+  const from = h("input", { type: "date", name: "from" });
+  const to = h("input", { type: "date", name: "to" });
+  const defaults = () => {
+    from.value = localDate(zone, -6);
+    to.value = localDate(zone);
+  };
+  const form = h(
+    "form",
+    {
+      class: "filters",
+      role: "search",
+      "aria-label": label,
+      onsubmit: (event) => {
+        event.preventDefault();
+        search();
+      },
+    },
+    field("Dispatching Date from", from),
+    field("to", to),
+    h(
+      "div",
+      { class: "filter-actions" },
+      button("Search", null, { kind: "primary", type: "submit" }),
+      button("Reset", () => {
+        defaults();
+        search();
+      }),
+    ),
+  );
+  defaults();
+  return { form, range: () => ({ from: from.value, to: to.value }) };
+}
+
 /** A row of radio buttons in a fieldset whose legend is the label. */
 export function radios(legend, name, options, checked, { required = false, onchange } = {}) {
   return h(

@@ -1,51 +1,29 @@
 // SMS Statistics / SMS Delivery Statistics: per dispatching date, in the tenant's zone.
 
 import { get } from "../api.js";
-import { button, field, h, localDate, notify, table, zoneLabel } from "../ui.js";
+import { dateRangeFilters, h, notify, table, zoneLabel } from "../ui.js";
 import { rate } from "./overview.js";
 
 export async function render({ main, account }) {
   const zone = account.time_zone;
-  const from = h("input", { type: "date", name: "from" });
-  const to = h("input", { type: "date", name: "to" });
   const results = h("div", {});
-  const defaults = () => {
-    from.value = localDate(zone, -6);
-    to.value = localDate(zone);
-  };
+  const filters = dateRangeFilters(zone, "Search statistics", search);
 
-  async function search(event) {
-    event?.preventDefault();
+  async function search() {
     try {
-      const answer = await get("/v1/statistics", { from: from.value, to: to.value });
+      const answer = await get("/v1/statistics", filters.range());
       results.replaceChildren(statisticsTable(answer.days));
     } catch (error) {
       notify("error", error.message, error.details);
     }
   }
 
-  const form = h(
-    "form",
-    { class: "filters", role: "search", "aria-label": "Search statistics", onsubmit: search },
-    field("Dispatching Date from", from),
-    field("to", to),
-    h(
-      "div",
-      { class: "filter-actions" },
-      button("Search", null, { kind: "primary", type: "submit" }),
-      button("Reset", () => {
-        defaults();
-        search();
-      }),
-    ),
-  );
-  defaults();
   main.append(
     h("h1", {}, "SMS Delivery Statistics"),
     h(
       "section",
       { class: "panel" },
-      form,
+      filters.form,
       h("p", { class: "hint" }, `Dates are dispatching dates in ${zone} (${zoneLabel(zone)}). The total includes messages still awaiting a delivery receipt.`),
       results,
     ),
