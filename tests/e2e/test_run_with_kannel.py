@@ -23,10 +23,17 @@ HTTP_TIMEOUT = 10.0
 
 def _kannel_boxes(workdir: str) -> list[str]:
     """Running bearerbox and smsbox processes that read their config from `workdir`."""
-    found = subprocess.run(
-        ["pgrep", "-af", f"{workdir}/kannel.conf"], capture_output=True, text=True
-    )
-    return [line for line in found.stdout.splitlines() if "box" in line]
+    config = f"{workdir}/kannel.conf"
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue  # it ended meanwhile
+        command = [a.decode(errors="replace") for a in arguments if a]
+        if config in command and any(a.endswith("box") for a in command):
+            found.append(" ".join(command))
+    return found
 
 
 def _delivered(stack: dict[str, Any], uid: str) -> dict[str, Any]:
