@@ -9,12 +9,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloudsms import clock
 from cloudsms.api import caller, make_resolver, operator, parse_form
 from cloudsms.domain import content
 from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import blacklist, callbacks, channels, receipts, templates
+from cloudsms.services import blacklist, callbacks, channels, orders, receipts, templates
 from cloudsms.services.pages import page_size
 from cloudsms.settings import get_settings
 from cloudsms.store.blacklist import PLATFORM
@@ -207,6 +208,48 @@ def unassign_channel(tenant_id: str, route_id: str) -> Response[str]:
     operator(app)
     channels.unassign_channel(tenant_id, route_id)
     return Response(status_code=204, body="")
+
+
+# --- product packages and orders (the operator's) ----------------------------------------
+
+
+class OrderRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    package_id: str = Field(min_length=1, max_length=64)
+
+
+@app.post("/v1/admin/packages", description="A product package: a channel, prepaid or post-paid")
+@tracer.capture_method
+def create_package(fields: orders.PackageFields) -> Response[dict]:
+    operator(app)
+    view = orders.create_package(fields, clock.now())
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
+
+
+@app.get("/v1/admin/packages")
+@tracer.capture_method
+def list_packages() -> dict:
+    operator(app)
+    return orders.list_packages()
+
+
+@app.post(
+    "/v1/admin/tenants/<tenant_id>/orders",
+    description="Orders a package for a tenant; the tenant may send on its channel",
+)
+@tracer.capture_method
+def place_order(tenant_id: str, request: OrderRequest) -> Response[dict]:
+    operator(app)
+    view = orders.place_order(tenant_id, request.package_id, clock.now())
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
+
+
+@app.get("/v1/admin/tenants/<tenant_id>/orders")
+@tracer.capture_method
+def list_tenant_orders(tenant_id: str) -> dict:
+    operator(app)
+    return orders.list_orders(tenant_id, clock.now())
 
 
 @app.get("/v1/admin/receipts/unmatched", description="Receipts that matched no message")

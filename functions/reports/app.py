@@ -14,7 +14,7 @@ from cloudsms.api import caller, make_resolver, operator
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import Outcome
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import channels, dispatching_log, exports
+from cloudsms.services import channels, dispatching_log, exports, orders
 from cloudsms.services.overview import overview
 from cloudsms.services.pages import page_size
 from cloudsms.services.statistics import (
@@ -65,6 +65,16 @@ def expenses(start: StartDate = None, end: EndDate = None) -> dict:
         tenant.tenant_id, tenant.time_zone, clock.now(), _iso(start), _iso(end)
     )
     return {"time_zone": tenant.time_zone, **found}
+
+
+@app.get(
+    "/v1/orders",
+    description="Product Order Mgt: the tenant's package orders, the latest first, with the "
+    "remaining amount of prepaid ones and the month's spending of post-paid ones",
+)
+@tracer.capture_method
+def list_orders() -> dict:
+    return orders.list_orders(caller(app).tenant_id, clock.now())
 
 
 @app.get(

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     templates_table: str = "cloudsms-templates"
     unmatched_receipts_table: str = "cloudsms-unmatched-receipts"
     receipt_watch_table: str = "cloudsms-receipt-watch"
+    packages_table: str = "cloudsms-packages"
+    orders_table: str = "cloudsms-orders"
 
     otp_queue_url: str = ""
     bulk_queue_url: str = ""

@@ -7,7 +7,9 @@ images alone:
 - a new message counts in `total`;
 - a message its gateway accepted (it has a carrier message id now, and had none before)
   counts in `submitted`, `segments` and `cost`;
-- a message reaching a final state counts in `delivered`, `failed` or `no_notification`.
+- a message reaching a final state counts in `delivered`, `failed` or `no_notification`;
+- a message charged to a prepaid order that ends without a gateway taking it gives its
+  SMS back to that order's counter (`refunded`).
 
 Writes to a message are conditional on its state, so each of these happens once per
 message, and the stream holds each write once. A batch of changes is summed per counter
@@ -39,6 +41,7 @@ from cloudsms.store.counters import (
     channel_day,
     channel_scope,
     mission_scope,
+    order_scope,
     tenant_channel_scope,
     tenant_scope,
 )
@@ -95,6 +98,24 @@ def amounts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dic
     return {name: n for name, n in added.items() if n}
 
 
+# Final states of a message that no gateway took: its SMS go back to its prepaid order.
+NOT_TAKEN = frozenset({DrState.SUBMIT_FAILED, DrState.LOCAL_REJECTED})
+
+
+def refunded(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> tuple[str, int] | None:
+    """The prepaid order and the SMS one change gives back to it, if it does."""
+    order_number = attribute(new, "order_number") if new else None
+    if not order_number:
+        return None
+    state = DrState(str(attribute(new, "dr_state")))
+    before = attribute(old, "dr_state")
+    if state not in NOT_TAKEN or (before is not None and DrState(before) in FINAL):
+        return None
+    return str(order_number), int(attribute(new, "segments") or 0)
+
+
 @dataclass(frozen=True)
 class Change:
     sequence: int
@@ -132,6 +153,10 @@ def count_changes(records: Iterable[Mapping[str, Any]], shard_id: str) -> int:
         )
         for key in keys:
             changes.setdefault(key, []).append(change)
+        refund = refunded(old, new)
+        if refund:
+            order = (order_scope(str(attribute(item, "tenant_id")), refund[0]), WHOLE_LIFE)
+            changes.setdefault(order, []).append(Change(change.sequence, {"refunded": refund[1]}))
     for key, item_changes in changes.items():
         _add(key, shard_id, item_changes)
     _publish(totals)

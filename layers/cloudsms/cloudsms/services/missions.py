@@ -12,7 +12,7 @@ from itertools import islice
 from json.encoder import encode_basestring
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from cloudsms.adapters import queues, storage
 from cloudsms.domain import content, phone, text
@@ -22,15 +22,17 @@ from cloudsms.domain.states import DrState, outcome
 from cloudsms.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
 from cloudsms.ids import mission_message_uid, new_time_ordered_id
 from cloudsms.observability import logger
-from cloudsms.services import counters, scheduling
+from cloudsms.services import counters, orders, scheduling
 from cloudsms.services.blacklist import blacklisted_numbers
 from cloudsms.services.channels import get_channel
 from cloudsms.services.pages import decode_cursor, encode_cursor
 from cloudsms.services.templates import get_template
 from cloudsms.settings import get_settings
+from cloudsms.store.base import transaction
 from cloudsms.store.counters import WHOLE_LIFE, CounterModel, mission_scope
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.missions import MissionModel
+from cloudsms.store.orders import OrderModel
 from cloudsms.store.tenants import TenantModel
 
 SAMPLE_SIZE = 5
@@ -121,6 +123,9 @@ def create_mission(
         return view
 
     staged = _stage_or_refuse(mission, number_list)
+    # Refused now (403) rather than failed at dispatch when the orders cannot pay for it;
+    # the SMS are taken when it is dispatched.
+    orders.charge_for(tenant, mission.channel, staged.segments, now)
     _record_staged(mission, staged)
     mission.save()
     start(mission, now)
@@ -348,21 +353,63 @@ def _fail(mission: MissionModel, reason: str, now: datetime) -> None:
 
 def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
     """Unsent/Scheduled → Sending. The one conditional change that decides between a
-    dispatch and a cancel: whichever writes first wins, the other finds the status moved."""
+    dispatch and a cancel: whichever writes first wins, the other finds the status moved.
+
+    A mission on a prepaid package takes its SMS in the same transaction, so it is
+    dispatched and charged, or neither. One the orders cannot pay for ends Failed with
+    the reason."""
+    actions = [
+        MissionModel.status.set(MissionStatus.SENDING.value),
+        MissionModel.dispatching_date.set(now),
+        MissionModel.updated_at.set(now),
+    ]
+    tenant = TenantModel.get(mission.tenant_id)
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            charge = orders.charge_for(tenant, mission.channel, int(mission.segments), now)
+        except Forbidden as refused:
+            _fail_unsent(mission, refused.message, now)
+            return False
+        try:
+            if charge is None:
+                mission.update(actions=actions, condition=_UNSENT)
+                return True
+            with transaction() as writes:
+                order_actions = [MissionModel.order_number.set(charge.order_number)]
+                writes.update(mission, actions=actions + order_actions, condition=_UNSENT)
+                writes.update(
+                    OrderModel(charge.tenant_id, charge.order_number),
+                    actions=charge.actions,
+                    condition=charge.condition,
+                )
+            return True
+        except (UpdateError, TransactWriteError):
+            if _reload(mission).status not in _UNSENT_STATUSES:
+                return False
+            # The order was spent meanwhile: look again.
+    _fail_unsent(mission, "its prepaid package kept changing; dispatch it again", now)
+    return False
+
+
+CLAIM_ATTEMPTS = 5
+_UNSENT_STATUSES = (MissionStatus.UNSENT.value, MissionStatus.SCHEDULED.value)
+_UNSENT = MissionModel.status.is_in(*_UNSENT_STATUSES)
+
+
+def _fail_unsent(mission: MissionModel, reason: str, now: datetime) -> None:
+    """Fails a mission that was not dispatched, unless it was cancelled meanwhile."""
     try:
         mission.update(
             actions=[
-                MissionModel.status.set(MissionStatus.SENDING.value),
-                MissionModel.dispatching_date.set(now),
+                MissionModel.status.set(MissionStatus.FAILED.value),
+                MissionModel.failure_reason.set(reason),
                 MissionModel.updated_at.set(now),
             ],
-            condition=MissionModel.status.is_in(
-                MissionStatus.UNSENT.value, MissionStatus.SCHEDULED.value
-            ),
+            condition=_UNSENT,
         )
     except UpdateError:
-        return False
-    return True
+        return
+    logger.info("mission not dispatched", extra={"mission": mission.mission_id, "reason": reason})
 
 
 def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
@@ -383,11 +430,14 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
     day = counters.local_day(mission.dispatching_date or now, tenant.time_zone)
     blacklist = blacklisted_numbers(tenant_id)
     late = storage.JsonLinesWriter(mission.staged_prefix + BLACKLISTED_AT_DISPATCH)
+    late_segments = 0
 
     def recipients() -> Iterator[dict[str, Any]]:
+        nonlocal late_segments
         for record in storage.read_json_lines(mission.staged_prefix + RECIPIENTS):
             if record["to"] in blacklist:
                 late.write({"row": record["row"], "to": record["to"]})
+                late_segments += int(record["segments"])
                 continue
             yield {
                 "uid": mission_message_uid(mission.mission_id, record["row"]),
@@ -406,22 +456,42 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         "sender": mission.sender or get_channel(mission.channel).default_sender,
         "dispatch_day": day,
         "quiet_hours": bool(mission.recipient_quiet_hours),
+        "order_number": mission.order_number,
     }
     bodies = ({**envelope, "recipients": chunk} for chunk in _chunks(recipients()))
     requests = queues.enqueue(queues.queue_for(mission.sms_type), bodies)
     late.upload()
-    mission.update(
-        actions=[
-            MissionModel.status.set(MissionStatus.SENT.value),
-            MissionModel.blacklisted_at_dispatch.set(late.count),
-            MissionModel.updated_at.set(now),
-        ]
-    )
+    _record_sent(mission, late.count, late_segments, now)
     logger.info(
         "mission dispatched",
         extra={"mission": mission_id, "sqs_requests": requests, "late_blacklisted": late.count},
     )
     return True
+
+
+def _record_sent(mission: MissionModel, late_count: int, late_segments: int, now: datetime) -> None:
+    """Sending → Sent. The SMS of numbers blacklisted since staging go back to the prepaid
+    order in the same transaction, so a dispatch run again cannot give them twice."""
+    actions = [
+        MissionModel.status.set(MissionStatus.SENT.value),
+        MissionModel.blacklisted_at_dispatch.set(late_count),
+        MissionModel.updated_at.set(now),
+    ]
+    if not (mission.order_number and late_segments):
+        mission.update(actions=actions)
+        return
+    sending = MissionModel.status == MissionStatus.SENDING.value
+    try:
+        with transaction() as writes:
+            writes.update(mission, actions=actions, condition=sending)
+            writes.update(
+                OrderModel(mission.tenant_id, mission.order_number),
+                actions=[OrderModel.reserved.add(-late_segments)],
+            )
+    except TransactWriteError:
+        if _reload(mission).status != MissionStatus.SENT.value:
+            raise
+        # Another run of this dispatch recorded it, and gave the SMS back.
 
 
 # A firing this much before the dispatch time is early: the mission was rescheduled.
@@ -438,7 +508,9 @@ def fire_scheduled(tenant_id: str, mission_id: str, now: datetime) -> str:
     if mission.dispatch_at and mission.dispatch_at > now + timedelta(seconds=EARLY_FIRING_SECONDS):
         scheduling.schedule_mission(mission)
         return "rescheduled"
-    return "dispatched" if dispatch(tenant_id, mission_id, now) else "skipped: cancelled"
+    if dispatch(tenant_id, mission_id, now):
+        return "dispatched"
+    return f"skipped: the mission is {_reload(mission).status}"
 
 
 def _chunks(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

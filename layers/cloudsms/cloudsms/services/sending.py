@@ -14,7 +14,7 @@ from cloudsms.domain.states import DrState
 from cloudsms.errors import BadRequest, Forbidden, Unavailable
 from cloudsms.ids import new_uid
 from cloudsms.observability import logger
-from cloudsms.services import counters
+from cloudsms.services import counters, orders
 from cloudsms.services.channels import get_channel
 from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
@@ -147,9 +147,17 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
             details=[{"to": r.to, "reason": r.reason} for r in results],
         )
 
-    with MessageModel.batch_write() as batch:
-        for message in messages:
-            batch.save(message)
+    segments = sum(int(m.segments) for m in messages)
+    order_number = orders.charge(tenant, channel.route_id, segments, now)
+    for message in messages:
+        message.order_number = order_number
+    try:
+        with MessageModel.batch_write() as batch:
+            for message in messages:
+                batch.save(message)
+    except Exception:
+        orders.give_back(tenant.tenant_id, order_number, segments)
+        raise
     _enqueue(tenant.tenant_id, request.sms_type, messages)
     logger.info(
         "messages queued",

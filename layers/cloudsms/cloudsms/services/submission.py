@@ -84,6 +84,7 @@ class MissionBatch(BaseModel):
     sender: str | None = None
     dispatch_day: str
     quiet_hours: bool = False
+    order_number: str | None = None  # the prepaid order the mission's SMS came from
     recipients: list[MissionRecipient] = Field(min_length=1)
 
 
@@ -240,6 +241,7 @@ def _new_message(batch: MissionBatch, recipient: MissionRecipient, now: datetime
         channel=batch.channel,
         sender=batch.sender,
         mission_id=batch.mission_id,
+        order_number=batch.order_number,
         dispatch_day=batch.dispatch_day,
         dr_state=DrState.SUBMITTING.value,
         created_at=now,

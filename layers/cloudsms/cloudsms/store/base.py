@@ -3,6 +3,9 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from pynamodb.connection import Connection
+from pynamodb.transactions import TransactWrite
+
 from cloudsms.settings import get_settings
 
 
@@ -21,3 +24,12 @@ def table_meta(table_name: str) -> Any:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def transaction() -> TransactWrite:
+    """Writes to several items that all happen or none does (TransactWriteItems), for the
+    rare changes that must not be split: each item costs twice a plain write."""
+    settings = get_settings()
+    return TransactWrite(
+        connection=Connection(region=settings.aws_region, host=settings.aws_endpoint_url)
+    )

@@ -3,7 +3,8 @@
 One item per scope and period: `tenant#{id}` per tenant-local day, `channel#{route}` per
 day, `tenant_channel#{id}` per day and channel (period "{day}#{route}": one key range
 holds every channel of a range of days), and `mission#{tenant}#{id}` for a mission's
-whole life (period "all"). Never
+whole life (period "all"), as is `order#{tenant}#{order number}` (a prepaid order's
+refunds). Never
 computed by scans: the Counters function adds each message change to them from the
 Messages table's stream (see services/counters.py).
 """
@@ -38,6 +39,8 @@ class CounterModel(Model):
     segments = NumberAttribute(default=0)
     # Micro-USD (1 USD = 1,000,000): segments at the channel's price, counted on submission.
     cost = NumberAttribute(default=0)
+    # A prepaid order's: SMS given back for its messages that never reached a gateway.
+    refunded = NumberAttribute(default=0)
     # Per stream shard, the sequence number of the last message change counted here, so
     # that a change the stream delivers again is not counted twice.
     applied: MapAttribute[str, str] = MapAttribute(null=True)
@@ -64,6 +67,10 @@ def channel_day(day: str, route_id: str) -> str:
 
 def mission_scope(tenant_id: str, mission_id: str) -> str:
     return f"mission#{tenant_id}#{mission_id}"
+
+
+def order_scope(tenant_id: str, order_number: str) -> str:
+    return f"order#{tenant_id}#{order_number}"
 
 
 WHOLE_LIFE = "all"

@@ -41,6 +41,9 @@ class MessageModel(Model):
     sender = UnicodeAttribute(null=True)
     reference = UnicodeAttribute(null=True)
     mission_id = UnicodeAttribute(null=True)
+    # The prepaid order its SMS were taken from, if any: refunded there if it never
+    # reaches a gateway.
+    order_number = UnicodeAttribute(null=True)
     # The tenant-local date the message was dispatched on: its statistics day.
     dispatch_day = UnicodeAttribute()
     dr_state = UnicodeAttribute()

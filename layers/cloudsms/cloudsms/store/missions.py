@@ -31,6 +31,8 @@ class MissionModel(Model):
     signature_position = UnicodeAttribute(default="start")
     allow_unsubscribe = BooleanAttribute(default=False)
     channel = UnicodeAttribute()
+    # The prepaid order its SMS were taken from when it was dispatched, if any.
+    order_number = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     failure_reason = UnicodeAttribute(null=True)
     dispatch_at = UTCDateTimeAttribute(null=True)

@@ -17,4 +17,8 @@ class TenantModel(Model):
     sending_window = UnicodeAttribute(null=True)
     # The business channels (route ids) this tenant's packages grant it.
     channels = UnicodeSetAttribute(default=set)
+    # The channels it has ordered packages of: sending on them is charged to those
+    # orders (prepaid amounts, post-paid thresholds). A channel assigned without a
+    # package is not metered here.
+    metered_channels = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)

@@ -1,0 +1,394 @@
+"""Product Order Mgt: the operator's packages, the orders tenants hold, and charging
+sending to them.
+
+Charging, decided here because the portal guide shows the figures but not the rules:
+
+- Only channels a tenant has ordered a package of are metered (the tenant's
+  `metered_channels`); a channel assigned without a package sends as before.
+- A prepaid order holds an amount of SMS, counted in billed segments as prices are, for
+  its validity days. Sending takes the SMS from it when the platform accepts the
+  messages (a one-off send) or dispatches them (a mission), with a conditional write,
+  so two requests can never spend the same SMS and the remaining amount never goes below
+  zero. A request that needs more than is left is refused whole: nothing is half-sent.
+- SMS of messages that never reach a gateway (refused by the gateway, or by the
+  platform) come back to their order, counted from the Messages stream exactly once.
+  Delivery failures do not: the gateway took the message, as carriers bill it.
+- Of several prepaid orders of a channel, the one that expires first is used, if it
+  holds enough for the whole request.
+- Post-paid is billed afterwards. Its thresholds apply to the month's spending on the
+  channel (the tenant's time zone, as every statistic): at the warning threshold the
+  order shows a warning; at the prohibit threshold new sending on the channel is
+  refused. What is already accepted still goes out, so spending can pass it by that.
+- Prepaid orders are used first; post-paid takes what they cannot.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from cloudsms.errors import Forbidden, NotFound
+from cloudsms.observability import logger
+from cloudsms.services.channels import MICROS_PER_USD, get_channel
+from cloudsms.store.counters import (
+    WHOLE_LIFE,
+    CounterModel,
+    channel_day,
+    order_scope,
+    tenant_channel_scope,
+)
+from cloudsms.store.orders import POSTPAID, PREPAID, OrderModel, PackageModel
+from cloudsms.store.tenants import TenantModel
+
+_ATTEMPTS = 5
+
+
+class PackageFields(BaseModel):
+    """POST /v1/admin/packages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_name: str = Field(min_length=1, max_length=64)
+    channel: str = Field(min_length=1, max_length=64, description="Route id it sells")
+    payment_type: Literal["prepaid", "postpaid"]
+    sms_amount: int | None = Field(None, ge=1, le=1_000_000_000, description="Prepaid")
+    validity_days: int | None = Field(None, ge=1, le=3660, description="Prepaid")
+    warning_usd: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=6)
+    prohibit_usd: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=6)
+
+    @model_validator(mode="after")
+    def _terms(self) -> "PackageFields":
+        prepaid = (self.sms_amount, self.validity_days)
+        postpaid = (self.warning_usd, self.prohibit_usd)
+        if self.payment_type == PREPAID:
+            if None in prepaid:
+                raise ValueError("a prepaid package needs sms_amount and validity_days")
+            if postpaid != (None, None):
+                raise ValueError("thresholds are for post-paid packages")
+        else:
+            if None in postpaid:
+                raise ValueError("a post-paid package needs warning_usd and prohibit_usd")
+            if prepaid != (None, None):
+                raise ValueError("sms_amount and validity_days are for prepaid packages")
+            assert self.warning_usd is not None and self.prohibit_usd is not None
+            if self.warning_usd > self.prohibit_usd:
+                raise ValueError("warning_usd must not be above prohibit_usd")
+        return self
+
+
+# --- the operator's catalogue -----------------------------------------------------------
+
+
+def create_package(fields: PackageFields, now: datetime) -> dict[str, Any]:
+    get_channel(fields.channel)  # 404 for a channel that does not exist
+    for _ in range(_ATTEMPTS):
+        package = PackageModel(
+            package_id=f"{secrets.randbelow(10**12):012d}",
+            product_name=fields.product_name,
+            channel=fields.channel,
+            payment_type=fields.payment_type,
+            sms_amount=fields.sms_amount,
+            validity_days=fields.validity_days,
+            warning_cost=_micros(fields.warning_usd),
+            prohibit_cost=_micros(fields.prohibit_usd),
+            created_at=now,
+        )
+        try:
+            package.save(condition=PackageModel.package_id.does_not_exist())
+        except PutError:
+            continue  # the random id was taken: draw another
+        logger.info("package created", extra={"package": package.package_id})
+        return package_view(package)
+    raise RuntimeError("no free package id after several draws")
+
+
+def get_package(package_id: str) -> PackageModel:
+    try:
+        return PackageModel.get(package_id)
+    except DoesNotExist as exc:
+        raise NotFound(f"package {package_id} does not exist") from exc
+
+
+def list_packages() -> dict[str, Any]:
+    packages = sorted(PackageModel.scan(), key=lambda p: p.created_at, reverse=True)
+    return {"items": [package_view(p) for p in packages]}
+
+
+def package_view(package: PackageModel) -> dict[str, Any]:
+    return {
+        "package_id": package.package_id,
+        "product_name": package.product_name,
+        "channel": package.channel,
+        "payment_type": package.payment_type,
+        "sms_amount": _int_or_none(package.sms_amount),
+        "validity_days": _int_or_none(package.validity_days),
+        "warning_usd": _usd(package.warning_cost),
+        "prohibit_usd": _usd(package.prohibit_cost),
+        "created_at": package.created_at.isoformat(),
+    }
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+def place_order(tenant_id: str, package_id: str, now: datetime) -> dict[str, Any]:
+    """Orders a package for a tenant: the order is recorded with the package's terms, and
+    the tenant may send on the package's channel, charged to its orders from now on."""
+    tenant = _tenant(tenant_id)
+    package = get_package(package_id)
+    get_channel(package.channel)  # the channel may have been revoked since
+    order = _new_order(tenant_id, package, now)
+    try:
+        TenantModel(tenant_id).update(
+            actions=[
+                TenantModel.channels.add({package.channel}),
+                TenantModel.metered_channels.add({package.channel}),
+            ],
+            condition=TenantModel.tenant_id.exists(),
+        )
+    except UpdateError as exc:
+        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+    logger.info(
+        "package ordered",
+        extra={"tenant": tenant_id, "order": order.order_number, "package": package_id},
+    )
+    return order_view(order, tenant, now)
+
+
+def _new_order(tenant_id: str, package: PackageModel, now: datetime) -> OrderModel:
+    for _ in range(_ATTEMPTS):
+        validity = _int_or_none(package.validity_days)
+        order = OrderModel(
+            tenant_id=tenant_id,
+            order_number=f"CloudSMS_{now:%Y%m%d%H%M%S}{secrets.randbelow(10**4):04d}",
+            package_id=package.package_id,
+            product_name=package.product_name,
+            channel=package.channel,
+            payment_type=package.payment_type,
+            sms_amount=package.sms_amount,
+            validity_days=package.validity_days,
+            warning_cost=package.warning_cost,
+            prohibit_cost=package.prohibit_cost,
+            ordered_at=now,
+            expires_at=now + timedelta(days=validity) if validity else None,
+            reserved=0,
+        )
+        try:
+            order.save(condition=OrderModel.order_number.does_not_exist())
+        except PutError:
+            continue  # two orders in the same second drew the same digits
+        return order
+    raise RuntimeError("no free order number after several draws")
+
+
+def list_orders(tenant_id: str, now: datetime) -> dict[str, Any]:
+    """A tenant's orders, the latest first, with what is left of each."""
+    tenant = _tenant(tenant_id)
+    orders = list(OrderModel.query(tenant_id, scan_index_forward=False))
+    return {"items": [order_view(o, tenant, now) for o in orders]}
+
+
+OrderStatus = Literal["activated", "used_up", "expired", "ordered", "warning", "prohibited"]
+
+
+def order_view(order: OrderModel, tenant: TenantModel, now: datetime) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "order_number": order.order_number,
+        "package_id": order.package_id,
+        "product_name": order.product_name,
+        "tenant_id": order.tenant_id,
+        "tenant_name": tenant.name,
+        "channel": order.channel,
+        "payment_type": order.payment_type,
+        "ordered_at": order.ordered_at.isoformat(),
+        "validity_days": _int_or_none(order.validity_days),
+        "expires_at": order.expires_at.isoformat() if order.expires_at else None,
+        "sms_amount": _int_or_none(order.sms_amount),
+        "remaining": None,
+        "warning_usd": _usd(order.warning_cost),
+        "prohibit_usd": _usd(order.prohibit_cost),
+        "month_cost_usd": None,
+    }
+    if order.payment_type == PREPAID:
+        remaining = _remaining(order, _refunded(order))
+        view["remaining"] = remaining
+        view["status"] = _prepaid_status(order, remaining, now)
+    else:
+        spent = month_cost(tenant, order.channel, now)
+        view["month_cost_usd"] = _usd(spent)
+        view["status"] = _postpaid_status(order, spent)
+    return view
+
+
+def _prepaid_status(order: OrderModel, remaining: int, now: datetime) -> OrderStatus:
+    if order.expires_at and order.expires_at <= now:
+        return "expired"
+    return "activated" if remaining > 0 else "used_up"
+
+
+def _postpaid_status(order: OrderModel, spent: int) -> OrderStatus:
+    if spent >= int(order.prohibit_cost or 0):
+        return "prohibited"
+    return "warning" if spent >= int(order.warning_cost or 0) else "ordered"
+
+
+# --- charging -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Charge:
+    """The prepaid order a request's SMS are to be taken from, and the write that takes
+    them: conditional on the order still holding them, and on its validity."""
+
+    tenant_id: str
+    order_number: str
+    segments: int
+    actions: list[Action]
+    condition: Condition
+
+
+def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime) -> Charge | None:
+    """What sending `segments` SMS on a channel costs the tenant's orders: the prepaid
+    order to take them from, or None when nothing is to be taken (the channel is not
+    metered, or post-paid carries it). Refuses (403, with the reason) what the orders
+    do not allow. The charge is made by writing it: `take` or in a transaction."""
+    if route_id not in (tenant.metered_channels or set()):
+        return None
+    orders = [o for o in OrderModel.query(tenant.tenant_id) if o.channel == route_id]
+    prepaid = sorted(
+        (o for o in orders if o.payment_type == PREPAID and _valid(o, now)),
+        key=lambda o: (o.expires_at, o.order_number),
+    )
+    left = 0
+    for order in prepaid:
+        refunded = _refunded(order)
+        remaining = _remaining(order, refunded)
+        left += max(remaining, 0)
+        if remaining >= segments:
+            return _charge(order, refunded, segments, now)
+    postpaid = [o for o in orders if o.payment_type == POSTPAID]
+    if postpaid:
+        _check_thresholds(tenant, route_id, postpaid, now)
+        return None
+    if not prepaid:
+        raise Forbidden(f"no valid package of channel {route_id}: its prepaid orders expired")
+    raise Forbidden(
+        f"the prepaid packages of channel {route_id} have {left} SMS left; this needs {segments}"
+    )
+
+
+def _charge(order: OrderModel, refunded: int, segments: int, now: datetime) -> Charge:
+    # reserved + segments <= amount + refunded, with `refunded` as read: refunds only
+    # grow, so an older figure can refuse a send that would fit, never allow an overdraw.
+    ceiling = int(order.sms_amount or 0) + refunded - segments
+    return Charge(
+        tenant_id=order.tenant_id,
+        order_number=order.order_number,
+        segments=segments,
+        actions=[OrderModel.reserved.add(segments)],
+        condition=(OrderModel.reserved <= ceiling) & (OrderModel.expires_at > now),
+    )
+
+
+def take(charge: Charge | None) -> bool:
+    """Writes a charge on its own; False when the order changed meanwhile."""
+    if charge is None:
+        return True
+    try:
+        OrderModel(charge.tenant_id, charge.order_number).update(
+            actions=charge.actions, condition=charge.condition
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def charge(tenant: TenantModel, route_id: str, segments: int, now: datetime) -> str | None:
+    """Takes `segments` SMS for a send from the tenant's orders; returns the prepaid order
+    they came from (None: nothing was taken). Concurrent sends that spent the order
+    meanwhile make it look again; refuses (403) what cannot be paid."""
+    for _ in range(_ATTEMPTS):
+        found = charge_for(tenant, route_id, segments, now)
+        if take(found):
+            return found.order_number if found else None
+    raise Forbidden(f"the prepaid packages of channel {route_id} are being spent; try again")
+
+
+def give_back(tenant_id: str, order_number: str | None, segments: int) -> None:
+    """Returns SMS taken for a send that was then not stored. Best effort: it runs where
+    the request already failed, so its own failure is logged, not raised."""
+    if not order_number or not segments:
+        return
+    try:
+        OrderModel(tenant_id, order_number).update(actions=[OrderModel.reserved.add(-segments)])
+    except Exception:
+        logger.exception("SMS could not be given back", extra={"order": order_number})
+
+
+def _check_thresholds(
+    tenant: TenantModel, route_id: str, postpaid: list[OrderModel], now: datetime
+) -> None:
+    spent = month_cost(tenant, route_id, now)
+    prohibit = min(int(o.prohibit_cost or 0) for o in postpaid)
+    if spent >= prohibit:
+        raise Forbidden(
+            f"this month's spending on channel {route_id} (USD {_usd(spent)}) has reached"
+            f" the prohibit threshold (USD {_usd(prohibit)})"
+        )
+
+
+def month_cost(tenant: TenantModel, route_id: str, now: datetime) -> int:
+    """Micro-USD spent on a channel this month, in the tenant's time zone."""
+    month = now.astimezone(ZoneInfo(tenant.time_zone)).strftime("%Y-%m")
+    suffix = f"#{route_id}"
+    rows = CounterModel.query(
+        tenant_channel_scope(tenant.tenant_id),
+        CounterModel.period.between(channel_day(f"{month}-01", ""), f"{month}-31#~"),
+    )
+    return sum(int(r.cost or 0) for r in rows if r.period.endswith(suffix))
+
+
+def _valid(order: OrderModel, now: datetime) -> bool:
+    return order.expires_at is not None and order.expires_at > now
+
+
+def _refunded(order: OrderModel) -> int:
+    try:
+        counter = CounterModel.get(
+            order_scope(order.tenant_id, order.order_number), WHOLE_LIFE, consistent_read=True
+        )
+    except DoesNotExist:
+        return 0
+    return int(counter.refunded or 0)
+
+
+def _remaining(order: OrderModel, refunded: int) -> int:
+    return int(order.sms_amount or 0) - int(order.reserved or 0) + refunded
+
+
+def _tenant(tenant_id: str) -> TenantModel:
+    try:
+        return TenantModel.get(tenant_id)
+    except DoesNotExist as exc:
+        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+
+
+def _micros(usd: Decimal | None) -> int | None:
+    return None if usd is None else int(usd * MICROS_PER_USD)
+
+
+def _usd(micros: Any) -> str | None:
+    return None if micros is None else f"{Decimal(int(micros)) / MICROS_PER_USD:f}"
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)

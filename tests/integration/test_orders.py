@@ -1,0 +1,410 @@
+"""Product Order Mgt: packages (the operator's), orders of them, and sending charged to
+the orders: prepaid SMS taken when messages are accepted or a mission is dispatched,
+given back for messages no gateway took, post-paid thresholds on the month's spending."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from cloudsms.domain.mission import MissionFields
+from cloudsms.errors import Forbidden
+from cloudsms.services import channels, missions, orders
+from cloudsms.services.submission import SubmitResult, submit_mission_recipients, submit_queued
+from cloudsms.services.tenants import get_tenant
+from cloudsms.store.messages import MessageModel
+from cloudsms.store.missions import MissionModel
+from functions.admin import app as admin_app
+from functions.reports import app as reports_app
+from functions.send import app as send_app
+from tests.integration.conftest import FakeGateway, accepted, count_changes, queue_sms
+from tests.integration.missions_api import (
+    GUIDE_FIELDS,
+    MORNING,
+    NOON,
+    NOON_UTC,
+    blacklist,
+    call,
+    create_with_list,
+    numbers_list,
+    queued_bodies,
+)
+
+METERED = "PH_PACK"
+PH_NUMBER = "+639215347566"
+LONG_TEXT = "A notification long enough to take two segments of GSM-7. " * 3  # 177 chars
+REFUSED = SubmitResult(accepted=False, reason="Unknown subscriber")
+
+
+@pytest.fixture
+def metered(tenant) -> str:
+    """Channel PH_PACK, priced 0.01 USD a segment, not assigned to anyone yet."""
+    channels.add_channel(
+        METERED,
+        "simulator",
+        "http://127.0.0.1:9",
+        "sim",
+        "sim",
+        "CloudSMS",
+        prices_usd={"default": "0.01", "by_country": {}},
+    )
+    return METERED
+
+
+def _admin(method: str, path: str, resource: str, body: Any = None, role: str = "operator"):
+    return call(admin_app, method, path, resource, body=body, role=role, tenant_id="ops")
+
+
+def _package(**terms: Any) -> dict[str, Any]:
+    fields = {"product_name": "SMM", "channel": METERED, "payment_type": "prepaid", **terms}
+    if fields["payment_type"] == "prepaid":
+        fields.setdefault("sms_amount", 10)
+        fields.setdefault("validity_days", 30)
+    status, body = _admin("POST", "/v1/admin/packages", "/v1/admin/packages", fields)
+    assert status == 201, body
+    return body  # type: ignore[no-any-return]
+
+
+def _order(package_id: str, tenant_id: str = "acme") -> dict[str, Any]:
+    path = f"/v1/admin/tenants/{tenant_id}/orders"
+    status, body = _admin(
+        "POST", path, "/v1/admin/tenants/{tenant_id}/orders", {"package_id": package_id}
+    )
+    assert status == 201, body
+    return body  # type: ignore[no-any-return]
+
+
+def _orders(tenant_id: str = "acme") -> list[dict[str, Any]]:
+    count_changes()  # refunds are counted from the Messages stream
+    status, body = call(reports_app, "GET", "/v1/orders", "/v1/orders", tenant_id=tenant_id)
+    assert status == 200, body
+    return body["items"]  # type: ignore[no-any-return]
+
+
+def _remaining() -> int:
+    (order,) = _orders()
+    return int(order["remaining"])
+
+
+def _send(context, to: list[str], text: str = "Hello") -> tuple[int, Any]:
+    body = {"to": to, "text": text, "sms_type": "business", "channel": METERED}
+    return call(send_app, "POST", "/v1/sms", "/v1/sms", body=body)
+
+
+# --- the catalogue and orders ---------------------------------------------------------
+
+
+def test_an_ordered_prepaid_package_shows_with_the_guides_columns(aws, tenant, metered):
+    package = _package(sms_amount=200, validity_days=30)
+    placed = _order(package["package_id"])
+
+    (order,) = _orders()
+
+    assert order == placed
+    assert order["order_number"].startswith("CloudSMS_")
+    assert len(package["package_id"]) == 12 and package["package_id"].isdigit()
+    assert {k: order[k] for k in ("product_name", "tenant_id", "tenant_name", "channel")} == {
+        "product_name": "SMM",
+        "tenant_id": "acme",
+        "tenant_name": "Acme",
+        "channel": METERED,
+    }
+    assert (order["payment_type"], order["validity_days"]) == ("prepaid", 30)
+    assert (order["sms_amount"], order["remaining"], order["status"]) == (200, 200, "activated")
+    ordered = datetime.fromisoformat(order["ordered_at"])
+    assert datetime.fromisoformat(order["expires_at"]) - ordered == timedelta(days=30)
+    assert METERED in get_tenant("acme").channels
+
+
+def test_a_postpaid_package_has_thresholds_and_no_amount(aws, tenant, metered):
+    package = _package(payment_type="postpaid", warning_usd="10000", prohibit_usd="15000")
+    _order(package["package_id"])
+
+    (order,) = _orders()
+
+    assert (order["warning_usd"], order["prohibit_usd"]) == ("10000", "15000")
+    assert (order["sms_amount"], order["remaining"], order["expires_at"]) == (None, None, None)
+    assert (order["month_cost_usd"], order["status"]) == ("0", "ordered")
+
+
+@pytest.mark.parametrize(
+    ("terms", "reason"),
+    [
+        ({"sms_amount": None}, "needs sms_amount and validity_days"),
+        ({"warning_usd": "5"}, "thresholds are for post-paid"),
+        (
+            {"payment_type": "postpaid", "warning_usd": "9", "prohibit_usd": "5"},
+            "warning_usd must not be above prohibit_usd",
+        ),
+        ({"payment_type": "postpaid", "warning_usd": "5"}, "needs warning_usd and prohibit_usd"),
+        ({"sms_amount": 0}, "greater than or equal to 1"),
+    ],
+)
+def test_a_package_with_inconsistent_terms_is_refused_with_the_reason(
+    aws, tenant, metered, terms, reason
+):
+    fields = {"product_name": "SMM", "channel": METERED, "payment_type": "prepaid"}
+    fields |= {"sms_amount": 10, "validity_days": 30} if "payment_type" not in terms else {}
+    fields |= terms
+    fields = {k: v for k, v in fields.items() if v is not None}
+
+    status, body = _admin("POST", "/v1/admin/packages", "/v1/admin/packages", fields)
+
+    assert status == 400
+    assert reason in str(body), body
+
+
+def test_packages_and_orders_are_the_operators(aws, tenant, metered):
+    status, body = _admin("GET", "/v1/admin/packages", "/v1/admin/packages", role="tenant")
+    assert (status, body["error"]["message"]) == (403, "this needs an operator key")
+    unknown = _admin(
+        "POST",
+        "/v1/admin/tenants/acme/orders",
+        "/v1/admin/tenants/{tenant_id}/orders",
+        {"package_id": "000000000000"},
+    )
+    assert unknown[0] == 404
+    nobody = _admin(
+        "POST",
+        "/v1/admin/tenants/nobody/orders",
+        "/v1/admin/tenants/{tenant_id}/orders",
+        {"package_id": _package()["package_id"]},
+    )
+    assert (nobody[0], nobody[1]["error"]["message"]) == (404, "tenant nobody does not exist")
+    missing_channel = _admin(
+        "POST",
+        "/v1/admin/packages",
+        "/v1/admin/packages",
+        {
+            "product_name": "X",
+            "channel": "NOPE",
+            "payment_type": "prepaid",
+            "sms_amount": 1,
+            "validity_days": 1,
+        },
+    )
+    assert missing_channel[0] == 404
+
+
+# --- prepaid: one-off sends ----------------------------------------------------------
+
+
+def test_sending_takes_segments_from_the_prepaid_order_and_refuses_what_is_not_left(
+    aws, tenant, metered, context
+):
+    _order(_package(sms_amount=5)["package_id"])
+
+    first = _send(context, [PH_NUMBER, "+639175550123"], LONG_TEXT)  # 2 × 2 segments
+    too_many = _send(context, [PH_NUMBER, "+639175550124"])  # 2 more: only 1 is left
+    last = _send(context, [PH_NUMBER])
+
+    assert first[0] == 202, first
+    assert too_many[0] == 403
+    assert too_many[1]["error"]["message"] == (
+        f"the prepaid packages of channel {METERED} have 1 SMS left; this needs 2"
+    )
+    assert last[0] == 202
+    (order,) = _orders()
+    assert (order["remaining"], order["status"]) == (0, "used_up")
+    stored = list(MessageModel.query("acme"))
+    assert len(stored) == 3  # the refused request stored nothing
+    assert {m.order_number for m in stored} == {order["order_number"]}
+
+
+def test_an_unmetered_channel_sends_without_an_order(aws, tenant, metered, context):
+    _order(_package()["package_id"])
+
+    uid = queue_sms(context, PH_NUMBER, channel="SIM")
+
+    assert MessageModel.get("acme", uid).order_number is None
+    assert _remaining() == 10
+
+
+def test_an_expired_prepaid_order_cannot_be_used(aws, tenant, metered, context):
+    _order(_package(validity_days=1)["package_id"])
+    later = datetime.now(UTC) + timedelta(days=2)
+
+    with pytest.raises(Forbidden, match="its prepaid orders expired"):
+        orders.charge(get_tenant("acme"), METERED, 1, later)
+    assert _orders()[0]["status"] == "activated"  # now it still is
+
+
+def test_the_order_expiring_first_pays_and_the_next_takes_over(aws, tenant, metered, context):
+    short = _order(_package(sms_amount=2, validity_days=7)["package_id"])
+    long = _order(_package(sms_amount=10, validity_days=30)["package_id"])
+
+    _send(context, [PH_NUMBER, "+639175550123"])  # the short one's 2
+    _send(context, [PH_NUMBER])  # the long one's
+
+    remaining = {o["order_number"]: o["remaining"] for o in _orders()}
+    assert remaining == {short["order_number"]: 0, long["order_number"]: 9}
+
+
+def test_concurrent_sends_never_spend_more_than_the_order_holds(aws, tenant, metered):
+    _order(_package(sms_amount=7)["package_id"])
+    acme = get_tenant("acme")
+    now = datetime.now(UTC)
+
+    def one(_: int) -> bool:
+        try:
+            orders.charge(acme, METERED, 1, now)
+        except Forbidden:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        taken = list(pool.map(one, range(20)))
+
+    assert sum(taken) == 7
+    assert _remaining() == 0
+
+
+def test_a_message_the_gateway_refuses_gives_its_sms_back_once(aws, tenant, metered, context):
+    _order(_package(sms_amount=10)["package_id"])
+    status, body = _send(context, [PH_NUMBER, "+639175550123"], LONG_TEXT)
+    assert status == 202, body
+    refused, taken = (m["uid"] for m in body["messages"])
+    gateway = FakeGateway(REFUSED, accepted("c-2"))
+
+    submit_queued("acme", [refused, taken], lambda: datetime.now(UTC), gateway.factory)
+
+    assert _remaining() == 8  # 10 - 4 + the refused one's 2
+    assert _remaining() == 8  # the stream read again: not given back twice
+    assert MessageModel.get("acme", refused).dr_state == "SUBMIT_FAILED"
+
+
+def test_sms_taken_for_a_send_that_could_not_be_stored_are_given_back(
+    aws, tenant, metered, context, monkeypatch
+):
+    _order(_package(sms_amount=10)["package_id"])
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("DynamoDB is down")
+
+    monkeypatch.setattr(MessageModel, "batch_write", broken)
+    with pytest.raises(RuntimeError):
+        from cloudsms.services.sending import SendRequest, send_sms
+
+        request = SendRequest(to=[PH_NUMBER], text="Hi", sms_type="business", channel=METERED)
+        send_sms(get_tenant("acme"), request, datetime.now(UTC))
+    monkeypatch.undo()
+
+    assert _remaining() == 10
+
+
+# --- prepaid: missions -------------------------------------------------------------------
+
+
+def test_a_mission_is_charged_when_dispatched_and_its_messages_carry_the_order(
+    aws, tenant, metered
+):
+    placed = _order(_package(sms_amount=10)["package_id"])
+
+    status, mission = create_with_list(
+        numbers_list([PH_NUMBER, "+639175550123", "+639175550126"]), channel=METERED
+    )
+
+    assert status == 201, mission
+    assert mission["status"] == "Sent"
+    assert _remaining() == 10 - mission["segments"]
+    (body,) = queued_bodies(aws)
+    assert body["order_number"] == placed["order_number"]
+    refused_all = FakeGateway(REFUSED, REFUSED, REFUSED)
+    submit_mission_recipients(body, lambda: datetime.now(UTC), refused_all.factory)
+    assert {m.order_number for m in MessageModel.query("acme")} == {placed["order_number"]}
+    assert _remaining() == 10  # every message came back: no gateway took any
+
+
+def test_a_mission_the_order_cannot_pay_for_is_refused_whole(aws, tenant, metered):
+    _order(_package(sms_amount=2)["package_id"])
+
+    status, body = create_with_list(
+        numbers_list([PH_NUMBER, "+639175550123", "+639175550126"]), channel=METERED
+    )
+
+    assert status == 403
+    assert "have 2 SMS left" in body["error"]["message"]
+    assert list(MissionModel.query("acme")) == []
+    assert queued_bodies(aws) == []
+    assert _remaining() == 2
+
+
+def test_a_scheduled_mission_the_order_can_no_longer_pay_for_fails_with_the_reason(
+    aws, tenant, metered, context
+):
+    _order(_package(sms_amount=3)["package_id"])
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON, "channel": METERED})
+    created = missions.create_mission(
+        get_tenant("acme"), fields, numbers_list([PH_NUMBER, "+639175550123"]), MORNING
+    )
+    _send(context, [PH_NUMBER, "+639175550124"])  # spends 2 of the 3 meanwhile
+
+    outcome = missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+
+    fired = missions.read_mission("acme", created["mission_id"])
+    assert outcome == "skipped: the mission is Failed"
+    assert fired["status"] == "Failed"
+    assert "have 1 SMS left; this needs 2" in fired["failure_reason"]
+    assert [b for b in queued_bodies(aws) if "mission_id" in b] == []
+    assert _remaining() == 1
+
+
+def test_numbers_blacklisted_before_dispatch_give_their_sms_back(aws, tenant, metered):
+    _order(_package(sms_amount=10)["package_id"])
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON, "channel": METERED})
+    created = missions.create_mission(
+        get_tenant("acme"),
+        fields,
+        numbers_list([PH_NUMBER, "+639175550123", "+639175550126"]),
+        MORNING,
+    )
+    blacklist(["+639175550123"])
+
+    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+
+    per_recipient = created["segments"] // 3
+    assert _remaining() == 10 - 2 * per_recipient
+
+
+# --- post-paid ---------------------------------------------------------------------------
+
+
+def _spend(context, messages: int) -> None:
+    """Sends `messages` one-segment SMS on the metered channel, accepted by a gateway."""
+    status, body = _send(context, [f"+6391755501{i:02d}" for i in range(messages)])
+    assert status == 202, body
+    uids = [m["uid"] for m in body["messages"]]
+    gateway = FakeGateway(*(accepted(f"c-{uid}") for uid in uids))
+    submit_queued("acme", uids, lambda: datetime.now(UTC), gateway.factory)
+    count_changes()
+
+
+def test_postpaid_warns_then_prohibits_on_the_months_spending(aws, tenant, metered, context):
+    package = _package(payment_type="postpaid", warning_usd="0.02", prohibit_usd="0.04")
+    _order(package["package_id"])
+
+    _spend(context, 2)  # 0.02 USD
+    assert (_orders()[0]["status"], _orders()[0]["month_cost_usd"]) == ("warning", "0.02")
+    _spend(context, 2)  # 0.04 USD
+    status, body = _send(context, [PH_NUMBER])
+
+    assert _orders()[0]["status"] == "prohibited"
+    assert status == 403
+    assert "has reached the prohibit threshold (USD 0.04)" in body["error"]["message"]
+
+
+def test_prepaid_goes_first_and_postpaid_takes_what_it_cannot(aws, tenant, metered, context):
+    prepaid = _order(_package(sms_amount=1)["package_id"])
+    _order(_package(payment_type="postpaid", warning_usd="5", prohibit_usd="10")["package_id"])
+
+    _send(context, [PH_NUMBER])
+    second = _send(context, [PH_NUMBER])
+
+    assert second[0] == 202
+    by_number = {o["order_number"]: o for o in _orders()}
+    assert by_number[prepaid["order_number"]]["remaining"] == 0
+    uids = [m.uid for m in MessageModel.query("acme")]
+    assert sorted(str(MessageModel.get("acme", u).order_number) for u in uids) == sorted(
+        [prepaid["order_number"], "None"]
+    )
