@@ -13,6 +13,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from cloudsms.adapters import queues, storage
 from cloudsms.domain import content, phone, text
@@ -358,7 +359,7 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
     A mission on a prepaid package takes its SMS in the same transaction, so it is
     dispatched and charged, or neither. One the orders cannot pay for ends Failed with
     the reason."""
-    actions = [
+    actions: list[Action] = [
         MissionModel.status.set(MissionStatus.SENDING.value),
         MissionModel.dispatching_date.set(now),
         MissionModel.updated_at.set(now),
@@ -375,7 +376,7 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
                 mission.update(actions=actions, condition=_UNSENT)
                 return True
             with transaction() as writes:
-                order_actions = [MissionModel.order_number.set(charge.order_number)]
+                order_actions: list[Action] = [MissionModel.order_number.set(charge.order_number)]
                 writes.update(mission, actions=actions + order_actions, condition=_UNSENT)
                 writes.update(
                     OrderModel(charge.tenant_id, charge.order_number),
@@ -472,7 +473,7 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
 def _record_sent(mission: MissionModel, late_count: int, late_segments: int, now: datetime) -> None:
     """Sending → Sent. The SMS of numbers blacklisted since staging go back to the prepaid
     order in the same transaction, so a dispatch run again cannot give them twice."""
-    actions = [
+    actions: list[Action] = [
         MissionModel.status.set(MissionStatus.SENT.value),
         MissionModel.blacklisted_at_dispatch.set(late_count),
         MissionModel.updated_at.set(now),
