@@ -1,6 +1,6 @@
 """What one change of a message item adds to the statistics counters."""
 
-from cloudsms.services.counters import amounts
+from cloudsms.services.counters import amounts, refunded
 
 
 def _image(state: str, carrier_id: str | None = None, segments: int = 2, cost: int = 0) -> dict:
@@ -78,3 +78,33 @@ def test_a_record_that_is_not_a_message_is_left_out_of_a_batch(monkeypatch):
 
     assert counters.count_changes(records, "shardId-1") == 1
     assert ("tenant#acme", "2026-11-26") in added
+
+
+# --- what a prepaid order gets back ----------------------------------------------------------
+
+
+def _charged(state: str, order: str | None = "CloudSMS_1", segments: int = 2) -> dict:
+    image = _image(state, segments=segments)
+    if order:
+        image["order_number"] = {"S": order}
+    return image
+
+
+def test_a_charged_message_no_gateway_took_gives_its_segments_back_to_its_order():
+    assert refunded(_charged("SUBMITTING"), _charged("SUBMIT_FAILED")) == ("CloudSMS_1", 2)
+    assert refunded(_charged("QUEUED"), _charged("LOCAL_REJECTED", segments=3)) == (
+        "CloudSMS_1",
+        3,
+    )
+    assert refunded(None, _charged("LOCAL_REJECTED")) == ("CloudSMS_1", 2)
+
+
+def test_a_message_a_gateway_took_keeps_its_charge_whatever_its_receipt_says():
+    assert refunded(_charged("SUBMITTED"), _charged("UNDELIV")) is None
+    assert refunded(_charged("SUBMITTED"), _charged("DELIVRD")) is None
+    assert refunded(_charged("SUBMITTING"), _charged("UNKNOWN")) is None  # may have been sent
+
+
+def test_a_refusal_written_again_or_an_uncharged_message_gives_nothing_back():
+    assert refunded(_charged("SUBMIT_FAILED"), _charged("SUBMIT_FAILED")) is None
+    assert refunded(_charged("QUEUED", None), _charged("LOCAL_REJECTED", None)) is None
