@@ -37,6 +37,7 @@ from pynamodb.expressions.update import Action
 from cloudsms.errors import Forbidden, NotFound
 from cloudsms.observability import logger
 from cloudsms.services.channels import MICROS_PER_USD, get_channel
+from cloudsms.services.tenants import get_tenant
 from cloudsms.store.counters import (
     WHOLE_LIFE,
     CounterModel,
@@ -141,7 +142,7 @@ def package_view(package: PackageModel) -> dict[str, Any]:
 def place_order(tenant_id: str, package_id: str, now: datetime) -> dict[str, Any]:
     """Orders a package for a tenant: the order is recorded with the package's terms, and
     the tenant may send on the package's channel, charged to its orders from now on."""
-    tenant = _tenant(tenant_id)
+    tenant = get_tenant(tenant_id)
     package = get_package(package_id)
     get_channel(package.channel)  # the channel may have been revoked since
     order = _new_order(tenant_id, package, now)
@@ -190,7 +191,7 @@ def _new_order(tenant_id: str, package: PackageModel, now: datetime) -> OrderMod
 
 def list_orders(tenant_id: str, now: datetime) -> dict[str, Any]:
     """A tenant's orders, the latest first, with what is left of each."""
-    tenant = _tenant(tenant_id)
+    tenant = get_tenant(tenant_id)
     orders = list(OrderModel.query(tenant_id, scan_index_forward=False))
     return {"items": [order_view(o, tenant, now) for o in orders]}
 
@@ -373,13 +374,6 @@ def _refunded(order: OrderModel) -> int:
 
 def _remaining(order: OrderModel, refunded: int) -> int:
     return int(order.sms_amount or 0) - int(order.reserved or 0) + refunded
-
-
-def _tenant(tenant_id: str) -> TenantModel:
-    try:
-        return TenantModel.get(tenant_id)
-    except DoesNotExist as exc:
-        raise NotFound(f"tenant {tenant_id} does not exist") from exc
 
 
 def _micros(usd: Decimal | None) -> int | None:
