@@ -268,3 +268,97 @@ def _cli_failing(stack, *arguments: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=30,
     )
+
+
+def test_the_operator_sells_a_prepaid_package_with_the_console_command_and_sending_spends_it(
+    stack, cloudsms_cli
+):
+    route = "CLI_PACK"
+    cli(
+        stack,
+        "channel-add",
+        route,
+        "--type",
+        "simulator",
+        "--endpoint",
+        stack["simulator_url"],
+        "--username",
+        "cli-user",
+        "--password-stdin",
+        stdin="pack-pa55word\n",
+    )
+    prepaid = cloudsms_cli(
+        "package-add",
+        "--name",
+        "CLI 3 SMS",
+        "--channel",
+        route,
+        "--prepaid",
+        "--sms-amount",
+        "3",
+        "--validity-days",
+        "30",
+    )
+    postpaid = cloudsms_cli(
+        "package-add",
+        "--name",
+        "CLI monthly",
+        "--channel",
+        route,
+        "--postpaid",
+        "--warning-usd",
+        "8",
+        "--prohibit-usd",
+        "10",
+    )
+    listed = {package["package_id"]: package for package in cloudsms_cli("package-list")}
+
+    ordered = cloudsms_cli("order-add", stack["tenant"], prepaid["package_id"])
+    held = _order(cloudsms_cli, stack["tenant"], ordered["order_number"])
+    sent = [_post_sms(stack, route, [SILENT_NUMBER]).status_code for _ in range(2)]
+    # Two numbers without receipts: a request that needs 2 SMS where 1 is left.
+    refused = _post_sms(stack, route, ["+639215347554", "+639215347544"])
+    spent = _order(cloudsms_cli, stack["tenant"], ordered["order_number"])
+    inconsistent = _cli_failing(
+        stack,
+        "package-add",
+        "--name",
+        "CLI bad",
+        "--channel",
+        route,
+        "--postpaid",
+        "--warning-usd",
+        "10",
+        "--prohibit-usd",
+        "8",
+    )
+
+    assert (prepaid["payment_type"], prepaid["sms_amount"]) == ("prepaid", 3)
+    assert (prepaid["validity_days"], prepaid["warning_usd"]) == (30, None)
+    assert (postpaid["payment_type"], postpaid["warning_usd"]) == ("postpaid", "8")
+    assert (postpaid["prohibit_usd"], postpaid["sms_amount"]) == ("10", None)
+    assert listed[prepaid["package_id"]] == prepaid
+    assert listed[postpaid["package_id"]] == postpaid
+    assert ordered["order_number"].startswith("CloudSMS_")
+    assert (ordered["package_id"], ordered["channel"]) == (prepaid["package_id"], route)
+    assert (held["remaining"], held["status"]) == (3, "activated")
+    assert sent == [202, 202]
+    assert refused.status_code == 403, refused.text
+    assert "have 1 SMS left; this needs 2" in refused.json()["error"]["message"]
+    assert (spent["remaining"], spent["status"]) == (1, "activated")
+    assert inconsistent.returncode != 0
+    assert "warning_usd must not be above prohibit_usd" in inconsistent.stderr
+
+
+def _order(cloudsms_cli, tenant: str, order_number: str) -> dict[str, Any]:
+    [order] = [o for o in cloudsms_cli("order-list", tenant) if o["order_number"] == order_number]
+    return order
+
+
+def _post_sms(stack, route: str, numbers: list[str]) -> requests.Response:
+    return requests.post(
+        f"{stack['api_url']}/v1/sms",
+        json={"to": numbers, "text": "Hi", "sms_type": "business", "channel": route},
+        headers=_bearer(stack["api_key"]),
+        timeout=HTTP_TIMEOUT,
+    )

@@ -1,8 +1,9 @@
 """`cloudsms`: the operator's console command.
 
 Creates tenants, issues and revokes API keys, adds and grants channels and reads their
-statistics, straight against the stack's AWS resources: the local stack (`--local`, the
-default) or a deployed one (`--stack NAME`, with the caller's AWS credentials).
+statistics, adds product packages and orders them for tenants, straight against the
+stack's AWS resources: the local stack (`--local`, the default) or a deployed one
+(`--stack NAME`, with the caller's AWS credentials).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -22,6 +24,8 @@ _STACK_ENVIRONMENT = {
     "MessagesTable": "MESSAGES_TABLE",
     "CountersTable": "COUNTERS_TABLE",
     "ChannelsTable": "CHANNELS_TABLE",
+    "PackagesTable": "PACKAGES_TABLE",
+    "OrdersTable": "ORDERS_TABLE",
 }
 
 
@@ -125,6 +129,36 @@ def _parser() -> argparse.ArgumentParser:
     statistics.add_argument("route_id")
     statistics.add_argument("--from", dest="start", help="first dispatching date, YYYY-MM-DD")
     statistics.add_argument("--to", dest="end", help="last dispatching date, YYYY-MM-DD")
+
+    package = commands.add_parser(
+        "package-add",
+        help="add a product package: prepaid (--sms-amount, --validity-days) or post-paid "
+        "(--warning-usd, --prohibit-usd)",
+    )
+    package.add_argument("--name", required=True, help="the product name")
+    package.add_argument("--channel", required=True, metavar="ROUTE", help="the channel it sells")
+    payment = package.add_mutually_exclusive_group(required=True)
+    payment.add_argument("--prepaid", dest="payment_type", action="store_const", const="prepaid")
+    payment.add_argument("--postpaid", dest="payment_type", action="store_const", const="postpaid")
+    package.add_argument(
+        "--sms-amount", type=int, metavar="N", help="prepaid: the SMS (segments) it holds"
+    )
+    package.add_argument(
+        "--validity-days", type=int, metavar="DAYS", help="prepaid: days usable after ordering"
+    )
+    package.add_argument(
+        "--warning-usd", metavar="USD", help="post-paid: monthly spending that warns"
+    )
+    package.add_argument(
+        "--prohibit-usd", metavar="USD", help="post-paid: monthly spending that stops sending"
+    )
+    commands.add_parser("package-list", help="list the product packages")
+
+    order = commands.add_parser("order-add", help="order a package for a tenant")
+    order.add_argument("tenant_id")
+    order.add_argument("package_id")
+    held = commands.add_parser("order-list", help="a tenant's orders, with what is left of each")
+    held.add_argument("tenant_id")
     return parser
 
 
@@ -208,9 +242,16 @@ def main(argv: list[str] | None = None) -> None:
 
     # Imported only now: settings are read from the environment just set.
     from cloudsms import clock
+    from cloudsms.api import validated
     from cloudsms.errors import CloudSmsError
-    from cloudsms.services import channels, tenants
+    from cloudsms.observability import logger
+    from cloudsms.services import channels, orders, tenants
     from cloudsms.services.statistics import channel_statistics
+
+    # Standard output carries the answer alone, as JSON; the services' log lines go aside.
+    log_handler = logger.registered_handler
+    assert isinstance(log_handler, logging.StreamHandler)
+    log_handler.setStream(sys.stderr)
 
     try:
         if args.command == "tenant-create":
@@ -267,6 +308,23 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "channel-statistics":
             channels.read_channel(args.route_id)  # a channel that does not exist is an error
             _print(channel_statistics(args.route_id, "UTC", clock.now(), args.start, args.end))
+        elif args.command == "package-add":
+            terms = {
+                "product_name": args.name,
+                "channel": args.channel,
+                "payment_type": args.payment_type,
+                "sms_amount": args.sms_amount,
+                "validity_days": args.validity_days,
+                "warning_usd": args.warning_usd,
+                "prohibit_usd": args.prohibit_usd,
+            }
+            _print(orders.create_package(validated(orders.PackageFields, terms), clock.now()))
+        elif args.command == "package-list":
+            _print(orders.list_packages()["items"])
+        elif args.command == "order-add":
+            _print(orders.place_order(args.tenant_id, args.package_id, clock.now()))
+        elif args.command == "order-list":
+            _print(orders.list_orders(args.tenant_id, clock.now())["items"])
     except CloudSmsError as error:
         sys.exit(f"cloudsms: {error.message}")
 
