@@ -4,7 +4,7 @@ A channel's credentials (gateway username and password, and the secret that
 authenticates its receipts) live only in Secrets Manager: they are never stored in a
 table, returned by the API or logged; a channel's view says `has_credentials` at most.
 
-Prices are kept as integer micro-dollars per segment (1 USD = 1,000,000 micro-USD), so
+Prices are kept as integer micro-dollars per segment (domain/money.py), so
 that counters can add them atomically and exactly; the API reads and writes them as
 decimal strings of US dollars ("0.0035").
 """
@@ -23,7 +23,7 @@ from pynamodb.expressions.update import Action
 from cloudsms.adapters.secrets import get_secret, put_secret, read_secret
 from cloudsms.cache import ttl_cache
 from cloudsms.carriers.http_json import HttpJsonConfig
-from cloudsms.domain import phone
+from cloudsms.domain import money, phone
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_secret
 from cloudsms.services.pages import decode_cursor, encode_cursor
@@ -36,7 +36,6 @@ GATEWAY_TYPES = ("simulator", "kannel", "jasmin", "http_json")
 # Kannel hands each part of a long message to the SMSC as a message of its own, and an
 # SMPP SMSC reports each part; the others report a long message once.
 _RECEIPTS_PER_PART = {"kannel": True}
-MICROS_PER_USD = 1_000_000
 ALL_DIRECTIONS = frozenset(d.value for d in phone.Direction)
 _ROUTE_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -172,8 +171,8 @@ def create_channel(fields: ChannelFields) -> dict[str, Any]:
         default_sender=fields.default_sender,
         throughput=fields.throughput,
         directions={d.value for d in fields.directions},
-        price_default=_micros(fields.prices_usd.default),
-        prices={code: _micros(p) for code, p in fields.prices_usd.by_country.items()},
+        price_default=money.micros(fields.prices_usd.default),
+        prices={code: money.micros(p) for code, p in fields.prices_usd.by_country.items()},
         receipts_per_part=fields.receipts_per_part,
         http_json=fields.http_json.model_dump(mode="json") if fields.http_json else None,
     )
@@ -249,8 +248,8 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
     if changes.directions is not None:
         actions.append(ChannelModel.directions.set({d.value for d in changes.directions}))
     if changes.prices_usd is not None:
-        by_country = {code: _micros(p) for code, p in changes.prices_usd.by_country.items()}
-        actions.append(ChannelModel.price_default.set(_micros(changes.prices_usd.default)))
+        by_country = {code: money.micros(p) for code, p in changes.prices_usd.by_country.items()}
+        actions.append(ChannelModel.price_default.set(money.micros(changes.prices_usd.default)))
         actions.append(ChannelModel.prices.set(by_country))  # type: ignore[arg-type]
     if "receipts_per_part" in given:
         # null: back to the gateway type's default
@@ -308,8 +307,8 @@ def channel_view(item: ChannelModel) -> dict[str, Any]:
         "throughput": int(item.throughput),
         "directions": sorted(item.directions or ALL_DIRECTIONS),
         "prices_usd": {
-            "default": _usd(int(item.price_default)),
-            "by_country": {code: _usd(int(p)) for code, p in sorted(prices.items())},
+            "default": money.usd(int(item.price_default)),
+            "by_country": {code: money.usd(int(p)) for code, p in sorted(prices.items())},
         },
         "receipts_per_part": _receipts_per_part(item),
         "http_json": item.http_json,
@@ -380,14 +379,6 @@ def _receipts_per_part(item: ChannelModel) -> bool:
     if item.receipts_per_part is not None:
         return bool(item.receipts_per_part)
     return _RECEIPTS_PER_PART.get(item.gateway_type, False)
-
-
-def _micros(usd: Decimal) -> int:
-    return int(usd * MICROS_PER_USD)
-
-
-def _usd(micros: int) -> str:
-    return f"{Decimal(micros) / MICROS_PER_USD:f}"
 
 
 def _set_or_remove(attribute: Any, value: Any) -> Action:

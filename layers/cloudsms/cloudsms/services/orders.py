@@ -34,9 +34,10 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from cloudsms.domain import money
 from cloudsms.errors import Forbidden, NotFound
 from cloudsms.observability import logger
-from cloudsms.services.channels import MICROS_PER_USD, get_channel
+from cloudsms.services.channels import get_channel
 from cloudsms.services.tenants import get_tenant
 from cloudsms.store.counters import (
     WHOLE_LIFE,
@@ -376,12 +377,12 @@ def _remaining(order: OrderModel, refunded: int) -> int:
     return int(order.sms_amount or 0) - int(order.reserved or 0) + refunded
 
 
-def _micros(usd: Decimal | None) -> int | None:
-    return None if usd is None else int(usd * MICROS_PER_USD)
+def _micros(amount: Decimal | None) -> int | None:
+    return None if amount is None else money.micros(amount)
 
 
-def _usd(micros: Any) -> str | None:
-    return None if micros is None else f"{Decimal(int(micros)) / MICROS_PER_USD:f}"
+def _usd(amount_micros: Any) -> str | None:
+    return None if amount_micros is None else money.usd(int(amount_micros))
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -4,11 +4,10 @@ channel's statistics per day (the operator's)."""
 
 from collections import Counter
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
+from cloudsms.domain import money
 from cloudsms.errors import BadRequest
-from cloudsms.services.channels import MICROS_PER_USD
 from cloudsms.services.counters import local_day
 from cloudsms.store.counters import (
     CounterModel,
@@ -120,7 +119,7 @@ def _row(day: str, item: CounterModel) -> dict[str, Any]:
         "no_notification": no_notification,
         "pending": max(total - settled, 0),
         "segments": int(item.segments),
-        "cost_usd": _usd(int(item.cost)),
+        "cost_usd": money.usd(int(item.cost)),
         # Of the messages whose fate is known; None when none is known yet.
         "success_rate": round(delivered / settled, 4) if settled else None,
     }
@@ -130,9 +129,4 @@ def _expense(
     day: str | None, route_id: str | None, submitted: int, segments: int, cost: int
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"date": day, "route_id": route_id} if day else {}
-    return {**row, "submitted": submitted, "segments": segments, "cost_usd": _usd(cost)}
-
-
-def _usd(micros: int) -> str:
-    """The channels' price of the segments submitted, in US dollars (exact)."""
-    return f"{Decimal(micros) / MICROS_PER_USD:f}"
+    return {**row, "submitted": submitted, "segments": segments, "cost_usd": money.usd(cost)}
