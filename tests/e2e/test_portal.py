@@ -8,6 +8,7 @@ PORTAL_SCREENSHOTS to a directory to keep a screenshot of each page (portal-*.pn
 
 import io
 import os
+import re
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -365,3 +366,275 @@ def test_the_api_specification_lists_the_dispatching_log(portal, stack):
 
     expect(portal.get_by_role("region", name="Reports")).to_contain_text("/v1/messages/export")
     _screenshot(portal, "api", full_page=False)
+
+
+# --- Product Order Mgt ---------------------------------------------------------------------
+
+# The orders are a tenant's of its own, and of a channel of their own, so that what they
+# send and charge changes nothing the other tests read.
+ORDER_TENANT = "portal-orders"
+ORDER_CHANNEL = "PORTAL_PACK"
+ORDER_COLUMNS = [
+    "Seq No.",
+    "Order Number",
+    "Package ID",
+    "Product Name",
+    "Tenant Name",
+    "Order Time",
+    "Effective Time of Usage",
+    "Payment Type",
+    "Total SMS Amount",
+    "Remaining Amount",
+    "Threshold for Warning/Prohibiting",
+    "Status",
+    "Operation",
+]
+
+
+def _operator_post(stack: dict[str, Any], path: str, body: dict[str, Any]) -> Any:
+    response = requests.post(
+        f"{stack['api_url']}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {stack['operator_key']}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def orders_key(stack, cloudsms_cli) -> str:
+    """An API key of the tenant that holds the orders."""
+    cloudsms_cli("tenant-create", ORDER_TENANT, "--name", "Order Tester")
+    return str(cloudsms_cli("key-issue", ORDER_TENANT, "--name", "portal order tests")["key"])
+
+
+@pytest.fixture
+def orders_portal(browser, stack, orders_key) -> Iterator[Page]:
+    """A portal page logged in as the tenant that holds the orders."""
+    page = _new_page(browser)
+    _log_in(page, stack, orders_key)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def orders(stack, orders_key) -> dict[str, dict[str, Any]]:
+    """The guide's two orders, as GET /v1/orders shows them: a prepaid "SMM" of 200 SMS
+    for 30 days, one SMS of it spent, and a post-paid "CMIMY_PACK02" with thresholds of
+    USD10000 and USD15000."""
+    _operator_post(
+        stack,
+        "/v1/admin/channels",
+        {
+            "route_id": ORDER_CHANNEL,
+            "gateway_type": "simulator",
+            "endpoint": stack["simulator_url"],
+            "username": "sim",
+            "password": "sim",
+        },
+    )
+    prepaid = _operator_post(
+        stack,
+        "/v1/admin/packages",
+        {
+            "product_name": "SMM",
+            "channel": ORDER_CHANNEL,
+            "payment_type": "prepaid",
+            "sms_amount": 200,
+            "validity_days": 30,
+        },
+    )
+    postpaid = _operator_post(
+        stack,
+        "/v1/admin/packages",
+        {
+            "product_name": "CMIMY_PACK02",
+            "channel": ORDER_CHANNEL,
+            "payment_type": "postpaid",
+            "warning_usd": "10000",
+            "prohibit_usd": "15000",
+        },
+    )
+    for package in (prepaid, postpaid):
+        _operator_post(
+            stack,
+            f"/v1/admin/tenants/{ORDER_TENANT}/orders",
+            {"package_id": package["package_id"]},
+        )
+    sent = requests.post(
+        f"{stack['api_url']}/v1/sms",
+        # A number the simulator accepts and sends no receipt for.
+        json={
+            "to": ["+639215347564"],
+            "text": "Hi",
+            "sms_type": "business",
+            "channel": ORDER_CHANNEL,
+        },
+        headers={"Authorization": f"Bearer {orders_key}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert sent.status_code == 202, sent.text
+    return {o["product_name"]: o for o in _api(stack, orders_key, "/v1/orders")["items"]}
+
+
+def _order_time(stack: dict[str, Any], key: str, iso: str) -> str:
+    zone = ZoneInfo(_api(stack, key, "/v1/overview")["time_zone"])
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _order_row(page: Page, order: dict[str, Any]):
+    return (
+        page.get_by_role("table", name="Product orders")
+        .get_by_role("row")
+        .filter(has_text=order["order_number"])
+    )
+
+
+def _fact(region, term: str):
+    """The value a definition list in `region` gives for `term`."""
+    return region.locator(f"dt:text-is({term!r}) + dd")
+
+
+def test_the_menu_lists_product_order_mgt_between_sms_and_the_black_list(portal):
+    links = portal.get_by_role("navigation", name="Main menu").get_by_role("link")
+
+    names = links.all_inner_texts()
+
+    position = names.index("Product Order Mgt")
+    assert names[position - 1 : position + 2] == [
+        "SMS Template",
+        "Product Order Mgt",
+        "Black List Mgt",
+    ]
+
+
+def test_the_order_page_shows_a_prepaid_order_with_its_remaining_amount(
+    orders_portal, stack, orders_key, orders
+):
+    order = orders["SMM"]
+
+    _menu(orders_portal, "Product Order Mgt")
+
+    row = _order_row(orders_portal, order)
+    expect(orders_portal.get_by_role("heading", name="Product Order Mgt")).to_be_visible()
+    headers = orders_portal.get_by_role("table", name="Product orders").get_by_role("columnheader")
+    expect(headers).to_have_text(ORDER_COLUMNS)
+    expect(row.get_by_role("cell")).to_have_text(
+        [
+            re.compile(r"^[12]$"),
+            order["order_number"],
+            order["package_id"],
+            "SMM",
+            "Order Tester",
+            _order_time(stack, orders_key, order["ordered_at"]),
+            "30 Day(s)",
+            "Prepaid",
+            "200",
+            "199",
+            "-",
+            "●Activated Successfully",
+            "Detail",
+        ]
+    )
+    _screenshot(orders_portal, "orders")
+
+
+def test_the_order_page_shows_a_postpaid_order_with_its_thresholds(
+    orders_portal, stack, orders_key, orders
+):
+    order = orders["CMIMY_PACK02"]
+
+    _menu(orders_portal, "Product Order Mgt")
+
+    row = _order_row(orders_portal, order)
+    expect(row.get_by_role("cell")).to_have_text(
+        [
+            re.compile(r"^[12]$"),
+            order["order_number"],
+            order["package_id"],
+            "CMIMY_PACK02",
+            "Order Tester",
+            _order_time(stack, orders_key, order["ordered_at"]),
+            "-",
+            "Post-paid",
+            "-",
+            "-",
+            "USD10000/USD15000",
+            "●Order Successfully",
+            "Detail",
+        ]
+    )
+
+
+def test_an_orders_detail_shows_its_channel_and_expiry_time(
+    orders_portal, stack, orders_key, orders
+):
+    order = orders["SMM"]
+    _menu(orders_portal, "Product Order Mgt")
+
+    orders_portal.get_by_role("button", name=f"Detail of {order['order_number']}").click()
+
+    detail = orders_portal.get_by_role("region", name=f"Order {order['order_number']}")
+    expect(_fact(detail, "Business Channel")).to_have_text(ORDER_CHANNEL)
+    expect(_fact(detail, "Expiry Time")).to_have_text(
+        _order_time(stack, orders_key, order["expires_at"])
+    )
+    expect(detail.get_by_text("This Month's Spending")).to_have_count(0)
+
+
+def test_a_postpaid_orders_detail_shows_this_months_spending(orders_portal, orders):
+    order = orders["CMIMY_PACK02"]
+    _menu(orders_portal, "Product Order Mgt")
+
+    orders_portal.get_by_role("button", name=f"Detail of {order['order_number']}").click()
+
+    detail = orders_portal.get_by_role("region", name=f"Order {order['order_number']}")
+    expect(_fact(detail, "Business Channel")).to_have_text(ORDER_CHANNEL)
+    expect(_fact(detail, "Expiry Time")).to_have_text("-")
+    expect(_fact(detail, "This Month's Spending")).to_have_text(f"USD{order['month_cost_usd']}")
+
+
+def test_the_overview_lists_the_product_order_status(orders, orders_portal):
+    status = orders_portal.get_by_role("table", name="Product order status")
+    expect(status.get_by_role("row").filter(has_text="SMM").get_by_role("cell")).to_have_text(
+        ["SMM", "Prepaid", "199 of 200 SMS left", "●Activated Successfully"]
+    )
+    expect(
+        status.get_by_role("row").filter(has_text="CMIMY_PACK02").get_by_role("cell")
+    ).to_have_text(["CMIMY_PACK02", "Post-paid", "USD10000/USD15000", "●Order Successfully"])
+    _screenshot(orders_portal, "overview-orders")
+
+
+def test_the_order_page_says_so_when_a_tenant_has_no_orders(browser, stack, cloudsms_cli):
+    cloudsms_cli("tenant-create", "portal-no-orders", "--name", "No Orders")
+    key = str(cloudsms_cli("key-issue", "portal-no-orders")["key"])
+    page = _new_page(browser)
+    _log_in(page, stack, key)
+
+    _menu(page, "Product Order Mgt")
+
+    expect(page.get_by_role("table", name="Product orders").get_by_role("cell")).to_have_text(
+        [re.compile("^No orders")]
+    )
+    page.context.close()
+
+
+def test_the_overview_still_shows_the_api_details_when_the_orders_cannot_be_read(
+    browser, stack, portal_key
+):
+    page = _new_page(browser)
+    page.route(
+        "**/v1/orders",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/json",
+            body='{"error": {"code": "unavailable", "message": "orders are down", "details": []}}',
+        ),
+    )
+
+    _log_in(page, stack, portal_key)
+
+    expect(page.get_by_text("The orders could not be read: orders are down")).to_be_visible()
+    expect(page.get_by_role("list", name="Route IDs")).to_contain_text(stack["channel"])
+    page.context.close()

@@ -15,6 +15,7 @@ const MENU = [
       { label: "SMS Template", route: "templates" },
     ],
   },
+  { label: "Product Order Mgt", route: "orders" },
   { label: "Black List Mgt", route: "blacklist" },
   {
     label: "SMS Statistics",
@@ -32,6 +33,7 @@ const PAGES = {
   "missions/new": () => import("./pages/mission-form.js"),
   "missions/:id": () => import("./pages/mission-detail.js"),
   templates: () => import("./pages/templates.js"),
+  orders: () => import("./pages/orders.js"),
   blacklist: () => import("./pages/blacklist.js"),
   statistics: () => import("./pages/statistics.js"),
   log: () => import("./pages/log.js"),

@@ -1,7 +1,9 @@
-// SMS Overview: what an application needs to call the API, and today's sending.
+// SMS Overview: what an application needs to call the API, the product orders' status
+// and today's sending.
 
-import { apiBaseUrl, session } from "../api.js";
-import { h, panel, zoneLabel } from "../ui.js";
+import { apiBaseUrl, get, session } from "../api.js";
+import { h, panel, table, zoneLabel } from "../ui.js";
+import { orderStatus, paymentType, thresholds } from "./orders.js";
 
 /** A hint of the key in use: its prefix and last four characters, never the key. */
 function keyHint(key) {
@@ -22,8 +24,35 @@ function figure(label, value, kind = "") {
   return h("div", { class: `figure ${kind}` }, h("span", { class: "figure-value" }, String(value)), h("span", { class: "figure-label" }, label));
 }
 
+/** What is left of a prepaid order, or a post-paid order's thresholds. */
+function standing(order) {
+  return order.payment_type === "prepaid" ? `${order.remaining} of ${order.sms_amount} SMS left` : thresholds(order);
+}
+
+function orderStatusPanel(orders) {
+  if (orders.error) {
+    return panel("Product Order Status", h("p", { class: "hint" }, `The orders could not be read: ${orders.error.message}`));
+  }
+  return panel(
+    "Product Order Status",
+    table(
+      "Product order status",
+      [
+        { label: "Product Name", cell: (o) => o.product_name },
+        { label: "Payment Type", cell: paymentType },
+        { label: "Remaining Amount / Threshold", cell: standing },
+        { label: "Status", cell: orderStatus },
+      ],
+      orders.items,
+      { empty: "No orders yet.", compact: true },
+    ),
+    h("p", {}, h("a", { href: "#/orders" }, "Product Order Mgt")),
+  );
+}
+
 export async function render({ main, refreshAccount }) {
-  const account = await refreshAccount();
+  // The orders are a panel of their own: if they cannot be read, the rest still shows.
+  const [account, orders] = await Promise.all([refreshAccount(), get("/v1/orders").catch((error) => ({ error }))]);
   const today = account.today;
   main.append(
     h("h1", {}, "SMS Overview"),
@@ -68,6 +97,7 @@ export async function render({ main, refreshAccount }) {
         ),
       ),
     ),
+    orderStatusPanel(orders),
     panel(
       `Today's sending statistics (${today.date})`,
       h(
