@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from cloudsms.domain.phone import mask_numbers_in
 
-# Keys Powertools itself fills in: they hold ids and timestamps, never phone numbers.
+# Keys that hold ids and timestamps, never phone numbers: Powertools' own, and ours below.
 _UNMASKED_KEYS = frozenset(
     {
         "level",
@@ -26,6 +26,10 @@ _UNMASKED_KEYS = frozenset(
         "function_name",
         "function_memory_size",
         "cold_start",
+        # Ids the platform draws itself, all digits (a package's, an order's): masked they
+        # could not be searched for.
+        "package",
+        "order",
     }
 )
 
