@@ -71,11 +71,11 @@ function orderTable(items, zone, showDetail) {
     "Product orders",
     [
       { label: "Seq No.", cell: (_, i) => i + 1 },
-      { label: "Order Number", cell: (o) => o.order_number },
+      { label: "Order Number", cell: (o) => h("code", {}, o.order_number) },
       { label: "Package ID", cell: (o) => o.package_id },
       { label: "Product Name", cell: (o) => o.product_name },
       { label: "Tenant Name", cell: (o) => o.tenant_name },
-      { label: "Order Time", cell: (o) => formatTime(o.ordered_at, zone), class: "nowrap" },
+      { label: "Order Time", cell: (o) => formatTime(o.ordered_at, zone) },
       { label: "Effective Time of Usage", cell: (o) => (o.validity_days ? `${o.validity_days} Day(s)` : "-"), class: "nowrap" },
       { label: "Payment Type", cell: paymentType },
       { label: "Total SMS Amount", cell: (o) => dash(o.sms_amount), class: "num" },
