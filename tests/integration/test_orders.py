@@ -408,3 +408,69 @@ def test_prepaid_goes_first_and_postpaid_takes_what_it_cannot(aws, tenant, meter
     assert sorted(str(MessageModel.get("acme", u).order_number) for u in uids) == sorted(
         [prepaid["order_number"], "None"]
     )
+
+
+# --- a dispatch that stops halfway, and races ------------------------------------------
+
+
+def _scheduled_on_metered(numbers: list[str]) -> dict[str, Any]:
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON, "channel": METERED})
+    return missions.create_mission(get_tenant("acme"), fields, numbers_list(numbers), MORNING)
+
+
+def test_a_firing_retried_after_its_dispatch_stopped_finishes_it_and_charges_once(
+    aws, tenant, metered, monkeypatch
+):
+    _order(_package(sms_amount=10)["package_id"])
+    created = _scheduled_on_metered([PH_NUMBER, "+639175550123"])
+    enqueue = missions.queues.enqueue
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("SQS is unavailable")
+
+    monkeypatch.setattr(missions.queues, "enqueue", down)
+    with pytest.raises(RuntimeError):
+        missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    assert missions.read_mission("acme", created["mission_id"])["status"] == "Sending"
+    monkeypatch.setattr(missions.queues, "enqueue", enqueue)
+
+    outcome = missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+
+    assert outcome == "dispatched"
+    assert missions.read_mission("acme", created["mission_id"])["status"] == "Sent"
+    (body,) = [b for b in queued_bodies(aws) if "mission_id" in b]
+    assert len(body["recipients"]) == 2
+    assert _remaining() == 10 - created["segments"]
+
+
+def test_a_claim_whose_answer_was_lost_is_known_by_its_own_write(aws, tenant, metered, monkeypatch):
+    """The transaction was applied but its answer lost (a timeout): the write that comes
+    back finds the condition gone and the claim is recognised as this dispatch's own."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import TransactWriteError
+
+    _order(_package(sms_amount=10)["package_id"])
+    created = _scheduled_on_metered([PH_NUMBER])
+    write_claim = missions._write_claim
+
+    def applied_but_unanswered(*args: Any, **kwargs: Any) -> None:
+        write_claim(*args, **kwargs)
+        error = ClientError({"Error": {"Code": "TransactionCanceledException"}}, "Transact")
+        raise TransactWriteError("answer lost", cause=error)
+
+    monkeypatch.setattr(missions, "_write_claim", applied_but_unanswered)
+
+    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    assert missions.read_mission("acme", created["mission_id"])["status"] == "Sent"
+    assert _remaining() == 10 - created["segments"]
+
+
+def test_a_mission_refused_for_its_orders_leaves_no_staged_files(aws, tenant, metered):
+    from tests.integration.missions_api import staged_keys
+
+    _order(_package(sms_amount=1)["package_id"])
+
+    status, _ = create_with_list(numbers_list([PH_NUMBER, "+639175550123"]), channel=METERED)
+
+    assert status == 403
+    assert staged_keys(aws) == []

@@ -5,7 +5,7 @@ saved, so a mission either exists with all its valid recipients staged, or not a
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -29,7 +29,7 @@ from cloudsms.services.channels import get_channel
 from cloudsms.services.pages import decode_cursor, encode_cursor
 from cloudsms.services.templates import get_template
 from cloudsms.settings import get_settings
-from cloudsms.store.base import transaction
+from cloudsms.store.base import lost_a_race, transaction
 from cloudsms.store.counters import WHOLE_LIFE, CounterModel, mission_scope
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.missions import MissionModel
@@ -123,19 +123,24 @@ def create_mission(
         )
         return view
 
-    staged = _stage_or_refuse(mission, number_list)
     # Refused now (403) rather than failed at dispatch when the orders cannot pay for it;
     # the SMS are taken when it is dispatched.
-    orders.charge_for(tenant, mission.channel, staged.segments, now)
+    staged = _stage_or_refuse(
+        mission,
+        number_list,
+        accept=lambda found: orders.charge_for(tenant, mission.channel, found.segments, now),
+    )
     _record_staged(mission, staged)
     mission.save()
     start(mission, now)
     return mission_view(_reload(mission))
 
 
-def _stage_or_refuse(mission: MissionModel, number_list: bytes) -> Staged:
+def _stage_or_refuse(
+    mission: MissionModel, number_list: bytes, accept: Callable[[Staged], Any] | None = None
+) -> Staged:
     try:
-        staged = stage(mission, number_list)
+        staged = stage(mission, number_list, accept)
     except NumberListError as error:
         if len(number_list) > get_settings().number_list_max_bytes:
             raise PayloadTooLarge(error.reason) from error
@@ -191,12 +196,15 @@ def _rows(mission: MissionModel, number_list: bytes) -> Any:
     )
 
 
-def stage(mission: MissionModel, number_list: bytes) -> Staged:
+def stage(
+    mission: MissionModel, number_list: bytes, accept: Callable[[Staged], Any] | None = None
+) -> Staged:
     """Validates and renders every row, and stages three files in S3: the recipients,
     the abnormal rows (row, raw value, reason) and the blacklisted numbers.
 
     A list with no recipient stages nothing: it is refused, and a refused list must not
-    leave files behind for a mission that will never exist.
+    leave files behind for a mission that will never exist. Nor does one that `accept`
+    (given what was found) refuses by raising.
     """
     rows = _rows(mission, number_list)
     blacklist = blacklisted_numbers(mission.tenant_id)
@@ -220,15 +228,17 @@ def stage(mission: MissionModel, number_list: bytes) -> Staged:
                 recipients.write_line(_recipient_line(row))
                 staged.segments += row.segments
                 staged.encodings[row.encoding] = staged.encodings.get(row.encoding, 0) + 1
+        staged.recipients, staged.abnormal, staged.blacklisted = (
+            recipients.count,
+            abnormal.count,
+            blacklisted.count,
+        )
+        if accept is not None and staged.recipients:
+            accept(staged)
     except Exception:
         for writer in writers:
             writer.discard()
         raise
-    staged.recipients, staged.abnormal, staged.blacklisted = (
-        recipients.count,
-        abnormal.count,
-        blacklisted.count,
-    )
     for writer in writers:
         if staged.recipients:
             writer.upload()
@@ -314,6 +324,13 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
     A list that cannot be used leaves the mission Failed, with the reason on it.
     """
     mission = get_mission(tenant_id, mission_id)
+    if mission.status == MissionStatus.SENDING.value or (
+        mission.status == MissionStatus.UNSENT.value and not mission.dispatch_at
+    ):
+        # An invocation retried after it stopped between staging and the end of the
+        # dispatch: finish it. The dispatch's claim decides if two runs race.
+        dispatch(tenant_id, mission_id, now)
+        return
     if mission.status != MissionStatus.UPLOADING.value:
         logger.info("upload for a mission that is not uploading", extra={"mission": mission_id})
         return
@@ -359,11 +376,6 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
     A mission on a prepaid package takes its SMS in the same transaction, so it is
     dispatched and charged, or neither. One the orders cannot pay for ends Failed with
     the reason."""
-    actions: list[Action] = [
-        MissionModel.status.set(MissionStatus.SENDING.value),
-        MissionModel.dispatching_date.set(now),
-        MissionModel.updated_at.set(now),
-    ]
     tenant = TenantModel.get(mission.tenant_id)
     for _ in range(CLAIM_ATTEMPTS):
         try:
@@ -372,24 +384,38 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
             _fail_unsent(mission, refused.message, now)
             return False
         try:
-            if charge is None:
-                mission.update(actions=actions, condition=_UNSENT)
-                return True
-            with transaction() as writes:
-                order_actions: list[Action] = [MissionModel.order_number.set(charge.order_number)]
-                writes.update(mission, actions=actions + order_actions, condition=_UNSENT)
-                writes.update(
-                    OrderModel(charge.tenant_id, charge.order_number),
-                    actions=charge.actions,
-                    condition=charge.condition,
-                )
+            _write_claim(mission, charge, now)
             return True
-        except (UpdateError, TransactWriteError):
-            if _reload(mission).status not in _UNSENT_STATUSES:
-                return False
-            # The order was spent meanwhile: look again.
+        except (UpdateError, TransactWriteError) as error:
+            if not lost_a_race(error):
+                raise
+        mission = _reload(mission)
+        if mission.status == MissionStatus.SENDING.value and mission.dispatching_date == now:
+            return True  # this claim was written, though its answer was lost
+        if mission.status not in _UNSENT_STATUSES:
+            return False
+        # The order was spent, or the mission changed, meanwhile: look again.
     _fail_unsent(mission, "its prepaid package kept changing; dispatch it again", now)
     return False
+
+
+def _write_claim(mission: MissionModel, charge: orders.Charge | None, now: datetime) -> None:
+    actions: list[Action] = [
+        MissionModel.status.set(MissionStatus.SENDING.value),
+        MissionModel.dispatching_date.set(now),
+        MissionModel.updated_at.set(now),
+    ]
+    if charge is None:
+        mission.update(actions=actions, condition=_UNSENT)
+        return
+    actions.append(MissionModel.order_number.set(charge.order_number))
+    with transaction() as writes:
+        writes.update(mission, actions=actions, condition=_UNSENT)
+        writes.update(
+            OrderModel(charge.tenant_id, charge.order_number),
+            actions=charge.actions,
+            condition=charge.condition,
+        )
 
 
 CLAIM_ATTEMPTS = 5
@@ -426,7 +452,7 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
     elif not _claim_for_dispatch(mission, now):
         logger.info("mission not dispatched: its status moved", extra={"mission": mission_id})
         return False
-    mission = get_mission(tenant_id, mission_id)
+    mission = _reload(mission)  # with the order its claim took SMS from
     tenant = TenantModel.get(tenant_id)
     day = counters.local_day(mission.dispatching_date or now, tenant.time_zone)
     blacklist = blacklisted_numbers(tenant_id)
@@ -482,17 +508,22 @@ def _record_sent(mission: MissionModel, late_count: int, late_segments: int, now
         mission.update(actions=actions)
         return
     sending = MissionModel.status == MissionStatus.SENDING.value
-    try:
-        with transaction() as writes:
-            writes.update(mission, actions=actions, condition=sending)
-            writes.update(
-                OrderModel(mission.tenant_id, mission.order_number),
-                actions=[OrderModel.reserved.add(-late_segments)],
-            )
-    except TransactWriteError:
-        if _reload(mission).status != MissionStatus.SENT.value:
-            raise
-        # Another run of this dispatch recorded it, and gave the SMS back.
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            with transaction() as writes:
+                writes.update(mission, actions=list(actions), condition=sending)
+                writes.update(
+                    OrderModel(mission.tenant_id, mission.order_number),
+                    actions=[OrderModel.reserved.add(-late_segments)],
+                )
+            return
+        except TransactWriteError as error:
+            if not lost_a_race(error):
+                raise
+        mission = _reload(mission)
+        if mission.status != MissionStatus.SENDING.value:
+            return  # recorded (and the SMS given back) by this run or another one
+    raise RuntimeError(f"mission {mission.mission_id} kept changing; its dispatch comes back")
 
 
 # A firing this much before the dispatch time is early: the mission was rescheduled.
@@ -503,6 +534,9 @@ def fire_scheduled(tenant_id: str, mission_id: str, now: datetime) -> str:
     """The scheduler's call at a mission's dispatch time: dispatch it, unless it was
     cancelled (then nothing is sent) or moved to a later time (then it waits for that)."""
     mission = get_mission(tenant_id, mission_id)
+    if mission.status == MissionStatus.SENDING.value:
+        # A firing retried after its dispatch stopped halfway: finish it.
+        return "dispatched" if dispatch(tenant_id, mission_id, now) else "skipped"
     if mission.status != MissionStatus.SCHEDULED.value:
         logger.info("firing skipped", extra={"mission": mission_id, "status": mission.status})
         return f"skipped: the mission is {mission.status}"
@@ -543,7 +577,8 @@ def get_mission(tenant_id: str, mission_id: str) -> MissionModel:
 
 
 def _reload(mission: MissionModel) -> MissionModel:
-    return get_mission(mission.tenant_id, mission.mission_id)
+    """The mission as last written: a read after a write must see that write."""
+    return MissionModel.get(mission.tenant_id, mission.mission_id, consistent_read=True)
 
 
 def _phone_number_amount(mission: MissionModel) -> int:

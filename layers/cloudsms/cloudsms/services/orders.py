@@ -39,6 +39,7 @@ from cloudsms.errors import Forbidden, NotFound
 from cloudsms.observability import logger
 from cloudsms.services.channels import get_channel
 from cloudsms.services.tenants import get_tenant
+from cloudsms.store.base import lost_a_race
 from cloudsms.store.counters import (
     WHOLE_LIFE,
     CounterModel,
@@ -263,7 +264,10 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
     do not allow. The charge is made by writing it: `take` or in a transaction."""
     if route_id not in (tenant.metered_channels or set()):
         return None
-    orders = [o for o in OrderModel.query(tenant.tenant_id) if o.channel == route_id]
+    # Read as last written, so that an order just spent is not picked again.
+    orders = [
+        o for o in OrderModel.query(tenant.tenant_id, consistent_read=True) if o.channel == route_id
+    ]
     prepaid = sorted(
         (o for o in orders if o.payment_type == PREPAID and _valid(o, now)),
         key=lambda o: (o.expires_at, o.order_number),
@@ -308,7 +312,7 @@ def take(charge: Charge | None) -> bool:
             actions=charge.actions, condition=charge.condition
         )
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not lost_a_race(error):
             raise
         return False
     return True

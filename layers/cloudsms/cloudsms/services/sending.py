@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pynamodb.exceptions import UpdateError
 
 from cloudsms.adapters import queues
 from cloudsms.domain import content, phone, text
@@ -17,6 +18,7 @@ from cloudsms.observability import logger
 from cloudsms.services import counters, orders
 from cloudsms.services.channels import get_channel
 from cloudsms.settings import get_settings
+from cloudsms.store.base import lost_a_race
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.tenants import TenantModel
 
@@ -175,13 +177,29 @@ def _enqueue(tenant_id: str, sms_type: SmsType, messages: list[MessageModel]) ->
     try:
         queues.enqueue(queues.queue_for(sms_type), bodies)
     except Exception as exc:
-        # Never leave a stored message that no queue will ever carry: refuse them all.
+        # Never leave a stored message that no queue will ever carry: refuse each one a
+        # consumer has not taken yet (a first batch may have been queued and taken).
         logger.exception("enqueue failed; refusing the messages")
-        for message in messages:
-            message.update(
-                actions=[
-                    MessageModel.dr_state.set(DrState.LOCAL_REJECTED.value),
-                    MessageModel.reason.set("the submit queue was unavailable"),
-                ]
-            )
-        raise Unavailable("the submit queue is unavailable; nothing was sent") from exc
+        refused = sum(_refuse_queued(message) for message in messages)
+        if refused == len(messages):
+            raise Unavailable("the submit queue is unavailable; nothing was sent") from exc
+        raise Unavailable(
+            f"the submit queue is unavailable; {refused} of {len(messages)} messages were"
+            " refused, the others are being sent"
+        ) from exc
+
+
+def _refuse_queued(message: MessageModel) -> bool:
+    try:
+        message.update(
+            actions=[
+                MessageModel.dr_state.set(DrState.LOCAL_REJECTED.value),
+                MessageModel.reason.set("the submit queue was unavailable"),
+            ],
+            condition=MessageModel.dr_state == DrState.QUEUED.value,
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
+        return False  # a consumer took it: it is being sent
+    return True

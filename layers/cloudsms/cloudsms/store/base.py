@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from cloudsms.settings import get_settings
@@ -33,3 +34,20 @@ def transaction() -> TransactWrite:
     return TransactWrite(
         connection=Connection(region=settings.aws_region, host=settings.aws_endpoint_url)
     )
+
+
+# What DynamoDB answers a write that lost a race (its condition no longer held, or a
+# transaction held the item): look again and decide, rather than fail.
+_RACES = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
+_RACE_REASONS = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
+
+
+def lost_a_race(error: PynamoDBException) -> bool:
+    if error.cause_response_code in _RACES:
+        return True
+    if isinstance(error, TransactWriteError):
+        reasons = error.cancellation_reasons or []
+        return error.cause_response_code == "TransactionCanceledException" and all(
+            reason is None or reason.code in _RACE_REASONS for reason in reasons
+        )
+    return False
