@@ -88,7 +88,7 @@ def preview_mission() -> dict:
     fields, number_list = _mission_request()
     if number_list is None:
         raise BadRequest("a preview needs the number list in the part 'number_list'")
-    return missions.preview(tenant, fields, number_list)
+    return missions.preview(tenant, fields, number_list, clock.now())
 
 
 @app.get("/v1/missions")

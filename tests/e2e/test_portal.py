@@ -638,3 +638,37 @@ def test_the_overview_still_shows_the_api_details_when_the_orders_cannot_be_read
     expect(page.get_by_text("The orders could not be read: orders are down")).to_be_visible()
     expect(page.get_by_role("list", name="Route IDs")).to_contain_text(stack["channel"])
     page.context.close()
+
+
+def test_the_preview_warns_when_the_orders_cannot_pay_for_the_mission(
+    browser, stack, cloudsms_cli, orders, number_list
+):
+    tenant = "portal-one-sms"
+    cloudsms_cli("tenant-create", tenant, "--name", "One SMS")
+    key = str(cloudsms_cli("key-issue", tenant)["key"])
+    package = _operator_post(
+        stack,
+        "/v1/admin/packages",
+        {
+            "product_name": "One SMS",
+            "channel": ORDER_CHANNEL,
+            "payment_type": "prepaid",
+            "sms_amount": 1,
+            "validity_days": 1,
+        },
+    )
+    _operator_post(
+        stack, f"/v1/admin/tenants/{tenant}/orders", {"package_id": package["package_id"]}
+    )
+    page = _new_page(browser)
+    _log_in(page, stack, key)
+    _fill_add_form(page, {**stack, "channel": ORDER_CHANNEL}, number_list, "Too big")
+
+    page.get_by_role("button", name="Preview").click()
+
+    expect(page.get_by_role("alert")).to_have_text(
+        f"This mission cannot be sent: the prepaid packages of channel {ORDER_CHANNEL}"
+        " have 1 SMS left; this needs 2."
+    )
+    expect(page.get_by_role("table", name="Sample messages")).to_contain_text("Hello Amy")
+    page.context.close()

@@ -474,3 +474,24 @@ def test_a_mission_refused_for_its_orders_leaves_no_staged_files(aws, tenant, me
 
     assert status == 403
     assert staged_keys(aws) == []
+
+
+def test_the_preview_says_why_the_orders_would_refuse_a_mission(aws, tenant, metered):
+    from tests.integration.missions_api import post_form
+
+    _order(_package(sms_amount=1)["package_id"])
+    fields = {**GUIDE_FIELDS, "channel": METERED}
+    numbers = numbers_list([PH_NUMBER, "+639175550123"])
+
+    status, preview = post_form("/v1/missions/preview", fields, numbers)
+    _, small = post_form("/v1/missions/preview", fields, numbers_list([PH_NUMBER]))
+    _, free = post_form("/v1/missions/preview", {**GUIDE_FIELDS, "channel": "SIM"}, numbers)
+
+    assert status == 200, preview
+    assert preview["payment_refusal"] == (
+        f"the prepaid packages of channel {METERED} have 1 SMS left;"
+        f" this needs {preview['segments']}"
+    )
+    assert (small["segments"], small["payment_refusal"]) == (1, None)  # exactly what is left
+    assert free["payment_refusal"] is None
+    assert _remaining() == 1  # a preview takes nothing

@@ -256,6 +256,9 @@ export async function render({ main, navigate, query, refreshAccount }) {
     previewArea.replaceChildren(
       panel(
         "Preview",
+        result.payment_refusal
+          ? h("div", { class: "notice notice-error", role: "alert" }, `This mission cannot be sent: ${result.payment_refusal}.`)
+          : null,
         h(
           "dl",
           { class: "facts inline", "aria-label": "Preview counts" },

@@ -257,8 +257,11 @@ def _recipient_line(row: Recipient) -> str:
     )
 
 
-def preview(tenant: TenantModel, fields: MissionFields, number_list: bytes) -> dict[str, Any]:
-    """What creating the mission would find, without creating or storing anything."""
+def preview(
+    tenant: TenantModel, fields: MissionFields, number_list: bytes, now: datetime
+) -> dict[str, Any]:
+    """What creating the mission would find, without creating or storing anything; and
+    why the tenant's product orders would refuse it, if they would."""
     _check_channel(tenant, fields.channel, fields.direction)
     body = _content(tenant.tenant_id, fields)
     probe = MissionModel(
@@ -303,6 +306,7 @@ def preview(tenant: TenantModel, fields: MissionFields, number_list: bytes) -> d
     except NumberListError as error:
         raise BadRequest(f"the number list cannot be used: {error.reason}") from error
     return {
+        "payment_refusal": _payment_refusal(tenant, fields.channel, counts["segments"], now),
         "variables": content.variables(body),
         "columns_matched_by": "header" if rows.by_name else "position",
         "phone_number_amount": counts["recipients"],
@@ -313,6 +317,18 @@ def preview(tenant: TenantModel, fields: MissionFields, number_list: bytes) -> d
         "samples": samples,
         "abnormal": abnormal,
     }
+
+
+def _payment_refusal(
+    tenant: TenantModel, route_id: str, segments: int, now: datetime
+) -> str | None:
+    if not segments:
+        return None
+    try:
+        orders.charge_for(tenant, route_id, segments, now)
+    except Forbidden as refused:
+        return refused.message
+    return None
 
 
 # --- uploads through S3 -------------------------------------------------------------------
