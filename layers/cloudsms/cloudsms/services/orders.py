@@ -35,7 +35,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from cloudsms.domain import money
-from cloudsms.errors import Forbidden, NotFound
+from cloudsms.errors import Conflict, Forbidden, NotFound
 from cloudsms.observability import logger
 from cloudsms.services.channels import get_channel
 from cloudsms.services.tenants import get_tenant
@@ -321,12 +321,14 @@ def take(charge: Charge | None) -> bool:
 def charge(tenant: TenantModel, route_id: str, segments: int, now: datetime) -> str | None:
     """Takes `segments` SMS for a send from the tenant's orders; returns the prepaid order
     they came from (None: nothing was taken). Concurrent sends that spent the order
-    meanwhile make it look again; refuses (403) what cannot be paid."""
+    meanwhile make it look again; refuses (403) what cannot be paid, and answers 409
+    when the orders kept changing under it."""
     for _ in range(_ATTEMPTS):
         found = charge_for(tenant, route_id, segments, now)
         if take(found):
             return found.order_number if found else None
-    raise Forbidden(f"the prepaid packages of channel {route_id} are being spent; try again")
+    # Only under a burst of sends on one order: the caller may simply send again.
+    raise Conflict(f"the prepaid packages of channel {route_id} are being spent; try again")
 
 
 def give_back(tenant_id: str, order_number: str | None, segments: int) -> None:
