@@ -204,19 +204,7 @@ def test_the_operator_reads_a_channels_day_with_the_console_command(stack, cloud
 
 def test_the_operator_manages_a_channel_with_the_console_command(stack, cloudsms_cli):
     route = "CLI_ROUTE"
-    added = cli(
-        stack,
-        "channel-add",
-        route,
-        "--type",
-        "simulator",
-        "--endpoint",
-        stack["simulator_url"],
-        "--username",
-        "cli-user",
-        "--password-stdin",
-        stdin="first-pa55word\n",
-    )
+    added = _add_simulator_channel(stack, route, "first-pa55word")
     cloudsms_cli("tenant-create", "cli-tenant", "--name", "CLI Tenant")
     cloudsms_cli("channel-grant", "cli-tenant", route)
     key = cloudsms_cli("key-issue", "cli-tenant")["key"]
@@ -274,19 +262,7 @@ def test_the_operator_sells_a_prepaid_package_with_the_console_command_and_sendi
     stack, cloudsms_cli
 ):
     route = "CLI_PACK"
-    cli(
-        stack,
-        "channel-add",
-        route,
-        "--type",
-        "simulator",
-        "--endpoint",
-        stack["simulator_url"],
-        "--username",
-        "cli-user",
-        "--password-stdin",
-        stdin="pack-pa55word\n",
-    )
+    _add_simulator_channel(stack, route, "pack-pa55word")
     prepaid = cloudsms_cli(
         "package-add",
         "--name",
@@ -361,4 +337,21 @@ def _post_sms(stack, route: str, numbers: list[str]) -> requests.Response:
         json={"to": numbers, "text": "Hi", "sms_type": "business", "channel": route},
         headers=_bearer(stack["api_key"]),
         timeout=HTTP_TIMEOUT,
+    )
+
+
+def _add_simulator_channel(stack, route: str, password: str) -> dict[str, Any]:
+    """`cloudsms channel-add` of a channel on the stack's carrier simulator."""
+    return cli(
+        stack,
+        "channel-add",
+        route,
+        "--type",
+        "simulator",
+        "--endpoint",
+        stack["simulator_url"],
+        "--username",
+        "cli-user",
+        "--password-stdin",
+        stdin=f"{password}\n",
     )
