@@ -4,6 +4,7 @@ Phone numbers are masked in every log line; secrets are never passed to the logg
 """
 
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -44,12 +45,49 @@ def _mask(value: Any) -> Any:
     return value
 
 
+# What one invocation adds to every line it logs: its Lambda context and correlation id.
+_INVOCATION_KEYS = frozenset(
+    {
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "correlation_id",
+    }
+)
+
+
 class MaskingFormatter(LambdaPowertoolsFormatter):
-    """Masks phone numbers in everything a log line says, whoever wrote it."""
+    """Masks phone numbers in everything a log line says, whoever wrote it.
+
+    An invocation's own keys are kept per thread. In Lambda nothing changes (a container
+    runs one invocation at a time, on one thread); the local stack runs the invocations
+    of every function at once in one process, and with one shared set of keys a line
+    of the submit function would carry another function's name.
+    """
 
     def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
         masked = {k: v if k in _UNMASKED_KEYS else _mask(v) for k, v in log.items()}
         return super().serialize(masked)
+
+    def append_keys(self, **additional_keys: Any) -> None:
+        own = {k: v for k, v in additional_keys.items() if k in _INVOCATION_KEYS}
+        super().append_keys(**{k: v for k, v in additional_keys.items() if k not in own})
+        if own:
+            self.thread_safe_append_keys(**own)
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        super().remove_keys(keys)
+        self.thread_safe_remove_keys(keys)
+
+    def get_current_keys(self) -> dict[str, Any]:
+        return {**self.log_format, **self.thread_safe_get_current_keys()}
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self.thread_safe_clear_keys()
 
 
 logger = Logger(logger_formatter=MaskingFormatter())
