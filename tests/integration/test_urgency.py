@@ -14,8 +14,6 @@ import pytest
 from cloudsms_local import emulator, urgency
 from cloudsms_local.emulator import Turns, _Front
 
-HOLD_BACK_WELL_UNDER = urgency.HOLD_BACK_LIMIT / 2
-
 
 class _Recorder(BaseHTTPRequestHandler):
     seen: list[dict[str, str]] = []
@@ -69,18 +67,24 @@ def test_only_the_requests_of_urgent_threads_say_so(dynamodb):
     assert marked == [True, False]
 
 
-def test_other_requests_wait_while_urgent_work_runs(dynamodb):
+def test_other_requests_wait_while_urgent_work_runs(dynamodb, monkeypatch):
+    # A hold-back far longer than the wait below, so that a busy machine cannot let the
+    # other request through before the check.
+    monkeypatch.setattr(urgency, "HOLD_BACK_LIMIT", 5.0)
     with urgency.running():
         other = _in_thread(dynamodb.list_tables)
-        time.sleep(0.2)  # well under HOLD_BACK_LIMIT
+        time.sleep(0.2)
         assert _Recorder.seen == []
     other.join()
     assert len(_Recorder.seen) == 1
 
 
-def test_an_urgent_thread_does_not_wait_for_urgent_work(dynamodb):
+def test_an_urgent_thread_does_not_wait_for_urgent_work(dynamodb, monkeypatch):
+    # Waiting, it would be held until the urgent work ends, after the check: the request
+    # may take its time on a busy machine, well under the hold-back.
+    monkeypatch.setattr(urgency, "HOLD_BACK_LIMIT", 10.0)
     with urgency.running():
-        _in_thread(dynamodb.list_tables, urgent=True).join(timeout=HOLD_BACK_WELL_UNDER)
+        _in_thread(dynamodb.list_tables, urgent=True).join(timeout=5.0)
         assert len(_Recorder.seen) == 1
 
 
@@ -176,14 +180,17 @@ def _long_poll(front: _Front, urgent: bool, messages: bool) -> None:
 def test_an_urgent_poller_that_received_keeps_the_next_turn(
     monkeypatch: pytest.MonkeyPatch, urgent: bool, messages: bool, kept: bool
 ) -> None:
-    monkeypatch.setattr(emulator, "RECEIVED_GRACE", 0.5)
+    # A grace far longer than the wait below: a machine busy for a moment between the
+    # poll and the check must not make the kept turn look given up (it did, once, with
+    # a grace of 0.5 s checked at 0.25 s).
+    monkeypatch.setattr(emulator, "RECEIVED_GRACE", 3.0)
     front = _Front(app=None)
     served: list[str] = []
 
     _long_poll(front, urgent, messages)
     other = threading.Thread(target=lambda: _serve(front.turns, served, "mission", urgent=False))
     other.start()
-    other.join(timeout=0.25)  # half the grace
+    other.join(timeout=0.5)  # a sixth of the grace; ample for a turn not kept
 
     assert served == ([] if kept else ["mission"])
     other.join()
