@@ -4,7 +4,7 @@ date, a channel's statistics (the operator's), and the dispatching log with its 
 from datetime import date
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,7 +14,7 @@ from cloudsms.api import caller, make_resolver, operator
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import Outcome
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import channels, dispatching_log, exports, orders
+from cloudsms.services import channels, dispatching_log, exports, orders, prepared_exports
 from cloudsms.services.overview import overview
 from cloudsms.services.pages import page_size
 from cloudsms.services.statistics import (
@@ -155,6 +155,46 @@ def export_messages(
             "X-Export-Truncated": "true" if export.truncated else "false",
         },
     )
+
+
+@app.post(
+    "/v1/messages/exports",
+    description="Asks for the dispatching log as a file prepared in the background, with the "
+    "same filters as the log, for logs too large for /v1/messages/export: up to 1,000,000 "
+    "rows. Answers 202 with the export's status; poll /v1/messages/exports/{export_id} until "
+    "it is ready, then download its download_url. A tenant may have 3 being prepared at once.",
+)
+@tracer.capture_method
+def request_export(
+    start: From = None,
+    end: To = None,
+    phone_number: PhoneNumber = None,
+    uid: Uid = None,
+    mission: MissionName = None,
+    status: Status = None,
+    sms_type: Type = None,
+    file_format: Annotated[exports.ExportFormat, Query(alias="format")] = exports.ExportFormat.XLSX,
+) -> Response[dict]:
+    tenant = get_tenant(caller(app).tenant_id)
+    now = clock.now()
+    log = dispatching_log.log_filter(
+        tenant, now, start, end, phone_number, uid, mission, status, sms_type
+    )
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=prepared_exports.request_export(tenant, log, file_format, now),
+    )
+
+
+@app.get(
+    "/v1/messages/exports/<export_id>",
+    description="A prepared export: status preparing, ready (with a download_url valid for "
+    "15 minutes), failed (with the error) or expired (files are kept for a day)",
+)
+@tracer.capture_method
+def export_status(export_id: str) -> dict:
+    return prepared_exports.export_view(caller(app).tenant_id, export_id, clock.now())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

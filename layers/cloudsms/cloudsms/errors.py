@@ -42,6 +42,11 @@ class PayloadTooLarge(CloudSmsError):
     code = "payload_too_large"
 
 
+class TooManyRequests(CloudSmsError):
+    status = 429
+    code = "too_many_requests"
+
+
 class Unavailable(CloudSmsError):
     status = 503
     code = "unavailable"

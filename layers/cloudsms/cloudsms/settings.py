@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     receipt_watch_table: str = "cloudsms-receipt-watch"
     packages_table: str = "cloudsms-packages"
     orders_table: str = "cloudsms-orders"
+    exports_table: str = "cloudsms-exports"
 
     otp_queue_url: str = ""
     bulk_queue_url: str = ""
@@ -52,6 +53,11 @@ class Settings(BaseSettings):
     number_list_max_bytes: int = 1_048_576
     # How long a presigned upload URL for a number list stays valid.
     upload_url_seconds: int = 3600
+    # Log exports too large for an API response are prepared in the background (the
+    # export queue), kept this many days, and downloaded by presigned URLs valid this long.
+    export_queue_url: str = ""
+    export_retention_days: int = 1
+    download_url_seconds: int = 900
 
     # Scheduled missions (EventBridge Scheduler).
     schedule_group: str = "cloudsms-dev"

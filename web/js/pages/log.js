@@ -1,13 +1,11 @@
 // SMS Statistics / Dispatching Log: every message in a dispatching time range, filtered,
 // with the abnormal data and blacklisted numbers of a mission, and an export.
 
-import { get } from "../api.js";
+import { call, get } from "../api.js";
 import {
   Pager,
   SMS_STATUSES,
-  XLSX,
   button,
-  download,
   field,
   formatTime,
   h,
@@ -27,6 +25,25 @@ function phoneFilter(countryCode, number) {
   if (!digits) return "";
   if (digits.startsWith("+") || !countryCode.trim()) return digits;
   return `+${countryCode.trim().replace(/^\+/, "")}${digits.replace(/^0+/, "")}`;
+}
+
+// An export is prepared in the background (a whole mission does not fit in one API
+// response): asked for, then polled, every second at first, then every few seconds.
+const POLL_MS = [1000, 1000, 1000, 2000, 2000, 3000];
+const GIVE_UP_MS = 20 * 60 * 1000;
+
+async function untilPrepared(asked) {
+  const started = Date.now();
+  let view = asked;
+  for (let poll = 0; view.status === "preparing"; poll += 1) {
+    if (Date.now() - started > GIVE_UP_MS) {
+      throw new Error("The export is taking long: try again later, or narrow the filters.");
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS[Math.min(poll, POLL_MS.length - 1)]));
+    view = await get(`/v1/messages/exports/${encodeURIComponent(asked.export_id)}`);
+  }
+  if (view.status !== "ready") throw new Error(view.error || `The export is ${view.status}: export again.`);
+  return view;
 }
 
 export async function render({ main, account, query }) {
@@ -67,15 +84,24 @@ export async function render({ main, account, query }) {
 
   const exportButton = button("Export", async () => {
     exportButton.disabled = true;
+    let preparing = null;
     try {
-      const response = await download("/v1/messages/export", { ...current, format: format.value }, `dispatching-log.${format.value}`, format.value === "xlsx" ? XLSX : "text/csv");
-      const rows = response.headers.get("X-Export-Rows");
-      if (response.headers.get("X-Export-Truncated") === "true") {
-        notify("info", `Exported the first ${rows} messages only: narrow the filters to export the rest.`);
+      const asked = await call("POST", "/v1/messages/exports", { query: { ...current, format: format.value } });
+      preparing = notify("info", "Preparing the export…");
+      const prepared = await untilPrepared(asked);
+      preparing.remove();
+      // The file's own response names it and asks for it to be saved (Content-Disposition).
+      const link = h("a", { href: prepared.download_url });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      if (prepared.truncated) {
+        notify("info", `Exported the first ${prepared.rows} messages only: narrow the filters to export the rest.`);
       } else {
-        notify("success", `Exported ${rows} message(s).`);
+        notify("success", `Exported ${prepared.rows} message(s).`);
       }
     } catch (error) {
+      preparing?.remove();
       notify("error", error.message, error.details);
     } finally {
       exportButton.disabled = false;

@@ -1,4 +1,5 @@
-"""The upload bucket: number lists coming in, staged recipients going out.
+"""The upload bucket: number lists coming in, staged recipients going out, and prepared
+log exports waiting to be downloaded.
 
 Staged files are gzipped JSON lines, written through a temporary file and read as a
 stream, so a 100,000-row list is never held in memory as one object.
@@ -53,6 +54,25 @@ def exists(key: str) -> bool:
 def presigned_put(key: str, seconds: int) -> str:
     return client("s3").generate_presigned_url(  # type: ignore[no-any-return]
         "put_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds
+    )
+
+
+def upload_download(file: IO[bytes], key: str, content_type: str, filename: str) -> None:
+    """A file to be downloaded (by `presigned_get`), saved under its own name."""
+    client("s3").upload_fileobj(
+        file,
+        _bucket(),
+        key,
+        ExtraArgs={
+            "ContentType": content_type,
+            "ContentDisposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+def presigned_get(key: str, seconds: int) -> str:
+    return client("s3").generate_presigned_url(  # type: ignore[no-any-return]
+        "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds
     )
 
 

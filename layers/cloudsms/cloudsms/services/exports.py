@@ -1,9 +1,11 @@
 """Exports of the dispatching log as .xlsx or .csv, numbers masked as on screen.
 
-The file travels in the API response, and a Lambda response holds at most 6 MB, which
-base64 makes 4.5 MB of file. So an export stops at `MAX_ROWS` rows or at that size,
-whichever comes first, and says so (`truncated`): with texts of about 90 characters that
-is some 50,000 rows as .xlsx and 20,000 as .csv. Narrower filters export the rest.
+An export comes two ways. In the API response (`render`): a Lambda response holds at
+most 6 MB, which base64 makes 4.5 MB of file, so it stops at `MAX_ROWS` rows or at that
+size, whichever comes first, and says so (`truncated`); with texts of about 90
+characters that is some 50,000 rows as .xlsx and 20,000 as .csv. Or prepared in the
+background into a file in S3 (`write_file`, services/prepared_exports.py), as the portal
+does: up to `MAX_FILE_ROWS` rows, whatever their size.
 """
 
 import csv
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from itertools import islice
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -29,6 +31,8 @@ from cloudsms.store.tenants import TenantModel
 
 MAX_ROWS = 100_000
 MAX_FILE_BYTES = 4_500_000
+# A prepared export: an Excel sheet holds 1,048,576 rows.
+MAX_FILE_ROWS = 1_000_000
 # Mission names are looked up for this many messages at a time.
 NAME_BATCH = 100
 # An .xlsx is about a third of its cells' text (UIDs barely compress); this errs large, so
@@ -131,22 +135,30 @@ def _csv_line(row: list[Any]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _csv(header: list[str], rows: Iterator[list[Any]]) -> tuple[bytes, int, bool]:
+def _write_csv(
+    header: list[str], rows: Iterable[list[Any]], out: IO[bytes], max_bytes: float = float("inf")
+) -> tuple[int, bool]:
+    """Writes the rows while the file stays within max_bytes: (rows written, cut short)."""
     # With a byte order mark, or Excel reads UTF-8 as the system's ANSI code page.
-    parts = ["\ufeff".encode() + _csv_line(header)]
-    size = len(parts[0])
+    size = out.write("\ufeff".encode() + _csv_line(header))
     count = 0
     for row in rows:
         line = _csv_line(row)
-        if size + len(line) > MAX_FILE_BYTES:
-            return b"".join(parts), count, True
-        parts.append(line)
-        size += len(line)
+        if size + len(line) > max_bytes:
+            return count, True
+        size += out.write(line)
         count += 1
-    return b"".join(parts), count, False
+    return count, False
 
 
-def _workbook(header: list[str], rows: list[list[Any]]) -> bytes:
+def _csv(header: list[str], rows: Iterator[list[Any]]) -> tuple[bytes, int, bool]:
+    buffer = io.BytesIO()
+    count, over_size = _write_csv(header, rows, buffer, MAX_FILE_BYTES)
+    return buffer.getvalue(), count, over_size
+
+
+def _write_workbook(header: list[str], rows: Iterable[list[Any]], out: IO[bytes]) -> None:
+    # Write-only: rows go to a temporary file as they come, not into memory.
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Dispatching Log")
     sheet.freeze_panes = "A2"
@@ -158,8 +170,12 @@ def _workbook(header: list[str], rows: list[list[Any]]) -> bytes:
     sheet.append(titles)
     for row in rows:
         sheet.append(row)
+    workbook.save(out)
+
+
+def _workbook(header: list[str], rows: list[list[Any]]) -> bytes:
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    _write_workbook(header, rows, buffer)
     return buffer.getvalue()
 
 
@@ -206,16 +222,51 @@ def render(
     header = _header(tenant.time_zone)
     if file_format is ExportFormat.CSV:
         body, count, over_size = _csv(header, rows)
-        content_type = CSV_TYPE
     else:
         body, count, over_size = _xlsx(header, rows)
-        content_type = XLSX_TYPE
-    stamp = now.astimezone(ZoneInfo(tenant.time_zone)).strftime("%Y%m%d-%H%M%S")
     return ExportFile(
         body=body,
-        content_type=content_type,
-        filename=f"dispatching-log-{stamp}.{file_format.value}",
+        content_type=content_type(file_format),
+        filename=filename(tenant, file_format, now),
         rows=count,
         # Whatever the rows left unread, one more message means the export is cut short.
         truncated=over_size or next(messages, None) is not None,
     )
+
+
+def filename(tenant: TenantModel, file_format: ExportFormat, now: datetime) -> str:
+    stamp = now.astimezone(ZoneInfo(tenant.time_zone)).strftime("%Y%m%d-%H%M%S")
+    return f"dispatching-log-{stamp}.{file_format.value}"
+
+
+def content_type(file_format: ExportFormat) -> str:
+    return CSV_TYPE if file_format is ExportFormat.CSV else XLSX_TYPE
+
+
+def write_file(
+    tenant: TenantModel, messages: Iterator[MessageModel], file_format: ExportFormat, out: IO[bytes]
+) -> tuple[int, bool]:
+    """`messages` as a file written to `out`, up to MAX_FILE_ROWS of them: (rows, whether
+    more matched). The file is streamed: no size limit, little memory."""
+    header = _header(tenant.time_zone)
+    rows = _rows(tenant, islice(messages, MAX_FILE_ROWS))
+    if file_format is ExportFormat.CSV:
+        count, _ = _write_csv(header, rows, out)
+    else:
+        counted = _Counted(rows)
+        _write_workbook(header, counted, out)
+        count = counted.count
+    return count, next(messages, None) is not None
+
+
+class _Counted:
+    """The rows, counted as they are taken."""
+
+    def __init__(self, rows: Iterator[list[Any]]):
+        self.rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        for row in self.rows:
+            self.count += 1
+            yield row

@@ -1,0 +1,187 @@
+"""Log exports prepared in the background, for logs too large for an API response.
+
+A tenant asks for one (`request_export`: the filter is checked and resolved at once, and
+the request is queued), the export function writes the file to the upload bucket
+(`prepare`), and the tenant polls (`export_view`) until it is ready and downloads it
+from a presigned URL. A whole mission of 100,000 numbers fits; the API response's
+export stops at about 20,000 rows as .csv.
+"""
+
+import tempfile
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from cloudsms import ids
+from cloudsms.adapters import queues, storage
+from cloudsms.domain.sms_type import SmsType
+from cloudsms.domain.states import Outcome
+from cloudsms.errors import Conflict, NotFound, TooManyRequests
+from cloudsms.observability import logger
+from cloudsms.services import dispatching_log, exports
+from cloudsms.services.dispatching_log import LogFilter
+from cloudsms.services.exports import ExportFormat
+from cloudsms.services.tenants import get_tenant
+from cloudsms.settings import get_settings
+from cloudsms.store.base import lost_a_race
+from cloudsms.store.exports import FAILED, PREPARING, READY, ExportModel
+from cloudsms.store.tenants import TenantModel
+
+# A tenant may have this many exports being prepared at once; each can hold the export
+# function for minutes.
+MAX_PREPARING = 3
+# An export still preparing this long after it was asked for has failed: every attempt
+# the queue allows (three of at most 15 minutes) is over.
+GIVE_UP_AFTER = timedelta(hours=1)
+EXPIRED = "expired"  # ready, but its file is removed
+FAILURE = "the export could not be prepared; please ask for it again"
+
+
+def request_export(
+    tenant: TenantModel, log: LogFilter, file_format: ExportFormat, now: datetime
+) -> dict[str, Any]:
+    """Records the export and queues it; answers its view (status "preparing")."""
+    preparing = [e for e in _recent(tenant.tenant_id) if _status(e, now) == PREPARING]
+    if len(preparing) >= MAX_PREPARING:
+        raise TooManyRequests(
+            f"{len(preparing)} exports are being prepared; wait until one is ready"
+        )
+    export = ExportModel(
+        tenant_id=tenant.tenant_id,
+        export_id=ids.new_time_ordered_id(),
+        file_format=file_format.value,
+        start=log.start,
+        end=log.end,
+        phone_number=log.phone_number,
+        uid=log.uid,
+        mission_name=log.mission_name,
+        outcome=log.status.value if log.status else None,
+        sms_type=log.sms_type.value if log.sms_type else None,
+        requested_at=now,
+        expires_at=int((now + timedelta(days=get_settings().export_retention_days)).timestamp()),
+    )
+    try:
+        export.save(condition=ExportModel.export_id.does_not_exist())
+    except PutError as error:
+        # The id is the time and 24 random bits: a clash is a retry's business.
+        if lost_a_race(error):
+            raise Conflict("please ask for the export again") from error
+        raise
+    queues.enqueue(
+        get_settings().export_queue_url,
+        [{"tenant_id": export.tenant_id, "export_id": export.export_id}],
+    )
+    logger.info("export requested", export_id=export.export_id, file_format=file_format.value)
+    return _view(export, now)
+
+
+def export_view(tenant_id: str, export_id: str, now: datetime) -> dict[str, Any]:
+    try:
+        export = ExportModel.get(tenant_id, export_id, consistent_read=True)
+    except DoesNotExist as error:
+        raise NotFound(f"no export {export_id}") from error
+    return _view(export, now)
+
+
+def prepare(tenant_id: str, export_id: str, now: datetime) -> None:
+    """Writes the export's file and marks it ready. A redelivered request for an export
+    that is ready already does nothing; two attempts at once write the same file."""
+    try:
+        export = ExportModel.get(tenant_id, export_id, consistent_read=True)
+    except DoesNotExist:
+        logger.warning("export request for an export that is gone", export_id=export_id)
+        return
+    if export.status != PREPARING:
+        return
+    tenant = get_tenant(tenant_id)
+    file_format = ExportFormat(export.file_format)
+    name = exports.filename(tenant, file_format, export.requested_at)
+    key = f"exports/{tenant_id}/{export_id}/{name}"
+    messages = dispatching_log.messages(tenant_id, _log_filter(export), exports.MAX_FILE_ROWS + 1)
+    with tempfile.TemporaryFile() as file:
+        rows, truncated = exports.write_file(tenant, messages, file_format, file)
+        file.seek(0)
+        storage.upload_download(file, key, exports.content_type(file_format), name)
+    _finish(
+        export,
+        now,
+        ExportModel.status.set(READY),
+        ExportModel.key.set(key),
+        ExportModel.filename.set(name),
+        ExportModel.rows.set(rows),
+        ExportModel.truncated.set(truncated),
+    )
+    logger.info("export ready", export_id=export_id, rows=rows, truncated=truncated)
+
+
+def fail(tenant_id: str, export_id: str, now: datetime) -> None:
+    """Marks an export failed after its last attempt, so that its tenant stops waiting."""
+    try:
+        export = ExportModel.get(tenant_id, export_id, consistent_read=True)
+    except DoesNotExist:
+        return
+    _finish(export, now, ExportModel.status.set(FAILED), ExportModel.error.set(FAILURE))
+
+
+def _finish(export: ExportModel, now: datetime, *actions: Any) -> None:
+    try:
+        export.update(
+            actions=[*actions, ExportModel.finished_at.set(now)],
+            condition=ExportModel.status == PREPARING,
+        )
+    except UpdateError as error:
+        # Another attempt finished it first: its answer stands.
+        if not lost_a_race(error):
+            raise
+
+
+def _recent(tenant_id: str) -> list[ExportModel]:
+    # Kept a day, so a tenant has few: read them all.
+    return list(ExportModel.query(tenant_id))
+
+
+def _log_filter(export: ExportModel) -> LogFilter:
+    return LogFilter(
+        start=export.start,
+        end=export.end,
+        phone_number=export.phone_number,
+        uid=export.uid,
+        mission_name=export.mission_name,
+        status=Outcome(export.outcome) if export.outcome else None,
+        sms_type=SmsType(export.sms_type) if export.sms_type else None,
+    )
+
+
+def _status(export: ExportModel, now: datetime) -> str:
+    if export.status == PREPARING and now - export.requested_at > GIVE_UP_AFTER:
+        return FAILED
+    return export.status
+
+
+def _view(export: ExportModel, now: datetime) -> dict[str, Any]:
+    status = _status(export, now)
+    expires_at = datetime.fromtimestamp(export.expires_at, tz=now.tzinfo)
+    view: dict[str, Any] = {
+        "export_id": export.export_id,
+        "status": status,
+        "format": export.file_format,
+        "requested_at": export.requested_at.isoformat(),
+        "finished_at": export.finished_at.isoformat() if export.finished_at else None,
+        "expires_at": expires_at.isoformat(),
+        "rows": export.rows,
+        "truncated": export.truncated,
+        "filename": export.filename,
+        "download_url": None,
+        "error": None,
+    }
+    if status == FAILED:
+        view["error"] = export.error or FAILURE
+    elif status == READY and export.key:
+        if now >= expires_at:
+            view["status"] = EXPIRED
+        else:
+            view["download_url"] = storage.presigned_get(
+                export.key, get_settings().download_url_seconds
+            )
+    return view

@@ -1,0 +1,51 @@
+"""Log exports prepared in the background: what was asked, and where the file is.
+
+An export too large for an API response (a whole mission of 100,000 numbers) is written
+to the upload bucket by the export function; its item says how far that has got. The
+filter is kept resolved (absolute times), so the file holds what the log showed when the
+export was asked for, however long it waits in the queue.
+"""
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from cloudsms.settings import get_settings
+from cloudsms.store.base import table_meta
+
+PREPARING = "preparing"
+READY = "ready"
+FAILED = "failed"
+
+
+class ExportModel(Model):
+    Meta = table_meta(get_settings().exports_table)
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    # Starts with the time it was asked for, so a tenant's exports sort oldest first.
+    export_id = UnicodeAttribute(range_key=True)
+    file_format = UnicodeAttribute()
+    status = UnicodeAttribute(default=PREPARING)
+    # The log filter (services/dispatching_log.LogFilter), its times resolved.
+    start = UTCDateTimeAttribute(null=True)
+    end = UTCDateTimeAttribute(null=True)
+    phone_number = UnicodeAttribute(null=True)
+    uid = UnicodeAttribute(null=True)
+    mission_name = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    sms_type = UnicodeAttribute(null=True)
+    requested_at = UTCDateTimeAttribute()
+    finished_at = UTCDateTimeAttribute(null=True)
+    # Ready: the file's key in the upload bucket, its name, and what it holds.
+    key = UnicodeAttribute(null=True)
+    filename = UnicodeAttribute(null=True)
+    rows = NumberAttribute(null=True)
+    truncated = BooleanAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    # The file is kept this long (the bucket's lifecycle rule removes it), then TTL
+    # removes this item (epoch seconds).
+    expires_at = NumberAttribute()
