@@ -31,12 +31,17 @@ TAGS = {
     "schedule": ("Scheduling", "Cancel or move a scheduled mission"),
     "admin": ("Templates and blacklists", "SMS templates, number-list templates, blacklists"),
     "reports": ("Reports", "Overview, delivery statistics, the dispatching log and its export"),
+    "accounts": (
+        "Accounts",
+        "Portal log-in (verify code, sessions), passwords, operator's accounts",
+    ),
     "dlr_webhook": ("Delivery receipts", "Where carrier gateways post receipts (no API key)"),
 }
 DESCRIPTION = (
     "The CloudSMS Web API. JSON in and out under `/v1`; an error is "
     '`{"error": {"code", "message", "details"}}` with a fitting 4xx. Every call carries a '
-    "tenant API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Lists are "
+    "tenant API key (or a portal session's token) as `Authorization: Bearer <key>` or "
+    "`X-API-Key: <key>`; only the log-in page's two calls take none. Lists are "
     "paged: pass a response's `next_cursor` back as `cursor`."
 )
 SECURITY_SCHEMES = {
@@ -88,6 +93,19 @@ def _receipt_routes() -> Any:
         raise NotImplementedError  # described, never called
 
     return app
+
+
+def public_routes() -> set[tuple[str, str]]:
+    """Routes of an API that take no key (SAM's `Auth: {Authorizer: NONE}`)."""
+    from cloudsms_local.template import load_template
+
+    found = set()
+    for resource in load_template()["Resources"].values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            props = event.get("Properties", {})
+            if event.get("Type") == "Api" and props.get("Auth", {}).get("Authorizer") == "NONE":
+                found.add((props["Method"].lower(), props["Path"]))
+    return found
 
 
 def function_url_functions() -> dict[str, str]:
@@ -153,6 +171,7 @@ def build_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
     on_urls = function_url_functions()
+    public = public_routes()
     order = list(TAGS)
     found = resolvers()
     for function in sorted(found, key=lambda f: order.index(f) if f in order else len(order)):
@@ -171,7 +190,10 @@ def build_document() -> dict[str, Any]:
                 if method in paths.get(path, {}):
                     raise SystemExit(f"{method.upper()} {path} is served by two functions")
                 operation["tags"] = [tag]
-                _errors(operation, authenticated=url_function is None)
+                open_route = (method, path) in public
+                _errors(operation, authenticated=url_function is None and not open_route)
+                if open_route:
+                    operation["security"] = []
                 if url_function is not None:
                     server = _function_url_server(url_function)
                     operation["security"] = []

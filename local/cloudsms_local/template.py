@@ -310,7 +310,10 @@ def create_resources(
                         ev["Method"].upper(),
                         ev["Path"],
                         logical,
-                        authorized=api in resources.authorizers,
+                        # SAM's "Auth: {Authorizer: NONE}" opens one route of an API
+                        # that has a default authorizer (the log-in page's).
+                        authorized=api in resources.authorizers
+                        and ev.get("Auth", {}).get("Authorizer") != "NONE",
                     )
                 )
             elif event["Type"] == "S3":

@@ -159,6 +159,21 @@ def _parser() -> argparse.ArgumentParser:
     order.add_argument("package_id")
     held = commands.add_parser("order-list", help="a tenant's orders, with what is left of each")
     held.add_argument("tenant_id")
+
+    account = commands.add_parser(
+        "account-add", help="add a portal account to a tenant (its temporary password, once)"
+    )
+    account.add_argument("account_name")
+    account.add_argument("tenant_id")
+    account.add_argument("--role", default="tenant_manager", help="tenant_manager")
+    accounts_of = commands.add_parser("account-list", help="a tenant's portal accounts")
+    accounts_of.add_argument("tenant_id")
+    reset = commands.add_parser(
+        "account-reset-password", help="a new temporary password (shown once); ends its sessions"
+    )
+    reset.add_argument("account_name")
+    disable = commands.add_parser("account-disable", help="stop an account logging in")
+    disable.add_argument("account_name")
     return parser
 
 
@@ -245,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     from cloudsms.api import validated
     from cloudsms.errors import CloudSmsError
     from cloudsms.observability import logger
-    from cloudsms.services import channels, orders, tenants
+    from cloudsms.services import accounts, channels, orders, tenants
     from cloudsms.services.statistics import channel_statistics
 
     # Standard output carries the answer alone, as JSON; the services' log lines go aside.
@@ -325,6 +340,23 @@ def main(argv: list[str] | None = None) -> None:
             _print(orders.place_order(args.tenant_id, args.package_id, clock.now()))
         elif args.command == "order-list":
             _print(orders.list_orders(args.tenant_id, clock.now())["items"])
+        elif args.command in ("account-add", "account-reset-password"):
+            issued_password = (
+                accounts.create_account(args.account_name, args.tenant_id, role=args.role)
+                if args.command == "account-add"
+                else accounts.reset_password(args.account_name, clock.now())
+            )
+            _print(
+                {
+                    **issued_password.account,
+                    "password": issued_password.password,
+                    "note": "temporary, shown once: to be changed at the first log-in",
+                }
+            )
+        elif args.command == "account-list":
+            _print(accounts.list_accounts(args.tenant_id))
+        elif args.command == "account-disable":
+            _print(accounts.disable_account(args.account_name, clock.now()))
     except CloudSmsError as error:
         sys.exit(f"cloudsms: {error.message}")
 

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     packages_table: str = "cloudsms-packages"
     orders_table: str = "cloudsms-orders"
     exports_table: str = "cloudsms-exports"
+    accounts_table: str = "cloudsms-accounts"
+    captchas_table: str = "cloudsms-captchas"
 
     otp_queue_url: str = ""
     bulk_queue_url: str = ""
@@ -45,6 +47,12 @@ class Settings(BaseSettings):
     # How long an authorizer keeps a resolved key in memory; a revoked key stops
     # working at the latest this long after revocation.
     auth_cache_seconds: int = 60
+    # Portal accounts: a session lasts this long; this many wrong passwords in a row lock
+    # an account for lock_minutes; a verify-code image is good this long, once.
+    session_hours: int = 8
+    max_failed_logins: int = 5
+    lock_minutes: int = 15
+    captcha_seconds: int = 300
     idempotency_expiry_seconds: int = 24 * 3600
     # Messages per SQS message: moto and SQS both prefer few large messages.
     recipients_per_queue_message: int = 100

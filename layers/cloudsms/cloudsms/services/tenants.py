@@ -1,13 +1,14 @@
-"""Tenants and their API keys."""
+"""Tenants and their API keys (and portal sessions, which are keys that expire)."""
 
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from cloudsms import clock
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import hash_key, new_api_key, new_key_id
-from cloudsms.store.api_keys import ApiKeyModel
+from cloudsms.store.api_keys import KEY, ApiKeyModel
 from cloudsms.store.base import utcnow
 from cloudsms.store.tenants import TenantModel
 
@@ -69,7 +70,7 @@ def revoke_key(tenant_id: str, key_id: str) -> None:
 
 
 def list_keys(tenant_id: str) -> list[ApiKeyModel]:
-    return list(ApiKeyModel.by_tenant.query(tenant_id))
+    return [key for key in ApiKeyModel.by_tenant.query(tenant_id) if key.kind == KEY]
 
 
 def resolve_key(key: str) -> Principal | None:
@@ -80,4 +81,6 @@ def resolve_key(key: str) -> Principal | None:
         return None
     if item.revoked_at is not None:
         return None
+    if item.expires_at is not None and item.expires_at <= clock.now().timestamp():
+        return None  # a session that has ended
     return Principal(tenant_id=item.tenant_id, role=item.role, key_id=item.key_id)

@@ -1,11 +1,18 @@
-"""API keys, stored only as a hash: the key itself is shown once, at creation."""
+"""API keys, stored only as a hash: the key itself is shown once, at creation.
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+A portal session is a key too, of kind "session": issued at log-in to an account, it
+expires after `session_hours`.
+"""
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
 from cloudsms.store.base import table_meta, utcnow
+
+KEY = "key"
+SESSION = "session"
 
 
 class KeysByTenant(GlobalSecondaryIndex["ApiKeyModel"]):
@@ -26,8 +33,11 @@ class ApiKeyModel(Model):
     key_id = UnicodeAttribute()  # public, shown in listings and used to revoke
     tenant_id = UnicodeAttribute()
     role = UnicodeAttribute()  # "tenant" or "operator"
-    name = UnicodeAttribute(default="")
+    name = UnicodeAttribute(default="")  # a session's: the account that logged in
+    kind = UnicodeAttribute(default=KEY)
     created_at = UTCDateTimeAttribute(default=utcnow)
     revoked_at = UTCDateTimeAttribute(null=True)
+    # Sessions only: epoch seconds after which it is refused, and TTL removes it.
+    expires_at = NumberAttribute(null=True)
 
     by_tenant = KeysByTenant()

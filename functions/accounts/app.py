@@ -1,0 +1,154 @@
+"""Portal accounts: the log-in page (verify code, log-in), the logged-in account (log-out,
+password change), and the operator's account management."""
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloudsms import clock
+from cloudsms.api import caller, make_resolver, operator
+from cloudsms.observability import logger, metrics, tracer
+from cloudsms.services import accounts
+
+app = make_resolver()
+
+
+class LogIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_name: str = Field(min_length=1, max_length=30)
+    password: str = Field(min_length=1, max_length=128)
+    captcha_id: str = Field(min_length=1, max_length=64)
+    captcha: str = Field(min_length=1, max_length=16, description="The verify code's text")
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)
+
+
+class AccountFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_name: str
+    tenant_id: str
+    account_type: str = "tenant"
+    role: str = "tenant_manager"
+
+
+def _created(body: dict) -> Response[dict]:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _no_content() -> Response[str]:
+    return Response(status_code=204, body="")
+
+
+# --- the log-in page (no key yet: these two routes have no authorizer) -----------------------
+
+
+@app.post("/v1/captchas", description="A verify-code image for the log-in page, usable once")
+@tracer.capture_method
+def new_captcha() -> Response[dict]:
+    return _created(accounts.new_captcha(clock.now()))
+
+
+@app.post(
+    "/v1/sessions",
+    description="Logs an account in: answers a session token (shown once) to use as the "
+    "API key until it expires. A wrong name or password answers 401; 5 in a row lock the "
+    "account for 15 minutes",
+)
+@tracer.capture_method
+def log_in(request: LogIn) -> Response[dict]:
+    session = accounts.log_in(
+        request.account_name, request.password, request.captcha_id, request.captcha, clock.now()
+    )
+    return _created(
+        {
+            "token": session.token,
+            "expires_at": session.expires_at.isoformat(),
+            "account": session.account,
+        }
+    )
+
+
+# --- the logged-in account -------------------------------------------------------------------
+
+
+@app.get("/v1/account", description="The account the caller's session belongs to")
+@tracer.capture_method
+def current_account() -> dict:
+    return accounts.view(accounts.session_account(caller(app)))
+
+
+@app.delete("/v1/sessions/current", description="Logs out: the session's token stops working")
+@tracer.capture_method
+def log_out() -> Response[str]:
+    accounts.log_out(caller(app))
+    return _no_content()
+
+
+@app.post("/v1/account/password", description="Changes the logged-in account's password")
+@tracer.capture_method
+def change_password(request: PasswordChange) -> Response[str]:
+    accounts.change_password(
+        caller(app), request.current_password, request.new_password, clock.now()
+    )
+    return _no_content()
+
+
+# --- the operator's ----------------------------------------------------------------------
+
+
+@app.post(
+    "/v1/admin/accounts",
+    description="Adds a portal account to a tenant (operator). Answers its temporary "
+    "password once; it must be changed at the first log-in",
+)
+@tracer.capture_method
+def create_account(fields: AccountFields) -> Response[dict]:
+    operator(app)
+    issued = accounts.create_account(
+        fields.account_name, fields.tenant_id, fields.account_type, fields.role
+    )
+    return _created({"account": issued.account, "password": issued.password})
+
+
+@app.get("/v1/admin/tenants/<tenant_id>/accounts", description="A tenant's accounts (operator)")
+@tracer.capture_method
+def list_accounts(tenant_id: str) -> dict:
+    operator(app)
+    return {"accounts": accounts.list_accounts(tenant_id)}
+
+
+@app.post(
+    "/v1/admin/accounts/<account_name>/password-reset",
+    description="A new temporary password for an account (operator), answered once; the "
+    "account's lock is lifted and its sessions end",
+)
+@tracer.capture_method
+def reset_password(account_name: str) -> dict:
+    operator(app)
+    issued = accounts.reset_password(account_name, clock.now())
+    return {"account": issued.account, "password": issued.password}
+
+
+@app.post(
+    "/v1/admin/accounts/<account_name>/disable",
+    description="Disables an account (operator): it can no longer log in, its sessions end",
+)
+@tracer.capture_method
+def disable_account(account_name: str) -> dict:
+    operator(app)
+    return accounts.disable_account(account_name, clock.now())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

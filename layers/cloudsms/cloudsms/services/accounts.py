@@ -1,0 +1,282 @@
+"""Portal accounts: created by the operator, logging in with a name, a password and a
+verify code, and holding a session (an expiring API key) while logged in.
+
+Passwords are never stored, logged or returned, except a temporary one, once, to the
+operator who created or reset the account. Wrong passwords are counted with atomic
+updates; `max_failed_logins` in a row lock the account for `lock_minutes`.
+"""
+
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from captcha.image import ImageCaptcha
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+
+from cloudsms import ids
+from cloudsms.domain import passwords
+from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from cloudsms.observability import logger
+from cloudsms.services.tenants import Principal, get_tenant, revoke_key
+from cloudsms.settings import get_settings
+from cloudsms.store.accounts import AccountModel, CaptchaModel
+from cloudsms.store.api_keys import SESSION, ApiKeyModel
+from cloudsms.store.base import lost_a_race
+
+ACCOUNT_TYPES = {"tenant": "Tenant"}
+ROLES = {"tenant_manager": "Tenant Manager"}
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,29}")
+# Letters and digits that cannot be mistaken for one another on the image.
+_CAPTCHA_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_CAPTCHA_LENGTH = 4
+WRONG_CREDENTIALS = "the account name or the password is wrong"
+
+
+@dataclass(frozen=True)
+class IssuedPassword:
+    account: dict[str, Any]
+    password: str  # temporary: the only time it exists outside the account's hands
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str  # shown once, at log-in
+    expires_at: datetime
+    account: dict[str, Any]
+
+
+def view(account: AccountModel) -> dict[str, Any]:
+    return {
+        "account_name": account.account_name,
+        "account_type": account.account_type,
+        "tenant_id": account.tenant_id,
+        "role": account.role,
+        "role_label": ROLES.get(account.role, account.role),
+        "must_change_password": bool(account.must_change_password),
+        "locked_until": account.locked_until.isoformat() if account.locked_until else None,
+        "disabled": account.disabled_at is not None,
+        "created_at": account.created_at.isoformat(),
+    }
+
+
+# --- the operator's ------------------------------------------------------------------------
+
+
+def create_account(
+    account_name: str, tenant_id: str, account_type: str = "tenant", role: str = "tenant_manager"
+) -> IssuedPassword:
+    if not NAME.fullmatch(account_name):
+        raise BadRequest(
+            "an account name has 3 to 30 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    if account_type not in ACCOUNT_TYPES:
+        raise BadRequest(f"account type must be one of {', '.join(ACCOUNT_TYPES)}")
+    if role not in ROLES:
+        raise BadRequest(f"role must be one of {', '.join(ROLES)}")
+    get_tenant(tenant_id)
+    password = passwords.temporary()
+    account = AccountModel(
+        account_name=account_name,
+        account_type=account_type,
+        tenant_id=tenant_id,
+        role=role,
+        password_hash=passwords.hash_password(password),
+    )
+    try:
+        account.save(condition=AccountModel.account_name.does_not_exist())
+    except PutError as error:
+        if lost_a_race(error):
+            raise Conflict(f"account {account_name} already exists") from error
+        raise
+    logger.info("account created", account_name=account_name, tenant_id=tenant_id)
+    return IssuedPassword(view(account), password)
+
+
+def list_accounts(tenant_id: str) -> list[dict[str, Any]]:
+    get_tenant(tenant_id)
+    return [view(a) for a in AccountModel.by_tenant.query(tenant_id)]
+
+
+def reset_password(account_name: str, now: datetime) -> IssuedPassword:
+    """A temporary password to be changed at the next log-in; the lock is lifted and
+    every session of the account ends."""
+    account = _account(account_name)
+    password = passwords.temporary()
+    account.update(
+        actions=[
+            AccountModel.password_hash.set(passwords.hash_password(password)),
+            AccountModel.must_change_password.set(1),
+            AccountModel.failed_logins.set(0),
+            AccountModel.locked_until.remove(),
+            AccountModel.password_changed_at.set(now),
+        ]
+    )
+    _end_sessions(account)
+    logger.info("account password reset", account_name=account_name)
+    return IssuedPassword(view(account), password)
+
+
+def disable_account(account_name: str, now: datetime) -> dict[str, Any]:
+    account = _account(account_name)
+    account.update(actions=[AccountModel.disabled_at.set(now)])
+    _end_sessions(account)
+    logger.info("account disabled", account_name=account_name)
+    return view(account)
+
+
+def _account(account_name: str) -> AccountModel:
+    try:
+        return AccountModel.get(account_name, consistent_read=True)
+    except DoesNotExist as error:
+        raise NotFound(f"no account {account_name}") from error
+
+
+def _end_sessions(account: AccountModel) -> None:
+    for key in ApiKeyModel.by_tenant.query(account.tenant_id):
+        if key.kind == SESSION and key.name == account.account_name and key.revoked_at is None:
+            revoke_key(account.tenant_id, key.key_id)
+
+
+# --- the log-in page -----------------------------------------------------------------------
+
+
+def answer_hash(captcha_id: str, answer: str) -> str:
+    # Case does not matter: "aqVj" and "AQVJ" are the same answer to a person.
+    return hashlib.sha256(f"{captcha_id}:{answer.strip().lower()}".encode()).hexdigest()
+
+
+def _captcha_text() -> str:
+    return "".join(secrets.choice(_CAPTCHA_ALPHABET) for _ in range(_CAPTCHA_LENGTH))
+
+
+def new_captcha(now: datetime) -> dict[str, Any]:
+    """A verify-code image (PNG, as a data URL) and the id to answer it with."""
+    text = _captcha_text()
+    captcha_id = secrets.token_urlsafe(18)
+    seconds = get_settings().captcha_seconds
+    CaptchaModel(
+        captcha_id=captcha_id,
+        answer_hash=answer_hash(captcha_id, text),
+        expires_at=int(now.timestamp()) + seconds,
+    ).save()
+    image = ImageCaptcha(width=120, height=40, font_sizes=(28, 30, 32)).generate(text)
+    return {
+        "captcha_id": captcha_id,
+        "image": "data:image/png;base64," + base64.b64encode(image.getvalue()).decode(),
+        "expires_in": seconds,
+    }
+
+
+def _check_captcha(captcha_id: str, answer: str, now: datetime) -> None:
+    """Uses the verify code up, right or wrong, so that one image buys one try."""
+    try:
+        captcha = CaptchaModel.get(captcha_id, consistent_read=True)
+        captcha.delete(condition=CaptchaModel.captcha_id.exists())
+    except (DoesNotExist, DeleteError) as error:
+        raise BadRequest("the verify code has been used or has expired: get a new one") from error
+    if captcha.expires_at <= now.timestamp():
+        raise BadRequest("the verify code has expired: get a new one")
+    if not secrets.compare_digest(captcha.answer_hash, answer_hash(captcha_id, answer)):
+        raise BadRequest("the verify code is wrong: get a new one and try again")
+
+
+def log_in(
+    account_name: str, password: str, captcha_id: str, captcha: str, now: datetime
+) -> Session:
+    _check_captcha(captcha_id, captcha, now)
+    try:
+        account = AccountModel.get(account_name, consistent_read=True)
+    except DoesNotExist:
+        passwords.verify_nothing(password)
+        raise Unauthorized(WRONG_CREDENTIALS) from None
+    if account.locked_until and account.locked_until > now:
+        raise Forbidden(
+            f"this account is locked until {account.locked_until.isoformat(timespec='seconds')} "
+            f"after {get_settings().max_failed_logins} wrong passwords in a row"
+        )
+    if not passwords.verify(password, account.password_hash):
+        _count_failure(account, now)
+        raise Unauthorized(WRONG_CREDENTIALS)
+    if account.disabled_at is not None:
+        raise Forbidden("this account is disabled")
+    if account.failed_logins:
+        account.update(actions=[AccountModel.failed_logins.set(0)])
+    return _open_session(account, now)
+
+
+def _count_failure(account: AccountModel, now: datetime) -> None:
+    """One more wrong password. The count is an atomic add, so concurrent tries are all
+    counted; the try that reaches the limit locks the account and starts counting anew."""
+    settings = get_settings()
+    account.update(actions=[AccountModel.failed_logins.add(1)])
+    if account.failed_logins < settings.max_failed_logins:
+        return
+    try:
+        account.update(
+            actions=[
+                AccountModel.locked_until.set(now + timedelta(minutes=settings.lock_minutes)),
+                AccountModel.failed_logins.set(0),
+            ],
+            condition=AccountModel.failed_logins >= settings.max_failed_logins,
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
+        return  # a concurrent try locked it
+    logger.warning("account locked after wrong passwords", account_name=account.account_name)
+
+
+def _open_session(account: AccountModel, now: datetime) -> Session:
+    token = "css_" + secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=get_settings().session_hours)
+    ApiKeyModel(
+        key_hash=ids.hash_key(token),
+        key_id="ses_" + secrets.token_hex(6),
+        tenant_id=account.tenant_id,
+        role="tenant",
+        name=account.account_name,
+        kind=SESSION,
+        expires_at=int(expires_at.timestamp()),
+    ).save()
+    logger.info("logged in", account_name=account.account_name)
+    return Session(token, expires_at, view(account))
+
+
+def session_account(principal: Principal) -> AccountModel:
+    """The account behind the caller's session; a plain API key has none."""
+    for key in ApiKeyModel.by_tenant.query(
+        principal.tenant_id, ApiKeyModel.key_id == principal.key_id
+    ):
+        if key.kind == SESSION:
+            return _account(key.name)
+    raise Forbidden("this needs a portal session: log in with an account")
+
+
+def log_out(principal: Principal) -> None:
+    session_account(principal)  # a key is revoked by the operator, not by logging out
+    revoke_key(principal.tenant_id, principal.key_id)
+
+
+def change_password(principal: Principal, current: str, new: str, now: datetime) -> None:
+    account = session_account(principal)
+    if not passwords.verify(current, account.password_hash):
+        raise BadRequest("the current password is wrong")
+    if new == current:
+        raise BadRequest("the new password must differ from the current one")
+    try:
+        passwords.check_rule(new, account.account_name)
+    except passwords.WeakPassword as error:
+        raise BadRequest(str(error)) from error
+    account.update(
+        actions=[
+            AccountModel.password_hash.set(passwords.hash_password(new)),
+            AccountModel.must_change_password.set(0),
+            AccountModel.password_changed_at.set(now),
+        ]
+    )
+    logger.info("password changed", account_name=account.account_name)

@@ -1,0 +1,366 @@
+"""Portal accounts through the accounts handler against moto: the operator's accounts, the
+log-in page (verify code, password, lock-out), sessions, password changes."""
+
+import base64
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from cloudsms import clock
+from tests.integration.conftest import api_event
+
+CAPTCHA = "aqVj"
+
+
+@pytest.fixture
+def accounts_app(tenant, monkeypatch):
+    from cloudsms.services import accounts
+
+    # Tests read the verify code's text; people read the image.
+    monkeypatch.setattr(accounts, "_captcha_text", lambda: CAPTCHA)
+    from functions.accounts import app
+
+    return app
+
+
+@pytest.fixture
+def operator_key(tenant) -> str:
+    from cloudsms.services import tenants
+
+    return tenants.issue_key("acme", role="operator").key
+
+
+def _call(
+    app,
+    context,
+    method: str,
+    path: str,
+    resource: str | None = None,
+    key: str | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Through the handler, with the authorizer context the key resolves to (none: the
+    log-in page's calls)."""
+    from cloudsms.services.tenants import resolve_key
+
+    event = api_event(method, path, resource or path, tenant_id=None, **kwargs)
+    if key is not None:
+        principal = resolve_key(key)
+        assert principal is not None, "the key does not resolve"
+        event["requestContext"]["authorizer"] = {
+            "tenant_id": principal.tenant_id,
+            "role": principal.role,
+            "key_id": principal.key_id,
+        }
+    response = app.lambda_handler(event, context)
+    response["json"] = json.loads(response["body"]) if response.get("body") else None
+    return response
+
+
+def _create(app, context, operator_key: str, name: str = "CNX01_Adm") -> str:
+    response = _call(
+        app,
+        context,
+        "POST",
+        "/v1/admin/accounts",
+        key=operator_key,
+        body={"account_name": name, "tenant_id": "acme"},
+    )
+    assert response["statusCode"] == 201, response["body"]
+    return response["json"]["password"]
+
+
+def _captcha(app, context) -> str:
+    response = _call(app, context, "POST", "/v1/captchas")
+    assert response["statusCode"] == 201, response["body"]
+    image = response["json"]["image"]
+    assert base64.b64decode(image.removeprefix("data:image/png;base64,"))[:4] == b"\x89PNG"
+    return response["json"]["captcha_id"]
+
+
+def _log_in(
+    app,
+    context,
+    password: str,
+    name: str = "CNX01_Adm",
+    captcha: str = CAPTCHA,
+    captcha_id: str | None = None,
+) -> dict[str, Any]:
+    return _call(
+        app,
+        context,
+        "POST",
+        "/v1/sessions",
+        body={
+            "account_name": name,
+            "password": password,
+            "captcha_id": captcha_id or _captcha(app, context),
+            "captcha": captcha,
+        },
+    )
+
+
+def _token(app, context, password: str) -> str:
+    response = _log_in(app, context, password)
+    assert response["statusCode"] == 201, response["body"]
+    return response["json"]["token"]
+
+
+def test_an_account_logs_in_with_its_password_and_the_verify_code(
+    accounts_app, context, operator_key
+):
+    from cloudsms.services.tenants import list_keys, resolve_key
+
+    password = _create(accounts_app, context, operator_key)
+
+    response = _log_in(accounts_app, context, password, captcha="AQVJ")  # any case
+
+    assert response["statusCode"] == 201, response["body"]
+    account = response["json"]["account"]
+    assert (account["tenant_id"], account["role_label"]) == ("acme", "Tenant Manager")
+    assert account["must_change_password"] is True
+    principal = resolve_key(response["json"]["token"])
+    assert principal is not None and (principal.tenant_id, principal.role) == ("acme", "tenant")
+    # A session is not one of the tenant's API keys.
+    assert all(key.kind == "key" for key in list_keys("acme"))
+
+
+def test_no_password_is_stored_listed_or_logged(accounts_app, context, operator_key, capsys):
+    from cloudsms.store.accounts import AccountModel
+
+    password = _create(accounts_app, context, operator_key)
+    _token(accounts_app, context, password)
+
+    listed = _call(
+        accounts_app,
+        context,
+        "GET",
+        "/v1/admin/tenants/acme/accounts",
+        "/v1/admin/tenants/{tenant_id}/accounts",
+        key=operator_key,
+        path_parameters={"tenant_id": "acme"},
+    )
+    assert [a["account_name"] for a in listed["json"]["accounts"]] == ["CNX01_Adm"]
+    assert password not in listed["body"] and "password_hash" not in listed["body"]
+    assert password not in AccountModel.get("CNX01_Adm").password_hash
+    assert password not in capsys.readouterr().out
+
+
+def test_a_wrong_verify_code_is_refused_and_used_up(accounts_app, context, operator_key):
+    password = _create(accounts_app, context, operator_key)
+    captcha_id = _captcha(accounts_app, context)
+
+    wrong = _log_in(accounts_app, context, password, captcha="zzzz", captcha_id=captcha_id)
+    again = _log_in(accounts_app, context, password, captcha_id=captcha_id)
+
+    assert wrong["statusCode"] == 400 and "verify code is wrong" in wrong["body"]
+    assert again["statusCode"] == 400 and "used or has expired" in again["body"]
+
+
+def test_an_expired_verify_code_is_refused(accounts_app, context, operator_key):
+    from cloudsms.errors import BadRequest
+    from cloudsms.services import accounts
+
+    password = _create(accounts_app, context, operator_key)
+    captcha_id = _captcha(accounts_app, context)
+
+    with pytest.raises(BadRequest, match="expired"):
+        accounts.log_in(
+            "CNX01_Adm", password, captcha_id, CAPTCHA, clock.now() + timedelta(minutes=6)
+        )
+
+
+def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(
+    accounts_app, context, operator_key
+):
+    _create(accounts_app, context, operator_key)
+
+    wrong = _log_in(accounts_app, context, "not-it-1")
+    unknown = _log_in(accounts_app, context, "not-it-1", name="nobody")
+
+    assert wrong["statusCode"] == unknown["statusCode"] == 401
+    assert wrong["json"]["error"]["message"] == unknown["json"]["error"]["message"]
+
+
+def test_five_wrong_passwords_in_a_row_lock_the_account_for_a_while(
+    accounts_app, context, operator_key
+):
+    from cloudsms.services import accounts
+
+    password = _create(accounts_app, context, operator_key)
+    for _ in range(5):
+        assert _log_in(accounts_app, context, "not-it-1")["statusCode"] == 401
+
+    locked = _log_in(accounts_app, context, password)
+    assert locked["statusCode"] == 403 and "locked until" in locked["body"]
+
+    later = clock.now() + timedelta(minutes=16)
+    captcha_id = accounts.new_captcha(later)["captcha_id"]
+    session = accounts.log_in("CNX01_Adm", password, captcha_id, CAPTCHA, later)
+    assert session.token
+
+
+def test_a_right_password_starts_the_count_of_wrong_ones_anew(accounts_app, context, operator_key):
+    password = _create(accounts_app, context, operator_key)
+    for _ in range(4):
+        _log_in(accounts_app, context, "not-it-1")
+    _token(accounts_app, context, password)
+
+    for _ in range(4):
+        _log_in(accounts_app, context, "not-it-1")
+
+    assert _log_in(accounts_app, context, password)["statusCode"] == 201
+
+
+def test_a_password_change_checks_the_current_one_and_the_rule(accounts_app, context, operator_key):
+    password = _create(accounts_app, context, operator_key)
+    token = _token(accounts_app, context, password)
+
+    def change(current: str, new: str) -> dict[str, Any]:
+        return _call(
+            accounts_app,
+            context,
+            "POST",
+            "/v1/account/password",
+            key=token,
+            body={"current_password": current, "new_password": new},
+        )
+
+    assert "current password is wrong" in change("not-it-1", "Spring2026")["body"]
+    assert "one letter and one digit" in change(password, "springtime")["body"]
+    assert "8 to 64 characters" in change(password, "ab1")["body"]
+    assert "account name" in change(password, "cnx01_adm99")["body"]
+    assert change(password, "Spring2026")["statusCode"] == 204
+
+    account = _call(accounts_app, context, "GET", "/v1/account", key=token)["json"]
+    assert account["must_change_password"] is False
+    assert _log_in(accounts_app, context, password)["statusCode"] == 401
+    assert _log_in(accounts_app, context, "Spring2026")["statusCode"] == 201
+
+
+def test_logging_out_ends_the_session(accounts_app, context, operator_key):
+    from cloudsms.services.tenants import resolve_key
+
+    token = _token(accounts_app, context, _create(accounts_app, context, operator_key))
+
+    response = _call(accounts_app, context, "DELETE", "/v1/sessions/current", key=token)
+
+    assert response["statusCode"] == 204
+    assert resolve_key(token) is None
+
+
+def test_a_session_ends_when_it_expires(accounts_app, context, operator_key, monkeypatch):
+    from cloudsms.services import tenants
+
+    token = _token(accounts_app, context, _create(accounts_app, context, operator_key))
+    assert tenants.resolve_key(token) is not None
+
+    nine_hours = clock.now() + timedelta(hours=9)
+    monkeypatch.setattr(tenants.clock, "now", lambda: nine_hours)
+
+    assert tenants.resolve_key(token) is None
+
+
+def test_a_reset_ends_the_sessions_lifts_the_lock_and_asks_for_a_new_password(
+    accounts_app, context, operator_key
+):
+    from cloudsms.services.tenants import resolve_key
+
+    old = _create(accounts_app, context, operator_key)
+    token = _token(accounts_app, context, old)
+    for _ in range(5):
+        _log_in(accounts_app, context, "not-it-1")
+
+    reset = _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/admin/accounts/CNX01_Adm/password-reset",
+        "/v1/admin/accounts/{account_name}/password-reset",
+        key=operator_key,
+        path_parameters={"account_name": "CNX01_Adm"},
+    )
+
+    assert reset["statusCode"] == 200
+    assert resolve_key(token) is None
+    assert _log_in(accounts_app, context, old)["statusCode"] == 401
+    again = _log_in(accounts_app, context, reset["json"]["password"])
+    assert again["statusCode"] == 201 and again["json"]["account"]["must_change_password"]
+
+
+def test_a_disabled_account_cannot_log_in(accounts_app, context, operator_key):
+    from cloudsms.services.tenants import resolve_key
+
+    password = _create(accounts_app, context, operator_key)
+    token = _token(accounts_app, context, password)
+
+    _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/admin/accounts/CNX01_Adm/disable",
+        "/v1/admin/accounts/{account_name}/disable",
+        key=operator_key,
+        path_parameters={"account_name": "CNX01_Adm"},
+    )
+
+    assert resolve_key(token) is None
+    refused = _log_in(accounts_app, context, password)
+    assert refused["statusCode"] == 403 and "disabled" in refused["body"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"account_name": "a b"}, "an account name has 3 to 30"),
+        ({"tenant_id": "nobody"}, "tenant nobody does not exist"),
+        ({"role": "king"}, "role must be one of tenant_manager"),
+        ({"account_type": "operator"}, "account type must be one of tenant"),
+    ],
+)
+def test_a_bad_account_is_refused_with_the_reason(
+    accounts_app, context, operator_key, fields, words
+):
+    body = {"account_name": "CNX01_Adm", "tenant_id": "acme", **fields}
+
+    response = _call(
+        accounts_app, context, "POST", "/v1/admin/accounts", key=operator_key, body=body
+    )
+
+    assert response["statusCode"] in (400, 404) and words in response["body"]
+
+
+def test_an_account_name_is_taken_once(accounts_app, context, operator_key):
+    _create(accounts_app, context, operator_key)
+
+    again = _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/admin/accounts",
+        key=operator_key,
+        body={"account_name": "CNX01_Adm", "tenant_id": "acme"},
+    )
+
+    assert again["statusCode"] == 409
+
+
+def test_only_the_operator_manages_accounts(accounts_app, context, tenant):
+    response = _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/admin/accounts",
+        key=tenant["key"],
+        body={"account_name": "CNX01_Adm", "tenant_id": "acme"},
+    )
+
+    assert response["statusCode"] == 403
+
+
+def test_an_api_key_has_no_account(accounts_app, context, tenant):
+    response = _call(accounts_app, context, "GET", "/v1/account", key=tenant["key"])
+
+    assert response["statusCode"] == 403 and "portal session" in response["body"]
