@@ -171,7 +171,7 @@ class LocalStack:
         return self
 
     def _create_demo(self) -> dict[str, Any]:
-        from cloudsms.services import channels, tenants
+        from cloudsms.services import accounts, channels, tenants
 
         tenants.create_tenant("demo", "Demo Enterprise", "Asia/Shanghai")
         channels.add_channel(
@@ -185,10 +185,14 @@ class LocalStack:
         channels.assign_channel("demo", "SIM")
         key = tenants.issue_key("demo", role="tenant", name="demo key")
         operator = tenants.issue_key("demo", role="operator", name="demo operator")
+        # A portal account as the guide's, with a temporary password to change at log-in.
+        account = accounts.create_account("demo_admin", "demo")
         return {
             "tenant": "demo",
             "api_key": key.key,
             "operator_key": operator.key,
+            "account_name": "demo_admin",
+            "account_password": account.password,
             "channel": "SIM",
         }
 
@@ -298,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
             f"  receipts:       {state['receipt_url']}dlr/<channel>\n"
             f"  tenant:         {state['tenant']}\n"
             f"  API key:        {state['api_key']}  (shown once; also in {args.state_file})\n"
+            f"  portal account: {state['account_name']}, temporary password "
+            f"{state['account_password']} (changed at the first log-in)\n"
             f"  channel:        {state['channel']} "
             f"(carrier simulator at {state['simulator_url']})\n"
             f"{kannel_line(state)}"

@@ -74,8 +74,9 @@ def _new_page(browser: Browser) -> Page:
 
 def _log_in(page: Page, stack: dict[str, Any], key: str) -> None:
     page.goto(stack["api_url"] + "/")
+    page.get_by_role("button", name="Log in with an API key").click()
     page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page.get_by_role("heading", name="SMS Overview")).to_be_visible()
 
 
@@ -156,9 +157,10 @@ def test_a_wrong_key_shows_an_error_on_login(browser, stack):
     page = _new_page(browser)
     page.goto(stack["api_url"] + "/")
     _screenshot(page, "login")
+    page.get_by_role("button", name="Log in with an API key").click()
 
     page.get_by_label("API key").fill("csk_not-a-key")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
 
     expect(page.get_by_role("alert")).to_contain_text("not accepted")
     expect(page.get_by_role("heading", name="SMS Overview")).to_have_count(0)

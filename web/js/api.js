@@ -16,10 +16,22 @@ export class ApiError extends Error {
   }
 }
 
+const ACCOUNT_ITEM = "cloudsms.account";
+
+// What the tab holds: an API key, or a session token from an account's log-in (which
+// works as a key until it expires) and that account.
 export const session = {
   key: () => sessionStorage.getItem(KEY_ITEM),
-  store: (key) => sessionStorage.setItem(KEY_ITEM, key),
-  clear: () => sessionStorage.removeItem(KEY_ITEM),
+  store: (key, account = null) => {
+    sessionStorage.setItem(KEY_ITEM, key);
+    if (account) sessionStorage.setItem(ACCOUNT_ITEM, JSON.stringify(account));
+    else sessionStorage.removeItem(ACCOUNT_ITEM);
+  },
+  account: () => JSON.parse(sessionStorage.getItem(ACCOUNT_ITEM) || "null"),
+  clear: () => {
+    sessionStorage.removeItem(KEY_ITEM);
+    sessionStorage.removeItem(ACCOUNT_ITEM);
+  },
 };
 
 export async function loadConfig() {
@@ -61,8 +73,9 @@ async function failure(response) {
  * returns the Response itself (for files). A 401 ends the session: the portal's app
  * listens for "cloudsms:unauthorized" and shows the login page again.
  */
-export async function call(method, path, { query, json, form, raw = false, accept, key } = {}) {
-  const headers = { Authorization: `Bearer ${key || session.key() || ""}` };
+export async function call(method, path, { query, json, form, raw = false, accept, key, open = false } = {}) {
+  // `open`: a call of the log-in page, which takes no key (and whose 401 ends no session).
+  const headers = open ? {} : { Authorization: `Bearer ${key || session.key() || ""}` };
   let body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -79,7 +92,7 @@ export async function call(method, path, { query, json, form, raw = false, accep
   }
   if (!response.ok) {
     const error = await failure(response);
-    if (response.status === 401 && !key) window.dispatchEvent(new CustomEvent("cloudsms:unauthorized"));
+    if (response.status === 401 && !key && !open) window.dispatchEvent(new CustomEvent("cloudsms:unauthorized"));
     throw error;
   }
   if (raw) return response;

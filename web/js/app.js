@@ -1,10 +1,11 @@
-// The portal's frame: log in with an API key, the left menu, and a page per route.
+// The portal's frame: log in (with an account, or an API key), the left menu, and a page
+// per route.
 //
 // Routes live in the URL hash (#/missions/new, #/log?uid=…) so that a page can be
 // bookmarked and reloaded; the static server needs no rewrite rules.
 
 import { ApiError, call, loadConfig, session } from "./api.js";
-import { clearNotices, h, showFlashes } from "./ui.js";
+import { clearNotices, flash, h, showFlashes } from "./ui.js";
 
 const MENU = [
   { label: "SMS Overview", route: "overview" },
@@ -103,7 +104,8 @@ function frame(route) {
       "div",
       { class: "account" },
       h("span", { class: "language" }, "English"),
-      h("span", { class: "tenant-name" }, account ? account.name : ""),
+      h("span", { class: "tenant-name" }, session.account()?.account_name || (account ? account.name : "")),
+      session.account() ? h("button", { type: "button", class: "btn btn-link", onclick: () => showPasswordChange(false) }, "Change password") : null,
       h("button", { type: "button", class: "btn btn-link", onclick: logout }, "Log out"),
     ),
   );
@@ -119,6 +121,7 @@ function frame(route) {
 
 async function showRoute() {
   if (!session.key() || !account) return showLogin();
+  if (session.account()?.must_change_password) return showPasswordChange(true);
   const { route, params, query } = parseHash();
   const main = frame(route);
   root.setAttribute("aria-busy", "true");
@@ -138,22 +141,111 @@ async function refreshAccount() {
   return account;
 }
 
-function showLogin(message = "") {
-  document.title = "Log in · CloudSMS Portal";
-  const error = h("div", { class: "login-error" });
-  if (message) error.append(h("div", { class: "notice notice-error", role: "alert" }, message));
-  const keyInput = h("input", { type: "password", id: "api-key", name: "api-key", autocomplete: "off", required: true, spellcheck: "false" });
-  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Log in");
-  const form = h(
+// How the last log-in was made: the page comes back the same way after a log-out.
+let loginMode = "account";
+
+function loginCard(title, error, ...children) {
+  return h(
     "form",
     { class: "login-card", "aria-labelledby": "login-title" },
     h("div", { class: "brand brand-large" }, h("img", { src: "favicon.svg", alt: "", width: "40", height: "40" }), h("span", {}, "CloudSMS")),
-    h("h1", { id: "login-title" }, "Log in to the portal"),
+    h("h1", { id: "login-title" }, title),
+    error,
+    ...children,
+  );
+}
+
+function showCard(form, focus) {
+  root.replaceChildren(h("main", { class: "login" }, form));
+  root.setAttribute("aria-busy", "false");
+  focus.focus();
+}
+
+function failed(error, text) {
+  error.replaceChildren(h("div", { class: "notice notice-error", role: "alert" }, text));
+}
+
+function switchLink(label, mode) {
+  return h("button", { type: "button", class: "btn btn-link", onclick: () => { loginMode = mode; showLogin(); } }, label);
+}
+
+function showLogin(message = "") {
+  document.title = "Log in · CloudSMS Portal";
+  const error = h("div", { class: "login-error" });
+  if (message) failed(error, message);
+  if (loginMode === "key") return showKeyLogin(error);
+  return showAccountLogin(error);
+}
+
+/** The guide's log-in: account name, password and the verify code on the image. */
+function showAccountLogin(error) {
+  const name = h("input", { type: "text", id: "account-name", name: "account-name", autocomplete: "username", required: true, maxlength: 30, spellcheck: "false" });
+  const password = h("input", { type: "password", id: "password", name: "password", autocomplete: "current-password", required: true });
+  const code = h("input", { type: "text", id: "verify-code", name: "verify-code", autocomplete: "off", required: true, maxlength: 8, spellcheck: "false" });
+  const image = h("img", { alt: "Verify code image", width: "120", height: "40" });
+  let captchaId = "";
+  const newCaptcha = async () => {
+    code.value = "";
+    try {
+      const captcha = await call("POST", "/v1/captchas", { open: true });
+      captchaId = captcha.captcha_id;
+      image.src = captcha.image;
+    } catch (failure) {
+      failed(error, failure.message);
+    }
+  };
+  const refresh = h("button", { type: "button", class: "captcha", title: "Another verify code", "aria-label": "Another verify code", onclick: newCaptcha }, image);
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Log in");
+  const reset = h("p", { class: "hint", hidden: true }, "Passwords are reset by your operator: ask them for a temporary password, which you change when you log in with it.");
+  const form = loginCard(
+    "Log in to the portal",
+    error,
+    h("label", { for: "account-name" }, "Account Name"),
+    name,
+    h("label", { for: "password" }, "Password"),
+    password,
+    h("label", { for: "verify-code" }, "Verify Code"),
+    h("div", { class: "captcha-row" }, code, refresh),
+    h("div", { class: "login-links" }, h("button", { type: "button", class: "btn btn-link", onclick: () => { reset.hidden = !reset.hidden; } }, "Reset Password")),
+    reset,
+    submit,
+    h("div", { class: "login-links" }, switchLink("Log in with an API key", "key")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    error.replaceChildren();
+    try {
+      const answer = await call("POST", "/v1/sessions", {
+        json: { account_name: name.value.trim(), password: password.value, captcha_id: captchaId, captcha: code.value.trim() },
+        open: true,
+      });
+      session.store(answer.token, answer.account);
+      account = await call("GET", "/v1/overview");
+      await showRoute();
+    } catch (failure) {
+      failed(error, failure.message);
+      submit.disabled = false;
+      password.value = "";
+      await newCaptcha();
+      (failure.status === 400 ? code : password).focus();
+    }
+  });
+  showCard(form, name);
+  newCaptcha();
+}
+
+function showKeyLogin(error) {
+  const keyInput = h("input", { type: "password", id: "api-key", name: "api-key", autocomplete: "off", required: true, spellcheck: "false" });
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Log in");
+  const form = loginCard(
+    "Log in to the portal",
     error,
     h("label", { for: "api-key" }, "API key"),
     keyInput,
     h("p", { class: "hint" }, "The key your operator issued (it starts with csk_). It is kept only in this browser tab."),
     submit,
+    h("div", { class: "login-links" }, switchLink("Log in with an account", "account")),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -165,18 +257,60 @@ function showLogin(message = "") {
       session.store(key);
       await showRoute();
     } catch (failure) {
-      const text = failure.status === 401 ? "This API key was not accepted. Check it and try again." : failure.message;
-      error.replaceChildren(h("div", { class: "notice notice-error", role: "alert" }, text));
+      failed(error, failure.status === 401 ? "This API key was not accepted. Check it and try again." : failure.message);
       submit.disabled = false;
       keyInput.focus();
     }
   });
-  root.replaceChildren(h("main", { class: "login" }, form));
-  root.setAttribute("aria-busy", "false");
-  keyInput.focus();
+  showCard(form, keyInput);
+}
+
+/** A new password: required after a log-in with a temporary one, or asked for. */
+function showPasswordChange(required) {
+  document.title = "Change password · CloudSMS Portal";
+  const error = h("div", { class: "login-error" });
+  const current = h("input", { type: "password", id: "current-password", autocomplete: "current-password", required: true });
+  const fresh = h("input", { type: "password", id: "new-password", autocomplete: "new-password", required: true });
+  const again = h("input", { type: "password", id: "confirm-password", autocomplete: "new-password", required: true });
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Change password");
+  const leave = required
+    ? h("button", { type: "button", class: "btn btn-link", onclick: logout }, "Log out")
+    : h("button", { type: "button", class: "btn btn-link", onclick: showRoute }, "Cancel");
+  const form = loginCard(
+    "Change your password",
+    error,
+    required ? h("p", { class: "hint" }, "You logged in with a temporary password: choose your own to go on.") : null,
+    h("label", { for: "current-password" }, "Current password"),
+    current,
+    h("label", { for: "new-password" }, "New password"),
+    fresh,
+    h("p", { class: "hint" }, "8 to 64 characters, with a letter and a digit, not containing the account name."),
+    h("label", { for: "confirm-password" }, "New password again"),
+    again,
+    submit,
+    h("div", { class: "login-links" }, leave),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.replaceChildren();
+    if (fresh.value !== again.value) return failed(error, "The two new passwords differ.");
+    submit.disabled = true;
+    try {
+      await call("POST", "/v1/account/password", { json: { current_password: current.value, new_password: fresh.value } });
+      session.store(session.key(), { ...session.account(), must_change_password: false });
+      flash("success", "Your password is changed.");
+      await showRoute();
+    } catch (failure) {
+      failed(error, failure.message);
+      submit.disabled = false;
+    }
+  });
+  showCard(form, current);
 }
 
 function logout() {
+  // A session ends on the server too; an API key stays valid until the operator revokes it.
+  if (session.account()) call("DELETE", "/v1/sessions/current").catch(() => {});
   session.clear();
   account = null;
   clearNotices();

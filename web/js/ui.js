@@ -123,7 +123,7 @@ export function showFlashes() {
 }
 
 export function clearNotices() {
-  document.getElementById("notices").replaceChildren();
+  document.getElementById("notices")?.replaceChildren();
 }
 
 function describeDetail(detail) {
