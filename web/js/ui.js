@@ -102,7 +102,7 @@ export function notify(kind, message, details = []) {
     "div",
     { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status" },
     h("span", {}, message),
-    details.length ? h("ul", {}, details.map((d) => h("li", {}, describeDetail(d)))) : null,
+    extraDetails(message, details).length ? h("ul", {}, extraDetails(message, details).map((d) => h("li", {}, describeDetail(d)))) : null,
     h("button", { type: "button", class: "notice-close", "aria-label": "Dismiss", onclick: () => box.remove() }, "×"),
   );
   area.append(box);
@@ -126,6 +126,12 @@ export function clearNotices() {
   document.getElementById("notices")?.replaceChildren();
 }
 
+/** The details worth listing under a message: none when the message is the only one. */
+function extraDetails(message, details = []) {
+  if (details.length === 1 && describeDetail(details[0]) === message) return [];
+  return details;
+}
+
 function describeDetail(detail) {
   if (typeof detail !== "object" || detail === null) return String(detail);
   const where = detail.field || (detail.row ? `row ${detail.row}` : detail.to || detail.number || "");
@@ -140,7 +146,7 @@ export function showError(container, error) {
       "div",
       { class: "notice notice-error", role: "alert" },
       h("span", {}, error.message || String(error)),
-      error.details && error.details.length ? h("ul", {}, error.details.slice(0, 20).map((d) => h("li", {}, describeDetail(d)))) : null,
+      extraDetails(error.message, error.details).length ? h("ul", {}, extraDetails(error.message, error.details).slice(0, 20).map((d) => h("li", {}, describeDetail(d)))) : null,
     ),
   );
 }
@@ -201,7 +207,9 @@ export function dateRangeFilters(zone, label, search) {
     ),
   );
   defaults();
-  return { form, range: () => ({ from: from.value, to: to.value }) };
+  // Checked here, in the form's own words, before the API would refuse it.
+  const problem = () => (from.value && to.value && from.value > to.value ? "The first dispatching date is after the last one." : null);
+  return { form, range: () => ({ from: from.value, to: to.value }), problem };
 }
 
 /** A row of radio buttons in a fieldset whose legend is the label. */

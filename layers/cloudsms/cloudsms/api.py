@@ -90,8 +90,13 @@ def caller(app: APIGatewayRestResolver) -> Principal:
     )
 
 
+def _reason(error: Any) -> str:
+    # pydantic prefixes our validators' own words with "Value error, "; they read alone.
+    return str(error.get("msg", "")).removeprefix("Value error, ")
+
+
 def _details(errors: Any) -> list[dict[str, str]]:
-    return [{"field": _field(tuple(e.get("loc", ()))), "reason": e.get("msg", "")} for e in errors]
+    return [{"field": _field(tuple(e.get("loc", ()))), "reason": _reason(e)} for e in errors]
 
 
 def validated(model: type[M], data: Any) -> M:

@@ -22,7 +22,8 @@ import {
 } from "../ui.js";
 
 const MAX_FILE_BYTES = 1_048_576;
-const LIMITS = { name: 30, sender: 15, content: 1500 };
+// As the API checks them (domain/content.py).
+const LIMITS = { name: 30, sender: 15, signature: 20, content: 1500 };
 
 function checkedValue(form, name) {
   const checked = form.querySelector(`input[name="${name}"]:checked`);
@@ -39,7 +40,11 @@ export async function render({ main, navigate, query, refreshAccount }) {
   const name = h("input", { type: "text", name: "name", maxlength: LIMITS.name, required: true, autocomplete: "off" });
   const template = select(Object.fromEntries(templates.map((t) => [t.template_id, t.name])), { blank: "Please select", name: "template" });
   const sender = h("input", { type: "text", name: "sender", maxlength: LIMITS.sender, autocomplete: "off" });
-  const signature = h("input", { type: "text", name: "signature", maxlength: 22, autocomplete: "off" });
+  const signature = h("input", { type: "text", name: "signature", maxlength: LIMITS.signature, autocomplete: "off" });
+  // Brackets typed around a signature are not counted (the platform adds its own).
+  signature.addEventListener("input", () => {
+    signature.maxLength = /^\s*[[【]/.test(signature.value) ? LIMITS.signature + 2 : LIMITS.signature;
+  });
   const content = h("textarea", { name: "content", rows: 5, maxlength: LIMITS.content, required: true });
   const unsubscribe = h("input", { type: "checkbox", name: "allow_unsubscribe" });
   const numberList = h("input", { type: "file", id: "number-list", name: "number_list", accept: ".xlsx,.csv", class: "file-input" });
@@ -117,7 +122,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
           { class: "notes" },
           h("li", {}, "Without a dispatch time the SMS is sent as soon as you submit."),
           h("li", {}, "To cancel, do so at least 5 minutes before the sending time."),
-          h("li", {}, `The dispatching time must be between 08:00 and 22:00 (${account.sending_window}).`),
+          h("li", {}, `The dispatching time must be within your sending window, ${account.sending_window.replace("-", " to ")} (${zone}).`),
         ),
       ),
     }),
