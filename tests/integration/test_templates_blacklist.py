@@ -208,6 +208,30 @@ def test_a_blacklist_file_is_imported_with_its_invalid_rows_answered(aws, tenant
     assert answer["invalid"] == [{"row": 4, "value": "oops", "reason": "not a valid phone number"}]
 
 
+def test_a_missions_number_list_imports_as_it_is_each_number_once(aws, tenant):
+    # The guide's list: the phone number, then a column per variable.
+    data = corpus.csv_file(
+        [
+            ["Phone Number", "Name", "website"],
+            ["+639215347566", "Amy", "www.baidu.com"],
+            ["+639215347566", "Bob", "www.sina.com.cn"],
+            ["639175550123", "Eve", "www.example.com"],
+        ]
+    )
+
+    status, answer = api.post_form("/v1/blacklist/import", {}, data, "list.csv")
+
+    assert (status, answer) == (200, {"added": 2, "invalid": []})
+    numbers = [item["number"] for item in _list_blacklist()[1]["items"]]
+    assert sorted(numbers) == ["+639175550123", "+639215347566"]
+
+
+def test_a_number_given_twice_is_added_once(aws, tenant):
+    added = api.blacklist(["+639215347566", "+63 921 534 7566", "00639215347566"])
+
+    assert added == {"added": ["+639215347566"], "invalid": []}
+
+
 def test_the_platform_blacklist_is_kept_apart_from_the_tenants(aws, tenant):
     api.blacklist(["+639175550123"], platform=True)
 

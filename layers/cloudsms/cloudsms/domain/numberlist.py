@@ -133,6 +133,24 @@ def read_number_list(
     result is iterated, so a large list is never held whole as recipients.
     `render` turns one row's values into the message (see `content.renderer`).
     """
+    file_format, first, numbered, first_column = _opened(data, max_bytes, max_expanded_bytes)
+    header_row, header_cells = first
+    header = _header(header_cells)
+    by_name, columns = _variable_columns(header, content_variables)
+
+    first_data = next(numbered, None)
+    if first_data is None:
+        raise NumberListError(NO_DATA_ROWS)
+    reader = _RowReader(header, first_column, columns, direction, render)
+    data_rows = _chain(first_data, numbered)
+    return NumberList(file_format, header, by_name, (reader.read(n, r) for n, r in data_rows))
+
+
+def _opened(
+    data: bytes, max_bytes: int, max_expanded_bytes: int
+) -> tuple[str, tuple[int, Row], Iterator[tuple[int, Row]], int]:
+    """The file's format, its first non-empty row (the header), the rows after it, and the
+    index of the sheet's first used column."""
     if not data:
         raise NumberListError(EMPTY)
     if len(data) > max_bytes:
@@ -151,16 +169,24 @@ def read_number_list(
     first = next(numbered, None)
     if first is None:
         raise NumberListError(EMPTY)
-    header_row, header_cells = first
-    header = _header(header_cells)
-    by_name, columns = _variable_columns(header, content_variables)
+    return file_format, first, numbered, first_column
 
-    first_data = next(numbered, None)
-    if first_data is None:
-        raise NumberListError(NO_DATA_ROWS)
-    reader = _RowReader(header, first_column, columns, direction, render)
-    data_rows = _chain(first_data, numbered)
-    return NumberList(file_format, header, by_name, (reader.read(n, r) for n, r in data_rows))
+
+def read_phone_numbers(
+    data: bytes, *, max_bytes: int = MAX_BYTES, max_expanded_bytes: int = MAX_EXPANDED_BYTES
+) -> Iterator[str | AbnormalRow]:
+    """The phone numbers in the first column of a list, after its header row, whatever
+    other columns it has: each as E.164, or as an abnormal row with its reason. A blacklist
+    import reads a mission's number list this way."""
+    _, _, numbered, _ = _opened(data, max_bytes, max_expanded_bytes)
+    for number, row in numbered:
+        raw = row[0] if row else ""
+        try:
+            yield phone.normalise(raw.strip() if type(raw) is str else raw)
+        except InvalidNumber as invalid:
+            empty = invalid.reason == phone.EMPTY
+            reason = "the phone number is empty" if empty else invalid.reason
+            yield AbnormalRow(number, _text(raw), reason)
 
 
 class _RowReader:
@@ -408,11 +434,15 @@ def _variable_columns(
     if len(header) != 1 + len(variables):
         expected = ", ".join(["the phone number", *variables])
         raise NumberListError(
-            f"the file has {len(header)} columns but the content has {len(variables)} "
-            f"variables: expected {1 + len(variables)} ({expected}), "
+            f"the file has {_count(len(header), 'column')} but the content has "
+            f"{_count(len(variables), 'variable')}: expected {1 + len(variables)} ({expected}), "
             "or headers naming the variables"
         )
     return False, [(variable, index) for index, variable in enumerate(variables, start=1)]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _width(row: Row) -> int:

@@ -5,7 +5,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from cloudsms.domain import phone
-from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_number_list
+from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_phone_numbers
 from cloudsms.errors import BadRequest, NotFound
 from cloudsms.services.pages import decode_cursor, encode_cursor
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
@@ -14,38 +14,44 @@ MAX_NUMBERS_PER_REQUEST = 1000
 
 
 def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, Any]:
-    """Adds the valid numbers; each invalid one is answered with its reason."""
+    """Adds the valid numbers, each once however often it is given; each invalid one is
+    answered with its reason."""
     if len(numbers) > MAX_NUMBERS_PER_REQUEST:
         raise BadRequest(f"at most {MAX_NUMBERS_PER_REQUEST} numbers at once; import a file")
-    added, invalid = [], []
-    with BlacklistModel.batch_write() as batch:
-        for raw in numbers:
-            try:
-                number = phone.normalise(raw)
-            except phone.InvalidNumber as error:
-                invalid.append({"number": raw, "reason": str(error)})
-                continue
-            batch.save(BlacklistModel(owner=owner, number=number, reason=reason))
-            added.append(number)
+    valid: list[str] = []
+    invalid = []
+    for raw in numbers:
+        try:
+            valid.append(phone.normalise(raw))
+        except phone.InvalidNumber as error:
+            invalid.append({"number": raw, "reason": str(error)})
+    added = _save(owner, valid, reason)
     return {"added": added, "invalid": invalid}
 
 
 def import_file(owner: str, data: bytes, max_bytes: int, reason: str = "") -> dict[str, Any]:
-    """Adds every number of a one-column .xlsx or .csv file (after its header row)."""
+    """Adds every number in the first column of an .xlsx or .csv file (after its header
+    row); other columns are ignored, so a mission's number list imports as it is."""
     try:
-        rows = read_number_list(data, [], None, lambda _: "", max_bytes=max_bytes)  # type: ignore[arg-type]
+        cells = list(read_phone_numbers(data, max_bytes=max_bytes))
     except NumberListError as error:
         raise BadRequest(f"the file cannot be imported: {error.reason}") from error
-    added = 0
-    invalid = []
+    numbers = [cell for cell in cells if isinstance(cell, str)]
+    invalid = [
+        {"row": cell.row, "value": cell.raw, "reason": cell.reason}
+        for cell in cells
+        if isinstance(cell, AbnormalRow)
+    ]
+    return {"added": len(_save(owner, numbers, reason)), "invalid": invalid}
+
+
+def _save(owner: str, numbers: list[str], reason: str) -> list[str]:
+    """Saves each number once: a batch write refuses the same key twice."""
+    unique = list(dict.fromkeys(numbers))
     with BlacklistModel.batch_write() as batch:
-        for row in rows:
-            if isinstance(row, AbnormalRow):
-                invalid.append({"row": row.row, "value": row.raw, "reason": row.reason})
-                continue
-            batch.save(BlacklistModel(owner=owner, number=row.phone, reason=reason))
-            added += 1
-    return {"added": added, "invalid": invalid}
+        for number in unique:
+            batch.save(BlacklistModel(owner=owner, number=number, reason=reason))
+    return unique
 
 
 def remove_number(owner: str, raw: str) -> None:
