@@ -10,10 +10,17 @@ export async function render({ main, account }) {
   const filters = dateRangeFilters(zone, "Search expenses", search);
 
   async function search() {
+    const problem = filters.problem();
+    if (problem) {
+      results.replaceChildren();
+      return notify("error", problem);
+    }
     try {
       const answer = await get("/v1/statistics/expenses", filters.range());
       results.replaceChildren(expenseTable(answer.rows), totals(answer.total));
     } catch (error) {
+      // Rows of an earlier search would read as this one's.
+      results.replaceChildren();
       notify("error", error.message, error.details);
     }
   }

@@ -5,6 +5,7 @@ import { call, get } from "../api.js";
 import {
   Pager,
   SMS_STATUSES,
+  SMS_TYPES,
   button,
   field,
   formatTime,
@@ -55,7 +56,7 @@ export async function render({ main, account, query }) {
   const uid = h("input", { type: "text", name: "uid", placeholder: "Please input", spellcheck: "false" });
   const mission = h("input", { type: "text", name: "mission", placeholder: "Please input" });
   const status = select(SMS_STATUSES, { blank: "Total", name: "status" });
-  const smsType = select({ verify_code: "Verify Code", business: "Business", marketing: "Marketing" }, { blank: "Please select", name: "sms_type" });
+  const smsType = select(SMS_TYPES, { blank: "Please select", name: "sms_type" });
   const format = select({ xlsx: ".xlsx", csv: ".csv" }, { value: "xlsx", name: "format" });
 
   const defaults = () => {
@@ -122,9 +123,15 @@ export async function render({ main, account, query }) {
     event?.preventDefault();
     current = readFilters();
     sections.reset();
+    if (current.from && current.to && current.from > current.to) {
+      logResults.replaceChildren();
+      return notify("error", "The Dispatching Time is after the To time.");
+    }
     try {
       await pager.first();
     } catch (error) {
+      // Rows of an earlier search would read as this one's.
+      logResults.replaceChildren();
       notify("error", error.message, error.details);
     }
   }

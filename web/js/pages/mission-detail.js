@@ -137,7 +137,7 @@ export async function render({ main, params, account, navigate }) {
         ),
     },
     {
-      label: "Blacklisted",
+      label: "Blacklist Details",
       render: (c) =>
         pagedTab(
           c,

@@ -31,7 +31,11 @@ export async function render({ main, account, navigate }) {
   const pager = new Pager(
     (cursor) =>
       get("/v1/missions", { name: name.value.trim(), direction: direction.value, status: status.value, cursor }),
-    (items, offset) => results.replaceChildren(missionTable(items, offset, zone)),
+    (items, offset) => {
+      const filtered = name.value.trim() || direction.value || status.value;
+      const empty = filtered ? "No mission matches these filters." : "No mission yet: click Add to send one.";
+      results.replaceChildren(missionTable(items, offset, zone, empty));
+    },
   );
   const search = async (event) => {
     event?.preventDefault();
@@ -63,7 +67,7 @@ export async function render({ main, account, navigate }) {
   await pager.first();
 }
 
-function missionTable(items, offset, zone) {
+function missionTable(items, offset, zone, empty) {
   return table(
     "Missions",
     [
@@ -81,6 +85,6 @@ function missionTable(items, offset, zone) {
       },
     ],
     items,
-    { offset, empty: "No mission yet: click Add to send one." },
+    { offset, empty },
   );
 }

@@ -10,10 +10,17 @@ export async function render({ main, account }) {
   const filters = dateRangeFilters(zone, "Search statistics", search);
 
   async function search() {
+    const problem = filters.problem();
+    if (problem) {
+      results.replaceChildren();
+      return notify("error", problem);
+    }
     try {
       const answer = await get("/v1/statistics", filters.range());
       results.replaceChildren(statisticsTable(answer.days));
     } catch (error) {
+      // Rows of an earlier search would read as this one's.
+      results.replaceChildren();
       notify("error", error.message, error.details);
     }
   }

@@ -52,7 +52,12 @@ STATUS_LABELS = {
     "failed": "Failed",
     "no_notification": "No Delivery Notification",
 }
-SMS_TYPE_LABELS = {"verify_code": "Verify Code", "business": "Business", "marketing": "Marketing"}
+# As the portal names them (the guide's SMS Type).
+SMS_TYPE_LABELS = {
+    "verify_code": "Verify Code",
+    "business": "Business SMS",
+    "marketing": "Marketing SMS",
+}
 
 
 class ExportFormat(StrEnum):
