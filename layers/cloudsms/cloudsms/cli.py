@@ -67,6 +67,9 @@ def _print(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
 
 
+DEFAULT_STATE_FILE = Path(".local/stack.json")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cloudsms", description=__doc__.splitlines()[0])
     target = parser.add_mutually_exclusive_group()
@@ -74,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         "--local",
         type=Path,
         nargs="?",
-        const=Path(".local/stack.json"),
+        const=DEFAULT_STATE_FILE,
         help="the local stack's state file (default .local/stack.json)",
     )
     target.add_argument("--stack", help="a deployed CloudFormation stack name")
@@ -248,12 +251,33 @@ def _prices(pairs: list[str]) -> dict[str, Any]:
     return prices
 
 
+def _with_state_file(argv: list[str], commands: set[str]) -> list[str]:
+    """`--local` right before the command means the default state file; argparse alone
+    would take the command for the file's name."""
+    words = list(argv)
+    for index, word in enumerate(words[:-1]):
+        if word == "--local" and words[index + 1] in commands:
+            words.insert(index + 1, str(DEFAULT_STATE_FILE))
+            break
+    return words
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    return next(
+        set(action.choices)
+        for action in parser._actions  # noqa: SLF001 - argparse keeps its subcommands here
+        if isinstance(action, argparse._SubParsersAction)  # noqa: SLF001
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    words = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(_with_state_file(words, _commands(parser)))
     if args.stack:
         _target_stack(args.stack, args.region)
     else:
-        _target_local(args.local or Path(".local/stack.json"))
+        _target_local(args.local or DEFAULT_STATE_FILE)
 
     # Imported only now: settings are read from the environment just set.
     from cloudsms import clock
