@@ -240,6 +240,28 @@ def test_a_password_change_checks_the_current_one_and_the_rule(accounts_app, con
     assert _log_in(accounts_app, context, "Spring2026")["statusCode"] == 201
 
 
+def test_a_password_change_logs_out_the_accounts_other_sessions(
+    accounts_app, context, operator_key
+):
+    from cloudsms.services.tenants import resolve_key
+
+    password = _create(accounts_app, context, operator_key)
+    elsewhere = _token(accounts_app, context, password)
+    here = _token(accounts_app, context, password)
+
+    _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/account/password",
+        key=here,
+        body={"current_password": password, "new_password": "Spring2026"},
+    )
+
+    assert resolve_key(elsewhere) is None
+    assert resolve_key(here) is not None
+
+
 def test_logging_out_ends_the_session(accounts_app, context, operator_key):
     from cloudsms.services.tenants import resolve_key
 

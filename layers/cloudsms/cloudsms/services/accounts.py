@@ -136,9 +136,15 @@ def _account(account_name: str) -> AccountModel:
         raise NotFound(f"no account {account_name}") from error
 
 
-def _end_sessions(account: AccountModel) -> None:
+def _end_sessions(account: AccountModel, keep: str | None = None) -> None:
+    """Revokes the account's sessions, but the one whose key id is `keep`."""
     for key in ApiKeyModel.by_tenant.query(account.tenant_id):
-        if key.kind == SESSION and key.name == account.account_name and key.revoked_at is None:
+        if (
+            key.kind == SESSION
+            and key.name == account.account_name
+            and key.revoked_at is None
+            and key.key_id != keep
+        ):
             revoke_key(account.tenant_id, key.key_id)
 
 
@@ -279,4 +285,6 @@ def change_password(principal: Principal, current: str, new: str, now: datetime)
             AccountModel.password_changed_at.set(now),
         ]
     )
+    # Whoever else was logged in with the old password is logged out.
+    _end_sessions(account, keep=principal.key_id)
     logger.info("password changed", account_name=account.account_name)
