@@ -214,6 +214,29 @@ def test_a_new_password_replaces_the_old_and_keeps_the_receipt_secret(aws, tenan
     }
 
 
+def test_a_changed_channel_is_used_within_seconds_credentials_and_all(
+    aws, tenant, context, monkeypatch
+):
+    from cloudsms import cache
+    from cloudsms.services.channels import CHANNEL_CACHE_SECONDS, get_channel
+
+    _create(context)
+    before = get_channel("KAN_PH")  # what a warm function has cached
+
+    _patch(context, {"throughput": 1, "endpoint": "http://gateway.test:13013", "password": "p2"})
+    later = cache.time.monotonic() + CHANNEL_CACHE_SECONDS + 0.1
+    monkeypatch.setattr(cache.time, "monotonic", lambda: later)
+    after = get_channel("KAN_PH")
+
+    assert (before.throughput, before.password) != (1, "p2")
+    # The secret's own cache (minutes) does not hold back the new password.
+    assert (after.throughput, after.endpoint, after.password) == (
+        1,
+        "http://gateway.test:13013",
+        "p2",
+    )
+
+
 def test_patching_a_channel_that_does_not_exist_is_not_found(aws, tenant, context):
     assert _patch(context, {"throughput": 5}, route_id="NOPE")["statusCode"] == 404
 

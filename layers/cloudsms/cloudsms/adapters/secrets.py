@@ -31,9 +31,10 @@ def read_secret(name: str) -> dict[str, Any]:
 
 
 # One cache per process, not per call: every message and every receipt reads its channel's
-# secret, and Secrets Manager bills and throttles per call.
+# secret, and Secrets Manager bills and throttles per call. `version` is the caller's
+# count of changes to the secret: a new one is read at once, whatever is cached.
 @ttl_cache(SECRET_CACHE_SECONDS)
-def get_secret(name: str) -> dict[str, Any]:
+def get_secret(name: str, version: int = 0) -> dict[str, Any]:
     return read_secret(name)
 
 

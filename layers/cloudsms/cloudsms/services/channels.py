@@ -257,17 +257,21 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
         actions.append(_set_or_remove(ChannelModel.receipts_per_part, per_part))
     if changes.http_json is not None:
         actions.append(ChannelModel.http_json.set(changes.http_json.model_dump(mode="json")))
-    try:
-        item.update(actions=actions, condition=ChannelModel.route_id.exists())
-    except UpdateError as exc:
-        raise NotFound(f"channel {route_id} does not exist") from exc
     if changes.username is not None or changes.password is not None:
+        # The secret first, then the version that makes functions read it again: a
+        # function never pairs a new endpoint with an old password for longer than the
+        # channel's cache time.
         credentials = read_secret(item.secret_name)
         if changes.username is not None:
             credentials["username"] = changes.username
         if changes.password is not None:
             credentials["password"] = changes.password.get_secret_value()
         put_secret(item.secret_name, credentials)
+        actions.append(ChannelModel.credentials_version.add(1))
+    try:
+        item.update(actions=actions, condition=ChannelModel.route_id.exists())
+    except UpdateError as exc:
+        raise NotFound(f"channel {route_id} does not exist") from exc
     return channel_view(item)
 
 
@@ -335,16 +339,21 @@ def list_channels(size: int, cursor: str | None) -> dict[str, Any]:
     return {"channels": channels, "next_cursor": encode_cursor(page.last_evaluated_key)}
 
 
-# A warm function picks up a changed channel within a minute.
-@ttl_cache(60)
+# A warm function picks up a changed channel (its limit, prices, endpoint, credentials)
+# within this many seconds; reading it costs one GetItem per function copy this often.
+CHANNEL_CACHE_SECONDS = 5
+
+
+@ttl_cache(CHANNEL_CACHE_SECONDS)
 def _channel_item(route_id: str) -> ChannelModel:
     return _fresh_item(route_id)
 
 
 def get_channel(route_id: str) -> Channel:
-    """The channel with its credentials (secrets are cached by the secrets adapter)."""
+    """The channel with its credentials. A secret is cached by its version, which the
+    channel item names, so new credentials are read as soon as the item is."""
     item = _channel_item(route_id)
-    secret = get_secret(item.secret_name)
+    secret = get_secret(item.secret_name, int(item.credentials_version or 0))
     prices = item.prices.as_dict() if item.prices else {}
     return Channel(
         route_id=item.route_id,

@@ -40,3 +40,5 @@ class ChannelModel(Model):
     http_json = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(null=True)
+    # Counts changes to the credentials in Secrets Manager (services/channels.py).
+    credentials_version = NumberAttribute(null=True)
