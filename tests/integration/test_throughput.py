@@ -168,3 +168,27 @@ def test_a_throttled_batch_drains_at_the_channels_rate_and_sends_each_message_on
         MessageModel.get("acme", uid).to for uid in uids
     )
     assert {MessageModel.get("acme", uid).dr_state for uid in uids} == {"SUBMITTED"}
+
+
+def test_a_consumer_hands_messages_to_the_gateway_at_their_slots(
+    aws, low_channel, carrier_simulator, context, carried, monkeypatch
+):
+    from cloudsms.services import submission
+
+    # Given two messages on a channel that takes two segments a second
+    _send(context, low_channel, 2)
+    clock = FakeClock()
+    pauses: list[tuple[float, int]] = []  # (seconds, messages the gateway had by then)
+
+    def pause(seconds: float) -> None:
+        pauses.append((seconds, len(carrier_simulator.submissions)))
+        clock.advance(seconds)
+
+    monkeypatch.setattr(submission, "pause", pause)
+
+    # When one consumer takes both from a full bucket
+    submit_queue_message(queued_records(aws)[0]["body"], 1, clock.now)
+
+    # Then it handed the first over at once and the second half a second later
+    assert [(round(seconds, 3), had) for seconds, had in pauses] == [(0.5, 1)]
+    assert len(carrier_simulator.submissions) == 2

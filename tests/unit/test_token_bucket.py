@@ -87,7 +87,7 @@ def test_the_wait_is_until_the_first_message_not_granted_fits():
     grant = buckets.take(ROUTE, 10, [3, 3, 3, 3], now=1000.0)
 
     # 9 tokens spent of 10: the fourth message needs 2 more, 0.1 s each
-    assert grant == Grant(3, 0.2)
+    assert (grant.messages, grant.wait_seconds) == (3, 0.2)
 
 
 def test_a_message_longer_than_the_whole_bucket_goes_when_the_bucket_is_full():
@@ -173,6 +173,38 @@ def test_no_window_ever_gets_more_than_capacity_plus_throughput_times_its_length
             in_window = sum(n for t, n in granted if start <= t <= end)
             assert in_window <= capacity + rate * (end - start) + 1e-9
     assert sum(n for _, n in granted) >= rate * 55  # and the limit was used, not starved
+
+
+def test_a_full_bucket_grants_slots_one_interval_apart_from_now():
+    grant = _buckets().take(ROUTE, 10, [1, 2, 1], now=1000.0)
+
+    assert grant.messages == 3
+    assert [round(grant.slot(before), 6) for before in (0, 1, 3)] == [1000.0, 1000.1, 1000.3]
+
+
+def test_no_second_ever_has_more_sending_slots_than_the_throughput():
+    # Given two consumers taking random batches at random moments for a minute
+    rate, store = 7, FakeBucketStore()
+    consumers = [_buckets(store), _buckets(store)]
+    chance = random.Random(11)
+    now, slots = 1000.0, []
+    while now < 1060.0:
+        now += chance.uniform(0, 0.3)
+        batch = [chance.choice([1, 1, 2, 3]) for _ in range(chance.randint(1, 12))]
+        grant = chance.choice(consumers).take(ROUTE, rate, batch, now)
+        before = 0
+        for segments in batch[: grant.messages]:
+            first = grant.slot(before)
+            assert first >= now - 1e-6  # a slot is never in the past (to the microsecond)
+            slots += [first + n * grant.interval for n in range(segments)]
+            before += segments
+
+    # Then the segments' slots never overlap, and no second holds more than the rate
+    slots.sort()
+    assert all(b - a >= 1 / rate - 1e-6 for a, b in zip(slots, slots[1:], strict=False))
+    for i, start in enumerate(slots):
+        assert sum(1 for t in slots[i:] if t < start + 1.0) <= rate
+    assert len(slots) >= rate * 55  # and the limit was used, not starved
 
 
 def test_fitting_counts_the_leading_messages_the_tokens_pay_for():

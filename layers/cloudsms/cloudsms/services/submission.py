@@ -299,13 +299,27 @@ def _send(
         uids = [item.message.uid for item in claimable]
         receipt_watch.watch(claimable[0].message.tenant_id, uids, now())
     gateway = gateway_factory(channel)
+    segments_before = 0
     for item in claimable:
+        _wait_until(grant.slot(segments_before), now)
+        segments_before += int(item.message.segments)
         if not _claim(item, now()):
             logger.info("message already claimed; skipped", extra={"uid": item.message.uid})
             continue
         if not _submit(item.message, channel, gateway, now, progress):
             # The gateway is in trouble: the rest wait for the queue message to come back.
             return
+
+
+# How a consumer waits for a message's sending slot; tests put a fake clock's here.
+pause = time.sleep
+
+
+def _wait_until(slot: float, now: Now) -> None:
+    """Waits for a sending slot (at most the bucket's burst setting, a second)."""
+    delay = slot - now().timestamp()
+    if delay > 0:
+        pause(delay)
 
 
 def _claim(item: _Pending, now: datetime) -> bool:

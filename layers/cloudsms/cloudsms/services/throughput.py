@@ -6,6 +6,12 @@ Every submit consumer takes from the same bucket in DynamoDB, so the limit holds
 many consumers run. Tokens are taken for the leading messages of a batch at once: one
 conditional update for many messages.
 
+A token is also a sending slot: the tokens a take gets are the next free slots, one
+interval (1 / throughput) apart, and the consumer hands each message to the gateway at
+its slot (`Grant.slot`). So a gateway never gets more than the channel's throughput in
+any second, even from a full bucket or from many consumers at once; the bucket's
+capacity only says how far ahead (the burst setting, 1 s) a consumer may book slots.
+
 The bucket is kept as the moment it will be full again (`full_at`), as the generic cell
 rate algorithm does: `capacity` tokens are available when `full_at` is now or past, and
 each token taken moves `full_at` one interval (1 / throughput) later. `full_at` never
@@ -45,8 +51,16 @@ class BucketStore(Protocol):
 
 @dataclass(frozen=True)
 class Grant:
-    messages: int  # how many of the leading messages may be handed to the gateway now
+    messages: int  # how many of the leading messages may be handed to the gateway
     wait_seconds: float  # when the first message not granted may try again (0: none left)
+    # When the first granted segment may go (epoch seconds), and the seconds between
+    # segments; 0 and 0 for a channel without a limit.
+    first_slot: float = 0.0
+    interval: float = 0.0
+
+    def slot(self, segments_before: int) -> float:
+        """When a granted message may go: after the segments granted before it."""
+        return self.first_slot + segments_before * self.interval
 
 
 @dataclass(frozen=True)
@@ -139,9 +153,11 @@ class TokenBuckets:
         now: int,
     ) -> Grant:
         self._seen[route_id] = full_at
-        if count == len(segments):
-            return Grant(count, 0.0)
-        return Grant(count, bucket.wait(segments[count], full_at, now))
+        # The slots taken are the last `cost` before the new `full_at`.
+        cost = sum(segments[:count]) * bucket.interval
+        first_slot, interval = (full_at - cost) / MICROS, bucket.interval / MICROS
+        wait = 0.0 if count == len(segments) else bucket.wait(segments[count], full_at, now)
+        return Grant(count, wait, first_slot, interval)
 
 
 _buckets = TokenBuckets(DynamoBucketStore(), get_settings().throughput_burst_seconds)
