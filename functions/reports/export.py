@@ -29,7 +29,8 @@ def prepare_record(record: SQSRecord) -> None:
         prepared_exports.prepare(tenant_id, export_id, clock.now())
     except Exception:
         if redelivery.receive_count(record) < ATTEMPTS:
-            raise  # SQS delivers it again after the queue's visibility timeout
+            logger.exception("export failed; SQS delivers it again", export_id=export_id)
+            raise
         logger.exception("export failed on its last attempt", export_id=export_id)
         prepared_exports.fail(tenant_id, export_id, clock.now())
         return

@@ -2,6 +2,7 @@
 a backoff (temporary failures), or fail at once, every time, until the dead-letter queue
 takes it (poison)."""
 
+import io
 import json
 import threading
 
@@ -146,6 +147,35 @@ def test_a_poison_record_is_reported_failed_and_comes_back_at_once(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
     assert visibility == [0]
+
+
+def test_an_unexpected_failure_is_logged_as_an_error_and_keeps_the_queues_timeout(
+    aws, tenant, context, visibility, monkeypatch
+):
+    from cloudsms.observability import logger
+
+    def unavailable(*_, **__):
+        raise RuntimeError("DynamoDB is unavailable")
+
+    monkeypatch.setattr(submit_app, "submit_queue_message", unavailable)
+    queue_sms(context, NUMBER)
+    [record] = queued_records(aws)
+    written = io.StringIO()
+    before = logger.registered_handler.setStream(written)
+
+    try:
+        response = submit_app.lambda_handler(event(record), context)
+    finally:
+        logger.registered_handler.setStream(before)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert visibility == []  # the queue's own timeout, longer than any claim's lease
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
+    errors = [line for line in lines if line["level"] == "ERROR"]
+    assert [e["message"] for e in errors] == [
+        "record failed; SQS delivers it again after the queue's visibility timeout"
+    ]
+    assert "DynamoDB is unavailable" in errors[0]["exception"]
 
 
 def test_a_poison_record_lands_in_the_dead_letter_queue_through_the_local_poller(aws, tenant):

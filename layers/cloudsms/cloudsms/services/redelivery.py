@@ -60,3 +60,10 @@ def visibility_on_failure(record: SQSRecord) -> Iterator[None]:
         )
         queues.change_visibility(record.queue_url, record.receipt_handle, retry.seconds)
         raise
+    except Exception:
+        # The batch processor reports it only at debug level: an outage would go unseen.
+        logger.exception(
+            "record failed; SQS delivers it again after the queue's visibility timeout",
+            extra={"message_id": record.message_id},
+        )
+        raise
