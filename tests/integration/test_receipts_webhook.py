@@ -137,6 +137,21 @@ def test_a_receipt_without_the_channels_secret_is_refused_and_changes_nothing(
     assert _counted(uid)["delivered"] == 0
 
 
+def test_a_receipt_for_a_channel_that_does_not_exist_gets_the_wrong_secrets_answer(
+    aws, tenant, context
+):
+    uid = submit_sms(context, NUMBER)
+    wrong_secret = _receipt(context, uid, DELIVERED, secret="guess")
+
+    no_channel = _receipt(context, uid, DELIVERED, secret="guess", channel="NOSUCH")
+
+    # Nobody learns from the public receipt URL which route ids exist.
+    assert (no_channel["statusCode"], no_channel["body"]) == (
+        wrong_secret["statusCode"],
+        wrong_secret["body"],
+    )
+
+
 def test_an_unreadable_receipt_is_a_bad_request(aws, tenant, context):
     uid = submit_sms(context, NUMBER)
 

@@ -36,7 +36,7 @@ from cloudsms.carriers.receipts import (
     receipt_from_smpp_text,
 )
 from cloudsms.domain.states import DrState, can_move, is_final, states_below
-from cloudsms.errors import BadRequest, Unauthorized
+from cloudsms.errors import BadRequest, NotFound, Unauthorized
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger, metrics
 from cloudsms.services import transitions
@@ -55,6 +55,9 @@ _NOT_FINAL = [s.value for s in DrState if not is_final(s)]
 _MAX_RAW = 4000
 
 
+WRONG_SECRET = "the receipt secret is missing or wrong"
+
+
 def record_receipt(
     route_id: str, params: Mapping[str, str], now: datetime, body: Any = None
 ) -> str:
@@ -63,7 +66,12 @@ def record_receipt(
 
     `params` are the query and any form fields; `body` a JSON document or raw text.
     """
-    channel = get_channel(route_id)
+    try:
+        channel = get_channel(route_id)
+    except NotFound:
+        # The same answer as a wrong secret: the receipt URL is public, and must not tell
+        # anyone which route ids exist.
+        raise Unauthorized(WRONG_SECRET) from None
     _authenticate(channel, params.get("secret"))
     receipt = _parse(channel, params, body)
     tenant_id = params.get("tenant") or None
@@ -109,7 +117,7 @@ def apply_receipt(channel: Channel, message: MessageModel, receipt: Receipt, now
 
 def _authenticate(channel: Channel, secret: str | None) -> None:
     if not secret or not hmac.compare_digest(secret.encode(), channel.receipt_secret.encode()):
-        raise Unauthorized("the receipt secret is missing or wrong")
+        raise Unauthorized(WRONG_SECRET)
 
 
 def _parse(channel: Channel, params: Mapping[str, str], body: Any) -> Receipt:
