@@ -136,6 +136,34 @@ def test_a_crash_after_the_gateway_accepted_sends_the_message_once_and_ends_it_u
     assert _message(uid).dr_state == "UNKNOWN"
 
 
+def test_a_receipt_for_a_message_whose_answer_was_lost_counts_it_submitted_and_billed(
+    aws, live_channel, carrier_simulator, context, clock, monkeypatch
+):
+    from cloudsms.services import channels, receipts
+
+    channels.change_channel(live_channel, {"prices_usd": {"default": "0.0035"}})
+    uid = queue_sms(context, DELIVERED_NUMBER, channel=live_channel)
+    [record] = queued_records(aws)
+    with monkeypatch.context() as patched:
+        _crash_instead_of(submission, "_record_submitted", patched)
+        with pytest.raises(Crash):
+            submit_app.lambda_handler(event(record), context)
+
+    # The gateway's receipt arrives within the claim's lease: the gateway took it.
+    params = {
+        "secret": channels.get_channel(live_channel).receipt_secret,
+        "tenant": "acme",
+        "uid": uid,
+        "status": "1",
+        "answer": "id:c-1 sub:001 dlvrd:001 stat:DELIVRD err:000",
+    }
+    receipts.record_receipt(live_channel, params, clock.now())
+
+    counted = counters_of("tenant#acme", _message(uid).dispatch_day)
+    assert _message(uid).dr_state == "DELIVRD"
+    assert (counted["submitted"], counted["delivered"], counted["cost"]) == (1, 1, 3500)
+
+
 def test_a_crash_during_the_record_sends_the_message_once_and_ends_it_unknown(
     aws, live_channel, carrier_simulator, context, clock, monkeypatch
 ):

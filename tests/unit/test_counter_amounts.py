@@ -36,12 +36,23 @@ def test_an_accepted_submission_counts_submitted_segments_and_cost():
     }
 
 
-def test_a_submission_recorded_after_a_fast_receipt_still_counts_as_submitted():
-    assert amounts(_image("DELIVRD"), _image("DELIVRD", "C1", cost=5)) == {
+def test_a_receipt_before_the_gateways_answer_counts_the_message_submitted_once():
+    def price(image: dict) -> int:
+        return 7 * int(image["segments"]["N"])
+
+    # The receipt comes first (the answer is late, or lost): the gateway took it.
+    assert amounts(_image("SUBMITTING"), _image("DELIVRD"), price) == {
         "submitted": 1,
         "segments": 2,
-        "cost": 5,
+        "cost": 14,
+        "delivered": 1,
     }
+    # The answer recorded afterwards counts nothing more.
+    assert amounts(_image("DELIVRD"), _image("DELIVRD", "C1", cost=14), price) == {}
+
+
+def test_a_claim_whose_outcome_was_lost_is_never_counted_submitted():
+    assert amounts(_image("SUBMITTING"), _image("UNKNOWN")) == {"no_notification": 1}
 
 
 def test_final_states_count_in_their_outcome():

@@ -10,6 +10,7 @@ decimal strings of US dollars ("0.0035").
 """
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -61,11 +62,7 @@ class Channel:
 
     def segment_price(self, e164: str) -> int:
         """Micro-USD per segment to this number: its country's price, else the default."""
-        try:
-            country = str(phone.country_code(e164))
-        except phone.InvalidNumber:
-            return self.price_default
-        return self.prices.get(country, self.price_default)
+        return _segment_price(self.price_default, self.prices, e164)
 
 
 # --- what the operator writes -------------------------------------------------------------
@@ -373,8 +370,20 @@ def get_channel(route_id: str) -> Channel:
 
 
 def message_cost(route_id: str, to: str, segments: int) -> int:
-    """What a message costs in micro-USD: its segments at its country's price."""
-    return get_channel(route_id).segment_price(to) * int(segments)
+    """What a message costs in micro-USD: its segments at its country's price. Read
+    from the channel's item alone: the counters need no gateway credentials."""
+    item = _channel_item(route_id)
+    prices = item.prices.as_dict() if item.prices else {}
+    return _segment_price(int(item.price_default), prices, to) * int(segments)
+
+
+def _segment_price(default: int, prices: Mapping[str, Any], e164: str) -> int:
+    """Micro-USD per segment to this number: its country's price, else the default."""
+    try:
+        country = str(phone.country_code(e164))
+    except phone.InvalidNumber:
+        return default
+    return int(prices.get(country, default))
 
 
 def _fresh_item(route_id: str) -> ChannelModel:

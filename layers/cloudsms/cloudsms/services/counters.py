@@ -5,8 +5,9 @@ the item before and after. What a change means for the counters follows from tho
 images alone:
 
 - a new message counts in `total`;
-- a message its gateway accepted (it has a carrier message id now, and had none before)
-  counts in `submitted`, `segments` and `cost`;
+- a message its gateway took counts in `submitted`, `segments` and `cost`: when it leaves
+  SUBMITTING for a state only a gateway gives (its answer recorded, or a receipt that came
+  first, even when the answer was lost);
 - a message reaching a final state counts in `delivered`, `failed` or `no_notification`;
 - a message charged to a prepaid order that ends without a gateway taking it gives its
   SMS back to that order's counter (`refunded`).
@@ -25,7 +26,7 @@ each of its counter items exactly once.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from cloudsms.domain.states import FAILED, FINAL, DrState
 from cloudsms.observability import logger, metrics
+from cloudsms.services.channels import message_cost
 from cloudsms.store.counters import (
     WHOLE_LIFE,
     CounterModel,
@@ -75,19 +77,39 @@ def counter_keys(
     return keys
 
 
-def amounts(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, int]:
-    """What one change of a message item adds to its counters."""
+# States only a gateway gives a message: it took the message. (UNKNOWN is also what a
+# claim whose outcome was lost ends in, and such a message is never billed.)
+TAKEN = frozenset(DrState) - {
+    DrState.QUEUED,
+    DrState.SUBMITTING,
+    DrState.SUBMIT_FAILED,
+    DrState.LOCAL_REJECTED,
+    DrState.UNKNOWN,
+}
+
+
+def amounts(
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+    cost_of: Callable[[Mapping[str, Any]], int] | None = None,
+) -> dict[str, int]:
+    """What one change of a message item adds to its counters. `cost_of` prices a
+    message the gateway took before its answer (and cost) was recorded."""
     if new is None:
         return {}  # removed (by TTL): history, not a change of state
     added: Counter[str] = Counter()
     if old is None:
         added["total"] += 1
-    if attribute(new, "carrier_message_id") and not attribute(old, "carrier_message_id"):
-        added["submitted"] += 1
-        added["segments"] += int(attribute(new, "segments") or 0)
-        added["cost"] += int(attribute(new, "cost") or 0)
     state = DrState(str(attribute(new, "dr_state")))
     before = attribute(old, "dr_state")
+    if before == DrState.SUBMITTING and state in TAKEN:
+        added["submitted"] += 1
+        added["segments"] += int(attribute(new, "segments") or 0)
+        recorded = attribute(new, "cost")
+        if recorded is not None:
+            added["cost"] += int(recorded)
+        elif cost_of is not None:
+            added["cost"] += cost_of(new)
     if state in FINAL and (before is None or DrState(before) not in FINAL):
         if state == DrState.DELIVRD:
             added["delivered"] += 1
@@ -116,6 +138,14 @@ def refunded(
     return str(order_number), int(attribute(new, "segments") or 0)
 
 
+def _cost_of(image: Mapping[str, Any]) -> int:
+    return message_cost(
+        str(attribute(image, "channel")),
+        str(attribute(image, "to")),
+        int(attribute(image, "segments") or 0),
+    )
+
+
 @dataclass(frozen=True)
 class Change:
     sequence: int
@@ -132,7 +162,7 @@ def count_changes(records: Iterable[Mapping[str, Any]], shard_id: str) -> int:
         stream = record["dynamodb"]
         old, new = stream.get("OldImage"), stream.get("NewImage")
         try:
-            added = amounts(old, new)
+            added = amounts(old, new, _cost_of)
         except (KeyError, ValueError):
             # Not a message as the platform writes one: counting it again would fail
             # the same way and hold up the shard, so it is logged and left out.
