@@ -17,6 +17,8 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "CloudSMS",
         "POWERTOOLS_SERVICE_NAME": "cloudsms",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # As the local stack: the tests' callback receivers listen on this machine.
+        "CALLBACK_LOOPBACK_ALLOWED": "true",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

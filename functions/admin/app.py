@@ -269,9 +269,8 @@ def list_unmatched_receipts(
 @app.put("/v1/callback", description="The signing secret is in the answer only when issued")
 @tracer.capture_method
 def put_callback(registration: callbacks.CallbackRegistration) -> dict:
-    # A loopback URL only makes sense on one machine; deployed, it is the Lambda runtime.
-    running_locally = get_settings().aws_endpoint_url is not None
-    return callbacks.register(caller(app).tenant_id, registration, running_locally)
+    allow_loopback = get_settings().callback_loopback_allowed
+    return callbacks.register(caller(app).tenant_id, registration, allow_loopback)
 
 
 @app.get("/v1/callback")

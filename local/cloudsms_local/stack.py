@@ -30,7 +30,12 @@ FAKE_CREDENTIALS = {
 }
 KANNEL_ROUTE = "KANNEL"
 # X-Ray has no daemon here, and EMF metrics would flood the console.
-LOCAL_ONLY = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
+LOCAL_ONLY = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    # Tenants' callback receivers on this machine are the point of running locally.
+    "CALLBACK_LOOPBACK_ALLOWED": "true",
+}
 
 
 def free_port() -> int:

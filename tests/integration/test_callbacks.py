@@ -118,7 +118,14 @@ def test_a_removed_callback_is_gone(aws, tenant, context):
 @pytest.mark.parametrize(
     "url", ["http://hooks.example.com/cloudsms", "http://127.0.0.1:8080/cb", "https://10.1.2.3/"]
 )
-def test_a_callback_url_that_is_not_public_https_is_refused(aws, tenant, context, url):
+def test_a_callback_url_that_is_not_public_https_is_refused(aws, tenant, context, url, monkeypatch):
+    from cloudsms.settings import get_settings
+    from functions.admin import app as admin_app
+
+    # As deployed: a loopback address is the Lambda runtime's own, never a receiver.
+    deployed = get_settings().model_copy(update={"callback_loopback_allowed": False})
+    monkeypatch.setattr(admin_app, "get_settings", lambda: deployed)
+
     status, answer = _admin(context, "PUT", {"url": url})
 
     assert status == 400
@@ -126,6 +133,38 @@ def test_a_callback_url_that_is_not_public_https_is_refused(aws, tenant, context
 
 
 # --- queueing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resolved", "loopback_allowed"),
+    [(["10.0.0.5"], False), (["93.184.216.34", "169.254.169.254"], False), (["127.0.0.1"], False)],
+)
+def test_no_callback_is_posted_to_a_name_that_resolves_to_a_private_address(
+    monkeypatch, resolved, loopback_allowed
+):
+    import ipaddress
+
+    from cloudsms.adapters import webhooks
+
+    monkeypatch.setattr(
+        webhooks, "addresses", lambda host: [ipaddress.ip_address(a) for a in resolved]
+    )
+
+    problem = callbacks.unsafe_destination("https://hooks.example.com/cb", loopback_allowed)
+
+    assert problem == "refused: its host name resolves to a private address"
+
+
+def test_a_callback_to_a_public_name_or_local_receiver_may_be_posted(monkeypatch):
+    import ipaddress
+
+    from cloudsms.adapters import webhooks
+
+    public = [ipaddress.ip_address("93.184.216.34")]
+    monkeypatch.setattr(webhooks, "addresses", lambda host: public)
+    assert callbacks.unsafe_destination("https://hooks.example.com/cb", False) is None
+    monkeypatch.setattr(webhooks, "addresses", lambda host: [ipaddress.ip_address("127.0.0.1")])
+    assert callbacks.unsafe_destination("http://127.0.0.1:8080/cb", True) is None
 
 
 def test_a_tenant_without_a_callback_costs_no_queue_message(aws, tenant, context):

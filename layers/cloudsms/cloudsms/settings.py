@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     callback_retry_max_seconds: int = 3600
     # A registered, changed or removed callback URL takes effect within this long.
     callback_cache_seconds: int = 60
+    # Set only by the local stack (and the tests): receivers may be on this machine.
+    # Deployed, a loopback address is the Lambda runtime's own API.
+    callback_loopback_allowed: bool = False
 
 
 @lru_cache(maxsize=1)

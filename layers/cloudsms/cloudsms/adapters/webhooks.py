@@ -1,5 +1,8 @@
 """HTTP POSTs to tenants' own endpoints (status callbacks)."""
 
+import ipaddress
+import socket
+
 import requests
 
 _session = requests.Session()
@@ -20,3 +23,12 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> str 
     if 200 <= response.status_code < 300:
         return None
     return f"HTTP {response.status_code}"
+
+
+def addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """What a host name resolves to now (empty when it does not resolve)."""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return [ipaddress.ip_address(info[4][0]) for info in found]
