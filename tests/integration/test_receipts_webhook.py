@@ -174,3 +174,94 @@ def test_a_receipt_authenticated_by_another_channel_does_not_move_the_message(aw
     _receipt(context, uid, DELIVERED, channel="OTHER")
 
     assert _message(uid).dr_state == "SUBMITTED"
+
+
+# --- the SMSC's passing refusals ---------------------------------------------------------
+
+THROTTLED = {"status": "16", "answer": "NACK/0x00000058/Throttling error"}
+
+
+@pytest.fixture
+def requeued(monkeypatch) -> list[tuple[dict, int]]:
+    """What went back on a submit queue (body, delay), as well as being sent."""
+    from cloudsms.adapters import queues
+
+    original, seen = queues.enqueue, []
+
+    def enqueue(queue_url, bodies, delay_seconds=0):
+        bodies = list(bodies)
+        seen.extend((body, delay_seconds) for body in bodies)
+        return original(queue_url, bodies, delay_seconds)
+
+    monkeypatch.setattr(queues, "enqueue", enqueue)
+    return seen
+
+
+def _submit_again(uid: str) -> None:
+    """The submit consumer takes the message from its queue again (a gateway accepts)."""
+    from datetime import UTC, datetime
+
+    from cloudsms.services.submission import submit_queued
+    from tests.integration.conftest import FakeGateway, accepted
+
+    gateway = FakeGateway(accepted("c-2"))
+    submit_queued("acme", [uid], lambda: datetime.now(UTC), gateway_factory=gateway.factory)
+    assert len(gateway.submissions) == 1
+
+
+def test_a_throttled_message_goes_back_on_its_queue_and_is_counted_once(
+    aws, tenant, context, requeued
+):
+    uid = submit_sms(context, NUMBER)
+    requeued.clear()  # its first hand-over
+
+    response = _receipt(context, uid, THROTTLED)
+
+    assert response["body"] == "resubmitted"
+    message = _message(uid)
+    assert (message.dr_state, message.resubmissions) == ("QUEUED", 1)
+    assert "NACK/0x00000058" in message.reason
+    assert requeued == [({"tenant_id": "acme", "uids": [uid]}, 5)]
+
+    _submit_again(uid)
+    _receipt(context, uid, DELIVERED)
+    counted = _counted(uid)
+    assert _message(uid).dr_state == "DELIVRD"
+    assert (counted["submitted"], counted["delivered"], counted["failed"]) == (1, 1, 0)
+
+
+def test_a_refusal_that_keeps_coming_back_is_final_after_three_resubmissions(
+    aws, tenant, context, requeued
+):
+    uid = submit_sms(context, NUMBER)
+    requeued.clear()  # its first hand-over
+    for _ in range(3):
+        assert _receipt(context, uid, THROTTLED)["body"] == "resubmitted"
+        _submit_again(uid)
+
+    last = _receipt(context, uid, THROTTLED)
+
+    assert last["body"] == "moved"
+    assert _message(uid).dr_state == "REJECTD"
+    assert [delay for _, delay in requeued] == [5, 10, 20]
+    counted = _counted(uid)
+    assert (counted["submitted"], counted["failed"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "receipt",
+    [
+        {"status": "16", "answer": "NACK/0x0000000B/Invalid destination address"},
+        _failed("UNDELIV", "2", "001"),  # the handset: the carrier has retried already
+    ],
+    ids=["permanent-nack", "handset-failure"],
+)
+def test_other_failures_are_final_at_once(aws, tenant, context, requeued, receipt):
+    uid = submit_sms(context, NUMBER)
+    requeued.clear()  # its first hand-over
+
+    response = _receipt(context, uid, receipt)
+
+    assert response["body"] == "moved"
+    assert _message(uid).dr_state in ("REJECTD", "UNDELIV")
+    assert requeued == []

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # seconds on its n-th receipt, at most the cap.
     submit_retry_base_seconds: int = 5
     submit_retry_max_seconds: int = 300
+    # A message the SMSC refused for a while (a receipt with a temporary SMPP status, such
+    # as throttling) is handed over again, at most this many times, with the same backoff.
+    smsc_refusal_resubmissions: int = 3
 
     # Tenant status callbacks: registrations, their queue and their signing secrets.
     callbacks_table: str = "cloudsms-callbacks"

@@ -8,6 +8,8 @@ images alone:
 - a message its gateway took counts in `submitted`, `segments` and `cost`: when it leaves
   SUBMITTING for a state only a gateway gives (its answer recorded, or a receipt that came
   first, even when the answer was lost);
+- a message sent back to its queue after the SMSC refused it for a while takes its
+  submission back out of them (it is counted again when it is submitted again);
 - a message reaching a final state counts in `delivered`, `failed` or `no_notification`;
 - a message charged to a prepaid order that ends without a gateway taking it gives its
   SMS back to that order's counter (`refunded`).
@@ -102,6 +104,12 @@ def amounts(
         added["total"] += 1
     state = DrState(str(attribute(new, "dr_state")))
     before = attribute(old, "dr_state")
+    if before is not None and DrState(before) in TAKEN and state == DrState.QUEUED:
+        # Sent back to its queue after the SMSC refused it for a while: it will be
+        # submitted (and counted) again, so this submission is taken back.
+        added["submitted"] -= 1
+        added["segments"] -= int(attribute(old, "segments") or 0)
+        added["cost"] -= int(attribute(old, "cost") or 0)
     if before == DrState.SUBMITTING and state in TAKEN:
         added["submitted"] += 1
         added["segments"] += int(attribute(new, "segments") or 0)
@@ -205,7 +213,8 @@ _METRICS = {
 
 def _publish(totals: Counter[str]) -> None:
     for name, metric in _METRICS.items():
-        if totals[name]:
+        # A batch taking back more submissions than it adds publishes nothing negative.
+        if totals[name] > 0:
             metrics.add_metric(name=metric, unit="Count", value=totals[name])
 
 

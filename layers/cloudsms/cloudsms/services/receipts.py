@@ -12,6 +12,11 @@
 - A state only moves forward, by a conditional write, so duplicated and reordered receipts
   change it once (and the counters, kept from the table's stream, count it once). The
   common receipt is that one write, without reading the message first.
+- A receipt saying the SMSC itself refused the message for a while (an SMPP status such as
+  throttled or queue full, as Kannel's `NACK/0x00000058/…`) means it never reached the
+  network: the message goes back on its submit queue with the submit backoff, at most
+  `smsc_refusal_resubmissions` times, and only then is the refusal final. A handset's
+  failure (absent subscriber and the like) is final: the carrier has retried already.
 - A long message on a channel that reports each part (Kannel) is DELIVRD only when every
   part is: each part's id is added to a set on the message, and the move to DELIVRD is
   conditional on the set holding as many parts as the message has segments. A failed part
@@ -28,9 +33,11 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition, size
 
+from cloudsms.adapters import queues
 from cloudsms.carriers.base import Receipt
 from cloudsms.carriers.http_json import receipt_from_json
 from cloudsms.carriers.receipts import (
+    classify_error,
     receipt_from_jasmin,
     receipt_from_kannel,
     receipt_from_smpp_text,
@@ -42,11 +49,15 @@ from cloudsms.observability import logger, metrics
 from cloudsms.services import transitions
 from cloudsms.services.channels import Channel, get_channel
 from cloudsms.services.pages import decode_cursor, encode_cursor
+from cloudsms.services.redelivery import backoff_seconds
 from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
 
 MOVED, PART, IGNORED, UNMATCHED = "moved", "part", "ignored", "unmatched"
+RESUBMITTED = "resubmitted"
+# Where a message may be when the SMSC's refusal sends it back to its queue.
+_HANDED_OVER = [DrState.SUBMITTED.value, DrState.ENROUTE.value, DrState.ACCEPTD.value]
 # Jasmin sends a receipt again unless it is answered with exactly this.
 JASMIN_ACK = "ACK/Jasmin"
 # Names in the receipt URL's query that are ours, not the gateway's.
@@ -75,7 +86,13 @@ def record_receipt(
     _authenticate(channel, params.get("secret"))
     receipt = _parse(channel, params, body)
     tenant_id = params.get("tenant") or None
-    if tenant_id and receipt.uid and _moved_at_once(channel, tenant_id, receipt, now):
+    # The common receipt in one write; an SMSC's passing refusal reads the message first.
+    if (
+        tenant_id
+        and receipt.uid
+        and not smsc_refused_for_a_while(receipt)
+        and _moved_at_once(channel, tenant_id, receipt, now)
+    ):
         return MOVED
     message = _find(channel, tenant_id, receipt)
     if message is None:
@@ -103,16 +120,70 @@ def acknowledgement(route_id: str, outcome: str) -> str:
     return JASMIN_ACK if get_channel(route_id).gateway_type == "jasmin" else outcome
 
 
-def apply_receipt(channel: Channel, message: MessageModel, receipt: Receipt, now: datetime) -> str:
+def apply_receipt(
+    channel: Channel, message: MessageModel, receipt: Receipt, now: datetime, resubmit: bool = True
+) -> str:
+    """Moves the message as the receipt says. `resubmit`: whether an SMSC's passing
+    refusal sends the message back to its queue (not for receipts reconciled later)."""
     if not can_move(DrState(message.dr_state), receipt.state):
         logger.info(
             "receipt does not move the message",
             extra={"uid": message.uid, "current": message.dr_state, "receipt": receipt.state},
         )
         return IGNORED
+    if resubmit and smsc_refused_for_a_while(receipt) and _resubmit(message, receipt):
+        return RESUBMITTED
     if receipt.state == DrState.DELIVRD and channel.receipts_per_part and message.segments > 1:
         return _deliver_part(message, receipt, now)
     return MOVED if _apply(message, receipt, now) else IGNORED
+
+
+def smsc_refused_for_a_while(receipt: Receipt) -> bool:
+    """Whether the SMSC itself refused the message (it never reached the network) with a
+    status that passes: throttled, queue full, system error."""
+    code = (receipt.error_code or "").strip()
+    return (
+        receipt.state in (DrState.REJECTD, DrState.UNDELIV)
+        and code.upper().startswith(("NACK/", "ESME_"))
+        and classify_error(code) == "temporary"
+    )
+
+
+def _resubmit(message: MessageModel, receipt: Receipt) -> bool:
+    """Puts a message the SMSC refused for a while back on its submit queue; False when
+    it has been handed over again often enough (the refusal then stands)."""
+    settings = get_settings()
+    done = int(message.resubmissions or 0)
+    if done >= settings.smsc_refusal_resubmissions:
+        return False
+    delay = backoff_seconds(
+        done + 1, settings.submit_retry_base_seconds, settings.submit_retry_max_seconds
+    )
+    # Queued before it is moved: a queue message that finds it not QUEUED skips it, and
+    # a receipt answered with an error comes again and does both again.
+    queues.enqueue(
+        queues.queue_for(message.sms_type),
+        [{"tenant_id": message.tenant_id, "uids": [message.uid]}],
+        delay_seconds=delay,
+    )
+    code = receipt.error_code or ""
+    moved = transitions.write(
+        message,
+        [
+            MessageModel.dr_state.set(DrState.QUEUED.value),
+            MessageModel.resubmissions.set(done + 1),
+            MessageModel.error_code.set(code),
+            MessageModel.reason.set(f"the SMSC refused it for a while ({code}): sent again"),
+        ],
+        MessageModel.dr_state.is_in(*_HANDED_OVER),
+    )
+    if moved:
+        logger.info(
+            "SMSC refused the message for a while; it goes back on its queue",
+            extra={"uid": message.uid, "error_code": code, "delay": delay},
+        )
+        metrics.add_metric(name="MessagesResubmitted", unit="Count", value=1)
+    return moved
 
 
 def _authenticate(channel: Channel, secret: str | None) -> None:
@@ -284,7 +355,8 @@ def reconcile_unmatched(route_id: str, now: datetime, since: datetime) -> int:
         message = _find(channel, item.tenant_id, receipt)
         if message is None:
             continue
-        apply_receipt(channel, message, receipt, item.received_at)
+        # Hours late, a passing refusal is not worth sending again for: it stands.
+        apply_receipt(channel, message, receipt, item.received_at, resubmit=False)
         try:
             item.update(
                 actions=[

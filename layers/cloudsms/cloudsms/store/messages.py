@@ -49,6 +49,9 @@ class MessageModel(Model):
     dr_state = UnicodeAttribute()
     error_code = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
+    # Submissions the SMSC refused for a while (throttled, queue full) and that were
+    # handed over again (services/receipts.py).
+    resubmissions = NumberAttribute(null=True)
     carrier_message_id = UnicodeAttribute(null=True)
     carrier_ref = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
