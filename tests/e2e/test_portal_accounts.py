@@ -19,7 +19,7 @@ from captcha.image import ImageCaptcha
 from playwright.sync_api import Page, Route, expect
 
 from cloudsms.services.accounts import answer_hash
-from tests.e2e.test_portal import _new_page, browser  # noqa: F401 - the browser fixture
+from tests.e2e.test_portal import _new_page, _screenshot, browser  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ class VerifyCodes:
         self.image = (
             "data:image/png;base64,"
             + base64.b64encode(
-                ImageCaptcha(width=120, height=40).generate(ANSWER).getvalue()
+                ImageCaptcha(width=160, height=60).generate(ANSWER).getvalue()
             ).decode()
         )
         self.served = 0
@@ -94,10 +94,12 @@ def _fill(page: Page, name: str, password: str, code: str = ANSWER) -> None:
 def test_an_account_logs_in_and_changes_its_temporary_password_first(page, account):
     page, _ = page
     expect(page.get_by_role("img", name="Verify code image")).to_be_visible()
+    _screenshot(page, "login-account")
 
     _fill(page, account["name"], account["password"])
 
     expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    _screenshot(page, "change-password")
     page.get_by_label("Current password").fill(account["password"])
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New password again").fill(NEW_PASSWORD)

@@ -170,7 +170,8 @@ def new_captcha(now: datetime) -> dict[str, Any]:
         answer_hash=answer_hash(captcha_id, text),
         expires_at=int(now.timestamp()) + seconds,
     ).save()
-    image = ImageCaptcha(width=120, height=40, font_sizes=(28, 30, 32)).generate(text)
+    # The library's own size: smaller, its letters are cut and hard to read.
+    image = ImageCaptcha(width=160, height=60).generate(text)
     return {
         "captcha_id": captcha_id,
         "image": "data:image/png;base64," + base64.b64encode(image.getvalue()).decode(),
