@@ -185,7 +185,7 @@ function logTable(items, offset, zone) {
       },
       { label: "SMS Content", cell: (m) => m.text, class: "text" },
       { label: "Segment Quantity", cell: (m) => m.segments, class: "num" },
-      { label: "UID", cell: (m) => h("code", { class: "uid" }, m.uid) },
+      { label: "UID", cell: (m) => h("code", { class: "long-id" }, m.uid) },
       { label: "Sender ID", cell: (m) => m.sender || "" },
       { label: "Route ID", cell: (m) => m.route_id },
       { label: "Task Name", cell: (m) => m.task_name || "" },
