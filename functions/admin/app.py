@@ -78,6 +78,14 @@ def number_list_template(
     )
 
 
+# Before /v1/templates/<template_id>: the resolver tries routes in this order.
+@app.get("/v1/templates/common", description="The operator's common templates, to use")
+@tracer.capture_method
+def list_common_templates(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
+    caller(app)
+    return templates.list_templates(templates.COMMON, page_size(page_size_), cursor)
+
+
 @app.get("/v1/templates/<template_id>")
 @tracer.capture_method
 def read_template(template_id: str) -> dict:
@@ -94,6 +102,29 @@ def update_template(template_id: str, changes: templates.TemplateChanges) -> dic
 @tracer.capture_method
 def delete_template(template_id: str) -> Response[str]:
     templates.delete_template(caller(app).tenant_id, template_id)
+    return Response(status_code=204, body="")
+
+
+@app.post("/v1/admin/templates", description="Adds a common template (operator)")
+@tracer.capture_method
+def create_common_template(fields: templates.TemplateFields) -> Response[dict]:
+    operator(app)
+    view = templates.create_template(templates.COMMON, fields)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
+
+
+@app.patch("/v1/admin/templates/<template_id>", description="Changes a common template")
+@tracer.capture_method
+def update_common_template(template_id: str, changes: templates.TemplateChanges) -> dict:
+    operator(app)
+    return templates.update_template(templates.COMMON, template_id, changes)
+
+
+@app.delete("/v1/admin/templates/<template_id>", description="Deletes a common template")
+@tracer.capture_method
+def delete_common_template(template_id: str) -> Response[str]:
+    operator(app)
+    templates.delete_template(templates.COMMON, template_id)
     return Response(status_code=204, body="")
 
 

@@ -331,6 +331,31 @@ def test_the_dispatching_log_exports_an_xlsx_of_masked_numbers(portal, sent_miss
     expect(portal.get_by_role("status")).to_contain_text("Exported 2")
 
 
+def test_the_operators_common_template_is_one_click_from_the_add_form(portal, cloudsms_cli):
+    common = cloudsms_cli(
+        "template-add-common",
+        "--name",
+        "Common pin",
+        "--content",
+        "Your common pin is ${Pin}",
+        "--sms-type",
+        "verify_code",
+    )
+    _menu(portal, "Bulk Dispatching Tool")
+    portal.get_by_role("button", name="Add").click()
+
+    portal.get_by_role("link", name="Default Template").click()
+    common_list = portal.get_by_role("table", name="Common templates")
+    expect(common_list).to_contain_text("Your common pin is ${Pin}")
+    common_list.get_by_role("button", name="Use Common pin").click()
+
+    expect(portal.get_by_label("SMS Content")).to_have_value("Your common pin is ${Pin}")
+    expect(portal.get_by_label("Select Template").locator("option:checked")).to_have_text(
+        "Common pin (common)"
+    )
+    assert common["common"] is True
+
+
 def test_a_template_created_on_the_template_page_fills_the_add_form(portal):
     _menu(portal, "SMS Template")
     portal.get_by_role("button", name="Add template").click()

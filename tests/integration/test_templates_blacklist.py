@@ -104,6 +104,54 @@ def test_a_mission_created_from_a_template_renders_the_templates_content(aws, te
     assert [r["text"] for r in queued_recipients(aws)] == ["[CloudSMS] Hi Amy, your pin is 4711"]
 
 
+def _common(method, path, resource, body=None, role="operator"):
+    return api.call(admin_app, method, path, resource, body=body, role=role)
+
+
+def test_a_common_template_of_the_operators_is_listed_and_used_by_every_tenant(aws, tenant):
+    status, common = _common("POST", "/v1/admin/templates", "/v1/admin/templates", TEMPLATE)
+    _, listed = api.call(admin_app, "GET", "/v1/templates/common", "/v1/templates/common")
+    fields = {**GUIDE_FIELDS, "template_id": common["template_id"]}
+    fields.pop("content")
+    data = corpus.xlsx([["Phone Number", "Name", "Pin"], ["+639215347566", "Amy", "4711"]])
+
+    created, mission = api.post_form("/v1/missions", fields, data)
+
+    assert (status, common["common"]) == (201, True)
+    assert [t["template_id"] for t in listed["items"]] == [common["template_id"]]
+    assert created == 201, mission
+    assert [r["text"] for r in queued_recipients(aws)] == ["[CloudSMS] Hi Amy, your pin is 4711"]
+    # Not among the tenant's own templates
+    assert api.call(admin_app, "GET", "/v1/templates", "/v1/templates")[1]["items"] == []
+
+
+def test_a_tenant_can_read_a_common_template_but_not_change_it(aws, tenant):
+    _, common = _common("POST", "/v1/admin/templates", "/v1/admin/templates", TEMPLATE)
+    template_id = common["template_id"]
+
+    read = _template("GET", template_id)
+    changed = _template("PATCH", template_id, {"name": "Mine now"})
+    deleted = _template("DELETE", template_id)
+    by_tenant = _common("POST", "/v1/admin/templates", "/v1/admin/templates", TEMPLATE, "tenant")
+
+    assert read[0] == 200 and read[1]["common"] is True
+    assert (changed[0], deleted[0], by_tenant[0]) == (404, 404, 403)
+
+
+def test_the_operator_changes_and_deletes_a_common_template(aws, tenant):
+    _, common = _common("POST", "/v1/admin/templates", "/v1/admin/templates", TEMPLATE)
+    path = f"/v1/admin/templates/{common['template_id']}"
+
+    _, changed = _common("PATCH", path, "/v1/admin/templates/{template_id}", {"name": "Pin v2"})
+    status, _ = _common("DELETE", path, "/v1/admin/templates/{template_id}")
+
+    assert changed["name"] == "Pin v2"
+    assert status == 204
+    assert (
+        api.call(admin_app, "GET", "/v1/templates/common", "/v1/templates/common")[1]["items"] == []
+    )
+
+
 def test_a_mission_from_an_unknown_template_is_not_found_and_not_created(aws, tenant):
     fields = {**GUIDE_FIELDS, "template_id": "01A0000000000000FF"}
     fields.pop("content")

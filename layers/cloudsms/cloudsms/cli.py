@@ -163,6 +163,16 @@ def _parser() -> argparse.ArgumentParser:
     held = commands.add_parser("order-list", help="a tenant's orders, with what is left of each")
     held.add_argument("tenant_id")
 
+    common = commands.add_parser(
+        "template-add-common", help="add a common SMS template every tenant can use"
+    )
+    common.add_argument("--name", required=True)
+    common.add_argument("--content", required=True, help="with ${Var} variables")
+    common.add_argument(
+        "--sms-type", required=True, choices=["verify_code", "business", "marketing"]
+    )
+    commands.add_parser("template-list-common", help="list the common SMS templates")
+
     account = commands.add_parser(
         "account-add", help="add a portal account to a tenant (its temporary password, once)"
     )
@@ -284,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     from cloudsms.api import validated
     from cloudsms.errors import CloudSmsError
     from cloudsms.observability import logger
-    from cloudsms.services import accounts, channels, orders, tenants
+    from cloudsms.services import accounts, channels, orders, templates, tenants
     from cloudsms.services.statistics import channel_statistics
 
     # Standard output carries the answer alone, as JSON; the services' log lines go aside.
@@ -377,6 +387,15 @@ def main(argv: list[str] | None = None) -> None:
                     "note": "temporary, shown once: to be changed at the first log-in",
                 }
             )
+        elif args.command == "template-add-common":
+            fields = {"name": args.name, "content": args.content, "sms_type": args.sms_type}
+            _print(
+                templates.create_template(
+                    templates.COMMON, validated(templates.TemplateFields, fields)
+                )
+            )
+        elif args.command == "template-list-common":
+            _print(templates.list_templates(templates.COMMON, 100, None)["items"])
         elif args.command == "account-list":
             _print(accounts.list_accounts(args.tenant_id))
         elif args.command == "account-disable":

@@ -34,11 +34,16 @@ export async function render({ main, navigate, query, refreshAccount }) {
   // Fresh: the operator may have granted a channel since the portal was opened.
   const account = await refreshAccount();
   const zone = account.time_zone;
-  const templates = (await get("/v1/templates", { page_size: 100 })).items;
+  // The tenant's own templates, then the operator's common ones ("Default Template").
+  const [own, common] = await Promise.all([
+    get("/v1/templates", { page_size: 100 }),
+    get("/v1/templates/common", { page_size: 100 }),
+  ]);
+  const templates = [...own.items, ...common.items];
   const byId = Object.fromEntries(templates.map((t) => [t.template_id, t]));
 
   const name = h("input", { type: "text", name: "name", maxlength: LIMITS.name, required: true, autocomplete: "off" });
-  const template = select(Object.fromEntries(templates.map((t) => [t.template_id, t.name])), { blank: "Please select", name: "template" });
+  const template = select(Object.fromEntries(templates.map((t) => [t.template_id, t.common ? `${t.name} (common)` : t.name])), { blank: "Please select", name: "template" });
   const sender = h("input", { type: "text", name: "sender", maxlength: LIMITS.sender, autocomplete: "off" });
   const signature = h("input", { type: "text", name: "signature", maxlength: LIMITS.signature, autocomplete: "off" });
   // Brackets typed around a signature are not counted (the platform adds its own).
@@ -70,7 +75,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
     field("Mission Name", counted(name, LIMITS.name), { required: true }),
     direction,
     field("Select Template", template, {
-      extra: h("p", { class: "hint" }, "For common template, please click: ", h("a", { href: "#/templates" }, "Default Template")),
+      extra: h("p", { class: "hint" }, "For common template, please click: ", h("a", { href: "#/templates?common=1" }, "Default Template")),
     }),
     smsType,
     field("OA", counted(sender, LIMITS.sender), { hint: "The sender id shown on the phone. The country direction of OA can be customized for reference." }),

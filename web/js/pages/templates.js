@@ -20,9 +20,14 @@ import {
 
 const CONTENT_MAX = 1500;
 
-export async function render({ main, account, navigate }) {
+export async function render({ main, account, navigate, query }) {
   const zone = account.time_zone;
   const results = h("div", {});
+  const commonResults = h("div", {});
+  const commonPager = new Pager(
+    (cursor) => get("/v1/templates/common", { cursor }),
+    (items, offset) => commonResults.replaceChildren(commonTable(items, offset)),
+  );
   const editorArea = h("div", {});
   const pager = new Pager(
     (cursor) => get("/v1/templates", { cursor }),
@@ -54,6 +59,26 @@ export async function render({ main, account, navigate }) {
       ],
       items,
       { offset, empty: "No template yet: click Add." },
+    );
+  }
+
+  // The operator's common templates: read and used here, changed only by the operator.
+  function commonTable(items, offset) {
+    return table(
+      "Common templates",
+      [
+        { label: "Seq No.", cell: (_, i) => i + 1 },
+        { label: "Template Name", cell: (t) => t.name },
+        { label: "SMS Type", cell: (t) => SMS_TYPES[t.sms_type] || t.sms_type },
+        { label: "SMS Content", cell: (t) => t.content, class: "text" },
+        { label: "Variables", cell: (t) => t.variables.join(", ") || "-" },
+        {
+          label: "Operation",
+          cell: (t) => button("Use", () => navigate(`missions/new?template=${encodeURIComponent(t.template_id)}`), { kind: "link", "aria-label": `Use ${t.name}` }),
+        },
+      ],
+      items,
+      { offset, empty: "Your operator has no common template yet." },
     );
   }
 
@@ -126,5 +151,9 @@ export async function render({ main, account, navigate }) {
     editorArea,
     h("section", { class: "panel", "aria-label": "Templates" }, results, pager.element),
   );
-  await pager.first();
+  const commonPanel = panel("Common templates", commonResults, commonPager.element);
+  main.append(commonPanel);
+  await Promise.all([pager.first(), commonPager.first()]);
+  // "Default Template" on the Add form leads here.
+  if (query.common) commonPanel.scrollIntoView();
 }

@@ -1,4 +1,8 @@
-"""SMS templates: reusable mission contents with their variables."""
+"""SMS templates: reusable mission contents with their variables.
+
+A tenant has its own; the operator keeps common ones (the guide's "Default Template"),
+which every tenant can read and use but not change.
+"""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +17,9 @@ from cloudsms.errors import NotFound
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.services.pages import decode_cursor, encode_cursor
 from cloudsms.store.templates import TemplateModel
+
+# The owner of the operator's common templates, where a tenant id would be.
+COMMON = "#common"
 
 
 def _valid_content(value: str | None) -> str | None:
@@ -49,6 +56,7 @@ def template_view(item: TemplateModel) -> dict[str, Any]:
         "content": item.content,
         "variables": content.variables(item.content),
         "sms_type": item.sms_type,
+        "common": item.tenant_id == COMMON,
         "created_at": item.created_at.isoformat(),
         "updated_at": item.updated_at.isoformat(),
     }
@@ -66,15 +74,24 @@ def create_template(tenant_id: str, fields: TemplateFields) -> dict[str, Any]:
     return template_view(item)
 
 
-def get_template(tenant_id: str, template_id: str) -> TemplateModel:
+def _owned(owner: str, template_id: str) -> TemplateModel:
     try:
-        return TemplateModel.get(tenant_id, template_id)
+        return TemplateModel.get(owner, template_id)
     except DoesNotExist as error:
         raise NotFound(f"template {template_id} not found") from error
 
 
-def update_template(tenant_id: str, template_id: str, changes: TemplateChanges) -> dict[str, Any]:
-    item = get_template(tenant_id, template_id)
+def get_template(tenant_id: str, template_id: str) -> TemplateModel:
+    """A template the tenant may use: its own, else a common one."""
+    try:
+        return TemplateModel.get(tenant_id, template_id)
+    except DoesNotExist:
+        return _owned(COMMON, template_id)
+
+
+def update_template(owner: str, template_id: str, changes: TemplateChanges) -> dict[str, Any]:
+    """Changes a template of the owner's (a tenant's, or COMMON for the operator)."""
+    item = _owned(owner, template_id)
     actions: list[Action] = [TemplateModel.updated_at.set(datetime.now(UTC))]
     for name, value in changes.model_dump(exclude_none=True, mode="json").items():
         actions.append(getattr(TemplateModel, name).set(value))
@@ -82,8 +99,8 @@ def update_template(tenant_id: str, template_id: str, changes: TemplateChanges) 
     return template_view(item)
 
 
-def delete_template(tenant_id: str, template_id: str) -> None:
-    get_template(tenant_id, template_id).delete()
+def delete_template(owner: str, template_id: str) -> None:
+    _owned(owner, template_id).delete()
 
 
 def list_templates(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
