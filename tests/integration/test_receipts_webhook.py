@@ -197,8 +197,9 @@ def requeued(monkeypatch) -> list[tuple[dict, int]]:
     return seen
 
 
-def _submit_again(uid: str) -> None:
-    """The submit consumer takes the message from its queue again (a gateway accepts)."""
+def _submit_again(uid: str):
+    """The submit consumer takes the message from its queue again (a gateway accepts);
+    returns what the gateway was given."""
     from datetime import UTC, datetime
 
     from cloudsms.services.submission import submit_queued
@@ -207,6 +208,7 @@ def _submit_again(uid: str) -> None:
     gateway = FakeGateway(accepted("c-2"))
     submit_queued("acme", [uid], lambda: datetime.now(UTC), gateway_factory=gateway.factory)
     assert len(gateway.submissions) == 1
+    return gateway.submissions[0]
 
 
 def test_a_throttled_message_goes_back_on_its_queue_and_is_counted_once(
@@ -223,9 +225,11 @@ def test_a_throttled_message_goes_back_on_its_queue_and_is_counted_once(
     assert "NACK/0x00000058" in message.reason
     assert requeued == [({"tenant_id": "acme", "uids": [uid]}, 5)]
 
-    _submit_again(uid)
+    handed_over = _submit_again(uid)
     _receipt(context, uid, DELIVERED)
     counted = _counted(uid)
+    # Its receipts name the second hand-over, so a late refusal of the first is told apart.
+    assert "try=1" in handed_over.receipt_url
     assert _message(uid).dr_state == "DELIVRD"
     assert (counted["submitted"], counted["delivered"], counted["failed"]) == (1, 1, 0)
 
@@ -235,11 +239,13 @@ def test_a_refusal_that_keeps_coming_back_is_final_after_three_resubmissions(
 ):
     uid = submit_sms(context, NUMBER)
     requeued.clear()  # its first hand-over
-    for _ in range(3):
-        assert _receipt(context, uid, THROTTLED)["body"] == "resubmitted"
+    for hand_over in range(3):
+        # Each hand-over's receipt URL names it (the first names none).
+        refusal = {**THROTTLED, "try": str(hand_over)} if hand_over else THROTTLED
+        assert _receipt(context, uid, refusal)["body"] == "resubmitted"
         _submit_again(uid)
 
-    last = _receipt(context, uid, THROTTLED)
+    last = _receipt(context, uid, {**THROTTLED, "try": "3"})
 
     assert last["body"] == "moved"
     assert _message(uid).dr_state == "REJECTD"
@@ -265,3 +271,34 @@ def test_other_failures_are_final_at_once(aws, tenant, context, requeued, receip
     assert response["body"] == "moved"
     assert _message(uid).dr_state in ("REJECTD", "UNDELIV")
     assert requeued == []
+
+
+def test_a_refusal_delivered_twice_sends_the_message_again_once(aws, tenant, context, requeued):
+    uid = submit_sms(context, NUMBER)
+    requeued.clear()
+
+    first = _receipt(context, uid, THROTTLED)
+    again = _receipt(context, uid, THROTTLED)
+
+    assert (first["body"], again["body"]) == ("resubmitted", "ignored")
+    assert _message(uid).dr_state == "QUEUED"
+    assert len(requeued) == 1
+    _submit_again(uid)
+    _receipt(context, uid, DELIVERED)
+    counted = _counted(uid)
+    assert (counted["submitted"], counted["delivered"], counted["failed"]) == (1, 1, 0)
+
+
+def test_a_late_refusal_of_an_earlier_hand_over_changes_nothing(aws, tenant, context, requeued):
+    uid = submit_sms(context, NUMBER)
+    _receipt(context, uid, THROTTLED)
+    _submit_again(uid)
+    requeued.clear()
+
+    # The first hand-over's refusal, late; then the second hand-over's own (try=1).
+    late = _receipt(context, uid, THROTTLED)
+    current = _receipt(context, uid, {**THROTTLED, "try": "1"})
+
+    assert (late["body"], current["body"]) == ("ignored", "resubmitted")
+    assert len(requeued) == 1
+    assert _message(uid).resubmissions == 2

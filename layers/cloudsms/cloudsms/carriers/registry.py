@@ -27,8 +27,13 @@ def gateway_for(channel: Channel) -> Gateway:
     raise ValueError(f"no adapter for gateway type {channel.gateway_type!r}")
 
 
-def receipt_url(channel: Channel, tenant_id: str, uid: str) -> str:
-    """Where the gateway posts this message's receipt; the secret authenticates it."""
+def receipt_url(channel: Channel, tenant_id: str, uid: str, hand_over: int = 0) -> str:
+    """Where the gateway posts this message's receipt; the secret authenticates it.
+    `hand_over` counts the times the message was handed over again after an SMSC's
+    passing refusal: a receipt names the hand-over it is about."""
     base = get_settings().receipt_base_url.rstrip("/")
-    query = urlencode({"tenant": tenant_id, "uid": uid, "secret": channel.receipt_secret})
+    fields = {"tenant": tenant_id, "uid": uid, "secret": channel.receipt_secret}
+    if hand_over:
+        fields["try"] = str(hand_over)
+    query = urlencode(fields)
     return f"{base}/dlr/{channel.route_id}?{query}"

@@ -61,7 +61,7 @@ _HANDED_OVER = [DrState.SUBMITTED.value, DrState.ENROUTE.value, DrState.ACCEPTD.
 # Jasmin sends a receipt again unless it is answered with exactly this.
 JASMIN_ACK = "ACK/Jasmin"
 # Names in the receipt URL's query that are ours, not the gateway's.
-_OUR_QUERY = frozenset({"secret", "tenant", "uid"})
+_OUR_QUERY = frozenset({"secret", "tenant", "uid", "try"})
 _NOT_FINAL = [s.value for s in DrState if not is_final(s)]
 _MAX_RAW = 4000
 
@@ -98,7 +98,8 @@ def record_receipt(
     if message is None:
         _keep_unmatched(channel, tenant_id, receipt, now)
         return UNMATCHED
-    return apply_receipt(channel, message, receipt, now)
+    hand_over = int(params["try"]) if params.get("try", "").isdigit() else 0
+    return apply_receipt(channel, message, receipt, now, hand_over=hand_over)
 
 
 def _moved_at_once(channel: Channel, tenant_id: str, receipt: Receipt, now: datetime) -> bool:
@@ -121,18 +122,29 @@ def acknowledgement(route_id: str, outcome: str) -> str:
 
 
 def apply_receipt(
-    channel: Channel, message: MessageModel, receipt: Receipt, now: datetime, resubmit: bool = True
+    channel: Channel,
+    message: MessageModel,
+    receipt: Receipt,
+    now: datetime,
+    resubmit: bool = True,
+    hand_over: int | None = None,
 ) -> str:
     """Moves the message as the receipt says. `resubmit`: whether an SMSC's passing
-    refusal sends the message back to its queue (not for receipts reconciled later)."""
+    refusal sends the message back to its queue (not for receipts reconciled later);
+    `hand_over`: which hand-over of the message the receipt is about, when it says."""
     if not can_move(DrState(message.dr_state), receipt.state):
         logger.info(
             "receipt does not move the message",
             extra={"uid": message.uid, "current": message.dr_state, "receipt": receipt.state},
         )
         return IGNORED
-    if resubmit and smsc_refused_for_a_while(receipt) and _resubmit(message, receipt):
-        return RESUBMITTED
+    if smsc_refused_for_a_while(receipt):
+        if _refusal_acted_on(message, hand_over):
+            return IGNORED
+        if resubmit:
+            outcome = _resubmit(message, receipt)
+            if outcome is not None:
+                return outcome
     if receipt.state == DrState.DELIVRD and channel.receipts_per_part and message.segments > 1:
         return _deliver_part(message, receipt, now)
     return MOVED if _apply(message, receipt, now) else IGNORED
@@ -149,13 +161,22 @@ def smsc_refused_for_a_while(receipt: Receipt) -> bool:
     )
 
 
-def _resubmit(message: MessageModel, receipt: Receipt) -> bool:
-    """Puts a message the SMSC refused for a while back on its submit queue; False when
-    it has been handed over again often enough (the refusal then stands)."""
+def _refusal_acted_on(message: MessageModel, hand_over: int | None) -> bool:
+    """Whether a passing refusal is one the platform has acted on already: the message is
+    on its way again, or the refusal is about an earlier hand-over (a late duplicate)."""
+    if message.dr_state in (DrState.QUEUED.value, DrState.SUBMITTING.value):
+        return True
+    return hand_over is not None and hand_over != int(message.resubmissions or 0)
+
+
+def _resubmit(message: MessageModel, receipt: Receipt) -> str | None:
+    """Puts a message the SMSC refused for a while back on its submit queue: RESUBMITTED,
+    or IGNORED when a concurrent receipt moved it first; None when it has been handed
+    over again often enough (the refusal then stands)."""
     settings = get_settings()
     done = int(message.resubmissions or 0)
     if done >= settings.smsc_refusal_resubmissions:
-        return False
+        return None
     delay = backoff_seconds(
         done + 1, settings.submit_retry_base_seconds, settings.submit_retry_max_seconds
     )
@@ -183,7 +204,9 @@ def _resubmit(message: MessageModel, receipt: Receipt) -> bool:
             extra={"uid": message.uid, "error_code": code, "delay": delay},
         )
         metrics.add_metric(name="MessagesResubmitted", unit="Count", value=1)
-    return moved
+        return RESUBMITTED
+    # A concurrent receipt moved it first (the same refusal again, or a later state).
+    return IGNORED
 
 
 def _authenticate(channel: Channel, secret: str | None) -> None:

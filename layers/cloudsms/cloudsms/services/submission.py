@@ -374,7 +374,9 @@ def _submission(message: MessageModel, channel: Channel) -> Submission:
         encoding=message.encoding,
         segments=int(message.segments),
         sender=message.sender or channel.default_sender,
-        receipt_url=receipt_url(channel, message.tenant_id, message.uid),
+        receipt_url=receipt_url(
+            channel, message.tenant_id, message.uid, int(message.resubmissions or 0)
+        ),
     )
 
 
