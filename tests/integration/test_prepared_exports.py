@@ -286,3 +286,18 @@ def test_a_ready_export_past_its_day_is_expired_without_a_url(aws, tenant, conte
     later = prepared_exports.export_view("acme", asked["export_id"], NOW + timedelta(days=2))
 
     assert (later["status"], later["download_url"]) == ("expired", None)
+
+
+def test_a_text_that_looks_like_a_formula_is_exported_as_text(aws, tenant, context):
+    formula = '=HYPERLINK("http://evil.example/x","Click")'
+    _store(1, text=formula)
+
+    as_xlsx = _ask(context)
+    as_csv = _ask(context, format="csv")
+    _prepare(aws, context)  # both
+
+    sheet = load_workbook(io.BytesIO(_file(_view(context, as_xlsx["export_id"])))).active
+    cell = sheet["F2"]
+    assert (cell.value, cell.data_type) == (formula, "s")  # shown as sent, never run
+    rows = _csv_rows(_file(_view(context, as_csv["export_id"])))
+    assert rows[1][5] == "'" + formula

@@ -93,6 +93,20 @@ def _header(zone: str) -> list[str]:
     ]
 
 
+# A cell a spreadsheet would read as a formula: a text, a sender id or a mission name
+# comes from people outside the platform (a number list's values too).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(_FORMULA_STARTS)
+
+
+def _csv_cell(value: Any) -> Any:
+    """Text as text: a leading quote keeps a spreadsheet from running it (OWASP's advice)."""
+    return "'" + value if _formula_like(value) else value
+
+
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
@@ -136,7 +150,7 @@ def _rows(tenant: TenantModel, messages: Iterable[MessageModel]) -> Iterator[lis
 
 def _csv_line(row: list[Any]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(row)
+    csv.writer(buffer, lineterminator="\r\n").writerow([_csv_cell(value) for value in row])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -174,8 +188,18 @@ def _write_workbook(header: list[str], rows: Iterable[list[Any]], out: IO[bytes]
         title.font = Font(bold=True)
     sheet.append(titles)
     for row in rows:
-        sheet.append(row)
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
     workbook.save(out)
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A text that looks like a formula is written as text (openpyxl would write a
+    formula), so the workbook shows it as it was sent and never runs it."""
+    if not _formula_like(value):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def _workbook(header: list[str], rows: list[list[Any]]) -> bytes:
