@@ -20,6 +20,7 @@ from tests.integration.conftest import api_event
 from tests.integration.submit_records import FakeClock, event, queued_records
 
 RATE = 20  # segments per second
+CAPACITY_LOW = 2  # the "LOW" channel's bucket: 2 segments a second, one second's worth
 CAPACITY = Bucket(RATE, 1.0).capacity
 NOW = 1_800_000_000.0
 
@@ -139,7 +140,8 @@ def test_a_throttled_channel_sends_what_its_bucket_pays_for_and_puts_back_the_re
     [(body, delay)] = carried
     assert response == {"batchItemFailures": []}
     assert len(carrier_simulator.submissions) == 2
-    assert (body["uids"], delay) == (uids[2:], 1)
+    # The third's slot came while the second was handed over: the rest come back at once.
+    assert (body["uids"], delay) == (uids[2:], 0)
 
 
 def test_a_throttled_batch_drains_at_the_channels_rate_and_sends_each_message_once(
@@ -162,8 +164,9 @@ def test_a_throttled_batch_drains_at_the_channels_rate_and_sends_each_message_on
             raw = json.dumps(body)
             clock.advance(delay)
 
-    # Then every hop sent what a second refills, and every message went once
-    assert sent_per_hop == [2, 2, 1]
+    # Then no hop sent more than the bucket holds, and every message went once
+    assert all(0 < sent <= CAPACITY_LOW for sent in sent_per_hop)
+    assert sum(sent_per_hop) == 5
     assert sorted(s["to"] for s in carrier_simulator.submissions) == sorted(
         MessageModel.get("acme", uid).to for uid in uids
     )
@@ -189,6 +192,35 @@ def test_a_consumer_hands_messages_to_the_gateway_at_their_slots(
     # When one consumer takes both from a full bucket
     submit_queue_message(queued_records(aws)[0]["body"], 1, clock.now)
 
-    # Then it handed the first over at once and the second half a second later
-    assert [(round(seconds, 3), had) for seconds, had in pauses] == [(0.5, 1)]
+    # Then it handed the first over at once and the second one slot (1.05 / 2 s) later
+    assert [(round(seconds, 3), had) for seconds, had in pauses] == [(0.525, 1)]
     assert len(carrier_simulator.submissions) == 2
+
+
+def test_a_throttled_batch_drains_at_the_channels_rate_not_slower(
+    aws, low_channel, carrier_simulator, context, carried, monkeypatch
+):
+    from cloudsms.services import submission
+
+    # Given five messages on a channel that takes two segments a second (slots 0.525 s
+    # apart), and a consumer whose waits pass on a fake clock
+    _send(context, low_channel, 5)
+    carried.clear()
+    clock = FakeClock()
+    start = clock.now()
+    monkeypatch.setattr(submission, "pause", clock.advance)
+    raw = queued_records(aws)[0]["body"]
+
+    # When each put-back queue message comes after its delay
+    while raw is not None:
+        submit_queue_message(raw, 1, clock.now)
+        raw = None
+        if carried:
+            body, delay = carried.pop()
+            raw = json.dumps(body)
+            clock.advance(delay)
+
+    # Then the last went four slots after the first: no second lost between hops
+    elapsed = (clock.now() - start).total_seconds()
+    assert len(carrier_simulator.submissions) == 5
+    assert elapsed <= 4 * 0.525 + 0.01

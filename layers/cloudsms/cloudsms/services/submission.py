@@ -287,12 +287,14 @@ def _send(
 ) -> None:
     """Hands the messages the channel's bucket pays for to the gateway, in order."""
     channel = _channel(route_id)
-    grant = throughput.take_tokens(channel, [int(p.message.segments) for p in pending], now())
+    granted_at = now()
+    grant = throughput.take_tokens(channel, [int(p.message.segments) for p in pending], granted_at)
     if grant.messages < len(pending):
-        progress.later.append((grant.wait_seconds, [p.entry for p in pending[grant.messages :]]))
-        metrics.add_metric(
-            name="MessagesThrottled", unit="Count", value=len(pending) - grant.messages
-        )
+        # Put back at the end, so that the wait is counted from when the granted messages
+        # were handed over, not before: the channel's next slots are not left idle.
+        try_again_at = granted_at + timedelta(seconds=grant.wait_seconds)
+        later = [p.entry for p in pending[grant.messages :]]
+        metrics.add_metric(name="MessagesThrottled", unit="Count", value=len(later))
     claimable = pending[: grant.messages]
     if claimable:
         # Before any claim: a crash can leave a message watched, never submitted unwatched.
@@ -309,6 +311,8 @@ def _send(
         if not _submit(item.message, channel, gateway, now, progress):
             # The gateway is in trouble: the rest wait for the queue message to come back.
             return
+    if grant.messages < len(pending):
+        progress.later.append((max(0.0, (try_again_at - now()).total_seconds()), later))
 
 
 # How a consumer waits for a message's sending slot; tests put a fake clock's here.
@@ -362,7 +366,7 @@ def _finish(progress: _Progress, carry: Callable[[list[Any], int], Any]) -> None
     if progress.retry_after:
         raise RetryLater(progress.retry_after, "; ".join(progress.reasons))
     for wait, entries in progress.later:
-        carry(entries, min(max(math.ceil(wait), 1), MAX_QUEUE_DELAY_SECONDS))
+        carry(entries, min(math.ceil(wait), MAX_QUEUE_DELAY_SECONDS))
 
 
 def _submission(message: MessageModel, channel: Channel) -> Submission:

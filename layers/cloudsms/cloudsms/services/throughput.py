@@ -63,15 +63,22 @@ class Grant:
         return self.first_slot + segments_before * self.interval
 
 
+# Slots are this much further apart than 1 / throughput: a message handed over a few
+# milliseconds after its slot (as the first of a burst is) must not put one more message
+# into some second than the channel allows. The channel gets 95% of its throughput.
+SLOT_MARGIN = 1.05
+
+
 @dataclass(frozen=True)
 class Bucket:
     rate: int  # segments per second
     burst_seconds: float
+    margin: float = 1.0
 
     @property
     def interval(self) -> int:
         """Microseconds one token takes to come back; rounded up, so never too fast."""
-        return math.ceil(MICROS / self.rate)
+        return math.ceil(MICROS * self.margin / self.rate)
 
     @property
     def capacity(self) -> int:
@@ -106,9 +113,10 @@ def fitting(segments: Sequence[int], tokens: int) -> int:
 
 
 class TokenBuckets:
-    def __init__(self, store: BucketStore, burst_seconds: float) -> None:
+    def __init__(self, store: BucketStore, burst_seconds: float, margin: float = 1.0) -> None:
         self._store = store
         self._burst_seconds = burst_seconds
+        self._margin = margin
         # The last `full_at` seen per channel chooses which update to try first, so that
         # a take usually costs one request; a stale guess only costs a second one.
         self._seen: dict[str, int | None] = {}
@@ -117,7 +125,7 @@ class TokenBuckets:
         """Takes tokens for as many leading messages of `segments` as the bucket allows."""
         if not segments:
             return Grant(0, 0.0)
-        bucket = Bucket(rate, self._burst_seconds)
+        bucket = Bucket(rate, self._burst_seconds, self._margin)
         now_us = int(now * MICROS)
         full_at = self._seen.get(route_id)
         read = False  # whether full_at comes from the store in this take, not from memory
@@ -160,7 +168,7 @@ class TokenBuckets:
         return Grant(count, wait, first_slot, interval)
 
 
-_buckets = TokenBuckets(DynamoBucketStore(), get_settings().throughput_burst_seconds)
+_buckets = TokenBuckets(DynamoBucketStore(), get_settings().throughput_burst_seconds, SLOT_MARGIN)
 
 
 def take_tokens(channel: Channel, segments: Sequence[int], now: datetime) -> Grant:
