@@ -144,7 +144,7 @@ def test_no_password_is_stored_listed_or_logged(accounts_app, context, operator_
     )
     assert [a["account_name"] for a in listed["json"]["accounts"]] == ["CNX01_Adm"]
     assert password not in listed["body"] and "password_hash" not in listed["body"]
-    assert password not in AccountModel.get("CNX01_Adm").password_hash
+    assert password not in AccountModel.get("cnx01_adm").password_hash
     assert password not in capsys.readouterr().out
 
 
@@ -193,8 +193,13 @@ def test_five_wrong_passwords_in_a_row_lock_the_account_for_a_while(
     for _ in range(5):
         assert _log_in(accounts_app, context, "not-it-1")["statusCode"] == 401
 
+    # Even the right password is refused now, with the answer a wrong one gets, so that
+    # the lock does not tell a stranger the name exists.
     locked = _log_in(accounts_app, context, password)
-    assert locked["statusCode"] == 403 and "locked until" in locked["body"]
+    unknown = _log_in(accounts_app, context, password, name="nobody")
+    assert locked["statusCode"] == 401 and locked["body"] == unknown["body"]
+    listed = accounts.list_accounts("acme")
+    assert listed[0]["locked_until"] is not None
 
     later = clock.now() + timedelta(minutes=16)
     captcha_id = accounts.new_captcha(later)["captcha_id"]
@@ -260,6 +265,25 @@ def test_a_password_change_logs_out_the_accounts_other_sessions(
 
     assert resolve_key(elsewhere) is None
     assert resolve_key(here) is not None
+
+
+def test_guessing_the_current_password_locks_the_account(accounts_app, context, operator_key):
+    password = _create(accounts_app, context, operator_key)
+    token = _token(accounts_app, context, password)
+
+    def change(current: str) -> dict[str, Any]:
+        return _call(
+            accounts_app,
+            context,
+            "POST",
+            "/v1/account/password",
+            key=token,
+            body={"current_password": current, "new_password": "Spring2026"},
+        )
+
+    assert [change(f"guess-{n}1")["statusCode"] for n in range(5)] == [400] * 5
+    assert change(password)["statusCode"] == 403
+    assert _log_in(accounts_app, context, password)["statusCode"] == 401
 
 
 def test_logging_out_ends_the_session(accounts_app, context, operator_key):
@@ -330,7 +354,9 @@ def test_a_disabled_account_cannot_log_in(accounts_app, context, operator_key):
 
     assert resolve_key(token) is None
     refused = _log_in(accounts_app, context, password)
-    assert refused["statusCode"] == 403 and "disabled" in refused["body"]
+    wrong = _log_in(accounts_app, context, "not-it-1")
+    # The same answer as a wrong password: nobody learns a disabled account's password.
+    assert refused["statusCode"] == 401 and refused["body"] == wrong["body"]
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,12 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,29}")
 # Letters and digits that cannot be mistaken for one another on the image.
 _CAPTCHA_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _CAPTCHA_LENGTH = 4
-WRONG_CREDENTIALS = "the account name or the password is wrong"
+# One answer for a wrong name, a wrong password, a locked and a disabled account: any
+# other would tell a stranger which names exist (and a disabled one's password).
+WRONG_CREDENTIALS = (
+    "the account name or the password is wrong, or the account is locked (5 wrong "
+    "passwords in a row lock it for 15 minutes) or disabled"
+)
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,13 @@ class Session:
     account: dict[str, Any]
 
 
+def _key(account_name: str) -> str:
+    return account_name.strip().lower()
+
+
 def view(account: AccountModel) -> dict[str, Any]:
     return {
-        "account_name": account.account_name,
+        "account_name": account.display_name,
         "account_type": account.account_type,
         "tenant_id": account.tenant_id,
         "role": account.role,
@@ -81,7 +90,8 @@ def create_account(
     get_tenant(tenant_id)
     password = passwords.temporary()
     account = AccountModel(
-        account_name=account_name,
+        account_name=_key(account_name),
+        display_name=account_name,
         account_type=account_type,
         tenant_id=tenant_id,
         role=role,
@@ -131,7 +141,7 @@ def disable_account(account_name: str, now: datetime) -> dict[str, Any]:
 
 def _account(account_name: str) -> AccountModel:
     try:
-        return AccountModel.get(account_name, consistent_read=True)
+        return AccountModel.get(_key(account_name), consistent_read=True)
     except DoesNotExist as error:
         raise NotFound(f"no account {account_name}") from error
 
@@ -197,23 +207,25 @@ def log_in(
 ) -> Session:
     _check_captcha(captcha_id, captcha, now)
     try:
-        account = AccountModel.get(account_name, consistent_read=True)
+        account = AccountModel.get(_key(account_name), consistent_read=True)
     except DoesNotExist:
         passwords.verify_nothing(password)
         raise Unauthorized(WRONG_CREDENTIALS) from None
-    if account.locked_until and account.locked_until > now:
-        raise Forbidden(
-            f"this account is locked until {account.locked_until.isoformat(timespec='seconds')} "
-            f"after {get_settings().max_failed_logins} wrong passwords in a row"
-        )
+    if _locked(account, now):
+        passwords.verify_nothing(password)
+        raise Unauthorized(WRONG_CREDENTIALS)
     if not passwords.verify(password, account.password_hash):
         _count_failure(account, now)
         raise Unauthorized(WRONG_CREDENTIALS)
     if account.disabled_at is not None:
-        raise Forbidden("this account is disabled")
+        raise Unauthorized(WRONG_CREDENTIALS)
     if account.failed_logins:
         account.update(actions=[AccountModel.failed_logins.set(0)])
     return _open_session(account, now)
+
+
+def _locked(account: AccountModel, now: datetime) -> bool:
+    return account.locked_until is not None and account.locked_until > now
 
 
 def _count_failure(account: AccountModel, now: datetime) -> None:
@@ -271,7 +283,12 @@ def log_out(principal: Principal) -> None:
 
 def change_password(principal: Principal, current: str, new: str, now: datetime) -> None:
     account = session_account(principal)
+    # A wrong current password counts as a wrong log-in: a session cannot try passwords
+    # at machine speed.
+    if _locked(account, now):
+        raise Forbidden("the account is locked after 5 wrong passwords: try again later")
     if not passwords.verify(current, account.password_hash):
+        _count_failure(account, now)
         raise BadRequest("the current password is wrong")
     if new == current:
         raise BadRequest("the new password must differ from the current one")

@@ -25,8 +25,10 @@ class AccountsByTenant(GlobalSecondaryIndex["AccountModel"]):
 class AccountModel(Model):
     Meta = table_meta(get_settings().accounts_table)
 
-    # People log in by name alone, so a name is unique across tenants.
+    # People log in by name alone, so a name is unique across tenants, whatever its case:
+    # the key is the name in lower case, and the name as written is kept beside it.
     account_name = UnicodeAttribute(hash_key=True)
+    display_name = UnicodeAttribute()
     account_type = UnicodeAttribute()  # "tenant"
     tenant_id = UnicodeAttribute()
     role = UnicodeAttribute()  # "tenant_manager"
