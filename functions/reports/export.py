@@ -26,7 +26,7 @@ def prepare_record(record: SQSRecord) -> None:
     request = json.loads(record.body)
     tenant_id, export_id = request["tenant_id"], request["export_id"]
     try:
-        prepared_exports.prepare(tenant_id, export_id, clock.now())
+        prepared_exports.prepare(tenant_id, export_id, clock.now)
     except Exception:
         if redelivery.receive_count(record) < ATTEMPTS:
             logger.exception("export failed; SQS delivers it again", export_id=export_id)

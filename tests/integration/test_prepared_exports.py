@@ -238,7 +238,7 @@ def test_a_redelivered_request_for_a_ready_export_changes_nothing(
         raise AssertionError("the file was written again")
 
     monkeypatch.setattr(storage, "upload_download", no_upload)
-    prepared_exports.prepare("acme", asked["export_id"], NOW + timedelta(minutes=1))
+    prepared_exports.prepare("acme", asked["export_id"], lambda: NOW + timedelta(minutes=1))
 
     again = _view(context, asked["export_id"])
     assert (again["finished_at"], again["rows"]) == (ready["finished_at"], ready["rows"])
@@ -301,3 +301,15 @@ def test_a_text_that_looks_like_a_formula_is_exported_as_text(aws, tenant, conte
     assert (cell.value, cell.data_type) == (formula, "s")  # shown as sent, never run
     rows = _csv_rows(_file(_view(context, as_csv["export_id"])))
     assert rows[1][5] == "'" + formula
+
+
+def test_an_export_is_finished_when_its_file_is_there(aws, tenant, context):
+    from cloudsms.services import prepared_exports
+
+    _store(2)
+    asked = _ask(context, format="csv")
+    done = NOW + timedelta(seconds=42)
+
+    prepared_exports.prepare("acme", asked["export_id"], lambda: done)
+
+    assert _view(context, asked["export_id"])["finished_at"] == done.isoformat()

@@ -8,6 +8,7 @@ export stops at about 20,000 rows as .csv.
 """
 
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,7 +85,7 @@ def export_view(tenant_id: str, export_id: str, now: datetime) -> dict[str, Any]
     return _view(export, now)
 
 
-def prepare(tenant_id: str, export_id: str, now: datetime) -> None:
+def prepare(tenant_id: str, export_id: str, now: Callable[[], datetime]) -> None:
     """Writes the export's file and marks it ready. A redelivered request for an export
     that is ready already does nothing; two attempts at once write the same file."""
     try:
@@ -105,7 +106,7 @@ def prepare(tenant_id: str, export_id: str, now: datetime) -> None:
         storage.upload_download(file, key, exports.content_type(file_format), name)
     _finish(
         export,
-        now,
+        now(),  # when the file is there, not when preparing began
         ExportModel.status.set(READY),
         ExportModel.key.set(key),
         ExportModel.filename.set(name),
