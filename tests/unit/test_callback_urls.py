@@ -18,6 +18,11 @@ def test_a_public_https_url_is_accepted():
         "/relative",
         "https://10.0.0.5/sms",  # a private address
         "https://169.254.169.254/latest",  # link-local: instance metadata
+        # the same addresses written as a resolver also reads them
+        "https://0xa9fea9fe/latest",
+        "https://2852039166/latest",
+        "https://10.1/sms",
+        "https://012.0.0.1/sms",
         "http://127.0.0.1:9001/runtime",  # loopback: the Lambda runtime API
         "http://localhost/sms",
     ],

@@ -15,6 +15,7 @@ answer was lost, may bring it twice, with the same X-CloudSMS-Event-Id.
 
 import ipaddress
 import json
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,19 @@ class _QueuedEvent(BaseModel):
 # --- registration -------------------------------------------------------------------------
 
 
+def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host written as one stands for, in any form a resolver accepts:
+    10.0.0.1, but also 10.1, 167772161, 0xa000001 or 012.0.0.1 (octal)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None  # a name
+
+
 def validate_url(url: str, allow_loopback: bool) -> str:
     """An absolute https URL to a public host; plain http only to this host, and this
     host only when running locally (deployed, loopback is the Lambda runtime's own API)."""
@@ -74,10 +88,7 @@ def validate_url(url: str, allow_loopback: bool) -> str:
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
         raise BadRequest("the callback URL must be an absolute https URL")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
+    address = _literal_address(host)
     loopback = host == "localhost" or (address is not None and address.is_loopback)
     if loopback and not allow_loopback:
         raise BadRequest("the callback URL must not point at this host")
