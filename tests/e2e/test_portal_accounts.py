@@ -107,6 +107,10 @@ def test_an_account_logs_in_and_changes_its_temporary_password_first(page, accou
 
     expect(page.get_by_role("heading", name="SMS Overview")).to_be_visible()
     expect(page.locator(".topbar")).to_contain_text(account["name"])
+    # The overview's auth key is the tenant's API keys by id, never the session's token.
+    expect(page.get_by_text("Your portal session is not an API key")).to_be_visible()
+    token = page.evaluate("sessionStorage.getItem('cloudsms.apiKey')")
+    assert token[-4:] not in page.locator("main").inner_text()
 
     page.get_by_role("button", name="Log out").click()
     _fill(page, account["name"], NEW_PASSWORD)

@@ -65,12 +65,20 @@ export async function render({ main, refreshAccount }) {
         h(
           "dl",
           { class: "facts" },
-          item(
-            "Auth key",
-            h("code", { "aria-label": "Auth key hint" }, keyHint(session.key())),
-            h("span", { class: "muted" }, ` (key id ${account.key.key_id})`),
-            h("p", { class: "hint" }, "For safety the key itself is never shown again. Send it as Authorization: Bearer <key>."),
-          ),
+          session.account()
+            ? item(
+                "Auth key",
+                account.api_key_ids.length
+                  ? h("ul", { class: "chips", "aria-label": "API key ids" }, account.api_key_ids.map((id) => h("li", {}, h("code", {}, id))))
+                  : h("span", { class: "muted" }, "No API key yet: ask your operator."),
+                h("p", { class: "hint" }, "Your operator issued these keys; each was shown once, when issued. Send one as Authorization: Bearer <key>. Your portal session is not an API key: it ends when you log out."),
+              )
+            : item(
+                "Auth key",
+                h("code", { "aria-label": "Auth key hint" }, keyHint(session.key())),
+                h("span", { class: "muted" }, ` (key id ${account.key.key_id})`),
+                h("p", { class: "hint" }, "For safety the key itself is never shown again. Send it as Authorization: Bearer <key>."),
+              ),
           item(
             "Route IDs",
             account.route_ids.length

@@ -6,7 +6,7 @@ from typing import Any
 from cloudsms.services.counters import local_day
 from cloudsms.services.scheduling import sending_window
 from cloudsms.services.statistics import daily_statistics
-from cloudsms.services.tenants import Principal
+from cloudsms.services.tenants import Principal, list_keys
 from cloudsms.store.tenants import TenantModel
 
 
@@ -21,6 +21,8 @@ def overview(tenant: TenantModel, principal: Principal, now: datetime) -> dict[s
         "time_zone": tenant.time_zone,
         "sending_window": f"{window[0]:%H:%M}-{window[1]:%H:%M}",
         "key": {"key_id": principal.key_id, "role": principal.role},
+        # The tenant's API keys by id, for a portal session: it is not itself an API key.
+        "api_key_ids": [k.key_id for k in list_keys(tenant.tenant_id) if k.revoked_at is None],
         "route_ids": sorted(tenant.channels or set()),
         "today": daily_statistics(tenant.tenant_id, tenant.time_zone, now, today, today)[0],
     }
