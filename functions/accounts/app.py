@@ -67,13 +67,15 @@ def log_in(request: LogIn) -> Response[dict]:
     session = accounts.log_in(
         request.account_name, request.password, request.captcha_id, request.captcha, clock.now()
     )
-    return _created(
-        {
-            "token": session.token,
-            "expires_at": session.expires_at.isoformat(),
-            "account": session.account,
-        }
-    )
+    return _created(_session(session))
+
+
+def _session(session: accounts.Session) -> dict:
+    return {
+        "token": session.token,
+        "expires_at": session.expires_at.isoformat(),
+        "account": session.account,
+    }
 
 
 # --- the logged-in account -------------------------------------------------------------------
@@ -82,23 +84,30 @@ def log_in(request: LogIn) -> Response[dict]:
 @app.get("/v1/account", description="The account the caller's session belongs to")
 @tracer.capture_method
 def current_account() -> dict:
-    return accounts.view(accounts.session_account(caller(app)))
+    return accounts.view(accounts.session_account(caller(app, password_change=True)))
 
 
 @app.delete("/v1/sessions/current", description="Logs out: the session's token stops working")
 @tracer.capture_method
 def log_out() -> Response[str]:
-    accounts.log_out(caller(app))
+    accounts.log_out(caller(app, password_change=True))
     return _no_content()
 
 
-@app.post("/v1/account/password", description="Changes the logged-in account's password")
+@app.post(
+    "/v1/account/password",
+    description="Changes the logged-in account's password. Answers a new session token "
+    "(shown once) that replaces the caller's: every session of the account ends",
+)
 @tracer.capture_method
-def change_password(request: PasswordChange) -> Response[str]:
-    accounts.change_password(
-        caller(app), request.current_password, request.new_password, clock.now()
+def change_password(request: PasswordChange) -> dict:
+    session = accounts.change_password(
+        caller(app, password_change=True),
+        request.current_password,
+        request.new_password,
+        clock.now(),
     )
-    return _no_content()
+    return _session(session)
 
 
 # --- the operator's ----------------------------------------------------------------------

@@ -121,8 +121,10 @@ def test_an_account_logs_in_with_its_password_and_the_verify_code(
     account = response["json"]["account"]
     assert (account["tenant_id"], account["role_label"]) == ("acme", "Tenant Manager")
     assert account["must_change_password"] is True
+    # With a temporary password, the session may only change it.
     principal = resolve_key(response["json"]["token"])
-    assert principal is not None and (principal.tenant_id, principal.role) == ("acme", "tenant")
+    assert principal is not None
+    assert (principal.tenant_id, principal.role) == ("acme", "password_change")
     # A session is not one of the tenant's API keys.
     assert all(key.kind == "key" for key in list_keys("acme"))
 
@@ -220,6 +222,8 @@ def test_a_right_password_starts_the_count_of_wrong_ones_anew(accounts_app, cont
 
 
 def test_a_password_change_checks_the_current_one_and_the_rule(accounts_app, context, operator_key):
+    from cloudsms.services.tenants import resolve_key
+
     password = _create(accounts_app, context, operator_key)
     token = _token(accounts_app, context, password)
 
@@ -237,7 +241,11 @@ def test_a_password_change_checks_the_current_one_and_the_rule(accounts_app, con
     assert "one letter and one digit" in change(password, "springtime")["body"]
     assert "8 to 64 characters" in change(password, "ab1")["body"]
     assert "account name" in change(password, "cnx01_adm99")["body"]
-    assert change(password, "Spring2026")["statusCode"] == 204
+    changed = change(password, "Spring2026")
+    assert changed["statusCode"] == 200
+    # The answer is a new, full session; the old one ends.
+    token, old = changed["json"]["token"], token
+    assert resolve_key(old) is None and resolve_key(token).role == "tenant"
 
     account = _call(accounts_app, context, "GET", "/v1/account", key=token)["json"]
     assert account["must_change_password"] is False
@@ -245,7 +253,7 @@ def test_a_password_change_checks_the_current_one_and_the_rule(accounts_app, con
     assert _log_in(accounts_app, context, "Spring2026")["statusCode"] == 201
 
 
-def test_a_password_change_logs_out_the_accounts_other_sessions(
+def test_a_password_change_logs_out_every_session_and_answers_a_new_one(
     accounts_app, context, operator_key
 ):
     from cloudsms.services.tenants import resolve_key
@@ -254,7 +262,7 @@ def test_a_password_change_logs_out_the_accounts_other_sessions(
     elsewhere = _token(accounts_app, context, password)
     here = _token(accounts_app, context, password)
 
-    _call(
+    changed = _call(
         accounts_app,
         context,
         "POST",
@@ -263,8 +271,8 @@ def test_a_password_change_logs_out_the_accounts_other_sessions(
         body={"current_password": password, "new_password": "Spring2026"},
     )
 
-    assert resolve_key(elsewhere) is None
-    assert resolve_key(here) is not None
+    assert resolve_key(elsewhere) is None and resolve_key(here) is None
+    assert resolve_key(changed["json"]["token"]) is not None
 
 
 def test_guessing_the_current_password_locks_the_account(accounts_app, context, operator_key):
@@ -406,6 +414,20 @@ def test_only_the_operator_manages_accounts(accounts_app, context, tenant):
     )
 
     assert response["statusCode"] == 403
+
+
+def test_a_session_with_a_temporary_password_may_only_change_it(
+    accounts_app, context, operator_key
+):
+    from functions.reports import app as reports_app
+
+    token = _token(accounts_app, context, _create(accounts_app, context, operator_key))
+
+    overview = _call(reports_app, context, "GET", "/v1/overview", key=token)
+    account = _call(accounts_app, context, "GET", "/v1/account", key=token)
+
+    assert overview["statusCode"] == 403 and "temporary password" in overview["body"]
+    assert account["statusCode"] == 200
 
 
 def test_an_api_key_has_no_account(accounts_app, context, tenant):

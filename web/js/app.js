@@ -221,6 +221,8 @@ function showAccountLogin(error) {
         open: true,
       });
       session.store(answer.token, answer.account);
+      // A temporary password's session may only change it: nothing else is read first.
+      if (answer.account.must_change_password) return showPasswordChange(true);
       account = await call("GET", "/v1/overview");
       await showRoute();
     } catch (failure) {
@@ -296,8 +298,10 @@ function showPasswordChange(required) {
     if (fresh.value !== again.value) return failed(error, "The two new passwords differ.");
     submit.disabled = true;
     try {
-      await call("POST", "/v1/account/password", { json: { current_password: current.value, new_password: fresh.value } });
-      session.store(session.key(), { ...session.account(), must_change_password: false });
+      // The change ends every session of the account and answers a new one.
+      const answer = await call("POST", "/v1/account/password", { json: { current_password: current.value, new_password: fresh.value } });
+      session.store(answer.token, answer.account);
+      account = await call("GET", "/v1/overview");
       flash("success", "Your password is changed.");
       await showRoute();
     } catch (failure) {
@@ -326,6 +330,8 @@ window.addEventListener("hashchange", showRoute);
 
 async function start() {
   await loadConfig();
+  // Reloaded before the temporary password was changed: that comes first still.
+  if (session.key() && session.account()?.must_change_password) return showPasswordChange(true);
   if (session.key()) {
     try {
       await refreshAccount();

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from cloudsms.errors import BadRequest, CloudSmsError, Forbidden, Unauthorized
 from cloudsms.observability import logger
-from cloudsms.services.tenants import Principal
+from cloudsms.services.tenants import PASSWORD_CHANGE, Principal
 from cloudsms.settings import get_settings
 
 M = TypeVar("M", bound=BaseModel)
@@ -78,16 +78,21 @@ def _answer_errors(app: ApiGatewayResolver) -> None:
         return error_response(404, "not_found", "no such resource", [])
 
 
-def caller(app: APIGatewayRestResolver) -> Principal:
-    """The principal the authorizer resolved. Never taken from the body or the query."""
+def caller(app: APIGatewayRestResolver, password_change: bool = False) -> Principal:
+    """The principal the authorizer resolved. Never taken from the body or the query.
+    `password_change`: whether a session that must change its password may do this."""
     context = app.current_event.request_context.authorizer.get_context()
     tenant_id = context.get("tenant_id")
     if not tenant_id:
         logger.error("request reached a handler without an authorizer context")
         raise Unauthorized("no authorizer context")
-    return Principal(
-        tenant_id=tenant_id, role=context.get("role", "tenant"), key_id=context.get("key_id", "")
-    )
+    role = context.get("role", "tenant")
+    if role == PASSWORD_CHANGE and not password_change:
+        raise Forbidden(
+            "this session logged in with a temporary password: change it first "
+            "(POST /v1/account/password)"
+        )
+    return Principal(tenant_id=tenant_id, role=role, key_id=context.get("key_id", ""))
 
 
 def _reason(error: Any) -> str:

@@ -21,7 +21,7 @@ from cloudsms import ids
 from cloudsms.domain import passwords
 from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from cloudsms.observability import logger
-from cloudsms.services.tenants import Principal, get_tenant, revoke_key
+from cloudsms.services.tenants import PASSWORD_CHANGE, Principal, get_tenant, revoke_key
 from cloudsms.settings import get_settings
 from cloudsms.store.accounts import AccountModel, CaptchaModel
 from cloudsms.store.api_keys import SESSION, ApiKeyModel
@@ -251,13 +251,15 @@ def _count_failure(account: AccountModel, now: datetime) -> None:
 
 
 def _open_session(account: AccountModel, now: datetime) -> Session:
+    """A session of the tenant's role; one opened with a temporary password may only
+    change it (api.PASSWORD_CHANGE), and the change opens a full one."""
     token = "css_" + secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=get_settings().session_hours)
     ApiKeyModel(
         key_hash=ids.hash_key(token),
         key_id="ses_" + secrets.token_hex(6),
         tenant_id=account.tenant_id,
-        role="tenant",
+        role=PASSWORD_CHANGE if account.must_change_password else "tenant",
         name=account.account_name,
         kind=SESSION,
         expires_at=int(expires_at.timestamp()),
@@ -281,7 +283,9 @@ def log_out(principal: Principal) -> None:
     revoke_key(principal.tenant_id, principal.key_id)
 
 
-def change_password(principal: Principal, current: str, new: str, now: datetime) -> None:
+def change_password(principal: Principal, current: str, new: str, now: datetime) -> Session:
+    """Changes the password; answers a new session, which replaces the caller's (a session
+    opened with a temporary password could do nothing else)."""
     account = session_account(principal)
     # A wrong current password counts as a wrong log-in: a session cannot try passwords
     # at machine speed.
@@ -303,6 +307,8 @@ def change_password(principal: Principal, current: str, new: str, now: datetime)
             AccountModel.password_changed_at.set(now),
         ]
     )
-    # Whoever else was logged in with the old password is logged out.
-    _end_sessions(account, keep=principal.key_id)
+    # Whoever was logged in with the old password is logged out, this caller too: it
+    # goes on with the new session.
+    _end_sessions(account)
     logger.info("password changed", account_name=account.account_name)
+    return _open_session(account, now)

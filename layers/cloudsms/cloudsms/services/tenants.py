@@ -13,6 +13,9 @@ from cloudsms.store.base import utcnow
 from cloudsms.store.tenants import TenantModel
 
 ROLES = ("tenant", "operator")
+# The role of a portal session opened with a temporary password: it may change the
+# password, read its account and log out, nothing else (services/accounts.py).
+PASSWORD_CHANGE = "password_change"
 
 
 @dataclass(frozen=True)
