@@ -274,6 +274,16 @@ def test_a_missions_number_list_imports_as_it_is_each_number_once(aws, tenant):
     assert sorted(numbers) == ["+639175550123", "+639215347566"]
 
 
+def test_a_mainland_china_mobile_in_national_form_is_blacklisted(aws, tenant):
+    data = corpus.csv_file([["Phone", "Name"], ["13800138000", "A"], ["+8613800138001", "B"]])
+
+    status, answer = api.post_form("/v1/blacklist/import", {}, data, "list.csv")
+    added = api.blacklist(["13800138002"])
+
+    assert (status, answer) == (200, {"added": 2, "invalid": []})
+    assert added == {"added": ["+8613800138002"], "invalid": []}
+
+
 def test_a_number_given_twice_is_added_once(aws, tenant):
     added = api.blacklist(["+639215347566", "+63 921 534 7566", "00639215347566"])
 

@@ -60,6 +60,19 @@ def normalise(raw: str | int | float, direction: Direction | None = None) -> str
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalise_any(raw: str | int | float) -> str:
+    """A number from either direction's lists: international with its country code, or a
+    Mainland China mobile in national form (as a Mainland China mission takes it). For
+    the blacklist, which guards every direction."""
+    try:
+        return normalise(raw)
+    except InvalidNumber as international:
+        try:
+            return normalise(raw, Direction.MAINLAND_CHINA)
+        except InvalidNumber:
+            raise international from None
+
+
 def country_code(e164: str) -> int:
     return _split(e164)[0]
 

@@ -22,7 +22,7 @@ def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, A
     invalid = []
     for raw in numbers:
         try:
-            valid.append(phone.normalise(raw))
+            valid.append(phone.normalise_any(raw))
         except phone.InvalidNumber as error:
             invalid.append({"number": raw, "reason": str(error)})
     added = _save(owner, valid, reason)
@@ -56,7 +56,7 @@ def _save(owner: str, numbers: list[str], reason: str) -> list[str]:
 
 def remove_number(owner: str, raw: str) -> None:
     try:
-        number = phone.normalise(raw)
+        number = phone.normalise_any(raw)
     except phone.InvalidNumber as error:
         raise BadRequest(f"{raw!r}: {error}") from error
     try:
