@@ -33,10 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     data = number_list_file(args.rows).read_bytes()
     with emulated_account():
         from cloudsms.adapters.aws import client
-        from cloudsms.services import missions, tenants
+        from cloudsms.services import channels, missions, tenants
         from cloudsms.store.missions import MissionModel
 
         tenants.create_tenant("bench", "Bench", "Asia/Shanghai")
+        # Dispatch names the channel's default sender on each message; nothing is sent.
+        channels.add_channel("SIM", "simulator", "http://127.0.0.1:9", "sim", "sim", "CloudSMS")
+        channels.assign_channel("bench", "SIM")
         now = datetime.now(UTC)
         mission = MissionModel(
             tenant_id="bench",
