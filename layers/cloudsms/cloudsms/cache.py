@@ -12,21 +12,48 @@ R = TypeVar("R")
 _all_caches: list[dict[Any, Any]] = []
 
 
-def ttl_cache(seconds: float) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Remembers results for `seconds`; exceptions are not remembered."""
+def ttl_cache(
+    seconds: float, refresh_ahead: float = 0.0
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Remembers results for `seconds`; exceptions are not remembered.
+
+    `refresh_ahead`: a read this close to an entry's end returns it and looks it up again
+    in a background thread, so that a lookup read all the time is never waited for (a
+    verify code would wait for it, a few milliseconds, every time it expired).
+    """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
         entries: dict[Any, tuple[float, Any]] = {}
+        refreshing: set[Any] = set()
         lock = threading.Lock()
         _all_caches.append(entries)
+
+        def refresh(key: Any, args: Any, kwargs: Any) -> None:
+            try:
+                value = function(*args, **kwargs)
+                with lock:
+                    entries[key] = (time.monotonic() + seconds, value)
+            except Exception:  # noqa: BLE001, S110 - a read past the end looks it up again
+                pass
+            finally:
+                with lock:
+                    refreshing.discard(key)
 
         @wraps(function)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             key = (args, tuple(sorted(kwargs.items())))
             now = time.monotonic()
+            ahead = False
             with lock:
                 hit = entries.get(key)
-            if hit and hit[0] > now:
+                if hit is not None and hit[0] <= now:
+                    hit = None  # over: looked up now, and waited for
+                if hit is not None and hit[0] - now < refresh_ahead and key not in refreshing:
+                    ahead = True
+                    refreshing.add(key)
+            if hit is not None:
+                if ahead:
+                    threading.Thread(target=refresh, args=(key, args, kwargs), daemon=True).start()
                 return hit[1]  # type: ignore[no-any-return]
             value = function(*args, **kwargs)
             with lock:

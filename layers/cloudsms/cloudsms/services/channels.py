@@ -337,11 +337,12 @@ def list_channels(size: int, cursor: str | None) -> dict[str, Any]:
 
 
 # A warm function picks up a changed channel (its limit, prices, endpoint, credentials)
-# within this many seconds; reading it costs one GetItem per function copy this often.
+# within this many seconds; reading it costs one GetItem per function copy this often,
+# looked up ahead in the background, so that no message waits for it.
 CHANNEL_CACHE_SECONDS = 5
 
 
-@ttl_cache(CHANNEL_CACHE_SECONDS)
+@ttl_cache(CHANNEL_CACHE_SECONDS, refresh_ahead=2.0)
 def _channel_item(route_id: str) -> ChannelModel:
     return _fresh_item(route_id)
 

@@ -1,0 +1,64 @@
+"""The time-bounded memo: how long it remembers, and looking up ahead of the end."""
+
+import threading
+import time
+
+from cloudsms import cache
+
+
+class Lookups:
+    """Counts lookups; each answers the next number."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.done = threading.Event()
+
+    def __call__(self, key: str) -> int:
+        self.count += 1
+        self.done.set()
+        return self.count
+
+
+def _clock(monkeypatch, start: float = 1000.0) -> list[float]:
+    now = [start]
+    monkeypatch.setattr(cache.time, "monotonic", lambda: now[0])
+    return now
+
+
+def test_a_result_is_remembered_for_its_seconds_then_looked_up_again(monkeypatch):
+    now = _clock(monkeypatch)
+    lookups = Lookups()
+    cached = cache.ttl_cache(5)(lookups)
+
+    assert (cached("a"), cached("a")) == (1, 1)
+    now[0] += 5.1
+    assert cached("a") == 2
+
+
+def test_a_read_near_the_end_answers_at_once_and_looks_up_ahead(monkeypatch):
+    now = _clock(monkeypatch)
+    lookups = Lookups()
+    cached = cache.ttl_cache(5, refresh_ahead=2)(lookups)
+    cached("a")
+    lookups.done.clear()
+
+    now[0] += 3.5  # within the last two seconds
+    answered = cached("a")
+
+    assert answered == 1  # nobody waited for the lookup
+    assert lookups.done.wait(5)
+    deadline = time.time() + 5
+    while cached("a") != 2 and time.time() < deadline:
+        time.sleep(0.01)
+    now[0] += 2.5  # past the first entry's end, well within the new one's
+    assert cached("a") == 2 and lookups.count == 2
+
+
+def test_a_read_past_the_end_waits_for_its_lookup_even_with_lookups_ahead(monkeypatch):
+    now = _clock(monkeypatch)
+    lookups = Lookups()
+    cached = cache.ttl_cache(5, refresh_ahead=2)(lookups)
+    cached("a")
+
+    now[0] += 6
+    assert cached("a") == 2
