@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from cloudsms.domain.states import FAILED, FINAL, DrState
+from cloudsms.errors import NotFound
 from cloudsms.observability import logger, metrics
 from cloudsms.services.channels import message_cost
 from cloudsms.store.counters import (
@@ -147,11 +148,16 @@ def refunded(
 
 
 def _cost_of(image: Mapping[str, Any]) -> int:
-    return message_cost(
-        str(attribute(image, "channel")),
-        str(attribute(image, "to")),
-        int(attribute(image, "segments") or 0),
-    )
+    try:
+        return message_cost(
+            str(attribute(image, "channel")),
+            str(attribute(image, "to")),
+            int(attribute(image, "segments") or 0),
+        )
+    except NotFound:
+        # A channel removed since: counting must not hold up the stream for a price.
+        logger.warning("no price for a message of a removed channel; counted at 0")
+        return 0
 
 
 @dataclass(frozen=True)
