@@ -1,7 +1,7 @@
 """Reports: the account overview, SMS delivery and expense statistics per dispatching
 date, a channel's statistics (the operator's), and the dispatching log with its export."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -15,6 +15,7 @@ from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import Outcome
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import channels, dispatching_log, exports, orders, prepared_exports
+from cloudsms.services.dispatching_log import LogFilter
 from cloudsms.services.overview import overview
 from cloudsms.services.pages import page_size
 from cloudsms.services.statistics import (
@@ -23,6 +24,7 @@ from cloudsms.services.statistics import (
     expense_statistics,
 )
 from cloudsms.services.tenants import get_tenant
+from cloudsms.store.tenants import TenantModel
 
 app = make_resolver()
 
@@ -36,6 +38,26 @@ Status = Annotated[Outcome | None, Query(description="SMS status")]
 Type = Annotated[SmsType | None, Query(alias="sms_type")]
 StartDate = Annotated[date | None, Query(alias="from", description="First dispatching date")]
 EndDate = Annotated[date | None, Query(alias="to", description="Last dispatching date")]
+Format = Annotated[exports.ExportFormat, Query(alias="format")]
+
+
+def _caller_log(
+    now: datetime,
+    start: str | None,
+    end: str | None,
+    phone_number: str | None,
+    uid: str | None,
+    mission: str | None,
+    status: Outcome | None,
+    sms_type: SmsType | None,
+) -> tuple[TenantModel, LogFilter]:
+    """The caller's tenant, and the dispatching log its query asks for (the log, its
+    export and its prepared export take the same filters)."""
+    tenant = get_tenant(caller(app).tenant_id)
+    log = dispatching_log.log_filter(
+        tenant, now, start, end, phone_number, uid, mission, status, sms_type
+    )
+    return tenant, log
 
 
 @app.get("/v1/overview", description="The SMS Overview: tenant, route ids, today's sending")
@@ -112,10 +134,7 @@ def list_messages(
     page_size_: Annotated[int | None, Query(alias="page_size")] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> dict:
-    tenant = get_tenant(caller(app).tenant_id)
-    log = dispatching_log.log_filter(
-        tenant, clock.now(), start, end, phone_number, uid, mission, status, sms_type
-    )
+    tenant, log = _caller_log(clock.now(), start, end, phone_number, uid, mission, status, sms_type)
     return dispatching_log.page(tenant.tenant_id, log, page_size(page_size_), cursor)
 
 
@@ -136,13 +155,10 @@ def export_messages(
     mission: MissionName = None,
     status: Status = None,
     sms_type: Type = None,
-    file_format: Annotated[exports.ExportFormat, Query(alias="format")] = exports.ExportFormat.XLSX,
+    file_format: Format = exports.ExportFormat.XLSX,
 ):
-    tenant = get_tenant(caller(app).tenant_id)
     now = clock.now()
-    log = dispatching_log.log_filter(
-        tenant, now, start, end, phone_number, uid, mission, status, sms_type
-    )
+    tenant, log = _caller_log(now, start, end, phone_number, uid, mission, status, sms_type)
     export = exports.export_log(tenant, log, file_format, now)
     metrics.add_metric(name="LogRowsExported", unit="Count", value=export.rows)
     return Response(
@@ -173,13 +189,10 @@ def request_export(
     mission: MissionName = None,
     status: Status = None,
     sms_type: Type = None,
-    file_format: Annotated[exports.ExportFormat, Query(alias="format")] = exports.ExportFormat.XLSX,
+    file_format: Format = exports.ExportFormat.XLSX,
 ) -> Response[dict]:
-    tenant = get_tenant(caller(app).tenant_id)
     now = clock.now()
-    log = dispatching_log.log_filter(
-        tenant, now, start, end, phone_number, uid, mission, status, sms_type
-    )
+    tenant, log = _caller_log(now, start, end, phone_number, uid, mission, status, sms_type)
     return Response(
         status_code=202,
         content_type=content_types.APPLICATION_JSON,
