@@ -214,6 +214,8 @@ def test_an_export_is_its_tenants_alone(aws, tenant, context):
 
 
 def test_a_tenant_may_have_three_exports_preparing(aws, tenant, context):
+    from cloudsms.store.exports import SLOT_PREFIX, ExportModel
+
     for _ in range(3):
         _ask(context, format="csv")
 
@@ -221,6 +223,9 @@ def test_a_tenant_may_have_three_exports_preparing(aws, tenant, context):
 
     assert response["statusCode"] == 429
     assert "3 exports are being prepared" in json.loads(response["body"])["error"]["message"]
+    exports = [e for e in ExportModel.query("acme") if not e.export_id.startswith(SLOT_PREFIX)]
+    assert len(exports) == 3
+    assert len(queued_records(aws, "ExportQueue")) == 3
 
 
 def test_a_redelivered_request_for_a_ready_export_changes_nothing(
@@ -313,3 +318,35 @@ def test_an_export_is_finished_when_its_file_is_there(aws, tenant, context):
     prepared_exports.prepare("acme", asked["export_id"], lambda: done)
 
     assert _view(context, asked["export_id"])["finished_at"] == done.isoformat()
+
+
+def test_a_finished_export_frees_its_slot(aws, tenant, context):
+    _store(1)
+    for _ in range(3):
+        _ask(context, format="csv")
+    _prepare(aws, context)  # all three
+
+    for _ in range(3):
+        assert _ask(context, format="csv")["status"] == "preparing"
+
+
+def test_a_slot_held_past_its_deadline_is_free_again(aws, tenant, context):
+    from cloudsms.services import prepared_exports
+    from cloudsms.services.dispatching_log import LogFilter
+    from cloudsms.services.exports import ExportFormat
+    from cloudsms.services.tenants import get_tenant
+
+    for _ in range(3):
+        _ask(context, format="csv")
+
+    later = prepared_exports.request_export(
+        get_tenant("acme"), LogFilter(NOW, NOW), ExportFormat.CSV, NOW + timedelta(hours=2)
+    )
+
+    assert later["status"] == "preparing"
+
+
+def test_a_slot_is_not_an_export(aws, tenant, context):
+    _ask(context, format="csv")
+
+    assert _status(context, "slot#0")["statusCode"] == 404

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 
 from cloudsms import ids
 from cloudsms.adapters import queues, storage
@@ -25,8 +25,16 @@ from cloudsms.services.dispatching_log import LogFilter
 from cloudsms.services.exports import ExportFormat
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
-from cloudsms.store.base import lost_a_race
-from cloudsms.store.exports import FAILED, PREPARING, READY, ExportModel
+from cloudsms.store.base import lost_a_race, transaction
+from cloudsms.store.exports import (
+    FAILED,
+    PREPARING,
+    READY,
+    SLOT_PREFIX,
+    ExportModel,
+    ExportSlotModel,
+    slot_key,
+)
 from cloudsms.store.tenants import TenantModel
 
 # A tenant may have this many exports being prepared at once; each can hold the export
@@ -35,6 +43,8 @@ MAX_PREPARING = 3
 # An export still preparing this long after it was asked for has failed: every attempt
 # the queue allows (three of at most 15 minutes) is over.
 GIVE_UP_AFTER = timedelta(hours=1)
+# A slot item outlives its deadline by a day before TTL removes it.
+SLOT_KEPT_SECONDS = 24 * 3600
 EXPIRED = "expired"  # ready, but its file is removed
 FAILURE = "the export could not be prepared; please ask for it again"
 
@@ -42,12 +52,8 @@ FAILURE = "the export could not be prepared; please ask for it again"
 def request_export(
     tenant: TenantModel, log: LogFilter, file_format: ExportFormat, now: datetime
 ) -> dict[str, Any]:
-    """Records the export and queues it; answers its view (status "preparing")."""
-    preparing = [e for e in _recent(tenant.tenant_id) if _status(e, now) == PREPARING]
-    if len(preparing) >= MAX_PREPARING:
-        raise TooManyRequests(
-            f"{len(preparing)} exports are being prepared; wait until one is ready"
-        )
+    """Records the export in one of the tenant's free slots and queues it; answers its
+    view (status "preparing")."""
     export = ExportModel(
         tenant_id=tenant.tenant_id,
         export_id=ids.new_time_ordered_id(),
@@ -62,22 +68,23 @@ def request_export(
         requested_at=now,
         expires_at=int((now + timedelta(days=get_settings().export_retention_days)).timestamp()),
     )
+    _record_in_a_free_slot(export, now)
     try:
-        export.save(condition=ExportModel.export_id.does_not_exist())
-    except PutError as error:
-        # The id is the time and 24 random bits: a clash is a retry's business.
-        if lost_a_race(error):
-            raise Conflict("please ask for the export again") from error
+        queues.enqueue(
+            get_settings().export_queue_url,
+            [{"tenant_id": export.tenant_id, "export_id": export.export_id}],
+        )
+    except Exception:
+        # Not queued, so it would never be prepared: end it and free its slot.
+        _finish(export, now, ExportModel.status.set(FAILED), ExportModel.error.set(FAILURE))
         raise
-    queues.enqueue(
-        get_settings().export_queue_url,
-        [{"tenant_id": export.tenant_id, "export_id": export.export_id}],
-    )
     logger.info("export requested", export_id=export.export_id, file_format=file_format.value)
     return _view(export, now)
 
 
 def export_view(tenant_id: str, export_id: str, now: datetime) -> dict[str, Any]:
+    if export_id.startswith(SLOT_PREFIX):  # a slot's item is not an export
+        raise NotFound(f"no export {export_id}")
     try:
         export = ExportModel.get(tenant_id, export_id, consistent_read=True)
     except DoesNotExist as error:
@@ -135,11 +142,51 @@ def _finish(export: ExportModel, now: datetime, *actions: Any) -> None:
         # Another attempt finished it first: its answer stands.
         if not lost_a_race(error):
             raise
+    _free_slot(export)
 
 
-def _recent(tenant_id: str) -> list[ExportModel]:
-    # Kept a day, so a tenant has few: read them all.
-    return list(ExportModel.query(tenant_id))
+def _record_in_a_free_slot(export: ExportModel, now: datetime) -> None:
+    """Saves the export together with a free slot, in one transaction: two requests at
+    once cannot both take the last slot, and no slot is taken without its export."""
+    held_until = int((now + GIVE_UP_AFTER).timestamp())
+    for slot in range(MAX_PREPARING):
+        export.slot = slot
+        holder = ExportSlotModel(
+            export.tenant_id,
+            slot_key(slot),
+            holder=export.export_id,
+            held_until=held_until,
+            expires_at=held_until + SLOT_KEPT_SECONDS,
+        )
+        free = ExportSlotModel.export_id.does_not_exist() | (
+            ExportSlotModel.held_until < int(now.timestamp())
+        )
+        try:
+            with transaction() as write:
+                write.save(holder, condition=free)
+                write.save(export, condition=ExportModel.export_id.does_not_exist())
+            return
+        except TransactWriteError as error:
+            if not lost_a_race(error):
+                raise
+            reasons = error.cancellation_reasons or []
+            if len(reasons) > 1 and reasons[1] is not None:
+                # The id is the time and 24 random bits: a clash is a retry's business.
+                raise Conflict("please ask for the export again") from error
+    raise TooManyRequests(f"{MAX_PREPARING} exports are being prepared; wait until one is ready")
+
+
+def _free_slot(export: ExportModel) -> None:
+    if export.slot is None:
+        return
+    try:
+        ExportSlotModel(export.tenant_id, slot_key(int(export.slot))).delete(
+            condition=ExportSlotModel.holder == export.export_id
+        )
+    except DeleteError as error:
+        # Taken again after its deadline, by another export: that one holds it now.
+        if not lost_a_race(error):
+            raise
 
 
 def _log_filter(export: ExportModel) -> LogFilter:

@@ -20,6 +20,7 @@ from cloudsms.store.base import table_meta
 PREPARING = "preparing"
 READY = "ready"
 FAILED = "failed"
+SLOT_PREFIX = "slot#"  # export ids are hex digits, so a slot's never clashes
 
 
 class ExportModel(Model):
@@ -46,6 +47,27 @@ class ExportModel(Model):
     rows = NumberAttribute(null=True)
     truncated = BooleanAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    # The slot it holds while preparing (ExportSlotModel below).
+    slot = NumberAttribute(null=True)
     # The file is kept this long (the bucket's lifecycle rule removes it), then TTL
     # removes this item (epoch seconds).
     expires_at = NumberAttribute()
+
+
+class ExportSlotModel(Model):
+    """One of a tenant's few places for an export being prepared, in the same table
+    under `slot#N`: an export takes a free slot in the transaction that records it, so
+    two requests at once cannot both take the last one. A slot whose holder has been
+    preparing past its deadline is free again (its export reads failed by then)."""
+
+    Meta = table_meta(get_settings().exports_table)
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    export_id = UnicodeAttribute(range_key=True)  # "slot#N", beside the exports' ids
+    holder = UnicodeAttribute()  # the export id that holds it
+    held_until = NumberAttribute()  # epoch seconds
+    expires_at = NumberAttribute()  # TTL, a day after held_until
+
+
+def slot_key(slot: int) -> str:
+    return f"{SLOT_PREFIX}{slot}"
