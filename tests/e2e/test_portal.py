@@ -382,6 +382,11 @@ def test_a_number_added_to_the_blacklist_is_listed_and_can_be_removed(portal):
     listing = portal.get_by_role("table", name="Blacklisted numbers")
     expect(listing).to_contain_text("+639215347569")
     _screenshot(portal, "blacklist")
+    portal.get_by_label("Phone Numbers").fill("+639215347569")
+    portal.get_by_role("button", name="Add to blacklist").click()
+    expect(portal.get_by_role("status").last).to_contain_text(
+        "0 number(s) added to the blacklist; 1 already on it."
+    )
 
     portal.get_by_role("button", name="Remove +639215347569").click()
 

@@ -188,7 +188,7 @@ def reschedule(mission_id: str, dispatch_at: str) -> tuple[int, dict[str, Any]]:
     )
 
 
-def blacklist(numbers: list[str], platform: bool = False) -> dict[str, Any]:
+def blacklist(numbers: list[str], platform: bool = False, reason: str = "") -> dict[str, Any]:
     """Adds numbers to acme's blacklist, or (with an operator key) the platform's."""
     path = "/v1/admin/blacklist" if platform else "/v1/blacklist"
     status, body = call(
@@ -196,7 +196,7 @@ def blacklist(numbers: list[str], platform: bool = False) -> dict[str, Any]:
         "POST",
         path,
         path,
-        body={"numbers": numbers},
+        body={"numbers": numbers, "reason": reason},
         role="operator" if platform else "tenant",
     )
     assert status == 200, body

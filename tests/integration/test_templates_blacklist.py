@@ -269,7 +269,7 @@ def test_a_missions_number_list_imports_as_it_is_each_number_once(aws, tenant):
 
     status, answer = api.post_form("/v1/blacklist/import", {}, data, "list.csv")
 
-    assert (status, answer) == (200, {"added": 2, "invalid": []})
+    assert (status, answer) == (200, {"added": 2, "already_listed": 0, "invalid": []})
     numbers = [item["number"] for item in _list_blacklist()[1]["items"]]
     assert sorted(numbers) == ["+639175550123", "+639215347566"]
 
@@ -280,14 +280,31 @@ def test_a_mainland_china_mobile_in_national_form_is_blacklisted(aws, tenant):
     status, answer = api.post_form("/v1/blacklist/import", {}, data, "list.csv")
     added = api.blacklist(["13800138002"])
 
-    assert (status, answer) == (200, {"added": 2, "invalid": []})
-    assert added == {"added": ["+8613800138002"], "invalid": []}
+    assert (status, answer) == (200, {"added": 2, "already_listed": 0, "invalid": []})
+    assert added == {"added": ["+8613800138002"], "already_listed": [], "invalid": []}
 
 
 def test_a_number_given_twice_is_added_once(aws, tenant):
     added = api.blacklist(["+639215347566", "+63 921 534 7566", "00639215347566"])
 
-    assert added == {"added": ["+639215347566"], "invalid": []}
+    assert added == {"added": ["+639215347566"], "already_listed": [], "invalid": []}
+
+
+def test_a_listed_number_imported_again_keeps_its_reason_and_date(aws, tenant):
+    first = api.blacklist(["+639215347566"], reason="asked to stop")
+    _, before = _list_blacklist()
+    data = corpus.csv_file([["Phone"], ["+639215347566"], ["+639175550123"]])
+
+    status, answer = api.post_form("/v1/blacklist/import", {"reason": "list"}, data, "list.csv")
+    again = api.blacklist(["+639215347566"], reason="other")
+
+    assert first["added"] == ["+639215347566"]
+    assert (status, answer) == (200, {"added": 1, "already_listed": 1, "invalid": []})
+    assert again == {"added": [], "already_listed": ["+639215347566"], "invalid": []}
+    items = {item["number"]: item for item in _list_blacklist()[1]["items"]}
+    assert items["+639215347566"] == before["items"][0]
+    assert items["+639215347566"]["reason"] == "asked to stop"
+    assert items["+639175550123"]["reason"] == "list"
 
 
 def test_the_platform_blacklist_is_kept_apart_from_the_tenants(aws, tenant):

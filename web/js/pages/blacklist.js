@@ -3,6 +3,11 @@
 import { call, get } from "../api.js";
 import { Pager, button, field, formatTime, h, notify, panel, showError, table } from "../ui.js";
 
+// Numbers already listed keep the reason and date they were listed with.
+function alreadyListed(count) {
+  return count ? `; ${count} already on it` : "";
+}
+
 export async function render({ main, account }) {
   const zone = account.time_zone;
   const results = h("div", {});
@@ -68,7 +73,7 @@ export async function render({ main, account }) {
     }
     try {
       const result = await call("POST", "/v1/blacklist", { json: { numbers: list, reason: reason.value.trim() } });
-      notify("success", `${result.added.length} number(s) added to the blacklist.`);
+      notify("success", `${result.added.length} number(s) added to the blacklist${alreadyListed(result.already_listed.length)}.`);
       reportInvalid(result.invalid, addErrors);
       if (!result.invalid.length) addForm.reset();
       await pager.first();
@@ -99,7 +104,7 @@ export async function render({ main, account }) {
     if (importReason.value.trim()) data.append("reason", importReason.value.trim());
     try {
       const result = await call("POST", "/v1/blacklist/import", { form: data });
-      notify("success", `${result.added} number(s) imported to the blacklist.`);
+      notify("success", `${result.added} number(s) imported to the blacklist${alreadyListed(result.already_listed)}.`);
       reportInvalid(result.invalid, importErrors);
       importForm.reset();
       await pager.first();

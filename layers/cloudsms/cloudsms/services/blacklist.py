@@ -15,7 +15,7 @@ MAX_NUMBERS_PER_REQUEST = 1000
 
 def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, Any]:
     """Adds the valid numbers, each once however often it is given; each invalid one is
-    answered with its reason."""
+    answered with its reason, and each already listed keeps its reason and date."""
     if len(numbers) > MAX_NUMBERS_PER_REQUEST:
         raise BadRequest(f"at most {MAX_NUMBERS_PER_REQUEST} numbers at once; import a file")
     valid: list[str] = []
@@ -25,8 +25,8 @@ def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, A
             valid.append(phone.normalise_any(raw))
         except phone.InvalidNumber as error:
             invalid.append({"number": raw, "reason": str(error)})
-    added = _save(owner, valid, reason)
-    return {"added": added, "invalid": invalid}
+    added, listed = _save(owner, valid, reason)
+    return {"added": added, "already_listed": listed, "invalid": invalid}
 
 
 def import_file(owner: str, data: bytes, max_bytes: int, reason: str = "") -> dict[str, Any]:
@@ -42,16 +42,21 @@ def import_file(owner: str, data: bytes, max_bytes: int, reason: str = "") -> di
         for cell in cells
         if isinstance(cell, AbnormalRow)
     ]
-    return {"added": len(_save(owner, numbers, reason)), "invalid": invalid}
+    added, listed = _save(owner, numbers, reason)
+    return {"added": len(added), "already_listed": len(listed), "invalid": invalid}
 
 
-def _save(owner: str, numbers: list[str], reason: str) -> list[str]:
-    """Saves each number once: a batch write refuses the same key twice."""
+def _save(owner: str, numbers: list[str], reason: str) -> tuple[list[str], list[str]]:
+    """Saves each number not yet listed, once (a batch write refuses the same key twice);
+    answers those added and those already listed. A listed number keeps the reason and
+    date it was listed with: importing a list again must not rewrite its history."""
     unique = list(dict.fromkeys(numbers))
+    listed = {item.number for item in BlacklistModel.batch_get([(owner, n) for n in unique])}
+    added = [number for number in unique if number not in listed]
     with BlacklistModel.batch_write() as batch:
-        for number in unique:
+        for number in added:
             batch.save(BlacklistModel(owner=owner, number=number, reason=reason))
-    return unique
+    return added, [number for number in unique if number in listed]
 
 
 def remove_number(owner: str, raw: str) -> None:
