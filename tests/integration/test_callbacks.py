@@ -150,9 +150,9 @@ def test_no_callback_is_posted_to_a_name_that_resolves_to_a_private_address(
         webhooks, "addresses", lambda host: [ipaddress.ip_address(a) for a in resolved]
     )
 
-    problem = callbacks.unsafe_destination("https://hooks.example.com/cb", loopback_allowed)
+    address, problem = callbacks.destination("https://hooks.example.com/cb", loopback_allowed)
 
-    assert problem == "refused: its host name resolves to a private address"
+    assert (address, problem) == (None, "refused: its host name resolves to a private address")
 
 
 def test_a_callback_to_a_public_name_or_local_receiver_may_be_posted(monkeypatch):
@@ -162,9 +162,10 @@ def test_a_callback_to_a_public_name_or_local_receiver_may_be_posted(monkeypatch
 
     public = [ipaddress.ip_address("93.184.216.34")]
     monkeypatch.setattr(webhooks, "addresses", lambda host: public)
-    assert callbacks.unsafe_destination("https://hooks.example.com/cb", False) is None
-    monkeypatch.setattr(webhooks, "addresses", lambda host: [ipaddress.ip_address("127.0.0.1")])
-    assert callbacks.unsafe_destination("http://127.0.0.1:8080/cb", True) is None
+    assert callbacks.destination("https://hooks.example.com/cb", False) == (public[0], None)
+    loopback = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(webhooks, "addresses", lambda host: [loopback])
+    assert callbacks.destination("http://127.0.0.1:8080/cb", True) == (loopback, None)
 
 
 def test_a_tenant_without_a_callback_costs_no_queue_message(aws, tenant, context):
@@ -302,6 +303,39 @@ def test_the_receiver_gets_the_state_change_signed_with_the_tenants_secret(
         "reason": None,
         "at": received.event["at"],
     }
+
+
+def test_the_callback_goes_to_the_address_checked_not_the_name_resolved_again(
+    aws, tenant, receiver, context, monkeypatch
+):
+    import ipaddress
+
+    from cloudsms.adapters import webhooks
+
+    # A name that resolves (here) to the receiver's address only when the platform looks
+    # at it: resolved again for the connection, it would lead elsewhere (DNS rebinding)
+    # or, as here, nowhere.
+    from cloudsms.store.callbacks import CallbackModel
+
+    url = receiver.url.replace("127.0.0.1", "rebinding.invalid")
+    callbacks.register("acme", CallbackRegistration(url=receiver.url), allow_loopback=True)
+    # Written as is: registration takes plain http only to a loopback address.
+    CallbackModel.get("acme").update(actions=[CallbackModel.url.set(url)])
+    looked_at = []
+
+    def checked(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        looked_at.append(host)
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    monkeypatch.setattr(webhooks, "addresses", checked)
+    _submit(context)
+
+    response = _deliver(context, *_callback_records(aws))
+
+    assert response == {"batchItemFailures": []}
+    assert looked_at == ["rebinding.invalid"]
+    [received] = receiver.received
+    assert received.headers["Host"] == url.split("/")[2]
 
 
 def test_every_state_change_is_posted(aws, registered, receiver, context):

@@ -99,23 +99,25 @@ def validate_url(url: str, allow_loopback: bool) -> str:
     return url
 
 
-def unsafe_destination(url: str, allow_loopback: bool) -> str | None:
-    """Why the platform must not POST to the URL's host as it resolves now, or None.
+def destination(url: str, allow_loopback: bool) -> tuple[webhooks.Address | None, str | None]:
+    """Where the platform may POST to the URL's host as it resolves now: the address, or
+    why it must not.
 
     Registration refuses private addresses written as such; a name can resolve to one
     (or be changed to), so every delivery looks again, and a receiver that resolves to
     anything but public addresses (loopback too, when running locally) gets nothing.
+    The POST goes to the address looked at here (webhooks.post says why).
     """
     host = urlsplit(url).hostname or ""
     found = webhooks.addresses(host)
     if not found:
-        return "unreachable: its host name does not resolve"
+        return None, "unreachable: its host name does not resolve"
     for address in found:
         if address.is_loopback and allow_loopback:
             continue
         if not address.is_global:
-            return "refused: its host name resolves to a private address"
-    return None
+            return None, "refused: its host name resolves to a private address"
+    return found[0], None
 
 
 def register(tenant_id: str, request: CallbackRegistration, allow_loopback: bool) -> dict:
@@ -295,9 +297,9 @@ def deliver(raw: str, receive_count: int) -> None:
         EVENT_ID_HEADER: f"{queued.event.get('uid')}.{queued.event.get('dr_state')}",
     }
     settings = get_settings()
-    problem = unsafe_destination(item.url, settings.callback_loopback_allowed)
-    if problem is None:
-        problem = webhooks.post(item.url, body, headers, settings.callback_timeout_seconds)
+    address, problem = destination(item.url, settings.callback_loopback_allowed)
+    if address is not None:
+        problem = webhooks.post(item.url, address, body, headers, settings.callback_timeout_seconds)
     if problem is not None:
         wait = backoff_seconds(
             receive_count, settings.callback_retry_base_seconds, settings.callback_retry_max_seconds
