@@ -17,16 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# Deployed stacks: which environment variable each template resource feeds.
-_STACK_ENVIRONMENT = {
-    "TenantsTable": "TENANTS_TABLE",
-    "ApiKeysTable": "API_KEYS_TABLE",
-    "MessagesTable": "MESSAGES_TABLE",
-    "CountersTable": "COUNTERS_TABLE",
-    "ChannelsTable": "CHANNELS_TABLE",
-    "PackagesTable": "PACKAGES_TABLE",
-    "OrdersTable": "ORDERS_TABLE",
-}
+# A deployed stack's resources are named in its functions' environment (the template's
+# Globals): the CLI takes one function's, so it finds every table, queue, bucket and
+# secret prefix the functions use, with no list here to keep in step with the template.
+CONFIGURED_FUNCTION = "AdminFunction"
 
 
 def _target_local(state_file: Path) -> None:
@@ -44,21 +38,13 @@ def _target_stack(stack: str, region: str | None) -> None:
     import boto3
 
     cloudformation = boto3.client("cloudformation", region_name=region)
-    resources = cloudformation.describe_stack_resources(StackName=stack)["StackResources"]
-    for resource in resources:
-        variable = _STACK_ENVIRONMENT.get(resource["LogicalResourceId"])
-        if variable:
-            os.environ[variable] = resource["PhysicalResourceId"]
-    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    stage = next(
-        (
-            p["ParameterValue"]
-            for p in described.get("Parameters", [])
-            if p["ParameterKey"] == "Stage"
-        ),
-        "dev",
+    function = cloudformation.describe_stack_resource(
+        StackName=stack, LogicalResourceId=CONFIGURED_FUNCTION
+    )["StackResourceDetail"]["PhysicalResourceId"]
+    configuration = boto3.client("lambda", region_name=region).get_function_configuration(
+        FunctionName=function
     )
-    os.environ["CHANNEL_SECRET_PREFIX"] = f"cloudsms/{stage}/channels/"
+    os.environ.update(configuration["Environment"]["Variables"])
     if region:
         os.environ["AWS_REGION"] = region
 
