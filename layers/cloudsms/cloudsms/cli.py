@@ -159,6 +159,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("template-list-common", help="list the common SMS templates")
 
+    commands.add_parser(
+        "dead-letters", help="how many messages wait in each queue's dead-letter queue"
+    )
+    redrive = commands.add_parser(
+        "redrive",
+        help="send what waits in a queue's dead-letter queue back to the queue, once its "
+        "cause is fixed (nothing a gateway took is sent again)",
+    )
+    redrive.add_argument("queue", help="otp, bulk, callback or export")
+    redrive.add_argument("--max", type=int, help="move at most this many queue messages")
+
     account = commands.add_parser(
         "account-add", help="add a portal account to a tenant (its temporary password, once)"
     )
@@ -280,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
     from cloudsms.api import validated
     from cloudsms.errors import CloudSmsError
     from cloudsms.observability import logger
-    from cloudsms.services import accounts, channels, orders, templates, tenants
+    from cloudsms.services import accounts, channels, dead_letters, orders, templates, tenants
     from cloudsms.services.statistics import channel_statistics
 
     # Standard output carries the answer alone, as JSON; the services' log lines go aside.
@@ -386,6 +397,10 @@ def main(argv: list[str] | None = None) -> None:
             _print(accounts.list_accounts(args.tenant_id))
         elif args.command == "account-disable":
             _print(accounts.disable_account(args.account_name, clock.now()))
+        elif args.command == "dead-letters":
+            _print(dead_letters.overview())
+        elif args.command == "redrive":
+            _print(dead_letters.redrive(args.queue, args.max))
     except CloudSmsError as error:
         sys.exit(f"cloudsms: {error.message}")
 

@@ -65,3 +65,61 @@ def change_visibility(queue_url: str, receipt_handle: str, seconds: int) -> None
             "could not change a message's visibility",
             extra={"code": error.response["Error"]["Code"]},
         )
+
+
+def dead_letter_queue_url(queue_url: str) -> str:
+    """The queue's dead-letter queue, as its redrive policy names it."""
+    sqs = client("sqs")
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])
+    policy = json.loads(attributes["Attributes"]["RedrivePolicy"])
+    name = policy["deadLetterTargetArn"].rsplit(":", 1)[1]
+    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def waiting(queue_url: str) -> int:
+    """About how many messages wait on the queue (SQS's own approximate count)."""
+    attributes = client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+# A message being moved is hidden this long: moved and deleted well within it, or back.
+MOVE_VISIBILITY_SECONDS = 60
+
+
+def move(from_url: str, to_url: str, limit: int | None = None) -> int:
+    """Moves messages from one queue to another, ten at a time, until the first is empty
+    (or `limit` are moved); returns how many moved. Each is sent before it is deleted, so
+    a crash in between leaves it on both: the consumers take a message twice without
+    sending twice (the delivery guarantee), while a message lost would be a message
+    never sent."""
+    sqs = client("sqs")
+    moved = 0
+    while limit is None or moved < limit:
+        wanted = SQS_BATCH_LIMIT if limit is None else min(SQS_BATCH_LIMIT, limit - moved)
+        messages = sqs.receive_message(
+            QueueUrl=from_url,
+            MaxNumberOfMessages=wanted,
+            VisibilityTimeout=MOVE_VISIBILITY_SECONDS,
+            WaitTimeSeconds=1,  # short polls can answer nothing while messages wait
+        ).get("Messages", [])
+        if not messages:
+            break
+        # CloudSMS's queue messages carry everything in their body (enqueue above).
+        entries = [
+            {"Id": str(i), "MessageBody": message["Body"]} for i, message in enumerate(messages)
+        ]
+        answer = sqs.send_message_batch(QueueUrl=to_url, Entries=entries)
+        sent = {entry["Id"] for entry in answer.get("Successful", [])}
+        done = [
+            {"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]}
+            for i, message in enumerate(messages)
+            if str(i) in sent
+        ]
+        if done:
+            sqs.delete_message_batch(QueueUrl=from_url, Entries=done)
+        moved += len(done)
+        if answer.get("Failed"):
+            raise RuntimeError(f"SQS refused {len(answer['Failed'])} entries; {moved} moved")
+    return moved

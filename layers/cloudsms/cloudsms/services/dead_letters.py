@@ -1,0 +1,45 @@
+"""The operator's view of the dead-letter queues, and sending their messages back.
+
+A queue message lands in its dead-letter queue after its last attempt: a mission's
+recipients while a gateway was down longer than the bulk queue's retries, verify codes
+after a minute, callback events after hours of a receiver failing, exports after three
+attempts. Its messages keep their state (and a mission's recipients their charge) until
+the operator sends it back to its queue, once the cause is fixed; the delivery guarantee
+makes that safe, as nothing already handed to a gateway is sent again.
+"""
+
+from typing import Any
+
+from cloudsms.adapters import queues
+from cloudsms.errors import BadRequest
+from cloudsms.settings import get_settings
+
+# The queues that have a dead-letter queue, by the name the operator gives them, and
+# the setting that holds each one's URL.
+QUEUES = {
+    "otp": "otp_queue_url",
+    "bulk": "bulk_queue_url",
+    "callback": "callback_queue_url",
+    "export": "export_queue_url",
+}
+
+
+def _url(queue: str) -> str:
+    return str(getattr(get_settings(), QUEUES[queue]))
+
+
+def overview() -> list[dict[str, Any]]:
+    """How many messages wait in each queue's dead-letter queue."""
+    return [
+        {"queue": name, "dead_letters": queues.waiting(queues.dead_letter_queue_url(_url(name)))}
+        for name in QUEUES
+    ]
+
+
+def redrive(queue: str, limit: int | None = None) -> dict[str, Any]:
+    """Sends what waits in the queue's dead-letter queue back to the queue."""
+    if queue not in QUEUES:
+        raise BadRequest(f"no queue {queue!r}: one of {', '.join(QUEUES)}")
+    url = _url(queue)
+    moved = queues.move(queues.dead_letter_queue_url(url), url, limit)
+    return {"queue": queue, "moved": moved}

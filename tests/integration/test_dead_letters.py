@@ -1,0 +1,90 @@
+"""The operator's dead-letter queues: what waits in them, and sending it back once the
+cause is fixed, without sending anything twice."""
+
+import boto3
+import pytest
+
+from cloudsms.errors import BadRequest
+from cloudsms.services import dead_letters
+from cloudsms.store.messages import MessageModel
+from functions.send import submit as submit_app
+from tests.integration.conftest import queue_sms
+from tests.integration.submit_records import event, queued_records
+
+NUMBER = "+639215347566"  # the simulator accepts numbers ending in 6
+BULK_RECEIVES = 10  # the bulk queue's maxReceiveCount (template.yaml)
+
+
+def _exhaust_every_attempt(aws) -> None:
+    """Receives the bulk queue's message as often as its redrive policy allows, as a
+    consumer failing each time would; the next receive moves it to the dead-letter queue."""
+    sqs = boto3.client("sqs")
+    queue = aws.physical["BulkSubmitQueue"]
+    for _ in range(BULK_RECEIVES):
+        assert sqs.receive_message(QueueUrl=queue, VisibilityTimeout=0)["Messages"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue)
+
+
+def _waiting(queue: str) -> int:
+    return next(q["dead_letters"] for q in dead_letters.overview() if q["queue"] == queue)
+
+
+def test_a_dead_lettered_message_is_sent_once_redriven(
+    aws, live_channel, carrier_simulator, context
+):
+    uid = queue_sms(context, NUMBER, channel=live_channel)
+    _exhaust_every_attempt(aws)
+    assert _waiting("bulk") == 1
+    assert MessageModel.get("acme", uid).dr_state == "QUEUED"
+
+    moved = dead_letters.redrive("bulk")
+    [record] = queued_records(aws)
+    submit_app.lambda_handler(event(record), context)
+
+    assert moved == {"queue": "bulk", "moved": 1}
+    assert _waiting("bulk") == 0
+    assert MessageModel.get("acme", uid).dr_state == "SUBMITTED"
+    assert [s["to"] for s in carrier_simulator.submissions] == [NUMBER]
+
+
+def test_a_redrive_moves_at_most_what_it_is_told(aws):
+    sqs = boto3.client("sqs")
+    dead = aws.physical["CallbackDeadLetterQueue"]
+    for i in range(13):
+        sqs.send_message(QueueUrl=dead, MessageBody=f'{{"n": {i}}}')
+
+    first = dead_letters.redrive("callback", limit=5)
+    rest = dead_letters.redrive("callback")
+
+    assert (first["moved"], rest["moved"]) == (5, 8)
+    bodies = []
+    while messages := sqs.receive_message(
+        QueueUrl=aws.physical["CallbackQueue"], MaxNumberOfMessages=10
+    ).get("Messages"):
+        bodies += [m["Body"] for m in messages]
+    assert sorted(bodies) == sorted(f'{{"n": {i}}}' for i in range(13))
+    assert _waiting("callback") == 0
+
+
+def test_an_unknown_queue_is_named_in_the_refusal(aws):
+    with pytest.raises(BadRequest, match="no queue 'sms': one of otp, bulk, callback, export"):
+        dead_letters.redrive("sms")
+
+
+def test_every_dead_letter_queue_has_an_alarm_for_the_operator():
+    from cloudsms_local.template import load_template
+
+    resources = load_template()["Resources"]
+    dead_letter_queues = {
+        name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::SQS::Queue" and name.endswith("DeadLetterQueue")
+    }
+    alarmed = {
+        resource["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    }
+
+    assert dead_letter_queues and alarmed == dead_letter_queues
