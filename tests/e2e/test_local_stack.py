@@ -262,7 +262,8 @@ def test_the_operator_sells_a_prepaid_package_with_the_console_command_and_sendi
     stack, cloudsms_cli
 ):
     route = "CLI_PACK"
-    _add_simulator_channel(stack, route, "pack-pa55word")
+    # The simulator's own credentials: a message it refused would come back to the order.
+    _add_simulator_channel(stack, route, "sim", username="sim")
     prepaid = cloudsms_cli(
         "package-add",
         "--name",
@@ -340,8 +341,11 @@ def _post_sms(stack, route: str, numbers: list[str]) -> requests.Response:
     )
 
 
-def _add_simulator_channel(stack, route: str, password: str) -> dict[str, Any]:
-    """`cloudsms channel-add` of a channel on the stack's carrier simulator."""
+def _add_simulator_channel(
+    stack, route: str, password: str, username: str = "cli-user"
+) -> dict[str, Any]:
+    """`cloudsms channel-add` of a channel on the stack's carrier simulator (which takes
+    only its own credentials, sim/sim: others get their messages refused)."""
     return cli(
         stack,
         "channel-add",
@@ -351,7 +355,7 @@ def _add_simulator_channel(stack, route: str, password: str) -> dict[str, Any]:
         "--endpoint",
         stack["simulator_url"],
         "--username",
-        "cli-user",
+        username,
         "--password-stdin",
         stdin=f"{password}\n",
     )
