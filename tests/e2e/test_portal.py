@@ -704,3 +704,46 @@ def test_the_preview_warns_when_the_orders_cannot_pay_for_the_mission(
     )
     expect(page.get_by_role("table", name="Sample messages")).to_contain_text("Hello Amy")
     page.context.close()
+
+
+# --- pagers -----------------------------------------------------------------------------
+
+
+def test_a_pager_shows_the_total_and_goes_to_a_page(orders_portal, stack, orders_key):
+    numbers = [f"+6392153470{n:02d}" for n in range(23)]
+    response = requests.post(
+        f"{stack['api_url']}/v1/blacklist",
+        json={"numbers": numbers},
+        headers={"Authorization": f"Bearer {orders_key}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 200, response.text
+    _menu(orders_portal, "Black List Mgt")
+    pager = orders_portal.get_by_role("navigation", name="Pages")
+    expect(pager).to_contain_text("Total 23")
+    expect(pager).to_contain_text("Page 1 of 3")
+
+    pager.get_by_label("Go to page").fill("3")
+    pager.get_by_label("Go to page").press("Enter")
+
+    expect(pager).to_contain_text("Page 3 of 3")
+    listing = orders_portal.get_by_role("table", name="Blacklisted numbers")
+    expect(listing.locator("tbody tr")).to_have_count(3)
+    expect(listing.locator("tbody tr").first.locator("td").first).to_have_text("21")  # Seq No.
+    expect(listing).to_contain_text("+639215347022")
+    expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+
+    pager.get_by_label("Go to page").fill("1")
+    pager.get_by_label("Go to page").press("Enter")
+
+    expect(pager).to_contain_text("Page 1 of 3")
+    expect(listing).to_contain_text("+639215347000")
+
+
+def test_the_order_page_pages_its_orders_with_their_total(orders, orders_portal):
+    _menu(orders_portal, "Product Order Mgt")
+
+    pager = orders_portal.get_by_role("navigation", name="Pages")
+
+    expect(pager).to_contain_text(f"Total {len(orders)}")
+    expect(pager).to_contain_text("Page 1 of 1")

@@ -115,6 +115,7 @@ def test_the_log_lists_messages_newest_first_with_masked_numbers(tenant, context
     page = _log(context)
 
     assert _uids(page) == [newer, older]
+    assert (page["total"], page["total_exact"]) == (2, True)
     first = page["items"][0]
     assert (first["country_code"], first["phone_number"]) == (63, "921****561")
     assert "+639215347561" not in json.dumps(page)
@@ -252,6 +253,25 @@ def test_a_rarely_matching_filter_comes_back_short_with_a_cursor_to_continue(
 
     assert first["items"] == [] and first["next_cursor"]
     assert _uids(second) == [wanted]
+    # The first page counted the whole log for its total, past its own short read.
+    assert (first["total"], first["total_exact"]) == (1, True)
+
+
+def test_counting_a_rarely_matching_filter_stops_at_its_budget_and_says_so(
+    tenant, context, monkeypatch
+):
+    from cloudsms.services import dispatching_log
+
+    monkeypatch.setattr(dispatching_log, "COUNT_BUDGET", 3)
+    monkeypatch.setattr(dispatching_log, "COUNT_PAGE_ITEMS", 2)
+    for n in range(1, 6):
+        _store(_one_off_uid(NOW - n * HOUR), NOW - n * HOUR, dr_state="UNDELIV")
+
+    whole = _log(context, status="failed")
+
+    assert len(whole["items"]) == 5
+    # Two reads of two items passed the budget of three: "at least 4".
+    assert (whole["total"], whole["total_exact"]) == (4, False)
 
 
 def test_another_tenants_messages_are_never_listed(tenant, context):

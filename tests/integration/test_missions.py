@@ -146,6 +146,7 @@ def test_abnormal_rows_page_with_a_cursor(aws, tenant):
     assert [a["row"] for a in first["items"]] == list(range(3, 13))
     assert [a["row"] for a in second["items"]] == list(range(13, 18))
     assert second["next_cursor"] is None
+    assert (first["total"], first["total_exact"]) == (15, True)
 
 
 # --- blacklists ----------------------------------------------------------------------------

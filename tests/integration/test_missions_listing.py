@@ -53,6 +53,9 @@ def test_missions_list_newest_first_ten_to_a_page_and_the_cursor_continues(twelv
     assert [m["mission_id"] for m in first["items"]] == newest_first[:10]
     assert [m["mission_id"] for m in second["items"]] == newest_first[10:]
     assert second["next_cursor"] is None
+    # The first page says how many there are; later pages leave it to the first.
+    assert (first["total"], first["total_exact"]) == (12, True)
+    assert "total" not in second
 
 
 def test_missions_filter_by_name_direction_and_status(twelve_missions):
@@ -65,6 +68,7 @@ def test_missions_filter_by_name_direction_and_status(twelve_missions):
     assert [m["name"] for m in china["items"]] == ["china 9", "china 6", "china 3", "china 0"]
     assert [m["name"] for m in scheduled["items"]] == ["world 8", "world 4", "china 0"]
     assert [m["name"] for m in both["items"]] == ["china 0"]
+    assert [page["total"] for page in (by_name, china, scheduled, both)] == [3, 4, 3, 1]
 
 
 def test_a_filtered_list_pages_through_the_matching_missions_only(twelve_missions):
@@ -97,4 +101,4 @@ def test_another_tenants_mission_is_not_found(twelve_missions):
 def test_another_tenant_lists_none_of_the_missions(twelve_missions):
     listing = api.call(api.send_app, "GET", "/v1/missions", "/v1/missions", tenant_id="other")
 
-    assert listing == (200, {"items": [], "next_cursor": None})
+    assert listing == (200, {"items": [], "next_cursor": None, "total": 0, "total_exact": True})

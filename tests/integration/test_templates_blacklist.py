@@ -227,6 +227,7 @@ def test_numbers_added_to_the_blacklist_are_normalised_and_invalid_ones_answered
     assert added["added"] == ["+639215347566"]
     assert added["invalid"] == [{"number": "12345", "reason": "not a valid phone number"}]
     assert [item["number"] for item in listed["items"]] == ["+639215347566"]
+    assert (listed["total"], listed["total_exact"]) == (1, True)
 
 
 def test_a_number_is_removed_from_the_blacklist(aws, tenant):

@@ -286,9 +286,10 @@ export function table(caption, columns, rows, { empty = "No data", offset = 0, c
 }
 
 /**
- * Cursor pages: the API gives a next_cursor; going back needs the cursors seen before.
- * `load(cursor)` fetches a page and returns {items, next_cursor}; `render(items, offset)`
- * shows it. The pager shows "10/page", the page number, Previous and Next.
+ * The guide's pager: "Total 5   10/page   < 1 >   Go to 1". `load(cursor)` answers a
+ * page ({items, next_cursor}; the first also {total, total_exact}), `render(items,
+ * offset)` shows it. The API gives a next_cursor, so going back needs the cursors seen
+ * before, and "Go to" a page not yet seen walks there a page at a time, as Next would.
  */
 export class Pager {
   constructor(load, render, pageSize = 10) {
@@ -297,6 +298,8 @@ export class Pager {
     this.pageSize = pageSize;
     this.cursors = [null];
     this.next = null;
+    this.total = null;
+    this.exact = true;
     this.element = h("nav", { class: "pager", "aria-label": "Pages" });
   }
 
@@ -305,16 +308,30 @@ export class Pager {
     return this.show();
   }
 
+  /** The last page there is, when the total says so exactly. */
+  lastPage() {
+    return this.total !== null && this.exact ? Math.max(1, Math.ceil(this.total / this.pageSize)) : null;
+  }
+
   async show() {
     const index = this.cursors.length - 1;
     const page = await this.load(this.cursors[index]);
     this.next = page.next_cursor;
+    if (page.total !== undefined) {
+      this.total = page.total;
+      this.exact = page.total_exact !== false;
+    }
     this.render(page.items, index * this.pageSize);
+    const last = this.lastPage();
+    const goTo = h("input", { type: "number", min: 1, max: last ?? undefined, value: index + 1, class: "pager-goto", "aria-label": "Go to page" });
+    goTo.addEventListener("change", () => this.goTo(Number(goTo.value)));
     this.element.replaceChildren(
+      this.total === null ? "" : h("span", { class: "pager-total" }, `Total ${this.total.toLocaleString("en-US")}${this.exact ? "" : "+"}`),
       h("span", { class: "pager-size" }, `${this.pageSize}/page`),
       button("‹ Previous", () => this.move(-1), { disabled: index === 0, "aria-label": "Previous page" }),
-      h("span", { class: "pager-page", "aria-current": "page" }, `Page ${index + 1}`),
+      h("span", { class: "pager-page", "aria-current": "page" }, last ? `Page ${index + 1} of ${last}` : `Page ${index + 1}`),
       button("Next ›", () => this.move(1), { disabled: !this.next, "aria-label": "Next page" }),
+      h("label", { class: "pager-goto-label" }, "Go to ", goTo),
     );
     return page;
   }
@@ -328,6 +345,39 @@ export class Pager {
       notify("error", error.message, error.details);
     }
   }
+
+  async goTo(wanted) {
+    if (!Number.isFinite(wanted) || wanted < 1) return;
+    const target = Math.min(Math.floor(wanted), this.lastPage() ?? Infinity);
+    try {
+      if (target <= this.cursors.length) {
+        this.cursors = this.cursors.slice(0, target);
+      } else {
+        // Only the pages seen have cursors: read on from the last of them.
+        let page = await this.load(this.cursors[this.cursors.length - 1]);
+        while (this.cursors.length < target && page.next_cursor) {
+          this.cursors.push(page.next_cursor);
+          if (this.cursors.length < target) page = await this.load(page.next_cursor);
+        }
+      }
+      await this.show();
+    } catch (error) {
+      notify("error", error.message, error.details);
+    }
+  }
+}
+
+/** The same pager over rows that are all at hand (a report's days, a tenant's orders). */
+export function pagedRows(rows, render, pageSize = 10) {
+  return new Pager(async (cursor) => {
+    const start = cursor ? Number(cursor) : 0;
+    const end = start + pageSize;
+    return {
+      items: rows.slice(start, end),
+      next_cursor: end < rows.length ? String(end) : null,
+      ...(start === 0 ? { total: rows.length, total_exact: true } : {}),
+    };
+  }, render, pageSize);
 }
 
 /** Tabs with a tablist; `tabs` is [{label, render(container)}]. */

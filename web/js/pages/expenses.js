@@ -2,7 +2,7 @@
 // channel, in the tenant's zone, with the range's total.
 
 import { get } from "../api.js";
-import { dateRangeFilters, h, notify, table, zoneLabel } from "../ui.js";
+import { dateRangeFilters, h, notify, pagedRows, table, zoneLabel } from "../ui.js";
 
 export async function render({ main, account }) {
   const zone = account.time_zone;
@@ -17,7 +17,10 @@ export async function render({ main, account }) {
     }
     try {
       const answer = await get("/v1/statistics/expenses", filters.range());
-      results.replaceChildren(expenseTable(answer.rows), totals(answer.total));
+      const rows = h("div", {});
+      const pager = pagedRows(answer.rows, (shown, offset) => rows.replaceChildren(expenseTable(shown, offset)));
+      results.replaceChildren(rows, pager.element, totals(answer.total));
+      await pager.first();
     } catch (error) {
       // Rows of an earlier search would read as this one's.
       results.replaceChildren();
@@ -42,7 +45,7 @@ export async function render({ main, account }) {
   await search();
 }
 
-function expenseTable(rows) {
+function expenseTable(rows, offset) {
   return table(
     "Expense statistics",
     [
@@ -54,6 +57,7 @@ function expenseTable(rows) {
       { label: "Cost (USD)", cell: (r) => r.cost_usd, class: "num" },
     ],
     rows,
+    { offset },
   );
 }
 

@@ -2,7 +2,7 @@
 // left of each prepaid one, and where each post-paid one stands against its thresholds.
 
 import { get } from "../api.js";
-import { button, formatTime, h, panel, statusBadge, table, zoneLabel } from "../ui.js";
+import { button, formatTime, h, pagedRows, panel, statusBadge, table, zoneLabel } from "../ui.js";
 
 const PAYMENT_TYPES = {
   prepaid: "Prepaid",
@@ -60,6 +60,8 @@ export async function render({ main, account }) {
     close.focus();
   }
 
+  const rows = h("div", {});
+  const pager = pagedRows(items, (shown, offset) => rows.replaceChildren(orderTable(shown, offset, zone, showDetail)));
   main.append(
     h("h1", {}, "Product Order Mgt"),
     detailArea,
@@ -67,12 +69,14 @@ export async function render({ main, account }) {
       "section",
       { class: "panel", "aria-label": "Orders" },
       h("p", { class: "hint" }, `Times are in ${zone} (${zoneLabel(zone)}). Your operator places orders of product packages.`),
-      orderTable(items, zone, showDetail),
+      rows,
+      pager.element,
     ),
   );
+  await pager.first();
 }
 
-function orderTable(items, zone, showDetail) {
+function orderTable(items, offset, zone, showDetail) {
   return table(
     "Product orders",
     [
@@ -95,6 +99,6 @@ function orderTable(items, zone, showDetail) {
       },
     ],
     items,
-    { empty: "No orders yet: your operator orders product packages for you.", compact: true },
+    { empty: "No orders yet: your operator orders product packages for you.", compact: true, offset },
   );
 }

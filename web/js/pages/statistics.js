@@ -1,7 +1,7 @@
 // SMS Statistics / SMS Delivery Statistics: per dispatching date, in the tenant's zone.
 
 import { get } from "../api.js";
-import { dateRangeFilters, h, notify, table, zoneLabel } from "../ui.js";
+import { dateRangeFilters, h, notify, pagedRows, table, zoneLabel } from "../ui.js";
 import { rate } from "./overview.js";
 
 export async function render({ main, account }) {
@@ -17,7 +17,11 @@ export async function render({ main, account }) {
     }
     try {
       const answer = await get("/v1/statistics", filters.range());
-      results.replaceChildren(statisticsTable(answer.days));
+      // Newest first, as the log reads.
+      const rows = h("div", {});
+      const pager = pagedRows([...answer.days].reverse(), (days, offset) => rows.replaceChildren(statisticsTable(days, offset)));
+      results.replaceChildren(rows, pager.element);
+      await pager.first();
     } catch (error) {
       // Rows of an earlier search would read as this one's.
       results.replaceChildren();
@@ -38,9 +42,7 @@ export async function render({ main, account }) {
   await search();
 }
 
-function statisticsTable(days) {
-  // Newest first, as the log reads.
-  const rows = [...days].reverse();
+function statisticsTable(days, offset) {
   return table(
     "SMS delivery statistics",
     [
@@ -56,6 +58,7 @@ function statisticsTable(days) {
         cell: (d) => h("a", { href: `#/log?from=${d.date}T00:00:00&to=${d.date}T23:59:59`, "aria-label": `Dispatching log of ${d.date}` }, "Detail"),
       },
     ],
-    rows,
+    days,
+    { offset },
   );
 }

@@ -7,7 +7,7 @@ from pynamodb.exceptions import DoesNotExist
 from cloudsms.domain import phone
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_phone_numbers
 from cloudsms.errors import BadRequest, NotFound
-from cloudsms.services.pages import decode_cursor, encode_cursor
+from cloudsms.services.pages import counted, decode_cursor, encode_cursor, first_page
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
 
 MAX_NUMBERS_PER_REQUEST = 1000
@@ -76,7 +76,11 @@ def list_numbers(owner: str, limit: int, cursor: str | None) -> dict[str, Any]:
         {"number": item.number, "reason": item.reason, "added_at": item.added_at.isoformat()}
         for item in result
     ]
-    return {"items": items, "next_cursor": encode_cursor(result.last_evaluated_key)}
+    page = {"items": items, "next_cursor": encode_cursor(result.last_evaluated_key)}
+    keys = ["owner", "number"]
+    return first_page(
+        page, cursor, lambda: counted(BlacklistModel.query(owner, attributes_to_get=keys))
+    )
 
 
 def blacklisted_numbers(tenant_id: str) -> set[str]:

@@ -26,7 +26,7 @@ from cloudsms.observability import logger
 from cloudsms.services import counters, orders, scheduling
 from cloudsms.services.blacklist import blacklisted_numbers
 from cloudsms.services.channels import get_channel
-from cloudsms.services.pages import decode_cursor, encode_cursor
+from cloudsms.services.pages import counted, decode_cursor, encode_cursor, first_page
 from cloudsms.services.templates import get_template
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race, transaction
@@ -683,6 +683,9 @@ def list_missions(
         last_evaluated_key=decode_cursor(cursor),
         page_size=max(limit, 25),
     )
+    every = MissionModel.query(
+        tenant_id, filter_condition=condition, attributes_to_get=["tenant_id", "mission_id"]
+    )
     # One more than a page tells whether there is a next page.
     missions = list(islice(results, limit + 1))
     more = len(missions) > limit
@@ -698,7 +701,7 @@ def list_missions(
         next_cursor = encode_cursor(
             {"tenant_id": {"S": tenant_id}, "mission_id": {"S": last.mission_id}}
         )
-    return {"items": items, "next_cursor": next_cursor}
+    return first_page({"items": items, "next_cursor": next_cursor}, cursor, lambda: counted(every))
 
 
 def list_mission_messages(
@@ -712,6 +715,12 @@ def list_mission_messages(
         filter_condition=MessageModel.mission_id == mission_id,
         limit=limit,
         last_evaluated_key=decode_cursor(cursor),
+    )
+    every = MessageModel.query(
+        tenant_id,
+        MessageModel.uid.startswith(mission_id),
+        filter_condition=MessageModel.mission_id == mission_id,
+        attributes_to_get=["tenant_id", "uid"],
     )
     items = [
         {
@@ -729,7 +738,8 @@ def list_mission_messages(
         }
         for m in result
     ]
-    return {"items": items, "next_cursor": encode_cursor(result.last_evaluated_key)}
+    page = {"items": items, "next_cursor": encode_cursor(result.last_evaluated_key)}
+    return first_page(page, cursor, lambda: counted(every))
 
 
 def _offset(cursor: str | None) -> int:
@@ -742,12 +752,16 @@ def _offset(cursor: str | None) -> int:
 
 def _staged_page(keys: list[str], limit: int, cursor: str | None) -> dict[str, Any]:
     start_at = _offset(cursor)
-    records: Iterator[dict[str, Any]] = (
-        record for key in keys if storage.exists(key) for record in storage.read_json_lines(key)
-    )
-    page = list(islice(records, start_at, start_at + limit + 1))
+
+    def records() -> Iterator[dict[str, Any]]:
+        for key in keys:
+            if storage.exists(key):
+                yield from storage.read_json_lines(key)
+
+    page = list(islice(records(), start_at, start_at + limit + 1))
     more = len(page) > limit
-    return {"items": page[:limit], "next_cursor": str(start_at + limit) if more else None}
+    shown = {"items": page[:limit], "next_cursor": str(start_at + limit) if more else None}
+    return first_page(shown, cursor, lambda: counted(records()))
 
 
 def list_abnormal(

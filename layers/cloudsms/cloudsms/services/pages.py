@@ -2,12 +2,17 @@
 
 import base64
 import json
+from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import Any
 
 from cloudsms.errors import BadRequest
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
+# A list's total is counted up to this many: past it a page says "at least" (the
+# portal's "Total 10,000+"), as counting a tenant's whole log would read all of it.
+MAX_COUNTED = 10_000
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -35,3 +40,21 @@ def page_size(value: int | None) -> int:
     if not 1 <= value <= MAX_PAGE_SIZE:
         raise BadRequest(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
     return value
+
+
+def counted(everything: Iterable[Any]) -> tuple[int, bool]:
+    """How many items there are, counted up to MAX_COUNTED, and whether that is exact."""
+    found = sum(1 for _ in islice(everything, MAX_COUNTED + 1))
+    return min(found, MAX_COUNTED), found <= MAX_COUNTED
+
+
+def first_page(
+    page: dict[str, Any], cursor: str | None, count: Callable[[], tuple[int, bool]]
+) -> dict[str, Any]:
+    """The first page (no cursor) of a list also says how many items the list holds:
+    `total`, exact when `total_exact`, else at least that many. Only the first, as
+    counting reads the list; the portal keeps it while paging on."""
+    if cursor:
+        return page
+    total, exact = count()
+    return {**page, "total": total, "total_exact": exact}

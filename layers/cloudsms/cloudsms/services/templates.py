@@ -15,7 +15,7 @@ from cloudsms.domain import content
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.errors import NotFound
 from cloudsms.ids import new_time_ordered_id
-from cloudsms.services.pages import decode_cursor, encode_cursor
+from cloudsms.services.pages import counted, decode_cursor, encode_cursor, first_page
 from cloudsms.store.templates import TemplateModel
 
 # The owner of the operator's common templates, where a tenant id would be.
@@ -107,7 +107,11 @@ def list_templates(tenant_id: str, limit: int, cursor: str | None) -> dict[str, 
     result = TemplateModel.query(
         tenant_id, limit=limit, scan_index_forward=False, last_evaluated_key=decode_cursor(cursor)
     )
-    return {
+    page = {
         "items": [template_view(item) for item in result],
         "next_cursor": encode_cursor(result.last_evaluated_key),
     }
+    keys = ["tenant_id", "template_id"]
+    return first_page(
+        page, cursor, lambda: counted(TemplateModel.query(tenant_id, attributes_to_get=keys))
+    )
