@@ -138,6 +138,26 @@ def list_messages(
     return dispatching_log.page(tenant.tenant_id, log, page_size(page_size_), cursor)
 
 
+@app.get(
+    "/v1/messages/total",
+    description="How many messages the dispatching log holds with the same filters: total, "
+    "counted up to 10,000 and within a read budget; total_exact is false when there are "
+    "at least that many. Apart from the log's pages, which each stay within their own budget.",
+)
+@tracer.capture_method
+def count_messages(
+    start: From = None,
+    end: To = None,
+    phone_number: PhoneNumber = None,
+    uid: Uid = None,
+    mission: MissionName = None,
+    status: Status = None,
+    sms_type: Type = None,
+) -> dict:
+    tenant, log = _caller_log(clock.now(), start, end, phone_number, uid, mission, status, sms_type)
+    return dispatching_log.total(tenant.tenant_id, log)
+
+
 # The return type is left unannotated, as for the admin's number-list file: annotated, the
 # event handler would validate the response and serialise an .xlsx as UTF-8 text.
 @app.get(

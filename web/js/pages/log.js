@@ -79,7 +79,12 @@ export async function render({ main, account, query }) {
 
   const logResults = h("div", {});
   const pager = new Pager(
-    (cursor) => get("/v1/messages", { ...current, cursor }),
+    async (cursor) => {
+      if (cursor) return get("/v1/messages", { ...current, cursor });
+      // The log's total is counted apart, so that each page keeps to its read budget.
+      const [page, total] = await Promise.all([get("/v1/messages", current), get("/v1/messages/total", current)]);
+      return { ...page, ...total };
+    },
     (items, offset) => logResults.replaceChildren(logTable(items, offset, zone)),
   );
 

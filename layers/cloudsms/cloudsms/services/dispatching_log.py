@@ -24,7 +24,7 @@ from cloudsms.domain import phone
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import DrState, Outcome, outcome
 from cloudsms.errors import BadRequest
-from cloudsms.services.pages import MAX_COUNTED, decode_cursor, encode_cursor, first_page
+from cloudsms.services.pages import MAX_COUNTED, decode_cursor, encode_cursor
 from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.missions import MissionModel
@@ -265,24 +265,25 @@ def page(tenant_id: str, log: LogFilter, limit: int, cursor: str | None) -> dict
             break
     shown = found[:limit]
     names = mission_names(tenant_id, shown)
-    shown_page = {
+    return {
         "items": [entry(m, names) for m in shown],
         "next_cursor": encode_cursor({"after": next_after}) if next_after else None,
     }
-    return first_page(shown_page, cursor, lambda: _count(tenant_id, log))
 
 
-def _count(tenant_id: str, log: LogFilter) -> tuple[int, bool]:
-    """How many messages the log holds, and whether that is exact: counting stops at
-    MAX_COUNTED matches, or once COUNT_BUDGET items are evaluated, as a rarely matching
-    filter over a month of messages would otherwise read them all."""
+def total(tenant_id: str, log: LogFilter) -> dict[str, Any]:
+    """How many messages the log holds (`total`), and whether that is exact: counting
+    stops at MAX_COUNTED matches, or once COUNT_BUDGET items are evaluated, as a rarely
+    matching filter over a month of messages would otherwise read them all. Apart from
+    the page, which stays within its read budget; the portal asks for both at once."""
     found = evaluated = 0
     for items, scanned, _ in _pages(tenant_id, log, None, COUNT_PAGE_ITEMS, COUNT_PAGE_ITEMS):
         if found > MAX_COUNTED or evaluated >= COUNT_BUDGET:
-            return min(found, MAX_COUNTED), False  # and there is more to read
+            # and there is more to read
+            return {"total": min(found, MAX_COUNTED), "total_exact": False}
         found += len(items)
         evaluated += scanned
-    return min(found, MAX_COUNTED), found <= MAX_COUNTED
+    return {"total": min(found, MAX_COUNTED), "total_exact": found <= MAX_COUNTED}
 
 
 def messages(tenant_id: str, log: LogFilter, limit: int) -> Iterator[MessageModel]:
