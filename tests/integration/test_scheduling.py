@@ -235,6 +235,25 @@ def test_firing_at_the_dispatch_time_sends_the_mission(aws, tenant):
     assert len(queued_recipients(aws)) == 2
 
 
+def test_a_mission_whose_channel_was_taken_away_fails_at_its_time_and_sends_nothing(
+    aws, tenant
+):
+    from cloudsms.services import channels
+
+    mission = create_scheduled(["+639215347566"])
+    channels.unassign_channel("acme", "SIM")
+
+    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+
+    failed = missions.get_mission("acme", mission["mission_id"])
+    assert outcome.startswith("skipped")
+    assert (failed.status, failed.failure_reason) == (
+        "Failed",
+        "channel SIM is not assigned to this tenant",
+    )
+    assert queued_bodies(aws) == []
+
+
 def test_firing_a_cancelled_mission_sends_nothing(aws, tenant):
     mission = create_scheduled(["+639215347566"])
     scheduling.cancel(missions.get_mission("acme", mission["mission_id"]), MORNING)

@@ -20,7 +20,7 @@ from cloudsms.domain import content, phone, text
 from cloudsms.domain.mission import MissionFields, MissionStatus
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, Recipient, read_number_list
 from cloudsms.domain.states import DrState, outcome
-from cloudsms.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
+from cloudsms.errors import BadRequest, CloudSmsError, Forbidden, NotFound, PayloadTooLarge
 from cloudsms.ids import mission_message_uid, new_time_ordered_id
 from cloudsms.observability import logger
 from cloudsms.services import counters, orders, scheduling
@@ -393,6 +393,13 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
     dispatched and charged, or neither. One the orders cannot pay for ends Failed with
     the reason."""
     tenant = TenantModel.get(mission.tenant_id)
+    try:
+        # Checked again: the operator may have taken the channel away since the mission
+        # was created, and a scheduled mission must not send through it then.
+        _check_channel(tenant, mission.channel, phone.Direction(mission.direction))
+    except CloudSmsError as refused:
+        _fail_unsent(mission, refused.message, now)
+        return False
     for _ in range(CLAIM_ATTEMPTS):
         try:
             charge = orders.charge_for(tenant, mission.channel, int(mission.segments), now)
