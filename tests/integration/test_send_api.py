@@ -67,6 +67,34 @@ def test_invalid_recipients_are_reported_each_with_a_reason_and_the_rest_sent(aw
     assert messages[0]["encoding"] == "UCS-2"
 
 
+def test_blacklisted_numbers_are_rejected_and_the_rest_sent(aws, tenant, context):
+    from cloudsms.services import blacklist
+    from cloudsms.store.blacklist import PLATFORM
+
+    blacklist.add_numbers("acme", ["+639215347561"], "asked to stop")
+    blacklist.add_numbers(PLATFORM, ["+639215347562"], "operator's list")
+    blacklist.add_numbers("other", ["+639215347566"], "another tenant's list")
+
+    response = _send(
+        context,
+        {
+            "to": ["+639215347561", "+639215347562", "+639215347566"],
+            "text": "Your code is 123456",
+            "sms_type": "verify_code",
+            "channel": "SIM",
+        },
+    )
+
+    messages = json.loads(response["body"])["messages"]
+    assert [(m["status"], m["reason"]) for m in messages] == [
+        ("rejected", "the number is on the blacklist"),
+        ("rejected", "the number is on the blacklist"),
+        ("queued", None),
+    ]
+    [queued] = _queue_bodies(aws, "OtpSubmitQueue")
+    assert queued["uids"] == [messages[2]["uid"]]
+
+
 def test_a_request_with_no_valid_recipient_is_refused_with_the_reasons(aws, tenant, context):
     response = _send(
         context, {"to": ["abc"], "text": "Hi", "sms_type": "business", "channel": "SIM"}

@@ -83,6 +83,20 @@ def list_numbers(owner: str, limit: int, cursor: str | None) -> dict[str, Any]:
     )
 
 
+def listed(tenant_id: str, numbers: list[str]) -> set[str]:
+    """Which of a few numbers (one request's) are on the tenant's or the platform's
+    blacklist: looked up by key, as reading a whole blacklist per request would cost
+    more than the request."""
+    unique = set(numbers)
+    if not unique:
+        return set()
+    keys = [(owner, number) for owner in (tenant_id, PLATFORM) for number in unique]
+    return {
+        item.number
+        for item in BlacklistModel.batch_get(keys, attributes_to_get=["owner", "number"])
+    }
+
+
 def blacklisted_numbers(tenant_id: str) -> set[str]:
     """The tenant's and the platform's blacklisted numbers.
 

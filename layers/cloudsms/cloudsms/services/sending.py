@@ -15,7 +15,7 @@ from cloudsms.domain.states import DrState
 from cloudsms.errors import BadRequest, Forbidden, Unavailable
 from cloudsms.ids import new_uid
 from cloudsms.observability import logger
-from cloudsms.services import counters, orders
+from cloudsms.services import blacklist, counters, orders
 from cloudsms.services.channels import get_channel
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
@@ -74,6 +74,9 @@ class RecipientResult:
     reason: str | None = None
 
 
+BLACKLISTED = "the number is on the blacklist"
+
+
 def _direction(e164: str) -> phone.Direction:
     if phone.country_code(e164) == phone.CHINA:
         return phone.Direction.MAINLAND_CHINA
@@ -94,7 +97,8 @@ def _render(request: SendRequest, e164: str) -> str:
 def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[RecipientResult]:
     """Validates each recipient, stores the valid ones as QUEUED and queues them.
 
-    Invalid recipients are answered with their reason; the valid ones are sent.
+    Invalid recipients are answered with their reason, blacklisted ones (the tenant's
+    list or the operator's) too; the valid ones are sent.
     """
     if request.channel not in (tenant.channels or set()):
         raise Forbidden(f"channel {request.channel} is not assigned to this tenant")
@@ -103,17 +107,26 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
     day = counters.local_day(now, tenant.time_zone)
     expires_at = int(time.time()) + settings.message_retention_days * 86400
 
-    results: list[RecipientResult] = []
-    messages: list[MessageModel] = []
+    numbers: list[str | phone.InvalidNumber] = []
     for raw in request.to:
         try:
-            e164 = phone.normalise(raw)
+            numbers.append(phone.normalise(raw))
         except phone.InvalidNumber as exc:
-            results.append(RecipientResult(to=raw, status="rejected", reason=str(exc)))
+            numbers.append(exc)
+    blacklisted = blacklist.listed(tenant.tenant_id, [n for n in numbers if isinstance(n, str)])
+
+    results: list[RecipientResult] = []
+    messages: list[MessageModel] = []
+    for raw, e164 in zip(request.to, numbers, strict=True):
+        if isinstance(e164, phone.InvalidNumber):
+            results.append(RecipientResult(to=raw, status="rejected", reason=str(e164)))
             continue
         if not channel.carries(_direction(e164)):
             reason = f"channel {channel.route_id} does not carry {_direction(e164).value} messages"
             results.append(RecipientResult(to=e164, status="rejected", reason=reason))
+            continue
+        if e164 in blacklisted:
+            results.append(RecipientResult(to=e164, status="rejected", reason=BLACKLISTED))
             continue
         rendered = _render(request, e164)
         info = text.analyse(rendered)
