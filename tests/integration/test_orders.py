@@ -403,14 +403,17 @@ def test_postpaid_warns_then_prohibits_on_the_months_spending(aws, tenant, meter
 
 def test_prepaid_goes_first_and_postpaid_takes_what_it_cannot(aws, tenant, metered, context):
     prepaid = _order(_package(sms_amount=1)["package_id"])
-    _order(_package(payment_type="postpaid", warning_usd="5", prohibit_usd="10")["package_id"])
+    postpaid = _order(
+        _package(payment_type="postpaid", warning_usd="5", prohibit_usd="10")["package_id"]
+    )
 
-    _send(context, [PH_NUMBER])
-    second = _send(context, [PH_NUMBER])
+    _spend(context, 1)
+    _spend(context, 1)  # accepted (202), though the prepaid order is used up
 
-    assert second[0] == 202
     by_number = {o["order_number"]: o for o in _orders()}
     assert by_number[prepaid["order_number"]]["remaining"] == 0
+    # The post-paid order's spending is what it paid for: not the prepaid message.
+    assert by_number[postpaid["order_number"]]["month_cost_usd"] == "0.01"
     uids = [m.uid for m in MessageModel.query("acme")]
     assert sorted(str(MessageModel.get("acme", u).order_number) for u in uids) == sorted(
         [prepaid["order_number"], "None"]

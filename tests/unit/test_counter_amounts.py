@@ -3,7 +3,13 @@
 from cloudsms.services.counters import amounts, refunded
 
 
-def _image(state: str, carrier_id: str | None = None, segments: int = 2, cost: int = 0) -> dict:
+def _image(
+    state: str,
+    carrier_id: str | None = None,
+    segments: int = 2,
+    cost: int = 0,
+    order_number: str | None = "CloudSMS_20261126000000",
+) -> dict:
     image = {
         "tenant_id": {"S": "acme"},
         "uid": {"S": "U1"},
@@ -12,6 +18,8 @@ def _image(state: str, carrier_id: str | None = None, segments: int = 2, cost: i
         "dr_state": {"S": state},
         "segments": {"N": str(segments)},
     }
+    if order_number:
+        image["order_number"] = {"S": order_number}
     if carrier_id:
         image["carrier_message_id"] = {"S": carrier_id}
         image["cost"] = {"N": str(cost)}
@@ -33,6 +41,23 @@ def test_an_accepted_submission_counts_submitted_segments_and_cost():
         "submitted": 1,
         "segments": 2,
         "cost": 9000,
+    }
+
+
+def test_the_cost_of_a_message_no_prepaid_order_paid_is_counted_as_postpaid_too():
+    accepted = _image("SUBMITTED", "C1", cost=9000, order_number=None)
+    assert amounts(_image("SUBMITTING", order_number=None), accepted) == {
+        "submitted": 1,
+        "segments": 2,
+        "cost": 9000,
+        "postpaid_cost": 9000,
+    }
+    # Sent back to its queue (the SMSC refused it for a while): taken back, both.
+    assert amounts(accepted, _image("QUEUED", order_number=None)) == {
+        "submitted": -1,
+        "segments": -2,
+        "cost": -9000,
+        "postpaid_cost": -9000,
     }
 
 
@@ -95,10 +120,7 @@ def test_a_record_that_is_not_a_message_is_left_out_of_a_batch(monkeypatch):
 
 
 def _charged(state: str, order: str | None = "CloudSMS_1", segments: int = 2) -> dict:
-    image = _image(state, segments=segments)
-    if order:
-        image["order_number"] = {"S": order}
-    return image
+    return _image(state, segments=segments, order_number=order)
 
 
 def test_a_charged_message_no_gateway_took_gives_its_segments_back_to_its_order():

@@ -105,20 +105,25 @@ def amounts(
         added["total"] += 1
     state = DrState(str(attribute(new, "dr_state")))
     before = attribute(old, "dr_state")
-    if before is not None and DrState(before) in TAKEN and state == DrState.QUEUED:
+    if (
+        old is not None
+        and before is not None
+        and DrState(before) in TAKEN
+        and state == DrState.QUEUED
+    ):
         # Sent back to its queue after the SMSC refused it for a while: it will be
         # submitted (and counted) again, so this submission is taken back.
         added["submitted"] -= 1
         added["segments"] -= int(attribute(old, "segments") or 0)
-        added["cost"] -= int(attribute(old, "cost") or 0)
+        _add_cost(added, old, -int(attribute(old, "cost") or 0))
     if before == DrState.SUBMITTING and state in TAKEN:
         added["submitted"] += 1
         added["segments"] += int(attribute(new, "segments") or 0)
         recorded = attribute(new, "cost")
         if recorded is not None:
-            added["cost"] += int(recorded)
+            _add_cost(added, new, int(recorded))
         elif cost_of is not None:
-            added["cost"] += cost_of(new)
+            _add_cost(added, new, cost_of(new))
     if state in FINAL and (before is None or DrState(before) not in FINAL):
         if state == DrState.DELIVRD:
             added["delivered"] += 1
@@ -127,6 +132,14 @@ def amounts(
         else:
             added["no_notification"] += 1
     return {name: n for name, n in added.items() if n}
+
+
+def _add_cost(added: Counter[str], message: Mapping[str, Any], cost: int) -> None:
+    added["cost"] += cost
+    if attribute(message, "order_number") is None:
+        # No prepaid order paid for it, so a post-paid one does: its thresholds count
+        # this, and not what prepaid orders paid.
+        added["postpaid_cost"] += cost
 
 
 # Final states of a message that no gateway took: its SMS go back to its prepaid order.

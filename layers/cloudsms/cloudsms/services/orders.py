@@ -285,6 +285,12 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
         return None
     if not prepaid:
         raise Forbidden(f"no valid package of channel {route_id}: its prepaid orders expired")
+    if left >= segments:
+        # Each message is paid by one order, so its refund has one place to go back to.
+        raise Forbidden(
+            f"the prepaid packages of channel {route_id} have {left} SMS left, but no one"
+            f" package holds the {segments} this needs: send it in smaller requests"
+        )
     raise Forbidden(
         f"the prepaid packages of channel {route_id} have {left} SMS left; this needs {segments}"
     )
@@ -355,14 +361,15 @@ def _check_thresholds(
 
 
 def month_cost(tenant: TenantModel, route_id: str, now: datetime) -> int:
-    """Micro-USD spent on a channel this month, in the tenant's time zone."""
+    """Micro-USD spent this month (in the tenant's time zone) on a channel's messages that
+    no prepaid order paid for: a post-paid order's spending."""
     month = now.astimezone(ZoneInfo(tenant.time_zone)).strftime("%Y-%m")
     suffix = f"#{route_id}"
     rows = CounterModel.query(
         tenant_channel_scope(tenant.tenant_id),
         CounterModel.period.between(channel_day(f"{month}-01", ""), f"{month}-31#~"),
     )
-    return sum(int(r.cost or 0) for r in rows if r.period.endswith(suffix))
+    return sum(int(r.postpaid_cost or 0) for r in rows if r.period.endswith(suffix))
 
 
 def _valid(order: OrderModel, now: datetime) -> bool:

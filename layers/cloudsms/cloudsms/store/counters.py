@@ -39,6 +39,8 @@ class CounterModel(Model):
     segments = NumberAttribute(default=0)
     # Micro-USD (1 USD = 1,000,000): segments at the channel's price, counted on submission.
     cost = NumberAttribute(default=0)
+    # The part of `cost` no prepaid order paid for: what post-paid thresholds count.
+    postpaid_cost = NumberAttribute(default=0)
     # A prepaid order's: SMS given back for its messages that never reached a gateway.
     refunded = NumberAttribute(default=0)
     # Per stream shard, the sequence number of the last message change counted here, so
