@@ -74,6 +74,17 @@ def _parser() -> argparse.ArgumentParser:
     tenant.add_argument("tenant_id")
     tenant.add_argument("--name", required=True)
     tenant.add_argument("--time-zone", default="Asia/Shanghai")
+    commands.add_parser(
+        "tenant-list", help="every tenant, with its channels and whether it is disabled"
+    )
+    disable = commands.add_parser(
+        "tenant-disable",
+        help="cut a tenant off: its keys, sessions and accounts stop working and its "
+        "scheduled missions fail (tenant-enable undoes it)",
+    )
+    disable.add_argument("tenant_id")
+    enable = commands.add_parser("tenant-enable", help="let a disabled tenant send again")
+    enable.add_argument("tenant_id")
 
     issue = commands.add_parser("key-issue", help="issue an API key (shown once)")
     issue.add_argument("tenant_id")
@@ -302,13 +313,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command == "tenant-create":
             created = tenants.create_tenant(args.tenant_id, args.name, args.time_zone)
-            _print(
-                {
-                    "tenant_id": created.tenant_id,
-                    "name": created.name,
-                    "time_zone": created.time_zone,
-                }
-            )
+            _print(tenants.tenant_view(created))
+        elif args.command == "tenant-list":
+            _print([tenants.tenant_view(t) for t in tenants.list_tenants()])
+        elif args.command == "tenant-disable":
+            _print(tenants.tenant_view(tenants.disable_tenant(args.tenant_id, clock.now())))
+        elif args.command == "tenant-enable":
+            _print(tenants.tenant_view(tenants.enable_tenant(args.tenant_id)))
         elif args.command == "key-issue":
             issued = tenants.issue_key(args.tenant_id, args.role, args.name)
             _print({"key_id": issued.key_id, "key": issued.key, "note": "shown once: store it now"})

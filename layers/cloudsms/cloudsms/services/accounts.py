@@ -217,7 +217,7 @@ def log_in(
     if not passwords.verify(password, account.password_hash):
         _count_failure(account, now)
         raise Unauthorized(WRONG_CREDENTIALS)
-    if account.disabled_at is not None:
+    if account.disabled_at is not None or get_tenant(account.tenant_id).disabled_at is not None:
         raise Unauthorized(WRONG_CREDENTIALS)
     if account.failed_logins:
         account.update(actions=[AccountModel.failed_logins.set(0)])

@@ -28,6 +28,7 @@ from cloudsms.services.blacklist import blacklisted_numbers
 from cloudsms.services.channels import get_channel
 from cloudsms.services.pages import counted, decode_cursor, encode_cursor, first_page
 from cloudsms.services.templates import get_template
+from cloudsms.services.tenants import check_enabled
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race, transaction
 from cloudsms.store.counters import WHOLE_LIFE, CounterModel, mission_scope
@@ -394,8 +395,9 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
     the reason."""
     tenant = TenantModel.get(mission.tenant_id)
     try:
-        # Checked again: the operator may have taken the channel away since the mission
-        # was created, and a scheduled mission must not send through it then.
+        # Checked again: the operator may have disabled the tenant or taken the channel
+        # away since the mission was created, and a scheduled mission must not send then.
+        check_enabled(tenant)
         _check_channel(tenant, mission.channel, phone.Direction(mission.direction))
     except CloudSmsError as refused:
         _fail_unsent(mission, refused.message, now)

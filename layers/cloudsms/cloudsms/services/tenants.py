@@ -1,12 +1,14 @@
 """Tenants and their API keys (and portal sessions, which are keys that expire)."""
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from cloudsms import clock
-from cloudsms.errors import BadRequest, Conflict, NotFound
+from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound
 from cloudsms.ids import hash_key, new_api_key, new_key_id
 from cloudsms.store.api_keys import KEY, ApiKeyModel
 from cloudsms.store.base import utcnow
@@ -44,6 +46,46 @@ def create_tenant(tenant_id: str, name: str, time_zone: str) -> TenantModel:
     except PutError as exc:
         raise Conflict(f"tenant {tenant_id} already exists") from exc
     return tenant
+
+
+def list_tenants() -> list[TenantModel]:
+    """Every tenant: a platform has tens or hundreds, so one scan reads them."""
+    return sorted(TenantModel.scan(), key=lambda tenant: tenant.tenant_id)
+
+
+def tenant_view(tenant: TenantModel) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant.tenant_id,
+        "name": tenant.name,
+        "time_zone": tenant.time_zone,
+        "channels": sorted(tenant.channels or set()),
+        "created_at": tenant.created_at.isoformat(),
+        "disabled_at": tenant.disabled_at.isoformat() if tenant.disabled_at else None,
+    }
+
+
+def disable_tenant(tenant_id: str, now: datetime) -> TenantModel:
+    """Cuts a tenant off: its keys and portal sessions stop working (within the
+    authorizer's cache time), its accounts cannot log in, and its scheduled missions end
+    Failed at their time. Messages already accepted still go out. Nothing is deleted,
+    so `enable_tenant` undoes it."""
+    return _set_disabled(tenant_id, now)
+
+
+def enable_tenant(tenant_id: str) -> TenantModel:
+    return _set_disabled(tenant_id, None)
+
+
+def _set_disabled(tenant_id: str, when: datetime | None) -> TenantModel:
+    tenant = get_tenant(tenant_id)
+    action = TenantModel.disabled_at.set(when) if when else TenantModel.disabled_at.remove()
+    tenant.update(actions=[action], condition=TenantModel.tenant_id.exists())
+    return tenant
+
+
+def check_enabled(tenant: TenantModel) -> None:
+    if tenant.disabled_at is not None:
+        raise Forbidden(f"tenant {tenant.tenant_id} is disabled")
 
 
 def get_tenant(tenant_id: str) -> TenantModel:
@@ -86,4 +128,10 @@ def resolve_key(key: str) -> Principal | None:
         return None
     if item.expires_at is not None and item.expires_at <= clock.now().timestamp():
         return None  # a session that has ended
+    try:
+        tenant = TenantModel.get(item.tenant_id)
+    except DoesNotExist:
+        return None
+    if tenant.disabled_at is not None:
+        return None  # the operator cut the tenant off
     return Principal(tenant_id=item.tenant_id, role=item.role, key_id=item.key_id)

@@ -22,3 +22,5 @@ class TenantModel(Model):
     # package is not metered here.
     metered_channels = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
+    # Set by the operator to cut the tenant off (services/tenants.disable_tenant).
+    disabled_at = UTCDateTimeAttribute(null=True)

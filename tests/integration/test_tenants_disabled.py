@@ -1,0 +1,68 @@
+"""The operator cuts a tenant off (tenant-disable) and lets it back (tenant-enable)."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from cloudsms import cache
+from cloudsms.services import accounts, missions, tenants
+from functions.authorizer import app as authorizer_app
+from tests.integration.conftest import EVENTS
+from tests.integration.missions_api import NOON_UTC, create_scheduled
+
+NOW = datetime.now(UTC)
+
+
+def _authorize(context, key: str) -> dict:
+    event = json.loads((EVENTS / "authorizer_request.json").read_text())
+    event["headers"] = {"Authorization": f"Bearer {key}"}
+    event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
+    return authorizer_app.lambda_handler(event, context)
+
+
+def test_a_disabled_tenants_keys_stop_working_and_work_again_once_enabled(
+    aws, tenant, context
+):
+    tenants.disable_tenant("acme", NOW)
+    cache.clear_all()  # a warm authorizer remembers a key for a minute
+
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        _authorize(context, tenant["key"])
+
+    tenants.enable_tenant("acme")
+    cache.clear_all()
+    assert _authorize(context, tenant["key"])["context"]["tenant_id"] == "acme"
+
+
+def test_a_disabled_tenants_scheduled_mission_fails_at_its_time(aws, tenant):
+    mission = create_scheduled(["+639215347566"])
+    tenants.disable_tenant("acme", NOW)
+
+    missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+
+    failed = missions.get_mission("acme", mission["mission_id"])
+    assert (failed.status, failed.failure_reason) == ("Failed", "tenant acme is disabled")
+
+
+def test_a_disabled_tenants_account_cannot_log_in(aws, tenant, monkeypatch):
+    from cloudsms.errors import Unauthorized
+
+    created = accounts.create_account("acme_admin", "acme")
+    monkeypatch.setattr(accounts, "_check_captcha", lambda *_: None)
+    tenants.disable_tenant("acme", NOW)
+
+    with pytest.raises(Unauthorized) as refused:
+        accounts.log_in("acme_admin", created.password, "c", "x", NOW)
+    assert refused.value.message == accounts.WRONG_CREDENTIALS
+
+
+def test_the_tenant_list_says_which_are_disabled(aws, tenant):
+    tenants.create_tenant("beta", "Beta", "UTC")
+    tenants.disable_tenant("beta", NOW)
+
+    listed = {t["tenant_id"]: t for t in map(tenants.tenant_view, tenants.list_tenants())}
+
+    assert listed["acme"]["disabled_at"] is None
+    assert listed["beta"]["disabled_at"] == NOW.isoformat()
+    assert listed["acme"]["channels"] == ["SIM"]
