@@ -137,7 +137,12 @@ def test_a_callback_url_that_is_not_public_https_is_refused(aws, tenant, context
 
 @pytest.mark.parametrize(
     ("resolved", "loopback_allowed"),
-    [(["10.0.0.5"], False), (["93.184.216.34", "169.254.169.254"], False), (["127.0.0.1"], False)],
+    [
+        (["10.0.0.5"], False),
+        (["93.184.216.34", "169.254.169.254"], False),
+        (["127.0.0.1"], False),
+        (["239.1.2.3"], True),
+    ],
 )
 def test_no_callback_is_posted_to_a_name_that_resolves_to_a_private_address(
     monkeypatch, resolved, loopback_allowed

@@ -25,6 +25,8 @@ def test_a_public_https_url_is_accepted():
         "https://012.0.0.1/sms",
         "http://127.0.0.1:9001/runtime",  # loopback: the Lambda runtime API
         "http://localhost/sms",
+        "https://224.0.0.1/sms",  # multicast, which Python counts as global
+        "https://user:secret@hooks.example.com/sms",  # credentials in the URL
     ],
 )
 def test_a_url_that_is_not_public_https_is_refused(url):

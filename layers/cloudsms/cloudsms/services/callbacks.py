@@ -81,6 +81,11 @@ def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
         return None  # a name
 
 
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # Python counts multicast addresses (224.0.0.0/4) as global; no receiver is one.
+    return address.is_global and not address.is_multicast
+
+
 def validate_url(url: str, allow_loopback: bool) -> str:
     """An absolute https URL to a public host; plain http only to this host, and this
     host only when running locally (deployed, loopback is the Lambda runtime's own API)."""
@@ -88,11 +93,14 @@ def validate_url(url: str, allow_loopback: bool) -> str:
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
         raise BadRequest("the callback URL must be an absolute https URL")
+    if parts.username is not None or parts.password is not None:
+        # It would be kept and shown with the URL; receivers check the signature instead.
+        raise BadRequest("the callback URL must not hold a user name or password")
     address = _literal_address(host)
     loopback = host == "localhost" or (address is not None and address.is_loopback)
     if loopback and not allow_loopback:
         raise BadRequest("the callback URL must not point at this host")
-    if not loopback and address is not None and not address.is_global:
+    if not loopback and address is not None and not _public(address):
         raise BadRequest("the callback URL must point at a public address")
     if parts.scheme != "https" and not loopback:
         raise BadRequest("the callback URL must use https")
@@ -115,7 +123,7 @@ def destination(url: str, allow_loopback: bool) -> tuple[webhooks.Address | None
     for address in found:
         if address.is_loopback and allow_loopback:
             continue
-        if not address.is_global:
+        if not _public(address):
             return None, "refused: its host name resolves to a private address"
     return found[0], None
 
