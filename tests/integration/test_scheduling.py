@@ -235,9 +235,7 @@ def test_firing_at_the_dispatch_time_sends_the_mission(aws, tenant):
     assert len(queued_recipients(aws)) == 2
 
 
-def test_a_mission_whose_channel_was_taken_away_fails_at_its_time_and_sends_nothing(
-    aws, tenant
-):
+def test_a_mission_whose_channel_was_taken_away_fails_at_its_time_and_sends_nothing(aws, tenant):
     from cloudsms.services import channels
 
     mission = create_scheduled(["+639215347566"])

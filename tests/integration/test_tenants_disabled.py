@@ -21,9 +21,7 @@ def _authorize(context, key: str) -> dict:
     return authorizer_app.lambda_handler(event, context)
 
 
-def test_a_disabled_tenants_keys_stop_working_and_work_again_once_enabled(
-    aws, tenant, context
-):
+def test_a_disabled_tenants_keys_stop_working_and_work_again_once_enabled(aws, tenant, context):
     tenants.disable_tenant("acme", NOW)
     cache.clear_all()  # a warm authorizer remembers a key for a minute
 
