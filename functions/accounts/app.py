@@ -156,6 +156,16 @@ def disable_account(account_name: str) -> dict:
     return accounts.disable_account(account_name, clock.now())
 
 
+@app.post(
+    "/v1/admin/accounts/<account_name>/enable",
+    description="Lets a disabled account log in again (operator)",
+)
+@tracer.capture_method
+def enable_account(account_name: str) -> dict:
+    operator(app)
+    return accounts.enable_account(account_name)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

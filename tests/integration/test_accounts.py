@@ -366,6 +366,18 @@ def test_a_disabled_account_cannot_log_in(accounts_app, context, operator_key):
     # The same answer as a wrong password: nobody learns a disabled account's password.
     assert refused["statusCode"] == 401 and refused["body"] == wrong["body"]
 
+    enabled = _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/admin/accounts/CNX01_Adm/enable",
+        "/v1/admin/accounts/{account_name}/enable",
+        key=operator_key,
+        path_parameters={"account_name": "CNX01_Adm"},
+    )
+    assert enabled["statusCode"] == 200 and enabled["json"]["disabled"] is False
+    assert _log_in(accounts_app, context, password)["statusCode"] == 201
+
 
 @pytest.mark.parametrize(
     ("fields", "words"),

@@ -195,6 +195,8 @@ def _parser() -> argparse.ArgumentParser:
     reset.add_argument("account_name")
     disable = commands.add_parser("account-disable", help="stop an account logging in")
     disable.add_argument("account_name")
+    enable = commands.add_parser("account-enable", help="let a disabled account log in again")
+    enable.add_argument("account_name")
     return parser
 
 
@@ -408,6 +410,8 @@ def main(argv: list[str] | None = None) -> None:
             _print(accounts.list_accounts(args.tenant_id))
         elif args.command == "account-disable":
             _print(accounts.disable_account(args.account_name, clock.now()))
+        elif args.command == "account-enable":
+            _print(accounts.enable_account(args.account_name))
         elif args.command == "dead-letters":
             _print(dead_letters.overview())
         elif args.command == "redrive":

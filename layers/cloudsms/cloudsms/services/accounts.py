@@ -139,6 +139,15 @@ def disable_account(account_name: str, now: datetime) -> dict[str, Any]:
     return view(account)
 
 
+def enable_account(account_name: str) -> dict[str, Any]:
+    """Lets a disabled account log in again, with the password it had (or one reset
+    meanwhile)."""
+    account = _account(account_name)
+    account.update(actions=[AccountModel.disabled_at.remove()])
+    logger.info("account enabled", account_name=account_name)
+    return view(account)
+
+
 def _account(account_name: str) -> AccountModel:
     try:
         return AccountModel.get(_key(account_name), consistent_read=True)
