@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
+from cloudsms.errors import BadRequest
 from cloudsms.services import channels
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.tenants import TenantModel
@@ -129,6 +130,8 @@ def test_a_second_channel_with_the_same_route_id_is_a_conflict(aws, tenant, cont
         ({"directions": []}, "directions"),
         ({"prices_usd": {"by_country": {"999": "0.01"}}}, "prices_usd.by_country"),
         ({"prices_usd": {"default": "0.0000001"}}, "prices_usd.default"),
+        ({"default_sender": "ABCDEFGHIJKLM"}, "default_sender"),
+        ({"default_sender": "<img src=x>"}, "default_sender"),
     ],
 )
 def test_an_invalid_channel_is_refused_naming_the_field(aws, tenant, context, change, field):
@@ -137,6 +140,31 @@ def test_an_invalid_channel_is_refused_naming_the_field(aws, tenant, context, ch
     assert response["statusCode"] == 400
     details = json.loads(response["body"])["error"]["details"]
     assert any(detail["field"] == field for detail in details), details
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://admin:hunter2@kannel.local:13013",
+        "http://kannel.local:13013/?password=hunter2",
+        "http://kannel.local:13013/#hunter2",
+    ],
+)
+def test_an_endpoint_that_could_hold_credentials_is_refused(aws, tenant, context, endpoint):
+    response = _create(context, {**NEW_CHANNEL, "endpoint": endpoint})
+
+    assert response["statusCode"] == 400
+    [detail] = json.loads(response["body"])["error"]["details"]
+    assert detail["field"] == "endpoint"
+    assert "username and password" in detail["reason"]
+    assert "hunter2" not in response["body"]
+    with pytest.raises(ChannelModel.DoesNotExist):
+        ChannelModel.get("KAN_PH")
+
+
+def test_the_console_command_refuses_credentials_in_the_endpoint_too(aws, tenant):
+    with pytest.raises(BadRequest, match="username and password"):
+        channels.add_channel("B3", "kannel", "http://admin:hunter2@kannel.local:13013", "", "")
 
 
 def test_an_http_json_channel_needs_its_mapping(aws, tenant, context):
@@ -199,6 +227,33 @@ def test_a_patch_changes_only_what_it_names(aws, tenant, context):
         {"default": "0.01", "by_country": {}},
         "CloudSMS",
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"default_sender": "<img src=x>"}, "default_sender"),
+        ({"default_sender": "ABCDEFGHIJKLM"}, "default_sender"),
+        ({"endpoint": "http://admin:hunter2@kannel.local:13013"}, "endpoint"),
+    ],
+)
+def test_an_invalid_patch_is_refused_and_changes_nothing(aws, tenant, context, change, field):
+    _create(context)
+
+    response = _patch(context, change)
+
+    assert response["statusCode"] == 400
+    details = json.loads(response["body"])["error"]["details"]
+    assert [detail["field"] for detail in details] == [field]
+    item = ChannelModel.get("KAN_PH")
+    assert (item.default_sender, item.endpoint) == ("CloudSMS", "http://127.0.0.1:13013")
+
+
+def test_the_console_command_checks_a_changed_default_sender(aws, tenant, context):
+    _create(context)
+
+    with pytest.raises(BadRequest, match="default_sender"):
+        channels.change_channel("KAN_PH", {"default_sender": "ABCDEFGHIJKLM"})
 
 
 def test_a_new_password_replaces_the_old_and_keeps_the_receipt_secret(aws, tenant, context):

@@ -173,6 +173,21 @@ def test_a_hub_answer_echoing_the_token_is_redacted(hub):
     assert TOKEN not in (result.reason or "")
 
 
+def test_a_hub_answer_echoing_a_header_is_redacted(hub):
+    hub.reply = (401, "key hub-key-written-in-the-mapping refused", "text/plain")
+    headers = {"X-Api-Key": "hub-key-written-in-the-mapping"}
+
+    result = _gateway(hub, headers=headers).submit(_message())
+
+    assert result.reason == "key *** refused"
+
+
+def test_the_gateway_shows_neither_user_info_nor_query_of_its_url(hub):
+    gateway = _gateway(hub, url="https://acct:hunter2@hub.test/send?key=hunter2")
+
+    assert "hunter2" not in repr(gateway)
+
+
 def test_the_channels_endpoint_is_the_url_when_the_mapping_names_none(hub):
     config = HttpJsonConfig.model_validate(CONFIG)
 

@@ -5,6 +5,7 @@ it. The fake answers as Jasmin's HTTP API documents (`Success "<uuid>"`, or
 `Error "<why>"` with 400, 403, 412 or 500).
 """
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -109,6 +110,20 @@ def test_a_read_timeout_is_an_unknown_outcome_and_names_no_credentials(jasmin):
         _gateway(jasmin, timeout=0.05).submit(_message())
 
     assert PASSWORD not in str(raised.value)
+
+
+def test_an_unreachable_gateway_is_named_without_the_endpoints_user_info():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    endpoint = f"http://admin:hunter2@127.0.0.1:{closed_port}"
+
+    result = JasminGateway(endpoint, "cloudsms", PASSWORD).submit(_message())
+
+    assert (result.accepted, result.temporary) == (False, True)
+    assert result.reason == (
+        f"Jasmin unreachable at http://127.0.0.1:{closed_port}/send: ConnectionError"
+    )
 
 
 def test_an_answer_echoing_the_password_is_redacted(jasmin):

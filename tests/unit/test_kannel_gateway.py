@@ -194,6 +194,18 @@ def test_connection_refused_is_temporary_and_keeps_the_password_out_of_the_reaso
     assert "pa%24%24word" not in (result.reason or "")
 
 
+def test_an_unreachable_gateway_is_named_without_the_endpoints_user_info():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+
+    result = gateway(f"http://admin:hunter2@127.0.0.1:{closed_port}").submit(submission())
+
+    assert result.reason == (
+        f"Kannel unreachable at http://127.0.0.1:{closed_port}/cgi-bin/sendsms: ConnectionError"
+    )
+
+
 def test_password_echoed_in_a_refusal_is_redacted(fake_kannel):
     fake_kannel.reply = (400, f"bad request: password={PASSWORD}")
 
@@ -204,3 +216,4 @@ def test_password_echoed_in_a_refusal_is_redacted(fake_kannel):
 
 def test_gateway_repr_hides_the_password():
     assert PASSWORD not in repr(gateway("http://127.0.0.1:1"))
+    assert "hunter2" not in repr(gateway("http://admin:hunter2@127.0.0.1:1"))

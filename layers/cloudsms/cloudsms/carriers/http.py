@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
@@ -65,6 +66,14 @@ def _stamp(kept: _Kept) -> Any:
         return response
 
     return answered
+
+
+def shown_url(url: str) -> str:
+    """`url` as an error or a log may show it: scheme://host:port/path. Its user info,
+    query and fragment are left out, as they may hold credentials."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 class OutcomeUnknown(Exception):

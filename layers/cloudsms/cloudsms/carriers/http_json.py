@@ -23,7 +23,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cloudsms.carriers.base import Receipt, Submission, SubmitResult
-from cloudsms.carriers.http import OutcomeUnknown, never_reached
+from cloudsms.carriers.http import OutcomeUnknown, never_reached, shown_url
 from cloudsms.carriers.receipts import receipt_from_smpp_text
 from cloudsms.domain.states import FINAL, INTERMEDIATE, DrState
 
@@ -49,6 +49,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _CODINGS = {"GSM-7": 0, "UCS-2": 8}
 # What a receipt may report: a hub cannot tell us a message is QUEUED or LOCAL_REJECTED.
 RECEIPT_STATES = frozenset(INTERMEDIATE | FINAL) - {DrState.SUBMIT_FAILED, DrState.LOCAL_REJECTED}
+_MIN_TOKEN = 8
 _MAX_REASON = 200
 
 
@@ -128,17 +129,18 @@ class HttpJsonGateway:
         self._session = session or requests.Session()
 
     def __repr__(self) -> str:
-        return f"HttpJsonGateway({self._url_template!r})"
+        return f"HttpJsonGateway({shown_url(self._url_template)!r})"
 
     def submit(self, submission: Submission) -> SubmitResult:
         values = self._values(submission)
         url = str(fill(self._url_template, values))
+        headers = {name: str(fill(v, values)) for name, v in self._config.headers.items()}
         try:
             response = self._session.request(
                 self._config.method,
                 url,
                 json=fill(self._config.body, values),
-                headers={name: str(fill(v, values)) for name, v in self._config.headers.items()},
+                headers=headers,
                 timeout=self._timeout,
             )
         except requests.RequestException as error:
@@ -153,17 +155,19 @@ class HttpJsonGateway:
                 temporary=True,
             )
         if response.status_code >= 500 or response.status_code == 429:
-            return SubmitResult(accepted=False, reason=self._reason(response, None), temporary=True)
+            return SubmitResult(
+                accepted=False, reason=self._reason(response, None, headers), temporary=True
+            )
         try:
             answer = response.json()
         except ValueError:
             answer = None
         if response.status_code >= 300:
-            return SubmitResult(accepted=False, reason=self._reason(response, answer))
+            return SubmitResult(accepted=False, reason=self._reason(response, answer, headers))
         if self._config.success_field:
             status = field_at(answer, self._config.success_field)
             if status is None or str(status) not in self._config.success_values:
-                return SubmitResult(accepted=False, reason=self._reason(response, answer))
+                return SubmitResult(accepted=False, reason=self._reason(response, answer, headers))
         message_id = field_at(answer, self._config.message_id_field)
         if message_id is None or message_id == "":
             reason = f"the answer has no message id at {self._config.message_id_field}"
@@ -186,13 +190,18 @@ class HttpJsonGateway:
             "password": self._password,
         }
 
-    def _reason(self, response: requests.Response, answer: Any) -> str:
+    def _reason(self, response: requests.Response, answer: Any, headers: dict[str, str]) -> str:
         reason = None
         if self._config.reason_field:
             reason = field_at(answer, self._config.reason_field)
         text = str(reason) if reason not in (None, "") else response.text.strip()
-        if self._password:
-            text = text.replace(self._password, "***")
+        # A hub may echo what it was sent, and a header may hold a token written into the
+        # mapping itself rather than as {password}. Short values ("1", "json") are no
+        # tokens, and hiding them would garble the reason.
+        tokens = [value for value in headers.values() if len(value) >= _MIN_TOKEN]
+        for secret in (self._password, *tokens):
+            if secret:
+                text = text.replace(secret, "***")
         return text[:_MAX_REASON] or f"HTTP {response.status_code}"
 
 

@@ -10,7 +10,7 @@ import re
 import requests
 
 from cloudsms.carriers.base import Submission, SubmitResult
-from cloudsms.carriers.http import OutcomeUnknown, never_reached
+from cloudsms.carriers.http import OutcomeUnknown, never_reached, shown_url
 
 SEND_PATH = "/send"
 
@@ -39,7 +39,7 @@ class JasminGateway:
         self._session = session or requests.Session()
 
     def __repr__(self) -> str:
-        return f"JasminGateway({self._url!r}, username={self._username!r})"
+        return f"JasminGateway({shown_url(self._url)!r}, username={self._username!r})"
 
     def submit(self, submission: Submission) -> SubmitResult:
         form = {
@@ -70,7 +70,7 @@ class JasminGateway:
                 ) from None
             return SubmitResult(
                 accepted=False,
-                reason=f"Jasmin unreachable at {self._url}: {type(error).__name__}",
+                reason=f"Jasmin unreachable at {shown_url(self._url)}: {type(error).__name__}",
                 temporary=True,
             )
 

@@ -7,7 +7,7 @@ and travels in the dlr-url; `receipts.receipt_from_kannel` reads the callback.
 import requests
 
 from cloudsms.carriers.base import Submission, SubmitResult
-from cloudsms.carriers.http import OutcomeUnknown, never_reached
+from cloudsms.carriers.http import OutcomeUnknown, never_reached, shown_url
 from cloudsms.carriers.receipts import KANNEL_DLR_QUERY
 
 SENDSMS_PATH = "/cgi-bin/sendsms"
@@ -52,7 +52,7 @@ class KannelGateway:
         self._session = session or requests.Session()
 
     def __repr__(self) -> str:
-        return f"KannelGateway({self._url!r}, username={self._username!r})"
+        return f"KannelGateway({shown_url(self._url)!r}, username={self._username!r})"
 
     def submit(self, submission: Submission) -> SubmitResult:
         params = {
@@ -81,7 +81,7 @@ class KannelGateway:
             # the exception text holds the request URL, and with it the password
             return SubmitResult(
                 accepted=False,
-                reason=f"Kannel unreachable at {self._url}: {type(error).__name__}",
+                reason=f"Kannel unreachable at {shown_url(self._url)}: {type(error).__name__}",
                 temporary=True,
             )
 

@@ -24,7 +24,7 @@ from pynamodb.expressions.update import Action
 from cloudsms.adapters.secrets import get_secret, put_secret, read_secret
 from cloudsms.cache import ttl_cache
 from cloudsms.carriers.http_json import HttpJsonConfig
-from cloudsms.domain import money, phone
+from cloudsms.domain import content, money, phone
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_secret
 from cloudsms.services.pages import decode_cursor, encode_cursor
@@ -93,7 +93,25 @@ def _valid_endpoint(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("must be an http:// or https:// URL")
+    # The endpoint is stored, answered and shown in errors: credentials in it would be too.
+    if "@" in parts.netloc:
+        raise ValueError(
+            "must not hold credentials (user:password@): give them as username and password"
+        )
+    if "?" in value or "#" in value:
+        raise ValueError(
+            "must not have a query or a fragment, which could hold secrets: give credentials "
+            "as username and password"
+        )
     return value.rstrip("/")
+
+
+def _valid_sender(value: str | None) -> str | None:
+    """The rules of a message's own sender id: a channel's default stands in for it."""
+    reason = content.validate_sender(value)
+    if reason:
+        raise ValueError(reason)
+    return value
 
 
 class ChannelFields(BaseModel):
@@ -125,6 +143,11 @@ class ChannelFields(BaseModel):
     def _endpoint(cls, value: str) -> str:
         return _valid_endpoint(value)
 
+    @field_validator("default_sender")
+    @classmethod
+    def _default_sender(cls, value: str | None) -> str | None:
+        return _valid_sender(value)
+
     @field_validator("gateway_type")
     @classmethod
     def _gateway_type(cls, value: str) -> str:
@@ -152,6 +175,11 @@ class ChannelChanges(BaseModel):
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         return None if value is None else _valid_endpoint(value)
+
+    @field_validator("default_sender")
+    @classmethod
+    def _default_sender(cls, value: str | None) -> str | None:
+        return _valid_sender(value)
 
 
 # --- creating and changing ----------------------------------------------------------------
