@@ -146,6 +146,20 @@ def test_a_csv_row_the_csv_module_cannot_read_refuses_the_file_by_row() -> None:
         list(read_number_list(data, ["Name"], Direction.INTERNATIONAL, lambda v: v["Name"]))
 
 
+def test_a_quote_left_open_to_the_end_refuses_the_file_rather_than_merge_rows() -> None:
+    data = b'Phone,Name\n+639215347566,Amy\n+639215347567,"Bob\n+639215347568,Cy\n'
+    with pytest.raises(NumberListError, match=r"row 3 cannot be read: .* left open"):
+        list(read_number_list(data, ["Name"], Direction.INTERNATIONAL, lambda v: v["Name"]))
+
+
+def test_a_quote_closed_rows_later_refuses_the_file_rather_than_send_the_rows_as_text() -> None:
+    data = b'Phone,Name\n+639215347566,"Amy\n+639215347568,Cy\n+639215347569,Dee"\n'
+    with pytest.raises(
+        NumberListError, match="row 2: the value in column B runs over several lines"
+    ):
+        list(read_number_list(data, ["Name"], Direction.INTERNATIONAL, lambda v: v["Name"]))
+
+
 def test_a_windows_1252_csv_as_western_excel_saves_it_is_read() -> None:
     data = "Phone,Name\n+639215347566,Jos\xe9\n".encode("cp1252")
     [row] = list(read_number_list(data, ["Name"], Direction.INTERNATIONAL, lambda v: v["Name"]))

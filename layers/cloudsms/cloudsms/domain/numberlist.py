@@ -363,15 +363,33 @@ def _csv_rows(data: bytes) -> Iterator[Row]:
     delimiter = max(_DELIMITERS, key=first_line.count) if first_line else ","
     if first_line.count(delimiter) == 0:
         delimiter = ","
-    return _checked_csv(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    # strict: a quote left open at the end of the file is an error, not one last field
+    # holding every line after it.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    return _checked_csv(reader)
 
 
 def _checked_csv(reader: Any) -> Iterator[Row]:
-    """The reader's rows; a row the csv module cannot read refuses the file, by row."""
+    """The reader's rows; a row the csv module cannot read refuses the file, by row, and
+    so does a value running over several lines. That is a quote opened and closed rows
+    later: the rows between would be one recipient's text, holding other recipients'
+    numbers, rather than recipients."""
+    row_number = 0
     try:
-        yield from reader
+        for row in reader:
+            row_number += 1
+            for index, cell in enumerate(row):
+                if "\n" in cell or "\r" in cell:
+                    raise NumberListError(
+                        f"row {row_number}: the value in column {_column_letter(index)} runs"
+                        ' over several lines; is a quote (") left open? Fix the file and'
+                        " upload it again"
+                    )
+            yield row
     except csv.Error as error:
-        raise NumberListError(f"row {reader.line_num} cannot be read: {error}") from error
+        raise NumberListError(
+            f'row {row_number + 1} cannot be read: {error}; is a quote (") left open?'
+        ) from error
 
 
 def _decode(data: bytes) -> str:
