@@ -98,14 +98,14 @@ def test_a_value_json_must_escape_reaches_the_queue_exactly_as_rendered(aws, ten
     assert recipient["text"] == f"[CloudSMS] Hello {value}!"
 
 
-def test_a_verify_code_mission_goes_to_the_otp_queue(aws, tenant):
+def test_a_verify_code_mission_goes_to_the_bulk_queue_not_ahead_of_single_codes(aws, tenant):
     data = corpus.xlsx([["Phone Number"], ["+639215347566"]])
 
     status, _ = api.create_with_list(data, sms_type="verify_code", content="Your code is 1234")
 
     assert status == 201
-    assert len(queued_recipients(aws, "OtpSubmitQueue")) == 1
-    assert queued_bodies(aws) == []
+    assert len(queued_recipients(aws)) == 1  # the bulk queue
+    assert queued_recipients(aws, "OtpSubmitQueue") == []
 
 
 def test_abnormal_rows_are_counted_and_listed_with_their_row_numbers(aws, tenant):

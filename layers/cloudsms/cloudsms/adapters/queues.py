@@ -16,9 +16,14 @@ SQS_BATCH_LIMIT = 10  # entries per SendMessageBatch, fixed by SQS
 MAX_VISIBILITY_SECONDS = 43_200  # the longest visibility timeout SQS accepts
 
 
-def queue_for(sms_type: str) -> str:
+def queue_for(sms_type: str, mission_id: str | None = None) -> str:
+    """The otp queue for single verify codes, the bulk queue for the rest. A mission's
+    messages go on the bulk queue whatever their type: a mission of 100,000 codes on the
+    otp queue would hold up every tenant's single codes behind it."""
     settings = get_settings()
-    return settings.otp_queue_url if sms_type == "verify_code" else settings.bulk_queue_url
+    if sms_type == "verify_code" and not mission_id:
+        return settings.otp_queue_url
+    return settings.bulk_queue_url
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

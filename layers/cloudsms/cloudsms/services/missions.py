@@ -511,7 +511,7 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         "order_number": mission.order_number,
     }
     bodies = ({**envelope, "recipients": chunk} for chunk in _chunks(recipients()))
-    requests = queues.enqueue(queues.queue_for(mission.sms_type), bodies)
+    requests = queues.enqueue(queues.queue_for(mission.sms_type, mission.mission_id), bodies)
     late.upload()
     _record_sent(mission, late.count, late_segments, now)
     logger.info(

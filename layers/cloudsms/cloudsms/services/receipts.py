@@ -183,7 +183,7 @@ def _resubmit(message: MessageModel, receipt: Receipt) -> str | None:
     # Queued before it is moved: a queue message that finds it not QUEUED skips it, and
     # a receipt answered with an error comes again and does both again.
     queues.enqueue(
-        queues.queue_for(message.sms_type),
+        queues.queue_for(message.sms_type, message.mission_id),
         [{"tenant_id": message.tenant_id, "uids": [message.uid]}],
         delay_seconds=delay,
     )

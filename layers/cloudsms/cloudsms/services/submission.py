@@ -164,11 +164,12 @@ def submit_queued(
         by_channel.setdefault(item.message.channel, []).append(item)
     for route_id, items in by_channel.items():
         _send(route_id, items, now, gateway_factory, progress)
-    sms_type = next(iter(found.values())).sms_type if found else ""
+    first = next(iter(found.values()), None)
+    queue_url = queues.queue_for(first.sms_type, first.mission_id) if first else ""
     _finish(
         progress,
         lambda entries, delay: queues.enqueue(
-            queues.queue_for(sms_type),
+            queue_url,
             [{"tenant_id": tenant_id, "uids": entries}],
             delay_seconds=delay,
         ),
@@ -221,7 +222,7 @@ def submit_mission_recipients(
     _finish(
         progress,
         lambda entries, delay: queues.enqueue(
-            queues.queue_for(batch.sms_type),
+            queues.queue_for(batch.sms_type, batch.mission_id),
             [{**body, "recipients": [r.model_dump() for r in entries]}],
             delay_seconds=delay,
         ),
