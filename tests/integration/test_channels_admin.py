@@ -1,6 +1,7 @@
 """Business channels managed by the operator: /v1/admin/channels and tenant assignment,
 and the channel rules a tenant's sends meet (assignment, directions, prices)."""
 
+import base64
 import json
 from typing import Any
 
@@ -190,6 +191,31 @@ def test_channels_are_listed_and_read_one_by_one(aws, tenant, context):
         "SIM",
     ]
     assert json.loads(one["body"])["directions"] == ["international"]
+
+
+def test_channels_page_on_with_their_cursor(aws, tenant, context):
+    _create(context)
+    path = "/v1/admin/channels"
+
+    first = json.loads(_admin(context, "GET", path, path, query={"page_size": "1"})["body"])
+    cursor = {"page_size": "1", "cursor": first["next_cursor"]}
+    second = json.loads(_admin(context, "GET", path, path, query=cursor)["body"])
+
+    assert sorted(c["route_id"] for c in first["channels"] + second["channels"]) == [
+        "KAN_PH",
+        "SIM",
+    ]
+
+
+def test_a_channels_cursor_holding_more_than_its_key_is_refused(aws, tenant, context):
+    last_key = {"route_id": {"S": "SIM"}, "secret_name": {"S": "x"}}
+    cursor = base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()
+    path = "/v1/admin/channels"
+
+    response = _admin(context, "GET", path, path, query={"cursor": cursor})
+
+    assert response["statusCode"] == 400
+    assert "the cursor is not one this API gave out" in response["body"]
 
 
 def test_reading_a_channel_that_does_not_exist_is_not_found(aws, tenant, context):

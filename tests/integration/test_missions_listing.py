@@ -4,6 +4,8 @@ ten to a page, filtered, and never another tenant's.
 The tests only read, so the module shares one account holding twelve missions.
 """
 
+import base64
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -102,3 +104,39 @@ def test_another_tenant_lists_none_of_the_missions(twelve_missions):
     listing = api.call(api.send_app, "GET", "/v1/missions", "/v1/missions", tenant_id="other")
 
     assert listing == (200, {"items": [], "next_cursor": None, "total": 0, "total_exact": True})
+
+
+@pytest.mark.parametrize(
+    "last_key",
+    [
+        {"x": 1},
+        {"tenant_id": {"S": "demo"}, "mission_id": {"S": "01A0"}},  # another tenant's
+        {"tenant_id": {"S": "acme"}, "mission_id": {"N": "1"}},
+    ],
+)
+def test_a_cursor_this_api_did_not_give_out_is_refused(twelve_missions, last_key):
+    cursor = base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()
+
+    status, answer = api.call(
+        api.send_app, "GET", "/v1/missions", "/v1/missions", query={"cursor": cursor}
+    )
+
+    assert status == 400
+    assert answer["error"]["message"] == "the cursor is not one this API gave out"
+
+
+def test_a_cursor_into_another_missions_messages_is_refused(twelve_missions):
+    mission_id, other = twelve_missions[:2]
+    last_key = {"tenant_id": {"S": "acme"}, "uid": {"S": f"{other}000000000001"}}
+    cursor = base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()
+
+    status, answer = api.call(
+        api.send_app,
+        "GET",
+        f"/v1/missions/{mission_id}/messages",
+        "/v1/missions/{mission_id}/messages",
+        query={"cursor": cursor},
+    )
+
+    assert status == 400
+    assert answer["error"]["message"] == "the cursor is not one this API gave out"

@@ -118,6 +118,24 @@ def test_an_ordered_prepaid_package_shows_with_the_guides_columns(aws, tenant, m
     assert METERED in get_tenant("acme").channels
 
 
+def test_orders_placed_in_the_same_second_are_listed_latest_first(
+    aws, tenant, metered, monkeypatch
+):
+    package = _package()
+    # The later order draws the smaller last digits of its order number.
+    draws = [9999, 0]
+    monkeypatch.setattr(orders.secrets, "randbelow", lambda _: draws.pop(0))
+    earlier = orders.place_order("acme", package["package_id"], MORNING + timedelta(seconds=0.1))
+    later = orders.place_order("acme", package["package_id"], MORNING + timedelta(seconds=0.6))
+    path = "/v1/admin/tenants/acme/orders"
+
+    _, listed = _admin("GET", path, "/v1/admin/tenants/{tenant_id}/orders")
+
+    latest_first = [later["order_number"], earlier["order_number"]]
+    assert [o["order_number"] for o in _orders()] == latest_first
+    assert [o["order_number"] for o in listed["items"]] == latest_first
+
+
 def test_a_postpaid_package_has_thresholds_and_no_amount(aws, tenant, metered):
     package = _package(payment_type="postpaid", warning_usd="10000", prohibit_usd="15000")
     _order(package["package_id"])
@@ -355,6 +373,21 @@ def test_a_scheduled_mission_the_order_can_no_longer_pay_for_fails_with_the_reas
     assert "have 1 SMS left; this needs 2" in fired["failure_reason"]
     assert [b for b in queued_bodies(aws) if "mission_id" in b] == []
     assert _remaining() == 1
+
+
+def test_a_mission_that_failed_at_dispatch_has_nothing_pending(aws, tenant, metered, context):
+    _order(_package(sms_amount=3)["package_id"])
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON, "channel": METERED})
+    created = missions.create_mission(
+        get_tenant("acme"), fields, numbers_list([PH_NUMBER, "+639175550123"]), MORNING
+    )
+    _send(context, [PH_NUMBER, "+639175550124"])  # spends 2 of the 3 meanwhile
+
+    missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+
+    fired = missions.read_mission("acme", created["mission_id"])
+    assert created["progress"]["pending"] == 2
+    assert (fired["status"], fired["progress"]["pending"]) == ("Failed", 0)
 
 
 def test_numbers_blacklisted_before_dispatch_give_their_sms_back(aws, tenant, metered):

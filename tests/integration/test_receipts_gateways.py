@@ -2,6 +2,7 @@
 raw SMPP receipt text; found by our uid or by the carrier's id; unmatched ones kept; long
 messages delivered only when every part is; counters changed once per transition."""
 
+import base64
 import json
 
 import pytest
@@ -202,6 +203,29 @@ def test_the_operator_lists_unmatched_receipts_without_the_receipt_secret(aws, t
         "DELIVRD",
     )
     assert secret not in response["body"]
+
+
+@pytest.mark.parametrize("channel", [{"channel": "SIM"}, {}])
+def test_unmatched_receipts_page_on_with_their_cursor(aws, tenant, context, channel):
+    for n in (1, 2):
+        post_receipt(context, "SIM", kannel(f"NO-SUCH-UID-{n}", "SIM", "DELIVRD", f"p-{n}"))
+
+    first = json.loads(_unmatched(context, query={**channel, "page_size": "1"})["body"])
+    cursor = {**channel, "page_size": "1", "cursor": first["next_cursor"]}
+    second = json.loads(_unmatched(context, query=cursor)["body"])
+
+    uids = {r["uid"] for r in first["receipts"] + second["receipts"]}
+    assert uids == {"NO-SUCH-UID-1", "NO-SUCH-UID-2"}
+
+
+def test_a_cursor_into_another_routes_unmatched_receipts_is_refused(aws, tenant, context):
+    last_key = {"route_id": {"S": "OTHER"}, "receipt_id": {"S": "01A0"}}
+    cursor = base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()
+
+    response = _unmatched(context, query={"channel": "SIM", "cursor": cursor})
+
+    assert response["statusCode"] == 400
+    assert "the cursor is not one this API gave out" in response["body"]
 
 
 def test_a_tenant_cannot_list_unmatched_receipts(aws, tenant, context):

@@ -125,6 +125,15 @@ def test_cancelling_a_scheduled_mission_cancels_it_and_deletes_its_schedule(aws,
     assert schedules() == {}
 
 
+def test_a_cancelled_mission_has_nothing_pending(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+
+    _, cancelled = api.cancel(mission["mission_id"])
+
+    assert mission["progress"]["pending"] == mission["phone_number_amount"] > 0
+    assert cancelled["progress"]["pending"] == 0
+
+
 def test_cancelling_a_mission_twice_answers_409(aws, tenant):
     _, mission = schedule_at(tomorrow_at(12))
     api.cancel(mission["mission_id"])

@@ -1,8 +1,10 @@
 """SMS templates, the number-list template and blacklists, through the admin handler."""
 
+import base64
 import codecs
 import csv
 import io
+import json
 
 import openpyxl
 import pytest
@@ -71,6 +73,21 @@ def test_a_template_is_changed_listed_and_deleted(aws, tenant):
     assert (changed["content"], changed["variables"]) == ("Hello ${Name}", ["Name"])
     assert [t["template_id"] for t in listed["items"]] == [created["template_id"]]
     assert (deleted, gone) == (204, 404)
+
+
+def test_templates_page_on_with_their_cursor(aws, tenant):
+    created = [_create_template({**TEMPLATE, "name": f"Pin {i}"})[1] for i in range(3)]
+
+    _, first = api.call(
+        admin_app, "GET", "/v1/templates", "/v1/templates", query={"page_size": "2"}
+    )
+    _, second = api.call(
+        admin_app, "GET", "/v1/templates", "/v1/templates", query={"cursor": first["next_cursor"]}
+    )
+
+    newest_first = [t["template_id"] for t in reversed(created)]
+    assert [t["template_id"] for t in first["items"] + second["items"]] == newest_first
+    assert second["next_cursor"] is None
 
 
 def test_a_template_with_an_unclosed_variable_is_refused(aws, tenant):
@@ -316,6 +333,42 @@ def test_the_platform_blacklist_is_kept_apart_from_the_tenants(aws, tenant):
 
     assert [item["number"] for item in platform["items"]] == ["+639175550123"]
     assert own["items"] == []
+
+
+def test_the_blacklist_pages_on_with_its_cursor(aws, tenant):
+    api.blacklist(["+639215347566", "+639215347567", "+639215347568"])
+
+    _, first = api.call(
+        admin_app, "GET", "/v1/blacklist", "/v1/blacklist", query={"page_size": "2"}
+    )
+    _, second = api.call(
+        admin_app, "GET", "/v1/blacklist", "/v1/blacklist", query={"cursor": first["next_cursor"]}
+    )
+
+    assert [item["number"] for item in first["items"] + second["items"]] == [
+        "+639215347566",
+        "+639215347567",
+        "+639215347568",
+    ]
+    assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "last_key"),
+    [
+        ("/v1/blacklist", {"x": 1}),
+        ("/v1/blacklist", {"owner": {"S": "demo"}, "number": {"S": "+639215347566"}}),
+        ("/v1/templates", {"x": 1}),
+        ("/v1/templates", {"tenant_id": {"S": "demo"}, "template_id": {"S": "01A0"}}),
+    ],
+)
+def test_a_cursor_this_api_did_not_give_out_is_refused(aws, tenant, path, last_key):
+    cursor = base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()
+
+    status, answer = api.call(admin_app, "GET", path, path, query={"cursor": cursor})
+
+    assert status == 400
+    assert answer["error"]["message"] == "the cursor is not one this API gave out"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

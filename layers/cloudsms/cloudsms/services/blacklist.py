@@ -7,7 +7,7 @@ from pynamodb.exceptions import DoesNotExist
 from cloudsms.domain import phone
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_phone_numbers
 from cloudsms.errors import BadRequest, NotFound
-from cloudsms.services.pages import counted, decode_cursor, encode_cursor, first_page
+from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
 
 MAX_NUMBERS_PER_REQUEST = 1000
@@ -71,7 +71,8 @@ def remove_number(owner: str, raw: str) -> None:
 
 
 def list_numbers(owner: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    result = BlacklistModel.query(owner, limit=limit, last_evaluated_key=decode_cursor(cursor))
+    start = decode_last_key(cursor, ("owner", owner), ("number",))
+    result = BlacklistModel.query(owner, limit=limit, last_evaluated_key=start)
     items = [
         {"number": item.number, "reason": item.reason, "added_at": item.added_at.isoformat()}
         for item in result

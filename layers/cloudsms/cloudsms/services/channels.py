@@ -27,7 +27,7 @@ from cloudsms.carriers.http_json import HttpJsonConfig
 from cloudsms.domain import content, money, phone
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_secret
-from cloudsms.services.pages import decode_cursor, encode_cursor
+from cloudsms.services.pages import decode_last_key, encode_cursor
 from cloudsms.settings import get_settings
 from cloudsms.store.base import utcnow
 from cloudsms.store.channels import ChannelModel
@@ -359,7 +359,8 @@ def all_channels() -> list[dict[str, Any]]:
 
 def list_channels(size: int, cursor: str | None) -> dict[str, Any]:
     """Every channel, a page at a time: an operator's handful of routes, so a scan."""
-    page = ChannelModel.scan(limit=size, last_evaluated_key=decode_cursor(cursor))
+    start = decode_last_key(cursor, None, ("route_id",))
+    page = ChannelModel.scan(limit=size, last_evaluated_key=start)
     channels = [channel_view(item) for item in page]
     return {"channels": channels, "next_cursor": encode_cursor(page.last_evaluated_key)}
 

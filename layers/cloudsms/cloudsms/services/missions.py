@@ -26,7 +26,7 @@ from cloudsms.observability import logger
 from cloudsms.services import counters, orders, scheduling
 from cloudsms.services.blacklist import blacklisted_numbers
 from cloudsms.services.channels import get_channel
-from cloudsms.services.pages import counted, decode_cursor, encode_cursor, first_page
+from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.services.templates import get_template
 from cloudsms.services.tenants import check_enabled
 from cloudsms.settings import get_settings
@@ -611,16 +611,21 @@ def _phone_number_amount(mission: MissionModel) -> int:
     return int(mission.phone_number_amount) - int(mission.blacklisted_at_dispatch or 0)
 
 
+# A mission fails or is cancelled only before its dispatch: it never sends anything.
+_NEVER_DISPATCHED = (MissionStatus.FAILED.value, MissionStatus.CANCELLED.value)
+
+
 def _progress(mission: MissionModel, counter: CounterModel | None) -> dict[str, int]:
     delivered = int(counter.delivered) if counter else 0
     failed = int(counter.failed) if counter else 0
     no_notification = int(counter.no_notification) if counter else 0
+    pending = max(_phone_number_amount(mission) - delivered - failed - no_notification, 0)
     return {
         "submitted": int(counter.submitted) if counter else 0,
         "delivered": delivered,
         "failed": failed,
         "no_notification": no_notification,
-        "pending": max(_phone_number_amount(mission) - delivered - failed - no_notification, 0),
+        "pending": 0 if mission.status in _NEVER_DISPATCHED else pending,
     }
 
 
@@ -689,7 +694,7 @@ def list_missions(
         tenant_id,
         filter_condition=condition,
         scan_index_forward=False,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_last_key(cursor, ("tenant_id", tenant_id), ("mission_id",)),
         page_size=max(limit, 25),
     )
     every = MissionModel.query(
@@ -723,7 +728,9 @@ def list_mission_messages(
         MessageModel.uid.startswith(mission_id),
         filter_condition=MessageModel.mission_id == mission_id,
         limit=limit,
-        last_evaluated_key=decode_cursor(cursor),
+        last_evaluated_key=decode_last_key(
+            cursor, ("tenant_id", tenant_id), ("uid",), starts_with=mission_id
+        ),
     )
     every = MessageModel.query(
         tenant_id,

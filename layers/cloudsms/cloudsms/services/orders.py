@@ -194,7 +194,13 @@ def _new_order(tenant_id: str, package: PackageModel, now: datetime) -> OrderMod
 def list_orders(tenant_id: str, now: datetime) -> dict[str, Any]:
     """A tenant's orders, the latest first, with what is left of each."""
     tenant = get_tenant(tenant_id)
-    orders = list(OrderModel.query(tenant_id, scan_index_forward=False))
+    # By time, as the order number's last digits are random: two orders placed in the
+    # same second would otherwise come in either order.
+    orders = sorted(
+        OrderModel.query(tenant_id),
+        key=lambda o: (o.ordered_at, o.order_number),
+        reverse=True,
+    )
     return {"items": [order_view(o, tenant, now) for o in orders]}
 
 

@@ -13,6 +13,9 @@ MAX_PAGE_SIZE = 100
 # A list's total is counted up to this many: past it a page says "at least" (the
 # portal's "Total 10,000+"), as counting a tenant's whole log would read all of it.
 MAX_COUNTED = 10_000
+# DynamoDB refuses a sort key longer than this (a partition key, twice as long): no key
+# a list gives out comes near it.
+MAX_KEY_BYTES = 1024
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -22,6 +25,8 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """Any JSON object: a list with a cursor of its own (the dispatching log's) checks
+    it; a list that hands DynamoDB its cursor uses decode_last_key."""
     if not cursor:
         return None
     try:
@@ -32,6 +37,55 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise BadRequest("the cursor is not one this API gave out")
     return value
+
+
+def decode_last_key(
+    cursor: str | None,
+    partition: tuple[str, str] | None,
+    keys: tuple[str, ...],
+    starts_with: str = "",
+) -> dict[str, Any] | None:
+    """The last evaluated key a list's cursor was given out with. It must hold exactly the
+    key attributes the list's read produces: `partition`, the attribute and the value the
+    list queries (None for a scan), and `keys`, each a string starting with `starts_with`
+    (a query's key condition). Every key these lists read is a string.
+
+    A crafted cursor would otherwise reach DynamoDB, which refuses a key that does not
+    fit the table or the query (a 500, not a 400), or read another tenant's partition."""
+    last_key = decode_cursor(cursor)
+    if last_key is None:
+        return None
+    if not _fits(last_key, partition, keys, starts_with):
+        raise BadRequest("the cursor is not one this API gave out")
+    return last_key
+
+
+def _fits(
+    last_key: dict[str, Any],
+    partition: tuple[str, str] | None,
+    keys: tuple[str, ...],
+    starts_with: str,
+) -> bool:
+    names = set(keys) | ({partition[0]} if partition else set())
+    if set(last_key) != names:
+        return False
+    if partition and _string(last_key[partition[0]]) != partition[1]:
+        return False
+    for name in keys:
+        text = _string(last_key[name])
+        if text is None or not text.startswith(starts_with):
+            return False
+    return True
+
+
+def _string(attribute: Any) -> str | None:
+    """The value of a key attribute {"S": value}, if it is one DynamoDB takes as a key."""
+    if not isinstance(attribute, dict) or list(attribute) != ["S"]:
+        return None
+    text = attribute["S"]
+    if not isinstance(text, str) or not 0 < len(text.encode()) <= MAX_KEY_BYTES:
+        return None
+    return text
 
 
 def page_size(value: int | None) -> int:

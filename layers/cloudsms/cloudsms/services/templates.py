@@ -15,7 +15,7 @@ from cloudsms.domain import content
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.errors import NotFound
 from cloudsms.ids import new_time_ordered_id
-from cloudsms.services.pages import counted, decode_cursor, encode_cursor, first_page
+from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.store.templates import TemplateModel
 
 # The owner of the operator's common templates, where a tenant id would be.
@@ -104,8 +104,9 @@ def delete_template(owner: str, template_id: str) -> None:
 
 
 def list_templates(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    start = decode_last_key(cursor, ("tenant_id", tenant_id), ("template_id",))
     result = TemplateModel.query(
-        tenant_id, limit=limit, scan_index_forward=False, last_evaluated_key=decode_cursor(cursor)
+        tenant_id, limit=limit, scan_index_forward=False, last_evaluated_key=start
     )
     page = {
         "items": [template_view(item) for item in result],

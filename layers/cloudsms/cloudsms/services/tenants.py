@@ -1,5 +1,6 @@
 """Tenants and their API keys (and portal sessions, which are keys that expire)."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,10 +12,12 @@ from cloudsms import clock
 from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound
 from cloudsms.ids import hash_key, new_api_key, new_key_id
 from cloudsms.store.api_keys import KEY, ApiKeyModel
-from cloudsms.store.base import utcnow
+from cloudsms.store.base import lost_a_race, utcnow
 from cloudsms.store.tenants import TenantModel
 
 ROLES = ("tenant", "operator")
+# A tenant id is part of S3 keys and of '#'-joined counter keys: no '/', '#' or spaces.
+TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 # The role of a portal session opened with a temporary password: it may change the
 # password, read its account and log out, nothing else (services/accounts.py).
 PASSWORD_CHANGE = "password_change"
@@ -36,6 +39,13 @@ class IssuedKey:
 
 
 def create_tenant(tenant_id: str, name: str, time_zone: str) -> TenantModel:
+    if not TENANT_ID.fullmatch(tenant_id):
+        raise BadRequest(
+            "a tenant id has 1 to 40 lowercase letters, digits, '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if not name.strip():
+        raise BadRequest("a tenant needs a name")
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -44,7 +54,9 @@ def create_tenant(tenant_id: str, name: str, time_zone: str) -> TenantModel:
     try:
         tenant.save(condition=TenantModel.tenant_id.does_not_exist())
     except PutError as exc:
-        raise Conflict(f"tenant {tenant_id} already exists") from exc
+        if lost_a_race(exc):
+            raise Conflict(f"tenant {tenant_id} already exists") from exc
+        raise
     return tenant
 
 

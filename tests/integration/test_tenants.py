@@ -1,0 +1,36 @@
+"""Creating tenants: an id that is safe in S3 keys and counter keys, a name, and a conflict
+only when the tenant already exists."""
+
+import pytest
+
+from cloudsms.errors import BadRequest, Conflict
+from cloudsms.services import tenants
+
+
+@pytest.mark.parametrize("tenant_id", ["acme", "t2", "portal-orders", "cli_tenant", "a" * 40])
+def test_a_tenant_is_created_with_a_valid_id(aws, tenant_id):
+    created = tenants.create_tenant(tenant_id, "Acme", "Asia/Shanghai")
+
+    assert tenants.get_tenant(tenant_id).name == created.name == "Acme"
+
+
+@pytest.mark.parametrize(
+    "tenant_id",
+    ["", "a b", "x/y", "../etc", "demo#2026-11-26", "a" * 41, "x" * 300, "ÄÖ", "Acme", "-acme"],
+)
+def test_a_tenant_id_outside_the_rule_is_refused_naming_the_rule(aws, tenant_id):
+    with pytest.raises(BadRequest, match="1 to 40 lowercase letters, digits"):
+        tenants.create_tenant(tenant_id, "Acme", "Asia/Shanghai")
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_a_tenant_without_a_name_is_refused(aws, name):
+    with pytest.raises(BadRequest, match="a tenant needs a name"):
+        tenants.create_tenant("acme", name, "Asia/Shanghai")
+
+
+def test_a_tenant_created_twice_is_a_conflict(aws):
+    tenants.create_tenant("acme", "Acme", "Asia/Shanghai")
+
+    with pytest.raises(Conflict, match="tenant acme already exists"):
+        tenants.create_tenant("acme", "Acme again", "Asia/Shanghai")
