@@ -5,6 +5,7 @@ S3 would send (the key URL-encoded as S3 encodes it).
 """
 
 import json
+import time
 from typing import Any
 
 import boto3
@@ -146,6 +147,34 @@ def test_a_manifest_creates_and_sends_a_mission_and_writes_the_result_next_to_it
         "Sent",
         2,
     )
+
+
+def test_a_manifest_delivered_again_creates_no_second_mission(aws, tenant):
+    manifest = {"mission": GUIDE_FIELDS, "number_list": "list.xlsx"}
+    key = _manifest(aws, "once", manifest, "list.xlsx", corpus.guide_xlsx())
+    api.ingest_object(_bucket(aws), key)
+    first = _read_json(aws, "uploads/acme/once" + RESULT_SUFFIX)
+    queued_recipients(aws)
+
+    # S3 delivers the same upload's event again (or Lambda retries it).
+    api.ingest_object(_bucket(aws), key)
+
+    again = _read_json(aws, "uploads/acme/once" + RESULT_SUFFIX)
+    assert again["mission"]["mission_id"] == first["mission"]["mission_id"]
+    assert len(api.list_missions()["items"]) == 1
+    assert queued_recipients(aws) == []
+
+
+def test_a_manifest_uploaded_again_creates_another_mission(aws, tenant):
+    manifest = {"mission": GUIDE_FIELDS, "number_list": "list.xlsx"}
+    key = _manifest(aws, "twice", manifest, "list.xlsx", corpus.guide_xlsx())
+    api.ingest_object(_bucket(aws), key)
+    time.sleep(0.01)  # S3 keeps milliseconds of the upload time
+
+    _put(aws, key, json.dumps({**manifest, "mission": {**GUIDE_FIELDS, "name": "Again"}}).encode())
+    api.ingest_object(_bucket(aws), key)
+
+    assert [m["name"] for m in api.list_missions()["items"]] == ["Again", GUIDE_FIELDS["name"]]
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import io
 import json
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import IO, Any
 
 from botocore.exceptions import ClientError
@@ -39,6 +40,12 @@ def get_bytes(key: str, bucket: str | None = None) -> bytes:
 def size_of(key: str, bucket: str | None = None) -> int:
     head = client("s3").head_object(Bucket=bucket or _bucket(), Key=key)
     return int(head["ContentLength"])
+
+
+def version_of(key: str) -> tuple[datetime, str]:
+    """When the object was written, and its ETag: together they name one upload of it."""
+    head = client("s3").head_object(Bucket=_bucket(), Key=key)
+    return head["LastModified"], str(head["ETag"])
 
 
 def exists(key: str) -> bool:

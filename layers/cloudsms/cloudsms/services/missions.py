@@ -12,7 +12,7 @@ from itertools import islice
 from json.encoder import encode_basestring
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from cloudsms.adapters import queues, storage
@@ -20,7 +20,14 @@ from cloudsms.domain import content, phone, text
 from cloudsms.domain.mission import MissionFields, MissionStatus
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, Recipient, read_number_list
 from cloudsms.domain.states import DrState, outcome
-from cloudsms.errors import BadRequest, CloudSmsError, Forbidden, NotFound, PayloadTooLarge
+from cloudsms.errors import (
+    BadRequest,
+    CloudSmsError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+)
 from cloudsms.ids import mission_message_uid, new_time_ordered_id
 from cloudsms.observability import logger
 from cloudsms.services import counters, orders, scheduling
@@ -88,16 +95,23 @@ def _check_channel(tenant: TenantModel, route_id: str, direction: phone.Directio
 
 
 def create_mission(
-    tenant: TenantModel, fields: MissionFields, number_list: bytes | None, now: datetime
+    tenant: TenantModel,
+    fields: MissionFields,
+    number_list: bytes | None,
+    now: datetime,
+    mission_id: str | None = None,
 ) -> dict[str, Any]:
     """Creates a mission. With a number list it is staged and started at once (sent, or
-    scheduled); without one the answer carries a presigned URL to upload it to."""
+    scheduled); without one the answer carries a presigned URL to upload it to.
+
+    `mission_id`: an id the caller derived from its request (an operator's manifest),
+    so that the same request delivered again creates nothing: Conflict."""
     _check_channel(tenant, fields.channel, fields.direction)
     body = _content(tenant.tenant_id, fields)
     dispatch_at = scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
     mission = MissionModel(
         tenant_id=tenant.tenant_id,
-        mission_id=new_time_ordered_id(),
+        mission_id=mission_id or new_time_ordered_id(),
         name=fields.name,
         direction=fields.direction.value,
         sms_type=fields.sms_type.value,
@@ -132,7 +146,12 @@ def create_mission(
         accept=lambda found: orders.charge_for(tenant, mission.channel, found.segments, now),
     )
     _record_staged(mission, staged)
-    mission.save()
+    try:
+        mission.save(condition=MissionModel.mission_id.does_not_exist())
+    except PutError as error:
+        if lost_a_race(error):
+            raise Conflict(f"mission {mission.mission_id} exists already") from error
+        raise
     start(mission, now)
     return mission_view(_reload(mission))
 

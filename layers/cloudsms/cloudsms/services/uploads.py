@@ -8,6 +8,7 @@
 Anything else (a list a manifest will name, a result file) is left alone.
 """
 
+import hashlib
 import json
 import re
 from datetime import datetime
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from cloudsms.adapters import storage
 from cloudsms.domain.mission import MissionFields
-from cloudsms.errors import CloudSmsError
+from cloudsms.errors import CloudSmsError, Conflict, NotFound
 from cloudsms.observability import logger
 from cloudsms.services import missions
 from cloudsms.services.tenants import get_tenant
@@ -45,6 +46,15 @@ def ingest_object(bucket: str, key: str, now: datetime) -> str:
     return "ignored"
 
 
+def _manifest_mission_id(key: str) -> str:
+    """The id of the mission one upload of a manifest creates: its time (so it sorts as
+    every mission id does) and a digest of its key and ETag. Delivered again, the same
+    upload names the same mission; uploaded again, it makes a new one."""
+    written, etag = storage.version_of(key)
+    digest = hashlib.sha256(f"{key}\n{etag}".encode()).hexdigest()[:6].upper()
+    return f"{int(written.timestamp() * 1000):012X}{digest}"
+
+
 def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
     try:
         manifest = json.loads(storage.get_bytes(key))
@@ -56,8 +66,17 @@ def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
         list_key = f"uploads/{tenant_id}/{list_name}"
         if not storage.exists(list_key):
             return {"accepted": False, "reason": f"the number list {list_key} is not there"}
+        mission_id = _manifest_mission_id(key)
+        try:
+            # S3 may deliver an object's event twice, and a failed invocation is retried.
+            return {"accepted": True, "mission": missions.read_mission(tenant_id, mission_id)}
+        except NotFound:
+            pass
         data = storage.get_bytes(list_key)
-        mission = missions.create_mission(tenant, fields, data, now)
+        mission = missions.create_mission(tenant, fields, data, now, mission_id)
+    except Conflict:
+        # The same upload's other delivery created it meanwhile.
+        return {"accepted": True, "mission": missions.read_mission(tenant_id, mission_id)}
     except CloudSmsError as error:
         return {"accepted": False, "reason": error.message, "details": error.details}
     except ValidationError as error:
