@@ -82,6 +82,37 @@ def test_a_message_released_after_a_temporary_failure_is_sent_when_the_record_co
     assert (message.dr_state, message.carrier_message_id) == ("SUBMITTED", "c-9")
 
 
+def test_a_message_claimed_elsewhere_meanwhile_brings_the_record_back_to_settle_it(
+    aws, tenant, context, monkeypatch
+):
+    from cloudsms.services import transitions
+
+    uid = queue_sms(context, NUMBER)
+    raw = json.dumps({"tenant_id": "acme", "uids": [uid]})
+    clock = FakeClock()
+    original = transitions.claim
+
+    def claimed_first(message, now):
+        # A claim lands between this consumer's read and its own claim, and its consumer
+        # (or this one, its answer lost) never records what the gateway said.
+        original(MessageModel.get("acme", message.uid), now)
+        return original(message, now)
+
+    monkeypatch.setattr(transitions, "claim", claimed_first)
+    gateway = FakeGateway(accepted("c-1"))
+    with pytest.raises(RetryLater) as later:
+        submit_queue_message(raw, 1, clock.now, gateway.factory)
+    monkeypatch.setattr(transitions, "claim", original)
+
+    # Back after the lease: the claim is settled, not left SUBMITTING for days.
+    assert later.value.seconds == 61
+    clock.advance(61)
+    submit_queue_message(raw, 2, clock.now, gateway.factory)
+
+    assert gateway.submissions == []
+    assert MessageModel.get("acme", uid).dr_state == "UNKNOWN"
+
+
 # --- poison ---------------------------------------------------------------------------------
 
 

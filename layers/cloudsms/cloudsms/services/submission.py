@@ -307,7 +307,12 @@ def _send(
         _wait_until(grant.slot(segments_before), now)
         segments_before += int(item.message.segments)
         if not _claim(item, now()):
+            # Claimed by another consumer since it was read, or by this one in a write
+            # whose answer was lost. Either way the queue message comes back after the
+            # lease, to find the message settled or settle it (_may_send), rather than
+            # leave it SUBMITTING until the receipt sweep days later.
             logger.info("message already claimed; skipped", extra={"uid": item.message.uid})
+            progress.retry(get_settings().submit_lease_seconds + 1, "a message was claimed")
             continue
         if not _submit(item.message, channel, gateway, now, progress):
             # The gateway is in trouble: the rest wait for the queue message to come back.
