@@ -6,6 +6,7 @@ submit queue, which is where a mission's dispatch ends.
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -135,6 +136,25 @@ def test_abnormal_rows_are_counted_and_listed_with_their_row_numbers(aws, tenant
     assert "is empty" in abnormal[1]["reason"]
     assert abnormal[2]["reason"] == "international missions cannot send to +86 numbers"
     assert abnormal[3]["reason"].startswith("too many columns")
+
+
+def test_a_missions_messages_page_with_their_total_on_the_first_page(aws, tenant):
+    from cloudsms.services.submission import submit_mission_recipients
+    from tests.integration.conftest import FakeGateway, accepted
+
+    numbers = [f"+6392153475{n:02d}" for n in range(3)]
+    _, mission = api.create_with_list(numbers_list(numbers))
+    [body] = api.queued_bodies(aws)
+    submit_mission_recipients(
+        body, lambda: datetime.now(UTC), FakeGateway(*[accepted()] * 3).factory
+    )
+
+    first = api.list_of(mission["mission_id"], "messages", {"page_size": "2"})
+    second = api.list_of(mission["mission_id"], "messages", {"cursor": first["next_cursor"]})
+
+    assert (first["total"], first["total_exact"]) == (3, True)
+    assert len(first["items"]) + len(second["items"]) == 3
+    assert "total" not in second
 
 
 def test_abnormal_rows_page_with_a_cursor(aws, tenant):
