@@ -103,6 +103,25 @@ def test_an_uploaded_list_over_the_size_limit_fails_the_mission(aws, tenant):
     assert "larger than 1,048,576 bytes" in failed["failure_reason"]
 
 
+def test_a_list_arriving_after_the_dispatch_time_fails_the_mission_and_sends_nothing(aws, tenant):
+    from datetime import timedelta
+
+    from cloudsms.domain.mission import MissionFields
+    from cloudsms.services import missions
+    from cloudsms.services.tenants import get_tenant
+    from tests.integration.missions_api import MORNING, NOON, NOON_UTC
+
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON})
+    mission = missions.create_mission(get_tenant("acme"), fields, None, MORNING)
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+
+    missions.ingest_upload("acme", mission["mission_id"], NOON_UTC + timedelta(minutes=1))
+
+    _, failed = api.get_mission(mission["mission_id"])
+    assert (failed["status"], failed["failure_reason"]) == ("Failed", missions.LIST_TOO_LATE)
+    assert queued_recipients(aws) == []
+
+
 def test_a_second_upload_to_a_sent_mission_sends_nothing_more(aws, tenant):
     mission = _create_uploading()
     _put(aws, _upload_key(mission), corpus.guide_xlsx())

@@ -354,6 +354,12 @@ def _payment_refusal(
 # --- uploads through S3 -------------------------------------------------------------------
 
 
+LIST_TOO_LATE = (
+    "the number list arrived after the dispatch time; create the mission again with a "
+    "later time, or upload its list before that time"
+)
+
+
 def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
     """The number list of an Uploading mission has arrived: stage it and start it.
 
@@ -369,6 +375,10 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
         return
     if mission.status != MissionStatus.UPLOADING.value:
         logger.info("upload for a mission that is not uploading", extra={"mission": mission_id})
+        return
+    if mission.dispatch_at and mission.dispatch_at <= now:
+        # Sent now it would go out late, perhaps outside the sending window.
+        _fail(mission, LIST_TOO_LATE, now)
         return
     key = upload_key(tenant_id, mission_id)
     try:
