@@ -11,7 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudsms import clock
 from cloudsms.adapters.idempotency import once
 from cloudsms.api import caller, json_body, make_resolver, parse_form, validated
-from cloudsms.domain.mission import MissionFields
+from cloudsms.domain.mission import MissionFields, MissionStatus
+from cloudsms.domain.phone import Direction
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import missions
@@ -95,13 +96,18 @@ def preview_mission() -> dict:
 @tracer.capture_method
 def list_missions(
     name: Annotated[str | None, Query(description="Part of the mission name")] = None,
-    direction: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query()] = None,
+    direction: Annotated[Direction | None, Query()] = None,
+    status: Annotated[MissionStatus | None, Query(description="Any case: Sent, sent")] = None,
     page_size_: Annotated[int | None, Query(alias="page_size")] = None,
     cursor: Cursor = None,
 ) -> dict:
     return missions.list_missions(
-        caller(app).tenant_id, page_size(page_size_), cursor, name, direction, status
+        caller(app).tenant_id,
+        page_size(page_size_),
+        cursor,
+        name,
+        direction.value if direction else None,
+        status.value if status else None,
     )
 
 

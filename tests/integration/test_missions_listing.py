@@ -73,6 +73,21 @@ def test_missions_filter_by_name_direction_and_status(twelve_missions):
     assert [page["total"] for page in (by_name, china, scheduled, both)] == [3, 4, 3, 1]
 
 
+def test_a_status_filter_takes_any_case_and_a_bad_filter_is_refused(twelve_missions):
+    lower = api.list_missions({"status": "scheduled"})
+    bad_status = api.call(
+        api.send_app, "GET", "/v1/missions", "/v1/missions", query={"status": "bogus"}
+    )
+    bad_direction = api.call(
+        api.send_app, "GET", "/v1/missions", "/v1/missions", query={"direction": "Other"}
+    )
+
+    assert [m["name"] for m in lower["items"]] == ["world 8", "world 4", "china 0"]
+    assert bad_status[0] == bad_direction[0] == 400
+    assert "Scheduled" in json.dumps(bad_status[1])
+    assert "international" in json.dumps(bad_direction[1])
+
+
 def test_a_filtered_list_pages_through_the_matching_missions_only(twelve_missions):
     first = api.list_missions({"direction": "international", "page_size": "5"})
     second = api.list_missions(

@@ -20,6 +20,15 @@ class MissionStatus(StrEnum):
     CANCELLED = "Cancelled"
     FAILED = "Failed"  # its number list could not be used; failure_reason says why
 
+    @classmethod
+    def _missing_(cls, value: object) -> "MissionStatus | None":
+        # A filter may say "sent" for "Sent".
+        if isinstance(value, str):
+            for status in cls:
+                if status.value.lower() == value.lower():
+                    return status
+        return None
+
 
 def _checked(reason: str | None, value: Any) -> Any:
     if reason:
