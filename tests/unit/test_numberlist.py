@@ -412,6 +412,12 @@ def test_an_empty_variable_cell_is_abnormal_naming_its_column() -> None:
     assert only(read(data)) == AbnormalRow(2, "+639215347566", "column B ('Name') is empty")
 
 
+def test_a_csv_row_ending_in_an_empty_cell_names_that_column_not_too_few_columns() -> None:
+    data = b"Phone,Name,website\n+639215347566,Amy,\n"
+
+    assert only(read(data)).reason == "column C ('website') is empty"
+
+
 def test_a_row_with_fewer_columns_than_the_header_is_abnormal() -> None:
     data = corpus.csv_file([HEADER, ["+639215347566", "Amy"]])
 

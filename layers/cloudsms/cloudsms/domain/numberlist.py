@@ -246,8 +246,10 @@ class _RowReader:
             value = (cell if type(cell) is str else _text(cell)).strip()
             if not value:
                 reason = self.labels[name]
-                if width < self.width:
-                    reason = f"too few columns: the row has {width}, the header has {self.width}"
+                # Only a row that ends early has too few columns; "+63…," has its column,
+                # empty, and the label says which.
+                if len(row) < self.width:
+                    reason = f"too few columns: the row has {len(row)}, the header has {self.width}"
                 return AbnormalRow(number, _text(row[0]), reason)
             values[name] = value
 
