@@ -67,8 +67,10 @@ def check_dispatch_at(moment: datetime, tenant: TenantModel, now: datetime) -> N
     window = sending_window(tenant)
     if not in_window(moment, tenant.time_zone, window):
         local = moment.astimezone(ZoneInfo(tenant.time_zone))
+        # 22:00:30 is past a window that ends at 22:00: its seconds say why.
+        shown = f"{local:%H:%M:%S}" if local.second else f"{local:%H:%M}"
         raise BadRequest(
-            f"the dispatch time {local:%H:%M} ({tenant.time_zone}) is outside the sending "
+            f"the dispatch time {shown} ({tenant.time_zone}) is outside the sending "
             f"window {window[0]:%H:%M}-{window[1]:%H:%M}"
         )
     if moment < now + timedelta(seconds=settings.min_lead_seconds):
