@@ -90,6 +90,13 @@ def test_a_dispatch_time_outside_the_window_is_refused_and_no_mission_is_created
     assert schedules() == {}
 
 
+def test_a_time_seconds_past_the_window_says_so_with_its_seconds(aws, tenant):
+    status, answer = schedule_at(tomorrow_at(22, 0).replace("22:00:00", "22:00:30"))
+
+    assert status == 400
+    assert answer["error"]["message"].startswith("the dispatch time 22:00:30 (Asia/Shanghai)")
+
+
 def test_a_tenants_own_window_and_time_zone_are_used(aws, tenant):
     from cloudsms.store.tenants import TenantModel
 
