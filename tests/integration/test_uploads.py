@@ -88,7 +88,11 @@ def test_an_uploaded_list_with_nothing_sendable_fails_the_mission_and_stages_not
 
     _, failed = api.get_mission(mission["mission_id"])
     assert failed["status"] == "Failed"
-    assert failed["failure_reason"].startswith("no number in the list can be sent")
+    assert failed["failure_reason"] == (
+        "no number in the list can be sent: 1 abnormal row(s), 0 blacklisted;"
+        " row 2 ('123'): not a valid phone number"
+    )
+    assert failed["failure_amount"] == 1
     assert staged_keys(aws) == []
 
 

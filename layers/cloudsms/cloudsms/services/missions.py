@@ -48,6 +48,8 @@ SAMPLE_SIZE = 5
 PREVIEW_ABNORMAL_LIMIT = 100
 # Abnormal rows named in the answer that refuses a list with nothing to send.
 REFUSAL_ABNORMAL_LIMIT = 20
+# A failed mission's reason names this many of them.
+REASON_ROWS = 3
 # A SendMessageBatch may carry 1 MiB in all (256 KiB before August 2025), so each of its
 # ten messages stays under a tenth, with room for the envelope. 100 recipients of a
 # 160-character message need about 28 KB.
@@ -387,10 +389,22 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
                 f"the file is larger than {get_settings().number_list_max_bytes:,} bytes"
             )
         staged = stage(mission, storage.get_bytes(key))
-        if staged.recipients == 0:
-            raise NumberListError(_nothing_to_send(staged))
     except NumberListError as error:
         _fail(mission, error.reason, now)
+        return
+    if staged.recipients == 0:
+        # No answer carries the rows' details here, as a refused request's does: the
+        # mission's reason names the first few, and its amounts count them.
+        rows = "; ".join(
+            f"row {r['row']} ({r['raw']!r}): {r['reason']}" for r in staged.first_abnormal
+        )
+        _fail(
+            mission,
+            _nothing_to_send(staged) + (f"; {rows}" if rows else ""),
+            now,
+            MissionModel.failure_amount.set(staged.abnormal),
+            MissionModel.blacklist_amount.set(staged.blacklisted),
+        )
         return
     _record_staged(mission, staged)
     mission.updated_at = now
@@ -402,12 +416,13 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
     start(mission, now)
 
 
-def _fail(mission: MissionModel, reason: str, now: datetime) -> None:
+def _fail(mission: MissionModel, reason: str, now: datetime, *more: Action) -> None:
     mission.update(
         actions=[
             MissionModel.status.set(MissionStatus.FAILED.value),
             MissionModel.failure_reason.set(reason),
             MissionModel.updated_at.set(now),
+            *more,
         ]
     )
 
