@@ -1,5 +1,6 @@
 """The sending Web API: one-off messages and bulk missions."""
 
+import hashlib
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -77,8 +78,21 @@ def _mission_request() -> tuple[MissionFields, bytes | None]:
 def create_mission() -> Response[dict]:
     tenant = get_tenant(caller(app).tenant_id)
     fields, number_list = _mission_request()
-    view = missions.create_mission(tenant, fields, number_list, clock.now())
-    metrics.add_metric(name="MissionsCreated", unit="Count", value=1)
+
+    def create() -> dict[str, Any]:
+        view = missions.create_mission(tenant, fields, number_list, clock.now())
+        metrics.add_metric(name="MissionsCreated", unit="Count", value=1)
+        return view
+
+    key = app.current_event.headers.get("Idempotency-Key")
+    if key:
+        # The list is compared by its digest: the same key with another list is a client
+        # bug, and the file itself need not be kept with the first answer.
+        digest = hashlib.sha256(number_list).hexdigest() if number_list is not None else None
+        body = {"fields": fields.model_dump(mode="json"), "number_list_sha256": digest}
+        view = once("create-mission", tenant.tenant_id, key, body, create, app.lambda_context)
+    else:
+        view = create()
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 

@@ -122,11 +122,15 @@ def call(
 
 
 def post_form(
-    path: str, fields: dict[str, str], data: bytes, filename: str = "numbers.xlsx"
+    path: str,
+    fields: dict[str, str],
+    data: bytes,
+    filename: str = "numbers.xlsx",
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     """A multipart request (as API Gateway passes a binary media type: base64)."""
     body, content_type = multipart(fields, data, filename)
-    event = api_event("POST", path, path, headers={"Content-Type": content_type})
+    event = api_event("POST", path, path, headers={"Content-Type": content_type, **(headers or {})})
     event["body"] = base64.b64encode(body).decode()
     event["isBase64Encoded"] = True
     app = admin_app if path.startswith("/v1/blacklist") else send_app

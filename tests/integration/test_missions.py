@@ -15,6 +15,7 @@ from cloudsms.adapters.aws import client
 from cloudsms.services import missions
 from tests.integration import missions_api as api
 from tests.integration.missions_api import (
+    GUIDE_FIELDS,
     HEADER,
     MORNING,
     NOON_UTC,
@@ -97,6 +98,23 @@ def test_a_value_json_must_escape_reaches_the_queue_exactly_as_rendered(aws, ten
 
     [recipient] = queued_recipients(aws)
     assert recipient["text"] == f"[CloudSMS] Hello {value}!"
+
+
+def test_a_mission_created_again_with_its_idempotency_key_is_created_once(aws, tenant):
+    data = numbers_list(["+639215347566", "+639175550123"])
+    key = {"Idempotency-Key": "mission-1"}
+
+    first = api.post_form("/v1/missions", GUIDE_FIELDS, data, headers=key)
+    again = api.post_form("/v1/missions", GUIDE_FIELDS, data, headers=key)
+    other_list = api.post_form(
+        "/v1/missions", GUIDE_FIELDS, numbers_list(["+639215347566"]), headers=key
+    )
+
+    assert first[0] == again[0] == 201
+    assert again[1]["mission_id"] == first[1]["mission_id"]
+    assert len(api.list_missions()["items"]) == 1
+    assert len(queued_recipients(aws)) == 2
+    assert other_list[0] == 409
 
 
 def test_a_verify_code_mission_goes_to_the_bulk_queue_not_ahead_of_single_codes(aws, tenant):
