@@ -70,6 +70,11 @@ def test_a_list_over_the_size_limit_is_refused_as_too_large_and_nothing_is_creat
     assert status == 413
     assert "larger than 1 MB" in answer["error"]["message"]
     assert api.list_missions()["items"] == []
+    # A preview of it is refused the same way.
+    previewed = api.post_form(
+        "/v1/missions/preview", api.GUIDE_FIELDS, corpus.oversize_csv(1_048_576), "numbers.csv"
+    )
+    assert previewed[0] == 413
 
 
 def test_a_list_with_nothing_sendable_names_its_abnormal_rows(aws):

@@ -158,15 +158,21 @@ def create_mission(
     return mission_view(_reload(mission))
 
 
+def _refusal(error: NumberListError, number_list: bytes) -> CloudSmsError:
+    """A list that cannot be used: 413 when it is too large, else 400; the same for a
+    preview as for a mission."""
+    if len(number_list) > get_settings().number_list_max_bytes:
+        return PayloadTooLarge(error.reason)
+    return BadRequest(f"the number list cannot be used: {error.reason}")
+
+
 def _stage_or_refuse(
     mission: MissionModel, number_list: bytes, accept: Callable[[Staged], Any] | None = None
 ) -> Staged:
     try:
         staged = stage(mission, number_list, accept)
     except NumberListError as error:
-        if len(number_list) > get_settings().number_list_max_bytes:
-            raise PayloadTooLarge(error.reason) from error
-        raise BadRequest(f"the number list cannot be used: {error.reason}") from error
+        raise _refusal(error, number_list) from error
     if staged.recipients == 0:
         raise BadRequest(_nothing_to_send(staged), details=staged.first_abnormal)
     return staged
@@ -326,7 +332,7 @@ def preview(
                         }
                     )
     except NumberListError as error:
-        raise BadRequest(f"the number list cannot be used: {error.reason}") from error
+        raise _refusal(error, number_list) from error
     return {
         "payment_refusal": _payment_refusal(tenant, fields.channel, counts["segments"], now),
         "variables": content.variables(body),
