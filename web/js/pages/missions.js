@@ -18,6 +18,9 @@ import {
 
 /** When the mission was (or will be) dispatched, as the list shows it. */
 export function dispatchingDate(mission, zone) {
+  // A mission that failed or was cancelled before any dispatch time was set never had one.
+  const never = ["Failed", "Cancelled"].includes(mission.status) && !mission.dispatch_at;
+  if (!mission.dispatching_date && never) return "-";
   const moment = mission.dispatching_date || mission.dispatch_at || mission.created_at;
   return `${formatTime(moment, zone)} ${zoneLabel(zone, new Date(moment))}`;
 }
