@@ -126,6 +126,19 @@ def test_a_list_arriving_after_the_dispatch_time_fails_the_mission_and_sends_not
     assert queued_recipients(aws) == []
 
 
+def test_a_mission_still_uploading_can_be_cancelled_and_its_list_is_then_ignored(aws, tenant):
+    mission = _create_uploading()
+
+    status, _ = api.cancel(mission["mission_id"])
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    assert status == 200
+    _, cancelled = api.get_mission(mission["mission_id"])
+    assert cancelled["status"] == "Cancelled"
+    assert queued_recipients(aws) == []
+
+
 def test_a_second_upload_to_a_sent_mission_sends_nothing_more(aws, tenant):
     mission = _create_uploading()
     _put(aws, _upload_key(mission), corpus.guide_xlsx())

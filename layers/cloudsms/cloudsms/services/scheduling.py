@@ -129,9 +129,26 @@ def _cutoff(now: datetime) -> datetime:
 
 
 def cancel(mission: MissionModel, now: datetime) -> None:
-    """Scheduled → Cancelled, until the cut-off before the dispatch time."""
+    """Scheduled → Cancelled, until the cut-off before the dispatch time; and Uploading →
+    Cancelled at any time, as nothing of it is staged or scheduled yet (a list arriving
+    afterwards finds it cancelled and is ignored)."""
+    if mission.status == MissionStatus.UPLOADING.value:
+        try:
+            mission.update(
+                actions=[
+                    MissionModel.status.set(MissionStatus.CANCELLED.value),
+                    MissionModel.updated_at.set(now),
+                ],
+                condition=MissionModel.status == MissionStatus.UPLOADING.value,
+            )
+        except UpdateError as error:
+            raise Conflict("the mission's list arrived meanwhile; look at it again") from error
+        return
     if mission.status != MissionStatus.SCHEDULED.value:
-        raise Conflict(f"only a scheduled mission can be cancelled; this one is {mission.status}")
+        raise Conflict(
+            "only a scheduled (or still uploading) mission can be cancelled;"
+            f" this one is {mission.status}"
+        )
     _before_cutoff(mission, now, "cancelled")
     try:
         mission.update(
