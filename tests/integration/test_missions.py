@@ -238,6 +238,16 @@ def test_a_number_blacklisted_after_scheduling_is_not_enqueued_and_counted_as_bl
 # --- dispatching --------------------------------------------------------------------------
 
 
+def test_a_tenants_queue_messages_are_one_fair_queue_group(aws, tenant):
+    api.create_with_list(numbers_list(["+639215347566", "+639175550123"]))
+
+    received = client("sqs").receive_message(
+        QueueUrl=aws.physical["BulkSubmitQueue"], AttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+
+    assert [m["Attributes"]["MessageGroupId"] for m in received] == ["acme"]
+
+
 def test_dispatch_puts_many_recipients_in_each_sqs_message_and_ten_messages_per_request(
     aws, tenant, sqs_requests
 ):
