@@ -34,9 +34,9 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 def _fair_group(body: dict[str, Any]) -> dict[str, str]:
     """A tenant's messages are one message group. On a standard queue that makes it an
-    SQS fair queue: while one tenant's mission is a backlog of thousands, SQS still hands
-    the other tenants' messages to the consumers first, so a small mission or a verify
-    code does not wait behind it. (The local emulator keeps plain order.)"""
+    SQS fair queue: once one tenant's mission takes most of the consumers' time, SQS hands
+    the other tenants' messages to them first, so a small mission does not wait behind
+    it. (The local emulator keeps plain order.)"""
     tenant_id = body.get("tenant_id")
     return {"MessageGroupId": str(tenant_id)} if tenant_id else {}
 
