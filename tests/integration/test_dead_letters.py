@@ -66,6 +66,39 @@ def test_a_redrive_moves_at_most_what_it_is_told(aws):
     assert _waiting("callback") == 0
 
 
+def test_a_move_takes_only_what_waits_when_it_starts_so_a_message_failing_again_ends_it(aws):
+    from cloudsms.adapters import queues
+
+    sqs = boto3.client("sqs")
+    dead = aws.physical["BulkSubmitDeadLetterQueue"]
+    for i in range(3):
+        sqs.send_message(QueueUrl=dead, MessageBody=f'{{"tenant_id": "acme", "n": {i}}}')
+
+    # Moved into the queue it comes from: as a poison message is back within seconds.
+    moved = queues.move(dead, dead)
+
+    assert moved <= 3
+
+
+def test_a_redriven_message_keeps_its_tenant_as_its_group(aws):
+    sqs = boto3.client("sqs")
+    sqs.send_message(
+        QueueUrl=aws.physical["BulkSubmitDeadLetterQueue"], MessageBody='{"tenant_id": "acme"}'
+    )
+
+    dead_letters.redrive("bulk")
+
+    [message] = sqs.receive_message(
+        QueueUrl=aws.physical["BulkSubmitQueue"], AttributeNames=["All"]
+    )["Messages"]
+    assert message["Attributes"]["MessageGroupId"] == "acme"
+
+
+def test_a_redrive_of_fewer_than_one_is_refused(aws):
+    with pytest.raises(BadRequest, match="at least 1"):
+        dead_letters.redrive("bulk", limit=0)
+
+
 def test_an_unknown_queue_is_named_in_the_refusal(aws):
     with pytest.raises(BadRequest, match="no queue 'sms': one of otp, bulk, callback, export"):
         dead_letters.redrive("sms")

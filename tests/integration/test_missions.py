@@ -187,6 +187,21 @@ def test_abnormal_rows_page_with_a_cursor(aws, tenant):
     assert (first["total"], first["total_exact"]) == (15, True)
 
 
+@pytest.mark.parametrize("cursor", ["\u00b2", "99999999999999999999", "-1"])
+def test_a_cursor_that_is_no_row_number_is_refused(aws, tenant, cursor):
+    _, mission = api.create_with_list(numbers_list(["+639215347566", "123"]))
+
+    status, answer = api.call(
+        api.send_app,
+        "GET",
+        f"/v1/missions/{mission['mission_id']}/abnormal",
+        "/v1/missions/{mission_id}/abnormal",
+        query={"cursor": cursor},
+    )
+
+    assert status == 400, answer
+
+
 # --- blacklists ----------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ def test_a_public_https_url_is_accepted():
         "http://127.0.0.1:9001/runtime",  # loopback: the Lambda runtime API
         "http://localhost/sms",
         "https://224.0.0.1/sms",  # multicast, which Python counts as global
+        "https://[::ffff:224.0.0.1]/sms",  # the same, written as IPv6
         "https://user:secret@hooks.example.com/sms",  # credentials in the URL
     ],
 )

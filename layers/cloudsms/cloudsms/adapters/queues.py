@@ -41,6 +41,15 @@ def _fair_group(body: dict[str, Any]) -> dict[str, str]:
     return {"MessageGroupId": str(tenant_id)} if tenant_id else {}
 
 
+def _group_of(raw: str) -> dict[str, str]:
+    """The group of a message received as text; none for one that is not a body of ours."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return {}
+    return _fair_group(body) if isinstance(body, dict) else {}
+
+
 def enqueue(queue_url: str, bodies: Iterable[dict[str, Any]], delay_seconds: int = 0) -> int:
     """Sends the bodies in batches of ten; returns the number of SQS requests made.
 
@@ -104,33 +113,40 @@ MOVE_VISIBILITY_SECONDS = 60
 
 
 def move(from_url: str, to_url: str, limit: int | None = None) -> int:
-    """Moves messages from one queue to another, ten at a time, until the first is empty
-    (or `limit` are moved); returns how many moved. Each is sent before it is deleted, so
-    a crash in between leaves it on both: the consumers take a message twice without
-    sending twice (the delivery guarantee), while a message lost would be a message
-    never sent."""
+    """Moves the messages waiting in one queue to another, ten at a time (at most `limit`);
+    returns how many moved. Each is sent before it is deleted, so a crash in between
+    leaves it on both: the consumers take a message twice without sending twice (the
+    delivery guarantee), while a message lost would be a message never sent.
+
+    Only what waits when it starts: a message that fails again (poison) comes back to
+    the first queue within seconds, and moving it on would never end."""
     sqs = client("sqs")
+    limit = waiting(from_url) if limit is None else limit
+    sent: set[str] = set()
     moved = 0
-    while limit is None or moved < limit:
-        wanted = SQS_BATCH_LIMIT if limit is None else min(SQS_BATCH_LIMIT, limit - moved)
+    while moved < limit:
+        wanted = min(SQS_BATCH_LIMIT, limit - moved)
         messages = sqs.receive_message(
             QueueUrl=from_url,
             MaxNumberOfMessages=wanted,
             VisibilityTimeout=MOVE_VISIBILITY_SECONDS,
             WaitTimeSeconds=1,  # short polls can answer nothing while messages wait
         ).get("Messages", [])
-        if not messages:
-            break
-        # CloudSMS's queue messages carry everything in their body (enqueue above).
+        if not messages or any(message["MessageId"] in sent for message in messages):
+            break  # empty, or back already: what is left has failed again since
+        # CloudSMS's queue messages carry everything in their body (enqueue above), and
+        # their tenant as their group (_fair_group), which a moved one keeps.
         entries = [
-            {"Id": str(i), "MessageBody": message["Body"]} for i, message in enumerate(messages)
+            {"Id": str(i), "MessageBody": message["Body"]} | _group_of(message["Body"])
+            for i, message in enumerate(messages)
         ]
         answer = sqs.send_message_batch(QueueUrl=to_url, Entries=entries)
-        sent = {entry["Id"] for entry in answer.get("Successful", [])}
+        accepted = {entry["Id"]: entry["MessageId"] for entry in answer.get("Successful", [])}
+        sent.update(accepted.values())
         done = [
             {"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]}
             for i, message in enumerate(messages)
-            if str(i) in sent
+            if str(i) in accepted
         ]
         if done:
             sqs.delete_message_batch(QueueUrl=from_url, Entries=done)

@@ -82,6 +82,9 @@ def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # An IPv4 address written as IPv6 (::ffff:224.0.0.1) is judged as itself.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     # Python counts multicast addresses (224.0.0.0/4) as global; no receiver is one.
     return address.is_global and not address.is_multicast
 

@@ -40,6 +40,8 @@ def redrive(queue: str, limit: int | None = None) -> dict[str, Any]:
     """Sends what waits in the queue's dead-letter queue back to the queue."""
     if queue not in QUEUES:
         raise BadRequest(f"no queue {queue!r}: one of {', '.join(QUEUES)}")
+    if limit is not None and limit < 1:
+        raise BadRequest("--max must be at least 1")
     url = _url(queue)
     moved = queues.move(queues.dead_letter_queue_url(url), url, limit)
     return {"queue": queue, "moved": moved}

@@ -808,10 +808,15 @@ def list_mission_messages(
     return first_page(page, cursor, lambda: counted(every))
 
 
+# A staged list has at most a few hundred thousand rows.
+MAX_OFFSET_DIGITS = 9
+
+
 def _offset(cursor: str | None) -> int:
     if not cursor:
         return 0
-    if not cursor.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and no more than a list holds.
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > MAX_OFFSET_DIGITS:
         raise BadRequest("the cursor is not one this API gave out")
     return int(cursor)
 
