@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
@@ -243,8 +243,8 @@ def add_channel(
             throughput=throughput,
             **more,
         )
-    except ValueError as error:
-        raise BadRequest(str(error)) from error
+    except ValidationError as error:
+        raise BadRequest(_problems(error)) from error
     return create_channel(fields)
 
 
@@ -252,9 +252,19 @@ def change_channel(route_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     """`update_channel` from plain values (the console command)."""
     try:
         checked = ChannelChanges(**changes)
-    except ValueError as error:
-        raise BadRequest(str(error)) from error
+    except ValidationError as error:
+        raise BadRequest(_problems(error)) from error
     return update_channel(route_id, checked)
+
+
+def _problems(error: ValidationError) -> str:
+    """Each field and what is wrong with it. Not pydantic's own text, which repeats the
+    value given: an endpoint refused for holding a password would show the password."""
+    problems = []
+    for problem in error.errors():
+        field = ".".join(map(str, problem["loc"])) or "channel"
+        problems.append(f"{field}: {str(problem['msg']).removeprefix('Value error, ')}")
+    return "; ".join(problems)
 
 
 def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
