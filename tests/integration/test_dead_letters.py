@@ -47,6 +47,16 @@ def test_a_dead_lettered_message_is_sent_once_redriven(
     assert [s["to"] for s in carrier_simulator.submissions] == [NUMBER]
 
 
+def test_the_schedulers_dead_letters_are_counted_too(aws):
+    boto3.client("sqs").send_message(
+        QueueUrl=aws.physical["ScheduleDeadLetterQueue"], MessageBody='{"mission_id": "M1"}'
+    )
+
+    assert _waiting("schedule") == 1
+    with pytest.raises(BadRequest, match="no queue 'schedule'"):
+        dead_letters.redrive("schedule")
+
+
 def test_a_redrive_moves_at_most_what_it_is_told(aws):
     sqs = boto3.client("sqs")
     dead = aws.physical["CallbackDeadLetterQueue"]

@@ -93,11 +93,16 @@ def change_visibility(queue_url: str, receipt_handle: str, seconds: int) -> None
 
 def dead_letter_queue_url(queue_url: str) -> str:
     """The queue's dead-letter queue, as its redrive policy names it."""
-    sqs = client("sqs")
-    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])
+    attributes = client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]
+    )
     policy = json.loads(attributes["Attributes"]["RedrivePolicy"])
-    name = policy["deadLetterTargetArn"].rsplit(":", 1)[1]
-    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+    return url_of(policy["deadLetterTargetArn"])
+
+
+def url_of(queue_arn: str) -> str:
+    name = queue_arn.rsplit(":", 1)[1]
+    return str(client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
 
 
 def waiting(queue_url: str) -> int:

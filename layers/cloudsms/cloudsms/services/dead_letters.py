@@ -29,11 +29,15 @@ def _url(queue: str) -> str:
 
 
 def overview() -> list[dict[str, Any]]:
-    """How many messages wait in each queue's dead-letter queue."""
-    return [
+    """How many messages wait in each queue's dead-letter queue, and in the scheduler's
+    (firings of scheduled missions that failed every retry: no queue to send them back
+    to; each names its mission, which the schedule function's log explains)."""
+    counts = [
         {"queue": name, "dead_letters": queues.waiting(queues.dead_letter_queue_url(_url(name)))}
         for name in QUEUES
     ]
+    schedule = queues.url_of(get_settings().schedule_dead_letter_arn)
+    return [*counts, {"queue": "schedule", "dead_letters": queues.waiting(schedule)}]
 
 
 def redrive(queue: str, limit: int | None = None) -> dict[str, Any]:
