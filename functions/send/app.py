@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
 from cloudsms.adapters.idempotency import once
-from cloudsms.api import caller, json_body, make_resolver, parse_form, validated
+from cloudsms.api import caller, json_body, make_resolver, parse_form
 from cloudsms.domain.mission import MissionFields, MissionStatus
 from cloudsms.domain.phone import Direction
 from cloudsms.errors import BadRequest
@@ -21,6 +21,7 @@ from cloudsms.services.messages import get_message
 from cloudsms.services.pages import page_size
 from cloudsms.services.sending import SendRequest, send_sms
 from cloudsms.services.tenants import get_tenant
+from cloudsms.validation import validated
 
 app = make_resolver()
 

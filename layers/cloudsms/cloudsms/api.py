@@ -4,7 +4,7 @@ import base64
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import default as email_policy
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools.event_handler import (
     ApiGatewayResolver,
@@ -15,14 +15,12 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
 
+from cloudsms import validation
 from cloudsms.errors import BadRequest, CloudSmsError, Forbidden, Unauthorized
 from cloudsms.observability import logger
 from cloudsms.services.tenants import PASSWORD_CHANGE, Principal
 from cloudsms.settings import get_settings
-
-M = TypeVar("M", bound=BaseModel)
 
 
 def error_response(status: int, code: str, message: str, details: list[Any]) -> Response:
@@ -31,12 +29,6 @@ def error_response(status: int, code: str, message: str, details: list[Any]) -> 
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "details": details}},
     )
-
-
-def _field(location: tuple[Any, ...]) -> str:
-    # ("body", "to", 0) reads better as "to[0]"; the leading "body" says nothing.
-    parts = [str(p) for p in location if p != "body"]
-    return ".".join(parts) or "body"
 
 
 def make_resolver() -> APIGatewayRestResolver:
@@ -69,7 +61,7 @@ def _answer_errors(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
-        details = _details(error.errors())
+        details = validation.details(error.errors())
         summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
         return error_response(400, "invalid_request", summary or "invalid request", details)
 
@@ -93,25 +85,6 @@ def caller(app: APIGatewayRestResolver, password_change: bool = False) -> Princi
             "(POST /v1/account/password)"
         )
     return Principal(tenant_id=tenant_id, role=role, key_id=context.get("key_id", ""))
-
-
-def _reason(error: Any) -> str:
-    # pydantic prefixes our validators' own words with "Value error, "; they read alone.
-    return str(error.get("msg", "")).removeprefix("Value error, ")
-
-
-def _details(errors: Any) -> list[dict[str, str]]:
-    return [{"field": _field(tuple(e.get("loc", ()))), "reason": _reason(e)} for e in errors]
-
-
-def validated(model: type[M], data: Any) -> M:
-    """`data` as `model`, or a 400 naming each problem (as the resolver does for bodies)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        details = _details(error.errors())
-        summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
-        raise BadRequest(summary, details=details) from error
 
 
 @dataclass

@@ -301,11 +301,11 @@ def main(argv: list[str] | None = None) -> None:
 
     # Imported only now: settings are read from the environment just set.
     from cloudsms import clock
-    from cloudsms.api import validated
     from cloudsms.errors import CloudSmsError
     from cloudsms.observability import logger
     from cloudsms.services import accounts, channels, dead_letters, orders, templates, tenants
     from cloudsms.services.statistics import channel_statistics
+    from cloudsms.validation import validated
 
     # Standard output carries the answer alone, as JSON; the services' log lines go aside.
     log_handler = logger.registered_handler

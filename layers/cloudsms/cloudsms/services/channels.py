@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
@@ -32,6 +32,7 @@ from cloudsms.settings import get_settings
 from cloudsms.store.base import utcnow
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.tenants import TenantModel
+from cloudsms.validation import validated
 
 GATEWAY_TYPES = ("simulator", "kannel", "jasmin", "http_json")
 # Kannel hands each part of a long message to the SMSC as a message of its own, and an
@@ -232,39 +233,25 @@ def add_channel(
     **more: Any,
 ) -> dict[str, Any]:
     """`create_channel` from plain values (the console command, the local stack, tests)."""
-    try:
-        fields = ChannelFields(
-            route_id=route_id,
-            gateway_type=gateway_type,
-            endpoint=endpoint,
-            username=username,
-            password=SecretStr(password),
-            default_sender=default_sender,
-            throughput=throughput,
+    fields = validated(
+        ChannelFields,
+        {
+            "route_id": route_id,
+            "gateway_type": gateway_type,
+            "endpoint": endpoint,
+            "username": username,
+            "password": password,
+            "default_sender": default_sender,
+            "throughput": throughput,
             **more,
-        )
-    except ValidationError as error:
-        raise BadRequest(_problems(error)) from error
+        },
+    )
     return create_channel(fields)
 
 
 def change_channel(route_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     """`update_channel` from plain values (the console command)."""
-    try:
-        checked = ChannelChanges(**changes)
-    except ValidationError as error:
-        raise BadRequest(_problems(error)) from error
-    return update_channel(route_id, checked)
-
-
-def _problems(error: ValidationError) -> str:
-    """Each field and what is wrong with it. Not pydantic's own text, which repeats the
-    value given: an endpoint refused for holding a password would show the password."""
-    problems = []
-    for problem in error.errors():
-        field = ".".join(map(str, problem["loc"])) or "channel"
-        problems.append(f"{field}: {str(problem['msg']).removeprefix('Value error, ')}")
-    return "; ".join(problems)
+    return update_channel(route_id, validated(ChannelChanges, changes))
 
 
 def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
