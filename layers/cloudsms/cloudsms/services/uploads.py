@@ -14,8 +14,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from cloudsms.adapters import storage
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import CloudSmsError, Conflict, NotFound
@@ -23,6 +21,7 @@ from cloudsms.observability import logger
 from cloudsms.services import missions
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
+from cloudsms.validation import validated
 
 _MISSION_LIST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<mission>[0-9A-F]{18})/number-list$")
 _MANIFEST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<name>[^/]+)\.json$")
@@ -61,7 +60,7 @@ def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
         list_name = manifest["number_list"]
         if "/" in list_name:
             raise ValueError("number_list names a file in the manifest's own folder")
-        fields = MissionFields.model_validate(manifest["mission"])
+        fields = validated(MissionFields, manifest["mission"])
         tenant = get_tenant(tenant_id)
         list_key = f"uploads/{tenant_id}/{list_name}"
         if not storage.exists(list_key):
@@ -79,9 +78,6 @@ def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
         return {"accepted": True, "mission": missions.read_mission(tenant_id, mission_id)}
     except CloudSmsError as error:
         return {"accepted": False, "reason": error.message, "details": error.details}
-    except ValidationError as error:
-        reasons = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
-        return {"accepted": False, "reason": "; ".join(reasons)}
     except (KeyError, ValueError, TypeError) as error:
         return {"accepted": False, "reason": f"the manifest cannot be read: {error}"}
     except Exception as error:  # noqa: BLE001 - the outcome file is the only way to report
