@@ -71,6 +71,7 @@ def _mission(name: str, created_at: datetime, dispatched_at: datetime | None) ->
         tenant_id="acme",
         mission_id=mission_id,
         name=name,
+        name_folded=name.casefold(),
         direction="international",
         sms_type="business",
         content="Hello ${Name}",
@@ -202,6 +203,15 @@ def test_the_mission_filter_lists_only_the_named_missions_messages(tenant, conte
     _store(_one_off_uid(NOW - HOUR), NOW - HOUR)
 
     page = _log(context, mission="sale")
+
+    assert _uids(page) == wanted
+
+
+def test_the_mission_filter_finds_a_name_in_any_case(tenant, context):
+    sale = _mission("Spring Sale", NOW - 3 * HOUR, dispatched_at=NOW - 3 * HOUR)
+    wanted = [_mission_message(sale, 2, NOW - 3 * HOUR)]
+
+    page = _log(context, mission="spring sale")
 
     assert _uids(page) == wanted
 

@@ -73,6 +73,14 @@ def test_missions_filter_by_name_direction_and_status(twelve_missions):
     assert [page["total"] for page in (by_name, china, scheduled, both)] == [3, 4, 3, 1]
 
 
+def test_the_name_filter_finds_a_name_in_any_case(twelve_missions):
+    upper = api.list_missions({"name": "WORLD 1"})
+    mixed = api.list_missions({"name": "China 9"})
+
+    assert [m["name"] for m in upper["items"]] == ["world 11", "world 10", "world 1"]
+    assert [m["name"] for m in mixed["items"]] == ["china 9"]
+
+
 def test_a_status_filter_takes_any_case_and_a_bad_filter_is_refused(twelve_missions):
     lower = api.list_missions({"status": "scheduled"})
     bad_status = api.call(

@@ -27,7 +27,7 @@ from cloudsms.errors import BadRequest
 from cloudsms.services.pages import MAX_COUNTED, decode_cursor, encode_cursor
 from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
-from cloudsms.store.missions import MissionModel
+from cloudsms.store.missions import MissionModel, name_matches
 from cloudsms.store.tenants import TenantModel
 
 # Above every character of a uid: "<prefix>~" ends the key range of all uids so prefixed.
@@ -160,7 +160,7 @@ def key_ranges(tenant_id: str, log: LogFilter) -> Iterator[KeyRange]:
                 tenant_id,
                 _earliest_mission_key(log.start),
                 _key(log.end + KEY_SLACK) + HIGHEST,
-                dispatched & MissionModel.name.contains(log.mission_name),
+                dispatched & name_matches(log.mission_name),
             )
         )
         return

@@ -40,7 +40,7 @@ from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race, transaction
 from cloudsms.store.counters import WHOLE_LIFE, CounterModel, mission_scope
 from cloudsms.store.messages import MessageModel
-from cloudsms.store.missions import MissionModel
+from cloudsms.store.missions import MissionModel, name_matches
 from cloudsms.store.orders import OrderModel
 from cloudsms.store.tenants import TenantModel
 
@@ -115,6 +115,7 @@ def create_mission(
         tenant_id=tenant.tenant_id,
         mission_id=mission_id or new_time_ordered_id(),
         name=fields.name,
+        name_folded=fields.name.casefold(),
         direction=fields.direction.value,
         sms_type=fields.sms_type.value,
         content=body,
@@ -734,7 +735,7 @@ def list_missions(
     """Newest first, filtered; `next_cursor` continues after the last mission shown."""
     condition = None
     for part in (
-        MissionModel.name.contains(name) if name else None,
+        name_matches(name) if name else None,
         MissionModel.direction == direction if direction else None,
         MissionModel.status == status if status else None,
     ):

@@ -8,6 +8,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
@@ -21,6 +22,9 @@ class MissionModel(Model):
     # Time-ordered, so a tenant's missions list newest first straight from the key.
     mission_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
+    # The name case-folded, for the name filter: DynamoDB's contains() is case-sensitive,
+    # and "sale" should find "Spring Sale". Missions saved before it was kept have none.
+    name_folded = UnicodeAttribute(null=True)
     direction = UnicodeAttribute()
     sms_type = UnicodeAttribute()
     content = UnicodeAttribute()
@@ -51,3 +55,9 @@ class MissionModel(Model):
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
     version = VersionAttribute()
+
+
+def name_matches(text: str) -> Condition:
+    """Missions whose name contains `text` in any case (the plain name as well, for
+    missions saved without a folded one)."""
+    return MissionModel.name_folded.contains(text.casefold()) | MissionModel.name.contains(text)
