@@ -1,4 +1,5 @@
-"""The emulator patch keeps DynamoDB's transaction semantics: all or nothing."""
+"""The emulator patches keep what they speed up working as AWS does: DynamoDB's
+transactions all or nothing, SQS queues counting and deduplicating their messages."""
 
 import boto3
 import pytest
@@ -133,3 +134,27 @@ def test_a_value_no_expression_uses_is_still_refused(table):
         _update_total(client, name, expected="2", new="3", extra={":spare": {"S": "x"}})
 
     assert _item(client, name, "a")["total"] == {"N": "2"}
+
+
+def test_a_queue_still_counts_its_messages_and_a_fifo_queue_still_deduplicates(aws):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    standard = sqs.create_queue(QueueName="patched")["QueueUrl"]
+    fifo = sqs.create_queue(
+        QueueName="patched.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+
+    for body in ("one", "two"):
+        sqs.send_message(QueueUrl=standard, MessageBody=body)
+    for body in ("same", "same", "other"):
+        sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="g")
+
+    def waiting(url: str) -> str:
+        names = ["ApproximateNumberOfMessages", "ContentBasedDeduplication"]
+        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+
+    assert waiting(standard) == {"ApproximateNumberOfMessages": "2"}
+    assert waiting(fifo) == {
+        "ApproximateNumberOfMessages": "2",
+        "ContentBasedDeduplication": "true",
+    }
