@@ -6,6 +6,7 @@ S3 would send (the key URL-encoded as S3 encodes it).
 
 import json
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -13,7 +14,9 @@ import pytest
 import requests
 
 from cloudsms.domain import numberlist
+from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_without_list
 from cloudsms.services.uploads import RESULT_SUFFIX
+from cloudsms.settings import get_settings
 from functions.send import app as send_app
 from tests.integration import missions_api as api
 from tests.integration.missions_api import GUIDE_FIELDS, queued_recipients, staged_keys
@@ -108,8 +111,6 @@ def test_an_uploaded_list_over_the_size_limit_fails_the_mission(aws, tenant):
 
 
 def test_a_list_arriving_after_the_dispatch_time_fails_the_mission_and_sends_nothing(aws, tenant):
-    from datetime import timedelta
-
     from cloudsms.domain.mission import MissionFields
     from cloudsms.services import missions
     from cloudsms.services.tenants import get_tenant
@@ -137,6 +138,46 @@ def test_a_mission_still_uploading_can_be_cancelled_and_its_list_is_then_ignored
     _, cancelled = api.get_mission(mission["mission_id"])
     assert cancelled["status"] == "Cancelled"
     assert queued_recipients(aws) == []
+
+
+def _url_expired(mission: dict[str, Any], then: timedelta) -> datetime:
+    """`then` after the mission's upload URL expired."""
+    created = datetime.fromisoformat(mission["created_at"])
+    return created + timedelta(seconds=get_settings().upload_url_seconds) + then
+
+
+def test_a_mission_whose_list_never_comes_fails_an_hour_after_its_upload_url_expired(aws, tenant):
+    mission = _create_uploading()
+
+    early = fail_missions_without_list(_url_expired(mission, UPLOAD_GRACE - timedelta(minutes=1)))
+    _, waiting = api.get_mission(mission["mission_id"])
+    late = fail_missions_without_list(_url_expired(mission, UPLOAD_GRACE + timedelta(minutes=1)))
+    _, failed = api.get_mission(mission["mission_id"])
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+    _, after_a_late_list = api.get_mission(mission["mission_id"])
+
+    assert (early, waiting["status"]) == (0, "Uploading")
+    assert (late, failed["status"]) == (1, "Failed")
+    assert failed["failure_reason"] == (
+        "no number list arrived while its upload URL was valid (60 minutes);"
+        " create the mission again"
+    )
+    assert after_a_late_list["status"] == "Failed"
+    assert queued_recipients(aws) == []
+
+
+def test_a_mission_whose_list_came_or_that_was_cancelled_is_not_failed(aws, tenant):
+    uploaded, cancelled = _create_uploading(), _create_uploading()
+    _put(aws, _upload_key(uploaded), corpus.guide_xlsx())
+    api.ingest_object(_bucket(aws), _upload_key(uploaded))
+    api.cancel(cancelled["mission_id"])
+
+    failed = fail_missions_without_list(_url_expired(cancelled, UPLOAD_GRACE + timedelta(hours=1)))
+
+    assert failed == 0
+    assert api.get_mission(uploaded["mission_id"])[1]["status"] == "Sent"
+    assert api.get_mission(cancelled["mission_id"])[1]["status"] == "Cancelled"
 
 
 def test_a_second_upload_to_a_sent_mission_sends_nothing_more(aws, tenant):

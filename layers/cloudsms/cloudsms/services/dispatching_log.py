@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.expressions.condition import Condition
 
+from cloudsms.clock import id_prefix
 from cloudsms.domain import phone
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import DrState, Outcome, outcome
@@ -119,13 +120,6 @@ def log_filter(
     )
 
 
-def _key(moment: datetime) -> str:
-    """The uid prefix of a message made at `moment`. Uids take the host's real time, while
-    `created_at` may be shifted by the clock offset that tests use."""
-    offset = get_settings().clock_offset_seconds
-    return f"{max(int((moment.timestamp() - offset) * 1000), 0):012X}"
-
-
 def _mission_ranges(missions: Iterator[MissionModel]) -> Iterator[KeyRange]:
     for mission in missions:
         yield KeyRange(mission.mission_id, mission.mission_id + HIGHEST)
@@ -143,7 +137,7 @@ def _missions(tenant_id: str, low: str, high: str, condition: Condition) -> Iter
 def _earliest_mission_key(start: datetime) -> str:
     """Missions created before this cannot have dispatched a message at `start`."""
     horizon = timedelta(days=get_settings().max_schedule_days) + LATEST_SUBMIT + KEY_SLACK
-    return _key(start - horizon)
+    return id_prefix(start - horizon)
 
 
 def key_ranges(tenant_id: str, log: LogFilter) -> Iterator[KeyRange]:
@@ -159,12 +153,12 @@ def key_ranges(tenant_id: str, log: LogFilter) -> Iterator[KeyRange]:
             _missions(
                 tenant_id,
                 _earliest_mission_key(log.start),
-                _key(log.end + KEY_SLACK) + HIGHEST,
+                id_prefix(log.end + KEY_SLACK) + HIGHEST,
                 dispatched & name_matches(log.mission_name),
             )
         )
         return
-    main = KeyRange(_key(log.start - KEY_SLACK), _key(log.end + KEY_SLACK) + HIGHEST)
+    main = KeyRange(id_prefix(log.start - KEY_SLACK), id_prefix(log.end + KEY_SLACK) + HIGHEST)
     yield main
     # Mission ids sort below `main.low` exactly when their messages' uids do.
     yield from _mission_ranges(
