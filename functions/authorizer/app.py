@@ -10,6 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudsms.observability import logger, tracer
 from cloudsms.services.authorization import key_from_headers, resolve_cached
 
+# Every route under it needs an operator key (the functions check the role as well).
+OPERATOR_ROUTES = "/v1/admin/*"
+
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
@@ -35,4 +38,8 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
         stage=arn.stage,
     )
     policy.allow_all_routes()
+    if principal.role != "operator":
+        # Refused here, before the admin function reads the body: otherwise a tenant's
+        # malformed request would be answered 400 naming the fields instead of 403.
+        policy.deny_route("*", OPERATOR_ROUTES)
     return policy.asdict()

@@ -9,6 +9,7 @@ Lambda builds for one (payload format 2.0) and no authorizer.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import mimetypes
 import re
@@ -293,8 +294,7 @@ class LocalApiGateway:
             if str(error) == "Unauthorized":
                 return _error(401, "unauthorized", "a valid API key is required")
             return _error(500, "authorizer_failed", "the authorizer failed")
-        statements = policy.get("policyDocument", {}).get("Statement", [])
-        if not any(s.get("Effect") == "Allow" for s in statements):
+        if not _allows(policy.get("policyDocument", {}).get("Statement", []), method_arn):
             return _error(403, "forbidden", "this API key may not do that")
         context["authorizer"] = {
             **(policy.get("context") or {}),
@@ -319,3 +319,16 @@ class LocalApiGateway:
             return _error(404, "not_found", f"no page at {path}")
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         return 200, {"Content-Type": kind}, target.read_bytes()
+
+
+def _allows(statements: list[dict[str, Any]], method_arn: str) -> bool:
+    """As IAM reads an authorizer's policy for one request: an explicit Deny of its
+    method ARN wins, else it needs an Allow. `*` in a resource matches any characters."""
+
+    def names(statement: dict[str, Any]) -> bool:
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        return any(fnmatch.fnmatchcase(method_arn, resource) for resource in resources)
+
+    effects = {statement.get("Effect") for statement in statements if names(statement)}
+    return "Allow" in effects and "Deny" not in effects

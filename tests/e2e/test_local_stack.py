@@ -139,6 +139,26 @@ def test_the_key_may_come_in_the_x_api_key_header(stack):
     assert response.json()["uid"] == uid
 
 
+def test_a_tenant_key_is_refused_on_an_operator_route_before_its_body_is_read(stack):
+    def post_a_bad_channel(key: str) -> requests.Response:
+        return requests.post(
+            f"{stack['api_url']}/v1/admin/channels",
+            json={"route_id": 7},
+            headers=_bearer(key),
+            timeout=HTTP_TIMEOUT,
+        )
+
+    tenant, operator = (
+        post_a_bad_channel(stack["api_key"]),
+        post_a_bad_channel(stack["operator_key"]),
+    )
+
+    assert tenant.status_code == 403, tenant.text
+    assert "route_id" not in tenant.text
+    assert operator.status_code == 400, operator.text
+    assert "route_id" in operator.text
+
+
 def test_a_key_revoked_with_the_cli_is_refused_once_the_cache_time_has_passed(stack, cloudsms_cli):
     issued = cloudsms_cli("key-issue", stack["tenant"], "--name", "to be revoked")
     url = f"{stack['api_url']}/v1/statistics"

@@ -24,7 +24,7 @@ def _effects(policy: dict) -> list[str]:
 def test_a_valid_bearer_key_is_allowed_with_its_tenant_and_role(aws, tenant, context):
     policy = _authorize(context, {"Authorization": f"Bearer {tenant['key']}"})
 
-    assert _effects(policy) == ["Allow"]
+    assert _effects(policy) == ["Allow", "Deny"]  # the operator routes
     assert policy["principalId"] == tenant["key_id"]
     assert policy["context"]["tenant_id"] == "acme"
     assert policy["context"]["role"] == "tenant"
@@ -36,12 +36,21 @@ def test_an_operator_key_carries_the_operator_role(aws, tenant, context):
     policy = _authorize(context, {"Authorization": f"Bearer {key.key}"})
 
     assert policy["context"]["role"] == "operator"
+    assert _effects(policy) == ["Allow"]
+
+
+def test_a_tenant_key_is_denied_the_operator_routes(aws, tenant, context):
+    policy = _authorize(context, {"Authorization": f"Bearer {tenant['key']}"})
+
+    [denied] = [s for s in policy["policyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    # after the API and stage: any method, any path under /v1/admin/
+    assert [arn.split("/", 2)[2] for arn in denied["Resource"]] == ["*/v1/admin/*"]
 
 
 def test_a_key_in_the_x_api_key_header_is_allowed(aws, tenant, context):
     policy = _authorize(context, {"X-API-Key": tenant["key"]})
 
-    assert _effects(policy) == ["Allow"]
+    assert _effects(policy)[0] == "Allow"
     assert policy["context"]["tenant_id"] == "acme"
 
 
@@ -76,7 +85,7 @@ def test_a_revoked_key_still_resolves_from_the_cache_until_it_expires(aws, tenan
 
     tenants.revoke_key("acme", tenant["key_id"])
 
-    assert _effects(_authorize(context, headers)) == ["Allow"]
+    assert _effects(_authorize(context, headers))[0] == "Allow"
     cache.clear_all()
     with pytest.raises(Exception, match="^Unauthorized$"):
         _authorize(context, headers)
