@@ -1,8 +1,9 @@
 """The token bucket's arithmetic, against an in-memory store and an injected clock."""
 
+import math
 import random
 
-from cloudsms.services.throughput import Bucket, Grant, TokenBuckets, fitting
+from cloudsms.services.throughput import SLOT_MARGIN, Bucket, Grant, TokenBuckets, fitting
 
 ROUTE = "LOW"
 
@@ -205,6 +206,24 @@ def test_no_second_ever_has_more_sending_slots_than_the_throughput():
     for i, start in enumerate(slots):
         assert sum(1 for t in slots[i:] if t < start + 1.0) <= rate
     assert len(slots) >= rate * 55  # and the limit was used, not starved
+
+
+def test_a_channel_of_one_segment_a_second_keeps_its_rate_through_whole_second_queue_hops():
+    # Given one consumer that sends what it is granted at its slots, and puts the rest
+    # back on the queue for the granted wait rounded up to whole seconds (SQS's delays),
+    # each hop back taking a fifth of a second more.
+    buckets, now, slots = TokenBuckets(FakeBucketStore(), 1.0, SLOT_MARGIN), 1000.0, []
+    while now < 1060.0:
+        granted_at = now
+        grant = buckets.take(ROUTE, 1, [1] * 20, granted_at)
+        for before in range(grant.messages):
+            now = max(now, grant.slot(before)) + 0.01
+            slots.append(grant.slot(before))
+        now += math.ceil(max(0.0, granted_at + grant.wait_seconds - now)) + 0.2
+
+    # Then the channel is used at its rate (less the slots' margin), never above it
+    assert all(b - a >= SLOT_MARGIN - 1e-6 for a, b in zip(slots, slots[1:], strict=False))
+    assert len(slots) >= 0.9 * 60
 
 
 def test_fitting_counts_the_leading_messages_the_tokens_pay_for():

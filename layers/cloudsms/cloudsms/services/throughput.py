@@ -1,7 +1,7 @@
 """Channel throughput: a token bucket per channel, in segments per second.
 
 A channel's bucket holds `capacity` tokens (its throughput times the burst setting, at
-least one) and refills at its throughput; a segment handed to the gateway spends one.
+least two) and refills at its throughput; a segment handed to the gateway spends one.
 Every submit consumer takes from the same bucket in DynamoDB, so the limit holds however
 many consumers run. Tokens are taken for the leading messages of a batch at once: one
 conditional update for many messages.
@@ -82,7 +82,10 @@ class Bucket:
 
     @property
     def capacity(self) -> int:
-        return max(1, int(self.rate * self.burst_seconds))
+        # At least two: the slot a consumer sends in now and the next one. A consumer
+        # puts what it could not send back on the queue for whole seconds (SQS delays),
+        # so a bucket of one token would leave the channel idle for most of every hop.
+        return max(2, int(self.rate * self.burst_seconds))
 
     @property
     def depth(self) -> int:
