@@ -95,12 +95,23 @@ def test_a_refusal_is_final_and_carries_jasmins_reason(jasmin, status, body):
 
 
 @pytest.mark.parametrize("status", [500, 503])
-def test_a_server_error_is_temporary(jasmin, status):
+def test_jasmins_own_server_error_is_temporary(jasmin, status):
     jasmin.reply = (status, 'Error "Cannot charge submit_sm"', "text/plain")
 
     result = _gateway(jasmin).submit(_message())
 
     assert (result.accepted, result.temporary) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(502, "<html>Bad Gateway</html>"), (200, "Queued, maybe")]
+)
+def test_an_answer_not_in_jasmins_words_is_an_unknown_outcome(jasmin, status, body):
+    # A proxy's 502, or a 200 without Jasmin's Success: Jasmin may have the message.
+    jasmin.reply = (status, body, "text/html")
+
+    with pytest.raises(OutcomeUnknown):
+        _gateway(jasmin).submit(_message())
 
 
 def test_a_read_timeout_is_an_unknown_outcome_and_names_no_credentials(jasmin):

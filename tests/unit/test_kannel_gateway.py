@@ -163,13 +163,27 @@ def test_denied_number_is_a_permanent_refusal(fake_kannel):
     assert (result.accepted, result.temporary) == (False, False)
 
 
-def test_server_error_is_temporary(fake_kannel):
+def test_service_unavailable_is_temporary(fake_kannel):
     fake_kannel.reply = (503, "Sending failed.")
 
     result = gateway(fake_kannel.url).submit(submission())
 
     assert (result.accepted, result.temporary) == (False, True)
     assert result.reason == "Sending failed."
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(200, "what?"), (500, "Internal error"), (502, "Bad Gateway")]
+)
+def test_an_answer_that_does_not_say_whether_kannel_took_it_is_an_unknown_outcome(
+    fake_kannel, status, body
+):
+    # Calling it refused would refund a message Kannel may deliver; retrying could
+    # deliver it twice.
+    fake_kannel.reply = (status, body)
+
+    with pytest.raises(OutcomeUnknown, match=body):
+        gateway(fake_kannel.url).submit(submission())
 
 
 def test_a_read_timeout_is_an_unknown_outcome_never_a_retry(fake_kannel):

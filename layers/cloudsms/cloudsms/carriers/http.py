@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
+from cloudsms.carriers.base import SubmitResult
+
 # A connection idle for longer is not used again. A gateway may close an idle connection
 # just as a request goes out on it, and a request whose connection broke must count as
 # possibly delivered, never to be sent again: so only connections in steady use are
@@ -78,6 +80,27 @@ def shown_url(url: str) -> str:
 
 class OutcomeUnknown(Exception):
     """The request may have reached the gateway, but no answer came back."""
+
+
+# Statuses by which a server says it did not act on the request (RFC 9110): the gateway
+# does not have the message, which may be sent again later.
+NOT_ACTED_ON = frozenset({429, 503})
+
+
+def not_accepted(status: int, reason: str) -> SubmitResult:
+    """What an answer that is not an acceptance means for the message.
+
+    A 4xx: the gateway read the request and refused it, for good. 429 and 503: it did not
+    act on it, so a retry later is safe. Anything else (another 5xx, often a proxy's 502
+    or 504 while the gateway went on, or a 2xx or 3xx in words the adapter does not know)
+    says nothing certain: the gateway may have the message, so this raises OutcomeUnknown
+    and the claim and its lease decide, rather than send it twice or call it refused.
+    """
+    if status in NOT_ACTED_ON:
+        return SubmitResult(accepted=False, reason=reason, temporary=True)
+    if 400 <= status < 500:
+        return SubmitResult(accepted=False, reason=reason)
+    raise OutcomeUnknown(f"an answer that does not say whether the gateway took it: {reason}")
 
 
 def never_reached(error: requests.RequestException) -> bool:

@@ -23,7 +23,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cloudsms.carriers.base import Receipt, Submission, SubmitResult
-from cloudsms.carriers.http import OutcomeUnknown, never_reached, shown_url
+from cloudsms.carriers.http import OutcomeUnknown, never_reached, not_accepted, shown_url
 from cloudsms.carriers.receipts import receipt_from_smpp_text
 from cloudsms.domain.states import FINAL, INTERMEDIATE, DrState
 
@@ -154,24 +154,25 @@ class HttpJsonGateway:
                 reason=f"hub unreachable: {type(error).__name__}",
                 temporary=True,
             )
-        if response.status_code >= 500 or response.status_code == 429:
-            return SubmitResult(
-                accepted=False, reason=self._reason(response, None, headers), temporary=True
-            )
         try:
             answer = response.json()
         except ValueError:
             answer = None
-        if response.status_code >= 300:
-            return SubmitResult(accepted=False, reason=self._reason(response, answer, headers))
+        if not 200 <= response.status_code < 300:
+            return not_accepted(response.status_code, self._reason(response, answer, headers))
         if self._config.success_field:
             status = field_at(answer, self._config.success_field)
-            if status is None or str(status) not in self._config.success_values:
+            if status is None:
+                # An answer without the field cannot say whether the hub took the message.
+                return not_accepted(response.status_code, self._reason(response, answer, headers))
+            if str(status) not in self._config.success_values:
                 return SubmitResult(accepted=False, reason=self._reason(response, answer, headers))
         message_id = field_at(answer, self._config.message_id_field)
         if message_id is None or message_id == "":
-            reason = f"the answer has no message id at {self._config.message_id_field}"
-            return SubmitResult(accepted=False, reason=reason)
+            # Accepted by every sign but this one: the hub may well have the message.
+            raise OutcomeUnknown(
+                f"the hub's answer has no message id at {self._config.message_id_field}"
+            )
         return SubmitResult(accepted=True, carrier_message_id=str(message_id))
 
     def _values(self, submission: Submission) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import re
 import requests
 
 from cloudsms.carriers.base import Submission, SubmitResult
-from cloudsms.carriers.http import OutcomeUnknown, never_reached, shown_url
+from cloudsms.carriers.http import OutcomeUnknown, never_reached, not_accepted, shown_url
 
 SEND_PATH = "/send"
 
@@ -78,9 +78,12 @@ class JasminGateway:
         found = _SUCCESS.match(body)
         if response.status_code == 200 and found:
             return SubmitResult(accepted=True, carrier_message_id=found.group(1))
-        # 400 bad request, 403 credentials, 412 no route: final; 5xx Jasmin in trouble
-        temporary = response.status_code >= 500 or response.status_code == 429
-        return SubmitResult(accepted=False, reason=self._reason(response), temporary=temporary)
+        if response.status_code >= 500 and _ERROR.match(body):
+            # Jasmin's own error (it cannot charge or queue the message): it did not take
+            # it. A 5xx in other words may be a proxy's, with Jasmin's outcome unknown.
+            return SubmitResult(accepted=False, reason=self._reason(response), temporary=True)
+        # 400 bad request, 403 credentials, 412 no route: final
+        return not_accepted(response.status_code, self._reason(response))
 
     def _reason(self, response: requests.Response) -> str:
         body = response.text.strip()

@@ -7,7 +7,7 @@ and travels in the dlr-url; `receipts.receipt_from_kannel` reads the callback.
 import requests
 
 from cloudsms.carriers.base import Submission, SubmitResult
-from cloudsms.carriers.http import OutcomeUnknown, never_reached, shown_url
+from cloudsms.carriers.http import OutcomeUnknown, never_reached, not_accepted, shown_url
 from cloudsms.carriers.receipts import KANNEL_DLR_QUERY
 
 SENDSMS_PATH = "/cgi-bin/sendsms"
@@ -88,13 +88,8 @@ class KannelGateway:
         body = self._redact(response.text.strip())
         if response.status_code == 202 or body.startswith(_ACCEPTED_PREFIXES):
             return SubmitResult(accepted=True, carrier_message_id=submission.uid)
-        # 5xx is Kannel in trouble (queue full, shutting down); 429 a proxy throttling us
-        temporary = response.status_code >= 500 or response.status_code == 429
-        return SubmitResult(
-            accepted=False,
-            reason=body[:200] or f"HTTP {response.status_code}",
-            temporary=temporary,
-        )
+        # Kannel refuses with a 4xx, and answers 503 when it cannot queue the message
+        return not_accepted(response.status_code, body[:200] or f"HTTP {response.status_code}")
 
     def _redact(self, text: str) -> str:
         """Kannel does not echo the password, but a proxy in front of it might."""
