@@ -201,3 +201,20 @@ def test_a_browser_on_the_portals_origin_may_read_the_answer(aws, tenant, contex
         **{k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()},
     }
     assert headers.get("Access-Control-Allow-Origin") == "*"
+
+
+def test_a_body_that_is_not_json_is_refused_in_the_error_shape(aws, tenant, context):
+    event = api_event(
+        "POST",
+        "/v1/sms",
+        "/v1/sms",
+        body={"to": ["+639215347566"], "text": "hi", "channel": "SIM"},
+        headers={"Content-Type": "text/plain"},
+    )
+
+    response = send_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 415
+    error = json.loads(response["body"])["error"]
+    assert error["code"] == "unsupported_media_type"
+    assert "application/json" in error["message"] and "text/plain" in error["message"]

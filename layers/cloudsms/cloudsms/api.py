@@ -14,7 +14,10 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from cloudsms import validation
 from cloudsms.errors import BadRequest, CloudSmsError, Forbidden, Unauthorized
@@ -58,6 +61,16 @@ def _answer_errors(app: ApiGatewayResolver) -> None:
     @app.exception_handler(CloudSmsError)
     def _domain_error(error: CloudSmsError) -> Response:
         return error_response(error.status, error.code, error.message, error.details)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_body(_: RequestUnsupportedContentType) -> Response:
+        content_type = app.current_event.headers.get("Content-Type") or ""
+        return error_response(
+            415,
+            "unsupported_media_type",
+            f"the body must be JSON (Content-Type: application/json), not {content_type[:60]}",
+            [],
+        )
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
