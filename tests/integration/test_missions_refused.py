@@ -38,6 +38,10 @@ BAD_LISTS = {
     "header only": (corpus.xlsx([HEADER]), numberlist.NO_DATA_ROWS),
     "no header": (corpus.xlsx([["+639215347566", "Amy", "x"]]), "no header row"),
     "wrong columns": (corpus.xlsx([["Phone", "Customer"], ["+639215347566", "A"]]), "columns"),
+    "a variable in another's column": (
+        corpus.xlsx([["Phone", "Customer", "Name"], ["+639215347566", "Amy", "x.com"]]),
+        "the header names",
+    ),
     "nothing sendable": (numbers_list(["12345"]), "no number in the list can be sent"),
 }
 
@@ -116,3 +120,16 @@ def test_a_preview_of_a_bad_file_is_refused_with_its_reason(aws):
 
     assert status == 400
     assert numberlist.OLD_XLS in answer["error"]["message"]
+
+
+def test_a_preview_refuses_a_header_naming_a_variable_in_another_variables_column(aws):
+    fields = {**GUIDE_FIELDS, "content": "Hello ${Name}, see ${website}"}
+    data = corpus.xlsx([["Phone Number", "site", "Name"], ["+639215347596", "www.x.com", "Amy"]])
+
+    status, answer = api.post_form("/v1/missions/preview", fields, data)
+
+    assert status == 400
+    assert answer["error"]["message"].startswith(
+        "the number list cannot be used: the header names Name but not website "
+        "(columns: Phone Number, site, Name)"
+    )

@@ -357,6 +357,34 @@ def test_columns_are_matched_by_position_when_the_headers_do_not_name_the_variab
     assert only(list(number_list)).values == {"Name": "Amy", "website": "x.com"}
 
 
+def test_a_header_naming_a_variable_in_another_variables_column_is_refused() -> None:
+    # By position, column C (headed Name) would fill ${website}.
+    data = corpus.xlsx([["Phone Number", "site", "Name"], ["+639215347596", "www.x.com", "Amy"]])
+
+    assert refusal(data, content="Hello ${Name}, see ${website}") == (
+        "the header names Name but not website (columns: Phone Number, site, Name); name "
+        "each variable's column, or leave the header without variable names to match by "
+        "position"
+    )
+
+
+def test_a_variable_named_in_another_case_in_another_variables_column_is_refused() -> None:
+    data = corpus.xlsx([["Phone", " WEBSITE ", "Customer"], ["+639215347566", "x.com", "Amy"]])
+
+    assert refusal(data).startswith(
+        "the header names website but not Name (columns: Phone, WEBSITE, Customer)"
+    )
+
+
+def test_a_header_naming_a_variable_in_its_own_position_is_matched_by_position() -> None:
+    data = corpus.xlsx([["Phone", "Name", "Link"], ["+639215347566", "Amy", "x.com"]])
+
+    number_list = open_list(data)
+
+    assert not number_list.by_name
+    assert only(list(number_list)).values == {"Name": "Amy", "website": "x.com"}
+
+
 def test_values_are_trimmed_of_surrounding_spaces() -> None:
     data = corpus.xlsx([HEADER, [" +639215347566 ", "  Amy ", "x.com\t"]])
 

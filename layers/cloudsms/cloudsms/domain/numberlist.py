@@ -13,7 +13,8 @@ Decisions a tenant will notice:
   spaces) when the headers name every variable; extra columns are then ignored, so a CRM
   export works. Otherwise they are matched by position in the order the variables first
   appear in the content, as the portal guide asks, and the file must have exactly one
-  column per variable after the phone number.
+  column per variable after the phone number; a header naming a variable in another
+  variable's position is refused rather than fill it from the wrong column.
 - Values are trimmed of surrounding spaces, which spreadsheets carry unseen; a variable
   whose cell is empty makes the row abnormal rather than sending "Hello ,".
 - A number listed twice is sent twice: the portal's own example lists one number twice
@@ -445,7 +446,8 @@ def _variable_columns(
     """Whether the variables are matched by name, and each variable's column index."""
     names = [cell.casefold() for cell in header]
     wanted = [variable.casefold() for variable in variables]
-    if variables and all(name in names[1:] for name in wanted):
+    named = [v for v, name in zip(variables, wanted, strict=True) if name in names[1:]]
+    if variables and len(named) == len(variables):
         for variable, name in zip(variables, wanted, strict=True):
             if names.count(name) > 1:
                 raise NumberListError(f"the header names the column '{variable}' twice")
@@ -457,6 +459,16 @@ def _variable_columns(
             f"the file has {_count(len(header), 'column')} but the content has "
             f"{_count(len(variables), 'variable')}: expected {1 + len(variables)} ({expected}), "
             "or headers naming the variables"
+        )
+    # Position ignores the header, so a column headed with one variable's name would fill
+    # another variable in every message. A generic header ("Value1") or a variable's name
+    # in that variable's own position is fine.
+    if any(name in wanted and name != want for name, want in zip(names[1:], wanted, strict=True)):
+        missing = [variable for variable in variables if variable not in named]
+        raise NumberListError(
+            f"the header names {', '.join(named)} but not {', '.join(missing)} "
+            f"(columns: {', '.join(header)}); name each variable's column, or leave the "
+            "header without variable names to match by position"
         )
     return False, [(variable, index) for index, variable in enumerate(variables, start=1)]
 
