@@ -1,5 +1,6 @@
 """Delivery receipts through the dlr webhook, in the Kannel dlr-url dialect (GET)."""
 
+import io
 import json
 
 import pytest
@@ -65,6 +66,28 @@ def test_a_duplicate_receipt_changes_nothing_and_counts_nothing(aws, tenant, con
     assert (response["statusCode"], response["body"]) == (200, "ignored")
     assert _message(uid).receipt_at == first_receipt_at
     assert _counted(uid)["delivered"] == 1
+
+
+def test_routine_receipts_write_no_log_line_at_the_deployed_level(aws, tenant, context):
+    from cloudsms.observability import logger
+
+    uid = submit_sms(context, NUMBER)
+    handler, level = logger.registered_handler, logger.log_level
+    written, stream = io.StringIO(), handler.stream  # type: ignore[attr-defined]
+    handler.stream = written  # type: ignore[attr-defined]
+    logger.setLevel("INFO")  # the template's default LogLevel
+    try:
+        _receipt(context, uid, DELIVERED)
+        _receipt(context, uid, DELIVERED)  # a duplicate, or Kannel's SMSC acknowledgement
+        logger.info("the stream is the one the logger writes to")
+    finally:
+        logger.setLevel(level)
+        handler.stream = stream  # type: ignore[attr-defined]
+
+    lines = written.getvalue().splitlines()
+    assert [json.loads(line)["message"] for line in lines] == [
+        "the stream is the one the logger writes to"
+    ]
 
 
 def test_an_enroute_receipt_after_delivery_never_moves_the_message_back(aws, tenant, context):

@@ -133,7 +133,9 @@ def apply_receipt(
     refusal sends the message back to its queue (not for receipts reconciled later);
     `hand_over`: which hand-over of the message the receipt is about, when it says."""
     if not can_move(DrState(message.dr_state), receipt.state):
-        logger.info(
+        # Routine (duplicates, and Kannel's SMSC acknowledgement arriving after the
+        # handset's receipt): not worth a log line a message.
+        logger.debug(
             "receipt does not move the message",
             extra={"uid": message.uid, "current": message.dr_state, "receipt": receipt.state},
         )
@@ -299,7 +301,7 @@ def _deliver_part(message: MessageModel, receipt: Receipt, now: datetime) -> str
             return IGNORED  # the message became final meanwhile
         raise
     if len(message.delivered_parts or ()) < message.segments:
-        logger.info("a part of a long message delivered", extra={"uid": message.uid})
+        logger.debug("a part of a long message delivered", extra={"uid": message.uid})
         return PART
     every_part = size(MessageModel.delivered_parts) >= int(message.segments)
     return MOVED if _apply(message, receipt, now, also=every_part) else IGNORED
