@@ -3,6 +3,7 @@ and the channel rules a tenant's sends meet (assignment, directions, prices)."""
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -297,6 +298,60 @@ def test_a_new_password_replaces_the_old_and_keeps_the_receipt_secret(aws, tenan
         "password": "rotated-password",
         "receipt_secret": RECEIPT_SECRET,
     }
+
+
+def test_a_new_receipt_secret_is_generated_and_the_old_one_counts_for_the_receipt_timeout(
+    aws, tenant, context
+):
+    from cloudsms import cache
+    from cloudsms.services.channels import get_channel
+    from cloudsms.settings import get_settings
+
+    _create(context)
+
+    response = _patch(context, {"new_receipt_secret": True})
+    cache.clear_all()
+    channel, now = get_channel("KAN_PH"), datetime.now(UTC)
+    timeout = timedelta(hours=get_settings().receipt_timeout_hours)
+
+    assert response["statusCode"] == 200, response["body"]
+    assert channel.receipt_secret not in response["body"]
+    assert len(channel.receipt_secret) >= 16 and channel.receipt_secret != RECEIPT_SECRET
+    assert channel.accepts_receipt_secret(channel.receipt_secret, now + 2 * timeout)
+    assert channel.accepts_receipt_secret(RECEIPT_SECRET, now + timeout - timedelta(minutes=1))
+    assert not channel.accepts_receipt_secret(RECEIPT_SECRET, now + timeout + timedelta(minutes=1))
+    assert not channel.accepts_receipt_secret("", now)
+
+
+def test_a_receipt_secret_of_ones_own_replaces_the_current_one(aws, tenant, context):
+    _create(context)
+
+    response = _patch(context, {"receipt_secret": "the-hubs-fixed-callback-secret"})
+
+    assert "the-hubs-fixed-callback-secret" not in response["body"]
+    stored = _secret("KAN_PH")
+    assert stored["receipt_secret"] == "the-hubs-fixed-callback-secret"
+    assert stored["previous_receipt_secret"] == RECEIPT_SECRET
+    assert stored["password"] == PASSWORD
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"receipt_secret": "short"},
+        {"receipt_secret": "the-hubs-fixed-callback-secret", "new_receipt_secret": True},
+    ],
+    ids=["too-short", "both"],
+)
+def test_a_receipt_secret_change_that_cannot_be_used_is_refused(aws, tenant, context, change):
+    _create(context)
+
+    response = _patch(context, change)
+
+    assert response["statusCode"] == 400
+    assert "receipt_secret" in response["body"]
+    assert "the-hubs-fixed-callback-secret" not in response["body"]
+    assert _secret("KAN_PH")["receipt_secret"] == RECEIPT_SECRET
 
 
 def test_a_changed_channel_is_used_within_seconds_credentials_and_all(

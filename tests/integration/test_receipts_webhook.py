@@ -160,6 +160,23 @@ def test_a_receipt_without_the_channels_secret_is_refused_and_changes_nothing(
     assert _counted(uid)["delivered"] == 0
 
 
+def test_a_message_sent_before_its_channels_receipt_secret_changed_still_gets_its_receipt(
+    aws, tenant, context
+):
+    from cloudsms import cache
+
+    uid = submit_sms(context, NUMBER)
+    old_secret = channels.get_channel("SIM").receipt_secret
+    channels.change_channel("SIM", {"new_receipt_secret": True})
+    cache.clear_all()
+
+    response = _receipt(context, uid, DELIVERED, secret=old_secret)
+
+    assert channels.get_channel("SIM").receipt_secret != old_secret
+    assert response["statusCode"] == 200
+    assert _message(uid).dr_state == "DELIVRD"
+
+
 def test_a_receipt_for_a_channel_that_does_not_exist_gets_the_wrong_secrets_answer(
     aws, tenant, context
 ):

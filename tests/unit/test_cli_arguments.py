@@ -31,3 +31,28 @@ def test_a_tenant_named_like_a_command_is_still_a_tenant():
     args = _parsed("--local", "/tmp/stack.json", "key-list", "key-list")
 
     assert args.tenant_id == "key-list"
+
+
+def test_a_channels_receipt_secret_comes_from_a_file_or_is_generated_anew(tmp_path):
+    secret_file = tmp_path / "receipt-secret"
+    secret_file.write_text("the-hubs-fixed-callback-secret\n")
+
+    added = _parsed(
+        "channel-add",
+        "HUB",
+        "--type",
+        "kannel",
+        "--endpoint",
+        "http://k:13013",
+        "--username",
+        "u",
+        "--receipt-secret-file",
+        str(secret_file),
+    )
+    renewed = _parsed("channel-update", "HUB", "--new-receipt-secret")
+    unchanged = _parsed("channel-update", "HUB", "--throughput", "5")
+
+    assert cli._channel_settings(added)["receipt_secret"] == "the-hubs-fixed-callback-secret"
+    assert "new_receipt_secret" not in cli._channel_settings(added)
+    assert cli._channel_settings(renewed) == {"new_receipt_secret": True}
+    assert cli._channel_settings(unchanged) == {"throughput": 5}

@@ -240,6 +240,20 @@ def _channel_options(parser: argparse.ArgumentParser, adding: bool) -> None:
         metavar="FILE",
         help="the http_json gateway's request and receipt mapping (JSON)",
     )
+    parser.add_argument(
+        "--receipt-secret-file",
+        type=Path,
+        metavar="FILE",
+        help="a receipt secret of your own (at least 16 characters), for a hub whose callback"
+        " URL is fixed" + ("; default: one is generated" if adding else ""),
+    )
+    if not adding:
+        parser.add_argument(
+            "--new-receipt-secret",
+            action="store_true",
+            help="generate a new receipt secret; the old one is accepted for the receipt"
+            " timeout still",
+        )
 
 
 def _channel_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -253,6 +267,10 @@ def _channel_settings(args: argparse.Namespace) -> dict[str, Any]:
         "receipts_per_part": args.receipts_per_part,
         "prices_usd": _prices(args.price) if args.price else None,
         "http_json": json.loads(args.http_json.read_text()) if args.http_json else None,
+        "receipt_secret": (
+            args.receipt_secret_file.read_text().strip() if args.receipt_secret_file else None
+        ),
+        "new_receipt_secret": getattr(args, "new_receipt_secret", False) or None,
     }
     return {name: value for name, value in given.items() if value is not None}
 

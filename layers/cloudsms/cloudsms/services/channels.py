@@ -10,14 +10,16 @@ decimal strings of US dollars ("0.0035").
 """
 
 import contextlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
@@ -57,6 +59,24 @@ class Channel:
     prices: dict[str, int] = field(default_factory=dict)  # country calling code -> micro-USD
     receipts_per_part: bool = False
     http_json: HttpJsonConfig | None = None
+    # The receipt secret before the last rotation, and until when it still counts.
+    previous_receipt_secret: str | None = field(default=None, repr=False)
+    previous_receipt_secret_until: datetime | None = None
+
+    def accepts_receipt_secret(self, secret: str | None, now: datetime) -> bool:
+        """Whether a receipt's secret is the channel's, or the one it had before the last
+        rotation while messages sent with that one may still get receipts."""
+        if not secret:
+            return False
+        if hmac.compare_digest(secret.encode(), self.receipt_secret.encode()):
+            return True
+        previous, until = self.previous_receipt_secret, self.previous_receipt_secret_until
+        return bool(
+            previous
+            and until
+            and now < until
+            and hmac.compare_digest(secret.encode(), previous.encode())
+        )
 
     def carries(self, direction: phone.Direction) -> bool:
         return direction.value in self.directions
@@ -171,6 +191,10 @@ class ChannelChanges(BaseModel):
     prices_usd: Pricing | None = None
     receipts_per_part: bool | None = None
     http_json: HttpJsonConfig | None = None
+    receipt_secret: SecretStr | None = Field(
+        None, min_length=16, description="a receipt secret of your own (replaces the current)"
+    )
+    new_receipt_secret: bool = Field(False, description="generate a new receipt secret")
 
     @field_validator("endpoint")
     @classmethod
@@ -181,6 +205,12 @@ class ChannelChanges(BaseModel):
     @classmethod
     def _default_sender(cls, value: str | None) -> str | None:
         return _valid_sender(value)
+
+    @model_validator(mode="after")
+    def _one_receipt_secret(self) -> "ChannelChanges":
+        if self.receipt_secret is not None and self.new_receipt_secret:
+            raise ValueError("give receipt_secret or new_receipt_secret, not both")
+        return self
 
 
 # --- creating and changing ----------------------------------------------------------------
@@ -279,7 +309,8 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
         actions.append(_set_or_remove(ChannelModel.receipts_per_part, per_part))
     if changes.http_json is not None:
         actions.append(ChannelModel.http_json.set(changes.http_json.model_dump(mode="json")))
-    if changes.username is not None or changes.password is not None:
+    rotating = changes.receipt_secret is not None or changes.new_receipt_secret
+    if changes.username is not None or changes.password is not None or rotating:
         # The secret first, then the version that makes functions read it again: a
         # function never pairs a new endpoint with an old password for longer than the
         # channel's cache time.
@@ -288,6 +319,8 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
             credentials["username"] = changes.username
         if changes.password is not None:
             credentials["password"] = changes.password.get_secret_value()
+        if rotating:
+            _rotate_receipt_secret(credentials, changes.receipt_secret)
         put_secret(item.secret_name, credentials)
         actions.append(ChannelModel.credentials_version.add(1))
     try:
@@ -295,6 +328,16 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
     except UpdateError as exc:
         raise NotFound(f"channel {route_id} does not exist") from exc
     return channel_view(item)
+
+
+def _rotate_receipt_secret(credentials: dict[str, Any], given: SecretStr | None) -> None:
+    """A new receipt secret. Messages already handed over carry the old one in their
+    receipt URL, so it is still accepted for as long as their receipts may come (the
+    receipt timeout)."""
+    hours = get_settings().receipt_timeout_hours
+    credentials["previous_receipt_secret"] = credentials["receipt_secret"]
+    credentials["previous_receipt_secret_until"] = (utcnow() + timedelta(hours=hours)).isoformat()
+    credentials["receipt_secret"] = given.get_secret_value() if given else new_secret()
 
 
 def assign_channel(tenant_id: str, route_id: str) -> None:
@@ -386,6 +429,8 @@ def get_channel(route_id: str) -> Channel:
         username=secret["username"],
         password=secret["password"],
         receipt_secret=secret["receipt_secret"],
+        previous_receipt_secret=secret.get("previous_receipt_secret"),
+        previous_receipt_secret_until=_moment(secret.get("previous_receipt_secret_until")),
         default_sender=item.default_sender,
         throughput=int(item.throughput),
         directions=frozenset(item.directions or ALL_DIRECTIONS),
@@ -394,6 +439,10 @@ def get_channel(route_id: str) -> Channel:
         receipts_per_part=_receipts_per_part(item),
         http_json=HttpJsonConfig.model_validate(item.http_json) if item.http_json else None,
     )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def message_cost(route_id: str, to: str, segments: int) -> int:
