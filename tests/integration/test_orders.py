@@ -96,6 +96,16 @@ def _send(context, to: list[str], text: str = "Hello") -> tuple[int, Any]:
 # --- the catalogue and orders ---------------------------------------------------------
 
 
+def test_an_order_number_holds_its_order_time_in_the_tenants_time_zone(aws, tenant, metered):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    order = _order(_package(sms_amount=200, validity_days=30)["package_id"])
+
+    local = datetime.fromisoformat(order["ordered_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert order["order_number"][len("CloudSMS_") : -4] == f"{local:%Y%m%d%H%M%S}"
+
+
 def test_an_ordered_prepaid_package_shows_with_the_guides_columns(aws, tenant, metered):
     package = _package(sms_amount=200, validity_days=30)
     placed = _order(package["package_id"])

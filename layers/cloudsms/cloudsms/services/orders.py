@@ -147,7 +147,7 @@ def place_order(tenant_id: str, package_id: str, now: datetime) -> dict[str, Any
     tenant = get_tenant(tenant_id)
     package = get_package(package_id)
     get_channel(package.channel)  # the channel may have been revoked since
-    order = _new_order(tenant_id, package, now)
+    order = _new_order(tenant, package, now)
     try:
         TenantModel(tenant_id).update(
             actions=[
@@ -165,12 +165,15 @@ def place_order(tenant_id: str, package_id: str, now: datetime) -> dict[str, Any
     return order_view(order, tenant, now)
 
 
-def _new_order(tenant_id: str, package: PackageModel, now: datetime) -> OrderModel:
+def _new_order(tenant: TenantModel, package: PackageModel, now: datetime) -> OrderModel:
+    # The number holds the order time as the tenant's order list shows it, in its zone
+    # (the guide's CloudSMS_20211117141632 was ordered at 14:16:32).
+    local = now.astimezone(ZoneInfo(tenant.time_zone))
     for _ in range(_ATTEMPTS):
         validity = _int_or_none(package.validity_days)
         order = OrderModel(
-            tenant_id=tenant_id,
-            order_number=f"CloudSMS_{now:%Y%m%d%H%M%S}{secrets.randbelow(10**4):04d}",
+            tenant_id=tenant.tenant_id,
+            order_number=f"CloudSMS_{local:%Y%m%d%H%M%S}{secrets.randbelow(10**4):04d}",
             package_id=package.package_id,
             product_name=package.product_name,
             channel=package.channel,
