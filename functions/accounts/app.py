@@ -84,13 +84,13 @@ def _session(session: accounts.Session) -> dict:
 @app.get("/v1/account", description="The account the caller's session belongs to")
 @tracer.capture_method
 def current_account() -> dict:
-    return accounts.view(accounts.session_account(caller(app, password_change=True)))
+    return accounts.view(accounts.session_account(caller(app, password_change=True), clock.now()))
 
 
 @app.delete("/v1/sessions/current", description="Logs out: the session's token stops working")
 @tracer.capture_method
 def log_out() -> Response[str]:
-    accounts.log_out(caller(app, password_change=True))
+    accounts.log_out(caller(app, password_change=True), clock.now())
     return _no_content()
 
 

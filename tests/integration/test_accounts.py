@@ -39,16 +39,19 @@ def _call(
     path: str,
     resource: str | None = None,
     key: str | None = None,
+    principal: Any = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
-    """Through the handler, with the authorizer context the key resolves to (none: the
-    log-in page's calls)."""
+    """Through the handler, with the authorizer context the key resolves to, or the
+    `principal` the authorizer resolved earlier and still holds (none: the log-in page's
+    calls)."""
     from cloudsms.services.tenants import resolve_key
 
     event = api_event(method, path, resource or path, tenant_id=None, **kwargs)
     if key is not None:
         principal = resolve_key(key)
         assert principal is not None, "the key does not resolve"
+    if principal is not None:
         event["requestContext"]["authorizer"] = {
             "tenant_id": principal.tenant_id,
             "role": principal.role,
@@ -303,6 +306,50 @@ def test_logging_out_ends_the_session(accounts_app, context, operator_key):
 
     assert response["statusCode"] == 204
     assert resolve_key(token) is None
+
+
+def test_a_logged_out_session_cannot_change_the_password(accounts_app, context, operator_key):
+    from cloudsms.services.tenants import resolve_key
+
+    password = _create(accounts_app, context, operator_key)
+    token = _token(accounts_app, context, password)
+    # The authorizer keeps a resolved key for a minute: it still lets the token through.
+    cached = resolve_key(token)
+    _call(accounts_app, context, "DELETE", "/v1/sessions/current", key=token)
+
+    changed = _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/account/password",
+        principal=cached,
+        body={"current_password": password, "new_password": "Spring2026"},
+    )
+
+    assert changed["statusCode"] == 401 and "session has ended" in changed["body"]
+    assert _log_in(accounts_app, context, password)["statusCode"] == 201
+
+
+def test_an_expired_session_cannot_change_the_password(
+    accounts_app, context, operator_key, monkeypatch
+):
+    from cloudsms.services.tenants import resolve_key
+
+    password = _create(accounts_app, context, operator_key)
+    cached = resolve_key(_token(accounts_app, context, password))
+    nine_hours = clock.now() + timedelta(hours=9)
+    monkeypatch.setattr(clock, "now", lambda: nine_hours)
+
+    changed = _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/account/password",
+        principal=cached,
+        body={"current_password": password, "new_password": "Spring2026"},
+    )
+
+    assert changed["statusCode"] == 401 and "session has ended" in changed["body"]
 
 
 def test_a_session_ends_when_it_expires(accounts_app, context, operator_key, monkeypatch):

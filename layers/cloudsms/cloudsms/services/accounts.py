@@ -277,25 +277,34 @@ def _open_session(account: AccountModel, now: datetime) -> Session:
     return Session(token, expires_at, view(account))
 
 
-def session_account(principal: Principal) -> AccountModel:
-    """The account behind the caller's session; a plain API key has none."""
-    for key in ApiKeyModel.by_tenant.query(
+def session_account(principal: Principal, now: datetime) -> AccountModel:
+    """The account behind the caller's session; a plain API key has none.
+
+    The session is looked at again here, not taken from the authorizer alone: the
+    authorizer keeps a resolved key for a minute, and a session logged out (or reset,
+    or ended by a password change) in that minute must not change the password."""
+    for found in ApiKeyModel.by_tenant.query(
         principal.tenant_id, ApiKeyModel.key_id == principal.key_id
     ):
-        if key.kind == SESSION:
+        if found.kind == SESSION:
+            # The index lags the table: a log-out a moment ago may not be in it yet.
+            key = ApiKeyModel.get(found.key_hash, consistent_read=True)
+            ended = key.expires_at is not None and key.expires_at <= now.timestamp()
+            if key.revoked_at is not None or ended:
+                raise Unauthorized("this session has ended (logged out or expired): log in again")
             return _account(key.name)
     raise Forbidden("this needs a portal session: log in with an account")
 
 
-def log_out(principal: Principal) -> None:
-    session_account(principal)  # a key is revoked by the operator, not by logging out
+def log_out(principal: Principal, now: datetime) -> None:
+    session_account(principal, now)  # a key is revoked by the operator, not by logging out
     revoke_key(principal.tenant_id, principal.key_id)
 
 
 def change_password(principal: Principal, current: str, new: str, now: datetime) -> Session:
     """Changes the password; answers a new session, which replaces the caller's (a session
     opened with a temporary password could do nothing else)."""
-    account = session_account(principal)
+    account = session_account(principal, now)
     # A wrong current password counts as a wrong log-in: a session cannot try passwords
     # at machine speed.
     if _locked(account, now):
