@@ -297,6 +297,33 @@ def test_guessing_the_current_password_locks_the_account(accounts_app, context, 
     assert _log_in(accounts_app, context, password)["statusCode"] == 401
 
 
+def test_a_password_change_starts_the_count_of_wrong_ones_anew(accounts_app, context, operator_key):
+    password = _create(accounts_app, context, operator_key)
+    token = _token(accounts_app, context, password)
+    wrong = _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/account/password",
+        key=token,
+        body={"current_password": "not-it-1", "new_password": "Spring2026"},
+    )
+    changed = _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/account/password",
+        key=token,
+        body={"current_password": password, "new_password": "Spring2026"},
+    )
+    assert (wrong["statusCode"], changed["statusCode"]) == (400, 200)
+
+    for _ in range(4):
+        _log_in(accounts_app, context, "not-it-1")
+
+    assert _log_in(accounts_app, context, "Spring2026")["statusCode"] == 201
+
+
 def test_logging_out_ends_the_session(accounts_app, context, operator_key):
     from cloudsms.services.tenants import resolve_key
 

@@ -323,6 +323,8 @@ def change_password(principal: Principal, current: str, new: str, now: datetime)
             AccountModel.password_hash.set(passwords.hash_password(new)),
             AccountModel.must_change_password.set(0),
             AccountModel.password_changed_at.set(now),
+            # The right current password ends a run of wrong ones, as a log-in does.
+            AccountModel.failed_logins.set(0),
         ]
     )
     # Whoever was logged in with the old password is logged out, this caller too: it
