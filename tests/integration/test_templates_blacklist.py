@@ -97,6 +97,29 @@ def test_a_template_with_an_unclosed_variable_is_refused(aws, tenant):
     assert answer["error"]["details"][0]["field"] == "content"
 
 
+def test_a_blank_template_name_is_refused_with_the_reason(aws, tenant):
+    status, answer = _create_template({**TEMPLATE, "name": "   "})
+
+    assert status == 400
+    assert answer["error"]["message"] == "name: the template name is empty"
+
+
+def test_a_template_name_is_kept_without_the_spaces_around_it(aws, tenant):
+    _, created = _create_template({**TEMPLATE, "name": "  Pin notice "})
+
+    assert created["name"] == "Pin notice"
+
+
+def test_a_blank_name_is_refused_for_a_common_template_from_the_console_too(aws):
+    from cloudsms.errors import BadRequest
+    from cloudsms.services import templates
+    from cloudsms.validation import validated
+
+    # What `cloudsms template-add-common --name " "` checks its options with.
+    with pytest.raises(BadRequest, match="name: the template name is empty"):
+        validated(templates.TemplateFields, {**TEMPLATE, "name": " "})
+
+
 def test_another_tenants_template_is_not_found(aws, tenant):
     _, created = _create_template()
 

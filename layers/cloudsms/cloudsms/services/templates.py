@@ -22,6 +22,16 @@ from cloudsms.store.templates import TemplateModel
 COMMON = "#common"
 
 
+def _valid_name(value: Any) -> Any:
+    # Spaces around a name tell templates apart to nobody; a blank name names nothing.
+    # Checked before the length, whose own words ("at least 1 character") would puzzle.
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise ValueError("the template name is empty")
+    return value
+
+
 def _valid_content(value: str | None) -> str | None:
     reason = content.validate_content(value) if value is not None else None
     if reason:
@@ -36,6 +46,7 @@ class TemplateFields(BaseModel):
     content: str = Field(min_length=1, max_length=content.CONTENT_MAX)
     sms_type: SmsType
 
+    _name = field_validator("name", mode="before")(_valid_name)
     _content = field_validator("content")(_valid_content)
 
 
@@ -46,6 +57,7 @@ class TemplateChanges(BaseModel):
     content: str | None = Field(None, min_length=1, max_length=content.CONTENT_MAX)
     sms_type: SmsType | None = None
 
+    _name = field_validator("name", mode="before")(_valid_name)
     _content = field_validator("content")(_valid_content)
 
 
