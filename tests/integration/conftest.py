@@ -2,6 +2,7 @@
 
 import base64
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from moto import mock_aws
+from moto.dynamodb.responses import DynamoHandler
 from pynamodb.exceptions import DoesNotExist
 
 from cloudsms import cache
@@ -47,6 +49,22 @@ def tenant(aws: LocalResources) -> dict[str, str]:
     channels.assign_channel("acme", "SIM")
     key = tenants.issue_key("acme")
     return {"tenant_id": "acme", "channel": "SIM", "key": key.key, "key_id": key.key_id}
+
+
+@pytest.fixture
+def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DynamoDB applies each request atomically; moto in-process checks a condition and
+    writes without a lock, so two threads could both pass one condition. Serialising the
+    emulator's requests gives the tests DynamoDB's guarantee, no more."""
+    lock = threading.Lock()
+    call_action = DynamoHandler.call_action
+
+    def atomic(self: DynamoHandler) -> Any:
+        with lock:
+            return call_action(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", atomic)
+    yield
 
 
 class FakeContext:

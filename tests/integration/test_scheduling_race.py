@@ -7,34 +7,14 @@ win; the mission's one conditional status change must decide between them.
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
-
-import pytest
-from moto.dynamodb.responses import DynamoHandler
 
 from cloudsms.errors import Conflict
 from cloudsms.services import missions, scheduling
 from tests.integration.missions_api import NOON_UTC, create_scheduled, queued_bodies, schedules
 
 TRIALS = 20
-
-
-@pytest.fixture
-def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """DynamoDB applies each request atomically; moto in-process checks a condition and
-    writes without a lock, so two threads could both pass one condition. Serialising the
-    emulator's requests gives the tests DynamoDB's guarantee, no more."""
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def atomic(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", atomic)
-    yield
 
 
 def _race(cancel: Callable[[], str], fire: Callable[[], str]) -> tuple[str, str]:
