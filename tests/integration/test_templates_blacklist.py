@@ -5,6 +5,9 @@ import codecs
 import csv
 import io
 import json
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import openpyxl
 import pytest
@@ -41,6 +44,10 @@ def _template(method, template_id, body=None, tenant_id="acme"):
         body=body,
         tenant_id=tenant_id,
     )
+
+
+def _common(method, path, resource, body=None, role="operator"):
+    return api.call(admin_app, method, path, resource, body=body, role=role)
 
 
 def _number_list_template(query):
@@ -120,6 +127,101 @@ def test_a_blank_name_is_refused_for_a_common_template_from_the_console_too(aws)
         validated(templates.TemplateFields, {**TEMPLATE, "name": " "})
 
 
+def test_a_second_template_of_the_same_name_is_refused(aws, tenant):
+    _create_template()
+
+    status, answer = _create_template({**TEMPLATE, "name": "pin NOTICE "})
+
+    assert status == 409
+    assert "a template named 'pin NOTICE' already exists" in answer["error"]["message"]
+    assert len(api.call(admin_app, "GET", "/v1/templates", "/v1/templates")[1]["items"]) == 1
+
+
+def test_two_tenants_and_the_operator_may_each_have_a_template_of_one_name(aws, tenant):
+    _create_template()
+
+    other = _create_template(tenant_id="other")
+    common = _common("POST", "/v1/admin/templates", "/v1/admin/templates", TEMPLATE)
+
+    assert (other[0], common[0]) == (201, 201)
+
+
+def test_a_second_common_template_of_the_same_name_is_refused(aws, tenant):
+    _common("POST", "/v1/admin/templates", "/v1/admin/templates", TEMPLATE)
+
+    status, answer = _common("POST", "/v1/admin/templates", "/v1/admin/templates", TEMPLATE)
+
+    assert status == 409
+    assert "a common template named 'Pin notice' already exists" in answer["error"]["message"]
+
+
+def test_a_template_cannot_be_renamed_to_a_name_another_has(aws, tenant):
+    _create_template()
+    _, second = _create_template({**TEMPLATE, "name": "Welcome"})
+
+    status, answer = _template("PATCH", second["template_id"], {"name": "Pin notice"})
+
+    assert status == 409 and "'Pin notice' already exists" in answer["error"]["message"]
+    assert _template("GET", second["template_id"])[1]["name"] == "Welcome"
+
+
+def test_a_renamed_or_deleted_template_frees_its_name(aws, tenant):
+    _, renamed = _create_template()
+    _, deleted = _create_template({**TEMPLATE, "name": "Welcome"})
+
+    _, changed = _template("PATCH", renamed["template_id"], {"name": "Pin v2"})
+    _template("DELETE", deleted["template_id"])
+
+    assert changed["name"] == "Pin v2"
+    assert _create_template()[0] == 201
+    assert _create_template({**TEMPLATE, "name": "Welcome"})[0] == 201
+
+
+def test_a_template_may_change_the_case_of_its_own_name(aws, tenant):
+    _, created = _create_template()
+
+    status, changed = _template("PATCH", created["template_id"], {"name": "PIN NOTICE"})
+
+    assert (status, changed["name"]) == (200, "PIN NOTICE")
+
+
+def test_a_template_saved_before_names_were_taken_is_renamed_and_deleted(aws, tenant):
+    from cloudsms.store.templates import TemplateModel
+
+    # Saved as templates were before they took their names: no name item of its own.
+    TemplateModel(
+        "acme", "01A0000000000000AA", name="Old", content="Hi", sms_type="business"
+    ).save()
+
+    renamed, changed = _template("PATCH", "01A0000000000000AA", {"name": "Older"})
+    deleted, _ = _template("DELETE", "01A0000000000000AA")
+
+    assert (renamed, changed["name"], deleted) == (200, "Older", 204)
+    assert _create_template({**TEMPLATE, "name": "Older"})[0] == 201
+
+
+def test_templates_of_one_name_created_at_once_are_one_template(aws, tenant, atomic_dynamodb):
+    from cloudsms.errors import Conflict
+    from cloudsms.services import templates
+
+    fields = templates.TemplateFields.model_validate(TEMPLATE)
+    start = threading.Barrier(8)
+
+    def create(_: int) -> str:
+        start.wait()
+        try:
+            templates.create_template("acme", fields)
+        except Conflict:
+            return "refused"
+        return "created"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = Counter(pool.map(create, range(8)))
+
+    assert outcomes == {"created": 1, "refused": 7}
+    assert len(api.call(admin_app, "GET", "/v1/templates", "/v1/templates")[1]["items"]) == 1
+
+
 def test_another_tenants_template_is_not_found(aws, tenant):
     _, created = _create_template()
 
@@ -142,10 +244,6 @@ def test_a_mission_created_from_a_template_renders_the_templates_content(aws, te
         TEMPLATE["content"],
     )
     assert [r["text"] for r in queued_recipients(aws)] == ["[CloudSMS] Hi Amy, your pin is 4711"]
-
-
-def _common(method, path, resource, body=None, role="operator"):
-    return api.call(admin_app, method, path, resource, body=body, role=role)
 
 
 def test_a_common_template_of_the_operators_is_listed_and_used_by_every_tenant(aws, tenant):

@@ -8,15 +8,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 
 from cloudsms.domain import content
 from cloudsms.domain.sms_type import SmsType
-from cloudsms.errors import NotFound
+from cloudsms.errors import Conflict, NotFound
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
-from cloudsms.store.templates import TemplateModel
+from cloudsms.store.base import lost_a_race, transaction
+from cloudsms.store.templates import TemplateModel, TemplateNameModel, names_of
 
 # The owner of the operator's common templates, where a tenant id would be.
 COMMON = "#common"
@@ -74,6 +75,38 @@ def template_view(item: TemplateModel) -> dict[str, Any]:
     }
 
 
+def _name_key(name: str) -> str:
+    # "Pin code" and "pin code" look like one template in a list.
+    return name.casefold()
+
+
+def _name_item(owner: str, name: str, template_id: str) -> TemplateNameModel:
+    return TemplateNameModel(names_of(owner), _name_key(name), holder=template_id)
+
+
+def _name_item_of(owner: str, name: str) -> TemplateNameModel | None:
+    try:
+        return TemplateNameModel.get(names_of(owner), _name_key(name), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _held_name(owner: str, item: TemplateModel) -> TemplateNameModel | None:
+    """The name item the template holds; None for a template saved before templates
+    took their names (another may hold the name then)."""
+    held = _name_item_of(owner, item.name)
+    return held if held is not None and held.holder == item.template_id else None
+
+
+def _name_taken(owner: str, name: str) -> Conflict:
+    kind = "common template" if owner == COMMON else "template"
+    return Conflict(f"a {kind} named '{name}' already exists: choose another name")
+
+
+def _changed_meanwhile(template_id: str) -> Conflict:
+    return Conflict(f"template {template_id} was changed or deleted meanwhile: try again")
+
+
 def create_template(tenant_id: str, fields: TemplateFields) -> dict[str, Any]:
     item = TemplateModel(
         tenant_id=tenant_id,
@@ -82,13 +115,26 @@ def create_template(tenant_id: str, fields: TemplateFields) -> dict[str, Any]:
         content=fields.content,
         sms_type=fields.sms_type.value,
     )
-    item.save()
+    try:
+        with transaction() as write:
+            write.save(
+                _name_item(tenant_id, fields.name, item.template_id),
+                condition=TemplateNameModel.template_id.does_not_exist(),
+            )
+            write.save(item)
+    except TransactWriteError as error:
+        # Only the name's write has a condition: another template has the name, or is
+        # taking it at this moment.
+        if lost_a_race(error):
+            raise _name_taken(tenant_id, fields.name) from error
+        raise
     return template_view(item)
 
 
 def _owned(owner: str, template_id: str) -> TemplateModel:
+    # Read as it is now: its name decides which name item a change or delete gives up.
     try:
-        return TemplateModel.get(owner, template_id)
+        return TemplateModel.get(owner, template_id, consistent_read=True)
     except DoesNotExist as error:
         raise NotFound(f"template {template_id} not found") from error
 
@@ -107,12 +153,42 @@ def update_template(owner: str, template_id: str, changes: TemplateChanges) -> d
     actions: list[Action] = [TemplateModel.updated_at.set(datetime.now(UTC))]
     for name, value in changes.model_dump(exclude_none=True, mode="json").items():
         actions.append(getattr(TemplateModel, name).set(value))
-    item.update(actions=actions)
+    if changes.name is None or _name_key(changes.name) == _name_key(item.name):
+        item.update(actions=actions)
+        return template_view(item)
+    # A new name: the template takes it and gives up the old one, all at once.
+    held = _held_name(owner, item)
+    try:
+        with transaction() as write:
+            write.save(
+                _name_item(owner, changes.name, template_id),
+                condition=TemplateNameModel.template_id.does_not_exist(),
+            )
+            write.update(item, actions, condition=TemplateModel.template_id.exists())
+            if held is not None:
+                write.delete(held, condition=TemplateNameModel.holder == template_id)
+    except TransactWriteError as error:
+        if not lost_a_race(error):
+            raise
+        if _name_item_of(owner, changes.name) is not None:
+            raise _name_taken(owner, changes.name) from error
+        raise _changed_meanwhile(template_id) from error
+    item.refresh(consistent_read=True)
     return template_view(item)
 
 
 def delete_template(owner: str, template_id: str) -> None:
-    _owned(owner, template_id).delete()
+    item = _owned(owner, template_id)
+    held = _held_name(owner, item)
+    try:
+        with transaction() as write:
+            write.delete(item)
+            if held is not None:
+                write.delete(held, condition=TemplateNameModel.holder == template_id)
+    except TransactWriteError as error:
+        if lost_a_race(error):
+            raise _changed_meanwhile(template_id) from error
+        raise
 
 
 def list_templates(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
