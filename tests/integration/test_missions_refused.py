@@ -10,6 +10,7 @@ import pytest
 
 from cloudsms.domain import numberlist
 from cloudsms_local.template import LocalResources
+from functions.send import app as send_app
 from tests.integration import missions_api as api
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
@@ -93,6 +94,22 @@ def test_a_list_with_nothing_sendable_names_its_abnormal_rows(aws):
             "reason": "international missions cannot send to +86 numbers",
         },
     ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"name": "two\nlines"}, "name: the mission name holds a line break"),
+    ],
+)
+def test_a_mission_with_a_control_character_is_refused_and_nothing_is_created(aws, fields, reason):
+    status, answer = api.call(
+        send_app, "POST", "/v1/missions", "/v1/missions", body={**GUIDE_FIELDS, **fields}
+    )
+
+    assert status == 400
+    assert reason in answer["error"]["message"]
+    assert api.list_missions()["items"] == []
 
 
 def test_a_preview_answers_what_the_mission_would_find_and_creates_nothing(aws):

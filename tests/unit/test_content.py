@@ -164,6 +164,27 @@ def test_variables_differing_only_in_case_are_refused() -> None:
     )
 
 
+def test_a_mission_name_over_two_lines_is_refused() -> None:
+    assert validate_mission_name("two\nlines") == (
+        "the mission name holds a line break: a name is one line of printable characters"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("a\ttab", "a tab"),
+        ("carriage\rreturn", "a line break"),
+        ("line\u2028separator", "a line break"),
+        ("nul\x00", "the control character U+0000"),
+    ],
+)
+def test_a_mission_name_with_a_control_character_is_refused(name: str, named: str) -> None:
+    assert validate_mission_name(name) == (
+        f"the mission name holds {named}: a name is one line of printable characters"
+    )
+
+
 def test_a_mission_name_of_30_characters_passes() -> None:
     assert validate_mission_name("m" * 30) is None
 

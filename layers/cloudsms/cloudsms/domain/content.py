@@ -32,6 +32,9 @@ _VARIABLE = re.compile(r"\$\{\s*(\w+)\s*\}")
 # Everything that starts like a variable, up to its closing brace if it has one.
 _VARIABLE_LIKE = re.compile(r"\$\{[^}\n]*\}?")
 _BRACKETS = "[]【】"
+# What breaks a name over lines, or hides in it: every control character, and the
+# Unicode line and paragraph separators.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NUMERIC_SENDER = re.compile(r"\+?[0-9]+")
 # Carriers differ in what an alphanumeric sender id may hold; this is the set all accept.
 _ALPHANUMERIC_SENDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .&_-]*")
@@ -127,6 +130,12 @@ def validate_mission_name(name: str) -> str | None:
         return "the mission name is empty"
     if len(name) > MISSION_NAME_MAX:
         return f"the mission name is longer than {MISSION_NAME_MAX} characters ({len(name)})"
+    breaking = _NOT_ONE_LINE.search(name)
+    if breaking:
+        return (
+            f"the mission name holds {_described(breaking.group())}: a name is one line "
+            "of printable characters"
+        )
     return None
 
 
@@ -161,6 +170,15 @@ def validate_sender(sender: str | None) -> str | None:
             f"({len(sender)}); only a numeric one may have up to {SENDER_MAX}"
         )
     return None
+
+
+def _described(character: str) -> str:
+    """A character nobody sees, named so that its writer can find it."""
+    if character in "\n\r\u2028\u2029":
+        return "a line break"
+    if character == "\t":
+        return "a tab"
+    return f"the control character U+{ord(character):04X}"
 
 
 def _bare_signature(signature: str | None) -> str:
