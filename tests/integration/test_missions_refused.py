@@ -100,6 +100,7 @@ def test_a_list_with_nothing_sendable_names_its_abnormal_rows(aws):
     ("fields", "reason"),
     [
         ({"name": "two\nlines"}, "name: the mission name holds a line break"),
+        ({"content": "Hello ${Name}\x00"}, "content: the content holds the control character"),
     ],
 )
 def test_a_mission_with_a_control_character_is_refused_and_nothing_is_created(aws, fields, reason):

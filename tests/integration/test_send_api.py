@@ -131,6 +131,22 @@ def test_a_bad_body_names_each_problem(aws, tenant, context):
     assert fields == {"to", "text", "sms_type", "sender"}
 
 
+def test_a_text_with_a_nul_is_refused_and_nothing_is_queued(aws, tenant, context):
+    response = _send(
+        context,
+        {
+            "to": ["+639215347566"],
+            "text": "Your code is\u0000 123456",
+            "sms_type": "verify_code",
+            "channel": "SIM",
+        },
+    )
+
+    assert response["statusCode"] == 400
+    assert "control character U+0000" in json.loads(response["body"])["error"]["message"]
+    assert _queue_bodies(aws, "OtpSubmitQueue") == []
+
+
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer_and_sends_once(
     aws, tenant, context
 ):

@@ -222,6 +222,13 @@ def test_templates_of_one_name_created_at_once_are_one_template(aws, tenant, ato
     assert len(api.call(admin_app, "GET", "/v1/templates", "/v1/templates")[1]["items"]) == 1
 
 
+def test_a_template_with_a_nul_in_its_content_is_refused(aws, tenant):
+    status, answer = _create_template({**TEMPLATE, "content": "Hi ${Name}\x00"})
+
+    assert status == 400
+    assert "control character U+0000" in answer["error"]["message"]
+
+
 def test_another_tenants_template_is_not_found(aws, tenant):
     _, created = _create_template()
 

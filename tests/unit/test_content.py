@@ -164,6 +164,23 @@ def test_variables_differing_only_in_case_are_refused() -> None:
     )
 
 
+def test_a_nul_in_the_content_is_refused() -> None:
+    assert validate_content("Your pin is\x00 123456") == (
+        "the content holds the control character U+0000, which a phone cannot show: remove it"
+    )
+
+
+@pytest.mark.parametrize("control", ["\x01", "\x0b", "\x1b", "\x7f", "\x85"])
+def test_other_control_characters_in_the_content_are_refused(control: str) -> None:
+    reason = validate_content(f"Hi{control} there")
+
+    assert reason is not None and reason.startswith("the content holds the control character")
+
+
+def test_line_breaks_and_tabs_in_the_content_pass() -> None:
+    assert validate_content("Hi ${Name},\r\nyour pin:\t123456\nBye") is None
+
+
 def test_a_mission_name_over_two_lines_is_refused() -> None:
     assert validate_mission_name("two\nlines") == (
         "the mission name holds a line break: a name is one line of printable characters"

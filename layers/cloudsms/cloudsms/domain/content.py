@@ -32,6 +32,9 @@ _VARIABLE = re.compile(r"\$\{\s*(\w+)\s*\}")
 # Everything that starts like a variable, up to its closing brace if it has one.
 _VARIABLE_LIKE = re.compile(r"\$\{[^}\n]*\}?")
 _BRACKETS = "[]【】"
+# Control characters (C0, DEL, C1) but tab, line feed and carriage return: no phone
+# shows them, and a gateway may cut a text short at a NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # What breaks a name over lines, or hides in it: every control character, and the
 # Unicode line and paragraph separators.
 _NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -110,6 +113,11 @@ def validate_content(content: str) -> str | None:
         return "the content is empty"
     if len(content) > CONTENT_MAX:
         return f"the content is longer than {CONTENT_MAX} characters ({len(content):,})"
+    control = _CONTROL.search(content)
+    if control:
+        return (
+            f"the content holds {_described(control.group())}, which a phone cannot show: remove it"
+        )
     for written in _VARIABLE_LIKE.findall(content):
         if not _VARIABLE.fullmatch(written):
             return (
