@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cloudsms import clock
 from cloudsms.api import caller, make_resolver, operator, parse_form
-from cloudsms.domain import content
 from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
@@ -59,11 +58,7 @@ def number_list_template(
     template_id: Annotated[str | None, Query()] = None,
     file_format: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
 ):
-    if bool(content_) == bool(template_id):
-        raise BadRequest("give either content or template_id")
-    if template_id:
-        content_ = templates.get_template(caller(app).tenant_id, template_id).content
-    variables = content.variables(content_ or "")
+    variables = templates.number_list_variables(caller(app).tenant_id, content_, template_id)
     if file_format == "csv":
         body, kind = template_csv(variables), "text/csv; charset=utf-8"
     else:

@@ -350,6 +350,13 @@ def test_the_number_list_template_of_a_saved_template_names_its_variables(aws, t
     assert [cell.value for cell in sheet[1]] == ["Phone Number", "Name", "Pin"]
 
 
+def test_the_number_list_template_of_a_content_with_a_bad_variable_is_refused(aws, tenant):
+    status, answer = _number_list_template({"content": "Hi ${A b}"})
+
+    assert status == 400
+    assert "'${A b}' is not a variable" in answer["error"]["message"]
+
+
 def test_the_number_list_template_needs_content_or_a_template(aws, tenant):
     status, _ = _number_list_template(None)
 

@@ -13,7 +13,7 @@ from pynamodb.expressions.update import Action
 
 from cloudsms.domain import content
 from cloudsms.domain.sms_type import SmsType
-from cloudsms.errors import Conflict, NotFound
+from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.store.base import lost_a_race, transaction
@@ -145,6 +145,20 @@ def get_template(tenant_id: str, template_id: str) -> TemplateModel:
         return TemplateModel.get(tenant_id, template_id)
     except DoesNotExist:
         return _owned(COMMON, template_id)
+
+
+def number_list_variables(tenant_id: str, text: str | None, template_id: str | None) -> list[str]:
+    """The variables a number list needs columns for: a saved template's, or a
+    content's, checked as a mission's is (a content a mission would refuse must not get
+    a file as if it were fine)."""
+    if bool(text) == bool(template_id):
+        raise BadRequest("give either content or template_id")
+    if template_id:
+        return content.variables(get_template(tenant_id, template_id).content)
+    reason = content.validate_content(text or "")
+    if reason:
+        raise BadRequest(reason)
+    return content.variables(text or "")
 
 
 def update_template(owner: str, template_id: str, changes: TemplateChanges) -> dict[str, Any]:
