@@ -1,13 +1,13 @@
 """SMS templates, the number-list template, and blacklists (the tenant's and the
 operator's platform-wide one)."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cloudsms import clock
 from cloudsms.api import caller, make_resolver, operator, parse_form
@@ -31,6 +31,15 @@ class BlacklistAddition(BaseModel):
 
     numbers: list[str] = Field(min_length=1, max_length=blacklist.MAX_NUMBERS_PER_REQUEST)
     reason: str = Field("", max_length=200)
+
+    @field_validator("numbers", mode="before")
+    @classmethod
+    def _not_too_many(cls, value: Any) -> Any:
+        # Before the length check, whose own words ("List should have at most 1000 items
+        # after validation") do not say what to do instead.
+        if isinstance(value, list) and len(value) > blacklist.MAX_NUMBERS_PER_REQUEST:
+            raise ValueError(blacklist.too_many_numbers(len(value)))
+        return value
 
 
 # --- SMS templates ------------------------------------------------------------------------

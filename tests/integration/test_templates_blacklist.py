@@ -382,6 +382,20 @@ def test_numbers_added_to_the_blacklist_are_normalised_and_invalid_ones_answered
     assert (listed["total"], listed["total_exact"]) == (1, True)
 
 
+def test_more_numbers_than_one_request_takes_are_refused_saying_what_to_do(aws, tenant):
+    numbers = [f"+6392153{n:05d}" for n in range(1001)]
+
+    status, answer = api.call(
+        admin_app, "POST", "/v1/blacklist", "/v1/blacklist", body={"numbers": numbers}
+    )
+
+    assert status == 400
+    assert answer["error"]["message"] == (
+        "numbers: at most 1,000 numbers in one request (this has 1,001); import a file for more"
+    )
+    assert _list_blacklist()[1]["items"] == []
+
+
 def test_a_number_is_removed_from_the_blacklist(aws, tenant):
     api.blacklist(["+639215347566"])
 

@@ -13,11 +13,18 @@ from cloudsms.store.blacklist import PLATFORM, BlacklistModel
 MAX_NUMBERS_PER_REQUEST = 1000
 
 
+def too_many_numbers(count: int) -> str:
+    return (
+        f"at most {MAX_NUMBERS_PER_REQUEST:,} numbers in one request (this has {count:,}); "
+        "import a file for more"
+    )
+
+
 def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, Any]:
     """Adds the valid numbers, each once however often it is given; each invalid one is
     answered with its reason, and each already listed keeps its reason and date."""
     if len(numbers) > MAX_NUMBERS_PER_REQUEST:
-        raise BadRequest(f"at most {MAX_NUMBERS_PER_REQUEST} numbers at once; import a file")
+        raise BadRequest(too_many_numbers(len(numbers)))
     valid: list[str] = []
     invalid = []
     for raw in numbers:
