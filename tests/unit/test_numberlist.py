@@ -400,6 +400,23 @@ def test_an_invalid_number_is_abnormal_with_its_reason() -> None:
     assert only(read(data)) == AbnormalRow(2, "12345", "not a valid phone number")
 
 
+def test_a_value_holding_a_control_character_is_abnormal_naming_it() -> None:
+    # A control character pasted into a cell would go to the phone, or cut the text short
+    # at the gateway. (Near a CSV's start it makes the file read as binary, and refused.)
+    good = [["+639215347566", f"Name {i}", "x.com"] for i in range(200)]
+    data = corpus.csv_file([HEADER, *good, ["+639215347566", "Amy\x07", "x.com"]])
+
+    abnormal = [row for row in read(data) if isinstance(row, AbnormalRow)]
+
+    assert abnormal == [
+        AbnormalRow(
+            202,
+            "+639215347566",
+            "the Name value holds the control character U+0007, which a phone cannot show",
+        )
+    ]
+
+
 def test_an_abnormal_float_number_is_shown_as_the_digits_excel_shows() -> None:
     data = corpus.xlsx([HEADER, [12345.0, "Amy", "x"]])
 

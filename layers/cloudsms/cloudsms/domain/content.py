@@ -113,11 +113,9 @@ def validate_content(content: str) -> str | None:
         return "the content is empty"
     if len(content) > CONTENT_MAX:
         return f"the content is longer than {CONTENT_MAX} characters ({len(content):,})"
-    control = _CONTROL.search(content)
-    if control:
-        return (
-            f"the content holds {_described(control.group())}, which a phone cannot show: remove it"
-        )
+    hidden = unshowable(content)
+    if hidden:
+        return f"the content holds {hidden}, which a phone cannot show: remove it"
     for written in _VARIABLE_LIKE.findall(content):
         if not _VARIABLE.fullmatch(written):
             return (
@@ -178,6 +176,13 @@ def validate_sender(sender: str | None) -> str | None:
             f"({len(sender)}); only a numeric one may have up to {SENDER_MAX}"
         )
     return None
+
+
+def unshowable(text: str) -> str | None:
+    """The first control character in `text` that a phone cannot show, described; None
+    when it has none."""
+    found = _CONTROL.search(text)
+    return _described(found.group()) if found else None
 
 
 def _described(character: str) -> str:

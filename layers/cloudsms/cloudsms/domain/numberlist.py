@@ -35,7 +35,7 @@ from typing import Any
 import python_calamine
 
 from cloudsms.domain import phone
-from cloudsms.domain.content import CONTENT_MAX
+from cloudsms.domain.content import CONTENT_MAX, unshowable
 from cloudsms.domain.phone import Direction, InvalidNumber
 from cloudsms.domain.text import analyse
 
@@ -251,6 +251,10 @@ class _RowReader:
                 # empty, and the label says which.
                 if len(row) < self.width:
                     reason = f"too few columns: the row has {len(row)}, the header has {self.width}"
+                return AbnormalRow(number, _text(row[0]), reason)
+            hidden = unshowable(value)
+            if hidden:
+                reason = f"the {name} value holds {hidden}, which a phone cannot show"
                 return AbnormalRow(number, _text(row[0]), reason)
             values[name] = value
 
