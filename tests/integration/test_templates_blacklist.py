@@ -200,6 +200,25 @@ def test_a_template_saved_before_names_were_taken_is_renamed_and_deleted(aws, te
     assert _create_template({**TEMPLATE, "name": "Older"})[0] == 201
 
 
+def test_recording_the_names_of_templates_saved_before_keeps_their_names_unique(aws, tenant):
+    from cloudsms.services import templates
+    from cloudsms.store.templates import TemplateModel
+
+    # Saved as templates were before they took their names; two of them share one.
+    for template_id, name in [("01A0000000000000AA", "Old"), ("01A0000000000000AB", "old")]:
+        TemplateModel("acme", template_id, name=name, content="Hi", sms_type="business").save()
+
+    first = templates.record_names()
+    again = templates.record_names()
+
+    assert first == {
+        "recorded": 1,
+        "names_shared": [{"owner": "acme", "template_id": "01A0000000000000AB"}],
+    }
+    assert again["recorded"] == 0
+    assert _create_template({**TEMPLATE, "name": "OLD"})[0] == 409
+
+
 def test_templates_of_one_name_created_at_once_are_one_template(aws, tenant, atomic_dynamodb):
     from cloudsms.errors import Conflict
     from cloudsms.services import templates

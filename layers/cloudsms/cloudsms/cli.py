@@ -169,6 +169,11 @@ def _parser() -> argparse.ArgumentParser:
         "--sms-type", required=True, choices=["verify_code", "business", "marketing"]
     )
     commands.add_parser("template-list-common", help="list the common SMS templates")
+    commands.add_parser(
+        "template-names-record",
+        help="once after upgrading: record the names of templates saved before names were"
+        " kept unique",
+    )
 
     commands.add_parser(
         "dead-letters", help="how many messages wait in each queue's dead-letter queue"
@@ -424,6 +429,8 @@ def main(argv: list[str] | None = None) -> None:
             )
         elif args.command == "template-list-common":
             _print(templates.list_templates(templates.COMMON, 100, None)["items"])
+        elif args.command == "template-names-record":
+            _print(templates.record_names())
         elif args.command == "account-list":
             _print(accounts.list_accounts(args.tenant_id))
         elif args.command == "account-disable":

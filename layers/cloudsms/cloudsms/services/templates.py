@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.expressions.update import Action
 
 from cloudsms.domain import content
@@ -17,7 +17,7 @@ from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.store.base import lost_a_race, transaction
-from cloudsms.store.templates import TemplateModel, TemplateNameModel, names_of
+from cloudsms.store.templates import NAMES_SUFFIX, TemplateModel, TemplateNameModel, names_of
 
 # The owner of the operator's common templates, where a tenant id would be.
 COMMON = "#common"
@@ -203,6 +203,29 @@ def delete_template(owner: str, template_id: str) -> None:
         if lost_a_race(error):
             raise _changed_meanwhile(template_id) from error
         raise
+
+
+def record_names() -> dict[str, Any]:
+    """Gives every template saved before templates took their names its name item, so
+    that no new template can take the name (the console's `template-names-record`, once
+    after upgrading). A name two old templates share stays with the first recorded;
+    the others are listed, to be renamed."""
+    recorded, shared = 0, []
+    for item in TemplateModel.scan():
+        if item.tenant_id.endswith(NAMES_SUFFIX):
+            continue  # a name item itself
+        try:
+            _name_item(item.tenant_id, item.name, item.template_id).save(
+                condition=TemplateNameModel.template_id.does_not_exist()
+            )
+            recorded += 1
+        except PutError as error:
+            if not lost_a_race(error):
+                raise
+            held = _name_item_of(item.tenant_id, item.name)
+            if held is not None and held.holder != item.template_id:
+                shared.append({"owner": item.tenant_id, "template_id": item.template_id})
+    return {"recorded": recorded, "names_shared": shared}
 
 
 def list_templates(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
