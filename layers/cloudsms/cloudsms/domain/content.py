@@ -27,6 +27,10 @@ UNSUBSCRIBE_TEXT = {
     Direction.MAINLAND_CHINA: "回T退订",
     Direction.INTERNATIONAL: "Reply TD to unsubscribe",
 }
+# What a reply to a message with the sentence above may say to unsubscribe (matched
+# without case, spaces or surrounding punctuation): the words the sentences ask for, and
+# the ones people type anyway.
+UNSUBSCRIBE_KEYWORDS = ("TD", "T", "退订", "STOP", "UNSUBSCRIBE")
 
 _VARIABLE = re.compile(r"\$\{\s*(\w+)\s*\}")
 # Everything that starts like a variable, up to its closing brace if it has one.
