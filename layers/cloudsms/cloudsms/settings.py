@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     templates_table: str = "cloudsms-templates"
     unmatched_receipts_table: str = "cloudsms-unmatched-receipts"
     receipt_watch_table: str = "cloudsms-receipt-watch"
+    reply_routes_table: str = "cloudsms-reply-routes"
     packages_table: str = "cloudsms-packages"
     orders_table: str = "cloudsms-orders"
     exports_table: str = "cloudsms-exports"
@@ -92,6 +93,8 @@ class Settings(BaseSettings):
     receipt_sweep_lookback_hours: int = 48
     # Receipts that match no message are kept this long for reconciliation.
     unmatched_receipt_retention_days: int = 30
+    # A recipient of a message that offers to unsubscribe may reply this long after it.
+    reply_route_days: int = 30
 
     # Channel throughput: one token bucket per channel, shared by every submit consumer.
     throughput_table: str = "cloudsms-throughput"

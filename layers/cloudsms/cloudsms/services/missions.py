@@ -560,6 +560,7 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         "dispatch_day": day,
         "quiet_hours": bool(mission.recipient_quiet_hours),
         "order_number": mission.order_number,
+        "allow_unsubscribe": bool(mission.allow_unsubscribe),
     }
     bodies = ({**envelope, "recipients": chunk} for chunk in _chunks(recipients()))
     requests = queues.enqueue(queues.queue_for(mission.sms_type, mission.mission_id), bodies)

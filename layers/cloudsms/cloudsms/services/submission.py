@@ -12,6 +12,8 @@ stored as it is claimed. Either way:
   UNKNOWN: whether the gateway has it cannot be known, and it is never sent again;
 - before the first claim of a batch, one receipt watch lists the messages it may claim,
   so the receipt-timeout sweep finds every submitted message (store/receipt_watch.py);
+  for a mission that offers to unsubscribe, each recipient's reply route is written
+  then too, so a reply always finds whose message it answers (store/reply_routes.py);
 - the channel's token bucket is asked for the leading messages of the batch at once;
   those it cannot pay for now go back on the queue, delayed until it can;
 - a temporary gateway failure releases the message and has SQS deliver the whole
@@ -46,7 +48,7 @@ from cloudsms.services.quiet_hours import seconds_until_open
 from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
 from cloudsms.services.scheduling import sending_window
 from cloudsms.settings import get_settings
-from cloudsms.store import receipt_watch
+from cloudsms.store import receipt_watch, reply_routes
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.tenants import TenantModel
 
@@ -85,6 +87,9 @@ class MissionBatch(BaseModel):
     dispatch_day: str
     quiet_hours: bool = False
     order_number: str | None = None  # the prepaid order the mission's SMS came from
+    # Whether its messages offer to unsubscribe by reply (absent from queue messages
+    # written before replies were taken: those go without reply routes, as they did).
+    allow_unsubscribe: bool = False
     recipients: list[MissionRecipient] = Field(min_length=1)
 
 
@@ -218,7 +223,7 @@ def submit_mission_recipients(
         progress.later.append((min(wait for wait, _ in held), [r for _, r in held]))
         logger.info("recipients held for their quiet hours", extra={"count": len(held)})
     if pending:
-        _send(batch.channel, pending, now, gateway_factory, progress)
+        _send(batch.channel, pending, now, gateway_factory, progress, batch.allow_unsubscribe)
     _finish(
         progress,
         lambda entries, delay: queues.enqueue(
@@ -285,8 +290,10 @@ def _send(
     now: Now,
     gateway_factory: GatewayFactory,
     progress: _Progress,
+    reply_routes_needed: bool = False,
 ) -> None:
-    """Hands the messages the channel's bucket pays for to the gateway, in order."""
+    """Hands the messages the channel's bucket pays for to the gateway, in order.
+    `reply_routes_needed`: the messages offer to unsubscribe by reply."""
     channel = _channel(route_id)
     granted_at = now()
     grant = throughput.take_tokens(channel, [int(p.message.segments) for p in pending], granted_at)
@@ -299,8 +306,16 @@ def _send(
     claimable = pending[: grant.messages]
     if claimable:
         # Before any claim: a crash can leave a message watched, never submitted unwatched.
+        first = claimable[0].message
         uids = [item.message.uid for item in claimable]
-        receipt_watch.watch(claimable[0].message.tenant_id, uids, now())
+        receipt_watch.watch(first.tenant_id, uids, now())
+        if reply_routes_needed:
+            # Before any claim too: a message sent without its route could not be
+            # unsubscribed from by reply.
+            numbers = [item.message.to for item in claimable]
+            reply_routes.record(
+                route_id, first.tenant_id, first.mission_id, first.sender, numbers, now()
+            )
     gateway = gateway_factory(channel)
     segments_before = 0
     for item in claimable:
