@@ -35,7 +35,10 @@ TAGS = {
         "Accounts",
         "Portal log-in (verify code, sessions), passwords, operator's accounts",
     ),
-    "dlr_webhook": ("Delivery receipts", "Where carrier gateways post receipts (no API key)"),
+    "dlr_webhook": (
+        "Delivery receipts",
+        "Where carrier gateways post receipts and recipients' replies (no API key)",
+    ),
 }
 DESCRIPTION = (
     "The CloudSMS Web API. JSON in and out under `/v1`; an error is "
@@ -90,6 +93,17 @@ def _receipt_routes() -> Any:
         """A delivery receipt for a message sent through the channel; the query carries
         our uid, tenant and the channel's receipt secret. Answers `moved`, `part`,
         `ignored` or `unmatched` (Jasmin: `ACK/Jasmin`)."""
+        raise NotImplementedError  # described, never called
+
+    @app.route("/mo/<channel>", method=["GET", "POST"])
+    def reply(channel: str) -> str:
+        """A recipient's reply that came in through the channel: Kannel's sms-service query
+        (`from`, `to`, `text`, `charset`, `coding`) or Jasmin's form (`from`, `to`,
+        `content`, `binary`, `coding`); the query carries the channel's receipt secret. An
+        unsubscribe keyword (TD, T, 退订, STOP, UNSUBSCRIBE) blacklists the number for
+        each tenant that sent it a message offering to unsubscribe through the channel in
+        the last 30 days. Answers `unsubscribed`, `ignored` or `no_route` (Jasmin:
+        `ACK/Jasmin`)."""
         raise NotImplementedError  # described, never called
 
     return app

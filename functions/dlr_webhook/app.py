@@ -1,12 +1,14 @@
-"""Takes delivery receipts from carrier gateways: GET (Kannel) or POST /dlr/{channel}, at
-the function's own function URL.
+"""Takes delivery receipts from carrier gateways: GET (Kannel) or POST /dlr/{channel}, and
+recipients' replies: GET (Kannel) or POST (Jasmin) /mo/{channel}, at the function's own
+function URL.
 
-One route, so a plain handler reads the event with Powertools' data class rather than a
+Two routes, so a plain handler reads the event with Powertools' data class rather than a
 resolver: it is lighter on the path every receipt takes, and it keeps no request on
 state shared with other handlers, so the local stack can run receipts beside the API
 functions (Powertools' resolvers keep the current request on a class they all share).
 """
 
+import base64
 import json
 import re
 from typing import Any
@@ -19,9 +21,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudsms import clock
 from cloudsms.errors import BadRequest, CloudSmsError, NotFound
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import receipts
+from cloudsms.services import receipts, replies
 
 ROUTE = re.compile(r"/dlr/([^/]+)")
+REPLY_ROUTE = re.compile(r"/mo/([^/]+)")
 
 
 def _receipt(event: LambdaFunctionUrlEvent) -> tuple[dict[str, str], Any]:
@@ -46,6 +49,20 @@ def _receipt(event: LambdaFunctionUrlEvent) -> tuple[dict[str, str], Any]:
     return query, event.decoded_body
 
 
+def _reply_fields(event: LambdaFunctionUrlEvent) -> dict[str, bytes]:
+    """A reply's query and form fields as bytes (the query wins, as for receipts): a
+    UCS-2 text arrives percent-encoded in bytes that are not UTF-8."""
+    form = b""
+    if event.http_method == "POST" and event.body:
+        form = base64.b64decode(event.body) if event.is_base64_encoded else event.body.encode()
+    fields: dict[str, bytes] = {}
+    for encoded in (form.decode("latin-1"), event.raw_query_string or ""):
+        # Latin-1 maps each byte to one character and back, whatever the bytes are.
+        for name, value in parse_qsl(encoded, keep_blank_values=True, encoding="latin-1"):
+            fields[name] = value.encode("latin-1")
+    return fields
+
+
 def _answer(status: int, content_type: str, body: str) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"Content-Type": content_type}, "body": body}
 
@@ -58,8 +75,15 @@ def _error(error: CloudSmsError) -> dict[str, Any]:
 
 @tracer.capture_method
 def receive(event: LambdaFunctionUrlEvent) -> dict[str, Any]:
+    if event.http_method not in ("GET", "POST"):
+        raise NotFound("no such resource")
+    reply_route = REPLY_ROUTE.fullmatch(event.path)
+    if reply_route is not None:
+        channel = reply_route.group(1)
+        outcome = replies.record_reply(channel, _reply_fields(event), clock.now())
+        return _answer(200, "text/plain", receipts.acknowledgement(channel, outcome))
     route = ROUTE.fullmatch(event.path)
-    if route is None or event.http_method not in ("GET", "POST"):
+    if route is None:
         raise NotFound("no such resource")
     channel = route.group(1)
     params, body = _receipt(event)

@@ -305,6 +305,7 @@ def main(argv: list[str] | None = None) -> None:
             "\nCloudSMS is running.\n"
             f"  API and portal: {state['api_url']}\n"
             f"  receipts:       {state['receipt_url']}dlr/<channel>\n"
+            f"  replies (MO):   {state['receipt_url']}mo/<channel>\n"
             f"  tenant:         {state['tenant']}\n"
             f"  API key:        {state['api_key']}  (shown once; also in {args.state_file})\n"
             f"  portal account: {state['account_name']}, temporary password "

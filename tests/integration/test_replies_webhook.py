@@ -1,8 +1,11 @@
-"""Reply routes: a mission that offers to unsubscribe records, as it is submitted, who may
-receive each recipient's reply."""
+"""Recipients' replies (MO) through the receipt function's URL, mo/{route}: a mission that
+offers to unsubscribe records reply routes as it is submitted, and a reply of TD (or
+退订, STOP…) blacklists the number for the tenants that sent it such a message."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -107,6 +110,141 @@ def test_a_queue_message_from_before_replies_is_still_submitted_without_routes(a
 
     assert len(gateway.submissions) == 1
     assert _routes() == []
+
+
+# --- replies --------------------------------------------------------------------------
+
+
+def test_a_td_reply_blacklists_the_number_for_the_tenant_that_offered_it(aws, tenant, globex):
+    _send_mission(aws, [NUMBER])
+    _send_mission(aws, [NUMBER], allow_unsubscribe=False, tenant_id="globex")
+
+    response = _kannel_reply("TD")
+
+    assert (response["statusCode"], response["body"]) == (200, "unsubscribed")
+    assert _blacklisted("acme") == {NUMBER: "replied TD to unsubscribe"}
+    # globex sent the number no message offering to unsubscribe: its list is its own.
+    assert _blacklisted("globex") == {}
+
+
+def test_a_mission_dispatched_after_an_unsubscribe_skips_the_number(aws, tenant):
+    _send_mission(aws, [NUMBER])
+    _kannel_reply(" td. ")
+
+    mission = _send_mission(aws, [NUMBER, OTHER_NUMBER])
+
+    assert (mission["phone_number_amount"], mission["blacklist_amount"]) == (1, 1)
+    listed = api.list_of(mission["mission_id"], "blacklisted")["items"]
+    assert [item["phone_number"] for item in listed] == ["921****566"]
+
+
+def test_an_unsubscribe_is_honoured_for_every_tenant_with_a_route(aws, tenant, globex):
+    _send_mission(aws, [NUMBER])
+    _send_mission(aws, [NUMBER], tenant_id="globex")
+
+    assert _kannel_reply("STOP")["body"] == "unsubscribed"
+
+    assert NUMBER in _blacklisted("acme")
+    assert NUMBER in _blacklisted("globex")
+
+
+def test_a_number_already_blacklisted_keeps_its_reason(aws, tenant):
+    _send_mission(aws, [NUMBER])
+    api.blacklist([NUMBER], reason="asked by phone")
+
+    assert _kannel_reply("TD")["body"] == "unsubscribed"
+
+    assert _blacklisted("acme") == {NUMBER: "asked by phone"}
+
+
+def test_a_chinese_reply_in_ucs2_through_kannel_unsubscribes(aws, tenant):
+    _send_mission(aws, [NUMBER])
+    secret = channels.get_channel("SIM").receipt_secret
+    # Kannel without mo-recode hands UCS-2 text over as its UTF-16BE bytes.
+    query = urlencode(
+        {
+            "secret": secret,
+            "from": NUMBER,
+            "text": "退订".encode("utf-16-be"),
+            "charset": "UTF-16BE",
+        }
+    )
+    event = function_url_event("GET", "/mo/SIM")
+    event["rawQueryString"] = query
+
+    response = dlr_app.lambda_handler(event, FakeContext())
+
+    assert response["body"] == "unsubscribed"
+    assert _blacklisted("acme") == {NUMBER: "replied 退订 to unsubscribe"}
+
+
+def test_a_jasmin_reply_is_read_from_its_form_and_answered_ack_jasmin(aws, tenant):
+    channels.add_channel("JAS", "jasmin", "http://127.0.0.1:9", "user", "password", "CloudSMS")
+    channels.assign_channel("acme", "JAS")
+    _send_mission(aws, [NUMBER], channel="JAS")
+    content = "退订".encode("utf-16-be")
+    form = urlencode(
+        {
+            "id": "16fd2706-8baf-433b-82eb-8c7fada847da",
+            "from": NUMBER.lstrip("+"),  # Jasmin passes the number as the SMSC wrote it
+            "to": "10690000",
+            "origin-connector": "carrier-a",
+            "coding": "8",
+            "content": content,
+            "binary": content.hex(),
+        }
+    )
+    query = {"secret": channels.get_channel("JAS").receipt_secret}
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    event = function_url_event("POST", "/mo/JAS", query, form, headers)
+
+    response = dlr_app.lambda_handler(event, FakeContext())
+
+    assert (response["statusCode"], response["body"]) == (200, "ACK/Jasmin")
+    assert _blacklisted("acme") == {NUMBER: "replied 退订 to unsubscribe"}
+
+
+@pytest.mark.parametrize(
+    ("secret", "channel"),
+    [("not-the-secret", "SIM"), ("", "SIM"), ("guess", "NOSUCH")],
+    ids=["wrong", "missing", "unknown-route"],
+)
+def test_a_reply_without_the_channels_secret_is_refused_and_changes_nothing(
+    aws, tenant, secret, channel
+):
+    _send_mission(aws, [NUMBER])
+
+    response = _kannel_reply("TD", secret=secret, channel=channel)
+
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"])["error"]["code"] == "unauthorized"
+    assert _blacklisted("acme") == {}
+
+
+def test_a_reply_that_is_no_unsubscribe_is_ignored(aws, tenant):
+    _send_mission(aws, [NUMBER])
+
+    response = _kannel_reply("TD please call me")
+
+    assert (response["statusCode"], response["body"]) == (200, "ignored")
+    assert _blacklisted("acme") == {}
+
+
+def test_an_unsubscribe_from_a_number_no_mission_offered_it_to_finds_no_route(aws, tenant):
+    _send_mission(aws, [NUMBER])
+
+    response = _kannel_reply("TD", sender=OTHER_NUMBER)
+
+    assert (response["statusCode"], response["body"]) == (200, "no_route")
+    assert _blacklisted("acme") == {}
+
+
+def test_a_reply_on_another_channel_finds_no_route(aws, tenant):
+    channels.add_channel("OTHER", "simulator", "http://127.0.0.1:9", "other", "other")
+    _send_mission(aws, [NUMBER])
+
+    assert _kannel_reply("TD", channel="OTHER")["body"] == "no_route"
+    assert _blacklisted("acme") == {}
 
 
 def test_messages_are_not_claimed_when_their_reply_routes_cannot_be_written(

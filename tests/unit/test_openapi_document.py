@@ -48,11 +48,13 @@ def test_every_route_an_api_serves_is_documented_and_no_other():
     assert _documented(document) - _at_function_urls(document) == _served_by_apis()
 
 
-def test_receipt_routes_are_documented_at_the_function_url_without_an_api_key():
+def test_receipt_and_reply_routes_are_documented_at_the_function_url_without_an_api_key():
     document = openapi.build_document()
 
-    operation = document["paths"]["/dlr/{channel}"]["post"]
+    operations = [document["paths"][path]["post"] for path in ("/dlr/{channel}", "/mo/{channel}")]
 
-    assert _at_function_urls(document) == {("GET", "/dlr/{channel}"), ("POST", "/dlr/{channel}")}
-    assert operation["security"] == []
+    assert _at_function_urls(document) == {
+        (method, path) for method in ("GET", "POST") for path in ("/dlr/{channel}", "/mo/{channel}")
+    }
+    assert [operation["security"] for operation in operations] == [[], []]
     assert document["security"] == [{"bearer": []}, {"apiKey": []}]

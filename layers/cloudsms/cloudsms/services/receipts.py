@@ -76,14 +76,7 @@ def record_receipt(
 
     `params` are the query and any form fields; `body` a JSON document or raw text.
     """
-    try:
-        channel = get_channel(route_id)
-    except NotFound:
-        # The same answer as a wrong secret: the receipt URL is public, and must not tell
-        # anyone which route ids exist.
-        raise Unauthorized(WRONG_SECRET) from None
-    if not channel.accepts_receipt_secret(params.get("secret"), now):
-        raise Unauthorized(WRONG_SECRET)
+    channel = authenticated_channel(route_id, params.get("secret"), now)
     receipt = _parse(channel, params, body)
     tenant_id = params.get("tenant") or None
     # The common receipt in one write; an SMSC's passing refusal reads the message first.
@@ -100,6 +93,20 @@ def record_receipt(
         return UNMATCHED
     hand_over = int(params["try"]) if params.get("try", "").isdigit() else 0
     return apply_receipt(channel, message, receipt, now, hand_over=hand_over)
+
+
+def authenticated_channel(route_id: str, secret: str | None, now: datetime) -> Channel:
+    """The channel whose receipt secret the caller of its receipt URL (or reply URL)
+    gave; Unauthorized for a wrong or missing secret, or a route that does not exist."""
+    try:
+        channel = get_channel(route_id)
+    except NotFound:
+        # The same answer as a wrong secret: the receipt URL is public, and must not tell
+        # anyone which route ids exist.
+        raise Unauthorized(WRONG_SECRET) from None
+    if not channel.accepts_receipt_secret(secret, now):
+        raise Unauthorized(WRONG_SECRET)
+    return channel
 
 
 def _moved_at_once(channel: Channel, tenant_id: str, receipt: Receipt, now: datetime) -> bool:
