@@ -7,6 +7,7 @@ PORTAL_SCREENSHOTS to a directory to keep a screenshot of each page (portal-*.pn
 """
 
 import io
+import json
 import os
 import re
 import time
@@ -255,11 +256,16 @@ def test_a_scheduled_mission_is_cancelled_from_its_detail(portal, stack, portal_
     expect(portal.get_by_role("button", name="Cancel mission")).to_have_count(0)
 
 
+def _local_date(days: int = 0) -> str:
+    """A date in the tests' tenant's zone (the default, Asia/Shanghai), `days` from today."""
+    return (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=days)).isoformat()
+
+
 def test_the_statistics_page_shows_the_days_counts(portal, sent_mission):
     _menu(portal, "SMS Delivery Statistics")
 
-    today = portal.get_by_role("table", name="SMS delivery statistics").get_by_role("row").nth(1)
-    cells = today.get_by_role("cell")
+    rows = portal.get_by_role("table", name="SMS delivery statistics").get_by_role("row")
+    cells = rows.filter(has_text=_local_date()).get_by_role("cell")
     expect(cells.nth(2)).to_have_text("2")  # Total Delivery Amount
     expect(cells.nth(3)).to_have_text("2")  # Delivery Success
     expect(cells.nth(4)).to_have_text("0")  # Delivery Failure
@@ -282,12 +288,22 @@ def test_the_expense_page_shows_what_each_channel_sent_and_the_total(portal, sta
     _screenshot(portal, "expenses")
 
 
-def test_the_expense_page_searches_a_range_and_resets_to_the_last_seven_days(portal, sent_mission):
+def test_the_statistics_page_shows_yesterday_and_today_oldest_first(portal, sent_mission):
+    _menu(portal, "SMS Delivery Statistics")
+
+    filters = portal.get_by_role("search", name="Search statistics")
+    expect(filters.get_by_label("Dispatching Date from")).to_have_value(_local_date(-1))
+    expect(filters.get_by_label("to", exact=True)).to_have_value(_local_date())
+    rows = portal.get_by_role("table", name="SMS delivery statistics").locator("tbody tr")
+    expect(rows.locator("td:nth-child(2)")).to_have_text([_local_date(-1), _local_date()])
+
+
+def test_the_expense_page_searches_a_range_and_resets_to_yesterday_and_today(portal, sent_mission):
     _menu(portal, "Expense Statistics")
     table = portal.get_by_role("table", name="Expense statistics")
     expect(table.get_by_role("row")).to_have_count(2)
     filters = portal.get_by_role("search", name="Search expenses")
-    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)).isoformat()
+    tomorrow = _local_date(1)
 
     filters.get_by_label("Dispatching Date from").fill(tomorrow)
     filters.get_by_label("to", exact=True).fill(tomorrow)
@@ -296,6 +312,37 @@ def test_the_expense_page_searches_a_range_and_resets_to_the_last_seven_days(por
     filters.get_by_role("button", name="Reset").click()
 
     expect(table.get_by_role("row")).to_have_count(2)
+    expect(filters.get_by_label("Dispatching Date from")).to_have_value(_local_date(-1))
+    expect(filters.get_by_label("to", exact=True)).to_have_value(_local_date())
+
+
+def test_the_expense_page_lists_dates_oldest_first(portal):
+    # Only today has sent anything: the API's answer is given, as the API orders it.
+    def expense(day: str, route_id: str) -> dict[str, Any]:
+        return {"date": day, "route_id": route_id, "submitted": 1, "segments": 1, "cost_usd": "0"}
+
+    answer = {
+        "rows": [
+            expense(_local_date(), "SIM"),
+            expense(_local_date(-1), "SIM"),
+            expense(_local_date(-1), "KANNEL"),
+        ],
+        "total": {"date": None, "route_id": None, "submitted": 3, "segments": 3, "cost_usd": "0"},
+    }
+    portal.route(
+        "**/v1/statistics/expenses?*",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(answer)
+        ),
+    )
+
+    _menu(portal, "Expense Statistics")
+
+    rows = portal.get_by_role("table", name="Expense statistics").locator("tbody tr")
+    expect(rows.locator("td:nth-child(2)")).to_have_text(
+        [_local_date(-1), _local_date(-1), _local_date()]
+    )
+    expect(rows.locator("td:nth-child(3)")).to_have_text(["KANNEL", "SIM", "SIM"])
 
 
 def test_the_dispatching_log_shows_masked_numbers_and_filters_by_uid(

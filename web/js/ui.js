@@ -173,14 +173,15 @@ export function field(label, control, { required = false, hint = null, extra = n
 }
 
 /**
- * The statistics pages' filters: dispatching dates from and to, the last 7 days in the
- * tenant's zone by default; Search and Reset call `search`. `range()` reads the dates.
+ * The statistics pages' filters: dispatching dates from and to, yesterday and today in
+ * the tenant's zone by default (as the guide's "2021-11-24 - 2021-11-25"); Search and
+ * Reset call `search`. `range()` reads the dates.
  */
 export function dateRangeFilters(zone, label, search) {
   const from = h("input", { type: "date", name: "from" });
   const to = h("input", { type: "date", name: "to" });
   const defaults = () => {
-    from.value = localDate(zone, -6);
+    from.value = localDate(zone, -1);
     to.value = localDate(zone);
   };
   const form = h(

@@ -17,8 +17,10 @@ export async function render({ main, account }) {
     }
     try {
       const answer = await get("/v1/statistics/expenses", filters.range());
+      // The API answers newest first; the portal lists dates oldest first, as the guide's
+      // SMS Delivery Statistics does (and a day's channels in order of their route id).
       const rows = h("div", {});
-      const pager = pagedRows(answer.rows, (shown, offset) => rows.replaceChildren(expenseTable(shown, offset)));
+      const pager = pagedRows([...answer.rows].reverse(), (shown, offset) => rows.replaceChildren(expenseTable(shown, offset)));
       results.replaceChildren(rows, pager.element, totals(answer.total));
       await pager.first();
     } catch (error) {

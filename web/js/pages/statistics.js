@@ -17,9 +17,9 @@ export async function render({ main, account }) {
     }
     try {
       const answer = await get("/v1/statistics", filters.range());
-      // Newest first, as the log reads.
+      // Oldest first, as the API answers them and the guide lists them.
       const rows = h("div", {});
-      const pager = pagedRows([...answer.days].reverse(), (days, offset) => rows.replaceChildren(statisticsTable(days, offset)));
+      const pager = pagedRows(answer.days, (days, offset) => rows.replaceChildren(statisticsTable(days, offset)));
       results.replaceChildren(rows, pager.element);
       await pager.first();
     } catch (error) {
