@@ -364,6 +364,67 @@ def test_the_dispatching_log_shows_masked_numbers_and_filters_by_uid(
     expect(log).to_contain_text(uids[1])
 
 
+LOG_COLUMNS = [
+    "Seq No.",
+    "Country Code",
+    "Phone Number",
+    "Time",
+    "SMS Content",
+    "Segment Quantity",
+    "UID",
+    "Sender ID",
+    "Route ID",
+    "Task Name",
+    "P2P SMS Business",
+    "SMS Status",
+    "DR State",
+    "Operation",
+]
+
+
+def test_the_dispatching_log_has_the_guides_columns(portal, sent_mission):
+    _menu(portal, "Dispatching Log")
+
+    log = portal.get_by_role("table", name="Dispatching log")
+
+    expect(log.get_by_role("columnheader")).to_have_text(LOG_COLUMNS)
+    row = log.locator("tbody tr").first
+    expect(row.locator("td").nth(LOG_COLUMNS.index("P2P SMS Business"))).to_have_text("MT")
+    expect(row.locator("td").nth(LOG_COLUMNS.index("Operation"))).to_have_text("Detail")
+
+
+def test_a_messages_detail_shows_what_the_api_answers_with_the_number_masked(
+    portal, stack, portal_key, sent_mission
+):
+    uid = _api(stack, portal_key, "/v1/messages")["items"][0]["uid"]
+    message = _api(stack, portal_key, f"/v1/sms/{uid}")
+    _menu(portal, "Dispatching Log")
+    portal.get_by_label("UID").fill(uid)
+    portal.get_by_role("button", name="Search").click()
+    log = portal.get_by_role("table", name="Dispatching log")
+    expect(log.get_by_role("row")).to_have_count(2)
+
+    log.get_by_role("button", name=f"Detail of {uid}").click()
+
+    detail = portal.get_by_role("dialog", name="SMS Detail")
+    expect(_fact(detail, "UID")).to_have_text(uid)
+    expect(_fact(detail, "Phone Number")).to_have_text("921****566")
+    expect(detail).not_to_contain_text("9215347566")
+    expect(_fact(detail, "SMS Status")).to_have_text("●Delivered")
+    expect(_fact(detail, "DR State")).to_have_text(message["dr_state"])
+    expect(_fact(detail, "Segment Quantity")).to_have_text(str(message["segments"]))
+    expect(_fact(detail, "Sender ID")).to_have_text(message["sender"] or "-")
+    expect(_fact(detail, "Route ID")).to_have_text(stack["channel"])
+    expect(_fact(detail, "Task Name")).to_have_text(sent_mission)
+    expect(_fact(detail, "Receive Time")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:"))
+    _screenshot(portal, "message-detail", full_page=False)
+    detail.get_by_role("button", name="Close").click()
+
+    expect(detail).to_have_count(0)
+    expect(portal.get_by_label("UID")).to_have_value(uid)
+    expect(log.get_by_role("row")).to_have_count(2)
+
+
 def test_the_dispatching_log_exports_an_xlsx_of_masked_numbers(portal, sent_mission):
     _menu(portal, "Dispatching Log")
     expect(portal.get_by_role("table", name="Dispatching log")).to_contain_text("921****566")

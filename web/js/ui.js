@@ -437,29 +437,34 @@ export function tabs(label, items, extra = null) {
   };
 }
 
+/** A modal dialog: a title, `content`, and the buttons `actions(dialog)` makes. */
+function modal(title, content, actions, { wide = false } = {}) {
+  const titleId = uniqueId("dialog");
+  const dialog = h("dialog", { class: wide ? "dialog dialog-wide" : "dialog", "aria-labelledby": titleId }, h("h2", { id: titleId }, title), content);
+  dialog.append(h("div", { class: "actions" }, actions(dialog)));
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
+}
+
 /** A modal confirmation; resolves true when confirmed. */
 export function confirmDialog(title, message, confirmLabel) {
   return new Promise((resolve) => {
-    const titleId = uniqueId("dialog");
-    const dialog = h(
-      "dialog",
-      { class: "dialog", "aria-labelledby": titleId },
-      h("h2", { id: titleId }, title),
-      h("p", {}, message),
-      h(
-        "div",
-        { class: "actions" },
-        button("Cancel", () => dialog.close("cancel")),
-        button(confirmLabel, () => dialog.close("confirm"), { kind: "danger" }),
-      ),
-    );
-    dialog.addEventListener("close", () => {
-      resolve(dialog.returnValue === "confirm");
-      dialog.remove();
-    });
-    document.body.append(dialog);
-    dialog.showModal();
+    const dialog = modal(title, h("p", {}, message), (self) => [
+      button("Cancel", () => self.close("cancel")),
+      button(confirmLabel, () => self.close("confirm"), { kind: "danger" }),
+    ]);
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"));
   });
+}
+
+/**
+ * A modal dialog showing `content` (a message's details, templates to choose from) over
+ * the page, which stays as it was: its filters, its form. Returns the dialog (close()).
+ */
+export function infoDialog(title, content) {
+  return modal(title, content, (self) => [button("Close", () => self.close())], { wide: true });
 }
 
 // --- files --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import {
   field,
   formatTime,
   h,
+  infoDialog,
   localDate,
   notify,
   select,
@@ -170,6 +171,50 @@ export async function render({ main, account, query }) {
   await pager.first();
 }
 
+// Every CloudSMS message is mobile-terminated: the platform sends, it does not receive.
+const P2P_BUSINESS = "MT";
+
+/**
+ * A message's details as GET /v1/sms/{uid} answers them now (its state may have moved
+ * since the page was read), over the log, which keeps its filters and page. The number
+ * is the log's masked one: the answer's full number is not shown.
+ */
+async function showMessage(entry, zone) {
+  let message;
+  try {
+    message = await get(`/v1/sms/${encodeURIComponent(entry.uid)}`);
+  } catch (error) {
+    notify("error", error.message, error.details);
+    return;
+  }
+  const facts = [
+    ["UID", h("code", {}, message.uid)],
+    ["Country Code", message.country_code],
+    ["Phone Number", entry.phone_number],
+    ["SMS Content", message.text],
+    ["Encoding", message.encoding],
+    ["Segment Quantity", message.segments],
+    ["SMS Type", SMS_TYPES[message.sms_type] || message.sms_type],
+    ["Sender ID", message.sender],
+    ["Route ID", message.route_id],
+    ["Task Name", entry.task_name],
+    ["P2P SMS Business", P2P_BUSINESS],
+    ["SMS Status", statusBadge(message.status, SMS_STATUSES[message.status] || message.status)],
+    ["DR State", message.dr_state],
+    ["Error Code", message.error_code],
+    ["Reason", message.reason],
+    ["Reference", message.reference],
+    ["Dispatching Time", formatTime(message.created_at, zone)],
+    ["Submit Time", formatTime(message.submitted_at, zone)],
+    ["Receive Time", formatTime(message.receipt_at, zone)],
+  ];
+  const shown = (value) => (value === null || value === undefined || value === "" ? "-" : value);
+  infoDialog(
+    "SMS Detail",
+    h("dl", { class: "facts", "aria-label": `Message ${message.uid}` }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, shown(value))])),
+  );
+}
+
 function logTable(items, offset, zone) {
   return table(
     "Dispatching log",
@@ -194,8 +239,13 @@ function logTable(items, offset, zone) {
       { label: "Sender ID", cell: (m) => m.sender || "" },
       { label: "Route ID", cell: (m) => m.route_id },
       { label: "Task Name", cell: (m) => m.task_name || "" },
+      { label: "P2P SMS Business", cell: () => P2P_BUSINESS },
       { label: "SMS Status", cell: (m) => statusBadge(m.status, SMS_STATUSES[m.status] || m.status) },
       { label: "DR State", cell: (m) => h("span", { title: m.reason || "" }, m.dr_state) },
+      {
+        label: "Operation",
+        cell: (m) => button("Detail", () => showMessage(m, zone), { kind: "link", "aria-label": `Detail of ${m.uid}` }),
+      },
     ],
     items,
     { offset, empty: "No message matches.", compact: true },
