@@ -110,14 +110,21 @@ def _menu(page: Page, name: str) -> None:
     page.get_by_role("navigation", name="Main menu").get_by_role("link", name=name).click()
 
 
-def _fill_add_form(page: Page, stack: dict[str, Any], number_list: Path, name: str) -> None:
+def _fill_add_form(
+    page: Page,
+    stack: dict[str, Any],
+    number_list: Path,
+    name: str,
+    direction: str | None = "Other Countries/Regions",
+) -> None:
     _menu(page, "Bulk Dispatching Tool")
     page.get_by_role("button", name="Add", exact=True).click()
     # Within the form: the mission list it replaces has a "Mission Name" search field of
     # its own, which a fill made before the form is drawn would land in.
     form = page.get_by_role("form", name="Add Bulk Dispatch SMS Information")
     form.get_by_label("Mission Name").fill(name)
-    form.get_by_role("radio", name="Other Countries/Regions").check()
+    if direction:
+        form.get_by_role("radio", name=direction).check()
     form.get_by_role("radio", name="Business SMS").check()
     form.get_by_label("Signature", exact=True).fill("CloudSMS")
     form.get_by_label("SMS Content").fill(CONTENT)
@@ -198,6 +205,35 @@ def test_the_preview_shows_rendered_samples_and_an_abnormal_row(portal, stack, n
     expect(abnormal.get_by_role("row")).to_have_count(2)
     expect(abnormal).to_contain_text("12345")
     _screenshot(portal, "add-mission")
+
+
+def test_the_add_form_sends_nothing_until_a_direction_is_chosen(
+    portal, stack, portal_key, number_list
+):
+    posted = []
+    portal.on(
+        "request",
+        lambda request: posted.append(request.url) if request.method == "POST" else None,
+    )
+    _fill_add_form(portal, stack, number_list, "Portal no direction", direction=None)
+    direction = portal.get_by_role("group", name="Direction")
+    expect(direction.get_by_role("radio", name="Mainland China")).not_to_be_checked()
+    expect(direction.get_by_role("radio", name="Other Countries/Regions")).not_to_be_checked()
+
+    portal.get_by_role("button", name="Submit").click()
+
+    expect(direction).to_contain_text("Choose a Direction.")
+    expect(direction.get_by_role("radio", name="Mainland China")).to_be_focused()
+    _screenshot(portal, "add-mission-no-direction", full_page=False)
+    portal.get_by_role("button", name="Preview").click()
+    expect(portal.get_by_role("alert")).to_contain_text("Choose a Direction.")
+    expect(portal.get_by_role("table", name="Sample messages")).to_have_count(0)
+    assert not [url for url in posted if "/v1/missions" in url]
+    assert not _api(stack, portal_key, "/v1/missions", name="Portal no direction")["items"]
+
+    direction.get_by_role("radio", name="Other Countries/Regions").check()
+
+    expect(direction).not_to_contain_text("Choose a Direction.")
 
 
 def test_a_mission_sent_from_the_add_form_is_listed_as_sent_with_its_amounts(portal, sent_mission):

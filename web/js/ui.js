@@ -173,6 +173,25 @@ export function field(label, control, { required = false, hint = null, extra = n
 }
 
 /**
+ * What a form row lacks, said under its control (and read out with it); null clears it.
+ * The row is what field() or radios() made.
+ */
+export function fieldProblem(row, message) {
+  const described = row.matches("fieldset") ? row : row.querySelector(LABELABLE);
+  const old = row.querySelector(".field-error");
+  const others = (described.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== old?.id);
+  old?.remove();
+  row.classList.toggle("invalid", Boolean(message));
+  if (message) {
+    const note = h("p", { class: "hint error-text field-error", id: uniqueId("problem") }, message);
+    row.querySelector(".form-control").append(note);
+    others.push(note.id);
+  }
+  if (others.length) described.setAttribute("aria-describedby", others.join(" "));
+  else described.removeAttribute("aria-describedby");
+}
+
+/**
  * The statistics pages' filters: dispatching dates from and to, yesterday and today in
  * the tenant's zone by default (as the guide's "2021-11-24 - 2021-11-25"); Search and
  * Reset call `search`. `range()` reads the dates.

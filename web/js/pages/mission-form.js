@@ -10,6 +10,7 @@ import {
   counted,
   download,
   field,
+  fieldProblem,
   flash,
   h,
   notify,
@@ -63,7 +64,9 @@ export async function render({ main, navigate, query, refreshAccount }) {
   const errors = h("div", {});
   const previewArea = h("div", { class: "preview-area" });
 
-  const direction = radios("Direction", "direction", DIRECTIONS, "international", { required: true, onchange: update });
+  // None chosen, as in the guide: the sender says where the mission goes, as a number of
+  // the other direction is not sent (an abnormal row).
+  const direction = radios("Direction", "direction", DIRECTIONS, "", { required: true, onchange: update });
   const smsType = radios("SMS Type", "sms_type", SMS_TYPES, "", { required: true, onchange: update });
   const position = radios("Signature Position", "signature_position", { start: "Start of SMS", end: "End of SMS" }, "start", { onchange: update });
   const quietRow = field("Recipient quiet hours", h("label", { class: "checkbox" }, quietHours, " Hold each message until 08:00-22:00 in the recipient's own time zone"));
@@ -144,6 +147,13 @@ export async function render({ main, navigate, query, refreshAccount }) {
     event.preventDefault();
     submit(false);
   });
+  // A field's problem goes as soon as the field is changed, rather than stay stale.
+  for (const kind of ["input", "change"]) {
+    form.addEventListener(kind, (event) => {
+      const row = event.target.closest(".form-row");
+      if (row?.classList.contains("invalid")) fieldProblem(row, null);
+    });
+  }
   content.addEventListener("input", update);
   signature.addEventListener("input", update);
   unsubscribe.addEventListener("change", update);
@@ -220,16 +230,27 @@ export async function render({ main, navigate, query, refreshAccount }) {
     return data;
   }
 
-  /** What the browser can tell before asking the API; the API checks everything again. */
+  /**
+   * What the browser can tell before asking the API (the API checks everything again),
+   * each said next to its field too: [row, message] pairs.
+   */
   function missing() {
+    const file = numberList.files[0];
+    const checks = [
+      [name, !name.value.trim() && "Mission Name is required."],
+      [direction, !checkedValue(form, "direction") && "Choose a Direction."],
+      [smsType, !checkedValue(form, "sms_type") && "Choose an SMS Type."],
+      [content, !content.value.trim() && "SMS Content is required."],
+      [numberList, !file ? "Import a number list (Destination Number)." : file.size > MAX_FILE_BYTES && "The number list is larger than 1 MB."],
+      [channel, !channel.value && "Choose a Business Channel."],
+      [timer, timer.checked && !dispatchAt.value && "Set the dispatch time, or untick Dispatch Timer Setting."],
+    ];
     const problems = [];
-    if (!name.value.trim()) problems.push("Mission Name is required.");
-    if (!checkedValue(form, "sms_type")) problems.push("Choose an SMS Type.");
-    if (!content.value.trim()) problems.push("SMS Content is required.");
-    if (!numberList.files.length) problems.push("Import a number list (Destination Number).");
-    else if (numberList.files[0].size > MAX_FILE_BYTES) problems.push("The number list is larger than 1 MB.");
-    if (!channel.value) problems.push("Choose a Business Channel.");
-    if (timer.checked && !dispatchAt.value) problems.push("Set the dispatch time, or untick Dispatch Timer Setting.");
+    for (const [control, message] of checks) {
+      const row = control.closest(".form-row");
+      fieldProblem(row, message || null);
+      if (message) problems.push([row, message]);
+    }
     return problems;
   }
 
@@ -238,7 +259,8 @@ export async function render({ main, navigate, query, refreshAccount }) {
     if (busy) return;
     const problems = missing();
     if (problems.length) {
-      showError(errors, { message: "Please complete the form.", details: problems });
+      showError(errors, { message: "Please complete the form.", details: problems.map(([, message]) => message) });
+      problems[0][0].querySelector("input, select, textarea").focus();
       return;
     }
     busy = true;
