@@ -533,8 +533,29 @@ def test_a_number_added_to_the_blacklist_is_listed_and_can_be_removed(portal):
     )
 
     portal.get_by_role("button", name="Remove +639215347569").click()
+    portal.get_by_role("dialog", name="Remove this number?").get_by_role(
+        "button", name="Remove"
+    ).click()
 
     expect(listing).not_to_contain_text("+639215347569")
+
+
+def test_removing_a_blacklisted_number_asks_first_and_cancel_keeps_it(portal, stack, portal_key):
+    _menu(portal, "Black List Mgt")
+    portal.get_by_label("Phone Numbers").fill("+639215347568")
+    portal.get_by_role("button", name="Add to blacklist").click()
+    listing = portal.get_by_role("table", name="Blacklisted numbers")
+    expect(listing).to_contain_text("+639215347568")
+
+    portal.get_by_role("button", name="Remove +639215347568").click()
+    dialog = portal.get_by_role("dialog", name="Remove this number?")
+    expect(dialog).to_contain_text("+639215347568")
+    dialog.get_by_role("button", name="Cancel").click()
+
+    expect(dialog).to_have_count(0)
+    expect(listing).to_contain_text("+639215347568")
+    listed = _api(stack, portal_key, "/v1/blacklist")["items"]
+    assert "+639215347568" in [b["number"] for b in listed]
 
 
 def test_the_api_specification_lists_the_dispatching_log(portal, stack):

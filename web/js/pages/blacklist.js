@@ -1,7 +1,7 @@
 // Black List Mgt: numbers this tenant never sends to. Add, import a file, remove.
 
 import { call, get } from "../api.js";
-import { Pager, button, field, formatTime, h, notify, panel, showError, table } from "../ui.js";
+import { Pager, button, confirmDialog, field, formatTime, h, notify, panel, showError, table } from "../ui.js";
 
 // Numbers already listed keep the reason and date they were listed with.
 function alreadyListed(count) {
@@ -34,6 +34,8 @@ export async function render({ main, account }) {
   );
 
   async function remove(number) {
+    const sure = await confirmDialog("Remove this number?", `${number} will be removed from the blacklist.`, "Remove");
+    if (!sure) return;
     try {
       // Without its "+": the API reads digits as country code and number, and a "+" in a
       // path is escaped as %2B, which the event handler receives undecoded.
