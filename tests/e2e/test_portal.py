@@ -558,6 +558,28 @@ def test_removing_a_blacklisted_number_asks_first_and_cancel_keeps_it(portal, st
     assert "+639215347568" in [b["number"] for b in listed]
 
 
+def test_a_new_notice_on_the_blacklist_page_replaces_the_earlier_ones(portal, tmp_path):
+    blacklist_file = tmp_path / "blacklist.csv"
+    blacklist_file.write_text("Phone Number\n+639215347567\n")
+    _menu(portal, "Black List Mgt")
+    portal.get_by_role("button", name="Add to blacklist").click()
+    expect(portal.get_by_role("alert")).to_have_text("Enter at least one phone number.")
+
+    portal.get_by_label("Number List File").set_input_files(blacklist_file)
+    portal.get_by_role("button", name="Import", exact=True).click()
+
+    expect(portal.get_by_role("status")).to_have_text(
+        re.compile(r"^1 number\(s\) imported to the blacklist\.")
+    )
+    expect(portal.get_by_role("alert")).to_have_count(0)
+    portal.get_by_label("Phone Numbers").fill("+639215347565")
+    portal.get_by_role("button", name="Add to blacklist").click()
+    expect(portal.get_by_role("status")).to_have_text(
+        re.compile(r"^1 number\(s\) added to the blacklist\.")
+    )
+    expect(portal.get_by_role("status")).to_have_count(1)
+
+
 def test_the_api_specification_lists_the_dispatching_log(portal, stack):
     portal.get_by_role("link", name="CloudSMS Web API Specification").click()
 

@@ -95,8 +95,13 @@ export function localDate(zone, days = 0) {
 
 // --- feedback ---------------------------------------------------------------------------
 
-/** A message at the top of the page: "success" and "info" are polite, "error" is an alert. */
+/**
+ * A message at the top of the page: "success" and "info" are polite, "error" is an alert.
+ * It replaces the page's earlier notices, a form's error box too: they told of an earlier
+ * action, and left on screen they read as this one's.
+ */
 export function notify(kind, message, details = []) {
+  clearNotices();
   const area = document.getElementById("notices");
   const box = h(
     "div",
@@ -122,8 +127,10 @@ export function showFlashes() {
   for (const [kind, message] of flashes.splice(0)) notify(kind, message);
 }
 
+/** Removes the page's notices: those at the top and the forms' error boxes. */
 export function clearNotices() {
   document.getElementById("notices")?.replaceChildren();
+  for (const box of document.querySelectorAll(".form-notice")) box.remove();
 }
 
 /** The details worth listing under a message: none when the message is the only one. */
@@ -139,12 +146,13 @@ function describeDetail(detail) {
   return where ? `${where}: ${what}` : what;
 }
 
-/** An error box inside a form or panel (replaces the previous one). */
+/** An error box inside a form or panel; like notify(), it replaces the page's notices. */
 export function showError(container, error) {
+  clearNotices();
   container.replaceChildren(
     h(
       "div",
-      { class: "notice notice-error", role: "alert" },
+      { class: "notice notice-error form-notice", role: "alert" },
       h("span", {}, error.message || String(error)),
       extraDetails(error.message, error.details).length ? h("ul", {}, extraDetails(error.message, error.details).slice(0, 20).map((d) => h("li", {}, describeDetail(d)))) : null,
     ),

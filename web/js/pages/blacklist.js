@@ -47,11 +47,12 @@ export async function render({ main, account }) {
     }
   }
 
-  function reportInvalid(invalid, errors) {
+  // One notice for what an Add or Import did: a new notice replaces the page's last.
+  function report(outcome, invalid, errors) {
     if (invalid.length) {
-      showError(errors, { message: `${invalid.length} number(s) could not be added.`, details: invalid });
+      showError(errors, { message: `${outcome}; ${invalid.length} number(s) could not be added.`, details: invalid });
     } else {
-      errors.replaceChildren();
+      notify("success", `${outcome}.`);
     }
   }
 
@@ -75,8 +76,7 @@ export async function render({ main, account }) {
     }
     try {
       const result = await call("POST", "/v1/blacklist", { json: { numbers: list, reason: reason.value.trim() } });
-      notify("success", `${result.added.length} number(s) added to the blacklist${alreadyListed(result.already_listed.length)}.`);
-      reportInvalid(result.invalid, addErrors);
+      report(`${result.added.length} number(s) added to the blacklist${alreadyListed(result.already_listed.length)}`, result.invalid, addErrors);
       if (!result.invalid.length) addForm.reset();
       await pager.first();
     } catch (error) {
@@ -106,8 +106,7 @@ export async function render({ main, account }) {
     if (importReason.value.trim()) data.append("reason", importReason.value.trim());
     try {
       const result = await call("POST", "/v1/blacklist/import", { form: data });
-      notify("success", `${result.added} number(s) imported to the blacklist${alreadyListed(result.already_listed)}.`);
-      reportInvalid(result.invalid, importErrors);
+      report(`${result.added} number(s) imported to the blacklist${alreadyListed(result.already_listed)}`, result.invalid, importErrors);
       importForm.reset();
       await pager.first();
     } catch (error) {
