@@ -487,16 +487,25 @@ def test_the_operators_common_template_is_one_click_from_the_add_form(portal, cl
     )
     _menu(portal, "Bulk Dispatching Tool")
     portal.get_by_role("button", name="Add").click()
+    form = portal.get_by_role("form", name="Add Bulk Dispatch SMS Information")
+    form.get_by_label("Mission Name").fill("Typed before the template")
+    form.get_by_role("radio", name="Mainland China").check()
 
-    portal.get_by_role("link", name="Default Template").click()
-    common_list = portal.get_by_role("table", name="Common templates")
+    form.get_by_role("button", name="Default Template").click()
+    dialog = portal.get_by_role("dialog", name="Default Template")
+    common_list = dialog.get_by_role("table", name="Common templates")
     expect(common_list).to_contain_text("Your common pin is ${Pin}")
+    _screenshot(portal, "default-template", full_page=False)
     common_list.get_by_role("button", name="Use Common pin").click()
 
-    expect(portal.get_by_label("SMS Content")).to_have_value("Your common pin is ${Pin}")
-    expect(portal.get_by_label("Select Template").locator("option:checked")).to_have_text(
+    expect(dialog).to_have_count(0)
+    expect(form.get_by_label("SMS Content")).to_have_value("Your common pin is ${Pin}")
+    expect(form.get_by_label("Select Template").locator("option:checked")).to_have_text(
         "Common pin (common)"
     )
+    expect(form.get_by_role("radio", name="Verify Code")).to_be_checked()
+    expect(form.get_by_label("Mission Name")).to_have_value("Typed before the template")
+    expect(form.get_by_role("radio", name="Mainland China")).to_be_checked()
     assert common["common"] is True
 
 

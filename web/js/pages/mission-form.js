@@ -13,7 +13,9 @@ import {
   fieldProblem,
   flash,
   h,
+  infoDialog,
   notify,
+  pagedRows,
   panel,
   radios,
   select,
@@ -78,7 +80,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
     field("Mission Name", counted(name, LIMITS.name), { required: true }),
     direction,
     field("Select Template", template, {
-      extra: h("p", { class: "hint" }, "For common template, please click: ", h("a", { href: "#/templates?common=1" }, "Default Template")),
+      extra: h("p", { class: "hint" }, "For common template, please click: ", button("Default Template", chooseCommon, { kind: "link" })),
     }),
     smsType,
     field("OA", counted(sender, LIMITS.sender), { hint: "The sender id shown on the phone. The country direction of OA can be customized for reference." }),
@@ -176,6 +178,36 @@ export async function render({ main, navigate, query, refreshAccount }) {
     fileInfo.classList.toggle("error-text", Boolean(file && file.size > MAX_FILE_BYTES));
     if (file && file.size > MAX_FILE_BYTES) fileInfo.textContent += " - larger than 1 MB: split the list.";
   });
+
+  /** The operator's common templates in a dialog over the form, which keeps what is typed. */
+  function chooseCommon() {
+    const rows = h("div", {});
+    const use = (chosen) => {
+      template.value = chosen.template_id;
+      template.dispatchEvent(new Event("change"));
+      dialog.close();
+      content.focus();
+    };
+    const pager = pagedRows(common.items, (items, offset) =>
+      rows.replaceChildren(
+        table(
+          "Common templates",
+          [
+            { label: "Seq No.", cell: (_, i) => i + 1 },
+            { label: "Template Name", cell: (t) => t.name },
+            { label: "SMS Type", cell: (t) => SMS_TYPES[t.sms_type] || t.sms_type },
+            { label: "SMS Content", cell: (t) => t.content, class: "text" },
+            { label: "Variables", cell: (t) => t.variables.join(", ") || "-" },
+            { label: "Operation", cell: (t) => button("Use", () => use(t), { kind: "link", "aria-label": `Use ${t.name}` }) },
+          ],
+          items,
+          { offset, empty: "Your operator has no common template yet." },
+        ),
+      ),
+    );
+    const dialog = infoDialog("Default Template", h("div", {}, rows, pager.element));
+    pager.first();
+  }
 
   function update() {
     const text = rendered(content.value, {

@@ -20,7 +20,7 @@ import {
 
 const CONTENT_MAX = 1500;
 
-export async function render({ main, account, navigate, query }) {
+export async function render({ main, account, navigate }) {
   const zone = account.time_zone;
   const results = h("div", {});
   const commonResults = h("div", {});
@@ -151,9 +151,6 @@ export async function render({ main, account, navigate, query }) {
     editorArea,
     h("section", { class: "panel", "aria-label": "Templates" }, results, pager.element),
   );
-  const commonPanel = panel("Common templates", commonResults, commonPager.element);
-  main.append(commonPanel);
+  main.append(panel("Common templates", commonResults, commonPager.element));
   await Promise.all([pager.first(), commonPager.first()]);
-  // "Default Template" on the Add form leads here.
-  if (query.common) commonPanel.scrollIntoView();
 }
