@@ -128,13 +128,22 @@ def test_a_wrong_password_is_refused_and_a_new_verify_code_shown(page, account):
     assert codes.served == 2  # one verify code is good for one try
 
 
-def test_a_wrong_verify_code_is_refused(page, account):
-    page, _ = page
+def test_a_wrong_verify_code_keeps_the_name_and_password_and_shows_a_new_code(page, account):
+    page, codes = page
     expect(page.get_by_role("img", name="Verify code image")).to_be_visible()
 
     _fill(page, account["name"], account["password"], code="zzzz")
 
     expect(page.get_by_role("alert")).to_contain_text("verify code is wrong")
+    expect(page.get_by_label("Account Name")).to_have_value(account["name"])
+    expect(page.get_by_label("Password", exact=True)).to_have_value(account["password"])
+    code = page.get_by_label("Verify Code", exact=True)
+    expect(code).to_have_value("")
+    expect(code).to_be_focused()  # once the new verify code is shown
+    assert codes.served == 2
+    code.fill(ANSWER)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
 
 
 def test_logging_out_ends_the_session_on_the_server(page, account, stack):

@@ -226,11 +226,15 @@ function showAccountLogin(error) {
       account = await call("GET", "/v1/overview");
       await showRoute();
     } catch (failure) {
-      failed(error, failure.message);
+      // One verify code buys one try, so there is a new one whatever went wrong. The
+      // API's 400 ("bad_request") is the verify code's; only a 401 says the name or the
+      // password is wrong, so only then is the password typed again.
+      const wrongCode = failure.code === "bad_request";
+      failed(error, wrongCode ? "The verify code is wrong or has expired: enter the code on the new image." : failure.message);
       submit.disabled = false;
-      password.value = "";
+      if (failure.status === 401) password.value = "";
       await newCaptcha();
-      (failure.status === 400 ? code : password).focus();
+      (failure.status === 401 ? password : code).focus();
     }
   });
   showCard(form, name);
