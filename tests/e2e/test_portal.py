@@ -475,6 +475,21 @@ def test_the_dispatching_log_exports_an_xlsx_of_masked_numbers(portal, sent_miss
     expect(portal.get_by_role("status")).to_contain_text("Exported 2")
 
 
+def test_export_is_for_the_dispatching_log_tab_only(portal, sent_mission):
+    _menu(portal, "Dispatching Log")
+    export = portal.get_by_role("button", name="Export")
+    expect(export).to_be_enabled()
+
+    for tab in ("Abnormal Data", "Blacklist Details"):
+        portal.get_by_role("tab", name=tab).click()
+        expect(export).to_be_disabled()
+        expect(export).to_have_attribute("title", re.compile("for the Dispatching Log tab"))
+    portal.get_by_role("tab", name="Dispatching Log").click()
+
+    expect(export).to_be_enabled()
+    expect(export).not_to_have_attribute("title", re.compile("."))
+
+
 def test_the_operators_common_template_is_one_click_from_the_add_form(portal, cloudsms_cli):
     common = cloudsms_cli(
         "template-add-common",

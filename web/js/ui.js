@@ -408,8 +408,11 @@ export function pagedRows(rows, render, pageSize = 10) {
   }, render, pageSize);
 }
 
-/** Tabs with a tablist; `tabs` is [{label, render(container)}]. */
-export function tabs(label, items, extra = null) {
+/**
+ * Tabs with a tablist; `tabs` is [{label, render(container)}]. `extra` goes beside the
+ * tabs; `onchoose(index)` is told which tab is shown.
+ */
+export function tabs(label, items, extra = null, { onchoose = null } = {}) {
   const list = h("div", { role: "tablist", "aria-label": label, class: "tabs" });
   const panels = [];
   const buttons = items.map((item, i) => {
@@ -441,6 +444,7 @@ export function tabs(label, items, extra = null) {
       rendered.add(index);
       items[index].render(panels[index]);
     }
+    onchoose?.(index);
   }
   list.addEventListener("keydown", (event) => {
     const current = buttons.findIndex((b) => b.getAttribute("aria-selected") === "true");

@@ -89,8 +89,21 @@ export async function render({ main, account, query }) {
     (items, offset) => logResults.replaceChildren(logTable(items, offset, zone)),
   );
 
+  // The API exports the dispatching log only: a mission's abnormal data and blacklisted
+  // numbers have no export, so Export is off while their tabs are shown.
+  let exporting = false;
+  let logShown = true;
+  const updateExport = () => {
+    exportButton.disabled = exporting || !logShown;
+    format.disabled = !logShown;
+    for (const control of [exportButton, format]) {
+      if (logShown) control.removeAttribute("title");
+      else control.title = "Export is for the Dispatching Log tab: abnormal data and blacklist details have no export.";
+    }
+  };
   const exportButton = button("Export", async () => {
-    exportButton.disabled = true;
+    exporting = true;
+    updateExport();
     let preparing = null;
     try {
       const asked = await call("POST", "/v1/messages/exports", { query: { ...current, format: format.value } });
@@ -111,7 +124,8 @@ export async function render({ main, account, query }) {
       preparing?.remove();
       notify("error", error.message, error.details);
     } finally {
-      exportButton.disabled = false;
+      exporting = false;
+      updateExport();
     }
   });
 
@@ -123,6 +137,12 @@ export async function render({ main, account, query }) {
       { label: "Blacklist Details", render: (c) => missionData(c, "blacklisted", current.mission, zone) },
     ],
     h("div", { class: "export" }, field("Export format", format), exportButton),
+    {
+      onchoose: (index) => {
+        logShown = index === 0;
+        updateExport();
+      },
+    },
   );
 
   async function search(event) {
