@@ -352,7 +352,9 @@ def test_the_xlsx_export_holds_the_log_with_masked_numbers(tenant, context):
     )
     header, row = _sheet_rows(response)
     assert header[:3] == ("Seq No.", "Country Code", "Phone Number")
-    assert (row[0], row[1], row[2], row[7], row[12]) == (1, 63, "921****561", uid, "Delivered")
+    assert (header[11], header[13]) == ("P2P SMS Business", "SMS Status")
+    assert (row[0], row[1], row[2], row[7]) == (1, 63, "921****561", uid)
+    assert (row[11], row[13]) == ("MT", "Delivered")
 
 
 def test_the_csv_export_is_utf8_with_a_byte_order_mark(tenant, context):

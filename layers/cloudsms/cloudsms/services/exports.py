@@ -74,6 +74,10 @@ class ExportFile:
     truncated: bool
 
 
+# The guide's "P2P SMS Business": every message the platform sends goes to a phone.
+MOBILE_TERMINATED = "MT"
+
+
 def _header(zone: str) -> list[str]:
     return [
         "Seq No.",
@@ -87,6 +91,7 @@ def _header(zone: str) -> list[str]:
         "Sender ID",
         "Route ID",
         "Task Name",
+        "P2P SMS Business",
         "SMS Type",
         "SMS Status",
         "DR State",
@@ -135,6 +140,7 @@ def _rows(tenant: TenantModel, messages: Iterable[MessageModel]) -> Iterator[lis
                 message.sender or "",
                 message.channel,
                 names.get(message.mission_id or "", ""),
+                MOBILE_TERMINATED,
                 SMS_TYPE_LABELS.get(message.sms_type, message.sms_type),
                 STATUS_LABELS[outcome(DrState(message.dr_state)).value],
                 message.dr_state,
