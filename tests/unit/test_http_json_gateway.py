@@ -189,6 +189,15 @@ def test_a_hub_answer_echoing_the_token_is_redacted(hub):
     assert TOKEN not in (result.reason or "")
 
 
+def test_a_hub_answer_echoing_the_callback_shows_neither_its_secret_nor_the_number(hub):
+    hub.reply = (400, f"bad request: to=639215347566 callback={RECEIPT_URL}", "text/plain")
+
+    result = _gateway(hub).submit(_message())
+
+    assert "s3cret" not in (result.reason or "")
+    assert "639215347566" not in (result.reason or "")
+
+
 def test_a_hub_answer_echoing_a_header_is_redacted(hub):
     hub.reply = (401, "key hub-key-written-in-the-mapping refused", "text/plain")
     headers = {"X-Api-Key": "hub-key-written-in-the-mapping"}

@@ -5,7 +5,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -153,6 +153,24 @@ def test_authorization_failure_is_a_permanent_refusal_with_kannels_words(fake_ka
     assert not result.accepted
     assert not result.temporary
     assert result.reason == "Authorization failed for sendsms"
+
+
+def test_an_answer_echoing_the_request_shows_neither_the_receipt_secret_nor_the_number(
+    fake_kannel,
+):
+    # A proxy in front of Kannel repeating what it was sent: the reason is shown to the
+    # tenant and logged, and the secret would let anyone forge the channel's receipts.
+    secret = "Rx-4f/9+q%wz&=long-enough"
+    receipt_url = f"https://receipts.test/dlr/KAN?tenant=t1&uid=msg-1&secret={quote(secret)}"
+    dlr_url = quote(receipt_url, safe="")
+    fake_kannel.reply = (400, f"rejected to=639215347566, dlr-url was {dlr_url}")
+
+    result = gateway(fake_kannel.url).submit(submission(receipt_url=receipt_url))
+
+    assert (result.accepted, result.temporary) == (False, False)
+    reason = result.reason or ""
+    assert secret not in reason and quote(secret, safe="") not in reason
+    assert "639215347566" not in reason and "secret%3D***" in reason
 
 
 def test_denied_number_is_a_permanent_refusal(fake_kannel):

@@ -7,16 +7,18 @@ then; the submit step keeps the message claimed and settles it by its lease (see
 README, "Delivery guarantee").
 """
 
+import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from cloudsms.carriers.base import SubmitResult
+from cloudsms.carriers.base import Submission, SubmitResult
+from cloudsms.domain.phone import mask_numbers_in
 
 # A connection idle for longer is not used again. A gateway may close an idle connection
 # just as a request goes out on it, and a request whose connection broke must count as
@@ -76,6 +78,27 @@ def shown_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+# A secret parameter where an answer echoes a URL: plain, or percent-encoded once or twice
+# (a dlr-url travels inside a query).
+_SECRET_PARAMETER = re.compile(
+    r"(secret(?:=|%3D|%253D))[^&\s\"'<>]*?(?=&|%26|%2526|[\s\"'<>]|$)", re.IGNORECASE
+)
+
+
+def shown_answer(text: str, submission: Submission, *secrets: str) -> str:
+    """A gateway's answer as a reason the tenant reads and the logs keep. A gateway, or a
+    proxy in front of it, may echo the request: the channel's credentials (`secrets`) and
+    the receipt secret of the message's receipt URL are hidden, and phone numbers masked.
+    """
+    receipt_secret = parse_qs(urlsplit(submission.receipt_url).query).get("secret", [""])[0]
+    for secret in (*secrets, receipt_secret):
+        if secret:
+            once = quote(secret, safe="")
+            for form in (secret, once, quote(once, safe="")):
+                text = text.replace(form, "***")
+    return mask_numbers_in(_SECRET_PARAMETER.sub(r"\1***", text))
 
 
 class OutcomeUnknown(Exception):

@@ -23,7 +23,13 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cloudsms.carriers.base import Receipt, Submission, SubmitResult
-from cloudsms.carriers.http import OutcomeUnknown, never_reached, not_accepted, shown_url
+from cloudsms.carriers.http import (
+    OutcomeUnknown,
+    never_reached,
+    not_accepted,
+    shown_answer,
+    shown_url,
+)
 from cloudsms.carriers.receipts import receipt_from_smpp_text
 from cloudsms.domain.states import FINAL, INTERMEDIATE, DrState
 
@@ -159,14 +165,20 @@ class HttpJsonGateway:
         except ValueError:
             answer = None
         if not 200 <= response.status_code < 300:
-            return not_accepted(response.status_code, self._reason(response, answer, headers))
+            return not_accepted(
+                response.status_code, self._reason(response, answer, headers, submission)
+            )
         if self._config.success_field:
             status = field_at(answer, self._config.success_field)
             if status is None:
                 # An answer without the field cannot say whether the hub took the message.
-                return not_accepted(response.status_code, self._reason(response, answer, headers))
+                return not_accepted(
+                    response.status_code, self._reason(response, answer, headers, submission)
+                )
             if str(status) not in self._config.success_values:
-                return SubmitResult(accepted=False, reason=self._reason(response, answer, headers))
+                return SubmitResult(
+                    accepted=False, reason=self._reason(response, answer, headers, submission)
+                )
         message_id = field_at(answer, self._config.message_id_field)
         if message_id is None or message_id == "":
             # Accepted by every sign but this one: the hub may well have the message.
@@ -191,7 +203,13 @@ class HttpJsonGateway:
             "password": self._password,
         }
 
-    def _reason(self, response: requests.Response, answer: Any, headers: dict[str, str]) -> str:
+    def _reason(
+        self,
+        response: requests.Response,
+        answer: Any,
+        headers: dict[str, str],
+        submission: Submission,
+    ) -> str:
         reason = None
         if self._config.reason_field:
             reason = field_at(answer, self._config.reason_field)
@@ -200,9 +218,7 @@ class HttpJsonGateway:
         # mapping itself rather than as {password}. Short values ("1", "json") are no
         # tokens, and hiding them would garble the reason.
         tokens = [value for value in headers.values() if len(value) >= _MIN_TOKEN]
-        for secret in (self._password, *tokens):
-            if secret:
-                text = text.replace(secret, "***")
+        text = shown_answer(text, submission, self._password, *tokens)
         return text[:_MAX_REASON] or f"HTTP {response.status_code}"
 
 

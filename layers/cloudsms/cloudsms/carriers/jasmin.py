@@ -10,7 +10,13 @@ import re
 import requests
 
 from cloudsms.carriers.base import Submission, SubmitResult
-from cloudsms.carriers.http import OutcomeUnknown, never_reached, not_accepted, shown_url
+from cloudsms.carriers.http import (
+    OutcomeUnknown,
+    never_reached,
+    not_accepted,
+    shown_answer,
+    shown_url,
+)
 
 SEND_PATH = "/send"
 
@@ -81,16 +87,15 @@ class JasminGateway:
         if response.status_code >= 500 and _ERROR.match(body):
             # Jasmin's own error (it cannot charge or queue the message): it did not take
             # it. A 5xx in other words may be a proxy's, with Jasmin's outcome unknown.
-            return SubmitResult(accepted=False, reason=self._reason(response), temporary=True)
+            reason = self._reason(response, submission)
+            return SubmitResult(accepted=False, reason=reason, temporary=True)
         # 400 bad request, 403 credentials, 412 no route: final
-        return not_accepted(response.status_code, self._reason(response))
+        return not_accepted(response.status_code, self._reason(response, submission))
 
-    def _reason(self, response: requests.Response) -> str:
+    def _reason(self, response: requests.Response, submission: Submission) -> str:
         body = response.text.strip()
         found = _ERROR.match(body)
-        text = found.group(1) if found else body
-        if self._password:
-            text = text.replace(self._password, "***")
+        text = shown_answer(found.group(1) if found else body, submission, self._password)
         return (
             f"HTTP {response.status_code}: {text[:_MAX_REASON]}"
             if text

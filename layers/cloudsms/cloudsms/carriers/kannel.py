@@ -7,7 +7,13 @@ and travels in the dlr-url; `receipts.receipt_from_kannel` reads the callback.
 import requests
 
 from cloudsms.carriers.base import Submission, SubmitResult
-from cloudsms.carriers.http import OutcomeUnknown, never_reached, not_accepted, shown_url
+from cloudsms.carriers.http import (
+    OutcomeUnknown,
+    never_reached,
+    not_accepted,
+    shown_answer,
+    shown_url,
+)
 from cloudsms.carriers.receipts import KANNEL_DLR_QUERY
 
 SENDSMS_PATH = "/cgi-bin/sendsms"
@@ -85,12 +91,10 @@ class KannelGateway:
                 temporary=True,
             )
 
-        body = self._redact(response.text.strip())
+        body = response.text.strip()
         if response.status_code == 202 or body.startswith(_ACCEPTED_PREFIXES):
             return SubmitResult(accepted=True, carrier_message_id=submission.uid)
+        # Kannel does not echo the request, but a proxy in front of it might.
+        reason = shown_answer(body, submission, self._password)[:200]
         # Kannel refuses with a 4xx, and answers 503 when it cannot queue the message
-        return not_accepted(response.status_code, body[:200] or f"HTTP {response.status_code}")
-
-    def _redact(self, text: str) -> str:
-        """Kannel does not echo the password, but a proxy in front of it might."""
-        return text.replace(self._password, "***") if self._password else text
+        return not_accepted(response.status_code, reason or f"HTTP {response.status_code}")
