@@ -93,7 +93,7 @@ class KannelHarness:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self._config())
         try:
-            self._spawn("bearerbox", [bearerbox, "-v", "1", str(self.config_path)])
+            self._spawn("bearerbox", [bearerbox, "-v", "2", str(self.config_path)])
             self._wait_until(lambda: _port_open(self.smsc_port), "bearerbox to listen")
             # the message argument keeps fakesmsc out of its interactive (stdin) mode;
             # -m 0 means it never sends it
@@ -140,8 +140,9 @@ smsbox-interface = 127.0.0.1
 box-allow-ip = 127.0.0.1
 dlr-storage = internal
 log-file = "{self.workdir / "bearerbox.log"}"
-# Warnings and errors only: at 0 and 1 Kannel logs every message, with its number unmasked
-# and its dlr-url, which holds the channel's receipt secret.
+# Warnings and errors only, here and on the boxes' console (-v 2): at 0 and 1 Kannel logs
+# every message, with its number unmasked and its dlr-url, which holds the channel's
+# receipt secret. (fakesmsc's own output, the carrier's side, still lists what it got.)
 log-level = 2
 
 group = smsc
@@ -181,7 +182,7 @@ concatenation = true
     def _start_smsbox(self, smsbox: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            process = self._spawn("smsbox", [smsbox, "-v", "1", str(self.config_path)])
+            process = self._spawn("smsbox", [smsbox, "-v", "2", str(self.config_path)])
             while process.poll() is None and time.monotonic() < deadline:
                 if _sendsms_answers(self.sendsms_url):
                     return
