@@ -339,9 +339,11 @@ def test_a_receipt_secret_of_ones_own_replaces_the_current_one(aws, tenant, cont
     "change",
     [
         {"receipt_secret": "short"},
+        {"receipt_secret": " " * 20},
         {"receipt_secret": "the-hubs-fixed-callback-secret", "new_receipt_secret": True},
+        {"new_receipt_secret": "yes"},
     ],
-    ids=["too-short", "both"],
+    ids=["too-short", "spaces", "both", "not-a-boolean"],
 )
 def test_a_receipt_secret_change_that_cannot_be_used_is_refused(aws, tenant, context, change):
     _create(context)
@@ -351,6 +353,7 @@ def test_a_receipt_secret_change_that_cannot_be_used_is_refused(aws, tenant, con
     assert response["statusCode"] == 400
     assert "receipt_secret" in response["body"]
     assert "the-hubs-fixed-callback-secret" not in response["body"]
+    assert "items" not in response["body"]  # pydantic's word for a list, not a secret
     assert _secret("KAN_PH")["receipt_secret"] == RECEIPT_SECRET
 
 

@@ -56,3 +56,14 @@ def test_a_channels_receipt_secret_comes_from_a_file_or_is_generated_anew(tmp_pa
     assert "new_receipt_secret" not in cli._channel_settings(added)
     assert cli._channel_settings(renewed) == {"new_receipt_secret": True}
     assert cli._channel_settings(unchanged) == {"throughput": 5}
+
+
+def test_a_receipt_secret_file_that_cannot_be_read_is_named_in_a_refusal(tmp_path):
+    import pytest
+
+    from cloudsms.errors import BadRequest
+
+    args = _parsed("channel-update", "HUB", "--receipt-secret-file", str(tmp_path / "none"))
+
+    with pytest.raises(BadRequest, match="--receipt-secret-file: cannot read .*none"):
+        cli._channel_settings(args)

@@ -272,12 +272,21 @@ def _channel_settings(args: argparse.Namespace) -> dict[str, Any]:
         "receipts_per_part": args.receipts_per_part,
         "prices_usd": _prices(args.price) if args.price else None,
         "http_json": json.loads(args.http_json.read_text()) if args.http_json else None,
-        "receipt_secret": (
-            args.receipt_secret_file.read_text().strip() if args.receipt_secret_file else None
-        ),
+        "receipt_secret": _read_secret(args.receipt_secret_file),
         "new_receipt_secret": getattr(args, "new_receipt_secret", False) or None,
     }
     return {name: value for name, value in given.items() if value is not None}
+
+
+def _read_secret(path: Path | None) -> str | None:
+    from cloudsms.errors import BadRequest
+
+    if path is None:
+        return None
+    try:
+        return path.read_text().strip()
+    except OSError as error:
+        raise BadRequest(f"--receipt-secret-file: cannot read {path}: {error.strerror}") from None
 
 
 def _prices(pairs: list[str]) -> dict[str, Any]:

@@ -110,6 +110,19 @@ class Pricing(BaseModel):
         return value
 
 
+def _valid_receipt_secret(value: SecretStr | None) -> SecretStr | None:
+    """A secret a receipt URL carries in its query: long enough not to be guessed, and
+    nothing a URL or a gateway's configuration would mangle."""
+    if value is None:
+        return None
+    secret = value.get_secret_value()
+    if not 16 <= len(secret) <= 200:
+        raise ValueError(f"must be 16 to 200 characters long, not {len(secret)}")
+    if any(character.isspace() or not character.isprintable() for character in secret):
+        raise ValueError("must hold no spaces or control characters")
+    return value
+
+
 def _valid_endpoint(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -146,7 +159,7 @@ class ChannelFields(BaseModel):
     username: str = Field("", max_length=200)
     password: SecretStr = Field(SecretStr(""), description="kept in Secrets Manager")
     receipt_secret: SecretStr | None = Field(
-        None, min_length=16, description="authenticates receipts; generated when absent"
+        None, description="authenticates receipts (16-200 characters); generated when absent"
     )
     default_sender: str | None = Field(None, max_length=15)
     throughput: int = Field(0, ge=0, le=100_000, description="segments per second; 0: none")
@@ -163,6 +176,8 @@ class ChannelFields(BaseModel):
     @classmethod
     def _endpoint(cls, value: str) -> str:
         return _valid_endpoint(value)
+
+    _receipt_secret = field_validator("receipt_secret")(_valid_receipt_secret)
 
     @field_validator("default_sender")
     @classmethod
@@ -192,14 +207,18 @@ class ChannelChanges(BaseModel):
     receipts_per_part: bool | None = None
     http_json: HttpJsonConfig | None = None
     receipt_secret: SecretStr | None = Field(
-        None, min_length=16, description="a receipt secret of your own (replaces the current)"
+        None, description="a receipt secret of your own (replaces the current)"
     )
-    new_receipt_secret: bool = Field(False, description="generate a new receipt secret")
+    new_receipt_secret: bool = Field(
+        False, strict=True, description="true: generate a new receipt secret"
+    )
 
     @field_validator("endpoint")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         return None if value is None else _valid_endpoint(value)
+
+    _receipt_secret = field_validator("receipt_secret")(_valid_receipt_secret)
 
     @field_validator("default_sender")
     @classmethod
