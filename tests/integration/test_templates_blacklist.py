@@ -111,6 +111,15 @@ def test_a_blank_template_name_is_refused_with_the_reason(aws, tenant):
     assert answer["error"]["message"] == "name: the template name is empty"
 
 
+def test_a_template_name_is_one_line(aws, tenant):
+    status, answer = _create_template({**TEMPLATE, "name": "line\nbreak"})
+
+    assert status == 400
+    assert answer["error"]["message"] == (
+        "name: the template name holds a line break: a name is one line of printable characters"
+    )
+
+
 def test_a_template_name_is_kept_without_the_spaces_around_it(aws, tenant):
     _, created = _create_template({**TEMPLATE, "name": "  Pin notice "})
 

@@ -140,10 +140,15 @@ def validate_mission_name(name: str) -> str | None:
         return "the mission name is empty"
     if len(name) > MISSION_NAME_MAX:
         return f"the mission name is longer than {MISSION_NAME_MAX} characters ({len(name)})"
+    return not_one_line(name, "mission name")
+
+
+def not_one_line(name: str, what: str) -> str | None:
+    """Why `name` is not one line of printable characters, or None."""
     breaking = _NOT_ONE_LINE.search(name)
     if breaking:
         return (
-            f"the mission name holds {_described(breaking.group())}: a name is one line "
+            f"the {what} holds {_described(breaking.group())}: a name is one line "
             "of printable characters"
         )
     return None

@@ -30,6 +30,9 @@ def _valid_name(value: Any) -> Any:
         value = value.strip()
         if not value:
             raise ValueError("the template name is empty")
+        reason = content.not_one_line(value, "template name")
+        if reason:
+            raise ValueError(reason)
     return value
 
 
