@@ -197,6 +197,46 @@ def test_a_consumer_hands_messages_to_the_gateway_at_their_slots(
     assert len(carrier_simulator.submissions) == 2
 
 
+def test_a_slow_claim_does_not_crowd_the_next_message_into_its_second(
+    aws, low_channel, carrier_simulator, context, carried, monkeypatch
+):
+    from cloudsms.carriers.registry import gateway_for
+    from cloudsms.services import submission, transitions
+
+    # Given two messages on a channel that takes two segments a second, and a first claim
+    # that takes 0.3 s (a loaded table) while the second is quick, on a fake clock
+    _send(context, low_channel, 2)
+    clock = FakeClock()
+    handed_over: list[float] = []
+    claim, claims = transitions.claim, []
+
+    def slow_claim(*args: Any) -> bool:
+        if not claims:
+            clock.advance(0.3)
+        claims.append(args)
+        return claim(*args)
+
+    def watched_gateway(channel: Any) -> Any:
+        gateway = gateway_for(channel)
+
+        class Watched:
+            def submit(self, submission_: Any) -> Any:
+                handed_over.append(clock.now().timestamp())
+                return gateway.submit(submission_)
+
+        return Watched()
+
+    monkeypatch.setattr(transitions, "claim", slow_claim)
+    monkeypatch.setattr(submission, "pause", clock.advance)
+
+    # When one consumer takes both from a full bucket
+    submit_queue_message(queued_records(aws)[0]["body"], 1, clock.now, watched_gateway)
+
+    # Then the second went one slot (1.05 / 2 s) after the late first, not at its own slot
+    assert len(handed_over) == 2
+    assert handed_over[1] - handed_over[0] >= 0.525 - 1e-6
+
+
 def test_a_throttled_batch_drains_at_the_channels_rate_not_slower(
     aws, low_channel, carrier_simulator, context, carried, monkeypatch
 ):

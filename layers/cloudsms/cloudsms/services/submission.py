@@ -318,9 +318,16 @@ def _send(
             )
     gateway = gateway_factory(channel)
     segments_before = 0
+    handed_over, previous = 0.0, 0  # the last call to the gateway (epoch s), its segments
     for item in claimable:
-        _wait_until(grant.slot(segments_before), now)
+        # Its slot, and never sooner than one interval per segment after the message before:
+        # that one may have gone late (its claim's write took a while), and this one must
+        # not crowd into its second.
+        slot = max(grant.slot(segments_before), handed_over + previous * grant.interval)
         segments_before += int(item.message.segments)
+        previous = int(item.message.segments)
+        # Claimed before its slot rather than at it, so that the claim's write does not
+        # make the hand-over late.
         if not _claim(item, now()):
             # Claimed by another consumer since it was read, or by this one in a write
             # whose answer was lost. Either way the queue message comes back after the
@@ -329,6 +336,8 @@ def _send(
             logger.info("message already claimed; skipped", extra={"uid": item.message.uid})
             progress.retry(get_settings().submit_lease_seconds + 1, "a message was claimed")
             continue
+        _wait_until(slot, now)
+        handed_over = now().timestamp()
         if not _submit(item.message, channel, gateway, now, progress):
             # The gateway is in trouble: the rest wait for the queue message to come back.
             return
