@@ -252,16 +252,16 @@ class _RowReader:
                 if len(row) < self.width:
                     reason = f"too few columns: the row has {len(row)}, the header has {self.width}"
                 return AbnormalRow(number, _text(row[0]), reason)
-            hidden = unshowable(value)
-            if hidden:
-                reason = f"the {name} value holds {hidden}, which a phone cannot show"
-                return AbnormalRow(number, _text(row[0]), reason)
             values[name] = value
 
         if self.fixed is not None:
             text, encoding, segments = self.fixed
         else:
             text = self.render(values)
+            # The content holds no control character (it was checked), so one in the text
+            # came from a value. isprintable() is the quick look; the regex decides.
+            if not text.isprintable() and unshowable(text):
+                return _unshowable_value(number, _text(row[0]), values)
             if len(text) > CONTENT_MAX:
                 return AbnormalRow(
                     number,
@@ -419,6 +419,17 @@ def _decode(data: bytes) -> str:
         if not _CONTROL.search(text, 0, 4096):
             return text
     raise NumberListError(NOT_A_SPREADSHEET)
+
+
+def _unshowable_value(number: int, raw: str, values: dict[str, str]) -> AbnormalRow:
+    """The row, abnormal for the first of its values holding a control character."""
+    for name, value in values.items():
+        hidden = unshowable(value)
+        if hidden:
+            return AbnormalRow(
+                number, raw, f"the {name} value holds {hidden}, which a phone cannot show"
+            )
+    raise AssertionError("no value holds a control character")
 
 
 def _non_empty(rows: Iterable[Row]) -> Iterator[tuple[int, Row]]:
