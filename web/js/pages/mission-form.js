@@ -23,6 +23,7 @@ import {
   table,
   zoneLabel,
 } from "../ui.js";
+import { TEMPLATE_COLUMNS } from "./templates.js";
 
 const MAX_FILE_BYTES = 1_048_576;
 // As the API checks them (domain/content.py).
@@ -193,11 +194,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
         table(
           "Common templates",
           [
-            { label: "Seq No.", cell: (_, i) => i + 1 },
-            { label: "Template Name", cell: (t) => t.name },
-            { label: "SMS Type", cell: (t) => SMS_TYPES[t.sms_type] || t.sms_type },
-            { label: "SMS Content", cell: (t) => t.content, class: "text" },
-            { label: "Variables", cell: (t) => t.variables.join(", ") || "-" },
+            ...TEMPLATE_COLUMNS,
             { label: "Operation", cell: (t) => button("Use", () => use(t), { kind: "link", "aria-label": `Use ${t.name}` }) },
           ],
           items,

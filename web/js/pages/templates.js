@@ -18,6 +18,15 @@ import {
   table,
 } from "../ui.js";
 
+// A template's columns, here and in the Add form's Default Template dialog.
+export const TEMPLATE_COLUMNS = [
+  { label: "Seq No.", cell: (_, i) => i + 1 },
+  { label: "Template Name", cell: (t) => t.name },
+  { label: "SMS Type", cell: (t) => SMS_TYPES[t.sms_type] || t.sms_type },
+  { label: "SMS Content", cell: (t) => t.content, class: "text" },
+  { label: "Variables", cell: (t) => t.variables.join(", ") || "-" },
+];
+
 const CONTENT_MAX = 1500;
 
 export async function render({ main, account, navigate }) {
@@ -38,11 +47,7 @@ export async function render({ main, account, navigate }) {
     return table(
       "SMS templates",
       [
-        { label: "Seq No.", cell: (_, i) => i + 1 },
-        { label: "Template Name", cell: (t) => t.name },
-        { label: "SMS Type", cell: (t) => SMS_TYPES[t.sms_type] || t.sms_type },
-        { label: "SMS Content", cell: (t) => t.content, class: "text" },
-        { label: "Variables", cell: (t) => t.variables.join(", ") || "-" },
+        ...TEMPLATE_COLUMNS,
         { label: "Updated", cell: (t) => formatTime(t.updated_at, zone), class: "nowrap" },
         {
           label: "Operation",
