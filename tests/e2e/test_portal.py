@@ -191,6 +191,42 @@ def test_the_overview_shows_the_route_ids_and_only_a_hint_of_the_key(portal, sta
     _screenshot(portal, "overview")
 
 
+def test_learn_more_leads_to_the_portal_guide_and_the_api_specification(browser, stack, portal_key):
+    page = _new_page(browser)
+    _log_in(page, stack, portal_key)
+    learn_more = page.get_by_role("list", name="Learn more")
+
+    learn_more.get_by_role("link", name="CloudSMS Portal Guide").click()
+
+    expect(page.get_by_role("heading", name="CloudSMS Portal Guide", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Bulk Dispatching Tool", level=2)).to_be_visible()
+    page.get_by_role("link", name="CloudSMS Web API").click()
+    expect(page.get_by_role("heading", name=re.compile("^CloudSMS Web API"), level=1)).to_be_visible()
+    page.context.close()
+
+
+def test_feedback_leads_where_the_portal_configuration_says(browser, stack, portal_key):
+    page = _new_page(browser)
+    page.route(
+        "**/config.json",
+        lambda route: route.fulfill(
+            content_type="application/json",
+            body='{"api_base_url": "", "feedback_url": "mailto:support@example.com"}',
+        ),
+    )
+
+    _log_in(page, stack, portal_key)
+
+    feedback = page.get_by_role("link", name="Feedback")
+    expect(feedback).to_have_attribute("href", "mailto:support@example.com")
+    page.context.close()
+
+
+def test_without_a_feedback_address_there_is_no_feedback_link(portal):
+    expect(portal.get_by_role("heading", name="SMS Overview")).to_be_visible()
+    expect(portal.get_by_role("link", name="Feedback")).to_have_count(0)
+
+
 def test_the_preview_shows_rendered_samples_and_an_abnormal_row(portal, stack, number_list):
     _fill_add_form(portal, stack, number_list, "Portal preview only")
 

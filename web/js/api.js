@@ -6,6 +6,8 @@
 
 const KEY_ITEM = "cloudsms.apiKey";
 let baseUrl = "";
+// Where the guide's "Feedback" link leads (a mailto: or a help desk's page); none: no link.
+let feedbackUrl = "";
 
 export class ApiError extends Error {
   constructor(status, code, message, details = []) {
@@ -37,10 +39,18 @@ export const session = {
 export async function loadConfig() {
   try {
     const response = await fetch("config.json", { cache: "no-store" });
-    if (response.ok) baseUrl = ((await response.json()).api_base_url || "").replace(/\/$/, "");
+    if (response.ok) {
+      const config = await response.json();
+      baseUrl = (config.api_base_url || "").replace(/\/$/, "");
+      feedbackUrl = config.feedback_url || "";
+    }
   } catch {
     baseUrl = "";
   }
+}
+
+export function feedbackLink() {
+  return feedbackUrl;
 }
 
 /** The API's base URL as a tenant's application would call it. */

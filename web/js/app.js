@@ -4,7 +4,7 @@
 // Routes live in the URL hash (#/missions/new, #/log?uid=…) so that a page can be
 // bookmarked and reloaded; the static server needs no rewrite rules.
 
-import { ApiError, call, loadConfig, session } from "./api.js";
+import { ApiError, call, feedbackLink, loadConfig, session } from "./api.js";
 import { clearNotices, flash, h, showFlashes } from "./ui.js";
 
 const MENU = [
@@ -110,9 +110,14 @@ function frame(route) {
     ),
   );
   const main = h("main", { id: "main", tabindex: "-1" });
+  const footer = h(
+    "footer",
+    { class: "page-footer" },
+    feedbackLink() ? h("a", { href: feedbackLink(), target: "_blank", rel: "noopener" }, "Feedback") : null,
+  );
   root.replaceChildren(
     h("a", { href: "#main", class: "skip-link", onclick: (e) => { e.preventDefault(); main.focus(); } }, "Skip to content"),
-    h("div", { class: "layout" }, menu, h("div", { class: "content" }, header, h("div", { id: "notices", class: "notices" }), main)),
+    h("div", { class: "layout" }, menu, h("div", { class: "content" }, header, h("div", { id: "notices", class: "notices" }), main, footer)),
   );
   document.title = `${crumbs[crumbs.length - 1] || "Portal"} · CloudSMS Portal`;
   showFlashes();

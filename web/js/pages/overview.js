@@ -120,6 +120,15 @@ export async function render({ main, refreshAccount }) {
       ),
       h("p", {}, h("a", { href: "#/statistics" }, "SMS Delivery Statistics"), " · ", h("a", { href: "#/log" }, "Dispatching Log")),
     ),
+    panel(
+      "Learn more",
+      h(
+        "ul",
+        { class: "links", "aria-label": "Learn more" },
+        h("li", {}, h("a", { href: "guide.html" }, "CloudSMS Portal Guide")),
+        h("li", {}, h("a", { href: "api.html" }, "CloudSMS Web API Specification")),
+      ),
+    ),
   );
 }
 
