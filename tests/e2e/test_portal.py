@@ -201,7 +201,8 @@ def test_learn_more_leads_to_the_portal_guide_and_the_api_specification(browser,
     expect(page.get_by_role("heading", name="CloudSMS Portal Guide", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Bulk Dispatching Tool", level=2)).to_be_visible()
     page.get_by_role("link", name="CloudSMS Web API").click()
-    expect(page.get_by_role("heading", name=re.compile("^CloudSMS Web API"), level=1)).to_be_visible()
+    api_title = page.get_by_role("heading", name=re.compile("^CloudSMS Web API"), level=1)
+    expect(api_title).to_be_visible()
     page.context.close()
 
 
