@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cloudsms.errors import BadRequest
+from cloudsms.errors import BadRequest, Conflict
 from cloudsms.services import channels
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.tenants import TenantModel
@@ -298,6 +298,73 @@ def test_a_new_password_replaces_the_old_and_keeps_the_receipt_secret(aws, tenan
         "password": "rotated-password",
         "receipt_secret": RECEIPT_SECRET,
     }
+
+
+def test_a_credentials_change_made_while_another_is_under_way_is_refused_not_lost(
+    aws, tenant, context, monkeypatch
+):
+    _create(context)
+    read_secret = channels.read_secret
+    refused: list[Conflict] = []
+
+    def read_while_another_changes(name: str) -> dict[str, Any]:
+        # The second change runs between the first's read and its write of the secret.
+        read = read_secret(name)
+        monkeypatch.setattr(channels, "read_secret", read_secret)
+        try:
+            channels.change_channel("KAN_PH", {"username": "second-user"})
+        except Conflict as exc:
+            refused.append(exc)
+        return read
+
+    monkeypatch.setattr(channels, "read_secret", read_while_another_changes)
+
+    channels.change_channel("KAN_PH", {"password": "first-password"})
+
+    assert len(refused) == 1 and "being changed" in str(refused[0])
+    assert _secret("KAN_PH")["password"] == "first-password"
+    # Once the first is done, the second goes through and keeps the first's change.
+    channels.change_channel("KAN_PH", {"username": "second-user"})
+    assert _secret("KAN_PH") == {
+        "username": "second-user",
+        "password": "first-password",
+        "receipt_secret": RECEIPT_SECRET,
+    }
+
+
+def test_a_credentials_change_that_stopped_midway_does_not_hold_them_for_ever(aws, tenant, context):
+    _create(context)
+    ChannelModel("KAN_PH").update(
+        actions=[
+            ChannelModel.credentials_claim.set("a change that crashed"),
+            ChannelModel.credentials_claimed_until.set(datetime.now(UTC) - timedelta(seconds=1)),
+        ]
+    )
+
+    response = _patch(context, {"password": "after-the-crash"})
+
+    assert response["statusCode"] == 200, response["body"]
+    assert _secret("KAN_PH")["password"] == "after-the-crash"
+    item = ChannelModel.get("KAN_PH")
+    assert item.credentials_claim is None and item.credentials_claimed_until is None
+
+
+def test_a_credentials_change_is_refused_with_409_while_another_holds_them(aws, tenant, context):
+    _create(context)
+    ChannelModel("KAN_PH").update(
+        actions=[
+            ChannelModel.credentials_claim.set("a change under way"),
+            ChannelModel.credentials_claimed_until.set(datetime.now(UTC) + timedelta(seconds=20)),
+        ]
+    )
+
+    response = _patch(context, {"password": "too-soon"})
+    unrelated = _patch(context, {"throughput": 7})
+
+    assert response["statusCode"] == 409, response["body"]
+    assert "try again" in json.loads(response["body"])["error"]["message"]
+    assert _secret("KAN_PH")["password"] != "too-soon"
+    assert unrelated["statusCode"] == 200, unrelated["body"]
 
 
 def test_a_new_receipt_secret_is_generated_and_the_old_one_counts_for_the_receipt_timeout(

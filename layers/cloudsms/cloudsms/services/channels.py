@@ -40,6 +40,9 @@ GATEWAY_TYPES = ("simulator", "kannel", "jasmin", "http_json")
 # Kannel hands each part of a long message to the SMSC as a message of its own, and an
 # SMPP SMSC reports each part; the others report a long message once.
 _RECEIPTS_PER_PART = {"kannel": True}
+# How long a change of credentials may hold them: a read and two writes take well under
+# a second, so this only matters after a crash midway.
+CREDENTIALS_CLAIM = timedelta(seconds=30)
 ALL_DIRECTIONS = frozenset(d.value for d in phone.Direction)
 _ROUTE_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -329,7 +332,11 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
     if changes.http_json is not None:
         actions.append(ChannelModel.http_json.set(changes.http_json.model_dump(mode="json")))
     rotating = changes.receipt_secret is not None or changes.new_receipt_secret
+    condition = ChannelModel.route_id.exists()
     if changes.username is not None or changes.password is not None or rotating:
+        # A read, change and write of the secret: two at once would each write back
+        # what they read and lose the other's change, so it is made under a claim.
+        claim = _claim_credentials(item)
         # The secret first, then the version that makes functions read it again: a
         # function never pairs a new endpoint with an old password for longer than the
         # channel's cache time.
@@ -342,11 +349,44 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
             _rotate_receipt_secret(credentials, changes.receipt_secret)
         put_secret(item.secret_name, credentials)
         actions.append(ChannelModel.credentials_version.add(1))
+        actions.append(ChannelModel.credentials_claim.remove())
+        actions.append(ChannelModel.credentials_claimed_until.remove())
+        condition &= ChannelModel.credentials_claim == claim
     try:
-        item.update(actions=actions, condition=ChannelModel.route_id.exists())
+        item.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        raise NotFound(f"channel {route_id} does not exist") from exc
+        _fresh_item(route_id)  # NotFound when it is gone
+        raise Conflict(
+            f"channel {route_id}'s credentials were changed by another request meanwhile: "
+            "read the channel and try again"
+        ) from exc
     return channel_view(item)
+
+
+def _claim_credentials(item: ChannelModel) -> str:
+    """Claims the right to change a channel's credentials for a while (a change that
+    crashes midway must not hold them for ever); 409 while another change holds it."""
+    claim = new_secret()
+    now = utcnow()
+    try:
+        item.update(
+            actions=[
+                ChannelModel.credentials_claim.set(claim),
+                ChannelModel.credentials_claimed_until.set(now + CREDENTIALS_CLAIM),
+            ],
+            condition=ChannelModel.route_id.exists()
+            & (
+                ChannelModel.credentials_claim.does_not_exist()
+                | (ChannelModel.credentials_claimed_until < now)
+            ),
+        )
+    except UpdateError as exc:
+        _fresh_item(item.route_id)  # NotFound when it is gone
+        raise Conflict(
+            f"channel {item.route_id}'s credentials are being changed by another request: "
+            "try again in a moment"
+        ) from exc
+    return claim
 
 
 def _rotate_receipt_secret(credentials: dict[str, Any], given: SecretStr | None) -> None:

@@ -42,3 +42,7 @@ class ChannelModel(Model):
     updated_at = UTCDateTimeAttribute(null=True)
     # Counts changes to the credentials in Secrets Manager (services/channels.py).
     credentials_version = NumberAttribute(null=True)
+    # Who is changing the credentials, and until when the claim holds: Secrets Manager
+    # has no conditional write, so a change is made under this claim.
+    credentials_claim = UnicodeAttribute(null=True)
+    credentials_claimed_until = UTCDateTimeAttribute(null=True)
