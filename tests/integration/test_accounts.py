@@ -278,6 +278,38 @@ def test_a_password_change_logs_out_every_session_and_answers_a_new_one(
     assert resolve_key(changed["json"]["token"]) is not None
 
 
+def test_of_two_password_changes_at_once_one_wins_and_the_other_is_told(
+    accounts_app, context, operator_key, monkeypatch
+):
+    from cloudsms.domain import passwords
+    from cloudsms.services import accounts
+
+    password = _create(accounts_app, context, operator_key)
+    first, second = _token(accounts_app, context, password), _token(accounts_app, context, password)
+    check_rule = passwords.check_rule
+    answers: list[dict[str, Any]] = []
+
+    def change(token: str, new: str) -> dict[str, Any]:
+        body = {"current_password": password, "new_password": new}
+        return _call(accounts_app, context, "POST", "/v1/account/password", key=token, body=body)
+
+    def second_changes_meanwhile(new: str, name: str) -> None:
+        # The second change runs after the first checked the current password and before
+        # it writes the new one.
+        monkeypatch.setattr(accounts.passwords, "check_rule", check_rule)
+        answers.append(change(second, "Summer2026"))
+        check_rule(new, name)
+
+    monkeypatch.setattr(accounts.passwords, "check_rule", second_changes_meanwhile)
+
+    answers.append(change(first, "Spring2026"))
+
+    assert [a["statusCode"] for a in answers] == [200, 409], [a["body"] for a in answers]
+    assert "changed by another request" in answers[1]["json"]["error"]["message"]
+    assert _log_in(accounts_app, context, "Summer2026")["statusCode"] == 201
+    assert _log_in(accounts_app, context, "Spring2026")["statusCode"] == 401
+
+
 def test_guessing_the_current_password_locks_the_account(accounts_app, context, operator_key):
     password = _create(accounts_app, context, operator_key)
     token = _token(accounts_app, context, password)

@@ -318,15 +318,23 @@ def change_password(principal: Principal, current: str, new: str, now: datetime)
         passwords.check_rule(new, account.account_name)
     except passwords.WeakPassword as error:
         raise BadRequest(str(error)) from error
-    account.update(
-        actions=[
-            AccountModel.password_hash.set(passwords.hash_password(new)),
-            AccountModel.must_change_password.set(0),
-            AccountModel.password_changed_at.set(now),
-            # The right current password ends a run of wrong ones, as a log-in does.
-            AccountModel.failed_logins.set(0),
-        ]
-    )
+    try:
+        account.update(
+            actions=[
+                AccountModel.password_hash.set(passwords.hash_password(new)),
+                AccountModel.must_change_password.set(0),
+                AccountModel.password_changed_at.set(now),
+                # The right current password ends a run of wrong ones, as a log-in does.
+                AccountModel.failed_logins.set(0),
+            ],
+            # Only over the password just checked: of two changes at once (or a change
+            # and the operator's reset) one wins, and the other is told so.
+            condition=AccountModel.password_hash == account.password_hash,
+        )
+    except UpdateError as exc:
+        raise Conflict(
+            "the password was changed by another request meanwhile: log in with the new one"
+        ) from exc
     # Whoever was logged in with the old password is logged out, this caller too: it
     # goes on with the new session.
     _end_sessions(account)
