@@ -451,6 +451,17 @@ def test_a_blacklist_file_is_imported_with_its_invalid_rows_answered(aws, tenant
     assert answer["invalid"] == [{"row": 4, "value": "oops", "reason": "not a valid phone number"}]
 
 
+def test_a_blacklist_file_without_a_header_row_is_refused_not_cut_short(aws, tenant):
+    # Read as a header, the first number would be lost without a word.
+    data = corpus.csv_file([["+639170004005"], ["+639170004015"]])
+
+    status, answer = api.post_form("/v1/blacklist/import", {}, data, "blacklist.csv")
+
+    assert status == 400
+    assert "no header row" in answer["error"]["message"]
+    assert _list_blacklist()[1]["items"] == []
+
+
 def test_a_missions_number_list_imports_as_it_is_each_number_once(aws, tenant):
     # The guide's list: the phone number, then a column per variable.
     data = corpus.csv_file(
@@ -464,7 +475,10 @@ def test_a_missions_number_list_imports_as_it_is_each_number_once(aws, tenant):
 
     status, answer = api.post_form("/v1/blacklist/import", {}, data, "list.csv")
 
-    assert (status, answer) == (200, {"added": 2, "already_listed": 0, "invalid": []})
+    assert (status, answer) == (
+        200,
+        {"added": 2, "already_listed": 0, "repeated": 1, "invalid": []},
+    )
     numbers = [item["number"] for item in _list_blacklist()[1]["items"]]
     assert sorted(numbers) == ["+639175550123", "+639215347566"]
 
@@ -475,7 +489,10 @@ def test_a_mainland_china_mobile_in_national_form_is_blacklisted(aws, tenant):
     status, answer = api.post_form("/v1/blacklist/import", {}, data, "list.csv")
     added = api.blacklist(["13800138002"])
 
-    assert (status, answer) == (200, {"added": 2, "already_listed": 0, "invalid": []})
+    assert (status, answer) == (
+        200,
+        {"added": 2, "already_listed": 0, "repeated": 0, "invalid": []},
+    )
     assert added == {"added": ["+8613800138002"], "already_listed": [], "invalid": []}
 
 
@@ -494,7 +511,10 @@ def test_a_listed_number_imported_again_keeps_its_reason_and_date(aws, tenant):
     again = api.blacklist(["+639215347566"], reason="other")
 
     assert first["added"] == ["+639215347566"]
-    assert (status, answer) == (200, {"added": 1, "already_listed": 1, "invalid": []})
+    assert (status, answer) == (
+        200,
+        {"added": 1, "already_listed": 1, "repeated": 0, "invalid": []},
+    )
     assert again == {"added": [], "already_listed": ["+639215347566"], "invalid": []}
     items = {item["number"]: item for item in _list_blacklist()[1]["items"]}
     assert items["+639215347566"] == before["items"][0]

@@ -106,7 +106,8 @@ export async function render({ main, account }) {
     if (importReason.value.trim()) data.append("reason", importReason.value.trim());
     try {
       const result = await call("POST", "/v1/blacklist/import", { form: data });
-      report(`${result.added} number(s) imported to the blacklist${alreadyListed(result.already_listed)}`, result.invalid, importErrors);
+      const repeated = result.repeated ? `; ${result.repeated} repeated in the file` : "";
+      report(`${result.added} number(s) imported to the blacklist${alreadyListed(result.already_listed)}${repeated}`, result.invalid, importErrors);
       importForm.reset();
       await pager.first();
     } catch (error) {

@@ -179,7 +179,8 @@ def read_phone_numbers(
     """The phone numbers in the first column of a list, after its header row, whatever
     other columns it has: each as E.164, or as an abnormal row with its reason. A blacklist
     import reads a mission's number list this way."""
-    _, _, numbered, _ = _opened(data, max_bytes, max_expanded_bytes)
+    _, (_, first), numbered, _ = _opened(data, max_bytes, max_expanded_bytes)
+    _header(first)  # a list without one would lose its first number to it
     for number, row in numbered:
         raw = row[0] if row else ""
         try:

@@ -50,7 +50,13 @@ def import_file(owner: str, data: bytes, max_bytes: int, reason: str = "") -> di
         if isinstance(cell, AbnormalRow)
     ]
     added, listed = _save(owner, numbers, reason)
-    return {"added": len(added), "already_listed": len(listed), "invalid": invalid}
+    return {
+        "added": len(added),
+        "already_listed": len(listed),
+        # rows whose number an earlier row of the file already has
+        "repeated": len(numbers) - len(added) - len(listed),
+        "invalid": invalid,
+    }
 
 
 def _save(owner: str, numbers: list[str], reason: str) -> tuple[list[str], list[str]]:
