@@ -642,7 +642,8 @@ def test_a_new_notice_on_the_blacklist_page_replaces_the_earlier_ones(portal, tm
 
 
 def test_the_api_specification_lists_the_dispatching_log(portal, stack):
-    portal.get_by_role("link", name="CloudSMS Web API Specification").click()
+    # The one in "API docking" (Learn more has another)
+    portal.get_by_role("link", name="CloudSMS Web API Specification").first.click()
 
     expect(portal.get_by_role("region", name="Reports")).to_contain_text("/v1/messages/export")
     _screenshot(portal, "api", full_page=False)
