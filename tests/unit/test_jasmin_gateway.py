@@ -132,9 +132,7 @@ def test_an_unreachable_gateway_is_named_without_the_endpoints_user_info():
     result = JasminGateway(endpoint, "cloudsms", PASSWORD).submit(_message())
 
     assert (result.accepted, result.temporary) == (False, True)
-    assert result.reason == (
-        f"Jasmin unreachable at http://127.0.0.1:{closed_port}/send: ConnectionError"
-    )
+    assert result.reason == ("Jasmin unreachable: ConnectionError")
 
 
 def test_an_answer_echoing_the_password_is_redacted(jasmin):

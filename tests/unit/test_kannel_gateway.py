@@ -233,9 +233,7 @@ def test_an_unreachable_gateway_is_named_without_the_endpoints_user_info():
 
     result = gateway(f"http://admin:hunter2@127.0.0.1:{closed_port}").submit(submission())
 
-    assert result.reason == (
-        f"Kannel unreachable at http://127.0.0.1:{closed_port}/cgi-bin/sendsms: ConnectionError"
-    )
+    assert result.reason == ("Kannel unreachable: ConnectionError")
 
 
 def test_password_echoed_in_a_refusal_is_redacted(fake_kannel):

@@ -76,7 +76,7 @@ class JasminGateway:
                 ) from None
             return SubmitResult(
                 accepted=False,
-                reason=f"Jasmin unreachable at {shown_url(self._url)}: {type(error).__name__}",
+                reason=f"Jasmin unreachable: {type(error).__name__}",
                 temporary=True,
             )
 

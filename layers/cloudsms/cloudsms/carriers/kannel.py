@@ -84,10 +84,12 @@ class KannelGateway:
                 raise OutcomeUnknown(
                     f"no answer from the gateway: {type(error).__name__}"
                 ) from None
-            # the exception text holds the request URL, and with it the password
+            # Not the exception's text: it holds the request URL, and with it the
+            # password. Nor the endpoint: a tenant reads the reason (the channel's route
+            # id tells the operator which endpoint).
             return SubmitResult(
                 accepted=False,
-                reason=f"Kannel unreachable at {shown_url(self._url)}: {type(error).__name__}",
+                reason=f"Kannel unreachable: {type(error).__name__}",
                 temporary=True,
             )
 
