@@ -1,5 +1,6 @@
 """The whole platform on one machine, over HTTP: send, submit, receipt, read back."""
 
+import json
 import subprocess
 import sys
 import time
@@ -220,6 +221,24 @@ def test_the_operator_reads_a_channels_day_with_the_console_command(stack, cloud
     assert message["dr_state"] == "DELIVRD"
     assert row["date"] == day
     assert row["delivered"] >= 1 and row["submitted"] >= row["delivered"]
+
+
+def test_a_tenant_created_without_a_time_zone_gets_the_stacks_default(stack, tmp_path):
+    # The stack's DefaultTimeZone, as the command reads it from the stack's environment.
+    state = json.loads(Path(stack["state_file"]).read_text())
+    state["environment"]["DEFAULT_TIME_ZONE"] = "Europe/Paris"
+    (tmp_path / "stack.json").write_text(json.dumps(state))
+
+    created = cli(
+        {**stack, "state_file": tmp_path / "stack.json"},
+        "tenant-create",
+        "paris",
+        "--name",
+        "Paris",
+    )
+    given = cli(stack, "tenant-create", "lima", "--name", "Lima", "--time-zone", "America/Lima")
+
+    assert (created["time_zone"], given["time_zone"]) == ("Europe/Paris", "America/Lima")
 
 
 def test_the_operator_manages_a_channel_with_the_console_command(stack, cloudsms_cli):

@@ -73,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     tenant = commands.add_parser("tenant-create", help="create a tenant")
     tenant.add_argument("tenant_id")
     tenant.add_argument("--name", required=True)
-    tenant.add_argument("--time-zone", default="Asia/Shanghai")
+    tenant.add_argument(
+        "--time-zone", help="an IANA name; default: the stack's DefaultTimeZone (Asia/Shanghai)"
+    )
     commands.add_parser(
         "tenant-list", help="every tenant, with its channels and whether it is disabled"
     )
@@ -337,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
     from cloudsms.observability import logger
     from cloudsms.services import accounts, channels, dead_letters, orders, templates, tenants
     from cloudsms.services.statistics import channel_statistics
+    from cloudsms.settings import get_settings
     from cloudsms.validation import validated
 
     # Standard output carries the answer alone, as JSON; the services' log lines go aside.
@@ -346,7 +349,8 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         if args.command == "tenant-create":
-            created = tenants.create_tenant(args.tenant_id, args.name, args.time_zone)
+            zone = args.time_zone or get_settings().default_time_zone
+            created = tenants.create_tenant(args.tenant_id, args.name, zone)
             _print(tenants.tenant_view(created))
         elif args.command == "tenant-list":
             _print([tenants.tenant_view(t) for t in tenants.list_tenants()])
