@@ -23,6 +23,8 @@ from typing import IO
 
 import requests
 
+from cloudsms_local.files import write_private
+
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
 SMSC_ID = "fake"
 START_TIMEOUT = 20.0
@@ -91,7 +93,7 @@ class KannelHarness:
             raise KannelNotInstalled("Kannel is not installed: run scripts/install-kannel.sh")
         smsbox = str(Path(bearerbox).with_name("smsbox"))
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(self._config())
+        write_private(self.config_path, self._config())
         try:
             self._spawn("bearerbox", [bearerbox, "-v", "2", str(self.config_path)])
             self._wait_until(lambda: _port_open(self.smsc_port), "bearerbox to listen")

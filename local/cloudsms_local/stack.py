@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from cloudsms_local.files import write_private
 from cloudsms_local.template import REGION, REPO_ROOT
 
 FAKE_CREDENTIALS = {
@@ -172,7 +173,7 @@ class LocalStack:
             self.state.update(self._add_kannel())
         if self.state_file:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            self.state_file.write_text(json.dumps(self.state, indent=2))
+            write_private(self.state_file, json.dumps(self.state, indent=2))
         return self
 
     def _create_demo(self) -> dict[str, Any]:

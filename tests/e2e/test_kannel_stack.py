@@ -8,6 +8,7 @@ part; the channel here is therefore added with `--no-receipts-per-part`. Countin
 covered by tests/integration/test_receipts_gateways.py.
 """
 
+import stat
 import subprocess
 import sys
 import time
@@ -101,6 +102,10 @@ def _final(stack, uid: str) -> dict[str, Any]:
         if message["dr_state"] in FINAL or time.monotonic() > deadline:
             return dict(message)
         time.sleep(0.2)
+
+
+def test_kannels_configuration_with_its_passwords_is_readable_by_its_owner_only(kannel):
+    assert stat.S_IMODE(kannel.config_path.stat().st_mode) == 0o600
 
 
 def test_a_message_through_real_kannel_comes_back_delivered(stack, kannel, kannel_channel):

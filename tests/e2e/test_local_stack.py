@@ -1,6 +1,7 @@
 """The whole platform on one machine, over HTTP: send, submit, receipt, read back."""
 
 import json
+import stat
 import subprocess
 import sys
 import time
@@ -221,6 +222,10 @@ def test_the_operator_reads_a_channels_day_with_the_console_command(stack, cloud
     assert message["dr_state"] == "DELIVRD"
     assert row["date"] == day
     assert row["delivered"] >= 1 and row["submitted"] >= row["delivered"]
+
+
+def test_the_state_file_with_the_stacks_keys_is_readable_by_its_owner_only(stack):
+    assert stat.S_IMODE(Path(stack["state_file"]).stat().st_mode) == 0o600
 
 
 def test_a_tenant_created_without_a_time_zone_gets_the_stacks_default(stack, tmp_path):
