@@ -1,7 +1,10 @@
 """The console command's arguments: `--local` with or without a state file."""
 
 import argparse
+import io
 from pathlib import Path
+
+import pytest
 
 from cloudsms import cli
 
@@ -67,3 +70,16 @@ def test_a_receipt_secret_file_that_cannot_be_read_is_named_in_a_refusal(tmp_pat
 
     with pytest.raises(BadRequest, match="--receipt-secret-file: cannot read .*none"):
         cli._channel_settings(args)
+
+
+def test_a_channel_added_without_a_terminal_needs_its_password_on_standard_input(
+    monkeypatch, capsys
+):
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    words = ["--local", "/nowhere/stack.json", "channel-add", "R1", "--type", "kannel"]
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*words, "--endpoint", "http://kannel:13013", "--username", "u"])
+
+    assert exit_.value.code == 2
+    assert "--password-stdin" in capsys.readouterr().err

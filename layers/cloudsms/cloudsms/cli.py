@@ -328,6 +328,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     words = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(_with_state_file(words, _commands(parser)))
+    if args.command == "channel-add" and not args.password_stdin and not sys.stdin.isatty():
+        # The password is asked on the terminal; a script has none (getpass would fail).
+        parser.error(
+            "channel-add: no terminal to ask the password on: pipe it in with --password-stdin"
+        )
     if args.stack:
         _target_stack(args.stack, args.region)
     else:
