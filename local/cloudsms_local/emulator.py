@@ -146,6 +146,9 @@ _WAITS_INSIDE = "AmazonSQS.ReceiveMessage"
 RECEIVED_GRACE = 0.010
 
 
+_FORM = "application/x-www-form-urlencoded"
+
+
 class _Front:
     """moto's WSGI application, taken in turns, with the stream-records route beside it."""
 
@@ -154,6 +157,13 @@ class _Front:
         self.turns = Turns(URGENT_GRACE)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REQUEST_METHOD") == "PUT" and environ.get("CONTENT_TYPE", "").startswith(
+            _FORM
+        ):
+            # An object PUT as a form (curl --data-binary's default type): S3 stores the
+            # body as it is, but moto's web framework would read it as form fields and
+            # store an empty object. No AWS API PUTs a form, so this is only ever an object.
+            environ["CONTENT_TYPE"] = "application/octet-stream"
         if environ.get("HTTP_X_AMZ_TARGET") == _WAITS_INSIDE:
             return self._long_poll(environ, start_response)
         reading_stream = environ.get("PATH_INFO") == STREAM_RECORDS_PATH

@@ -224,6 +224,45 @@ def test_the_operator_reads_a_channels_day_with_the_console_command(stack, cloud
     assert row["delivered"] >= 1 and row["submitted"] >= row["delivered"]
 
 
+def test_a_list_put_to_the_upload_url_with_a_form_content_type_is_kept_whole(stack):
+    # curl --data-binary sends application/x-www-form-urlencoded unless told otherwise;
+    # S3 stores the body whatever its type, and so must the local stand-in.
+    created = requests.post(
+        f"{stack['api_url']}/v1/missions",
+        json={
+            "name": "uploaded by curl",
+            "direction": "international",
+            "sms_type": "business",
+            "channel": stack["channel"],
+            "content": "Hello from an upload",
+        },
+        headers=_bearer(stack["api_key"]),
+        timeout=HTTP_TIMEOUT,
+    )
+    assert created.status_code == 201, created.text
+    mission = created.json()
+
+    uploaded = requests.put(
+        mission["upload_url"],
+        data=b"Phone Number\n+639215347566\n+639215347576\n",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=HTTP_TIMEOUT,
+    )
+
+    assert uploaded.status_code == 200, uploaded.text
+    deadline = time.monotonic() + 20
+    while True:
+        read = requests.get(
+            f"{stack['api_url']}/v1/missions/{mission['mission_id']}",
+            headers=_bearer(stack["api_key"]),
+            timeout=HTTP_TIMEOUT,
+        ).json()
+        if read["status"] != "Uploading" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert (read["status"], read["phone_number_amount"]) == ("Sent", 2), read
+
+
 def test_the_state_file_with_the_stacks_keys_is_readable_by_its_owner_only(stack):
     assert stat.S_IMODE(Path(stack["state_file"]).stat().st_mode) == 0o600
 
