@@ -47,6 +47,16 @@ def test_a_tenant_key_is_denied_the_operator_routes(aws, tenant, context):
     assert [arn.split("/", 2)[2] for arn in denied["Resource"]] == ["*/v1/admin/*"]
 
 
+def test_two_different_keys_in_the_two_headers_are_unauthorized(aws, tenant, context):
+    other = tenants.issue_key("acme", role="operator")
+    both = {"Authorization": f"Bearer {tenant['key']}", "X-API-Key": other.key}
+
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        _authorize(context, both)
+    same = _authorize(context, {**both, "X-API-Key": tenant["key"]})
+    assert same["context"]["key_id"] == tenant["key_id"]
+
+
 def test_a_key_in_the_x_api_key_header_is_allowed(aws, tenant, context):
     policy = _authorize(context, {"X-API-Key": tenant["key"]})
 

@@ -8,14 +8,13 @@ from cloudsms.settings import get_settings
 
 
 def key_from_headers(headers: Mapping[str, str] | None) -> str | None:
-    """The key from "Authorization: Bearer <key>" or "X-API-Key: <key>"."""
+    """The key from "Authorization: Bearer <key>" or "X-API-Key: <key>"; none when the
+    two headers name different keys, as it cannot be told which one the caller meant."""
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    authorization = lowered.get("authorization", "")
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    key = lowered.get("x-api-key", "").strip()
-    return key or None
+    scheme, _, value = lowered.get("authorization", "").partition(" ")
+    bearer = value.strip() if scheme.lower() == "bearer" else ""
+    given = {key for key in (bearer, lowered.get("x-api-key", "").strip()) if key}
+    return given.pop() if len(given) == 1 else None
 
 
 @ttl_cache(get_settings().auth_cache_seconds)
