@@ -3,6 +3,7 @@
 import json
 
 import boto3
+import pytest
 
 from functions.send import app as send_app
 from tests.integration.conftest import api_event
@@ -234,3 +235,25 @@ def test_a_body_that_is_not_json_is_refused_in_the_error_shape(aws, tenant, cont
     error = json.loads(response["body"])["error"]
     assert error["code"] == "unsupported_media_type"
     assert "application/json" in error["message"] and "text/plain" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/sms", {"to": ["+639215347566"], "text": "hi", "channel": "SIM"}),
+        ("/v1/missions", {"name": "m", "direction": "international", "content": "hi"}),
+    ],
+    ids=["validated-by-powertools", "read-by-the-handler"],
+)
+def test_a_json_body_sent_as_a_url_encoded_form_is_refused_without_echoing_it(
+    aws, tenant, context, path, body
+):
+    # curl -d sends application/x-www-form-urlencoded unless told otherwise.
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    event = api_event("POST", path, path, body=body, headers=headers)
+
+    response = send_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 415, response["body"]
+    assert "application/json" in json.loads(response["body"])["error"]["message"]
+    assert "639215347566" not in response["body"]
