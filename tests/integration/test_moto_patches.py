@@ -158,3 +158,23 @@ def test_a_queue_still_counts_its_messages_and_a_fifo_queue_still_deduplicates(a
         "ApproximateNumberOfMessages": "2",
         "ContentBasedDeduplication": "true",
     }
+
+
+def test_a_fifo_group_with_a_message_in_flight_still_waits(aws):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    fifo = sqs.create_queue(
+        QueueName="groups.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    for body in ("first", "second"):
+        sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="g")
+    sqs.send_message(QueueUrl=fifo, MessageBody="elsewhere", MessageGroupId="h")
+
+    def receive() -> list[str]:
+        answer = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=1)
+        return [message["Body"] for message in answer.get("Messages", [])]
+
+    assert receive() == ["first"]
+    # "second" waits while "first" of its group is in flight; the other group's goes
+    assert receive() == ["elsewhere"]
+    assert receive() == []
