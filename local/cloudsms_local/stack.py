@@ -190,7 +190,9 @@ class LocalStack:
         )
         channels.assign_channel("demo", "SIM")
         key = tenants.issue_key("demo", role="tenant", name="demo key")
-        operator = tenants.issue_key("demo", role="operator", name="demo operator")
+        # The operator's key in a tenant of its own, as the README advises on AWS.
+        tenants.create_tenant("ops", "Operator", "Asia/Shanghai")
+        operator = tenants.issue_key("ops", role="operator", name="demo operator")
         # A portal account as the guide's, with a temporary password to change at log-in.
         account = accounts.create_account("demo_admin", "demo")
         return {

@@ -552,3 +552,27 @@ def test_an_api_key_has_no_account(accounts_app, context, tenant):
     response = _call(accounts_app, context, "GET", "/v1/account", key=tenant["key"])
 
     assert response["statusCode"] == 403 and "portal session" in response["body"]
+
+
+def test_the_overview_lists_the_tenants_own_api_keys_not_sessions_or_operator_keys(
+    accounts_app, context, tenant, operator_key
+):
+    from cloudsms.services.tenants import resolve_key
+    from functions.reports import app as reports_app
+
+    operator_key_id = resolve_key(operator_key).key_id
+    password = _create(accounts_app, context, operator_key)
+    token = _call(
+        accounts_app,
+        context,
+        "POST",
+        "/v1/account/password",
+        key=_token(accounts_app, context, password),
+        body={"current_password": password, "new_password": "Spring2026"},
+    )["json"]["token"]
+
+    overview = _call(reports_app, context, "GET", "/v1/overview", key=token)
+
+    assert overview["statusCode"] == 200, overview["body"]
+    assert overview["json"]["api_key_ids"] == [tenant["key_id"]]
+    assert operator_key_id not in overview["body"]

@@ -22,7 +22,12 @@ def overview(tenant: TenantModel, principal: Principal, now: datetime) -> dict[s
         "sending_window": f"{window[0]:%H:%M}-{window[1]:%H:%M}",
         "key": {"key_id": principal.key_id, "role": principal.role},
         # The tenant's API keys by id, for a portal session: it is not itself an API key.
-        "api_key_ids": [k.key_id for k in list_keys(tenant.tenant_id) if k.revoked_at is None],
+        # Not an operator key the tenant may hold: that is the operator's, not its app's.
+        "api_key_ids": [
+            k.key_id
+            for k in list_keys(tenant.tenant_id)
+            if k.revoked_at is None and k.role == "tenant"
+        ],
         "route_ids": sorted(tenant.channels or set()),
         "today": daily_statistics(tenant.tenant_id, tenant.time_zone, now, today, today)[0],
     }
