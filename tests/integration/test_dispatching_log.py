@@ -305,6 +305,8 @@ def test_another_tenants_messages_are_never_listed(tenant, context):
         ({"phone": "12"}, "phone number"),
         ({"from": "2030-01-02T10:00:00", "to": "2030-01-01T10:00:00"}, "after"),
         ({"from": "yesterday"}, "ISO 8601"),
+        ({"from": "0001-01-01T00:00:00"}, "'from' must fall in the years 2000 to 2100"),
+        ({"to": "9999-12-31T23:59:59-14:00"}, "'to' must fall in the years 2000 to 2100"),
         ({"cursor": "bm90IGpzb24"}, "cursor"),
         ({"status": "lost"}, "status"),
     ],
@@ -314,6 +316,15 @@ def test_a_bad_filter_is_refused_with_its_reason(tenant, context, query, words):
 
     assert response["statusCode"] == 400
     assert words in json.loads(response["body"])["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/v1/messages/total", "/v1/messages/export"])
+@pytest.mark.parametrize("query", [{"from": "0001-01-01T00:00:00"}, {"to": "9999-12-31T23:59:59"}])
+def test_the_total_and_the_export_refuse_a_time_outside_the_years(tenant, context, path, query):
+    response = _get(context, path, query)
+
+    assert response["statusCode"] == 400
+    assert "must fall in the years 2000 to 2100" in json.loads(response["body"])["error"]["message"]
 
 
 # --- export ------------------------------------------------------------------------------

@@ -203,6 +203,25 @@ def test_a_bad_filter_is_refused_and_nothing_is_queued(aws, tenant, context):
     assert list(ExportModel.query("acme")) == []
 
 
+def test_a_time_outside_the_years_is_refused_and_nothing_is_queued(aws, tenant, context):
+    from cloudsms.store.exports import ExportModel
+
+    response = _call(
+        context,
+        "POST",
+        "/v1/messages/exports",
+        "/v1/messages/exports",
+        query={"to": "9999-12-31T23:59:59-14:00"},
+    )
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["message"] == (
+        "'to' must fall in the years 2000 to 2100"
+    )
+    assert queued_records(aws, "ExportQueue") == []
+    assert list(ExportModel.query("acme")) == []
+
+
 def test_an_export_is_its_tenants_alone(aws, tenant, context):
     from cloudsms.services import tenants
 

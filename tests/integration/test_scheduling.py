@@ -21,6 +21,7 @@ from cloudsms.services.submission import submit_mission_recipients
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
 from functions.schedule import fire
+from functions.send import app as send_app
 from tests.integration import missions_api as api
 from tests.integration.conftest import FakeContext, FakeGateway, accepted
 from tests.integration.missions_api import (
@@ -95,6 +96,24 @@ def test_a_time_seconds_past_the_window_says_so_with_its_seconds(aws, tenant):
 
     assert status == 400
     assert answer["error"]["message"].startswith("the dispatch time 22:00:30 (Asia/Shanghai)")
+
+
+OUT_OF_RANGE_TIMES = ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00"]
+
+
+@pytest.mark.parametrize("dispatch_at", OUT_OF_RANGE_TIMES)
+def test_a_dispatch_time_outside_the_years_is_refused_naming_it(aws, tenant, dispatch_at):
+    status, answer = api.call(
+        send_app,
+        "POST",
+        "/v1/missions",
+        "/v1/missions",
+        body={**GUIDE_FIELDS, "dispatch_at": dispatch_at},
+    )
+
+    assert status == 400
+    assert answer["error"]["message"] == "dispatch_at must fall in the years 2000 to 2100"
+    assert api.list_missions()["items"] == []
 
 
 def test_a_tenants_own_window_and_time_zone_are_used(aws, tenant):
@@ -226,6 +245,16 @@ def test_rescheduling_outside_the_window_is_refused_and_keeps_the_schedule(aws, 
     assert [s["ScheduleExpression"] for s in schedules().values()] == [
         s["ScheduleExpression"] for s in before.values()
     ]
+
+
+@pytest.mark.parametrize("dispatch_at", OUT_OF_RANGE_TIMES)
+def test_rescheduling_to_a_time_outside_the_years_is_refused_naming_it(aws, tenant, dispatch_at):
+    _, mission = schedule_at(tomorrow_at(12))
+
+    status, answer = api.reschedule(mission["mission_id"], dispatch_at)
+
+    assert status == 400
+    assert answer["error"]["message"] == "dispatch_at must fall in the years 2000 to 2100"
 
 
 def test_a_cancelled_mission_cannot_be_rescheduled(aws, tenant):

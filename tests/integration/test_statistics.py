@@ -113,3 +113,29 @@ def test_a_date_that_is_not_a_date_is_a_bad_request(aws, tenant, context):
     error = json.loads(response["body"])["error"]
     assert error["code"] == "invalid_request"
     assert [detail["field"] for detail in error["details"]] == ["query.from"]
+
+
+def test_a_date_outside_the_years_is_a_bad_request_naming_it(aws, tenant, context):
+    response = _statistics(context, {"from": "2025-01-01", "to": "9999-12-31"})
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["message"] == (
+        "'to' must fall in the years 2000 to 2100"
+    )
+
+
+def test_a_channels_statistics_refuse_a_date_outside_the_years(aws, tenant, context):
+    path = "/v1/admin/channels/SIM/statistics"
+    event = api_event(
+        "GET",
+        path,
+        "/v1/admin/channels/{route_id}/statistics",
+        path_parameters={"route_id": "SIM"},
+        query={"from": "9999-12-31", "to": "9999-12-31"},
+    )
+    event["requestContext"]["authorizer"]["role"] = "operator"
+
+    response = reports_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 400
+    assert "'to' must fall in the years" in json.loads(response["body"])["error"]["message"]

@@ -1,9 +1,16 @@
 """The time the rules use. Tests and the local stack may shift it (CLOCK_OFFSET_SECONDS)
 to try a sending window at any hour; deployed, the offset is zero."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from cloudsms.errors import BadRequest
 from cloudsms.settings import get_settings
+
+# The years a date or time in a request may fall in. Nothing this platform holds or
+# schedules lies outside them, and staying this far inside datetime's own years (1-9999)
+# means a time moved to any zone, or a day or a schedule's horizon away, cannot overflow.
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
 
 
 def now() -> datetime:
@@ -15,3 +22,9 @@ def id_prefix(moment: datetime) -> str:
     clock read `moment`. Ids take the host's real time, without the offset."""
     offset = get_settings().clock_offset_seconds
     return f"{max(int((moment.timestamp() - offset) * 1000), 0):012X}"
+
+
+def check_year(moment: date, name: str) -> None:
+    """Refuses a date or time, given as `name`, outside the years a request may name."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise BadRequest(f"{name} must fall in the years {EARLIEST_YEAR} to {LATEST_YEAR}")

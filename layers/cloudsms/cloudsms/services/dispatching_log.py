@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.expressions.condition import Condition
 
-from cloudsms.clock import id_prefix
+from cloudsms.clock import check_year, id_prefix
 from cloudsms.domain import phone
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import DrState, Outcome, outcome
@@ -73,6 +73,7 @@ def _moment(value: str, zone: ZoneInfo, name: str) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
         raise BadRequest(f"'{name}' {value!r} is not an ISO 8601 time") from error
+    check_year(moment, f"'{name}'")
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 from cloudsms.adapters.aws import client
+from cloudsms.clock import check_year
 from cloudsms.domain.mission import MissionStatus
 from cloudsms.errors import BadRequest, Conflict
 from cloudsms.observability import logger
@@ -53,6 +54,7 @@ def resolve_dispatch_at(value: str | None, tenant: TenantModel, now: datetime) -
         moment = datetime.fromisoformat(value)
     except ValueError as error:
         raise BadRequest(f"dispatch_at {value!r} is not an ISO 8601 time") from error
+    check_year(moment, "dispatch_at")
     zone = ZoneInfo(tenant.time_zone)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from cloudsms.clock import check_year
 from cloudsms.domain import money
 from cloudsms.errors import BadRequest
 from cloudsms.services.counters import local_day
@@ -83,9 +84,11 @@ def date_range(
 
 def _date(text: str, name: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as error:
         raise BadRequest(f"'{name}' is not a date (YYYY-MM-DD): {text!r}") from error
+    check_year(day, f"'{name}'")
+    return day
 
 
 def _days(scope: str, first: date, last: date) -> list[dict[str, Any]]:
