@@ -257,6 +257,17 @@ def test_rescheduling_to_a_time_outside_the_years_is_refused_naming_it(aws, tena
     assert answer["error"]["message"] == "dispatch_at must fall in the years 2000 to 2100"
 
 
+def test_rescheduling_to_an_empty_dispatch_time_is_refused_and_keeps_the_schedule(aws, tenant):
+    _, mission = schedule_at(tomorrow_at(12))
+
+    status, answer = api.reschedule(mission["mission_id"], "")
+
+    _, unchanged = api.get_mission(mission["mission_id"])
+    assert status == 400
+    assert answer["error"]["message"] == "dispatch_at is required"
+    assert unchanged["dispatch_at"] == mission["dispatch_at"]
+
+
 def test_a_cancelled_mission_cannot_be_rescheduled(aws, tenant):
     _, mission = schedule_at(tomorrow_at(12))
     api.cancel(mission["mission_id"])

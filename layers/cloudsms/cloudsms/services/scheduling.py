@@ -181,7 +181,10 @@ def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: date
         raise Conflict(f"only a scheduled mission can be rescheduled; this one is {mission.status}")
     _before_cutoff(mission, now, "rescheduled")
     new_time = resolve_dispatch_at(value, tenant, now)
-    assert new_time is not None  # a value was given, so a time came back
+    if new_time is None:
+        # "" reads as "not given", which means "send at once" when creating a mission; a
+        # move needs a time to move to.
+        raise BadRequest("dispatch_at is required")
     old_time = mission.dispatch_at
     try:
         mission.update(
