@@ -22,6 +22,7 @@ from cloudsms import clock
 from cloudsms.errors import BadRequest, CloudSmsError, NotFound
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import receipts, replies
+from cloudsms.validation import loads_json
 
 ROUTE = re.compile(r"/dlr/([^/]+)")
 REPLY_ROUTE = re.compile(r"/mo/([^/]+)")
@@ -40,7 +41,7 @@ def _receipt(event: LambdaFunctionUrlEvent) -> tuple[dict[str, str], Any]:
     content_type = (event.headers.get("content-type") or "").lower()
     if "json" in content_type:
         try:
-            return query, json.loads(event.decoded_body)
+            return query, loads_json(event.decoded_body)
         except ValueError as error:
             raise BadRequest("the receipt is not valid JSON") from error
     if "x-www-form-urlencoded" in content_type or not content_type:

@@ -177,6 +177,16 @@ def test_an_expired_verify_code_is_refused(accounts_app, context, operator_key):
         )
 
 
+def test_a_log_in_body_nested_too_deeply_is_refused_as_invalid_json(accounts_app, context):
+    event = api_event("POST", "/v1/sessions", "/v1/sessions", tenant_id=None)
+    event["body"] = "[" * 1000 + "]" * 1000
+
+    response = accounts_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "invalid_request"
+
+
 def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(
     accounts_app, context, operator_key
 ):

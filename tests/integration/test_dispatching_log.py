@@ -308,6 +308,7 @@ def test_another_tenants_messages_are_never_listed(tenant, context):
         ({"from": "0001-01-01T00:00:00"}, "'from' must fall in the years 2000 to 2100"),
         ({"to": "9999-12-31T23:59:59-14:00"}, "'to' must fall in the years 2000 to 2100"),
         ({"cursor": "bm90IGpzb24"}, "cursor"),
+        ({"cursor": base64.urlsafe_b64encode(b"[" * 1000 + b"]" * 1000).decode()}, "cursor"),
         ({"status": "lost"}, "status"),
     ],
 )

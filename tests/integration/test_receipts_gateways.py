@@ -119,6 +119,17 @@ def test_a_hubs_json_receipt_is_read_through_the_channels_mapping(aws, tenant, c
     assert (message(uid).dr_state, message(uid).error_code) == ("UNDELIV", "EC_ABSENT")
 
 
+def test_a_json_receipt_nested_too_deeply_is_a_bad_request(aws, tenant, context):
+    add_channel("HUB", "http_json")
+
+    response = post_receipt(
+        context, "HUB", ours("HUB"), "[" * 1000 + "]" * 1000, content_type="application/json"
+    )
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["message"] == "the receipt is not valid JSON"
+
+
 def test_a_hub_status_outside_the_mapping_is_a_bad_request_that_changes_nothing(
     aws, tenant, context
 ):

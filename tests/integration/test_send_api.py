@@ -257,3 +257,27 @@ def test_a_json_body_sent_as_a_url_encoded_form_is_refused_without_echoing_it(
     assert response["statusCode"] == 415, response["body"]
     assert "application/json" in json.loads(response["body"])["error"]["message"]
     assert "639215347566" not in response["body"]
+
+
+# A 2 KB body nested deeper than the JSON parser's recursion limit.
+TOO_DEEP = "[" * 1000 + "]" * 1000
+
+
+def test_a_body_nested_too_deeply_is_refused_as_invalid_json(aws, tenant, context):
+    event = api_event("POST", "/v1/sms", "/v1/sms")
+    event["body"] = TOO_DEEP
+
+    response = send_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "invalid_request"
+
+
+def test_a_mission_body_nested_too_deeply_is_refused_as_invalid_json(aws, tenant, context):
+    event = api_event("POST", "/v1/missions", "/v1/missions")
+    event["body"] = TOO_DEEP
+
+    response = send_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["message"] == "the body is not valid JSON"

@@ -42,7 +42,9 @@ def make_resolver() -> APIGatewayRestResolver:
         expose_headers=["Content-Disposition", "X-Export-Rows", "X-Export-Truncated"],
         max_age=600,
     )
-    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    app = APIGatewayRestResolver(
+        enable_validation=True, cors=cors, json_body_deserializer=validation.loads_json
+    )
     _answer_errors(app)
     app.use(middlewares=[_no_url_encoded_form])
     return app
@@ -64,7 +66,9 @@ def _url_encoded_form(app: ApiGatewayResolver) -> bool:
 def make_function_url_resolver() -> LambdaFunctionUrlResolver:
     """The resolver of a function called at its own function URL. No CORS: its callers
     are servers (carrier gateways), never a browser."""
-    app = LambdaFunctionUrlResolver(enable_validation=True)
+    app = LambdaFunctionUrlResolver(
+        enable_validation=True, json_body_deserializer=validation.loads_json
+    )
     _answer_errors(app)
     return app
 

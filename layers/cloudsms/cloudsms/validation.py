@@ -1,7 +1,9 @@
 """Input checked against a pydantic model, with the problems named field by field: for
 the API's bodies and for the console command alike. Never pydantic's own text, which
-repeats the value given (an endpoint refused for holding a password would show it)."""
+repeats the value given (an endpoint refused for holding a password would show it).
+And JSON documents from outside read so that any bad one is a ValueError."""
 
+import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -35,3 +37,13 @@ def validated(model: type[M], data: Any) -> M:
         found = details(error.errors())
         summary = "; ".join(f"{d['field']}: {d['reason']}" for d in found)
         raise BadRequest(summary, details=found) from error
+
+
+def loads_json(document: str | bytes) -> Any:
+    """`document` parsed. One nested deeper than the parser's recursion limit (a 2 KB
+    body of brackets is) is invalid JSON like any other, a JSONDecodeError (a ValueError)
+    that callers refuse with a 400, rather than a RecursionError that ends in a 502."""
+    try:
+        return json.loads(document)
+    except RecursionError as error:
+        raise json.JSONDecodeError("nested too deeply", "", 0) from error

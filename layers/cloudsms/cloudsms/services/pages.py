@@ -7,6 +7,7 @@ from itertools import islice
 from typing import Any
 
 from cloudsms.errors import BadRequest
+from cloudsms.validation import loads_json
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
@@ -31,7 +32,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded))
+        value = loads_json(base64.urlsafe_b64decode(padded))
     except (ValueError, json.JSONDecodeError) as error:
         raise BadRequest("the cursor is not one this API gave out") from error
     if not isinstance(value, dict):

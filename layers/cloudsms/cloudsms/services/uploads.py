@@ -21,7 +21,7 @@ from cloudsms.observability import logger
 from cloudsms.services import missions
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
-from cloudsms.validation import validated
+from cloudsms.validation import loads_json, validated
 
 _MISSION_LIST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<mission>[0-9A-F]{18})/number-list$")
 _MANIFEST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<name>[^/]+)\.json$")
@@ -56,7 +56,7 @@ def _manifest_mission_id(key: str) -> str:
 
 def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
     try:
-        manifest = json.loads(storage.get_bytes(key))
+        manifest = loads_json(storage.get_bytes(key))
         list_name = manifest["number_list"]
         if "/" in list_name:
             raise ValueError("number_list names a file in the manifest's own folder")
