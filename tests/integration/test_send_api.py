@@ -259,6 +259,18 @@ def test_a_json_body_sent_as_a_url_encoded_form_is_refused_without_echoing_it(
     assert "639215347566" not in response["body"]
 
 
+def test_a_body_that_does_not_parse_is_refused_naming_the_body(aws, tenant, context):
+    event = api_event("POST", "/v1/sms", "/v1/sms")
+    event["body"] = '{"to": ['
+
+    response = send_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["details"] == [
+        {"field": "body", "reason": "not valid JSON"}
+    ]
+
+
 # A 2 KB body nested deeper than the JSON parser's recursion limit.
 TOO_DEEP = "[" * 1000 + "]" * 1000
 
@@ -270,7 +282,8 @@ def test_a_body_nested_too_deeply_is_refused_as_invalid_json(aws, tenant, contex
     response = send_app.lambda_handler(event, context)
 
     assert response["statusCode"] == 400
-    assert json.loads(response["body"])["error"]["code"] == "invalid_request"
+    error = json.loads(response["body"])["error"]
+    assert (error["code"], error["message"]) == ("invalid_request", "body: not valid JSON")
 
 
 def test_a_mission_body_nested_too_deeply_is_refused_as_invalid_json(aws, tenant, context):

@@ -26,7 +26,15 @@ def _reason(error: Any) -> str:
 
 def details(errors: Any) -> list[dict[str, str]]:
     """Each problem as {field, reason}."""
-    return [{"field": _field(tuple(e.get("loc", ()))), "reason": _reason(e)} for e in errors]
+    return [_detail(e) for e in errors]
+
+
+def _detail(error: Any) -> dict[str, str]:
+    # Powertools places a body that is not JSON at ("body", <offset of the fault>), which
+    # would read as a field named "0"; the whole body is at fault.
+    if error.get("type") == "json_invalid":
+        return {"field": "body", "reason": "not valid JSON"}
+    return {"field": _field(tuple(error.get("loc", ()))), "reason": _reason(error)}
 
 
 def validated(model: type[M], data: Any) -> M:
