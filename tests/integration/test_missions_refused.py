@@ -5,6 +5,8 @@ it empty unless a test before it left something behind, which is what they look 
 """
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -151,3 +153,31 @@ def test_a_preview_refuses_a_header_naming_a_variable_in_another_variables_colum
         "the number list cannot be used: the header names Name but not website "
         "(columns: Phone Number, site, Name)"
     )
+
+
+def _local_noon_in(days: int, hour: int = 12) -> str:
+    """A time (no offset) `days` from today in Shanghai, the tenant's zone."""
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("dispatch_at", "words"),
+    [
+        ("tomorrow", "not an ISO 8601 time"),
+        ("2026-02-30T10:00", "not an ISO 8601 time"),
+        ("2020-01-01T12:00:00", "minutes ahead"),
+        (_local_noon_in(1, hour=23), "outside the sending window"),
+        (_local_noon_in(40), "days ahead"),
+    ],
+)
+def test_a_preview_refuses_a_dispatch_time_as_creating_the_mission_does(aws, dispatch_at, words):
+    fields = {**GUIDE_FIELDS, "dispatch_at": dispatch_at}
+
+    previewed = api.post_form("/v1/missions/preview", fields, corpus.guide_xlsx())
+    created = api.create_with_list(corpus.guide_xlsx(), dispatch_at=dispatch_at)
+
+    assert previewed == created
+    assert previewed[0] == 400
+    assert words in previewed[1]["error"]["message"]
+    assert api.list_missions()["items"] == []

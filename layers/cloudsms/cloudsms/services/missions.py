@@ -293,6 +293,8 @@ def preview(
     why the tenant's product orders would refuse it, if they would."""
     _check_channel(tenant, fields.channel, fields.direction)
     body = _content(tenant.tenant_id, fields)
+    # A dispatch time creating would refuse is refused here too, for the same reason.
+    scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
     probe = MissionModel(
         tenant_id=tenant.tenant_id,
         mission_id="preview",
