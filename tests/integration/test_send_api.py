@@ -148,6 +148,19 @@ def test_a_text_with_a_nul_is_refused_and_nothing_is_queued(aws, tenant, context
     assert _queue_bodies(aws, "OtpSubmitQueue") == []
 
 
+def test_a_text_of_only_a_zero_width_space_is_refused_as_empty_and_nothing_is_queued(
+    aws, tenant, context
+):
+    response = _send(
+        context,
+        {"to": ["+639215347566"], "text": "\u200b", "sms_type": "verify_code", "channel": "SIM"},
+    )
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["message"] == "text: the content is empty"
+    assert _queue_bodies(aws, "OtpSubmitQueue") == []
+
+
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer_and_sends_once(
     aws, tenant, context
 ):

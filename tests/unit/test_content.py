@@ -138,6 +138,19 @@ def test_empty_content_is_refused() -> None:
     assert validate_content("  \n") == "the content is empty"
 
 
+@pytest.mark.parametrize(
+    "invisible", ["\u200b", "\u200c\u200d", " \u2060 ", "\ufeff\n", "\u3000\u200b"]
+)
+def test_content_of_only_spaces_and_invisible_characters_is_refused_as_empty(
+    invisible: str,
+) -> None:
+    assert validate_content(invisible) == "the content is empty"
+
+
+def test_content_with_a_visible_character_among_invisible_ones_passes() -> None:
+    assert validate_content("\u200bHi\u200d") is None
+
+
 def test_content_of_the_maximum_length_passes() -> None:
     assert validate_content("a" * CONTENT_MAX) is None
 

@@ -12,6 +12,7 @@ a space elsewhere.
 """
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 
@@ -113,7 +114,7 @@ def render(
 
 def validate_content(content: str) -> str | None:
     """Why the content cannot be used, or None."""
-    if not content.strip():
+    if _shows_nothing(content):
         return "the content is empty"
     if len(content) > CONTENT_MAX:
         return f"the content is longer than {CONTENT_MAX} characters ({len(content):,})"
@@ -133,6 +134,13 @@ def validate_content(content: str) -> str | None:
         if other != name:
             return f"the variables '{other}' and '{name}' differ only in case"
     return None
+
+
+def _shows_nothing(text: str) -> bool:
+    # Spaces and format characters (Unicode's Cf: zero-width spaces and joiners, the word
+    # joiner, the byte order mark) show nothing on a phone: a text of only these is as
+    # empty as "", and would be sent and charged for all the same.
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
 def validate_mission_name(name: str) -> str | None:
