@@ -132,6 +132,23 @@ def test_a_callback_url_that_is_not_public_https_is_refused(aws, tenant, context
     assert answer["error"]["code"] == "bad_request"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com:99999/x",
+        "https://exa mple.com/",
+        "https://example.com/\r\nX",
+        "https://-/",
+    ],
+)
+def test_a_callback_url_that_cannot_be_called_is_refused_naming_it(aws, tenant, context, url):
+    status, answer = _admin(context, "PUT", {"url": url})
+
+    assert status == 400
+    assert [detail["field"] for detail in answer["error"]["details"]] == ["url"]
+    assert _admin(context, "GET")[0] == 404
+
+
 # --- queueing -------------------------------------------------------------------------------
 
 

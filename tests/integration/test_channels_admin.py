@@ -164,6 +164,33 @@ def test_an_endpoint_that_could_hold_credentials_is_refused(aws, tenant, context
         ChannelModel.get("KAN_PH")
 
 
+UNCALLABLE_ENDPOINTS = [
+    "http://a b",
+    "http://127.0.0.1:99999",
+    "http://x.com:0",
+    "http://-/",
+    "http://x.com/\r\nX: y",
+    "http://x.com/\u0000",
+]
+
+
+@pytest.mark.parametrize("endpoint", UNCALLABLE_ENDPOINTS)
+def test_an_endpoint_that_cannot_be_called_is_refused(aws, tenant, context, endpoint):
+    response = _create(context, {**NEW_CHANNEL, "endpoint": endpoint})
+
+    assert response["statusCode"] == 400
+    [detail] = json.loads(response["body"])["error"]["details"]
+    assert detail["field"] == "endpoint"
+    with pytest.raises(ChannelModel.DoesNotExist):
+        ChannelModel.get("KAN_PH")
+
+
+@pytest.mark.parametrize("endpoint", UNCALLABLE_ENDPOINTS)
+def test_the_console_command_refuses_an_endpoint_that_cannot_be_called(aws, tenant, endpoint):
+    with pytest.raises(BadRequest, match="^endpoint: "):
+        channels.add_channel("B3", "kannel", endpoint, "kuser", "")
+
+
 def test_the_console_command_refuses_credentials_in_the_endpoint_too(aws, tenant):
     with pytest.raises(BadRequest, match="username and password") as refused:
         channels.add_channel("B3", "kannel", "http://admin:hunter2@kannel.local:13013", "", "")
@@ -278,6 +305,23 @@ def test_an_invalid_patch_is_refused_and_changes_nothing(aws, tenant, context, c
     assert [detail["field"] for detail in details] == [field]
     item = ChannelModel.get("KAN_PH")
     assert (item.default_sender, item.endpoint) == ("CloudSMS", "http://127.0.0.1:13013")
+
+
+@pytest.mark.parametrize("endpoint", UNCALLABLE_ENDPOINTS)
+def test_a_patch_to_an_endpoint_that_cannot_be_called_is_refused(aws, tenant, context, endpoint):
+    _create(context)
+
+    response = _patch(context, {"endpoint": endpoint})
+
+    assert response["statusCode"] == 400
+    assert ChannelModel.get("KAN_PH").endpoint == "http://127.0.0.1:13013"
+
+
+def test_the_console_command_checks_a_changed_endpoint(aws, tenant, context):
+    _create(context)
+
+    with pytest.raises(BadRequest, match="^endpoint: "):
+        channels.change_channel("KAN_PH", {"endpoint": "http://x.com:0"})
 
 
 def test_the_console_command_checks_a_changed_default_sender(aws, tenant, context):

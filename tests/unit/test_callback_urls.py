@@ -1,7 +1,9 @@
-"""Which URLs a tenant may register for its status callbacks."""
+"""Which URLs a tenant may register for its status callbacks, and which URLs the
+platform calls at all (a callback's, a channel's endpoint)."""
 
 import pytest
 
+from cloudsms.domain.urls import url_problem
 from cloudsms.errors import BadRequest
 from cloudsms.services.callbacks import validate_url
 
@@ -37,3 +39,45 @@ def test_a_url_that_is_not_public_https_is_refused(url):
 
 def test_plain_http_to_this_host_is_accepted_when_running_locally():
     assert validate_url("http://127.0.0.1:8080/cb", allow_loopback=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com:99999/x",  # a port past 65535
+        "https://example.com:0/x",
+        "https://example.com:https/x",
+        "https://exa mple.com/",  # a space in the host
+        "https://example.com/\r\nX: y",  # a line break: a header of the caller's own
+        "https://example.com/\u0000",
+        "https://example.com/\tx",
+        "https://-/",  # a label starting or ending with a hyphen
+        "https://a-.example.com/",
+        "https://ex_ample.com/",
+        "https://999.1.1.1/",  # neither a name nor an address
+        "https://[::1/",  # an IPv6 address never closed
+    ],
+)
+def test_a_url_that_cannot_be_called_is_refused_naming_the_problem(url):
+    with pytest.raises(BadRequest) as refused:
+        validate_url(url, allow_loopback=False)
+
+    [detail] = refused.value.details
+    assert detail["field"] == "url"
+    assert detail["reason"] == url_problem(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:13013",
+        "http://[::1]:8080/cb",
+        "http://kannel:13013",
+        "https://xn--bcher-kva.example/sms",
+        "https://hooks.example.com./sms",
+        "https://hooks.example.com:1/sms",
+        "https://hooks.example.com:65535/sms",
+    ],
+)
+def test_a_host_name_or_an_address_with_a_port_in_range_can_be_called(url):
+    assert url_problem(url) is None

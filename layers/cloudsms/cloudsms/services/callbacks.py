@@ -15,7 +15,6 @@ answer was lost, may bring it twice, with the same X-CloudSMS-Event-Id.
 
 import ipaddress
 import json
-import socket
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from cloudsms import clock
 from cloudsms.adapters import queues, webhooks
 from cloudsms.adapters.secrets import delete_secret, get_secret, put_secret
 from cloudsms.cache import ttl_cache
+from cloudsms.domain import urls
 from cloudsms.domain.signatures import SIGNATURE_HEADER, signature
 from cloudsms.domain.states import DrState, outcome
 from cloudsms.errors import BadRequest, Conflict, NotFound
@@ -68,19 +68,6 @@ class _QueuedEvent(BaseModel):
 # --- registration -------------------------------------------------------------------------
 
 
-def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address a host written as one stands for, in any form a resolver accepts:
-    10.0.0.1, but also 10.1, 167772161, 0xa000001 or 012.0.0.1 (octal)."""
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None  # a name
-
-
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     # An IPv4 address written as IPv6 (::ffff:224.0.0.1) is judged as itself.
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -89,24 +76,31 @@ def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return address.is_global and not address.is_multicast
 
 
+def _refused(reason: str) -> BadRequest:
+    return BadRequest(f"the callback URL {reason}", details=[{"field": "url", "reason": reason}])
+
+
 def validate_url(url: str, allow_loopback: bool) -> str:
     """An absolute https URL to a public host; plain http only to this host, and this
     host only when running locally (deployed, loopback is the Lambda runtime's own API)."""
+    problem = urls.url_problem(url)
+    if problem:
+        raise _refused(problem)
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
-        raise BadRequest("the callback URL must be an absolute https URL")
+        raise _refused("must be an absolute https URL")
     if parts.username is not None or parts.password is not None:
         # It would be kept and shown with the URL; receivers check the signature instead.
-        raise BadRequest("the callback URL must not hold a user name or password")
-    address = _literal_address(host)
+        raise _refused("must not hold a user name or password")
+    address = urls.literal_address(host)
     loopback = host == "localhost" or (address is not None and address.is_loopback)
     if loopback and not allow_loopback:
-        raise BadRequest("the callback URL must not point at this host")
+        raise _refused("must not point at this host")
     if not loopback and address is not None and not _public(address):
-        raise BadRequest("the callback URL must point at a public address")
+        raise _refused("must point at a public address")
     if parts.scheme != "https" and not loopback:
-        raise BadRequest("the callback URL must use https")
+        raise _refused("must use https")
     return url
 
 

@@ -26,7 +26,7 @@ from pynamodb.expressions.update import Action
 from cloudsms.adapters.secrets import get_secret, put_secret, read_secret
 from cloudsms.cache import ttl_cache
 from cloudsms.carriers.http_json import HttpJsonConfig
-from cloudsms.domain import content, money, phone
+from cloudsms.domain import content, money, phone, urls
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_secret
 from cloudsms.services.pages import decode_last_key, encode_cursor
@@ -140,6 +140,9 @@ def _valid_endpoint(value: str) -> str:
             "must not have a query or a fragment, which could hold secrets: give credentials "
             "as username and password"
         )
+    problem = urls.url_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value.rstrip("/")
 
 
