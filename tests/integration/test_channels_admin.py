@@ -191,6 +191,20 @@ def test_the_console_command_refuses_an_endpoint_that_cannot_be_called(aws, tena
         channels.add_channel("B3", "kannel", endpoint, "kuser", "")
 
 
+@pytest.mark.parametrize("gateway_type", ["kannel", "jasmin", "simulator"])
+@pytest.mark.parametrize("username", ["", "  "])
+def test_a_channel_whose_gateway_logs_in_needs_a_username(
+    aws, tenant, context, gateway_type, username
+):
+    body = {**NEW_CHANNEL, "gateway_type": gateway_type, "username": username}
+
+    response = _create(context, body)
+
+    assert response["statusCode"] == 400
+    [detail] = json.loads(response["body"])["error"]["details"]
+    assert detail["field"] == "username"
+
+
 def test_the_console_command_refuses_credentials_in_the_endpoint_too(aws, tenant):
     with pytest.raises(BadRequest, match="username and password") as refused:
         channels.add_channel("B3", "kannel", "http://admin:hunter2@kannel.local:13013", "", "")

@@ -19,7 +19,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
@@ -43,6 +51,9 @@ _RECEIPTS_PER_PART = {"kannel": True}
 # How long a change of credentials may hold them: a read and two writes take well under
 # a second, so this only matters after a crash midway.
 CREDENTIALS_CLAIM = timedelta(seconds=30)
+# Gateways whose every request logs in with the channel's username (the simulator speaks
+# Kannel's dialect); an http_json hub's mapping uses it only if it names {username}.
+_LOGS_IN = frozenset({"simulator", "kannel", "jasmin"})
 ALL_DIRECTIONS = frozenset(d.value for d in phone.Direction)
 _ROUTE_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -162,7 +173,8 @@ class ChannelFields(BaseModel):
     route_id: str = Field(pattern=_ROUTE_ID, description="the channel's route id")
     gateway_type: str = Field(description=" | ".join(GATEWAY_TYPES))
     endpoint: str = Field(description="the gateway's base URL")
-    username: str = Field("", max_length=200)
+    # Checked when absent too: a gateway that logs in refuses every message without one.
+    username: str = Field("", max_length=200, validate_default=True)
     password: SecretStr = Field(SecretStr(""), description="kept in Secrets Manager")
     receipt_secret: SecretStr | None = Field(
         None, description="authenticates receipts (16-200 characters); generated when absent"
@@ -182,6 +194,14 @@ class ChannelFields(BaseModel):
     @classmethod
     def _endpoint(cls, value: str) -> str:
         return _valid_endpoint(value)
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str, info: ValidationInfo) -> str:
+        # gateway_type is checked before (fields are checked in order); absent if refused.
+        if info.data.get("gateway_type") in _LOGS_IN and not value.strip():
+            raise ValueError(f"{info.data['gateway_type']} gateways need a username")
+        return value
 
     _receipt_secret = field_validator("receipt_secret")(_valid_receipt_secret)
 
