@@ -184,6 +184,32 @@ def test_a_package_with_inconsistent_terms_is_refused_with_the_reason(
     assert reason in str(body), body
 
 
+@pytest.mark.parametrize(
+    ("product_name", "reason"),
+    [
+        ("\u0000\u0001\u001b", "the product name holds"),
+        ("a\nb\r\n", "the product name holds"),
+        (" ", "the product name is empty"),
+    ],
+)
+def test_a_product_name_that_is_not_one_line_is_refused_naming_it(
+    aws, tenant, metered, product_name, reason
+):
+    fields = {"product_name": product_name, "channel": METERED, "payment_type": "prepaid"}
+    fields |= {"sms_amount": 10, "validity_days": 30}
+
+    status, body = _admin("POST", "/v1/admin/packages", "/v1/admin/packages", fields)
+
+    assert status == 400
+    [detail] = body["error"]["details"]
+    assert detail["field"] == "product_name"
+    assert detail["reason"].startswith(reason)
+
+
+def test_a_product_name_is_kept_without_the_spaces_around_it(aws, tenant, metered):
+    assert _package(product_name="  SMM PH  ")["product_name"] == "SMM PH"
+
+
 def test_packages_and_orders_are_the_operators(aws, tenant, metered):
     status, body = _admin("GET", "/v1/admin/packages", "/v1/admin/packages", role="tenant")
     assert (status, body["error"]["message"]) == (403, "this needs an operator key")

@@ -4,10 +4,12 @@ repeats the value given (an endpoint refused for holding a password would show i
 And JSON documents from outside read so that any bad one is a ValueError."""
 
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from cloudsms.domain import content
 from cloudsms.errors import BadRequest
 
 M = TypeVar("M", bound=BaseModel)
@@ -55,3 +57,22 @@ def loads_json(document: str | bytes) -> Any:
         return json.loads(document)
     except RecursionError as error:
         raise json.JSONDecodeError("nested too deeply", "", 0) from error
+
+
+def one_line_name(what: str) -> Callable[[Any], Any]:
+    """A before-validator for a name (`what` says whose): trimmed, not blank, and one
+    line of printable characters."""
+
+    def valid(value: Any) -> Any:
+        # Spaces around a name tell names apart to nobody; a blank name names nothing.
+        # Checked before the length, whose own words ("at least 1 character") would puzzle.
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise ValueError(f"the {what} is empty")
+            reason = content.not_one_line(value, what)
+            if reason:
+                raise ValueError(reason)
+        return value
+
+    return valid

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -49,6 +49,7 @@ from cloudsms.store.counters import (
 )
 from cloudsms.store.orders import POSTPAID, PREPAID, OrderModel, PackageModel
 from cloudsms.store.tenants import TenantModel
+from cloudsms.validation import one_line_name
 
 _ATTEMPTS = 5
 
@@ -65,6 +66,8 @@ class PackageFields(BaseModel):
     validity_days: int | None = Field(None, ge=1, le=3660, description="Prepaid")
     warning_usd: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=6)
     prohibit_usd: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=6)
+
+    _product_name = field_validator("product_name", mode="before")(one_line_name("product name"))
 
     @model_validator(mode="after")
     def _terms(self) -> "PackageFields":

@@ -18,22 +18,10 @@ from cloudsms.ids import new_time_ordered_id
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.store.base import lost_a_race, transaction
 from cloudsms.store.templates import NAMES_SUFFIX, TemplateModel, TemplateNameModel, names_of
+from cloudsms.validation import one_line_name
 
 # The owner of the operator's common templates, where a tenant id would be.
 COMMON = "#common"
-
-
-def _valid_name(value: Any) -> Any:
-    # Spaces around a name tell templates apart to nobody; a blank name names nothing.
-    # Checked before the length, whose own words ("at least 1 character") would puzzle.
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            raise ValueError("the template name is empty")
-        reason = content.not_one_line(value, "template name")
-        if reason:
-            raise ValueError(reason)
-    return value
 
 
 def _valid_content(value: str | None) -> str | None:
@@ -50,7 +38,7 @@ class TemplateFields(BaseModel):
     content: str = Field(min_length=1, max_length=content.CONTENT_MAX)
     sms_type: SmsType
 
-    _name = field_validator("name", mode="before")(_valid_name)
+    _name = field_validator("name", mode="before")(one_line_name("template name"))
     _content = field_validator("content")(_valid_content)
 
 
@@ -61,7 +49,7 @@ class TemplateChanges(BaseModel):
     content: str | None = Field(None, min_length=1, max_length=content.CONTENT_MAX)
     sms_type: SmsType | None = None
 
-    _name = field_validator("name", mode="before")(_valid_name)
+    _name = field_validator("name", mode="before")(one_line_name("template name"))
     _content = field_validator("content")(_valid_content)
 
 
