@@ -134,6 +134,7 @@ def test_a_second_channel_with_the_same_route_id_is_a_conflict(aws, tenant, cont
         ({"prices_usd": {"default": "0.0000001"}}, "prices_usd.default"),
         ({"default_sender": "ABCDEFGHIJKLM"}, "default_sender"),
         ({"default_sender": "<img src=x>"}, "default_sender"),
+        ({"throughput": True}, "throughput"),  # not 1
     ],
 )
 def test_an_invalid_channel_is_refused_naming_the_field(aws, tenant, context, change, field):
@@ -307,6 +308,7 @@ def test_a_patch_changes_only_what_it_names(aws, tenant, context):
         ({"default_sender": "<img src=x>"}, "default_sender"),
         ({"default_sender": "ABCDEFGHIJKLM"}, "default_sender"),
         ({"endpoint": "http://admin:hunter2@kannel.local:13013"}, "endpoint"),
+        ({"throughput": True}, "throughput"),
     ],
 )
 def test_an_invalid_patch_is_refused_and_changes_nothing(aws, tenant, context, change, field):

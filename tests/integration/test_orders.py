@@ -168,6 +168,8 @@ def test_a_postpaid_package_has_thresholds_and_no_amount(aws, tenant, metered):
         ),
         ({"payment_type": "postpaid", "warning_usd": "5"}, "needs warning_usd and prohibit_usd"),
         ({"sms_amount": 0}, "greater than or equal to 1"),
+        ({"sms_amount": True}, "valid integer"),  # not 1
+        ({"validity_days": True}, "valid integer"),
     ],
 )
 def test_a_package_with_inconsistent_terms_is_refused_with_the_reason(

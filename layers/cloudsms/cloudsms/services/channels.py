@@ -180,7 +180,10 @@ class ChannelFields(BaseModel):
         None, description="authenticates receipts (16-200 characters); generated when absent"
     )
     default_sender: str | None = Field(None, max_length=15)
-    throughput: int = Field(0, ge=0, le=100_000, description="segments per second; 0: none")
+    # Strict: JSON's true is no rate (lax, pydantic reads it as 1).
+    throughput: int = Field(
+        0, ge=0, le=100_000, strict=True, description="segments per second; 0: none"
+    )
     directions: list[phone.Direction] = Field(
         default_factory=lambda: list(phone.Direction), min_length=1
     )
@@ -227,7 +230,7 @@ class ChannelChanges(BaseModel):
     username: str | None = Field(None, max_length=200)
     password: SecretStr | None = None
     default_sender: str | None = Field(None, max_length=15)
-    throughput: int | None = Field(None, ge=0, le=100_000)
+    throughput: int | None = Field(None, ge=0, le=100_000, strict=True)
     directions: list[phone.Direction] | None = Field(None, min_length=1)
     prices_usd: Pricing | None = None
     receipts_per_part: bool | None = None

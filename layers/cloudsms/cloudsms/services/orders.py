@@ -62,8 +62,9 @@ class PackageFields(BaseModel):
     product_name: str = Field(min_length=1, max_length=64)
     channel: str = Field(min_length=1, max_length=64, description="Route id it sells")
     payment_type: Literal["prepaid", "postpaid"]
-    sms_amount: int | None = Field(None, ge=1, le=1_000_000_000, description="Prepaid")
-    validity_days: int | None = Field(None, ge=1, le=3660, description="Prepaid")
+    # Strict: JSON's true is no amount (lax, pydantic reads it as 1).
+    sms_amount: int | None = Field(None, ge=1, le=1_000_000_000, strict=True, description="Prepaid")
+    validity_days: int | None = Field(None, ge=1, le=3660, strict=True, description="Prepaid")
     warning_usd: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=6)
     prohibit_usd: Decimal | None = Field(None, gt=0, max_digits=12, decimal_places=6)
 
