@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cloudsms.errors import BadRequest, Conflict
+from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.services import channels
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.tenants import TenantModel
@@ -536,6 +536,47 @@ def test_an_unassigned_channel_answers_403_to_the_tenant(aws, tenant, context):
     assert response["statusCode"] == 204
     assert "KAN_PH" not in (TenantModel.get("acme").channels or set())
     assert _send(context, ["+639215347566"])["statusCode"] == 403
+
+
+def _unassign(context, tenant_id: str, route_id: str) -> dict:
+    return _admin(
+        context,
+        "DELETE",
+        f"/v1/admin/tenants/{tenant_id}/channels/{route_id}",
+        "/v1/admin/tenants/{tenant_id}/channels/{route_id}",
+        path_parameters={"tenant_id": tenant_id, "route_id": route_id},
+    )
+
+
+@pytest.mark.parametrize(
+    ("tenant_id", "route_id", "message"),
+    [
+        ("acme", "NOPE", "channel NOPE does not exist"),
+        ("acme", "KAN_PH", "channel KAN_PH is not assigned to tenant acme"),
+        ("nobody", "KAN_PH", "tenant nobody does not exist"),
+    ],
+)
+def test_unassigning_a_channel_the_tenant_does_not_have_is_not_found_naming_it(
+    aws, tenant, context, tenant_id, route_id, message
+):
+    _create(context)
+
+    response = _unassign(context, tenant_id, route_id)
+
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["error"]["message"] == message
+
+
+def test_the_console_command_refuses_to_revoke_a_channel_that_does_not_exist(aws, tenant):
+    with pytest.raises(NotFound, match="channel NOPE does not exist"):
+        channels.unassign_channel("acme", "NOPE")
+
+
+def test_a_channel_assigned_is_unassigned_even_if_it_no_longer_exists(aws, tenant, context):
+    TenantModel("acme").update(actions=[TenantModel.channels.add({"GONE"})])
+
+    assert _unassign(context, "acme", "GONE")["statusCode"] == 204
+    assert "GONE" not in (TenantModel.get("acme").channels or set())
 
 
 @pytest.mark.parametrize(("tenant_id", "route_id"), [("nobody", "KAN_PH"), ("acme", "NOPE")])

@@ -438,14 +438,21 @@ def assign_channel(tenant_id: str, route_id: str) -> None:
 
 
 def unassign_channel(tenant_id: str, route_id: str) -> None:
-    """Takes a channel away from a tenant; taking one it never had changes nothing."""
+    """Takes a channel away from a tenant: a 404 for one the tenant does not have, so a
+    mistyped route id is not taken for done. Whether the channel itself exists is not
+    asked first: one assigned can always be taken away."""
     try:
         TenantModel(tenant_id).update(
             actions=[TenantModel.channels.delete({route_id})],
-            condition=TenantModel.tenant_id.exists(),
+            condition=TenantModel.tenant_id.exists() & TenantModel.channels.contains(route_id),
         )
     except UpdateError as exc:
-        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+        try:
+            TenantModel.get(tenant_id)
+        except DoesNotExist:
+            raise NotFound(f"tenant {tenant_id} does not exist") from exc
+        _fresh_item(route_id)  # 404 for a channel that does not exist
+        raise NotFound(f"channel {route_id} is not assigned to tenant {tenant_id}") from exc
 
 
 # --- reading ------------------------------------------------------------------------------
