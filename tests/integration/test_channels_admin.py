@@ -254,6 +254,18 @@ def test_channels_page_on_with_their_cursor(aws, tenant, context):
     ]
 
 
+def test_the_channels_first_page_says_how_many_there_are(aws, tenant, context):
+    _create(context)
+    path = "/v1/admin/channels"
+
+    first = json.loads(_admin(context, "GET", path, path, query={"page_size": "1"})["body"])
+    cursor = {"page_size": "1", "cursor": first["next_cursor"]}
+    second = json.loads(_admin(context, "GET", path, path, query=cursor)["body"])
+
+    assert (first["total"], first["total_exact"], len(first["channels"])) == (2, True, 1)
+    assert "total" not in second
+
+
 def test_a_channels_cursor_holding_more_than_its_key_is_refused(aws, tenant, context):
     last_key = {"route_id": {"S": "SIM"}, "secret_name": {"S": "x"}}
     cursor = base64.urlsafe_b64encode(json.dumps(last_key).encode()).decode()

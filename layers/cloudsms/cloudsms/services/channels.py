@@ -37,7 +37,7 @@ from cloudsms.carriers.http_json import HttpJsonConfig
 from cloudsms.domain import content, money, phone, urls
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_secret
-from cloudsms.services.pages import decode_last_key, encode_cursor
+from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.settings import get_settings
 from cloudsms.store.base import utcnow
 from cloudsms.store.channels import ChannelModel
@@ -494,7 +494,9 @@ def list_channels(size: int, cursor: str | None) -> dict[str, Any]:
     start = decode_last_key(cursor, None, ("route_id",))
     page = ChannelModel.scan(limit=size, last_evaluated_key=start)
     channels = [channel_view(item) for item in page]
-    return {"channels": channels, "next_cursor": encode_cursor(page.last_evaluated_key)}
+    answer = {"channels": channels, "next_cursor": encode_cursor(page.last_evaluated_key)}
+    every = ChannelModel.scan(attributes_to_get=["route_id"])
+    return first_page(answer, cursor, lambda: counted(every))
 
 
 # A warm function picks up a changed channel (its limit, prices, endpoint, credentials)

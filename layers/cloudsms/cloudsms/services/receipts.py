@@ -47,7 +47,7 @@ from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger, metrics
 from cloudsms.services import transitions
 from cloudsms.services.channels import Channel, get_channel
-from cloudsms.services.pages import decode_last_key, encode_cursor
+from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.services.redelivery import backoff_seconds
 from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
@@ -351,16 +351,20 @@ def unmatched_view(item: UnmatchedReceiptModel) -> dict[str, Any]:
 def list_unmatched(route_id: str | None, size: int, cursor: str | None) -> dict[str, Any]:
     """A route's unmatched receipts, newest first; without a route, every route's (a scan
     of a table that TTL keeps small)."""
+    keys = ["route_id", "receipt_id"]
     if route_id:
         start = decode_last_key(cursor, ("route_id", route_id), ("receipt_id",))
         page = UnmatchedReceiptModel.query(
             route_id, scan_index_forward=False, limit=size, last_evaluated_key=start
         )
+        every = UnmatchedReceiptModel.query(route_id, attributes_to_get=keys)
     else:
         start = decode_last_key(cursor, None, ("route_id", "receipt_id"))
         page = UnmatchedReceiptModel.scan(limit=size, last_evaluated_key=start)
+        every = UnmatchedReceiptModel.scan(attributes_to_get=keys)
     receipts = [unmatched_view(item) for item in page]
-    return {"receipts": receipts, "next_cursor": encode_cursor(page.last_evaluated_key)}
+    answer = {"receipts": receipts, "next_cursor": encode_cursor(page.last_evaluated_key)}
+    return first_page(answer, cursor, lambda: counted(every))
 
 
 def reconcile_unmatched(route_id: str, now: datetime, since: datetime) -> int:
