@@ -145,6 +145,32 @@ def _function_url_server(function: str) -> dict[str, Any]:
     }
 
 
+# Bodies a handler reads itself (multipart forms, see cloudsms.api.parse_form), which its
+# resolver therefore cannot describe: each form's parts, by operation.
+FORMS: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/v1/blacklist/import"): {
+        "type": "object",
+        "required": ["number_list"],
+        "properties": {
+            "number_list": {
+                "type": "string",
+                "format": "binary",
+                "description": "An .xlsx or .csv file: the numbers in its first column, after "
+                "its header row (a mission's number list imports as it is)",
+            },
+            "reason": {"type": "string", "description": "Kept with each number added"},
+        },
+    },
+}
+
+
+def _form(operation: dict[str, Any], schema: dict[str, Any]) -> None:
+    operation["requestBody"] = {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": schema}},
+    }
+
+
 ERROR_SCHEMA = {
     "type": "object",
     "title": "Error",
@@ -206,6 +232,8 @@ def build_document() -> dict[str, Any]:
                 operation["tags"] = [tag]
                 open_route = (method, path) in public
                 _errors(operation, authenticated=url_function is None and not open_route)
+                if (method, path) in FORMS:
+                    _form(operation, FORMS[method, path])
                 if open_route:
                     operation["security"] = []
                 if url_function is not None:

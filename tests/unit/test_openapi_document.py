@@ -58,3 +58,19 @@ def test_receipt_and_reply_routes_are_documented_at_the_function_url_without_an_
     }
     assert [operation["security"] for operation in operations] == [[], []]
     assert document["security"] == [{"bearer": []}, {"apiKey": []}]
+
+
+def test_the_blacklist_import_says_its_file_goes_in_the_part_number_list():
+    document = openapi.build_document()
+
+    body = document["paths"]["/v1/blacklist/import"]["post"]["requestBody"]
+
+    schema = body["content"]["multipart/form-data"]["schema"]
+    assert schema["required"] == ["number_list"]
+    assert schema["properties"]["number_list"]["format"] == "binary"
+
+
+def test_every_form_described_is_an_operation_the_handlers_serve():
+    document = openapi.build_document()
+
+    assert {(method.upper(), path) for method, path in openapi.FORMS} <= _documented(document)
