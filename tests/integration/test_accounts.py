@@ -586,3 +586,12 @@ def test_the_overview_lists_the_tenants_own_api_keys_not_sessions_or_operator_ke
     assert overview["statusCode"] == 200, overview["body"]
     assert overview["json"]["api_key_ids"] == [tenant["key_id"]]
     assert operator_key_id not in overview["body"]
+
+
+def test_a_route_without_a_body_takes_an_empty_form_as_no_body(accounts_app, context):
+    # curl -d '' sends an empty body typed as a URL-encoded form.
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    response = _call(accounts_app, context, "POST", "/v1/captchas", headers=headers)
+
+    assert response["statusCode"] == 201, response["body"]

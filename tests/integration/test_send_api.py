@@ -307,3 +307,14 @@ def test_a_mission_body_nested_too_deeply_is_refused_as_invalid_json(aws, tenant
 
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["error"]["message"] == "the body is not valid JSON"
+
+
+def test_a_multipart_body_without_its_boundary_is_refused_as_bad_not_a_crash(aws, tenant, context):
+    event = api_event(
+        "POST", "/v1/sms", "/v1/sms", body={}, headers={"Content-Type": "multipart/form-data"}
+    )
+
+    response = send_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 400, response["body"]
+    assert "boundary" in json.loads(response["body"])["error"]["message"]

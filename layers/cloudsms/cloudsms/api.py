@@ -59,8 +59,11 @@ def _no_url_encoded_form(app: ApiGatewayResolver, next_middleware: Any) -> Respo
 
 
 def _url_encoded_form(app: ApiGatewayResolver) -> bool:
+    """Whether the request has a body sent as a URL-encoded form (an empty one, as
+    `curl -d ''` sends to a route that takes no body, is no body at all)."""
     content_type = app.current_event.headers.get("Content-Type") or ""
-    return content_type.lower().startswith("application/x-www-form-urlencoded")
+    form = content_type.lower().startswith("application/x-www-form-urlencoded")
+    return form and bool(app.current_event.body)
 
 
 def make_function_url_resolver() -> LambdaFunctionUrlResolver:
@@ -89,6 +92,16 @@ def _answer_errors(app: ApiGatewayResolver) -> None:
             f"the body must be JSON (Content-Type: application/json), not {content_type[:60]}",
             [],
         )
+
+    @app.exception_handler(ValueError)
+    def _unreadable_multipart(error: ValueError) -> Response:
+        # Powertools reads a multipart body for a route with a body model, and raises a
+        # bare ValueError for one without a boundary, which would end in a 502.
+        content_type = (app.current_event.headers.get("Content-Type") or "").lower()
+        if content_type.startswith("multipart/form-data") and "boundary" in str(error):
+            message = "a multipart/form-data body needs the boundary in its Content-Type"
+            return error_response(400, "bad_request", message, [])
+        raise error
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
