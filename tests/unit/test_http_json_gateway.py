@@ -289,3 +289,23 @@ def test_the_hubs_echoed_reference_finds_our_uid_when_the_url_did_not_carry_it()
     receipt = receipt_from_json({"status": "delivered", "reference": "U7"}, mapping)
 
     assert receipt.uid == "U7"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://exa mple.com/x",
+        "http://hub.test:0/send",
+        "http://hub.test/x\r\nX-Evil: 1",
+        "ftp://hub.test/send",
+    ],
+)
+def test_a_mapping_url_that_cannot_be_called_is_refused(url):
+    with pytest.raises(ValidationError):
+        HttpJsonConfig.model_validate({**CONFIG, "url": url})
+
+
+def test_a_mapping_url_is_checked_with_its_placeholders_filled():
+    url = "https://hub.test/{tenant_id}/send?user={username}&key={password}"
+
+    assert HttpJsonConfig.model_validate({**CONFIG, "url": url}).url == url

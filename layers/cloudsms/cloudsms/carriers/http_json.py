@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -32,6 +33,7 @@ from cloudsms.carriers.http import (
 )
 from cloudsms.carriers.receipts import receipt_from_smpp_text
 from cloudsms.domain.states import FINAL, INTERMEDIATE, DrState
+from cloudsms.domain.urls import url_problem
 
 PLACEHOLDERS = frozenset(
     {
@@ -106,6 +108,22 @@ class HttpJsonConfig(BaseModel):
     )
     reason_field: str | None = Field(None, description="path of the refusal reason")
     receipt: ReceiptMapping
+
+    @field_validator("url")
+    @classmethod
+    def _callable_url(cls, url: str | None) -> str | None:
+        # Checked as it will be called, placeholders filled. Unlike an endpoint it may
+        # carry credentials (user info, a query), as some hubs want them: shown_url hides
+        # both wherever the URL is shown.
+        if url is None:
+            return None
+        filled = _PLACEHOLDER.sub("x", url)
+        if urlsplit(filled).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL")
+        problem = url_problem(filled)
+        if problem:
+            raise ValueError(problem)
+        return url
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> "HttpJsonConfig":
