@@ -372,6 +372,17 @@ def test_a_new_password_replaces_the_old_and_keeps_the_receipt_secret(aws, tenan
     }
 
 
+@pytest.mark.parametrize("username", ["", "  "])
+def test_a_username_cannot_be_changed_to_a_blank_one(aws, tenant, context, username):
+    _create(context)
+
+    response = _patch(context, {"username": username})
+
+    assert response["statusCode"] == 400, response["body"]
+    assert json.loads(response["body"])["error"]["details"][0]["field"] == "username"
+    assert _secret("KAN_PH")["username"] == "kuser"
+
+
 def test_a_credentials_change_made_while_another_is_under_way_is_refused_not_lost(
     aws, tenant, context, monkeypatch
 ):

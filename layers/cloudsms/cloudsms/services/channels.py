@@ -338,6 +338,13 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
     mapped = changes.http_json is not None
     if "http_json" in given and (item.gateway_type == "http_json") != mapped:
         raise BadRequest("http_json is required for, and only for, gateway type http_json")
+    if (
+        changes.username is not None
+        and item.gateway_type in _LOGS_IN
+        and not changes.username.strip()
+    ):
+        reason = f"{item.gateway_type} gateways need a username"
+        raise BadRequest(f"username: {reason}", details=[{"field": "username", "reason": reason}])
     actions: list[Action] = [ChannelModel.updated_at.set(utcnow())]
     if changes.endpoint is not None:
         actions.append(ChannelModel.endpoint.set(changes.endpoint))
