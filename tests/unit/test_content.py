@@ -139,7 +139,19 @@ def test_empty_content_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "invisible", ["\u200b", "\u200c\u200d", " \u2060 ", "\ufeff\n", "\u3000\u200b"]
+    "invisible",
+    [
+        "\u200b",
+        "\u200c\u200d",
+        " \u2060 ",
+        "\ufeff\n",
+        "\u3000\u200b",
+        "\u3164",  # Hangul filler
+        "\u115f\u1160",
+        "\u034f",  # combining grapheme joiner
+        "\ufe0f",  # a variation selector
+        "\u2800",  # braille blank
+    ],
 )
 def test_content_of_only_spaces_and_invisible_characters_is_refused_as_empty(
     invisible: str,
@@ -149,6 +161,13 @@ def test_content_of_only_spaces_and_invisible_characters_is_refused_as_empty(
 
 def test_content_with_a_visible_character_among_invisible_ones_passes() -> None:
     assert validate_content("\u200bHi\u200d") is None
+    assert validate_content("\u2764\ufe0f") is None  # a heart with its emoji selector
+    assert validate_content("\ud55c\uae00") is None  # Hangul, not a filler
+
+
+@pytest.mark.parametrize("name", ["\u200b", " \u3164 "])
+def test_a_mission_name_that_shows_nothing_is_empty(name: str) -> None:
+    assert validate_mission_name(name) == "the mission name is empty"
 
 
 def test_content_of_the_maximum_length_passes() -> None:
@@ -271,3 +290,11 @@ def test_a_sender_with_other_characters_is_refused(sender: str) -> None:
     reason = validate_sender(sender)
 
     assert reason is not None and reason.startswith("the sender id may hold only")
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\ufeff \u3164"])
+def test_a_template_or_package_name_that_shows_nothing_is_empty(name: str) -> None:
+    from cloudsms.validation import one_line_name
+
+    with pytest.raises(ValueError, match="the template name is empty"):
+        one_line_name("template name")(name)

@@ -68,7 +68,7 @@ def one_line_name(what: str) -> Callable[[Any], Any]:
         # Checked before the length, whose own words ("at least 1 character") would puzzle.
         if isinstance(value, str):
             value = value.strip()
-            if not value:
+            if content.shows_nothing(value):
                 raise ValueError(f"the {what} is empty")
             reason = content.not_one_line(value, what)
             if reason:

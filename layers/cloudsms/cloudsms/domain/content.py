@@ -114,7 +114,7 @@ def render(
 
 def validate_content(content: str) -> str | None:
     """Why the content cannot be used, or None."""
-    if _shows_nothing(content):
+    if shows_nothing(content):
         return "the content is empty"
     if len(content) > CONTENT_MAX:
         return f"the content is longer than {CONTENT_MAX} characters ({len(content):,})"
@@ -136,15 +136,23 @@ def validate_content(content: str) -> str | None:
     return None
 
 
-def _shows_nothing(text: str) -> bool:
-    # Spaces and format characters (Unicode's Cf: zero-width spaces and joiners, the word
-    # joiner, the byte order mark) show nothing on a phone: a text of only these is as
-    # empty as "", and would be sent and charged for all the same.
-    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+# Letters and marks that are drawn as nothing: the Hangul fillers, the combining grapheme
+# joiner, the braille blank and the variation selectors.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u034f\u2800") | frozenset(
+    chr(c) for c in [*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+)
+
+
+def shows_nothing(text: str) -> bool:
+    """Whether `text` holds nothing a phone (or a person) would see: spaces, format
+    characters (Unicode's Cf: zero-width spaces and joiners, the word joiner, the byte
+    order mark) and the few letters and marks drawn as blanks. A text of only these is as
+    empty as "", and would be sent and charged all the same."""
+    return all(c.isspace() or c in _BLANK_LOOKING or unicodedata.category(c) == "Cf" for c in text)
 
 
 def validate_mission_name(name: str) -> str | None:
-    if not name.strip():
+    if shows_nothing(name):
         return "the mission name is empty"
     if len(name) > MISSION_NAME_MAX:
         return f"the mission name is longer than {MISSION_NAME_MAX} characters ({len(name)})"
