@@ -93,6 +93,8 @@ class KannelHarness:
             raise KannelNotInstalled("Kannel is not installed: run scripts/install-kannel.sh")
         smsbox = str(Path(bearerbox).with_name("smsbox"))
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # Its logs and the fake SMSC's output hold numbers and texts (verify codes too).
+        self.workdir.chmod(0o700)
         write_private(self.config_path, self._config())
         try:
             self._spawn("bearerbox", [bearerbox, "-v", "2", str(self.config_path)])

@@ -106,6 +106,8 @@ def _final(stack, uid: str) -> dict[str, Any]:
 
 def test_kannels_configuration_with_its_passwords_is_readable_by_its_owner_only(kannel):
     assert stat.S_IMODE(kannel.config_path.stat().st_mode) == 0o600
+    # and its folder, where its logs and the fake SMSC's output hold numbers and texts
+    assert stat.S_IMODE(kannel.workdir.stat().st_mode) == 0o700
 
 
 def test_a_message_through_real_kannel_comes_back_delivered(stack, kannel, kannel_channel):
