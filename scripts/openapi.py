@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
+import re
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -164,6 +166,44 @@ FORMS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+# Routes that read a mission's fields themselves (the event handler cannot describe
+# them): as JSON, whose list follows through the upload URL, and as a multipart form with
+# the list in the part number_list. True: JSON is taken too.
+MISSION_BODIES = {("post", "/v1/missions"): True, ("post", "/v1/missions/preview"): False}
+NUMBER_LIST_PART = {
+    "type": "string",
+    "format": "binary",
+    "description": "The number list (.xlsx or .csv): a header row, the phone number first, "
+    "then a column per variable",
+}
+
+
+def _mission_body(operation: dict[str, Any], json_too: bool) -> None:
+    fields = {"$ref": "#/components/schemas/MissionFields"}
+    form = {
+        "allOf": [
+            fields,
+            {
+                "type": "object",
+                "required": ["number_list"],
+                "properties": {"number_list": NUMBER_LIST_PART},
+            },
+        ]
+    }
+    content: dict[str, Any] = {"multipart/form-data": {"schema": form}}
+    if json_too:
+        content["application/json"] = {"schema": fields}
+    operation["requestBody"] = {"required": True, "content": content}
+
+
+def _mission_fields_schemas() -> dict[str, Any]:
+    """MissionFields and the schemas it refers to, as components."""
+    from cloudsms.domain.mission import MissionFields
+
+    schema = MissionFields.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {**schema.pop("$defs", {}), "MissionFields": schema}
+
+
 def _form(operation: dict[str, Any], schema: dict[str, Any]) -> None:
     operation["requestBody"] = {
         "required": True,
@@ -200,6 +240,43 @@ def _errors(operation: dict[str, Any], authenticated: bool) -> None:
         responses["401"] = {"description": "No valid API key", "content": ERROR_CONTENT}
 
 
+_STATUS = re.compile(r"status_code=(\d{3})")
+
+
+def success_statuses(app: Any) -> dict[tuple[str, str], list[str]]:
+    """What each route answers when it succeeds, read from its handler: the event handler
+    documents every route as 200, but many answer 201, 202 or 204 (directly, or through a
+    helper of their module such as `_created`)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for route in app._static_routes + app._dynamic_routes:
+        handler = inspect.unwrap(route.func)
+        module = inspect.getmodule(handler)
+        helpers = {
+            name: _STATUS.findall(inspect.getsource(function))
+            for name, function in inspect.getmembers(module, inspect.isfunction)
+            if function.__module__ == module.__name__ and function is not handler
+        }
+        source = inspect.getsource(handler)
+        codes = set(_STATUS.findall(source))
+        for name, helper_codes in helpers.items():
+            if re.search(rf"\b{name}\(", source):
+                codes.update(helper_codes)
+        if codes:
+            found[route.method.lower(), route.openapi_path] = sorted(codes)
+    return found
+
+
+def _success(operation: dict[str, Any], statuses: list[str]) -> None:
+    """Documents the statuses a route answers on success in place of the default 200."""
+    responses = operation.setdefault("responses", {})
+    documented = responses.pop("200", {"description": "Successful Response"})
+    for status in statuses:
+        if status == "204":
+            responses[status] = {"description": "No content"}
+        else:
+            responses[status] = documented
+
+
 def _merge_schemas(into: dict[str, Any], schemas: dict[str, Any], function: str) -> None:
     for name, schema in schemas.items():
         if name in into and into[name] != schema:
@@ -218,6 +295,7 @@ def build_document() -> dict[str, Any]:
         tag = TAGS.get(function, (function, ""))[0]
         url_function = on_urls.get(function)
         schema = found[function].get_openapi_schema(title="CloudSMS", version="1")
+        statuses = success_statuses(found[function])
         document = json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
         found_schemas = document.get("components", {}).get("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
@@ -232,8 +310,13 @@ def build_document() -> dict[str, Any]:
                 operation["tags"] = [tag]
                 open_route = (method, path) in public
                 _errors(operation, authenticated=url_function is None and not open_route)
+                if (method, path) in statuses:
+                    _success(operation, statuses[method, path])
                 if (method, path) in FORMS:
                     _form(operation, FORMS[method, path])
+                if (method, path) in MISSION_BODIES:
+                    _mission_body(operation, MISSION_BODIES[method, path])
+                    _merge_schemas(schemas, _mission_fields_schemas(), function)
                 if open_route:
                     operation["security"] = []
                 if url_function is not None:

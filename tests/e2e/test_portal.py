@@ -646,6 +646,12 @@ def test_the_api_specification_lists_the_dispatching_log(portal, stack):
     portal.get_by_role("link", name="CloudSMS Web API Specification").first.click()
 
     expect(portal.get_by_role("region", name="Reports")).to_contain_text("/v1/messages/export")
+    # a mission's two bodies: its fields as JSON, or a form with the number list too
+    sending = portal.get_by_role("region", name="Sending")
+    expect(sending).to_contain_text(
+        "multipart/form-data MissionFields and number_list (string (binary))"
+    )
+    expect(sending).to_contain_text("application/json MissionFields")
     _screenshot(portal, "api", full_page=False)
 
 

@@ -74,3 +74,30 @@ def test_every_form_described_is_an_operation_the_handlers_serve():
     document = openapi.build_document()
 
     assert {(method.upper(), path) for method, path in openapi.FORMS} <= _documented(document)
+
+
+def test_a_mission_is_described_as_json_or_as_a_form_with_its_number_list():
+    document = openapi.build_document()
+
+    create = document["paths"]["/v1/missions"]["post"]["requestBody"]["content"]
+    preview = document["paths"]["/v1/missions/preview"]["post"]["requestBody"]["content"]
+
+    fields = {"$ref": "#/components/schemas/MissionFields"}
+    assert create["application/json"]["schema"] == fields
+    assert list(preview) == ["multipart/form-data"]  # a preview needs the list
+    form = create["multipart/form-data"]["schema"]["allOf"]
+    assert form[0] == fields and form[1]["required"] == ["number_list"]
+    assert "content" in document["components"]["schemas"]["MissionFields"]["properties"]
+
+
+def test_each_operation_documents_the_status_it_answers_on_success():
+    paths = openapi.build_document()["paths"]
+
+    def success(method: str, path: str) -> list[str]:
+        return sorted(s for s in paths[path][method]["responses"] if s.startswith("2"))
+
+    assert success("post", "/v1/missions") == ["201"]
+    assert success("post", "/v1/sms") == ["202"]
+    assert success("post", "/v1/admin/accounts") == ["201"]  # through a helper, _created
+    assert success("delete", "/v1/callback") == ["204"]
+    assert success("get", "/v1/missions") == ["200"]

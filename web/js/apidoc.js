@@ -25,6 +25,12 @@ function typeOf(schema) {
     const parts = kinds.flatMap((s, i) => (i ? [" or ", typeOf(s)] : [typeOf(s)]));
     return h("span", {}, parts, nullable ? " (optional)" : "");
   }
+  // A form: the named schema's fields and the parts added to them (the file).
+  if (schema.allOf) return h("span", {}, schema.allOf.flatMap((s, i) => (i ? [" and ", typeOf(s)] : [typeOf(s)])));
+  if (schema.properties) {
+    const fields = Object.entries(schema.properties);
+    return h("span", {}, fields.flatMap(([name, s], i) => [i ? ", " : "", h("code", {}, name), " (", typeOf(s), ")"]));
+  }
   if (schema.enum) return `one of: ${schema.enum.join(", ")}`;
   if (schema.type === "array") return h("span", {}, "array of ", typeOf(schema.items || {}));
   const limits = [];
