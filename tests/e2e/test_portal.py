@@ -216,6 +216,9 @@ def test_feedback_leads_where_the_portal_configuration_says(browser, stack, port
         ),
     )
 
+    page.goto(stack["api_url"] + "/")
+    on_log_in = page.get_by_role("link", name="Feedback")
+    expect(on_log_in).to_have_attribute("href", "mailto:support@example.com")
     _log_in(page, stack, portal_key)
 
     feedback = page.get_by_role("link", name="Feedback")

@@ -157,6 +157,7 @@ function loginCard(title, error, ...children) {
     h("h1", { id: "login-title" }, title),
     error,
     ...children,
+    feedbackLink() ? h("div", { class: "login-links" }, h("a", { href: feedbackLink(), target: "_blank", rel: "noopener" }, "Feedback")) : null,
   );
 }
 
