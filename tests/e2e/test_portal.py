@@ -440,6 +440,53 @@ def test_the_dispatching_log_shows_masked_numbers_and_filters_by_uid(
     expect(log).to_contain_text(uids[1])
 
 
+def test_a_refused_log_search_leaves_neither_rows_nor_the_earlier_total(portal, sent_mission):
+    _menu(portal, "Dispatching Log")
+    log = portal.get_by_role("table", name="Dispatching log")
+    pages = portal.get_by_role("navigation", name="Pages")
+    expect(log.get_by_role("row")).to_have_count(3)
+    expect(pages).to_contain_text("Total 2")
+
+    portal.get_by_label("Country Code").fill("86")
+    portal.get_by_role("button", name="Search").click()
+
+    expect(portal.get_by_role("alert")).to_contain_text(
+        "phone number that goes with the country code"
+    )
+    expect(log).to_have_count(0)
+    expect(pages).not_to_contain_text("Total")
+
+    portal.get_by_label("Phone Number").fill("0921534756")  # national form: refused by the API
+    portal.get_by_label("Country Code").fill("")
+    portal.get_by_role("button", name="Search").click()
+    expect(pages).not_to_contain_text("Total")
+
+
+def test_a_log_search_to_a_minute_takes_in_that_whole_minute(
+    portal, stack, portal_key, sent_mission
+):
+    zone = ZoneInfo(_api(stack, portal_key, "/v1/overview")["time_zone"])
+    message = _api(stack, portal_key, "/v1/messages")["items"][0]
+    # as the time picker gives it: to the minute, in the tenant's zone
+    minute = datetime.fromisoformat(message["dispatch_time"]).astimezone(zone)
+    _menu(portal, "Dispatching Log")
+
+    portal.get_by_label(re.compile("^Dispatching Time")).fill(f"{minute:%Y-%m-%dT%H:%M}")
+    portal.get_by_label("To", exact=True).fill(f"{minute:%Y-%m-%dT%H:%M}")
+    # this search's answer, not that of the search the page opens with
+    searching = f"to={minute:%Y-%m-%dT%H}"
+
+    def this_search(response) -> bool:
+        url = response.url.replace("%3A", ":")
+        return "/v1/messages/total" in url and searching in url
+
+    with portal.expect_response(this_search) as searched:
+        portal.get_by_role("button", name="Search").click()
+
+    assert searched.value.json()["total"] >= 1
+    expect(portal.get_by_role("table", name="Dispatching log")).to_contain_text(message["uid"])
+
+
 LOG_COLUMNS = [
     "Seq No.",
     "Country Code",

@@ -70,7 +70,8 @@ export async function render({ main, account, query }) {
   let current = {};
   const readFilters = () => ({
     from: from.value,
-    to: to.value,
+    // A "To" without seconds means the whole minute: 12:26 takes in 12:26:35.
+    to: to.value.length === 16 ? `${to.value}:59` : to.value,
     phone: phoneFilter(countryCode.value, phone.value),
     uid: uid.value.trim(),
     mission: mission.value.trim(),
@@ -149,16 +150,23 @@ export async function render({ main, account, query }) {
     event?.preventDefault();
     current = readFilters();
     sections.reset();
-    if (current.from && current.to && current.from > current.to) {
+    // Rows and a total of an earlier search would read as this one's.
+    const refused = (message, details) => {
       logResults.replaceChildren();
-      return notify("error", "The Dispatching Time is after the To time.");
+      pager.element.replaceChildren();
+      notify("error", message, details);
+    };
+    if (current.from && current.to && current.from > current.to) {
+      return refused("The Dispatching Time is after the To time.");
+    }
+    // The country code is the phone number's: alone it would search every number.
+    if (countryCode.value.trim() && !phone.value.trim()) {
+      return refused("Enter the phone number that goes with the country code (the log is searched by whole numbers).");
     }
     try {
       await pager.first();
     } catch (error) {
-      // Rows of an earlier search would read as this one's.
-      logResults.replaceChildren();
-      notify("error", error.message, error.details);
+      refused(error.message, error.details);
     }
   }
 
