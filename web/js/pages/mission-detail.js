@@ -33,7 +33,7 @@ function progress(mission) {
     { class: "progress-block" },
     h(
       "div",
-      { class: "progress", role: "img", "aria-label": `${p.delivered} delivered, ${p.failed} failed, ${p.pending} pending of ${mission.phone_number_amount}` },
+      { class: "progress", role: "img", "aria-label": `${p.delivered} delivered, ${p.failed} failed, ${p.pending} awaiting a receipt of ${mission.phone_number_amount}` },
       h("span", { class: "bar good", style: `width:${share(p.delivered)}` }),
       h("span", { class: "bar bad", style: `width:${share(p.failed)}` }),
       h("span", { class: "bar muted", style: `width:${share(p.no_notification)}` }),
@@ -47,7 +47,8 @@ function progress(mission) {
         ["Delivery Success", p.delivered],
         ["Delivery Failure", p.failed],
         ["No Delivery Notification", p.no_notification],
-        ["Pending", p.pending],
+        // as the overview says it: the log's "Pending" is a message not yet handed over
+        ["Awaiting Receipt", p.pending],
         ["Failure Amount (abnormal rows)", mission.failure_amount],
         ["Blacklist numbers", mission.blacklist_amount],
       ].map(([t, v]) => [h("dt", {}, t), h("dd", {}, String(v))]),

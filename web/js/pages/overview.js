@@ -71,7 +71,12 @@ export async function render({ main, refreshAccount }) {
                 account.api_key_ids.length
                   ? h("ul", { class: "chips", "aria-label": "API key ids" }, account.api_key_ids.map((id) => h("li", {}, h("code", {}, id))))
                   : h("span", { class: "muted" }, "No API key yet: ask your operator."),
-                h("p", { class: "hint" }, "Your operator issued these keys; each was shown once, when issued. Send one as Authorization: Bearer <key>. Your portal session is not an API key: it ends when you log out."),
+                h(
+                  "p",
+                  { class: "hint" },
+                  account.api_key_ids.length ? "Your operator issued these keys; each was shown once, when issued. Send one as Authorization: Bearer <key>. " : "",
+                  "Your portal session is not an API key: it ends when you log out.",
+                ),
               )
             : item(
                 "Auth key",
