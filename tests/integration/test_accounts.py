@@ -595,3 +595,12 @@ def test_a_route_without_a_body_takes_an_empty_form_as_no_body(accounts_app, con
     response = _call(accounts_app, context, "POST", "/v1/captchas", headers=headers)
 
     assert response["statusCode"] == 201, response["body"]
+
+
+def test_a_verify_code_has_no_characters_people_mistake_for_others():
+    from cloudsms.services import accounts
+
+    drawn = "".join(accounts._captcha_text() for _ in range(500))
+
+    assert drawn.isupper() or drawn.isdigit()
+    assert not set(drawn) & set("0O1IL" + "abcdefghijklmnopqrstuvwxyz")

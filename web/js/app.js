@@ -188,7 +188,7 @@ function showAccountLogin(error) {
   const name = h("input", { type: "text", id: "account-name", name: "account-name", autocomplete: "username", required: true, maxlength: 30, spellcheck: "false" });
   const password = h("input", { type: "password", id: "password", name: "password", autocomplete: "current-password", required: true });
   const code = h("input", { type: "text", id: "verify-code", name: "verify-code", autocomplete: "off", required: true, maxlength: 8, spellcheck: "false" });
-  const image = h("img", { alt: "Verify code image", width: "140", height: "52" });
+  const image = h("img", { alt: "Verify code image", width: "180", height: "60" });
   let captchaId = "";
   const newCaptcha = async () => {
     code.value = "";
