@@ -231,6 +231,22 @@ def test_without_a_feedback_address_there_is_no_feedback_link(portal):
     expect(portal.get_by_role("link", name="Feedback")).to_have_count(0)
 
 
+def test_the_oa_counter_allows_15_digits_but_11_letters(portal):
+    _menu(portal, "Bulk Dispatching Tool")
+    portal.get_by_role("button", name="Add", exact=True).click()
+    form = portal.get_by_role("form", name="Add Bulk Dispatch SMS Information")
+    oa = form.get_by_label("OA")
+    counter = form.locator(".counted", has=portal.locator('input[name="sender"]')).locator(
+        ".counter"
+    )
+
+    oa.fill("+639215347566")
+    expect(counter).to_have_text("13/15")
+    oa.fill("CloudSMS")
+    expect(counter).to_have_text("8/11")
+    assert oa.get_attribute("maxlength") == "11"
+
+
 def test_the_preview_shows_rendered_samples_and_an_abnormal_row(portal, stack, number_list):
     _fill_add_form(portal, stack, number_list, "Portal preview only")
 

@@ -271,10 +271,15 @@ export function select(options, { value = "", blank = null, ...attributes } = {}
 }
 
 /** A text input with a live "n/max" counter after it. */
+/** A control with its count of characters; `max` may depend on the value (a function). */
 export function counted(control, max) {
   const count = h("span", { class: "counter", "aria-live": "polite" });
+  const limit = typeof max === "function" ? max : () => max;
   const update = () => {
-    count.textContent = `${control.value.length}/${max}`;
+    const most = limit(control.value);
+    control.maxLength = most;
+    count.textContent = `${control.value.length}/${most}`;
+    count.classList.toggle("error-text", control.value.length > most);
   };
   control.addEventListener("input", update);
   update();

@@ -28,6 +28,10 @@ import { TEMPLATE_COLUMNS } from "./templates.js";
 const MAX_FILE_BYTES = 1_048_576;
 // As the API checks them (domain/content.py).
 const LIMITS = { name: 30, sender: 15, signature: 20, content: 1500 };
+// A sender of digits (after an optional +) is a number, up to 15; any other fits 11 in
+// the SMS header (as the API checks it).
+const SENDER_WITH_LETTERS = 11;
+const senderLimit = (value) => (/^\+?[0-9]*$/.test(value) ? LIMITS.sender : SENDER_WITH_LETTERS);
 
 function checkedValue(form, name) {
   const checked = form.querySelector(`input[name="${name}"]:checked`);
@@ -84,7 +88,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
       extra: h("p", { class: "hint" }, "For common template, please click: ", button("Default Template", chooseCommon, { kind: "link" })),
     }),
     smsType,
-    field("OA", counted(sender, LIMITS.sender), { hint: "The sender id shown on the phone. The country direction of OA can be customized for reference." }),
+    field("OA", counted(sender, senderLimit), { hint: "The sender id shown on the phone. The country direction of OA can be customized for reference." }),
     field("Signature", signature, { hint: "Added in brackets, e.g. [CloudSMS]." }),
     position,
     field("SMS Content", counted(content, LIMITS.content), {
