@@ -247,6 +247,16 @@ def test_the_oa_counter_allows_15_digits_but_11_letters(portal):
     assert oa.get_attribute("maxlength") == "11"
 
 
+def test_the_segment_hint_counts_gsm_units_apart_from_characters(portal):
+    _menu(portal, "Bulk Dispatching Tool")
+    portal.get_by_role("button", name="Add", exact=True).click()
+    form = portal.get_by_role("form", name="Add Bulk Dispatch SMS Information")
+
+    form.get_by_label("SMS Content").fill("x {A}")  # 5 characters, { and } two units each
+
+    expect(form.locator("#content-hint")).to_contain_text("GSM-7 · 7 GSM-7 units")
+
+
 def test_the_preview_shows_rendered_samples_and_an_abnormal_row(portal, stack, number_list):
     _fill_add_form(portal, stack, number_list, "Portal preview only")
 

@@ -96,7 +96,8 @@ export function variables(content) {
 export function describe(info) {
   if (!info.length) return "Empty";
   const per = info.encoding === GSM7 ? "160 per SMS, 153 per part" : "70 per SMS, 67 per part";
-  const unit = info.encoding === GSM7 ? "characters" : "UTF-16 units";
+  // Not the characters the x/1500 counter shows: GSM-7 sends a few symbols in two units.
+  const unit = info.encoding === GSM7 ? "GSM-7 units ({ } [ ] ~ ^ \\ | € take two)" : "UTF-16 units";
   const text = `${info.encoding} · ${info.length} ${unit} · ${info.segments} segment${info.segments === 1 ? "" : "s"} (${per})`;
   return info.reason ? `${text}. UCS-2 because ${info.reason}.` : text;
 }
