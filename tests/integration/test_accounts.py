@@ -111,6 +111,14 @@ def _token(app, context, password: str) -> str:
     return response["json"]["token"]
 
 
+def _change_password(
+    app, context, current: str, new: str = "Spring2026", **caller: Any
+) -> dict[str, Any]:
+    """POST /v1/account/password as the `key` or the `principal` given."""
+    body = {"current_password": current, "new_password": new}
+    return _call(app, context, "POST", "/v1/account/password", body=body, **caller)
+
+
 def test_an_account_logs_in_with_its_password_and_the_verify_code(
     accounts_app, context, operator_key
 ):
@@ -241,14 +249,7 @@ def test_a_password_change_checks_the_current_one_and_the_rule(accounts_app, con
     token = _token(accounts_app, context, password)
 
     def change(current: str, new: str) -> dict[str, Any]:
-        return _call(
-            accounts_app,
-            context,
-            "POST",
-            "/v1/account/password",
-            key=token,
-            body={"current_password": current, "new_password": new},
-        )
+        return _change_password(accounts_app, context, current, new, key=token)
 
     assert "current password is wrong" in change("not-it-1", "Spring2026")["body"]
     assert "one letter and one digit" in change(password, "springtime")["body"]
@@ -275,14 +276,7 @@ def test_a_password_change_logs_out_every_session_and_answers_a_new_one(
     elsewhere = _token(accounts_app, context, password)
     here = _token(accounts_app, context, password)
 
-    changed = _call(
-        accounts_app,
-        context,
-        "POST",
-        "/v1/account/password",
-        key=here,
-        body={"current_password": password, "new_password": "Spring2026"},
-    )
+    changed = _change_password(accounts_app, context, password, key=here)
 
     assert resolve_key(elsewhere) is None and resolve_key(here) is None
     assert resolve_key(changed["json"]["token"]) is not None
@@ -325,14 +319,7 @@ def test_guessing_the_current_password_locks_the_account(accounts_app, context, 
     token = _token(accounts_app, context, password)
 
     def change(current: str) -> dict[str, Any]:
-        return _call(
-            accounts_app,
-            context,
-            "POST",
-            "/v1/account/password",
-            key=token,
-            body={"current_password": current, "new_password": "Spring2026"},
-        )
+        return _change_password(accounts_app, context, current, key=token)
 
     assert [change(f"guess-{n}1")["statusCode"] for n in range(5)] == [400] * 5
     assert change(password)["statusCode"] == 403
@@ -342,22 +329,8 @@ def test_guessing_the_current_password_locks_the_account(accounts_app, context, 
 def test_a_password_change_starts_the_count_of_wrong_ones_anew(accounts_app, context, operator_key):
     password = _create(accounts_app, context, operator_key)
     token = _token(accounts_app, context, password)
-    wrong = _call(
-        accounts_app,
-        context,
-        "POST",
-        "/v1/account/password",
-        key=token,
-        body={"current_password": "not-it-1", "new_password": "Spring2026"},
-    )
-    changed = _call(
-        accounts_app,
-        context,
-        "POST",
-        "/v1/account/password",
-        key=token,
-        body={"current_password": password, "new_password": "Spring2026"},
-    )
+    wrong = _change_password(accounts_app, context, "not-it-1", key=token)
+    changed = _change_password(accounts_app, context, password, key=token)
     assert (wrong["statusCode"], changed["statusCode"]) == (400, 200)
 
     for _ in range(4):
@@ -386,14 +359,7 @@ def test_a_logged_out_session_cannot_change_the_password(accounts_app, context, 
     cached = resolve_key(token)
     _call(accounts_app, context, "DELETE", "/v1/sessions/current", key=token)
 
-    changed = _call(
-        accounts_app,
-        context,
-        "POST",
-        "/v1/account/password",
-        principal=cached,
-        body={"current_password": password, "new_password": "Spring2026"},
-    )
+    changed = _change_password(accounts_app, context, password, principal=cached)
 
     assert changed["statusCode"] == 401 and "session has ended" in changed["body"]
     assert _log_in(accounts_app, context, password)["statusCode"] == 201
@@ -409,14 +375,7 @@ def test_an_expired_session_cannot_change_the_password(
     nine_hours = clock.now() + timedelta(hours=9)
     monkeypatch.setattr(clock, "now", lambda: nine_hours)
 
-    changed = _call(
-        accounts_app,
-        context,
-        "POST",
-        "/v1/account/password",
-        principal=cached,
-        body={"current_password": password, "new_password": "Spring2026"},
-    )
+    changed = _change_password(accounts_app, context, password, principal=cached)
 
     assert changed["statusCode"] == 401 and "session has ended" in changed["body"]
 
@@ -572,13 +531,8 @@ def test_the_overview_lists_the_tenants_own_api_keys_not_sessions_or_operator_ke
 
     operator_key_id = resolve_key(operator_key).key_id
     password = _create(accounts_app, context, operator_key)
-    token = _call(
-        accounts_app,
-        context,
-        "POST",
-        "/v1/account/password",
-        key=_token(accounts_app, context, password),
-        body={"current_password": password, "new_password": "Spring2026"},
+    token = _change_password(
+        accounts_app, context, password, key=_token(accounts_app, context, password)
     )["json"]["token"]
 
     overview = _call(reports_app, context, "GET", "/v1/overview", key=token)
