@@ -252,16 +252,7 @@ def test_channels_page_on_with_their_cursor(aws, tenant, context):
         "KAN_PH",
         "SIM",
     ]
-
-
-def test_the_channels_first_page_says_how_many_there_are(aws, tenant, context):
-    _create(context)
-    path = "/v1/admin/channels"
-
-    first = json.loads(_admin(context, "GET", path, path, query={"page_size": "1"})["body"])
-    cursor = {"page_size": "1", "cursor": first["next_cursor"]}
-    second = json.loads(_admin(context, "GET", path, path, query=cursor)["body"])
-
+    # the first page says how many there are, as every paged list does
     assert (first["total"], first["total_exact"], len(first["channels"])) == (2, True, 1)
     assert "total" not in second
 
