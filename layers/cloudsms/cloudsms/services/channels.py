@@ -58,14 +58,15 @@ ALL_DIRECTIONS = frozenset(d.value for d in phone.Direction)
 _ROUTE_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
 
-@dataclass(frozen=True)
-class Channel:
+@dataclass(frozen=True, kw_only=True)
+class ChannelRoute:
+    """What a channel is, without its credentials: enough to choose and price a route.
+    Read from the channel's item alone, so the functions that only check a route (the
+    send API, a mission's ingest and dispatch) need no access to its secret."""
+
     route_id: str
     gateway_type: str
     endpoint: str
-    username: str
-    password: str = field(repr=False)
-    receipt_secret: str = field(repr=False)
     default_sender: str | None
     throughput: int
     directions: frozenset[str] = ALL_DIRECTIONS
@@ -73,6 +74,23 @@ class Channel:
     prices: dict[str, int] = field(default_factory=dict)  # country calling code -> micro-USD
     receipts_per_part: bool = False
     http_json: HttpJsonConfig | None = None
+
+    def carries(self, direction: phone.Direction) -> bool:
+        return direction.value in self.directions
+
+    def segment_price(self, e164: str) -> int:
+        """Micro-USD per segment to this number: its country's price, else the default."""
+        return _segment_price(self.price_default, self.prices, e164)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Channel(ChannelRoute):
+    """A channel with its gateway credentials, for the functions that call its gateway
+    or check its receipts."""
+
+    username: str
+    password: str = field(repr=False)
+    receipt_secret: str = field(repr=False)
     # The receipt secret before the last rotation, and until when it still counts.
     previous_receipt_secret: str | None = field(default=None, repr=False)
     previous_receipt_secret_until: datetime | None = None
@@ -91,13 +109,6 @@ class Channel:
             and now < until
             and hmac.compare_digest(secret.encode(), previous.encode())
         )
-
-    def carries(self, direction: phone.Direction) -> bool:
-        return direction.value in self.directions
-
-    def segment_price(self, e164: str) -> int:
-        """Micro-USD per segment to this number: its country's price, else the default."""
-        return _segment_price(self.price_default, self.prices, e164)
 
 
 # --- what the operator writes -------------------------------------------------------------
@@ -517,21 +528,32 @@ def _channel_item(route_id: str) -> ChannelModel:
     return _fresh_item(route_id)
 
 
+def get_route(route_id: str) -> ChannelRoute:
+    """The channel without its credentials."""
+    return _route(_channel_item(route_id))
+
+
 def get_channel(route_id: str) -> Channel:
     """The channel with its credentials. A secret is cached by its version, which the
     channel item names, so new credentials are read as soon as the item is."""
     item = _channel_item(route_id)
     secret = get_secret(item.secret_name, int(item.credentials_version or 0))
-    prices = item.prices.as_dict() if item.prices else {}
     return Channel(
-        route_id=item.route_id,
-        gateway_type=item.gateway_type,
-        endpoint=item.endpoint,
+        **vars(_route(item)),
         username=secret["username"],
         password=secret["password"],
         receipt_secret=secret["receipt_secret"],
         previous_receipt_secret=secret.get("previous_receipt_secret"),
         previous_receipt_secret_until=_moment(secret.get("previous_receipt_secret_until")),
+    )
+
+
+def _route(item: ChannelModel) -> ChannelRoute:
+    prices = item.prices.as_dict() if item.prices else {}
+    return ChannelRoute(
+        route_id=item.route_id,
+        gateway_type=item.gateway_type,
+        endpoint=item.endpoint,
         default_sender=item.default_sender,
         throughput=int(item.throughput),
         directions=frozenset(item.directions or ALL_DIRECTIONS),
@@ -549,9 +571,7 @@ def _moment(text: str | None) -> datetime | None:
 def message_cost(route_id: str, to: str, segments: int) -> int:
     """What a message costs in micro-USD: its segments at its country's price. Read
     from the channel's item alone: the counters need no gateway credentials."""
-    item = _channel_item(route_id)
-    prices = item.prices.as_dict() if item.prices else {}
-    return _segment_price(int(item.price_default), prices, to) * int(segments)
+    return get_route(route_id).segment_price(to) * int(segments)
 
 
 def _segment_price(default: int, prices: Mapping[str, Any], e164: str) -> int:

@@ -32,7 +32,7 @@ from cloudsms.ids import mission_message_uid, new_time_ordered_id
 from cloudsms.observability import logger
 from cloudsms.services import counters, orders, scheduling
 from cloudsms.services.blacklist import blacklisted_numbers
-from cloudsms.services.channels import get_channel
+from cloudsms.services.channels import get_route
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.services.templates import get_template
 from cloudsms.services.tenants import check_enabled
@@ -92,7 +92,7 @@ def _content(tenant_id: str, fields: MissionFields) -> str:
 def _check_channel(tenant: TenantModel, route_id: str, direction: phone.Direction) -> None:
     if route_id not in (tenant.channels or set()):
         raise Forbidden(f"channel {route_id} is not assigned to this tenant")
-    if not get_channel(route_id).carries(direction):
+    if not get_route(route_id).carries(direction):
         raise BadRequest(f"channel {route_id} does not carry {direction.value} messages")
 
 
@@ -558,7 +558,7 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         "channel": mission.channel,
         "sms_type": mission.sms_type,
         # Stored on each message, so the dispatching log shows the sender id used.
-        "sender": mission.sender or get_channel(mission.channel).default_sender,
+        "sender": mission.sender or get_route(mission.channel).default_sender,
         "dispatch_day": day,
         "quiet_hours": bool(mission.recipient_quiet_hours),
         "order_number": mission.order_number,

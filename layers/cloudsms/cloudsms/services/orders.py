@@ -37,7 +37,7 @@ from pynamodb.expressions.update import Action
 from cloudsms.domain import money
 from cloudsms.errors import Conflict, Forbidden, NotFound
 from cloudsms.observability import logger
-from cloudsms.services.channels import get_channel
+from cloudsms.services.channels import get_route
 from cloudsms.services.tenants import get_tenant
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.counters import (
@@ -94,7 +94,7 @@ class PackageFields(BaseModel):
 
 
 def create_package(fields: PackageFields, now: datetime) -> dict[str, Any]:
-    get_channel(fields.channel)  # 404 for a channel that does not exist
+    get_route(fields.channel)  # 404 for a channel that does not exist
     for _ in range(_ATTEMPTS):
         package = PackageModel(
             package_id=f"{secrets.randbelow(10**12):012d}",
@@ -150,7 +150,7 @@ def place_order(tenant_id: str, package_id: str, now: datetime) -> dict[str, Any
     the tenant may send on the package's channel, charged to its orders from now on."""
     tenant = get_tenant(tenant_id)
     package = get_package(package_id)
-    get_channel(package.channel)  # the channel may have been revoked since
+    get_route(package.channel)  # the channel may have been revoked since
     order = _new_order(tenant, package, now)
     try:
         TenantModel(tenant_id).update(
