@@ -23,7 +23,7 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-from cloudsms_local import moto_patches  # noqa: E402
+from cloudsms_local import iam, moto_patches  # noqa: E402
 from cloudsms_local.template import create_resources  # noqa: E402
 
 moto_patches.apply()
@@ -36,3 +36,6 @@ with mock_aws():
         function_url_base="http://receipts.test",
     )
 os.environ.update(_resources.environment)
+# A handler's requests are refused unless its policies in the template allow them, as in
+# AWS (moto does not check IAM). Every test creates the same names, so these hold for all.
+iam.enforce(_resources.functions, _resources.policies)

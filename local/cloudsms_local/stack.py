@@ -82,7 +82,7 @@ class LocalStack:
 
         import boto3
 
-        from cloudsms_local import collector, urgency
+        from cloudsms_local import collector, iam, urgency
         from cloudsms_local.template import create_resources
 
         # Verify codes first (see urgency.py), and full garbage collections only while
@@ -99,6 +99,8 @@ class LocalStack:
         resources = create_resources(
             session, endpoint, api_urls={"Api": api_url}, function_url_base=api_url
         )
+        # A function's AWS requests are checked against its policies, as IAM would.
+        iam.enforce(resources.functions, resources.policies)
         # Set before any cloudsms module reads its settings.
         os.environ.update(resources.environment)
         os.environ.update(LOCAL_ONLY)

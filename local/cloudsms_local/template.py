@@ -126,6 +126,8 @@ class LocalResources:
     # Functions with a FunctionUrlConfig, by the local path their URL is served under.
     function_urls: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+    # Each function's IAM statements, resolved (see iam.py).
+    policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def handler(self, function: str) -> tuple[str, str]:
         """(module, attribute) of a function's handler, e.g. ("functions.send.app", ...)."""
@@ -163,6 +165,10 @@ class Resolver:
                 return self.ref(arg)
             if key == "Fn::GetAtt":
                 return self.resources.attributes[(arg[0], arg[1])]
+            if key == "Fn::Sub" and isinstance(arg, list):
+                # The long form, with variables of its own (SAM's policy templates use it).
+                text, variables = arg
+                return self._sub(text, {k: self.resolve(v) for k, v in variables.items()})
             if key == "Fn::Sub":
                 return self._sub(arg)
         if isinstance(value, dict):
@@ -171,9 +177,11 @@ class Resolver:
             return [self.resolve(v) for v in value]
         return value
 
-    def _sub(self, text: str) -> str:
+    def _sub(self, text: str, variables: dict[str, str] | None = None) -> str:
         def one(match: re.Match[str]) -> str:
             name = match.group(1)
+            if variables and name in variables:
+                return variables[name]
             if name in self.api_urls:
                 # ${Api}.execute-api… is rewritten wholesale by the caller; see sub_url.
                 return name
@@ -252,6 +260,9 @@ def create_resources(
             name = f"{prefix}-{logical}"
             table = create_table(dynamodb, name, props)
             resources.physical[logical] = name
+            resources.attributes[(logical, "Arn")] = (
+                f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+            )
             if "LatestStreamArn" in table:
                 resources.attributes[(logical, "StreamArn")] = table["LatestStreamArn"]
         elif kind == "AWS::SQS::Queue":
@@ -267,6 +278,7 @@ def create_resources(
             name = resolver.resolve(props.get("BucketName", f"{prefix}-{logical}".lower()))
             s3.create_bucket(Bucket=name)
             resources.physical[logical] = name
+            resources.attributes[(logical, "Arn")] = f"arn:aws:s3:::{name}"
         elif kind == "AWS::Scheduler::ScheduleGroup":
             name = resolver.resolve(props["Name"])
             scheduler.create_schedule_group(Name=name)
@@ -349,4 +361,9 @@ def create_resources(
         extra = props.get("Environment", {}).get("Variables", {})
         env.update({k: str(resolver.sub_url(v)) for k, v in extra.items()})
     resources.environment = env
+    from cloudsms_local import iam  # here: it imports this module's names
+
+    resources.policies = {
+        name: resolver.resolve(iam.statements(props)) for name, props in resources.functions.items()
+    }
     return resources
