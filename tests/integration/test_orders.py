@@ -298,7 +298,9 @@ def test_the_order_expiring_first_pays_and_the_next_takes_over(aws, tenant, mete
     assert remaining == {short["order_number"]: 0, long["order_number"]: 9}
 
 
-def test_concurrent_sends_never_spend_more_than_the_order_holds(aws, tenant, metered):
+def test_concurrent_sends_never_spend_more_than_the_order_holds(
+    aws, tenant, metered, atomic_dynamodb
+):
     _order(_package(sms_amount=7)["package_id"])
     acme = get_tenant("acme")
     now = datetime.now(UTC)
