@@ -174,6 +174,19 @@ def test_an_offset_given_with_the_time_wins_over_the_tenants_zone():
     assert accepted("2026-12-02T10:00:00+09:00", SHANGHAI_MORNING) == "2026-12-02T01:00:00+00:00"
 
 
+def test_a_local_time_the_clocks_skip_is_refused_not_moved_outside_the_window():
+    # On 4 September 2027 Easter Island's clocks jump from 22:00 to 23:00: "22:00" that
+    # evening would be 23:00, an hour past the window.
+    before_the_jump = datetime(2027, 9, 4, 12, 0, tzinfo=UTC)
+
+    message = refusal("2027-09-04T22:00:00", before_the_jump, "Pacific/Easter")
+
+    assert "does not exist in Pacific/Easter" in message
+    assert "outside the sending window" in refusal(
+        "2027-09-04T23:00:00-05:00", before_the_jump, "Pacific/Easter"
+    )
+
+
 def test_no_dispatch_time_means_sending_at_once():
     assert resolve_dispatch_at(None, tenant(), SHANGHAI_MORNING) is None
 

@@ -6,7 +6,7 @@ exactly one of them wins.
 """
 
 import json
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,9 @@ def parse_window(text: str) -> tuple[time, time]:
 
 
 def in_window(moment: datetime, zone: str, window: tuple[time, time]) -> bool:
-    local = moment.astimezone(ZoneInfo(zone)).time().replace(tzinfo=None)
+    # Through UTC: a time already in `zone` would come back as written, even one the
+    # clocks skip, rather than as the moment it stands for.
+    local = moment.astimezone(UTC).astimezone(ZoneInfo(zone)).time().replace(tzinfo=None)
     return window[0] <= local <= window[1]
 
 
@@ -57,7 +59,12 @@ def resolve_dispatch_at(value: str | None, tenant: TenantModel, now: datetime) -
     check_year(moment, "dispatch_at")
     zone = ZoneInfo(tenant.time_zone)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
+        written, moment = moment, moment.replace(tzinfo=zone)
+        if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != written:
+            raise BadRequest(
+                f"the dispatch time {written:%Y-%m-%d %H:%M} does not exist in "
+                f"{tenant.time_zone}: the clocks skip it; give another time or an offset"
+            )
     # The scheduler's at() has whole seconds; a fraction would make it fire early.
     moment = moment.replace(microsecond=0)
     check_dispatch_at(moment, tenant, now)
