@@ -70,8 +70,9 @@ export async function render({ main, account, query }) {
   let current = {};
   const readFilters = () => ({
     from: from.value,
-    // A "To" without seconds means the whole minute: 12:26 takes in 12:26:35.
-    to: to.value.length === 16 ? `${to.value}:59` : to.value,
+    // A "To" without seconds means the whole minute (12:26 takes in 12:26:35): the API
+    // reads a time without seconds so.
+    to: to.value,
     phone: phoneFilter(countryCode.value, phone.value),
     uid: uid.value.trim(),
     mission: mission.value.trim(),

@@ -12,6 +12,7 @@ disjoint and read in descending key order, so "continue after this uid" is the w
 cursor. The dispatching time the range filters on is the message's `created_at`.
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -77,6 +78,31 @@ def _moment(value: str, zone: ZoneInfo, name: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
+# The time of day in an ISO 8601 value, to tell how much of the day a 'to' names.
+_TIME_OF_DAY = re.compile(
+    r"[T ]\d{2}(?P<minute>:?\d{2})?(?P<second>:?\d{2})?(?P<fraction>[.,]\d+)?"
+)
+
+
+def _through(value: str, zone: ZoneInfo) -> datetime:
+    """A 'to' takes in the whole of what it names, as the statistics' dates do: a date its
+    whole day, a time without seconds its whole minute, one without a fraction its whole
+    second (a message stamped 23:59:59.4 is in a log that runs to 23:59:59)."""
+    moment = _moment(value, zone, "to")
+    written = _TIME_OF_DAY.search(value)
+    if written is None:
+        unit = timedelta(days=1)
+    elif written["fraction"]:
+        return moment
+    elif written["second"]:
+        unit = timedelta(seconds=1)
+    elif written["minute"]:
+        unit = timedelta(minutes=1)
+    else:
+        unit = timedelta(hours=1)
+    return moment + unit - timedelta(microseconds=1)
+
+
 def log_filter(
     tenant: TenantModel,
     now: datetime,
@@ -95,7 +121,7 @@ def log_filter(
     if uid and len(uid) > MAX_UID_LENGTH:
         raise BadRequest("that is not a message uid")
     first = _moment(start, zone, "from") if start else None
-    last = _moment(end, zone, "to") if end else None
+    last = _through(end, zone) if end else None
     if not uid:
         if last is None:
             last = now
