@@ -20,6 +20,7 @@ from cloudsms.services import missions, scheduling
 from cloudsms.services.submission import submit_mission_recipients
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
+from cloudsms.store.missions import MissionModel
 from functions.schedule import fire
 from functions.send import app as send_app
 from tests.integration import missions_api as api
@@ -268,6 +269,66 @@ def test_rescheduling_to_an_empty_dispatch_time_is_refused_and_keeps_the_schedul
     assert unchanged["dispatch_at"] == mission["dispatch_at"]
 
 
+def test_two_moves_at_once_leave_the_schedule_at_the_time_the_mission_keeps(
+    aws, tenant, monkeypatch
+):
+    mission_id = create_scheduled(["+639215347566"])["mission_id"]
+    acme = get_tenant("acme")
+    build = scheduling._schedule_request
+    others: list[str] = []
+
+    def another_move_first(mission):
+        # The second move is written, and writes the schedule, while the first one is
+        # between its write of the mission and its write of the schedule.
+        if not others:
+            others.append("15:00")
+            moving = missions.get_mission("acme", mission_id)
+            scheduling.reschedule(moving, acme, "2026-12-01T15:00:00+08:00", MORNING)
+        return build(mission)
+
+    monkeypatch.setattr(scheduling, "_schedule_request", another_move_first)
+    scheduling.reschedule(
+        missions.get_mission("acme", mission_id), acme, "2026-12-01T14:00:00+08:00", MORNING
+    )
+
+    stored = missions.get_mission("acme", mission_id).dispatch_at
+    assert stored is not None and stored.astimezone(UTC).hour == 7  # 15:00 in Shanghai
+    [schedule] = schedules().values()
+    assert schedule["ScheduleExpression"] == "at(2026-12-01T07:00:00)"
+
+
+def test_a_move_that_a_cancel_overtakes_answers_409_and_the_mission_stays_cancelled(
+    aws, tenant, monkeypatch
+):
+    mission_id = create_scheduled(["+639215347566"])["mission_id"]
+    build = scheduling._schedule_request
+
+    def cancelled_first(mission):
+        scheduling.cancel(missions.get_mission("acme", mission_id), MORNING)
+        return build(mission)
+
+    monkeypatch.setattr(scheduling, "_schedule_request", cancelled_first)
+    with pytest.raises(Conflict, match="cancelled meanwhile"):
+        scheduling.reschedule(
+            missions.get_mission("acme", mission_id),
+            get_tenant("acme"),
+            "2026-12-01T14:00:00+08:00",
+            MORNING,
+        )
+
+    assert missions.get_mission("acme", mission_id).status == "Cancelled"
+    assert schedules() == {}
+
+
+def test_a_cancel_that_loses_to_another_says_the_mission_was_cancelled(aws, tenant):
+    mission_id = create_scheduled(["+639215347566"])["mission_id"]
+    read_before = missions.get_mission("acme", mission_id)  # both read it Scheduled
+    scheduling.cancel(missions.get_mission("acme", mission_id), MORNING)
+
+    with pytest.raises(Conflict, match="the mission was cancelled meanwhile"):
+        scheduling.cancel(read_before, MORNING)
+
+
 def test_a_cancelled_mission_cannot_be_rescheduled(aws, tenant):
     _, mission = schedule_at(tomorrow_at(12))
     api.cancel(mission["mission_id"])
@@ -331,6 +392,47 @@ def test_an_early_firing_of_a_moved_mission_sends_nothing_and_schedules_it_again
     assert answer == {"outcome": "rescheduled"}
     assert queued_bodies(aws) == []
     assert len(schedules()) == 1
+
+
+def test_an_early_firing_whose_schedule_is_still_there_moves_that_schedule(aws, tenant):
+    # The scheduler deletes a schedule only once its firing is done.
+    mission = create_scheduled(["+639215347566"])
+    later = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    stored = missions.get_mission("acme", mission["mission_id"])
+    stored.update(actions=[MissionModel.dispatch_at.set(later)])
+
+    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+
+    assert outcome == "rescheduled"
+    [schedule] = schedules().values()
+    assert schedule["ScheduleExpression"] == "at(2026-12-01T06:00:00)"
+    assert queued_bodies(aws) == []
+
+
+def test_a_firing_that_comes_late_outside_the_window_fails_the_mission_and_sends_nothing(
+    aws, tenant
+):
+    mission = create_scheduled(["+639215347566"])  # noon in Shanghai
+    half_past_ten_at_night = NOON_UTC + timedelta(hours=10, minutes=30)
+
+    outcome = missions.fire_scheduled("acme", mission["mission_id"], half_past_ten_at_night)
+
+    failed = missions.get_mission("acme", mission["mission_id"])
+    assert outcome.startswith("skipped")
+    assert failed.status == "Failed"
+    assert "fired late, at 22:30 (Asia/Shanghai), outside the sending window" in (
+        failed.failure_reason
+    )
+    assert queued_bodies(aws) == []
+
+
+def test_a_firing_that_comes_late_inside_the_window_still_sends(aws, tenant):
+    mission = create_scheduled(["+639215347566"])
+
+    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC + timedelta(hours=1))
+
+    assert outcome == "dispatched"
+    assert len(queued_recipients(aws)) == 1
 
 
 def test_the_scheduler_target_dispatches_with_the_schedules_input(aws, tenant):

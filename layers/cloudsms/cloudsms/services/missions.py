@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from json.encoder import encode_basestring
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
@@ -622,9 +623,31 @@ def fire_scheduled(tenant_id: str, mission_id: str, now: datetime) -> str:
     if mission.dispatch_at and mission.dispatch_at > now + timedelta(seconds=EARLY_FIRING_SECONDS):
         scheduling.schedule_mission(mission)
         return "rescheduled"
+    late = _fired_late_outside_window(mission, now)
+    if late:
+        _fail_unsent(mission, late, now)
+        return f"skipped: {late}"
     if dispatch(tenant_id, mission_id, now):
         return "dispatched"
     return f"skipped: the mission is {_reload(mission).status}"
+
+
+def _fired_late_outside_window(mission: MissionModel, now: datetime) -> str | None:
+    """Why a firing that came late must not send, if it must not: the scheduler retries a
+    firing for up to an hour, and a mission never goes out outside its sending window. A
+    firing within a minute of a 22:00 dispatch time is on time, not late."""
+    assert mission.dispatch_at is not None
+    if now <= mission.dispatch_at + timedelta(seconds=EARLY_FIRING_SECONDS):
+        return None
+    tenant = TenantModel.get(mission.tenant_id)
+    window = scheduling.sending_window(tenant)
+    if scheduling.in_window(now, tenant.time_zone, window):
+        return None
+    local = now.astimezone(ZoneInfo(tenant.time_zone))
+    return (
+        f"the schedule fired late, at {local:%H:%M} ({tenant.time_zone}), outside the sending "
+        f"window {window[0]:%H:%M}-{window[1]:%H:%M}; nothing was sent: schedule it again"
+    )
 
 
 def _chunks(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

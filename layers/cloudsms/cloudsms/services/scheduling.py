@@ -118,7 +118,16 @@ def _schedule_request(mission: MissionModel) -> dict[str, Any]:
 
 
 def schedule_mission(mission: MissionModel) -> None:
-    client("scheduler").create_schedule(**_schedule_request(mission))
+    """Creates the mission's schedule, or sets it to the mission's time when one exists:
+    a firing that came early finds its own schedule still there (Scheduler deletes it
+    once the firing is done)."""
+    scheduler = client("scheduler")
+    try:
+        scheduler.create_schedule(**_schedule_request(mission))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConflictException":
+            raise
+        scheduler.update_schedule(**_schedule_request(mission))
     logger.info("mission scheduled", extra={"mission": mission.mission_id})
 
 
@@ -169,8 +178,22 @@ def cancel(mission: MissionModel, now: datetime) -> None:
             & (MissionModel.dispatch_at >= _cutoff(now)),
         )
     except UpdateError as error:
-        raise Conflict("the mission has started or is too close to its dispatch time") from error
+        raise Conflict(_why_not_cancelled(_reload(mission))) from error
     delete_schedule(mission)
+
+
+def _why_not_cancelled(mission: MissionModel) -> str:
+    if mission.status == MissionStatus.CANCELLED.value:
+        return "the mission was cancelled meanwhile"
+    if mission.status != MissionStatus.SCHEDULED.value:
+        return f"the mission is {mission.status}: it has started"
+    minutes = get_settings().cancel_cutoff_seconds // 60
+    return f"a mission can be cancelled only until {minutes} minutes before its dispatch time"
+
+
+def _reload(mission: MissionModel) -> MissionModel:
+    """The mission as last written: a read after a write must see that write."""
+    return MissionModel.get(mission.tenant_id, mission.mission_id, consistent_read=True)
 
 
 def _before_cutoff(mission: MissionModel, now: datetime, verb: str) -> None:
@@ -204,4 +227,31 @@ def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: date
         )
     except UpdateError as error:
         raise Conflict("the mission changed meanwhile; read it and try again") from error
-    client("scheduler").update_schedule(**_schedule_request(mission))
+    _follow(mission)
+
+
+# Each round re-reads the mission; two moves at once settle within a round or two.
+_FOLLOW_ROUNDS = 5
+
+
+def _follow(mission: MissionModel) -> None:
+    """Sets the schedule to the mission's time as stored. Two moves at once each write the
+    schedule after their own write of the mission, in either order; each then reads the
+    mission again and puts the schedule right, so the one that writes it last leaves the
+    stored time, not its own."""
+    for _ in range(_FOLLOW_ROUNDS):
+        try:
+            client("scheduler").update_schedule(**_schedule_request(mission))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            # A cancel deleted it after this move was written: the mission is cancelled.
+            raise Conflict(_why_not_cancelled(_reload(mission))) from error
+        stored = _reload(mission)
+        if (
+            stored.status != MissionStatus.SCHEDULED.value
+            or stored.dispatch_at == mission.dispatch_at
+        ):
+            return
+        mission = stored
+    raise Conflict("the mission keeps being moved; read it and try again")
