@@ -6,6 +6,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -413,6 +414,26 @@ def test_a_scheduled_mission_the_order_can_no_longer_pay_for_fails_with_the_reas
     assert "have 1 SMS left; this needs 2" in fired["failure_reason"]
     assert [b for b in queued_bodies(aws) if "mission_id" in b] == []
     assert _remaining() == 1
+
+
+def test_a_scheduled_mission_whose_only_order_expires_before_its_time_is_refused(
+    aws, tenant, metered
+):
+    _order(_package(sms_amount=10, validity_days=1)["package_id"])
+    now = datetime.now(UTC)
+    shanghai = (now + timedelta(days=2)).astimezone(ZoneInfo("Asia/Shanghai"))
+    at_noon = shanghai.replace(hour=12, minute=0, second=0, microsecond=0).isoformat()
+    fields = MissionFields.model_validate(
+        {**GUIDE_FIELDS, "dispatch_at": at_noon, "channel": METERED}
+    )
+    acme, numbers = get_tenant("acme"), numbers_list([PH_NUMBER])
+
+    preview = missions.preview(acme, fields, numbers, now)
+    with pytest.raises(Forbidden, match="its prepaid orders expired"):
+        missions.create_mission(acme, fields, numbers, now)
+
+    assert "its prepaid orders expired" in preview["payment_refusal"]
+    assert list(MissionModel.query("acme")) == []
 
 
 def test_a_mission_that_failed_at_dispatch_has_nothing_pending(aws, tenant, metered, context):

@@ -142,12 +142,14 @@ def create_mission(
         )
         return view
 
-    # Refused now (403) rather than failed at dispatch when the orders cannot pay for it;
-    # the SMS are taken when it is dispatched.
+    # Refused now (403) rather than failed at dispatch when the orders cannot pay for it
+    # then (an order that expires before a scheduled mission's time cannot); the SMS are
+    # taken when it is dispatched.
+    paid_at = dispatch_at or now
     staged = _stage_or_refuse(
         mission,
         number_list,
-        accept=lambda found: orders.charge_for(tenant, mission.channel, found.segments, now),
+        accept=lambda found: orders.charge_for(tenant, mission.channel, found.segments, paid_at),
     )
     _record_staged(mission, staged)
     try:
@@ -295,7 +297,7 @@ def preview(
     _check_channel(tenant, fields.channel, fields.direction)
     body = _content(tenant.tenant_id, fields)
     # A dispatch time creating would refuse is refused here too, for the same reason.
-    scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
+    dispatch_at = scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
     probe = MissionModel(
         tenant_id=tenant.tenant_id,
         mission_id="preview",
@@ -338,7 +340,9 @@ def preview(
     except NumberListError as error:
         raise _refusal(error, number_list) from error
     return {
-        "payment_refusal": _payment_refusal(tenant, fields.channel, counts["segments"], now),
+        "payment_refusal": _payment_refusal(
+            tenant, fields.channel, counts["segments"], dispatch_at or now
+        ),
         "variables": content.variables(body),
         "columns_matched_by": "header" if rows.by_name else "position",
         "phone_number_amount": counts["recipients"],
@@ -352,12 +356,12 @@ def preview(
 
 
 def _payment_refusal(
-    tenant: TenantModel, route_id: str, segments: int, now: datetime
+    tenant: TenantModel, route_id: str, segments: int, paid_at: datetime
 ) -> str | None:
     if not segments:
         return None
     try:
-        orders.charge_for(tenant, route_id, segments, now)
+        orders.charge_for(tenant, route_id, segments, paid_at)
     except Forbidden as refused:
         return refused.message
     return None
