@@ -6,11 +6,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from cloudsms.domain import phone
-
-
-def _is_open(moment: datetime, zone: str, window: tuple[time, time]) -> bool:
-    clock = moment.astimezone(ZoneInfo(zone)).time().replace(tzinfo=None)
-    return window[0] <= clock <= window[1]
+from cloudsms.services.scheduling import in_window
 
 
 def _next_opening(now: datetime, zone: str, window: tuple[time, time]) -> datetime:
@@ -26,7 +22,7 @@ def seconds_until_open(e164: str, now: datetime, window: tuple[time, time]) -> f
     # A time when every zone is open starts now or when one of them opens next: the
     # windows repeat daily, so a later opening would have had an earlier twin.
     for moment in sorted([now, *(_next_opening(now, zone, window) for zone in zones)]):
-        if all(_is_open(moment, zone, window) for zone in zones):
+        if all(in_window(moment, zone, window) for zone in zones):
             return (moment - now).total_seconds()
     # Zones further apart than the window allows (Russian mobiles span nine hours; an
     # eight-hour window) are never all open at once: the number tells nothing about its
