@@ -35,15 +35,12 @@ Permission = tuple[str, str]  # (action, resource ARN)
 # What SAM attaches to a function for the event sources that read on its behalf: the
 # managed execution role of each kind (their statements, as AWS publishes them).
 EVENT_SOURCE_STATEMENTS: dict[str, list[Statement]] = {
+    # Not sqs:ChangeMessageVisibility: a consumer that sets a record's wait before it
+    # comes back needs a statement of its own for it.
     "SQS": [  # AWSLambdaSQSQueueExecutionRole
         {
             "Effect": "Allow",
-            "Action": [
-                "sqs:ReceiveMessage",
-                "sqs:DeleteMessage",
-                "sqs:GetQueueAttributes",
-                "sqs:ChangeMessageVisibility",
-            ],
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
             "Resource": "*",
         }
     ],

@@ -66,7 +66,8 @@ def test_an_sqs_event_source_gives_its_function_the_queue_execution_role():
 
     policy = iam.Policy(iam.statements(props))
 
-    assert policy.allows("sqs:ChangeMessageVisibility", "arn:aws:sqs:us-east-1:123456789012:q")
+    assert policy.allows("sqs:DeleteMessage", "arn:aws:sqs:us-east-1:123456789012:q")
+    assert not policy.allows("sqs:ChangeMessageVisibility", "arn:aws:sqs:us-east-1:123456789012:q")
     assert not policy.allows("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q")
 
 
