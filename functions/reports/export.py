@@ -14,27 +14,20 @@ from cloudsms import clock
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import prepared_exports, redelivery
 
+# A failed record is a partial-batch answer, not a function error: the wait it was
+# given decides when it comes back.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-# The export queue's maxReceiveCount: after the last attempt the export is marked failed,
-# so that its tenant stops waiting for it.
-ATTEMPTS = 3
 
 
 @tracer.capture_method
 def prepare_record(record: SQSRecord) -> None:
     request = json.loads(record.body)
-    tenant_id, export_id = request["tenant_id"], request["export_id"]
-    try:
-        prepared_exports.prepare(tenant_id, export_id, clock.now)
-    except Exception:
-        if redelivery.receive_count(record) < ATTEMPTS:
-            logger.exception("export failed; SQS delivers it again", export_id=export_id)
-            raise
-        logger.exception("export failed on its last attempt", export_id=export_id)
-        prepared_exports.fail(tenant_id, export_id, clock.now())
-        return
-    metrics.add_metric(name="LogExportsPrepared", unit="Count", value=1)
+    with redelivery.visibility_on_failure(record):
+        ready = prepared_exports.attempt(
+            request["tenant_id"], request["export_id"], redelivery.receive_count(record), clock.now
+        )
+    if ready:
+        metrics.add_metric(name="LogExportsPrepared", unit="Count", value=1)
 
 
 @logger.inject_lambda_context

@@ -290,6 +290,54 @@ def test_an_export_failing_every_attempt_ends_failed(aws, tenant, context, monke
     assert "disk full" not in json.dumps(view)
 
 
+def test_a_failed_attempt_comes_back_after_a_wait_of_minutes(aws, tenant, context, monkeypatch):
+    from cloudsms.adapters import queues
+    from cloudsms.adapters.aws import client
+    from cloudsms.services import exports
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("disk full")
+
+    waits: list[int] = []
+
+    def recorded(queue_url: str, receipt_handle: str, seconds: int) -> None:
+        # Not through the best-effort adapter, which would only log a refusal by IAM.
+        client("sqs").change_message_visibility(
+            QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+        waits.append(seconds)
+
+    monkeypatch.setattr(exports, "write_file", broken)
+    monkeypatch.setattr(queues, "change_visibility", recorded)
+    _ask(context, format="csv")
+
+    _prepare(aws, context, receive_count=1)
+    _prepare(aws, context, receive_count=2)
+
+    # Not the queue's 90-minute visibility timeout: every attempt fits in the hour.
+    assert waits == [60, 120]
+
+
+def test_a_request_too_late_to_finish_within_the_hour_ends_the_export_failed(
+    aws, tenant, context, monkeypatch
+):
+    from cloudsms.adapters import storage
+    from cloudsms.services import prepared_exports
+
+    def no_upload(*_: Any, **__: Any) -> None:
+        raise AssertionError("a file was written")
+
+    monkeypatch.setattr(storage, "upload_download", no_upload)
+    _store(1)
+    asked = _ask(context, format="csv")
+    late = NOW + timedelta(minutes=50)
+
+    prepared_exports.prepare("acme", asked["export_id"], lambda: late)
+
+    later = prepared_exports.export_view("acme", asked["export_id"], late + timedelta(hours=1))
+    assert later["status"] == "failed" and later["finished_at"] == late.isoformat()
+
+
 def test_an_export_preparing_for_over_an_hour_reads_failed(aws, tenant, context):
     from cloudsms.services import prepared_exports
 

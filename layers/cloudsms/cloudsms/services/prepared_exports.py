@@ -23,6 +23,7 @@ from cloudsms.observability import logger
 from cloudsms.services import dispatching_log, exports
 from cloudsms.services.dispatching_log import LogFilter
 from cloudsms.services.exports import ExportFormat
+from cloudsms.services.redelivery import RetryLater, backoff_seconds
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race, transaction
@@ -40,9 +41,15 @@ from cloudsms.store.tenants import TenantModel
 # A tenant may have this many exports being prepared at once; each can hold the export
 # function for minutes.
 MAX_PREPARING = 3
-# An export still preparing this long after it was asked for has failed: every attempt
-# the queue allows (three of at most 15 minutes) is over.
+# An export still preparing this long after it was asked for has failed, and its slot
+# is free again. Every attempt fits in it: three (the export queue's maxReceiveCount) of
+# at most ATTEMPT_TIME (the export function's Timeout), with a wait of 1, then 2 minutes
+# after a failed one, take at most 48 minutes.
 GIVE_UP_AFTER = timedelta(hours=1)
+ATTEMPTS = 3
+ATTEMPT_TIME = timedelta(minutes=15)
+RETRY_WAIT_SECONDS = 60
+RETRY_WAIT_MAX_SECONDS = 120
 # A slot item outlives its deadline by a day before TTL removes it.
 SLOT_KEPT_SECONDS = 24 * 3600
 EXPIRED = "expired"  # ready, but its file is removed
@@ -76,7 +83,7 @@ def request_export(
         )
     except Exception:
         # Not queued, so it would never be prepared: end it and free its slot.
-        _finish(export, now, ExportModel.status.set(FAILED), ExportModel.error.set(FAILURE))
+        _fail(export, now)
         raise
     logger.info("export requested", export_id=export.export_id, file_format=file_format.value)
     return _view(export, now)
@@ -92,16 +99,43 @@ def export_view(tenant_id: str, export_id: str, now: datetime) -> dict[str, Any]
     return _view(export, now)
 
 
-def prepare(tenant_id: str, export_id: str, now: Callable[[], datetime]) -> None:
-    """Writes the export's file and marks it ready. A redelivered request for an export
-    that is ready already does nothing; two attempts at once write the same file."""
+def attempt(tenant_id: str, export_id: str, receipt: int, now: Callable[[], datetime]) -> bool:
+    """The `receipt`th attempt at preparing an export; returns whether it wrote the file.
+
+    A failed attempt raises RetryLater, for the request to come back after a short wait,
+    but the last one marks the export failed, so that its tenant stops waiting for it.
+    """
+    try:
+        return prepare(tenant_id, export_id, now)
+    except Exception as error:
+        if receipt >= ATTEMPTS:
+            logger.exception("export failed on its last attempt", export_id=export_id)
+            _fail_stored(tenant_id, export_id, now())
+            return False
+        # Logged here: the wait's own log line carries no traceback.
+        logger.exception("export failed; it is tried again", export_id=export_id)
+        wait = backoff_seconds(receipt, RETRY_WAIT_SECONDS, RETRY_WAIT_MAX_SECONDS)
+        raise RetryLater(wait, "the export failed") from error
+
+
+def prepare(tenant_id: str, export_id: str, now: Callable[[], datetime]) -> bool:
+    """Writes the export's file and marks it ready; returns whether it did. A redelivered
+    request for an export that is ready already does nothing; two attempts at once write
+    the same file."""
     try:
         export = ExportModel.get(tenant_id, export_id, consistent_read=True)
     except DoesNotExist:
         logger.warning("export request for an export that is gone", export_id=export_id)
-        return
+        return False
     if export.status != PREPARING:
-        return
+        return False
+    if now() + ATTEMPT_TIME > export.requested_at + GIVE_UP_AFTER:
+        # Delivered late (after an attempt the function's timeout cut short, SQS waits
+        # out the queue's visibility timeout): it could end after its tenant was told it
+        # failed, and after its slot was taken again.
+        logger.warning("export request too late to finish in time", export_id=export_id)
+        _fail(export, now())
+        return False
     tenant = get_tenant(tenant_id)
     file_format = ExportFormat(export.file_format)
     name = exports.filename(tenant, file_format, export.requested_at)
@@ -121,14 +155,19 @@ def prepare(tenant_id: str, export_id: str, now: Callable[[], datetime]) -> None
         ExportModel.truncated.set(truncated),
     )
     logger.info("export ready", export_id=export_id, rows=rows, truncated=truncated)
+    return True
 
 
-def fail(tenant_id: str, export_id: str, now: datetime) -> None:
-    """Marks an export failed after its last attempt, so that its tenant stops waiting."""
+def _fail_stored(tenant_id: str, export_id: str, now: datetime) -> None:
     try:
         export = ExportModel.get(tenant_id, export_id, consistent_read=True)
     except DoesNotExist:
         return
+    _fail(export, now)
+
+
+def _fail(export: ExportModel, now: datetime) -> None:
+    """Marks an export failed (unless it is finished already) and frees its slot."""
     _finish(export, now, ExportModel.status.set(FAILED), ExportModel.error.set(FAILURE))
 
 

@@ -1,5 +1,5 @@
 """When SQS delivers a record again, for the queue consumers that report partial batch
-failures (submit and callbacks).
+failures (submit, callbacks and exports).
 
 A record that failed is reported to the batch processor and SQS delivers it again once
 its visibility timeout ends; the consumer sets that timeout to the wait it wants. A
