@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from cloudsms import cache
 from cloudsms.carriers.base import Submission, SubmitResult
@@ -162,6 +163,13 @@ class FakeGateway:
 
     def factory(self, channel: Any) -> "FakeGateway":
         return self
+
+
+def throttled(error: type[PynamoDBException]) -> PynamoDBException:
+    """What PynamoDB raises for a write DynamoDB refused for another reason than its
+    condition: no lost race, and nothing to answer the caller as one."""
+    code = {"Code": "ProvisionedThroughputExceededException", "Message": "rate exceeded"}
+    return error("DynamoDB refused the write", cause=ClientError({"Error": code}, "Write"))
 
 
 def accepted(carrier_message_id: str = "carrier-1") -> SubmitResult:

@@ -12,13 +12,16 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from pynamodb.exceptions import PutError
 
 from cloudsms.domain import numberlist
 from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_without_list
 from cloudsms.services.uploads import RESULT_SUFFIX
 from cloudsms.settings import get_settings
+from cloudsms.store.missions import MissionModel
 from functions.send import app as send_app
 from tests.integration import missions_api as api
+from tests.integration.conftest import throttled
 from tests.integration.missions_api import GUIDE_FIELDS, queued_recipients, staged_keys
 from tests.unit import numberlist_corpus as corpus
 
@@ -97,6 +100,24 @@ def test_an_uploaded_list_with_nothing_sendable_fails_the_mission_and_stages_not
     )
     assert failed["failure_amount"] == 1
     assert staged_keys(aws) == []
+
+
+def test_a_staged_list_whose_mission_could_not_be_saved_is_ingested_again(aws, tenant, monkeypatch):
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise throttled(PutError)
+
+    monkeypatch.setattr(MissionModel, "save", refused)
+    # Raised, so that Lambda runs the upload's event again, rather than left Uploading.
+    with pytest.raises(PutError):
+        api.ingest_object(_bucket(aws), _upload_key(mission))
+    monkeypatch.undo()
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, sent = api.get_mission(mission["mission_id"])
+    assert (sent["status"], sent["phone_number_amount"]) == ("Sent", 2)
 
 
 def test_an_uploaded_list_over_the_size_limit_fails_the_mission(aws, tenant):

@@ -424,7 +424,11 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
     mission.updated_at = now
     try:
         mission.save(condition=MissionModel.status == MissionStatus.UPLOADING.value)
-    except Exception:
+    except PutError as error:
+        if not lost_a_race(error):
+            # Raised, so that the upload's event is delivered again: the mission is
+            # still Uploading, and staging it again replaces its files.
+            raise
         logger.info("mission changed while its list was staged", extra={"mission": mission_id})
         return
     start(mission, now)
