@@ -102,6 +102,22 @@ def test_an_uploaded_list_with_nothing_sendable_fails_the_mission_and_stages_not
     assert staged_keys(aws) == []
 
 
+def test_a_failed_missions_reason_names_its_first_three_abnormal_rows(aws, tenant):
+    mission = _create_uploading()
+    bad = [[f"12{n}", "A", "a.com"] for n in range(5)]
+    _put(aws, _upload_key(mission), corpus.xlsx([corpus.GUIDE_ROWS[0], *bad]))
+
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, failed = api.get_mission(mission["mission_id"])
+    assert failed["failure_reason"] == (
+        "no number in the list can be sent: 5 abnormal row(s), 0 blacklisted;"
+        " row 2 ('120'): not a valid phone number; row 3 ('121'): not a valid phone number;"
+        " row 4 ('122'): not a valid phone number"
+    )
+    assert failed["failure_amount"] == 5
+
+
 def test_a_staged_list_whose_mission_could_not_be_saved_is_ingested_again(aws, tenant, monkeypatch):
     mission = _create_uploading()
     _put(aws, _upload_key(mission), corpus.guide_xlsx())

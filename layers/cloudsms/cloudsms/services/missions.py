@@ -410,7 +410,8 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
         # No answer carries the rows' details here, as a refused request's does: the
         # mission's reason names the first few, and its amounts count them.
         rows = "; ".join(
-            f"row {r['row']} ({r['raw']!r}): {r['reason']}" for r in staged.first_abnormal
+            f"row {r['row']} ({r['raw']!r}): {r['reason']}"
+            for r in staged.first_abnormal[:REASON_ROWS]
         )
         _fail(
             mission,
