@@ -359,6 +359,35 @@ def test_sms_taken_for_a_send_that_could_not_be_stored_are_given_back(
     assert _remaining() == 10
 
 
+def test_sms_of_a_send_whose_storing_failed_halfway_are_all_given_back_once(
+    aws, tenant, metered, context, monkeypatch
+):
+    from pynamodb.exceptions import PutError
+    from pynamodb.models import BatchWrite
+
+    from cloudsms.services.sending import SendRequest, send_sms
+
+    _order(_package(sms_amount=100)["package_id"])
+    commit = BatchWrite.commit
+    commits = []
+
+    def second_fails(self: BatchWrite) -> None:
+        commits.append(self)
+        if len(commits) == 2:
+            raise PutError("Failed to batch write items: max_retry_attempts exceeded")
+        commit(self)
+
+    monkeypatch.setattr(BatchWrite, "commit", second_fails)
+    numbers = [f"+6391755501{n:02d}" for n in range(30)]  # 25 a request: two requests
+    request = SendRequest(to=numbers, text="Hi", sms_type="business", channel=METERED)
+    with pytest.raises(PutError):
+        send_sms(get_tenant("acme"), request, datetime.now(UTC))
+    monkeypatch.undo()
+
+    assert _remaining() == 100  # the 5 not stored here, the 25 refused from the stream
+    assert _remaining() == 100  # the stream read again: not given back twice
+
+
 # --- prepaid: missions -------------------------------------------------------------------
 
 

@@ -1,9 +1,12 @@
 """POST /v1/sms and GET /v1/sms/{uid} through the send function's handler."""
 
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
+from pynamodb.exceptions import PutError
+from pynamodb.models import BatchWrite
 
 from functions.send import app as send_app
 from tests.integration.conftest import api_event
@@ -178,6 +181,35 @@ def test_the_same_idempotency_key_with_another_body_is_a_conflict(aws, tenant, c
     response = _send(context, {**body, "text": "Code 2"}, headers={"Idempotency-Key": "abc-2"})
 
     assert response["statusCode"] == 409
+
+
+def test_messages_stored_before_a_later_write_failed_are_refused_not_left_queued(
+    aws, tenant, context, monkeypatch
+):
+    from cloudsms.services.sending import NOT_STORED, SendRequest, send_sms
+    from cloudsms.services.tenants import get_tenant
+    from cloudsms.store.messages import MessageModel
+
+    commit = BatchWrite.commit
+    commits = []
+
+    def second_fails(self: BatchWrite) -> None:
+        commits.append(self)
+        if len(commits) == 2:
+            raise PutError("Failed to batch write items: max_retry_attempts exceeded")
+        commit(self)
+
+    monkeypatch.setattr(BatchWrite, "commit", second_fails)
+    numbers = [f"+6391755501{n:02d}" for n in range(30)]  # 25 a request: two requests
+    request = SendRequest(to=numbers, text="Hi", sms_type="business", channel="SIM")
+
+    with pytest.raises(PutError):
+        send_sms(get_tenant("acme"), request, datetime.now(UTC))
+
+    stored = list(MessageModel.query("acme"))
+    assert len(stored) == 25
+    assert {(m.dr_state, m.reason) for m in stored} == {("LOCAL_REJECTED", NOT_STORED)}
+    assert _queue_bodies(aws, "BulkSubmitQueue") == []
 
 
 def test_a_message_reads_back_with_its_state(aws, tenant, context):

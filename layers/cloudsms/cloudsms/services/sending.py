@@ -75,6 +75,8 @@ class RecipientResult:
 
 
 BLACKLISTED = "the number is on the blacklist"
+NOT_STORED = "the request failed while its messages were stored"
+QUEUE_UNAVAILABLE = "the submit queue was unavailable"
 
 
 def _direction(e164: str) -> phone.Direction:
@@ -171,7 +173,12 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
             for message in messages:
                 batch.save(message)
     except Exception:
-        orders.give_back(tenant.tenant_id, order_number, segments)
+        # 25 messages a request: those of the requests before the one that failed are
+        # stored, and no queue will ever carry them. They are refused (a refused
+        # message's SMS go back to its order, through the messages' stream); the SMS of
+        # the others are given back here.
+        unstored = [m for m in messages if not _refuse_queued(m, NOT_STORED)]
+        orders.give_back(tenant.tenant_id, order_number, sum(int(m.segments) for m in unstored))
         raise
     _enqueue(tenant.tenant_id, request.sms_type, messages)
     logger.info(
@@ -193,7 +200,7 @@ def _enqueue(tenant_id: str, sms_type: SmsType, messages: list[MessageModel]) ->
         # Never leave a stored message that no queue will ever carry: refuse each one a
         # consumer has not taken yet (a first batch may have been queued and taken).
         logger.exception("enqueue failed; refusing the messages")
-        refused = sum(_refuse_queued(message) for message in messages)
+        refused = sum(_refuse_queued(message, QUEUE_UNAVAILABLE) for message in messages)
         if refused == len(messages):
             raise Unavailable("the submit queue is unavailable; nothing was sent") from exc
         raise Unavailable(
@@ -202,17 +209,19 @@ def _enqueue(tenant_id: str, sms_type: SmsType, messages: list[MessageModel]) ->
         ) from exc
 
 
-def _refuse_queued(message: MessageModel) -> bool:
+def _refuse_queued(message: MessageModel, reason: str) -> bool:
+    """QUEUED → LOCAL_REJECTED; False for a message a consumer took (it is being sent) or
+    one that was never stored."""
     try:
         message.update(
             actions=[
                 MessageModel.dr_state.set(DrState.LOCAL_REJECTED.value),
-                MessageModel.reason.set("the submit queue was unavailable"),
+                MessageModel.reason.set(reason),
             ],
             condition=MessageModel.dr_state == DrState.QUEUED.value,
         )
     except UpdateError as error:
         if not lost_a_race(error):
             raise
-        return False  # a consumer took it: it is being sent
+        return False
     return True
