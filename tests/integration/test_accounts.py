@@ -172,6 +172,26 @@ def test_a_wrong_verify_code_is_refused_and_used_up(accounts_app, context, opera
     assert again["statusCode"] == 400 and "used or has expired" in again["body"]
 
 
+def test_a_verify_code_dynamodb_refuses_to_use_up_is_raised_not_taken_for_used(
+    accounts_app, context, operator_key, monkeypatch
+):
+    from pynamodb.exceptions import DeleteError
+
+    from cloudsms.store.accounts import CaptchaModel
+    from tests.integration.conftest import throttled
+
+    password = _create(accounts_app, context, operator_key)
+    captcha_id = _captcha(accounts_app, context)
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise throttled(DeleteError)
+
+    monkeypatch.setattr(CaptchaModel, "delete", refused)
+
+    with pytest.raises(DeleteError):
+        _log_in(accounts_app, context, password, captcha_id=captcha_id)
+
+
 def test_an_expired_verify_code_is_refused(accounts_app, context, operator_key):
     from cloudsms.errors import BadRequest
     from cloudsms.services import accounts
@@ -312,6 +332,26 @@ def test_of_two_password_changes_at_once_one_wins_and_the_other_is_told(
     assert "changed by another request" in answers[1]["json"]["error"]["message"]
     assert _log_in(accounts_app, context, "Summer2026")["statusCode"] == 201
     assert _log_in(accounts_app, context, "Spring2026")["statusCode"] == 401
+
+
+def test_a_password_change_dynamodb_refuses_is_raised_not_taken_for_another_change(
+    accounts_app, context, operator_key, monkeypatch
+):
+    from pynamodb.exceptions import UpdateError
+
+    from cloudsms.store.accounts import AccountModel
+    from tests.integration.conftest import throttled
+
+    password = _create(accounts_app, context, operator_key)
+    token = _token(accounts_app, context, password)
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise throttled(UpdateError)
+
+    monkeypatch.setattr(AccountModel, "update", refused)
+
+    with pytest.raises(UpdateError):
+        _change_password(accounts_app, context, password, key=token)
 
 
 def test_guessing_the_current_password_locks_the_account(accounts_app, context, operator_key):

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from pynamodb.exceptions import PutError, PynamoDBException, UpdateError
 
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.services import channels
@@ -16,7 +17,7 @@ from cloudsms.store.tenants import TenantModel
 from functions.admin import app as admin_app
 from functions.send import app as send_app
 from tests.integration import missions_api
-from tests.integration.conftest import api_event
+from tests.integration.conftest import api_event, throttled
 from tests.unit import numberlist_corpus
 
 PASSWORD = "gateway-pa55word"
@@ -600,6 +601,38 @@ def test_assigning_to_a_missing_tenant_or_a_missing_channel_is_not_found(
     _create(context)
 
     assert _assign(context, tenant_id, route_id)["statusCode"] == 404
+
+
+@pytest.mark.parametrize(
+    ("model", "write", "change"),
+    [
+        (
+            ChannelModel,
+            "save",
+            lambda: channels.create_channel(
+                channels.ChannelFields.model_validate({**NEW_CHANNEL, "route_id": "KAN_2"})
+            ),
+        ),
+        (ChannelModel, "update", lambda: channels.change_channel("KAN_PH", {"throughput": 9})),
+        (ChannelModel, "update", lambda: channels.change_channel("KAN_PH", {"password": "n3w"})),
+        (TenantModel, "update", lambda: channels.assign_channel("acme", "KAN_PH")),
+        (TenantModel, "update", lambda: channels.unassign_channel("acme", "KAN_PH")),
+    ],
+    ids=["create", "change", "change credentials", "assign", "unassign"],
+)
+def test_a_write_dynamodb_refuses_is_raised_not_answered_as_a_conflict_or_not_found(
+    aws, tenant, context, monkeypatch, model, write, change
+):
+    _create(context)
+    _assign(context, "acme", "KAN_PH")
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise throttled(PutError if write == "save" else UpdateError)
+
+    monkeypatch.setattr(model, write, refused)
+
+    with pytest.raises(PynamoDBException):
+        change()
 
 
 def test_a_tenant_key_cannot_assign_channels(aws, tenant, context):

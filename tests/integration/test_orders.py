@@ -17,10 +17,12 @@ from cloudsms.services.submission import SubmitResult, submit_mission_recipients
 from cloudsms.services.tenants import get_tenant
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.missions import MissionModel
+from cloudsms.store.orders import OrderModel, PackageModel
+from cloudsms.store.tenants import TenantModel
 from functions.admin import app as admin_app
 from functions.reports import app as reports_app
 from functions.send import app as send_app
-from tests.integration.conftest import FakeGateway, accepted, count_changes, queue_sms
+from tests.integration.conftest import FakeGateway, accepted, count_changes, queue_sms, throttled
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
     MORNING,
@@ -185,6 +187,34 @@ def test_a_package_with_inconsistent_terms_is_refused_with_the_reason(
 
     assert status == 400
     assert reason in str(body), body
+
+
+@pytest.mark.parametrize(
+    ("model", "write"),
+    [(PackageModel, "save"), (OrderModel, "save"), (TenantModel, "update")],
+    ids=["package", "order", "tenant"],
+)
+def test_a_write_dynamodb_refuses_is_raised_not_taken_for_a_drawn_number_or_a_missing_tenant(
+    aws, tenant, metered, monkeypatch, model, write
+):
+    from pynamodb.exceptions import PutError, PynamoDBException, UpdateError
+
+    package = _package()
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise throttled(PutError if write == "save" else UpdateError)
+
+    monkeypatch.setattr(model, write, refused)
+
+    with pytest.raises(PynamoDBException):
+        if model is PackageModel:
+            fields = {key: package[key] for key in ("product_name", "channel", "payment_type")}
+            terms = orders.PackageFields.model_validate(
+                {**fields, "sms_amount": 10, "validity_days": 30}
+            )
+            orders.create_package(terms, datetime.now(UTC))
+        else:
+            orders.place_order("acme", package["package_id"], datetime.now(UTC))
 
 
 @pytest.mark.parametrize(

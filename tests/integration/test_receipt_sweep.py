@@ -6,6 +6,7 @@ receipt watches the submit consumer writes, never by a scan of the messages."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pynamodb.exceptions import UpdateError
 
 from cloudsms.carriers.base import SubmitResult
 from cloudsms.services import transitions
@@ -17,7 +18,7 @@ from cloudsms.store.messages import MessageModel
 from cloudsms.store.receipt_watch import ReceiptWatchModel
 from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
 from functions.dlr_webhook import sweep as sweep_handler
-from tests.integration.conftest import FakeGateway, accepted, queue_sms
+from tests.integration.conftest import FakeGateway, accepted, queue_sms, throttled
 from tests.integration.receipts_helpers import (
     NUMBER,
     add_channel,
@@ -274,6 +275,23 @@ def test_a_reconciled_receipt_is_not_applied_again(aws, tenant, context):
 
     assert second["reconciled"] == 0
     assert counted(uid)["delivered"] == 1
+
+
+def test_a_reconciliation_dynamodb_refuses_to_record_fails_the_sweep(
+    aws, tenant, context, monkeypatch
+):
+    add_channel("JAS", "jasmin")
+    post_receipt(context, "JAS", ours("JAS"), {"id": "J-7", "message_status": "DELIVRD"})
+    submit(context, "JAS", carrier_id="J-7")
+
+    def refused(*_: object, **__: object) -> None:
+        raise throttled(UpdateError)
+
+    monkeypatch.setattr(UnmatchedReceiptModel, "update", refused)
+
+    # Not taken for another sweep's reconciliation: the next sweep tries it again.
+    with pytest.raises(UpdateError):
+        sweep(datetime.now(UTC), _time_left)
 
 
 def test_the_scheduled_function_runs_the_sweep(aws, tenant, context):

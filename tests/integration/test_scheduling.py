@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
+from pynamodb.exceptions import UpdateError
 
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
@@ -24,7 +25,7 @@ from cloudsms.store.missions import MissionModel
 from functions.schedule import fire
 from functions.send import app as send_app
 from tests.integration import missions_api as api
-from tests.integration.conftest import FakeContext, FakeGateway, accepted
+from tests.integration.conftest import FakeContext, FakeGateway, accepted, throttled
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
     MORNING,
@@ -217,6 +218,30 @@ def test_a_cancel_one_second_after_the_cutoff_answers_409_with_the_rule(aws, ten
     assert len(schedules()) == 1
 
 
+@pytest.mark.parametrize("change", ["cancel", "cancel while uploading", "reschedule"])
+def test_a_change_dynamodb_refuses_is_raised_not_answered_as_a_conflict(
+    aws, tenant, monkeypatch, change
+):
+    acme = get_tenant("acme")
+    if change == "cancel while uploading":
+        fields = MissionFields.model_validate(GUIDE_FIELDS)
+        created = missions.create_mission(acme, fields, None, MORNING)
+    else:
+        created = create_scheduled(["+639215347566"])
+    mission = missions.get_mission("acme", created["mission_id"])
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise throttled(UpdateError)
+
+    monkeypatch.setattr(MissionModel, "update", refused)
+
+    with pytest.raises(UpdateError):
+        if change == "reschedule":
+            scheduling.reschedule(mission, acme, "2026-12-01T15:00:00", MORNING)
+        else:
+            scheduling.cancel(mission, MORNING)
+
+
 # --- rescheduling ----------------------------------------------------------------------------
 
 
@@ -367,6 +392,23 @@ def test_a_mission_whose_channel_was_taken_away_fails_at_its_time_and_sends_noth
         "channel SIM is not assigned to this tenant",
     )
     assert queued_bodies(aws) == []
+
+
+def test_a_failure_dynamodb_refuses_to_record_is_raised_for_the_firing_to_come_back(
+    aws, tenant, monkeypatch
+):
+    from cloudsms.services import channels
+
+    mission = create_scheduled(["+639215347566"])
+    channels.unassign_channel("acme", "SIM")
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise throttled(UpdateError)
+
+    monkeypatch.setattr(MissionModel, "update", refused)
+
+    with pytest.raises(UpdateError):
+        missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
 
 def test_firing_a_cancelled_mission_sends_nothing(aws, tenant):

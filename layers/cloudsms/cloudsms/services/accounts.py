@@ -218,11 +218,16 @@ def new_captcha(now: datetime) -> dict[str, Any]:
 
 def _check_captcha(captcha_id: str, answer: str, now: datetime) -> None:
     """Uses the verify code up, right or wrong, so that one image buys one try."""
+    used = BadRequest("the verify code has been used or has expired: get a new one")
     try:
         captcha = CaptchaModel.get(captcha_id, consistent_read=True)
         captcha.delete(condition=CaptchaModel.captcha_id.exists())
-    except (DoesNotExist, DeleteError) as error:
-        raise BadRequest("the verify code has been used or has expired: get a new one") from error
+    except DoesNotExist as error:
+        raise used from error
+    except DeleteError as error:
+        if not lost_a_race(error):
+            raise
+        raise used from error
     if captcha.expires_at <= now.timestamp():
         raise BadRequest("the verify code has expired: get a new one")
     if not secrets.compare_digest(captcha.answer_hash, answer_hash(captcha_id, answer)):
@@ -350,6 +355,8 @@ def change_password(principal: Principal, current: str, new: str, now: datetime)
             condition=AccountModel.password_hash == account.password_hash,
         )
     except UpdateError as exc:
+        if not lost_a_race(exc):
+            raise
         raise Conflict(
             "the password was changed by another request meanwhile: log in with the new one"
         ) from exc

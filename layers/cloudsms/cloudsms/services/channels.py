@@ -39,7 +39,7 @@ from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_secret
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.settings import get_settings
-from cloudsms.store.base import utcnow
+from cloudsms.store.base import lost_a_race, utcnow
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.tenants import TenantModel
 from cloudsms.validation import validated
@@ -294,6 +294,8 @@ def create_channel(fields: ChannelFields) -> dict[str, Any]:
     try:
         model.save(condition=ChannelModel.route_id.does_not_exist())
     except PutError as exc:
+        if not lost_a_race(exc):
+            raise
         raise Conflict(f"channel {fields.route_id} already exists") from exc
     receipt_secret = fields.receipt_secret.get_secret_value() if fields.receipt_secret else None
     credentials = {
@@ -399,6 +401,8 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as exc:
+        if not lost_a_race(exc):
+            raise
         _fresh_item(route_id)  # NotFound when it is gone
         raise Conflict(
             f"channel {route_id}'s credentials were changed by another request meanwhile: "
@@ -425,6 +429,8 @@ def _claim_credentials(item: ChannelModel) -> str:
             ),
         )
     except UpdateError as exc:
+        if not lost_a_race(exc):
+            raise
         _fresh_item(item.route_id)  # NotFound when it is gone
         raise Conflict(
             f"channel {item.route_id}'s credentials are being changed by another request: "
@@ -452,6 +458,8 @@ def assign_channel(tenant_id: str, route_id: str) -> None:
             condition=TenantModel.tenant_id.exists(),
         )
     except UpdateError as exc:
+        if not lost_a_race(exc):
+            raise
         raise NotFound(f"tenant {tenant_id} does not exist") from exc
 
 
@@ -465,6 +473,8 @@ def unassign_channel(tenant_id: str, route_id: str) -> None:
             condition=TenantModel.tenant_id.exists() & TenantModel.channels.contains(route_id),
         )
     except UpdateError as exc:
+        if not lost_a_race(exc):
+            raise
         try:
             TenantModel.get(tenant_id)
         except DoesNotExist:

@@ -522,7 +522,9 @@ def _fail_unsent(mission: MissionModel, reason: str, now: datetime) -> None:
             ],
             condition=_UNSENT,
         )
-    except UpdateError:
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
         return
     logger.info("mission not dispatched", extra={"mission": mission.mission_id, "reason": reason})
 

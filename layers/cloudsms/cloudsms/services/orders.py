@@ -109,7 +109,9 @@ def create_package(fields: PackageFields, now: datetime) -> dict[str, Any]:
         )
         try:
             package.save(condition=PackageModel.package_id.does_not_exist())
-        except PutError:
+        except PutError as error:
+            if not lost_a_race(error):
+                raise
             continue  # the random id was taken: draw another
         logger.info("package created", extra={"package": package.package_id})
         return package_view(package)
@@ -161,6 +163,8 @@ def place_order(tenant_id: str, package_id: str, now: datetime) -> dict[str, Any
             condition=TenantModel.tenant_id.exists(),
         )
     except UpdateError as exc:
+        if not lost_a_race(exc):
+            raise
         raise NotFound(f"tenant {tenant_id} does not exist") from exc
     logger.info(
         "package ordered",
@@ -192,7 +196,9 @@ def _new_order(tenant: TenantModel, package: PackageModel, now: datetime) -> Ord
         )
         try:
             order.save(condition=OrderModel.order_number.does_not_exist())
-        except PutError:
+        except PutError as error:
+            if not lost_a_race(error):
+                raise
             continue  # two orders in the same second drew the same digits
         return order
     raise RuntimeError("no free order number after several draws")

@@ -50,6 +50,7 @@ from cloudsms.services.channels import Channel, get_channel
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.services.redelivery import backoff_seconds
 from cloudsms.settings import get_settings
+from cloudsms.store.base import lost_a_race
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
 
@@ -398,7 +399,9 @@ def reconcile_unmatched(route_id: str, now: datetime, since: datetime) -> int:
                 ],
                 condition=UnmatchedReceiptModel.reconciled_at.does_not_exist(),
             )
-        except UpdateError:
+        except UpdateError as error:
+            if not lost_a_race(error):
+                raise
             continue  # another sweep reconciled it first; applying twice changed nothing
         reconciled += 1
     return reconciled

@@ -19,6 +19,7 @@ from cloudsms.domain.mission import MissionStatus
 from cloudsms.errors import BadRequest, Conflict
 from cloudsms.observability import logger
 from cloudsms.settings import get_settings
+from cloudsms.store.base import lost_a_race
 from cloudsms.store.missions import MissionModel
 from cloudsms.store.tenants import TenantModel
 
@@ -160,6 +161,8 @@ def cancel(mission: MissionModel, now: datetime) -> None:
                 condition=MissionModel.status == MissionStatus.UPLOADING.value,
             )
         except UpdateError as error:
+            if not lost_a_race(error):
+                raise
             raise Conflict("the mission's list arrived meanwhile; look at it again") from error
         return
     if mission.status != MissionStatus.SCHEDULED.value:
@@ -178,6 +181,8 @@ def cancel(mission: MissionModel, now: datetime) -> None:
             & (MissionModel.dispatch_at >= _cutoff(now)),
         )
     except UpdateError as error:
+        if not lost_a_race(error):
+            raise
         raise Conflict(_why_not_cancelled(_reload(mission))) from error
     delete_schedule(mission)
 
@@ -226,6 +231,8 @@ def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: date
             & (MissionModel.dispatch_at == old_time),
         )
     except UpdateError as error:
+        if not lost_a_race(error):
+            raise
         raise Conflict("the mission changed meanwhile; read it and try again") from error
     _follow(mission)
 
