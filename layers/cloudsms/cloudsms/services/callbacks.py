@@ -36,14 +36,13 @@ from cloudsms.ids import new_secret, new_time_ordered_id
 from cloudsms.observability import logger
 from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
 from cloudsms.settings import get_settings
-from cloudsms.store.base import utcnow
+from cloudsms.store.base import lost_a_race, utcnow
 from cloudsms.store.callbacks import CallbackModel, secret_name
 from cloudsms.store.images import attribute
 
 # The platform's own hand-over states; a tenant hears of a message from SUBMITTED on.
 UNREPORTED = frozenset({DrState.QUEUED.value, DrState.SUBMITTING.value})
 EVENT_ID_HEADER = "X-CloudSMS-Event-Id"
-CONDITION_FAILED = "ConditionalCheckFailedException"
 URL_MAX = 2048
 
 
@@ -152,7 +151,7 @@ def register(tenant_id: str, request: CallbackRegistration, allow_loopback: bool
     except PutError as exc:
         if issued is not None:
             delete_secret(secret_name(tenant_id, item.secret_id))
-        if exc.cause_response_code == CONDITION_FAILED:
+        if lost_a_race(exc):
             raise Conflict("the callback was changed at the same time; try again") from exc
         raise
     if issued is not None and replaced is not None:
@@ -179,7 +178,7 @@ def remove(tenant_id: str) -> None:
     try:
         item.delete()
     except DeleteError as exc:
-        if exc.cause_response_code == CONDITION_FAILED:
+        if lost_a_race(exc):
             raise Conflict("the callback was changed at the same time; try again") from exc
         raise
     delete_secret(secret_name(tenant_id, item.secret_id))

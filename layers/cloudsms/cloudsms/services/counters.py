@@ -40,6 +40,7 @@ from cloudsms.domain.states import FAILED, FINAL, DrState
 from cloudsms.errors import NotFound
 from cloudsms.observability import logger, metrics
 from cloudsms.services.channels import message_cost
+from cloudsms.store.base import lost_a_race
 from cloudsms.store.counters import (
     WHOLE_LIFE,
     CounterModel,
@@ -270,7 +271,7 @@ def _add(key: CounterKey, shard_id: str, changes: list[Change]) -> None:
             CounterModel(scope, period).update(actions=actions, condition=condition)
             return
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not lost_a_race(error):
                 raise
             logger.info("counter changed meanwhile; counting again", extra={"scope": scope})
     raise RuntimeError(f"counter {scope} {period} kept changing; the batch comes back")

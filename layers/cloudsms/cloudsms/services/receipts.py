@@ -300,7 +300,7 @@ def _deliver_part(message: MessageModel, receipt: Receipt, now: datetime) -> str
             condition=MessageModel.dr_state.is_in(*_NOT_FINAL),
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if lost_a_race(error):
             return IGNORED  # the message became final meanwhile
         raise
     if len(message.delivered_parts or ()) < message.segments:

@@ -15,10 +15,10 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from cloudsms.domain.states import DrState
+from cloudsms.store.base import lost_a_race
 from cloudsms.store.messages import MessageModel
 
 OUTCOME_UNKNOWN = "submission outcome unknown"
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def write(message: MessageModel, actions: Sequence[Action], condition: Condition | None) -> bool:
@@ -34,7 +34,7 @@ def write(message: MessageModel, actions: Sequence[Action], condition: Condition
             return_values=NONE,
         )
     except UpdateError as error:
-        if error.cause_response_code == _CONDITION_FAILED:
+        if lost_a_race(error):
             return False
         raise
     return True
@@ -92,7 +92,7 @@ def create_claimed(message: MessageModel) -> bool:
     try:
         message.save(condition=MessageModel.uid.does_not_exist())
     except PutError as error:
-        if error.cause_response_code == _CONDITION_FAILED:
+        if lost_a_race(error):
             return False
         raise
     return True

@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
-from cloudsms.store.base import table_meta
+from cloudsms.store.base import lost_a_race, table_meta
 
 
 class ThroughputModel(Model):
@@ -19,10 +19,6 @@ class ThroughputModel(Model):
 
     route_id = UnicodeAttribute(hash_key=True)
     full_at = NumberAttribute()
-
-
-def _condition_failed(error: UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 class DynamoBucketStore:
@@ -37,7 +33,7 @@ class DynamoBucketStore:
                 | (ThroughputModel.full_at <= now),
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if lost_a_race(error):
                 return False
             raise
         return True
@@ -52,7 +48,7 @@ class DynamoBucketStore:
                 condition=(ThroughputModel.full_at > now) & (ThroughputModel.full_at <= limit),
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if lost_a_race(error):
                 return None
             raise
         return int(item.full_at)
