@@ -194,6 +194,49 @@ def test_a_template_may_change_the_case_of_its_own_name(aws, tenant):
     assert (status, changed["name"]) == (200, "PIN NOTICE")
 
 
+def test_a_change_to_a_template_deleted_meanwhile_is_not_found_and_recreates_nothing(
+    aws, tenant, monkeypatch
+):
+    from cloudsms.services import templates
+    from cloudsms.store.templates import TemplateModel
+
+    _, created = _create_template()
+    owned = templates._owned
+
+    def read_then_deleted(owner, template_id):
+        item = owned(owner, template_id)
+        monkeypatch.setattr(templates, "_owned", owned)
+        _template("DELETE", template_id)  # between the change's read and its write
+        return item
+
+    monkeypatch.setattr(templates, "_owned", read_then_deleted)
+
+    status, _ = _template("PATCH", created["template_id"], {"content": "Hi ${Name}"})
+
+    assert status == 404
+    assert list(TemplateModel.query("acme")) == []
+
+
+def test_a_case_change_to_a_template_renamed_meanwhile_is_refused(aws, tenant, monkeypatch):
+    from cloudsms.services import templates
+
+    _, created = _create_template()
+    owned = templates._owned
+
+    def read_then_renamed(owner, template_id):
+        item = owned(owner, template_id)
+        monkeypatch.setattr(templates, "_owned", owned)
+        _template("PATCH", template_id, {"name": "Other"})
+        return item
+
+    monkeypatch.setattr(templates, "_owned", read_then_renamed)
+
+    status, _ = _template("PATCH", created["template_id"], {"name": "PIN NOTICE"})
+
+    assert status == 409
+    assert _template("GET", created["template_id"])[1]["name"] == "Other"
+
+
 def test_a_template_saved_before_names_were_taken_is_renamed_and_deleted(aws, tenant):
     from cloudsms.store.templates import TemplateModel
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from cloudsms.domain import content
@@ -159,7 +159,18 @@ def update_template(owner: str, template_id: str, changes: TemplateChanges) -> d
     for name, value in changes.model_dump(exclude_none=True, mode="json").items():
         actions.append(getattr(TemplateModel, name).set(value))
     if changes.name is None or _name_key(changes.name) == _name_key(item.name):
-        item.update(actions=actions)
+        # Only the template as it was read: a delete meanwhile must not leave a partial
+        # item behind, nor a rename meanwhile be undone past its name item.
+        condition = TemplateModel.template_id.exists()
+        if changes.name is not None:
+            condition &= TemplateModel.name == item.name
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if not lost_a_race(error):
+                raise
+            _owned(owner, template_id)  # NotFound when it is gone
+            raise _changed_meanwhile(template_id) from error
         return template_view(item)
     # A new name: the template takes it and gives up the old one, all at once.
     held = _held_name(owner, item)
