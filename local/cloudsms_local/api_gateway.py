@@ -2,6 +2,8 @@
 
 It builds REST API proxy events as API Gateway does, runs the Api's Lambda REQUEST
 authorizer first (401 when it fails, 403 on a Deny), and serves the portal's static files.
+What it refuses itself (an unknown route, the authorizer's refusals) it answers with the
+template's gateway responses, as the deployed API does.
 A function URL is served under a path of its own (`function_url_path`), with the events
 Lambda builds for one (payload format 2.0) and no authorizer.
 """
@@ -24,13 +26,21 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from cloudsms_local import urgency
 from cloudsms_local.lambda_runtime import LocalLambda
-from cloudsms_local.template import ACCOUNT_ID, REGION, ApiRoute
+from cloudsms_local.template import ACCOUNT_ID, REGION, ApiRoute, GatewayResponse
 
 BINARY_TYPES = ("multipart/form-data", "application/octet-stream")
 # A function URL passes a body as text only when its type says it is text; anything else,
 # a form too, arrives base64-encoded.
 FUNCTION_URL_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 STAGE = "local"
+# API Gateway's own status and message for each refusal a gateway response may change.
+REFUSALS: dict[str, tuple[int, str | None]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "User is not authorized to access this resource"),
+    "AUTHORIZER_FAILURE": (500, None),
+}
+API_GATEWAYS_OWN_BODY = '{"message":$context.error.messageString}'
 
 
 def _route_pattern(path: str) -> re.Pattern[str]:
@@ -58,10 +68,12 @@ class LocalApiGateway:
         host: str = "127.0.0.1",
         port: int = 3000,
         function_urls: dict[str, str] | None = None,
+        gateway_responses: dict[str, GatewayResponse] | None = None,
     ):
         self.lambdas = lambdas
         self.routes = [(r, _route_pattern(r.path)) for r in routes]
         self.authorizers = authorizers
+        self.gateway_responses = gateway_responses or {}
         self.function_urls = function_urls or {}  # local path -> function
         self.static_dir = static_dir
         gateway = self
@@ -133,9 +145,8 @@ class LocalApiGateway:
         if matched is None:
             if method in ("GET", "HEAD") and self.static_dir and not path.startswith("/v1/"):
                 return self._static(path)
-            if any(p.match(path) for _, p in self.routes):
-                return _error(405, "method_not_allowed", f"{method} is not allowed on {path}")
-            return _error(404, "not_found", f"no route for {method} {path}")
+            # A method its path does not have too: API Gateway has no 405.
+            return self.refusal("MISSING_AUTHENTICATION_TOKEN")
         route, path_params = matched
         event = self._event(route, method, path, split.query, headers, body, path_params, source_ip)
         # Someone waits for this answer: the API goes before background work (urgency.py).
@@ -145,6 +156,20 @@ class LocalApiGateway:
                 if denied:
                     return denied
             return self._invoke(route.function, event)
+
+    def refusal(self, kind: str) -> tuple[int, dict[str, str], bytes]:
+        """A refusal of the API's own, as its gateway response for it (else its default
+        response for the status, else API Gateway's own) words it."""
+        status, message = REFUSALS[kind]
+        default = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        response = (
+            self.gateway_responses.get(kind)
+            or self.gateway_responses.get(default)
+            or GatewayResponse(None, {}, API_GATEWAYS_OWN_BODY)
+        )
+        body = response.body.replace("$context.error.messageString", json.dumps(message))
+        headers = {"Content-Type": "application/json", **response.headers}
+        return response.status or status, headers, body.encode()
 
     def function_url(self, path: str) -> tuple[str, str] | None:
         """(function, path at its URL) when `path` is under a function URL's local path."""
@@ -292,10 +317,10 @@ class LocalApiGateway:
             policy = self.lambdas.invoke(self.authorizers[route.api], request)
         except Exception as error:  # noqa: BLE001 - any authorizer failure is a refusal
             if str(error) == "Unauthorized":
-                return _error(401, "unauthorized", "a valid API key is required")
-            return _error(500, "authorizer_failed", "the authorizer failed")
+                return self.refusal("UNAUTHORIZED")
+            return self.refusal("AUTHORIZER_FAILURE")
         if not _allows(policy.get("policyDocument", {}).get("Statement", []), method_arn):
-            return _error(403, "forbidden", "this API key may not do that")
+            return self.refusal("ACCESS_DENIED")
         context["authorizer"] = {
             **(policy.get("context") or {}),
             "principalId": policy.get("principalId"),

@@ -124,6 +124,7 @@ class LocalStack:
             resources.routes,
             resources.authorizers,
             static_dir=REPO_ROOT / "web",
+            gateway_responses=resources.gateway_responses,
             port=api_port,
             function_urls=resources.function_urls,
         ).start()

@@ -61,6 +61,16 @@ class ApiRoute:
 
 
 @dataclass
+class GatewayResponse:
+    """What the API answers for a request it refuses itself, before any function runs
+    (one of its GatewayResponses). No status: the refusal's own."""
+
+    status: int | None
+    headers: dict[str, str]
+    body: str  # the application/json template
+
+
+@dataclass
 class QueueSource:
     queue: str  # logical id
     function: str
@@ -123,6 +133,8 @@ class LocalResources:
     rate_sources: list[RateSource] = field(default_factory=list)
     stream_sources: list[StreamSource] = field(default_factory=list)
     authorizers: dict[str, str] = field(default_factory=dict)  # api -> function
+    # The REST API's gateway responses, by response type (the template has one API).
+    gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
     # Functions with a FunctionUrlConfig, by the local path their URL is served under.
     function_urls: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
@@ -201,6 +213,20 @@ class Resolver:
                 if text == pattern:
                     return url
         return self.resolve(value)
+
+
+def gateway_responses(api: dict[str, Any], resolver: Resolver) -> dict[str, GatewayResponse]:
+    """An API's GatewayResponses, with their header values unquoted (the template quotes
+    them, as static values of API Gateway's are)."""
+    responses = {}
+    for kind, response in resolver.resolve(api["Properties"].get("GatewayResponses", {})).items():
+        headers = response.get("ResponseParameters", {}).get("Headers", {})
+        responses[kind] = GatewayResponse(
+            status=int(response["StatusCode"]) if "StatusCode" in response else None,
+            headers={name: value.strip("'") for name, value in headers.items()},
+            body=response["ResponseTemplates"]["application/json"],
+        )
+    return responses
 
 
 def create_table(client: Any, name: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -305,6 +331,7 @@ def create_resources(
 
     for logical, resource in items.items():
         if resource["Type"] == "AWS::Serverless::Api":
+            resources.gateway_responses = gateway_responses(resource, resolver)
             auth = resource["Properties"].get("Auth", {})
             default = auth.get("DefaultAuthorizer")
             if default:
