@@ -10,7 +10,8 @@ import pytest
 
 from cloudsms.carriers.base import SubmitResult
 from cloudsms.services import channels, receipts
-from cloudsms.services.submission import RetryLater, submit_queued
+from cloudsms.services.redelivery import RetryLater
+from cloudsms.services.submission import submit_queued
 from cloudsms.store.messages import MessageModel
 from functions.send import submit as submit_app
 from tests.integration.conftest import EVENTS, FakeGateway, accepted, counters_of, queue_sms

@@ -90,12 +90,6 @@ def test_an_allowed_unsubscribe_adds_the_chinese_sentence_for_mainland_china() -
     assert text == "今日特价 回T退订【商店】"
 
 
-def test_the_unsubscribe_sentence_can_be_chosen() -> None:
-    text = render("Sale", {}, None, "start", INTERNATIONAL, True, unsubscribe_text="STOP? 123")
-
-    assert text == "Sale STOP? 123"
-
-
 def test_a_value_is_inserted_literally_even_with_braces_or_variables_in_it() -> None:
     text = render("Hi ${Name}", {"Name": "{0} ${Name} }"}, None, "start", INTERNATIONAL, False)
 

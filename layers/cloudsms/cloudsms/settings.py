@@ -12,7 +12,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
-    stage: str = "dev"
     aws_region: str = "us-east-1"
     # Set only locally: where the emulator listens. Deployed, boto3's defaults apply.
     aws_endpoint_url: str | None = None

@@ -9,7 +9,7 @@ import gzip
 import io
 import json
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
 
@@ -32,13 +32,13 @@ def put_bytes(key: str, data: bytes, content_type: str = "application/octet-stre
     client("s3").put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=content_type)
 
 
-def get_bytes(key: str, bucket: str | None = None) -> bytes:
-    body = client("s3").get_object(Bucket=bucket or _bucket(), Key=key)["Body"]
+def get_bytes(key: str) -> bytes:
+    body = client("s3").get_object(Bucket=_bucket(), Key=key)["Body"]
     return body.read()  # type: ignore[no-any-return]
 
 
-def size_of(key: str, bucket: str | None = None) -> int:
-    head = client("s3").head_object(Bucket=bucket or _bucket(), Key=key)
+def size_of(key: str) -> int:
+    head = client("s3").head_object(Bucket=_bucket(), Key=key)
     return int(head["ContentLength"])
 
 
@@ -130,11 +130,3 @@ def read_json_lines(key: str) -> Iterator[dict[str, Any]]:
     with gzip.GzipFile(fileobj=body, mode="rb") as lines:
         for line in io.BufferedReader(lines):  # type: ignore[arg-type]
             yield json.loads(line)
-
-
-def write_json_lines(key: str, records: Iterable[dict[str, Any]]) -> int:
-    writer = JsonLinesWriter(key)
-    for record in records:
-        writer.write(record)
-    writer.upload()
-    return writer.count

@@ -68,7 +68,6 @@ def renderer(
     signature_position: str,
     direction: Direction,
     allow_unsubscribe: bool,
-    unsubscribe_text: str | None = None,
 ) -> Callable[[Mapping[str, str]], str]:
     """A function that renders `content` for one recipient's values.
 
@@ -82,8 +81,7 @@ def renderer(
         _escape(piece) if i % 2 == 0 else "{" + index[piece] + "}" for i, piece in enumerate(pieces)
     )
     if allow_unsubscribe:
-        text = UNSUBSCRIBE_TEXT[direction] if unsubscribe_text is None else unsubscribe_text
-        body = body.rstrip() + " " + _escape(text)
+        body = body.rstrip() + " " + _escape(UNSUBSCRIBE_TEXT[direction])
     position = SignaturePosition(signature_position)  # ValueError for anything else
     template = _sign(body, _escape(_bare_signature(signature)), position, direction)
 
@@ -103,12 +101,9 @@ def render(
     signature_position: str,
     direction: Direction,
     allow_unsubscribe: bool,
-    unsubscribe_text: str | None = None,
 ) -> str:
-    """The text one recipient receives. `unsubscribe_text` None takes the direction's."""
-    render_values = renderer(
-        content, signature, signature_position, direction, allow_unsubscribe, unsubscribe_text
-    )
+    """The text one recipient receives."""
+    render_values = renderer(content, signature, signature_position, direction, allow_unsubscribe)
     return render_values(values)
 
 

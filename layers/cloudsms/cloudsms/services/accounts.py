@@ -172,15 +172,10 @@ def _account(account_name: str) -> AccountModel:
         raise NotFound(f"no account {account_name}") from error
 
 
-def _end_sessions(account: AccountModel, keep: str | None = None) -> None:
-    """Revokes the account's sessions, but the one whose key id is `keep`."""
+def _end_sessions(account: AccountModel) -> None:
+    """Revokes the account's sessions."""
     for key in ApiKeyModel.by_tenant.query(account.tenant_id):
-        if (
-            key.kind == SESSION
-            and key.name == account.account_name
-            and key.revoked_at is None
-            and key.key_id != keep
-        ):
+        if key.kind == SESSION and key.name == account.account_name and key.revoked_at is None:
             revoke_key(account.tenant_id, key.key_id)
 
 

@@ -58,8 +58,6 @@ Now = Callable[[], datetime]
 MAX_QUEUE_DELAY_SECONDS = 900
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["Poison", "RetryLater", "submit_queue_message"]
-
 
 class OneOffBatch(BaseModel):
     """A submit-queue message of one-off sends: the UIDs of stored, QUEUED messages."""
