@@ -1,5 +1,8 @@
-"""SMS templates, the number-list template, and blacklists (the tenant's and the
-operator's platform-wide one)."""
+"""What tenants and the operator keep: SMS templates (the tenant's and the operator's
+common ones) and the number-list template, blacklists (the tenant's and the operator's
+platform-wide one), the tenant's status callback; and the operator's business channels
+with their assignment to tenants, unmatched receipts, product packages and tenants'
+orders of them."""
 
 from typing import Annotated, Any, Literal
 

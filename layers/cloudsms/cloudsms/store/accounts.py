@@ -32,7 +32,7 @@ class AccountModel(Model):
     account_type = UnicodeAttribute()  # "tenant"
     tenant_id = UnicodeAttribute()
     role = UnicodeAttribute()  # "tenant_manager"
-    # "scrypt$n$r$p$salt$hash" (services/passwords.py); never the password itself.
+    # "scrypt$n$r$p$salt$hash" (domain/passwords.py); never the password itself.
     password_hash = UnicodeAttribute()
     # Set by the operator's reset (and at creation): the portal asks for a new password
     # before anything else.

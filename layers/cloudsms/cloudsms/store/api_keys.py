@@ -32,7 +32,9 @@ class ApiKeyModel(Model):
     key_hash = UnicodeAttribute(hash_key=True)
     key_id = UnicodeAttribute()  # public, shown in listings and used to revoke
     tenant_id = UnicodeAttribute()
-    role = UnicodeAttribute()  # "tenant" or "operator"
+    # "tenant" or "operator"; a session's "tenant", or "password_change" while its
+    # account has a temporary password (services/accounts.py).
+    role = UnicodeAttribute()
     name = UnicodeAttribute(default="")  # a session's: the account that logged in
     kind = UnicodeAttribute(default=KEY)
     created_at = UTCDateTimeAttribute(default=utcnow)
