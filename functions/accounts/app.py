@@ -59,8 +59,7 @@ def new_captcha() -> Response[dict]:
 @app.post(
     "/v1/sessions",
     description="Logs an account in: answers a session token (shown once) to use as the "
-    "API key until it expires. A wrong name or password answers 401; 5 in a row lock the "
-    "account for 15 minutes",
+    f"API key until it expires. A wrong name or password answers 401; {accounts.lock_rule()}",
 )
 @tracer.capture_method
 def log_in(request: LogIn) -> Response[dict]:

@@ -366,6 +366,26 @@ def test_guessing_the_current_password_locks_the_account(accounts_app, context, 
     assert _log_in(accounts_app, context, password)["statusCode"] == 401
 
 
+def test_the_answers_name_the_lock_as_it_is_set(accounts_app, context, operator_key, monkeypatch):
+    from cloudsms.services import accounts
+    from cloudsms.settings import get_settings
+
+    lock = get_settings().model_copy(update={"max_failed_logins": 3, "lock_minutes": 30})
+    monkeypatch.setattr(accounts, "get_settings", lambda: lock)
+    password = _create(accounts_app, context, operator_key)
+    token = _token(accounts_app, context, password)
+
+    wrong = _log_in(accounts_app, context, "not-it-1")
+    for n in range(3):
+        _change_password(accounts_app, context, f"guess-{n}1", key=token)
+    locked = _change_password(accounts_app, context, password, key=token)
+
+    assert "(3 wrong passwords in a row lock the account for 30 minutes)" in str(wrong["json"])
+    assert locked["json"]["error"]["message"] == (
+        "the account is locked after 3 wrong passwords: try again later"
+    )
+
+
 def test_a_password_change_starts_the_count_of_wrong_ones_anew(accounts_app, context, operator_key):
     password = _create(accounts_app, context, operator_key)
     token = _token(accounts_app, context, password)

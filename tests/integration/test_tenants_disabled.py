@@ -52,7 +52,7 @@ def test_a_disabled_tenants_account_cannot_log_in(aws, tenant, monkeypatch):
 
     with pytest.raises(Unauthorized) as refused:
         accounts.log_in("acme_admin", created.password, "c", "x", NOW)
-    assert refused.value.message == accounts.WRONG_CREDENTIALS
+    assert refused.value.message == accounts.wrong_credentials()
 
 
 def test_the_tenant_list_says_which_are_disabled(aws, tenant):

@@ -39,7 +39,7 @@ _CAPTCHA_LENGTH = 4
 class _ReadableCaptcha(ImageCaptcha):
     """The library's image, less twisted: with its own settings people misread the code
     more often than not (overlapping, rotated, faint letters), while what stops machine
-    guessing is one code a try and the lock after five wrong passwords."""
+    guessing is one code a try and the lock after a few wrong passwords."""
 
     character_rotate = (-12, 12)
     character_warp_dx = (0.05, 0.12)
@@ -50,12 +50,23 @@ class _ReadableCaptcha(ImageCaptcha):
 
 CAPTCHA_INK = (25, 55, 130, 255)
 CAPTCHA_PAPER = (245, 247, 250)
-# One answer for a wrong name, a wrong password, a locked and a disabled account: any
-# other would tell a stranger which names exist (and a disabled one's password).
-WRONG_CREDENTIALS = (
-    "the account name or the password is wrong, or the account is locked (5 wrong "
-    "passwords in a row lock it for 15 minutes) or disabled"
-)
+
+
+def lock_rule() -> str:
+    settings = get_settings()
+    return (
+        f"{settings.max_failed_logins} wrong passwords in a row lock the account for "
+        f"{settings.lock_minutes} minutes"
+    )
+
+
+def wrong_credentials() -> str:
+    """One answer for a wrong name, a wrong password, a locked and a disabled account: any
+    other would tell a stranger which names exist (and a disabled one's password)."""
+    return (
+        "the account name or the password is wrong, or the account is locked "
+        f"({lock_rule()}) or disabled"
+    )
 
 
 @dataclass(frozen=True)
@@ -237,15 +248,15 @@ def log_in(
         account = AccountModel.get(_key(account_name), consistent_read=True)
     except DoesNotExist:
         passwords.verify_nothing(password)
-        raise Unauthorized(WRONG_CREDENTIALS) from None
+        raise Unauthorized(wrong_credentials()) from None
     if _locked(account, now):
         passwords.verify_nothing(password)
-        raise Unauthorized(WRONG_CREDENTIALS)
+        raise Unauthorized(wrong_credentials())
     if not passwords.verify(password, account.password_hash):
         _count_failure(account, now)
-        raise Unauthorized(WRONG_CREDENTIALS)
+        raise Unauthorized(wrong_credentials())
     if account.disabled_at is not None or get_tenant(account.tenant_id).disabled_at is not None:
-        raise Unauthorized(WRONG_CREDENTIALS)
+        raise Unauthorized(wrong_credentials())
     if account.failed_logins:
         account.update(actions=[AccountModel.failed_logins.set(0)])
     return _open_session(account, now)
@@ -326,7 +337,10 @@ def change_password(principal: Principal, current: str, new: str, now: datetime)
     # A wrong current password counts as a wrong log-in: a session cannot try passwords
     # at machine speed.
     if _locked(account, now):
-        raise Forbidden("the account is locked after 5 wrong passwords: try again later")
+        raise Forbidden(
+            f"the account is locked after {get_settings().max_failed_logins} wrong passwords:"
+            " try again later"
+        )
     if not passwords.verify(current, account.password_hash):
         _count_failure(account, now)
         raise BadRequest("the current password is wrong")
