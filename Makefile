@@ -10,19 +10,34 @@ SAM := $(SAMVENV)/bin/sam
 AWS_FAKE := AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 PORT ?= 3000
 
-.PHONY: run test unit integration e2e validate lint bench kannel browser clean openapi
+.PHONY: run test unit integration e2e validate lint bench kannel browser clean openapi constraints
 
-$(VENV)/.installed: pyproject.toml
+# Every package at the version the tests last passed with (constraints/): a release
+# made since cannot change what a fresh machine tests. `make constraints` moves them on.
+$(VENV)/.installed: pyproject.toml constraints/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -c constraints/dev.txt -e '.[dev]'
 	touch $@
 
 # The SAM CLI pins its own boto3, so it lives in a virtual environment of its own.
-$(SAMVENV)/.installed:
+$(SAMVENV)/.installed: constraints/sam.txt
+	$(PYTHON) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/pip install --quiet -c constraints/sam.txt aws-sam-cli cfn-lint
+	touch $@
+
+# Newest releases of everything, written down as the new constraints; run `make test`
+# after it, and commit constraints/ when it passes.
+constraints:
+	rm -rf $(VENV) $(SAMVENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip freeze --exclude-editable > constraints/dev.txt
 	$(PYTHON) -m venv $(SAMVENV)
 	$(SAMVENV)/bin/pip install --quiet aws-sam-cli cfn-lint
-	touch $@
+	$(SAMVENV)/bin/pip freeze > constraints/sam.txt
+	touch $(VENV)/.installed $(SAMVENV)/.installed
 
 # `make run KANNEL=1` also runs a real Kannel (installed first when missing) and a channel
 # through it.
