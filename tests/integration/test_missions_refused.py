@@ -38,6 +38,7 @@ BAD_LISTS = {
     "xls": (corpus.xls(), numberlist.OLD_XLS),
     "lying zip": (corpus.lying_zip(), numberlist.DAMAGED),
     "truncated": (corpus.guide_xlsx()[:2000], numberlist.DAMAGED),
+    "a stray cell far outside the list": (corpus.stray_far_cell_xlsx(), "far outside the list"),
     "header only": (corpus.xlsx([HEADER]), numberlist.NO_DATA_ROWS),
     "no header": (corpus.xlsx([["+639215347566", "Amy", "x"]]), "no header row"),
     "wrong columns": (corpus.xlsx([["Phone", "Customer"], ["+639215347566", "A"]]), "columns"),

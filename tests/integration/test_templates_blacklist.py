@@ -505,6 +505,16 @@ def test_a_blacklist_file_without_a_header_row_is_refused_not_cut_short(aws, ten
     assert _list_blacklist()[1]["items"] == []
 
 
+def test_a_blacklist_file_with_a_stray_cell_far_outside_the_list_is_refused(aws, tenant):
+    status, answer = api.post_form(
+        "/v1/blacklist/import", {}, corpus.stray_far_cell_xlsx(), "blacklist.xlsx"
+    )
+
+    assert status == 400
+    assert "has a cell in XFD1048576, far outside the list" in answer["error"]["message"]
+    assert _list_blacklist()[1]["items"] == []
+
+
 def test_a_missions_number_list_imports_as_it_is_each_number_once(aws, tenant):
     # The guide's list: the phone number, then a column per variable.
     data = corpus.csv_file(

@@ -51,6 +51,50 @@ def xlsx_at(cells: dict[str, Any]) -> bytes:
     return _save(workbook)
 
 
+def stray_far_cell_xlsx() -> bytes:
+    """The guide's list with a space typed in the sheet's last cell, XFD1048576: its used
+    range is the whole sheet."""
+    return xlsx_at(
+        {"A1": "Phone Number", "B1": "Name", "A2": "+639215347566", "B2": "Amy", "XFD1048576": " "}
+    )
+
+
+def sheet_xml_xlsx(sheet_data: str) -> bytes:
+    """A workbook whose one sheet, 'Sheet1', holds `sheet_data` as written: for cells no
+    spreadsheet program writes, without their reference or with a namespace prefix."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{package}"><Relationship Id="rId1" '
+            f'Type="{relationships}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{main}" xmlns:r="{relationships}"><sheets>'
+            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{package}"><Relationship Id="rId1" '
+            f'Type="{relationships}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f'<worksheet xmlns="{main}"><sheetData>{sheet_data}</sheetData></worksheet>'
+        ),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
 def guide_xlsx() -> bytes:
     """The portal guide's example list."""
     return xlsx(GUIDE_ROWS)

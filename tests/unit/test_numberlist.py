@@ -203,6 +203,55 @@ def test_a_truncated_xlsx_is_refused_as_damaged() -> None:
     assert refusal(data[: len(data) // 2]) == "the .xlsx file is damaged and cannot be read"
 
 
+def test_a_stray_value_in_the_last_cell_of_the_sheet_refuses_the_file_naming_it() -> None:
+    # Read, its used range would be the whole sheet: python-calamine would ask for 512 GB
+    # and abort the process.
+    assert refusal(corpus.stray_far_cell_xlsx(), content="Hello ${Name}") == (
+        "sheet 'Sheet' has a cell in XFD1048576, far outside the list: "
+        "delete the cells outside your list"
+    )
+
+
+def test_a_note_far_right_of_the_list_refuses_the_file_naming_its_cell() -> None:
+    cells = {"A1": "Phone Number", "B1": "Name", "XFD1": "note"}
+    for row in range(2, 300):
+        cells |= {f"A{row}": "+639215347566", f"B{row}": "Amy"}
+
+    assert refusal(corpus.xlsx_at(cells), content="Hello ${Name}").startswith(
+        "sheet 'Sheet' has a cell in XFD1, far outside the list"
+    )
+
+
+def test_a_far_cell_written_without_its_reference_is_found_where_a_reader_puts_it() -> None:
+    # Cells without a reference follow the one before them in their row.
+    def text(value: str) -> str:
+        return f'<c t="inlineStr"><is><t>{value}</t></is></c>'
+
+    data = corpus.sheet_xml_xlsx(
+        f'<row r="1">{text("Phone Number")}{text("Name")}{text("website")}{text("note")}</row>'
+        f'<row r="1048576">{text("a")}{text("b")}{text("c")}{text("d")}</row>'
+    )
+
+    assert refusal(data).startswith("sheet 'Sheet1' has a cell in A1048576, far outside")
+
+
+def test_a_far_cell_with_a_namespace_prefix_is_found() -> None:
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    data = corpus.sheet_xml_xlsx(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Phone Number</t></is></c></row>'
+        f'<x:row xmlns:x="{main}" r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row>'
+    )
+
+    assert "has a cell in XFD1048576, far outside the list" in refusal(data)
+
+
+def test_a_list_with_columns_past_z_is_read() -> None:
+    header = ["Phone Number", "Name", "website", *[f"Field {i}" for i in range(30)]]
+    data = corpus.xlsx([header, ["+639215347566", "Amy", "x.com", *["v"] * 30]])
+
+    assert only(read(data)).values == {"Name": "Amy", "website": "x.com"}
+
+
 def test_a_list_with_only_a_header_is_refused_for_having_no_data_rows() -> None:
     assert refusal(corpus.xlsx([HEADER, [None, None, None]])) == "the file has no data rows"
 

@@ -25,12 +25,14 @@ Decisions a tenant will notice:
 import codecs
 import csv
 import io
+import posixpath
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import IO, Any
+from xml.etree import ElementTree
 
 import python_calamine
 
@@ -43,6 +45,10 @@ MAX_BYTES = 1_048_576  # the portal's "not larger than 1M"
 # A real 1 MB workbook expands about 10-20 times; these leave room and stop zip bombs.
 MAX_EXPANDED_BYTES = 64 * 1_048_576
 MAX_COMPRESSION_RATIO = 100
+# python-calamine holds a sheet as the whole grid of its used range, empty cells included,
+# 32 bytes a cell: one stray value in XFD1048576 asks for 512 GB and aborts the process. A
+# list of 100,000 rows and a few columns uses well under a million.
+MAX_SHEET_CELLS = 4_000_000  # 128 MB as calamine holds them
 
 NOT_A_SPREADSHEET = "the file is not an .xlsx or .csv spreadsheet"
 ENCRYPTED = "the file is encrypted (password protected); save it without a password"
@@ -54,6 +60,7 @@ DAMAGED = "the .xlsx file is damaged and cannot be read"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File Binary: .xls, encrypted .xlsx
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _WORKBOOK = "xl/workbook.xml"
+_WORKBOOK_RELATIONS = "xl/_rels/workbook.xml.rels"
 # Names are UTF-16LE in a compound file's directory.
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 _XLS_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
@@ -64,6 +71,16 @@ _PHONE_LIKE = re.compile(r"[+＋]?[\d\s().-]{6,}")
 _SCIENTIFIC = re.compile(r"\d(?:\.(\d*))?[eE]\+?(\d+)")
 # Control characters never found in a text file someone saved from a spreadsheet.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A cell as Excel and most programs write one, `<c r="B2" ...>`, in columns A to Z and rows
+# below 150,000: a sheet of only such cells spans at most 26 x 150,000, under
+# MAX_SHEET_CELLS, and is not read further. These find any other cell (further out,
+# written another way, or with its namespace's prefix).
+_UNUSUAL_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z](?:\d{1,5}|1[0-4]\d{4})")')
+_PREFIXED_CELL = re.compile(rb":c[\s/>]")
+_CUT = 32  # longer than what the two patterns look at
+# Rows and cells as python-calamine reads them, whatever their namespace prefix.
+_ROW_OR_CELL = re.compile(rb"<(/?)(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
+_REFERENCE = re.compile(rb'(?:^|\s)r\s*=\s*["\']([A-Za-z]*)(\d+)["\']')
 
 Row = Sequence[Any]
 
@@ -293,7 +310,8 @@ def _xlsx_rows(data: bytes, max_expanded_bytes: int) -> tuple[Iterator[Row], int
 
 
 def _check_zip(data: bytes, max_expanded_bytes: int) -> None:
-    """Refuse what is not a workbook, and a zip bomb before anything expands it."""
+    """Refuse what is not a workbook, a zip bomb before anything expands it, and a sheet
+    whose used range python-calamine could not hold."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -312,13 +330,140 @@ def _check_zip(data: bytes, max_expanded_bytes: int) -> None:
                     f"the spreadsheet expands {ratio:,.0f} times, more than "
                     f"{MAX_COMPRESSION_RATIO} (zip bomb?)"
                 )
-            # Sizes in the zip directory are only claims. testzip expands every member
-            # (about 20 ms for 100,000 rows), stopping at its claimed size and checking
-            # its CRC, so a file that lies about its sizes is found here.
-            if archive.testzip() is not None:
-                raise NumberListError(DAMAGED)
+            for member in members:
+                # Sizes in the zip directory are only claims. Reading a member expands it,
+                # stopping at its claimed size and checking its CRC, so a file that lies
+                # about its sizes is found here. Looking for unusual cells on the way costs
+                # a little more than expanding does (100,000 rows: 36 ms, and 48 more).
+                # Every sheet is measured, not only the one python-calamine reads later.
+                with archive.open(member) as stream:
+                    unusual = _has_unusual_cells(stream)
+                far = _far_cell(archive.read(member)) if unusual else None
+                if far:
+                    raise NumberListError(
+                        f"sheet '{_sheet_name(archive, member.filename)}' has a cell in {far}, "
+                        "far outside the list: delete the cells outside your list"
+                    )
     except (zipfile.BadZipFile, EOFError, NotImplementedError):
         raise NumberListError(DAMAGED) from None
+
+
+def _has_unusual_cells(stream: IO[bytes]) -> bool:
+    """Whether the part holds a cell not written the usual way, read to its end a megabyte
+    at a time (or to the first such cell: the part is then read whole again, which checks
+    its CRC). Each piece starts with the end of the one before, so a cell cut between two
+    is seen whole."""
+    tail = b""
+    while chunk := stream.read(1_048_576):
+        piece = tail + chunk
+        for pattern in (_UNUSUAL_CELL, _PREFIXED_CELL):
+            # A cell at the very end may be cut short: it is looked at again with the
+            # next piece.
+            found = pattern.search(piece)
+            if found and found.start() < len(piece) - _CUT:
+                return True
+        tail = piece[-_CUT:]
+    return bool(_UNUSUAL_CELL.search(tail) or _PREFIXED_CELL.search(tail))
+
+
+def _far_cell(sheet: bytes) -> str | None:
+    """The reference of a cell that stretches the sheet's used range past what
+    python-calamine can hold (MAX_SHEET_CELLS), or None."""
+    rows, columns = _Extent(), _Extent()
+    for row, column in _cells(sheet):
+        rows.add(row, (row, column))
+        columns.add(column, (row, column))
+    height, width = rows.span(), columns.span()
+    if height * width <= MAX_SHEET_CELLS:
+        return None
+    # The stray cell is at the last column or the last row: the one past the wider gap,
+    # counted in the empty cells it adds (a note in XFD1 beside 1,000 rows, a value in
+    # A1048576 below them).
+    row, column = (columns if columns.gap() * height >= rows.gap() * width else rows).cell
+    return f"{_column_letter(column - 1)}{row}"
+
+
+@dataclass(slots=True)
+class _Extent:
+    """Where the cells lie along one axis: the first and last positions, the last but one,
+    and a cell at the last."""
+
+    first: int = 0
+    last: int = 0
+    before_last: int = 0
+    cell: tuple[int, int] = (0, 0)
+
+    def add(self, position: int, cell: tuple[int, int]) -> None:
+        if not self.first or position < self.first:
+            self.first = position
+        if position > self.last:
+            self.before_last, self.last, self.cell = self.last, position, cell
+        elif self.before_last < position < self.last:
+            self.before_last = position
+
+    def span(self) -> int:
+        return self.last - self.first + 1 if self.last else 0
+
+    def gap(self) -> int:
+        return self.last - self.before_last if self.before_last else 0
+
+
+def _cells(sheet: bytes) -> Iterator[tuple[int, int]]:
+    """The (row, column) of each cell in the sheet's data, from 1, placed as
+    python-calamine places it: by its reference, or without one after the cell before it
+    in its row. Self-closing cells hold nothing and are not read."""
+    start, end = sheet.find(b"sheetData"), sheet.rfind(b"sheetData")
+    if start < 0:
+        return
+    row, column = 1, 1
+    for tag in _ROW_OR_CELL.finditer(sheet, start, end):
+        closing, name, attributes = tag.groups()
+        if closing:
+            if name == b"row":
+                row, column = row + 1, 1
+            continue
+        if attributes.endswith(b"/"):
+            continue
+        reference = _REFERENCE.search(attributes)
+        if name == b"row":
+            if reference:
+                row = int(reference.group(2))
+            continue
+        if reference:
+            letters, digits = reference.groups()
+            column = _column_number(letters) if letters else column
+            yield int(digits), column
+        else:
+            yield row, column
+        column += 1
+
+
+def _column_number(letters: bytes) -> int:
+    """The column's number from its letters, from 1 for A (or a)."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter & 0x1F)
+    return number
+
+
+def _sheet_name(archive: zipfile.ZipFile, path: str) -> str:
+    """The name on the tab of the sheet kept at `path`, as the workbook lists it."""
+    try:
+        workbook = ElementTree.fromstring(archive.read(_WORKBOOK))
+        relations = ElementTree.fromstring(archive.read(_WORKBOOK_RELATIONS))
+    except (KeyError, ElementTree.ParseError):
+        return path
+    # A target is relative to the workbook's folder, or absolute from the zip's root.
+    targets = {
+        relation.get("Id"): posixpath.normpath(posixpath.join("/xl", relation.get("Target", "")))
+        for relation in relations
+    }
+    for sheet in workbook.iter():
+        if sheet.tag.endswith("}sheet"):
+            relation = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+            if targets.get(relation) == "/" + path:
+                return sheet.get("name", path)
+    return path
 
 
 def _first_visible_sheet(workbook: python_calamine.CalamineWorkbook) -> int:
