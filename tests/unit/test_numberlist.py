@@ -166,6 +166,55 @@ def test_a_windows_1252_csv_as_western_excel_saves_it_is_read() -> None:
     assert row.values == {"Name": "José"}
 
 
+def test_a_windows_1252_csv_with_accents_inside_words_is_read_as_written() -> None:
+    # Read as GB18030, which decodes it too, it would say "J黵gen M黮ler".
+    data = corpus.csv_file(
+        [["Phone", "Name"], ["+4915112345678", "Jürgen Müller"], ["+34612345678", "Begoña Núñez"]],
+        "cp1252",
+    )
+
+    rows = list(read_number_list(data, ["Name"], INTERNATIONAL, lambda v: v["Name"]))
+
+    assert [row.values["Name"] for row in rows] == ["Jürgen Müller", "Begoña Núñez"]
+
+
+def test_a_gb18030_csv_with_a_rare_character_in_a_name_is_read() -> None:
+    data = corpus.csv_file(
+        [["手机号码", "姓名"], ["13800138000", "朱镕基"], ["13800138001", "张三"]]
+    )
+
+    rows = read(data.decode().encode("gb18030"), content="${姓名}您好", direction=CHINA)
+
+    assert [row.values for row in rows] == [{"姓名": "朱镕基"}, {"姓名": "张三"}]
+
+
+def test_a_utf_8_csv_with_a_stray_byte_is_refused_naming_its_line() -> None:
+    # Read whole as GB18030 it would say "Am茅lie"; as Windows-1252, "AmÃ©lie".
+    data = "Phone,Name\r\n+33612345678,Amélie\r\n+33612345679,René\r\n".encode() + b"x\x92s\r\n"
+
+    assert refusal(data, content="Hello ${Name}") == (
+        'the file is not UTF-8 text: line 4 holds the byte 0x92. Save it as "CSV UTF-8" and '
+        "upload it again"
+    )
+
+
+def test_a_csv_with_a_utf_8_byte_order_mark_and_a_stray_byte_is_refused_naming_its_line() -> None:
+    data = (
+        codecs.BOM_UTF8 + "Phone,Name\n+33612345678,Amélie\n".encode() + b"+33612345679,Ren\xe9\n"
+    )
+
+    assert refusal(data, content="Hello ${Name}").startswith(
+        "the file is not UTF-8 text: line 3 holds the byte 0xE9."
+    )
+
+
+def test_a_csv_in_another_code_page_is_refused_rather_than_read_as_mojibake() -> None:
+    # Polish Windows saves Windows-1250: read as Windows-1252 it would say "Wa³êsa".
+    data = "Phone,Name\r\n+48612345678,Lech Wałęsa\r\n".encode("cp1250")
+
+    assert refusal(data, content="Hello ${Name}").startswith("the file is not UTF-8 text: line 2")
+
+
 def test_a_zip_without_a_workbook_is_refused_as_not_a_spreadsheet() -> None:
     assert refusal(corpus.zip_without_workbook()) == "the file is not an .xlsx or .csv spreadsheet"
 

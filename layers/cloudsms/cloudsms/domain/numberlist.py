@@ -71,6 +71,16 @@ _PHONE_LIKE = re.compile(r"[+＋]?[\d\s().-]{6,}")
 _SCIENTIFIC = re.compile(r"\d(?:\.(\d*))?[eE]\+?(\d+)")
 # Control characters never found in a text file someone saved from a spreadsheet.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ASCII = bytes(range(128))
+_UTF8_CHARACTER = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+# What Western European text in Windows-1252 does not hold: a character other than ASCII,
+# the letters of its languages and common punctuation. Ð ð Ý ý Þ þ Ÿ are left out: they
+# are rare in these languages, and where Turkish, Baltic or Polish letters land.
+_NOT_WESTERN = re.compile("[^\x00-\x7f\xa0’‘“”–—…€£«»°·ªº´®©™À-ÏÑ-ÖØ-Üßà-ïñ-öø-üÿŠšŒœŽž]")
+_THREE_BEYOND_ASCII = re.compile("[^\x00-\x7f]{3}")
+_INSIDE_A_LATIN_WORD = re.compile("(?<=[A-Za-z])[^\x00-\x7f](?=[A-Za-z])")
 # A cell as Excel and most programs write one, `<c r="B2" ...>`, in columns A to Z and rows
 # below 150,000: a sheet of only such cells spans at most 26 x 150,000, under
 # MAX_SHEET_CELLS, and is not read further. These find any other cell (further out,
@@ -546,25 +556,84 @@ def _checked_csv(reader: Any) -> Iterator[Row]:
 
 
 def _decode(data: bytes) -> str:
-    """The text of a CSV as Excel and Chinese versions of it save one."""
+    """The text of a CSV as Excel saves one: "CSV UTF-8" (UTF-8 with a byte order mark),
+    "Unicode text" (UTF-16, tab separated), or plain "CSV" in the system's code page."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ["utf-16"]  # Excel's "Unicode text", tab separated
-    elif data.startswith(codecs.BOM_UTF8):
-        encodings = ["utf-8-sig"]
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise NumberListError(NOT_A_SPREADSHEET) from None
     elif b"\x00" in data[:4096]:
         raise NumberListError(NOT_A_SPREADSHEET)  # binary: an image, a PDF, ...
     else:
-        # Excel's plain "CSV" is the system's ANSI code page: GBK (read as its superset
-        # GB18030) in China, Windows-1252 in the West, tried last as it decodes anything.
-        encodings = ["utf-8", "gb18030", "cp1252"]
-    for encoding in encodings:
+        marked = data.startswith(codecs.BOM_UTF8)
+        body = data[len(codecs.BOM_UTF8) :] if marked else data
         try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not _CONTROL.search(text, 0, 4096):
-            return text
-    raise NumberListError(NOT_A_SPREADSHEET)
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            # A byte order mark says UTF-8: only a file without one may be in a code page.
+            in_code_page = None if marked else _code_page_text(body)
+            if in_code_page is None:
+                line = body.count(b"\n", 0, error.start) + 1
+                raise NumberListError(
+                    f"the file is not UTF-8 text: line {line} holds the byte "
+                    f'0x{body[error.start]:02X}. Save it as "CSV UTF-8" and upload it again'
+                ) from None
+            text = in_code_page
+    if _CONTROL.search(text, 0, 4096):
+        raise NumberListError(NOT_A_SPREADSHEET)
+    return text
+
+
+def _code_page_text(data: bytes) -> str | None:
+    """The text of a plain "CSV" from Excel, in the system's code page: GBK (read as its
+    superset GB18030) on Chinese Windows, Windows-1252 in the West; None when it cannot be
+    told which.
+
+    Each code page decodes almost any bytes, so a reading counts only when its text looks
+    like that language's, and only when the other reading's does not. A UTF-8 file with a
+    stray byte reads as neither: either reading would be mojibake ("AmÃ©lie", "Am茅lie").
+    """
+    if _mostly_utf8(data):
+        return None
+    readings = [text for text in (_chinese(data), _western(data)) if text is not None]
+    return readings[0] if len(readings) == 1 else None
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether most bytes past ASCII make UTF-8 characters, as they do in a UTF-8 file and
+    seldom by chance (about one GB18030 character in seven)."""
+    beyond_ascii = len(data.translate(None, _ASCII))
+    in_utf8 = len(data) - len(_UTF8_CHARACTER.sub(b"", data))
+    return 2 * in_utf8 > beyond_ascii
+
+
+def _chinese(data: bytes) -> str | None:
+    """The file read as GB18030, if at least three quarters of its characters beyond ASCII
+    are everyday Chinese: in GB2312 (the 6,763 common characters and the punctuation) and
+    not inside a Latin word. Western text read as GB18030 turns into rare characters or
+    common ones between Latin letters ("J黵gen", "Concei玢o")."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    beyond_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    rare = text.encode("gb2312", "replace").count(b"?") - text.count("?")
+    rare += len(_INSIDE_A_LATIN_WORD.findall(text))
+    return text if 4 * rare <= beyond_ascii else None
+
+
+def _western(data: bytes) -> str | None:
+    """The file read as Windows-1252, if it holds only the letters of Western European
+    languages and common punctuation, never three of them in a row. Chinese text read so
+    turns into runs of letters and signs ("ÕÅÈý")."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    if _NOT_WESTERN.search(text) or _THREE_BEYOND_ASCII.search(text):
+        return None
+    return text
 
 
 def _unshowable_value(number: int, raw: str, values: dict[str, str]) -> AbnormalRow:
