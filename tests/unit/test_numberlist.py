@@ -527,6 +527,23 @@ def test_a_mainland_china_number_in_an_international_mission_is_abnormal() -> No
     assert only(read(data)).reason == "international missions cannot send to +86 numbers"
 
 
+def test_a_mainland_china_mobile_without_86_in_an_international_mission_is_abnormal() -> None:
+    data = corpus.xlsx([HEADER, ["15512345678", "Amy", "x"], [17185551234.0, "Bob", "y"]])
+
+    assert [(row.row, row.reason) for row in read(data)] == [
+        (
+            2,
+            "ambiguous: a Mainland China mobile without +86, or +15512345678: write the "
+            "country code with +",
+        ),
+        (
+            3,
+            "ambiguous: a Mainland China mobile without +86, or +17185551234: write the "
+            "country code with +",
+        ),
+    ]
+
+
 def test_a_foreign_number_in_a_mainland_china_mission_is_abnormal() -> None:
     data = corpus.xlsx([HEADER, ["+639215347566", "Amy", "x"]])
 

@@ -73,6 +73,25 @@ def test_international_mission_refuses_a_chinese_number():
     assert str(caught.value) == caught.value.reason
 
 
+@pytest.mark.parametrize("raw", ["15512345678", "17185551234", 18623456789.0])
+def test_international_mission_refuses_a_chinese_mobile_without_86_as_ambiguous(raw):
+    # Read with its country code each is a valid +1 number: a stranger's.
+    with pytest.raises(InvalidNumber) as caught:
+        normalise(raw, Direction.INTERNATIONAL)
+
+    assert caught.value.reason.startswith("ambiguous: a Mainland China mobile without +86, or +1")
+    assert caught.value.reason.endswith(": write the country code with +")
+
+
+@pytest.mark.parametrize("raw", ["+15512345678", "0015512345678"])
+def test_international_mission_accepts_the_same_digits_with_the_country_code(raw):
+    assert normalise(raw, Direction.INTERNATIONAL) == "+15512345678"
+
+
+def test_mainland_china_mission_reads_a_national_mobile_that_is_also_a_plus_1_number():
+    assert normalise("15512345678", Direction.MAINLAND_CHINA) == "+8615512345678"
+
+
 def test_international_mission_accepts_hong_kong():
     assert normalise("+85291234567", Direction.INTERNATIONAL) == "+85291234567"
 

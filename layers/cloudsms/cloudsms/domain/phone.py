@@ -3,7 +3,8 @@
 Numbers are stored and sent in E.164 ("+639215347566"). Number lists come from Excel, so a
 number may arrive as an int, a float, scientific notation or with its leading "00" or "+"
 lost; a number without "+" is read as starting with its country code, except that a
-Mainland China mission also takes national numbers.
+Mainland China mission also takes national numbers, and that an international mission
+refuses one that is also a Mainland China mobile in national form.
 """
 
 import re
@@ -55,8 +56,17 @@ def normalise(raw: str | int | float, direction: Direction | None = None) -> str
         number = _international(plus, digits)
         if not phonenumbers.is_valid_number(number):
             raise InvalidNumber(NOT_VALID)
-        if direction is Direction.INTERNATIONAL and number.country_code == CHINA:
-            raise InvalidNumber(NO_CHINA)
+        if direction is Direction.INTERNATIONAL:
+            if number.country_code == CHINA:
+                raise InvalidNumber(NO_CHINA)
+            # Read with its country code, 15512345678 is +1 551-234-5678, but it is also
+            # how people in China write a mobile: sent, it would reach a stranger.
+            if not plus and _national_chinese_mobile(digits):
+                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                raise InvalidNumber(
+                    f"ambiguous: a Mainland China mobile without +86, or {e164}: write the "
+                    "country code with +"
+                )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -165,6 +175,13 @@ def _chinese_mobile(plus: bool, digits: str) -> PhoneNumber:
         # A foreign number written without "+" is better told it is foreign than invalid.
         valid = _is_valid_international(digits)
     raise InvalidNumber(ONLY_CHINA_MOBILE if valid else NOT_VALID)
+
+
+def _national_chinese_mobile(digits: str) -> bool:
+    """Whether the digits are a Mainland China mobile in national form: 1[3-9] and 9 more."""
+    if len(digits) != 11 or digits[0] != "1" or digits[1] < "3":
+        return False
+    return phonenumbers.number_type(phonenumbers.parse(digits, "CN")) in _CN_MOBILE
 
 
 def _is_valid_international(digits: str) -> bool:
