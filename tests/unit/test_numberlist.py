@@ -400,6 +400,13 @@ def test_numeric_and_date_values_are_written_as_excel_shows_them() -> None:
     assert only(read(data)).values == {"Name": "100", "website": "2024-05-01"}
 
 
+def test_a_number_past_15_digits_is_written_with_excels_15_significant_digits() -> None:
+    # The float's own digits would be 123456789012344992: digits nobody typed.
+    data = corpus.xlsx([HEADER, ["+639215347566", 1.23456789012345e17, 1234567890123456.0]])
+
+    assert only(read(data)).values == {"Name": "123456789012345000", "website": "1234567890123460"}
+
+
 def test_the_first_visible_sheet_is_read() -> None:
     data = corpus.xlsx(GUIDE_ROWS, hidden_first_sheet=True)
 

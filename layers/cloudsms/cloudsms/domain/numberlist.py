@@ -31,6 +31,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import IO, Any
 from xml.etree import ElementTree
 
@@ -724,9 +725,13 @@ def _text(cell: Any) -> str:
     if type(cell) is str:
         return cell
     if type(cell) is float:
-        if cell.is_integer():
+        # Excel shows 15 significant digits: 0.1 + 0.2 as 0.3, and 1.23456789012345E+17
+        # as 123456789012345000, where the float's own digits are 123456789012344992.
+        if not cell.is_integer():
+            return f"{cell:.15g}"
+        if abs(cell) < 1e15:
             return str(int(cell))  # 639215347566.0 is the number 639215347566
-        return f"{cell:.15g}"  # Excel's precision: 0.1 + 0.2 shows as 0.3
+        return str(int(Decimal(f"{cell:.15g}")))
     if type(cell) is bool:
         return "TRUE" if cell else "FALSE"
     if isinstance(cell, datetime):
