@@ -614,15 +614,29 @@ def test_good_and_abnormal_rows_come_in_file_order() -> None:
 # The downloadable template
 
 
-def test_the_xlsx_template_is_read_back_as_one_example_recipient() -> None:
+def test_the_xlsx_templates_example_row_left_in_is_abnormal_not_sent() -> None:
+    # Sent, it would say "Hello Name, ... link: website" to the guide's number.
     data = template_xlsx(variables(GUIDE_CONTENT))
 
-    recipient = only(read(data))
-
-    assert (recipient.phone, recipient.values) == (
+    assert only(read(data)) == AbnormalRow(
+        2,
         "+639215347566",
-        {"Name": "Name", "website": "website"},
+        "the template's example row (+639215347566 and the variables' names): delete it",
     )
+
+
+def test_the_example_number_with_values_of_its_own_is_sent() -> None:
+    data = corpus.xlsx([HEADER, ["+639215347566", "Name", "www.baidu.com"]])
+
+    assert only(read(data)).values == {"Name": "Name", "website": "www.baidu.com"}
+
+
+def test_the_template_of_a_content_without_variables_has_no_example_row() -> None:
+    # Its example row would be the number alone, which nothing tells from a row to send.
+    assert template_csv([]).decode("utf-8-sig").splitlines() == ["Phone Number"]
+    sheet = openpyxl.load_workbook(io.BytesIO(template_xlsx([]))).active
+    assert sheet is not None
+    assert [[cell.value for cell in row] for row in sheet.iter_rows()] == [["Phone Number"]]
 
 
 def test_the_xlsx_template_formats_its_columns_as_text() -> None:
@@ -641,5 +655,7 @@ def test_the_csv_template_starts_with_a_byte_order_mark_for_excel() -> None:
     assert data.decode("utf-8-sig").splitlines() == ["Phone Number,姓名", "+639215347566,姓名"]
 
 
-def test_the_csv_template_is_read_back_as_one_example_recipient() -> None:
-    assert only(read(template_csv(["Name", "website"]))).phone == "+639215347566"
+def test_the_csv_templates_example_row_left_in_is_abnormal_not_sent() -> None:
+    rows = read(template_csv(["Name", "website"]) + b"+639175550123,Amy,x.com\r\n")
+
+    assert [(type(row), row.row) for row in rows] == [(AbnormalRow, 2), (Recipient, 3)]

@@ -51,12 +51,18 @@ MAX_COMPRESSION_RATIO = 100
 # list of 100,000 rows and a few columns uses well under a million.
 MAX_SHEET_CELLS = 4_000_000  # 128 MB as calamine holds them
 
+# The number in the example row of the downloadable template (see numberlist_template).
+EXAMPLE_NUMBER = "+639215347566"
+
 NOT_A_SPREADSHEET = "the file is not an .xlsx or .csv spreadsheet"
 ENCRYPTED = "the file is encrypted (password protected); save it without a password"
 OLD_XLS = "the file is an Excel 97-2003 workbook (.xls); save it as .xlsx"
 EMPTY = "the file is empty"
 NO_DATA_ROWS = "the file has no data rows"
 DAMAGED = "the .xlsx file is damaged and cannot be read"
+TEMPLATE_EXAMPLE = (
+    f"the template's example row ({EXAMPLE_NUMBER} and the variables' names): delete it"
+)
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File Binary: .xls, encrypted .xlsx
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
@@ -282,6 +288,9 @@ class _RowReader:
                     reason = f"too few columns: the row has {len(row)}, the header has {self.width}"
                 return AbnormalRow(number, _text(row[0]), reason)
             values[name] = value
+        # Left in, the template's example row would send "Hello Name", and be charged.
+        if e164 == EXAMPLE_NUMBER and values and all(k == v for k, v in values.items()):
+            return AbnormalRow(number, _text(row[0]), TEMPLATE_EXAMPLE)
 
         if self.fixed is not None:
             text, encoding, segments = self.fixed

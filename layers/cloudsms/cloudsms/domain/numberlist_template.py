@@ -2,7 +2,10 @@
 
 The header is "Phone Number" and then the variables in the order they appear in the
 content, which is exactly what `numberlist.read_number_list` reads by name or position.
-One example row shows the expected form of a number: with "+" and its country code.
+One example row shows the expected form of a number, with "+" and its country code, and
+the variables' names as values; the reader takes that row, left in, as abnormal rather
+than send "Hello Name". A content without variables gets no example row: nothing would
+tell it from a row meant to be sent to that number.
 """
 
 import csv
@@ -11,8 +14,9 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from cloudsms.domain.numberlist import EXAMPLE_NUMBER
+
 PHONE_HEADER = "Phone Number"
-EXAMPLE_NUMBER = "+639215347566"
 TEXT = "@"
 
 
@@ -28,15 +32,16 @@ def template_xlsx(variables: list[str]) -> bytes:
     sheet.title = "Number List"
     header = [PHONE_HEADER, *variables]
     sheet.append(header)
-    sheet.append([EXAMPLE_NUMBER, *variables])
+    if variables:
+        sheet.append([EXAMPLE_NUMBER, *variables])
     for column, name in enumerate(header, start=1):
         letter = sheet.cell(row=1, column=column).column_letter
         # The column's format is what Excel gives the cells people type in later.
         sheet.column_dimensions[letter].number_format = TEXT
         sheet.column_dimensions[letter].width = max(16, len(name) + 4)
         sheet.cell(row=1, column=column).font = Font(bold=True)
-        sheet.cell(row=1, column=column).number_format = TEXT
-        sheet.cell(row=2, column=column).number_format = TEXT
+        for row in sheet.iter_rows(min_col=column, max_col=column):
+            row[0].number_format = TEXT
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -48,5 +53,6 @@ def template_csv(variables: list[str]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([PHONE_HEADER, *variables])
-    writer.writerow([EXAMPLE_NUMBER, *variables])
+    if variables:
+        writer.writerow([EXAMPLE_NUMBER, *variables])
     return buffer.getvalue().encode("utf-8-sig")
