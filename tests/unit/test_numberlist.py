@@ -367,6 +367,14 @@ def test_a_csv_separated_by_semicolons_or_tabs_is_read(delimiter: str) -> None:
     assert only(read(data)).values == {"Name": "Amy", "website": "a,b"}
 
 
+def test_a_csv_starting_with_excels_sep_line_is_read_with_the_delimiter_it_names() -> None:
+    data = b"sep=;\r\nPhone;Name\r\n+639215347566;Smith, Amy\r\n"
+
+    recipient = only(read(data, content="Hello ${Name}"))
+
+    assert (recipient.row, recipient.values) == (2, {"Name": "Smith, Amy"})
+
+
 def test_a_csv_is_recognised_from_its_bytes_whatever_the_name() -> None:
     assert open_list(corpus.csv_file(GUIDE_ROWS)).format == "csv"
 

@@ -72,6 +72,7 @@ _WORKBOOK_RELATIONS = "xl/_rels/workbook.xml.rels"
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 _XLS_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
 _DELIMITERS = ",;\t"
+_SEPARATOR_LINE = re.compile(r"sep=([^\r\n\"])(?:\r\n|\r|\n)")
 # What a first cell of a number list's header is not: a phone number.
 _PHONE_LIKE = re.compile(r"[+＋]?[\d\s().-]{6,}")
 # Excel writes a long number cell as "6.39215E+11" into a CSV: its last digits are gone.
@@ -531,11 +532,16 @@ def _csv_rows(data: bytes) -> Iterator[Row]:
     if other:
         raise NumberListError(f"{NOT_A_SPREADSHEET}: it is {other}")
     text = _decode(data)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    # The header names the columns, so the delimiter it uses most is the file's.
-    delimiter = max(_DELIMITERS, key=first_line.count) if first_line else ","
-    if first_line.count(delimiter) == 0:
-        delimiter = ","
+    separator_line = _SEPARATOR_LINE.match(text)
+    if separator_line:
+        # Excel's own "sep=;" line names the delimiter; Excel shows it as no row.
+        delimiter, text = separator_line.group(1), text[separator_line.end() :]
+    else:
+        first_line = next((line for line in text.splitlines() if line.strip()), "")
+        # The header names the columns, so the delimiter it uses most is the file's.
+        delimiter = max(_DELIMITERS, key=first_line.count) if first_line else ","
+        if first_line.count(delimiter) == 0:
+            delimiter = ","
     # strict: a quote left open at the end of the file is an error, not one last field
     # holding every line after it.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
