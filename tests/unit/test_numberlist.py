@@ -155,9 +155,20 @@ def test_a_quote_left_open_to_the_end_refuses_the_file_rather_than_merge_rows() 
 def test_a_quote_closed_rows_later_refuses_the_file_rather_than_send_the_rows_as_text() -> None:
     data = b'Phone,Name\n+639215347566,"Amy\n+639215347568,Cy\n+639215347569,Dee"\n'
     with pytest.raises(
-        NumberListError, match="row 2: the value in column B runs over several lines"
+        NumberListError, match="row 2: the value in column B runs over lines that look like rows"
     ):
         list(read_number_list(data, ["Name"], Direction.INTERNATIONAL, lambda v: v["Name"]))
+
+
+def test_a_quoted_csv_value_over_two_lines_is_read_as_one_value_as_in_excel() -> None:
+    data = b'Phone,Name\r\n+639215347566,"Amy\nSmith"\r\n+639175550123,Bob\r\n'
+
+    rows = read(data, content="Hello ${Name}")
+
+    assert [(row.row, row.values) for row in rows] == [
+        (2, {"Name": "Amy\nSmith"}),
+        (3, {"Name": "Bob"}),
+    ]
 
 
 def test_a_windows_1252_csv_as_western_excel_saves_it_is_read() -> None:

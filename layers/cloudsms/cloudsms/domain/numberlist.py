@@ -549,26 +549,36 @@ def _csv_rows(data: bytes) -> Iterator[Row]:
 
 
 def _checked_csv(reader: Any) -> Iterator[Row]:
-    """The reader's rows; a row the csv module cannot read refuses the file, by row, and
-    so does a value running over several lines. That is a quote opened and closed rows
-    later: the rows between would be one recipient's text, holding other recipients'
-    numbers, rather than recipients."""
+    """The reader's rows; a row the csv module cannot read refuses the file, by row.
+
+    A quoted value may run over several lines, as a cell in Excel may. One whose later
+    lines look like rows of the list refuses the file too: that is a quote opened and
+    closed rows later, and the rows between would be one recipient's text, holding other
+    recipients' numbers, rather than recipients.
+    """
+    delimiter = reader.dialect.delimiter
     row_number = 0
     try:
         for row in reader:
             row_number += 1
             for index, cell in enumerate(row):
-                if "\n" in cell or "\r" in cell:
+                if ("\n" in cell or "\r" in cell) and _holds_rows(cell, delimiter):
                     raise NumberListError(
                         f"row {row_number}: the value in column {_column_letter(index)} runs"
-                        ' over several lines; is a quote (") left open? Fix the file and'
-                        " upload it again"
+                        ' over lines that look like rows of the list; is a quote (") left'
+                        " open? Fix the file and upload it again"
                     )
             yield row
     except csv.Error as error:
         raise NumberListError(
             f'row {row_number + 1} cannot be read: {error}; is a quote (") left open?'
         ) from error
+
+
+def _holds_rows(value: str, delimiter: str) -> bool:
+    """Whether a line of the value after its first starts with a phone number."""
+    lines = value.splitlines()[1:]
+    return any(_PHONE_LIKE.fullmatch(line.split(delimiter, 1)[0].strip()) for line in lines)
 
 
 def _decode(data: bytes) -> str:
