@@ -151,6 +151,18 @@ def lying_zip() -> bytes:
     return bytes(data)
 
 
+def zip_encrypted_xlsx() -> bytes:
+    """A workbook zipped with a password, as a zip tool makes it: its parts are flagged as
+    encrypted (only the flag the reader looks at)."""
+    data = bytearray(xlsx(GUIDE_ROWS))
+    # Every central directory entry: its signature, and the flags at offset 8.
+    entry = data.find(b"PK\x01\x02")
+    while entry >= 0:
+        data[entry + 8] |= 0x1
+        entry = data.find(b"PK\x01\x02", entry + 4)
+    return bytes(data)
+
+
 def encrypted_xlsx() -> bytes:
     """What Excel saves for a password-protected .xlsx: a compound file holding streams
     named EncryptionInfo and EncryptedPackage (only the parts the reader looks at)."""

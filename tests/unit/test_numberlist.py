@@ -236,6 +236,12 @@ def test_a_password_protected_workbook_is_refused_as_encrypted() -> None:
     )
 
 
+def test_a_workbook_zipped_with_a_password_is_refused_as_encrypted() -> None:
+    assert refusal(corpus.zip_encrypted_xlsx()) == (
+        "the file is encrypted (password protected); save it without a password"
+    )
+
+
 def test_an_excel_97_2003_workbook_is_refused_with_how_to_fix_it() -> None:
     assert refusal(corpus.xls()) == "the file is an Excel 97-2003 workbook (.xls); save it as .xlsx"
 

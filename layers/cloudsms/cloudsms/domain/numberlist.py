@@ -66,6 +66,7 @@ TEMPLATE_EXAMPLE = (
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File Binary: .xls, encrypted .xlsx
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_ZIP_ENCRYPTED = 0x1  # a zip member's flag: encrypted with a password
 _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELATIONS = "xl/_rels/workbook.xml.rels"
 # Names are UTF-16LE in a compound file's directory.
@@ -352,6 +353,8 @@ def _check_zip(data: bytes, max_expanded_bytes: int) -> None:
                     f"{MAX_COMPRESSION_RATIO} (zip bomb?)"
                 )
             for member in members:
+                if member.flag_bits & _ZIP_ENCRYPTED:
+                    raise NumberListError(ENCRYPTED)  # zipfile could not open it
                 # Sizes in the zip directory are only claims. Reading a member expands it,
                 # stopping at its claimed size and checking its CRC, so a file that lies
                 # about its sizes is found here. Looking for unusual cells on the way costs
