@@ -7,6 +7,7 @@ from cloudsms.domain.phone import (
     mask,
     mask_numbers_in,
     normalise,
+    normalise_listed,
     time_zones,
 )
 
@@ -174,3 +175,13 @@ def test_time_zones_of_a_number():
 
 def test_non_geographic_number_has_no_time_zones():
     assert time_zones("+80012345678") == []
+
+
+def test_a_listed_number_that_reads_two_ways_is_refused_rather_than_listing_a_stranger():
+    # 15512345678 is a Mainland China mobile without +86, and +1 551-234-5678 read with
+    # its country code: a blacklist must not list the one for the other.
+    with pytest.raises(InvalidNumber, match="ambiguous: a Mainland China mobile"):
+        normalise_listed("15512345678")
+
+    assert normalise_listed("+15512345678") == "+15512345678"
+    assert normalise_listed("13800138000") == "+8613800138000"  # only Chinese

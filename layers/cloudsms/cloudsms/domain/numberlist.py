@@ -220,7 +220,7 @@ def read_phone_numbers(
     for number, row in numbered:
         raw = row[0] if row else ""
         try:
-            yield phone.normalise_any(raw.strip() if type(raw) is str else raw)
+            yield phone.normalise_listed(raw.strip() if type(raw) is str else raw)
         except InvalidNumber as invalid:
             empty = invalid.reason == phone.EMPTY
             reason = "the phone number is empty" if empty else invalid.reason

@@ -63,11 +63,14 @@ def normalise(raw: str | int | float, direction: Direction | None = None) -> str
             # how people in China write a mobile: sent, it would reach a stranger.
             if not plus and _national_chinese_mobile(digits):
                 e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-                raise InvalidNumber(
-                    f"ambiguous: a Mainland China mobile without +86, or {e164}: write the "
-                    "country code with +"
-                )
+                raise InvalidNumber(_ambiguous(e164))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _ambiguous(e164: str) -> str:
+    return (
+        f"ambiguous: a Mainland China mobile without +86, or {e164}: write the country code with +"
+    )
 
 
 def normalise_any(raw: str | int | float) -> str:
@@ -81,6 +84,18 @@ def normalise_any(raw: str | int | float) -> str:
             return normalise(raw, Direction.MAINLAND_CHINA)
         except InvalidNumber:
             raise international from None
+
+
+def normalise_listed(raw: str | int | float) -> str:
+    """A number a tenant or the operator puts on (or takes off) a blacklist: as
+    normalise_any, except that one written without "+" that reads both as a Mainland China
+    mobile and as another country's number is refused, as in an international mission,
+    rather than listing a stranger's number in place of the one meant."""
+    e164 = normalise_any(raw)
+    plus, digits = _digits(raw)
+    if not plus and not e164.startswith(f"+{CHINA}") and _national_chinese_mobile(digits):
+        raise InvalidNumber(_ambiguous(e164))
+    return e164
 
 
 def country_code(e164: str) -> int:

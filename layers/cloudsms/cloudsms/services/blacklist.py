@@ -29,7 +29,7 @@ def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, A
     invalid = []
     for raw in numbers:
         try:
-            valid.append(phone.normalise_any(raw))
+            valid.append(phone.normalise_listed(raw))
         except phone.InvalidNumber as error:
             invalid.append({"number": raw, "reason": str(error)})
     added, listed = _save(owner, valid, reason)
@@ -74,7 +74,7 @@ def _save(owner: str, numbers: list[str], reason: str) -> tuple[list[str], list[
 
 def remove_number(owner: str, raw: str) -> None:
     try:
-        number = phone.normalise_any(raw)
+        number = phone.normalise_listed(raw)
     except phone.InvalidNumber as error:
         raise BadRequest(f"{raw!r}: {error}") from error
     try:
