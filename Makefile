@@ -27,7 +27,7 @@ $(SAMVENV)/.installed: constraints/sam.txt
 	touch $@
 
 # Newest releases of everything, written down as the new constraints; run `make test`
-# after it, and commit constraints/ when it passes.
+# after it (a unit test names the layer's pins to move with them), and commit.
 constraints:
 	rm -rf $(VENV) $(SAMVENV)
 	$(PYTHON) -m venv $(VENV)
