@@ -330,7 +330,8 @@ def test_a_request_too_late_to_finish_within_the_hour_ends_the_export_failed(
     monkeypatch.setattr(storage, "upload_download", no_upload)
     _store(1)
     asked = _ask(context, format="csv")
-    late = NOW + timedelta(minutes=50)
+    # From the request's own time (the real clock's): NOW was read when the tests started.
+    late = datetime.now(UTC) + timedelta(minutes=50)
 
     prepared_exports.prepare("acme", asked["export_id"], lambda: late)
 
