@@ -15,7 +15,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
-from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException
+from pynamodb.models import BatchWrite
 
 from cloudsms import cache
 from cloudsms.carriers.base import Submission, SubmitResult
@@ -66,6 +67,21 @@ def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(DynamoHandler, "call_action", atomic)
     yield
+
+
+def fail_the_second_batch_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second BatchWriteItem request fails, as DynamoDB's may once its retries are
+    spent; the first is written."""
+    commit = BatchWrite.commit
+    commits: list[BatchWrite] = []
+
+    def second_fails(self: BatchWrite) -> None:
+        commits.append(self)
+        if len(commits) == 2:
+            raise PutError("Failed to batch write items: max_retry_attempts exceeded")
+        commit(self)
+
+    monkeypatch.setattr(BatchWrite, "commit", second_fails)
 
 
 class FakeContext:

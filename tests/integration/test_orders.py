@@ -22,7 +22,14 @@ from cloudsms.store.tenants import TenantModel
 from functions.admin import app as admin_app
 from functions.reports import app as reports_app
 from functions.send import app as send_app
-from tests.integration.conftest import FakeGateway, accepted, count_changes, queue_sms, throttled
+from tests.integration.conftest import (
+    FakeGateway,
+    accepted,
+    count_changes,
+    fail_the_second_batch_write,
+    queue_sms,
+    throttled,
+)
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
     MORNING,
@@ -393,21 +400,11 @@ def test_sms_of_a_send_whose_storing_failed_halfway_are_all_given_back_once(
     aws, tenant, metered, context, monkeypatch
 ):
     from pynamodb.exceptions import PutError
-    from pynamodb.models import BatchWrite
 
     from cloudsms.services.sending import SendRequest, send_sms
 
     _order(_package(sms_amount=100)["package_id"])
-    commit = BatchWrite.commit
-    commits = []
-
-    def second_fails(self: BatchWrite) -> None:
-        commits.append(self)
-        if len(commits) == 2:
-            raise PutError("Failed to batch write items: max_retry_attempts exceeded")
-        commit(self)
-
-    monkeypatch.setattr(BatchWrite, "commit", second_fails)
+    fail_the_second_batch_write(monkeypatch)
     numbers = [f"+6391755501{n:02d}" for n in range(30)]  # 25 a request: two requests
     request = SendRequest(to=numbers, text="Hi", sms_type="business", channel=METERED)
     with pytest.raises(PutError):

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from pynamodb.exceptions import PutError
-from pynamodb.models import BatchWrite
 
 from functions.send import app as send_app
-from tests.integration.conftest import api_event
+from tests.integration.conftest import api_event, fail_the_second_batch_write
 
 
 def _send(context, body, headers=None, tenant_id="acme"):
@@ -190,16 +189,7 @@ def test_messages_stored_before_a_later_write_failed_are_refused_not_left_queued
     from cloudsms.services.tenants import get_tenant
     from cloudsms.store.messages import MessageModel
 
-    commit = BatchWrite.commit
-    commits = []
-
-    def second_fails(self: BatchWrite) -> None:
-        commits.append(self)
-        if len(commits) == 2:
-            raise PutError("Failed to batch write items: max_retry_attempts exceeded")
-        commit(self)
-
-    monkeypatch.setattr(BatchWrite, "commit", second_fails)
+    fail_the_second_batch_write(monkeypatch)
     numbers = [f"+6391755501{n:02d}" for n in range(30)]  # 25 a request: two requests
     request = SendRequest(to=numbers, text="Hi", sms_type="business", channel="SIM")
 
