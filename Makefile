@@ -64,7 +64,9 @@ integration: $(VENV)/.installed
 e2e: $(VENV)/.installed kannel browser
 	$(PY) -m pytest tests/e2e -q
 
-test: $(VENV)/.installed kannel browser validate
+# Style and types are checked first: code that passes its tests but not the linters
+# does not land either.
+test: $(VENV)/.installed lint kannel browser validate
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
 lint: $(VENV)/.installed
