@@ -15,6 +15,7 @@ from cloudsms.carriers.base import Receipt, Submission
 from cloudsms.carriers.kannel import KannelGateway
 from cloudsms.carriers.receipts import receipt_from_kannel
 from cloudsms.domain.states import DrState
+from cloudsms.domain.text import analyse
 from cloudsms_local.kannel import KannelHarness, kannel_installed
 
 pytestmark = pytest.mark.kannel
@@ -133,6 +134,27 @@ def test_real_kannel_accepts_ucs2_text(kannel, receipts):
     ucs2_data = [line.split(" ", 3)[3] for line in kannel.smsc_received() if " ucs-2 " in line]
     texts = [unquote_to_bytes(d.replace("+", "%20")).decode("utf-16-be") for d in ucs2_data]
     assert "你好, José" in texts
+
+
+def test_real_kannel_sends_as_many_parts_as_the_message_is_counted(kannel, receipts):
+    # An emoji on UCS-2 units 67 and 68: Kannel cuts the first part at 67 units regardless,
+    # so the message is two parts, and charged (and its delivered parts counted) as two.
+    gateway = KannelGateway(kannel.endpoint, kannel.username, kannel.password)
+    text = "ж" * 66 + "😀" + "ж" * 66
+    info = analyse(text)
+    long_ucs2 = replace(
+        message("e2e-parts", receipts, text),
+        to="+639215347567",
+        encoding=info.encoding,
+        segments=info.segments,
+    )
+
+    result = gateway.submit(long_ucs2)
+
+    assert result.accepted, result.reason
+    assert receipts.wait_for_state("e2e-parts", DrState.DELIVRD) is not None
+    parts = [line for line in kannel.smsc_received() if " +639215347567 udh " in line]
+    assert len(parts) == info.segments == 2
 
 
 def test_real_kannel_refuses_a_wrong_password_permanently(kannel, receipts):

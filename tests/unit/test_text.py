@@ -91,14 +91,16 @@ def test_emoji_counts_two_ucs2_units():
     assert (info.encoding, info.length, info.segments) == ("UCS-2", 70, 1)
 
 
-def test_emoji_is_not_split_across_parts():
-    # Given 66 units then an emoji that would straddle units 67 and 68
-    text = "你" * 66 + "😀" + "你" * 10
+def test_ucs2_parts_are_cut_at_67_units_even_through_an_emoji():
+    # Given 66 units, an emoji on units 67 and 68, then 66 units: 134 units in all
+    text = "你" * 66 + "😀" + "你" * 66
 
     parts = split_parts(text)
 
-    assert parts == ["你" * 66, "😀" + "你" * 10]
+    # Then two parts of 67 units, as Kannel and Jasmin cut them (tests/e2e/test_kannel_real.py),
+    # not three with the emoji moved whole to the second
     assert analyse(text).segments == 2
+    assert parts == ["你" * 66 + "\ud83d", "\ude00" + "你" * 66]
 
 
 def test_single_segment_is_one_part():

@@ -3,8 +3,12 @@
 A message is GSM-7 when every character is in the GSM 03.38 alphabet (extension characters
 take two septets); a single other character makes the whole message UCS-2 (UTF-16 code
 units, so an emoji takes two). A message that does not fit one SMS is sent as concatenated
-parts whose header leaves 153 septets or 67 code units each, and a character is never split
-across two parts.
+parts whose header leaves 153 septets or 67 code units each.
+
+The gateway splits the message, so the parts are counted as it cuts them: Kannel moves an
+extension character whole to the next part, but Kannel and Jasmin both cut UCS-2 at exactly
+67 code units, even between the two halves of an emoji. Counting otherwise would charge a
+part that is never sent, and a channel that counts delivered parts would wait for it.
 """
 
 from dataclasses import dataclass
@@ -26,8 +30,7 @@ _GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
 _GSM = _GSM_BASIC | _GSM_EXTENSION
 
 # Parts are cut in the form the gateway sends: an extension character as the escape code
-# then the character, UCS-2 as UTF-16 where an emoji is a surrogate pair. A part must not
-# end between the two halves of either.
+# then the character (never split), UCS-2 as UTF-16 (cut anywhere).
 _ESC = "\x1b"
 _UTF16 = "utf-16-be"
 
@@ -51,12 +54,14 @@ def analyse(text: str) -> TextInfo:
 
 
 def split_parts(text: str) -> list[str]:
-    """The parts a gateway sends, one per segment, without the concatenation headers."""
+    """The parts a gateway sends, one per segment, without the concatenation headers.
+    An emoji cut between two UCS-2 parts ends one part and starts the next as half of its
+    surrogate pair."""
     if not text:
         return []
     if _GSM.issuperset(text):
         return [part.replace(_ESC, "") for part in _cut_septets(_septets(text))]
-    return [part.decode(_UTF16) for part in _cut_utf16(text.encode(_UTF16))]
+    return [part.decode(_UTF16, "surrogatepass") for part in _cut_utf16(text.encode(_UTF16))]
 
 
 def _septets(text: str) -> str:
@@ -82,14 +87,8 @@ def _cut_septets(septets: str) -> list[str]:
 def _cut_utf16(utf16: bytes) -> list[bytes]:
     if len(utf16) <= 2 * UCS2_SINGLE:
         return [utf16]
-    parts = []
-    last = 2 * (UCS2_PART - 1)  # byte offset of a part's last code unit
-    while len(utf16) > 2 * UCS2_PART:
-        end = last if 0xD8 <= utf16[last] <= 0xDB else 2 * UCS2_PART  # a high surrogate
-        parts.append(utf16[:end])
-        utf16 = utf16[end:]
-    parts.append(utf16)
-    return parts
+    size = 2 * UCS2_PART
+    return [utf16[start : start + size] for start in range(0, len(utf16), size)]
 
 
 def _ucs2_reason(text: str) -> str:
