@@ -65,6 +65,34 @@ def test_a_jasmin_smsc_level_receipt_is_only_an_acknowledgement(aws, tenant, con
     assert message(uid).dr_state == "ACCEPTD"
 
 
+@pytest.mark.parametrize("status", ["ESME_RTHROTTLED", "ESME_RMSGQFUL", "ESME_RSYSERR"])
+def test_a_jasmin_refusal_that_jasmin_submits_again_itself_is_not_handed_over_again(
+    aws, tenant, context, status
+):
+    # Jasmin's SMPP client submits these again itself (jasmin.cfg submit_error_retrial, by
+    # default up to 20 times for a throttled one) after the level-1 receipt: sending the
+    # message again from here would deliver it twice.
+    add_channel("JAS", "jasmin")
+    uid = submit(context, "JAS", carrier_id=JASMIN_ID)
+    level1 = {"id": JASMIN_ID, "message_status": status, "level": "1", "connector": "c"}
+
+    response = post_receipt(context, "JAS", ours("JAS", uid), level1)
+
+    assert response["body"] == "ACK/Jasmin"
+    sent = message(uid)
+    assert (sent.dr_state, sent.error_code, sent.resubmissions) == ("ENROUTE", status, None)
+
+
+def test_a_jasmin_refusal_jasmin_does_not_retry_fails_the_message(aws, tenant, context):
+    add_channel("JAS", "jasmin")
+    uid = submit(context, "JAS", carrier_id=JASMIN_ID)
+    level1 = {"id": JASMIN_ID, "message_status": "ESME_RINVDSTADR", "level": "1"}
+
+    post_receipt(context, "JAS", ours("JAS", uid), level1)
+
+    assert (message(uid).dr_state, message(uid).error_code) == ("REJECTD", "ESME_RINVDSTADR")
+
+
 def test_a_jasmin_receipt_is_answered_ack_jasmin_even_when_it_changes_nothing(aws, tenant, context):
     add_channel("JAS", "jasmin")
     uid = submit(context, "JAS", carrier_id=JASMIN_ID)

@@ -220,12 +220,20 @@ def test_jasmin_level_1_esme_rok_is_accepted():
 
 
 def test_jasmin_level_1_error_status_is_rejected_with_the_status_as_error():
-    form = {"id": "5b1e", "message_status": "ESME_RTHROTTLED", "level": "1"}
+    form = {"id": "5b1e", "message_status": "ESME_RINVDSTADR", "level": "1"}
 
     receipt = receipt_from_jasmin(form)
 
     assert receipt.state == DrState.REJECTD
-    assert receipt.error_code == "ESME_RTHROTTLED"
+    assert receipt.error_code == "ESME_RINVDSTADR"
+
+
+def test_jasmin_level_1_status_jasmin_retries_itself_leaves_the_message_on_its_way():
+    form = {"id": "5b1e", "message_status": "ESME_RTHROTTLED", "level": "1"}
+
+    receipt = receipt_from_jasmin(form)
+
+    assert (receipt.state, receipt.error_code) == (DrState.ENROUTE, "ESME_RTHROTTLED")
 
 
 def test_jasmin_level_2_takes_the_state_from_message_status():

@@ -196,6 +196,12 @@ _JASMIN_FIELDS = (
     "text",
 )
 
+# The submit_sm_resp statuses Jasmin's SMPP client submits again itself, by default
+# (jasmin.cfg [sm-listener] submit_error_retrial: a throttled message up to 20 times, 30 s
+# apart). Its level-1 receipt still reports the refusal, and Jasmin then drops the
+# message's receipt request, so no later receipt comes for it.
+JASMIN_RETRIES = frozenset({"ESME_RSYSERR", "ESME_RTHROTTLED", "ESME_RMSGQFUL", "ESME_RINVSCHED"})
+
 
 def receipt_from_jasmin(form: Mapping[str, str]) -> Receipt:
     """A receipt from Jasmin's form: level 1 is the SMSC's answer, 2 and 3 the handset's.
@@ -210,6 +216,11 @@ def receipt_from_jasmin(form: Mapping[str, str]) -> Receipt:
         # level 1: the submit_sm_resp command status
         if status.upper() == "ESME_ROK":
             state, error_code = DrState.ACCEPTD, None
+        elif status.upper() in JASMIN_RETRIES:
+            # Still on its way: Jasmin submits it again, and sending it again from here
+            # too would deliver it twice. No final receipt follows: the receipt timeout
+            # settles it.
+            state, error_code = DrState.ENROUTE, status
         else:
             state, error_code = DrState.REJECTD, status
     else:
