@@ -107,6 +107,18 @@ def test_headers_are_filled_in_from_the_channels_credentials(hub):
     assert hub.last.headers["X-Account"] == "acct-7"
 
 
+def test_values_filled_into_the_url_reach_the_hub_as_they_are(hub):
+    # A base64 key has "+", "/" and "="; our receipt URL has "?" and "&" of its own.
+    key = "k+y/Z=&more#frag"
+    url = f"{hub.url}/api/{{tenant_id}}/sms?key={{password}}&callback={{receipt_url}}"
+    gateway = HttpJsonGateway("http://unused.test", "acct-7", key, _config(hub, url=url))
+
+    gateway.submit(_message())
+
+    assert hub.last.path == "/api/t1/sms"
+    assert hub.last.query == {"key": key, "callback": RECEIPT_URL}
+
+
 def test_an_accepted_message_carries_the_id_found_at_the_configured_path(hub):
     result = _gateway(hub).submit(_message())
 

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -157,7 +157,7 @@ class HttpJsonGateway:
 
     def submit(self, submission: Submission) -> SubmitResult:
         values = self._values(submission)
-        url = str(fill(self._url_template, values))
+        url = fill_url(self._url_template, values)
         headers = {name: str(fill(v, values)) for name, v in self._config.headers.items()}
         try:
             response = self._session.request(
@@ -287,6 +287,16 @@ def fill(template: Any, values: Mapping[str, Any]) -> Any:
     if isinstance(template, list):
         return [fill(value, values) for value in template]
     return template
+
+
+def fill_url(template: str, values: Mapping[str, Any]) -> str:
+    """`template` with every known `{placeholder}` replaced by its value percent-encoded:
+    a key's "+", "/" or "=", our receipt URL's "?" and "&", or a "#" would otherwise
+    change what the hub reads, or cut the URL short."""
+    return _PLACEHOLDER.sub(
+        lambda m: quote(str(values[m.group(1)]), safe="") if m.group(1) in values else m.group(0),
+        template,
+    )
 
 
 def field_at(document: Any, path: str | None) -> Any:
