@@ -35,7 +35,7 @@ def _receipt(event: LambdaFunctionUrlEvent) -> tuple[dict[str, str], Any]:
     The query wins over a form field of the same name: our uid, tenant and secret come
     from the receipt URL we gave the gateway, never from what it adds.
     """
-    query = dict(event.query_string_parameters or {})
+    query = _query(event)
     if event.http_method != "POST" or not event.body:
         return query, None
     content_type = (event.headers.get("content-type") or "").lower()
@@ -48,6 +48,15 @@ def _receipt(event: LambdaFunctionUrlEvent) -> tuple[dict[str, str], Any]:
         form = dict(parse_qsl(event.decoded_body, keep_blank_values=True))
         return {**form, **query}, None
     return query, event.decoded_body
+
+
+def _query(event: LambdaFunctionUrlEvent) -> dict[str, str]:
+    """The query's fields, read from the query string as the gateway sent it: Kannel writes
+    a space in a receipt's text (%A) as "+", and whether AWS's decoded parameters turn
+    it back into a space is not documented; parsing the raw string does, either way."""
+    if event.raw_query_string is None:
+        return dict(event.query_string_parameters or {})
+    return dict(parse_qsl(event.raw_query_string, keep_blank_values=True))
 
 
 def _reply_fields(event: LambdaFunctionUrlEvent) -> dict[str, bytes]:

@@ -342,3 +342,22 @@ def test_a_late_refusal_of_an_earlier_hand_over_changes_nothing(aws, tenant, con
     assert (late["body"], current["body"]) == ("ignored", "resubmitted")
     assert len(requeued) == 1
     assert _message(uid).resubmissions == 2
+
+
+def test_a_receipt_text_with_its_spaces_as_plus_signs_is_read_from_the_raw_query(
+    aws, tenant, context
+):
+    # Kannel writes %A's spaces as "+"; were the decoded parameters to keep them so, the
+    # text's stat and err would be lost and only the report bits read.
+    uid = submit_sms(context, NUMBER)
+    secret = channels.get_channel("SIM").receipt_secret
+    query = {"tenant": "acme", "uid": uid, "secret": secret, **_failed("EXPIRED", "2", "027")}
+    event = function_url_event("GET", "/dlr/SIM", query)
+    event["queryStringParameters"] = {
+        name: value.replace(" ", "+") for name, value in query.items()
+    }
+
+    dlr_app.lambda_handler(event, context)
+
+    message = _message(uid)
+    assert (message.dr_state, message.error_code) == ("EXPIRED", "027")
