@@ -127,6 +127,7 @@ def test_every_dead_letter_queue_has_an_alarm_for_the_operator():
         resource["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for resource in resources.values()
         if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"]["Namespace"] == "AWS/SQS"
         and resource["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
     }
 

@@ -1,5 +1,6 @@
 """What the operator of a deployed stack relies on, a year in: an upgrade or a `sam
-delete` keeps the data, and the logs do not grow forever."""
+delete` keeps the data, the logs do not grow forever, and a failure nobody is told
+about by a dead-letter queue still reaches the alarm topic."""
 
 from typing import Any
 
@@ -58,3 +59,64 @@ def test_every_function_logs_to_a_group_that_forgets():
         if "LogGroup" in function["Properties"].get("LoggingConfig", {})
     )
     assert elsewhere == []
+
+
+def _alarms_on(metric: str, function: str) -> list[dict[str, Any]]:
+    found = []
+    for alarm in _of_type("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        dimensions = props.get("Dimensions", [])
+        if (
+            props.get("Namespace") == "AWS/Lambda"
+            and props.get("MetricName") == metric
+            and {"Name": "FunctionName", "Value": {"Ref": function}} in dimensions
+        ):
+            found.append(props)
+    return found
+
+
+def _reaches_the_operator(alarm: dict[str, Any]) -> bool:
+    return {"Ref": "AlarmTopic"} in alarm.get("AlarmActions", [])
+
+
+def _event_types(function: dict[str, Any]) -> set[str]:
+    return {event["Type"] for event in function["Properties"].get("Events", {}).values()}
+
+
+def test_a_function_no_dead_letter_queue_or_caller_watches_has_an_alarm_on_its_errors():
+    # An API's caller sees its error; a queue's message ends in a dead-letter queue,
+    # which has its alarm. A stream batch, an S3 upload, the hourly sweep and a
+    # carrier's receipt fail where nobody else looks.
+    unwatched = {
+        name
+        for name, function in _functions().items()
+        if _event_types(function) & {"DynamoDB", "S3", "ScheduleV2"}
+        or "FunctionUrlConfig" in function["Properties"]
+    }
+    assert unwatched == {
+        "DlrWebhookFunction",
+        "ReceiptSweepFunction",
+        "CallbackEventsFunction",
+        "IngestFunction",
+        "CountersFunction",
+    }
+
+    silent = sorted(
+        name
+        for name in unwatched
+        if not any(_reaches_the_operator(a) for a in _alarms_on("Errors", name))
+    )
+    assert silent == []
+
+
+def test_a_stream_consumer_that_falls_behind_alarms_long_before_the_stream_forgets():
+    # A DynamoDB stream keeps a change 24 hours; a batch retried without end holds up
+    # its shard, and what is not read by then is lost (counters, callbacks).
+    day_ms = 24 * 3600 * 1000
+    consumers = [n for n, f in _functions().items() if "DynamoDB" in _event_types(f)]
+    assert sorted(consumers) == ["CallbackEventsFunction", "CountersFunction"]
+
+    for name in consumers:
+        alarms = [a for a in _alarms_on("IteratorAge", name) if _reaches_the_operator(a)]
+        assert alarms, name
+        assert all(a["Threshold"] <= day_ms / 4 for a in alarms), name
