@@ -57,3 +57,28 @@ def test_a_deployed_stack_is_found_from_its_functions_environment(deployed):
     assert os.environ["TENANTS_TABLE"] == "cloudsms-prod-TenantsTable-1A2B"
     assert os.environ["CHANNEL_SECRET_PREFIX"] == "cloudsms/prod/channels/"
     assert os.environ["AWS_REGION"] == "us-east-1"
+
+
+def test_a_stack_that_is_not_there_is_named_in_a_refusal_not_a_traceback(deployed):
+    # A mistyped name, or a stack in another region than the default one.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--stack", "cloudsms-prd", "--region", "us-east-1", "tenant-list"])
+
+    message = str(exited.value.code)
+    assert message.startswith("cloudsms: stack cloudsms-prd in us-east-1:")
+    assert "does not exist" in message
+    assert "--region" in message
+
+
+def test_a_stack_whose_function_cannot_be_read_is_named_in_a_refusal(deployed, monkeypatch):
+    import botocore.exceptions
+
+    def refused(self, operation, params):
+        raise botocore.exceptions.NoCredentialsError()
+
+    monkeypatch.setattr("botocore.client.BaseClient._make_api_call", refused)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--stack", "cloudsms-prod", "tenant-list"])
+
+    assert str(exited.value.code).startswith("cloudsms: stack cloudsms-prod:")
+    assert "Unable to locate credentials" in str(exited.value.code)

@@ -36,14 +36,21 @@ def _target_local(state_file: Path) -> None:
 
 def _target_stack(stack: str, region: str | None) -> None:
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    cloudformation = boto3.client("cloudformation", region_name=region)
-    function = cloudformation.describe_stack_resource(
-        StackName=stack, LogicalResourceId=CONFIGURED_FUNCTION
-    )["StackResourceDetail"]["PhysicalResourceId"]
-    configuration = boto3.client("lambda", region_name=region).get_function_configuration(
-        FunctionName=function
-    )
+    # The first AWS call of every command: a mistyped stack, another region, missing
+    # credentials or permissions are refused in one line, not a traceback.
+    where = f"stack {stack} in {region}" if region else f"stack {stack}"
+    try:
+        cloudformation = boto3.client("cloudformation", region_name=region)
+        function = cloudformation.describe_stack_resource(
+            StackName=stack, LogicalResourceId=CONFIGURED_FUNCTION
+        )["StackResourceDetail"]["PhysicalResourceId"]
+        configuration = boto3.client("lambda", region_name=region).get_function_configuration(
+            FunctionName=function
+        )
+    except (BotoCoreError, ClientError) as error:
+        sys.exit(f"cloudsms: {where}: {error} (check --stack, --region and your AWS credentials)")
     os.environ.update(configuration["Environment"]["Variables"])
     if region:
         os.environ["AWS_REGION"] = region
