@@ -84,7 +84,7 @@ class SchedulerFirer:
             payload = json.loads(target.get("Input") or "{}")
             try:
                 self.lambdas.invoke(function, payload)
-            except Exception as error:  # noqa: BLE001 - the real scheduler retries, then DLQs
+            except Exception as error:  # noqa: BLE001 - Lambda retries, then dead-letters it
                 print(f"[scheduler] {name} failed: {error}", flush=True)
             fired += 1
         return fired

@@ -120,3 +120,19 @@ def test_a_stream_consumer_that_falls_behind_alarms_long_before_the_stream_forge
         alarms = [a for a in _alarms_on("IteratorAge", name) if _reaches_the_operator(a)]
         assert alarms, name
         assert all(a["Threshold"] <= day_ms / 4 for a in alarms), name
+
+
+def test_a_scheduled_firing_the_function_fails_waits_in_the_schedules_dead_letter_queue():
+    # EventBridge Scheduler invokes its Lambda target asynchronously: its own retry
+    # policy and dead-letter queue (services/scheduling.py) cover only a firing Lambda
+    # did not accept. A firing the function failed is Lambda's to retry and to dead-letter;
+    # without this the mission stayed Scheduled, past its time, and nothing said so.
+    function = _functions()["ScheduleFunction"]["Properties"]
+
+    assert function.get("DeadLetterQueue") == {
+        "Type": "SQS",
+        "TargetArn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]},
+    }
+    assert RESOURCES["ScheduleDeadLetterAlarm"]["Properties"]["AlarmActions"] == [
+        {"Ref": "AlarmTopic"}
+    ]
