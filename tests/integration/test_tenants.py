@@ -34,3 +34,23 @@ def test_a_tenant_created_twice_is_a_conflict(aws):
 
     with pytest.raises(Conflict, match="tenant acme already exists"):
         tenants.create_tenant("acme", "Acme again", "Asia/Shanghai")
+
+
+def test_the_keys_of_a_tenant_that_does_not_exist_are_refused_not_an_empty_list(
+    tenant, monkeypatch
+):
+    # A mistyped tenant id in `cloudsms key-list` read as "this tenant has no keys".
+    import logging
+
+    from cloudsms import cli
+    from cloudsms.observability import logger
+
+    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    stream = handler.stream  # the command sends the log to this test's stderr: put it back
+    try:
+        with pytest.raises(SystemExit, match="cloudsms: tenant acmee does not exist"):
+            cli.main(["key-list", "acmee"])
+    finally:
+        handler.setStream(stream)

@@ -377,6 +377,7 @@ def main(argv: list[str] | None = None) -> None:
             tenants.revoke_key(args.tenant_id, args.key_id)
             _print({"key_id": args.key_id, "revoked": True})
         elif args.command == "key-list":
+            tenants.get_tenant(args.tenant_id)  # a mistyped tenant is not one without keys
             _print(
                 [
                     {
