@@ -19,9 +19,15 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 @tracer.capture_method
-def submit_record(record: SQSRecord) -> None:
+def submit_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    # The batch processor passes the context to a handler that names it so.
     with redelivery.visibility_on_failure(record):
-        submit_queue_message(record.body, redelivery.receive_count(record), clock.now)
+        submit_queue_message(
+            record.body,
+            redelivery.receive_count(record),
+            clock.now,
+            time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
+        )
 
 
 @logger.inject_lambda_context

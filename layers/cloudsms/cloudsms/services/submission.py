@@ -19,6 +19,9 @@ stored as it is claimed. Either way:
 - a temporary gateway failure releases the message and has SQS deliver the whole
   queue message again after a backoff; the gateway is not called again for the rest
   of the batch, which comes back with it;
+- a message is handed over only while the invocation has time left for it (`time_left`):
+  the rest of a batch a slow gateway could not take in time goes back on the queue at
+  once, unclaimed, so that Lambda's timeout never cuts a message off mid-hand-over;
 - a queue message that can never be processed is poison: it fails at once, every time,
   and SQS moves it to the dead-letter queue after its last receipt.
 """
@@ -54,9 +57,22 @@ from cloudsms.store.tenants import TenantModel
 
 GatewayFactory = Callable[[Channel], Gateway]
 Now = Callable[[], datetime]
+# Seconds the invocation has left (the Lambda context's remaining time).
+TimeLeft = Callable[[], float]
 # SQS delays a message by at most 15 minutes; a longer wait is several such hops.
 MAX_QUEUE_DELAY_SECONDS = 900
 M = TypeVar("M", bound=BaseModel)
+
+
+def _no_deadline() -> float:
+    return math.inf
+
+
+def _handover_seconds() -> float:
+    """The time one more message may need: its claim, a gateway call that may take the
+    gateway timeout twice (requests applies it to connecting and to reading), and its
+    record."""
+    return 2 * get_settings().gateway_timeout_seconds + 5
 
 
 class OneOffBatch(BaseModel):
@@ -96,6 +112,7 @@ def submit_queue_message(
     receive_count: int,
     now: Now,
     gateway_factory: GatewayFactory = gateway_for,
+    time_left: TimeLeft = _no_deadline,
 ) -> None:
     """Submits what one submit-queue message carries.
 
@@ -109,10 +126,10 @@ def submit_queue_message(
     if not isinstance(body, dict):
         raise Poison("the queue message is not a JSON object")
     if "recipients" in body:
-        submit_mission_recipients(body, now, gateway_factory, receive_count)
+        submit_mission_recipients(body, now, gateway_factory, receive_count, time_left)
         return
     batch = _validated(OneOffBatch, body)
-    submit_queued(batch.tenant_id, batch.uids, now, gateway_factory, receive_count)
+    submit_queued(batch.tenant_id, batch.uids, now, gateway_factory, receive_count, time_left)
 
 
 def _validated(model: type[M], body: dict[str, Any]) -> M:
@@ -153,6 +170,7 @@ def submit_queued(
     now: Now,
     gateway_factory: GatewayFactory = gateway_for,
     receive_count: int = 1,
+    time_left: TimeLeft = _no_deadline,
 ) -> None:
     """Submits each still-queued message of a one-off send once."""
     found = {m.uid: m for m in MessageModel.batch_get([(tenant_id, uid) for uid in uids])}
@@ -166,7 +184,7 @@ def submit_queued(
     for item in pending:
         by_channel.setdefault(item.message.channel, []).append(item)
     for route_id, items in by_channel.items():
-        _send(route_id, items, now, gateway_factory, progress)
+        _send(route_id, items, now, gateway_factory, progress, time_left=time_left)
     first = next(iter(found.values()), None)
     queue_url = queues.queue_for(first.sms_type, first.mission_id) if first else ""
     _finish(
@@ -192,6 +210,7 @@ def submit_mission_recipients(
     now: Now,
     gateway_factory: GatewayFactory = gateway_for,
     receive_count: int = 1,
+    time_left: TimeLeft = _no_deadline,
 ) -> None:
     """Writes and submits each recipient of a mission's queue message once."""
     batch = _validated(MissionBatch, body)
@@ -221,7 +240,15 @@ def submit_mission_recipients(
         progress.later.append((min(wait for wait, _ in held), [r for _, r in held]))
         logger.info("recipients held for their quiet hours", extra={"count": len(held)})
     if pending:
-        _send(batch.channel, pending, now, gateway_factory, progress, batch.allow_unsubscribe)
+        _send(
+            batch.channel,
+            pending,
+            now,
+            gateway_factory,
+            progress,
+            batch.allow_unsubscribe,
+            time_left,
+        )
     _finish(
         progress,
         lambda entries, delay: queues.enqueue(
@@ -289,9 +316,11 @@ def _send(
     gateway_factory: GatewayFactory,
     progress: _Progress,
     reply_routes_needed: bool = False,
+    time_left: TimeLeft = _no_deadline,
 ) -> None:
-    """Hands the messages the channel's bucket pays for to the gateway, in order.
-    `reply_routes_needed`: the messages offer to unsubscribe by reply."""
+    """Hands the messages the channel's bucket pays for to the gateway, in order, while
+    the invocation has time for them. `reply_routes_needed`: the messages offer to
+    unsubscribe by reply."""
     channel = _channel(route_id)
     granted_at = now()
     grant = throughput.take_tokens(channel, [int(p.message.segments) for p in pending], granted_at)
@@ -317,7 +346,15 @@ def _send(
     gateway = gateway_factory(channel)
     segments_before = 0
     handed_over, previous = 0.0, 0  # the last call to the gateway (epoch s), its segments
-    for item in claimable:
+    for index, item in enumerate(claimable):
+        if time_left() < _handover_seconds():
+            # Lambda's timeout would end the invocation mid-message, leaving one claimed
+            # and never answered (UNKNOWN) and the rest waiting out the queue's visibility
+            # timeout as a failed attempt: they go back on the queue now, unclaimed.
+            rest = [p.entry for p in claimable[index:]]
+            progress.later.append((0.0, rest))
+            logger.info("out of time: messages put back on the queue", extra={"count": len(rest)})
+            break
         # Its slot, and never sooner than one interval per segment after the message before:
         # that one may have gone late (its claim's write took a while), and this one must
         # not crowd into its second.
