@@ -136,3 +136,18 @@ def test_a_scheduled_firing_the_function_fails_waits_in_the_schedules_dead_lette
     assert RESOURCES["ScheduleDeadLetterAlarm"]["Properties"]["AlarmActions"] == [
         {"Ref": "AlarmTopic"}
     ]
+
+
+def test_the_bucket_forgets_what_an_upload_left_unfinished():
+    # A multipart upload cut short (the export function's timeout mid-upload) leaves its
+    # parts stored and billed, listed nowhere, until a rule aborts it.
+    rules = RESOURCES["UploadBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+
+    aborting = [
+        rule
+        for rule in rules
+        if rule["Status"] == "Enabled"
+        and "Prefix" not in rule
+        and rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation", 0) >= 1
+    ]
+    assert aborting
