@@ -178,6 +178,41 @@ NUMBER_LIST_PART = {
 }
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILE = {"type": "string", "format": "binary"}
+EXPORT_HEADERS = {
+    "Content-Disposition": {"schema": {"type": "string"}, "description": "The file's name"},
+    "X-Export-Rows": {"schema": {"type": "integer"}, "description": "Rows in the file"},
+    "X-Export-Truncated": {
+        "schema": {"type": "string", "enum": ["true", "false"]},
+        "description": "Whether more rows matched than the file holds",
+    },
+}
+# Routes that answer a file, not JSON (their handlers return it as a Response the event
+# handler cannot describe): the headers that come with it. An .xlsx, or a .csv in UTF-8
+# with `format=csv`.
+FILES: dict[tuple[str, str], dict[str, Any]] = {
+    ("get", "/v1/messages/export"): EXPORT_HEADERS,
+    ("get", "/v1/templates/number-list"): {
+        "Content-Disposition": EXPORT_HEADERS["Content-Disposition"]
+    },
+}
+
+
+def _file(operation: dict[str, Any], headers: dict[str, Any]) -> None:
+    operation["responses"]["200"] = {
+        "description": "The file: .xlsx, or .csv with format=csv",
+        "headers": headers,
+        "content": {XLSX: {"schema": FILE}, "text/csv": {"schema": FILE}},
+    }
+
+
+def _plain_text(operation: dict[str, Any]) -> None:
+    """The receipt webhook answers the gateway in plain text (see its handler)."""
+    documented = operation["responses"]["200"]
+    documented["content"] = {"text/plain": {"schema": {"type": "string"}}}
+
+
 def _mission_body(operation: dict[str, Any], json_too: bool) -> None:
     fields = {"$ref": "#/components/schemas/MissionFields"}
     form = {
@@ -230,14 +265,96 @@ ERROR_SCHEMA = {
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
-def _errors(operation: dict[str, Any], authenticated: bool) -> None:
-    """The resolver answers an invalid request with 400 and the error shape (the event
-    handler documents its own default, 422), and the authorizer refuses a bad key."""
+IDEMPOTENCY = (
+    "The Idempotency-Key was used before with another request, or its first request is "
+    "still being processed"
+)
+TOO_LARGE = "The number list is larger than the stack allows (NUMBER_LIST_MAX_BYTES)"
+NO_TEMPLATE = "template_id names no template of the tenant's or common one"
+NAME_TAKEN = "A template of this name exists already, or the template changed meanwhile"
+
+# Refusals a handler answers besides those every operation of its kind does (see
+# _errors): the conflicts, limits and outages its services raise (cloudsms.errors), and
+# a 404 where the path names nothing. Keep in step with the handlers:
+# tests/integration/test_openapi_contract.py calls them.
+REFUSALS: dict[tuple[str, str], dict[str, str]] = {
+    ("post", "/v1/sms"): {
+        "409": f"{IDEMPOTENCY}; or the channel's prepaid packages kept changing: send again",
+        "503": "The submit queue is unavailable: nothing was sent",
+    },
+    ("post", "/v1/missions"): {"404": NO_TEMPLATE, "409": IDEMPOTENCY, "413": TOO_LARGE},
+    ("post", "/v1/missions/preview"): {"404": NO_TEMPLATE, "413": TOO_LARGE},
+    ("post", "/v1/missions/{mission_id}/cancel"): {
+        "409": "The mission can no longer be cancelled (sent, cancelled, or within 5 "
+        "minutes of its time), or its list arrived meanwhile",
+    },
+    ("patch", "/v1/missions/{mission_id}"): {
+        "409": "Only a scheduled mission can be moved, until 5 minutes before its time; or "
+        "it changed meanwhile: read it and try again",
+    },
+    ("get", "/v1/templates/number-list"): {"404": NO_TEMPLATE},
+    ("post", "/v1/templates"): {"409": NAME_TAKEN},
+    ("patch", "/v1/templates/{template_id}"): {"409": NAME_TAKEN},
+    ("delete", "/v1/templates/{template_id}"): {"409": NAME_TAKEN},
+    ("post", "/v1/admin/templates"): {"409": NAME_TAKEN},
+    ("patch", "/v1/admin/templates/{template_id}"): {"409": NAME_TAKEN},
+    ("delete", "/v1/admin/templates/{template_id}"): {"409": NAME_TAKEN},
+    ("post", "/v1/admin/channels"): {"409": "A channel with this route_id exists already"},
+    ("patch", "/v1/admin/channels/{route_id}"): {
+        "409": "Another request is changing the channel's credentials: try again",
+    },
+    ("get", "/v1/callback"): {"404": "No callback URL is registered"},
+    ("put", "/v1/callback"): {"409": "The callback changed meanwhile: try again"},
+    ("delete", "/v1/callback"): {"409": "The callback changed meanwhile: try again"},
+    ("post", "/v1/messages/exports"): {
+        "409": "Ask for the export again",
+        "429": "3 exports are being prepared already: wait until one is ready",
+    },
+    ("post", "/v1/sessions"): {
+        "401": "The account name or the password is wrong, or the account is locked or disabled",
+    },
+    ("post", "/v1/account/password"): {
+        "409": "The password was changed by another request meanwhile",
+    },
+    ("post", "/v1/admin/accounts"): {
+        "404": "No such tenant",
+        "409": "An account of this name exists already",
+    },
+}
+RECEIPT_REFUSALS = {
+    "401": "The query's secret is not the channel's receipt secret",
+    "404": "No such route",
+}
+FORBIDDEN = (
+    "The key may not do this: an operator's route with a tenant's key, a portal session "
+    "that must change its password first, or a channel not assigned to the tenant"
+)
+
+
+def _errors(
+    operation: dict[str, Any], method: str, path: str, on_function_url: bool, open_route: bool
+) -> None:
+    """The refusals the operation answers, each with the error shape: an invalid request
+    400 (the event handler documents its own default, 422, which the resolver never
+    answers); behind the API, a key the authorizer refuses 401, a key that may not do it
+    403, API Gateway's throttling 429, a body that is a URL-encoded form 415; a path that
+    names nothing 404; and those REFUSALS lists."""
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)
-    responses["400"] = {"description": "Invalid request", "content": ERROR_CONTENT}
-    if authenticated:
-        responses["401"] = {"description": "No valid API key", "content": ERROR_CONTENT}
+    refusals = {"400": "Invalid request"}
+    if on_function_url:
+        refusals.update(RECEIPT_REFUSALS)
+    else:
+        if not open_route:
+            refusals.update({"401": "No valid API key", "403": FORBIDDEN})
+        if "{" in path:
+            refusals["404"] = "No such resource: the path names nothing that exists"
+        if "requestBody" in operation:
+            refusals["415"] = "The body is a URL-encoded form: send JSON (or multipart)"
+        refusals["429"] = "Too many requests (API Gateway's throttling): wait and try again"
+    refusals.update(REFUSALS.get((method, path), {}))
+    for status, description in sorted(refusals.items()):
+        responses[status] = {"description": description, "content": ERROR_CONTENT}
 
 
 _STATUS = re.compile(r"status_code=(\d{3})")
@@ -309,7 +426,6 @@ def build_document() -> dict[str, Any]:
                     raise SystemExit(f"{method.upper()} {path} is served by two functions")
                 operation["tags"] = [tag]
                 open_route = (method, path) in public
-                _errors(operation, authenticated=url_function is None and not open_route)
                 if (method, path) in statuses:
                     _success(operation, statuses[method, path])
                 if (method, path) in FORMS:
@@ -317,9 +433,13 @@ def build_document() -> dict[str, Any]:
                 if (method, path) in MISSION_BODIES:
                     _mission_body(operation, MISSION_BODIES[method, path])
                     _merge_schemas(schemas, _mission_fields_schemas(), function)
+                _errors(operation, method, path, url_function is not None, open_route)
                 if open_route:
                     operation["security"] = []
+                if (method, path) in FILES:
+                    _file(operation, FILES[method, path])
                 if url_function is not None:
+                    _plain_text(operation)
                     server = _function_url_server(url_function)
                     operation["security"] = []
                     operation["servers"] = [
