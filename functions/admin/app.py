@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cloudsms import clock
-from cloudsms.api import caller, make_resolver, operator, parse_form
+from cloudsms.api import Cursor, PageSize, caller, make_resolver, operator, parse_form
 from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
@@ -25,8 +25,6 @@ from cloudsms.store.blacklist import PLATFORM
 app = make_resolver()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PageSize = Annotated[int | None, Query(alias="page_size", description="1-100, default 10")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 class BlacklistAddition(BaseModel):

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
-from cloudsms.api import caller, make_resolver, operator
+from cloudsms.api import Cursor, PageSize, caller, make_resolver, operator
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import Outcome
 from cloudsms.observability import logger, metrics, tracer
@@ -131,8 +131,8 @@ def list_messages(
     mission: MissionName = None,
     status: Status = None,
     sms_type: Type = None,
-    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    page_size_: PageSize = None,
+    cursor: Cursor = None,
 ) -> dict:
     tenant, log = _caller_log(clock.now(), start, end, phone_number, uid, mission, status, sms_type)
     return dispatching_log.page(tenant.tenant_id, log, page_size(page_size_), cursor)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
 from cloudsms.adapters.idempotency import once
-from cloudsms.api import caller, json_body, make_resolver, parse_form
+from cloudsms.api import Cursor, PageSize, caller, json_body, make_resolver, parse_form
 from cloudsms.domain.mission import MissionFields, MissionStatus
 from cloudsms.domain.phone import Direction
 from cloudsms.errors import BadRequest
@@ -24,9 +24,6 @@ from cloudsms.services.tenants import get_tenant
 from cloudsms.validation import validated
 
 app = make_resolver()
-
-PageSize = Annotated[int | None, Query(description="Items per page (1-100, default 10)")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 @app.post("/v1/sms")
@@ -113,7 +110,7 @@ def list_missions(
     name: Annotated[str | None, Query(description="Part of the mission name")] = None,
     direction: Annotated[Direction | None, Query()] = None,
     status: Annotated[MissionStatus | None, Query(description="Any case: Sent, sent")] = None,
-    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
+    page_size_: PageSize = None,
     cursor: Cursor = None,
 ) -> dict:
     return missions.list_missions(
@@ -136,7 +133,7 @@ def read_mission(mission_id: str) -> dict:
 @tracer.capture_method
 def mission_messages(
     mission_id: str,
-    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
+    page_size_: PageSize = None,
     cursor: Cursor = None,
 ) -> dict:
     return missions.list_mission_messages(
@@ -148,7 +145,7 @@ def mission_messages(
 @tracer.capture_method
 def mission_abnormal(
     mission_id: str,
-    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
+    page_size_: PageSize = None,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     return missions.list_abnormal(caller(app).tenant_id, mission_id, page_size(page_size_), cursor)
@@ -158,7 +155,7 @@ def mission_abnormal(
 @tracer.capture_method
 def mission_blacklisted(
     mission_id: str,
-    page_size_: Annotated[int | None, Query(alias="page_size")] = None,
+    page_size_: PageSize = None,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     return missions.list_blacklisted(

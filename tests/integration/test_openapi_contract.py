@@ -318,3 +318,29 @@ def test_receipts_and_replies_answer_as_documented(tenant, api):
     api.receipt("GET", "/mo/{channel}", "/mo/SIM", 200, reply)
 
     assert api.problems == []
+
+
+def _bounds(method: str, path: str, name: str) -> tuple[Any, Any]:
+    """The documented minimum and maximum of a query parameter."""
+    operation = DOCUMENT["paths"][path][method.lower()]
+    [parameter] = [p for p in operation["parameters"] if p["name"] == name]
+    [schema] = [s for s in parameter["schema"]["anyOf"] if s.get("type") == "integer"]
+    return schema.get("minimum"), schema.get("maximum")
+
+
+@pytest.mark.parametrize(
+    ("app", "path"),
+    [
+        (send_app, "/v1/missions"),
+        (admin_app, "/v1/templates"),
+        (admin_app, "/v1/blacklist"),
+        (reports_app, "/v1/messages"),
+    ],
+)
+def test_a_list_takes_exactly_the_page_sizes_documented(tenant, api, app, path):
+    smallest, largest = _bounds("GET", path, "page_size")
+
+    for size, status in ((smallest, 200), (largest, 200), (smallest - 1, 400), (largest + 1, 400)):
+        api.call(app, "GET", path, status, query={"page_size": str(int(size))})
+
+    assert api.problems == []

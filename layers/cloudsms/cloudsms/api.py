@@ -4,7 +4,7 @@ import base64
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import default as email_policy
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import (
     ApiGatewayResolver,
@@ -18,12 +18,28 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from cloudsms import validation
 from cloudsms.errors import BadRequest, CloudSmsError, Forbidden, Unauthorized
 from cloudsms.observability import logger
+from cloudsms.services.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from cloudsms.services.tenants import PASSWORD_CHANGE, Principal
 from cloudsms.settings import get_settings
+
+# A paged list's query. The page size's bounds are declared here, where the OpenAPI
+# document reads them, rather than only checked by the service: a client generated from
+# the document would otherwise let a caller ask for 500 and be refused.
+PageSize = Annotated[
+    int | None,
+    Query(
+        alias="page_size",
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"Items per page (1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE})",
+    ),
+]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 def error_response(status: int, code: str, message: str, details: list[Any]) -> Response:
