@@ -33,10 +33,12 @@ class PasswordChange(BaseModel):
 class AccountFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_name: str
+    # What create_account accepts, said in the schema too (it refuses the rest in words of
+    # its own): a client built from the document would otherwise offer any string.
+    account_name: str = Field(json_schema_extra={"pattern": f"^{accounts.NAME.pattern}$"})
     tenant_id: str
-    account_type: str = "tenant"
-    role: str = "tenant_manager"
+    account_type: str = Field("tenant", json_schema_extra={"enum": list(accounts.ACCOUNT_TYPES)})
+    role: str = Field("tenant_manager", json_schema_extra={"enum": list(accounts.ROLES)})
 
 
 def _created(body: dict) -> Response[dict]:

@@ -344,3 +344,33 @@ def test_a_list_takes_exactly_the_page_sizes_documented(tenant, api, app, path):
         api.call(app, "GET", path, status, query={"page_size": str(int(size))})
 
     assert api.problems == []
+
+
+def _request_problems(method: str, path: str, body: Any) -> list[str]:
+    """Where the body breaks the operation's documented JSON request schema."""
+    content = DOCUMENT["paths"][path][method.lower()]["requestBody"]["content"]
+    schema = {**content["application/json"]["schema"], "components": DOCUMENT["components"]}
+    return [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(body)]
+
+
+ACCOUNT = {"account_name": "CNX01_Adm", "tenant_id": "acme"}
+
+
+@pytest.mark.parametrize(
+    ("app", "path", "valid", "changes", "role"),
+    [
+        (accounts_app, "/v1/admin/accounts", ACCOUNT, {"account_name": "a b"}, "operator"),
+        (accounts_app, "/v1/admin/accounts", ACCOUNT, {"role": "king"}, "operator"),
+        (accounts_app, "/v1/admin/accounts", ACCOUNT, {"account_type": "x"}, "operator"),
+        (send_app, "/v1/missions", MISSION, {"content": "x" * 1501}, "tenant"),
+        (send_app, "/v1/missions", MISSION, {"sender": "1" * 16}, "tenant"),
+        (send_app, "/v1/sms", SMS, {"sender": "1" * 16}, "tenant"),
+    ],
+)
+def test_the_document_refuses_a_body_the_api_refuses(tenant, api, app, path, valid, changes, role):
+    refused = {**valid, **changes}
+
+    api.call(app, "POST", path, 400, body=refused, role=role)
+
+    assert _request_problems("POST", path, valid) == []
+    assert _request_problems("POST", path, refused) != []

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cloudsms.domain import content
-from cloudsms.domain.content import SignaturePosition
+from cloudsms.domain.content import CONTENT_MAX, SENDER_MAX, SignaturePosition
 from cloudsms.domain.phone import Direction
 from cloudsms.domain.sms_type import SmsType
 
@@ -46,8 +46,16 @@ class MissionFields(BaseModel):
     sms_type: SmsType
     channel: str = Field(min_length=1, max_length=64, description="Route id of the channel")
     template_id: str | None = Field(None, description="Use a saved template's content")
-    content: str | None = Field(None, description="Content with ${Var} variables")
-    sender: str | None = Field(None, description="Sender id (OA)")
+    # The lengths are checked by the validators below, in words of their own; the schema
+    # says them too, for clients built from the OpenAPI document.
+    content: str | None = Field(
+        None,
+        description="Content with ${Var} variables",
+        json_schema_extra={"maxLength": CONTENT_MAX},
+    )
+    sender: str | None = Field(
+        None, description="Sender id (OA)", json_schema_extra={"maxLength": SENDER_MAX}
+    )
     signature: str | None = None
     signature_position: SignaturePosition = SignaturePosition.START
     allow_unsubscribe: bool = False

@@ -32,7 +32,9 @@ class SendRequest(BaseModel):
     text: str = Field(min_length=1, max_length=content.CONTENT_MAX)
     sms_type: SmsType
     channel: str = Field(min_length=1, max_length=64, description="Route id of the channel")
-    sender: str | None = Field(None, description="Sender id (OA)")
+    sender: str | None = Field(
+        None, description="Sender id (OA)", json_schema_extra={"maxLength": content.SENDER_MAX}
+    )
     signature: str | None = None
     signature_position: Literal["start", "end"] = "start"
     reference: str | None = Field(None, max_length=64, description="Your own reference")
