@@ -436,6 +436,23 @@ def test_an_early_firing_of_a_moved_mission_sends_nothing_and_schedules_it_again
     assert len(schedules()) == 1
 
 
+def test_the_schedule_function_may_move_the_schedule_it_fired_from(aws, tenant):
+    # Scheduler may still hold the schedule while its firing runs: the early firing's
+    # create is refused as a conflict and the schedule is moved instead, which the
+    # function's own policies must allow (UpdateSchedule, not only CreateSchedule).
+    _, mission = schedule_at(tomorrow_at(12))
+
+    answer = fire.lambda_handler(
+        {"tenant_id": "acme", "mission_id": mission["mission_id"]}, FakeContext()
+    )
+
+    assert answer == {"outcome": "rescheduled"}
+    [schedule] = schedules().values()
+    assert schedule["Target"]["Input"] == json.dumps(
+        {"tenant_id": "acme", "mission_id": mission["mission_id"]}
+    )
+
+
 def test_an_early_firing_whose_schedule_is_still_there_moves_that_schedule(aws, tenant):
     # The scheduler deletes a schedule only once its firing is done.
     mission = create_scheduled(["+639215347566"])
