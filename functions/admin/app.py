@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cloudsms import clock
-from cloudsms.api import Cursor, PageSize, caller, make_resolver, operator, parse_form
+from cloudsms.api import Cursor, PageSize, caller, make_resolver, operator, parse_form, path_value
 from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
@@ -166,7 +166,7 @@ def import_blacklist() -> dict:
 @app.delete("/v1/blacklist/<number>")
 @tracer.capture_method
 def remove_blacklist(number: str) -> Response[str]:
-    blacklist.remove_number(caller(app).tenant_id, number)
+    blacklist.remove_number(caller(app).tenant_id, path_value(number))
     return Response(status_code=204, body="")
 
 
@@ -188,7 +188,7 @@ def add_platform_blacklist(addition: BlacklistAddition) -> dict:
 @tracer.capture_method
 def remove_platform_blacklist(number: str) -> Response[str]:
     operator(app)
-    blacklist.remove_number(PLATFORM, number)
+    blacklist.remove_number(PLATFORM, path_value(number))
     return Response(status_code=204, body="")
 
 

@@ -132,8 +132,10 @@ class LocalApiGateway:
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         split = urlsplit(raw_path)
-        # API Gateway hands the function a decoded path: "+63…" rather than "%2B63…".
         path = unquote(split.path)
+        # A REST API hands the function the path as the client wrote it, escapes and all
+        # ("%2B63…", not "+63…"), and its path parameters so too.
+        escaped = split.path
         on_url = self.function_url(path)
         if on_url is not None:
             function, url_path = on_url
@@ -141,14 +143,16 @@ class LocalApiGateway:
                 function, method, url_path, split.query, headers, body, source_ip
             )
             return self._invoke(function, event)
-        matched = self.match(method, path)
+        matched = self.match(method, escaped)
         if matched is None:
             if method in ("GET", "HEAD") and self.static_dir and not path.startswith("/v1/"):
                 return self._static(path)
             # A method its path does not have too: API Gateway has no 405.
             return self.refusal("MISSING_AUTHENTICATION_TOKEN")
         route, path_params = matched
-        event = self._event(route, method, path, split.query, headers, body, path_params, source_ip)
+        event = self._event(
+            route, method, escaped, split.query, headers, body, path_params, source_ip
+        )
         # Someone waits for this answer: the API goes before background work (urgency.py).
         with urgency.marked():
             if route.authorized:

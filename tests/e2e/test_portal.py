@@ -677,6 +677,23 @@ def test_a_number_added_to_the_blacklist_is_listed_and_can_be_removed(portal):
     expect(listing).not_to_contain_text("+639215347569")
 
 
+def test_a_plus_one_number_is_removed_from_the_blacklist(portal):
+    # Without its "+" it would read as a Mainland China mobile too: the portal sends the
+    # "+", escaped as %2B, which reaches the function undecoded, as on a REST API.
+    _menu(portal, "Black List Mgt")
+    portal.get_by_label("Phone Numbers").fill("+15512345678")
+    portal.get_by_role("button", name="Add to blacklist").click()
+    listing = portal.get_by_role("table", name="Blacklisted numbers")
+    expect(listing).to_contain_text("+15512345678")
+
+    portal.get_by_role("button", name="Remove +15512345678").click()
+    portal.get_by_role("dialog", name="Remove this number?").get_by_role(
+        "button", name="Remove"
+    ).click()
+
+    expect(listing).not_to_contain_text("+15512345678")
+
+
 def test_removing_a_blacklisted_number_asks_first_and_cancel_keeps_it(portal, stack, portal_key):
     _menu(portal, "Black List Mgt")
     portal.get_by_label("Phone Numbers").fill("+639215347568")

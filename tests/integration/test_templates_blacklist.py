@@ -484,6 +484,20 @@ def test_a_number_is_removed_from_the_blacklist(aws, tenant):
     assert _list_blacklist()[1]["items"] == []
 
 
+def test_a_number_whose_plus_the_client_escaped_is_removed(aws, tenant):
+    # A REST API hands the function its path as the client wrote it: a browser escapes
+    # "+" as %2B, and without the "+" this +1 number would read as a Mainland China
+    # mobile (ambiguous, 400), so the portal must send it with its "+", escaped.
+    api.blacklist(["+15512345678"])
+
+    status, answer = api.call(
+        admin_app, "DELETE", "/v1/blacklist/%2B15512345678", "/v1/blacklist/{number}"
+    )
+
+    assert status == 204, answer
+    assert _list_blacklist()[1]["items"] == []
+
+
 def test_a_blacklist_file_is_imported_with_its_invalid_rows_answered(aws, tenant):
     data = corpus.csv_file([["Phone Number"], ["+639215347566"], ["639175550123"], ["oops"]])
 

@@ -95,3 +95,40 @@ def test_the_apis_own_refusals_answer_in_the_error_shape_whatever_their_kind():
 
     assert {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
     assert responses["MISSING_AUTHENTICATION_TOKEN"].status == 404
+
+
+class Recorder:
+    """Stands in for the functions: the authorizer allows all, the function's event is kept."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        if function == "AuthorizerFunction":
+            statement = {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}
+            return {"principalId": "k", "policyDocument": {"Statement": [statement]}}
+        self.events.append(event)
+        return {"statusCode": 204, "body": ""}
+
+
+def test_the_function_gets_the_path_as_the_client_escaped_it():
+    # As a REST API does: the event handler must decode a parameter a browser escaped.
+    recorder = Recorder()
+    route = ApiRoute("Api", "DELETE", "/v1/blacklist/{number}", "AdminFunction", authorized=True)
+    served = LocalApiGateway(
+        recorder,  # type: ignore[arg-type]
+        [route],
+        {"Api": "AuthorizerFunction"},
+        static_dir=None,
+        port=0,
+        gateway_responses=_responses(),
+    )
+    try:
+        status, _, _ = served.handle("DELETE", "/v1/blacklist/%2B15512345678", {}, b"", "::1")
+    finally:
+        served.server.server_close()
+
+    [event] = recorder.events
+    assert status == 204
+    assert event["path"] == "/v1/blacklist/%2B15512345678"
+    assert event["pathParameters"] == {"number": "%2B15512345678"}

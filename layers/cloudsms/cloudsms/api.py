@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import (
     ApiGatewayResolver,
@@ -186,6 +187,13 @@ def parse_form(app: APIGatewayRestResolver) -> Form:
         else:
             form.fields[str(name)] = payload.decode("utf-8", errors="replace")
     return form
+
+
+def path_value(value: str) -> str:
+    """A path parameter as the client meant it. A REST API hands the function the path as
+    the client wrote it, escapes and all, and the event handler takes its parameters from
+    that path: a browser writes the "+" of a phone number as %2B."""
+    return unquote(value)
 
 
 def json_body(app: APIGatewayRestResolver) -> Any:

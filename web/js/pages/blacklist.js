@@ -37,9 +37,9 @@ export async function render({ main, account }) {
     const sure = await confirmDialog("Remove this number?", `${number} will be removed from the blacklist.`, "Remove");
     if (!sure) return;
     try {
-      // Without its "+": the API reads digits as country code and number, and a "+" in a
-      // path is escaped as %2B, which the event handler receives undecoded.
-      await call("DELETE", `/v1/blacklist/${encodeURIComponent(number.replace(/^\+/, ""))}`);
+      // With its "+" (escaped, which the API decodes): without it a +1 number such as
+      // +15512345678 reads as a Mainland China mobile too, and is refused as ambiguous.
+      await call("DELETE", `/v1/blacklist/${encodeURIComponent(number)}`);
       notify("success", `${number} was removed from the blacklist.`);
       await pager.first();
     } catch (error) {
