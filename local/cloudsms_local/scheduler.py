@@ -1,7 +1,11 @@
 """EventBridge Scheduler, locally: the emulator stores schedules but never fires them,
 so this fires each due one-time schedule by invoking its target with the schedule's
 input, then deletes it (ActionAfterCompletion: DELETE). A schedule fires once; a
-deleted one never fires."""
+deleted one never fires.
+
+Scheduler invokes a function asynchronously, so a firing the function fails is
+Lambda's to handle: it goes to the function's dead-letter queue (template.yaml), or
+nowhere. (Lambda retries it twice first; here it is not retried.)"""
 
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ class SchedulerFirer:
         interval: float = 1.0,
     ):
         self.client = session.client("scheduler", endpoint_url=endpoint, region_name=REGION)
+        self.sqs = session.client("sqs", endpoint_url=endpoint, region_name=REGION)
+        self.resources = resources
         self.lambdas = lambdas
         self.group = group
         self.now = now
@@ -84,10 +90,21 @@ class SchedulerFirer:
             payload = json.loads(target.get("Input") or "{}")
             try:
                 self.lambdas.invoke(function, payload)
-            except Exception as error:  # noqa: BLE001 - Lambda retries, then dead-letters it
+            except Exception as error:  # noqa: BLE001 - Lambda's to handle: see above
                 print(f"[scheduler] {name} failed: {error}", flush=True)
+                self._dead_letter(function, payload)
             fired += 1
         return fired
+
+    def _dead_letter(self, function: str, payload: Any) -> None:
+        """A failed asynchronous event goes to the function's dead-letter queue, if any."""
+        target = self.resources.functions[function].get("DeadLetterQueue", {}).get("TargetArn")
+        if not target:
+            return
+        queue = target["Fn::GetAtt"][0]
+        self.sqs.send_message(
+            QueueUrl=self.resources.physical[queue], MessageBody=json.dumps(payload)
+        )
 
 
 class RateRunner:

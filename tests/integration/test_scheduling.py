@@ -7,6 +7,7 @@ the second with an explicit `now`.
 """
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from cloudsms.services.submission import submit_mission_recipients
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
 from cloudsms.store.missions import MissionModel
+from cloudsms_local.scheduler import SchedulerFirer
 from functions.schedule import fire
 from functions.send import app as send_app
 from tests.integration import missions_api as api
@@ -466,6 +468,36 @@ def test_an_early_firing_whose_schedule_is_still_there_moves_that_schedule(aws, 
     [schedule] = schedules().values()
     assert schedule["ScheduleExpression"] == "at(2026-12-01T06:00:00)"
     assert queued_bodies(aws) == []
+
+
+class FailingFunctions:
+    """Stands in for Lambda: every invocation fails (a throttled table, say)."""
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        raise RuntimeError("the function failed")
+
+
+def test_a_firing_the_function_fails_waits_in_the_schedule_dead_letter_queue(aws, tenant):
+    # Scheduler invokes the function asynchronously: its own retries and dead-letter
+    # queue end once Lambda has the event, and a firing that fails in the function would
+    # be dropped silently, its mission Scheduled forever, but for the function's own.
+    mission = create_scheduled(["+639215347566"])
+    firer = SchedulerFirer(
+        boto3.Session(),
+        None,
+        FailingFunctions(),  # type: ignore[arg-type]
+        aws,
+        group=get_settings().schedule_group,
+        now=lambda: NOON_UTC + timedelta(minutes=1),
+        stop=threading.Event(),
+    )
+
+    assert firer.fire_due() == 1
+
+    [waiting] = boto3.client("sqs").receive_message(
+        QueueUrl=aws.physical["ScheduleDeadLetterQueue"]
+    )["Messages"]
+    assert json.loads(waiting["Body"]) == {"tenant_id": "acme", "mission_id": mission["mission_id"]}
 
 
 def test_a_firing_that_comes_late_outside_the_window_fails_the_mission_and_sends_nothing(
