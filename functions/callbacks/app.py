@@ -15,9 +15,14 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 @tracer.capture_method
-def deliver_record(record: SQSRecord) -> None:
+def deliver_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
     with redelivery.visibility_on_failure(record):
-        callbacks.deliver(record.body, redelivery.receive_count(record))
+        callbacks.deliver(
+            record.body,
+            redelivery.receive_count(record),
+            # Lambda stops the invocation at its timeout: no POST is begun past it.
+            time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
+        )
 
 
 @logger.inject_lambda_context

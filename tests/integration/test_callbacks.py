@@ -23,6 +23,7 @@ from functions.admin import app as admin_app
 from functions.callbacks import app as callbacks_app
 from tests.integration.callback_receiver import FakeCallbackReceiver
 from tests.integration.conftest import (
+    FakeContext,
     FakeGateway,
     accepted,
     api_event,
@@ -369,6 +370,35 @@ def test_every_state_change_is_posted(aws, registered, receiver, context):
     _deliver(context, *_callback_records(aws))
 
     assert sorted(e["dr_state"] for e in receiver.events()) == ["DELIVRD", "SUBMITTED"]
+
+
+class SlowReceiverContext(FakeContext):
+    """A 30-second invocation whose time goes by as a slow receiver takes each event."""
+
+    def __init__(self, receiver: FakeCallbackReceiver, seconds_each: float) -> None:
+        self.receiver, self.seconds_each = receiver, seconds_each
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((30 - self.seconds_each * len(self.receiver.received)) * 1000)
+
+
+def test_an_event_the_time_left_cannot_deliver_goes_back_on_the_queue_untried(
+    aws, registered, receiver, context
+):
+    # Lambda stops the function at its timeout, wherever it is: an event cut off mid-POST
+    # would come back only after the queue's visibility timeout, with the whole batch.
+    uid = _submit(context)
+    secret = channels.get_channel("SIM").receipt_secret
+    params = {"tenant": "acme", "uid": uid, "secret": secret, "status": "1"}
+    receipts.record_receipt("SIM", {**params, "answer": "id:x stat:DELIVRD err:000"}, _now())
+    records = _callback_records(aws)
+
+    response = _deliver(SlowReceiverContext(receiver, seconds_each=20), *records)
+
+    assert response == {"batchItemFailures": []}
+    [delivered] = receiver.events()
+    [again] = queued_records(aws, "CallbackQueue")
+    assert json.loads(again["body"])["event"]["dr_state"] != delivered["dr_state"]
 
 
 def test_a_receiver_answering_an_error_gets_the_event_again_after_a_backoff(

@@ -15,8 +15,9 @@ answer was lost, may bring it twice, with the same X-CloudSMS-Event-Id.
 
 import ipaddress
 import json
+import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -277,16 +278,34 @@ def _written_at(written: float | None) -> datetime:
 # --- delivery -------------------------------------------------------------------------------
 
 
-def deliver(raw: str, receive_count: int) -> None:
+# A POST takes at most the connect and read timeouts and this much more (the signing
+# secret's read, putting the event back).
+POST_MARGIN_SECONDS = 3.0
+
+
+def no_deadline() -> float:
+    return math.inf
+
+
+def deliver(raw: str, receive_count: int, time_left: Callable[[], float] = no_deadline) -> None:
     """POSTs one queued event to its tenant's URL, signed.
 
     Raises RetryLater (with the backoff for this receipt) unless the receiver answers
-    2xx, and Poison for a queue message that is not an event.
+    2xx, and Poison for a queue message that is not an event. `time_left`: the seconds
+    before Lambda stops the invocation; an event it cannot hold a POST for goes back on
+    the queue untried, rather than be cut off with the rest of the batch (which would come
+    back only after the queue's visibility timeout, each delivered event a second time).
     """
     try:
         queued = _QueuedEvent.model_validate_json(raw)
     except ValidationError as error:
         raise Poison(f"not a callback event: {error.error_count()} problem(s)") from error
+    settings = get_settings()
+    if time_left() < 2 * settings.callback_timeout_seconds + POST_MARGIN_SECONDS:
+        # A new queue message: its receive count starts again, as it was not tried.
+        queues.enqueue(settings.callback_queue_url, [queued.model_dump()])
+        logger.info("no time left to post the event; put back")
+        return
     item = _registered(queued.tenant_id)
     if item is None:
         logger.info("callback dropped: the tenant has no callback URL now")
@@ -300,7 +319,6 @@ def deliver(raw: str, receive_count: int) -> None:
         # A receiver may see an event twice (a retry after a lost answer): this is its key.
         EVENT_ID_HEADER: f"{queued.event.get('uid')}.{queued.event.get('dr_state')}",
     }
-    settings = get_settings()
     address, problem = destination(item.url, settings.callback_loopback_allowed)
     if address is not None:
         problem = webhooks.post(item.url, address, body, headers, settings.callback_timeout_seconds)
