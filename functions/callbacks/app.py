@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloudsms import clock
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import callbacks, redelivery
 
@@ -21,7 +22,7 @@ def deliver_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
             record.body,
             redelivery.receive_count(record),
             # Lambda stops the invocation at its timeout: no POST is begun past it.
-            time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
+            time_left=clock.time_left(lambda_context),
         )
 
 

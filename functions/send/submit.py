@@ -26,7 +26,7 @@ def submit_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
             record.body,
             redelivery.receive_count(record),
             clock.now,
-            time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
+            time_left=clock.time_left(lambda_context),
         )
 
 

@@ -1,7 +1,10 @@
 """The time the rules use. Tests and the local stack may shift it (CLOCK_OFFSET_SECONDS)
 to try a sending window at any hour; deployed, the offset is zero."""
 
+import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 from cloudsms.errors import BadRequest
 from cloudsms.settings import get_settings
@@ -11,6 +14,24 @@ from cloudsms.settings import get_settings
 # means a time moved to any zone, or a day or a schedule's horizon away, cannot overflow.
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
+
+# The seconds an invocation has left before Lambda stops it: work that cannot finish in
+# them is put back on its queue untried rather than cut off halfway.
+TimeLeft = Callable[[], float]
+
+
+class InvocationContext(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+def no_deadline() -> float:
+    """The time left outside Lambda (the command, the tests): no end."""
+    return math.inf
+
+
+def time_left(context: InvocationContext) -> TimeLeft:
+    """The time left of the invocation `context` belongs to."""
+    return lambda: context.get_remaining_time_in_millis() / 1000
 
 
 def now() -> datetime:

@@ -15,9 +15,8 @@ answer was lost, may bring it twice, with the same X-CloudSMS-Event-Id.
 
 import ipaddress
 import json
-import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ from cloudsms import clock
 from cloudsms.adapters import queues, webhooks
 from cloudsms.adapters.secrets import delete_secret, get_secret, put_secret
 from cloudsms.cache import ttl_cache
+from cloudsms.clock import TimeLeft, no_deadline
 from cloudsms.domain import urls
 from cloudsms.domain.signatures import SIGNATURE_HEADER, signature
 from cloudsms.domain.states import DrState, outcome
@@ -283,11 +283,7 @@ def _written_at(written: float | None) -> datetime:
 POST_MARGIN_SECONDS = 3.0
 
 
-def no_deadline() -> float:
-    return math.inf
-
-
-def deliver(raw: str, receive_count: int, time_left: Callable[[], float] = no_deadline) -> None:
+def deliver(raw: str, receive_count: int, time_left: TimeLeft = no_deadline) -> None:
     """POSTs one queued event to its tenant's URL, signed.
 
     Raises RetryLater (with the backoff for this receipt) unless the receiver answers

@@ -41,6 +41,7 @@ from cloudsms.adapters import queues
 from cloudsms.cache import ttl_cache
 from cloudsms.carriers.base import Gateway, Submission, SubmitResult
 from cloudsms.carriers.registry import gateway_for, receipt_url
+from cloudsms.clock import TimeLeft, no_deadline
 from cloudsms.domain import phone
 from cloudsms.domain.states import DrState
 from cloudsms.errors import NotFound
@@ -57,15 +58,9 @@ from cloudsms.store.tenants import TenantModel
 
 GatewayFactory = Callable[[Channel], Gateway]
 Now = Callable[[], datetime]
-# Seconds the invocation has left (the Lambda context's remaining time).
-TimeLeft = Callable[[], float]
 # SQS delays a message by at most 15 minutes; a longer wait is several such hops.
 MAX_QUEUE_DELAY_SECONDS = 900
 M = TypeVar("M", bound=BaseModel)
-
-
-def _no_deadline() -> float:
-    return math.inf
 
 
 def _handover_seconds() -> float:
@@ -112,7 +107,7 @@ def submit_queue_message(
     receive_count: int,
     now: Now,
     gateway_factory: GatewayFactory = gateway_for,
-    time_left: TimeLeft = _no_deadline,
+    time_left: TimeLeft = no_deadline,
 ) -> None:
     """Submits what one submit-queue message carries.
 
@@ -170,7 +165,7 @@ def submit_queued(
     now: Now,
     gateway_factory: GatewayFactory = gateway_for,
     receive_count: int = 1,
-    time_left: TimeLeft = _no_deadline,
+    time_left: TimeLeft = no_deadline,
 ) -> None:
     """Submits each still-queued message of a one-off send once."""
     found = {m.uid: m for m in MessageModel.batch_get([(tenant_id, uid) for uid in uids])}
@@ -210,7 +205,7 @@ def submit_mission_recipients(
     now: Now,
     gateway_factory: GatewayFactory = gateway_for,
     receive_count: int = 1,
-    time_left: TimeLeft = _no_deadline,
+    time_left: TimeLeft = no_deadline,
 ) -> None:
     """Writes and submits each recipient of a mission's queue message once."""
     batch = _validated(MissionBatch, body)
@@ -316,7 +311,7 @@ def _send(
     gateway_factory: GatewayFactory,
     progress: _Progress,
     reply_routes_needed: bool = False,
-    time_left: TimeLeft = _no_deadline,
+    time_left: TimeLeft = no_deadline,
 ) -> None:
     """Hands the messages the channel's bucket pays for to the gateway, in order, while
     the invocation has time for them. `reply_routes_needed`: the messages offer to
