@@ -2,9 +2,10 @@
 delete` keeps the data, the logs do not grow forever, and a failure nobody is told
 about by a dead-letter queue still reaches the alarm topic."""
 
+import tomllib
 from typing import Any
 
-from cloudsms_local.template import load_template
+from cloudsms_local.template import REPO_ROOT, load_template
 
 RESOURCES: dict[str, Any] = load_template()["Resources"]
 GLOBALS: dict[str, Any] = load_template()["Globals"]["Function"]
@@ -151,3 +152,21 @@ def test_the_bucket_forgets_what_an_upload_left_unfinished():
         and rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation", 0) >= 1
     ]
     assert aborting
+
+
+def test_every_configured_stack_name_leaves_room_for_the_function_named_after_it():
+    # Lambda names are at most 64 characters, and the schedule function's is the stack's
+    # with "-schedule-fire" (its ARN must be known before it exists, for the schedules).
+    samconfig = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
+    names = {
+        section["parameters"]["stack_name"]
+        for environment in samconfig.values()
+        if isinstance(environment, dict)
+        for section in environment.values()
+        if isinstance(section, dict) and "stack_name" in section.get("parameters", {})
+    }
+    function_name = RESOURCES["ScheduleFunction"]["Properties"]["FunctionName"]
+
+    assert names
+    assert "${AWS::StackName}-schedule-fire" in str(function_name)
+    assert all(len(f"{name}-schedule-fire") <= 64 for name in names), names
