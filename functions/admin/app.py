@@ -13,12 +13,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cloudsms import clock
-from cloudsms.api import Cursor, PageSize, caller, make_resolver, operator, parse_form, path_value
+from cloudsms.api import (
+    Cursor,
+    PageSize,
+    answers,
+    caller,
+    make_resolver,
+    operator,
+    parse_form,
+    path_value,
+)
 from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import blacklist, callbacks, channels, orders, receipts, templates
+from cloudsms.services.blacklist import BlacklistPage
+from cloudsms.services.callbacks import Callback
+from cloudsms.services.orders import Orders
 from cloudsms.services.pages import page_size
+from cloudsms.services.templates import Template, TemplatePage
 from cloudsms.settings import get_settings
 from cloudsms.store.blacklist import PLATFORM
 
@@ -46,13 +59,13 @@ class BlacklistAddition(BaseModel):
 # --- SMS templates ------------------------------------------------------------------------
 
 
-@app.get("/v1/templates")
+@app.get("/v1/templates", responses=answers(TemplatePage))
 @tracer.capture_method
 def list_templates(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
     return templates.list_templates(caller(app).tenant_id, page_size(page_size_), cursor)
 
 
-@app.post("/v1/templates")
+@app.post("/v1/templates", responses=answers(Template))
 @tracer.capture_method
 def create_template(fields: templates.TemplateFields) -> Response[dict]:
     view = templates.create_template(caller(app).tenant_id, fields)
@@ -84,20 +97,24 @@ def number_list_template(
 
 
 # Before /v1/templates/<template_id>: the resolver tries routes in this order.
-@app.get("/v1/templates/common", description="The operator's common templates, to use")
+@app.get(
+    "/v1/templates/common",
+    description="The operator's common templates, to use",
+    responses=answers(TemplatePage),
+)
 @tracer.capture_method
 def list_common_templates(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
     caller(app)
     return templates.list_templates(templates.COMMON, page_size(page_size_), cursor)
 
 
-@app.get("/v1/templates/<template_id>")
+@app.get("/v1/templates/<template_id>", responses=answers(Template))
 @tracer.capture_method
 def read_template(template_id: str) -> dict:
     return templates.template_view(templates.get_template(caller(app).tenant_id, template_id))
 
 
-@app.patch("/v1/templates/<template_id>")
+@app.patch("/v1/templates/<template_id>", responses=answers(Template))
 @tracer.capture_method
 def update_template(template_id: str, changes: templates.TemplateChanges) -> dict:
     return templates.update_template(caller(app).tenant_id, template_id, changes)
@@ -110,7 +127,11 @@ def delete_template(template_id: str) -> Response[str]:
     return Response(status_code=204, body="")
 
 
-@app.post("/v1/admin/templates", description="Adds a common template (operator)")
+@app.post(
+    "/v1/admin/templates",
+    description="Adds a common template (operator)",
+    responses=answers(Template),
+)
 @tracer.capture_method
 def create_common_template(fields: templates.TemplateFields) -> Response[dict]:
     operator(app)
@@ -118,7 +139,11 @@ def create_common_template(fields: templates.TemplateFields) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
-@app.patch("/v1/admin/templates/<template_id>", description="Changes a common template")
+@app.patch(
+    "/v1/admin/templates/<template_id>",
+    description="Changes a common template",
+    responses=answers(Template),
+)
 @tracer.capture_method
 def update_common_template(template_id: str, changes: templates.TemplateChanges) -> dict:
     operator(app)
@@ -136,7 +161,7 @@ def delete_common_template(template_id: str) -> Response[str]:
 # --- blacklists -----------------------------------------------------------------------------
 
 
-@app.get("/v1/blacklist")
+@app.get("/v1/blacklist", responses=answers(BlacklistPage))
 @tracer.capture_method
 def list_blacklist(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
     return blacklist.list_numbers(caller(app).tenant_id, page_size(page_size_), cursor)
@@ -170,7 +195,7 @@ def remove_blacklist(number: str) -> Response[str]:
     return Response(status_code=204, body="")
 
 
-@app.get("/v1/admin/blacklist")
+@app.get("/v1/admin/blacklist", responses=answers(BlacklistPage))
 @tracer.capture_method
 def list_platform_blacklist(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
     operator(app)
@@ -281,7 +306,7 @@ def place_order(tenant_id: str, request: OrderRequest) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
-@app.get("/v1/admin/tenants/<tenant_id>/orders")
+@app.get("/v1/admin/tenants/<tenant_id>/orders", responses=answers(Orders))
 @tracer.capture_method
 def list_tenant_orders(tenant_id: str) -> dict:
     operator(app)
@@ -302,14 +327,18 @@ def list_unmatched_receipts(
 # --- status callbacks (the tenant's) ----------------------------------------------------------
 
 
-@app.put("/v1/callback", description="The signing secret is in the answer only when issued")
+@app.put(
+    "/v1/callback",
+    description="The signing secret is in the answer only when issued",
+    responses=answers(Callback),
+)
 @tracer.capture_method
 def put_callback(registration: callbacks.CallbackRegistration) -> dict:
     allow_loopback = get_settings().callback_loopback_allowed
     return callbacks.register(caller(app).tenant_id, registration, allow_loopback)
 
 
-@app.get("/v1/callback")
+@app.get("/v1/callback", responses=answers(Callback))
 @tracer.capture_method
 def get_callback() -> dict:
     return callbacks.registration(caller(app).tenant_id)

@@ -10,15 +10,19 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
-from cloudsms.api import Cursor, PageSize, caller, make_resolver, operator
+from cloudsms.api import Cursor, PageSize, answers, caller, make_resolver, operator
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import Outcome
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import channels, dispatching_log, exports, orders, prepared_exports
-from cloudsms.services.dispatching_log import LogFilter
-from cloudsms.services.overview import overview
+from cloudsms.services.dispatching_log import LogFilter, LogPage, LogTotal
+from cloudsms.services.orders import Orders
+from cloudsms.services.overview import Overview, overview
 from cloudsms.services.pages import page_size
 from cloudsms.services.statistics import (
+    ChannelStatistics,
+    Expenses,
+    Statistics,
     channel_statistics,
     daily_statistics,
     expense_statistics,
@@ -60,14 +64,18 @@ def _caller_log(
     return tenant, log
 
 
-@app.get("/v1/overview", description="The SMS Overview: tenant, route ids, today's sending")
+@app.get(
+    "/v1/overview",
+    description="The SMS Overview: tenant, route ids, today's sending",
+    responses=answers(Overview),
+)
 @tracer.capture_method
 def account_overview() -> dict:
     principal = caller(app)
     return overview(get_tenant(principal.tenant_id), principal, clock.now())
 
 
-@app.get("/v1/statistics")
+@app.get("/v1/statistics", responses=answers(Statistics))
 @tracer.capture_method
 def statistics(start: StartDate = None, end: EndDate = None) -> dict:
     tenant = get_tenant(caller(app).tenant_id)
@@ -79,6 +87,7 @@ def statistics(start: StartDate = None, end: EndDate = None) -> dict:
     "/v1/statistics/expenses",
     description="Expense Statistics: submitted messages, segments and cost per dispatching "
     "date and channel (only those that cost anything), newest first, with the total",
+    responses=answers(Expenses),
 )
 @tracer.capture_method
 def expenses(start: StartDate = None, end: EndDate = None) -> dict:
@@ -93,6 +102,7 @@ def expenses(start: StartDate = None, end: EndDate = None) -> dict:
     "/v1/orders",
     description="Product Order Mgt: the tenant's package orders, the latest first, with the "
     "remaining amount of prepaid ones and the month's spending of post-paid ones",
+    responses=answers(Orders),
 )
 @tracer.capture_method
 def list_orders() -> dict:
@@ -104,6 +114,7 @@ def list_orders() -> dict:
     description="A channel's statistics per day, every tenant together (operator). A "
     "message counts on its dispatching date in its tenant's time zone; without from/to, the "
     "last 7 days to today in UTC",
+    responses=answers(ChannelStatistics),
 )
 @tracer.capture_method
 def channel_days(route_id: str, start: StartDate = None, end: EndDate = None) -> dict:
@@ -121,6 +132,7 @@ def _iso(day: date | None) -> str | None:
     "/v1/messages",
     description="The dispatching log, newest first; numbers masked. Without from/to: "
     "yesterday and today. A page may be short when filters match rarely: follow next_cursor.",
+    responses=answers(LogPage),
 )
 @tracer.capture_method
 def list_messages(
@@ -143,6 +155,7 @@ def list_messages(
     description="How many messages the dispatching log holds with the same filters: total, "
     "counted up to 10,000 and within a read budget; total_exact is false when there are "
     "at least that many. Apart from the log's pages, which each stay within their own budget.",
+    responses=answers(LogTotal),
 )
 @tracer.capture_method
 def count_messages(

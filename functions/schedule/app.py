@@ -5,7 +5,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloudsms import clock
-from cloudsms.api import caller, make_resolver
+from cloudsms.api import answers, caller, make_resolver
+from cloudsms.domain.mission import Mission
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import missions, scheduling
 from cloudsms.services.tenants import get_tenant
@@ -19,7 +20,7 @@ class MissionChanges(BaseModel):
     dispatch_at: str = Field(description="The new dispatch time, under the same rules")
 
 
-@app.post("/v1/missions/<mission_id>/cancel")
+@app.post("/v1/missions/<mission_id>/cancel", responses=answers(Mission))
 @tracer.capture_method
 def cancel(mission_id: str) -> dict:
     tenant_id = caller(app).tenant_id
@@ -28,7 +29,7 @@ def cancel(mission_id: str) -> dict:
     return missions.read_mission(tenant_id, mission_id)
 
 
-@app.patch("/v1/missions/<mission_id>")
+@app.patch("/v1/missions/<mission_id>", responses=answers(Mission))
 @tracer.capture_method
 def reschedule(mission_id: str, changes: MissionChanges) -> dict:
     tenant = get_tenant(caller(app).tenant_id)

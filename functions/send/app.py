@@ -11,22 +11,31 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
 from cloudsms.adapters.idempotency import once
-from cloudsms.api import Cursor, PageSize, caller, json_body, make_resolver, parse_form
-from cloudsms.domain.mission import MissionFields, MissionStatus
+from cloudsms.api import Cursor, PageSize, answers, caller, json_body, make_resolver, parse_form
+from cloudsms.domain.mission import (
+    AbnormalPage,
+    BlacklistedPage,
+    CreatedMission,
+    Mission,
+    MissionFields,
+    MissionMessagePage,
+    MissionPage,
+    MissionStatus,
+)
 from cloudsms.domain.phone import Direction
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import missions
-from cloudsms.services.messages import get_message
+from cloudsms.services.messages import Message, get_message
 from cloudsms.services.pages import page_size
-from cloudsms.services.sending import SendRequest, send_sms
+from cloudsms.services.sending import SendAnswer, SendRequest, send_sms
 from cloudsms.services.tenants import get_tenant
 from cloudsms.validation import validated
 
 app = make_resolver()
 
 
-@app.post("/v1/sms")
+@app.post("/v1/sms", responses=answers(SendAnswer))
 @tracer.capture_method
 def send(request: SendRequest) -> Response[dict]:
     principal = caller(app)
@@ -53,7 +62,7 @@ def send(request: SendRequest) -> Response[dict]:
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=answer)
 
 
-@app.get("/v1/sms/<uid>")
+@app.get("/v1/sms/<uid>", responses=answers(Message))
 @tracer.capture_method
 def read(uid: str) -> dict:
     return get_message(caller(app).tenant_id, uid)
@@ -71,7 +80,11 @@ def _mission_request() -> tuple[MissionFields, bytes | None]:
     return validated(MissionFields, json_body(app)), None
 
 
-@app.post("/v1/missions", description="Create a mission (JSON, or multipart with number_list)")
+@app.post(
+    "/v1/missions",
+    description="Create a mission (JSON, or multipart with number_list)",
+    responses=answers(CreatedMission),
+)
 @tracer.capture_method
 def create_mission() -> Response[dict]:
     tenant = get_tenant(caller(app).tenant_id)
@@ -104,7 +117,7 @@ def preview_mission() -> dict:
     return missions.preview(tenant, fields, number_list, clock.now())
 
 
-@app.get("/v1/missions")
+@app.get("/v1/missions", responses=answers(MissionPage))
 @tracer.capture_method
 def list_missions(
     name: Annotated[str | None, Query(description="Part of the mission name")] = None,
@@ -123,13 +136,13 @@ def list_missions(
     )
 
 
-@app.get("/v1/missions/<mission_id>")
+@app.get("/v1/missions/<mission_id>", responses=answers(Mission))
 @tracer.capture_method
 def read_mission(mission_id: str) -> dict:
     return missions.read_mission(caller(app).tenant_id, mission_id)
 
 
-@app.get("/v1/missions/<mission_id>/messages")
+@app.get("/v1/missions/<mission_id>/messages", responses=answers(MissionMessagePage))
 @tracer.capture_method
 def mission_messages(
     mission_id: str,
@@ -141,7 +154,7 @@ def mission_messages(
     )
 
 
-@app.get("/v1/missions/<mission_id>/abnormal")
+@app.get("/v1/missions/<mission_id>/abnormal", responses=answers(AbnormalPage))
 @tracer.capture_method
 def mission_abnormal(
     mission_id: str,
@@ -151,7 +164,7 @@ def mission_abnormal(
     return missions.list_abnormal(caller(app).tenant_id, mission_id, page_size(page_size_), cursor)
 
 
-@app.get("/v1/missions/<mission_id>/blacklisted")
+@app.get("/v1/missions/<mission_id>/blacklisted", responses=answers(BlacklistedPage))
 @tracer.capture_method
 def mission_blacklisted(
     mission_id: str,

@@ -101,3 +101,39 @@ def test_each_operation_documents_the_status_it_answers_on_success():
     assert success("post", "/v1/admin/accounts") == ["201"]  # through a helper, _created
     assert success("delete", "/v1/callback") == ["204"]
     assert success("get", "/v1/missions") == ["200"]
+
+
+# The answers a tenant integrates with, each described field by field (a component), not
+# as a free-form object: tests/integration/test_openapi_contract.py holds them to it.
+DESCRIBED = [
+    ("post", "/v1/sms", "202", "SendAnswer"),
+    ("get", "/v1/sms/{uid}", "200", "Message"),
+    ("post", "/v1/missions", "201", "CreatedMission"),
+    ("get", "/v1/missions", "200", "MissionPage"),
+    ("get", "/v1/missions/{mission_id}", "200", "Mission"),
+    ("post", "/v1/missions/{mission_id}/cancel", "200", "Mission"),
+    ("patch", "/v1/missions/{mission_id}", "200", "Mission"),
+    ("get", "/v1/messages", "200", "LogPage"),
+    ("get", "/v1/statistics", "200", "Statistics"),
+    ("get", "/v1/overview", "200", "Overview"),
+    ("get", "/v1/templates", "200", "TemplatePage"),
+    ("post", "/v1/templates", "201", "Template"),
+    ("get", "/v1/orders", "200", "Orders"),
+    ("get", "/v1/blacklist", "200", "BlacklistPage"),
+    ("put", "/v1/callback", "200", "Callback"),
+]
+
+
+def test_the_answers_tenants_integrate_with_are_described_field_by_field():
+    document = openapi.build_document()
+
+    def described(method: str, path: str, status: str) -> str:
+        content = document["paths"][path][method]["responses"][status]["content"]
+        return str(content["application/json"]["schema"].get("$ref", "free-form"))
+
+    assert [described(m, p, s) for m, p, s, _ in DESCRIBED] == [
+        f"#/components/schemas/{name}" for *_, name in DESCRIBED
+    ]
+    mission = document["components"]["schemas"]["Mission"]["properties"]
+    assert mission["status"] == {"$ref": "#/components/schemas/MissionStatus"}
+    assert mission["created_at"] == {"type": "string", "format": "date-time", "title": "Created At"}

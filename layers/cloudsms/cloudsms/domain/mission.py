@@ -1,14 +1,17 @@
 """A mission's fields and statuses, as the portal's "Add Bulk Dispatch SMS" form has them."""
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cloudsms.answers import CountedPage, sometimes
 from cloudsms.domain import content
 from cloudsms.domain.content import CONTENT_MAX, SENDER_MAX, SignaturePosition
 from cloudsms.domain.phone import Direction
 from cloudsms.domain.sms_type import SmsType
+from cloudsms.domain.states import DrState, Outcome
 
 
 class MissionStatus(StrEnum):
@@ -105,3 +108,102 @@ class MissionFields(BaseModel):
         if self.recipient_quiet_hours and self.sms_type != SmsType.MARKETING:
             raise ValueError("recipient_quiet_hours is for marketing missions only")
         return self
+
+
+# --- answers (see cloudsms.answers) ---------------------------------------------------------
+
+
+class MissionProgress(BaseModel):
+    """How far the mission's messages are: counted as their states change."""
+
+    submitted: int = Field(description="Accepted by the gateway")
+    delivered: int
+    failed: int
+    no_notification: int = Field(description="No final receipt in time")
+    pending: int = Field(description="Not settled yet; 0 once cancelled or failed")
+
+
+class Mission(BaseModel):
+    """A mission: GET /v1/missions/{mission_id}, and what changing it answers."""
+
+    mission_id: str
+    name: str
+    direction: Direction
+    sms_type: SmsType
+    content: str = Field(description="With its ${Var} variables (a template's, if it used one)")
+    variables: list[str] = Field(description="The content's variables, in order")
+    template_id: str | None
+    sender: str | None = Field(description="Sender id (OA); null: the channel's default")
+    signature: str | None
+    signature_position: SignaturePosition
+    allow_unsubscribe: bool
+    recipient_quiet_hours: bool
+    channel: str = Field(description="Route id of the channel")
+    status: MissionStatus
+    failure_reason: str | None = Field(description="Why it failed, when it did")
+    dispatch_at: datetime | None = Field(description="When it is sent; null: at once")
+    dispatching_date: datetime | None = Field(description="When it was dispatched")
+    phone_number_amount: int = Field(description="Numbers it sends to")
+    failure_amount: int = Field(description="Abnormal rows of its list")
+    blacklist_amount: int = Field(description="Blacklisted numbers left out")
+    segments: int = Field(description="SMS its messages are charged as")
+    progress: MissionProgress
+    created_at: datetime
+    updated_at: datetime
+
+
+class CreatedMission(Mission):
+    """POST /v1/missions: the mission created."""
+
+    upload_url: str = sometimes(
+        "Only when created without its list (JSON): PUT the list's file to this presigned "
+        "URL before it expires; the mission stays Uploading until it arrives"
+    )
+
+
+class MissionPage(CountedPage[Mission]):
+    """GET /v1/missions: newest first."""
+
+
+class MissionMessage(BaseModel):
+    """One of a mission's messages (the number masked, as in the dispatching log)."""
+
+    uid: str
+    country_code: int
+    phone_number: str = Field(description="The national number, its middle starred")
+    text: str
+    segments: int
+    status: Outcome
+    dr_state: DrState
+    error_code: str | None
+    reason: str | None
+    submitted_at: datetime | None
+    receipt_at: datetime | None
+
+
+class MissionMessagePage(CountedPage[MissionMessage]):
+    """GET /v1/missions/{mission_id}/messages: in the rows' order."""
+
+
+class AbnormalRecipient(BaseModel):
+    """A row of the number list that cannot be sent to."""
+
+    row: int = Field(description="Its row in the file, counting the header row")
+    raw: str = Field(description="The phone number cell as written")
+    reason: str
+
+
+class AbnormalPage(CountedPage[AbnormalRecipient]):
+    """GET /v1/missions/{mission_id}/abnormal"""
+
+
+class BlacklistedRecipient(BaseModel):
+    """A number of the list left out as blacklisted (when staged, or at dispatch)."""
+
+    row: int
+    country_code: int
+    phone_number: str = Field(description="The national number, its middle starred")
+
+
+class BlacklistedPage(CountedPage[BlacklistedRecipient]):
+    """GET /v1/missions/{mission_id}/blacklisted"""

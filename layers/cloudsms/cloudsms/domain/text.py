@@ -12,9 +12,12 @@ part that is never sent, and a channel that counts delivered parts would wait fo
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
+# A message's encoding, as the API shows it: GSM7 or UCS2.
+Encoding = Literal["GSM-7", "UCS-2"]
 # Units in a single SMS, and in each part of a concatenated one (the rest is its header).
 GSM7_SINGLE, GSM7_PART = 160, 153
 UCS2_SINGLE, UCS2_PART = 70, 67

@@ -1,9 +1,12 @@
 """Blacklists: numbers that are never sent to, kept per tenant and by the operator."""
 
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from pynamodb.exceptions import DoesNotExist
 
+from cloudsms.answers import CountedPage
 from cloudsms.domain import phone
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_phone_numbers
 from cloudsms.errors import BadRequest, NotFound
@@ -81,6 +84,16 @@ def remove_number(owner: str, raw: str) -> None:
         BlacklistModel.get(owner, number).delete()
     except DoesNotExist as error:
         raise NotFound(f"{number} is not on the blacklist") from error
+
+
+class BlacklistEntry(BaseModel):
+    number: str = Field(description="E.164")
+    reason: str = Field(description="As given when it was added; may be empty")
+    added_at: datetime
+
+
+class BlacklistPage(CountedPage[BlacklistEntry]):
+    """GET /v1/blacklist: by number."""
 
 
 def list_numbers(owner: str, limit: int, cursor: str | None) -> dict[str, Any]:

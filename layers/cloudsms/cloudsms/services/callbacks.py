@@ -27,6 +27,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from cloudsms import clock
 from cloudsms.adapters import queues, webhooks
 from cloudsms.adapters.secrets import delete_secret, get_secret, put_secret
+from cloudsms.answers import sometimes
 from cloudsms.cache import ttl_cache
 from cloudsms.clock import TimeLeft, no_deadline
 from cloudsms.domain import urls
@@ -55,6 +56,18 @@ class CallbackRegistration(BaseModel):
     url: str = Field(min_length=1, max_length=URL_MAX, description="https URL to POST to")
     rotate_secret: bool = Field(
         False, description="Issue a new signing secret (a first registration always gets one)"
+    )
+
+
+class Callback(BaseModel):
+    """PUT and GET /v1/callback: the registration."""
+
+    url: str
+    created_at: datetime
+    updated_at: datetime
+    signing_secret: str = sometimes(
+        "Only in the answer that issued it (the first registration, or rotate_secret): "
+        "keep it, it is never shown again"
     )
 
 

@@ -19,13 +19,17 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, Field
 from pynamodb.expressions.condition import Condition
 
+from cloudsms.answers import Page
 from cloudsms.clock import check_year, id_prefix
 from cloudsms.domain import phone
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import DrState, Outcome, outcome
+from cloudsms.domain.text import Encoding
 from cloudsms.errors import BadRequest
+from cloudsms.services.messages import DR_STATE, ENCODING, ERROR_CODE, REASON, ROUTE_ID, STATUS
 from cloudsms.services.pages import MAX_COUNTED, decode_cursor, encode_cursor
 from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
@@ -263,6 +267,41 @@ def _pages(
             if size is not None:
                 size = min(2 * size, max_size)
                 pages.page_size = size
+
+
+class LogEntry(BaseModel):
+    """A line of the dispatching log. The number is masked: the log is read by many."""
+
+    uid: str
+    country_code: int
+    phone_number: str = Field(description="The national number, its middle starred")
+    dispatch_time: datetime = Field(description="When it was accepted")
+    submitted_at: datetime | None = Field(description="When the gateway accepted it")
+    receive_time: datetime | None = Field(description="When its last receipt came")
+    text: str
+    encoding: Encoding = Field(description=ENCODING)
+    segments: int
+    sender: str | None = Field(description="Sender id (OA)")
+    route_id: str = Field(description=ROUTE_ID)
+    mission_id: str | None = Field(description="null for a message sent by POST /v1/sms")
+    task_name: str | None = Field(description="The mission's name")
+    sms_type: SmsType
+    status: Outcome = Field(description=STATUS)
+    dr_state: DrState = Field(description=DR_STATE)
+    error_code: str | None = Field(description=ERROR_CODE)
+    reason: str | None = Field(description=REASON)
+
+
+class LogPage(Page[LogEntry]):
+    """GET /v1/messages: newest first. A page may be short, or empty, when the filters
+    match rarely: follow next_cursor until it is null. The count is GET /v1/messages/total."""
+
+
+class LogTotal(BaseModel):
+    """GET /v1/messages/total"""
+
+    total: int = Field(description="Counted up to 10,000")
+    total_exact: bool = Field(description="false: there are at least `total`")
 
 
 def page(tenant_id: str, log: LogFilter, limit: int, cursor: str | None) -> dict[str, Any]:

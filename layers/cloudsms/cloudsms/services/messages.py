@@ -3,12 +3,45 @@
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from pynamodb.exceptions import DoesNotExist
 
 from cloudsms.domain import phone
-from cloudsms.domain.states import DrState, outcome
+from cloudsms.domain.sms_type import SmsType
+from cloudsms.domain.states import DrState, Outcome, outcome
+from cloudsms.domain.text import Encoding
 from cloudsms.errors import NotFound
 from cloudsms.store.messages import MessageModel
+
+# What several answers say of a message, in the same words.
+STATUS = "The SMS Status: what the delivery state means for the reader"
+DR_STATE = "The delivery state, as the carrier's receipt names it"
+ERROR_CODE = "The carrier's error code from its receipt, if it gave one"
+REASON = "Why it failed (the gateway's or the platform's words), if it did"
+ENCODING = "GSM-7, or UCS-2 when a character is not in the GSM alphabet"
+ROUTE_ID = "The route id of the channel it went through"
+
+
+class Message(BaseModel):
+    """GET /v1/sms/{uid}: one message (the whole number: the tenant's own request)."""
+
+    uid: str
+    to: str = Field(description="E.164")
+    country_code: int
+    status: Outcome = Field(description=STATUS)
+    dr_state: DrState = Field(description=DR_STATE)
+    error_code: str | None = Field(description=ERROR_CODE)
+    reason: str | None = Field(description=REASON)
+    text: str = Field(description="As sent: the signature and any unsubscribe text included")
+    encoding: Encoding = Field(description=ENCODING)
+    segments: int
+    sms_type: SmsType
+    sender: str | None = Field(description="Sender id (OA)")
+    route_id: str = Field(description=ROUTE_ID)
+    reference: str | None = Field(description="The reference the request gave")
+    created_at: datetime
+    submitted_at: datetime | None = Field(description="When the gateway accepted it")
+    receipt_at: datetime | None = Field(description="When its last receipt came")
 
 
 def _time(value: datetime | None) -> str | None:

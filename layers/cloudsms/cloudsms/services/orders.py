@@ -54,6 +54,9 @@ from cloudsms.validation import one_line_name
 _ATTEMPTS = 5
 
 
+PaymentType = Literal["prepaid", "postpaid"]
+
+
 class PackageFields(BaseModel):
     """POST /v1/admin/packages."""
 
@@ -61,7 +64,7 @@ class PackageFields(BaseModel):
 
     product_name: str = Field(min_length=1, max_length=64)
     channel: str = Field(min_length=1, max_length=64, description="Route id it sells")
-    payment_type: Literal["prepaid", "postpaid"]
+    payment_type: PaymentType
     # Strict: JSON's true is no amount (lax, pydantic reads it as 1).
     sms_amount: int | None = Field(None, ge=1, le=1_000_000_000, strict=True, description="Prepaid")
     validity_days: int | None = Field(None, ge=1, le=3660, strict=True, description="Prepaid")
@@ -218,6 +221,37 @@ def list_orders(tenant_id: str, now: datetime) -> dict[str, Any]:
 
 
 OrderStatus = Literal["activated", "used_up", "expired", "ordered", "warning", "prohibited"]
+USD = "US dollars, as a decimal string (exact)"
+
+
+class Order(BaseModel):
+    """A tenant's order of a package, with what is left of it."""
+
+    order_number: str
+    package_id: str
+    product_name: str
+    tenant_id: str
+    tenant_name: str
+    channel: str = Field(description="Route id of the channel it pays for")
+    payment_type: PaymentType
+    ordered_at: datetime
+    validity_days: int | None = Field(description="Prepaid only")
+    expires_at: datetime | None = Field(description="Prepaid only")
+    sms_amount: int | None = Field(description="Prepaid only: SMS bought")
+    remaining: int | None = Field(description="Prepaid only: SMS left")
+    warning_usd: str | None = Field(description=f"Post-paid only: {USD}")
+    prohibit_usd: str | None = Field(description=f"Post-paid only: {USD}")
+    month_cost_usd: str | None = Field(description=f"Post-paid only, this month: {USD}")
+    status: OrderStatus = Field(
+        description="Prepaid: activated, used_up or expired; post-paid: ordered, warning "
+        "(past warning_usd this month) or prohibited (past prohibit_usd)"
+    )
+
+
+class Orders(BaseModel):
+    """GET /v1/orders: the latest first."""
+
+    items: list[Order]
 
 
 def order_view(order: OrderModel, tenant: TenantModel, now: datetime) -> dict[str, Any]:

@@ -3,11 +3,31 @@
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from cloudsms.services.counters import local_day
 from cloudsms.services.scheduling import sending_window
-from cloudsms.services.statistics import daily_statistics
+from cloudsms.services.statistics import DayStatistics, daily_statistics
 from cloudsms.services.tenants import Principal, list_keys
 from cloudsms.store.tenants import TenantModel
+
+
+class KeyInUse(BaseModel):
+    key_id: str
+    role: str = Field(description="tenant, operator, or a portal session's")
+
+
+class Overview(BaseModel):
+    """GET /v1/overview"""
+
+    tenant_id: str
+    name: str
+    time_zone: str
+    sending_window: str = Field(description="HH:MM-HH:MM in the tenant's time zone")
+    key: KeyInUse = Field(description="The key (or session) making this call")
+    api_key_ids: list[str] = Field(description="The tenant's API keys in force, by id")
+    route_ids: list[str] = Field(description="Channels the tenant may send on")
+    today: DayStatistics = Field(description="Today, in the tenant's time zone")
 
 
 def overview(tenant: TenantModel, principal: Principal, now: datetime) -> dict[str, Any]:

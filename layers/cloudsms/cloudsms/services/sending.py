@@ -66,14 +66,35 @@ class SendRequest(BaseModel):
         return value
 
 
+RecipientStatus = Literal["queued", "rejected"]
+
+
 @dataclass(frozen=True)
 class RecipientResult:
     to: str
-    status: str  # "queued" or "rejected"
+    status: RecipientStatus
     uid: str | None = None
     encoding: str | None = None
     segments: int | None = None
     reason: str | None = None
+
+
+# A RecipientResult, described for the OpenAPI document.
+class RecipientAnswer(BaseModel):
+    """What became of one recipient of POST /v1/sms."""
+
+    to: str = Field(description="E.164 once read as a number; else as given")
+    status: RecipientStatus = Field(description="queued: being sent; rejected: see reason")
+    uid: str | None = Field(description="The message's uid, to follow it; null when rejected")
+    encoding: text.Encoding | None = Field(description="null when rejected")
+    segments: int | None = Field(description="SMS it is charged as; null when rejected")
+    reason: str | None = Field(description="Why it was rejected; null when queued")
+
+
+class SendAnswer(BaseModel):
+    """POST /v1/sms: each recipient, in the order of `to`."""
+
+    messages: list[RecipientAnswer]
 
 
 BLACKLISTED = "the number is on the blacklist"

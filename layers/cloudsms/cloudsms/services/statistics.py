@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from cloudsms.clock import check_year
 from cloudsms.domain import money
 from cloudsms.errors import BadRequest
@@ -17,6 +19,59 @@ from cloudsms.store.counters import (
     tenant_channel_scope,
     tenant_scope,
 )
+
+USD = "US dollars, as a decimal string (exact): 0.0125"
+
+
+class DayStatistics(BaseModel):
+    """One dispatching date's messages (the tenant's, or a channel's)."""
+
+    date: date
+    total: int = Field(description="Messages dispatched that day")
+    submitted: int = Field(description="Accepted by a gateway")
+    delivered: int
+    failed: int
+    no_notification: int = Field(description="No final receipt in time")
+    pending: int = Field(description="Not settled yet")
+    segments: int
+    cost_usd: str = Field(description=USD)
+    success_rate: float | None = Field(
+        description="Delivered of those whose fate is known (0 to 1); null when none is"
+    )
+
+
+class Statistics(BaseModel):
+    """GET /v1/statistics: one row per day, oldest first."""
+
+    time_zone: str = Field(description="The tenant's: the one its dates are in")
+    days: list[DayStatistics]
+
+
+class ChannelStatistics(BaseModel):
+    """GET /v1/admin/channels/{route_id}/statistics: one row per day, oldest first."""
+
+    route_id: str
+    days: list[DayStatistics]
+
+
+class ExpenseTotal(BaseModel):
+    submitted: int
+    segments: int
+    cost_usd: str = Field(description=USD)
+
+
+class Expense(ExpenseTotal):
+    date: date
+    route_id: str
+
+
+class Expenses(BaseModel):
+    """GET /v1/statistics/expenses: newest date first, then by route id."""
+
+    time_zone: str = Field(description="The tenant's: the one its dates are in")
+    rows: list[Expense]
+    total: ExpenseTotal
+
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 7

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
+from cloudsms.answers import CountedPage
 from cloudsms.domain import content
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.errors import BadRequest, Conflict, NotFound
@@ -51,6 +52,23 @@ class TemplateChanges(BaseModel):
 
     _name = field_validator("name", mode="before")(one_line_name("template name"))
     _content = field_validator("content")(_valid_content)
+
+
+class Template(BaseModel):
+    """An SMS template: what creating, reading or changing one answers."""
+
+    template_id: str
+    name: str
+    content: str = Field(description="With ${Var} variables")
+    variables: list[str] = Field(description="The content's variables, in order")
+    sms_type: SmsType
+    common: bool = Field(description="The operator's common template, not the tenant's")
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplatePage(CountedPage[Template]):
+    """GET /v1/templates (and /v1/templates/common): newest first."""
 
 
 def template_view(item: TemplateModel) -> dict[str, Any]:
