@@ -239,6 +239,57 @@ def _mission_fields_schemas() -> dict[str, Any]:
     return {**schema.pop("$defs", {}), "MissionFields": schema}
 
 
+def _status_callback() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The status callback a tenant receives at its callback URL (PUT /v1/callback), as
+    an OpenAPI webhook, and the schemas its body refers to."""
+    from cloudsms.domain.signatures import SIGNATURE_HEADER
+    from cloudsms.services.callbacks import EVENT_ID_HEADER, StatusEvent
+
+    schema = StatusEvent.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    schemas = {**schema.pop("$defs", {}), "StatusEvent": schema}
+    operation = {
+        "operationId": "messageStatus",
+        "summary": "A message reached a state",
+        "description": "POSTed to the tenant's callback URL for each state a message reaches "
+        "from SUBMITTED on. An event may come twice (the same X-CloudSMS-Event-Id) and out "
+        "of order. Verify the signature over the raw body before reading it.",
+        "security": [],
+        "parameters": [
+            {
+                "name": SIGNATURE_HEADER,
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "`t=<Unix time>,v1=<hex HMAC-SHA256>`, keyed with the signing "
+                "secret, of `t`, a `.` and the raw body; refuse a `t` more than 5 minutes "
+                "from your clock",
+            },
+            {
+                "name": EVENT_ID_HEADER,
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "`<uid>.<dr_state>`: the same for each delivery of one event",
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/StatusEvent"}}
+            },
+        },
+        "responses": {
+            "2XX": {
+                "description": "Taken, when answered within 5 s; anything else is retried "
+                "with backoff, 15 attempts in all"
+            }
+        },
+    }
+    return {"messageStatus": {"post": operation}}, schemas
+
+
 def _form(operation: dict[str, Any], schema: dict[str, Any]) -> None:
     operation["requestBody"] = {
         "required": True,
@@ -446,6 +497,8 @@ def build_document() -> dict[str, Any]:
                         {"url": "{function_url}", "variables": {"function_url": server}}
                     ]
                 paths.setdefault(path, {})[method] = operation
+    webhooks, callback_schemas = _status_callback()
+    _merge_schemas(schemas, callback_schemas, "callbacks")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -457,6 +510,7 @@ def build_document() -> dict[str, Any]:
         "tags": [{"name": name, "description": text} for name, text in TAGS.values()],
         "security": [{"bearer": []}, {"apiKey": []}],
         "paths": dict(sorted(paths.items())),
+        "webhooks": webhooks,
         "components": {
             "schemas": dict(sorted({**schemas, "Error": ERROR_SCHEMA}.items())),
             "securitySchemes": SECURITY_SCHEMES,

@@ -1,30 +1,41 @@
 """The Web API answers as web/openapi.json says: a call of each operation and its common
 refusals, through the handlers, each answer checked against the operation's documented
-responses (its status, its content type, and a JSON body against the schema).
+responses (its status, its content type, and a JSON body against the schema); and the
+status callback a tenant receives, against the document's webhook.
 
 A generated client trusts that document: a status it does not list, or a file
 documented as JSON, is an answer the client cannot read."""
 
 import base64
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from cloudsms.services import accounts, channels, tenants
+from cloudsms.services import accounts, callbacks, channels, receipts, tenants
+from cloudsms.services.callbacks import CallbackRegistration
+from cloudsms.services.submission import submit_queued
 from functions.accounts import app as accounts_app
 from functions.admin import app as admin_app
+from functions.callbacks import app as callbacks_app
 from functions.dlr_webhook import app as dlr_app
 from functions.reports import app as reports_app
 from functions.schedule import app as schedule_app
 from functions.send import app as send_app
+from tests.integration.callback_receiver import FakeCallbackReceiver
 from tests.integration.conftest import (
+    FakeGateway,
+    accepted,
     api_event,
     function_url_event,
+    queue_callback_events,
+    queue_sms,
 )
 from tests.integration.missions_api import multipart
+from tests.integration.submit_records import event, queued_records
 
 DOCUMENT = json.loads((Path(__file__).parents[2] / "web" / "openapi.json").read_text())
 NUMBER = "+639215347566"
@@ -404,3 +415,25 @@ def test_the_document_refuses_a_body_the_api_refuses(tenant, api, app, path, val
 
     assert _request_problems("POST", path, valid) == []
     assert _request_problems("POST", path, refused) != []
+
+
+def test_the_status_callback_posts_as_documented(aws, tenant, context):
+    webhook = DOCUMENT["webhooks"]["messageStatus"]["post"]
+    body_schema = webhook["requestBody"]["content"]["application/json"]["schema"]
+    headers = {p["name"] for p in webhook["parameters"] if p["in"] == "header"}
+    with FakeCallbackReceiver() as receiver:
+        callbacks.register("acme", CallbackRegistration(url=receiver.url), allow_loopback=True)
+        uid = queue_sms(context, NUMBER)
+        submit_queued("acme", [uid], lambda: datetime.now(UTC), FakeGateway(accepted(uid)).factory)
+        secret = channels.get_channel("SIM").receipt_secret
+        receipt = {"tenant": "acme", "uid": uid, "secret": secret, "status": "1"}
+        answer = "id:x stat:DELIVRD err:000"
+        receipts.record_receipt("SIM", {**receipt, "answer": answer}, datetime.now(UTC))
+        queue_callback_events()
+        callbacks_app.lambda_handler(event(*queued_records(aws, "CallbackQueue")), context)
+
+        received = receiver.received
+
+    assert sorted(r.event["dr_state"] for r in received) == ["DELIVRD", "SUBMITTED"]
+    assert [schema_problems(body_schema, r.event) for r in received] == [[], []]
+    assert all(headers <= set(r.headers) for r in received)

@@ -137,3 +137,18 @@ def test_the_answers_tenants_integrate_with_are_described_field_by_field():
     mission = document["components"]["schemas"]["Mission"]["properties"]
     assert mission["status"] == {"$ref": "#/components/schemas/MissionStatus"}
     assert mission["created_at"] == {"type": "string", "format": "date-time", "title": "Created At"}
+
+
+def test_the_status_callback_is_documented_as_a_webhook_with_its_body_and_headers():
+    document = openapi.build_document()
+
+    webhook = document["webhooks"]["messageStatus"]["post"]
+
+    body = webhook["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/StatusEvent"}
+    assert {p["name"] for p in webhook["parameters"]} == {
+        "X-CloudSMS-Signature",
+        "X-CloudSMS-Event-Id",
+    }
+    event = document["components"]["schemas"]["StatusEvent"]["properties"]
+    assert event["dr_state"]["$ref"] == "#/components/schemas/DrState"

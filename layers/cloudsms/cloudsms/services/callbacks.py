@@ -32,7 +32,7 @@ from cloudsms.cache import ttl_cache
 from cloudsms.clock import TimeLeft, no_deadline
 from cloudsms.domain import urls
 from cloudsms.domain.signatures import SIGNATURE_HEADER, signature
-from cloudsms.domain.states import DrState, outcome
+from cloudsms.domain.states import DrState, Outcome, outcome
 from cloudsms.errors import BadRequest, Conflict, NotFound
 from cloudsms.ids import new_secret, new_time_ordered_id
 from cloudsms.observability import logger
@@ -69,6 +69,22 @@ class Callback(BaseModel):
         "Only in the answer that issued it (the first registration, or rotate_secret): "
         "keep it, it is never shown again"
     )
+
+
+# The body _event builds, described for the OpenAPI document's webhook.
+class StatusEvent(BaseModel):
+    """What the platform POSTs to the tenant's callback URL when a message reaches a
+    state."""
+
+    uid: str
+    mission_id: str | None = Field(description="null for a message sent by POST /v1/sms")
+    reference: str | None = Field(description="The reference POST /v1/sms gave")
+    to: str = Field(description="E.164")
+    dr_state: DrState = Field(description="The state reached: SUBMITTED or a later one")
+    status: Outcome = Field(description="The SMS Status that state means")
+    error_code: str | None = Field(description="The carrier's error code, if it gave one")
+    reason: str | None = Field(description="Why it failed, if it did")
+    at: datetime = Field(description="When the state was written")
 
 
 class _QueuedEvent(BaseModel):
