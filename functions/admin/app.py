@@ -27,9 +27,9 @@ from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import blacklist, callbacks, channels, orders, receipts, templates
-from cloudsms.services.blacklist import BlacklistPage
+from cloudsms.services.blacklist import BlacklistAdded, BlacklistImported, BlacklistPage
 from cloudsms.services.callbacks import Callback
-from cloudsms.services.orders import Orders
+from cloudsms.services.orders import Order, Orders, Package, Packages
 from cloudsms.services.pages import page_size
 from cloudsms.services.templates import Template, TemplatePage
 from cloudsms.settings import get_settings
@@ -167,13 +167,17 @@ def list_blacklist(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
     return blacklist.list_numbers(caller(app).tenant_id, page_size(page_size_), cursor)
 
 
-@app.post("/v1/blacklist")
+@app.post("/v1/blacklist", responses=answers(BlacklistAdded))
 @tracer.capture_method
 def add_blacklist(addition: BlacklistAddition) -> dict:
     return blacklist.add_numbers(caller(app).tenant_id, addition.numbers, addition.reason)
 
 
-@app.post("/v1/blacklist/import", description="multipart/form-data, the file in 'number_list'")
+@app.post(
+    "/v1/blacklist/import",
+    description="multipart/form-data, the file in 'number_list'",
+    responses=answers(BlacklistImported),
+)
 @tracer.capture_method
 def import_blacklist() -> dict:
     tenant_id = caller(app).tenant_id
@@ -202,7 +206,7 @@ def list_platform_blacklist(page_size_: PageSize = None, cursor: Cursor = None) 
     return blacklist.list_numbers(PLATFORM, page_size(page_size_), cursor)
 
 
-@app.post("/v1/admin/blacklist")
+@app.post("/v1/admin/blacklist", responses=answers(BlacklistAdded))
 @tracer.capture_method
 def add_platform_blacklist(addition: BlacklistAddition) -> dict:
     operator(app)
@@ -280,7 +284,11 @@ class OrderRequest(BaseModel):
     package_id: str = Field(min_length=1, max_length=64)
 
 
-@app.post("/v1/admin/packages", description="A product package: a channel, prepaid or post-paid")
+@app.post(
+    "/v1/admin/packages",
+    description="A product package: a channel, prepaid or post-paid",
+    responses=answers(Package),
+)
 @tracer.capture_method
 def create_package(fields: orders.PackageFields) -> Response[dict]:
     operator(app)
@@ -288,7 +296,7 @@ def create_package(fields: orders.PackageFields) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
-@app.get("/v1/admin/packages")
+@app.get("/v1/admin/packages", responses=answers(Packages))
 @tracer.capture_method
 def list_packages() -> dict:
     operator(app)
@@ -298,6 +306,7 @@ def list_packages() -> dict:
 @app.post(
     "/v1/admin/tenants/<tenant_id>/orders",
     description="Orders a package for a tenant; the tenant may send on its channel",
+    responses=answers(Order),
 )
 @tracer.capture_method
 def place_order(tenant_id: str, request: OrderRequest) -> Response[dict]:

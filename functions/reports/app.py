@@ -19,6 +19,7 @@ from cloudsms.services.dispatching_log import LogFilter, LogPage, LogTotal
 from cloudsms.services.orders import Orders
 from cloudsms.services.overview import Overview, overview
 from cloudsms.services.pages import page_size
+from cloudsms.services.prepared_exports import PreparedExport
 from cloudsms.services.statistics import (
     ChannelStatistics,
     Expenses,
@@ -212,6 +213,7 @@ def export_messages(
     "same filters as the log, for logs too large for /v1/messages/export: up to 1,000,000 "
     "rows. Answers 202 with the export's status; poll /v1/messages/exports/{export_id} until "
     "it is ready, then download its download_url. A tenant may have 3 being prepared at once.",
+    responses=answers(PreparedExport),
 )
 @tracer.capture_method
 def request_export(
@@ -237,6 +239,7 @@ def request_export(
     "/v1/messages/exports/<export_id>",
     description="A prepared export: status preparing, ready (with a download_url valid for "
     "15 minutes), failed (with the error) or expired (files are kept for a day)",
+    responses=answers(PreparedExport),
 )
 @tracer.capture_method
 def export_status(export_id: str) -> dict:

@@ -20,6 +20,7 @@ from cloudsms.domain.mission import (
     MissionFields,
     MissionMessagePage,
     MissionPage,
+    MissionPreview,
     MissionStatus,
 )
 from cloudsms.domain.phone import Direction
@@ -107,7 +108,11 @@ def create_mission() -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
-@app.post("/v1/missions/preview", description="Validate a mission and its list; store nothing")
+@app.post(
+    "/v1/missions/preview",
+    description="Validate a mission and its list; store nothing",
+    responses=answers(MissionPreview),
+)
 @tracer.capture_method
 def preview_mission() -> dict:
     tenant = get_tenant(caller(app).tenant_id)

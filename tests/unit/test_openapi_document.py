@@ -121,6 +121,11 @@ DESCRIBED = [
     ("get", "/v1/orders", "200", "Orders"),
     ("get", "/v1/blacklist", "200", "BlacklistPage"),
     ("put", "/v1/callback", "200", "Callback"),
+    ("post", "/v1/missions/preview", "200", "MissionPreview"),
+    ("post", "/v1/blacklist", "200", "BlacklistAdded"),
+    ("post", "/v1/blacklist/import", "200", "BlacklistImported"),
+    ("post", "/v1/messages/exports", "202", "PreparedExport"),
+    ("get", "/v1/messages/exports/{export_id}", "200", "PreparedExport"),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -12,6 +12,7 @@ from cloudsms.domain.content import CONTENT_MAX, SENDER_MAX, SignaturePosition
 from cloudsms.domain.phone import Direction
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import DrState, Outcome
+from cloudsms.domain.text import Encoding
 
 
 class MissionStatus(StrEnum):
@@ -195,6 +196,36 @@ class AbnormalRecipient(BaseModel):
 
 class AbnormalPage(CountedPage[AbnormalRecipient]):
     """GET /v1/missions/{mission_id}/abnormal"""
+
+
+class PreviewSample(BaseModel):
+    """One of the first recipients, as its message would be sent."""
+
+    row: int = Field(description="Its row in the file, counting the header row")
+    to: str = Field(description="E.164")
+    text: str = Field(description="Rendered: variables filled, signature added")
+    encoding: Encoding
+    segments: int
+    ucs2_reason: str | None = Field(description="Why it is UCS-2, for the writer; null: GSM-7")
+
+
+class MissionPreview(BaseModel):
+    """POST /v1/missions/preview: what creating the mission would find."""
+
+    payment_refusal: str | None = Field(
+        description="Why the tenant's orders would refuse to pay for it; null: they would"
+    )
+    variables: list[str] = Field(description="The content's variables, in order")
+    columns_matched_by: Literal["header", "position"] = Field(
+        description="header: the list's header names the variables; else by column order"
+    )
+    phone_number_amount: int = Field(description="Numbers it would send to")
+    failure_amount: int = Field(description="Abnormal rows")
+    blacklist_amount: int = Field(description="Blacklisted numbers left out")
+    segments: int = Field(description="SMS its messages would be charged as")
+    encodings: dict[Encoding, int] = Field(description="Messages per encoding")
+    samples: list[PreviewSample] = Field(description="The first 5 recipients")
+    abnormal: list[AbnormalRecipient] = Field(description="The first 100 abnormal rows")
 
 
 class BlacklistedRecipient(BaseModel):

@@ -96,6 +96,34 @@ class BlacklistPage(CountedPage[BlacklistEntry]):
     """GET /v1/blacklist: by number."""
 
 
+class InvalidNumber(BaseModel):
+    number: str = Field(description="As given")
+    reason: str
+
+
+class BlacklistAdded(BaseModel):
+    """POST /v1/blacklist: each number given, in E.164, once."""
+
+    added: list[str]
+    already_listed: list[str] = Field(description="Kept with their own reason and date")
+    invalid: list[InvalidNumber]
+
+
+class InvalidRow(BaseModel):
+    row: int = Field(description="Its row in the file, counting the header row")
+    value: str = Field(description="The cell as written")
+    reason: str
+
+
+class BlacklistImported(BaseModel):
+    """POST /v1/blacklist/import: how many of the file's numbers were added."""
+
+    added: int
+    already_listed: int = Field(description="Kept with their own reason and date")
+    repeated: int = Field(description="Rows whose number an earlier row already has")
+    invalid: list[InvalidRow]
+
+
 def list_numbers(owner: str, limit: int, cursor: str | None) -> dict[str, Any]:
     start = decode_last_key(cursor, ("owner", owner), ("number",))
     result = BlacklistModel.query(owner, limit=limit, last_evaluated_key=start)

@@ -128,6 +128,26 @@ def get_package(package_id: str) -> PackageModel:
         raise NotFound(f"package {package_id} does not exist") from exc
 
 
+class Package(BaseModel):
+    """A product package (the operator's)."""
+
+    package_id: str
+    product_name: str
+    channel: str = Field(description="Route id of the channel it pays for")
+    payment_type: PaymentType
+    sms_amount: int | None = Field(description="Prepaid only")
+    validity_days: int | None = Field(description="Prepaid only")
+    warning_usd: str | None = Field(description="Post-paid only: US dollars, a decimal string")
+    prohibit_usd: str | None = Field(description="Post-paid only: US dollars, a decimal string")
+    created_at: datetime
+
+
+class Packages(BaseModel):
+    """GET /v1/admin/packages: the newest first."""
+
+    items: list[Package]
+
+
 def list_packages() -> dict[str, Any]:
     packages = sorted(PackageModel.scan(), key=lambda p: p.created_at, reverse=True)
     return {"items": [package_view(p) for p in packages]}

@@ -10,8 +10,9 @@ export stops at about 20,000 rows as .csv.
 import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, Field
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 
 from cloudsms import ids
@@ -54,6 +55,26 @@ RETRY_WAIT_MAX_SECONDS = 120
 SLOT_KEPT_SECONDS = 24 * 3600
 EXPIRED = "expired"  # ready, but its file is removed
 FAILURE = "the export could not be prepared; please ask for it again"
+ExportStatus = Literal["preparing", "ready", "failed", "expired"]
+
+
+class PreparedExport(BaseModel):
+    """POST /v1/messages/exports and GET /v1/messages/exports/{export_id}"""
+
+    export_id: str
+    status: ExportStatus = Field(
+        description="preparing; ready (download_url); failed (error); expired (its file "
+        "is removed, after a day by default)"
+    )
+    format: ExportFormat
+    requested_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime = Field(description="When its file is removed")
+    rows: int | None = Field(description="Rows in the file, once written")
+    truncated: bool | None = Field(description="Whether more rows matched than it holds")
+    filename: str | None
+    download_url: str | None = Field(description="When ready: valid for 15 minutes by default")
+    error: str | None = Field(description="When failed: why")
 
 
 def request_export(
