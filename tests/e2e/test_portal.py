@@ -745,6 +745,11 @@ def test_the_api_specification_lists_the_dispatching_log(portal, stack):
         "multipart/form-data MissionFields and number_list (string (binary))"
     )
     expect(sending).to_contain_text("application/json MissionFields")
+    # an answer names the schema of its fields; the status callback has its own section
+    expect(sending).to_contain_text("202 Successful Response SendAnswer")
+    callbacks = portal.get_by_role("region", name="Status callbacks")
+    expect(callbacks).to_contain_text("X-CloudSMS-Signature")
+    expect(callbacks).to_contain_text("application/json StatusEvent")
     _screenshot(portal, "api", full_page=False)
 
 

@@ -63,7 +63,7 @@ function parameters(operation) {
             h("td", {}, h("code", {}, p.name), p.required ? h("span", { class: "error-text" }, " *") : ""),
             h("td", {}, p.in),
             h("td", {}, typeOf(p.schema)),
-            h("td", {}, p.description || (p.schema && p.schema.description) || ""),
+            h("td", {}, prose(p.description || (p.schema && p.schema.description) || "")),
           ),
         ),
       ),
@@ -82,6 +82,13 @@ function requestBody(operation) {
   );
 }
 
+/** A success's JSON body, named: the schema (below) that says its fields. */
+function answered(code, response) {
+  const json = (response.content || {})["application/json"];
+  if (!code.startsWith("2") || !json || !json.schema || !json.schema.$ref) return [];
+  return [" ", typeOf(json.schema)];
+}
+
 function responses(operation) {
   return h(
     "p",
@@ -89,12 +96,12 @@ function responses(operation) {
     h("strong", {}, "Responses: "),
     Object.entries(operation.responses || {})
       .sort(([a], [b]) => a.localeCompare(b))
-      .flatMap(([code, response], i) => [i ? ", " : "", h("code", {}, code), ` ${response.description || ""}`]),
+      .flatMap(([code, response], i) => [i ? ", " : "", h("code", {}, code), ` ${response.description || ""}`, ...answered(code, response)]),
   );
 }
 
-function operationBlock(method, path, operation) {
-  const open = operation.security && !operation.security.length;
+function operationBlock(method, path, operation, webhook = false) {
+  const open = !webhook && operation.security && !operation.security.length;
   return h(
     "details",
     { class: "operation", id: operation.operationId },
@@ -104,6 +111,7 @@ function operationBlock(method, path, operation) {
       h("span", { class: `method method-${method}` }, method.toUpperCase()),
       h("code", {}, path),
       open ? h("span", { class: "muted" }, "no API key; at the receipt URL") : null,
+      webhook ? h("span", { class: "muted" }, "we call your callback URL") : null,
     ),
     h(
       "div",
@@ -192,7 +200,7 @@ async function start() {
         h("a", { href: "openapi.json" }, "OpenAPI document (JSON)"),
       ),
     ),
-    h("nav", { "aria-label": "Contents" }, h("h2", {}, "Contents"), h("ul", {}, [...byTag.keys()].map((tag) => h("li", {}, h("a", { href: `#tag-${tag.replace(/\W+/g, "-")}` }, tag))), h("li", {}, h("a", { href: "#schemas" }, "Schemas")))),
+    h("nav", { "aria-label": "Contents" }, h("h2", {}, "Contents"), h("ul", {}, [...byTag.keys()].map((tag) => h("li", {}, h("a", { href: `#tag-${tag.replace(/\W+/g, "-")}` }, tag))), h("li", {}, h("a", { href: "#webhooks" }, "Status callbacks")), h("li", {}, h("a", { href: "#schemas" }, "Schemas")))),
     [...byTag.entries()].map(([tag, operations]) =>
       h(
         "section",
@@ -200,6 +208,15 @@ async function start() {
         h("h2", {}, tag),
         describeTag[tag] ? h("p", { class: "muted" }, describeTag[tag]) : null,
         operations.map(([method, path, operation]) => operationBlock(method, path, operation)),
+      ),
+    ),
+    h(
+      "section",
+      { id: "webhooks", "aria-label": "Status callbacks" },
+      h("h2", {}, "Status callbacks"),
+      h("p", { class: "muted" }, "What CloudSMS POSTs to the callback URL you register with ", h("code", {}, "PUT /v1/callback")),
+      Object.entries(spec.webhooks || {}).flatMap(([name, item]) =>
+        Object.entries(item).map(([method, operation]) => operationBlock(method, name, operation, true)),
       ),
     ),
     h(
