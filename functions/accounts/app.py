@@ -1,13 +1,15 @@
 """Portal accounts: the log-in page (verify code, log-in), the logged-in account (log-out,
 password change), and the operator's account management."""
 
+from datetime import datetime
+
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloudsms import clock
-from cloudsms.api import caller, make_resolver, operator
+from cloudsms.api import answers, caller, make_resolver, operator
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import accounts
 
@@ -41,6 +43,25 @@ class AccountFields(BaseModel):
     role: str = Field("tenant_manager", json_schema_extra={"enum": list(accounts.ROLES)})
 
 
+class SessionAnswer(BaseModel):
+    """A session: logging in, or changing the password, answers one."""
+
+    token: str = Field(description="Use it as the API key; shown this once")
+    expires_at: datetime
+    account: accounts.Account
+
+
+class IssuedAccount(BaseModel):
+    """An account and its temporary password, shown this once."""
+
+    account: accounts.Account
+    password: str = Field(description="Temporary: to be changed at the first log-in")
+
+
+class TenantAccounts(BaseModel):
+    accounts: list[accounts.Account]
+
+
 def _created(body: dict) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
 
@@ -52,7 +73,11 @@ def _no_content() -> Response[str]:
 # --- the log-in page (no key yet: these two routes have no authorizer) -----------------------
 
 
-@app.post("/v1/captchas", description="A verify-code image for the log-in page, usable once")
+@app.post(
+    "/v1/captchas",
+    description="A verify-code image for the log-in page, usable once",
+    responses=answers(accounts.Captcha),
+)
 @tracer.capture_method
 def new_captcha() -> Response[dict]:
     return _created(accounts.new_captcha(clock.now()))
@@ -62,6 +87,7 @@ def new_captcha() -> Response[dict]:
     "/v1/sessions",
     description="Logs an account in: answers a session token (shown once) to use as the "
     f"API key until it expires. A wrong name or password answers 401; {accounts.lock_rule()}",
+    responses=answers(SessionAnswer),
 )
 @tracer.capture_method
 def log_in(request: LogIn) -> Response[dict]:
@@ -82,7 +108,11 @@ def _session(session: accounts.Session) -> dict:
 # --- the logged-in account -------------------------------------------------------------------
 
 
-@app.get("/v1/account", description="The account the caller's session belongs to")
+@app.get(
+    "/v1/account",
+    description="The account the caller's session belongs to",
+    responses=answers(accounts.Account),
+)
 @tracer.capture_method
 def current_account() -> dict:
     return accounts.view(accounts.session_account(caller(app, password_change=True), clock.now()))
@@ -99,6 +129,7 @@ def log_out() -> Response[str]:
     "/v1/account/password",
     description="Changes the logged-in account's password. Answers a new session token "
     "(shown once) that replaces the caller's: every session of the account ends",
+    responses=answers(SessionAnswer),
 )
 @tracer.capture_method
 def change_password(request: PasswordChange) -> dict:
@@ -118,6 +149,7 @@ def change_password(request: PasswordChange) -> dict:
     "/v1/admin/accounts",
     description="Adds a portal account to a tenant (operator). Answers its temporary "
     "password once; it must be changed at the first log-in",
+    responses=answers(IssuedAccount),
 )
 @tracer.capture_method
 def create_account(fields: AccountFields) -> Response[dict]:
@@ -128,7 +160,11 @@ def create_account(fields: AccountFields) -> Response[dict]:
     return _created({"account": issued.account, "password": issued.password})
 
 
-@app.get("/v1/admin/tenants/<tenant_id>/accounts", description="A tenant's accounts (operator)")
+@app.get(
+    "/v1/admin/tenants/<tenant_id>/accounts",
+    description="A tenant's accounts (operator)",
+    responses=answers(TenantAccounts),
+)
 @tracer.capture_method
 def list_accounts(tenant_id: str) -> dict:
     operator(app)
@@ -139,6 +175,7 @@ def list_accounts(tenant_id: str) -> dict:
     "/v1/admin/accounts/<account_name>/password-reset",
     description="A new temporary password for an account (operator), answered once; the "
     "account's lock is lifted and its sessions end",
+    responses=answers(IssuedAccount),
 )
 @tracer.capture_method
 def reset_password(account_name: str) -> dict:
@@ -150,6 +187,7 @@ def reset_password(account_name: str) -> dict:
 @app.post(
     "/v1/admin/accounts/<account_name>/disable",
     description="Disables an account (operator): it can no longer log in, its sessions end",
+    responses=answers(accounts.Account),
 )
 @tracer.capture_method
 def disable_account(account_name: str) -> dict:
@@ -160,6 +198,7 @@ def disable_account(account_name: str) -> dict:
 @app.post(
     "/v1/admin/accounts/<account_name>/enable",
     description="Lets a disabled account log in again (operator)",
+    responses=answers(accounts.Account),
 )
 @tracer.capture_method
 def enable_account(account_name: str) -> dict:

@@ -126,6 +126,11 @@ DESCRIBED = [
     ("post", "/v1/blacklist/import", "200", "BlacklistImported"),
     ("post", "/v1/messages/exports", "202", "PreparedExport"),
     ("get", "/v1/messages/exports/{export_id}", "200", "PreparedExport"),
+    ("post", "/v1/captchas", "201", "Captcha"),
+    ("post", "/v1/sessions", "201", "SessionAnswer"),
+    ("get", "/v1/account", "200", "Account"),
+    ("post", "/v1/account/password", "200", "SessionAnswer"),
+    ("post", "/v1/admin/accounts", "201", "IssuedAccount"),
 ]
 
 

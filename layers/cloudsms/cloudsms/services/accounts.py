@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from captcha.image import ImageCaptcha
+from pydantic import BaseModel, Field
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from cloudsms import ids
@@ -84,6 +85,20 @@ class Session:
 
 def _key(account_name: str) -> str:
     return account_name.strip().lower()
+
+
+class Account(BaseModel):
+    """A portal account (never its password)."""
+
+    account_name: str
+    account_type: str = Field(json_schema_extra={"enum": list(ACCOUNT_TYPES)})
+    tenant_id: str
+    role: str = Field(json_schema_extra={"enum": list(ROLES)})
+    role_label: str = Field(description="The role as the portal shows it")
+    must_change_password: bool = Field(description="Its password is temporary: change it first")
+    locked_until: datetime | None = Field(description="Locked by failed log-ins until then")
+    disabled: bool
+    created_at: datetime
 
 
 def view(account: AccountModel) -> dict[str, Any]:
@@ -200,6 +215,14 @@ def answer_hash(captcha_id: str, answer: str) -> str:
 
 def _captcha_text() -> str:
     return "".join(secrets.choice(_CAPTCHA_ALPHABET) for _ in range(_CAPTCHA_LENGTH))
+
+
+class Captcha(BaseModel):
+    """POST /v1/captchas"""
+
+    captcha_id: str = Field(description="Give it back with the answer, as captcha_id")
+    image: str = Field(description="The verify code, a PNG as a data: URL")
+    expires_in: int = Field(description="Seconds it may be used for")
 
 
 def new_captcha(now: datetime) -> dict[str, Any]:
