@@ -29,8 +29,10 @@ from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import blacklist, callbacks, channels, orders, receipts, templates
 from cloudsms.services.blacklist import BlacklistAdded, BlacklistImported, BlacklistPage
 from cloudsms.services.callbacks import Callback
+from cloudsms.services.channels import BusinessChannel, BusinessChannels
 from cloudsms.services.orders import Order, Orders, Package, Packages
 from cloudsms.services.pages import page_size
+from cloudsms.services.receipts import UnmatchedReceipts
 from cloudsms.services.templates import Template, TemplatePage
 from cloudsms.settings import get_settings
 from cloudsms.store.blacklist import PLATFORM
@@ -230,7 +232,11 @@ class ChannelAssignment(BaseModel):
     route_id: str = Field(min_length=1, max_length=64)
 
 
-@app.post("/v1/admin/channels", description="Credentials go to Secrets Manager, never back")
+@app.post(
+    "/v1/admin/channels",
+    description="Credentials go to Secrets Manager, never back",
+    responses=answers(BusinessChannel),
+)
 @tracer.capture_method
 def create_channel(fields: channels.ChannelFields) -> Response[dict]:
     operator(app)
@@ -238,21 +244,21 @@ def create_channel(fields: channels.ChannelFields) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
-@app.get("/v1/admin/channels")
+@app.get("/v1/admin/channels", responses=answers(BusinessChannels))
 @tracer.capture_method
 def list_channels(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
     operator(app)
     return channels.list_channels(page_size(page_size_), cursor)
 
 
-@app.get("/v1/admin/channels/<route_id>")
+@app.get("/v1/admin/channels/<route_id>", responses=answers(BusinessChannel))
 @tracer.capture_method
 def read_channel(route_id: str) -> dict:
     operator(app)
     return channels.read_channel(route_id)
 
 
-@app.patch("/v1/admin/channels/<route_id>")
+@app.patch("/v1/admin/channels/<route_id>", responses=answers(BusinessChannel))
 @tracer.capture_method
 def update_channel(route_id: str, changes: channels.ChannelChanges) -> dict:
     operator(app)
@@ -322,7 +328,11 @@ def list_tenant_orders(tenant_id: str) -> dict:
     return orders.list_orders(tenant_id, clock.now())
 
 
-@app.get("/v1/admin/receipts/unmatched", description="Receipts that matched no message")
+@app.get(
+    "/v1/admin/receipts/unmatched",
+    description="Receipts that matched no message",
+    responses=answers(UnmatchedReceipts),
+)
 @tracer.capture_method
 def list_unmatched_receipts(
     channel: Annotated[str | None, Query(description="one route, newest first")] = None,

@@ -285,7 +285,11 @@ def test_the_operators_channels_packages_and_orders_answer_as_documented(tenant,
     api.call(admin_app, "POST", path, 201, at=at, body=order, **operator)
     api.call(admin_app, "GET", path, 200, at=at, **operator)
     api.call(admin_app, "GET", path, 404, at="/v1/admin/tenants/nope/orders", **operator)
-    api.call(admin_app, "GET", "/v1/admin/receipts/unmatched", 200, **operator)
+    secret = channels.get_channel("SIM").receipt_secret
+    receipt = {"tenant": "acme", "uid": "nope", "secret": secret, "status": "1"}
+    api.receipt("GET", "/dlr/{channel}", "/dlr/SIM", 200, receipt)  # matches no message
+    unmatched = api.call(admin_app, "GET", "/v1/admin/receipts/unmatched", 200, **operator)
+    assert unmatched["json"]["receipts"]
 
     assert api.problems == []
 

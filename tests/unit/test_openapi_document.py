@@ -162,3 +162,22 @@ def test_the_status_callback_is_documented_as_a_webhook_with_its_body_and_header
     }
     event = document["components"]["schemas"]["StatusEvent"]["properties"]
     assert event["dr_state"]["$ref"] == "#/components/schemas/DrState"
+
+
+def test_no_json_answer_is_a_free_form_object():
+    paths = openapi.build_document()["paths"]
+
+    def free_form(response: dict) -> bool:
+        """A JSON body documented without a schema of its fields (a file or none: no)."""
+        media = response.get("content", {}).get("application/json")
+        return media is not None and "$ref" not in media["schema"]
+
+    described_nowhere = [
+        f"{method.upper()} {path} {status}"
+        for path, item in paths.items()
+        for method, operation in item.items()
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and free_form(response)
+    ]
+
+    assert described_nowhere == []

@@ -32,12 +32,20 @@ class Page(BaseModel, Generic[T]):
     )
 
 
+def first_page_total() -> Any:
+    return sometimes(
+        "First page only (no cursor): how many items the list holds, counted up to 10,000"
+    )
+
+
+def first_page_total_exact() -> Any:
+    return sometimes(
+        "First page only: whether `total` is exact; false when there are at least that many"
+    )
+
+
 class CountedPage(Page[T], Generic[T]):
     """A page of a list whose first page also says how many items the list holds."""
 
-    total: int = sometimes(
-        "First page only (no cursor): how many items the list holds, counted up to 10,000"
-    )
-    total_exact: bool = sometimes(
-        "First page only: whether `total` is exact; false when there are at least that many"
-    )
+    total: int = first_page_total()
+    total_exact: bool = first_page_total_exact()

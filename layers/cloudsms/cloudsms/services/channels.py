@@ -32,6 +32,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from cloudsms.adapters.secrets import get_secret, put_secret, read_secret
+from cloudsms.answers import first_page_total, first_page_total_exact
 from cloudsms.cache import ttl_cache
 from cloudsms.carriers.http_json import HttpJsonConfig
 from cloudsms.domain import content, money, phone, urls
@@ -484,6 +485,42 @@ def unassign_channel(tenant_id: str, route_id: str) -> None:
 
 
 # --- reading ------------------------------------------------------------------------------
+
+
+# --- what the operator reads ----------------------------------------------------------------
+
+
+class Prices(BaseModel):
+    """Price per segment, US dollars as decimal strings (exact)."""
+
+    default: str
+    by_country: dict[str, str] = Field(description="country calling code -> USD")
+
+
+class BusinessChannel(BaseModel):
+    """A business channel (the operator's); its credentials never leave Secrets Manager."""
+
+    route_id: str
+    gateway_type: str = Field(json_schema_extra={"enum": list(GATEWAY_TYPES)})
+    endpoint: str
+    default_sender: str | None
+    throughput: int = Field(description="Segments per second; 0: none")
+    directions: list[phone.Direction]
+    prices_usd: Prices
+    receipts_per_part: bool = Field(description="Whether the gateway sends a receipt per part")
+    http_json: HttpJsonConfig | None = Field(description="Only for gateway type http_json")
+    has_credentials: bool
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class BusinessChannels(BaseModel):
+    """GET /v1/admin/channels"""
+
+    channels: list[BusinessChannel]
+    next_cursor: str | None
+    total: int = first_page_total()
+    total_exact: bool = first_page_total_exact()
 
 
 def channel_view(item: ChannelModel) -> dict[str, Any]:

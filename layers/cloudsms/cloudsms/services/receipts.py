@@ -29,10 +29,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, Field
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition, size
 
 from cloudsms.adapters import queues
+from cloudsms.answers import first_page_total, first_page_total_exact
 from cloudsms.carriers.base import Receipt
 from cloudsms.carriers.http_json import receipt_from_json
 from cloudsms.carriers.receipts import (
@@ -331,6 +333,31 @@ def _keep_unmatched(
 
 
 # --- reading and reconciling unmatched receipts --------------------------------------------
+
+
+class UnmatchedReceipt(BaseModel):
+    """A receipt that matched no message when it came (the operator's)."""
+
+    route_id: str
+    receipt_id: str
+    carrier_message_id: str | None
+    uid: str | None = Field(description="The uid the receipt named, if any")
+    tenant_id: str | None
+    dr_state: DrState
+    error_code: str | None
+    raw: str | None = Field(description="The receipt as the gateway sent it")
+    received_at: datetime
+    reconciled_at: datetime | None = Field(description="When its message was found later")
+    reconciled_uid: str | None
+
+
+class UnmatchedReceipts(BaseModel):
+    """GET /v1/admin/receipts/unmatched"""
+
+    receipts: list[UnmatchedReceipt]
+    next_cursor: str | None
+    total: int = first_page_total()
+    total_exact: bool = first_page_total_exact()
 
 
 def unmatched_view(item: UnmatchedReceiptModel) -> dict[str, Any]:
