@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
-from pynamodb.exceptions import UpdateError
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import PutError, UpdateError
 
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
@@ -364,6 +366,105 @@ def test_a_cancelled_mission_cannot_be_rescheduled(aws, tenant):
 
     assert status == 409
     assert schedules() == {}
+
+
+# --- a schedule Scheduler fails to create ------------------------------------------------
+
+
+def scheduler_fails_once(
+    monkeypatch: pytest.MonkeyPatch, operation: str = "CreateSchedule"
+) -> None:
+    """The next `operation` request is refused, as Scheduler refuses one when it
+    throttles; the requests after it go through."""
+    make_api_call = BaseClient._make_api_call
+    refused: list[str] = []
+
+    def once(self: BaseClient, name: str, params: dict[str, Any]) -> Any:
+        if name == operation and not refused:
+            refused.append(name)
+            error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
+            raise ClientError({"Error": error}, name)
+        return make_api_call(self, name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", once)
+
+
+def test_a_mission_whose_schedule_failed_is_not_left_scheduled_and_the_retry_schedules_it(
+    aws, tenant, monkeypatch
+):
+    scheduler_fails_once(monkeypatch)
+
+    # Raised: API Gateway answers it as a 5xx, and the client makes the request again.
+    with pytest.raises(ClientError):
+        schedule_at(tomorrow_at(12))
+
+    # Nothing left Scheduled that no schedule would ever fire.
+    assert api.list_missions()["items"] == []
+    status, mission = schedule_at(tomorrow_at(12))
+    assert (status, mission["status"]) == (201, "Scheduled")
+    [schedule] = schedules().values()
+    assert json.loads(schedule["Target"]["Input"])["mission_id"] == mission["mission_id"]
+
+
+def _upload_scheduled(aws: Any) -> tuple[str, str]:
+    """A mission with a dispatch time created without its list, and the list put in the
+    upload bucket: (mission id, upload key)."""
+    body = {**GUIDE_FIELDS, "dispatch_at": tomorrow_at(12)}
+    status, mission = api.call(send_app, "POST", "/v1/missions", "/v1/missions", body=body)
+    assert status == 201, mission
+    key = f"uploads/acme/{mission['mission_id']}/number-list"
+    boto3.client("s3").put_object(
+        Bucket=aws.environment["UPLOAD_BUCKET"], Key=key, Body=corpus.guide_xlsx()
+    )
+    return mission["mission_id"], key
+
+
+def test_an_upload_whose_schedule_failed_is_scheduled_when_its_event_is_retried(
+    aws, tenant, monkeypatch
+):
+    mission_id, key = _upload_scheduled(aws)
+    scheduler_fails_once(monkeypatch)
+
+    # Raised, so that Lambda runs the upload's event again.
+    with pytest.raises(ClientError):
+        api.ingest_object(aws.environment["UPLOAD_BUCKET"], key)
+    assert api.get_mission(mission_id)[1]["status"] == "Uploading"
+    api.ingest_object(aws.environment["UPLOAD_BUCKET"], key)
+
+    _, mission = api.get_mission(mission_id)
+    assert (mission["status"], mission["phone_number_amount"]) == ("Scheduled", 2)
+    [schedule] = schedules().values()
+    assert json.loads(schedule["Target"]["Input"])["mission_id"] == mission_id
+    assert queued_bodies(aws) == []
+
+
+def test_an_upload_whose_mission_was_not_saved_after_its_schedule_is_scheduled_once(
+    aws, tenant, monkeypatch
+):
+    # The retried event finds the schedule the first run made: it is moved to the
+    # mission's time (UpdateSchedule, which the ingest function's policies must allow).
+    mission_id, key = _upload_scheduled(aws)
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise throttled(PutError)
+
+    monkeypatch.setattr(MissionModel, "save", refused)
+    with pytest.raises(PutError):
+        api.ingest_object(aws.environment["UPLOAD_BUCKET"], key)
+    monkeypatch.undo()
+    assert len(schedules()) == 1
+    api.ingest_object(aws.environment["UPLOAD_BUCKET"], key)
+
+    assert api.get_mission(mission_id)[1]["status"] == "Scheduled"
+    [schedule] = schedules().values()
+    assert json.loads(schedule["Target"]["Input"])["mission_id"] == mission_id
+
+
+def test_a_schedule_whose_mission_was_never_saved_fires_for_nothing(aws, tenant):
+    answer = fire.lambda_handler({"tenant_id": "acme", "mission_id": "0" * 18}, FakeContext())
+
+    assert answer == {"outcome": "skipped: no such mission"}
+    assert queued_bodies(aws) == []
 
 
 # --- firing ----------------------------------------------------------------------------------

@@ -152,13 +152,14 @@ def create_mission(
         accept=lambda found: orders.charge_for(tenant, mission.channel, found.segments, paid_at),
     )
     _record_staged(mission, staged)
+    schedule(mission)
     try:
         mission.save(condition=MissionModel.mission_id.does_not_exist())
     except PutError as error:
         if lost_a_race(error):
             raise Conflict(f"mission {mission.mission_id} exists already") from error
         raise
-    start(mission, now)
+    dispatch_unscheduled(mission, now)
     return mission_view(_reload(mission))
 
 
@@ -200,11 +201,20 @@ def _record_staged(mission: MissionModel, staged: Staged) -> None:
     )
 
 
-def start(mission: MissionModel, now: datetime) -> None:
-    """A staged mission is scheduled for its dispatch time, or dispatched now."""
+def schedule(mission: MissionModel) -> None:
+    """A staged mission with a dispatch time gets its schedule, before it is saved as
+    Scheduled: a schedule that cannot be created (Scheduler throttles, fails) then fails
+    the request or the upload's invocation while the mission is not yet Scheduled, and
+    the request made again (or the invocation retried) schedules it. Saved first, it
+    would stay Scheduled with no schedule to fire it, and a retry would find nothing to
+    do. A schedule whose mission is then not saved fires for nothing (fire_scheduled)."""
     if mission.dispatch_at:
         scheduling.schedule_mission(mission)
-    else:
+
+
+def dispatch_unscheduled(mission: MissionModel, now: datetime) -> None:
+    """A saved mission without a dispatch time is dispatched now."""
+    if not mission.dispatch_at:
         dispatch(mission.tenant_id, mission.mission_id, now)
 
 
@@ -423,6 +433,7 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
         return
     _record_staged(mission, staged)
     mission.updated_at = now
+    schedule(mission)
     try:
         mission.save(condition=MissionModel.status == MissionStatus.UPLOADING.value)
     except PutError as error:
@@ -430,9 +441,10 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
             # Raised, so that the upload's event is delivered again: the mission is
             # still Uploading, and staging it again replaces its files.
             raise
+        # Cancelled meanwhile: a schedule made for it finds it so and sends nothing.
         logger.info("mission changed while its list was staged", extra={"mission": mission_id})
         return
-    start(mission, now)
+    dispatch_unscheduled(mission, now)
 
 
 def _fail(mission: MissionModel, reason: str, now: datetime, *more: Action) -> None:
@@ -624,7 +636,13 @@ EARLY_FIRING_SECONDS = 60
 def fire_scheduled(tenant_id: str, mission_id: str, now: datetime) -> str:
     """The scheduler's call at a mission's dispatch time: dispatch it, unless it was
     cancelled (then nothing is sent) or moved to a later time (then it waits for that)."""
-    mission = get_mission(tenant_id, mission_id)
+    try:
+        mission = get_mission(tenant_id, mission_id)
+    except NotFound:
+        # A schedule is made before its mission is saved (`schedule`): a save that failed
+        # after it leaves a schedule with no mission, and nothing to send.
+        logger.warning("firing for a mission that was never saved", extra={"mission": mission_id})
+        return "skipped: no such mission"
     if mission.status == MissionStatus.SENDING.value:
         # A firing retried after its dispatch stopped halfway: finish it.
         return "dispatched" if dispatch(tenant_id, mission_id, now) else "skipped"
