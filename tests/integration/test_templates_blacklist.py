@@ -508,6 +508,31 @@ def test_a_blacklist_file_is_imported_with_its_invalid_rows_answered(aws, tenant
     assert answer["invalid"] == [{"row": 4, "value": "oops", "reason": "not a valid phone number"}]
 
 
+def test_a_blacklist_file_longer_than_an_import_takes_is_refused_and_nothing_is_listed(
+    aws, tenant, monkeypatch
+):
+    # On AWS a longer import would outlast API Gateway's 29 s: a 504, part of it written.
+    from cloudsms.services import blacklist
+
+    monkeypatch.setattr(blacklist, "MAX_IMPORT_ROWS", 2)
+    numbers = [["+639215347566"], ["+639175550123"], ["+639175550124"]]
+
+    status, answer = api.post_form(
+        "/v1/blacklist/import", {}, corpus.csv_file([["Phone Number"], *numbers]), "b.csv"
+    )
+
+    assert status == 400
+    assert answer["error"]["message"] == (
+        "the file has more than 2 rows: an import takes at most 2; split the file and "
+        "import each part"
+    )
+    assert _list_blacklist()[1]["items"] == []
+    at_the_limit = api.post_form(
+        "/v1/blacklist/import", {}, corpus.csv_file([["Phone Number"], *numbers[:2]]), "b.csv"
+    )
+    assert at_the_limit[0] == 200 and at_the_limit[1]["added"] == 2
+
+
 def test_a_blacklist_file_without_a_header_row_is_refused_not_cut_short(aws, tenant):
     # Read as a header, the first number would be lost without a word.
     data = corpus.csv_file([["+639170004005"], ["+639170004015"]])
