@@ -176,7 +176,7 @@ def count_messages(
 # event handler would validate the response and serialise an .xlsx as UTF-8 text.
 @app.get(
     "/v1/messages/export",
-    description="The dispatching log as a file, with the same filters. At most 100,000 rows "
+    description="The dispatching log as a file, with the same filters. At most 15,000 rows "
     "and 4.5 MB; X-Export-Truncated says when more matched. Ask for .xlsx with an Accept "
     "header naming its type, so that API Gateway returns it as binary.",
 )
