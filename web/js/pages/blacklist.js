@@ -90,7 +90,7 @@ export async function render({ main, account }) {
   const importForm = h(
     "form",
     { "aria-label": "Import a blacklist file" },
-    field("Number List File", file, { hint: "An .xlsx or .csv with the phone numbers in the first column, after a header row; other columns are ignored, so a mission's number list imports as it is.", required: true }),
+    field("Number List File", file, { hint: "An .xlsx or .csv with the phone numbers in the first column, after a header row; other columns are ignored, so a mission's number list imports as it is. At most 10,000 rows a file: import a longer list in parts.", required: true }),
     field("Import Reason", importReason),
     importErrors,
     h("div", { class: "form-actions" }, button("Import", null, { kind: "primary", type: "submit" })),
