@@ -656,12 +656,25 @@ def test_a_template_created_on_the_template_page_fills_the_add_form(portal):
     )
 
 
-def test_a_number_added_to_the_blacklist_is_listed_and_can_be_removed(portal):
+def _blacklist(portal, number: str):
+    """Adds `number` on Black List Mgt; the listing, once it shows it."""
     _menu(portal, "Black List Mgt")
-    portal.get_by_label("Phone Numbers").fill("+639215347569")
+    portal.get_by_label("Phone Numbers").fill(number)
     portal.get_by_role("button", name="Add to blacklist").click()
     listing = portal.get_by_role("table", name="Blacklisted numbers")
-    expect(listing).to_contain_text("+639215347569")
+    expect(listing).to_contain_text(number)
+    return listing
+
+
+def _remove_from_blacklist(portal, number: str) -> None:
+    portal.get_by_role("button", name=f"Remove {number}").click()
+    portal.get_by_role("dialog", name="Remove this number?").get_by_role(
+        "button", name="Remove"
+    ).click()
+
+
+def test_a_number_added_to_the_blacklist_is_listed_and_can_be_removed(portal):
+    listing = _blacklist(portal, "+639215347569")
     _screenshot(portal, "blacklist")
     portal.get_by_label("Phone Numbers").fill("+639215347569")
     portal.get_by_role("button", name="Add to blacklist").click()
@@ -669,10 +682,7 @@ def test_a_number_added_to_the_blacklist_is_listed_and_can_be_removed(portal):
         "0 number(s) added to the blacklist; 1 already on it."
     )
 
-    portal.get_by_role("button", name="Remove +639215347569").click()
-    portal.get_by_role("dialog", name="Remove this number?").get_by_role(
-        "button", name="Remove"
-    ).click()
+    _remove_from_blacklist(portal, "+639215347569")
 
     expect(listing).not_to_contain_text("+639215347569")
 
@@ -680,16 +690,9 @@ def test_a_number_added_to_the_blacklist_is_listed_and_can_be_removed(portal):
 def test_a_plus_one_number_is_removed_from_the_blacklist(portal):
     # Without its "+" it would read as a Mainland China mobile too: the portal sends the
     # "+", escaped as %2B, which reaches the function undecoded, as on a REST API.
-    _menu(portal, "Black List Mgt")
-    portal.get_by_label("Phone Numbers").fill("+15512345678")
-    portal.get_by_role("button", name="Add to blacklist").click()
-    listing = portal.get_by_role("table", name="Blacklisted numbers")
-    expect(listing).to_contain_text("+15512345678")
+    listing = _blacklist(portal, "+15512345678")
 
-    portal.get_by_role("button", name="Remove +15512345678").click()
-    portal.get_by_role("dialog", name="Remove this number?").get_by_role(
-        "button", name="Remove"
-    ).click()
+    _remove_from_blacklist(portal, "+15512345678")
 
     expect(listing).not_to_contain_text("+15512345678")
 
