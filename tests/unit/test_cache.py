@@ -62,3 +62,42 @@ def test_a_read_past_the_end_waits_for_its_lookup_even_with_lookups_ahead(monkey
 
     now[0] += 6
     assert cached("a") == 2
+
+
+def _remembered() -> int:
+    """How many entries the cache made last holds."""
+    return len(cache._all_caches[-1])
+
+
+def test_an_entry_nobody_asks_for_again_is_forgotten_once_it_is_over(monkeypatch):
+    # The authorizer remembers every key it is shown, a made-up one too: were entries
+    # kept past their end, a stranger sending random keys would fill the function's memory.
+    now = _clock(monkeypatch)
+    cached = cache.ttl_cache(5)(Lookups())
+    for key in range(100):
+        cached(f"made-up-{key}")
+
+    now[0] += 5.1
+    cached("another")
+
+    assert _remembered() == 1
+
+
+def test_a_cache_holds_at_most_its_most_recent_entries(monkeypatch):
+    _clock(monkeypatch)
+    lookups = Lookups()
+    cached = cache.ttl_cache(60, max_entries=3)(lookups)
+    for key in "abcde":
+        cached(key)
+
+    assert _remembered() == 3
+    assert (cached("e"), cached("c"), lookups.count) == (5, 3, 5)  # still remembered
+    assert cached("a") == 6  # the oldest was forgotten, and is looked up again
+
+
+def test_a_cache_of_no_seconds_remembers_nothing(monkeypatch):
+    _clock(monkeypatch)  # time stands still: an entry of 0 s is over as it is stored
+    lookups = Lookups()
+    cached = cache.ttl_cache(0)(lookups)
+
+    assert (cached("a"), cached("a"), _remembered()) == (1, 2, 0)

@@ -11,11 +11,17 @@ R = TypeVar("R")
 
 _all_caches: list[dict[Any, Any]] = []
 
+# Entries one cache holds at most. The authorizer's is keyed by whatever key a request
+# shows, a stranger's made-up ones too: without a bound, a flood of them would fill the
+# function's memory within the cache time.
+MAX_ENTRIES = 10_000
+
 
 def ttl_cache(
-    seconds: float, refresh_ahead: float = 0.0
+    seconds: float, refresh_ahead: float = 0.0, max_entries: int = MAX_ENTRIES
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Remembers results for `seconds`; exceptions are not remembered.
+    """Remembers results for `seconds`, at most `max_entries` of them (the oldest are
+    forgotten first); exceptions are not remembered.
 
     `refresh_ahead`: a read this close to an entry's end returns it and looks it up again
     in a background thread, so that a lookup read all the time is never waited for (a
@@ -28,11 +34,23 @@ def ttl_cache(
         lock = threading.Lock()
         _all_caches.append(entries)
 
+        def remember(key: Any, until: float, value: Any) -> None:
+            """Stores an entry (under the lock) and forgets those that are over or too
+            many. Stored last, as every entry lives as long, the dict stays in the order
+            the entries end in: the oldest are at its front."""
+            entries.pop(key, None)
+            entries[key] = (until, value)
+            now = time.monotonic()
+            while entries and (
+                len(entries) > max_entries or entries[next(iter(entries))][0] <= now
+            ):
+                del entries[next(iter(entries))]
+
         def refresh(key: Any, args: Any, kwargs: Any) -> None:
             try:
                 value = function(*args, **kwargs)
                 with lock:
-                    entries[key] = (time.monotonic() + seconds, value)
+                    remember(key, time.monotonic() + seconds, value)
             except Exception:  # noqa: BLE001, S110 - a read past the end looks it up again
                 pass
             finally:
@@ -57,7 +75,7 @@ def ttl_cache(
                 return hit[1]  # type: ignore[no-any-return]
             value = function(*args, **kwargs)
             with lock:
-                entries[key] = (now + seconds, value)
+                remember(key, now + seconds, value)
             return value
 
         return wrapper
