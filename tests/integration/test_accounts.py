@@ -479,6 +479,83 @@ def test_a_reset_ends_the_sessions_lifts_the_lock_and_asks_for_a_new_password(
     assert again["statusCode"] == 201 and again["json"]["account"]["must_change_password"]
 
 
+def _operator_action(app, context, operator_key: str, action: str) -> dict[str, Any]:
+    return _call(
+        app,
+        context,
+        "POST",
+        f"/v1/admin/accounts/CNX01_Adm/{action}",
+        f"/v1/admin/accounts/{{account_name}}/{action}",
+        key=operator_key,
+        path_parameters={"account_name": "CNX01_Adm"},
+    )
+
+
+@pytest.fixture
+def lagging_index(monkeypatch):
+    """The keys table's tenant index does not show sessions yet (it lags the table), so
+    ending the account's sessions through it finds none."""
+    from cloudsms.store.api_keys import ApiKeyModel
+
+    monkeypatch.setattr(ApiKeyModel.by_tenant, "query", lambda *args, **kwargs: iter(()))
+
+
+@pytest.mark.parametrize("action", ["password-reset", "disable"])
+def test_a_session_the_index_does_not_show_yet_ends_too(
+    accounts_app, context, operator_key, request, action
+):
+    from cloudsms.services.tenants import resolve_key
+
+    token = _token(accounts_app, context, _create(accounts_app, context, operator_key))
+    request.getfixturevalue("lagging_index")
+
+    assert _operator_action(accounts_app, context, operator_key, action)["statusCode"] == 200
+
+    assert resolve_key(token) is None
+
+
+def test_a_log_in_that_read_the_password_before_a_reset_gets_no_session_that_works(
+    accounts_app, context, operator_key, monkeypatch
+):
+    """The operator resets a compromised account while someone logs in with its old
+    password: the log-in read the account before the reset, and opens its session after."""
+    from cloudsms.domain import passwords
+    from cloudsms.services.tenants import resolve_key
+
+    old = _create(accounts_app, context, operator_key)
+    verify = passwords.verify
+
+    def verify_while_the_operator_resets(password: str, stored: str) -> bool:
+        right = verify(password, stored)
+        monkeypatch.setattr(passwords, "verify", verify)
+        assert (
+            _operator_action(accounts_app, context, operator_key, "password-reset")["statusCode"]
+            == 200
+        )
+        return right
+
+    monkeypatch.setattr(passwords, "verify", verify_while_the_operator_resets)
+    logged_in = _log_in(accounts_app, context, old)
+
+    assert logged_in["statusCode"] == 201  # it read the old password
+    assert resolve_key(logged_in["json"]["token"]) is None
+
+
+def test_a_session_missed_while_disabled_stays_ended_once_enabled(
+    accounts_app, context, operator_key, lagging_index
+):
+    from cloudsms.services.tenants import resolve_key
+
+    password = _create(accounts_app, context, operator_key)
+    token = _token(accounts_app, context, password)
+
+    _operator_action(accounts_app, context, operator_key, "disable")
+    _operator_action(accounts_app, context, operator_key, "enable")
+
+    assert resolve_key(token) is None
+    assert resolve_key(_token(accounts_app, context, password)) is not None
+
+
 def test_a_disabled_account_cannot_log_in(accounts_app, context, operator_key):
     from cloudsms.services.tenants import resolve_key
 

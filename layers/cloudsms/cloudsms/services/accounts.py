@@ -167,6 +167,7 @@ def reset_password(account_name: str, now: datetime) -> IssuedPassword:
             AccountModel.failed_logins.set(0),
             AccountModel.locked_until.remove(),
             AccountModel.password_changed_at.set(now),
+            AccountModel.sessions_ended_at.set(now),
         ]
     )
     _end_sessions(account)
@@ -176,7 +177,9 @@ def reset_password(account_name: str, now: datetime) -> IssuedPassword:
 
 def disable_account(account_name: str, now: datetime) -> dict[str, Any]:
     account = _account(account_name)
-    account.update(actions=[AccountModel.disabled_at.set(now)])
+    account.update(
+        actions=[AccountModel.disabled_at.set(now), AccountModel.sessions_ended_at.set(now)]
+    )
     _end_sessions(account)
     logger.info("account disabled", account_name=account_name)
     return view(account)
@@ -199,7 +202,8 @@ def _account(account_name: str) -> AccountModel:
 
 
 def _end_sessions(account: AccountModel) -> None:
-    """Revokes the account's sessions."""
+    """Revokes the account's sessions, once their sessions_ended_at has been moved on: the
+    authorizer refuses any the tenant index does not list yet (store/accounts.py)."""
     for key in ApiKeyModel.by_tenant.query(account.tenant_id):
         if key.kind == SESSION and key.name == account.account_name and key.revoked_at is None:
             revoke_key(account.tenant_id, key.key_id)
@@ -324,6 +328,7 @@ def _open_session(account: AccountModel, now: datetime) -> Session:
         name=account.account_name,
         kind=SESSION,
         expires_at=int(expires_at.timestamp()),
+        sessions_ended_at=account.sessions_ended_at,
     ).save()
     logger.info("logged in", account_name=account.account_name)
     return Session(token, expires_at, view(account))
@@ -379,6 +384,7 @@ def change_password(principal: Principal, current: str, new: str, now: datetime)
                 AccountModel.password_hash.set(passwords.hash_password(new)),
                 AccountModel.must_change_password.set(0),
                 AccountModel.password_changed_at.set(now),
+                AccountModel.sessions_ended_at.set(now),
                 # The right current password ends a run of wrong ones, as a log-in does.
                 AccountModel.failed_logins.set(0),
             ],

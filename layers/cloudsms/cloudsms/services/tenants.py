@@ -11,7 +11,8 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from cloudsms import clock
 from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound
 from cloudsms.ids import hash_key, new_api_key, new_key_id
-from cloudsms.store.api_keys import KEY, ApiKeyModel
+from cloudsms.store.accounts import AccountModel
+from cloudsms.store.api_keys import KEY, SESSION, ApiKeyModel
 from cloudsms.store.base import lost_a_race, utcnow
 from cloudsms.store.tenants import TenantModel
 
@@ -130,6 +131,17 @@ def list_keys(tenant_id: str) -> list[ApiKeyModel]:
     return [key for key in ApiKeyModel.by_tenant.query(tenant_id) if key.kind == KEY]
 
 
+def _account_keeps(session: ApiKeyModel) -> bool:
+    """Whether a session's account still has it: not disabled, and its sessions not ended
+    since it was opened (by a reset or a password change the tenant index, which revokes
+    them, did not show it to)."""
+    try:
+        account = AccountModel.get(session.name)
+    except DoesNotExist:
+        return False
+    return account.disabled_at is None and account.sessions_ended_at == session.sessions_ended_at
+
+
 def resolve_key(key: str) -> Principal | None:
     """The principal a key stands for, or None for an unknown or revoked key."""
     try:
@@ -140,6 +152,8 @@ def resolve_key(key: str) -> Principal | None:
         return None
     if item.expires_at is not None and item.expires_at <= clock.now().timestamp():
         return None  # a session that has ended
+    if item.kind == SESSION and not _account_keeps(item):
+        return None
     try:
         tenant = TenantModel.get(item.tenant_id)
     except DoesNotExist:

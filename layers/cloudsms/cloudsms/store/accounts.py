@@ -42,6 +42,11 @@ class AccountModel(Model):
     created_at = UTCDateTimeAttribute(default=utcnow)
     password_changed_at = UTCDateTimeAttribute(null=True)
     disabled_at = UTCDateTimeAttribute(null=True)
+    # When its sessions were last ended (a password reset or change, disabling). Each
+    # session keeps the value it saw at log-in, and the authorizer refuses one whose value
+    # is not the account's: ending sessions through the tenant index alone would miss one
+    # the index does not show yet, or one a log-in that read the old password opens after.
+    sessions_ended_at = UTCDateTimeAttribute(null=True)
 
     by_tenant = AccountsByTenant()
 

@@ -41,5 +41,7 @@ class ApiKeyModel(Model):
     revoked_at = UTCDateTimeAttribute(null=True)
     # Sessions only: epoch seconds after which it is refused, and TTL removes it.
     expires_at = NumberAttribute(null=True)
+    # Sessions only: its account's sessions_ended_at when it was opened (store/accounts.py).
+    sessions_ended_at = UTCDateTimeAttribute(null=True)
 
     by_tenant = KeysByTenant()
