@@ -2,6 +2,8 @@
 and the channel rules a tenant's sends meet (assignment, directions, prices)."""
 
 import base64
+import contextlib
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -694,3 +696,87 @@ def test_a_patch_to_null_clears_the_default_sender(aws, tenant, context):
 
     assert json.loads(response["body"])["default_sender"] is None
     assert channels.get_channel("KAN_PH").default_sender is None
+
+
+def test_a_channel_is_paused_and_resumed_by_a_patch_and_says_so(aws, tenant, context):
+    created = json.loads(_create(context)["body"])
+
+    paused = _patch(context, {"paused": True})
+    listed = _admin(context, "GET", "/v1/admin/channels", "/v1/admin/channels")
+    resumed = _patch(context, {"paused": False})
+
+    assert created["paused"] is False
+    assert paused["statusCode"] == 200
+    assert json.loads(paused["body"])["paused"] is True
+    by_route = {c["route_id"]: c["paused"] for c in json.loads(listed["body"])["channels"]}
+    assert by_route == {"KAN_PH": True, "SIM": False}
+    assert json.loads(resumed["body"])["paused"] is False
+    assert channels.get_route("KAN_PH").paused is False
+
+
+def test_a_patch_that_names_nothing_else_leaves_a_pause_as_it_was(aws, tenant, context):
+    _create(context)
+    _patch(context, {"paused": True})
+
+    body = json.loads(_patch(context, {"throughput": 7})["body"])
+
+    assert (body["throughput"], body["paused"]) == (7, True)
+
+
+@pytest.mark.parametrize("paused", ["yes", 1, None])
+def test_a_pause_that_is_not_true_or_false_is_refused(aws, tenant, context, paused):
+    _create(context)
+
+    response = _patch(context, {"paused": paused})
+
+    assert response["statusCode"] == 400
+    assert "paused" in response["body"]
+    assert not ChannelModel.get("KAN_PH").paused
+
+
+def test_pausing_a_channel_that_does_not_exist_is_not_found(aws, tenant, context):
+    response = _patch(context, {"paused": True}, route_id="NOPE")
+
+    assert response["statusCode"] == 404
+    assert "channel NOPE does not exist" in response["body"]
+
+
+def _cli(*words: str) -> Any:
+    """Runs the console command against this test's emulated stack; its printed answer."""
+    from cloudsms import cli
+    from cloudsms.observability import logger
+
+    handler = logger.registered_handler
+    stream = handler.stream  # type: ignore[attr-defined]  # the command moves it to stderr
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output):
+            cli.main(list(words))
+    finally:
+        handler.setStream(stream)  # type: ignore[attr-defined]
+    return json.loads(output.getvalue())
+
+
+def test_the_console_command_pauses_and_resumes_a_channel(aws, tenant, context, monkeypatch):
+    from cloudsms import cli
+
+    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+    _create(context)
+
+    paused = _cli("channel-pause", "KAN_PH")
+    shown = _cli("channel-show", "KAN_PH")
+    resumed = _cli("channel-resume", "KAN_PH")
+
+    assert (paused["paused"], shown["paused"], resumed["paused"]) == (True, True, False)
+    assert not ChannelModel.get("KAN_PH").paused
+
+
+def test_the_console_command_refuses_to_pause_a_channel_that_does_not_exist(
+    aws, tenant, monkeypatch
+):
+    from cloudsms import cli
+
+    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+
+    with pytest.raises(SystemExit, match="cloudsms: channel NOPE does not exist"):
+        _cli("channel-pause", "NOPE")

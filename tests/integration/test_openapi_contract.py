@@ -264,6 +264,9 @@ def test_the_operators_channels_packages_and_orders_answer_as_documented(tenant,
     api.call(admin_app, "GET", "/v1/admin/channels/{route_id}", 404, at=one + "X", **operator)
     path, changes = "/v1/admin/channels/{route_id}", {"throughput": 20}
     api.call(admin_app, "PATCH", path, 200, at=one, body=changes, **operator)
+    paused = api.call(admin_app, "PATCH", path, 200, at=one, body={"paused": True}, **operator)
+    assert paused["json"]["paused"] is True
+    api.call(admin_app, "PATCH", path, 404, at=one + "X", body={"paused": True}, **operator)
     path = "/v1/admin/channels/{route_id}/statistics"
     api.call(reports_app, "GET", path, 200, at=f"{one}/statistics", **operator)
     path, at = "/v1/admin/tenants/{tenant_id}/channels", "/v1/admin/tenants/acme/channels"

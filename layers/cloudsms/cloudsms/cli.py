@@ -120,6 +120,14 @@ def _parser() -> argparse.ArgumentParser:
     update.add_argument("route_id")
     _channel_options(update, adding=False)
 
+    pause = commands.add_parser(
+        "channel-pause",
+        help="hold a channel's messages on the queue, none sent and none failed, until it is"
+        " resumed (a gateway outage or maintenance); within seconds",
+    )
+    pause.add_argument("route_id")
+    resume = commands.add_parser("channel-resume", help="send a paused channel's messages again")
+    resume.add_argument("route_id")
     commands.add_parser("channel-list", help="list the business channels (never credentials)")
     show = commands.add_parser("channel-show", help="one business channel (never credentials)")
     show.add_argument("route_id")
@@ -403,6 +411,9 @@ def main(argv: list[str] | None = None) -> None:
             if args.password_stdin:
                 changes["password"] = sys.stdin.readline().rstrip("\n")
             _print(channels.change_channel(args.route_id, changes))
+        elif args.command in ("channel-pause", "channel-resume"):
+            paused = args.command == "channel-pause"
+            _print(channels.change_channel(args.route_id, {"paused": paused}))
         elif args.command == "channel-list":
             _print(channels.all_channels())
         elif args.command == "channel-show":

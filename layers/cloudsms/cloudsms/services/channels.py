@@ -75,6 +75,8 @@ class ChannelRoute:
     prices: dict[str, int] = field(default_factory=dict)  # country calling code -> micro-USD
     receipts_per_part: bool = False
     http_json: HttpJsonConfig | None = None
+    # Paused by the operator: its messages wait on the queue until it is resumed.
+    paused: bool = False
 
     def carries(self, direction: phone.Direction) -> bool:
         return direction.value in self.directions
@@ -233,6 +235,11 @@ class ChannelFields(BaseModel):
         return value
 
 
+def _boolean_only(schema: dict[str, Any]) -> None:
+    schema.pop("anyOf", None)
+    schema["type"] = "boolean"
+
+
 class ChannelChanges(BaseModel):
     """PATCH /v1/admin/channels/{route_id}: only what is given changes."""
 
@@ -247,6 +254,15 @@ class ChannelChanges(BaseModel):
     prices_usd: Pricing | None = None
     receipts_per_part: bool | None = None
     http_json: HttpJsonConfig | None = None
+    # Strict: only JSON's true and false, not "no" (which lax pydantic reads as false);
+    # null is refused too (_paused), so the document says boolean.
+    paused: bool | None = Field(
+        None,
+        strict=True,
+        description="true: hold the channel's messages on the queue (none are sent, none "
+        "fail) until it is set back to false; takes effect within seconds",
+        json_schema_extra=_boolean_only,
+    )
     receipt_secret: SecretStr | None = Field(
         None, description="a receipt secret of your own (replaces the current)"
     )
@@ -265,6 +281,15 @@ class ChannelChanges(BaseModel):
     @classmethod
     def _default_sender(cls, value: str | None) -> str | None:
         return _valid_sender(value)
+
+    @field_validator("paused")
+    @classmethod
+    def _paused(cls, value: bool | None) -> bool | None:
+        # Checked only when given: a null would read as a resume to one and as no change
+        # to another.
+        if value is None:
+            raise ValueError("must be true or false")
+        return value
 
     @model_validator(mode="after")
     def _one_receipt_secret(self) -> "ChannelChanges":
@@ -378,6 +403,8 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
         actions.append(_set_or_remove(ChannelModel.receipts_per_part, per_part))
     if changes.http_json is not None:
         actions.append(ChannelModel.http_json.set(changes.http_json.model_dump(mode="json")))
+    if changes.paused is not None:
+        actions.append(ChannelModel.paused.set(changes.paused))
     rotating = changes.receipt_secret is not None or changes.new_receipt_secret
     condition = ChannelModel.route_id.exists()
     if changes.username is not None or changes.password is not None or rotating:
@@ -509,6 +536,9 @@ class BusinessChannel(BaseModel):
     prices_usd: Prices
     receipts_per_part: bool = Field(description="Whether the gateway sends a receipt per part")
     http_json: HttpJsonConfig | None = Field(description="Only for gateway type http_json")
+    paused: bool = Field(
+        description="Whether its messages are held on the queue, none sent, until resumed"
+    )
     has_credentials: bool
     created_at: datetime
     updated_at: datetime | None
@@ -538,6 +568,7 @@ def channel_view(item: ChannelModel) -> dict[str, Any]:
         },
         "receipts_per_part": _receipts_per_part(item),
         "http_json": item.http_json,
+        "paused": bool(item.paused),
         # the credentials themselves never leave Secrets Manager
         "has_credentials": True,
         "created_at": item.created_at.isoformat(),
@@ -564,9 +595,10 @@ def list_channels(size: int, cursor: str | None) -> dict[str, Any]:
     return first_page(answer, cursor, lambda: counted(every))
 
 
-# A warm function picks up a changed channel (its limit, prices, endpoint, credentials)
-# within this many seconds; reading it costs one GetItem per function copy this often,
-# looked up ahead in the background, so that no message waits for it.
+# A warm function picks up a changed channel (its limit, prices, endpoint, credentials,
+# whether it is paused) within this many seconds; reading it costs one GetItem per
+# function copy this often, looked up ahead in the background, so that no message waits
+# for it.
 CHANNEL_CACHE_SECONDS = 5
 
 
@@ -608,6 +640,7 @@ def _route(item: ChannelModel) -> ChannelRoute:
         prices={code: int(p) for code, p in prices.items()},
         receipts_per_part=_receipts_per_part(item),
         http_json=HttpJsonConfig.model_validate(item.http_json) if item.http_json else None,
+        paused=bool(item.paused),
     )
 
 

@@ -36,6 +36,9 @@ class ChannelModel(Model):
     prices: MapAttribute[str, int] = MapAttribute(null=True)
     # Whether the gateway sends one receipt per part of a long message.
     receipts_per_part = BooleanAttribute(null=True)
+    # Paused by the operator (a gateway outage or maintenance): its messages wait on the
+    # queue, unclaimed, until it is resumed. Absent on channels made before pausing.
+    paused = BooleanAttribute(null=True)
     # The generic HTTP JSON adapter's request and receipt mapping (no secrets in it).
     http_json = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
