@@ -5,7 +5,9 @@ same template) when run on one machine. Nothing else in the package reads os.env
 """
 
 from functools import lru_cache
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -109,6 +111,9 @@ class Settings(BaseSettings):
     # A message the SMSC refused for a while (a receipt with a temporary SMPP status, such
     # as throttling) is handed over again, at most this many times, with the same backoff.
     smsc_refusal_resubmissions: int = 3
+    # The messages of a paused channel go back on the queue, unclaimed, for this long
+    # (at most SQS's 15-minute delay): how soon after a resume they are sent.
+    paused_channel_retry_seconds: Annotated[int, Field(ge=1, le=900)] = 60
 
     # Tenant status callbacks: registrations, their queue and their signing secrets.
     callbacks_table: str = "cloudsms-callbacks"

@@ -14,6 +14,9 @@ stored as it is claimed. Either way:
   so the receipt-timeout sweep finds every submitted message (store/receipt_watch.py);
   for a mission that offers to unsubscribe, each recipient's reply route is written
   then too, so a reply always finds whose message it answers (store/reply_routes.py);
+- a channel the operator paused gets nothing: its messages go back on the queue,
+  unclaimed, for a while (`paused_channel_retry_seconds`), so that however long the pause
+  lasts none counts as a failed attempt or reaches the dead-letter queue;
 - the channel's token bucket is asked for the leading messages of the batch at once;
   those it cannot pay for now go back on the queue, delayed until it can;
 - a temporary gateway failure releases the message and has SQS deliver the whole
@@ -317,6 +320,18 @@ def _send(
     the invocation has time for them. `reply_routes_needed`: the messages offer to
     unsubscribe by reply."""
     channel = _channel(route_id)
+    if channel.paused:
+        # Before the bucket and any claim: nothing is spent, watched or written, and each
+        # hop is a new queue message, so neither the queue's receive count nor its
+        # retention period runs out however long the pause lasts.
+        held = [p.entry for p in pending]
+        progress.later.append((float(get_settings().paused_channel_retry_seconds), held))
+        metrics.add_metric(name="MessagesPaused", unit="Count", value=len(held))
+        logger.info(
+            "channel paused: messages held on the queue",
+            extra={"channel": route_id, "count": len(held)},
+        )
+        return
     granted_at = now()
     grant = throughput.take_tokens(channel, [int(p.message.segments) for p in pending], granted_at)
     if grant.messages < len(pending):
