@@ -20,6 +20,7 @@ from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
 from cloudsms_local.template import LocalResources, create_resources
 from functions.admin import app as admin_app
+from functions.missions import app as missions_app
 from functions.schedule import app as schedule_app
 from functions.send import app as send_app
 from functions.send import ingest
@@ -133,7 +134,7 @@ def post_form(
     event = api_event("POST", path, path, headers={"Content-Type": content_type, **(headers or {})})
     event["body"] = base64.b64encode(body).decode()
     event["isBase64Encoded"] = True
-    app = admin_app if path.startswith("/v1/blacklist") else send_app
+    app = admin_app if path.startswith("/v1/blacklist") else missions_app
     return _answer(app.lambda_handler(event, FakeContext()))
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from cloudsms.domain import numberlist
 from cloudsms_local.template import LocalResources
-from functions.send import app as send_app
+from functions.missions import app as missions_app
 from tests.integration import missions_api as api
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
@@ -108,7 +108,7 @@ def test_a_list_with_nothing_sendable_names_its_abnormal_rows(aws):
 )
 def test_a_mission_with_a_control_character_is_refused_and_nothing_is_created(aws, fields, reason):
     status, answer = api.call(
-        send_app, "POST", "/v1/missions", "/v1/missions", body={**GUIDE_FIELDS, **fields}
+        missions_app, "POST", "/v1/missions", "/v1/missions", body={**GUIDE_FIELDS, **fields}
     )
 
     assert status == 400

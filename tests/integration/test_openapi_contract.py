@@ -22,6 +22,7 @@ from functions.accounts import app as accounts_app
 from functions.admin import app as admin_app
 from functions.callbacks import app as callbacks_app
 from functions.dlr_webhook import app as dlr_app
+from functions.missions import app as missions_app
 from functions.reports import app as reports_app
 from functions.schedule import app as schedule_app
 from functions.send import app as send_app
@@ -182,15 +183,15 @@ def test_sending_answers_as_documented(tenant, api):
 
 
 def test_missions_answer_as_documented(tenant, api):
-    created = api.call(send_app, "POST", "/v1/missions", 201, body=MISSION)
+    created = api.call(missions_app, "POST", "/v1/missions", 201, body=MISSION)
     mission_id = created["json"]["mission_id"]
-    staged = api.call(send_app, "POST", "/v1/missions", 201, form=(MISSION, WITH_ABNORMAL))
-    api.call(send_app, "POST", "/v1/missions/preview", 200, form=(MISSION, WITH_ABNORMAL))
+    staged = api.call(missions_app, "POST", "/v1/missions", 201, form=(MISSION, WITH_ABNORMAL))
+    api.call(missions_app, "POST", "/v1/missions/preview", 200, form=(MISSION, WITH_ABNORMAL))
     by_template = {**MISSION, "content": None, "template_id": "000000000000"}
-    api.call(send_app, "POST", "/v1/missions", 404, body=by_template)
+    api.call(missions_app, "POST", "/v1/missions", 404, body=by_template)
     key = {"Idempotency-Key": "m-1"}
-    api.call(send_app, "POST", "/v1/missions", 201, body=MISSION, headers=key)
-    api.call(send_app, "POST", "/v1/missions", 409, body={**MISSION, "name": "B"}, headers=key)
+    api.call(missions_app, "POST", "/v1/missions", 201, body=MISSION, headers=key)
+    api.call(missions_app, "POST", "/v1/missions", 409, body={**MISSION, "name": "B"}, headers=key)
     api.call(send_app, "GET", "/v1/missions", 200, query={"status": "uploading"})
     api.call(send_app, "GET", "/v1/missions", 400, query={"page_size": "101"})
     one = f"/v1/missions/{mission_id}"
@@ -415,8 +416,8 @@ ACCOUNT = {"account_name": "CNX01_Adm", "tenant_id": "acme"}
         (accounts_app, "/v1/admin/accounts", ACCOUNT, {"account_name": "a b"}, "operator"),
         (accounts_app, "/v1/admin/accounts", ACCOUNT, {"role": "king"}, "operator"),
         (accounts_app, "/v1/admin/accounts", ACCOUNT, {"account_type": "x"}, "operator"),
-        (send_app, "/v1/missions", MISSION, {"content": "x" * 1501}, "tenant"),
-        (send_app, "/v1/missions", MISSION, {"sender": "1" * 16}, "tenant"),
+        (missions_app, "/v1/missions", MISSION, {"content": "x" * 1501}, "tenant"),
+        (missions_app, "/v1/missions", MISSION, {"sender": "1" * 16}, "tenant"),
         (send_app, "/v1/sms", SMS, {"sender": "1" * 16}, "tenant"),
     ],
 )

@@ -26,8 +26,8 @@ from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
 from cloudsms.store.missions import MissionModel
 from cloudsms_local.scheduler import SchedulerFirer
+from functions.missions import app as missions_app
 from functions.schedule import fire
-from functions.send import app as send_app
 from tests.integration import missions_api as api
 from tests.integration.conftest import FakeContext, FakeGateway, accepted, throttled
 from tests.integration.missions_api import (
@@ -110,7 +110,7 @@ OUT_OF_RANGE_TIMES = ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00"]
 @pytest.mark.parametrize("dispatch_at", OUT_OF_RANGE_TIMES)
 def test_a_dispatch_time_outside_the_years_is_refused_naming_it(aws, tenant, dispatch_at):
     status, answer = api.call(
-        send_app,
+        missions_app,
         "POST",
         "/v1/missions",
         "/v1/missions",
@@ -410,7 +410,7 @@ def _upload_scheduled(aws: Any) -> tuple[str, str]:
     """A mission with a dispatch time created without its list, and the list put in the
     upload bucket: (mission id, upload key)."""
     body = {**GUIDE_FIELDS, "dispatch_at": tomorrow_at(12)}
-    status, mission = api.call(send_app, "POST", "/v1/missions", "/v1/missions", body=body)
+    status, mission = api.call(missions_app, "POST", "/v1/missions", "/v1/missions", body=body)
     assert status == 201, mission
     key = f"uploads/acme/{mission['mission_id']}/number-list"
     boto3.client("s3").put_object(

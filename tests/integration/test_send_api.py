@@ -7,6 +7,7 @@ import boto3
 import pytest
 from pynamodb.exceptions import PutError
 
+from functions.missions import app as missions_app
 from functions.send import app as send_app
 from tests.integration.conftest import api_event, fail_the_second_batch_write
 
@@ -287,7 +288,7 @@ def test_a_json_body_sent_as_a_url_encoded_form_is_refused_without_echoing_it(
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     event = api_event("POST", path, path, body=body, headers=headers)
 
-    response = send_app.lambda_handler(event, context)
+    response = (send_app if path == "/v1/sms" else missions_app).lambda_handler(event, context)
 
     assert response["statusCode"] == 415, response["body"]
     assert "application/json" in json.loads(response["body"])["error"]["message"]
@@ -325,7 +326,7 @@ def test_a_mission_body_nested_too_deeply_is_refused_as_invalid_json(aws, tenant
     event = api_event("POST", "/v1/missions", "/v1/missions")
     event["body"] = TOO_DEEP
 
-    response = send_app.lambda_handler(event, context)
+    response = missions_app.lambda_handler(event, context)
 
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["error"]["message"] == "the body is not valid JSON"

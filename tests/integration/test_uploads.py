@@ -19,7 +19,7 @@ from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_withou
 from cloudsms.services.uploads import RESULT_SUFFIX
 from cloudsms.settings import get_settings
 from cloudsms.store.missions import MissionModel
-from functions.send import app as send_app
+from functions.missions import app as missions_app
 from tests.integration import missions_api as api
 from tests.integration.conftest import throttled
 from tests.integration.missions_api import GUIDE_FIELDS, queued_recipients, staged_keys
@@ -39,7 +39,9 @@ def _read_json(aws: Any, key: str) -> Any:
 
 
 def _create_uploading() -> dict[str, Any]:
-    status, mission = api.call(send_app, "POST", "/v1/missions", "/v1/missions", body=GUIDE_FIELDS)
+    status, mission = api.call(
+        missions_app, "POST", "/v1/missions", "/v1/missions", body=GUIDE_FIELDS
+    )
     assert status == 201, mission
     return mission  # type: ignore[no-any-return]
 

@@ -192,6 +192,32 @@ def _memory(function: str) -> int:
     return int(_functions()[function]["Properties"].get("MemorySize", GLOBALS["MemorySize"]))
 
 
+# The API's heaviest requests: each does seconds of CPU before it answers (README.md
+# "Request time on Lambda", bench/request_cpu.py), which at the Globals' 512 MB (0.29
+# vCPU) outlasts API Gateway's 29 s.
+HEAVY_REQUESTS = [
+    ("POST", "/v1/missions"),  # a 1 MB number list: up to 11 s of CPU where measured
+    ("POST", "/v1/missions/preview"),
+    ("POST", "/v1/blacklist/import"),  # 10,000 numbers read, looked up and written
+    ("GET", "/v1/messages/export"),  # an .xlsx of up to 4.5 MB built in the response
+]
+
+
+def test_the_heaviest_requests_have_a_whole_vcpu():
+    # More than a whole vCPU would not help: the work is one thread.
+    for route in HEAVY_REQUESTS:
+        assert _memory(_serving(*route)) == FULL_VCPU_MB, route
+
+
+def test_verify_codes_do_not_pay_for_the_memory_of_the_heaviest_requests():
+    # Lambda bills memory by the millisecond: a verify code waiting on DynamoDB and SQS
+    # in a 1,769 MB function would cost 3.5 times what it costs at 512 MB.
+    sms = _serving("POST", "/v1/sms")
+
+    assert sms not in {_serving(*route) for route in HEAVY_REQUESTS}
+    assert _memory(sms) <= 512
+
+
 def test_the_export_in_the_response_is_built_within_the_time_a_request_has():
     # The export's file is built within the request: as .xlsx, 25,000 rows of short
     # texts took 12 s of CPU where measured (README.md "Request time on Lambda"), some
