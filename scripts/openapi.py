@@ -46,13 +46,17 @@ TAGS = {
 }
 DESCRIPTION = (
     "The CloudSMS Web API. JSON in and out under `/v1`; an error is "
-    '`{"error": {"code", "message", "details"}}` with a fitting 4xx. Every call carries a '
-    "tenant API key (or a portal session's token) as `Authorization: Bearer <key>` or "
-    "`X-API-Key: <key>`; only the log-in page's two calls take none. Lists are "
-    "paged: pass a response's `next_cursor` back as `cursor`."
+    '`{"error": {"code", "message", "details"}}` with a fitting 4xx (a 5xx when the '
+    "service fails). Every call carries a tenant API key (or a portal session's token) as "
+    "`Authorization: Bearer <key>` or `X-API-Key: <key>`; only the log-in page's two calls "
+    "take none. Lists are paged: pass a response's `next_cursor` back as `cursor`."
 )
 SECURITY_SCHEMES = {
-    "bearer": {"type": "http", "scheme": "bearer", "description": "A tenant API key"},
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key (a tenant's or the operator's) or a portal session's token",
+    },
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
 }
 
@@ -330,12 +334,21 @@ NAME_TAKEN = "A template of this name exists already, or the template changed me
 # _errors): the conflicts, limits and outages its services raise (cloudsms.errors), and
 # a 404 where the path names nothing. Keep in step with the handlers:
 # tests/integration/test_openapi_contract.py calls them.
+SERVICE_FAILED = "The service could not answer (502 or 504, code internal_error): try again"
+# A request with an Idempotency-Key is safe to send again whatever became of the first.
+RETRY_SAFE = f"{SERVICE_FAILED} with the same Idempotency-Key: nothing is done twice"
 REFUSALS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/v1/sms"): {
         "409": f"{IDEMPOTENCY}; or the channel's prepaid packages kept changing: send again",
         "503": "The submit queue is unavailable: nothing was sent",
+        "5XX": RETRY_SAFE,
     },
-    ("post", "/v1/missions"): {"404": NO_TEMPLATE, "409": IDEMPOTENCY, "413": TOO_LARGE},
+    ("post", "/v1/missions"): {
+        "404": NO_TEMPLATE,
+        "409": IDEMPOTENCY,
+        "413": TOO_LARGE,
+        "5XX": RETRY_SAFE,
+    },
     ("post", "/v1/missions/preview"): {"404": NO_TEMPLATE, "413": TOO_LARGE},
     ("post", "/v1/missions/{mission_id}/cancel"): {
         "409": "The mission can no longer be cancelled (sent, cancelled, or within 5 "
@@ -391,7 +404,7 @@ def _errors(
     400 (the event handler documents its own default, 422, which the resolver never
     answers); behind the API, a key the authorizer refuses 401, a key that may not do it
     403, API Gateway's throttling 429, a body that is a URL-encoded form 415; a path that
-    names nothing 404; and those REFUSALS lists."""
+    names nothing 404; the service's own failure 5XX; and those REFUSALS lists."""
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)
     refusals = {"400": "Invalid request"}
@@ -405,6 +418,9 @@ def _errors(
         if "requestBody" in operation:
             refusals["415"] = "The body is a URL-encoded form: send JSON (or multipart)"
         refusals["429"] = "Too many requests (API Gateway's throttling): wait and try again"
+        # API Gateway's answer when a function fails or outlives the request (502, 504;
+        # the template's DEFAULT_5XX): a client must know the body keeps the error shape.
+        refusals["5XX"] = SERVICE_FAILED
     refusals.update(REFUSALS.get((method, path), {}))
     for status, description in sorted(refusals.items()):
         responses[status] = {"description": description, "content": ERROR_CONTENT}

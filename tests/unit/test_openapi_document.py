@@ -181,3 +181,17 @@ def test_no_json_answer_is_a_free_form_object():
     ]
 
     assert described_nowhere == []
+
+
+def test_every_operation_behind_the_api_documents_its_failure_in_the_error_shape():
+    """A client must know a 502 or 504 from API Gateway still has the error shape, and
+    which requests it may send again without doing anything twice."""
+    document = openapi.build_document()
+    behind_api = _documented(document) - _at_function_urls(document)
+
+    for method, path in behind_api:
+        failed = document["paths"][path][method.lower()]["responses"]["5XX"]
+        schema = failed["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/Error"}, (method, path)
+        retry_safe = "Idempotency-Key" in failed["description"]
+        assert retry_safe == ((method, path) in {("POST", "/v1/sms"), ("POST", "/v1/missions")})
