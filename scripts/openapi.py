@@ -166,7 +166,11 @@ FORMS: dict[tuple[str, str], dict[str, Any]] = {
                 "description": "An .xlsx or .csv file: the numbers in its first column, after "
                 "its header row (a mission's number list imports as it is)",
             },
-            "reason": {"type": "string", "description": "Kept with each number added"},
+            "reason": {
+                "type": "string",
+                "maxLength": 200,  # services/blacklist.py MAX_REASON_LENGTH
+                "description": "Kept with each number added",
+            },
         },
     },
 }

@@ -46,7 +46,7 @@ class BlacklistAddition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     numbers: list[str] = Field(min_length=1, max_length=blacklist.MAX_NUMBERS_PER_REQUEST)
-    reason: str = Field("", max_length=200)
+    reason: str = Field("", max_length=blacklist.MAX_REASON_LENGTH)
 
     @field_validator("numbers", mode="before")
     @classmethod

@@ -533,6 +533,18 @@ def test_a_blacklist_file_longer_than_an_import_takes_is_refused_and_nothing_is_
     assert at_the_limit[0] == 200 and at_the_limit[1]["added"] == 2
 
 
+def test_a_blacklist_import_with_a_reason_too_long_is_refused_and_nothing_is_listed(aws, tenant):
+    data = corpus.csv_file([["Phone Number"], ["+639215347566"]])
+
+    status, answer = api.post_form(
+        "/v1/blacklist/import", {"reason": "x" * 201}, data, "blacklist.csv"
+    )
+
+    assert status == 400
+    assert answer["error"]["message"] == "the reason has more than 200 characters"
+    assert _list_blacklist()[1]["items"] == []
+
+
 def test_a_blacklist_file_without_a_header_row_is_refused_not_cut_short(aws, tenant):
     # Read as a header, the first number would be lost without a word.
     data = corpus.csv_file([["+639170004005"], ["+639170004015"]])

@@ -15,6 +15,8 @@ from cloudsms.services.pages import counted, decode_last_key, encode_cursor, fir
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
 
 MAX_NUMBERS_PER_REQUEST = 1000
+# Characters of the reason kept with each number, however the numbers come.
+MAX_REASON_LENGTH = 200
 # Rows one import takes. Each number is read, looked up and written within the request,
 # which API Gateway ends at 29 s: a 1 MB file (up to some 135,000 numbers) took 18 s of
 # CPU on the machine measured, before DynamoDB's own time (README.md "Request time on
@@ -48,6 +50,8 @@ def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, A
 def import_file(owner: str, data: bytes, max_bytes: int, reason: str = "") -> dict[str, Any]:
     """Adds every number in the first column of an .xlsx or .csv file (after its header
     row); other columns are ignored, so a mission's number list imports as it is."""
+    if len(reason) > MAX_REASON_LENGTH:
+        raise BadRequest(f"the reason has more than {MAX_REASON_LENGTH} characters")
     try:
         # One row more than an import takes is enough to refuse the file.
         cells = list(islice(read_phone_numbers(data, max_bytes=max_bytes), MAX_IMPORT_ROWS + 1))
