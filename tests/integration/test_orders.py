@@ -524,6 +524,22 @@ def test_numbers_blacklisted_before_dispatch_give_their_sms_back(aws, tenant, me
     assert _remaining() == 10 - 2 * per_recipient
 
 
+def test_a_mission_shows_the_sms_it_is_charged_once_numbers_blacklisted_at_dispatch_are_back(
+    aws, tenant, metered
+):
+    _order(_package(sms_amount=10)["package_id"])
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON, "channel": METERED})
+    numbers = numbers_list([PH_NUMBER, "+639175550123", "+639175550126"])
+    created = missions.create_mission(get_tenant("acme"), fields, numbers, MORNING)
+    blacklist(["+639175550123"])
+
+    missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+
+    shown = missions.read_mission("acme", created["mission_id"])
+    assert (shown["phone_number_amount"], shown["blacklist_amount"]) == (2, 1)
+    assert shown["segments"] == 10 - _remaining() == created["segments"] * 2 // 3
+
+
 # --- post-paid ---------------------------------------------------------------------------
 
 

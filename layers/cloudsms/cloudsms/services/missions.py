@@ -605,6 +605,7 @@ def _record_sent(mission: MissionModel, late_count: int, late_segments: int, now
     actions: list[Action] = [
         MissionModel.status.set(MissionStatus.SENT.value),
         MissionModel.blacklisted_at_dispatch.set(late_count),
+        MissionModel.blacklisted_segments_at_dispatch.set(late_segments),
         MissionModel.updated_at.set(now),
     ]
     if not (mission.order_number and late_segments):
@@ -767,7 +768,8 @@ def mission_view(mission: MissionModel, counter: CounterModel | None = None) -> 
         "failure_amount": int(mission.failure_amount),
         "blacklist_amount": int(mission.blacklist_amount)
         + int(mission.blacklisted_at_dispatch or 0),
-        "segments": int(mission.segments),
+        # What it is charged as: those blacklisted at dispatch were given back.
+        "segments": int(mission.segments) - int(mission.blacklisted_segments_at_dispatch or 0),
         "progress": _progress(mission, counter),
         "created_at": mission.created_at.isoformat(),
         "updated_at": mission.updated_at.isoformat(),

@@ -49,6 +49,8 @@ class MissionModel(Model):
     # Numbers blacklisted between staging and dispatch: set (not added) by the dispatch,
     # so a dispatch that runs again does not count them twice.
     blacklisted_at_dispatch = NumberAttribute(default=0)
+    # Their segments, which went back to the prepaid order: set the same way.
+    blacklisted_segments_at_dispatch = NumberAttribute(default=0)
     segments = NumberAttribute(default=0)
     upload_key = UnicodeAttribute(null=True)
     staged_prefix = UnicodeAttribute(null=True)
