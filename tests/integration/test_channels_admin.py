@@ -134,6 +134,8 @@ def test_a_second_channel_with_the_same_route_id_is_a_conflict(aws, tenant, cont
         ({"route_id": "A#B"}, "route_id"),
         ({"directions": []}, "directions"),
         ({"prices_usd": {"by_country": {"999": "0.01"}}}, "prices_usd.by_country"),
+        # A price under "063" would never apply: a number's code is looked up as "63".
+        ({"prices_usd": {"by_country": {"063": "0.01"}}}, "prices_usd.by_country"),
         ({"prices_usd": {"default": "0.0000001"}}, "prices_usd.default"),
         ({"default_sender": "ABCDEFGHIJKLM"}, "default_sender"),
         ({"default_sender": "<img src=x>"}, "default_sender"),

@@ -133,6 +133,9 @@ class Pricing(BaseModel):
         for code, price in value.items():
             if not code.isdigit() or int(code) not in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
                 raise ValueError(f"{code!r} is not a country calling code")
+            if str(int(code)) != code:
+                # A number's code is looked up as "63": a price under "063" never applies.
+                raise ValueError(f"write the country calling code {code!r} as {str(int(code))!r}")
             if price < 0 or price.as_tuple().exponent < -6:  # type: ignore[operator]
                 raise ValueError(f"the price for {code} must be ≥ 0 with at most 6 decimals")
         return value
