@@ -139,3 +139,35 @@ def test_a_channels_statistics_refuse_a_date_outside_the_years(aws, tenant, cont
 
     assert response["statusCode"] == 400
     assert "'to' must fall in the years" in json.loads(response["body"])["error"]["message"]
+
+
+def test_a_mission_message_sent_after_midnight_counts_on_the_day_the_log_shows_it(
+    aws, tenant, context
+):
+    """A big mission at a channel's pace, or a recipient held for their quiet hours, goes
+    out after midnight although its mission was dispatched the day before: the day's
+    statistics and the dispatching log of that day must count the same messages."""
+    from datetime import UTC, datetime
+
+    from cloudsms.services import dispatching_log, missions
+    from cloudsms.services.submission import submit_mission_recipients
+    from cloudsms.services.tenants import get_tenant
+    from tests.integration.conftest import FakeGateway, accepted
+    from tests.integration.missions_api import NOON_UTC, create_scheduled, queued_bodies
+
+    created = create_scheduled(["+639215347566"])
+    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    (body,) = queued_bodies(aws)
+    after_midnight = datetime(2026, 12, 1, 16, 0, 10, tzinfo=UTC)  # 00:00:10 on 2 Dec, Shanghai
+    submit_mission_recipients(body, lambda: after_midnight, FakeGateway(accepted()).factory)
+
+    query = {"from": "2026-12-01", "to": "2026-12-02"}
+    days = json.loads(_statistics(context, query)["body"])["days"]
+    logged = [
+        dispatching_log.total(
+            "acme", dispatching_log.log_filter(get_tenant("acme"), after_midnight, day, day)
+        )["total"]
+        for day in ("2026-12-01", "2026-12-02")
+    ]
+    assert logged == [0, 1]
+    assert [row["total"] for row in days] == logged

@@ -368,7 +368,6 @@ def _mission_body(channel: str, numbers: list[str]) -> dict:
         "channel": channel,
         "sms_type": "business",
         "sender": None,
-        "dispatch_day": "2026-06-01",
         "quiet_hours": False,
         "recipients": [
             {"uid": f"M1{row:012X}", "to": number, "text": "Hi", "encoding": "GSM-7", "segments": 1}

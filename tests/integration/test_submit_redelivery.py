@@ -143,7 +143,6 @@ def test_a_mission_message_for_a_channel_that_does_not_exist_is_poison(aws, tena
         "mission_id": "M1",
         "channel": "GONE",
         "sms_type": "business",
-        "dispatch_day": "2026-06-01",
         "recipients": [
             {"uid": "M1-1", "to": NUMBER, "text": "Hi", "encoding": "GSM-7", "segments": 1}
         ],

@@ -104,7 +104,6 @@ def test_a_mission_batch_is_watched_with_its_recipients(aws, tenant):
         "mission_id": "M1",
         "channel": "SIM",
         "sms_type": "business",
-        "dispatch_day": "2026-06-01",
         "recipients": recipients,
     }
 

@@ -31,7 +31,7 @@ from cloudsms.errors import (
 )
 from cloudsms.ids import mission_message_uid, new_time_ordered_id
 from cloudsms.observability import logger
-from cloudsms.services import counters, orders, scheduling
+from cloudsms.services import orders, scheduling
 from cloudsms.services.blacklist import blacklisted_numbers
 from cloudsms.services.channels import get_route
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
@@ -555,8 +555,6 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         logger.info("mission not dispatched: its status moved", extra={"mission": mission_id})
         return False
     mission = _reload(mission)  # with the order its claim took SMS from
-    tenant = TenantModel.get(tenant_id)
-    day = counters.local_day(mission.dispatching_date or now, tenant.time_zone)
     blacklist = blacklisted_numbers(tenant_id)
     late = storage.JsonLinesWriter(mission.staged_prefix + BLACKLISTED_AT_DISPATCH)
     late_segments = 0
@@ -583,7 +581,6 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         "sms_type": mission.sms_type,
         # Stored on each message, so the dispatching log shows the sender id used.
         "sender": mission.sender or get_route(mission.channel).default_sender,
-        "dispatch_day": day,
         "quiet_hours": bool(mission.recipient_quiet_hours),
         "order_number": mission.order_number,
         "allow_unsubscribe": bool(mission.allow_unsubscribe),

@@ -51,6 +51,7 @@ from cloudsms.errors import NotFound
 from cloudsms.observability import logger, metrics
 from cloudsms.services import throughput, transitions
 from cloudsms.services.channels import Channel, get_channel, message_cost
+from cloudsms.services.counters import local_day
 from cloudsms.services.quiet_hours import seconds_until_open
 from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
 from cloudsms.services.scheduling import sending_window
@@ -96,7 +97,6 @@ class MissionBatch(BaseModel):
     channel: str
     sms_type: str
     sender: str | None = None
-    dispatch_day: str
     quiet_hours: bool = False
     order_number: str | None = None  # the prepaid order the mission's SMS came from
     # Whether its messages offer to unsubscribe by reply (absent from queue messages
@@ -232,7 +232,8 @@ def submit_mission_recipients(
         elif message is not None:
             pending.append(_Pending(message, stored=True, entry=recipient))
         else:
-            pending.append(_Pending(_new_message(batch, recipient, now()), False, recipient))
+            message = _new_message(batch, recipient, tenant.time_zone, now())
+            pending.append(_Pending(message, False, recipient))
     if held:
         # One hop at a time: whoever is still outside their window is held again.
         progress.later.append((min(wait for wait, _ in held), [r for _, r in held]))
@@ -257,7 +258,9 @@ def submit_mission_recipients(
     )
 
 
-def _new_message(batch: MissionBatch, recipient: MissionRecipient, now: datetime) -> MessageModel:
+def _new_message(
+    batch: MissionBatch, recipient: MissionRecipient, time_zone: str, now: datetime
+) -> MessageModel:
     expires_at = int(time.time()) + get_settings().message_retention_days * 86400
     return MessageModel(
         tenant_id=batch.tenant_id,
@@ -271,7 +274,9 @@ def _new_message(batch: MissionBatch, recipient: MissionRecipient, now: datetime
         sender=batch.sender,
         mission_id=batch.mission_id,
         order_number=batch.order_number,
-        dispatch_day=batch.dispatch_day,
+        # The day it goes out, as the dispatching log shows it: the channel's pace or the
+        # recipient's quiet hours may take it past midnight after its mission's dispatch.
+        dispatch_day=local_day(now, time_zone),
         dr_state=DrState.SUBMITTING.value,
         created_at=now,
         submitted_at=now,
