@@ -54,11 +54,18 @@ def answers(model: type[BaseModel]) -> dict[int, OpenAPIResponse]:
     return {200: {"description": "Successful Response", "content": content}}
 
 
-def error_response(status: int, code: str, message: str, details: list[Any]) -> Response:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[Any],
+    headers: dict[str, str] | None = None,
+) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "details": details}},
+        headers=headers,
     )
 
 
@@ -67,7 +74,12 @@ def make_resolver() -> APIGatewayRestResolver:
     cors = CORSConfig(
         allow_origin=get_settings().portal_origin,
         allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key"],
-        expose_headers=["Content-Disposition", "X-Export-Rows", "X-Export-Truncated"],
+        expose_headers=[
+            "Content-Disposition",
+            "X-Export-Rows",
+            "X-Export-Truncated",
+            "Retry-After",
+        ],
         max_age=600,
     )
     app = APIGatewayRestResolver(
@@ -109,7 +121,9 @@ def _answer_errors(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(CloudSmsError)
     def _domain_error(error: CloudSmsError) -> Response:
-        return error_response(error.status, error.code, error.message, error.details)
+        return error_response(
+            error.status, error.code, error.message, error.details, error.headers()
+        )
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported_body(_: RequestUnsupportedContentType) -> Response:

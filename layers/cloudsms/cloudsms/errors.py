@@ -12,6 +12,10 @@ class CloudSmsError(Exception):
         self.message = message
         self.details = details or []
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides the error body."""
+        return {}
+
 
 class BadRequest(CloudSmsError):
     pass
@@ -45,6 +49,13 @@ class PayloadTooLarge(CloudSmsError):
 class TooManyRequests(CloudSmsError):
     status = 429
     code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, when the wait is known
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 class Unavailable(CloudSmsError):
