@@ -341,6 +341,11 @@ NAME_TAKEN = "A template of this name exists already, or the template changed me
 SERVICE_FAILED = "The service could not answer (502 or 504, code internal_error): try again"
 # A request with an Idempotency-Key is safe to send again whatever became of the first.
 RETRY_SAFE = f"{SERVICE_FAILED} with the same Idempotency-Key: nothing is done twice"
+TOO_MANY_FAILED_LOG_INS = (
+    "Too many failed log-ins from the caller's address (MAX_FAILED_LOGINS_PER_ADDRESS, 20, "
+    "within a window of ADDRESS_WINDOW_MINUTES, 15): refused until the window ends, which "
+    "the message and the Retry-After header (seconds) say; or API Gateway's throttling"
+)
 REFUSALS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/v1/sms"): {
         "409": f"{IDEMPOTENCY}; or the channel's prepaid packages kept changing: send again",
@@ -380,8 +385,10 @@ REFUSALS: dict[tuple[str, str], dict[str, str]] = {
         "409": "Ask for the export again",
         "429": "3 exports are being prepared already: wait until one is ready",
     },
+    ("post", "/v1/captchas"): {"429": TOO_MANY_FAILED_LOG_INS},
     ("post", "/v1/sessions"): {
         "401": "The account name or the password is wrong, or the account is locked or disabled",
+        "429": TOO_MANY_FAILED_LOG_INS,
     },
     ("post", "/v1/account/password"): {
         "409": "The password was changed by another request meanwhile",

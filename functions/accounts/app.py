@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cloudsms import clock
 from cloudsms.api import answers, caller, make_resolver, operator
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import accounts
+from cloudsms.services import accounts, login_limit
 
 app = make_resolver()
 
@@ -75,26 +75,38 @@ def _no_content() -> Response[str]:
 
 @app.post(
     "/v1/captchas",
-    description="A verify-code image for the log-in page, usable once",
+    description="A verify-code image for the log-in page, usable once; refused (429) to an "
+    "address over its limit of failed log-ins",
     responses=answers(accounts.Captcha),
 )
 @tracer.capture_method
 def new_captcha() -> Response[dict]:
-    return _created(accounts.new_captcha(clock.now()))
+    return _created(accounts.new_captcha(clock.now(), _source_ip()))
 
 
 @app.post(
     "/v1/sessions",
     description="Logs an account in: answers a session token (shown once) to use as the "
-    f"API key until it expires. A wrong name or password answers 401; {accounts.lock_rule()}",
+    f"API key until it expires. A wrong name or password answers 401; {accounts.lock_rule()}. "
+    f"{login_limit.rule().capitalize()} (429, with Retry-After)",
     responses=answers(SessionAnswer),
 )
 @tracer.capture_method
 def log_in(request: LogIn) -> Response[dict]:
     session = accounts.log_in(
-        request.account_name, request.password, request.captcha_id, request.captcha, clock.now()
+        request.account_name,
+        request.password,
+        request.captcha_id,
+        request.captcha,
+        clock.now(),
+        _source_ip(),
     )
     return _created(_session(session))
+
+
+def _source_ip() -> str:
+    """The caller's address as API Gateway saw it (never a header the caller could set)."""
+    return app.current_event.request_context.identity.source_ip
 
 
 def _session(session: accounts.Session) -> dict:

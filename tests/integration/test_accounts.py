@@ -12,6 +12,8 @@ from cloudsms import clock
 from tests.integration.conftest import api_event
 
 CAPTCHA = "aqVj"
+# The address api_event's requests come from (tests/events/api_request.json).
+ADDRESS = "203.0.113.7"
 
 
 @pytest.fixture
@@ -40,14 +42,16 @@ def _call(
     resource: str | None = None,
     key: str | None = None,
     principal: Any = None,
+    source_ip: str = ADDRESS,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Through the handler, with the authorizer context the key resolves to, or the
     `principal` the authorizer resolved earlier and still holds (none: the log-in page's
-    calls)."""
+    calls), from `source_ip`."""
     from cloudsms.services.tenants import resolve_key
 
     event = api_event(method, path, resource or path, tenant_id=None, **kwargs)
+    event["requestContext"]["identity"]["sourceIp"] = source_ip
     if key is not None:
         principal = resolve_key(key)
         assert principal is not None, "the key does not resolve"
@@ -75,8 +79,8 @@ def _create(app, context, operator_key: str, name: str = "CNX01_Adm") -> str:
     return response["json"]["password"]
 
 
-def _captcha(app, context) -> str:
-    response = _call(app, context, "POST", "/v1/captchas")
+def _captcha(app, context, source_ip: str = ADDRESS) -> str:
+    response = _call(app, context, "POST", "/v1/captchas", source_ip=source_ip)
     assert response["statusCode"] == 201, response["body"]
     image = response["json"]["image"]
     assert base64.b64decode(image.removeprefix("data:image/png;base64,"))[:4] == b"\x89PNG"
@@ -90,16 +94,18 @@ def _log_in(
     name: str = "CNX01_Adm",
     captcha: str = CAPTCHA,
     captcha_id: str | None = None,
+    source_ip: str = ADDRESS,
 ) -> dict[str, Any]:
     return _call(
         app,
         context,
         "POST",
         "/v1/sessions",
+        source_ip=source_ip,
         body={
             "account_name": name,
             "password": password,
-            "captcha_id": captcha_id or _captcha(app, context),
+            "captcha_id": captcha_id or _captcha(app, context, source_ip),
             "captcha": captcha,
         },
     )
@@ -201,7 +207,7 @@ def test_an_expired_verify_code_is_refused(accounts_app, context, operator_key):
 
     with pytest.raises(BadRequest, match="expired"):
         accounts.log_in(
-            "CNX01_Adm", password, captcha_id, CAPTCHA, clock.now() + timedelta(minutes=6)
+            "CNX01_Adm", password, captcha_id, CAPTCHA, clock.now() + timedelta(minutes=6), ADDRESS
         )
 
 
@@ -245,8 +251,8 @@ def test_five_wrong_passwords_in_a_row_lock_the_account_for_a_while(
     assert listed[0]["locked_until"] is not None
 
     later = clock.now() + timedelta(minutes=16)
-    captcha_id = accounts.new_captcha(later)["captcha_id"]
-    session = accounts.log_in("CNX01_Adm", password, captcha_id, CAPTCHA, later)
+    captcha_id = accounts.new_captcha(later, ADDRESS)["captcha_id"]
+    session = accounts.log_in("CNX01_Adm", password, captcha_id, CAPTCHA, later, ADDRESS)
     assert session.token
 
 
@@ -695,3 +701,140 @@ def test_a_verify_code_has_no_characters_people_mistake_for_others():
 
     assert drawn.isupper() or drawn.isdigit()
     assert not set(drawn) & set("0O1IL" + "abcdefghijklmnopqrstuvwxyz")
+
+
+# --- the limit per address -------------------------------------------------------------------
+
+SPRAYER = "198.51.100.23"
+# An address over the limit gets no verify code either: its refused log-ins name any id.
+ANY_ID = "no-verify-code"
+
+
+def _fail_from(app, context, address: str, times: int = 20) -> None:
+    """`times` refused log-ins from `address`: a spray, one password tried on names that
+    are not there, which locks no account."""
+    for n in range(times):
+        refused = _log_in(app, context, "Winter2026", name=f"user{n}", source_ip=address)
+        assert refused["statusCode"] == 401, refused["body"]
+
+
+def _refused_status(app, context, password: str, address: str = SPRAYER) -> int:
+    """The status of a log-in from an address whose verify codes are refused."""
+    return _log_in(app, context, password, captcha_id=ANY_ID, source_ip=address)["statusCode"]
+
+
+def _failed_logins(name: str = "cnx01_adm") -> tuple[int, Any]:
+    from cloudsms.store.accounts import AccountModel
+
+    account = AccountModel.get(name, consistent_read=True)
+    return account.failed_logins, account.locked_until
+
+
+def test_twenty_failures_from_an_address_refuse_its_log_ins_even_with_the_right_password(
+    accounts_app, context, operator_key
+):
+    password = _create(accounts_app, context, operator_key)
+    _fail_from(accounts_app, context, SPRAYER)
+
+    refused = _log_in(accounts_app, context, password, source_ip=SPRAYER, captcha_id=ANY_ID)
+
+    assert refused["statusCode"] == 429, refused["body"]
+    error = refused["json"]["error"]
+    assert error["code"] == "too_many_requests"
+    assert "try again after" in error["message"] and "20 failed log-ins" in error["message"]
+    retry_after = int(refused["multiValueHeaders"]["Retry-After"][0])
+    assert 0 < retry_after <= 15 * 60
+    # The refused tries are not tried: the account's own count and lock stay as they were,
+    # so a spraying address locks no more accounts.
+    for _ in range(5):
+        assert _refused_status(accounts_app, context, "not-it-1") == 429
+    assert _failed_logins() == (0, None)
+    # Another address logs in.
+    assert _log_in(accounts_app, context, password)["statusCode"] == 201
+
+
+def test_wrong_verify_codes_count_as_failures_of_the_address(accounts_app, context, operator_key):
+    password = _create(accounts_app, context, operator_key)
+    for _ in range(20):
+        wrong = _log_in(accounts_app, context, password, captcha="zzzz", source_ip=SPRAYER)
+        assert wrong["statusCode"] == 400, wrong["body"]
+
+    assert _refused_status(accounts_app, context, password) == 429
+
+
+def test_a_right_password_does_not_reset_the_count_of_an_address(
+    accounts_app, context, operator_key
+):
+    password = _create(accounts_app, context, operator_key)
+    _fail_from(accounts_app, context, SPRAYER, times=19)
+    assert _log_in(accounts_app, context, password, source_ip=SPRAYER)["statusCode"] == 201
+    _fail_from(accounts_app, context, SPRAYER, times=1)
+
+    assert _refused_status(accounts_app, context, password) == 429
+
+
+def test_an_address_over_the_limit_gets_no_verify_code(accounts_app, context, operator_key):
+    _create(accounts_app, context, operator_key)
+    _fail_from(accounts_app, context, SPRAYER)
+
+    refused = _call(accounts_app, context, "POST", "/v1/captchas", source_ip=SPRAYER)
+
+    assert refused["statusCode"] == 429, refused["body"]
+    assert refused["json"]["error"]["code"] == "too_many_requests"
+    assert "Retry-After" in refused["multiValueHeaders"]
+    assert _call(accounts_app, context, "POST", "/v1/captchas")["statusCode"] == 201
+
+
+def test_the_end_of_the_window_lets_the_address_in_again(
+    accounts_app, context, operator_key, monkeypatch
+):
+    password = _create(accounts_app, context, operator_key)
+    _fail_from(accounts_app, context, SPRAYER)
+    assert _refused_status(accounts_app, context, password) == 429
+
+    # Whenever in its window the limit was reached, 15 minutes on is the next window.
+    later = clock.now() + timedelta(minutes=15)
+    monkeypatch.setattr(clock, "now", lambda: later)
+
+    assert _log_in(accounts_app, context, password, source_ip=SPRAYER)["statusCode"] == 201
+
+
+def test_the_addresses_of_one_ipv6_network_share_a_count(accounts_app, context, operator_key):
+    password = _create(accounts_app, context, operator_key)
+    for n in range(20):
+        address = f"2001:db8:5:7::{n + 1:x}"
+        _fail_from(accounts_app, context, address, times=1)
+
+    refused = _refused_status(accounts_app, context, password, "2001:db8:5:7::abcd")
+    elsewhere = _log_in(accounts_app, context, password, source_ip="2001:db8:5:8::1")
+
+    assert (refused, elsewhere["statusCode"]) == (429, 201)
+
+
+def test_a_failure_counted_meanwhile_is_not_lost(aws, monkeypatch):
+    """Two failures from one address at once both count: another count lands between a
+    count's reading the item and its writing it (an atomic ADD has no such gap)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    from cloudsms.services import login_limit
+    from cloudsms.store.accounts import LoginFailuresModel
+
+    now = clock.now()
+    call_action = DynamoHandler.call_action
+    interleaved: list[bool] = []
+
+    def another_count_first(self: DynamoHandler) -> Any:
+        target = self.headers.get("X-Amz-Target", "")
+        writes = target.endswith(("UpdateItem", "PutItem"))
+        if writes and LoginFailuresModel.Meta.table_name in self.body and not interleaved:
+            interleaved.append(True)
+            login_limit.count_failure(SPRAYER, now)
+        return call_action(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", another_count_first)
+
+    login_limit.count_failure(SPRAYER, now)
+
+    assert interleaved
+    counted = list(LoginFailuresModel.query(login_limit._address(SPRAYER)))
+    assert [item.failures for item in counted] == [2]

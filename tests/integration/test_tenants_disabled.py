@@ -51,7 +51,7 @@ def test_a_disabled_tenants_account_cannot_log_in(aws, tenant, monkeypatch):
     tenants.disable_tenant("acme", NOW)
 
     with pytest.raises(Unauthorized) as refused:
-        accounts.log_in("acme_admin", created.password, "c", "x", NOW)
+        accounts.log_in("acme_admin", created.password, "c", "x", NOW, "203.0.113.7")
     assert refused.value.message == accounts.wrong_credentials()
 
 

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     exports_table: str = "cloudsms-exports"
     accounts_table: str = "cloudsms-accounts"
     captchas_table: str = "cloudsms-captchas"
+    login_failures_table: str = "cloudsms-login-failures"
 
     otp_queue_url: str = ""
     bulk_queue_url: str = ""
@@ -55,6 +56,12 @@ class Settings(BaseSettings):
     max_failed_logins: int = 5
     lock_minutes: int = 15
     captcha_seconds: int = 300
+    # Log-ins refused from one source address (wrong name, password or verify code) are
+    # counted in fixed windows of this many minutes; past the limit, the address may not
+    # try again (nor draw a verify code) until the window ends: the account lock alone
+    # would let a stranger keep anyone's account locked, or try one password on many.
+    max_failed_logins_per_address: int = 20
+    address_window_minutes: int = 15
     idempotency_expiry_seconds: int = 24 * 3600
     # Messages per SQS message: moto and SQS both prefer few large messages.
     recipients_per_queue_message: int = 100

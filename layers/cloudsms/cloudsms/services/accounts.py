@@ -22,6 +22,7 @@ from cloudsms import ids
 from cloudsms.domain import passwords
 from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from cloudsms.observability import logger
+from cloudsms.services import login_limit
 from cloudsms.services.tenants import PASSWORD_CHANGE, Principal, get_tenant, revoke_key
 from cloudsms.settings import get_settings
 from cloudsms.store.accounts import AccountModel, CaptchaModel
@@ -229,8 +230,10 @@ class Captcha(BaseModel):
     expires_in: int = Field(description="Seconds it may be used for")
 
 
-def new_captcha(now: datetime) -> dict[str, Any]:
-    """A verify-code image (PNG, as a data URL) and the id to answer it with."""
+def new_captcha(now: datetime, source_ip: str) -> dict[str, Any]:
+    """A verify-code image (PNG, as a data URL) and the id to answer it with; none for an
+    address whose log-ins are refused (drawing one costs CPU, and it could not be used)."""
+    login_limit.refuse_if_over(source_ip, now)
     text = _captcha_text()
     captcha_id = secrets.token_urlsafe(18)
     seconds = get_settings().captcha_seconds
@@ -268,6 +271,25 @@ def _check_captcha(captcha_id: str, answer: str, now: datetime) -> None:
 
 
 def log_in(
+    account_name: str,
+    password: str,
+    captcha_id: str,
+    captcha: str,
+    now: datetime,
+    source_ip: str,
+) -> Session:
+    """Opens a session. An address over its limit of failures is refused before anything
+    else, so that its tries lock no account; every refusal after that counts against it:
+    a wrong, used or expired verify code (400) as much as wrong credentials (401)."""
+    login_limit.refuse_if_over(source_ip, now)
+    try:
+        return _log_in(account_name, password, captcha_id, captcha, now)
+    except (BadRequest, Unauthorized):
+        login_limit.count_failure(source_ip, now)
+        raise
+
+
+def _log_in(
     account_name: str, password: str, captcha_id: str, captcha: str, now: datetime
 ) -> Session:
     _check_captcha(captcha_id, captcha, now)

@@ -1,4 +1,5 @@
-"""Portal accounts (a person's name and password) and the verify codes of the log-in page.
+"""Portal accounts (a person's name and password), and the verify codes of the log-in page
+and its count of failed log-ins per address.
 
 An account logs in to the portal; what it then holds is a session, which is an API key
 of kind "session" (store/api_keys.py) that expires, so that the authorizer resolves keys
@@ -59,3 +60,15 @@ class CaptchaModel(Model):
     captcha_id = UnicodeAttribute(hash_key=True)
     answer_hash = UnicodeAttribute()
     expires_at = NumberAttribute()  # epoch seconds; TTL removes the item after
+
+
+class LoginFailuresModel(Model):
+    """Log-ins refused from one source address in one fixed window
+    (services/login_limit.py): one item per address and window, counted by atomic adds."""
+
+    Meta = table_meta(get_settings().login_failures_table)
+
+    address = UnicodeAttribute(hash_key=True)  # an IPv4 address, or an IPv6 one's /64
+    window_start = NumberAttribute(range_key=True)  # epoch seconds
+    failures = NumberAttribute(default=0)
+    expires_at = NumberAttribute()  # epoch seconds, the window's end; TTL removes it after
