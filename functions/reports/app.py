@@ -1,5 +1,6 @@
 """Reports: the account overview, SMS delivery and expense statistics per dispatching
-date, a channel's statistics (the operator's), and the dispatching log with its export."""
+date (the tenant's, and the operator's view of any tenant's), a channel's statistics (the
+operator's), and the dispatching log with its export."""
 
 from datetime import date, datetime
 from typing import Annotated
@@ -79,9 +80,7 @@ def account_overview() -> dict:
 @app.get("/v1/statistics", responses=answers(Statistics))
 @tracer.capture_method
 def statistics(start: StartDate = None, end: EndDate = None) -> dict:
-    tenant = get_tenant(caller(app).tenant_id)
-    rows = daily_statistics(tenant.tenant_id, tenant.time_zone, clock.now(), _iso(start), _iso(end))
-    return {"time_zone": tenant.time_zone, "days": rows}
+    return _statistics(get_tenant(caller(app).tenant_id), start, end)
 
 
 @app.get(
@@ -92,7 +91,16 @@ def statistics(start: StartDate = None, end: EndDate = None) -> dict:
 )
 @tracer.capture_method
 def expenses(start: StartDate = None, end: EndDate = None) -> dict:
-    tenant = get_tenant(caller(app).tenant_id)
+    return _expenses(get_tenant(caller(app).tenant_id), start, end)
+
+
+def _statistics(tenant: TenantModel, start: date | None, end: date | None) -> dict:
+    """A tenant's statistics, in its own time zone: the days it sees, whoever reads them."""
+    rows = daily_statistics(tenant.tenant_id, tenant.time_zone, clock.now(), _iso(start), _iso(end))
+    return {"time_zone": tenant.time_zone, "days": rows}
+
+
+def _expenses(tenant: TenantModel, start: date | None, end: date | None) -> dict:
     found = expense_statistics(
         tenant.tenant_id, tenant.time_zone, clock.now(), _iso(start), _iso(end)
     )
@@ -123,6 +131,31 @@ def channel_days(route_id: str, start: StartDate = None, end: EndDate = None) ->
     channels.read_channel(route_id)  # 404 for a channel that does not exist
     rows = channel_statistics(route_id, "UTC", clock.now(), _iso(start), _iso(end))
     return {"route_id": route_id, "days": rows}
+
+
+@app.get(
+    "/v1/admin/tenants/<tenant_id>/statistics",
+    description="A tenant's SMS delivery statistics per dispatching date, as the tenant "
+    "reads them (operator): the same rows, in the tenant's time zone",
+    responses=answers(Statistics),
+)
+@tracer.capture_method
+def tenant_statistics(tenant_id: str, start: StartDate = None, end: EndDate = None) -> dict:
+    operator(app)
+    return _statistics(get_tenant(tenant_id), start, end)  # 404 for a tenant not there
+
+
+@app.get(
+    "/v1/admin/tenants/<tenant_id>/statistics/expenses",
+    description="A tenant's Expense Statistics, as the tenant reads them (operator): what "
+    "it sent cost per dispatching date and channel, in the tenant's time zone, with the "
+    "total",
+    responses=answers(Expenses),
+)
+@tracer.capture_method
+def tenant_expenses(tenant_id: str, start: StartDate = None, end: EndDate = None) -> dict:
+    operator(app)
+    return _expenses(get_tenant(tenant_id), start, end)
 
 
 def _iso(day: date | None) -> str | None:

@@ -270,6 +270,10 @@ def test_the_operators_channels_packages_and_orders_answer_as_documented(tenant,
     api.call(admin_app, "PATCH", path, 404, at=one + "X", body={"paused": True}, **operator)
     path = "/v1/admin/channels/{route_id}/statistics"
     api.call(reports_app, "GET", path, 200, at=f"{one}/statistics", **operator)
+    for part in ("statistics", "statistics/expenses"):
+        path = "/v1/admin/tenants/{tenant_id}/" + part
+        api.call(reports_app, "GET", path, 200, at=f"/v1/admin/tenants/acme/{part}", **operator)
+        api.call(reports_app, "GET", path, 404, at=f"/v1/admin/tenants/nope/{part}", **operator)
     path, at = "/v1/admin/tenants/{tenant_id}/channels", "/v1/admin/tenants/acme/channels"
     api.call(admin_app, "POST", path, 204, at=at, body={"route_id": "KAN_PH"}, **operator)
     path = "/v1/admin/tenants/{tenant_id}/channels/{route_id}"

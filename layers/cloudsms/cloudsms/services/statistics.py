@@ -1,6 +1,6 @@
 """Statistics from the counters (never a scan): SMS Delivery Statistics per dispatching
-date, Expense Statistics per dispatching date and channel (the tenant's), and a
-channel's statistics per day (the operator's)."""
+date, Expense Statistics per dispatching date and channel (the tenant's, which the
+operator reads too), and a channel's statistics per day (the operator's)."""
 
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -41,7 +41,8 @@ class DayStatistics(BaseModel):
 
 
 class Statistics(BaseModel):
-    """GET /v1/statistics: one row per day, oldest first."""
+    """GET /v1/statistics (and the operator's /v1/admin/tenants/{tenant_id}/statistics):
+    one row per day, oldest first."""
 
     time_zone: str = Field(description="The tenant's: the one its dates are in")
     days: list[DayStatistics]
@@ -66,7 +67,8 @@ class Expense(ExpenseTotal):
 
 
 class Expenses(BaseModel):
-    """GET /v1/statistics/expenses: newest date first, then by route id."""
+    """GET /v1/statistics/expenses (and the operator's
+    /v1/admin/tenants/{tenant_id}/statistics/expenses): newest date first, then by route id."""
 
     time_zone: str = Field(description="The tenant's: the one its dates are in")
     rows: list[Expense]

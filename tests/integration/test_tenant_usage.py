@@ -1,0 +1,145 @@
+"""The operator's view of one tenant's usage: its statistics and expenses over the API
+(GET /v1/admin/tenants/{tenant_id}/statistics and …/statistics/expenses), as the tenant
+reads them."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cloudsms import clock
+from cloudsms.services import channels, receipts, tenants
+from cloudsms.services.submission import submit_queued
+from functions.reports import app as reports_app
+from tests.integration.conftest import FakeGateway, accepted, count_changes, queue_sms
+from tests.integration.missions_api import call
+
+PRICED = "PH_ROUTE"  # 0.012 USD a segment to +63
+DELIVERED_NUMBER = "+639215347566"
+FAILED_NUMBER = "+639215347561"
+LONG_TEXT = "A notification long enough to take two segments of GSM-7. " * 3  # 177 chars
+STATISTICS = "/v1/admin/tenants/{tenant_id}/statistics"
+EXPENSES = "/v1/admin/tenants/{tenant_id}/statistics/expenses"
+
+
+@pytest.fixture
+def operator(aws, tenant) -> str:
+    """The operator's own tenant, whose operator key reads the others'; acme may send on
+    PRICED too."""
+    tenants.create_tenant("ops", "Operator", "UTC")
+    channels.add_channel(
+        PRICED,
+        "simulator",
+        "http://127.0.0.1:9",
+        "sim",
+        "sim",
+        "CloudSMS",
+        prices_usd={"default": "0.0035", "by_country": {"63": "0.012"}},
+    )
+    channels.assign_channel("acme", PRICED)
+    return "ops"
+
+
+def _at(monkeypatch, moment: datetime) -> None:
+    monkeypatch.setattr(clock, "now", lambda: moment)
+
+
+def _sent(context, to: str, text: str = "Hello", tenant_id: str = "acme") -> str:
+    """One message on PRICED that a gateway accepted, at the clock's time."""
+    uid = queue_sms(context, to, channel=PRICED, tenant_id=tenant_id, text=text)
+    gateway = FakeGateway(accepted(f"c-{uid}"))
+    submit_queued(tenant_id, [uid], clock.now, gateway_factory=gateway.factory)
+    return uid
+
+
+def _receipt(uid: str, stat: str, mask: str) -> None:
+    params = {
+        "tenant": "acme",
+        "uid": uid,
+        "secret": channels.get_channel(PRICED).receipt_secret,
+        "status": mask,
+        "answer": f"id:c-{uid} stat:{stat} err:000",
+    }
+    assert receipts.record_receipt(PRICED, params, clock.now()) == "moved"
+
+
+def _operator_reads(
+    resource: str, tenant_id: str, query: dict[str, str] | None = None, role: str = "operator"
+) -> tuple[int, Any]:
+    count_changes()  # what the Counters function does moments after each change
+    path = resource.replace("{tenant_id}", tenant_id)
+    return call(reports_app, "GET", path, resource, query=query, tenant_id="ops", role=role)
+
+
+def _tenant_reads(path: str, query: dict[str, str]) -> tuple[int, Any]:
+    count_changes()
+    return call(reports_app, "GET", path, path, query=query)
+
+
+def _two_days_of_sending(context, monkeypatch) -> None:
+    """acme (Shanghai) sends on 30 October: one delivered, one failed; and on 31 October
+    a two-segment message with no receipt yet."""
+    _at(monkeypatch, datetime(2026, 10, 30, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
+    _receipt(_sent(context, DELIVERED_NUMBER), "DELIVRD", "1")
+    _receipt(_sent(context, FAILED_NUMBER), "UNDELIV", "2")
+    _at(monkeypatch, datetime(2026, 10, 31, 2, 0, tzinfo=UTC))
+    _sent(context, DELIVERED_NUMBER, text=LONG_TEXT)
+    _at(monkeypatch, datetime(2026, 11, 2, 2, 0, tzinfo=UTC))  # read in November
+
+
+OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}
+
+
+def test_the_operator_reads_what_the_tenant_reads_for_the_same_range(
+    operator, context, monkeypatch
+):
+    _two_days_of_sending(context, monkeypatch)
+
+    statistics_status, statistics = _operator_reads(STATISTICS, "acme", OCTOBER)
+    expenses_status, expenses = _operator_reads(EXPENSES, "acme", OCTOBER)
+
+    assert (statistics_status, expenses_status) == (200, 200), (statistics, expenses)
+    assert statistics == _tenant_reads("/v1/statistics", OCTOBER)[1]
+    assert expenses == _tenant_reads("/v1/statistics/expenses", OCTOBER)[1]
+    # Not the operator's own tenant's (ops, which sent nothing, in UTC).
+    assert statistics["time_zone"] == "Asia/Shanghai"
+    assert [row["total"] for row in statistics["days"][-2:]] == [2, 1]
+    assert expenses["total"] == {"submitted": 3, "segments": 4, "cost_usd": "0.048"}
+
+
+def test_a_tenants_key_may_not_read_another_tenants_usage(operator, context):
+    statistics_status, _ = _operator_reads(STATISTICS, "acme", role="tenant")
+    expenses_status, _ = _operator_reads(EXPENSES, "acme", role="tenant")
+
+    assert (statistics_status, expenses_status) == (403, 403)
+
+
+def test_a_tenant_that_does_not_exist_is_not_found_by_name(operator, context):
+    statistics_status, statistics = _operator_reads(STATISTICS, "acmee")
+    expenses_status, expenses = _operator_reads(EXPENSES, "acmee")
+
+    assert (statistics_status, expenses_status) == (404, 404)
+    assert statistics["error"]["message"] == "tenant acmee does not exist"
+    assert expenses["error"]["message"] == "tenant acmee does not exist"
+
+
+def test_the_days_are_the_tenants_own(operator, context, monkeypatch):
+    """Tonga is at UTC+13: a message at 23:30 on 31 October there is 10:30 UTC that day,
+    and an hour later Tonga is already in November while UTC is not."""
+    tenants.create_tenant("tonga", "Tonga", "Pacific/Tongatapu")
+    channels.assign_channel("tonga", PRICED)
+    _at(monkeypatch, datetime(2026, 10, 31, 10, 30, tzinfo=UTC))
+    _sent(context, DELIVERED_NUMBER, tenant_id="tonga")
+    _at(monkeypatch, datetime(2026, 10, 31, 11, 30, tzinfo=UTC))  # 00:30 on 1 November
+
+    _, last_seven = _operator_reads(STATISTICS, "tonga")
+    _, october = _operator_reads(EXPENSES, "tonga", OCTOBER)
+    _, november = _operator_reads(EXPENSES, "tonga", {"from": "2026-11-01", "to": "2026-11-30"})
+
+    assert last_seven["time_zone"] == "Pacific/Tongatapu"
+    assert [(row["date"], row["total"]) for row in last_seven["days"][-2:]] == [
+        ("2026-10-31", 1),
+        ("2026-11-01", 0),
+    ]
+    assert [(row["date"], row["submitted"]) for row in october["rows"]] == [("2026-10-31", 1)]
+    assert november["total"]["submitted"] == 0
