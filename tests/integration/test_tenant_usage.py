@@ -1,7 +1,10 @@
 """The operator's view of one tenant's usage: its statistics and expenses over the API
 (GET /v1/admin/tenants/{tenant_id}/statistics and …/statistics/expenses), as the tenant
-reads them."""
+reads them, and `cloudsms tenant-usage`, what a post-paid month is billed from."""
 
+import contextlib
+import io
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -143,3 +146,57 @@ def test_the_days_are_the_tenants_own(operator, context, monkeypatch):
     ]
     assert [(row["date"], row["submitted"]) for row in october["rows"]] == [("2026-10-31", 1)]
     assert november["total"]["submitted"] == 0
+
+
+def _cli(*words: str) -> Any:
+    """Runs the console command against this test's emulated stack; its printed answer."""
+    from cloudsms import cli
+    from cloudsms.observability import logger
+
+    handler = logger.registered_handler
+    stream = handler.stream  # type: ignore[attr-defined]  # the command moves it to stderr
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output):
+            cli.main(list(words))
+    finally:
+        handler.setStream(stream)  # type: ignore[attr-defined]
+    return json.loads(output.getvalue())
+
+
+def test_the_console_command_prints_a_tenants_days_and_their_total(operator, context, monkeypatch):
+    from cloudsms import cli
+
+    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+    _two_days_of_sending(context, monkeypatch)
+    count_changes()
+
+    usage = _cli("tenant-usage", "acme", "--from", "2026-10-30", "--to", "2026-11-01")
+
+    assert (usage["tenant_id"], usage["time_zone"]) == ("acme", "Asia/Shanghai")
+    assert (usage["from"], usage["to"]) == ("2026-10-30", "2026-11-01")
+    assert [(row["date"], row["total"]) for row in usage["days"]] == [
+        ("2026-10-30", 2),
+        ("2026-10-31", 1),
+        ("2026-11-01", 0),
+    ]
+    assert usage["total"] == {
+        "total": 3,
+        "submitted": 3,
+        "delivered": 1,
+        "failed": 1,
+        "no_notification": 0,
+        "pending": 1,
+        "segments": 4,
+        "cost_usd": "0.048",
+        "success_rate": 0.5,
+    }
+
+
+def test_the_console_command_refuses_a_tenant_that_does_not_exist(aws, monkeypatch):
+    from cloudsms import cli
+
+    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+
+    with pytest.raises(SystemExit, match="cloudsms: tenant acmee does not exist"):
+        _cli("tenant-usage", "acmee")

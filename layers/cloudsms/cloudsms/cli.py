@@ -1,9 +1,9 @@
 """`cloudsms`: the operator's console command.
 
-Creates tenants, issues and revokes API keys, adds and grants channels and reads their
-statistics, adds product packages and orders them for tenants, straight against the
-stack's AWS resources: the local stack (`--local`, the default) or a deployed one
-(`--stack NAME`, with the caller's AWS credentials).
+Creates tenants and reads their usage, issues and revokes API keys, adds and grants
+channels and reads their statistics, adds product packages and orders them for tenants,
+straight against the stack's AWS resources: the local stack (`--local`, the default) or
+a deployed one (`--stack NAME`, with the caller's AWS credentials).
 """
 
 from __future__ import annotations
@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     disable.add_argument("tenant_id")
     enable = commands.add_parser("tenant-enable", help="let a disabled tenant send again")
     enable.add_argument("tenant_id")
+    usage = commands.add_parser(
+        "tenant-usage",
+        help="a tenant's messages, their outcomes, segments and cost per day in its time "
+        "zone, with the range's total, as its statistics show them (default: its last 7 days)",
+    )
+    usage.add_argument("tenant_id")
+    usage.add_argument("--from", dest="start", help="first dispatching date, YYYY-MM-DD")
+    usage.add_argument("--to", dest="end", help="last dispatching date, YYYY-MM-DD")
 
     issue = commands.add_parser("key-issue", help="issue an API key (shown once)")
     issue.add_argument("tenant_id")
@@ -358,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
     from cloudsms.errors import CloudSmsError
     from cloudsms.observability import logger
     from cloudsms.services import accounts, channels, dead_letters, orders, templates, tenants
-    from cloudsms.services.statistics import channel_statistics
+    from cloudsms.services.statistics import channel_statistics, tenant_usage
     from cloudsms.settings import get_settings
     from cloudsms.validation import validated
 
@@ -378,6 +386,12 @@ def main(argv: list[str] | None = None) -> None:
             _print(tenants.tenant_view(tenants.disable_tenant(args.tenant_id, clock.now())))
         elif args.command == "tenant-enable":
             _print(tenants.tenant_view(tenants.enable_tenant(args.tenant_id)))
+        elif args.command == "tenant-usage":
+            tenant = tenants.get_tenant(args.tenant_id)
+            used = tenant_usage(
+                tenant.tenant_id, tenant.time_zone, clock.now(), args.start, args.end
+            )
+            _print({"tenant_id": tenant.tenant_id, "time_zone": tenant.time_zone, **used})
         elif args.command == "key-issue":
             issued = tenants.issue_key(args.tenant_id, args.role, args.name)
             _print({"key_id": issued.key_id, "key": issued.key, "note": "shown once: store it now"})

@@ -3,6 +3,7 @@ date, Expense Statistics per dispatching date and channel (the tenant's, which t
 operator reads too), and a channel's statistics per day (the operator's)."""
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from cloudsms.domain import money
 from cloudsms.errors import BadRequest
 from cloudsms.services.counters import local_day
 from cloudsms.store.counters import (
+    COUNTER_NAMES,
     CounterModel,
     channel_day,
     channel_scope,
@@ -89,6 +91,22 @@ def daily_statistics(
     return _days(tenant_scope(tenant_id), first, last)
 
 
+def tenant_usage(
+    tenant_id: str, time_zone: str, now: datetime, start: str | None, end: str | None
+) -> dict[str, Any]:
+    """The tenant's rows per day (as daily_statistics has them) and the range's total: a
+    month of them is what the operator reads a tenant's usage in."""
+    first, last = date_range(time_zone, now, start, end)
+    days = {item.period: _counted(item) for item in _items(tenant_scope(tenant_id), first, last)}
+    summed = {name: sum(counted[name] for counted in days.values()) for name in COUNTER_NAMES}
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "days": [{"date": day, **_counts(counted)} for day, counted in days.items()],
+        "total": _counts(summed),
+    }
+
+
 def channel_statistics(
     route_id: str, time_zone: str, now: datetime, start: str | None, end: str | None
 ) -> list[dict[str, Any]]:
@@ -149,37 +167,45 @@ def _date(text: str, name: str) -> date:
 
 
 def _days(scope: str, first: date, last: date) -> list[dict[str, Any]]:
+    return [{"date": item.period, **_counts(_counted(item))} for item in _items(scope, first, last)]
+
+
+def _items(scope: str, first: date, last: date) -> list[CounterModel]:
+    """The scope's counters of every day from `first` to `last`: zeros for a day without."""
     found = {
         item.period: item
         for item in CounterModel.query(
             scope, CounterModel.period.between(first.isoformat(), last.isoformat())
         )
     }
-    rows = []
+    items = []
     day = first
     while day <= last:
-        item = found.get(day.isoformat()) or CounterModel(scope, day.isoformat())
-        rows.append(_row(day.isoformat(), item))
+        items.append(found.get(day.isoformat()) or CounterModel(scope, day.isoformat()))
         day += timedelta(days=1)
-    return rows
+    return items
 
 
-def _row(day: str, item: CounterModel) -> dict[str, Any]:
-    total = int(item.total)
-    delivered = int(item.delivered)
-    failed = int(item.failed)
-    no_notification = int(item.no_notification)
+def _counted(item: CounterModel) -> dict[str, int]:
+    return {name: int(getattr(item, name)) for name in COUNTER_NAMES}
+
+
+def _counts(counted: Mapping[str, int]) -> dict[str, Any]:
+    """A statistics row's figures from the counters of a day, or of several added up."""
+    total = counted["total"]
+    delivered = counted["delivered"]
+    failed = counted["failed"]
+    no_notification = counted["no_notification"]
     settled = delivered + failed + no_notification
     return {
-        "date": day,
         "total": total,
-        "submitted": int(item.submitted),
+        "submitted": counted["submitted"],
         "delivered": delivered,
         "failed": failed,
         "no_notification": no_notification,
         "pending": max(total - settled, 0),
-        "segments": int(item.segments),
-        "cost_usd": money.usd(int(item.cost)),
+        "segments": counted["segments"],
+        "cost_usd": money.usd(counted["cost"]),
         # Of the messages whose fate is known; None when none is known yet.
         "success_rate": round(delivered / settled, 4) if settled else None,
     }
