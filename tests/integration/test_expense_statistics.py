@@ -67,11 +67,14 @@ def test_each_channel_of_a_day_has_its_row_with_segments_and_cost(aws, tenant, c
 
     assert status == 200, body
     assert body["time_zone"] == "Asia/Shanghai"
+    # No prepaid order paid for any of it: all of its cost is post-paid.
+    free = {"cost_usd": "0", "postpaid_cost_usd": "0"}
+    priced = {"cost_usd": "0.0395", "postpaid_cost_usd": "0.0395"}
     assert body["rows"] == [
-        {"date": day, "route_id": "SIM", "submitted": 1, "segments": 1, "cost_usd": "0"},
-        {"date": day, "route_id": PRICED, "submitted": 3, "segments": 4, "cost_usd": "0.0395"},
+        {"date": day, "route_id": "SIM", "submitted": 1, "segments": 1, **free},
+        {"date": day, "route_id": PRICED, "submitted": 3, "segments": 4, **priced},
     ]
-    assert body["total"] == {"submitted": 4, "segments": 5, "cost_usd": "0.0395"}
+    assert body["total"] == {"submitted": 4, "segments": 5, **priced}
 
 
 def test_a_channel_that_submitted_nothing_has_no_row(aws, tenant, context):
@@ -83,7 +86,12 @@ def test_a_channel_that_submitted_nothing_has_no_row(aws, tenant, context):
 
     assert status == 200
     assert body["rows"] == []
-    assert body["total"] == {"submitted": 0, "segments": 0, "cost_usd": "0"}
+    assert body["total"] == {
+        "submitted": 0,
+        "segments": 0,
+        "cost_usd": "0",
+        "postpaid_cost_usd": "0",
+    }
 
 
 def test_days_outside_the_range_and_other_tenants_are_left_out(aws, tenant, context):

@@ -1,17 +1,20 @@
 """The operator's view of one tenant's usage: its statistics and expenses over the API
 (GET /v1/admin/tenants/{tenant_id}/statistics and …/statistics/expenses), as the tenant
-reads them, and `cloudsms tenant-usage`, what a post-paid month is billed from."""
+reads them, and `cloudsms tenant-usage`, what a post-paid month is billed from: the
+post-paid share of the cost, apart from what prepaid orders paid for."""
 
 import contextlib
 import io
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from cloudsms import clock
-from cloudsms.services import channels, receipts, tenants
+from cloudsms.services import channels, orders, receipts, tenants
+from cloudsms.services.orders import PackageFields
 from cloudsms.services.submission import submit_queued
 from functions.reports import app as reports_app
 from tests.integration.conftest import FakeGateway, accepted, count_changes, queue_sms
@@ -47,9 +50,11 @@ def _at(monkeypatch, moment: datetime) -> None:
     monkeypatch.setattr(clock, "now", lambda: moment)
 
 
-def _sent(context, to: str, text: str = "Hello", tenant_id: str = "acme") -> str:
-    """One message on PRICED that a gateway accepted, at the clock's time."""
-    uid = queue_sms(context, to, channel=PRICED, tenant_id=tenant_id, text=text)
+def _sent(
+    context, to: str, text: str = "Hello", tenant_id: str = "acme", channel: str = PRICED
+) -> str:
+    """One message on `channel` that a gateway accepted, at the clock's time."""
+    uid = queue_sms(context, to, channel=channel, tenant_id=tenant_id, text=text)
     gateway = FakeGateway(accepted(f"c-{uid}"))
     submit_queued(tenant_id, [uid], clock.now, gateway_factory=gateway.factory)
     return uid
@@ -107,7 +112,12 @@ def test_the_operator_reads_what_the_tenant_reads_for_the_same_range(
     # Not the operator's own tenant's (ops, which sent nothing, in UTC).
     assert statistics["time_zone"] == "Asia/Shanghai"
     assert [row["total"] for row in statistics["days"][-2:]] == [2, 1]
-    assert expenses["total"] == {"submitted": 3, "segments": 4, "cost_usd": "0.048"}
+    assert expenses["total"] == {
+        "submitted": 3,
+        "segments": 4,
+        "cost_usd": "0.048",
+        "postpaid_cost_usd": "0.048",  # no prepaid order paid for any of it
+    }
 
 
 def test_a_tenants_key_may_not_read_another_tenants_usage(operator, context):
@@ -190,6 +200,7 @@ def test_the_console_command_prints_a_tenants_days_and_their_total(operator, con
         "segments": 4,
         "cost_usd": "0.048",
         "success_rate": 0.5,
+        "postpaid_cost_usd": "0.048",
     }
 
 
@@ -200,3 +211,96 @@ def test_the_console_command_refuses_a_tenant_that_does_not_exist(aws, monkeypat
 
     with pytest.raises(SystemExit, match="cloudsms: tenant acmee does not exist"):
         _cli("tenant-usage", "acmee")
+
+
+# --- a tenant that pays for some of its messages in advance -----------------------------
+
+POSTPAID_ONLY = "PH_POST"  # 0.01 USD a segment; a post-paid package only
+
+
+def _order(channel: str, **terms: Any) -> dict[str, Any]:
+    fields = PackageFields.model_validate({"product_name": "SMM", "channel": channel, **terms})
+    package = orders.create_package(fields, clock.now())
+    return orders.place_order("acme", package["package_id"], clock.now())
+
+
+def _prepaid_and_postpaid_sending(context, monkeypatch) -> dict[str, Any]:
+    """acme orders 3 prepaid SMS and a post-paid package of PRICED, and a post-paid
+    package of POSTPAID_ONLY, then sends on both over 30 and 31 October; read on 31
+    October. Returns the post-paid orders by channel."""
+    channels.add_channel(
+        POSTPAID_ONLY,
+        "simulator",
+        "http://127.0.0.1:9",
+        "sim",
+        "sim",
+        "CloudSMS",
+        prices_usd={"default": "0.01", "by_country": {}},
+    )
+    _at(monkeypatch, datetime(2026, 10, 29, 2, 0, tzinfo=UTC))
+    _order(PRICED, payment_type="prepaid", sms_amount=3, validity_days=30)
+    postpaid = {
+        channel: _order(channel, payment_type="postpaid", warning_usd="5", prohibit_usd="10")
+        for channel in (PRICED, POSTPAID_ONLY)
+    }
+    _at(monkeypatch, datetime(2026, 10, 30, 2, 0, tzinfo=UTC))
+    _sent(context, DELIVERED_NUMBER)  # prepaid: 0.012
+    _sent(context, DELIVERED_NUMBER, channel=POSTPAID_ONLY)  # post-paid: 0.01
+    _at(monkeypatch, datetime(2026, 10, 31, 2, 0, tzinfo=UTC))
+    _sent(context, DELIVERED_NUMBER, text=LONG_TEXT)  # the last 2 prepaid SMS: 0.024
+    _sent(context, DELIVERED_NUMBER)  # prepaid used up, so post-paid: 0.012
+    _sent(context, DELIVERED_NUMBER, text=LONG_TEXT, channel=POSTPAID_ONLY)  # post-paid: 0.02
+    return postpaid
+
+
+def test_the_expenses_show_the_postpaid_share_the_postpaid_orders_spent(
+    operator, context, monkeypatch
+):
+    postpaid = _prepaid_and_postpaid_sending(context, monkeypatch)
+
+    status, expenses = _operator_reads(EXPENSES, "acme", OCTOBER)
+
+    assert status == 200, expenses
+    assert expenses == _tenant_reads("/v1/statistics/expenses", OCTOBER)[1]
+    figures = ("date", "route_id", "submitted", "cost_usd", "postpaid_cost_usd")
+    assert [tuple(row[name] for name in figures) for row in expenses["rows"]] == [
+        ("2026-10-31", PRICED, 2, "0.036", "0.012"),
+        ("2026-10-31", POSTPAID_ONLY, 1, "0.02", "0.02"),
+        ("2026-10-30", PRICED, 1, "0.012", "0"),
+        ("2026-10-30", POSTPAID_ONLY, 1, "0.01", "0.01"),
+    ]
+    assert expenses["total"] == {
+        "submitted": 5,
+        "segments": 7,
+        "cost_usd": "0.078",
+        "postpaid_cost_usd": "0.042",
+    }
+    # Channel by channel, what the post-paid orders show they spent this month (October).
+    shares: dict[str, Decimal] = {}
+    for row in expenses["rows"]:
+        shares[row["route_id"]] = shares.get(row["route_id"], 0) + Decimal(row["postpaid_cost_usd"])
+    numbers = {order["order_number"] for order in postpaid.values()}
+    spent = {
+        order["channel"]: Decimal(order["month_cost_usd"])
+        for order in orders.list_orders("acme", clock.now())["items"]
+        if order["order_number"] in numbers
+    }
+    assert spent == shares == {PRICED: Decimal("0.012"), POSTPAID_ONLY: Decimal("0.03")}
+
+
+def test_the_console_command_prints_the_postpaid_share_per_day_and_in_total(
+    operator, context, monkeypatch
+):
+    from cloudsms import cli
+
+    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+    _prepaid_and_postpaid_sending(context, monkeypatch)
+    count_changes()
+
+    usage = _cli("tenant-usage", "acme", "--from", "2026-10-30", "--to", "2026-10-31")
+
+    assert [(row["date"], row["cost_usd"], row["postpaid_cost_usd"]) for row in usage["days"]] == [
+        ("2026-10-30", "0.022", "0.01"),
+        ("2026-10-31", "0.056", "0.032"),
+    ]
+    assert (usage["total"]["cost_usd"], usage["total"]["postpaid_cost_usd"]) == ("0.078", "0.042")

@@ -57,10 +57,16 @@ class ChannelStatistics(BaseModel):
     days: list[DayStatistics]
 
 
+POSTPAID_USD = (
+    "The part of cost_usd no prepaid order paid for: what is billed afterwards (post-paid). " + USD
+)
+
+
 class ExpenseTotal(BaseModel):
     submitted: int
     segments: int
-    cost_usd: str = Field(description=USD)
+    cost_usd: str = Field(description=f"Every submitted message's cost, prepaid or not. {USD}")
+    postpaid_cost_usd: str = Field(description=POSTPAID_USD)
 
 
 class Expense(ExpenseTotal):
@@ -94,17 +100,23 @@ def daily_statistics(
 def tenant_usage(
     tenant_id: str, time_zone: str, now: datetime, start: str | None, end: str | None
 ) -> dict[str, Any]:
-    """The tenant's rows per day (as daily_statistics has them) and the range's total: a
-    month of them is what the operator reads a tenant's usage in."""
+    """The tenant's rows per day (as daily_statistics has them, with the post-paid share
+    of their cost) and the range's total: a month of them is what the operator reads a
+    tenant's usage in, and bills the post-paid share of."""
     first, last = date_range(time_zone, now, start, end)
     days = {item.period: _counted(item) for item in _items(tenant_scope(tenant_id), first, last)}
-    summed = {name: sum(counted[name] for counted in days.values()) for name in COUNTER_NAMES}
+    summed = {name: sum(counted[name] for counted in days.values()) for name in _COUNTED}
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),
-        "days": [{"date": day, **_counts(counted)} for day, counted in days.items()],
-        "total": _counts(summed),
+        "days": [{"date": day, **_usage(counted)} for day, counted in days.items()],
+        "total": _usage(summed),
     }
+
+
+def _usage(counted: Mapping[str, int]) -> dict[str, Any]:
+    """A statistics row with the post-paid share of its cost: what the operator bills."""
+    return {**_counts(counted), "postpaid_cost_usd": money.usd(counted["postpaid_cost"])}
 
 
 def channel_statistics(
@@ -134,14 +146,11 @@ def expense_statistics(
         day, route_id = item.period.split("#", 1)
         if not int(item.submitted):
             continue  # messages that never reached a gateway cost nothing
-        submitted, segments, cost = int(item.submitted), int(item.segments), int(item.cost)
-        total.update(submitted=submitted, segments=segments, cost=cost)
-        rows.append(_expense(day, route_id, submitted, segments, cost))
+        spent = _counted(item)
+        total.update(spent)
+        rows.append({"date": day, "route_id": route_id, **_expense(spent)})
     rows.sort(key=lambda row: (row["date"], row["route_id"]), reverse=True)
-    return {
-        "rows": rows,
-        "total": _expense(None, None, total["submitted"], total["segments"], total["cost"]),
-    }
+    return {"rows": rows, "total": _expense(total)}
 
 
 def date_range(
@@ -186,8 +195,13 @@ def _items(scope: str, first: date, last: date) -> list[CounterModel]:
     return items
 
 
+# The counters a day's rows are made of: its statistics, and the part of its cost no
+# prepaid order paid for (which a counter kept before that was counted lacks).
+_COUNTED = (*COUNTER_NAMES, "postpaid_cost")
+
+
 def _counted(item: CounterModel) -> dict[str, int]:
-    return {name: int(getattr(item, name)) for name in COUNTER_NAMES}
+    return {name: int(getattr(item, name) or 0) for name in _COUNTED}
 
 
 def _counts(counted: Mapping[str, int]) -> dict[str, Any]:
@@ -211,8 +225,11 @@ def _counts(counted: Mapping[str, int]) -> dict[str, Any]:
     }
 
 
-def _expense(
-    day: str | None, route_id: str | None, submitted: int, segments: int, cost: int
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"date": day, "route_id": route_id} if day else {}
-    return {**row, "submitted": submitted, "segments": segments, "cost_usd": money.usd(cost)}
+def _expense(spent: Mapping[str, int]) -> dict[str, Any]:
+    """An expense row's figures from the counters of a day and channel, or several added up."""
+    return {
+        "submitted": spent["submitted"],
+        "segments": spent["segments"],
+        "cost_usd": money.usd(spent["cost"]),
+        "postpaid_cost_usd": money.usd(spent["postpaid_cost"]),
+    }
