@@ -384,6 +384,7 @@ def test_the_expense_page_shows_what_each_channel_sent_and_the_total(portal, sta
     expect(cells.nth(3)).to_have_text("2")  # Submitted SMS
     expect(cells.nth(4)).to_have_text("2")  # Segment Quantity
     expect(cells.nth(5)).to_have_text("0")  # Cost (USD): the demo channel is free
+    expect(cells.nth(6)).to_have_text("0")  # Post-paid Cost (USD)
     expect(rows).to_have_count(2)  # the header and today's one channel
     total = portal.get_by_role("region", name="Total")
     expect(total.locator("dt:text-is('Submitted SMS') + dd")).to_have_text("2")
@@ -418,18 +419,20 @@ def test_the_expense_page_searches_a_range_and_resets_to_yesterday_and_today(por
     expect(filters.get_by_label("to", exact=True)).to_have_value(_local_date())
 
 
-def test_the_expense_page_lists_dates_oldest_first(portal):
-    # Only today has sent anything: the API's answer is given, as the API orders it.
-    def expense(day: str, route_id: str) -> dict[str, Any]:
-        return {"date": day, "route_id": route_id, "submitted": 1, "segments": 1, "cost_usd": "0"}
+def test_the_expense_page_lists_dates_oldest_first_with_the_postpaid_cost(portal):
+    # The demo stack sends only today and only for free: the API's answer is given, as the
+    # API orders it, with the part of each cost that no prepaid order paid for.
+    def expense(day: str, route_id: str, cost: str, postpaid: str) -> dict[str, Any]:
+        figures = {"submitted": 1, "segments": 1, "cost_usd": cost, "postpaid_cost_usd": postpaid}
+        return {"date": day, "route_id": route_id, **figures}
 
     answer = {
         "rows": [
-            expense(_local_date(), "SIM"),
-            expense(_local_date(-1), "SIM"),
-            expense(_local_date(-1), "KANNEL"),
+            expense(_local_date(), "SIM", "0.012", "0"),
+            expense(_local_date(-1), "SIM", "0.012", "0.012"),
+            expense(_local_date(-1), "KANNEL", "0.01", "0.01"),
         ],
-        "total": {"date": None, "route_id": None, "submitted": 3, "segments": 3, "cost_usd": "0"},
+        "total": {"submitted": 3, "segments": 3, "cost_usd": "0.034", "postpaid_cost_usd": "0.022"},
     }
     portal.route(
         "**/v1/statistics/expenses?*",
@@ -445,6 +448,10 @@ def test_the_expense_page_lists_dates_oldest_first(portal):
         [_local_date(-1), _local_date(-1), _local_date()]
     )
     expect(rows.locator("td:nth-child(3)")).to_have_text(["KANNEL", "SIM", "SIM"])
+    expect(rows.locator("td:nth-child(6)")).to_have_text(["0.01", "0.012", "0.012"])
+    expect(rows.locator("td:nth-child(7)")).to_have_text(["0.01", "0.012", "0"])
+    total = portal.get_by_role("region", name="Total")
+    expect(total.locator("dt:text-is('Post-paid Cost (USD)') + dd")).to_have_text("0.022")
 
 
 def test_the_dispatching_log_shows_masked_numbers_and_filters_by_uid(

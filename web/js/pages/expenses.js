@@ -39,7 +39,7 @@ export async function render({ main, account }) {
       h(
         "p",
         { class: "hint" },
-        `Dates are dispatching dates in ${zone} (${zoneLabel(zone)}). A message costs its channel's price per segment for its country once the gateway accepts it.`,
+        `Dates are dispatching dates in ${zone} (${zoneLabel(zone)}). A message costs its channel's price per segment for its country once the gateway accepts it; the post-paid cost is the part no prepaid package paid for, billed afterwards.`,
       ),
       results,
     ),
@@ -57,6 +57,7 @@ function expenseTable(rows, offset) {
       { label: "Submitted SMS", cell: (r) => r.submitted, class: "num" },
       { label: "Segment Quantity", cell: (r) => r.segments, class: "num" },
       { label: "Cost (USD)", cell: (r) => r.cost_usd, class: "num" },
+      { label: "Post-paid Cost (USD)", cell: (r) => r.postpaid_cost_usd, class: "num" },
     ],
     rows,
     { offset },
@@ -75,6 +76,7 @@ function totals(total) {
       ...item("Submitted SMS", total.submitted),
       ...item("Segment Quantity", total.segments),
       ...item("Cost (USD)", total.cost_usd),
+      ...item("Post-paid Cost (USD)", total.postpaid_cost_usd),
     ),
   );
 }
