@@ -1,6 +1,8 @@
 """Handlers against moto, with every resource created from template.yaml."""
 
 import base64
+import contextlib
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -289,3 +291,40 @@ def live_channel(tenant: dict[str, str], carrier_simulator: CarrierSimulator) ->
     )
     channels.assign_channel("acme", "LIVE")
     return "LIVE"
+
+
+def run_cli(*words: str) -> Any:
+    """Runs the console command against this test's emulated stack; its printed answer."""
+    from cloudsms import cli
+    from cloudsms.observability import logger
+
+    handler = logger.registered_handler
+    stream = handler.stream  # type: ignore[attr-defined]  # the command moves it to stderr
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output):
+            cli.main(list(words))
+    finally:
+        handler.setStream(stream)  # type: ignore[attr-defined]
+    return json.loads(output.getvalue())
+
+
+PRICED = "PH_ROUTE"  # a channel priced by country (add_priced_channel)
+
+
+def add_priced_channel(*tenant_ids: str) -> None:
+    """A second channel, priced by country: 0.012 USD a segment to +63, 0.0035 elsewhere,
+    granted to acme and to `tenant_ids`."""
+    from cloudsms.services import channels
+
+    channels.add_channel(
+        PRICED,
+        "simulator",
+        "http://127.0.0.1:9",
+        "sim",
+        "sim",
+        "CloudSMS",
+        prices_usd={"default": "0.0035", "by_country": {"63": "0.012"}},
+    )
+    for tenant_id in ("acme", *tenant_ids):
+        channels.assign_channel(tenant_id, PRICED)

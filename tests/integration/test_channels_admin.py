@@ -2,8 +2,6 @@
 and the channel rules a tenant's sends meet (assignment, directions, prices)."""
 
 import base64
-import contextlib
-import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +17,7 @@ from cloudsms.store.tenants import TenantModel
 from functions.admin import app as admin_app
 from functions.send import app as send_app
 from tests.integration import missions_api
-from tests.integration.conftest import api_event, throttled
+from tests.integration.conftest import api_event, run_cli, throttled
 from tests.unit import numberlist_corpus
 
 PASSWORD = "gateway-pa55word"
@@ -743,31 +741,15 @@ def test_pausing_a_channel_that_does_not_exist_is_not_found(aws, tenant, context
     assert "channel NOPE does not exist" in response["body"]
 
 
-def _cli(*words: str) -> Any:
-    """Runs the console command against this test's emulated stack; its printed answer."""
-    from cloudsms import cli
-    from cloudsms.observability import logger
-
-    handler = logger.registered_handler
-    stream = handler.stream  # type: ignore[attr-defined]  # the command moves it to stderr
-    output = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(output):
-            cli.main(list(words))
-    finally:
-        handler.setStream(stream)  # type: ignore[attr-defined]
-    return json.loads(output.getvalue())
-
-
 def test_the_console_command_pauses_and_resumes_a_channel(aws, tenant, context, monkeypatch):
     from cloudsms import cli
 
     monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
     _create(context)
 
-    paused = _cli("channel-pause", "KAN_PH")
-    shown = _cli("channel-show", "KAN_PH")
-    resumed = _cli("channel-resume", "KAN_PH")
+    paused = run_cli("channel-pause", "KAN_PH")
+    shown = run_cli("channel-show", "KAN_PH")
+    resumed = run_cli("channel-resume", "KAN_PH")
 
     assert (paused["paused"], shown["paused"], resumed["paused"]) == (True, True, False)
     assert not ChannelModel.get("KAN_PH").paused
@@ -781,4 +763,4 @@ def test_the_console_command_refuses_to_pause_a_channel_that_does_not_exist(
     monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
 
     with pytest.raises(SystemExit, match="cloudsms: channel NOPE does not exist"):
-        _cli("channel-pause", "NOPE")
+        run_cli("channel-pause", "NOPE")

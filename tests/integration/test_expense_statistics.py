@@ -5,33 +5,23 @@ the operator's), both from the counters the Messages stream keeps."""
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from cloudsms.services import channels, tenants
+from cloudsms.services import tenants
 from cloudsms.services.submission import submit_queued
 from cloudsms.store.messages import MessageModel
 from functions.reports import app as reports_app
-from tests.integration.conftest import FakeGateway, accepted, count_changes, queue_sms
+from tests.integration.conftest import (
+    PRICED,
+    FakeGateway,
+    accepted,
+    add_priced_channel,
+    count_changes,
+    queue_sms,
+)
 from tests.integration.missions_api import call
 
-PRICED = "PH_ROUTE"
 PH_NUMBER = "+639215347566"
 HK_NUMBER = "+85291234567"
 LONG_TEXT = "A notification long enough to take two segments of GSM-7. " * 3  # 177 chars
-
-
-def _priced_channel(*tenant_ids: str) -> None:
-    """A second channel, priced by country: 0.012 USD a segment to +63, 0.0035 elsewhere,
-    granted to acme and to `tenant_ids`."""
-    channels.add_channel(
-        PRICED,
-        "simulator",
-        "http://127.0.0.1:9",
-        "sim",
-        "sim",
-        "CloudSMS",
-        prices_usd={"default": "0.0035", "by_country": {"63": "0.012"}},
-    )
-    for tenant_id in ("acme", *tenant_ids):
-        channels.assign_channel(tenant_id, PRICED)
 
 
 def _submitted(context, to: str, channel: str, text: str = "Hello", tenant_id: str = "acme") -> str:
@@ -55,7 +45,7 @@ def _channel_days(route: str, query: dict[str, str] | None = None, role: str = "
 
 
 def test_each_channel_of_a_day_has_its_row_with_segments_and_cost(aws, tenant, context):
-    _priced_channel()
+    add_priced_channel()
     uid = _submitted(context, PH_NUMBER, PRICED)  # 1 segment at 0.012
     _submitted(context, PH_NUMBER, PRICED, text=LONG_TEXT)  # 2 segments at 0.012
     _submitted(context, HK_NUMBER, PRICED)  # 1 segment at the default 0.0035
@@ -78,7 +68,7 @@ def test_each_channel_of_a_day_has_its_row_with_segments_and_cost(aws, tenant, c
 
 
 def test_a_channel_that_submitted_nothing_has_no_row(aws, tenant, context):
-    _priced_channel()
+    add_priced_channel()
     uid = queue_sms(context, PH_NUMBER, channel=PRICED)  # never reaches a gateway
     day = MessageModel.get("acme", uid).dispatch_day
 
@@ -96,7 +86,7 @@ def test_a_channel_that_submitted_nothing_has_no_row(aws, tenant, context):
 
 def test_days_outside_the_range_and_other_tenants_are_left_out(aws, tenant, context):
     tenants.create_tenant("globex", "Globex", "Asia/Shanghai")
-    _priced_channel("globex")
+    add_priced_channel("globex")
     uid = _submitted(context, PH_NUMBER, PRICED)
     _submitted(context, PH_NUMBER, PRICED, tenant_id="globex")
     day = date.fromisoformat(MessageModel.get("acme", uid).dispatch_day)
@@ -122,7 +112,7 @@ def test_the_last_seven_days_are_the_default_and_a_bad_range_is_refused(aws, ten
 
 def test_a_channel_day_counts_every_tenant_and_every_outcome(aws, tenant, context):
     tenants.create_tenant("globex", "Globex", "Asia/Shanghai")
-    _priced_channel("globex")
+    add_priced_channel("globex")
     uid = _submitted(context, PH_NUMBER, PRICED)
     _submitted(context, HK_NUMBER, PRICED, tenant_id="globex")
     queue_sms(context, PH_NUMBER, channel=PRICED)

@@ -3,9 +3,6 @@
 reads them, and `cloudsms tenant-usage`, what a post-paid month is billed from: the
 post-paid share of the cost, apart from what prepaid orders paid for."""
 
-import contextlib
-import io
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,10 +14,17 @@ from cloudsms.services import channels, orders, receipts, tenants
 from cloudsms.services.orders import PackageFields
 from cloudsms.services.submission import submit_queued
 from functions.reports import app as reports_app
-from tests.integration.conftest import FakeGateway, accepted, count_changes, queue_sms
+from tests.integration.conftest import (
+    PRICED,
+    FakeGateway,
+    accepted,
+    add_priced_channel,
+    count_changes,
+    queue_sms,
+    run_cli,
+)
 from tests.integration.missions_api import call
 
-PRICED = "PH_ROUTE"  # 0.012 USD a segment to +63
 DELIVERED_NUMBER = "+639215347566"
 FAILED_NUMBER = "+639215347561"
 LONG_TEXT = "A notification long enough to take two segments of GSM-7. " * 3  # 177 chars
@@ -33,16 +37,7 @@ def operator(aws, tenant) -> str:
     """The operator's own tenant, whose operator key reads the others'; acme may send on
     PRICED too."""
     tenants.create_tenant("ops", "Operator", "UTC")
-    channels.add_channel(
-        PRICED,
-        "simulator",
-        "http://127.0.0.1:9",
-        "sim",
-        "sim",
-        "CloudSMS",
-        prices_usd={"default": "0.0035", "by_country": {"63": "0.012"}},
-    )
-    channels.assign_channel("acme", PRICED)
+    add_priced_channel()
     return "ops"
 
 
@@ -158,22 +153,6 @@ def test_the_days_are_the_tenants_own(operator, context, monkeypatch):
     assert november["total"]["submitted"] == 0
 
 
-def _cli(*words: str) -> Any:
-    """Runs the console command against this test's emulated stack; its printed answer."""
-    from cloudsms import cli
-    from cloudsms.observability import logger
-
-    handler = logger.registered_handler
-    stream = handler.stream  # type: ignore[attr-defined]  # the command moves it to stderr
-    output = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(output):
-            cli.main(list(words))
-    finally:
-        handler.setStream(stream)  # type: ignore[attr-defined]
-    return json.loads(output.getvalue())
-
-
 def test_the_console_command_prints_a_tenants_days_and_their_total(operator, context, monkeypatch):
     from cloudsms import cli
 
@@ -181,7 +160,7 @@ def test_the_console_command_prints_a_tenants_days_and_their_total(operator, con
     _two_days_of_sending(context, monkeypatch)
     count_changes()
 
-    usage = _cli("tenant-usage", "acme", "--from", "2026-10-30", "--to", "2026-11-01")
+    usage = run_cli("tenant-usage", "acme", "--from", "2026-10-30", "--to", "2026-11-01")
 
     assert (usage["tenant_id"], usage["time_zone"]) == ("acme", "Asia/Shanghai")
     assert (usage["from"], usage["to"]) == ("2026-10-30", "2026-11-01")
@@ -210,7 +189,7 @@ def test_the_console_command_refuses_a_tenant_that_does_not_exist(aws, monkeypat
     monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
 
     with pytest.raises(SystemExit, match="cloudsms: tenant acmee does not exist"):
-        _cli("tenant-usage", "acmee")
+        run_cli("tenant-usage", "acmee")
 
 
 # --- a tenant that pays for some of its messages in advance -----------------------------
@@ -297,7 +276,7 @@ def test_the_console_command_prints_the_postpaid_share_per_day_and_in_total(
     _prepaid_and_postpaid_sending(context, monkeypatch)
     count_changes()
 
-    usage = _cli("tenant-usage", "acme", "--from", "2026-10-30", "--to", "2026-10-31")
+    usage = run_cli("tenant-usage", "acme", "--from", "2026-10-30", "--to", "2026-10-31")
 
     assert [(row["date"], row["cost_usd"], row["postpaid_cost_usd"]) for row in usage["days"]] == [
         ("2026-10-30", "0.022", "0.01"),
