@@ -372,6 +372,25 @@ def test_every_state_change_is_posted(aws, registered, receiver, context):
     assert sorted(e["dr_state"] for e in receiver.events()) == ["DELIVRD", "SUBMITTED"]
 
 
+def test_a_refusal_by_the_smsc_in_a_receipt_is_reported_as_the_submissions_failure(
+    aws, registered, context
+):
+    uid = _submit(context)
+    secret = channels.get_channel("SIM").receipt_secret
+    nack = "NACK/0x0000000B/Invalid destination address"
+    params = {"tenant": "acme", "uid": uid, "secret": secret, "status": "16", "answer": nack}
+    receipts.record_receipt("SIM", params, _now())
+
+    events = {
+        e["dr_state"]: e for e in (json.loads(r["body"])["event"] for r in _callback_records(aws))
+    }
+
+    assert sorted(events) == ["SUBMITTED", "SUBMIT_FAILED"]
+    refused = events["SUBMIT_FAILED"]
+    assert (refused["status"], refused["error_code"]) == ("failed", nack)
+    assert refused["reason"] == f"the SMSC refused it ({nack})"
+
+
 class SlowReceiverContext(FakeContext):
     """A 30-second invocation whose time goes by as a slow receiver takes each event."""
 

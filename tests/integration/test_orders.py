@@ -23,10 +23,13 @@ from functions.admin import app as admin_app
 from functions.reports import app as reports_app
 from functions.send import app as send_app
 from tests.integration.conftest import (
+    FakeContext,
     FakeGateway,
     accepted,
     count_changes,
+    counters_of,
     fail_the_second_batch_write,
+    function_url_event,
     queue_sms,
     throttled,
 )
@@ -375,6 +378,87 @@ def test_a_message_the_gateway_refuses_gives_its_sms_back_once(aws, tenant, mete
     assert _remaining() == 8  # 10 - 4 + the refused one's 2
     assert _remaining() == 8  # the stream read again: not given back twice
     assert MessageModel.get("acme", refused).dr_state == "SUBMIT_FAILED"
+
+
+# Kannel's receipt when the SMSC refuses the submit_sm (%d bit 16, %A its NACK), for a
+# while or for good; and a network's rejection after the SMSC took the message.
+THROTTLED_NACK = {"status": "16", "answer": "NACK/0x00000058/Throttling error"}
+INVALID_NACK = {"status": "16", "answer": "NACK/0x0000000B/Invalid destination address"}
+NETWORK_REJECTD = {"status": "2", "answer": "id:c-1 sub:001 dlvrd:000 stat:REJECTD err:011"}
+
+
+def _receipt(uid: str, fields: dict[str, str], hand_over: int = 0) -> str:
+    """Kannel calls the message's dlr-url; returns the webhook's answer."""
+    from functions.dlr_webhook import app as dlr_app
+
+    secret = channels.get_channel(METERED).receipt_secret
+    query = {"tenant": "acme", "uid": uid, "secret": secret, "smsc_msgid": "c-1", **fields}
+    if hand_over:
+        query["try"] = str(hand_over)  # each hand-over's dlr-url names it, but the first
+    response = dlr_app.lambda_handler(
+        function_url_event("GET", f"/dlr/{METERED}", query), FakeContext()
+    )
+    return str(response["body"])
+
+
+def _hand_over(*uids: str) -> None:
+    """The submit consumer takes the messages from their queue; the gateway accepts."""
+    gateway = FakeGateway(*(accepted(f"c-{uid}") for uid in uids))
+    submit_queued("acme", list(uids), lambda: datetime.now(UTC), gateway.factory)
+
+
+def _tenants_day(uid: str) -> dict[str, int]:
+    return counters_of("tenant#acme", MessageModel.get("acme", uid).dispatch_day)
+
+
+def test_a_message_the_smsc_refuses_for_good_after_its_resubmissions_costs_nothing(
+    aws, tenant, metered, context
+):
+    _order(_package(sms_amount=10)["package_id"])
+    status, body = _send(context, [PH_NUMBER], LONG_TEXT)  # 2 segments at 0.01 USD
+    assert status == 202, body
+    uid = body["messages"][0]["uid"]
+    _hand_over(uid)
+    for hand_over in range(3):  # SMSC_REFUSAL_RESUBMISSIONS
+        assert _receipt(uid, THROTTLED_NACK, hand_over) == "resubmitted"
+        _hand_over(uid)
+    assert (_remaining(), _tenants_day(uid)["cost"]) == (8, 20_000)  # handed over: charged
+
+    last = _receipt(uid, THROTTLED_NACK, hand_over=3)
+    again = _receipt(uid, THROTTLED_NACK, hand_over=3)  # the gateway sends it twice
+    late = _receipt(uid, {"status": "1", "answer": "id:c-1 stat:DELIVRD err:000"}, 3)
+
+    assert (last, again, late) == ("moved", "ignored", "ignored")
+    message = MessageModel.get("acme", uid)
+    assert (message.dr_state, message.cost) == ("SUBMIT_FAILED", 0)
+    assert (message.error_code, message.reason) == (
+        "NACK/0x00000058/Throttling error",
+        "the SMSC refused it (NACK/0x00000058/Throttling error)",
+    )
+    assert _remaining() == 10  # its 2 SMS back
+    assert _remaining() == 10  # the stream counted again: not given back twice
+    counted = _tenants_day(uid)
+    assert (counted["submitted"], counted["segments"], counted["cost"]) == (0, 0, 0)
+    assert (counted["failed"], counted["delivered"]) == (1, 0)
+
+
+def test_a_refusal_by_the_smsc_costs_nothing_and_a_networks_rejection_stays_billed(
+    aws, tenant, metered, context
+):
+    _order(_package(sms_amount=10)["package_id"])
+    status, body = _send(context, [PH_NUMBER, "+639175550123"], LONG_TEXT)  # 2 × 2 segments
+    assert status == 202, body
+    refused, rejected = (m["uid"] for m in body["messages"])
+    _hand_over(refused, rejected)
+
+    assert _receipt(refused, INVALID_NACK) == "moved"  # the SMSC never had it
+    assert _receipt(rejected, NETWORK_REJECTD) == "moved"  # the SMSC took it
+
+    assert MessageModel.get("acme", refused).dr_state == "SUBMIT_FAILED"
+    assert MessageModel.get("acme", rejected).dr_state == "REJECTD"
+    assert _remaining() == 8  # 10 - 4 + the refused one's 2
+    counted = _tenants_day(refused)
+    assert (counted["submitted"], counted["cost"], counted["failed"]) == (1, 20_000, 2)
 
 
 def test_sms_taken_for_a_send_that_could_not_be_stored_are_given_back(

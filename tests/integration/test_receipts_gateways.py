@@ -90,7 +90,9 @@ def test_a_jasmin_refusal_jasmin_does_not_retry_fails_the_message(aws, tenant, c
 
     post_receipt(context, "JAS", ours("JAS", uid), level1)
 
-    assert (message(uid).dr_state, message(uid).error_code) == ("REJECTD", "ESME_RINVDSTADR")
+    # The SMSC refused the submit_sm: refused at submission, like a refusal in the answer.
+    refused = message(uid)
+    assert (refused.dr_state, refused.error_code) == ("SUBMIT_FAILED", "ESME_RINVDSTADR")
 
 
 def test_a_jasmin_receipt_is_answered_ack_jasmin_even_when_it_changes_nothing(aws, tenant, context):

@@ -288,28 +288,33 @@ def test_a_refusal_that_keeps_coming_back_is_final_after_three_resubmissions(
     last = _receipt(context, uid, {**THROTTLED, "try": "3"})
 
     assert last["body"] == "moved"
-    assert _message(uid).dr_state == "REJECTD"
+    # The SMSC never had it: refused at submission after all, not submitted.
+    assert _message(uid).dr_state == "SUBMIT_FAILED"
     assert [delay for _, delay in requeued] == [5, 10, 20]
     counted = _counted(uid)
-    assert (counted["submitted"], counted["failed"]) == (1, 1)
+    assert (counted["submitted"], counted["failed"]) == (0, 1)
 
 
 @pytest.mark.parametrize(
-    "receipt",
+    ("receipt", "state"),
     [
-        {"status": "16", "answer": "NACK/0x0000000B/Invalid destination address"},
-        _failed("UNDELIV", "2", "001"),  # the handset: the carrier has retried already
+        (
+            {"status": "16", "answer": "NACK/0x0000000B/Invalid destination address"},
+            "SUBMIT_FAILED",  # the SMSC refused it for good: it never reached the network
+        ),
+        # the handset: the carrier has retried already
+        (_failed("UNDELIV", "2", "001"), "UNDELIV"),
     ],
     ids=["permanent-nack", "handset-failure"],
 )
-def test_other_failures_are_final_at_once(aws, tenant, context, requeued, receipt):
+def test_other_failures_are_final_at_once(aws, tenant, context, requeued, receipt, state):
     uid = submit_sms(context, NUMBER)
     requeued.clear()  # its first hand-over
 
     response = _receipt(context, uid, receipt)
 
     assert response["body"] == "moved"
-    assert _message(uid).dr_state in ("REJECTD", "UNDELIV")
+    assert _message(uid).dr_state == state
     assert requeued == []
 
 

@@ -61,6 +61,18 @@ def test_the_cost_of_a_message_no_prepaid_order_paid_is_counted_as_postpaid_too(
     }
 
 
+def test_a_refusal_by_the_smsc_that_stands_takes_the_submission_back_and_fails_it():
+    accepted = _image("SUBMITTED", "C1", segments=2, cost=9000)
+    refused = _image("SUBMIT_FAILED", "C1", segments=2, cost=0)
+    assert amounts(accepted, refused) == {
+        "submitted": -1,
+        "segments": -2,
+        "cost": -9000,
+        "failed": 1,
+    }
+    assert refunded(accepted, refused) == ("CloudSMS_20261126000000", 2)
+
+
 def test_a_receipt_before_the_gateways_answer_counts_the_message_submitted_once():
     def price(image: dict) -> int:
         return 7 * int(image["segments"]["N"])
@@ -136,6 +148,7 @@ def test_a_message_a_gateway_took_keeps_its_charge_whatever_its_receipt_says():
     assert refunded(_charged("SUBMITTED"), _charged("UNDELIV")) is None
     assert refunded(_charged("SUBMITTED"), _charged("DELIVRD")) is None
     assert refunded(_charged("SUBMITTING"), _charged("UNKNOWN")) is None  # may have been sent
+    assert refunded(_charged("SUBMITTED"), _charged("REJECTD")) is None  # by the network
 
 
 def test_a_refusal_written_again_or_an_uncharged_message_gives_nothing_back():

@@ -19,7 +19,8 @@ class DrState(StrEnum):
     REJECTD = "REJECTD"
     DELETED = "DELETED"
     UNKNOWN = "UNKNOWN"  # no final receipt in time: "No Delivery Notification"
-    SUBMIT_FAILED = "SUBMIT_FAILED"  # the gateway refused the submission
+    # the gateway refused the submission, or its SMSC did (a receipt's NACK that stands)
+    SUBMIT_FAILED = "SUBMIT_FAILED"
     LOCAL_REJECTED = "LOCAL_REJECTED"  # the platform refused to send it
 
 

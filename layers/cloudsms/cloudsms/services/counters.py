@@ -9,7 +9,8 @@ images alone:
   SUBMITTING for a state only a gateway gives (its answer recorded, or a receipt that came
   first, even when the answer was lost);
 - a message sent back to its queue after the SMSC refused it for a while takes its
-  submission back out of them (it is counted again when it is submitted again);
+  submission back out of them (it is counted again when it is submitted again), and so
+  does one whose SMSC's refusal stands (SUBMIT_FAILED after all: no carrier took it);
 - a message reaching a final state counts in `delivered`, `failed` or `no_notification`;
 - a message charged to a prepaid order that ends without a gateway taking it gives its
   SMS back to that order's counter (`refunded`).
@@ -91,6 +92,11 @@ TAKEN = frozenset(DrState) - {
     DrState.UNKNOWN,
 }
 
+# Final states of a message that no gateway took: its SMS go back to its prepaid order.
+NOT_TAKEN = frozenset({DrState.SUBMIT_FAILED, DrState.LOCAL_REJECTED})
+# Where a message counted as taken goes when the SMSC's refusal (a receipt) undoes that.
+TAKEN_BACK = NOT_TAKEN | {DrState.QUEUED}
+
 
 def amounts(
     old: Mapping[str, Any] | None,
@@ -106,14 +112,10 @@ def amounts(
         added["total"] += 1
     state = DrState(str(attribute(new, "dr_state")))
     before = attribute(old, "dr_state")
-    if (
-        old is not None
-        and before is not None
-        and DrState(before) in TAKEN
-        and state == DrState.QUEUED
-    ):
-        # Sent back to its queue after the SMSC refused it for a while: it will be
-        # submitted (and counted) again, so this submission is taken back.
+    if old is not None and before is not None and DrState(before) in TAKEN and state in TAKEN_BACK:
+        # The SMSC refused it after the gateway took it: sent back to its queue, it will
+        # be submitted (and counted) again; refused for good, no carrier took it. Either
+        # way this submission is taken back.
         added["submitted"] -= 1
         added["segments"] -= int(attribute(old, "segments") or 0)
         _add_cost(added, old, -int(attribute(old, "cost") or 0))
@@ -141,10 +143,6 @@ def _add_cost(added: Counter[str], message: Mapping[str, Any], cost: int) -> Non
         # No prepaid order paid for it, so a post-paid one does: its thresholds count
         # this, and not what prepaid orders paid.
         added["postpaid_cost"] += cost
-
-
-# Final states of a message that no gateway took: its SMS go back to its prepaid order.
-NOT_TAKEN = frozenset({DrState.SUBMIT_FAILED, DrState.LOCAL_REJECTED})
 
 
 def refunded(

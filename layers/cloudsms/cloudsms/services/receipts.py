@@ -12,11 +12,14 @@
 - A state only moves forward, by a conditional write, so duplicated and reordered receipts
   change it once (and the counters, kept from the table's stream, count it once). The
   common receipt is that one write, without reading the message first.
-- A receipt saying the SMSC itself refused the message for a while (an SMPP status such as
-  throttled or queue full, as Kannel's `NACK/0x00000058/…`) means it never reached the
-  network: the message goes back on its submit queue with the submit backoff, at most
-  `smsc_refusal_resubmissions` times, and only then is the refusal final. A handset's
-  failure (absent subscriber and the like) is final: the carrier has retried already.
+- A receipt saying the SMSC itself refused the message when it was submitted (Kannel's
+  `NACK/…`, Jasmin's level-1 `ESME_…` status) means it never reached the network. A
+  refusal for a while (throttled, queue full) sends it back on its submit queue with the
+  submit backoff, at most `smsc_refusal_resubmissions` times. A refusal that stands ends
+  it SUBMIT_FAILED with the SMSC's reason, as a gateway's refusal of the submission does:
+  no carrier took it, so it costs nothing and its prepaid SMS go back (the counters).
+  A handset's failure (absent subscriber and the like) is final, and billed: the carrier
+  took the message, and has retried already.
 - A long message on a channel that reports each part (Kannel) is DELIVRD only when every
   part is: each part's id is added to a set on the message, and the move to DELIVRD is
   conditional on the set holding as many parts as the message has segments. A failed part
@@ -82,11 +85,11 @@ def record_receipt(
     channel = authenticated_channel(route_id, params.get("secret"), now)
     receipt = _parse(channel, params, body)
     tenant_id = params.get("tenant") or None
-    # The common receipt in one write; an SMSC's passing refusal reads the message first.
+    # The common receipt in one write; an SMSC's refusal reads the message first.
     if (
         tenant_id
         and receipt.uid
-        and not smsc_refused_for_a_while(receipt)
+        and not smsc_refused(receipt)
         and _moved_at_once(channel, tenant_id, receipt, now)
     ):
         return MOVED
@@ -157,19 +160,45 @@ def apply_receipt(
             outcome = _resubmit(message, receipt)
             if outcome is not None:
                 return outcome
+    if smsc_refused(receipt):
+        # The refusal stands: the message will not be tried again.
+        return MOVED if _refuse(message, receipt, now) else IGNORED
     if receipt.state == DrState.DELIVRD and channel.receipts_per_part and message.segments > 1:
         return _deliver_part(message, receipt, now)
     return MOVED if _apply(message, receipt, now) else IGNORED
 
 
-def smsc_refused_for_a_while(receipt: Receipt) -> bool:
-    """Whether the SMSC itself refused the message (it never reached the network) with a
-    status that passes: throttled, queue full, system error."""
+def smsc_refused(receipt: Receipt) -> bool:
+    """Whether the SMSC itself refused the message when it was submitted (Kannel's
+    `NACK/<status>/<text>`, Jasmin's level-1 `ESME_…`): it never reached the network."""
     code = (receipt.error_code or "").strip()
-    return (
-        receipt.state in (DrState.REJECTD, DrState.UNDELIV)
-        and code.upper().startswith(("NACK/", "ESME_"))
-        and classify_error(code) == "temporary"
+    return receipt.state in (DrState.REJECTD, DrState.UNDELIV) and code.upper().startswith(
+        ("NACK/", "ESME_")
+    )
+
+
+def smsc_refused_for_a_while(receipt: Receipt) -> bool:
+    """Whether the SMSC itself refused the message with a status that passes: throttled,
+    queue full, system error."""
+    return smsc_refused(receipt) and classify_error(receipt.error_code) == "temporary"
+
+
+def _refuse(message: MessageModel, receipt: Receipt, now: datetime) -> bool:
+    """Ends a message the SMSC refused for good SUBMIT_FAILED, as a gateway's refusal of
+    the submission ends it: the refusal only came later, in a receipt. No carrier took
+    it, so it costs nothing; the counters take its submission back and give its prepaid
+    SMS back, once, since only one write can move it out of a state that is not final."""
+    code = receipt.error_code or ""
+    return transitions.write(
+        message,
+        [
+            MessageModel.dr_state.set(DrState.SUBMIT_FAILED.value),
+            MessageModel.receipt_at.set(now),
+            MessageModel.error_code.set(code),
+            MessageModel.reason.set(f"the SMSC refused it ({code})"),
+            MessageModel.cost.set(0),
+        ],
+        MessageModel.dr_state.is_in(*_NOT_FINAL),
     )
 
 
