@@ -461,6 +461,35 @@ def test_a_refusal_by_the_smsc_costs_nothing_and_a_networks_rejection_stays_bill
     assert (counted["submitted"], counted["cost"], counted["failed"]) == (1, 20_000, 2)
 
 
+def test_a_refusal_by_the_smsc_before_the_gateways_answer_is_recorded_costs_nothing(
+    aws, tenant, metered, context
+):
+    _order(_package(sms_amount=10)["package_id"])
+    status, body = _send(context, [PH_NUMBER], LONG_TEXT)
+    assert status == 202, body
+    uid = body["messages"][0]["uid"]
+
+    class NackedFirst(FakeGateway):
+        """Kannel's receipt of the SMSC's refusal overtakes its answer to sendsms."""
+
+        def submit(self, submission):
+            assert _receipt(uid, INVALID_NACK) == "moved"
+            return super().submit(submission)
+
+    gateway = NackedFirst(accepted("c-1"))
+    submit_queued("acme", [uid], lambda: datetime.now(UTC), gateway.factory)
+
+    message = MessageModel.get("acme", uid)
+    assert (message.dr_state, message.cost, message.carrier_message_id) == (
+        "SUBMIT_FAILED",
+        0,
+        "c-1",
+    )
+    assert _remaining() == 10
+    counted = _tenants_day(uid)
+    assert (counted["submitted"], counted["cost"], counted["failed"]) == (0, 0, 1)
+
+
 def test_sms_taken_for_a_send_that_could_not_be_stored_are_given_back(
     aws, tenant, metered, context, monkeypatch
 ):

@@ -471,19 +471,22 @@ def _record_submitted(message: MessageModel, result: SubmitResult) -> None:
     carrier_fields = [
         # submitted_at stays the claim's: the moment the gateway was called.
         MessageModel.carrier_message_id.set(carrier_id),
-        MessageModel.cost.set(message_cost(message.channel, message.to, int(message.segments))),
     ]
     if carrier_id != message.uid:
         # Only a receipt naming the gateway's own id needs the index to find the message.
         carrier_fields.append(MessageModel.carrier_ref.set(f"{message.channel}#{carrier_id}"))
+    price = MessageModel.cost.set(message_cost(message.channel, message.to, int(message.segments)))
     moved = transitions.write(
         message,
-        [*carrier_fields, MessageModel.dr_state.set(DrState.SUBMITTED.value)],
+        [*carrier_fields, price, MessageModel.dr_state.set(DrState.SUBMITTED.value)],
         MessageModel.dr_state == DrState.SUBMITTING.value,
     )
     if not moved:
-        # A fast receipt already moved the message on: keep its state, record the submit.
-        transitions.write(message, carrier_fields, None)
+        # A fast receipt already moved the message on: keep its state, record the submit,
+        # and its price unless the receipt said the SMSC refused it (that costs nothing).
+        not_refused = MessageModel.dr_state != DrState.SUBMIT_FAILED.value
+        if not transitions.write(message, [*carrier_fields, price], not_refused):
+            transitions.write(message, carrier_fields, None)
     logger.debug("submitted", extra={"uid": message.uid, "to": phone.mask(message.to)})
 
 
