@@ -233,6 +233,51 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(
     assert wrong["json"]["error"]["message"] == unknown["json"]["error"]["message"]
 
 
+def test_an_unknown_name_and_a_locked_account_cost_what_a_wrong_password_does(
+    accounts_app, context, operator_key, monkeypatch
+):
+    """Timing must not tell which names exist: every refusal hashes the password once, at
+    the same cost, and writes to the accounts table once, as a wrong password's count
+    does. Counted rather than timed, so that the test cannot flake."""
+    from cloudsms.domain import passwords
+    from cloudsms.store.accounts import AccountModel
+
+    password = _create(accounts_app, context, operator_key)
+    hashed: list[tuple[int, int, int]] = []
+    scrypt = passwords._scrypt
+
+    def counted_scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+        hashed.append((n, r, p))
+        return scrypt(secret, salt, n, r, p)
+
+    writes: list[str] = []
+    update = AccountModel.update
+
+    def counted_update(self: Any, *args: Any, **kwargs: Any) -> Any:
+        writes.append(self.account_name)
+        return update(self, *args, **kwargs)
+
+    monkeypatch.setattr(passwords, "_scrypt", counted_scrypt)
+    monkeypatch.setattr(AccountModel, "update", counted_update)
+
+    def work(name: str, tried: str) -> tuple[list[tuple[int, int, int]], int]:
+        hashed.clear()
+        writes.clear()
+        assert _log_in(accounts_app, context, tried, name=name)["statusCode"] == 401
+        return list(hashed), len(writes)
+
+    wrong = work("CNX01_Adm", "not-it-1")
+    assert wrong == ([(2**14, 8, 1)], 1)
+    assert work("nobody", "not-it-1") == wrong
+    assert AccountModel.count("nobody") == 0  # the write created no account
+
+    for _ in range(4):
+        work("CNX01_Adm", "not-it-1")
+    assert _failed_logins()[1] is not None
+    assert work("CNX01_Adm", password) == wrong
+    assert _failed_logins()[0] == 0  # the lock's count is left as locking set it
+
+
 def test_five_wrong_passwords_in_a_row_lock_the_account_for_a_while(
     accounts_app, context, operator_key
 ):

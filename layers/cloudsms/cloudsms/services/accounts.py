@@ -297,9 +297,11 @@ def _log_in(
         account = AccountModel.get(_key(account_name), consistent_read=True)
     except DoesNotExist:
         passwords.verify_nothing(password)
+        _count_nothing(_key(account_name))
         raise Unauthorized(wrong_credentials()) from None
     if _locked(account, now):
         passwords.verify_nothing(password)
+        _count_nothing(account.account_name)
         raise Unauthorized(wrong_credentials())
     if not passwords.verify(password, account.password_hash):
         _count_failure(account, now)
@@ -335,6 +337,22 @@ def _count_failure(account: AccountModel, now: datetime) -> None:
             raise
         return  # a concurrent try locked it
     logger.warning("account locked after wrong passwords", account_name=account.account_name)
+
+
+def _count_nothing(key: str) -> None:
+    """The write `_count_failure` makes, changing nothing, for a name without an account
+    or a locked account: without it a wrong password on an account that exists is refused
+    one DynamoDB write later than those, and timing tells which names exist. Adding 0
+    under the condition that the account exists leaves a locked one's count as it is
+    (locking set it to 0) and creates no item for a name without one."""
+    try:
+        AccountModel(account_name=key).update(
+            actions=[AccountModel.failed_logins.add(0)],
+            condition=AccountModel.account_name.exists(),
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
 
 
 def _open_session(account: AccountModel, now: datetime) -> Session:
