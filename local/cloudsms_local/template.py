@@ -6,6 +6,8 @@ the local stack build them from it, so the code can't drift from what is deploye
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -42,6 +44,14 @@ _CfnLoader.add_multi_constructor("!", _cfn_tag)
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The template as data, a copy of its own for each caller, as callers may change it.
+    Parsing it takes a quarter of a second, and the tests build every resource from it
+    for each test, so it is parsed once a process while the file stays as it is."""
+    return copy.deepcopy(_parse_template(path, path.stat().st_mtime_ns))
+
+
+@functools.cache
+def _parse_template(path: Path, modified_ns: int) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - our own loader
 
 

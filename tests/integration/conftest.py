@@ -29,17 +29,24 @@ from cloudsms_local.template import LocalResources, create_resources
 EVENTS = Path(__file__).parent.parent / "events"
 
 
+# One session makes every test's resources: a new one loads each service's model again,
+# about a quarter of a second a test.
+_SESSION = boto3.Session()
+
+
+def template_resources() -> LocalResources:
+    """The template's resources, created in the emulated account `mock_aws` has open."""
+    return create_resources(
+        _SESSION, api_urls={"Api": "http://api.test"}, function_url_base="http://receipts.test"
+    )
+
+
 @pytest.fixture
 def aws() -> Iterator[LocalResources]:
     """A fresh emulated account holding the template's resources."""
     with mock_aws():
         cache.clear_all()
-        resources = create_resources(
-            boto3.Session(),
-            api_urls={"Api": "http://api.test"},
-            function_url_base="http://receipts.test",
-        )
-        yield resources
+        yield template_resources()
     cache.clear_all()
 
 

@@ -18,13 +18,13 @@ from cloudsms.domain.mission import MissionFields
 from cloudsms.services import missions
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
-from cloudsms_local.template import LocalResources, create_resources
+from cloudsms_local.template import LocalResources
 from functions.admin import app as admin_app
 from functions.missions import app as missions_app
 from functions.schedule import app as schedule_app
 from functions.send import app as send_app
 from functions.send import ingest
-from tests.integration.conftest import FakeContext, api_event
+from tests.integration.conftest import FakeContext, api_event, template_resources
 from tests.unit import numberlist_corpus as corpus
 from tests.unit.numberlist_corpus import GUIDE_CONTENT
 
@@ -51,11 +51,7 @@ def shared_account() -> Iterator[LocalResources]:
 
     with mock_aws():
         cache.clear_all()
-        resources = create_resources(
-            boto3.Session(),
-            api_urls={"Api": "http://api.test"},
-            function_url_base="http://receipts.test",
-        )
+        resources = template_resources()
         tenants.create_tenant("acme", "Acme", "Asia/Shanghai")
         channels.add_channel("SIM", "simulator", "http://127.0.0.1:9", "sim", "sim", "CloudSMS")
         channels.assign_channel("acme", "SIM")
