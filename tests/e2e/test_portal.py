@@ -319,6 +319,54 @@ def test_a_mission_sent_from_the_add_form_is_listed_as_sent_with_its_amounts(por
     _screenshot(portal, "missions")
 
 
+def test_a_mission_submitted_again_after_its_answer_was_lost_is_created_once(
+    portal, stack, portal_key, number_list
+):
+    # Given a submission the API carries out while the browser gets API Gateway's timeout
+    # (Chromium does not show an intercepted request's file to route.fetch(), so the
+    # request the API receives is made here, with the form's fields, file and headers)
+    name = "Portal lost answer"
+    lost = []
+
+    def lose_the_first_answer(route):
+        if route.request.method != "POST" or lost:
+            route.continue_()
+            return
+        headers = {"Authorization": f"Bearer {portal_key}"}
+        if "idempotency-key" in route.request.headers:
+            headers["Idempotency-Key"] = route.request.headers["idempotency-key"]
+        created = requests.post(
+            f"{stack['api_url']}/v1/missions",
+            data={
+                "name": name,
+                "direction": "international",
+                "sms_type": "business",
+                "channel": stack["channel"],
+                "signature": "CloudSMS",
+                "content": CONTENT,
+            },
+            files={"number_list": number_list.read_bytes()},
+            headers=headers,
+            timeout=HTTP_TIMEOUT,
+        )
+        lost.append(created.status_code)
+        timeout = {"error": {"code": "internal_error", "message": "Endpoint request timed out"}}
+        route.fulfill(status=504, content_type="application/json", body=json.dumps(timeout))
+
+    portal.route("**/v1/missions", lose_the_first_answer)
+    _fill_add_form(portal, stack, number_list, name)
+    portal.get_by_role("button", name="Submit").click()
+    expect(portal.get_by_role("alert")).to_contain_text("Endpoint request timed out")
+    assert lost == [201]
+
+    # When the tenant submits the same form again
+    portal.get_by_role("button", name="Submit").click()
+
+    # Then the answer is the mission created the first time, and no second one is sent
+    expect(portal.get_by_role("status")).to_contain_text(f'"{name}" submitted: Sent')
+    assert _api(stack, portal_key, "/v1/missions", name=name)["total"] == 1
+
+
 def test_the_mission_detail_shows_its_progress_and_abnormal_data(portal, sent_mission):
     _menu(portal, "Bulk Dispatching Tool")
     portal.get_by_role("link", name=f"Detail of {sent_mission}").click()

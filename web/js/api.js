@@ -80,12 +80,13 @@ async function failure(response) {
 
 /**
  * One call to the API. `json` sends a JSON body, `form` a FormData (multipart); `raw`
- * returns the Response itself (for files). A 401 ends the session: the portal's app
- * listens for "cloudsms:unauthorized" and shows the login page again.
+ * returns the Response itself (for files); `headers` are sent besides the key. A 401
+ * ends the session: the portal's app listens for "cloudsms:unauthorized" and shows the
+ * login page again.
  */
-export async function call(method, path, { query, json, form, raw = false, accept, key, open = false } = {}) {
+export async function call(method, path, { query, json, form, raw = false, accept, key, open = false, headers: extra = {} } = {}) {
   // `open`: a call of the log-in page, which takes no key (and whose 401 ends no session).
-  const headers = open ? {} : { Authorization: `Bearer ${key || session.key() || ""}` };
+  const headers = { ...extra, ...(open ? {} : { Authorization: `Bearer ${key || session.key() || ""}` }) };
   let body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";

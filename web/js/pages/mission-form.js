@@ -33,6 +33,11 @@ const LIMITS = { name: 30, sender: 15, signature: 20, content: 1500 };
 const SENDER_WITH_LETTERS = 11;
 const senderLimit = (value) => (/^\+?[0-9]*$/.test(value) ? LIMITS.sender : SENDER_WITH_LETTERS);
 
+/** 128 random bits as hex: crypto.randomUUID() needs a secure context, this does not. */
+function randomKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 function checkedValue(form, name) {
   const checked = form.querySelector(`input[name="${name}"]:checked`);
   return checked ? checked.value : "";
@@ -287,6 +292,20 @@ export async function render({ main, navigate, query, refreshAccount }) {
     return problems;
   }
 
+  // A submission sent again unchanged, after an answer that never came (API Gateway's
+  // 29 s timeout while the mission was still being created, a dropped connection), carries
+  // the same Idempotency-Key: the API then answers the mission it created rather than
+  // create and send a second one to every number. A change to any field or to the file
+  // makes another submission, with a key of its own.
+  let submitted = { what: null, key: null };
+  function idempotencyKey(data) {
+    const what = JSON.stringify(
+      [...data.entries()].map(([name, value]) => [name, typeof value === "string" ? value : [value.name, value.size, value.lastModified]]),
+    );
+    if (submitted.what !== what) submitted = { what, key: randomKey() };
+    return submitted.key;
+  }
+
   let busy = false;
   async function submit(preview) {
     if (busy) return;
@@ -304,7 +323,9 @@ export async function render({ main, navigate, query, refreshAccount }) {
         const result = await call("POST", "/v1/missions/preview", { form: formData() });
         showPreview(result);
       } else {
-        const mission = await call("POST", "/v1/missions", { form: formData() });
+        const data = formData();
+        const headers = { "Idempotency-Key": idempotencyKey(data) };
+        const mission = await call("POST", "/v1/missions", { form: data, headers });
         flash("success", `Mission "${mission.name}" submitted: ${mission.status}. Refresh the list to follow its status.`);
         navigate("missions");
       }
