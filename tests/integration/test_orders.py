@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import boto3
 import pytest
 
 from cloudsms.domain.mission import MissionFields
@@ -43,6 +44,7 @@ from tests.integration.missions_api import (
     create_with_list,
     numbers_list,
     queued_bodies,
+    schedules,
 )
 
 METERED = "PH_PACK"
@@ -603,6 +605,32 @@ def test_a_scheduled_mission_whose_only_order_expires_before_its_time_is_refused
 
     assert "its prepaid orders expired" in preview["payment_refusal"]
     assert list(MissionModel.query("acme")) == []
+
+
+def test_a_scheduled_mission_whose_uploaded_list_the_order_cannot_pay_for_fails_at_once(
+    aws, tenant, metered
+):
+    # Given a mission created with JSON, scheduled for noon, and an order of 2 SMS
+    _order(_package(sms_amount=2)["package_id"])
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON, "channel": METERED})
+    created = missions.create_mission(get_tenant("acme"), fields, None, MORNING)
+    key = missions.upload_key("acme", created["mission_id"])
+    boto3.client("s3").put_object(
+        Bucket=aws.environment["UPLOAD_BUCKET"],
+        Key=key,
+        Body=numbers_list([PH_NUMBER, "+639175550123", "+639175550126"]),
+    )
+
+    # When its list of 3 numbers arrives
+    missions.ingest_upload("acme", created["mission_id"], MORNING + timedelta(minutes=1))
+
+    # Then it fails now with the reason, as a request carrying the list is refused,
+    # rather than wait Scheduled until noon to fail
+    uploaded = missions.read_mission("acme", created["mission_id"])
+    assert uploaded["status"] == "Failed"
+    assert "have 2 SMS left; this needs 3" in uploaded["failure_reason"]
+    assert schedules() == {}
+    assert _remaining() == 2
 
 
 def test_a_mission_that_failed_at_dispatch_has_nothing_pending(aws, tenant, metered, context):

@@ -407,14 +407,26 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
         _fail(mission, LIST_TOO_LATE, now)
         return
     key = upload_key(tenant_id, mission_id)
+    tenant = TenantModel.get(tenant_id)
     try:
         if storage.size_of(key) > get_settings().number_list_max_bytes:
             raise NumberListError(
                 f"the file is larger than {get_settings().number_list_max_bytes:,} bytes"
             )
-        staged = stage(mission, storage.get_bytes(key))
+        # As when the list comes with the request: a mission the orders cannot pay for
+        # fails now, with the reason, rather than wait Scheduled until its time to fail.
+        staged = stage(
+            mission,
+            storage.get_bytes(key),
+            accept=lambda found: orders.charge_for(
+                tenant, mission.channel, found.segments, mission.dispatch_at or now
+            ),
+        )
     except NumberListError as error:
         _fail(mission, error.reason, now)
+        return
+    except Forbidden as refused:
+        _fail(mission, refused.message, now)
         return
     if staged.recipients == 0:
         # No answer carries the rows' details here, as a refused request's does: the
