@@ -26,7 +26,7 @@ def cancel(mission_id: str) -> dict:
     tenant_id = caller(app).tenant_id
     scheduling.cancel(missions.get_mission(tenant_id, mission_id), clock.now())
     metrics.add_metric(name="MissionsCancelled", unit="Count", value=1)
-    return missions.read_mission(tenant_id, mission_id)
+    return missions.read_mission(tenant_id, mission_id, consistent=True)
 
 
 @app.patch("/v1/missions/<mission_id>", responses=answers(Mission))
@@ -35,7 +35,7 @@ def reschedule(mission_id: str, changes: MissionChanges) -> dict:
     tenant = get_tenant(caller(app).tenant_id)
     mission = missions.get_mission(tenant.tenant_id, mission_id)
     scheduling.reschedule(mission, tenant, changes.dispatch_at, clock.now())
-    return missions.read_mission(tenant.tenant_id, mission_id)
+    return missions.read_mission(tenant.tenant_id, mission_id, consistent=True)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pynamodb.exceptions import DoesNotExist
 
 from cloudsms.adapters.aws import client
 from cloudsms.services import missions
+from cloudsms.store.missions import MissionModel
 from tests.integration import missions_api as api
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
@@ -330,3 +332,23 @@ def test_a_sent_mission_is_not_dispatched_again(aws, tenant):
 
     assert again is False
     assert queued_bodies(aws) == []
+
+
+def test_a_mission_is_sent_though_a_read_just_after_its_creation_does_not_see_it_yet(
+    aws, tenant, monkeypatch
+):
+    # DynamoDB's eventually consistent read may miss an item written a moment ago.
+    get = MissionModel.get
+
+    def lagging(*key: Any, consistent_read: bool = False, **options: Any) -> MissionModel:
+        if not consistent_read:
+            raise DoesNotExist()
+        return get(*key, consistent_read=True, **options)
+
+    monkeypatch.setattr(MissionModel, "get", lagging)
+
+    status, mission = api.create_with_list(corpus.guide_xlsx())
+
+    assert status == 201, mission
+    assert mission["status"] == "Sent"
+    assert len(queued_recipients(aws)) == 2

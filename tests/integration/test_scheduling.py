@@ -6,6 +6,7 @@ tenant's zone; the services take the time as an argument, so the cut-off is trie
 the second with an explicit `now`.
 """
 
+import copy
 import json
 import threading
 from datetime import UTC, datetime, timedelta
@@ -155,6 +156,40 @@ def test_cancelling_a_scheduled_mission_cancels_it_and_deletes_its_schedule(aws,
     assert status == 200
     assert cancelled["status"] == "Cancelled"
     assert schedules() == {}
+
+
+def _reads_lag_behind_writes(monkeypatch: pytest.MonkeyPatch, mission_id: str) -> None:
+    """An eventually consistent read of the mission answers it as it is now, as DynamoDB
+    may a moment after a later write; a consistent read sees every write."""
+    as_now = MissionModel.get("acme", mission_id)
+    get = MissionModel.get
+
+    def lagging(*key: Any, consistent_read: bool = False, **options: Any) -> MissionModel:
+        if consistent_read:
+            return get(*key, consistent_read=True, **options)
+        return copy.deepcopy(as_now)  # a read of its own, which a write does not change
+
+    monkeypatch.setattr(MissionModel, "get", lagging)
+
+
+def test_a_cancel_answers_the_mission_cancelled_though_reads_lag_behind(aws, tenant, monkeypatch):
+    _, mission = schedule_at(tomorrow_at(12))
+    _reads_lag_behind_writes(monkeypatch, mission["mission_id"])
+
+    status, cancelled = api.cancel(mission["mission_id"])
+
+    assert (status, cancelled["status"]) == (200, "Cancelled")
+
+
+def test_a_move_answers_the_new_time_though_reads_lag_behind(aws, tenant, monkeypatch):
+    _, mission = schedule_at(tomorrow_at(12))
+    _reads_lag_behind_writes(monkeypatch, mission["mission_id"])
+
+    status, moved = api.reschedule(mission["mission_id"], tomorrow_at(15, 30))
+
+    assert status == 200, moved
+    local = datetime.fromisoformat(moved["dispatch_at"]).astimezone(SHANGHAI)
+    assert local.replace(tzinfo=None).isoformat() == tomorrow_at(15, 30)
 
 
 def test_a_cancelled_mission_has_nothing_pending(aws, tenant):

@@ -560,7 +560,8 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
     Running it again on a mission that is already Sending (a retried invocation) enqueues
     the same UIDs again, and the submit step sends each UID once.
     """
-    mission = get_mission(tenant_id, mission_id)
+    # Consistent: a mission created or staged a moment ago is dispatched at once.
+    mission = get_mission(tenant_id, mission_id, consistent=True)
     if mission.status == MissionStatus.SENDING.value:
         logger.info("resuming the dispatch of a mission", extra={"mission": mission_id})
     elif not _claim_for_dispatch(mission, now):
@@ -710,9 +711,11 @@ def _chunks(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]
 # --- reading --------------------------------------------------------------------------------
 
 
-def get_mission(tenant_id: str, mission_id: str) -> MissionModel:
+def get_mission(tenant_id: str, mission_id: str, consistent: bool = False) -> MissionModel:
+    """The mission; `consistent` after writing it: an eventually consistent read may not
+    see a write made a moment ago, not even the mission's creation."""
     try:
-        return MissionModel.get(tenant_id, mission_id)
+        return MissionModel.get(tenant_id, mission_id, consistent_read=consistent)
     except DoesNotExist as error:
         raise NotFound(f"mission {mission_id} not found") from error
 
@@ -785,8 +788,9 @@ def mission_view(mission: MissionModel, counter: CounterModel | None = None) -> 
     }
 
 
-def read_mission(tenant_id: str, mission_id: str) -> dict[str, Any]:
-    mission = get_mission(tenant_id, mission_id)
+def read_mission(tenant_id: str, mission_id: str, consistent: bool = False) -> dict[str, Any]:
+    """The mission's view; `consistent` to answer a change with the mission as changed."""
+    mission = get_mission(tenant_id, mission_id, consistent)
     return mission_view(mission, _counter_of(mission))
 
 

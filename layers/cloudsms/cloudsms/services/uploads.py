@@ -75,7 +75,8 @@ def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
         mission = missions.create_mission(tenant, fields, data, now, mission_id)
     except Conflict:
         # The same upload's other delivery created it meanwhile.
-        return {"accepted": True, "mission": missions.read_mission(tenant_id, mission_id)}
+        created = missions.read_mission(tenant_id, mission_id, consistent=True)
+        return {"accepted": True, "mission": created}
     except CloudSmsError as error:
         return {"accepted": False, "reason": error.message, "details": error.details}
     except (KeyError, ValueError, TypeError) as error:
