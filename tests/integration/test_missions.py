@@ -352,3 +352,18 @@ def test_a_mission_is_sent_though_a_read_just_after_its_creation_does_not_see_it
     assert status == 201, mission
     assert mission["status"] == "Sent"
     assert len(queued_recipients(aws)) == 2
+
+
+def test_a_content_at_the_limit_with_variables_is_sent_signed_as_one_without_them(aws, tenant):
+    # The portal counts the content alone: the signature and the unsubscribe sentence
+    # come on top of its 1,500 characters, with variables or without.
+    content = "A" * 1490 + " ${Name}"
+    rows = [["Phone Number", "Name"], ["+639215347566", "Amy"]]
+
+    status, mission = api.create_with_list(
+        corpus.xlsx(rows), content=content, allow_unsubscribe="true"
+    )
+
+    assert status == 201, mission
+    [recipient] = queued_recipients(aws)
+    assert recipient["text"] == f"[CloudSMS] {'A' * 1490} Amy Reply TD to unsubscribe"

@@ -6,7 +6,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from cloudsms.domain.content import renderer, variables
+from cloudsms.domain.content import added_length, renderer, variables
 from cloudsms.domain.numberlist import (
     AbnormalRow,
     NumberList,
@@ -31,7 +31,10 @@ def open_list(
     **limits: int,
 ) -> NumberList:
     render = renderer(content, "CloudSMS", "start", direction, allow_unsubscribe=False)
-    return read_number_list(data, variables(content), direction, render, **limits)
+    added = added_length(content, "CloudSMS", "start", direction, allow_unsubscribe=False)
+    return read_number_list(
+        data, variables(content), direction, render, added_length=added, **limits
+    )
 
 
 def read(data: bytes, content: str = GUIDE_CONTENT, direction: Direction = INTERNATIONAL) -> list:
@@ -622,12 +625,23 @@ def test_a_row_with_more_columns_than_the_header_is_abnormal() -> None:
     assert only(read(data)).reason == "too many columns: the row has 4, the header has 3"
 
 
-def test_a_message_longer_than_1500_characters_with_its_values_is_abnormal() -> None:
+def test_a_content_longer_than_1500_characters_with_its_values_is_abnormal() -> None:
     data = corpus.xlsx([HEADER, ["+639215347566", "A" * 1450, "x"]])
 
+    # 1,508 with the values; the signature's 11 ("[CloudSMS] ") are not counted.
     assert only(read(data)).reason == (
-        "the message is longer than 1500 characters (1,519) with this row's values"
+        "the content is longer than 1500 characters (1,508) with this row's values"
     )
+
+
+def test_the_signature_does_not_count_against_the_1500_characters_of_the_content() -> None:
+    # As for a content without variables, and for the text of POST /v1/sms
+    content = "A" * 1490 + " ${Name}"
+    data = corpus.xlsx([["Phone Number", "Name"], ["+639215347566", "Amy"]])
+
+    sent = only(read(data, content))
+
+    assert sent.text == "[CloudSMS] " + "A" * 1490 + " Amy"
 
 
 def test_good_and_abnormal_rows_come_in_file_order() -> None:

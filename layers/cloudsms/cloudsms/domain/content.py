@@ -94,6 +94,21 @@ def renderer(
     return render_values
 
 
+def added_length(
+    content: str,
+    signature: str | None,
+    signature_position: str,
+    direction: Direction,
+    allow_unsubscribe: bool,
+) -> int:
+    """How many characters the signature and the unsubscribe sentence add to the content:
+    they come on top of its CONTENT_MAX, as the portal's counter counts the content alone."""
+    blank = {name: "" for name in variables(content)}
+    signed = renderer(content, signature, signature_position, direction, allow_unsubscribe)
+    bare = renderer(content, None, signature_position, direction, False)
+    return len(signed(blank)) - len(bare(blank))
+
+
 def render(
     content: str,
     values: Mapping[str, str],

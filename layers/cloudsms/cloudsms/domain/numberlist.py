@@ -161,6 +161,7 @@ def read_number_list(
     direction: Direction,
     render: Callable[[dict[str, str]], str],
     *,
+    added_length: int = 0,
     max_bytes: int = MAX_BYTES,
     max_expanded_bytes: int = MAX_EXPANDED_BYTES,
 ) -> NumberList:
@@ -168,7 +169,10 @@ def read_number_list(
 
     The header is checked here; data rows are read, validated and rendered lazily as the
     result is iterated, so a large list is never held whole as recipients.
-    `render` turns one row's values into the message (see `content.renderer`).
+    `render` turns one row's values into the message (see `content.renderer`), adding
+    `added_length` characters to the content (`content.added_length`): the content with
+    a row's values may have CONTENT_MAX characters besides them, as one without
+    variables may.
     """
     file_format, first, numbered, first_column = _opened(data, max_bytes, max_expanded_bytes)
     header_row, header_cells = first
@@ -178,7 +182,7 @@ def read_number_list(
     first_data = next(numbered, None)
     if first_data is None:
         raise NumberListError(NO_DATA_ROWS)
-    reader = _RowReader(header, first_column, columns, direction, render)
+    reader = _RowReader(header, first_column, columns, direction, render, added_length)
     data_rows = _chain(first_data, numbered)
     return NumberList(file_format, header, by_name, (reader.read(n, r) for n, r in data_rows))
 
@@ -241,6 +245,7 @@ class _RowReader:
         columns: list[tuple[str, int]],
         direction: Direction,
         render: Callable[[dict[str, str]], str],
+        added_length: int,
     ) -> None:
         self.width = len(header)
         self.columns = columns
@@ -251,6 +256,7 @@ class _RowReader:
         }
         self.direction = direction
         self.render = render
+        self.added_length = added_length
         # Without variables every message is the same: render and measure it once.
         self.fixed = self._measure(render({})) if not columns else None
 
@@ -302,11 +308,12 @@ class _RowReader:
             # came from a value. isprintable() is the quick look; the regex decides.
             if not text.isprintable() and unshowable(text):
                 return _unshowable_value(number, _text(row[0]), values)
-            if len(text) > CONTENT_MAX:
+            length = len(text) - self.added_length  # the content with the values
+            if length > CONTENT_MAX:
                 return AbnormalRow(
                     number,
                     _text(row[0]),
-                    f"the message is longer than {CONTENT_MAX} characters ({len(text):,}) "
+                    f"the content is longer than {CONTENT_MAX} characters ({length:,}) "
                     "with this row's values",
                 )
             text, encoding, segments = self._measure(text)

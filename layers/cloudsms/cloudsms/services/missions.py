@@ -229,11 +229,19 @@ def _renderer(mission: MissionModel) -> Any:
 
 
 def _rows(mission: MissionModel, number_list: bytes) -> Any:
+    direction = phone.Direction(mission.direction)
     return read_number_list(
         number_list,
         [str(name) for name in mission.variables or []],
-        phone.Direction(mission.direction),
+        direction,
         _renderer(mission),
+        added_length=content.added_length(
+            mission.content,
+            mission.signature,
+            mission.signature_position,
+            direction,
+            mission.allow_unsubscribe,
+        ),
         max_bytes=get_settings().number_list_max_bytes,
     )
 
