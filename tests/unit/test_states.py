@@ -93,7 +93,7 @@ def test_a_message_the_platform_or_gateway_refused_is_final_and_failed(state):
     assert state in FAILED
 
 
-@pytest.mark.parametrize("state", [*INTERMEDIATE, DrState.QUEUED, DrState.SUBMITTED])
+@pytest.mark.parametrize("state", [*sorted(INTERMEDIATE), DrState.QUEUED, DrState.SUBMITTED])
 def test_waiting_states_are_not_final(state):
     assert not is_final(state)
 
