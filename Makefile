@@ -65,9 +65,12 @@ e2e: $(VENV)/.installed kannel browser
 	$(PY) -m pytest tests/e2e -q
 
 # Style and types are checked first: code that passes its tests but not the linters
-# does not land either.
+# does not land either. The unit and integration tests share nothing between them (each
+# builds its own emulated account), so they run on two cores; the e2e tests then run
+# alone: each waits on a stack of its own for things to happen in time.
 test: $(VENV)/.installed lint kannel browser validate
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests/unit tests/integration -q -p no:cacheprovider -n 2
+	$(PY) -m pytest tests/e2e -q -p no:cacheprovider
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
