@@ -12,6 +12,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,7 @@ expect.set_options(timeout=UI_TIMEOUT_MS)
 @pytest.fixture(scope="module")
 def portal_key(stack, cloudsms_cli) -> str:
     """An API key of a tenant that only these tests use, granted the simulator channel."""
-    cloudsms_cli("tenant-create", TENANT, "--name", "Portal Tester")
-    cloudsms_cli("channel-grant", TENANT, stack["channel"])
-    return str(cloudsms_cli("key-issue", TENANT, "--name", "portal tests")["key"])
+    return _tenant_key(cloudsms_cli, TENANT, "Portal Tester", stack["channel"])
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +80,28 @@ def _log_in(page: Page, stack: dict[str, Any], key: str) -> None:
     expect(page.get_by_role("heading", name="SMS Overview")).to_be_visible()
 
 
+@contextmanager
+def _logged_in(browser: Browser, stack: dict[str, Any], key: str) -> Iterator[Page]:
+    """A portal page logged in with `key`, in a browser context of its own."""
+    page = _new_page(browser)
+    _log_in(page, stack, key)
+    yield page
+    page.context.close()
+
+
+def _tenant_key(cloudsms_cli, tenant: str, name: str, channel: str | None = None) -> str:
+    """An API key of a new tenant that only some tests use, granted `channel`."""
+    cloudsms_cli("tenant-create", tenant, "--name", name)
+    if channel:
+        cloudsms_cli("channel-grant", tenant, channel)
+    return str(cloudsms_cli("key-issue", tenant, "--name", f"{name} tests")["key"])
+
+
 @pytest.fixture
 def portal(browser, stack, portal_key) -> Iterator[Page]:
     """A logged-in portal page in a fresh browser context."""
-    page = _new_page(browser)
-    _log_in(page, stack, portal_key)
-    yield page
-    page.context.close()
+    with _logged_in(browser, stack, portal_key) as page:
+        yield page
 
 
 def _screenshot(page: Page, name: str, full_page: bool = True) -> None:
@@ -326,17 +340,13 @@ RESUBMIT_TENANT = "portal-resubmit"
 def resubmit_key(stack, cloudsms_cli) -> str:
     """A tenant of its own: its missions are sent, and the other tenant's pages count
     exactly the guide's mission."""
-    cloudsms_cli("tenant-create", RESUBMIT_TENANT, "--name", "Resubmit Tester")
-    cloudsms_cli("channel-grant", RESUBMIT_TENANT, stack["channel"])
-    return str(cloudsms_cli("key-issue", RESUBMIT_TENANT, "--name", "resubmit test")["key"])
+    return _tenant_key(cloudsms_cli, RESUBMIT_TENANT, "Resubmit Tester", stack["channel"])
 
 
 @pytest.fixture
 def resubmit_portal(browser, stack, resubmit_key) -> Iterator[Page]:
-    page = _new_page(browser)
-    _log_in(page, stack, resubmit_key)
-    yield page
-    page.context.close()
+    with _logged_in(browser, stack, resubmit_key) as page:
+        yield page
 
 
 def test_a_mission_submitted_again_after_its_answer_was_lost_is_created_once(
@@ -869,17 +879,14 @@ def _operator_post(stack: dict[str, Any], path: str, body: dict[str, Any]) -> An
 @pytest.fixture(scope="module")
 def orders_key(stack, cloudsms_cli) -> str:
     """An API key of the tenant that holds the orders."""
-    cloudsms_cli("tenant-create", ORDER_TENANT, "--name", "Order Tester")
-    return str(cloudsms_cli("key-issue", ORDER_TENANT, "--name", "portal order tests")["key"])
+    return _tenant_key(cloudsms_cli, ORDER_TENANT, "Order Tester")
 
 
 @pytest.fixture
 def orders_portal(browser, stack, orders_key) -> Iterator[Page]:
     """A portal page logged in as the tenant that holds the orders."""
-    page = _new_page(browser)
-    _log_in(page, stack, orders_key)
-    yield page
-    page.context.close()
+    with _logged_in(browser, stack, orders_key) as page:
+        yield page
 
 
 @pytest.fixture(scope="module")
