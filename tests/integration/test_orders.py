@@ -22,6 +22,7 @@ from cloudsms.store.orders import OrderModel, PackageModel
 from cloudsms.store.tenants import TenantModel
 from functions.admin import app as admin_app
 from functions.reports import app as reports_app
+from functions.schedule import app as schedule_app
 from functions.send import app as send_app
 from tests.integration.conftest import (
     FakeContext,
@@ -605,6 +606,44 @@ def test_a_scheduled_mission_whose_only_order_expires_before_its_time_is_refused
 
     assert "its prepaid orders expired" in preview["payment_refusal"]
     assert list(MissionModel.query("acme")) == []
+
+
+def _noon_in(days: int, now: datetime) -> str:
+    """Noon in Shanghai, the tenant's zone, on the day `days` after `now`: between 12 and
+    36 hours after `now` for one day."""
+    shanghai = (now + timedelta(days=days)).astimezone(ZoneInfo("Asia/Shanghai"))
+    return shanghai.replace(hour=12, minute=0, second=0, microsecond=0).isoformat()
+
+
+def test_a_scheduled_mission_moved_past_its_only_orders_expiry_is_refused_and_stays(
+    aws, tenant, metered
+):
+    # Given an order valid two days and a mission scheduled inside them
+    _order(_package(sms_amount=10, validity_days=2)["package_id"])
+    now = datetime.now(UTC)
+    fields = MissionFields.model_validate(
+        {**GUIDE_FIELDS, "dispatch_at": _noon_in(1, now), "channel": METERED}
+    )
+    created = missions.create_mission(get_tenant("acme"), fields, numbers_list([PH_NUMBER]), now)
+    [before] = schedules().values()
+
+    # When it is moved to a time after the order expires
+    status, body = call(
+        schedule_app,
+        "PATCH",
+        f"/v1/missions/{created['mission_id']}",
+        "/v1/missions/{mission_id}",
+        body={"dispatch_at": _noon_in(3, now)},
+    )
+
+    # Then the move is refused as creating it for that time is, and nothing changed
+    assert status == 403, body
+    assert "its prepaid orders expired" in body["error"]["message"]
+    kept = missions.read_mission("acme", created["mission_id"], consistent=True)
+    assert (kept["status"], kept["dispatch_at"]) == ("Scheduled", created["dispatch_at"])
+    [after] = schedules().values()
+    assert after["ScheduleExpression"] == before["ScheduleExpression"]
+    assert _remaining() == 10
 
 
 def test_a_scheduled_mission_whose_uploaded_list_the_order_cannot_pay_for_fails_at_once(

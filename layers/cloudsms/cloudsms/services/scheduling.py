@@ -18,6 +18,7 @@ from cloudsms.clock import check_year
 from cloudsms.domain.mission import MissionStatus
 from cloudsms.errors import BadRequest, Conflict
 from cloudsms.observability import logger
+from cloudsms.services import orders
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.missions import MissionModel
@@ -211,7 +212,8 @@ def _before_cutoff(mission: MissionModel, now: datetime, verb: str) -> None:
 
 
 def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: datetime) -> None:
-    """Moves a scheduled mission's dispatch time, under the same rules as scheduling."""
+    """Moves a scheduled mission's dispatch time, under the same rules as scheduling,
+    its product orders' included."""
     if mission.status != MissionStatus.SCHEDULED.value:
         raise Conflict(f"only a scheduled mission can be rescheduled; this one is {mission.status}")
     _before_cutoff(mission, now, "rescheduled")
@@ -220,6 +222,10 @@ def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: date
         # "" reads as "not given", which means "send at once" when creating a mission; a
         # move needs a time to move to.
         raise BadRequest("dispatch_at is required")
+    # As when it was created: refused now (403, with the reason) rather than failed at
+    # its new time when the orders cannot pay for it then (its only order expires
+    # before). Only a check: the SMS are taken at dispatch, so none are held to move.
+    orders.charge_for(tenant, mission.channel, int(mission.segments), new_time)
     old_time = mission.dispatch_at
     try:
         mission.update(
