@@ -18,4 +18,4 @@ def lambda_handler(event: S3Event, context: LambdaContext) -> None:
     for record in event.records:
         # S3 URL-encodes the key in its events (a space arrives as "+").
         key = unquote_plus(record.s3.get_object.key)
-        ingest_object(record.s3.bucket.name, key, clock.now())
+        ingest_object(record.s3.bucket.name, key, clock.now)

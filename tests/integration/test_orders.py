@@ -661,7 +661,7 @@ def test_a_scheduled_mission_whose_uploaded_list_the_order_cannot_pay_for_fails_
     )
 
     # When its list of 3 numbers arrives
-    missions.ingest_upload("acme", created["mission_id"], MORNING + timedelta(minutes=1))
+    missions.ingest_upload("acme", created["mission_id"], lambda: MORNING + timedelta(minutes=1))
 
     # Then it fails now with the reason, as a request carrying the list is refused,
     # rather than wait Scheduled until noon to fail

@@ -6,7 +6,8 @@ S3 would send (the key URL-encoded as S3 encodes it).
 
 import json
 import time
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -15,6 +16,9 @@ import requests
 from pynamodb.exceptions import PutError
 
 from cloudsms.domain import numberlist
+from cloudsms.domain.mission import MissionFields
+from cloudsms.services import missions
+from cloudsms.services.tenants import get_tenant
 from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_without_list
 from cloudsms.services.uploads import RESULT_SUFFIX
 from cloudsms.settings import get_settings
@@ -22,7 +26,15 @@ from cloudsms.store.missions import MissionModel
 from functions.missions import app as missions_app
 from tests.integration import missions_api as api
 from tests.integration.conftest import throttled
-from tests.integration.missions_api import GUIDE_FIELDS, queued_recipients, staged_keys
+from tests.integration.missions_api import (
+    GUIDE_FIELDS,
+    MORNING,
+    NOON,
+    NOON_UTC,
+    queued_recipients,
+    schedules,
+    staged_keys,
+)
 from tests.unit import numberlist_corpus as corpus
 
 
@@ -149,21 +161,98 @@ def test_an_uploaded_list_over_the_size_limit_fails_the_mission(aws, tenant):
     assert "larger than 1,048,576 bytes" in failed["failure_reason"]
 
 
-def test_a_list_arriving_after_the_dispatch_time_fails_the_mission_and_sends_nothing(aws, tenant):
-    from cloudsms.domain.mission import MissionFields
-    from cloudsms.services import missions
-    from cloudsms.services.tenants import get_tenant
-    from tests.integration.missions_api import MORNING, NOON, NOON_UTC
+def _uploading_for(dispatch_at: str) -> dict[str, Any]:
+    """A mission created at MORNING for `dispatch_at`, waiting for its list."""
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": dispatch_at})
+    return missions.create_mission(get_tenant("acme"), fields, None, MORNING)
 
-    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON})
-    mission = missions.create_mission(get_tenant("acme"), fields, None, MORNING)
+
+def _clock(*times: datetime) -> Callable[[], datetime]:
+    """A clock that reads each of `times` in turn, then stays at the last."""
+    left = list(times)
+    return lambda: left.pop(0) if len(left) > 1 else left[0]
+
+
+def test_a_list_arriving_after_the_dispatch_time_fails_the_mission_and_sends_nothing(aws, tenant):
+    mission = _uploading_for(NOON)
     _put(aws, _upload_key(mission), corpus.guide_xlsx())
 
-    missions.ingest_upload("acme", mission["mission_id"], NOON_UTC + timedelta(minutes=1))
+    missions.ingest_upload("acme", mission["mission_id"], _clock(NOON_UTC + timedelta(minutes=1)))
 
     _, failed = api.get_mission(mission["mission_id"])
     assert (failed["status"], failed["failure_reason"]) == ("Failed", missions.LIST_TOO_LATE)
     assert queued_recipients(aws) == []
+
+
+@pytest.mark.parametrize(
+    "staged_at",
+    [NOON_UTC + timedelta(seconds=5), NOON_UTC - timedelta(seconds=30)],
+    ids=["past its time", "within a minute of it"],
+)
+def test_a_list_arriving_in_time_whose_time_comes_while_it_is_staged_is_dispatched_at_once(
+    aws, tenant, staged_at
+):
+    # Given a list that arrives 10 seconds before noon, its mission's time
+    mission = _uploading_for(NOON)
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+
+    # When staging it takes until `staged_at`
+    arrived_at = NOON_UTC - timedelta(seconds=10)
+    if staged_at < arrived_at:
+        arrived_at = staged_at - timedelta(minutes=2)
+    missions.ingest_upload("acme", mission["mission_id"], _clock(arrived_at, staged_at))
+
+    # Then it goes out now rather than wait on a schedule for a time (nearly) past
+    sent = missions.get_mission("acme", mission["mission_id"], consistent=True)
+    assert (sent.status, sent.dispatching_date) == ("Sent", staged_at)
+    assert len(queued_recipients(aws)) == 2
+    assert schedules() == {}
+
+
+def test_a_list_staged_past_its_time_and_the_sending_window_fails_the_mission(aws, tenant):
+    mission = _uploading_for("2026-12-01T22:00:00+08:00")  # the window's last minute
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    ten_at_night = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+
+    missions.ingest_upload(
+        "acme",
+        mission["mission_id"],
+        _clock(ten_at_night - timedelta(seconds=10), ten_at_night + timedelta(minutes=3)),
+    )
+
+    failed = missions.get_mission("acme", mission["mission_id"], consistent=True)
+    assert failed.status == "Failed"
+    assert "its number list was staged late, at 22:03 (Asia/Shanghai), outside the" in (
+        failed.failure_reason
+    )
+    assert queued_recipients(aws) == []
+    assert schedules() == {}
+
+
+def test_a_list_staged_at_its_time_whose_dispatch_stopped_is_sent_once_when_retried(
+    aws, tenant, monkeypatch
+):
+    mission = _uploading_for(NOON)
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    clock = _clock(NOON_UTC - timedelta(seconds=10), NOON_UTC + timedelta(seconds=5))
+    dispatch = missions.dispatch
+
+    def stopped(*args: Any) -> bool:
+        raise RuntimeError("the invocation stopped")
+
+    monkeypatch.setattr(missions, "dispatch", stopped)
+    with pytest.raises(RuntimeError):
+        missions.ingest_upload("acme", mission["mission_id"], clock)
+    assert missions.get_mission("acme", mission["mission_id"], consistent=True).status == "Unsent"
+    monkeypatch.setattr(missions, "dispatch", dispatch)
+
+    # The upload's event delivered again, and once more
+    missions.ingest_upload("acme", mission["mission_id"], clock)
+    missions.ingest_upload("acme", mission["mission_id"], clock)
+
+    assert missions.get_mission("acme", mission["mission_id"], consistent=True).status == "Sent"
+    assert len(queued_recipients(aws)) == 2
+    assert schedules() == {}
 
 
 def test_a_mission_still_uploading_can_be_cancelled_and_its_list_is_then_ignored(aws, tenant):

@@ -24,6 +24,11 @@ class InvocationContext(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
+# The time now, read when it is needed: by work that takes a while and then acts on the
+# time (a long list staged close to its dispatch time).
+Clock = Callable[[], datetime]
+
+
 def no_deadline() -> float:
     """The time left outside Lambda (the command, the tests): no end."""
     return math.inf

@@ -17,6 +17,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, Upda
 from pynamodb.expressions.update import Action
 
 from cloudsms.adapters import queues, storage
+from cloudsms.clock import Clock
 from cloudsms.domain import content, phone, text
 from cloudsms.domain.mission import MissionFields, MissionStatus
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, Recipient, read_number_list
@@ -202,20 +203,28 @@ def _record_staged(mission: MissionModel, staged: Staged) -> None:
 
 
 def schedule(mission: MissionModel) -> None:
-    """A staged mission with a dispatch time gets its schedule, before it is saved as
-    Scheduled: a schedule that cannot be created (Scheduler throttles, fails) then fails
-    the request or the upload's invocation while the mission is not yet Scheduled, and
+    """A staged mission to be Scheduled gets its schedule, before it is saved as such: a
+    schedule that cannot be created (Scheduler throttles, fails) then fails the request
+    or the upload's invocation while the mission is not yet Scheduled, and
     the request made again (or the invocation retried) schedules it. Saved first, it
     would stay Scheduled with no schedule to fire it, and a retry would find nothing to
     do. A schedule whose mission is then not saved fires for nothing (fire_scheduled)."""
-    if mission.dispatch_at:
+    if mission.status == MissionStatus.SCHEDULED.value:
         scheduling.schedule_mission(mission)
 
 
 def dispatch_unscheduled(mission: MissionModel, now: datetime) -> None:
-    """A saved mission without a dispatch time is dispatched now."""
-    if not mission.dispatch_at:
-        dispatch(mission.tenant_id, mission.mission_id, now)
+    """A saved Unsent mission is dispatched now: one without a dispatch time, or one whose
+    time came while its list was staged (then, as for a firing that came late, not
+    outside the sending window)."""
+    if mission.status != MissionStatus.UNSENT.value:
+        return
+    if mission.dispatch_at:
+        late = _late_outside_window(mission, now, "its number list was staged")
+        if late:
+            _fail_unsent(mission, late, now)
+            return
+    dispatch(mission.tenant_id, mission.mission_id, now)
 
 
 def _renderer(mission: MissionModel) -> Any:
@@ -392,20 +401,29 @@ LIST_TOO_LATE = (
     "the number list arrived after the dispatch time; create the mission again with a "
     "later time, or upload its list before that time"
 )
+# EventBridge Scheduler fires a one-time schedule within a minute of its time. A list
+# staged with its dispatch time nearer than that (or past: staging a long list takes a
+# while) is dispatched at once, as close to its time as Scheduler would send it, rather
+# than given a schedule whose time may be past when Scheduler gets it.
+SCHEDULER_PRECISION = timedelta(seconds=60)
 
 
-def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
+def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
     """The number list of an Uploading mission has arrived: stage it and start it.
 
-    A list that cannot be used leaves the mission Failed, with the reason on it.
+    A list that cannot be used leaves the mission Failed, with the reason on it. `clock`
+    is read when the list arrives and again once it is staged.
     """
+    now = clock()
     mission = get_mission(tenant_id, mission_id)
-    if mission.status == MissionStatus.SENDING.value or (
-        mission.status == MissionStatus.UNSENT.value and not mission.dispatch_at
-    ):
-        # An invocation retried after it stopped between staging and the end of the
-        # dispatch: finish it. The dispatch's claim decides if two runs race.
+    if mission.status == MissionStatus.SENDING.value:
+        # An invocation retried after it stopped during the dispatch: finish it. The
+        # dispatch's claim decides if two runs race.
         dispatch(tenant_id, mission_id, now)
+        return
+    if mission.status == MissionStatus.UNSENT.value:
+        # One that stopped between saving the staged mission and dispatching it.
+        dispatch_unscheduled(mission, now)
         return
     if mission.status != MissionStatus.UPLOADING.value:
         logger.info("upload for a mission that is not uploading", extra={"mission": mission_id})
@@ -452,6 +470,10 @@ def ingest_upload(tenant_id: str, mission_id: str, now: datetime) -> None:
         )
         return
     _record_staged(mission, staged)
+    now = clock()
+    if mission.dispatch_at and mission.dispatch_at <= now + SCHEDULER_PRECISION:
+        # The list arrived before its time, which came while it was staged.
+        mission.status = MissionStatus.UNSENT.value
     mission.updated_at = now
     schedule(mission)
     try:
@@ -671,7 +693,7 @@ def fire_scheduled(tenant_id: str, mission_id: str, now: datetime) -> str:
     if mission.dispatch_at and mission.dispatch_at > now + timedelta(seconds=EARLY_FIRING_SECONDS):
         scheduling.schedule_mission(mission)
         return "rescheduled"
-    late = _fired_late_outside_window(mission, now)
+    late = _late_outside_window(mission, now, "the schedule fired")
     if late:
         _fail_unsent(mission, late, now)
         return f"skipped: {late}"
@@ -680,10 +702,11 @@ def fire_scheduled(tenant_id: str, mission_id: str, now: datetime) -> str:
     return f"skipped: the mission is {_reload(mission).status}"
 
 
-def _fired_late_outside_window(mission: MissionModel, now: datetime) -> str | None:
-    """Why a firing that came late must not send, if it must not: the scheduler retries a
-    firing for up to an hour, and a mission never goes out outside its sending window. A
-    firing within a minute of a 22:00 dispatch time is on time, not late."""
+def _late_outside_window(mission: MissionModel, now: datetime, event: str) -> str | None:
+    """Why a dispatch that comes late must not send, if it must not: the scheduler retries
+    a firing for up to an hour (and a long list may be staged past its time), and a
+    mission never goes out outside its sending window. A firing within a minute of a
+    22:00 dispatch time is on time, not late."""
     assert mission.dispatch_at is not None
     if now <= mission.dispatch_at + timedelta(seconds=EARLY_FIRING_SECONDS):
         return None
@@ -693,7 +716,7 @@ def _fired_late_outside_window(mission: MissionModel, now: datetime) -> str | No
         return None
     local = now.astimezone(ZoneInfo(tenant.time_zone))
     return (
-        f"the schedule fired late, at {local:%H:%M} ({tenant.time_zone}), outside the sending "
+        f"{event} late, at {local:%H:%M} ({tenant.time_zone}), outside the sending "
         f"window {window[0]:%H:%M}-{window[1]:%H:%M}; nothing was sent: schedule it again"
     )
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudsms.adapters import storage
+from cloudsms.clock import Clock
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import CloudSmsError, Conflict, NotFound
 from cloudsms.observability import logger
@@ -28,12 +29,13 @@ _MANIFEST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<name>[^/]+)\.json$")
 RESULT_SUFFIX = ".result.json"
 
 
-def ingest_object(bucket: str, key: str, now: datetime) -> str:
+def ingest_object(bucket: str, key: str, clock: Clock) -> str:
+    now = clock()
     if bucket != get_settings().upload_bucket:
         logger.warning("object from an unexpected bucket", extra={"bucket": bucket})
         return "ignored"
     if found := _MISSION_LIST.match(key):
-        missions.ingest_upload(found["tenant"], found["mission"], now)
+        missions.ingest_upload(found["tenant"], found["mission"], clock)
         return "mission list"
     if key.endswith(RESULT_SUFFIX):
         return "ignored"
