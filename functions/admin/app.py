@@ -328,6 +328,17 @@ def list_tenant_orders(tenant_id: str) -> dict:
     return orders.list_orders(tenant_id, clock.now())
 
 
+@app.post(
+    "/v1/admin/tenants/<tenant_id>/orders/<order_number>/cancel",
+    description="Cancels an order (one entered by mistake): it pays for nothing from now on",
+    responses=answers(Order),
+)
+@tracer.capture_method
+def cancel_order(tenant_id: str, order_number: str) -> dict:
+    operator(app)
+    return orders.cancel_order(tenant_id, order_number, clock.now())
+
+
 @app.get(
     "/v1/admin/receipts/unmatched",
     description="Receipts that matched no message",

@@ -851,3 +851,236 @@ def test_the_preview_says_why_the_orders_would_refuse_a_mission(aws, tenant, met
     assert (small["segments"], small["payment_refusal"]) == (1, None)  # exactly what is left
     assert free["payment_refusal"] is None
     assert _remaining() == 1  # a preview takes nothing
+
+
+# --- cancelling an order (the operator's) ---------------------------------------------
+
+
+def _cancel(order_number: str, tenant_id: str = "acme", role: str = "operator"):
+    path = f"/v1/admin/tenants/{tenant_id}/orders/{order_number}/cancel"
+    resource = "/v1/admin/tenants/{tenant_id}/orders/{order_number}/cancel"
+    return _admin("POST", path, resource, role=role)
+
+
+def test_a_cancelled_order_reads_back_cancelled_with_what_was_left(aws, tenant, metered, context):
+    placed = _order(_package(sms_amount=10)["package_id"])
+    _send(context, [PH_NUMBER])
+
+    status, cancelled = _cancel(placed["order_number"])
+
+    assert status == 200, cancelled
+    assert (cancelled["status"], cancelled["remaining"]) == ("cancelled", 9)
+    assert cancelled["cancelled_at"] is not None
+    (listed,) = _orders()
+    _, operators = _admin(
+        "GET", "/v1/admin/tenants/acme/orders", "/v1/admin/tenants/{tenant_id}/orders"
+    )
+    assert listed == cancelled == operators["items"][0]
+    assert placed["cancelled_at"] is None
+
+
+def test_an_order_is_cancelled_once_and_only_by_the_operator(aws, tenant, metered):
+    placed = _order(_package()["package_id"])
+    number = placed["order_number"]
+
+    by_tenant = _cancel(number, role="tenant")
+    first = _cancel(number)
+    again = _cancel(number)
+    unknown = _cancel("CloudSMS_202611271200000000")
+    other_tenant = _cancel(number, tenant_id="nobody")
+
+    assert (by_tenant[0], by_tenant[1]["error"]["message"]) == (403, "this needs an operator key")
+    assert first[0] == 200
+    assert again[0] == 409
+    assert again[1]["error"]["message"] == (
+        f"order {number} was cancelled already, at {first[1]['cancelled_at']}"
+    )
+    assert (unknown[0], unknown[1]["error"]["message"]) == (
+        404,
+        "order CloudSMS_202611271200000000 of tenant acme does not exist",
+    )
+    assert (other_tenant[0], other_tenant[1]["error"]["message"]) == (
+        404,
+        "tenant nobody does not exist",
+    )
+
+
+def test_an_expired_order_may_be_cancelled(aws, tenant, metered):
+    placed = _order(_package(validity_days=1)["package_id"])
+    later = datetime.now(UTC) + timedelta(days=2)
+
+    cancelled = orders.cancel_order("acme", placed["order_number"], later)
+
+    assert cancelled["status"] == "cancelled"
+
+
+def test_a_cancelled_order_pays_for_no_send(aws, tenant, metered, context):
+    mistaken = _order(_package(sms_amount=10)["package_id"])
+    _cancel(mistaken["order_number"])
+
+    status, body = _send(context, [PH_NUMBER])
+
+    assert status == 403
+    assert body["error"]["message"] == (
+        f"no valid package of channel {METERED}: its orders were cancelled"
+    )
+    assert list(MessageModel.query("acme")) == []
+    assert _remaining() == 10
+
+
+def test_after_a_cancel_the_other_orders_pay_and_refuse_what_they_cannot(
+    aws, tenant, metered, context
+):
+    mistaken = _order(_package(sms_amount=10, validity_days=7)["package_id"])
+    other = _order(_package(sms_amount=1, validity_days=30)["package_id"])
+    _cancel(mistaken["order_number"])
+
+    two = _send(context, [PH_NUMBER, "+639175550123"])
+    one = _send(context, [PH_NUMBER])
+
+    assert two[0] == 403
+    assert two[1]["error"]["message"] == (
+        f"the prepaid packages of channel {METERED} have 1 SMS left; this needs 2"
+    )
+    assert one[0] == 202
+    remaining = {o["order_number"]: o["remaining"] for o in _orders()}
+    assert remaining == {mistaken["order_number"]: 10, other["order_number"]: 0}
+
+
+def test_a_channel_whose_orders_expired_or_were_cancelled_says_both(aws, tenant, metered):
+    _order(_package(validity_days=1)["package_id"])
+    mistaken = _order(_package(validity_days=30)["package_id"])
+    orders.cancel_order("acme", mistaken["order_number"], datetime.now(UTC))
+    later = datetime.now(UTC) + timedelta(days=2)
+
+    with pytest.raises(Forbidden, match="its orders expired or were cancelled"):
+        orders.charge(get_tenant("acme"), METERED, 1, later)
+
+
+def test_a_cancelled_postpaid_order_no_longer_lets_its_channel_send(aws, tenant, metered, context):
+    package = _package(payment_type="postpaid", warning_usd="5", prohibit_usd="10")
+    mistaken = _order(package["package_id"])
+    _cancel(mistaken["order_number"])
+
+    status, body = _send(context, [PH_NUMBER])
+
+    # The channel stays metered: cancelling its only order does not make it send unpaid.
+    assert status == 403
+    assert "its orders were cancelled" in body["error"]["message"]
+    (order,) = _orders()
+    assert (order["status"], order["month_cost_usd"]) == ("cancelled", "0")
+
+
+def test_a_mission_is_refused_when_its_only_order_was_cancelled(aws, tenant, metered):
+    mistaken = _order(_package(sms_amount=10)["package_id"])
+    _cancel(mistaken["order_number"])
+
+    status, body = create_with_list(numbers_list([PH_NUMBER]), channel=METERED)
+
+    assert status == 403
+    assert "its orders were cancelled" in body["error"]["message"]
+    assert list(MissionModel.query("acme")) == []
+
+
+def test_a_scheduled_mission_whose_order_was_cancelled_fails_at_its_time(aws, tenant, metered):
+    mistaken = _order(_package(sms_amount=10)["package_id"])
+    created = _scheduled_on_metered([PH_NUMBER, "+639175550123"])
+    orders.cancel_order("acme", mistaken["order_number"], MORNING + timedelta(hours=1))
+
+    outcome = missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+
+    fired = missions.read_mission("acme", created["mission_id"])
+    assert outcome == "skipped: the mission is Failed"
+    assert "its orders were cancelled" in fired["failure_reason"]
+    assert [b for b in queued_bodies(aws) if "mission_id" in b] == []
+    assert _remaining() == 10
+
+
+def test_a_charge_read_before_a_cancel_is_not_written_after_it(aws, tenant, metered):
+    placed = _order(_package(sms_amount=10)["package_id"])
+    now = datetime.now(UTC)
+    read_before = orders.charge_for(get_tenant("acme"), METERED, 1, now)
+    orders.cancel_order("acme", placed["order_number"], now)
+
+    assert not orders.take(read_before)
+    assert _remaining() == 10
+
+
+def test_a_dispatch_racing_a_cancel_takes_nothing_from_the_cancelled_order(
+    aws, tenant, metered, monkeypatch
+):
+    placed = _order(_package(sms_amount=10)["package_id"])
+    created = _scheduled_on_metered([PH_NUMBER])
+    charge_for = orders.charge_for
+
+    def cancelled_meanwhile(*args: Any, **kwargs: Any) -> orders.Charge | None:
+        found = charge_for(*args, **kwargs)
+        if not OrderModel.get("acme", placed["order_number"]).cancelled_at:
+            orders.cancel_order("acme", placed["order_number"], NOON_UTC)
+        return found
+
+    monkeypatch.setattr(orders, "charge_for", cancelled_meanwhile)
+
+    missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+
+    fired = missions.read_mission("acme", created["mission_id"])
+    assert fired["status"] == "Failed"
+    assert "its orders were cancelled" in fired["failure_reason"]
+    assert _remaining() == 10
+
+
+def test_sends_racing_a_cancel_take_nothing_from_the_order_once_it_is_cancelled(
+    aws, tenant, metered, atomic_dynamodb, monkeypatch
+):
+    import time
+
+    placed = _order(_package(sms_amount=100)["package_id"])
+    acme = get_tenant("acme")
+    now = datetime.now(UTC)
+    charge_for = orders.charge_for
+
+    def slow(*args: Any, **kwargs: Any) -> orders.Charge | None:
+        found = charge_for(*args, **kwargs)
+        time.sleep(0.01)  # between reading the order and writing the charge, as a cancel may
+        return found
+
+    monkeypatch.setattr(orders, "charge_for", slow)
+    cancelled_at: list[int] = []
+    taken: list[int] = []
+
+    def one(i: int) -> str:
+        if i == 5:
+            orders.cancel_order("acme", placed["order_number"], now)
+            cancelled_at.append(int(OrderModel.get("acme", placed["order_number"]).reserved))
+            return "cancelled"
+        try:
+            orders.charge(acme, METERED, 1, now)
+        except Forbidden:
+            return "refused"
+        taken.append(1)
+        return "taken"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = Counter(pool.map(one, range(30)))
+
+    reserved = int(OrderModel.get("acme", placed["order_number"]).reserved)
+    # Every SMS taken was taken before the cancel: none after it.
+    assert reserved == outcomes["taken"] == cancelled_at[0]
+    assert outcomes["cancelled"] == 1
+    assert outcomes["taken"] + outcomes["refused"] == 29
+
+
+def test_sms_refunded_after_a_cancel_are_not_given_back_to_use(aws, tenant, metered, context):
+    placed = _order(_package(sms_amount=4)["package_id"])
+    status, body = _send(context, [PH_NUMBER, "+639175550123"], LONG_TEXT)  # 2 × 2 segments
+    assert status == 202, body
+    refused, taken = (m["uid"] for m in body["messages"])
+    _cancel(placed["order_number"])
+    gateway = FakeGateway(REFUSED, accepted("c-2"))
+
+    submit_queued("acme", [refused, taken], lambda: datetime.now(UTC), gateway.factory)
+
+    (order,) = _orders()  # the refund is counted, without error
+    assert (order["status"], order["remaining"]) == ("cancelled", 2)
+    with pytest.raises(Forbidden, match="its orders were cancelled"):
+        orders.charge(get_tenant("acme"), METERED, 1, datetime.now(UTC))

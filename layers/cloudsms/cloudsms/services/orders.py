@@ -20,6 +20,11 @@ Charging, decided here because the portal guide shows the figures but not the ru
   order shows a warning; at the prohibit threshold new sending on the channel is
   refused. What is already accepted still goes out, so spending can pass it by that.
 - Prepaid orders are used first; post-paid takes what they cannot.
+- The operator may cancel an order (one entered by mistake): from then on it pays for
+  nothing, as if it had expired. Its channel stays metered, so a channel whose orders are
+  all cancelled refuses sending until another package is ordered, rather than send
+  unmetered. Every charge's conditional write requires the order not cancelled, so a
+  charge racing a cancel either lands before it or is refused and looks again.
 """
 
 import secrets
@@ -196,6 +201,36 @@ def place_order(tenant_id: str, package_id: str, now: datetime) -> dict[str, Any
     return order_view(order, tenant, now)
 
 
+def cancel_order(tenant_id: str, order_number: str, now: datetime) -> dict[str, Any]:
+    """Cancels an order: it pays for nothing from now on (a prepaid order's SMS left, and
+    those refunded to it later, are no longer taken; a post-paid order no longer lets its
+    channel send). One conditional write: an order cancelled already is a 409."""
+    tenant = get_tenant(tenant_id)
+    order = OrderModel(tenant_id, order_number)
+    try:
+        order.update(
+            actions=[OrderModel.cancelled_at.set(now)],
+            condition=OrderModel.order_number.exists() & OrderModel.cancelled_at.does_not_exist(),
+        )
+    except UpdateError as exc:
+        if not lost_a_race(exc):
+            raise
+        cancelled = get_order(tenant_id, order_number).cancelled_at
+        assert cancelled is not None  # orders are never deleted: the condition failed on it
+        raise Conflict(
+            f"order {order_number} was cancelled already, at {cancelled.isoformat()}"
+        ) from exc
+    logger.info("order cancelled", extra={"tenant": tenant_id, "order": order_number})
+    return order_view(order, tenant, now)
+
+
+def get_order(tenant_id: str, order_number: str) -> OrderModel:
+    try:
+        return OrderModel.get(tenant_id, order_number, consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound(f"order {order_number} of tenant {tenant_id} does not exist") from exc
+
+
 def _new_order(tenant: TenantModel, package: PackageModel, now: datetime) -> OrderModel:
     # The number holds the order time as the tenant's order list shows it, in its zone
     # (the guide's CloudSMS_20211117141632 was ordered at 14:16:32).
@@ -240,7 +275,9 @@ def list_orders(tenant_id: str, now: datetime) -> dict[str, Any]:
     return {"items": [order_view(o, tenant, now) for o in orders]}
 
 
-OrderStatus = Literal["activated", "used_up", "expired", "ordered", "warning", "prohibited"]
+OrderStatus = Literal[
+    "activated", "used_up", "expired", "ordered", "warning", "prohibited", "cancelled"
+]
 USD = "US dollars, as a decimal string (exact)"
 
 
@@ -262,9 +299,11 @@ class Order(BaseModel):
     warning_usd: str | None = Field(description=f"Post-paid only: {USD}")
     prohibit_usd: str | None = Field(description=f"Post-paid only: {USD}")
     month_cost_usd: str | None = Field(description=f"Post-paid only, this month: {USD}")
+    cancelled_at: datetime | None = Field(description="When the operator cancelled it")
     status: OrderStatus = Field(
         description="Prepaid: activated, used_up or expired; post-paid: ordered, warning "
-        "(past warning_usd this month) or prohibited (past prohibit_usd)"
+        "(past warning_usd this month) or prohibited (past prohibit_usd); either: cancelled "
+        "(by the operator: it pays for nothing since)"
     )
 
 
@@ -291,7 +330,10 @@ def order_view(order: OrderModel, tenant: TenantModel, now: datetime) -> dict[st
         "warning_usd": _usd(order.warning_cost),
         "prohibit_usd": _usd(order.prohibit_cost),
         "month_cost_usd": None,
+        "cancelled_at": order.cancelled_at.isoformat() if order.cancelled_at else None,
     }
+    # A cancelled order keeps its figures (what was left unused, what the channel spent
+    # this month), which the operator may need to settle it with the tenant.
     if order.payment_type == PREPAID:
         remaining = _remaining(order, _refunded(order))
         view["remaining"] = remaining
@@ -300,6 +342,8 @@ def order_view(order: OrderModel, tenant: TenantModel, now: datetime) -> dict[st
         spent = month_cost(tenant, order.channel, now)
         view["month_cost_usd"] = _usd(spent)
         view["status"] = _postpaid_status(order, spent)
+    if order.cancelled_at:
+        view["status"] = "cancelled"
     return view
 
 
@@ -321,7 +365,8 @@ def _postpaid_status(order: OrderModel, spent: int) -> OrderStatus:
 @dataclass(frozen=True)
 class Charge:
     """The prepaid order a request's SMS are to be taken from, and the write that takes
-    them: conditional on the order still holding them, and on its validity."""
+    them: conditional on the order still holding them, on its validity, and on its not
+    being cancelled."""
 
     tenant_id: str
     order_number: str
@@ -337,12 +382,13 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
     do not allow. The charge is made by writing it: `take` or in a transaction."""
     if route_id not in (tenant.metered_channels or set()):
         return None
-    # Read as last written, so that an order just spent is not picked again.
+    # Read as last written, so that an order just spent (or cancelled) is not picked again.
     orders = [
         o for o in OrderModel.query(tenant.tenant_id, consistent_read=True) if o.channel == route_id
     ]
+    held = [o for o in orders if o.cancelled_at is None]
     prepaid = sorted(
-        (o for o in orders if o.payment_type == PREPAID and _valid(o, now)),
+        (o for o in held if o.payment_type == PREPAID and _valid(o, now)),
         key=lambda o: (o.expires_at, o.order_number),
     )
     left = 0
@@ -352,12 +398,12 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
         left += max(remaining, 0)
         if remaining >= segments:
             return _charge(order, refunded, segments, now)
-    postpaid = [o for o in orders if o.payment_type == POSTPAID]
+    postpaid = [o for o in held if o.payment_type == POSTPAID]
     if postpaid:
         _check_thresholds(tenant, route_id, postpaid, now)
         return None
     if not prepaid:
-        raise Forbidden(f"no valid package of channel {route_id}: its prepaid orders expired")
+        raise Forbidden(f"no valid package of channel {route_id}: {_why_none(orders)}")
     if left >= segments:
         # Each message is paid by one order, so its refund has one place to go back to.
         raise Forbidden(
@@ -369,6 +415,16 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
     )
 
 
+def _why_none(orders: list[OrderModel]) -> str:
+    """Why a metered channel has no order to pay with: what is not cancelled of its
+    orders is prepaid and expired."""
+    cancelled = any(o.cancelled_at for o in orders)
+    expired = any(not o.cancelled_at for o in orders)
+    if cancelled and expired:
+        return "its orders expired or were cancelled"
+    return "its orders were cancelled" if cancelled else "its prepaid orders expired"
+
+
 def _charge(order: OrderModel, refunded: int, segments: int, now: datetime) -> Charge:
     # reserved + segments <= amount + refunded, with `refunded` as read: refunds only
     # grow, so an older figure can refuse a send that would fit, never allow an overdraw.
@@ -378,7 +434,9 @@ def _charge(order: OrderModel, refunded: int, segments: int, now: datetime) -> C
         order_number=order.order_number,
         segments=segments,
         actions=[OrderModel.reserved.add(segments)],
-        condition=(OrderModel.reserved <= ceiling) & (OrderModel.expires_at > now),
+        condition=(OrderModel.reserved <= ceiling)
+        & (OrderModel.expires_at > now)
+        & OrderModel.cancelled_at.does_not_exist(),
     )
 
 

@@ -53,3 +53,6 @@ class OrderModel(Model):
     # for messages that never reached a gateway is counted apart (the order's counter,
     # `refunded`), from the Messages stream, exactly once per message.
     reserved = NumberAttribute(default=0)
+    # Set once, by the operator (services/orders.cancel_order): from then on the order pays
+    # for nothing, and every charge's condition requires it absent.
+    cancelled_at = UTCDateTimeAttribute(null=True)
