@@ -184,6 +184,11 @@ def _parser() -> argparse.ArgumentParser:
     order.add_argument("package_id")
     held = commands.add_parser("order-list", help="a tenant's orders, with what is left of each")
     held.add_argument("tenant_id")
+    cancel = commands.add_parser(
+        "order-cancel", help="cancel a tenant's order (one entered by mistake): it pays for nothing"
+    )
+    cancel.add_argument("tenant_id")
+    cancel.add_argument("order_number")
 
     common = commands.add_parser(
         "template-add-common", help="add a common SMS template every tenant can use"
@@ -458,6 +463,8 @@ def main(argv: list[str] | None = None) -> None:
             _print(orders.place_order(args.tenant_id, args.package_id, clock.now()))
         elif args.command == "order-list":
             _print(orders.list_orders(args.tenant_id, clock.now())["items"])
+        elif args.command == "order-cancel":
+            _print(orders.cancel_order(args.tenant_id, args.order_number, clock.now()))
         elif args.command in ("account-add", "account-reset-password"):
             issued_password = (
                 accounts.create_account(args.account_name, args.tenant_id, role=args.role)
