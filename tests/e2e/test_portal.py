@@ -1066,6 +1066,33 @@ def test_a_postpaid_orders_detail_shows_this_months_spending(orders_portal, orde
     expect(_fact(detail, "This Month's Spending")).to_have_text(f"USD{order['month_cost_usd']}")
 
 
+def test_an_order_the_operator_cancelled_shows_cancelled_with_its_time(
+    browser, stack, cloudsms_cli, orders
+):
+    tenant = "portal-cancelled-order"
+    key = _tenant_key(cloudsms_cli, tenant, "Cancelled Order")
+    placed = _operator_post(
+        stack, f"/v1/admin/tenants/{tenant}/orders", {"package_id": orders["SMM"]["package_id"]}
+    )
+    response = requests.post(
+        f"{stack['api_url']}/v1/admin/tenants/{tenant}/orders/{placed['order_number']}/cancel",
+        headers={"Authorization": f"Bearer {stack['operator_key']}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 200, response.text
+    cancelled = response.json()
+
+    with _logged_in(browser, stack, key) as page:
+        _menu(page, "Product Order Mgt")
+        row = _order_row(page, placed)
+        expect(row.get_by_role("cell").nth(11)).to_have_text("●Cancelled")
+        page.get_by_role("button", name=f"Detail of {placed['order_number']}").click()
+        detail = page.get_by_role("region", name=f"Order {placed['order_number']}")
+        expect(_fact(detail, "Cancelled Time")).to_have_text(
+            _order_time(stack, key, cancelled["cancelled_at"])
+        )
+
+
 def test_the_overview_lists_the_product_order_status(orders, orders_portal):
     status = orders_portal.get_by_role("table", name="Product order status")
     expect(status.get_by_role("row").filter(has_text="SMM").get_by_role("cell")).to_have_text(

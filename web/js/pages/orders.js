@@ -15,6 +15,7 @@ const ORDER_STATUSES = {
   expired: "Expired",
   warning: "Warning Threshold Reached",
   prohibited: "Sending Prohibited",
+  cancelled: "Cancelled",
 };
 
 const dash = (value) => (value === null || value === undefined ? "-" : String(value));
@@ -50,6 +51,7 @@ export async function render({ main, account }) {
       ["Expiry Time", formatTime(order.expires_at, zone) || "-"],
     ];
     if (order.payment_type === "postpaid") facts.push(["This Month's Spending", `USD${order.month_cost_usd}`]);
+    if (order.cancelled_at) facts.push(["Cancelled Time", formatTime(order.cancelled_at, zone)]);
     detailArea.replaceChildren(
       panel(
         `Order ${order.order_number}`,
