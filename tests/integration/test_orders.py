@@ -326,7 +326,7 @@ def test_an_expired_prepaid_order_cannot_be_used(aws, tenant, metered, context):
     _order(_package(validity_days=1)["package_id"])
     later = datetime.now(UTC) + timedelta(days=2)
 
-    with pytest.raises(Forbidden, match="its prepaid orders expired"):
+    with pytest.raises(Forbidden, match="its prepaid orders are valid only until"):
         orders.charge(get_tenant("acme"), METERED, 1, later)
     assert _orders()[0]["status"] == "activated"  # now it still is
 
@@ -588,10 +588,15 @@ def test_a_scheduled_mission_the_order_can_no_longer_pay_for_fails_with_the_reas
     assert _remaining() == 1
 
 
+def _local(time: str) -> str:
+    """An order's time as a refusal names it: in acme's zone, to the minute."""
+    return f"{datetime.fromisoformat(time).astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}"
+
+
 def test_a_scheduled_mission_whose_only_order_expires_before_its_time_is_refused(
     aws, tenant, metered
 ):
-    _order(_package(sms_amount=10, validity_days=1)["package_id"])
+    order = _order(_package(sms_amount=10, validity_days=1)["package_id"])
     now = datetime.now(UTC)
     shanghai = (now + timedelta(days=2)).astimezone(ZoneInfo("Asia/Shanghai"))
     at_noon = shanghai.replace(hour=12, minute=0, second=0, microsecond=0).isoformat()
@@ -601,10 +606,13 @@ def test_a_scheduled_mission_whose_only_order_expires_before_its_time_is_refused
     acme, numbers = get_tenant("acme"), numbers_list([PH_NUMBER])
 
     preview = missions.preview(acme, fields, numbers, now)
-    with pytest.raises(Forbidden, match="its prepaid orders expired"):
+    with pytest.raises(Forbidden) as refused:
         missions.create_mission(acme, fields, numbers, now)
 
-    assert "its prepaid orders expired" in preview["payment_refusal"]
+    # The order has not expired (it shows activated): the reason says it ends before then
+    reason = f"its prepaid orders are valid only until {_local(order['expires_at'])}, not at"
+    assert reason in refused.value.message
+    assert reason in preview["payment_refusal"]
     assert list(MissionModel.query("acme")) == []
 
 
@@ -619,7 +627,7 @@ def test_a_scheduled_mission_moved_past_its_only_orders_expiry_is_refused_and_st
     aws, tenant, metered
 ):
     # Given an order valid two days and a mission scheduled inside them
-    _order(_package(sms_amount=10, validity_days=2)["package_id"])
+    order = _order(_package(sms_amount=10, validity_days=2)["package_id"])
     now = datetime.now(UTC)
     fields = MissionFields.model_validate(
         {**GUIDE_FIELDS, "dispatch_at": _noon_in(1, now), "channel": METERED}
@@ -638,7 +646,11 @@ def test_a_scheduled_mission_moved_past_its_only_orders_expiry_is_refused_and_st
 
     # Then the move is refused as creating it for that time is, and nothing changed
     assert status == 403, body
-    assert "its prepaid orders expired" in body["error"]["message"]
+    # naming when the order ends and the time asked for, as it has not expired yet
+    assert body["error"]["message"] == (
+        f"no valid package of channel {METERED}: its prepaid orders are valid only until "
+        f"{_local(order['expires_at'])}, not at {_local(_noon_in(3, now))} (Asia/Shanghai)"
+    )
     kept = missions.read_mission("acme", created["mission_id"], consistent=True)
     assert (kept["status"], kept["dispatch_at"]) == ("Scheduled", created["dispatch_at"])
     [after] = schedules().values()
@@ -953,7 +965,7 @@ def test_a_channel_whose_orders_expired_or_were_cancelled_says_both(aws, tenant,
     orders.cancel_order("acme", mistaken["order_number"], datetime.now(UTC))
     later = datetime.now(UTC) + timedelta(days=2)
 
-    with pytest.raises(Forbidden, match="its orders expired or were cancelled"):
+    with pytest.raises(Forbidden, match="its orders were cancelled or are valid only until"):
         orders.charge(get_tenant("acme"), METERED, 1, later)
 
 

@@ -403,7 +403,7 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
         _check_thresholds(tenant, route_id, postpaid, now)
         return None
     if not prepaid:
-        raise Forbidden(f"no valid package of channel {route_id}: {_why_none(orders)}")
+        raise Forbidden(f"no valid package of channel {route_id}: {_why_none(tenant, orders, now)}")
     if left >= segments:
         # Each message is paid by one order, so its refund has one place to go back to.
         raise Forbidden(
@@ -415,14 +415,22 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
     )
 
 
-def _why_none(orders: list[OrderModel]) -> str:
-    """Why a metered channel has no order to pay with: what is not cancelled of its
-    orders is prepaid and expired."""
-    cancelled = any(o.cancelled_at for o in orders)
-    expired = any(not o.cancelled_at for o in orders)
-    if cancelled and expired:
-        return "its orders expired or were cancelled"
-    return "its orders were cancelled" if cancelled else "its prepaid orders expired"
+def _why_none(tenant: TenantModel, orders: list[OrderModel], now: datetime) -> str:
+    """Why a metered channel has no order to pay with at `now`: what is not cancelled of
+    its orders is prepaid and valid only until before then. `now` may be to come (a
+    scheduled mission's time), when those orders have not expired yet and the tenant sees
+    them activated, so the reason names when the last one ends rather than "expired"."""
+    ends = [o.expires_at for o in orders if not o.cancelled_at and o.expires_at]
+    if not ends:
+        return "its orders were cancelled"
+    zone = ZoneInfo(tenant.time_zone)
+    until = (
+        f"valid only until {max(ends).astimezone(zone):%Y-%m-%d %H:%M}, "
+        f"not at {now.astimezone(zone):%Y-%m-%d %H:%M} ({tenant.time_zone})"
+    )
+    if any(o.cancelled_at for o in orders):
+        return f"its orders were cancelled or are {until}"
+    return f"its prepaid orders are {until}"
 
 
 def _charge(order: OrderModel, refunded: int, segments: int, now: datetime) -> Charge:
