@@ -1,6 +1,7 @@
 """The sending Web API: one-off messages, and reading bulk missions (creating one, which
 reads its whole number list, is functions/missions: a function with more CPU)."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
 from cloudsms.adapters.idempotency import once
-from cloudsms.api import Cursor, PageSize, answers, caller, make_resolver
+from cloudsms.api import Cursor, PageSize, answers, caller, make_resolver, raw_body
 from cloudsms.domain.mission import (
     AbnormalPage,
     BlacklistedPage,
@@ -22,13 +23,25 @@ from cloudsms.domain.mission import (
 )
 from cloudsms.domain.phone import Direction
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import missions
+from cloudsms.services import cmi_api, missions
 from cloudsms.services.messages import Message, get_message
 from cloudsms.services.pages import page_size
 from cloudsms.services.sending import SendAnswer, SendRequest, send_sms
 from cloudsms.services.tenants import get_tenant
+from cloudsms.store.tenants import TenantModel
 
 app = make_resolver()
+
+
+def _once_per_key(
+    scope: str, tenant_id: str, request: SendRequest, accept: Callable[[], dict]
+) -> dict:
+    """`accept()`, or the first answer to a request carrying the same Idempotency-Key."""
+    key = app.current_event.headers.get("Idempotency-Key")
+    if not key:
+        return accept()
+    body = request.model_dump(mode="json")
+    return once(scope, tenant_id, key, body, accept, app.lambda_context)
 
 
 @app.post("/v1/sms", responses=answers(SendAnswer))
@@ -41,21 +54,32 @@ def send(request: SendRequest) -> Response[dict]:
         results = send_sms(tenant, request, clock.now())
         return {"messages": [asdict(r) for r in results]}
 
-    key = app.current_event.headers.get("Idempotency-Key")
-    if key:
-        answer = once(
-            "send-sms",
-            tenant.tenant_id,
-            key,
-            request.model_dump(mode="json"),
-            accept,
-            app.lambda_context,
-        )
-    else:
-        answer = accept()
+    answer = _once_per_key("send-sms", tenant.tenant_id, request, accept)
     queued = sum(1 for m in answer["messages"] if m["status"] == "queued")
     metrics.add_metric(name="MessagesAccepted", unit="Count", value=queued)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=answer)
+
+
+@app.post("/v1/cmi", responses=answers(cmi_api.CmiAnswers))
+@tracer.capture_method
+def cmi() -> Response[dict]:
+    """The CMI CloudSMS Web API (SMS_SEND_REQUEST and DR_QUERY): the key is in the body,
+    so API Gateway runs no authorizer for this route (services/cmi_api.py)."""
+
+    def send_once(tenant: TenantModel, request: SendRequest) -> list[dict]:
+        def accept() -> dict:
+            results = send_sms(tenant, request, clock.now())
+            return {"results": cmi_api.results_view(results)}
+
+        answer = _once_per_key("cmi-send", tenant.tenant_id, request, accept)
+        queued = sum(1 for r in answer["results"] if r["status"] == "queued")
+        metrics.add_metric(name="MessagesAccepted", unit="Count", value=queued)
+        return answer["results"]  # type: ignore[no-any-return]
+
+    answer = cmi_api.answer(raw_body(app), clock.now(), send_once)
+    return Response(
+        status_code=answer.status, content_type=content_types.APPLICATION_JSON, body=answer.body
+    )
 
 
 @app.get("/v1/sms/<uid>", responses=answers(Message))

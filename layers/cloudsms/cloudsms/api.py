@@ -45,6 +45,11 @@ PageSize = Annotated[
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
+# The CMI CloudSMS Web API's clients POST their JSON "raw", under whatever Content-Type
+# their HTTP library sends by default (a form's, often).
+ANY_CONTENT_TYPE = frozenset({"/v1/cmi"})
+
+
 def answers(model: type[BaseModel]) -> dict[int, OpenAPIResponse]:
     """A route's `responses`: the model of its success body, for the OpenAPI document
     only (the handler's return annotation stays `dict`, which the event handler does not
@@ -92,8 +97,9 @@ def make_resolver() -> APIGatewayRestResolver:
 
 def _no_url_encoded_form(app: ApiGatewayResolver, next_middleware: Any) -> Response:
     """The Web API takes JSON (and multipart for files), never a URL-encoded form (the
-    handlers that read their body themselves would read a JSON body sent as one)."""
-    if _url_encoded_form(app):
+    handlers that read their body themselves would read a JSON body sent as one). Routes
+    for clients written for another API read their body whatever its Content-Type."""
+    if _url_encoded_form(app) and app.current_event.get("resource") not in ANY_CONTENT_TYPE:
         raise RequestUnsupportedContentType("a URL-encoded form", [])
     return next_middleware(app)  # type: ignore[no-any-return]
 
@@ -189,11 +195,7 @@ def parse_form(app: APIGatewayRestResolver) -> Form:
     content_type = event.headers.get("Content-Type") or ""
     if not content_type.lower().startswith("multipart/form-data"):
         raise BadRequest("expected a multipart/form-data body")
-    raw = (
-        base64.b64decode(event.body or "")
-        if event.is_base64_encoded
-        else ((event.body or "").encode("utf-8", errors="surrogateescape"))
-    )
+    raw = raw_body(app)
     message = BytesParser(policy=email_policy).parsebytes(
         f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + raw
     )
@@ -212,6 +214,15 @@ def parse_form(app: APIGatewayRestResolver) -> Form:
         else:
             form.fields[str(name)] = payload.decode("utf-8", errors="replace")
     return form
+
+
+def raw_body(app: APIGatewayRestResolver) -> bytes:
+    """The body as the client sent it (API Gateway hands a binary media type over in
+    base64)."""
+    event = app.current_event
+    if event.is_base64_encoded:
+        return base64.b64decode(event.body or "")
+    return (event.body or "").encode("utf-8", errors="surrogateescape")
 
 
 def path_value(value: str) -> str:

@@ -102,6 +102,20 @@ NOT_STORED = "the request failed while its messages were stored"
 QUEUE_UNAVAILABLE = "the submit queue was unavailable"
 
 
+class NoValidRecipient(BadRequest):
+    """Not one recipient can be sent to: each one's result says why."""
+
+    def __init__(self, results: list[RecipientResult]):
+        super().__init__(
+            "no recipient is valid", details=[{"to": r.to, "reason": r.reason} for r in results]
+        )
+        self.results = results
+
+
+def not_carried(route_id: str, direction: phone.Direction) -> str:
+    return f"channel {route_id} does not carry {direction.value} messages"
+
+
 def _direction(e164: str) -> phone.Direction:
     if phone.country_code(e164) == phone.CHINA:
         return phone.Direction.MAINLAND_CHINA
@@ -147,7 +161,7 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
             results.append(RecipientResult(to=raw, status="rejected", reason=str(e164)))
             continue
         if not channel.carries(_direction(e164)):
-            reason = f"channel {channel.route_id} does not carry {_direction(e164).value} messages"
+            reason = not_carried(channel.route_id, _direction(e164))
             results.append(RecipientResult(to=e164, status="rejected", reason=reason))
             continue
         if e164 in blacklisted:
@@ -182,10 +196,7 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
             )
         )
     if not messages:
-        raise BadRequest(
-            "no recipient is valid",
-            details=[{"to": r.to, "reason": r.reason} for r in results],
-        )
+        raise NoValidRecipient(results)
 
     segments = sum(int(m.segments) for m in messages)
     order_number = orders.charge(tenant, channel.route_id, segments, now)
