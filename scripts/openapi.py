@@ -241,6 +241,45 @@ def _mission_body(operation: dict[str, Any], json_too: bool) -> None:
     operation["requestBody"] = {"required": True, "content": content}
 
 
+# POST /v1/cmi reads the CMI CloudSMS Web API's JSON itself (its key is in the body) and
+# answers in that API's shape, refusals too (services/cmi_api.py).
+CMI = ("post", "/v1/cmi")
+CMI_REFUSALS = {
+    "400": "The request is not one the CMI API reads, or no number can be sent to",
+    "401": "AUTH_KEY is not a valid API key",
+    "403": "ROUTE_ID is not a channel of the tenant (CHANNEL_NOT_EXIST), or its product "
+    "orders refuse the send (SEND_FAILED)",
+    "404": "The channel was removed, or the key's tenant no longer exists",
+    "409": "The same Idempotency-Key is still being processed, or was used with another "
+    "request; or the prepaid packages were being spent: send again (BUSY)",
+    "503": "The submit queue was unavailable: REASON says whether anything was sent",
+}
+CMI_DESCRIPTION = (
+    "The CMI CloudSMS Web API, for clients written for it: `SMS_SEND_REQUEST` and "
+    "`DR_QUERY`, in the flat or the `uip_head`/`uip_body` envelope, the API key as "
+    "`AUTH_KEY` in the body (no header). Answered in the same envelope; `RESULT_CODE` 1 "
+    "is success, a refusal 0 with its name in `RESULT_DESC` and its reason in `REASON`, "
+    "and the HTTP status of the refusal. Any Content-Type is read as JSON."
+)
+
+
+def _cmi(operation: dict[str, Any]) -> dict[str, Any]:
+    """POST /v1/cmi's body and refusals in the CMI shape; the schemas they refer to."""
+    from cloudsms.services.cmi_api import CmiRequests
+
+    schema = CmiRequests.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = {**schema.pop("$defs", {}), "CmiRequests": schema}
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/CmiRequests"}}}
+    operation["description"] = CMI_DESCRIPTION
+    operation["requestBody"] = {"required": True, "content": content}
+    answer = operation["responses"]["200"]["content"]
+    for status, description in CMI_REFUSALS.items():
+        operation["responses"][status] = {"description": description, "content": answer}
+    operation["responses"].pop("415", None)  # any Content-Type is read
+    operation["responses"] = dict(sorted(operation["responses"].items()))
+    return schemas
+
+
 def _mission_fields_schemas() -> dict[str, Any]:
     """MissionFields and the schemas it refers to, as components."""
     from cloudsms.domain.mission import MissionFields
@@ -514,6 +553,8 @@ def build_document() -> dict[str, Any]:
                     _mission_body(operation, MISSION_BODIES[method, path])
                     _merge_schemas(schemas, _mission_fields_schemas(), function)
                 _errors(operation, method, path, url_function is not None, open_route)
+                if (method, path) == CMI:
+                    _merge_schemas(schemas, _cmi(operation), function)
                 if open_route:
                     operation["security"] = []
                 if (method, path) in FILES:

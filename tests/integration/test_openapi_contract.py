@@ -182,6 +182,46 @@ def test_sending_answers_as_documented(tenant, api):
     assert api.problems == []
 
 
+def test_the_cmi_api_answers_as_documented(tenant, api):
+    send = {
+        "METHOD": "SMS_SEND_REQUEST",
+        "SERIAL": 1,
+        "TIME": "2026-11-27 10:00:00",
+        "AUTH_KEY": tenant["key"],
+        "ROUTE_ID": "SIM",
+        "VERSION": "2021-01-01",
+        "SMS_CONTENT": "Hello",
+        "MULTI_MSISDN_LIST": [
+            {"DEST_MSISDN": "9215347566", "COUNTRY_CODE": 63},
+            {"DEST_MSISDN": "12", "COUNTRY_CODE": 63},
+        ],
+    }
+    sent = api.call(send_app, "POST", "/v1/cmi", 200, body=send)
+    uid = sent["json"]["DETAIL_LIST"][0]["SMS_UID"]
+    query = {"METHOD": "DR_QUERY", "AUTH_KEY": tenant["key"], "VERSION": "2021-01-01"}
+    api.call(send_app, "POST", "/v1/cmi", 200, body={**query, "SMS_UID": [uid, "nope"]})
+    uip = {
+        "uip_head": {
+            "METHOD": "SMS_SEND_REQUEST",
+            "SERIAL": 2,
+            "CHANNEL": "SIM",
+            "AUTH_KEY": tenant["key"],
+        },
+        "uip_body": {"SMS_CONTENT": "Hello", "DESTINATION_ADDR": ["639215347566"]},
+        "uip_version": 2,
+    }
+    api.call(send_app, "POST", "/v1/cmi", 200, body=uip)
+    api.call(send_app, "POST", "/v1/cmi", 400, body={**send, "VERSION": "1"})
+    api.call(send_app, "POST", "/v1/cmi", 400, body={**uip, "uip_version": 1})
+    api.call(send_app, "POST", "/v1/cmi", 401, body={**send, "AUTH_KEY": "csk_nope"})
+    api.call(send_app, "POST", "/v1/cmi", 403, body={**send, "ROUTE_ID": "OTHER"})
+    key = {"Idempotency-Key": "k-1"}
+    api.call(send_app, "POST", "/v1/cmi", 200, body=send, headers=key)
+    api.call(send_app, "POST", "/v1/cmi", 409, body={**send, "SMS_CONTENT": "Bye"}, headers=key)
+
+    assert api.problems == []
+
+
 def test_missions_answer_as_documented(tenant, api):
     created = api.call(missions_app, "POST", "/v1/missions", 201, body=MISSION)
     mission_id = created["json"]["mission_id"]
