@@ -443,3 +443,55 @@ def _add_simulator_channel(
         "--password-stdin",
         stdin=f"{password}\n",
     )
+
+
+CMI_TENANT = "cmi-client"
+
+
+def _cmi(stack, body: dict[str, Any]) -> requests.Response:
+    # As clients written for the CMI API post it: raw JSON, no key header, and here a
+    # Content-Type that is not JSON's.
+    return requests.post(
+        f"{stack['api_url']}/v1/cmi",
+        data=json.dumps(body),
+        headers={"Content-Type": "text/plain"},
+        timeout=HTTP_TIMEOUT,
+    )
+
+
+def test_a_cmi_client_sends_and_follows_its_message_to_delivery(stack, cloudsms_cli):
+    # A tenant of its own, so that the other tests' statistics stay exact.
+    cloudsms_cli("tenant-create", CMI_TENANT, "--name", "CMI client")
+    cloudsms_cli("channel-grant", CMI_TENANT, stack["channel"])
+    key = cloudsms_cli("key-issue", CMI_TENANT, "--name", "CMI client")["key"]
+    envelope = {"TYPE": "REQUEST", "TIME": "2026-11-27 10:00:00", "VERSION": "2021-01-01"}
+    send = {
+        **envelope,
+        "METHOD": "SMS_SEND_REQUEST",
+        "SERIAL": 1,
+        "AUTH_KEY": key,
+        "ROUTE_ID": stack["channel"],
+        "SMS_CONTENT": "Your parcel arrives today",
+        "MULTI_MSISDN_LIST": [{"DEST_MSISDN": "9215347566", "COUNTRY_CODE": 63}],
+    }
+
+    refused = _cmi(stack, {**send, "AUTH_KEY": "csk_not-a-key"})
+    sent = _cmi(stack, send)
+
+    assert refused.status_code == 401 and refused.json()["RESULT_DESC"] == "INVALID_AUTH_KEY"
+    assert sent.status_code == 200, sent.text
+    uid = sent.json()["DETAIL_LIST"][0]["SMS_UID"]
+    query = {**envelope, "METHOD": "DR_QUERY", "SERIAL": 2, "AUTH_KEY": key, "SMS_UID": [uid]}
+    deadline = time.monotonic() + STATE_TIMEOUT
+    while True:
+        answer = _cmi(stack, query).json()
+        [report] = answer["DETAIL_LIST"]
+        if report["DR_STATE"] in FINAL or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert (report["RESULT_CODE"], report["DR_STATE"], report["STATUS"]) == (
+        1,
+        "DELIVRD",
+        "delivered",
+    )
+    assert report["DONE_TIME"] is not None
