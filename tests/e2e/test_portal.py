@@ -201,6 +201,7 @@ def test_logging_out_forgets_the_key(portal):
 def test_the_overview_shows_the_route_ids_and_only_a_hint_of_the_key(portal, stack, portal_key):
     expect(portal.get_by_role("list", name="Route IDs")).to_contain_text(stack["channel"])
     expect(portal.get_by_label("Auth key hint")).to_contain_text(portal_key[-4:])
+    expect(portal.get_by_label("CMI Web API address")).to_have_text(f"{stack['api_url']}/v1/cmi")
     assert portal_key not in portal.content()
     _screenshot(portal, "overview")
 

@@ -92,6 +92,11 @@ export async function render({ main, refreshAccount }) {
           ),
           item("API docking address", h("code", {}, apiBaseUrl())),
           item(
+            "CMI Web API address",
+            h("code", { "aria-label": "CMI Web API address" }, `${apiBaseUrl()}/v1/cmi`),
+            h("p", { class: "hint" }, "For applications written for the CMI CloudSMS Web API: they send the key as AUTH_KEY and a route id as ROUTE_ID."),
+          ),
+          item(
             "API specification",
             h("a", { href: "api.html" }, "CloudSMS Web API Specification"),
             " · ",
