@@ -21,7 +21,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
-from cloudsms.services import missions, scheduling
+from cloudsms.services import channels, missions, scheduling, tenants
 from cloudsms.services.submission import submit_mission_recipients
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
@@ -306,6 +306,34 @@ def test_rescheduling_outside_the_window_is_refused_and_keeps_the_schedule(aws, 
     _, unchanged = api.get_mission(mission["mission_id"])
     assert status == 400
     assert "outside the sending window" in answer["error"]["message"]
+    assert unchanged["dispatch_at"] == mission["dispatch_at"]
+    assert [s["ScheduleExpression"] for s in schedules().values()] == [
+        s["ScheduleExpression"] for s in before.values()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cut_off", "refusal"),
+    [
+        ("tenant disabled", "tenant acme is disabled"),
+        ("channel taken away", "channel SIM is not assigned to this tenant"),
+    ],
+)
+def test_a_move_after_the_operator_cut_the_tenant_off_is_refused_and_changes_nothing(
+    aws, tenant, cut_off, refusal
+):
+    _, mission = schedule_at(tomorrow_at(12))
+    before = schedules()
+    if cut_off == "tenant disabled":
+        tenants.disable_tenant("acme", datetime.now(UTC))
+    else:
+        channels.unassign_channel("acme", "SIM")
+
+    status, answer = api.reschedule(mission["mission_id"], tomorrow_at(15, 30))
+
+    _, unchanged = api.get_mission(mission["mission_id"])
+    assert status == 403, answer
+    assert answer["error"]["message"] == refusal
     assert unchanged["dispatch_at"] == mission["dispatch_at"]
     assert [s["ScheduleExpression"] for s in schedules().values()] == [
         s["ScheduleExpression"] for s in before.values()

@@ -36,7 +36,7 @@ from cloudsms.answers import first_page_total, first_page_total_exact
 from cloudsms.cache import ttl_cache
 from cloudsms.carriers.http_json import HttpJsonConfig
 from cloudsms.domain import content, money, phone, urls
-from cloudsms.errors import BadRequest, Conflict, NotFound
+from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound
 from cloudsms.ids import new_secret
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.settings import get_settings
@@ -608,6 +608,15 @@ CHANNEL_CACHE_SECONDS = 5
 @ttl_cache(CHANNEL_CACHE_SECONDS, refresh_ahead=2.0)
 def _channel_item(route_id: str) -> ChannelModel:
     return _fresh_item(route_id)
+
+
+def check_channel(tenant: TenantModel, route_id: str, direction: phone.Direction) -> None:
+    """Whether the tenant may send `direction` messages through the channel: assigned to
+    it (else 403), and carrying that direction (else 400)."""
+    if route_id not in (tenant.channels or set()):
+        raise Forbidden(f"channel {route_id} is not assigned to this tenant")
+    if not get_route(route_id).carries(direction):
+        raise BadRequest(f"channel {route_id} does not carry {direction.value} messages")
 
 
 def get_route(route_id: str) -> ChannelRoute:

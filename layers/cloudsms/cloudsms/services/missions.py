@@ -34,7 +34,7 @@ from cloudsms.ids import mission_message_uid, new_time_ordered_id
 from cloudsms.observability import logger
 from cloudsms.services import orders, scheduling
 from cloudsms.services.blacklist import blacklisted_numbers
-from cloudsms.services.channels import get_route
+from cloudsms.services.channels import check_channel, get_route
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.services.templates import get_template
 from cloudsms.services.tenants import check_enabled
@@ -91,13 +91,6 @@ def _content(tenant_id: str, fields: MissionFields) -> str:
     return fields.content
 
 
-def _check_channel(tenant: TenantModel, route_id: str, direction: phone.Direction) -> None:
-    if route_id not in (tenant.channels or set()):
-        raise Forbidden(f"channel {route_id} is not assigned to this tenant")
-    if not get_route(route_id).carries(direction):
-        raise BadRequest(f"channel {route_id} does not carry {direction.value} messages")
-
-
 def create_mission(
     tenant: TenantModel,
     fields: MissionFields,
@@ -110,7 +103,7 @@ def create_mission(
 
     `mission_id`: an id the caller derived from its request (an operator's manifest),
     so that the same request delivered again creates nothing: Conflict."""
-    _check_channel(tenant, fields.channel, fields.direction)
+    check_channel(tenant, fields.channel, fields.direction)
     body = _content(tenant.tenant_id, fields)
     dispatch_at = scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
     mission = MissionModel(
@@ -321,7 +314,7 @@ def preview(
 ) -> dict[str, Any]:
     """What creating the mission would find, without creating or storing anything; and
     why the tenant's product orders would refuse it, if they would."""
-    _check_channel(tenant, fields.channel, fields.direction)
+    check_channel(tenant, fields.channel, fields.direction)
     body = _content(tenant.tenant_id, fields)
     # A dispatch time creating would refuse is refused here too, for the same reason.
     dispatch_at = scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
@@ -515,7 +508,7 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
         # Checked again: the operator may have disabled the tenant or taken the channel
         # away since the mission was created, and a scheduled mission must not send then.
         check_enabled(tenant)
-        _check_channel(tenant, mission.channel, phone.Direction(mission.direction))
+        check_channel(tenant, mission.channel, phone.Direction(mission.direction))
     except CloudSmsError as refused:
         _fail_unsent(mission, refused.message, now)
         return False

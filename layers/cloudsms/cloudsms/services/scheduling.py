@@ -15,10 +15,13 @@ from pynamodb.exceptions import UpdateError
 
 from cloudsms.adapters.aws import client
 from cloudsms.clock import check_year
+from cloudsms.domain import phone
 from cloudsms.domain.mission import MissionStatus
 from cloudsms.errors import BadRequest, Conflict
 from cloudsms.observability import logger
 from cloudsms.services import orders
+from cloudsms.services.channels import check_channel
+from cloudsms.services.tenants import check_enabled
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.missions import MissionModel
@@ -212,11 +215,16 @@ def _before_cutoff(mission: MissionModel, now: datetime, verb: str) -> None:
 
 
 def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: datetime) -> None:
-    """Moves a scheduled mission's dispatch time, under the same rules as scheduling,
-    its product orders' included."""
+    """Moves a scheduled mission's dispatch time, under the same rules as scheduling, the
+    tenant enabled, its channel assigned and its product orders' included."""
     if mission.status != MissionStatus.SCHEDULED.value:
         raise Conflict(f"only a scheduled mission can be rescheduled; this one is {mission.status}")
     _before_cutoff(mission, now, "rescheduled")
+    # As when it was created: refused now (403) rather than moved and then failed at its
+    # time, which checks both again, when the operator has since disabled the tenant or
+    # taken the mission's channel away.
+    check_enabled(tenant)
+    check_channel(tenant, mission.channel, phone.Direction(mission.direction))
     new_time = resolve_dispatch_at(value, tenant, now)
     if new_time is None:
         # "" reads as "not given", which means "send at once" when creating a mission; a
