@@ -399,6 +399,40 @@ def test_a_mission_submitted_again_after_its_answer_was_lost_is_created_once(
     assert _api(stack, resubmit_key, "/v1/missions", name=name)["total"] == 1
 
 
+def test_a_mission_submitted_again_while_it_is_being_created_says_to_wait_and_look(
+    resubmit_portal, stack, number_list
+):
+    portal = resubmit_portal
+    # Given a submission the API is still creating when it is sent again: its answer,
+    # what the API says then (the first one need not be real for the portal to read it)
+    in_progress = {
+        "error": {
+            "code": "in_progress",
+            "message": "a request with this Idempotency-Key is still being processed",
+            "details": [],
+        }
+    }
+    portal.route(
+        "**/v1/missions",
+        lambda route: (
+            route.fulfill(status=409, content_type="application/json", body=json.dumps(in_progress))
+            if route.request.method == "POST"
+            else route.continue_()
+        ),
+    )
+    _fill_add_form(portal, stack, number_list, "Portal still being created")
+
+    # When the tenant submits it
+    portal.get_by_role("button", name="Submit").click()
+
+    # Then the form says what to do, in the portal's words rather than the API's
+    alert = portal.get_by_role("alert")
+    expect(alert).to_have_text(
+        "This mission is still being created: wait a moment, then look at the mission list "
+        "before submitting again."
+    )
+
+
 def test_the_mission_detail_shows_its_progress_and_abnormal_data(portal, sent_mission):
     _menu(portal, "Bulk Dispatching Tool")
     portal.get_by_role("link", name=f"Detail of {sent_mission}").click()

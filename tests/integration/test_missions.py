@@ -119,6 +119,30 @@ def test_a_mission_created_again_with_its_idempotency_key_is_created_once(aws, t
     assert other_list[0] == 409
 
 
+def test_a_mission_sent_again_while_the_first_is_being_created_is_409_in_progress(
+    aws, tenant, monkeypatch
+):
+    data = numbers_list(["+639215347566"])
+    key = {"Idempotency-Key": "mission-2"}
+    create = missions.create_mission
+    again = []
+
+    def sent_again_meanwhile(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        # The portal's second click, while this first request is still at work.
+        again.append(api.post_form("/v1/missions", GUIDE_FIELDS, data, headers=key))
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(missions, "create_mission", sent_again_meanwhile)
+
+    first = api.post_form("/v1/missions", GUIDE_FIELDS, data, headers=key)
+
+    [(status, answer)] = again
+    assert first[0] == 201
+    # Told apart from a key reused for another request (409 "conflict"): wait, then look.
+    assert (status, answer["error"]["code"]) == (409, "in_progress")
+    assert len(api.list_missions()["items"]) == 1
+
+
 def test_a_verify_code_mission_goes_to_the_bulk_queue_not_ahead_of_single_codes(aws, tenant):
     data = corpus.xlsx([["Phone Number"], ["+639215347566"]])
 

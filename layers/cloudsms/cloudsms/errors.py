@@ -41,6 +41,13 @@ class Conflict(CloudSmsError):
     code = "conflict"
 
 
+class InProgress(Conflict):
+    """The same request (its Idempotency-Key) is still being carried out: a client
+    waits for it rather than take this for a conflicting request (a 409 either way)."""
+
+    code = "in_progress"
+
+
 class PayloadTooLarge(CloudSmsError):
     status = 413
     code = "payload_too_large"

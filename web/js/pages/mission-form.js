@@ -298,6 +298,10 @@ export async function render({ main, navigate, query, refreshAccount }) {
   // create and send a second one to every number. A change to any field or to the file
   // makes another submission, with a key of its own.
   let submitted = { what: null, key: null };
+  // Sent again while the first is still being created (its answer lost to the timeout,
+  // the mission not done yet), the API answers 409 in_progress: a second submission now
+  // would only be refused again, the list will show the mission once it is created.
+  const STILL_BEING_CREATED = "This mission is still being created: wait a moment, then look at the mission list before submitting again.";
   function idempotencyKey(data) {
     const what = JSON.stringify(
       [...data.entries()].map(([name, value]) => [name, typeof value === "string" ? value : [value.name, value.size, value.lastModified]]),
@@ -330,7 +334,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
         navigate("missions");
       }
     } catch (error) {
-      showError(errors, error);
+      showError(errors, error.code === "in_progress" ? { message: STILL_BEING_CREATED } : error);
     } finally {
       busy = false;
       form.removeAttribute("aria-busy");

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from cloudsms.adapters.aws import client
-from cloudsms.errors import Conflict
+from cloudsms.errors import Conflict, InProgress
 from cloudsms.settings import get_settings
 
 _persistence: DynamoDBPersistenceLayer | None = None
@@ -62,4 +62,4 @@ def once(
             "this Idempotency-Key was used before with a different request body"
         ) from error
     except IdempotencyAlreadyInProgressError as error:
-        raise Conflict("a request with this Idempotency-Key is still being processed") from error
+        raise InProgress("a request with this Idempotency-Key is still being processed") from error
