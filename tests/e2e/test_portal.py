@@ -1139,6 +1139,49 @@ def test_the_overview_lists_the_product_order_status(orders, orders_portal):
     _screenshot(orders_portal, "overview-orders")
 
 
+def test_the_overview_says_the_sms_of_a_cancelled_or_expired_prepaid_order_are_unused(
+    browser, stack, cloudsms_cli, orders
+):
+    # Given a tenant with two prepaid orders of 200 SMS: one the operator cancelled, one
+    # that has expired (as the API shows it once its expiry time has passed: waiting its
+    # 30 days out is not a test's to do)
+    tenant = "portal-ended-orders"
+    key = _tenant_key(cloudsms_cli, tenant, "Ended Orders")
+    package = {"package_id": orders["SMM"]["package_id"]}
+    cancelled = _operator_post(stack, f"/v1/admin/tenants/{tenant}/orders", package)
+    expired = _operator_post(stack, f"/v1/admin/tenants/{tenant}/orders", package)
+    response = requests.post(
+        f"{stack['api_url']}/v1/admin/tenants/{tenant}/orders/{cancelled['order_number']}/cancel",
+        headers={"Authorization": f"Bearer {stack['operator_key']}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 200, response.text
+
+    def past_its_expiry(route):
+        answer = route.fetch()
+        body = answer.json()
+        for order in body["items"]:
+            if order["order_number"] == expired["order_number"]:
+                order["status"] = "expired"
+        route.fulfill(response=answer, json=body)
+
+    page = _new_page(browser)
+    page.route("**/v1/orders", past_its_expiry)
+
+    # When the tenant opens the portal's SMS Overview
+    _log_in(page, stack, key)
+
+    # Then neither order reads as SMS left to send
+    rows = page.get_by_role("table", name="Product order status").get_by_role("row")
+    expect(rows.filter(has_text="Cancelled").get_by_role("cell")).to_have_text(
+        ["SMM", "Prepaid", "200 of 200 SMS unused", "●Cancelled"]
+    )
+    expect(rows.filter(has_text="Expired").get_by_role("cell")).to_have_text(
+        ["SMM", "Prepaid", "200 of 200 SMS unused", "●Expired"]
+    )
+    page.context.close()
+
+
 def test_the_order_page_says_so_when_a_tenant_has_no_orders(browser, stack, cloudsms_cli):
     cloudsms_cli("tenant-create", "portal-no-orders", "--name", "No Orders")
     key = str(cloudsms_cli("key-issue", "portal-no-orders")["key"])

@@ -24,9 +24,14 @@ function figure(label, value, kind = "") {
   return h("div", { class: `figure ${kind}` }, h("span", { class: "figure-value" }, String(value)), h("span", { class: "figure-label" }, label));
 }
 
-/** What is left of a prepaid order, or a post-paid order's thresholds. */
+// An expired or cancelled order pays for nothing more: what it still holds is unused,
+// not left to send.
+const ENDED = new Set(["expired", "cancelled"]);
+
+/** What is left of a prepaid order (unused, once it has ended), or a post-paid order's thresholds. */
 function standing(order) {
-  return order.payment_type === "prepaid" ? `${order.remaining} of ${order.sms_amount} SMS left` : thresholds(order);
+  if (order.payment_type !== "prepaid") return thresholds(order);
+  return `${order.remaining} of ${order.sms_amount} SMS ${ENDED.has(order.status) ? "unused" : "left"}`;
 }
 
 function orderStatusPanel(orders) {
