@@ -138,6 +138,11 @@ def test_a_second_channel_with_the_same_route_id_is_a_conflict(aws, tenant, cont
         ({"default_sender": "ABCDEFGHIJKLM"}, "default_sender"),
         ({"default_sender": "<img src=x>"}, "default_sender"),
         ({"throughput": True}, "throughput"),  # not 1
+        ({"error_codes": {"001": "Unknown subscriber", "1": "Absent"}}, "error_codes"),
+        ({"error_codes": {"001": ""}}, "error_codes"),
+        ({"error_codes": {"001": "two\nlines"}}, "error_codes"),
+        ({"error_codes": {"": "Unknown subscriber"}}, "error_codes"),
+        ({"error_codes": {str(n): "Some error" for n in range(1001)}}, "error_codes"),
     ],
 )
 def test_an_invalid_channel_is_refused_naming_the_field(aws, tenant, context, change, field):
@@ -306,6 +311,44 @@ def test_a_patch_changes_only_what_it_names(aws, tenant, context):
         {"default": "0.01", "by_country": {}},
         "CloudSMS",
     )
+
+
+def test_a_channels_error_codes_are_kept_as_written_and_replaced_by_a_patch(aws, tenant, context):
+    codes = {"001": "Unknown subscriber", "0x1B": "Absent subscriber", "E_BARRED": "Barred"}
+    from cloudsms import cache
+
+    created = json.loads(_create(context, {**NEW_CHANNEL, "error_codes": codes})["body"])
+    kept = json.loads(_patch(context, {"throughput": 5})["body"])
+    route = channels.get_route("KAN_PH")
+    replaced = json.loads(_patch(context, {"error_codes": {"2": "Unknown"}})["body"])
+    cleared = json.loads(_patch(context, {"error_codes": {}})["body"])
+
+    assert created["error_codes"] == kept["error_codes"] == codes
+    # Looked up however the carrier writes the code.
+    assert route.error_reason("27") == route.error_reason("0027") == "Absent subscriber"
+    assert route.error_reason("e_barred") == "Barred" and route.error_reason("2") is None
+    assert replaced["error_codes"] == {"2": "Unknown"}
+    assert cleared["error_codes"] == {}
+    cache.clear_all()
+    assert channels.get_route("KAN_PH").error_reason("001") is None
+
+
+def test_the_console_command_sets_a_channels_error_codes_from_a_file(
+    aws, tenant, tmp_path, monkeypatch
+):
+    from cloudsms import cli
+
+    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+    codes = tmp_path / "codes.json"
+    codes.write_text('{"001": "Unknown subscriber"}')
+    broken = tmp_path / "broken.json"
+    broken.write_text("{001: Unknown}")
+
+    answer = run_cli("channel-update", "SIM", "--error-codes", str(codes))
+    with pytest.raises(SystemExit, match="--error-codes: .* is not valid JSON"):
+        run_cli("channel-update", "SIM", "--error-codes", str(broken))
+
+    assert answer["error_codes"] == {"001": "Unknown subscriber"}
 
 
 @pytest.mark.parametrize(

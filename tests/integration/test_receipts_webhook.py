@@ -135,6 +135,28 @@ def test_a_failure_receipt_ends_the_message_in_its_state_and_counts_it_failed(
         assert (counted["failed"], counted["delivered"]) == (1, 0)
 
 
+def test_a_failure_receipt_names_what_the_channels_carrier_says_its_error_code_means(
+    aws, tenant, context
+):
+    from cloudsms import cache
+
+    channels.change_channel("SIM", {"error_codes": {"1": "Unknown subscriber"}})
+    cache.clear_all()
+    mapped, unmapped, delivered = (submit_sms(context, NUMBER) for _ in range(3))
+
+    # The carrier writes the code its own way ("001"); the operator wrote "1".
+    _receipt(context, mapped, _failed("UNDELIV", "2", "001"))
+    _receipt(context, unmapped, _failed("UNDELIV", "2", "027"))
+    _receipt(context, delivered, {"status": "1", "answer": "id:c-1 stat:DELIVRD err:001"})
+
+    assert (_message(mapped).error_code, _message(mapped).reason) == (
+        "001",
+        "Unknown subscriber (error 001)",
+    )
+    assert (_message(unmapped).error_code, _message(unmapped).reason) == ("027", None)
+    assert _message(delivered).reason is None  # a delivered message failed nothing
+
+
 def test_a_failure_receipt_after_delivery_does_not_count_a_failure(aws, tenant, context):
     uid = submit_sms(context, NUMBER)
     _receipt(context, uid, DELIVERED)

@@ -4,6 +4,7 @@ import pytest
 
 from cloudsms.carriers.receipts import (
     classify_error,
+    error_code_key,
     parse_smpp_receipt_text,
     receipt_from_jasmin,
     receipt_from_kannel,
@@ -292,3 +293,11 @@ def test_throttling_nack_is_temporary():
 
 def test_invalid_destination_nack_is_permanent():
     assert classify_error("NACK/0x0000000B/Invalid destination address") == "permanent"
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [("001", "1"), ("1", "1"), (" 0x1B ", "27"), ("027", "27"), ("e_barred", "E_BARRED")],
+)
+def test_an_error_code_is_one_key_however_the_carrier_writes_it(written, key):
+    assert error_code_key(written) == key

@@ -270,6 +270,13 @@ def _channel_options(parser: argparse.ArgumentParser, adding: bool) -> None:
         help="the gateway reports each part of a long message (default: for kannel only)",
     )
     parser.add_argument(
+        "--error-codes",
+        type=Path,
+        metavar="FILE",
+        help='what the carrier\'s receipt error codes mean (JSON: {"001": "Unknown subscriber"})'
+        + ("" if adding else "; replaces every meaning the channel had ({} for none)"),
+    )
+    parser.add_argument(
         "--http-json",
         type=Path,
         metavar="FILE",
@@ -301,11 +308,23 @@ def _channel_settings(args: argparse.Namespace) -> dict[str, Any]:
         "directions": args.direction,
         "receipts_per_part": args.receipts_per_part,
         "prices_usd": _prices(args.price) if args.price else None,
-        "http_json": json.loads(args.http_json.read_text()) if args.http_json else None,
+        "error_codes": _json_file(args.error_codes, "--error-codes"),
+        "http_json": _json_file(args.http_json, "--http-json"),
         "receipt_secret": _read_secret(args.receipt_secret_file),
         "new_receipt_secret": getattr(args, "new_receipt_secret", False) or None,
     }
     return {name: value for name, value in given.items() if value is not None}
+
+
+def _json_file(path: Path | None, option: str) -> Any:
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        sys.exit(f"cloudsms: {option}: cannot read {path}: {error.strerror}")
+    except ValueError as error:
+        sys.exit(f"cloudsms: {option}: {path} is not valid JSON ({error})")
 
 
 def _read_secret(path: Path | None) -> str | None:

@@ -284,6 +284,15 @@ def classify_error(code: str | None) -> str:
     return "temporary" if _parse_int(code) in _TEMPORARY_GSM_ERRORS else "permanent"
 
 
+def error_code_key(code: str) -> str:
+    """A receipt's `err` as a channel's error-code meanings are looked up by: carriers
+    write one code as "001", "1" or "0x01", so a number is its decimal value; any other
+    code its upper case."""
+    code = code.strip()
+    number = _parse_int(code)
+    return str(number) if number is not None and number >= 0 else code.upper()
+
+
 def _parse_int(value: str) -> int | None:
     try:
         return int(value, 16) if value.lower().startswith("0x") else int(value)

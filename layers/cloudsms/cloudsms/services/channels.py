@@ -35,6 +35,7 @@ from cloudsms.adapters.secrets import get_secret, put_secret, read_secret
 from cloudsms.answers import first_page_total, first_page_total_exact
 from cloudsms.cache import ttl_cache
 from cloudsms.carriers.http_json import HttpJsonConfig
+from cloudsms.carriers.receipts import error_code_key
 from cloudsms.domain import content, money, phone, urls
 from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound
 from cloudsms.ids import new_secret
@@ -77,9 +78,15 @@ class ChannelRoute:
     http_json: HttpJsonConfig | None = None
     # Paused by the operator: its messages wait on the queue until it is resumed.
     paused: bool = False
+    # What the carrier's receipt error codes mean, keyed by error_code_key.
+    error_reasons: dict[str, str] = field(default_factory=dict)
 
     def carries(self, direction: phone.Direction) -> bool:
         return direction.value in self.directions
+
+    def error_reason(self, code: str | None) -> str | None:
+        """What the carrier says a receipt's error code means, if the operator wrote it."""
+        return self.error_reasons.get(error_code_key(code)) if code else None
 
     def segment_price(self, e164: str) -> int:
         """Micro-USD per segment to this number: its country's price, else the default."""
@@ -182,6 +189,31 @@ def _valid_sender(value: str | None) -> str | None:
     return value
 
 
+MAX_ERROR_CODES = 1000
+ERROR_CODES = (
+    "what the carrier's receipt error codes (err) mean, as its documentation says: "
+    '{"001": "Unknown subscriber"}; shown as a failed message\'s reason'
+)
+
+
+def _valid_error_codes(codes: dict[str, str] | None) -> dict[str, str] | None:
+    if codes is None:
+        return None
+    if len(codes) > MAX_ERROR_CODES:
+        raise ValueError(f"at most {MAX_ERROR_CODES} codes, not {len(codes)}")
+    seen: dict[str, str] = {}
+    for code, reason in codes.items():
+        if not code.strip() or len(code) > 32:
+            raise ValueError(f"an error code has 1 to 32 characters: {code[:40]!r}")
+        if not reason.strip() or len(reason) > 100 or not reason.isprintable():
+            raise ValueError(f"the meaning of {code} is one line of 1 to 100 characters")
+        key = error_code_key(code)
+        if key in seen:
+            raise ValueError(f"{seen[key]!r} and {code!r} are the same code")
+        seen[key] = code
+    return {code.strip(): reason.strip() for code, reason in codes.items()}
+
+
 class ChannelFields(BaseModel):
     """POST /v1/admin/channels."""
 
@@ -208,7 +240,10 @@ class ChannelFields(BaseModel):
     receipts_per_part: bool | None = Field(
         None, description="one receipt per part of a long message (default: Kannel only)"
     )
+    error_codes: dict[str, str] = Field(default_factory=dict, description=ERROR_CODES)
     http_json: HttpJsonConfig | None = None
+
+    _error_codes = field_validator("error_codes")(_valid_error_codes)
 
     @field_validator("endpoint")
     @classmethod
@@ -256,6 +291,9 @@ class ChannelChanges(BaseModel):
     directions: list[phone.Direction] | None = Field(None, min_length=1)
     prices_usd: Pricing | None = None
     receipts_per_part: bool | None = None
+    error_codes: dict[str, str] | None = Field(
+        None, description=ERROR_CODES + "; replaces every meaning the channel had"
+    )
     http_json: HttpJsonConfig | None = None
     # Strict: only JSON's true and false, not "no" (which lax pydantic reads as false);
     # null is refused too (_paused), so the document says boolean.
@@ -278,6 +316,7 @@ class ChannelChanges(BaseModel):
     def _endpoint(cls, value: str | None) -> str | None:
         return None if value is None else _valid_endpoint(value)
 
+    _error_codes = field_validator("error_codes")(_valid_error_codes)
     _receipt_secret = field_validator("receipt_secret")(_valid_receipt_secret)
 
     @field_validator("default_sender")
@@ -318,6 +357,7 @@ def create_channel(fields: ChannelFields) -> dict[str, Any]:
         price_default=money.micros(fields.prices_usd.default),
         prices={code: money.micros(p) for code, p in fields.prices_usd.by_country.items()},
         receipts_per_part=fields.receipts_per_part,
+        error_codes=fields.error_codes or None,
         http_json=fields.http_json.model_dump(mode="json") if fields.http_json else None,
     )
     try:
@@ -404,6 +444,8 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
         # null: back to the gateway type's default
         per_part = changes.receipts_per_part
         actions.append(_set_or_remove(ChannelModel.receipts_per_part, per_part))
+    if changes.error_codes is not None:
+        actions.append(_set_or_remove(ChannelModel.error_codes, changes.error_codes or None))
     if changes.http_json is not None:
         actions.append(ChannelModel.http_json.set(changes.http_json.model_dump(mode="json")))
     if changes.paused is not None:
@@ -538,6 +580,7 @@ class BusinessChannel(BaseModel):
     directions: list[phone.Direction]
     prices_usd: Prices
     receipts_per_part: bool = Field(description="Whether the gateway sends a receipt per part")
+    error_codes: dict[str, str] = Field(description=ERROR_CODES)
     http_json: HttpJsonConfig | None = Field(description="Only for gateway type http_json")
     paused: bool = Field(
         description="Whether its messages are held on the queue, none sent, until resumed"
@@ -570,6 +613,7 @@ def channel_view(item: ChannelModel) -> dict[str, Any]:
             "by_country": {code: money.usd(int(p)) for code, p in sorted(prices.items())},
         },
         "receipts_per_part": _receipts_per_part(item),
+        "error_codes": _error_codes(item),
         "http_json": item.http_json,
         "paused": bool(item.paused),
         # the credentials themselves never leave Secrets Manager
@@ -653,7 +697,12 @@ def _route(item: ChannelModel) -> ChannelRoute:
         receipts_per_part=_receipts_per_part(item),
         http_json=HttpJsonConfig.model_validate(item.http_json) if item.http_json else None,
         paused=bool(item.paused),
+        error_reasons={error_code_key(code): r for code, r in _error_codes(item).items()},
     )
+
+
+def _error_codes(item: ChannelModel) -> dict[str, str]:
+    return dict(sorted(item.error_codes.as_dict().items())) if item.error_codes else {}
 
 
 def _moment(text: str | None) -> datetime | None:

@@ -126,7 +126,7 @@ def _moved_at_once(channel: Channel, tenant_id: str, receipt: Receipt, now: date
     condition = MessageModel.channel == channel.route_id
     if receipt.state == DrState.DELIVRD and channel.receipts_per_part:
         condition &= MessageModel.segments == 1
-    return _apply(MessageModel(tenant_id, receipt.uid), receipt, now, also=condition)
+    return _apply(channel, MessageModel(tenant_id, receipt.uid), receipt, now, also=condition)
 
 
 def acknowledgement(route_id: str, outcome: str) -> str:
@@ -164,8 +164,8 @@ def apply_receipt(
         # The refusal stands: the message will not be tried again.
         return MOVED if _refuse(message, receipt, now) else IGNORED
     if receipt.state == DrState.DELIVRD and channel.receipts_per_part and message.segments > 1:
-        return _deliver_part(message, receipt, now)
-    return MOVED if _apply(message, receipt, now) else IGNORED
+        return _deliver_part(channel, message, receipt, now)
+    return MOVED if _apply(channel, message, receipt, now) else IGNORED
 
 
 def smsc_refused(receipt: Receipt) -> bool:
@@ -298,7 +298,11 @@ def _by_carrier_ref(route_id: str, carrier_message_id: str) -> MessageModel | No
 
 
 def _apply(
-    message: MessageModel, receipt: Receipt, now: datetime, also: Condition | None = None
+    channel: Channel,
+    message: MessageModel,
+    receipt: Receipt,
+    now: datetime,
+    also: Condition | None = None,
 ) -> bool:
     actions = [
         MessageModel.dr_state.set(receipt.state.value),
@@ -306,6 +310,11 @@ def _apply(
     ]
     if receipt.error_code:
         actions.append(MessageModel.error_code.set(receipt.error_code))
+        # The raw code is kept; what it means, when the operator wrote it down for the
+        # channel, is the failed message's reason.
+        meaning = channel.error_reason(receipt.error_code)
+        if meaning and is_final(receipt.state) and receipt.state != DrState.DELIVRD:
+            actions.append(MessageModel.reason.set(f"{meaning} (error {receipt.error_code})"))
     # The condition is on where the message may come from, not on what we read, so
     # a concurrent forward move only loses when it already went at least as far.
     condition = MessageModel.dr_state.is_in(*[s.value for s in states_below(receipt.state)])
@@ -315,7 +324,7 @@ def _apply(
     return transitions.write(message, actions, condition)
 
 
-def _deliver_part(message: MessageModel, receipt: Receipt, now: datetime) -> str:
+def _deliver_part(channel: Channel, message: MessageModel, receipt: Receipt, now: datetime) -> str:
     """Counts one delivered part of a long message; the last part delivers the message.
 
     Parts are told apart by the gateway's id of each part (Kannel's %F): a duplicated
@@ -324,7 +333,7 @@ def _deliver_part(message: MessageModel, receipt: Receipt, now: datetime) -> str
     part = receipt.carrier_message_id or receipt.extra.get("id")
     if not part:
         # nothing tells this part from another: read it as the whole message's receipt
-        return MOVED if _apply(message, receipt, now) else IGNORED
+        return MOVED if _apply(channel, message, receipt, now) else IGNORED
     try:
         message.update(
             actions=[MessageModel.delivered_parts.add({part})],
@@ -338,7 +347,7 @@ def _deliver_part(message: MessageModel, receipt: Receipt, now: datetime) -> str
         logger.debug("a part of a long message delivered", extra={"uid": message.uid})
         return PART
     every_part = size(MessageModel.delivered_parts) >= int(message.segments)
-    return MOVED if _apply(message, receipt, now, also=every_part) else IGNORED
+    return MOVED if _apply(channel, message, receipt, now, also=every_part) else IGNORED
 
 
 def _keep_unmatched(

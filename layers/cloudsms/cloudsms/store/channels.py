@@ -39,6 +39,8 @@ class ChannelModel(Model):
     # Paused by the operator (a gateway outage or maintenance): its messages wait on the
     # queue, unclaimed, until it is resumed. Absent on channels made before pausing.
     paused = BooleanAttribute(null=True)
+    # What the carrier's receipt error codes (`err`) mean: code as written -> reason.
+    error_codes: MapAttribute[str, str] = MapAttribute(null=True)
     # The generic HTTP JSON adapter's request and receipt mapping (no secrets in it).
     http_json = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
