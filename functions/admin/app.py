@@ -26,7 +26,7 @@ from cloudsms.api import (
 from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import blacklist, callbacks, channels, orders, receipts, templates
+from cloudsms.services import blacklist, callbacks, channels, orders, receipts, templates, tenants
 from cloudsms.services.blacklist import BlacklistAdded, BlacklistImported, BlacklistPage
 from cloudsms.services.callbacks import Callback
 from cloudsms.services.channels import BusinessChannel, BusinessChannels
@@ -263,6 +263,34 @@ def read_channel(route_id: str) -> dict:
 def update_channel(route_id: str, changes: channels.ChannelChanges) -> dict:
     operator(app)
     return channels.update_channel(route_id, changes)
+
+
+class SenderIds(BaseModel):
+    """PUT /v1/admin/tenants/{tenant_id}/sender-ids"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sender_ids: list[str] = Field(
+        max_length=tenants.MAX_SENDER_IDS,
+        description="The sender ids (OA) registered for the tenant; [] for any",
+    )
+
+
+class TenantSenderIds(BaseModel):
+    tenant_id: str
+    sender_ids: list[str] = Field(description="Empty: the tenant may send as any sender id")
+
+
+@app.put(
+    "/v1/admin/tenants/<tenant_id>/sender-ids",
+    description="The sender ids the tenant may send as (replaces its list)",
+    responses=answers(TenantSenderIds),
+)
+@tracer.capture_method
+def set_sender_ids(tenant_id: str, registered: SenderIds) -> dict:
+    operator(app)
+    tenant = tenants.set_sender_ids(tenant_id, registered.sender_ids)
+    return {"tenant_id": tenant.tenant_id, "sender_ids": sorted(tenant.sender_ids or set())}
 
 
 @app.post("/v1/admin/tenants/<tenant_id>/channels", description="Assign a channel")

@@ -329,3 +329,12 @@ def test_a_refused_uip_request_is_answered_in_the_uip_envelope(aws, tenant, cont
     assert answer["uip_head"]["SERIAL"] == 9 and answer["uip_head"]["TYPE"] == "ANSWER"
     assert answer["uip_body"]["RESULT_DESC"] == "INVALID_VERSION"
     assert answer["uip_body"]["REASON"] == "uip_version: Input should be 2"
+
+
+def test_an_unregistered_sender_id_is_send_failed_with_the_reason(aws, tenant, context):
+    tenants.set_sender_ids("acme", ["ACME Care"])
+
+    status, answer = _post(context, _send_request(tenant["key"], ORIGINAL_ADDR="SHOP"))
+
+    assert (status, answer["RESULT_DESC"]) == (403, "SEND_FAILED")
+    assert answer["REASON"].startswith("sender id SHOP is not registered for this tenant")

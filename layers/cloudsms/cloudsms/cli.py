@@ -143,6 +143,13 @@ def _parser() -> argparse.ArgumentParser:
     grant = commands.add_parser("channel-grant", help="let a tenant use a channel")
     grant.add_argument("tenant_id")
     grant.add_argument("route_id")
+    senders = commands.add_parser(
+        "tenant-sender-ids",
+        help="register the sender ids (OA) a tenant may send as, replacing its list; none"
+        " given: any sender id",
+    )
+    senders.add_argument("tenant_id")
+    senders.add_argument("sender_ids", nargs="*", metavar="SENDER_ID")
     take = commands.add_parser("channel-revoke", help="take a channel away from a tenant")
     take.add_argument("tenant_id")
     take.add_argument("route_id")
@@ -456,6 +463,8 @@ def main(argv: list[str] | None = None) -> None:
             _print(channels.all_channels())
         elif args.command == "channel-show":
             _print(channels.read_channel(args.route_id))
+        elif args.command == "tenant-sender-ids":
+            _print(tenants.tenant_view(tenants.set_sender_ids(args.tenant_id, args.sender_ids)))
         elif args.command == "channel-grant":
             channels.assign_channel(args.tenant_id, args.route_id)
             _print({"tenant_id": args.tenant_id, "route_id": args.route_id, "granted": True})

@@ -57,7 +57,9 @@ export async function render({ main, navigate, query, refreshAccount }) {
 
   const name = h("input", { type: "text", name: "name", maxlength: LIMITS.name, required: true, autocomplete: "off" });
   const template = select(Object.fromEntries(templates.map((t) => [t.template_id, t.common ? `${t.name} (common)` : t.name])), { blank: "Please select", name: "template" });
-  const sender = h("input", { type: "text", name: "sender", maxlength: LIMITS.sender, autocomplete: "off" });
+  // The sender ids registered for the tenant, offered as it types (none: any it likes).
+  const senders = h("datalist", { id: "registered-sender-ids" }, account.sender_ids.map((id) => h("option", { value: id })));
+  const sender = h("input", { type: "text", name: "sender", maxlength: LIMITS.sender, autocomplete: "off", list: "registered-sender-ids" });
   const signature = h("input", { type: "text", name: "signature", maxlength: LIMITS.signature, autocomplete: "off" });
   // Brackets typed around a signature are not counted (the platform adds its own).
   signature.addEventListener("input", () => {
@@ -93,7 +95,12 @@ export async function render({ main, navigate, query, refreshAccount }) {
       extra: h("p", { class: "hint" }, "For common template, please click: ", button("Default Template", chooseCommon, { kind: "link" })),
     }),
     smsType,
-    field("OA", counted(sender, senderLimit), { hint: "The sender id shown on the phone. The country direction of OA can be customized for reference." }),
+    field("OA", counted(sender, senderLimit), {
+      extra: senders,
+      hint: account.sender_ids.length
+        ? `The sender id shown on the phone: one registered for you (${account.sender_ids.join(", ")}), or none for the channel's own.`
+        : "The sender id shown on the phone. The country direction of OA can be customized for reference.",
+    }),
     field("Signature", signature, { hint: "Added in brackets, e.g. [CloudSMS]." }),
     position,
     field("SMS Content", counted(content, LIMITS.content), {

@@ -95,6 +95,12 @@ export async function render({ main, refreshAccount }) {
               ? h("ul", { class: "chips", "aria-label": "Route IDs" }, account.route_ids.map((id) => h("li", {}, h("code", {}, id))))
               : h("span", { class: "muted" }, "No business channel yet: ask your operator."),
           ),
+          item(
+            "Sender IDs",
+            account.sender_ids.length
+              ? h("ul", { class: "chips", "aria-label": "Sender IDs" }, account.sender_ids.map((id) => h("li", {}, h("code", {}, id))))
+              : h("span", { class: "muted" }, "Any: no sender id is registered for you."),
+          ),
           item("API docking address", h("code", {}, apiBaseUrl())),
           item(
             "CMI Web API address",

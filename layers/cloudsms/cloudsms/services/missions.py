@@ -37,7 +37,7 @@ from cloudsms.services.blacklist import blacklisted_numbers
 from cloudsms.services.channels import check_channel, get_route
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.services.templates import get_template
-from cloudsms.services.tenants import check_enabled
+from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race, transaction
 from cloudsms.store.counters import WHOLE_LIFE, CounterModel, mission_scope
@@ -104,6 +104,7 @@ def create_mission(
     `mission_id`: an id the caller derived from its request (an operator's manifest),
     so that the same request delivered again creates nothing: Conflict."""
     check_channel(tenant, fields.channel, fields.direction)
+    check_sender(tenant, fields.sender)
     body = _content(tenant.tenant_id, fields)
     dispatch_at = scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
     mission = MissionModel(
@@ -315,6 +316,7 @@ def preview(
     """What creating the mission would find, without creating or storing anything; and
     why the tenant's product orders would refuse it, if they would."""
     check_channel(tenant, fields.channel, fields.direction)
+    check_sender(tenant, fields.sender)
     body = _content(tenant.tenant_id, fields)
     # A dispatch time creating would refuse is refused here too, for the same reason.
     dispatch_at = scheduling.resolve_dispatch_at(fields.dispatch_at, tenant, now)
@@ -509,6 +511,7 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
         # away since the mission was created, and a scheduled mission must not send then.
         check_enabled(tenant)
         check_channel(tenant, mission.channel, phone.Direction(mission.direction))
+        check_sender(tenant, mission.sender)
     except CloudSmsError as refused:
         _fail_unsent(mission, refused.message, now)
         return False

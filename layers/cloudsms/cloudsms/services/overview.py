@@ -27,6 +27,9 @@ class Overview(BaseModel):
     key: KeyInUse = Field(description="The key (or session) making this call")
     api_key_ids: list[str] = Field(description="The tenant's API keys in force, by id")
     route_ids: list[str] = Field(description="Channels the tenant may send on")
+    sender_ids: list[str] = Field(
+        description="The sender ids (OA) registered for the tenant; empty: any"
+    )
     today: DayStatistics = Field(description="Today, in the tenant's time zone")
 
 
@@ -49,5 +52,6 @@ def overview(tenant: TenantModel, principal: Principal, now: datetime) -> dict[s
             if k.revoked_at is None and k.role == "tenant"
         ],
         "route_ids": sorted(tenant.channels or set()),
+        "sender_ids": sorted(tenant.sender_ids or set()),
         "today": daily_statistics(tenant.tenant_id, tenant.time_zone, now, today, today)[0],
     }

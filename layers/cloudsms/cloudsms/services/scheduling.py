@@ -21,7 +21,7 @@ from cloudsms.errors import BadRequest, Conflict
 from cloudsms.observability import logger
 from cloudsms.services import orders
 from cloudsms.services.channels import check_channel
-from cloudsms.services.tenants import check_enabled
+from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.missions import MissionModel
@@ -225,6 +225,7 @@ def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: date
     # taken the mission's channel away.
     check_enabled(tenant)
     check_channel(tenant, mission.channel, phone.Direction(mission.direction))
+    check_sender(tenant, mission.sender)
     new_time = resolve_dispatch_at(value, tenant, now)
     if new_time is None:
         # "" reads as "not given", which means "send at once" when creating a mission; a

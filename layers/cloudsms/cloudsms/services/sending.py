@@ -17,6 +17,7 @@ from cloudsms.ids import new_uid
 from cloudsms.observability import logger
 from cloudsms.services import blacklist, counters, orders
 from cloudsms.services.channels import get_route
+from cloudsms.services.tenants import check_sender
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.messages import MessageModel
@@ -141,6 +142,7 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
     """
     if request.channel not in (tenant.channels or set()):
         raise Forbidden(f"channel {request.channel} is not assigned to this tenant")
+    check_sender(tenant, request.sender)
     channel = get_route(request.channel)
     settings = get_settings()
     day = counters.local_day(now, tenant.time_zone)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from cloudsms import clock
+from cloudsms.domain import content
 from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound
 from cloudsms.ids import hash_key, new_api_key, new_key_id
 from cloudsms.store.accounts import AccountModel
@@ -72,6 +73,7 @@ def tenant_view(tenant: TenantModel) -> dict[str, Any]:
         "name": tenant.name,
         "time_zone": tenant.time_zone,
         "channels": sorted(tenant.channels or set()),
+        "sender_ids": sorted(tenant.sender_ids or set()),
         "created_at": tenant.created_at.isoformat(),
         "disabled_at": tenant.disabled_at.isoformat() if tenant.disabled_at else None,
     }
@@ -94,6 +96,41 @@ def _set_disabled(tenant_id: str, when: datetime | None) -> TenantModel:
     action = TenantModel.disabled_at.set(when) if when else TenantModel.disabled_at.remove()
     tenant.update(actions=[action], condition=TenantModel.tenant_id.exists())
     return tenant
+
+
+MAX_SENDER_IDS = 100
+
+
+def set_sender_ids(tenant_id: str, sender_ids: list[str]) -> TenantModel:
+    """Registers the sender ids the tenant may send as (replacing those it had); none:
+    any sender id. Carriers refuse, or regulators fine, an alphanumeric sender that is
+    not registered to the enterprise using it: one tenant must not send as another
+    ("BANK")."""
+    if len(sender_ids) > MAX_SENDER_IDS:
+        raise BadRequest(f"at most {MAX_SENDER_IDS} sender ids, not {len(sender_ids)}")
+    for sender in sender_ids:
+        reason = content.validate_sender(sender) if sender else "it is empty"
+        if reason:
+            raise BadRequest(f"sender id {sender!r}: {reason}")
+    tenant = get_tenant(tenant_id)
+    action = (
+        TenantModel.sender_ids.set(set(sender_ids))
+        if sender_ids
+        else TenantModel.sender_ids.remove()
+    )
+    tenant.update(actions=[action], condition=TenantModel.tenant_id.exists())
+    return tenant
+
+
+def check_sender(tenant: TenantModel, sender: str | None) -> None:
+    """Whether the tenant may send as `sender`: any, unless sender ids are registered
+    for it. No sender means the channel's default sender, the operator's own."""
+    registered = tenant.sender_ids or set()
+    if sender and registered and sender not in registered:
+        raise Forbidden(
+            f"sender id {sender} is not registered for this tenant (registered: "
+            f"{', '.join(sorted(registered))}): ask the operator to register it"
+        )
 
 
 def check_enabled(tenant: TenantModel) -> None:

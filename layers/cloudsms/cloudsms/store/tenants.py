@@ -21,6 +21,9 @@ class TenantModel(Model):
     # orders (prepaid amounts, post-paid thresholds). A channel assigned without a
     # package is not metered here.
     metered_channels = UnicodeSetAttribute(null=True)
+    # The sender ids (OA) registered for it with the carriers: it may send only as one of
+    # them (or as a channel's default sender). Absent: any sender id.
+    sender_ids = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     # Set by the operator to cut the tenant off (services/tenants.disable_tenant).
     disabled_at = UTCDateTimeAttribute(null=True)
