@@ -338,3 +338,18 @@ def test_an_unregistered_sender_id_is_send_failed_with_the_reason(aws, tenant, c
 
     assert (status, answer["RESULT_DESC"]) == (403, "SEND_FAILED")
     assert answer["REASON"].startswith("sender id SHOP is not registered for this tenant")
+
+
+def test_a_session_that_must_change_its_password_cannot_send(aws, tenant, context):
+    from cloudsms.services import accounts
+    from cloudsms.store.accounts import AccountModel
+
+    accounts.create_account("acme_admin", "acme")  # with a temporary password
+    # What logging in with it opens (log_in would ask for the image's verify code too).
+    session = accounts._open_session(AccountModel.get("acme_admin"), datetime.now(UTC))
+
+    status, answer = _post(context, _send_request(session.token))
+
+    assert (status, answer["RESULT_CODE"], answer["RESULT_DESC"]) == (403, 0, "INVALID_AUTH_KEY")
+    assert "temporary password" in answer["REASON"]
+    assert _queued(aws, "BulkSubmitQueue") == []

@@ -31,7 +31,7 @@ from cloudsms.observability import logger
 from cloudsms.services import sending
 from cloudsms.services.authorization import resolve_cached
 from cloudsms.services.sending import RecipientResult, SendRequest
-from cloudsms.services.tenants import get_tenant
+from cloudsms.services.tenants import PASSWORD_CHANGE, get_tenant
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.tenants import TenantModel
 
@@ -291,6 +291,11 @@ def _tenant(key: str) -> TenantModel:
         # The same words for a key never issued, revoked or of a disabled tenant, as 401s
         # from the authorizer are.
         raise Failure(401, INVALID_AUTH_KEY, "AUTH_KEY is not a valid API key")
+    if principal.role == PASSWORD_CHANGE:
+        # As api.caller refuses it on every other route: a portal session opened with a
+        # temporary password may only change that password.
+        reason = "AUTH_KEY is a session that logged in with a temporary password: change it first"
+        raise Failure(403, INVALID_AUTH_KEY, reason)
     return get_tenant(principal.tenant_id)
 
 
