@@ -353,3 +353,16 @@ def test_a_session_that_must_change_its_password_cannot_send(aws, tenant, contex
     assert (status, answer["RESULT_CODE"], answer["RESULT_DESC"]) == (403, 0, "INVALID_AUTH_KEY")
     assert "temporary password" in answer["REASON"]
     assert _queued(aws, "BulkSubmitQueue") == []
+
+
+def test_a_serial_that_is_not_one_is_refused_and_not_repeated(aws, tenant, context):
+    # Nested deep enough that serialising it back would fail the answer (a 502).
+    nested = json.dumps(_send_request(tenant["key"])).replace(
+        '"SERIAL": 7', '"SERIAL": ' + "[" * 900 + "]" * 900
+    )
+
+    status, answer = _post(context, nested)
+
+    assert (status, answer["RESULT_DESC"]) == (400, "INVALIDE_PARAMETER")
+    assert answer["REASON"].startswith("SERIAL")
+    assert answer["SERIAL"] is None

@@ -252,9 +252,13 @@ def _echo(document: Any) -> Request:
     uip = isinstance(document.get("uip_head"), dict)
     head = document["uip_head"] if uip else document
     method = head.get("METHOD")
-    return Request(
-        uip=uip, method=method if method in (SEND, QUERY) else "", serial=head.get("SERIAL")
-    )
+    serial = head.get("SERIAL")
+    # Repeated only when it is what SERIAL may be: anything else (a list nested a few
+    # hundred deep, say) is what made the request unreadable, and serialising it back
+    # could fail the answer itself.
+    if not isinstance(serial, str | int) or isinstance(serial, bool):
+        serial = None
+    return Request(uip=uip, method=method if method in (SEND, QUERY) else "", serial=serial)
 
 
 def read(document: Any) -> Request:
