@@ -366,3 +366,18 @@ def test_a_serial_that_is_not_one_is_refused_and_not_repeated(aws, tenant, conte
     assert (status, answer["RESULT_DESC"]) == (400, "INVALIDE_PARAMETER")
     assert answer["REASON"].startswith("SERIAL")
     assert answer["SERIAL"] is None
+
+
+def test_fields_a_client_sends_as_null_or_in_its_own_form_are_read(aws, tenant, context):
+    # A Java client's request object, serialised by Jackson: unset fields are null, and
+    # TIME is whatever the client keeps, epoch milliseconds here.
+    nulls = {"PRIORITY": None, "SIGNATURE": None, "SMS_TYPE": None, "TIME": 1795797265947}
+    status, answer = _post(context, _send_request(tenant["key"], **nulls))
+
+    assert (status, answer["RESULT_CODE"]) == (200, 1)
+    assert _queued(aws, "BulkSubmitQueue") == [answer["DETAIL_LIST"][0]["SMS_UID"]]
+
+    uid = answer["DETAIL_LIST"][0]["SMS_UID"]
+    query = {**_query(tenant["key"], [uid]), "PRIORITY": None, "ROUTE_ID": None, "TIME": None}
+    status, answer = _post(context, query)
+    assert (status, answer["RESULT_CODE"]) == (200, 1)

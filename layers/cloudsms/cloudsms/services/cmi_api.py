@@ -78,7 +78,10 @@ class CmiRecipient(BaseModel):
 class CmiFields(BaseModel):
     """What a method reads besides the envelope. Fields not named here are ignored."""
 
-    PRIORITY: int = Field(0, ge=0, description="Above 0, without SMS_TYPE: a verify code")
+    # None as well: Java clients (Jackson's default) write every unset field as null.
+    PRIORITY: int | None = Field(
+        0, ge=0, description="Above 0, without SMS_TYPE: a verify code; null is 0"
+    )
     SMS_TYPE: SmsType | None = Field(
         None, description="CloudSMS's own (any case): the SMS type; default business"
     )
@@ -99,7 +102,7 @@ class CmiRequest(CmiFields):
     METHOD: Literal["SMS_SEND_REQUEST", "DR_QUERY"]
     TYPE: Literal["REQUEST"] = "REQUEST"
     SERIAL: int | str | None = Field(None, description="Repeated in the answer")
-    TIME: str | None = Field(None, description="The client's time; not used")
+    TIME: Any = Field(None, description="The client's time, in any form; not used")
     AUTH_KEY: str = Field(min_length=1, description="The tenant's API key")
     VERSION: Literal["2021-01-01"]
     ROUTE_ID: str | None = Field(None, description="SMS_SEND_REQUEST: the channel's route id")
@@ -109,7 +112,7 @@ class CmiRequest(CmiFields):
 class CmiUipHead(BaseModel):
     METHOD: Literal["SMS_SEND_REQUEST", "DR_QUERY"]
     SERIAL: int | str | None = Field(None, description="Repeated in the answer")
-    TIME: str | None = Field(None, description="The client's time; not used")
+    TIME: Any = Field(None, description="The client's time, in any form; not used")
     CHANNEL: str | None = Field(None, description="SMS_SEND_REQUEST: the channel's route id")
     AUTH_KEY: str = Field(min_length=1, description="The tenant's API key")
 
@@ -394,7 +397,7 @@ def _send_request(request: Request, recipients: list[Recipient]) -> SendRequest:
         sms_type = fields.SMS_TYPE
     else:
         # The CMI API has no SMS type: a client marks what must go first by its priority.
-        sms_type = SmsType.VERIFY_CODE if fields.PRIORITY > 0 else SmsType.BUSINESS
+        sms_type = SmsType.VERIFY_CODE if (fields.PRIORITY or 0) > 0 else SmsType.BUSINESS
     try:
         return SendRequest(
             to=[r.to for r in recipients],
