@@ -73,6 +73,10 @@ def test_numbers_written_with_a_trunk_zero_or_their_country_code_are_read(aws, t
         {"DEST_MSISDN": "09215347566", "COUNTRY_CODE": "63"},
         {"DEST_MSISDN": "639215347567", "COUNTRY_CODE": 63},
         {"DEST_MSISDN": 13800138000, "COUNTRY_CODE": 86},
+        # As people and address books write them.
+        {"DEST_MSISDN": "+639215347568", "COUNTRY_CODE": 63},
+        {"DEST_MSISDN": "0921 534-7569", "COUNTRY_CODE": "+63"},
+        {"DEST_MSISDN": "(0921) 534 7570", "COUNTRY_CODE": " 63 "},
     ]
     status, answer = _post(context, _send_request(tenant["key"], MULTI_MSISDN_LIST=numbers))
 
@@ -82,13 +86,32 @@ def test_numbers_written_with_a_trunk_zero_or_their_country_code_are_read(aws, t
         "+639215347566",
         "+639215347567",
         "+8613800138000",
+        "+639215347568",
+        "+639215347569",
+        "+639215347570",
     ]
     # Each detail repeats the number as the client wrote it.
-    assert [d["DEST_MSISDN"] for d in answer["DETAIL_LIST"]] == [
-        "09215347566",
-        "639215347567",
-        13800138000,
+    assert [d["DEST_MSISDN"] for d in answer["DETAIL_LIST"]] == [n["DEST_MSISDN"] for n in numbers]
+
+
+def test_a_number_that_is_none_is_refused_alone_and_the_others_sent(aws, tenant, context):
+    numbers = [
+        {"DEST_MSISDN": "92153x", "COUNTRY_CODE": 63},
+        {"DEST_MSISDN": "9215347566", "COUNTRY_CODE": "\u00b2"},  # isdigit(), yet no digit
+        {"DEST_MSISDN": "+8613800138000", "COUNTRY_CODE": 63},  # which country is meant?
+        NUMBER,
     ]
+    status, answer = _post(context, _send_request(tenant["key"], MULTI_MSISDN_LIST=numbers))
+
+    assert (status, answer["RESULT_CODE"]) == (200, 1)
+    *refused, sent = answer["DETAIL_LIST"]
+    assert [(d["RESULT_CODE"], d["RESULT_DESC"], d["REASON"]) for d in refused] == [
+        (0, "INVALIDE_PARAMETER", "not a valid phone number"),
+        (0, "INVALIDE_PARAMETER", "COUNTRY_CODE is not a country code"),
+        (0, "INVALIDE_PARAMETER", "DEST_MSISDN has another country code than COUNTRY_CODE"),
+    ]
+    assert [d["DEST_MSISDN"] for d in refused] == ["92153x", "9215347566", "+8613800138000"]
+    assert _queued(aws, "BulkSubmitQueue") == [sent["SMS_UID"]]
 
 
 def test_a_priority_above_zero_is_a_verify_code_unless_sms_type_says_otherwise(
@@ -114,7 +137,7 @@ def test_the_uip_envelope_is_read_and_answered_in_the_same_envelope(aws, tenant,
         "uip_body": {
             "SMS_CONTENT": "Hello",
             "SIGNATURE": "Acme",
-            "DESTINATION_ADDR": ["639215347566", "+8613800138000"],
+            "DESTINATION_ADDR": ["639215347566", "+8613800138000", "0063 921 534-7567"],
         },
         "uip_version": 2,
     }
@@ -128,9 +151,11 @@ def test_the_uip_envelope_is_read_and_answered_in_the_same_envelope(aws, tenant,
     assert [d["DESTINATION_ADDR"] for d in body["DETAIL_LIST"]] == [
         "639215347566",
         "+8613800138000",
+        "0063 921 534-7567",
     ]
     message = MessageModel.get("acme", body["DETAIL_LIST"][0]["SMS_UID"])
     assert message.to == "+639215347566" and message.text == "[Acme] Hello"
+    assert MessageModel.get("acme", body["DETAIL_LIST"][2]["SMS_UID"]).to == "+639215347567"
 
 
 @pytest.mark.parametrize(
@@ -158,7 +183,7 @@ def test_the_uip_envelope_is_read_and_answered_in_the_same_envelope(aws, tenant,
             {"MULTI_MSISDN_LIST": [{"DEST_MSISDN": "92153x", "COUNTRY_CODE": 63}]},
             400,
             "INVALIDE_PARAMETER",
-            "MULTI_MSISDN_LIST[0].DEST_MSISDN must be digits",
+            "no number can be sent to",
         ),
         ({"ORIGINAL_ADDR": "A" * 16}, 400, "INVALIDE_PARAMETER", "ORIGINAL_ADDR: "),
         ({"SMS_TYPE": "promo"}, 400, "INVALIDE_PARAMETER", "SMS_TYPE: Input should be"),

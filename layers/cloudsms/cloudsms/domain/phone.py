@@ -49,7 +49,7 @@ def normalise(raw: str | int | float, direction: Direction | None = None) -> str
 
     `direction` None applies no direction rule (the one-off Web API).
     """
-    plus, digits = _digits(raw)
+    plus, digits = written_digits(raw)
     if direction is Direction.MAINLAND_CHINA:
         number = _chinese_mobile(plus, digits)
     else:
@@ -92,7 +92,7 @@ def normalise_listed(raw: str | int | float) -> str:
     mobile and as another country's number is refused, as in an international mission,
     rather than listing a stranger's number in place of the one meant."""
     e164 = normalise_any(raw)
-    plus, digits = _digits(raw)
+    plus, digits = written_digits(raw)
     if not plus and not e164.startswith(f"+{CHINA}") and _national_chinese_mobile(digits):
         raise InvalidNumber(_ambiguous(e164))
     return e164
@@ -125,8 +125,9 @@ def time_zones(e164: str) -> list[str]:
     return [zone for zone in zones if zone != phone_timezone.UNKNOWN_TIMEZONE]
 
 
-def _digits(raw: str | int | float) -> tuple[bool, str]:
-    """Whether the number was written with "+", and its digits."""
+def written_digits(raw: str | int | float) -> tuple[bool, str]:
+    """Whether the number was written with "+", and its digits (spaces, dashes, dots,
+    parentheses and slashes dropped), or InvalidNumber."""
     if isinstance(raw, bool):
         raise InvalidNumber(NOT_VALID)
     if isinstance(raw, float):

@@ -312,7 +312,8 @@ def _tenant(key: str) -> TenantModel:
 @dataclass(frozen=True)
 class Recipient:
     given: dict[str, Any]  # the number as the client wrote it, echoed in its DETAIL_LIST
-    to: str  # what the Web API reads
+    to: str | None  # what the Web API reads; None for a number refused here
+    reason: str | None = None  # why it was refused here
 
 
 def _send(tenant: TenantModel, request: Request, send_once: SendOnce) -> list[dict[str, Any]]:
@@ -323,18 +324,30 @@ def _send(tenant: TenantModel, request: Request, send_once: SendOnce) -> list[di
         reason = f"{route} {request.route_id} is not a channel of this tenant"
         raise Failure(403, CHANNEL_NOT_EXIST, reason)
     recipients = _recipients(request)
-    send_request = _send_request(request, recipients)
-    try:
-        results = send_once(tenant, send_request)
-    except sending.NoValidRecipient as refused:
-        results = results_view(refused.results)
+    sendable = [r.to for r in recipients if r.to is not None]
+    sent: list[dict[str, Any]] = []
+    if sendable:
+        try:
+            sent = send_once(tenant, _send_request(request, sendable))
+        except sending.NoValidRecipient as refused:
+            sent = results_view(refused.results)
+    answered = iter(sent)
     details = [
-        _detail(recipient, result, request.route_id)
-        for recipient, result in zip(recipients, results, strict=True)
+        _detail(
+            recipient,
+            next(answered) if recipient.to is not None else _refused(recipient),
+            str(request.route_id),
+        )
+        for recipient in recipients
     ]
     if not any(d["RESULT_CODE"] == OK for d in details):
         raise Failure(400, details[0]["RESULT_DESC"], "no number can be sent to", details)
     return details
+
+
+def _refused(recipient: Recipient) -> dict[str, Any]:
+    """The result of a number refused before the Web API saw it, in its shape."""
+    return {"status": "rejected", "uid": None, "reason": recipient.reason}
 
 
 def _recipients(request: Request) -> list[Recipient]:
@@ -342,7 +355,7 @@ def _recipients(request: Request) -> list[Recipient]:
     given: list[Any]
     if isinstance(fields, CmiUipBody):
         name, given = "DESTINATION_ADDR", fields.DESTINATION_ADDR or []
-        read_one: Callable[[Any, str], Recipient] = _destination_addr
+        read_one: Callable[[Any], Recipient] = _destination_addr
     else:
         assert isinstance(fields, CmiRequest)
         name, given = "MULTI_MSISDN_LIST", fields.MULTI_MSISDN_LIST or []
@@ -352,44 +365,48 @@ def _recipients(request: Request) -> list[Recipient]:
     if len(given) > MAX_RECIPIENTS:
         reason = f"{name} has {len(given)} numbers; at most {MAX_RECIPIENTS}"
         raise Failure(400, QUEUE_TOO_LARGE, reason)
-    return [read_one(item, f"{name}[{i}]") for i, item in enumerate(given)]
+    return [read_one(item) for item in given]
 
 
-def _msisdn(item: CmiRecipient, where: str) -> Recipient:
+def _msisdn(item: CmiRecipient) -> Recipient:
     """{"DEST_MSISDN": "9215347566", "COUNTRY_CODE": 63}: the national number (a trunk
-    0 may lead it, and some clients repeat the country code) and its country code."""
-    number, code = item.DEST_MSISDN, item.COUNTRY_CODE
-    if not _digits(number):
-        raise Failure(400, INVALID_PARAMETER, f"{where}.DEST_MSISDN must be digits")
-    if not _digits(code):
-        raise Failure(400, INVALID_PARAMETER, f"{where}.COUNTRY_CODE must be digits")
-    given = {"DEST_MSISDN": number, "COUNTRY_CODE": code}
+    0 may lead it, and some clients repeat the country code) and its country code. Either
+    may be written as people write numbers ("+63", "0921 534-7566", "+639215347566");
+    a number that is none is refused alone, as POST /v1/sms refuses it, and the others
+    are sent."""
+    given = {"DEST_MSISDN": item.DEST_MSISDN, "COUNTRY_CODE": item.COUNTRY_CODE}
+    try:
+        _, code = phone.written_digits(item.COUNTRY_CODE)
+    except phone.InvalidNumber:
+        return Recipient(given, None, "COUNTRY_CODE is not a country code")
+    try:
+        plus, number = phone.written_digits(item.DEST_MSISDN)
+    except phone.InvalidNumber as invalid:
+        return Recipient(given, None, str(invalid))
     region = phonenumbers.region_code_for_country_code(int(code))
     try:
-        parsed = phonenumbers.parse(str(number), region)
+        # With "+" it carries its own country code, which must be the one COUNTRY_CODE names.
+        parsed = phonenumbers.parse(f"+{number}" if plus else number, region)
     except phonenumbers.NumberParseException:
         parsed = None
+    if plus and parsed is not None and parsed.country_code != int(code):
+        return Recipient(given, None, "DEST_MSISDN has another country code than COUNTRY_CODE")
     if parsed is not None and parsed.country_code == int(code):
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         return Recipient(given, e164)
     # Sent on as written, for the Web API to refuse with its reason.
-    return Recipient(given, f"+{int(code)}{number}")
+    return Recipient(given, f"+{number}" if plus else f"+{int(code)}{number}")
 
 
-def _destination_addr(item: str | int, where: str) -> Recipient:
-    """ "639215347566" or "+639215347566": the country code, then the number."""
-    if not _digits(item if isinstance(item, int) else str(item).removeprefix("+")):
-        raise Failure(400, INVALID_PARAMETER, f"{where} must be a number with its country code")
+def _destination_addr(item: str | int) -> Recipient:
+    """ "639215347566", "+639215347566" or "0063 921 534 7566": the country code, then
+    the number, read as POST /v1/sms reads it (which refuses what is not a number)."""
+    if isinstance(item, int) and item < 0:
+        return Recipient({"DESTINATION_ADDR": item}, None, phone.NOT_VALID)
     return Recipient({"DESTINATION_ADDR": item}, str(item))
 
 
-def _digits(value: str | int) -> bool:
-    if isinstance(value, int):
-        return value >= 0
-    return value.isdigit() and len(value) <= 20
-
-
-def _send_request(request: Request, recipients: list[Recipient]) -> SendRequest:
+def _send_request(request: Request, to: list[str]) -> SendRequest:
     fields = request.fields
     if not fields.SMS_CONTENT:
         raise Failure(400, EMPTY_DATA, "SMS_CONTENT is empty")
@@ -400,7 +417,7 @@ def _send_request(request: Request, recipients: list[Recipient]) -> SendRequest:
         sms_type = SmsType.VERIFY_CODE if (fields.PRIORITY or 0) > 0 else SmsType.BUSINESS
     try:
         return SendRequest(
-            to=[r.to for r in recipients],
+            to=to,
             text=fields.SMS_CONTENT,
             sms_type=sms_type,
             channel=str(request.route_id),
