@@ -406,3 +406,30 @@ def test_fields_a_client_sends_as_null_or_in_its_own_form_are_read(aws, tenant, 
     query = {**_query(tenant["key"], [uid]), "PRIORITY": None, "ROUTE_ID": None, "TIME": None}
     status, answer = _post(context, query)
     assert (status, answer["RESULT_CODE"]) == (200, 1)
+
+
+def test_dr_query_answers_what_cannot_be_a_uid_without_looking_it_up(
+    aws, tenant, context, monkeypatch
+):
+    submitted = submit_sms(context, "+639215347566")
+    batch_get = MessageModel.batch_get
+
+    def like_dynamodb(keys: Any, **kwargs: Any) -> Any:
+        # moto reads any key; DynamoDB refuses a sort key over 1,024 bytes, or an empty one.
+        keys = list(keys)
+        if any(not 0 < len(uid.encode()) <= 1024 for _, uid in keys):
+            raise AssertionError("ValidationException: a key DynamoDB refuses")
+        return batch_get(keys, **kwargs)
+
+    monkeypatch.setattr(MessageModel, "batch_get", like_dynamodb)
+    joined = ",".join([submitted] * 40)  # a client that joined its uids into one string
+    asked = [joined, " ", submitted.lower()]
+
+    status, answer = _post(context, _query(tenant["key"], asked))
+
+    assert (status, answer["RESULT_CODE"]) == (200, 1)
+    assert [(d["SMS_UID"], d["RESULT_DESC"]) for d in answer["DETAIL_LIST"]] == [
+        (joined, "EMPTY_DATA"),
+        (" ", "EMPTY_DATA"),
+        (submitted.lower(), "OK"),  # a uid in lower case is the same uid
+    ]

@@ -13,6 +13,7 @@ The key travels in the body, so the route has no authorizer: the key is resolved
 as the authorizer resolves one from a header.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +42,7 @@ VERSION = "2021-01-01"  # the flat envelope's VERSION
 UIP_VERSION = 2  # the uip envelope's uip_version
 MAX_RECIPIENTS = 100  # as POST /v1/sms
 MAX_UIDS = 100
+UID = re.compile(r"[0-9A-F]{30}")  # ids.new_uid's and ids.mission_message_uid's
 
 # RESULT_CODE: 1 is success, as CMI clients test it. The API names no other code, so
 # every failure is 0 and RESULT_DESC says which (the names CMI clients know), with a
@@ -468,10 +470,18 @@ def _query(tenant: TenantModel, request: Request) -> list[dict[str, Any]]:
     if len(uids) > MAX_UIDS:
         raise Failure(400, QUEUE_TOO_LARGE, f"SMS_UID has {len(uids)} uids; at most {MAX_UIDS}")
     # Keyed by the caller's tenant: another tenant's uid is simply not found.
-    keys = [(tenant.tenant_id, uid) for uid in set(uids) if uid]
+    keys = [(tenant.tenant_id, uid) for uid in {_uid(given) for given in uids} if uid]
     found = {m.uid: m for m in MessageModel.batch_get(keys)}
     zone = ZoneInfo(tenant.time_zone)
-    return [_report(uid, found.get(uid), zone) for uid in uids]
+    return [_report(given, found.get(_uid(given) or ""), zone) for given in uids]
+
+
+def _uid(given: str) -> str | None:
+    """The uid `given` stands for, in any case; None for what cannot be one, which is
+    never looked up: DynamoDB refuses a key over 1,024 bytes, or an empty one, with an
+    error (a 502), and a client may well send its uids joined into one string."""
+    uid = given.strip().upper()
+    return uid if UID.fullmatch(uid) else None
 
 
 def _report(uid: str, message: MessageModel | None, zone: ZoneInfo) -> dict[str, Any]:
