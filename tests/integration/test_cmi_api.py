@@ -433,3 +433,14 @@ def test_dr_query_answers_what_cannot_be_a_uid_without_looking_it_up(
         (" ", "EMPTY_DATA"),
         (submitted.lower(), "OK"),  # a uid in lower case is the same uid
     ]
+
+
+def test_an_idempotency_key_reused_for_another_request_is_not_busy(aws, tenant, context):
+    headers = {"Idempotency-Key": "order-1234"}
+    _post(context, _send_request(tenant["key"]), headers)
+
+    status, answer = _post(context, _send_request(tenant["key"], SMS_CONTENT="Other"), headers)
+
+    # BUSY tells a CMI client to send the same again, which would be refused forever.
+    assert (status, answer["RESULT_CODE"], answer["RESULT_DESC"]) == (409, 0, "INVALIDE_PARAMETER")
+    assert "Idempotency-Key was used before" in answer["REASON"]

@@ -48,6 +48,11 @@ class InProgress(Conflict):
     code = "in_progress"
 
 
+class KeyReused(Conflict):
+    """An Idempotency-Key used before with another request: a client's bug, which sending
+    the same again never mends (a 409, as any conflict)."""
+
+
 class PayloadTooLarge(CloudSmsError):
     status = 413
     code = "payload_too_large"

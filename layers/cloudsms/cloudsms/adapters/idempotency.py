@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from cloudsms.adapters.aws import client
-from cloudsms.errors import Conflict, InProgress
+from cloudsms.errors import InProgress, KeyReused
 from cloudsms.settings import get_settings
 
 _persistence: DynamoDBPersistenceLayer | None = None
@@ -58,7 +58,7 @@ def once(
     try:
         return run(request={"scope": scope, "tenant_id": tenant_id, "key": key, "body": body})  # type: ignore[no-any-return]
     except IdempotencyValidationError as error:
-        raise Conflict(
+        raise KeyReused(
             "this Idempotency-Key was used before with a different request body"
         ) from error
     except IdempotencyAlreadyInProgressError as error:

@@ -27,7 +27,14 @@ from cloudsms import validation
 from cloudsms.domain import phone
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import DrState, Outcome, outcome
-from cloudsms.errors import CloudSmsError, Conflict, Forbidden, NotFound, TooManyRequests
+from cloudsms.errors import (
+    CloudSmsError,
+    Conflict,
+    Forbidden,
+    KeyReused,
+    NotFound,
+    TooManyRequests,
+)
 from cloudsms.observability import logger
 from cloudsms.services import sending
 from cloudsms.services.authorization import resolve_cached
@@ -522,6 +529,8 @@ def _desc(error: CloudSmsError) -> tuple[int, str]:
         return 404, CHANNEL_NOT_EXIST  # the only thing a send looks up by name
     if isinstance(error, Forbidden):
         return 403, SEND_FAILED  # the product orders refused it
+    if isinstance(error, KeyReused):
+        return error.status, INVALID_PARAMETER  # BUSY would have the client send it again
     if isinstance(error, TooManyRequests | Conflict):
         return error.status, BUSY
     if error.status >= 500:
