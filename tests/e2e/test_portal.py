@@ -202,6 +202,7 @@ def test_the_overview_shows_the_route_ids_and_only_a_hint_of_the_key(portal, sta
     expect(portal.get_by_role("list", name="Route IDs")).to_contain_text(stack["channel"])
     expect(portal.get_by_label("Auth key hint")).to_contain_text(portal_key[-4:])
     expect(portal.get_by_label("CMI Web API address")).to_have_text(f"{stack['api_url']}/v1/cmi")
+    expect(portal.get_by_text("Any: no sender id is registered for you.")).to_be_visible()
     assert portal_key not in portal.content()
     _screenshot(portal, "overview")
 
@@ -244,6 +245,28 @@ def test_feedback_leads_where_the_portal_configuration_says(browser, stack, port
 def test_without_a_feedback_address_there_is_no_feedback_link(portal):
     expect(portal.get_by_role("heading", name="SMS Overview")).to_be_visible()
     expect(portal.get_by_role("link", name="Feedback")).to_have_count(0)
+
+
+def test_a_tenant_with_registered_sender_ids_sees_them_and_the_oa_field_offers_them(
+    browser, stack, cloudsms_cli
+):
+    # A tenant of its own: the others may send as any sender id.
+    key = _tenant_key(cloudsms_cli, "portal-senders", "Sender Tester", stack["channel"])
+    cloudsms_cli("tenant-sender-ids", "portal-senders", "ACME", "ACME Care")
+
+    with _logged_in(browser, stack, key) as page:
+        expect(page.get_by_role("list", name="Sender IDs").get_by_role("listitem")).to_have_text(
+            ["ACME", "ACME Care"]
+        )
+        _menu(page, "Bulk Dispatching Tool")
+        page.get_by_role("button", name="Add", exact=True).click()
+        form = page.get_by_role("form", name="Add Bulk Dispatch SMS Information")
+
+        expect(form).to_contain_text("one registered for you (ACME, ACME Care)")
+        offered = form.locator("#registered-sender-ids option")
+        expect(offered).to_have_count(2)
+        assert offered.evaluate_all("options => options.map(o => o.value)") == ["ACME", "ACME Care"]
+        assert form.get_by_label("OA").get_attribute("list") == "registered-sender-ids"
 
 
 def test_the_oa_counter_allows_15_digits_but_11_letters(portal):
