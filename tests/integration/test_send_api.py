@@ -341,3 +341,24 @@ def test_a_multipart_body_without_its_boundary_is_refused_as_bad_not_a_crash(aws
 
     assert response["statusCode"] == 400, response["body"]
     assert "boundary" in json.loads(response["body"])["error"]["message"]
+
+
+def test_a_path_value_too_long_to_name_anything_is_not_found(aws, tenant, context, monkeypatch):
+    from cloudsms.store.messages import MessageModel
+
+    get = MessageModel.get.__func__  # type: ignore[attr-defined]
+
+    def like_dynamodb(cls, tenant_id, uid, **kwargs):
+        # moto reads any key; DynamoDB refuses a sort key over 1,024 bytes (a 500 here).
+        if len(uid.encode()) > 1024:
+            raise AssertionError("ValidationException: the sort key is too long")
+        return get(cls, tenant_id, uid, **kwargs)
+
+    monkeypatch.setattr(MessageModel, "get", classmethod(like_dynamodb))
+    uid = "A" * 2000
+    event = api_event("GET", f"/v1/sms/{uid}", "/v1/sms/{uid}", path_parameters={"uid": uid})
+
+    response = send_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["error"]["code"] == "not_found"

@@ -91,8 +91,21 @@ def make_resolver() -> APIGatewayRestResolver:
         enable_validation=True, cors=cors, json_body_deserializer=validation.loads_json
     )
     _answer_errors(app)
-    app.use(middlewares=[_no_url_encoded_form])
+    app.use(middlewares=[_no_oversized_path_values, _no_url_encoded_form])
     return app
+
+
+# No path parameter names anything longer (a uid is 30 characters, a route id 64 at
+# most), and DynamoDB refuses a key over 1,024 bytes with an error that would end in a
+# 500: a longer value names nothing.
+MAX_PATH_VALUE_BYTES = 256
+
+
+def _no_oversized_path_values(app: ApiGatewayResolver, next_middleware: Any) -> Response:
+    values = (app.current_event.path_parameters or {}).values()
+    if any(len(value.encode()) > MAX_PATH_VALUE_BYTES for value in values):
+        return error_response(404, "not_found", "no such resource", [])
+    return next_middleware(app)  # type: ignore[no-any-return]
 
 
 def _no_url_encoded_form(app: ApiGatewayResolver, next_middleware: Any) -> Response:
