@@ -102,7 +102,7 @@ MAX_PATH_VALUE_BYTES = 256
 
 
 def _no_oversized_path_values(app: ApiGatewayResolver, next_middleware: Any) -> Response:
-    values = (app.current_event.path_parameters or {}).values()
+    values = (app.current_event.get("pathParameters") or {}).values()
     if any(len(value.encode()) > MAX_PATH_VALUE_BYTES for value in values):
         return error_response(404, "not_found", "no such resource", [])
     return next_middleware(app)  # type: ignore[no-any-return]
