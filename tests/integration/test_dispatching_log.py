@@ -369,6 +369,28 @@ def test_the_xlsx_export_holds_the_log_with_masked_numbers(tenant, context):
     assert (row[11], row[13]) == ("MT", "Delivered")
 
 
+def test_the_export_says_why_a_message_failed(tenant, context):
+    from cloudsms.store.messages import MessageModel
+
+    uid = _store(_one_off_uid(NOW - HOUR), NOW - HOUR, dr_state="UNDELIV")
+    MessageModel("acme", uid).update(
+        actions=[
+            MessageModel.error_code.set("001"),
+            MessageModel.reason.set("Unknown subscriber (error 001)"),
+        ]
+    )
+    _store(_one_off_uid(NOW - HOUR), NOW - HOUR)
+
+    header, *rows = _sheet_rows(_export(context, format="xlsx"))
+
+    assert header[-2:] == ("Error Code", "Reason")
+    by_state = {row[14]: row[-2:] for row in rows}
+    assert by_state == {
+        "UNDELIV": ("001", "Unknown subscriber (error 001)"),
+        "DELIVRD": (None, None),  # empty cells: nothing to say
+    }
+
+
 def test_the_csv_export_is_utf8_with_a_byte_order_mark(tenant, context):
     _store(_one_off_uid(NOW - HOUR), NOW - HOUR)
 

@@ -99,6 +99,10 @@ def _header(zone: str) -> list[str]:
         "SMS Type",
         "SMS Status",
         "DR State",
+        # Why a message failed: the carrier's code and the words for it (the portal's
+        # log shows them in a message's detail; a file has no detail to open).
+        "Error Code",
+        "Reason",
     ]
 
 
@@ -148,6 +152,8 @@ def _rows(tenant: TenantModel, messages: Iterable[MessageModel]) -> Iterator[lis
                 SMS_TYPE_LABELS.get(message.sms_type, message.sms_type),
                 STATUS_LABELS[outcome(DrState(message.dr_state)).value],
                 message.dr_state,
+                message.error_code or "",
+                message.reason or "",
             ]
         batch.clear()
 
