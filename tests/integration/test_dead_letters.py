@@ -1,14 +1,19 @@
 """The operator's dead-letter queues: what waits in them, and sending it back once the
 cause is fixed, without sending anything twice."""
 
+import json
+from datetime import timedelta
+from typing import Any
+
 import boto3
 import pytest
 
 from cloudsms.errors import BadRequest
-from cloudsms.services import dead_letters
+from cloudsms.services import dead_letters, missions, scheduling
 from cloudsms.store.messages import MessageModel
 from functions.send import submit as submit_app
 from tests.integration.conftest import queue_sms
+from tests.integration.missions_api import MORNING, NOON_UTC, create_scheduled, queued_recipients
 from tests.integration.submit_records import event, queued_records
 
 NUMBER = "+639215347566"  # the simulator accepts numbers ending in 6
@@ -47,14 +52,62 @@ def test_a_dead_lettered_message_is_sent_once_redriven(
     assert [s["to"] for s in carrier_simulator.submissions] == [NUMBER]
 
 
-def test_the_schedulers_dead_letters_are_counted_too(aws):
+def _firing_failed(aws, mission_id: str) -> None:
+    """The scheduler's dead letter: the schedule's input, as every retry failed."""
+    body = json.dumps({"tenant_id": "acme", "mission_id": mission_id})
     boto3.client("sqs").send_message(
-        QueueUrl=aws.physical["ScheduleDeadLetterQueue"], MessageBody='{"mission_id": "M1"}'
+        QueueUrl=aws.physical["ScheduleDeadLetterQueue"], MessageBody=body
     )
 
+
+def test_the_schedulers_dead_letters_are_counted_too(aws):
+    _firing_failed(aws, "M1")
+
     assert _waiting("schedule") == 1
-    with pytest.raises(BadRequest, match="no queue 'schedule'"):
-        dead_letters.redrive("schedule")
+
+
+def test_a_failed_firing_settled_finishes_a_dispatch_that_stopped_halfway(aws, tenant, monkeypatch):
+    mission = create_scheduled(["+639215347566", "+639175550123"])
+    enqueue = missions.queues.enqueue
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("SQS is unavailable")
+
+    monkeypatch.setattr(missions.queues, "enqueue", down)
+    with pytest.raises(RuntimeError):  # and every retry after it
+        missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    _firing_failed(aws, mission["mission_id"])
+    monkeypatch.setattr(missions.queues, "enqueue", enqueue)
+
+    settled = dead_letters.redrive("schedule", now=NOON_UTC + timedelta(hours=2))
+
+    assert settled["settled"] == [
+        {"tenant_id": "acme", "mission_id": mission["mission_id"], "outcome": "dispatched"}
+    ]
+    assert missions.read_mission("acme", mission["mission_id"])["status"] == "Sent"
+    assert len(queued_recipients(aws)) == 2
+    assert _waiting("schedule") == 0
+
+
+def test_a_failed_firing_settled_fails_a_mission_never_dispatched_rather_than_send_it_late(
+    aws, tenant
+):
+    never = create_scheduled(["+639215347566"])
+    cancelled = create_scheduled(["+639215347566"])
+    scheduling.cancel(missions.get_mission("acme", cancelled["mission_id"]), MORNING)
+    for mission in (never, cancelled):
+        _firing_failed(aws, mission["mission_id"])
+
+    settled = dead_letters.redrive("schedule", now=NOON_UTC + timedelta(hours=2))
+
+    assert [s["outcome"] for s in settled["settled"]] == [
+        "failed",
+        "skipped: the mission is Cancelled",
+    ]
+    failed = missions.read_mission("acme", never["mission_id"])
+    assert (failed["status"], failed["failure_reason"]) == ("Failed", missions.FIRING_FAILED)
+    assert queued_recipients(aws) == []
+    assert _waiting("schedule") == 0
 
 
 def test_a_redrive_moves_at_most_what_it_is_told(aws):

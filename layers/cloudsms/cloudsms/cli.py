@@ -220,7 +220,11 @@ def _parser() -> argparse.ArgumentParser:
         help="send what waits in a queue's dead-letter queue back to the queue, once its "
         "cause is fixed (nothing a gateway took is sent again)",
     )
-    redrive.add_argument("queue", help="otp, bulk, callback or export")
+    redrive.add_argument(
+        "queue",
+        help="otp, bulk, callback or export; or schedule: failed firings, whose missions'"
+        " dispatches that stopped halfway are finished and those that never started fail",
+    )
     redrive.add_argument("--max", type=int, help="move at most this many queue messages")
 
     account = commands.add_parser(

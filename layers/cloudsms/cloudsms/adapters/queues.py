@@ -159,3 +159,26 @@ def move(from_url: str, to_url: str, limit: int | None = None) -> int:
         if answer.get("Failed"):
             raise RuntimeError(f"SQS refused {len(answer['Failed'])} entries; {moved} moved")
     return moved
+
+
+def take(queue_url: str, limit: int, visibility_seconds: int) -> Iterator[tuple[str, str]]:
+    """The messages waiting on the queue, one at a time (at most `limit`), each as its
+    receipt handle and body, hidden `visibility_seconds` for the caller to act on it and
+    `delete` it; one not deleted comes back. Only what waits when it starts, as `move`."""
+    sqs = client("sqs")
+    seen: set[str] = set()
+    while len(seen) < limit:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=1,
+            VisibilityTimeout=visibility_seconds,
+            WaitTimeSeconds=1,
+        ).get("Messages", [])
+        if not messages or messages[0]["MessageId"] in seen:
+            return
+        seen.add(messages[0]["MessageId"])
+        yield messages[0]["ReceiptHandle"], messages[0]["Body"]
+
+
+def delete(queue_url: str, receipt_handle: str) -> None:
+    client("sqs").delete_message(QueueUrl=queue_url, ReceiptHandle=receipt_handle)

@@ -8,10 +8,14 @@ the operator sends it back to its queue, once the cause is fixed; the delivery g
 makes that safe, as nothing already handed to a gateway is sent again.
 """
 
+import json
+from datetime import datetime
 from typing import Any
 
+from cloudsms import clock
 from cloudsms.adapters import queues
 from cloudsms.errors import BadRequest
+from cloudsms.services import missions
 from cloudsms.settings import get_settings
 
 # The queues that have a dead-letter queue, by the name the operator gives them, and
@@ -22,6 +26,14 @@ QUEUES = {
     "callback": "callback_queue_url",
     "export": "export_queue_url",
 }
+
+
+# The scheduler's dead-letter queue holds firings, not queue messages: each names a
+# mission, and there is no queue to send it back to.
+SCHEDULE = "schedule"
+# A firing is hidden this long while its mission is settled: dispatching a large mission
+# takes minutes, as its firing may (the schedule function's timeout).
+SETTLE_VISIBILITY_SECONDS = 900
 
 
 def _url(queue: str) -> str:
@@ -37,15 +49,33 @@ def overview() -> list[dict[str, Any]]:
         for name in QUEUES
     ]
     schedule = queues.url_of(get_settings().schedule_dead_letter_arn)
-    return [*counts, {"queue": "schedule", "dead_letters": queues.waiting(schedule)}]
+    return [*counts, {"queue": SCHEDULE, "dead_letters": queues.waiting(schedule)}]
 
 
-def redrive(queue: str, limit: int | None = None) -> dict[str, Any]:
-    """Sends what waits in the queue's dead-letter queue back to the queue."""
-    if queue not in QUEUES:
-        raise BadRequest(f"no queue {queue!r}: one of {', '.join(QUEUES)}")
+def redrive(queue: str, limit: int | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Sends what waits in the queue's dead-letter queue back to the queue; for the
+    scheduler's, settles each failed firing's mission (`settle_failed_firings`)."""
+    if queue not in (*QUEUES, SCHEDULE):
+        raise BadRequest(f"no queue {queue!r}: one of {', '.join((*QUEUES, SCHEDULE))}")
     if limit is not None and limit < 1:
         raise BadRequest("--max must be at least 1")
+    if queue == SCHEDULE:
+        return settle_failed_firings(now or clock.now(), limit)
     url = _url(queue)
     moved = queues.move(queues.dead_letter_queue_url(url), url, limit)
     return {"queue": queue, "moved": moved}
+
+
+def settle_failed_firings(now: datetime, limit: int | None = None) -> dict[str, Any]:
+    """Each firing in the scheduler's dead-letter queue (its mission's tenant and id, the
+    schedule's input) settled as `missions.settle_failed_firing` says, then deleted; one
+    whose settling fails stays for the next run."""
+    url = queues.url_of(get_settings().schedule_dead_letter_arn)
+    settled = []
+    for handle, body in queues.take(url, limit or queues.waiting(url), SETTLE_VISIBILITY_SECONDS):
+        firing = json.loads(body)
+        tenant_id, mission_id = str(firing["tenant_id"]), str(firing["mission_id"])
+        outcome = missions.settle_failed_firing(tenant_id, mission_id, now)
+        queues.delete(url, handle)
+        settled.append({"tenant_id": tenant_id, "mission_id": mission_id, "outcome": outcome})
+    return {"queue": SCHEDULE, "settled": settled}

@@ -698,6 +698,30 @@ def fire_scheduled(tenant_id: str, mission_id: str, now: datetime) -> str:
     return f"skipped: the mission is {_reload(mission).status}"
 
 
+FIRING_FAILED = (
+    "its schedule fired but the dispatch failed every retry; nothing was sent: schedule it again"
+)
+
+
+def settle_failed_firing(tenant_id: str, mission_id: str, now: datetime) -> str:
+    """A firing that failed every retry (the scheduler's dead-letter queue), once the
+    operator has fixed the cause: a dispatch that stopped halfway is finished (its
+    recipients are charged, some already sent); one that never started ends Failed with
+    the reason rather than go out hours late, unasked; anything else is left as it is."""
+    try:
+        mission = get_mission(tenant_id, mission_id, consistent=True)
+    except NotFound:
+        return "skipped: no such mission"
+    if mission.status == MissionStatus.SENDING.value:
+        return "dispatched" if dispatch(tenant_id, mission_id, now) else "skipped"
+    if mission.status == MissionStatus.SCHEDULED.value:
+        _fail_unsent(mission, FIRING_FAILED, now)
+        mission = _reload(mission)  # cancelled meanwhile, it stays so
+    if mission.failure_reason == FIRING_FAILED:
+        return "failed"
+    return f"skipped: the mission is {mission.status}"
+
+
 def _late_outside_window(mission: MissionModel, now: datetime, event: str) -> str | None:
     """Why a dispatch that comes late must not send, if it must not: the scheduler retries
     a firing for up to an hour (and a long list may be staged past its time), and a
