@@ -16,6 +16,7 @@ serves one request at a time), so two at once would read each other's requests.
 from __future__ import annotations
 
 import importlib.util
+import json
 import queue
 import sys
 import threading
@@ -95,6 +96,16 @@ class _Containers:
 
 
 _last = threading.local()
+
+
+def dead_letter(resources: LocalResources, sqs: Any, function: str, event: Any) -> None:
+    """An asynchronous invocation that failed goes to the function's dead-letter queue,
+    if it has one, as Lambda sends it once its retries are spent (its body: the event)."""
+    target = resources.functions[function].get("DeadLetterQueue", {}).get("TargetArn")
+    if not target:
+        return
+    queue_name = target["Fn::GetAtt"][0]
+    sqs.send_message(QueueUrl=resources.physical[queue_name], MessageBody=json.dumps(event))
 
 
 def last_duration_ms() -> float:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cloudsms_local.lambda_runtime import LocalLambda
+from cloudsms_local.lambda_runtime import LocalLambda, dead_letter
 from cloudsms_local.template import REGION, LocalResources
 
 _AT = re.compile(r"^at\((?P<when>[0-9T:-]+)\)$")
@@ -92,19 +92,9 @@ class SchedulerFirer:
                 self.lambdas.invoke(function, payload)
             except Exception as error:  # noqa: BLE001 - Lambda's to handle: see above
                 print(f"[scheduler] {name} failed: {error}", flush=True)
-                self._dead_letter(function, payload)
+                dead_letter(self.resources, self.sqs, function, payload)
             fired += 1
         return fired
-
-    def _dead_letter(self, function: str, payload: Any) -> None:
-        """A failed asynchronous event goes to the function's dead-letter queue, if any."""
-        target = self.resources.functions[function].get("DeadLetterQueue", {}).get("TargetArn")
-        if not target:
-            return
-        queue = target["Fn::GetAtt"][0]
-        self.sqs.send_message(
-            QueueUrl=self.resources.physical[queue], MessageBody=json.dumps(payload)
-        )
 
 
 class RateRunner:

@@ -8,7 +8,7 @@ import json
 import threading
 from typing import Any
 
-from cloudsms_local.lambda_runtime import LocalLambda
+from cloudsms_local.lambda_runtime import LocalLambda, dead_letter
 from cloudsms_local.template import ACCOUNT_ID, REGION, LocalResources
 
 NOTIFICATION_QUEUE = "cloudsms-local-s3-notifications"
@@ -26,6 +26,7 @@ class UploadNotifier:
         self.s3 = session.client("s3", endpoint_url=endpoint, region_name=REGION)
         self.sqs = session.client("sqs", endpoint_url=endpoint, region_name=REGION)
         self.lambdas = lambdas
+        self.resources = resources
         self.stop = stop
         self.routes: list[tuple[str, str, str]] = []  # (bucket name, prefix, function)
         self.queue_url = self.sqs.create_queue(QueueName=NOTIFICATION_QUEUE)["QueueUrl"]
@@ -77,5 +78,7 @@ class UploadNotifier:
             if bucket == route_bucket and key.startswith(prefix):
                 try:
                     self.lambdas.invoke(function, {"Records": [record]})
-                except Exception as error:  # noqa: BLE001 - Lambda would retry, then drop
+                except Exception as error:  # noqa: BLE001 - Lambda's to handle: below
                     print(f"[uploads] {function} failed on {key}: {error}", flush=True)
+                    # Lambda retries twice, then dead-letters it; here, at once.
+                    dead_letter(self.resources, self.sqs, function, {"Records": [record]})

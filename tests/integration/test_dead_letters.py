@@ -185,3 +185,40 @@ def test_every_dead_letter_queue_has_an_alarm_for_the_operator():
     }
 
     assert dead_letter_queues and alarmed == dead_letter_queues
+
+
+def test_an_upload_whose_ingest_failed_every_retry_is_ingested_again_when_redriven(
+    aws, tenant, monkeypatch
+):
+    from functions.missions import app as missions_app
+    from functions.send import ingest
+    from tests.integration.conftest import FakeContext
+    from tests.integration.missions_api import GUIDE_FIELDS, call, s3_put_event
+    from tests.unit import numberlist_corpus as corpus
+
+    _, mission = call(missions_app, "POST", "/v1/missions", "/v1/missions", body=GUIDE_FIELDS)
+    bucket, key = (
+        aws.environment["UPLOAD_BUCKET"],
+        f"uploads/acme/{mission['mission_id']}/number-list",
+    )
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=corpus.guide_xlsx())
+    event = s3_put_event(bucket, key)
+
+    def throttled(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(missions, "ingest_upload", throttled)
+    with pytest.raises(RuntimeError):  # and Lambda's two retries: the event is dead-lettered
+        ingest.lambda_handler(event, FakeContext())
+    boto3.client("sqs").send_message(
+        QueueUrl=aws.physical["IngestDeadLetterQueue"], MessageBody=json.dumps(event)
+    )
+    assert _waiting("ingest") == 1
+    monkeypatch.undo()
+
+    answer = dead_letters.redrive("ingest")
+
+    assert answer == {"queue": "ingest", "ingested": ["mission list"]}
+    assert missions.read_mission("acme", mission["mission_id"])["status"] == "Sent"
+    assert len(queued_recipients(aws)) == 2
+    assert _waiting("ingest") == 0

@@ -139,6 +139,21 @@ def test_a_scheduled_firing_the_function_fails_waits_in_the_schedules_dead_lette
     ]
 
 
+def test_an_upload_whose_ingest_fails_every_retry_waits_in_a_dead_letter_queue():
+    # S3 invokes the ingest function asynchronously: without a dead-letter queue an event
+    # whose retries failed was dropped, and its mission waited for its list until its
+    # upload deadline (`cloudsms redrive ingest` ingests what waits there again).
+    function = _functions()["IngestFunction"]["Properties"]
+
+    assert function.get("DeadLetterQueue") == {
+        "Type": "SQS",
+        "TargetArn": {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]},
+    }
+    assert RESOURCES["IngestDeadLetterAlarm"]["Properties"]["AlarmActions"] == [
+        {"Ref": "AlarmTopic"}
+    ]
+
+
 def test_the_bucket_forgets_what_an_upload_left_unfinished():
     # A multipart upload cut short (the export function's timeout mid-upload) leaves its
     # parts stored and billed, listed nowhere, until a rule aborts it.

@@ -222,8 +222,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     redrive.add_argument(
         "queue",
-        help="otp, bulk, callback or export; or schedule: failed firings, whose missions'"
-        " dispatches that stopped halfway are finished and those that never started fail",
+        help="otp, bulk, callback or export; schedule: failed firings, whose missions'"
+        " dispatches that stopped halfway are finished and those that never started fail;"
+        " ingest: uploads whose ingest failed, ingested again",
     )
     redrive.add_argument("--max", type=int, help="move at most this many queue messages")
 

@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     scheduler_role_arn: str = ""
     schedule_function_arn: str = ""
     schedule_dead_letter_arn: str = ""
+    ingest_dead_letter_arn: str = ""
     # The portal's rule: a mission can be cancelled until 5 minutes before its time.
     cancel_cutoff_seconds: int = 300
     # A dispatch time must be at least this far ahead, and at most this many days.

@@ -9,13 +9,14 @@ makes that safe, as nothing already handed to a gateway is sent again.
 """
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from cloudsms import clock
 from cloudsms.adapters import queues
 from cloudsms.errors import BadRequest
-from cloudsms.services import missions
+from cloudsms.services import missions, uploads
 from cloudsms.settings import get_settings
 
 # The queues that have a dead-letter queue, by the name the operator gives them, and
@@ -28,9 +29,12 @@ QUEUES = {
 }
 
 
-# The scheduler's dead-letter queue holds firings, not queue messages: each names a
-# mission, and there is no queue to send it back to.
+# Dead-letter queues of asynchronous invocations, not of queues: each message is an
+# event (a scheduled firing naming its mission, an upload's S3 event), and there is no
+# queue to send it back to.
 SCHEDULE = "schedule"
+INGEST = "ingest"
+EVENTS = {SCHEDULE: "schedule_dead_letter_arn", INGEST: "ingest_dead_letter_arn"}
 # A firing is hidden this long while its mission is settled: dispatching a large mission
 # takes minutes, as its firing may (the schedule function's timeout).
 SETTLE_VISIBILITY_SECONDS = 900
@@ -48,34 +52,58 @@ def overview() -> list[dict[str, Any]]:
         {"queue": name, "dead_letters": queues.waiting(queues.dead_letter_queue_url(_url(name)))}
         for name in QUEUES
     ]
-    schedule = queues.url_of(get_settings().schedule_dead_letter_arn)
-    return [*counts, {"queue": SCHEDULE, "dead_letters": queues.waiting(schedule)}]
+    for name in EVENTS:
+        counts.append({"queue": name, "dead_letters": queues.waiting(_events_url(name))})
+    return counts
+
+
+def _events_url(name: str) -> str:
+    return queues.url_of(str(getattr(get_settings(), EVENTS[name])))
 
 
 def redrive(queue: str, limit: int | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Sends what waits in the queue's dead-letter queue back to the queue; for the
     scheduler's, settles each failed firing's mission (`settle_failed_firings`)."""
-    if queue not in (*QUEUES, SCHEDULE):
-        raise BadRequest(f"no queue {queue!r}: one of {', '.join((*QUEUES, SCHEDULE))}")
+    if queue not in (*QUEUES, *EVENTS):
+        raise BadRequest(f"no queue {queue!r}: one of {', '.join((*QUEUES, *EVENTS))}")
     if limit is not None and limit < 1:
         raise BadRequest("--max must be at least 1")
     if queue == SCHEDULE:
         return settle_failed_firings(now or clock.now(), limit)
+    if queue == INGEST:
+        return ingest_failed_uploads(limit)
     url = _url(queue)
     moved = queues.move(queues.dead_letter_queue_url(url), url, limit)
     return {"queue": queue, "moved": moved}
 
 
+def _events(name: str, limit: int | None) -> Iterator[dict[str, Any]]:
+    """The events waiting in the dead-letter queue, each deleted once the caller is done
+    with it; one whose handling fails stays for the next run."""
+    url = _events_url(name)
+    for handle, body in queues.take(url, limit or queues.waiting(url), SETTLE_VISIBILITY_SECONDS):
+        yield json.loads(body)
+        queues.delete(url, handle)
+
+
 def settle_failed_firings(now: datetime, limit: int | None = None) -> dict[str, Any]:
     """Each firing in the scheduler's dead-letter queue (its mission's tenant and id, the
-    schedule's input) settled as `missions.settle_failed_firing` says, then deleted; one
-    whose settling fails stays for the next run."""
-    url = queues.url_of(get_settings().schedule_dead_letter_arn)
+    schedule's input) settled as `missions.settle_failed_firing` says."""
     settled = []
-    for handle, body in queues.take(url, limit or queues.waiting(url), SETTLE_VISIBILITY_SECONDS):
-        firing = json.loads(body)
+    for firing in _events(SCHEDULE, limit):
         tenant_id, mission_id = str(firing["tenant_id"]), str(firing["mission_id"])
         outcome = missions.settle_failed_firing(tenant_id, mission_id, now)
-        queues.delete(url, handle)
         settled.append({"tenant_id": tenant_id, "mission_id": mission_id, "outcome": outcome})
     return {"queue": SCHEDULE, "settled": settled}
+
+
+def ingest_failed_uploads(limit: int | None = None) -> dict[str, Any]:
+    """Each upload in the ingest function's dead-letter queue ingested again, as if it had
+    arrived now: a mission list starts its mission (one already failed, at its upload
+    deadline or its time, stays so), a manifest creates its mission once."""
+    ingested = [
+        outcome
+        for event in _events(INGEST, limit)
+        for outcome in uploads.ingest_event(event, clock.now)
+    ]
+    return {"queue": INGEST, "ingested": ingested}

@@ -13,6 +13,7 @@ import json
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 from cloudsms.adapters import storage
 from cloudsms.clock import Clock
@@ -27,6 +28,17 @@ from cloudsms.validation import loads_json, validated
 _MISSION_LIST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<mission>[0-9A-F]{18})/number-list$")
 _MANIFEST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<name>[^/]+)\.json$")
 RESULT_SUFFIX = ".result.json"
+
+
+def ingest_event(event: dict[str, Any], clock: Clock) -> list[str]:
+    """Each object an S3 event names, ingested; what became of each."""
+    # S3 URL-encodes the key in its events (a space arrives as "+").
+    return [
+        ingest_object(
+            record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"]), clock
+        )
+        for record in event.get("Records", [])
+    ]
 
 
 def ingest_object(bucket: str, key: str, clock: Clock) -> str:
