@@ -26,6 +26,15 @@ const MENU = [
       { label: "Expense Statistics", route: "expenses" },
     ],
   },
+  // The operator's pages: shown to an operator key only (the API refuses others, 403).
+  {
+    label: "Operator",
+    operator: true,
+    children: [
+      { label: "Accounts", route: "accounts" },
+      { label: "Product Packages", route: "packages" },
+    ],
+  },
 ];
 
 const PAGES = {
@@ -39,11 +48,20 @@ const PAGES = {
   statistics: () => import("./pages/statistics.js"),
   log: () => import("./pages/log.js"),
   expenses: () => import("./pages/expenses.js"),
+  accounts: () => import("./pages/accounts.js"),
+  packages: () => import("./pages/packages.js"),
 };
+const OPERATOR_ROUTES = new Set(MENU.filter((item) => item.operator).flatMap((item) => item.children.map((c) => c.route)));
 
 const root = document.getElementById("app");
 // The tenant's overview, read once per login: time zone, route ids, name.
 let account = null;
+
+/** Whether the portal is used with an operator's API key (its overview says so). */
+const isOperator = () => account?.key?.role === "operator";
+
+/** The menu this key may use: the operator's group for an operator key only. */
+const menuItems = () => MENU.filter((item) => !item.operator || isOperator());
 
 function parseHash() {
   const [path, search] = window.location.hash.replace(/^#\/?/, "").split("?");
@@ -53,7 +71,8 @@ function parseHash() {
     return { route: "missions/:id", params: { id: decodeURIComponent(segments[1]) }, query };
   }
   const route = segments.join("/");
-  return { route: route in PAGES ? route : "overview", params: {}, query };
+  const allowed = route in PAGES && (!OPERATOR_ROUTES.has(route) || isOperator());
+  return { route: allowed ? route : "overview", params: {}, query };
 }
 
 export function navigate(path) {
@@ -62,7 +81,7 @@ export function navigate(path) {
 
 function trail(route) {
   const base = route.split("/")[0];
-  for (const item of MENU) {
+  for (const item of menuItems()) {
     if (item.route === base) return [item.label];
     const child = (item.children || []).find((c) => c.route === base);
     if (child) {
@@ -89,7 +108,7 @@ function frame(route) {
     h(
       "ul",
       {},
-      MENU.map((item) =>
+      menuItems().map((item) =>
         item.children
           ? h("li", { class: "group" }, h("span", { class: "group-label" }, item.label), h("ul", {}, item.children.map((c) => h("li", {}, menuLink(c, route)))))
           : h("li", {}, menuLink(item, route)),

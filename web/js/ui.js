@@ -503,6 +503,47 @@ export function infoDialog(title, content) {
   return modal(title, content, (self) => [button("Close", () => self.close())], { wide: true });
 }
 
+// --- the operator's pages ------------------------------------------------------------------
+
+// The tenant chosen last on an operator page: going from one to the other keeps it.
+let chosenTenant = "";
+
+/**
+ * The operator's choice of a tenant. No API lists tenants, so the operator types its id;
+ * the page is shown again with `?tenant=` in its address, which can be bookmarked.
+ * Returns the form, the tenant chosen ("" for none yet) and a box for the errors of
+ * reading it (a tenant that does not exist, say).
+ */
+export function tenantPicker(route, query, navigate) {
+  const tenant = (query.tenant ?? chosenTenant).trim();
+  chosenTenant = tenant;
+  const input = h("input", { type: "text", name: "tenant", value: tenant, required: true, spellcheck: "false", autocomplete: "off" });
+  const errors = h("div", {});
+  const form = h(
+    "form",
+    {
+      class: "filters",
+      role: "search",
+      "aria-label": "Choose a tenant",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const target = `#/${route}?tenant=${encodeURIComponent(input.value.trim())}`;
+        // The same address again changes no hash: show the page again all the same.
+        if (window.location.hash === target) window.dispatchEvent(new HashChangeEvent("hashchange"));
+        else navigate(target.slice(2));
+      },
+    },
+    field("Tenant ID", input),
+    h("div", { class: "filter-actions" }, button("Show", null, { kind: "primary", type: "submit" })),
+  );
+  return { form, tenant, errors };
+}
+
+/** A read-only text field: the guide shows a value there is no choice of (Account Type). */
+export function fixedValue(value) {
+  return h("input", { type: "text", value, readonly: true });
+}
+
 // --- files --------------------------------------------------------------------------------
 
 function filenameOf(response, fallback) {

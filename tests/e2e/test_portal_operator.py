@@ -1,0 +1,268 @@
+"""The operator's pages of the portal (Accounts, Product Packages), in a real browser
+against the local stack: shown to an operator key only, and doing what the `cloudsms`
+console command and the admin API do.
+
+The tests use tenants of their own, so the other tests' data stays exactly theirs.
+"""
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_portal import (  # noqa: F401 - browser is a fixture
+    HTTP_TIMEOUT,
+    _logged_in,
+    _menu,
+    _screenshot,
+    _tenant_key,
+    browser,
+)
+
+pytestmark = pytest.mark.browser
+
+TENANT = "portal-operator"
+OTHER_TENANT = "portal-operator-tenant"
+
+
+@pytest.fixture(scope="module")
+def operator_key(cloudsms_cli) -> str:
+    """An operator key of the local stack's operator tenant."""
+    issued = cloudsms_cli("key-issue", "ops", "--role", "operator", "--name", "operator pages")
+    return str(issued["key"])
+
+
+@pytest.fixture(scope="module")
+def tenant(cloudsms_cli) -> str:
+    cloudsms_cli("tenant-create", TENANT, "--name", "Operator Pages Tester")
+    return TENANT
+
+
+@pytest.fixture
+def operator(browser, stack, operator_key) -> Iterator[Page]:  # noqa: F811 - the fixture
+    with _logged_in(browser, stack, operator_key) as page:
+        yield page
+
+
+def _show_tenant(page: Page, tenant: str) -> None:
+    picker = page.get_by_role("search", name="Choose a tenant")
+    picker.get_by_label("Tenant ID").fill(tenant)
+    picker.get_by_role("button", name="Show").click()
+
+
+def _add_account(page: Page, name: str) -> None:
+    form = page.get_by_role("form", name="Add Account")
+    form.get_by_label("Account Name").fill(name)
+    form.get_by_role("button", name="Add").click()
+
+
+def _account_row(page: Page, name: str):
+    return page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
+
+
+def _temporary_password(page: Page) -> str:
+    notice = page.get_by_role("status").filter(has_text="Temporary password of")
+    expect(notice).to_be_visible()
+    return notice.locator("code").inner_text()
+
+
+def _operator_post(stack: dict[str, Any], key: str, path: str, body: dict[str, Any]) -> Any:
+    response = requests.post(
+        f"{stack['api_url']}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_an_operator_key_sees_the_operator_pages_and_a_tenant_key_does_not(
+    browser,  # noqa: F811 - the fixture
+    stack,
+    operator_key,
+    cloudsms_cli,
+):
+    with _logged_in(browser, stack, operator_key) as page:
+        menu = page.get_by_role("navigation", name="Main menu")
+        expect(menu.get_by_role("link", name="Accounts")).to_be_visible()
+        expect(menu.get_by_role("link", name="Product Packages")).to_be_visible()
+        _menu(page, "Accounts")
+        expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
+
+    tenant_key = _tenant_key(cloudsms_cli, OTHER_TENANT, "Not An Operator")
+    with _logged_in(browser, stack, tenant_key) as page:
+        menu = page.get_by_role("navigation", name="Main menu")
+        expect(menu.get_by_role("link", name="Product Order Mgt")).to_be_visible()
+        expect(menu.get_by_role("link", name="Accounts")).to_have_count(0)
+        expect(menu.get_by_role("link", name="Product Packages")).to_have_count(0)
+        # Typed into the address bar, the operator's page is not there: the overview is.
+        page.goto(stack["api_url"] + "/#/accounts")
+        expect(page.get_by_role("heading", name="SMS Overview")).to_be_visible()
+        expect(page.get_by_role("heading", name="Accounts")).to_have_count(0)
+
+
+def test_an_added_account_shows_its_temporary_password_once_and_is_listed(
+    operator, tenant, cloudsms_cli
+):
+    name = f"op_{secrets.token_hex(3)}"
+    _menu(operator, "Accounts")
+    _show_tenant(operator, tenant)
+    form = operator.get_by_role("form", name="Add Account")
+    # The guide's fields, those without a choice read-only.
+    expect(form.get_by_label("Account Type")).to_have_value("Tenant")
+    expect(form.get_by_label("Tenant", exact=True)).to_have_value(tenant)
+    expect(form.get_by_label("Account Role")).to_have_value("Tenant Manager")
+    expect(form.get_by_label("Account Role")).not_to_be_editable()
+
+    _add_account(operator, name)
+
+    password = _temporary_password(operator)
+    assert len(password) >= 8
+    expect(operator.get_by_text("it will not be shown again")).to_be_visible()
+    row = _account_row(operator, name)
+    expect(row).to_contain_text("Tenant Manager")
+    expect(row).to_contain_text("Enabled")
+    expect(row).to_contain_text("Temporary")
+    _screenshot(operator, "operator-accounts")
+    assert name in [a["account_name"] for a in cloudsms_cli("account-list", tenant)]
+
+    operator.get_by_role("button", name="Done").click()
+    expect(operator.get_by_text(password)).to_have_count(0)
+    operator.reload()
+    expect(_account_row(operator, name)).to_be_visible()
+    assert password not in operator.locator("main").inner_text()
+
+
+def test_an_account_name_taken_is_refused_next_to_the_form(operator, tenant, cloudsms_cli):
+    name = f"op_{secrets.token_hex(3)}"
+    cloudsms_cli("account-add", name, tenant)
+    _menu(operator, "Accounts")
+    _show_tenant(operator, tenant)
+
+    _add_account(operator, name.upper())  # names are unique whatever their case
+
+    form = operator.get_by_role("form", name="Add Account")
+    expect(form.get_by_role("alert")).to_contain_text("already exists")
+    expect(operator.get_by_role("status").filter(has_text="Temporary password of")).to_have_count(0)
+
+
+def test_an_unknown_tenant_is_said_beside_the_tenant_id(operator):
+    _menu(operator, "Accounts")
+
+    _show_tenant(operator, "no-such-tenant")
+
+    expect(operator.get_by_role("alert")).to_contain_text("no-such-tenant")
+    expect(operator.get_by_role("form", name="Add Account")).to_have_count(0)
+
+
+def test_a_reset_shows_a_new_temporary_password_and_an_account_is_disabled_and_enabled(
+    operator, tenant, cloudsms_cli
+):
+    name = f"op_{secrets.token_hex(3)}"
+    first = cloudsms_cli("account-add", name, tenant)["password"]
+    _menu(operator, "Accounts")
+    _show_tenant(operator, tenant)
+
+    operator.get_by_role("button", name=f"Reset the password of {name}").click()
+    operator.get_by_role("dialog").get_by_role("button", name="Reset Password").click()
+    second = _temporary_password(operator)
+    assert second != first
+
+    operator.get_by_role("button", name=f"Disable {name}").click()
+    operator.get_by_role("dialog").get_by_role("button", name="Disable").click()
+    expect(_account_row(operator, name)).to_contain_text("Disabled")
+    listed = {a["account_name"]: a for a in cloudsms_cli("account-list", tenant)}
+    assert listed[name]["disabled"] is True
+
+    operator.get_by_role("button", name=f"Enable {name}").click()
+    expect(_account_row(operator, name)).to_contain_text("Enabled")
+
+
+def test_a_prepaid_package_added_and_ordered_for_a_tenant_shows_the_order(operator, stack, tenant):
+    product = f"SMM-{secrets.token_hex(3)}"
+    _menu(operator, "Product Packages")
+    form = operator.get_by_role("form", name="Product Package Details")
+    form.get_by_label("Product Name").fill(product)
+    form.get_by_label("Business Channel").select_option(stack["channel"])
+    form.get_by_role("radio", name="Prepaid").check()
+    form.get_by_label("SMS Amount").fill("200")
+    form.get_by_label("Validity Days").fill("30")
+    form.get_by_role("button", name="Add Package").click()
+
+    packages = operator.get_by_role("table", name="Product packages")
+    package_row = packages.get_by_role("row").filter(has_text=product)
+    expect(package_row).to_contain_text("Prepaid")
+    expect(package_row).to_contain_text("30 Day(s)")
+    package_id = package_row.get_by_role("cell").nth(1).inner_text()
+
+    _show_tenant(operator, tenant)
+    order_form = operator.get_by_role("form", name="Order a package")
+    order_form.get_by_label("Package").select_option(package_id)
+    order_form.get_by_role("button", name="Order").click()
+
+    expect(operator.get_by_role("status")).to_contain_text("placed")
+    order_row = (
+        operator.get_by_role("table", name=f"Orders of {tenant}")
+        .get_by_role("row")
+        .filter(has_text=product)
+    )
+    expect(order_row).to_contain_text("Activated Successfully")
+    expect(order_row).to_contain_text("200")
+    _screenshot(operator, "operator-packages")
+
+
+def test_an_order_is_cancelled_after_a_confirmation(operator, stack, operator_key, tenant):
+    package = _operator_post(
+        stack,
+        operator_key,
+        "/v1/admin/packages",
+        {
+            "product_name": f"CANCEL-{secrets.token_hex(3)}",
+            "channel": stack["channel"],
+            "payment_type": "postpaid",
+            "warning_usd": "100",
+            "prohibit_usd": "150",
+        },
+    )
+    order = _operator_post(
+        stack,
+        operator_key,
+        f"/v1/admin/tenants/{tenant}/orders",
+        {"package_id": package["package_id"]},
+    )
+    _menu(operator, "Product Packages")
+    _show_tenant(operator, tenant)
+    row = (
+        operator.get_by_role("table", name=f"Orders of {tenant}")
+        .get_by_role("row")
+        .filter(has_text=order["order_number"])
+    )
+    expect(row).to_contain_text("Order Successfully")
+
+    row.get_by_role("button", name=f"Cancel order {order['order_number']}").click()
+    dialog = operator.get_by_role("dialog")
+    expect(dialog).to_contain_text(order["order_number"])
+    dialog.get_by_role("button", name="Cancel the order").click()
+
+    expect(row).to_contain_text("Cancelled")
+    expect(row.get_by_role("button")).to_have_count(0)
+
+
+def test_a_refused_package_is_said_next_to_the_form(operator, stack):
+    _menu(operator, "Product Packages")
+    form = operator.get_by_role("form", name="Product Package Details")
+    form.get_by_label("Product Name").fill("Thresholds the wrong way")
+    form.get_by_label("Business Channel").select_option(stack["channel"])
+    form.get_by_role("radio", name="Post-paid").check()
+    form.get_by_label("Threshold for Warning (USD)").fill("200")
+    form.get_by_label("Threshold for Prohibiting (USD)").fill("100")
+    form.get_by_role("button", name="Add Package").click()
+
+    expect(form.get_by_role("alert")).to_contain_text("warning_usd must not be above prohibit_usd")
+    expect(operator.get_by_role("table", name="Product packages")).not_to_contain_text(
+        "Thresholds the wrong way"
+    )
