@@ -7,16 +7,15 @@ The tests use tenants of their own, so the other tests' data stays exactly their
 
 import secrets
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_portal import (  # noqa: F401 - browser is a fixture
     HTTP_TIMEOUT,
     _logged_in,
     _menu,
+    _operator_post,
     _screenshot,
     _tenant_key,
     browser,
@@ -67,17 +66,6 @@ def _temporary_password(page: Page) -> str:
     notice = page.get_by_role("status").filter(has_text="Temporary password of")
     expect(notice).to_be_visible()
     return notice.locator("code").inner_text()
-
-
-def _operator_post(stack: dict[str, Any], key: str, path: str, body: dict[str, Any]) -> Any:
-    response = requests.post(
-        f"{stack['api_url']}{path}",
-        json=body,
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=HTTP_TIMEOUT,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_an_operator_key_sees_the_operator_pages_and_a_tenant_key_does_not(
@@ -215,10 +203,9 @@ def test_a_prepaid_package_added_and_ordered_for_a_tenant_shows_the_order(operat
     _screenshot(operator, "operator-packages")
 
 
-def test_an_order_is_cancelled_after_a_confirmation(operator, stack, operator_key, tenant):
+def test_an_order_is_cancelled_after_a_confirmation(operator, stack, tenant):
     package = _operator_post(
         stack,
-        operator_key,
         "/v1/admin/packages",
         {
             "product_name": f"CANCEL-{secrets.token_hex(3)}",
@@ -230,7 +217,6 @@ def test_an_order_is_cancelled_after_a_confirmation(operator, stack, operator_ke
     )
     order = _operator_post(
         stack,
-        operator_key,
         f"/v1/admin/tenants/{tenant}/orders",
         {"package_id": package["package_id"]},
     )
