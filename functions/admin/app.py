@@ -265,6 +265,13 @@ def update_channel(route_id: str, changes: channels.ChannelChanges) -> dict:
     return channels.update_channel(route_id, changes)
 
 
+@app.get("/v1/admin/tenants", responses=answers(tenants.Tenants))
+@tracer.capture_method
+def list_tenants() -> dict:
+    operator(app)
+    return {"tenants": [tenants.tenant_view(t) for t in tenants.list_tenants()]}
+
+
 class SenderIds(BaseModel):
     """PUT /v1/admin/tenants/{tenant_id}/sender-ids"""
 

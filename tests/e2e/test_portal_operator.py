@@ -46,8 +46,10 @@ def operator(browser, stack, operator_key) -> Iterator[Page]:  # noqa: F811 - th
         yield page
 
 
-def _show_tenant(page: Page, tenant: str) -> None:
+def _show_tenant(page: Page, tenant: str, offered: bool = True) -> None:
     picker = page.get_by_role("search", name="Choose a tenant")
+    # The tenants are offered as the operator types (GET /v1/admin/tenants).
+    expect(picker.locator(f'#tenant-ids option[value="{tenant}"]')).to_have_count(int(offered))
     picker.get_by_label("Tenant ID").fill(tenant)
     picker.get_by_role("button", name="Show").click()
 
@@ -141,7 +143,7 @@ def test_an_account_name_taken_is_refused_next_to_the_form(operator, tenant, clo
 def test_an_unknown_tenant_is_said_beside_the_tenant_id(operator):
     _menu(operator, "Accounts")
 
-    _show_tenant(operator, "no-such-tenant")
+    _show_tenant(operator, "no-such-tenant", offered=False)
 
     expect(operator.get_by_role("alert")).to_contain_text("no-such-tenant")
     expect(operator.get_by_role("form", name="Add Account")).to_have_count(0)

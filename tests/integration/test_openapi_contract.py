@@ -300,6 +300,27 @@ def test_the_operators_channels_packages_and_orders_answer_as_documented(tenant,
     api.call(admin_app, "POST", "/v1/admin/channels", 201, body=channel, **operator)
     api.call(admin_app, "POST", "/v1/admin/channels", 409, body=channel, **operator)
     api.call(admin_app, "GET", "/v1/admin/channels", 200, **operator)
+    api.call(admin_app, "GET", "/v1/admin/tenants", 200, **operator)
+    senders = "/v1/admin/tenants/{tenant_id}/sender-ids"
+    registered = {"sender_ids": ["ACME"]}
+    api.call(
+        admin_app,
+        "PUT",
+        senders,
+        200,
+        at=senders.format(tenant_id="acme"),
+        body=registered,
+        **operator,
+    )
+    api.call(
+        admin_app,
+        "PUT",
+        senders,
+        404,
+        at=senders.format(tenant_id="nope"),
+        body=registered,
+        **operator,
+    )
     one = "/v1/admin/channels/KAN_PH"
     api.call(admin_app, "GET", "/v1/admin/channels/{route_id}", 200, at=one, **operator)
     api.call(admin_app, "GET", "/v1/admin/channels/{route_id}", 404, at=one + "X", **operator)

@@ -71,6 +71,22 @@ def test_registering_sender_ids_is_the_operators_and_each_must_be_a_sender_id(
     assert tenants.get_tenant("acme").sender_ids is None
 
 
+def test_the_operator_lists_the_tenants_with_their_sender_ids(aws, tenant):
+    _register(["ACME"])
+    tenants.create_tenant("globex", "Globex", "UTC")
+
+    status, answer = call(
+        admin_app, "GET", "/v1/admin/tenants", "/v1/admin/tenants", role="operator"
+    )
+    refused, _ = call(admin_app, "GET", "/v1/admin/tenants", "/v1/admin/tenants")
+
+    assert status == 200 and refused == 403
+    listed = {
+        t["tenant_id"]: (t["name"], t["channels"], t["sender_ids"]) for t in answer["tenants"]
+    }
+    assert listed == {"acme": ("Acme", ["SIM"], ["ACME"]), "globex": ("Globex", [], [])}
+
+
 def test_a_tenant_with_sender_ids_sends_only_as_one_of_them(aws, tenant, context):
     _register(["ACME", "ACME Care"])
 

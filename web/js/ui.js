@@ -517,7 +517,12 @@ let chosenTenant = "";
 export function tenantPicker(route, query, navigate) {
   const tenant = (query.tenant ?? chosenTenant).trim();
   chosenTenant = tenant;
-  const input = h("input", { type: "text", name: "tenant", value: tenant, required: true, spellcheck: "false", autocomplete: "off" });
+  const input = h("input", { type: "text", name: "tenant", value: tenant, required: true, spellcheck: "false", autocomplete: "off", list: "tenant-ids" });
+  // The tenants to pick from, as the operator types; an id typed works without them.
+  const choices = h("datalist", { id: "tenant-ids" });
+  call("GET", "/v1/admin/tenants")
+    .then(({ tenants }) => choices.replaceChildren(...tenants.map((t) => h("option", { value: t.tenant_id, label: t.name }))))
+    .catch(() => {});
   const errors = h("div", {});
   const form = h(
     "form",
@@ -534,6 +539,7 @@ export function tenantPicker(route, query, navigate) {
       },
     },
     field("Tenant ID", input),
+    choices,
     h("div", { class: "filter-actions" }, button("Show", null, { kind: "primary", type: "submit" })),
   );
   return { form, tenant, errors };

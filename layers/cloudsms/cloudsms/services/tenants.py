@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BaseModel, Field
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from cloudsms import clock
@@ -65,6 +66,24 @@ def create_tenant(tenant_id: str, name: str, time_zone: str) -> TenantModel:
 def list_tenants() -> list[TenantModel]:
     """Every tenant: a platform has tens or hundreds, so one scan reads them."""
     return sorted(TenantModel.scan(), key=lambda tenant: tenant.tenant_id)
+
+
+class Tenant(BaseModel):
+    """A tenant, as the operator sees it."""
+
+    tenant_id: str
+    name: str
+    time_zone: str
+    channels: list[str] = Field(description="Route ids of the channels assigned to it")
+    sender_ids: list[str] = Field(description="Its registered sender ids; empty: any")
+    created_at: datetime
+    disabled_at: datetime | None = Field(description="When the operator cut it off, if so")
+
+
+class Tenants(BaseModel):
+    """GET /v1/admin/tenants"""
+
+    tenants: list[Tenant]
 
 
 def tenant_view(tenant: TenantModel) -> dict[str, Any]:
