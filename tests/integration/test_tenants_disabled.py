@@ -33,6 +33,25 @@ def test_a_disabled_tenants_keys_stop_working_and_work_again_once_enabled(aws, t
     assert _authorize(context, tenant["key"])["context"]["tenant_id"] == "acme"
 
 
+def test_a_key_the_authorizer_still_remembers_sends_nothing_once_its_tenant_is_disabled(
+    aws, tenant, context
+):
+    from functions.send import app as send_app
+    from tests.integration.conftest import api_event
+    from tests.integration.missions_api import GUIDE_FIELDS, post_form
+
+    tenants.disable_tenant("acme", NOW)  # the authorizer's cache still lets the key in
+    body = {"to": ["+639215347566"], "text": "Hi", "sms_type": "business", "channel": "SIM"}
+    sent = send_app.lambda_handler(api_event("POST", "/v1/sms", "/v1/sms", body=body), context)
+    numbers = b"Phone Number\n+639215347566\n"
+    created = post_form("/v1/missions", {**GUIDE_FIELDS, "content": "Hi"}, numbers, "n.csv")
+
+    assert sent["statusCode"] == 403
+    assert json.loads(sent["body"])["error"]["message"] == "tenant acme is disabled"
+    assert created[0] == 403 and created[1]["error"]["message"] == "tenant acme is disabled"
+    assert missions.list_missions("acme", 10, None)["items"] == []
+
+
 def test_a_disabled_tenants_scheduled_mission_fails_at_its_time(aws, tenant):
     mission = create_scheduled(["+639215347566"])
     tenants.disable_tenant("acme", NOW)

@@ -103,6 +103,7 @@ def create_mission(
 
     `mission_id`: an id the caller derived from its request (an operator's manifest),
     so that the same request delivered again creates nothing: Conflict."""
+    check_enabled(tenant)  # a key the authorizer resolved a moment before it was cut off
     check_channel(tenant, fields.channel, fields.direction)
     check_sender(tenant, fields.sender)
     body = _content(tenant.tenant_id, fields)

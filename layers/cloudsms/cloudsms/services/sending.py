@@ -17,7 +17,7 @@ from cloudsms.ids import new_uid
 from cloudsms.observability import logger
 from cloudsms.services import blacklist, counters, orders
 from cloudsms.services.channels import get_route
-from cloudsms.services.tenants import check_sender
+from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.messages import MessageModel
@@ -140,6 +140,9 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
     Invalid recipients are answered with their reason, blacklisted ones (the tenant's
     list or the operator's) too; the valid ones are sent.
     """
+    # The authorizer keeps a resolved key a minute; the tenant read here is current, so a
+    # tenant the operator cut off sends nothing more from that moment.
+    check_enabled(tenant)
     if request.channel not in (tenant.channels or set()):
         raise Forbidden(f"channel {request.channel} is not assigned to this tenant")
     check_sender(tenant, request.sender)
