@@ -209,6 +209,24 @@ def test_a_list_arriving_in_time_whose_time_comes_while_it_is_staged_is_dispatch
     assert schedules() == {}
 
 
+def test_a_list_staged_seconds_before_the_sending_window_opens_waits_for_its_time(aws, tenant):
+    mission = _uploading_for("2026-12-02T08:00:00+08:00")  # the window's first minute
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    eight = datetime(2026, 12, 2, 0, 0, tzinfo=UTC)
+
+    missions.ingest_upload(
+        "acme",
+        mission["mission_id"],
+        _clock(eight - timedelta(minutes=2), eight - timedelta(seconds=30)),
+    )
+
+    # Not sent at 07:59:30, outside the window: Scheduler sends it at 08:00.
+    waiting = missions.get_mission("acme", mission["mission_id"], consistent=True)
+    assert waiting.status == "Scheduled"
+    assert queued_recipients(aws) == []
+    assert len(schedules()) == 1
+
+
 def test_a_list_staged_past_its_time_and_the_sending_window_fails_the_mission(aws, tenant):
     mission = _uploading_for("2026-12-01T22:00:00+08:00")  # the window's last minute
     _put(aws, _upload_key(mission), corpus.guide_xlsx())

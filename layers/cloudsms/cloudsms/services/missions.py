@@ -467,8 +467,13 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
         return
     _record_staged(mission, staged)
     now = clock()
-    if mission.dispatch_at and mission.dispatch_at <= now + SCHEDULER_PRECISION:
-        # The list arrived before its time, which came while it was staged.
+    # The list arrived before its time, which came (or nearly) while it was staged: sent
+    # at once, but never before the sending window opens (a time at its very start).
+    if (
+        mission.dispatch_at
+        and mission.dispatch_at <= now + SCHEDULER_PRECISION
+        and (mission.dispatch_at <= now or _window_open(mission.tenant_id, now))
+    ):
         mission.status = MissionStatus.UNSENT.value
     mission.updated_at = now
     schedule(mission)
@@ -723,6 +728,11 @@ def settle_failed_firing(tenant_id: str, mission_id: str, now: datetime) -> str:
     return f"skipped: the mission is {mission.status}"
 
 
+def _window_open(tenant_id: str, now: datetime) -> bool:
+    tenant = TenantModel.get(tenant_id)
+    return scheduling.in_window(now, tenant.time_zone, scheduling.sending_window(tenant))
+
+
 def _late_outside_window(mission: MissionModel, now: datetime, event: str) -> str | None:
     """Why a dispatch that comes late must not send, if it must not: the scheduler retries
     a firing for up to an hour (and a long list may be staged past its time), and a
@@ -731,10 +741,10 @@ def _late_outside_window(mission: MissionModel, now: datetime, event: str) -> st
     assert mission.dispatch_at is not None
     if now <= mission.dispatch_at + timedelta(seconds=EARLY_FIRING_SECONDS):
         return None
+    if _window_open(mission.tenant_id, now):
+        return None
     tenant = TenantModel.get(mission.tenant_id)
     window = scheduling.sending_window(tenant)
-    if scheduling.in_window(now, tenant.time_zone, window):
-        return None
     local = now.astimezone(ZoneInfo(tenant.time_zone))
     return (
         f"{event} late, at {local:%H:%M} ({tenant.time_zone}), outside the sending "
