@@ -647,6 +647,8 @@ def test_a_disabled_account_cannot_log_in(accounts_app, context, operator_key):
     [
         ({"account_name": "a b"}, "an account name has 3 to 30"),
         ({"tenant_id": "nobody"}, "tenant nobody does not exist"),
+        # DynamoDB refuses an empty key: it must not reach it (a 500).
+        ({"tenant_id": ""}, "the tenant id is empty"),
         ({"role": "king"}, "role must be one of tenant_manager"),
         ({"account_type": "operator"}, "account type must be one of tenant"),
     ],

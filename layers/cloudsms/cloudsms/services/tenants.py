@@ -158,6 +158,10 @@ def check_enabled(tenant: TenantModel) -> None:
 
 
 def get_tenant(tenant_id: str) -> TenantModel:
+    if not tenant_id:
+        # DynamoDB refuses an empty key with an error (a 500), not "no such item": an
+        # operator's request or command that names no tenant is told so.
+        raise BadRequest("the tenant id is empty")
     try:
         return TenantModel.get(tenant_id)
     except DoesNotExist as exc:
