@@ -222,3 +222,58 @@ def test_an_upload_whose_ingest_failed_every_retry_is_ingested_again_when_redriv
     assert missions.read_mission("acme", mission["mission_id"])["status"] == "Sent"
     assert len(queued_recipients(aws)) == 2
     assert _waiting("ingest") == 0
+
+
+def test_an_upload_failing_again_when_redriven_is_named_and_the_others_are_ingested(aws, tenant):
+    from functions.missions import app as missions_app
+    from tests.integration.missions_api import GUIDE_FIELDS, call, s3_put_event
+    from tests.unit import numberlist_corpus as corpus
+
+    _, mission = call(missions_app, "POST", "/v1/missions", "/v1/missions", body=GUIDE_FIELDS)
+    bucket = aws.environment["UPLOAD_BUCKET"]
+    # A list for a mission there is none of fails every time it is ingested.
+    lost, found = (
+        "uploads/acme/0123456789ABCDEF01/number-list",
+        f"uploads/acme/{mission['mission_id']}/number-list",
+    )
+    for key in (lost, found):
+        boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=corpus.guide_xlsx())
+        boto3.client("sqs").send_message(
+            QueueUrl=aws.physical["IngestDeadLetterQueue"],
+            MessageBody=json.dumps(s3_put_event(bucket, key)),
+        )
+
+    answer = dead_letters.redrive("ingest")
+
+    ingested, failed = sorted(answer["ingested"])
+    assert ingested == "mission list"
+    assert failed.startswith(f"{lost}: failed again, left in the dead-letter queue: ")
+    assert "not found" in failed
+    assert missions.read_mission("acme", mission["mission_id"])["status"] == "Sent"
+
+
+def test_a_firing_failing_again_when_settled_is_named_and_the_others_are_settled(
+    aws, tenant, monkeypatch
+):
+    _firing_failed(aws, "M1")
+    _firing_failed(aws, "M2")
+    settle = missions.settle_failed_firing
+
+    def broken_for_m1(tenant_id: str, mission_id: str, now: Any) -> str:
+        if mission_id == "M1":
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return settle(tenant_id, mission_id, now)
+
+    monkeypatch.setattr(missions, "settle_failed_firing", broken_for_m1)
+
+    answer = dead_letters.redrive("schedule")
+
+    assert sorted(answer["settled"], key=lambda s: s["mission_id"]) == [
+        {
+            "tenant_id": "acme",
+            "mission_id": "M1",
+            "outcome": "failed again, left in the dead-letter queue: "
+            "RuntimeError: ProvisionedThroughputExceededException",
+        },
+        {"tenant_id": "acme", "mission_id": "M2", "outcome": "skipped: no such mission"},
+    ]

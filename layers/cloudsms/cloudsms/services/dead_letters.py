@@ -9,9 +9,10 @@ makes that safe, as nothing already handed to a gateway is sent again.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 from cloudsms import clock
 from cloudsms.adapters import queues
@@ -77,33 +78,60 @@ def redrive(queue: str, limit: int | None = None, now: datetime | None = None) -
     return {"queue": queue, "moved": moved}
 
 
-def _events(name: str, limit: int | None) -> Iterator[dict[str, Any]]:
-    """The events waiting in the dead-letter queue, each deleted once the caller is done
-    with it; one whose handling fails stays for the next run."""
+def _each_event(
+    name: str, limit: int | None, handle: Callable[[dict[str, Any]], list[Any]]
+) -> list[Any]:
+    """What `handle` made of each event waiting in the dead-letter queue, each deleted
+    once handled. One whose handling fails again stays for the next run and is answered
+    as such (`_failed_again`); the others are handled all the same, rather than
+    wait behind it (hidden meanwhile, so that `dead-letters` would count none)."""
     url = _events_url(name)
-    for handle, body in queues.take(url, limit or queues.waiting(url), SETTLE_VISIBILITY_SECONDS):
-        yield json.loads(body)
-        queues.delete(url, handle)
+    outcomes: list[Any] = []
+    for receipt, body in queues.take(url, limit or queues.waiting(url), SETTLE_VISIBILITY_SECONDS):
+        event = json.loads(body)
+        try:
+            outcomes.extend(handle(event))
+        except Exception as error:  # noqa: BLE001 - the answer names it; the event is kept
+            outcomes.append(_failed_again(name, event, error))
+            continue
+        queues.delete(url, receipt)
+    return outcomes
+
+
+def _failed_again(name: str, event: dict[str, Any], error: Exception) -> Any:
+    why = f"failed again, left in the dead-letter queue: {type(error).__name__}: {error}"
+    if name == SCHEDULE:
+        return {
+            "tenant_id": event.get("tenant_id"),
+            "mission_id": event.get("mission_id"),
+            "outcome": why,
+        }
+    objects = [unquote_plus(r["s3"]["object"]["key"]) for r in event.get("Records", [])]
+    return f"{', '.join(objects)}: {why}"
+
+
+def _firing(event: dict[str, Any]) -> dict[str, str]:
+    return {"tenant_id": str(event["tenant_id"]), "mission_id": str(event["mission_id"])}
 
 
 def settle_failed_firings(now: datetime, limit: int | None = None) -> dict[str, Any]:
     """Each firing in the scheduler's dead-letter queue (its mission's tenant and id, the
     schedule's input) settled as `missions.settle_failed_firing` says."""
-    settled = []
-    for firing in _events(SCHEDULE, limit):
-        tenant_id, mission_id = str(firing["tenant_id"]), str(firing["mission_id"])
-        outcome = missions.settle_failed_firing(tenant_id, mission_id, now)
-        settled.append({"tenant_id": tenant_id, "mission_id": mission_id, "outcome": outcome})
-    return {"queue": SCHEDULE, "settled": settled}
+
+    def settle(event: dict[str, Any]) -> list[dict[str, str]]:
+        firing = _firing(event)
+        outcome = missions.settle_failed_firing(firing["tenant_id"], firing["mission_id"], now)
+        return [{**firing, "outcome": outcome}]
+
+    return {"queue": SCHEDULE, "settled": _each_event(SCHEDULE, limit, settle)}
 
 
 def ingest_failed_uploads(limit: int | None = None) -> dict[str, Any]:
     """Each upload in the ingest function's dead-letter queue ingested again, as if it had
     arrived now: a mission list starts its mission (one already failed, at its upload
     deadline or its time, stays so), a manifest creates its mission once."""
-    ingested = [
-        outcome
-        for event in _events(INGEST, limit)
-        for outcome in uploads.ingest_event(event, clock.now)
-    ]
-    return {"queue": INGEST, "ingested": ingested}
+
+    def ingest(event: dict[str, Any]) -> list[str]:
+        return uploads.ingest_event(event, clock.now)
+
+    return {"queue": INGEST, "ingested": _each_event(INGEST, limit, ingest)}
