@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -208,6 +209,19 @@ def test_a_refused_request_names_the_problem_and_sends_nothing(
     assert reason in answer["REASON"]
     assert answer["SERIAL"] == 7  # the client can match the answer to its request
     assert _queued(aws, "BulkSubmitQueue") == [] and _queued(aws, "OtpSubmitQueue") == []
+
+
+def test_a_request_refused_before_it_is_read_answers_the_tenants_time_too(aws, tenant, context):
+    # The tenant's zone is Asia/Shanghai, 8 hours ahead of UTC: a refusal's TIME was UTC
+    # when the request could not be read, though its key names the tenant.
+    before = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
+    _, sent = _post(context, _send_request(tenant["key"]))
+    _, refused = _post(context, _send_request(tenant["key"], PRIORITY=-1))
+    after = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+
+    assert refused["RESULT_DESC"] == "INVALIDE_PARAMETER"
+    for answer in (sent, refused):
+        assert before <= datetime.strptime(answer["TIME"], "%Y-%m-%d %H:%M:%S") <= after
 
 
 def test_a_body_that_is_not_json_is_refused_in_the_cmi_shape(aws, tenant, context):

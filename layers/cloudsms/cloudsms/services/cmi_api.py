@@ -230,7 +230,7 @@ SendOnce = Callable[[TenantModel, SendRequest], list[dict[str, Any]]]
 def answer(raw: bytes, now: datetime, send_once: SendOnce) -> Answer:
     """The answer to one CMI request, `raw` its body."""
     request = Request(uip=False)
-    zone = "UTC"  # until the key names a tenant
+    zone = ""  # until the key names a tenant
     try:
         document = _document(raw)
         request = _echo(document)
@@ -242,11 +242,25 @@ def answer(raw: bytes, now: datetime, send_once: SendOnce) -> Answer:
         else:
             details = _query(tenant, request)
     except Failure as failure:
-        return _answer(request, now, zone, failure)
+        return _answer(request, now, zone or _zone_of(request.auth_key), failure)
     except CloudSmsError as error:
         status, desc = _desc(error)
-        return _answer(request, now, zone, Failure(status, desc, error.message))
+        return _answer(
+            request, now, zone or _zone_of(request.auth_key), Failure(status, desc, error.message)
+        )
     return _answer(request, now, zone, details=details)
+
+
+def _zone_of(auth_key: str) -> str:
+    """The time zone of the tenant whose key a refused request carries, as every other
+    answer's TIME is in; UTC when the key names no tenant."""
+    principal = resolve_cached(auth_key) if auth_key else None
+    if principal is None:
+        return "UTC"
+    try:
+        return get_tenant(principal.tenant_id).time_zone
+    except CloudSmsError:
+        return "UTC"
 
 
 def _document(raw: bytes) -> Any:
@@ -270,7 +284,15 @@ def _echo(document: Any) -> Request:
     # could fail the answer itself.
     if not isinstance(serial, str | int) or isinstance(serial, bool):
         serial = None
-    return Request(uip=uip, method=method if method in (SEND, QUERY) else "", serial=serial)
+    # The key too, for the answer's TIME to be in the tenant's time zone even when the
+    # rest of the request cannot be read.
+    key = head.get("AUTH_KEY")
+    return Request(
+        uip=uip,
+        method=method if method in (SEND, QUERY) else "",
+        serial=serial,
+        auth_key=key if isinstance(key, str) else "",
+    )
 
 
 def read(document: Any) -> Request:
