@@ -127,6 +127,17 @@ def test_an_added_account_shows_its_temporary_password_once_and_is_listed(
     assert password not in operator.locator("main").inner_text()
 
 
+def test_the_accounts_page_says_the_time_zone_of_its_times(operator, tenant, cloudsms_cli):
+    # The operator's time zone (its own tenant's), which need not be the tenant's.
+    cloudsms_cli("account-add", f"tz_{secrets.token_hex(3)}", tenant)
+    _menu(operator, "Accounts")
+    _show_tenant(operator, tenant)
+
+    accounts = operator.get_by_role("region", name="Accounts")
+    expect(accounts.get_by_role("table")).to_be_visible()
+    expect(accounts).to_contain_text("Times are in Asia/Shanghai (UTC+8).")
+
+
 def test_an_account_name_taken_is_refused_next_to_the_form(operator, tenant, cloudsms_cli):
     name = f"op_{secrets.token_hex(3)}"
     cloudsms_cli("account-add", name, tenant)

@@ -2,7 +2,7 @@
 // and for each account a password reset, disable and enable.
 
 import { call, get } from "../api.js";
-import { button, clearNotices, confirmDialog, field, fixedValue, formatTime, h, notify, pagedRows, panel, showError, statusBadge, table, tenantPicker } from "../ui.js";
+import { button, clearNotices, confirmDialog, field, fixedValue, formatTime, h, notify, pagedRows, panel, showError, statusBadge, table, tenantPicker, zoneLabel } from "../ui.js";
 
 function accountStatus(a) {
   if (a.disabled) return statusBadge("disabled", "Disabled");
@@ -159,7 +159,8 @@ export async function render({ main, account, query, navigate }) {
   }
   main.append(
     issued,
-    h("section", { class: "panel", "aria-label": "Accounts" }, rows, pagerArea),
+    // The operator's own time zone, which need not be the tenant's.
+    h("section", { class: "panel", "aria-label": "Accounts" }, h("p", { class: "hint" }, `Times are in ${zone} (${zoneLabel(zone)}).`), rows, pagerArea),
     panel("Add Account", addForm),
   );
 }
