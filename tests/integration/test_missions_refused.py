@@ -116,6 +116,23 @@ def test_a_mission_with_a_control_character_is_refused_and_nothing_is_created(aw
     assert api.list_missions()["items"] == []
 
 
+def test_a_template_id_longer_than_any_is_refused_before_dynamodb_reads_it(aws):
+    # DynamoDB refuses a sort key over 1,024 bytes with an error, a 500; moto reads it.
+    fields = {name: value for name, value in GUIDE_FIELDS.items() if name != "content"}
+
+    status, answer = api.call(
+        missions_app,
+        "POST",
+        "/v1/missions",
+        "/v1/missions",
+        body={**fields, "template_id": "T" * 2000},
+    )
+
+    assert status == 400
+    assert answer["error"]["details"][0]["field"] == "template_id"
+    assert api.list_missions()["items"] == []
+
+
 def test_a_preview_answers_what_the_mission_would_find_and_creates_nothing(aws):
     data = corpus.xlsx(
         [HEADER, ["+639215347566", "张三", "www.baidu.com"], ["12345", "Bob", "b.com"]]

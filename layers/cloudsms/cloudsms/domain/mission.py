@@ -49,7 +49,10 @@ class MissionFields(BaseModel):
     direction: Direction
     sms_type: SmsType
     channel: str = Field(min_length=1, max_length=64, description="Route id of the channel")
-    template_id: str | None = Field(None, description="Use a saved template's content")
+    # Bounded: DynamoDB refuses a key over 1,024 bytes with an error (a 500), not "none".
+    template_id: str | None = Field(
+        None, max_length=64, description="Use a saved template's content"
+    )
     # The lengths are checked by the validators below, in words of their own; the schema
     # says them too, for clients built from the OpenAPI document.
     content: str | None = Field(
