@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote_plus
 
 from cloudsms import clock
 from cloudsms.adapters import queues
@@ -106,7 +105,7 @@ def _failed_again(name: str, event: dict[str, Any], error: Exception) -> Any:
             "mission_id": event.get("mission_id"),
             "outcome": why,
         }
-    objects = [unquote_plus(r["s3"]["object"]["key"]) for r in event.get("Records", [])]
+    objects = [key for _, key in uploads.event_objects(event)]
     return f"{', '.join(objects)}: {why}"
 
 

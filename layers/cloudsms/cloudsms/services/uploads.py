@@ -30,15 +30,18 @@ _MANIFEST = re.compile(r"^uploads/(?P<tenant>[^/]+)/(?P<name>[^/]+)\.json$")
 RESULT_SUFFIX = ".result.json"
 
 
-def ingest_event(event: dict[str, Any], clock: Clock) -> list[str]:
-    """Each object an S3 event names, ingested; what became of each."""
-    # S3 URL-encodes the key in its events (a space arrives as "+").
+def event_objects(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (bucket, key) of each object an S3 event names. S3 URL-encodes the key in its
+    events (a space arrives as "+")."""
     return [
-        ingest_object(
-            record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"]), clock
-        )
+        (record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"]))
         for record in event.get("Records", [])
     ]
+
+
+def ingest_event(event: dict[str, Any], clock: Clock) -> list[str]:
+    """Each object an S3 event names, ingested; what became of each."""
+    return [ingest_object(bucket, key, clock) for bucket, key in event_objects(event)]
 
 
 def ingest_object(bucket: str, key: str, clock: Clock) -> str:
