@@ -658,6 +658,215 @@ def test_a_scheduled_mission_moved_past_its_only_orders_expiry_is_refused_and_st
     assert _remaining() == 10
 
 
+# --- what the missions scheduled already will take ------------------------------------
+
+
+def _numbers(count: int, first: int = 0) -> list[str]:
+    return [f"+6391755{n:05d}" for n in range(first, first + count)]
+
+
+def _schedule(count: int, days: int, now: datetime, first: int = 0) -> dict[str, Any]:
+    """A mission of `count` one-segment SMS, scheduled for noon `days` after `now`."""
+    fields = MissionFields.model_validate(
+        {**GUIDE_FIELDS, "dispatch_at": _noon_in(days, now), "channel": METERED}
+    )
+    created = missions.create_mission(
+        get_tenant("acme"), fields, numbers_list(_numbers(count, first)), now
+    )
+    assert (created["status"], created["segments"]) == ("Scheduled", count)
+    return created
+
+
+def _refused_schedule(count: int, days: int, now: datetime) -> str:
+    fields = MissionFields.model_validate(
+        {**GUIDE_FIELDS, "dispatch_at": _noon_in(days, now), "channel": METERED}
+    )
+    acme, numbers = get_tenant("acme"), numbers_list(_numbers(count, 100))
+    preview = missions.preview(acme, fields, numbers, now)
+    with pytest.raises(Forbidden) as refused:
+        missions.create_mission(acme, fields, numbers, now)
+    assert preview["payment_refusal"] == refused.value.message
+    return refused.value.message
+
+
+def _scheduled_ids() -> set[str]:
+    return {m.mission_id for m in MissionModel.query("acme") if m.status == "Scheduled"}
+
+
+def test_a_mission_the_orders_pay_for_only_without_the_ones_scheduled_before_is_refused(
+    aws, tenant, metered
+):
+    # Given 5 SMS, 3 of them for a mission scheduled tomorrow
+    _order(_package(sms_amount=5)["package_id"])
+    now = datetime.now(UTC)
+    earlier = _schedule(3, 1, now)
+
+    # When another of 3 is scheduled the day after: the order holds 5 now
+    reason = _refused_schedule(3, 2, now)
+
+    # Then it is refused now, naming what the first takes, not failed at its time
+    assert reason == (
+        f"the prepaid packages of channel {METERED} have 5 SMS left, 3 of them for 1 mission"
+        " scheduled before this one; this needs 3"
+    )
+    assert _scheduled_ids() == {earlier["mission_id"]}
+    assert _remaining() == 5  # a check takes nothing
+
+
+def test_a_mission_that_would_leave_a_later_scheduled_one_unpaid_is_refused(aws, tenant, metered):
+    # Given 5 SMS, 3 of them for a mission scheduled the day after tomorrow
+    _order(_package(sms_amount=5)["package_id"])
+    now = datetime.now(UTC)
+    later = _schedule(3, 2, now)
+
+    # When one of 3 is scheduled tomorrow, which the order could pay for
+    reason = _refused_schedule(3, 1, now)
+
+    # Then it is refused: dispatched first, it would leave the later one unpaid
+    assert reason == (
+        f"the prepaid packages of channel {METERED} have 5 SMS left; this needs 3, and would"
+        f" leave mission {later['mission_id']}, scheduled for {_local(later['dispatch_at'])}"
+        " (Asia/Shanghai), without the 3 it needs"
+    )
+    assert _scheduled_ids() == {later["mission_id"]}
+
+
+def test_a_move_that_would_leave_a_later_scheduled_one_unpaid_is_refused_and_stays(
+    aws, tenant, metered
+):
+    # Given an order of 3 SMS valid 3 days and one of 2 valid 30 days, a mission of 3
+    # the day after tomorrow (the first pays it) and one of 2 in five days (the second:
+    # the first has expired then)
+    _order(_package(sms_amount=3, validity_days=3)["package_id"])
+    _order(_package(sms_amount=2, validity_days=30)["package_id"])
+    now = datetime.now(UTC)
+    later = _schedule(3, 2, now)
+    moved = _schedule(2, 5, now, first=10)
+    [before] = [s for n, s in schedules().items() if moved["mission_id"] in n]
+
+    # When the second is moved to tomorrow, when the first order, expiring first, pays it
+    status, body = call(
+        schedule_app,
+        "PATCH",
+        f"/v1/missions/{moved['mission_id']}",
+        "/v1/missions/{mission_id}",
+        body={"dispatch_at": _noon_in(1, now)},
+    )
+
+    # Then the move is refused, as the first mission would be left with 1 + 2 SMS in two
+    # orders, and the mission stays where it was
+    assert status == 403, body
+    assert body["error"]["message"] == (
+        f"the prepaid packages of channel {METERED} have 5 SMS left; this needs 2, and would"
+        f" leave mission {later['mission_id']}, scheduled for {_local(later['dispatch_at'])}"
+        " (Asia/Shanghai), without the 3 it needs"
+    )
+    kept = missions.read_mission("acme", moved["mission_id"], consistent=True)
+    assert (kept["status"], kept["dispatch_at"]) == ("Scheduled", moved["dispatch_at"])
+    [after] = [s for n, s in schedules().items() if moved["mission_id"] in n]
+    assert after["ScheduleExpression"] == before["ScheduleExpression"]
+
+
+def test_a_moved_mission_is_not_counted_at_its_old_time(aws, tenant, metered):
+    _order(_package(sms_amount=5)["package_id"])
+    now = datetime.now(UTC)
+    mission = _schedule(3, 1, now)
+
+    status, body = call(
+        schedule_app,
+        "PATCH",
+        f"/v1/missions/{mission['mission_id']}",
+        "/v1/missions/{mission_id}",
+        body={"dispatch_at": _noon_in(2, now)},
+    )
+
+    assert status == 200, body
+    assert datetime.fromisoformat(body["dispatch_at"]) == datetime.fromisoformat(_noon_in(2, now))
+
+
+def test_missions_the_orders_hold_enough_for_are_all_accepted_up_to_what_they_hold(
+    aws, tenant, metered
+):
+    _order(_package(sms_amount=6)["package_id"])
+    now = datetime.now(UTC)
+
+    first, second = _schedule(3, 1, now), _schedule(3, 2, now, first=10)
+
+    assert _scheduled_ids() == {first["mission_id"], second["mission_id"]}
+    assert _refused_schedule(1, 3, now) == (
+        f"the prepaid packages of channel {METERED} have 6 SMS left, 6 of them for 2 missions"
+        " scheduled before this one; this needs 1"
+    )
+
+
+def test_with_a_postpaid_order_the_missions_scheduled_before_refuse_nothing(aws, tenant, metered):
+    _order(_package(sms_amount=5)["package_id"])
+    _order(_package(payment_type="postpaid", warning_usd="5", prohibit_usd="10")["package_id"])
+    now = datetime.now(UTC)
+
+    first, second = _schedule(3, 1, now), _schedule(3, 2, now, first=10)
+
+    # Post-paid takes what the prepaid order cannot, as a dispatch would
+    assert _scheduled_ids() == {first["mission_id"], second["mission_id"]}
+
+
+def test_a_cancelled_or_dispatched_mission_no_longer_counts(aws, tenant, metered):
+    # Given 6 SMS, all of them for two missions scheduled
+    _order(_package(sms_amount=6)["package_id"])
+    now = datetime.now(UTC)
+    first, second = _schedule(3, 1, now), _schedule(3, 2, now, first=10)
+    assert "6 of them for 2 missions" in _refused_schedule(1, 3, now)
+
+    # When the second is cancelled, its SMS are for others again
+    status, body = call(
+        schedule_app,
+        "POST",
+        f"/v1/missions/{second['mission_id']}/cancel",
+        "/v1/missions/{mission_id}/cancel",
+    )
+    assert status == 200, body
+    third = _schedule(1, 3, now, first=20)
+
+    # And when the first is dispatched, its SMS are taken from the order, not counted
+    # again: 3 left, 1 of them for the third
+    at = datetime.fromisoformat(first["dispatch_at"])
+    assert missions.fire_scheduled("acme", first["mission_id"], at) == "dispatched"
+    assert _remaining() == 3
+    fourth = _schedule(2, 4, now, first=30)
+    assert _scheduled_ids() == {third["mission_id"], fourth["mission_id"]}
+
+
+def test_an_uploaded_list_the_missions_scheduled_before_leave_unpaid_fails_at_once(
+    aws, tenant, metered
+):
+    # Given 5 SMS, 3 of them for a mission scheduled tomorrow, and a mission scheduled
+    # the day after created with JSON: Uploading, it is not counted
+    _order(_package(sms_amount=5)["package_id"])
+    now = datetime.now(UTC)
+    _schedule(3, 1, now)
+    fields = MissionFields.model_validate(
+        {**GUIDE_FIELDS, "dispatch_at": _noon_in(2, now), "channel": METERED}
+    )
+    uploading = missions.create_mission(get_tenant("acme"), fields, None, now)
+    _schedule(2, 3, now, first=10)  # the 2 left: the uploading one holds none
+
+    # When its list of 3 numbers arrives
+    boto3.client("s3").put_object(
+        Bucket=aws.environment["UPLOAD_BUCKET"],
+        Key=missions.upload_key("acme", uploading["mission_id"]),
+        Body=numbers_list(_numbers(3, 20)),
+    )
+    missions.ingest_upload("acme", uploading["mission_id"], lambda: now + timedelta(minutes=1))
+
+    # Then it fails now, with the reason, as a mission created with its list is refused
+    uploaded = missions.read_mission("acme", uploading["mission_id"])
+    assert uploaded["status"] == "Failed"
+    assert uploaded["failure_reason"] == (
+        f"the prepaid packages of channel {METERED} have 5 SMS left, 3 of them for 1 mission"
+        " scheduled before this one; this needs 3"
+    )
+
+
 def test_a_scheduled_mission_whose_uploaded_list_the_order_cannot_pay_for_fails_at_once(
     aws, tenant, metered
 ):

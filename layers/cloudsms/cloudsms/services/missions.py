@@ -139,13 +139,15 @@ def create_mission(
         return view
 
     # Refused now (403) rather than failed at dispatch when the orders cannot pay for it
-    # then (an order that expires before a scheduled mission's time cannot); the SMS are
-    # taken when it is dispatched.
-    paid_at = dispatch_at or now
+    # then (an order that expires before a scheduled mission's time cannot, nor one the
+    # missions scheduled before it will have spent); the SMS are taken when it is
+    # dispatched.
     staged = _stage_or_refuse(
         mission,
         number_list,
-        accept=lambda found: orders.charge_for(tenant, mission.channel, found.segments, paid_at),
+        accept=lambda found: orders.check_mission(
+            tenant, mission.channel, found.segments, dispatch_at, now, mission.mission_id
+        ),
     )
     _record_staged(mission, staged)
     schedule(mission)
@@ -364,7 +366,7 @@ def preview(
         raise _refusal(error, number_list) from error
     return {
         "payment_refusal": _payment_refusal(
-            tenant, fields.channel, counts["segments"], dispatch_at or now
+            tenant, fields.channel, counts["segments"], dispatch_at, now
         ),
         "variables": content.variables(body),
         "columns_matched_by": "header" if rows.by_name else "position",
@@ -379,12 +381,12 @@ def preview(
 
 
 def _payment_refusal(
-    tenant: TenantModel, route_id: str, segments: int, paid_at: datetime
+    tenant: TenantModel, route_id: str, segments: int, dispatch_at: datetime | None, now: datetime
 ) -> str | None:
     if not segments:
         return None
     try:
-        orders.charge_for(tenant, route_id, segments, paid_at)
+        orders.check_mission(tenant, route_id, segments, dispatch_at, now)
     except Forbidden as refused:
         return refused.message
     return None
@@ -440,8 +442,8 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
         staged = stage(
             mission,
             storage.get_bytes(key),
-            accept=lambda found: orders.charge_for(
-                tenant, mission.channel, found.segments, mission.dispatch_at or now
+            accept=lambda found: orders.check_mission(
+                tenant, mission.channel, found.segments, mission.dispatch_at, now, mission_id
             ),
         )
     except NumberListError as error:

@@ -15,6 +15,10 @@ Charging, decided here because the portal guide shows the figures but not the ru
   Delivery failures do not: the gateway took the message, as carriers bill it.
 - Of several prepaid orders of a channel, the one that expires first is used, if it
   holds enough for the whole request.
+- A mission is checked ahead of its dispatch (created, its list ingested, previewed,
+  moved) against what the orders will hold then: what the tenant's other Scheduled
+  missions on the channel will take before it is counted, and one that would leave a
+  later one unpaid is refused (`check_mission`). A check, not a reservation.
 - Post-paid is billed afterwards. Its thresholds apply to the month's spending on the
   channel (the tenant's time zone, as every statistic): at the warning threshold the
   order shows a warning; at the prohibit threshold new sending on the channel is
@@ -40,6 +44,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from cloudsms.domain import money
+from cloudsms.domain.mission import MissionStatus
 from cloudsms.errors import Conflict, Forbidden, NotFound
 from cloudsms.observability import logger
 from cloudsms.services.channels import get_route
@@ -52,6 +57,7 @@ from cloudsms.store.counters import (
     order_scope,
     tenant_channel_scope,
 )
+from cloudsms.store.missions import MissionModel
 from cloudsms.store.orders import POSTPAID, PREPAID, OrderModel, PackageModel
 from cloudsms.store.tenants import TenantModel
 from cloudsms.validation import one_line_name
@@ -382,10 +388,7 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
     do not allow. The charge is made by writing it: `take` or in a transaction."""
     if route_id not in (tenant.metered_channels or set()):
         return None
-    # Read as last written, so that an order just spent (or cancelled) is not picked again.
-    orders = [
-        o for o in OrderModel.query(tenant.tenant_id, consistent_read=True) if o.channel == route_id
-    ]
+    orders = _channel_orders(tenant.tenant_id, route_id)
     held = [o for o in orders if o.cancelled_at is None]
     prepaid = sorted(
         (o for o in held if o.payment_type == PREPAID and _valid(o, now)),
@@ -413,6 +416,121 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
     raise Forbidden(
         f"the prepaid packages of channel {route_id} have {left} SMS left; this needs {segments}"
     )
+
+
+def _channel_orders(tenant_id: str, route_id: str) -> list[OrderModel]:
+    # Read as last written, so that an order just spent (or cancelled) is not picked again.
+    return [o for o in OrderModel.query(tenant_id, consistent_read=True) if o.channel == route_id]
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What a mission will take at its dispatch: `mission_id` None is the one checked."""
+
+    mission_id: str | None
+    at: datetime
+    segments: int
+
+
+def check_mission(
+    tenant: TenantModel,
+    route_id: str,
+    segments: int,
+    dispatch_at: datetime | None,
+    now: datetime,
+    mission_id: str | None = None,
+) -> None:
+    """Checks, ahead of its dispatch, that the tenant's orders will pay for a mission then;
+    refuses (403, with the reason) one they will not. `mission_id` is the mission's own
+    when it exists already (a move, an upload), so that it is not counted twice.
+
+    One to be sent now is checked as a one-off send is. A scheduled one (`dispatch_at`)
+    is judged by the prepaid orders valid at its time, less what the tenant's other
+    Scheduled missions on the channel will take from them first: walked in dispatch-time
+    order, each takes from the first order valid at its time that holds it, as its
+    dispatch will. It is refused when it cannot be paid then, naming what those missions
+    take, and also when it would leave a later one, paid without it, unpaid. A post-paid
+    order of the channel changes nothing (it takes what prepaid cannot), and missions
+    still Uploading have no segments yet (their own ingest runs this check).
+
+    A check, not a reservation: nothing is held. Two missions checked at the same moment
+    can both pass, and a one-off send can spend the SMS meanwhile; the dispatch's
+    conditional write takes them, and fails the mission that finds them gone."""
+    paid_now = charge_for(tenant, route_id, segments, dispatch_at or now)
+    if paid_now is None or dispatch_at is None:
+        return  # not metered, post-paid carries it, or it is sent now
+    held = [o for o in _channel_orders(tenant.tenant_id, route_id) if o.cancelled_at is None]
+    if any(o.payment_type == POSTPAID for o in held):
+        return
+    prepaid = sorted(
+        (o for o in held if o.payment_type == PREPAID and o.expires_at is not None),
+        key=lambda o: (o.expires_at, o.order_number),
+    )
+    left = {o.order_number: max(_remaining(o, _refunded(o)), 0) for o in prepaid}
+    others = [
+        _Claim(m.mission_id, m.dispatch_at, int(m.segments))
+        for m in MissionModel.query(
+            tenant.tenant_id,
+            filter_condition=(MissionModel.status == MissionStatus.SCHEDULED.value)
+            & (MissionModel.channel == route_id),
+            attributes_to_get=["mission_id", "dispatch_at", "segments"],
+            consistent_read=True,
+        )
+        if m.mission_id != mission_id and m.dispatch_at is not None and m.segments
+    ]
+    this = _Claim(None, dispatch_at, segments)
+    without = _payers(prepaid, left, others)
+    payers = _payers(prepaid, left, [*others, this])
+    valid_then = [o.order_number for o in prepaid if _valid(o, dispatch_at)]
+    total = sum(left[n] for n in valid_then)
+    if payers[this] is None:
+        walked = list(payers)  # in dispatch order
+        before = [c for c in walked[: walked.index(this)] if payers[c] in valid_then]
+        taken = sum(c.segments for c in before)
+        noun = "mission" if len(before) == 1 else "missions"
+        figures = (
+            f"the prepaid packages of channel {route_id} have {total} SMS left, {taken} of"
+            f" them for {len(before)} {noun} scheduled before this one"
+        )
+        if total - taken >= segments:
+            raise Forbidden(
+                f"{figures}, but no one package holds the {segments} this needs:"
+                " send it in smaller requests"
+            )
+        raise Forbidden(f"{figures}; this needs {segments}")
+    starved = [c for c in others if payers[c] is None and without[c] is not None]
+    if starved:
+        first = min(starved, key=lambda c: c.at)
+        zone = ZoneInfo(tenant.time_zone)
+        raise Forbidden(
+            f"the prepaid packages of channel {route_id} have {total} SMS left; this needs"
+            f" {segments}, and would leave mission {first.mission_id}, scheduled for"
+            f" {first.at.astimezone(zone):%Y-%m-%d %H:%M} ({tenant.time_zone}), without the"
+            f" {first.segments} it needs"
+        )
+
+
+def _payers(
+    prepaid: list[OrderModel], left: dict[str, int], claims: list[_Claim]
+) -> dict[_Claim, str | None]:
+    """The prepaid order each claim will be paid by (None: none), in the order of the
+    claims' dispatch (`prepaid` sorted as charge_for picks). Of two at the same time, the
+    one checked goes last: the ones scheduled already were accepted first."""
+    left = dict(left)
+    payers: dict[_Claim, str | None] = {}
+    for claim in sorted(claims, key=lambda c: (c.at, c.mission_id is None, c.mission_id or "")):
+        payer = next(
+            (
+                o.order_number
+                for o in prepaid
+                if _valid(o, claim.at) and left[o.order_number] >= claim.segments
+            ),
+            None,
+        )
+        if payer is not None:
+            left[payer] -= claim.segments
+        payers[claim] = payer
+    return payers
 
 
 def _why_none(tenant: TenantModel, orders: list[OrderModel], now: datetime) -> str:

@@ -233,8 +233,12 @@ def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: date
         raise BadRequest("dispatch_at is required")
     # As when it was created: refused now (403, with the reason) rather than failed at
     # its new time when the orders cannot pay for it then (its only order expires
-    # before). Only a check: the SMS are taken at dispatch, so none are held to move.
-    orders.charge_for(tenant, mission.channel, int(mission.segments), new_time)
+    # before, or the missions scheduled before it will have spent them), or when it would
+    # leave a later mission unpaid. Only a check: the SMS are taken at dispatch, so none
+    # are held to move; it is not counted at its old time.
+    orders.check_mission(
+        tenant, mission.channel, int(mission.segments), new_time, now, mission.mission_id
+    )
     old_time = mission.dispatch_at
     try:
         mission.update(
