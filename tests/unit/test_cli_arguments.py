@@ -83,3 +83,37 @@ def test_a_channel_added_without_a_terminal_needs_its_password_on_standard_input
 
     assert exit_.value.code == 2
     assert "--password-stdin" in capsys.readouterr().err
+
+
+def test_a_receipt_secret_file_that_is_not_text_is_named_in_a_refusal(tmp_path):
+    from cloudsms.errors import BadRequest
+
+    secret_file = tmp_path / "secret.bin"
+    secret_file.write_bytes(b"\xff\xfe\x00binary")
+    args = _parsed("channel-update", "HUB", "--receipt-secret-file", str(secret_file))
+
+    with pytest.raises(BadRequest, match="--receipt-secret-file: .*secret.bin is not UTF-8 text"):
+        cli._channel_settings(args)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("{not json", "is not a local stack's state file: Expecting property name"),
+        ('{"environment": {}}', "is not a local stack's state file: no 'aws_endpoint_url'"),
+        ("[]", "is not a local stack's state file: list indices"),
+        (None, "cannot read .*: Is a directory"),
+    ],
+)
+def test_a_state_file_that_is_not_a_local_stacks_is_named_in_a_refusal(
+    tmp_path, monkeypatch, content, reason
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://unchanged.test")  # restored afterwards
+    state_file = tmp_path / "stack.json"
+    if content is None:
+        state_file.mkdir()
+    else:
+        state_file.write_text(content)
+
+    with pytest.raises(SystemExit, match=f"^cloudsms: .*{reason}"):
+        cli.main(["--local", str(state_file), "tenant-list"])

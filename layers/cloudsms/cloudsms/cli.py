@@ -26,9 +26,16 @@ CONFIGURED_FUNCTION = "AdminFunction"
 def _target_local(state_file: Path) -> None:
     if not state_file.exists():
         sys.exit(f"no local stack: {state_file} is missing (start one with `make run`)")
-    state = json.loads(state_file.read_text())
-    os.environ.update(state["environment"])
-    os.environ["AWS_ENDPOINT_URL"] = state["aws_endpoint_url"]
+    try:
+        state = json.loads(state_file.read_text())
+        os.environ.update(state["environment"])
+        os.environ["AWS_ENDPOINT_URL"] = state["aws_endpoint_url"]
+    except OSError as error:
+        sys.exit(f"cloudsms: cannot read {state_file}: {error.strerror}")
+    except KeyError as error:
+        sys.exit(f"cloudsms: {state_file} is not a local stack's state file: no {error}")
+    except (ValueError, TypeError) as error:
+        sys.exit(f"cloudsms: {state_file} is not a local stack's state file: {error}")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -348,6 +355,8 @@ def _read_secret(path: Path | None) -> str | None:
         return path.read_text().strip()
     except OSError as error:
         raise BadRequest(f"--receipt-secret-file: cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise BadRequest(f"--receipt-secret-file: {path} is not UTF-8 text") from None
 
 
 def _prices(pairs: list[str]) -> dict[str, Any]:
@@ -375,6 +384,21 @@ def _with_state_file(argv: list[str], commands: set[str]) -> list[str]:
     return words
 
 
+# The arguments that name a stored item. DynamoDB refuses an empty key, or one too long,
+# with an error that does not say which argument; no name is longer than the API takes.
+NAMES = ("tenant_id", "route_id", "key_id", "package_id", "order_number", "account_name")
+
+
+def _check_names(args: argparse.Namespace, max_bytes: int) -> None:
+    for name in NAMES:
+        value = getattr(args, name, None)
+        label = name.replace("_", " ")
+        if value == "":
+            sys.exit(f"cloudsms: the {label} is empty")
+        if value is not None and len(value.encode()) > max_bytes:
+            sys.exit(f"cloudsms: the {label} is too long: no {label} is over {max_bytes} bytes")
+
+
 def _commands(parser: argparse.ArgumentParser) -> set[str]:
     return next(
         set(action.choices)
@@ -398,7 +422,11 @@ def main(argv: list[str] | None = None) -> None:
         _target_local(args.local or DEFAULT_STATE_FILE)
 
     # Imported only now: settings are read from the environment just set.
+    from botocore.exceptions import BotoCoreError, ClientError
+    from pynamodb.exceptions import PynamoDBException
+
     from cloudsms import clock
+    from cloudsms.api import MAX_PATH_VALUE_BYTES
     from cloudsms.errors import CloudSmsError
     from cloudsms.observability import logger
     from cloudsms.services import accounts, channels, dead_letters, orders, templates, tenants
@@ -411,6 +439,7 @@ def main(argv: list[str] | None = None) -> None:
     assert isinstance(log_handler, logging.StreamHandler)
     log_handler.setStream(sys.stderr)
 
+    _check_names(args, MAX_PATH_VALUE_BYTES)
     try:
         if args.command == "tenant-create":
             zone = args.time_zone or get_settings().default_time_zone
@@ -534,6 +563,10 @@ def main(argv: list[str] | None = None) -> None:
             _print(dead_letters.redrive(args.queue, args.max))
     except CloudSmsError as error:
         sys.exit(f"cloudsms: {error.message}")
+    except (PynamoDBException, BotoCoreError, ClientError) as error:
+        # AWS refused or could not be reached (a local stack stopped, say): its reason, in
+        # one line, rather than a traceback.
+        sys.exit(f"cloudsms: {error}")
 
 
 if __name__ == "__main__":
