@@ -151,6 +151,30 @@ def test_an_account_name_taken_is_refused_next_to_the_form(operator, tenant, clo
     expect(operator.get_by_role("status").filter(has_text="Temporary password of")).to_have_count(0)
 
 
+def test_the_tenant_chosen_is_shown_again_after_another_page_and_a_reload(
+    operator, tenant, cloudsms_cli
+):
+    name = f"op_{secrets.token_hex(3)}"
+    cloudsms_cli("account-add", name, tenant)
+    _menu(operator, "Accounts")
+    _show_tenant(operator, tenant)
+    expect(_account_row(operator, name)).to_be_visible()
+
+    # The other operator page, through the menu (no tenant in its link), then reloaded.
+    _menu(operator, "Product Packages")
+    operator.reload()
+    picker = operator.get_by_role("search", name="Choose a tenant")
+    expect(picker.get_by_label("Tenant ID")).to_have_value(tenant)
+    expect(operator.get_by_role("table", name=f"Orders of {tenant}")).to_be_visible()
+
+    # Back from a page that is not the operator's, then reloaded.
+    _menu(operator, "SMS Overview")
+    _menu(operator, "Accounts")
+    operator.reload()
+    expect(_account_row(operator, name)).to_be_visible()
+    assert f"tenant={tenant}" in operator.url
+
+
 def test_an_unknown_tenant_is_said_beside_the_tenant_id(operator):
     _menu(operator, "Accounts")
 

@@ -19,9 +19,11 @@ export class ApiError extends Error {
 }
 
 const ACCOUNT_ITEM = "cloudsms.account";
+const TENANT_ITEM = "cloudsms.operatorTenant";
 
 // What the tab holds: an API key, or a session token from an account's log-in (which
-// works as a key until it expires) and that account.
+// works as a key until it expires) and that account; with an operator key, the tenant
+// its pages show.
 export const session = {
   key: () => sessionStorage.getItem(KEY_ITEM),
   store: (key, account = null) => {
@@ -30,9 +32,15 @@ export const session = {
     else sessionStorage.removeItem(ACCOUNT_ITEM);
   },
   account: () => JSON.parse(sessionStorage.getItem(ACCOUNT_ITEM) || "null"),
+  tenant: () => sessionStorage.getItem(TENANT_ITEM),
+  storeTenant: (tenant) => {
+    if (tenant) sessionStorage.setItem(TENANT_ITEM, tenant);
+    else sessionStorage.removeItem(TENANT_ITEM);
+  },
   clear: () => {
     sessionStorage.removeItem(KEY_ITEM);
     sessionStorage.removeItem(ACCOUNT_ITEM);
+    sessionStorage.removeItem(TENANT_ITEM);
   },
 };
 

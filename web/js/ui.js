@@ -1,6 +1,6 @@
 // Small building blocks for the pages: elements, tables, pagers, forms, notices, files.
 
-import { call } from "./api.js";
+import { call, session } from "./api.js";
 
 /** An element: attributes (on* are listeners), then children (strings become text). */
 export function h(tag, attributes = {}, ...children) {
@@ -505,18 +505,22 @@ export function infoDialog(title, content) {
 
 // --- the operator's pages ------------------------------------------------------------------
 
-// The tenant chosen last on an operator page: going from one to the other keeps it.
-let chosenTenant = "";
-
 /**
  * The operator's choice of a tenant. No API lists tenants, so the operator types its id;
  * the page is shown again with `?tenant=` in its address, which can be bookmarked.
+ * The tenant chosen last is kept for the tab (as the key is): going from one operator
+ * page to the other, or coming back from another page, shows it again, and its address
+ * is given the tenant, so a reload shows it too.
  * Returns the form, the tenant chosen ("" for none yet) and a box for the errors of
  * reading it (a tenant that does not exist, say).
  */
 export function tenantPicker(route, query, navigate) {
-  const tenant = (query.tenant ?? chosenTenant).trim();
-  chosenTenant = tenant;
+  const tenant = (query.tenant ?? session.tenant() ?? "").trim();
+  session.storeTenant(tenant);
+  if (tenant && query.tenant === undefined) {
+    // No hashchange: the page is already the one for this tenant.
+    history.replaceState(history.state, "", `#/${route}?tenant=${encodeURIComponent(tenant)}`);
+  }
   const input = h("input", { type: "text", name: "tenant", value: tenant, required: true, spellcheck: "false", autocomplete: "off", list: "tenant-ids" });
   // The tenants to pick from, as the operator types; an id typed works without them.
   const choices = h("datalist", { id: "tenant-ids" });
