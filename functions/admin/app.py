@@ -21,7 +21,6 @@ from cloudsms.api import (
     make_resolver,
     operator,
     parse_form,
-    path_value,
 )
 from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
@@ -197,7 +196,7 @@ def import_blacklist() -> dict:
 @app.delete("/v1/blacklist/<number>")
 @tracer.capture_method
 def remove_blacklist(number: str) -> Response[str]:
-    blacklist.remove_number(caller(app).tenant_id, path_value(number))
+    blacklist.remove_number(caller(app).tenant_id, number)
     return Response(status_code=204, body="")
 
 
@@ -219,7 +218,7 @@ def add_platform_blacklist(addition: BlacklistAddition) -> dict:
 @tracer.capture_method
 def remove_platform_blacklist(number: str) -> Response[str]:
     operator(app)
-    blacklist.remove_number(PLATFORM, path_value(number))
+    blacklist.remove_number(PLATFORM, number)
     return Response(status_code=204, body="")
 
 

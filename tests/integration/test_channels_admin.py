@@ -614,6 +614,9 @@ def _unassign(context, tenant_id: str, route_id: str) -> dict:
         ("acme", "NOPE", "channel NOPE does not exist"),
         ("acme", "KAN_PH", "channel KAN_PH is not assigned to tenant acme"),
         ("nobody", "KAN_PH", "tenant nobody does not exist"),
+        # Named as the client meant it: a REST API hands over the path escaped.
+        ("a%2Fb", "KAN_PH", "tenant a/b does not exist"),
+        ("acme", "NO%25PE", "channel NO%PE does not exist"),
     ],
 )
 def test_unassigning_a_channel_the_tenant_does_not_have_is_not_found_naming_it(

@@ -498,6 +498,18 @@ def test_a_number_whose_plus_the_client_escaped_is_removed(aws, tenant):
     assert _list_blacklist()[1]["items"] == []
 
 
+def test_a_path_the_client_escaped_twice_is_decoded_once(aws, tenant):
+    # "%252B" is the client's "%2B", not a "+": decoding it twice would remove this number.
+    api.blacklist(["+15512345678"])
+
+    status, _ = api.call(
+        admin_app, "DELETE", "/v1/blacklist/%252B15512345678", "/v1/blacklist/{number}"
+    )
+
+    assert status != 204
+    assert [n["number"] for n in _list_blacklist()[1]["items"]] == ["+15512345678"]
+
+
 def test_a_blacklist_file_is_imported_with_its_invalid_rows_answered(aws, tenant):
     data = corpus.csv_file([["Phone Number"], ["+639215347566"], ["639175550123"], ["oops"]])
 

@@ -4,6 +4,7 @@ import base64
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import default as email_policy
+from re import Match
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -74,6 +75,16 @@ def error_response(
     )
 
 
+class _RestResolver(APIGatewayRestResolver):
+    """A REST API hands the function the path as the client wrote it, escapes and all
+    ("%2B63…" for "+63…", "a%2Fb" for "a/b"), and the resolver takes the handlers' path
+    parameters from that path. They are decoded here, once, so that every handler reads,
+    and every message names, the value the client meant."""
+
+    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
+        return {name: unquote(value) for name, value in match.groupdict().items()}
+
+
 def make_resolver() -> APIGatewayRestResolver:
     """The resolver of a function behind the Web API (a REST API)."""
     cors = CORSConfig(
@@ -87,7 +98,7 @@ def make_resolver() -> APIGatewayRestResolver:
         ],
         max_age=600,
     )
-    app = APIGatewayRestResolver(
+    app = _RestResolver(
         enable_validation=True, cors=cors, json_body_deserializer=validation.loads_json
     )
     _answer_errors(app)
@@ -236,13 +247,6 @@ def raw_body(app: APIGatewayRestResolver) -> bytes:
     if event.is_base64_encoded:
         return base64.b64decode(event.body or "")
     return (event.body or "").encode("utf-8", errors="surrogateescape")
-
-
-def path_value(value: str) -> str:
-    """A path parameter as the client meant it. A REST API hands the function the path as
-    the client wrote it, escapes and all, and the event handler takes its parameters from
-    that path: a browser writes the "+" of a phone number as %2B."""
-    return unquote(value)
 
 
 def json_body(app: APIGatewayRestResolver) -> Any:
