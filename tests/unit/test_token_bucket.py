@@ -167,13 +167,26 @@ def test_no_window_ever_gets_more_than_capacity_plus_throughput_times_its_length
         grant = chance.choice(consumers).take(ROUTE, rate, batch, now)
         granted.append((now, sum(batch[: grant.messages])))
 
-    # Then every window of every length held at most a bucket plus its refill
-    capacity = Bucket(rate, 1.0).capacity
+    # Then every window of every length held at most a bucket plus its refill, and one
+    # long message that started at the next free slot when the bucket had too few tokens
+    # for it (its slots come after the bucket's, so the sending slots keep to the rate:
+    # see below)
+    capacity, longest = Bucket(rate, 1.0).capacity, 3
     for i, (start, _) in enumerate(granted):
         for end, _ in granted[i:]:
             in_window = sum(n for t, n in granted if start <= t <= end)
-            assert in_window <= capacity + rate * (end - start) + 1e-9
+            assert in_window <= capacity + longest + rate * (end - start) + 1e-9
     assert sum(n for _, n in granted) >= rate * 55  # and the limit was used, not starved
+
+
+def test_a_message_longer_than_the_tokens_left_starts_on_them_and_books_the_next_slots():
+    buckets = _buckets()
+    buckets.take(ROUTE, 2, [1], now=1000.0)
+
+    grant = buckets.take(ROUTE, 2, [2, 1], now=1000.0)
+
+    assert grant.messages == 1
+    assert [grant.slot(0), grant.interval] == [1000.5, 0.5]
 
 
 def test_a_full_bucket_grants_slots_one_interval_apart_from_now():

@@ -15,8 +15,10 @@ capacity only says how far ahead (the burst setting, 1 s) a consumer may book sl
 The bucket is kept as the moment it will be full again (`full_at`), as the generic cell
 rate algorithm does: `capacity` tokens are available when `full_at` is now or past, and
 each token taken moves `full_at` one interval (1 / throughput) later. `full_at` never
-runs more than `capacity` intervals ahead of now, except for one message longer than the
-whole bucket, which goes when the bucket is full.
+runs more than `capacity` intervals ahead of now, except by one message of several
+segments: when the tokens left are too few for it, it starts at the next free slot and
+books the slots after it, so that shorter messages taking each token as it comes back
+cannot starve it.
 """
 
 import math
@@ -141,12 +143,19 @@ class TokenBuckets:
                     return self._granted(route_id, bucket, segments, count, taken, now_us)
             else:
                 count = fitting(segments, bucket.tokens(full_at, now_us))
+                limit = now_us + bucket.depth - sum(segments[:count]) * bucket.interval
+                if count == 0 and segments[0] > 1 and full_at <= now_us + bucket.depth:
+                    # A message longer than one segment starts at the next free slot
+                    # and books the slots after it, beyond the bucket's depth: waiting
+                    # for its tokens to be back all at once would starve it while
+                    # shorter messages take each token as it comes back (a 2-segment
+                    # verify code on a channel of 2 a second, behind a mission).
+                    count, limit = 1, now_us + bucket.depth
                 # A bucket remembered empty is read before refusing: it may have been reset.
                 if count == 0 and read:
                     return Grant(0, bucket.wait(segments[0], full_at, now_us))
                 if count > 0:
                     cost = sum(segments[:count]) * bucket.interval
-                    limit = now_us + bucket.depth - cost
                     moved = self._store.take(route_id, now_us, cost, limit)
                     if moved is not None:
                         return self._granted(route_id, bucket, segments, count, moved, now_us)
