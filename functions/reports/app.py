@@ -122,14 +122,14 @@ def list_orders() -> dict:
     "/v1/admin/channels/<route_id>/statistics",
     description="A channel's statistics per day, every tenant together (operator). A "
     "message counts on its dispatching date in its tenant's time zone; without from/to, the "
-    "last 7 days to today in UTC",
+    "last 7 days to the latest date any tenant is in",
     responses=answers(ChannelStatistics),
 )
 @tracer.capture_method
 def channel_days(route_id: str, start: StartDate = None, end: EndDate = None) -> dict:
     operator(app)
     channels.read_channel(route_id)  # 404 for a channel that does not exist
-    rows = channel_statistics(route_id, "UTC", clock.now(), _iso(start), _iso(end))
+    rows = channel_statistics(route_id, clock.now(), _iso(start), _iso(end))
     return {"route_id": route_id, "days": rows}
 
 

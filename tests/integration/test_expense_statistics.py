@@ -2,7 +2,7 @@
 and channel) and a channel's statistics per day (GET /v1/admin/channels/{route}/statistics,
 the operator's), both from the counters the Messages stream keeps."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from cloudsms.services import tenants
@@ -125,6 +125,25 @@ def test_a_channel_day_counts_every_tenant_and_every_outcome(aws, tenant, contex
     assert body["route_id"] == PRICED
     assert (row["date"], row["total"], row["submitted"], row["pending"]) == (day, 3, 2, 3)
     assert (row["segments"], row["cost_usd"]) == (2, "0.0155")
+
+
+def test_a_channels_statistics_by_default_take_in_today_of_a_tenant_ahead_of_utc(
+    aws, tenant, context, monkeypatch
+):
+    from cloudsms import clock
+
+    uid = _submitted(context, PH_NUMBER, "SIM")
+    day = date.fromisoformat(MessageModel.get("acme", uid).dispatch_day)
+    # The operator looks at 20:00 UTC the day before: already `day` in Shanghai
+    monkeypatch.setattr(
+        clock, "now", lambda: datetime.combine(day - timedelta(days=1), time(20), UTC)
+    )
+
+    status, body = _channel_days("SIM")
+
+    assert status == 200, body
+    assert body["days"][-1]["date"] == day.isoformat()
+    assert body["days"][-1]["total"] == 1
 
 
 def test_a_channels_statistics_are_the_operators_only_and_name_an_existing_channel(

@@ -163,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     statistics = commands.add_parser(
         "channel-statistics",
         help="a channel's statistics per day, every tenant together (default: the last 7 "
-        "days to today in UTC)",
+        "days to the latest date any tenant is in)",
     )
     statistics.add_argument("route_id")
     statistics.add_argument("--from", dest="start", help="first dispatching date, YYYY-MM-DD")
@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> None:
             _print({"tenant_id": args.tenant_id, "route_id": args.route_id, "granted": False})
         elif args.command == "channel-statistics":
             channels.read_channel(args.route_id)  # a channel that does not exist is an error
-            _print(channel_statistics(args.route_id, "UTC", clock.now(), args.start, args.end))
+            _print(channel_statistics(args.route_id, clock.now(), args.start, args.end))
         elif args.command == "package-add":
             terms = {
                 "product_name": args.name,

@@ -119,12 +119,19 @@ def _usage(counted: Mapping[str, int]) -> dict[str, Any]:
     return {**_counts(counted), "postpaid_cost_usd": money.usd(counted["postpaid_cost"])}
 
 
+# The zone that reaches each date first (UTC+14; IANA's Etc signs are inverted).
+_FIRST_ZONE = "Etc/GMT-14"
+
+
 def channel_statistics(
-    route_id: str, time_zone: str, now: datetime, start: str | None, end: str | None
+    route_id: str, now: datetime, start: str | None, end: str | None
 ) -> list[dict[str, Any]]:
     """A channel's row per day, every tenant together. A message counts on its
-    dispatching date in its own tenant's time zone, as it does in that tenant's rows."""
-    first, last = date_range(time_zone, now, start, end)
+    dispatching date in its own tenant's time zone, as it does in that tenant's rows, so
+    the default range ends on the latest date any tenant can be in: ending on today in
+    UTC left out the day a tenant east of UTC is already in (for Asia/Shanghai, every
+    evening from 16:00 UTC)."""
+    first, last = date_range(_FIRST_ZONE, now, start, end)
     return _days(channel_scope(route_id), first, last)
 
 
