@@ -371,6 +371,36 @@ def test_a_late_refusal_of_an_earlier_hand_over_changes_nothing(aws, tenant, con
     assert _message(uid).resubmissions == 2
 
 
+def test_a_refusal_that_overtakes_the_record_of_the_gateways_answer_sends_it_again(
+    aws, tenant, context, requeued
+):
+    """Kannel answers sendsms once bearerbox has the message; an SMSC that throttles can
+    refuse it, and smsbox call the dlr-url, before the consumer has recorded the answer."""
+    from datetime import UTC, datetime
+
+    from cloudsms.services.submission import submit_queued
+    from tests.integration.conftest import FakeGateway, accepted, queue_sms
+
+    class RefusedBeforeItAnswers(FakeGateway):
+        def submit(self, submission):
+            self.refusal = _receipt(context, submission.uid, THROTTLED)
+            return super().submit(submission)
+
+    uid = queue_sms(context, NUMBER)
+    gateway = RefusedBeforeItAnswers(accepted("c-1"))
+    submit_queued("acme", [uid], lambda: datetime.now(UTC), gateway_factory=gateway.factory)
+
+    assert gateway.refusal["body"] == "resubmitted"
+    message = _message(uid)
+    assert (message.dr_state, message.resubmissions) == ("QUEUED", 1)
+    assert requeued[-1] == ({"tenant_id": "acme", "uids": [uid]}, 5)
+    _submit_again(uid)
+    _receipt(context, uid, DELIVERED)
+    counted = _counted(uid)
+    assert _message(uid).dr_state == "DELIVRD"
+    assert (counted["submitted"], counted["delivered"], counted["failed"]) == (1, 1, 0)
+
+
 def test_a_receipt_text_with_its_spaces_as_plus_signs_is_read_from_the_raw_query(
     aws, tenant, context
 ):

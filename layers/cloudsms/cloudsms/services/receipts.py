@@ -61,8 +61,14 @@ from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
 
 MOVED, PART, IGNORED, UNMATCHED = "moved", "part", "ignored", "unmatched"
 RESUBMITTED = "resubmitted"
-# Where a message may be when the SMSC's refusal sends it back to its queue.
-_HANDED_OVER = [DrState.SUBMITTED.value, DrState.ENROUTE.value, DrState.ACCEPTD.value]
+# Where a message may be when the SMSC's refusal sends it back to its queue: SUBMITTING
+# too, as the refusal can overtake the record of the gateway's answer.
+_HANDED_OVER = [
+    DrState.SUBMITTING.value,
+    DrState.SUBMITTED.value,
+    DrState.ENROUTE.value,
+    DrState.ACCEPTD.value,
+]
 # Jasmin sends a receipt again unless it is answered with exactly this.
 JASMIN_ACK = "ACK/Jasmin"
 # Names in the receipt URL's query that are ours, not the gateway's.
@@ -204,10 +210,18 @@ def _refuse(message: MessageModel, receipt: Receipt, now: datetime) -> bool:
 
 def _refusal_acted_on(message: MessageModel, hand_over: int | None) -> bool:
     """Whether a passing refusal is one the platform has acted on already: the message is
-    on its way again, or the refusal is about an earlier hand-over (a late duplicate)."""
-    if message.dr_state in (DrState.QUEUED.value, DrState.SUBMITTING.value):
+    on its way again, or the refusal is about an earlier hand-over (a late duplicate).
+
+    A message claimed again (SUBMITTING) after a resubmission names its new hand-over in
+    its receipt URL, so a refusal naming the current one while it is SUBMITTING came
+    before the gateway's answer was recorded (Kannel answers before the SMSC refuses, and
+    a fast SMSC's refusal can overtake the write): ignoring it would leave the message
+    SUBMITTED, billed and never sent."""
+    if message.dr_state == DrState.QUEUED.value:
         return True
-    return hand_over is not None and hand_over != int(message.resubmissions or 0)
+    if hand_over is None:
+        return message.dr_state == DrState.SUBMITTING.value
+    return hand_over != int(message.resubmissions or 0)
 
 
 def _resubmit(message: MessageModel, receipt: Receipt) -> str | None:
