@@ -327,7 +327,7 @@ def test_an_expired_prepaid_order_cannot_be_used(aws, tenant, metered, context):
     later = datetime.now(UTC) + timedelta(days=2)
 
     with pytest.raises(Forbidden, match="its prepaid orders are valid only until"):
-        orders.charge(get_tenant("acme"), METERED, 1, later)
+        orders.charge(get_tenant("acme"), METERED, [1], later)
     assert _orders()[0]["status"] == "activated"  # now it still is
 
 
@@ -351,7 +351,7 @@ def test_concurrent_sends_never_spend_more_than_the_order_holds(
 
     def one(_: int) -> str:
         try:
-            orders.charge(acme, METERED, 1, now)
+            orders.charge(acme, METERED, [1], now)
         except Forbidden:
             return "refused"  # nothing left
         except Conflict:
@@ -732,19 +732,18 @@ def test_a_mission_that_would_leave_a_later_scheduled_one_unpaid_is_refused(aws,
 
 
 def test_a_move_that_would_leave_a_later_scheduled_one_unpaid_is_refused_and_stays(
-    aws, tenant, metered
+    aws, tenant, metered, context
 ):
-    # Given an order of 3 SMS valid 3 days and one of 2 valid 30 days, a mission of 3
-    # the day after tomorrow (the first pays it) and one of 2 in five days (the second:
-    # the first has expired then)
-    _order(_package(sms_amount=3, validity_days=3)["package_id"])
-    _order(_package(sms_amount=2, validity_days=30)["package_id"])
+    # Given an order of 5 SMS, a mission of 3 the day after tomorrow and one of 2 in five
+    # days, and a one-off send that spent 1 SMS since: the later one is short of 1 now
+    _order(_package(sms_amount=5)["package_id"])
     now = datetime.now(UTC)
     later = _schedule(3, 2, now)
     moved = _schedule(2, 5, now, first=10)
+    assert _send(context, [PH_NUMBER])[0] == 202
     [before] = [s for n, s in schedules().items() if moved["mission_id"] in n]
 
-    # When the second is moved to tomorrow, when the first order, expiring first, pays it
+    # When the second is moved to tomorrow, ahead of the first
     status, body = call(
         schedule_app,
         "PATCH",
@@ -753,11 +752,11 @@ def test_a_move_that_would_leave_a_later_scheduled_one_unpaid_is_refused_and_sta
         body={"dispatch_at": _noon_in(1, now)},
     )
 
-    # Then the move is refused, as the first mission would be left with 1 + 2 SMS in two
-    # orders, and the mission stays where it was
+    # Then the move is refused, as the first mission would be left with 2 SMS, and the
+    # mission stays where it was
     assert status == 403, body
     assert body["error"]["message"] == (
-        f"the prepaid packages of channel {METERED} have 5 SMS left; this needs 2, and would"
+        f"the prepaid packages of channel {METERED} have 4 SMS left; this needs 2, and would"
         f" leave mission {later['mission_id']}, scheduled for {_local(later['dispatch_at'])}"
         " (Asia/Shanghai), without the 3 it needs"
     )
@@ -1175,7 +1174,7 @@ def test_a_channel_whose_orders_expired_or_were_cancelled_says_both(aws, tenant,
     later = datetime.now(UTC) + timedelta(days=2)
 
     with pytest.raises(Forbidden, match="its orders were cancelled or are valid only until"):
-        orders.charge(get_tenant("acme"), METERED, 1, later)
+        orders.charge(get_tenant("acme"), METERED, [1], later)
 
 
 def test_a_cancelled_postpaid_order_no_longer_lets_its_channel_send(aws, tenant, metered, context):
@@ -1220,7 +1219,7 @@ def test_a_scheduled_mission_whose_order_was_cancelled_fails_at_its_time(aws, te
 def test_a_charge_read_before_a_cancel_is_not_written_after_it(aws, tenant, metered):
     placed = _order(_package(sms_amount=10)["package_id"])
     now = datetime.now(UTC)
-    read_before = orders.charge_for(get_tenant("acme"), METERED, 1, now)
+    read_before = orders.charge_for(get_tenant("acme"), METERED, [1], now)
     orders.cancel_order("acme", placed["order_number"], now)
 
     assert not orders.take(read_before)
@@ -1275,7 +1274,7 @@ def test_sends_racing_a_cancel_take_nothing_from_the_order_once_it_is_cancelled(
             cancelled_at.append(int(OrderModel.get("acme", placed["order_number"]).reserved))
             return "cancelled"
         try:
-            orders.charge(acme, METERED, 1, now)
+            orders.charge(acme, METERED, [1], now)
         except Forbidden:
             return "refused"
         taken.append(1)
@@ -1304,7 +1303,7 @@ def test_sms_refunded_after_a_cancel_are_not_given_back_to_use(aws, tenant, mete
     (order,) = _orders()  # the refund is counted, without error
     assert (order["status"], order["remaining"]) == ("cancelled", 2)
     with pytest.raises(Forbidden, match="its orders were cancelled"):
-        orders.charge(get_tenant("acme"), METERED, 1, datetime.now(UTC))
+        orders.charge(get_tenant("acme"), METERED, [1], datetime.now(UTC))
 
 
 def test_the_console_command_cancels_an_order_once(aws, tenant, metered, monkeypatch):
@@ -1319,3 +1318,199 @@ def test_the_console_command_cancels_an_order_once(aws, tenant, metered, monkeyp
     assert (cancelled["order_number"], cancelled["status"]) == (placed["order_number"], "cancelled")
     with pytest.raises(SystemExit, match="was cancelled already"):
         run_cli("order-cancel", "acme", placed["order_number"])
+
+
+# --- a request paid by several orders --------------------------------------------------
+
+
+def _two_orders(first: int, second: int) -> tuple[str, str]:
+    """Two prepaid orders of the channel: the first expires first, so it pays first."""
+    short = _order(_package(sms_amount=first, validity_days=7)["package_id"])
+    long = _order(_package(sms_amount=second, validity_days=30)["package_id"])
+    return short["order_number"], long["order_number"]
+
+
+def _left() -> dict[str, int]:
+    return {o["order_number"]: o["remaining"] for o in _orders()}
+
+
+THREE = [PH_NUMBER, "+639175550123", "+639175550126"]
+
+
+def test_a_send_no_one_order_holds_is_paid_by_two_each_message_by_one(
+    aws, tenant, metered, context
+):
+    short, long = _two_orders(4, 10)
+
+    status, body = _send(context, THREE, LONG_TEXT)  # 3 × 2 segments
+
+    assert status == 202, body
+    payers = [MessageModel.get("acme", m["uid"]).order_number for m in body["messages"]]
+    assert payers == [short, short, long]  # the one expiring first while it holds them
+    assert _left() == {short: 0, long: 8}
+
+
+def test_a_message_paid_by_the_second_order_gives_its_sms_back_to_it(aws, tenant, metered, context):
+    short, long = _two_orders(2, 10)
+    status, body = _send(context, THREE, LONG_TEXT)  # the short order pays the first
+    assert status == 202, body
+    uids = [m["uid"] for m in body["messages"]]
+    gateway = FakeGateway(accepted("c-1"), REFUSED, accepted("c-3"))
+
+    submit_queued("acme", uids, lambda: datetime.now(UTC), gateway.factory)
+
+    assert _left() == {short: 0, long: 10 - 4 + 2}
+    assert _left() == {short: 0, long: 8}  # the stream read again: not given back twice
+
+
+def test_a_message_is_not_split_between_two_orders(aws, tenant, metered, context):
+    short, long = _two_orders(3, 10)
+
+    status, body = _send(context, THREE, LONG_TEXT)
+
+    assert status == 202, body
+    payers = [MessageModel.get("acme", m["uid"]).order_number for m in body["messages"]]
+    assert payers == [short, long, long]  # the second message's 2 SMS do not fit in 1
+    assert _left() == {short: 1, long: 6}
+
+
+def test_a_send_whose_second_order_is_spent_meanwhile_takes_nothing_from_the_first(
+    aws, tenant, metered, context, monkeypatch
+):
+    short, long = _two_orders(4, 4)
+    charge_for = orders.charge_for
+
+    def spent_meanwhile(*args: Any, **kwargs: Any) -> orders.Charge | None:
+        found = charge_for(*args, **kwargs)
+        if int(OrderModel.get("acme", long).reserved) == 0:
+            OrderModel("acme", long).update(actions=[OrderModel.reserved.add(4)])
+        return found
+
+    monkeypatch.setattr(orders, "charge_for", spent_meanwhile)
+
+    status, body = _send(context, THREE, LONG_TEXT)  # 6: both orders, until one is spent
+
+    assert status == 403, body
+    assert body["error"]["message"] == (
+        f"the prepaid packages of channel {METERED} have 4 SMS left; this needs 6"
+    )
+    assert _left() == {short: 4, long: 0}  # the first order's take was not written alone
+    assert list(MessageModel.query("acme")) == []
+
+
+def test_a_send_the_orders_hold_only_in_pieces_of_messages_is_refused_whole(
+    aws, tenant, metered, context
+):
+    short, long = _two_orders(3, 3)
+
+    status, body = _send(context, THREE, LONG_TEXT)  # 3 × 2: the third fits in neither
+
+    assert status == 403, body
+    assert body["error"]["message"] == (
+        f"the prepaid packages of channel {METERED} have 6 SMS left, but each message is"
+        " paid by one package and they do not hold whole messages for the 6 this needs"
+    )
+    assert _left() == {short: 3, long: 3}
+    assert list(MessageModel.query("acme")) == []
+
+
+def test_concurrent_sends_across_two_orders_never_spend_more_than_they_hold(
+    aws, tenant, metered, atomic_dynamodb
+):
+    short, long = _two_orders(4, 5)
+    acme = get_tenant("acme")
+    now = datetime.now(UTC)
+
+    def one(_: int) -> str:
+        try:
+            payers = orders.charge(acme, METERED, [1, 1, 1], now)
+        except Forbidden:
+            return "refused"
+        except Conflict:
+            return "conflict"
+        assert None not in payers
+        return "taken"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = Counter(pool.map(one, range(12)))
+
+    left = _left()
+    assert min(left.values()) >= 0
+    assert 3 * outcomes["taken"] + left[short] + left[long] == 9
+    if not outcomes["conflict"]:
+        assert outcomes["taken"] == 3  # 3 of A; 1 of A and 2 of B; 3 of B
+
+
+def test_a_scheduled_mission_only_two_orders_pay_together_is_accepted(aws, tenant, metered):
+    short, long = _two_orders(2, 2)
+    now = datetime.now(UTC)
+
+    created = _schedule(3, 2, now)
+
+    assert created["status"] == "Scheduled"
+
+
+def _by_order(bodies: list[dict[str, Any]]) -> dict[str | None, list[str]]:
+    """The recipients each queue message carries, by the order it names."""
+    carried: dict[str | None, list[str]] = {}
+    for body in bodies:
+        carried.setdefault(body["order_number"], []).extend(r["to"] for r in body["recipients"])
+    return carried
+
+
+def test_a_mission_is_paid_by_two_orders_in_its_recipients_order_and_retried_charges_once(
+    aws, tenant, metered, monkeypatch
+):
+    short, long = _two_orders(2, 10)
+    created = _scheduled_on_metered(THREE)
+    assert created["segments"] == 3  # one SMS a recipient
+    enqueue = missions.queues.enqueue
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("SQS is unavailable")
+
+    monkeypatch.setattr(missions.queues, "enqueue", down)
+    with pytest.raises(RuntimeError):
+        missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    monkeypatch.setattr(missions.queues, "enqueue", enqueue)
+
+    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+
+    assert _left() == {short: 0, long: 9}
+    bodies = [b for b in queued_bodies(aws) if "mission_id" in b]
+    assert _by_order(bodies) == {short: THREE[:2], long: THREE[2:]}
+    for body in bodies:
+        submit_mission_recipients(body, lambda: datetime.now(UTC), FakeGateway(REFUSED).factory)
+    payers = {m.to: m.order_number for m in MessageModel.query("acme")}
+    assert payers == {THREE[0]: short, THREE[1]: short, THREE[2]: long}
+    assert _left() == {short: 2, long: 10}  # every message came back to its own order
+
+
+def test_numbers_blacklisted_before_dispatch_give_their_sms_back_to_the_order_that_paid(
+    aws, tenant, metered
+):
+    short, long = _two_orders(2, 10)
+    created = _scheduled_on_metered(THREE)
+    assert created["segments"] == 3  # one SMS a recipient
+    blacklist([THREE[0], THREE[2]])
+
+    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+
+    assert _left() == {short: 1, long: 10}
+    shown = missions.read_mission("acme", created["mission_id"])
+    assert shown["segments"] == 1
+
+
+def test_prepaid_pays_the_messages_it_holds_and_postpaid_the_rest(aws, tenant, metered, context):
+    prepaid = _order(_package(sms_amount=1)["package_id"])
+    postpaid = _order(
+        _package(payment_type="postpaid", warning_usd="5", prohibit_usd="10")["package_id"]
+    )
+
+    _spend(context, 2)
+
+    by_number = {o["order_number"]: o for o in _orders()}
+    assert by_number[prepaid["order_number"]]["remaining"] == 0
+    assert by_number[postpaid["order_number"]]["month_cost_usd"] == "0.01"
+    payers = [m.order_number for m in MessageModel.query("acme")]
+    assert sorted(str(p) for p in payers) == sorted([prepaid["order_number"], "None"])

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import islice, repeat
 from json.encoder import encode_basestring
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -511,8 +511,9 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
     dispatch and a cancel: whichever writes first wins, the other finds the status moved.
 
     A mission on a prepaid package takes its SMS in the same transaction, so it is
-    dispatched and charged, or neither. One the orders cannot pay for ends Failed with
-    the reason."""
+    dispatched and charged, or neither, and records which order pays each recipient
+    (their staged order decides, so a dispatch that runs again sends each with the
+    same one). One the orders cannot pay for ends Failed with the reason."""
     tenant = TenantModel.get(mission.tenant_id)
     try:
         # Checked again: the operator may have disabled the tenant or taken the channel
@@ -525,7 +526,7 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
         return False
     for _ in range(CLAIM_ATTEMPTS):
         try:
-            charge = orders.charge_for(tenant, mission.channel, int(mission.segments), now)
+            charge = orders.charge_for(tenant, mission.channel, _staged_segments(mission), now)
         except Forbidden as refused:
             _fail_unsent(mission, refused.message, now)
             return False
@@ -554,14 +555,33 @@ def _write_claim(mission: MissionModel, charge: orders.Charge | None, now: datet
     if charge is None:
         mission.update(actions=actions, condition=_UNSENT)
         return
-    actions.append(MissionModel.order_number.set(charge.order_number))
+    actions.append(MissionModel.order_number.set(charge.takes[0].order_number))
+    actions.append(MissionModel.order_runs.set([[n, count] for n, count in charge.runs]))
     with transaction() as writes:
         writes.update(mission, actions=actions, condition=_UNSENT)
-        writes.update(
-            OrderModel(charge.tenant_id, charge.order_number),
-            actions=charge.actions,
-            condition=charge.condition,
-        )
+        for take in charge.takes:
+            writes.update(
+                OrderModel(charge.tenant_id, take.order_number),
+                actions=take.actions,
+                condition=take.condition,
+            )
+
+
+def _staged_segments(mission: MissionModel) -> Iterator[int]:
+    """Each staged recipient's SMS, in their order: what the claim charges."""
+    for record in storage.read_json_lines(mission.staged_prefix + RECIPIENTS):
+        yield int(record["segments"])
+
+
+def _payers(mission: MissionModel) -> Iterator[str | None]:
+    """The order paying each staged recipient, in their order, as the claim recorded."""
+    if mission.order_runs is None:
+        yield from repeat(mission.order_number)  # claimed before runs were kept
+        return
+    for order_number, count in mission.order_runs:
+        yield from repeat(order_number, int(count))
+    # The staged list never changes once claimed: never send a recipient nothing paid for.
+    raise RuntimeError(f"mission {mission.mission_id} has more recipients than it was charged")
 
 
 CLAIM_ATTEMPTS = 5
@@ -601,25 +621,30 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
     elif not _claim_for_dispatch(mission, now):
         logger.info("mission not dispatched: its status moved", extra={"mission": mission_id})
         return False
-    mission = _reload(mission)  # with the order its claim took SMS from
+    mission = _reload(mission)  # with the orders its claim took SMS from
     blacklist = blacklisted_numbers(tenant_id)
     late = storage.JsonLinesWriter(mission.staged_prefix + BLACKLISTED_AT_DISPATCH)
-    late_segments = 0
+    late_segments: dict[str | None, int] = {}  # by the order that paid them
 
-    def recipients() -> Iterator[dict[str, Any]]:
-        nonlocal late_segments
-        for record in storage.read_json_lines(mission.staged_prefix + RECIPIENTS):
+    def recipients() -> Iterator[tuple[str | None, dict[str, Any]]]:
+        staged = storage.read_json_lines(mission.staged_prefix + RECIPIENTS)
+        # Not strict: a mission claimed before runs were kept has its one order, repeated.
+        for record, order_number in zip(staged, _payers(mission), strict=False):
             if record["to"] in blacklist:
                 late.write({"row": record["row"], "to": record["to"]})
-                late_segments += int(record["segments"])
+                segments = late_segments.get(order_number, 0) + int(record["segments"])
+                late_segments[order_number] = segments
                 continue
-            yield {
-                "uid": mission_message_uid(mission.mission_id, record["row"]),
-                "to": record["to"],
-                "text": record["text"],
-                "encoding": record["encoding"],
-                "segments": record["segments"],
-            }
+            yield (
+                order_number,
+                {
+                    "uid": mission_message_uid(mission.mission_id, record["row"]),
+                    "to": record["to"],
+                    "text": record["text"],
+                    "encoding": record["encoding"],
+                    "segments": record["segments"],
+                },
+            )
 
     envelope = {
         "tenant_id": tenant_id,
@@ -629,10 +654,12 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         # Stored on each message, so the dispatching log shows the sender id used.
         "sender": mission.sender or get_route(mission.channel).default_sender,
         "quiet_hours": bool(mission.recipient_quiet_hours),
-        "order_number": mission.order_number,
         "allow_unsubscribe": bool(mission.allow_unsubscribe),
     }
-    bodies = ({**envelope, "recipients": chunk} for chunk in _chunks(recipients()))
+    bodies = (
+        {**envelope, "order_number": order_number, "recipients": chunk}
+        for order_number, chunk in _chunks(recipients())
+    )
     requests = queues.enqueue(queues.queue_for(mission.sms_type, mission.mission_id), bodies)
     late.upload()
     _record_sent(mission, late.count, late_segments, now)
@@ -643,16 +670,20 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
     return True
 
 
-def _record_sent(mission: MissionModel, late_count: int, late_segments: int, now: datetime) -> None:
+def _record_sent(
+    mission: MissionModel, late_count: int, late_segments: dict[str | None, int], now: datetime
+) -> None:
     """Sending → Sent. The SMS of numbers blacklisted since staging go back to the prepaid
-    order in the same transaction, so a dispatch run again cannot give them twice."""
+    orders that paid them in the same transaction, so a dispatch run again cannot give
+    them twice."""
     actions: list[Action] = [
         MissionModel.status.set(MissionStatus.SENT.value),
         MissionModel.blacklisted_at_dispatch.set(late_count),
-        MissionModel.blacklisted_segments_at_dispatch.set(late_segments),
+        MissionModel.blacklisted_segments_at_dispatch.set(sum(late_segments.values())),
         MissionModel.updated_at.set(now),
     ]
-    if not (mission.order_number and late_segments):
+    given_back = {n: segments for n, segments in late_segments.items() if n and segments}
+    if not given_back:
         mission.update(actions=actions)
         return
     sending = MissionModel.status == MissionStatus.SENDING.value
@@ -660,10 +691,11 @@ def _record_sent(mission: MissionModel, late_count: int, late_segments: int, now
         try:
             with transaction() as writes:
                 writes.update(mission, actions=list(actions), condition=sending)
-                writes.update(
-                    OrderModel(mission.tenant_id, mission.order_number),
-                    actions=[OrderModel.reserved.add(-late_segments)],
-                )
+                for order_number, segments in given_back.items():
+                    writes.update(
+                        OrderModel(mission.tenant_id, order_number),
+                        actions=[OrderModel.reserved.add(-segments)],
+                    )
             return
         except TransactWriteError as error:
             if not lost_a_race(error):
@@ -754,22 +786,31 @@ def _late_outside_window(mission: MissionModel, now: datetime, event: str) -> st
     )
 
 
-def _chunks(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """Many recipients per SQS message: up to the configured count or the byte budget."""
+def _chunks(
+    records: Iterator[tuple[str | None, dict[str, Any]]],
+) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+    """Many recipients per SQS message: up to the configured count or the byte budget, all
+    paid by one order (the message carries it), so a new one starts where the order does."""
     limit = get_settings().recipients_per_queue_message
     chunk: list[dict[str, Any]] = []
+    chunk_order: str | None = None
     size = 0
-    for record in records:
+    for order_number, record in records:
         # Its size as the queue message carries it (about 2 µs): a guessed bound must allow
         # for escaped non-ASCII text and so fills messages with ASCII text only halfway.
         record_size = len(json.dumps(record)) + 2
-        if chunk and (len(chunk) >= limit or size + record_size > QUEUE_MESSAGE_BYTES):
-            yield chunk
+        if chunk and (
+            len(chunk) >= limit
+            or size + record_size > QUEUE_MESSAGE_BYTES
+            or order_number != chunk_order
+        ):
+            yield chunk_order, chunk
             chunk, size = [], 0
         chunk.append(record)
+        chunk_order = order_number
         size += record_size
     if chunk:
-        yield chunk
+        yield chunk_order, chunk
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -13,8 +13,11 @@ Charging, decided here because the portal guide shows the figures but not the ru
 - SMS of messages that never reach a gateway (refused by the gateway, or by the
   platform) come back to their order, counted from the Messages stream exactly once.
   Delivery failures do not: the gateway took the message, as carriers bill it.
-- Of several prepaid orders of a channel, the one that expires first is used, if it
-  holds enough for the whole request.
+- Of several prepaid orders of a channel, the one that expires first is used first: a
+  request's messages are walked in their order, each paid whole by the order at hand
+  while it holds it, then by the next one. A request may so be paid by several orders
+  (their takes written in one transaction), each message by one, so that its refund has
+  one place to go back to.
 - A mission is checked ahead of its dispatch (created, its list ingested, previewed,
   moved) against what the orders will hold then: what the tenant's other Scheduled
   missions on the channel will take before it is counted, and one that would leave a
@@ -32,14 +35,16 @@ Charging, decided here because the portal guide shows the figures but not the ru
 """
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
@@ -49,7 +54,7 @@ from cloudsms.errors import Conflict, Forbidden, NotFound
 from cloudsms.observability import logger
 from cloudsms.services.channels import get_route
 from cloudsms.services.tenants import get_tenant
-from cloudsms.store.base import lost_a_race
+from cloudsms.store.base import lost_a_race, transaction
 from cloudsms.store.counters import (
     WHOLE_LIFE,
     CounterModel,
@@ -369,23 +374,44 @@ def _postpaid_status(order: OrderModel, spent: int) -> OrderStatus:
 
 
 @dataclass(frozen=True)
-class Charge:
-    """The prepaid order a request's SMS are to be taken from, and the write that takes
-    them: conditional on the order still holding them, on its validity, and on its not
-    being cancelled."""
+class Take:
+    """SMS to take from one prepaid order, and the write that takes them: conditional on
+    the order still holding them, on its validity, and on its not being cancelled."""
 
-    tenant_id: str
     order_number: str
     segments: int
     actions: list[Action]
     condition: Condition
 
 
-def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime) -> Charge | None:
-    """What sending `segments` SMS on a channel costs the tenant's orders: the prepaid
-    order to take them from, or None when nothing is to be taken (the channel is not
-    metered, or post-paid carries it). Refuses (403, with the reason) what the orders
-    do not allow. The charge is made by writing it: `take` or in a transaction."""
+@dataclass(frozen=True)
+class Charge:
+    """What a request's messages cost the tenant's prepaid orders: the SMS to take from
+    each order, and which order pays each message, as runs in the messages' order
+    (`(order_number, count)`; None: post-paid carries them). A message is paid by one
+    order, so that its refund has one place to go back to."""
+
+    tenant_id: str
+    takes: list[Take]
+    runs: list[tuple[str | None, int]]
+
+    def payers(self) -> list[str | None]:
+        """The order paying each message, in the messages' order."""
+        return [order_number for order_number, count in self.runs for _ in range(count)]
+
+
+def charge_for(
+    tenant: TenantModel, route_id: str, segments: Iterable[int], now: datetime
+) -> Charge | None:
+    """What sending messages of `segments` SMS each on a channel costs the tenant's
+    orders, or None when nothing is to be taken (the channel is not metered, or
+    post-paid carries it all). Refuses (403, with the reason) what the orders do not
+    allow: a request is paid whole or refused whole. The charge is made by writing it:
+    `take`, or in a transaction.
+
+    The valid prepaid orders are walked in the order they expire, and the messages in
+    theirs: each message is paid by the order at hand while it holds the whole message,
+    then by the next one. What they cannot pay, a post-paid order takes."""
     if route_id not in (tenant.metered_channels or set()):
         return None
     orders = _channel_orders(tenant.tenant_id, route_id)
@@ -394,27 +420,59 @@ def charge_for(tenant: TenantModel, route_id: str, segments: int, now: datetime)
         (o for o in held if o.payment_type == PREPAID and _valid(o, now)),
         key=lambda o: (o.expires_at, o.order_number),
     )
-    left = 0
-    for order in prepaid:
-        refunded = _refunded(order)
-        remaining = _remaining(order, refunded)
-        left += max(remaining, 0)
-        if remaining >= segments:
-            return _charge(order, refunded, segments, now)
+    refunded = [_refunded(o) for o in prepaid]
+    left = [max(_remaining(o, r), 0) for o, r in zip(prepaid, refunded, strict=True)]
+    taken = [0] * len(prepaid)
+    runs: list[tuple[str | None, int]] = []
+    at = 0  # the order at hand
+    needed = 0
+    for size in segments:
+        needed += size
+        while at < len(prepaid) and left[at] - taken[at] < size:
+            at += 1
+        payer = prepaid[at].order_number if at < len(prepaid) else None
+        if at < len(prepaid):
+            taken[at] += size
+        if runs and runs[-1][0] == payer:
+            runs[-1] = (payer, runs[-1][1] + 1)
+        else:
+            runs.append((payer, 1))
+    if any(payer is None for payer, _ in runs):
+        _refuse_unpaid(tenant, route_id, orders, sum(left), needed, now)
+    takes = [
+        _take(order, r, n, now) for order, r, n in zip(prepaid, refunded, taken, strict=True) if n
+    ]
+    if not takes:
+        return None
+    return Charge(tenant_id=tenant.tenant_id, takes=takes, runs=runs)
+
+
+def _refuse_unpaid(
+    tenant: TenantModel,
+    route_id: str,
+    orders: list[OrderModel],
+    left: int,
+    needed: int,
+    now: datetime,
+) -> None:
+    """Lets a post-paid order take what the prepaid ones cannot pay (within its
+    thresholds); refuses (403) the request when there is none."""
+    held = [o for o in orders if o.cancelled_at is None]
     postpaid = [o for o in held if o.payment_type == POSTPAID]
     if postpaid:
         _check_thresholds(tenant, route_id, postpaid, now)
-        return None
-    if not prepaid:
+        return
+    if not any(o.payment_type == PREPAID and _valid(o, now) for o in held):
         raise Forbidden(f"no valid package of channel {route_id}: {_why_none(tenant, orders, now)}")
-    if left >= segments:
-        # Each message is paid by one order, so its refund has one place to go back to.
+    if left >= needed:
+        # The SMS are there, but split so that some message fits in no one order.
         raise Forbidden(
-            f"the prepaid packages of channel {route_id} have {left} SMS left, but no one"
-            f" package holds the {segments} this needs: send it in smaller requests"
+            f"the prepaid packages of channel {route_id} have {left} SMS left, but each"
+            f" message is paid by one package and they do not hold whole messages for the"
+            f" {needed} this needs"
         )
     raise Forbidden(
-        f"the prepaid packages of channel {route_id} have {left} SMS left; this needs {segments}"
+        f"the prepaid packages of channel {route_id} have {left} SMS left; this needs {needed}"
     )
 
 
@@ -447,16 +505,19 @@ def check_mission(
     One to be sent now is checked as a one-off send is. A scheduled one (`dispatch_at`)
     is judged by the prepaid orders valid at its time, less what the tenant's other
     Scheduled missions on the channel will take from them first: walked in dispatch-time
-    order, each takes from the first order valid at its time that holds it, as its
-    dispatch will. It is refused when it cannot be paid then, naming what those missions
-    take, and also when it would leave a later one, paid without it, unpaid. A post-paid
+    order, each takes from the orders valid at its time, the one expiring first first,
+    as its dispatch will. It is refused when it cannot be paid then, naming what those
+    missions take, and also when it would leave a later one, paid without it, unpaid.
+    SMS are counted, not messages: a dispatch pays each message whole from one order, so
+    orders left with a few SMS each may still fall short of a message there. A post-paid
     order of the channel changes nothing (it takes what prepaid cannot), and missions
     still Uploading have no segments yet (their own ingest runs this check).
 
     A check, not a reservation: nothing is held. Two missions checked at the same moment
     can both pass, and a one-off send can spend the SMS meanwhile; the dispatch's
     conditional write takes them, and fails the mission that finds them gone."""
-    paid_now = charge_for(tenant, route_id, segments, dispatch_at or now)
+    # As so many one-SMS messages: the mission's own messages are not known here.
+    paid_now = charge_for(tenant, route_id, repeat(1, segments), dispatch_at or now)
     if paid_now is None or dispatch_at is None:
         return  # not metered, post-paid carries it, or it is sent now
     held = [o for o in _channel_orders(tenant.tenant_id, route_id) if o.cancelled_at is None]
@@ -485,19 +546,15 @@ def check_mission(
     total = sum(left[n] for n in valid_then)
     if payers[this] is None:
         walked = list(payers)  # in dispatch order
-        before = [c for c in walked[: walked.index(this)] if payers[c] in valid_then]
-        taken = sum(c.segments for c in before)
+        before = [
+            c for c in walked[: walked.index(this)] if any(n in valid_then for n in payers[c] or {})
+        ]
+        taken = sum(sum(n for o, n in (payers[c] or {}).items() if o in valid_then) for c in before)
         noun = "mission" if len(before) == 1 else "missions"
-        figures = (
+        raise Forbidden(
             f"the prepaid packages of channel {route_id} have {total} SMS left, {taken} of"
-            f" them for {len(before)} {noun} scheduled before this one"
+            f" them for {len(before)} {noun} scheduled before this one; this needs {segments}"
         )
-        if total - taken >= segments:
-            raise Forbidden(
-                f"{figures}, but no one package holds the {segments} this needs:"
-                " send it in smaller requests"
-            )
-        raise Forbidden(f"{figures}; this needs {segments}")
     starved = [c for c in others if payers[c] is None and without[c] is not None]
     if starved:
         first = min(starved, key=lambda c: c.at)
@@ -512,24 +569,27 @@ def check_mission(
 
 def _payers(
     prepaid: list[OrderModel], left: dict[str, int], claims: list[_Claim]
-) -> dict[_Claim, str | None]:
-    """The prepaid order each claim will be paid by (None: none), in the order of the
-    claims' dispatch (`prepaid` sorted as charge_for picks). Of two at the same time, the
-    one checked goes last: the ones scheduled already were accepted first."""
+) -> dict[_Claim, dict[str, int] | None]:
+    """The SMS each claim will take from each prepaid order (None: the orders valid at
+    its time cannot pay it, and it takes nothing), in the order of the claims' dispatch
+    (`prepaid` sorted as charge_for walks them). Of two at the same time, the one checked
+    goes last: the ones scheduled already were accepted first."""
     left = dict(left)
-    payers: dict[_Claim, str | None] = {}
+    payers: dict[_Claim, dict[str, int] | None] = {}
     for claim in sorted(claims, key=lambda c: (c.at, c.mission_id is None, c.mission_id or "")):
-        payer = next(
-            (
-                o.order_number
-                for o in prepaid
-                if _valid(o, claim.at) and left[o.order_number] >= claim.segments
-            ),
-            None,
-        )
-        if payer is not None:
-            left[payer] -= claim.segments
-        payers[claim] = payer
+        valid = [o.order_number for o in prepaid if _valid(o, claim.at)]
+        if sum(left[n] for n in valid) < claim.segments:
+            payers[claim] = None
+            continue
+        takes: dict[str, int] = {}
+        due = claim.segments
+        for number in valid:
+            took = min(left[number], due)
+            if took:
+                takes[number] = took
+                left[number] -= took
+                due -= took
+        payers[claim] = takes
     return payers
 
 
@@ -551,12 +611,11 @@ def _why_none(tenant: TenantModel, orders: list[OrderModel], now: datetime) -> s
     return f"its prepaid orders are {until}"
 
 
-def _charge(order: OrderModel, refunded: int, segments: int, now: datetime) -> Charge:
+def _take(order: OrderModel, refunded: int, segments: int, now: datetime) -> Take:
     # reserved + segments <= amount + refunded, with `refunded` as read: refunds only
     # grow, so an older figure can refuse a send that would fit, never allow an overdraw.
     ceiling = int(order.sms_amount or 0) + refunded - segments
-    return Charge(
-        tenant_id=order.tenant_id,
+    return Take(
         order_number=order.order_number,
         segments=segments,
         actions=[OrderModel.reserved.add(segments)],
@@ -567,29 +626,42 @@ def _charge(order: OrderModel, refunded: int, segments: int, now: datetime) -> C
 
 
 def take(charge: Charge | None) -> bool:
-    """Writes a charge on its own; False when the order changed meanwhile."""
+    """Writes a charge on its own, every order's take or none (one transaction); False
+    when an order changed meanwhile."""
     if charge is None:
         return True
     try:
-        OrderModel(charge.tenant_id, charge.order_number).update(
-            actions=charge.actions, condition=charge.condition
-        )
-    except UpdateError as error:
+        if len(charge.takes) == 1:  # the usual case, at half a transaction's cost
+            (one,) = charge.takes
+            OrderModel(charge.tenant_id, one.order_number).update(
+                actions=one.actions, condition=one.condition
+            )
+            return True
+        with transaction() as writes:
+            for one in charge.takes:
+                writes.update(
+                    OrderModel(charge.tenant_id, one.order_number),
+                    actions=one.actions,
+                    condition=one.condition,
+                )
+    except (UpdateError, TransactWriteError) as error:
         if not lost_a_race(error):
             raise
         return False
     return True
 
 
-def charge(tenant: TenantModel, route_id: str, segments: int, now: datetime) -> str | None:
-    """Takes `segments` SMS for a send from the tenant's orders; returns the prepaid order
-    they came from (None: nothing was taken). Concurrent sends that spent the order
-    meanwhile make it look again; refuses (403) what cannot be paid, and answers 409
-    when the orders kept changing under it."""
+def charge(
+    tenant: TenantModel, route_id: str, segments: list[int], now: datetime
+) -> list[str | None]:
+    """Takes the SMS of messages of `segments` SMS each, for a send, from the tenant's
+    orders; returns the prepaid order that pays each message (None: nothing was taken for
+    it). Concurrent sends that spent an order meanwhile make it look again; refuses (403)
+    what cannot be paid, and answers 409 when the orders kept changing under it."""
     for _ in range(_ATTEMPTS):
         found = charge_for(tenant, route_id, segments, now)
         if take(found):
-            return found.order_number if found else None
+            return found.payers() if found else [None] * len(segments)
     # Only under a burst of sends on one order: the caller may simply send again.
     raise Conflict(f"the prepaid packages of channel {route_id} are being spent; try again")
 

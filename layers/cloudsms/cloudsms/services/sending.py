@@ -203,9 +203,8 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
     if not messages:
         raise NoValidRecipient(results)
 
-    segments = sum(int(m.segments) for m in messages)
-    order_number = orders.charge(tenant, channel.route_id, segments, now)
-    for message in messages:
+    payers = orders.charge(tenant, channel.route_id, [int(m.segments) for m in messages], now)
+    for message, order_number in zip(messages, payers, strict=True):
         message.order_number = order_number
     try:
         with MessageModel.batch_write() as batch:
@@ -217,7 +216,9 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
         # message's SMS go back to its order, through the messages' stream); the SMS of
         # the others are given back here.
         unstored = [m for m in messages if not _refuse_queued(m, NOT_STORED)]
-        orders.give_back(tenant.tenant_id, order_number, sum(int(m.segments) for m in unstored))
+        for order_number in {m.order_number for m in unstored}:
+            segments = sum(int(m.segments) for m in unstored if m.order_number == order_number)
+            orders.give_back(tenant.tenant_id, order_number, segments)
         raise
     _enqueue(tenant.tenant_id, request.sms_type, messages)
     logger.info(

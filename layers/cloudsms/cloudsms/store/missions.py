@@ -2,6 +2,7 @@
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -35,8 +36,13 @@ class MissionModel(Model):
     signature_position = UnicodeAttribute(default="start")
     allow_unsubscribe = BooleanAttribute(default=False)
     channel = UnicodeAttribute()
-    # The prepaid order its SMS were taken from when it was dispatched, if any.
+    # The prepaid order its SMS were taken from when it was dispatched, if any: the first
+    # of them when several paid (`order_runs`).
     order_number = UnicodeAttribute(null=True)
+    # Which order pays each staged recipient, in their order: [[order_number, count], …]
+    # (null: post-paid), written with the dispatch's claim. Missions claimed before it
+    # was kept have none: their `order_number` pays them all.
+    order_runs = JSONAttribute(null=True)
     status = UnicodeAttribute()
     failure_reason = UnicodeAttribute(null=True)
     dispatch_at = UTCDateTimeAttribute(null=True)
