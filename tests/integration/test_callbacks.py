@@ -17,6 +17,7 @@ from cloudsms.errors import Conflict
 from cloudsms.services import callbacks, channels, receipts, submission, transitions
 from cloudsms.services.callbacks import CallbackRegistration
 from cloudsms.services.submission import submit_queued
+from cloudsms.settings import get_settings
 from cloudsms.store.callbacks import CallbackModel, secret_name
 from cloudsms.store.messages import MessageModel
 from functions.admin import app as admin_app
@@ -131,6 +132,59 @@ def test_a_callback_url_that_is_not_public_https_is_refused(aws, tenant, context
 
     assert status == 400
     assert answer["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "resolved",
+    [["169.254.169.254"], ["10.0.0.5"], ["93.184.216.34", "127.0.0.1"], ["fd00:ec2::254"]],
+)
+def test_a_callback_url_whose_name_resolves_to_a_private_address_is_refused(
+    aws, tenant, context, resolved, monkeypatch
+):
+    import ipaddress
+
+    from cloudsms.adapters import webhooks
+
+    # As deployed: loopback is the Lambda runtime's own API.
+    deployed = get_settings().model_copy(update={"callback_loopback_allowed": False})
+    monkeypatch.setattr(admin_app, "get_settings", lambda: deployed)
+    monkeypatch.setattr(
+        webhooks, "addresses", lambda host: [ipaddress.ip_address(a) for a in resolved]
+    )
+
+    status, answer = _admin(context, "PUT", {"url": "https://metadata.example.com/latest"})
+
+    assert status == 400
+    assert "resolves to a private address" in answer["error"]["message"]
+    assert [detail["field"] for detail in answer["error"]["details"]] == ["url"]
+    assert _admin(context, "GET")[0] == 404
+
+
+def test_a_callback_url_whose_name_does_not_resolve_yet_is_registered(
+    aws, tenant, context, monkeypatch
+):
+    from cloudsms.adapters import webhooks
+
+    monkeypatch.setattr(webhooks, "addresses", lambda host: [])
+
+    status, view = _admin(context, "PUT", {"url": PUBLIC_URL})
+
+    assert status == 200, view
+
+
+def test_a_local_receiver_by_name_is_registered_on_the_local_stack(
+    aws, tenant, context, monkeypatch
+):
+    import ipaddress
+
+    from cloudsms.adapters import webhooks
+
+    loopback = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+    monkeypatch.setattr(webhooks, "addresses", lambda host: loopback)
+
+    status, view = _admin(context, "PUT", {"url": "http://localhost:8080/cb"})
+
+    assert status == 200, view
 
 
 @pytest.mark.parametrize(

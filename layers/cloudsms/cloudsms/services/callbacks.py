@@ -146,12 +146,25 @@ def destination(url: str, allow_loopback: bool) -> tuple[webhooks.Address | None
     found = webhooks.addresses(host)
     if not found:
         return None, "unreachable: its host name does not resolve"
-    for address in found:
-        if address.is_loopback and allow_loopback:
-            continue
-        if not _public(address):
-            return None, "refused: its host name resolves to a private address"
+    if _any_private(found, allow_loopback):
+        return None, "refused: its host name resolves to a private address"
     return found[0], None
+
+
+def _any_private(found: list[webhooks.Address], allow_loopback: bool) -> bool:
+    return any(
+        not _public(address) and not (address.is_loopback and allow_loopback) for address in found
+    )
+
+
+def _resolves_privately(url: str, allow_loopback: bool) -> bool:
+    """Whether the URL's host name resolves now to an address no callback may reach (the
+    metadata service, the VPC, loopback). A name that does not resolve yet is let through:
+    its owner may be setting it up, and every delivery looks again."""
+    host = urlsplit(url).hostname or ""
+    if urls.literal_address(host) is not None:
+        return False  # judged as written by validate_url
+    return _any_private(webhooks.addresses(host), allow_loopback)
 
 
 def register(tenant_id: str, request: CallbackRegistration, allow_loopback: bool) -> dict:
@@ -161,6 +174,9 @@ def register(tenant_id: str, request: CallbackRegistration, allow_loopback: bool
     holds it, and nothing ever shows it again.
     """
     url = validate_url(request.url, allow_loopback)
+    if _resolves_privately(url, allow_loopback):
+        # Delivery would refuse it every time: the tenant hears so now, not never.
+        raise _refused("has a host name that resolves to a private address")
     try:
         item = CallbackModel.get(tenant_id, consistent_read=True)
         replaced: str | None = item.secret_id
