@@ -3,6 +3,7 @@
 Phone numbers are masked in every log line; secrets are never passed to the logger.
 """
 
+import logging
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -90,8 +91,37 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
         self.thread_safe_clear_keys()
 
 
+class QuietTracer(Tracer):
+    """Traces each handler and method, but puts neither what it returns nor what it raises
+    on the trace as metadata (Powertools' default puts both): answers hold secrets shown
+    once (a callback's signing secret, a session token, a temporary password) and whole
+    phone numbers, and an error's message may name a number."""
+
+    def capture_lambda_handler(  # type: ignore[override]
+        self,
+        lambda_handler: Any = None,
+        capture_response: bool = False,
+        capture_error: bool = False,
+    ) -> Any:
+        return super().capture_lambda_handler(
+            lambda_handler, capture_response=capture_response, capture_error=capture_error
+        )
+
+    def capture_method(  # type: ignore[override]
+        self, method: Any = None, capture_response: bool = False, capture_error: bool = False
+    ) -> Any:
+        return super().capture_method(
+            method, capture_response=capture_response, capture_error=capture_error
+        )
+
+
 logger = Logger(logger_formatter=MaskingFormatter())
-tracer = Tracer()
+tracer = QuietTracer()
+# Powertools' tracer logs every exception a traced method raises at ERROR, with its
+# message and past the masking above: a 404 naming a number would be logged whole, and
+# every refused request as an error. The code that handles an exception logs what
+# matters of it, and Lambda logs one nothing handled.
+logging.getLogger("aws_lambda_powertools.tracing.tracer").setLevel(logging.CRITICAL)
 metrics = Metrics()
 # Most invocations publish a metric only when something happened (a batch that changed
 # no state, a receipt that moved nothing): an invocation without one is normal, and
