@@ -30,11 +30,26 @@ def test_a_public_https_url_is_accepted():
         "https://224.0.0.1/sms",  # multicast, which Python counts as global
         "https://[::ffff:224.0.0.1]/sms",  # the same, written as IPv6
         "https://user:secret@hooks.example.com/sms",  # credentials in the URL
+        # IPv4 addresses inside IPv6 ones, which Python counts as global: NAT64 (a VPC's
+        # NAT gateway reaches the private IPv4 address), 6to4, IPv4-compatible
+        "https://[64:ff9b::a9fe:a9fe]/latest",
+        "https://[64:ff9b::10.0.0.5]/sms",
+        "https://[2002:a00:5::1]/sms",
+        "https://[::10.0.0.5]/sms",
+        "https://[64:ff9b:1::a00:5]/sms",  # NAT64 for a network's own use
+        "https://[fec0::1]/sms",  # site-local, also counted as global
     ],
 )
 def test_a_url_that_is_not_public_https_is_refused(url):
     with pytest.raises(BadRequest):
         validate_url(url, allow_loopback=False)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://[2606:2800:220:1::1]/sms", "https://[64:ff9b::93.184.216.34]/sms"]
+)
+def test_a_public_ipv6_address_or_a_public_ipv4_one_through_nat64_is_accepted(url):
+    assert validate_url(url, allow_loopback=False)
 
 
 def test_plain_http_to_this_host_is_accepted_when_running_locally():

@@ -97,10 +97,25 @@ class _QueuedEvent(BaseModel):
 # --- registration -------------------------------------------------------------------------
 
 
+# IPv6 addresses that stand for the IPv4 address in their last 32 bits, which Python
+# counts as global whatever that address is: NAT64's (a VPC's NAT gateway translates them
+# to private IPv4 addresses too) and the deprecated IPv4-compatible ones.
+_IPV4_INSIDE = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+# NAT64 for a network's own use (RFC 8215): where it leads is that network's business.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    # An IPv4 address written as IPv6 (::ffff:224.0.0.1) is judged as itself.
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.is_site_local or address in _LOCAL_NAT64:
+            return False  # fec0::/10 (deprecated, routed like a private range), local NAT64
+        # An IPv4 address written as IPv6 (::ffff:224.0.0.1, 6to4's 2002:e000:1::) is
+        # judged as itself.
+        inside = address.ipv4_mapped or address.sixtofour
+        if inside is None and any(address in network for network in _IPV4_INSIDE):
+            inside = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if inside is not None:
+            address = inside
     # Python counts multicast addresses (224.0.0.0/4) as global; no receiver is one.
     return address.is_global and not address.is_multicast
 
