@@ -23,6 +23,7 @@ class Received:
 class FakeCallbackReceiver:
     def __init__(self) -> None:
         self.status = 200
+        self.location: str | None = None  # a Location header to answer with (a redirect)
         self.received: list[Received] = []
         self._changed = threading.Condition()
         receiver = self
@@ -35,6 +36,8 @@ class FakeCallbackReceiver:
                     receiver._changed.notify_all()
                     status = receiver.status
                 self.send_response(status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

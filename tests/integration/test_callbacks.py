@@ -245,6 +245,23 @@ def test_a_callback_to_a_public_name_or_local_receiver_may_be_posted(monkeypatch
     assert callbacks.destination("http://127.0.0.1:8080/cb", True) == (loopback, None)
 
 
+def test_a_receiver_redirecting_elsewhere_is_not_followed(receiver):
+    import ipaddress
+
+    from cloudsms.adapters import webhooks
+
+    with FakeCallbackReceiver() as internal:
+        receiver.status = 307
+        receiver.location = internal.url
+        address = ipaddress.ip_address("127.0.0.1")
+
+        problem = webhooks.post(receiver.url, address, b"{}", {}, timeout=5)
+
+        assert problem == "HTTP 307"
+        assert len(receiver.received) == 1
+        assert internal.received == []
+
+
 def test_a_tenant_without_a_callback_costs_no_queue_message(aws, tenant, context):
     _submit(context)
 
