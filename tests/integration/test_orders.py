@@ -37,6 +37,7 @@ from tests.integration.conftest import (
 )
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
+    HEADER,
     MORNING,
     NOON,
     NOON_UTC,
@@ -47,6 +48,7 @@ from tests.integration.missions_api import (
     queued_bodies,
     schedules,
 )
+from tests.unit import numberlist_corpus as corpus
 
 METERED = "PH_PACK"
 PH_NUMBER = "+639215347566"
@@ -1514,3 +1516,42 @@ def test_prepaid_pays_the_messages_it_holds_and_postpaid_the_rest(aws, tenant, m
     assert by_number[postpaid["order_number"]]["month_cost_usd"] == "0.01"
     payers = [m.order_number for m in MessageModel.query("acme")]
     assert sorted(str(p) for p in payers) == sorted([prepaid["order_number"], "None"])
+
+
+def test_a_mission_is_paid_when_each_message_fits_an_order_though_not_in_the_lists_order(
+    aws, tenant, metered
+):
+    # Given an order of 1 SMS expiring first and one of 2, and a mission whose first
+    # message takes 2 SMS (a long name) and whose second takes 1: 3 SMS, as they hold
+    short, long = _two_orders(1, 2)
+    second = "+639175550123"
+    rows = [HEADER, [PH_NUMBER, "N" * 120, "site.com"], [second, "Ann", "site.com"]]
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON, "channel": METERED})
+    created = missions.create_mission(get_tenant("acme"), fields, corpus.xlsx(rows), MORNING)
+    assert (created["status"], created["segments"]) == ("Scheduled", 3)
+
+    # When it is dispatched
+    outcome = missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+
+    # Then the first message is paid by the second order and the second by the first,
+    # rather than the mission failing with 1 SMS left unused in the first order
+    assert outcome == "dispatched", missions.read_mission("acme", created["mission_id"])
+    assert _left() == {short: 0, long: 0}
+    bodies = [b for b in queued_bodies(aws) if "mission_id" in b]
+    assert _by_order(bodies) == {long: [PH_NUMBER], short: [second]}
+
+
+def test_a_send_pays_a_smaller_message_from_the_order_a_larger_one_passed_over(
+    aws, tenant, metered, context
+):
+    # Given an order of 1 SMS expiring first and a post-paid one
+    prepaid = _order(_package(sms_amount=1)["package_id"])["order_number"]
+    _order(_package(payment_type="postpaid", warning_usd="5", prohibit_usd="10")["package_id"])
+    acme = get_tenant("acme")
+
+    # When a request's first message takes 2 SMS and its second 1
+    payers = orders.charge(acme, METERED, [2, 1], datetime.now(UTC))
+
+    # Then the prepaid order pays the second, and post-paid only the first
+    assert payers == [None, prepaid]
+    assert _left()[prepaid] == 0

@@ -14,10 +14,10 @@ Charging, decided here because the portal guide shows the figures but not the ru
   platform) come back to their order, counted from the Messages stream exactly once.
   Delivery failures do not: the gateway took the message, as carriers bill it.
 - Of several prepaid orders of a channel, the one that expires first is used first: a
-  request's messages are walked in their order, each paid whole by the order at hand
-  while it holds it, then by the next one. A request may so be paid by several orders
-  (their takes written in one transaction), each message by one, so that its refund has
-  one place to go back to.
+  request's messages are walked in their order, each paid whole by the first order
+  (the one expiring first first) that still holds it. A request may so be paid by
+  several orders (their takes written in one transaction), each message by one, so
+  that its refund has one place to go back to.
 - A mission is checked ahead of its dispatch (created, its list ingested, previewed,
   moved) against what the orders will hold then: what the tenant's other Scheduled
   missions on the channel will take before it is counted, and one that would leave a
@@ -409,9 +409,9 @@ def charge_for(
     allow: a request is paid whole or refused whole. The charge is made by writing it:
     `take`, or in a transaction.
 
-    The valid prepaid orders are walked in the order they expire, and the messages in
-    theirs: each message is paid by the order at hand while it holds the whole message,
-    then by the next one. What they cannot pay, a post-paid order takes."""
+    The messages are walked in their order, each paid by the first of the valid prepaid
+    orders (in the order they expire) that still holds the whole message. What they
+    cannot pay, a post-paid order takes."""
     if route_id not in (tenant.metered_channels or set()):
         return None
     orders = _channel_orders(tenant.tenant_id, route_id)
@@ -424,14 +424,17 @@ def charge_for(
     left = [max(_remaining(o, r), 0) for o, r in zip(prepaid, refunded, strict=True)]
     taken = [0] * len(prepaid)
     runs: list[tuple[str | None, int]] = []
-    at = 0  # the order at hand
     needed = 0
     for size in segments:
         needed += size
-        while at < len(prepaid) and left[at] - taken[at] < size:
-            at += 1
-        payer = prepaid[at].order_number if at < len(prepaid) else None
-        if at < len(prepaid):
+        # The first order that holds the whole message, not the one at hand only: one
+        # passed over by a long message still pays the shorter ones after it (else they
+        # would be refused, or go post-paid, with its SMS unused). An order is passed
+        # over only when it holds less than a message, and each return to it takes at
+        # least 1 SMS of that, so the runs (kept on a mission) stay few.
+        at = next((i for i, n in enumerate(left) if n - taken[i] >= size), None)
+        payer = None if at is None else prepaid[at].order_number
+        if at is not None:
             taken[at] += size
         if runs and runs[-1][0] == payer:
             runs[-1] = (payer, runs[-1][1] + 1)
