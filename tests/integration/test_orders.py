@@ -1555,3 +1555,34 @@ def test_a_send_pays_a_smaller_message_from_the_order_a_larger_one_passed_over(
     # Then the prepaid order pays the second, and post-paid only the first
     assert payers == [None, prepaid]
     assert _left()[prepaid] == 0
+
+
+def test_a_number_blacklisted_after_a_dispatch_sent_it_is_not_given_back_when_it_resumes(
+    aws, tenant, metered, monkeypatch
+):
+    # Given a mission of three whose dispatch queued them all, then stopped before it was
+    # recorded Sent (its function timed out, say)
+    _order(_package(sms_amount=10)["package_id"])
+    created = _scheduled_on_metered(THREE)
+    record_sent = missions._record_sent
+
+    def stopped(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the function timed out")
+
+    monkeypatch.setattr(missions, "_record_sent", stopped)
+    with pytest.raises(RuntimeError):
+        missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    monkeypatch.setattr(missions, "_record_sent", record_sent)
+
+    # When the first number, sent the message already, is blacklisted (it replied TD) and
+    # the dispatch is resumed, and the queued messages are submitted
+    blacklist([THREE[0]])
+    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    for body in [b for b in queued_bodies(aws) if "mission_id" in b]:
+        submit_mission_recipients(body, lambda: datetime.now(UTC), FakeGateway(accepted()).factory)
+
+    # Then the three were sent and are charged, and the mission counts none blacklisted
+    assert {m.to for m in MessageModel.query("acme")} == set(THREE)
+    assert _remaining() == 10 - 3
+    shown = missions.read_mission("acme", created["mission_id"])
+    assert (shown["phone_number_amount"], shown["blacklist_amount"], shown["segments"]) == (3, 0, 3)

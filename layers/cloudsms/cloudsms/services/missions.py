@@ -612,7 +612,8 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
 
     Blacklists are read again, so a number blacklisted since staging is not sent.
     Running it again on a mission that is already Sending (a retried invocation) enqueues
-    the same UIDs again, and the submit step sends each UID once.
+    the same UIDs again, and the submit step sends each UID once; it skips the numbers
+    the first run found blacklisted, no others (`_blacklisted_at_dispatch`).
     """
     # Consistent: a mission created or staged a moment ago is dispatched at once.
     mission = get_mission(tenant_id, mission_id, consistent=True)
@@ -622,16 +623,14 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         logger.info("mission not dispatched: its status moved", extra={"mission": mission_id})
         return False
     mission = _reload(mission)  # with the orders its claim took SMS from
-    blacklist = blacklisted_numbers(tenant_id)
-    late = storage.JsonLinesWriter(mission.staged_prefix + BLACKLISTED_AT_DISPATCH)
+    late = _blacklisted_at_dispatch(mission)
     late_segments: dict[str | None, int] = {}  # by the order that paid them
 
     def recipients() -> Iterator[tuple[str | None, dict[str, Any]]]:
         staged = storage.read_json_lines(mission.staged_prefix + RECIPIENTS)
         # Not strict: a mission claimed before runs were kept has its one order, repeated.
         for record, order_number in zip(staged, _payers(mission), strict=False):
-            if record["to"] in blacklist:
-                late.write({"row": record["row"], "to": record["to"]})
+            if int(record["row"]) in late:
                 segments = late_segments.get(order_number, 0) + int(record["segments"])
                 late_segments[order_number] = segments
                 continue
@@ -661,13 +660,34 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         for order_number, chunk in _chunks(recipients())
     )
     requests = queues.enqueue(queues.queue_for(mission.sms_type, mission.mission_id), bodies)
-    late.upload()
-    _record_sent(mission, late.count, late_segments, now)
+    _record_sent(mission, len(late), late_segments, now)
     logger.info(
         "mission dispatched",
-        extra={"mission": mission_id, "sqs_requests": requests, "late_blacklisted": late.count},
+        extra={"mission": mission_id, "sqs_requests": requests, "late_blacklisted": len(late)},
     )
     return True
+
+
+def _blacklisted_at_dispatch(mission: MissionModel) -> set[int]:
+    """The rows of the staged recipients blacklisted since staging: not sent, their SMS
+    given back. Decided once, by the dispatch's first run, and kept before any recipient
+    is queued, so that a run resumed after a stop skips the same ones: a number
+    blacklisted in between (one that replied TD to the message, say) may have been
+    queued and sent by the first run, and giving its SMS back would charge nothing for
+    it (or give them back twice, should its gateway refuse it)."""
+    key = mission.staged_prefix + BLACKLISTED_AT_DISPATCH
+    if storage.exists(key):
+        return {int(record["row"]) for record in storage.read_json_lines(key)}
+    blacklist = blacklisted_numbers(mission.tenant_id)
+    late = storage.JsonLinesWriter(key)
+    rows: set[int] = set()
+    if blacklist:  # else none can be: an empty file keeps that decision
+        for record in storage.read_json_lines(mission.staged_prefix + RECIPIENTS):
+            if record["to"] in blacklist:
+                late.write({"row": record["row"], "to": record["to"]})
+                rows.add(int(record["row"]))
+    late.upload()
+    return rows
 
 
 def _record_sent(
