@@ -837,6 +837,56 @@ def test_a_cancelled_or_dispatched_mission_no_longer_counts(aws, tenant, metered
     assert _scheduled_ids() == {third["mission_id"], fourth["mission_id"]}
 
 
+def _missions_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The items each query of the missions table reads (its ScannedCount: what DynamoDB
+    bills, before any filter), from now on."""
+    from pynamodb.connection.base import Connection
+
+    read: list[int] = []
+    query = Connection.query
+
+    def counted(self: Connection, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        answer = query(self, table_name, *args, **kwargs)
+        if table_name == MissionModel.Meta.table_name:
+            read.append(answer["ScannedCount"])
+        return answer
+
+    monkeypatch.setattr(Connection, "query", counted)
+    return read
+
+
+def test_the_check_reads_the_missions_scheduled_not_every_mission_the_tenant_sent(
+    aws, tenant, metered, monkeypatch
+):
+    # Given a tenant with a history of 40 missions sent on the channel (missions are
+    # never deleted) and one scheduled on it, 3 of its 5 SMS
+    _order(_package(sms_amount=5)["package_id"])
+    now = datetime.now(UTC)
+    for n in range(40):
+        MissionModel(
+            "acme",
+            f"sent-{n:03d}",
+            name="Sent before",
+            direction="international",
+            sms_type="business",
+            content="Hello",
+            channel=METERED,
+            status="Sent",
+            dispatch_at=now - timedelta(days=1),
+            segments=1,
+        ).save()
+    earlier = _schedule(3, 1, now)
+    read = _missions_read(monkeypatch)
+
+    # When another mission is checked, and refused for what the first takes
+    assert "3 of them for 1 mission" in _refused_schedule(3, 2, now)
+
+    # Then each check (the preview's, the create's) read the scheduled mission, and none
+    # of those sent
+    assert read == [1, 1]
+    assert _scheduled_ids() == {earlier["mission_id"]}
+
+
 def test_an_uploaded_list_the_missions_scheduled_before_leave_unpaid_fails_at_once(
     aws, tenant, metered
 ):

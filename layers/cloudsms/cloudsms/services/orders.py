@@ -517,8 +517,10 @@ def check_mission(
     still Uploading have no segments yet (their own ingest runs this check).
 
     A check, not a reservation: nothing is held. Two missions checked at the same moment
-    can both pass, and a one-off send can spend the SMS meanwhile; the dispatch's
-    conditional write takes them, and fails the mission that finds them gone."""
+    can both pass, a mission scheduled a moment ago may not be counted yet (the Scheduled
+    ones are read from an index, eventually consistent), and a one-off send can spend the
+    SMS meanwhile; the dispatch's conditional write takes them, and fails the mission that
+    finds them gone."""
     # As so many one-SMS messages: the mission's own messages are not known here.
     paid_now = charge_for(tenant, route_id, repeat(1, segments), dispatch_at or now)
     if paid_now is None or dispatch_at is None:
@@ -533,12 +535,14 @@ def check_mission(
     left = {o.order_number: max(_remaining(o, _refunded(o)), 0) for o in prepaid}
     others = [
         _Claim(m.mission_id, m.dispatch_at, int(m.segments))
-        for m in MissionModel.query(
+        # From the index of the tenant's missions by status: the Scheduled ones only, not
+        # every mission it ever sent. Eventually consistent (a global index cannot be read
+        # otherwise), so one scheduled a moment ago may not be counted yet: a check.
+        for m in MissionModel.by_status.query(
             tenant.tenant_id,
-            filter_condition=(MissionModel.status == MissionStatus.SCHEDULED.value)
-            & (MissionModel.channel == route_id),
+            MissionModel.status == MissionStatus.SCHEDULED.value,
+            filter_condition=MissionModel.channel == route_id,
             attributes_to_get=["mission_id", "dispatch_at", "segments"],
-            consistent_read=True,
         )
         if m.mission_id != mission_id and m.dispatch_at is not None and m.segments
     ]

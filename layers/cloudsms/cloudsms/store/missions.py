@@ -10,10 +10,25 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.expressions.condition import Condition
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
 from cloudsms.store.base import table_meta, utcnow
+
+
+class MissionsByStatus(GlobalSecondaryIndex["MissionModel"]):
+    """A tenant's missions in one status: the Scheduled ones a mission's check counts
+    (services/orders.py), without reading the tenant's whole history of Sent ones.
+    Eventually consistent, as every global index is."""
+
+    class Meta:
+        index_name = "by-status"
+        # What the check reads; the table's keys (mission_id) come with every index.
+        projection = IncludeProjection(["channel", "dispatch_at", "segments"])
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute(range_key=True)
 
 
 class MissionModel(Model):
@@ -44,6 +59,7 @@ class MissionModel(Model):
     # was kept have none: their `order_number` pays them all.
     order_runs = JSONAttribute(null=True)
     status = UnicodeAttribute()
+    by_status = MissionsByStatus()
     failure_reason = UnicodeAttribute(null=True)
     dispatch_at = UTCDateTimeAttribute(null=True)
     # Hold each marketing message until the sending window opens where its recipient is.
