@@ -1093,6 +1093,73 @@ def test_a_claim_whose_answer_was_lost_is_known_by_its_own_write(aws, tenant, me
     assert _remaining() == 10 - created["segments"]
 
 
+def _claims_lose_races(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]:
+    """The claim's first `times` writes lose a race (writing nothing), as to a one-off send
+    spending the order; returns the keys of the staged recipient lists claims read."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import TransactWriteError
+
+    claim, write_claim, read_lines = (
+        missions._claim_for_dispatch,
+        missions._write_claim,
+        missions.storage.read_json_lines,
+    )
+    lost, read = [0], []
+
+    def racing(*args: Any, **kwargs: Any) -> None:
+        if lost[0] < times:
+            lost[0] += 1
+            error = ClientError({"Error": {"Code": "TransactionCanceledException"}}, "Transact")
+            raise TransactWriteError("lost a race", cause=error)
+        write_claim(*args, **kwargs)
+
+    claiming = [False]
+
+    def claim_watched(*args: Any, **kwargs: Any) -> bool:
+        claiming[0] = True
+        try:
+            return claim(*args, **kwargs)
+        finally:
+            claiming[0] = False
+
+    def read_watched(key: str) -> Any:
+        if claiming[0] and key.endswith(missions.RECIPIENTS):
+            read.append(key)
+        return read_lines(key)
+
+    monkeypatch.setattr(missions, "_write_claim", racing)
+    monkeypatch.setattr(missions, "_claim_for_dispatch", claim_watched)
+    monkeypatch.setattr(missions.storage, "read_json_lines", read_watched)
+    return read
+
+
+def test_a_claim_that_loses_races_reads_the_staged_list_once(aws, tenant, metered, monkeypatch):
+    # Given a mission on a prepaid package whose claim loses two races to other writes
+    _order(_package(sms_amount=10)["package_id"])
+    created = _scheduled_on_metered([PH_NUMBER, "+639175550123"])
+    read = _claims_lose_races(monkeypatch, times=2)
+
+    # When it is dispatched: three attempts at the claim
+    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+
+    # Then its staged list was read once for the three (about 1 s for 100,000 numbers),
+    # and it is charged once
+    assert len(read) == 1
+    assert _remaining() == 10 - created["segments"]
+
+
+def test_a_claim_on_an_unmetered_channel_reads_no_staged_list(aws, tenant, metered, monkeypatch):
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON})
+    created = missions.create_mission(
+        get_tenant("acme"), fields, numbers_list([PH_NUMBER]), MORNING
+    )
+    read = _claims_lose_races(monkeypatch, times=1)
+
+    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+
+    assert read == []
+
+
 def test_a_mission_refused_for_its_orders_leaves_no_staged_files(aws, tenant, metered):
     from tests.integration.missions_api import staged_keys
 

@@ -524,9 +524,12 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
     except CloudSmsError as refused:
         _fail_unsent(mission, refused.message, now)
         return False
+    # Read once for every attempt (the list of a mission not yet claimed is not staged
+    # again), and only if charge_for walks it: it does not for an unmetered channel.
+    segments = _StagedSegments(mission)
     for _ in range(CLAIM_ATTEMPTS):
         try:
-            charge = orders.charge_for(tenant, mission.channel, _staged_segments(mission), now)
+            charge = orders.charge_for(tenant, mission.channel, segments, now)
         except Forbidden as refused:
             _fail_unsent(mission, refused.message, now)
             return False
@@ -567,10 +570,19 @@ def _write_claim(mission: MissionModel, charge: orders.Charge | None, now: datet
             )
 
 
-def _staged_segments(mission: MissionModel) -> Iterator[int]:
-    """Each staged recipient's SMS, in their order: what the claim charges."""
-    for record in storage.read_json_lines(mission.staged_prefix + RECIPIENTS):
-        yield int(record["segments"])
+class _StagedSegments:
+    """Each staged recipient's SMS, in their order: what the claim charges. The staged
+    list is read when first walked, and kept for the walks after (about 1 s to read for
+    100,000 recipients; their sizes are 100,000 ints)."""
+
+    def __init__(self, mission: MissionModel):
+        self._key = mission.staged_prefix + RECIPIENTS
+        self._sizes: list[int] | None = None
+
+    def __iter__(self) -> Iterator[int]:
+        if self._sizes is None:
+            self._sizes = [int(r["segments"]) for r in storage.read_json_lines(self._key)]
+        return iter(self._sizes)
 
 
 def _payers(mission: MissionModel) -> Iterator[str | None]:
