@@ -13,10 +13,12 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError
 
 from cloudsms.domain import numberlist
 from cloudsms.domain.mission import MissionFields
+from cloudsms.errors import Conflict
 from cloudsms.services import missions
 from cloudsms.services.tenants import get_tenant
 from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_without_list
@@ -339,6 +341,117 @@ def test_a_second_upload_to_a_sent_mission_sends_nothing_more(aws, tenant):
     assert queued_recipients(aws) == []
 
 
+def _ingest_as_if_read_before(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, mission: dict[str, Any], data: bytes | None
+) -> Callable[[], None]:
+    """An ingest that read the mission while it was still Uploading (its event came while
+    another ingest was staging) and goes on from there later, when it is called: `data`
+    is the list uploaded to the same URL meanwhile (None: the same object, its event
+    delivered again)."""
+    uploading = missions.get_mission("acme", mission["mission_id"], consistent=True)
+    assert uploading.status == "Uploading"
+
+    def ingest() -> None:
+        if data is not None:
+            _put(aws, _upload_key(mission), data)
+        with monkeypatch.context() as patched:
+            patched.setattr(missions, "get_mission", lambda *_, **__: uploading)
+            api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    return ingest
+
+
+def _during_dispatch(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """`action` runs once, after a dispatch claimed its mission (and charged it) and
+    before it reads the staged recipients."""
+    blacklisted_at_dispatch = missions._blacklisted_at_dispatch
+
+    def then(mission: MissionModel) -> Any:
+        monkeypatch.setattr(missions, "_blacklisted_at_dispatch", blacklisted_at_dispatch)
+        action()
+        return blacklisted_at_dispatch(mission)
+
+    monkeypatch.setattr(missions, "_blacklisted_at_dispatch", then)
+
+
+def _names(recipients: list[dict[str, Any]]) -> list[str]:
+    return [r["text"].split(",")[0].removeprefix("[CloudSMS] Hello ") for r in recipients]
+
+
+def _kept_staging(aws: Any, mission_id: str) -> list[str]:
+    prefix = missions.get_mission("acme", mission_id, consistent=True).staged_prefix
+    assert prefix
+    return sorted(key for key in staged_keys(aws) if key.startswith(prefix))
+
+
+def test_a_list_uploaded_again_while_the_first_is_dispatched_is_ignored_not_sent(
+    aws, tenant, monkeypatch
+):
+    # Given a mission whose first list (Amy, Bob) is being ingested
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    corrected = corpus.xlsx(
+        [
+            corpus.GUIDE_ROWS[0],
+            *([f"+63917555012{n}", name, "x.com"] for n, name in enumerate("CDE")),
+        ]
+    )
+    # When the tenant uploads a corrected list at once, whose ingest read the mission still
+    # Uploading and stages it after the first list's dispatch claimed (and charged) it
+    _during_dispatch(monkeypatch, _ingest_as_if_read_before(aws, monkeypatch, mission, corrected))
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    # Then the first list, the one the mission recorded, is the one sent, and only it
+    _, sent = api.get_mission(mission["mission_id"])
+    assert (sent["status"], sent["phone_number_amount"], sent["segments"]) == ("Sent", 2, 2)
+    assert _names(queued_recipients(aws)) == ["Amy", "Bob"]
+    # and the later list left no staged files behind
+    assert staged_keys(aws) == _kept_staging(aws, mission["mission_id"])
+
+
+def test_an_upload_event_delivered_twice_at_once_sends_the_list_once(aws, tenant, monkeypatch):
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    # S3 delivers the object's event twice: the second ingest stages the same object
+    # while the first dispatches it.
+    _during_dispatch(monkeypatch, _ingest_as_if_read_before(aws, monkeypatch, mission, None))
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, sent = api.get_mission(mission["mission_id"])
+    assert (sent["status"], sent["phone_number_amount"]) == ("Sent", 2)
+    assert _names(queued_recipients(aws)) == ["Amy", "Bob"]
+    assert [key.rsplit("/", 1)[1] for key in staged_keys(aws)] == sorted(
+        [
+            missions.ABNORMAL,
+            missions.BLACKLISTED,
+            missions.BLACKLISTED_AT_DISPATCH,
+            missions.RECIPIENTS,
+        ]
+    )
+    assert staged_keys(aws) == _kept_staging(aws, mission["mission_id"])
+
+
+def test_a_staging_saved_whose_answer_was_lost_is_kept_and_dispatched(aws, tenant, monkeypatch):
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    save = MissionModel.save
+
+    def written_then_refused(self: MissionModel, *args: Any, **kwargs: Any) -> Any:
+        # The write lands, its answer is lost, and the SDK's retry finds the condition
+        # no longer holds: DynamoDB answers the retry as a lost race.
+        save(self, *args, **kwargs)
+        code = {"Code": "ConditionalCheckFailedException", "Message": "condition failed"}
+        raise PutError("refused", cause=ClientError({"Error": code}, "PutItem"))
+
+    monkeypatch.setattr(MissionModel, "save", written_then_refused)
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, sent = api.get_mission(mission["mission_id"])
+    assert (sent["status"], sent["phone_number_amount"]) == ("Sent", 2)
+    assert _names(queued_recipients(aws)) == ["Amy", "Bob"]
+    assert len(_kept_staging(aws, mission["mission_id"])) == 4
+
+
 # --- operators' manifests ---------------------------------------------------------------
 
 
@@ -398,6 +511,23 @@ def test_a_manifest_uploaded_again_creates_another_mission(aws, tenant):
     api.ingest_object(_bucket(aws), key)
 
     assert [m["name"] for m in api.list_missions()["items"]] == ["Again", GUIDE_FIELDS["name"]]
+
+
+def test_a_mission_created_again_under_its_id_leaves_the_first_ones_staged_list_alone(aws, tenant):
+    # A manifest's mission, created by its first delivery, waits for its time
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON})
+    mission_id = "019ABCDEF012345678"
+    missions.create_mission(get_tenant("acme"), fields, corpus.guide_xlsx(), MORNING, mission_id)
+
+    # The event delivered again after the operator replaced the list the manifest names
+    other = corpus.xlsx([corpus.GUIDE_ROWS[0], ["+639175550120", "Cy", "x.com"]])
+    with pytest.raises(Conflict):
+        missions.create_mission(get_tenant("acme"), fields, other, MORNING, mission_id)
+    fired = missions.fire_scheduled("acme", mission_id, NOON_UTC)
+
+    assert fired == "dispatched"
+    assert _names(queued_recipients(aws)) == ["Amy", "Bob"]
+    assert staged_keys(aws) == _kept_staging(aws, mission_id)  # the refused list left none
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,16 @@ def exists(key: str) -> bool:
     return True
 
 
+def delete(keys: list[str]) -> list[str]:
+    """Deletes the objects (one not there is no error); returns those S3 did not delete."""
+    if not keys:
+        return []
+    answer = client("s3").delete_objects(
+        Bucket=_bucket(), Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+    )
+    return [str(error["Key"]) for error in answer.get("Errors", [])]
+
+
 def presigned_put(key: str, seconds: int) -> str:
     return client("s3").generate_presigned_url(  # type: ignore[no-any-return]
         "put_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds

@@ -2,6 +2,10 @@
 
 A mission's recipients are validated, rendered and staged in S3 before the mission is
 saved, so a mission either exists with all its valid recipients staged, or not at all.
+Each staging has its own prefix, which the mission records when it is saved: two
+stagings of one mission (a list uploaded twice, an S3 event delivered twice) never mix,
+and everything after (the claim, the dispatch, its resumption, the pages of abnormal
+rows) reads the one the mission kept.
 """
 
 import json
@@ -154,9 +158,12 @@ def create_mission(
     try:
         mission.save(condition=MissionModel.mission_id.does_not_exist())
     except PutError as error:
-        if lost_a_race(error):
+        if not lost_a_race(error):
+            raise
+        kept = _kept_or_discarded(mission, staged)
+        if kept is None:
             raise Conflict(f"mission {mission.mission_id} exists already") from error
-        raise
+        mission = kept
     dispatch_unscheduled(mission, now)
     return mission_view(_reload(mission))
 
@@ -264,9 +271,7 @@ def stage(
     """
     rows = _rows(mission, number_list)
     blacklist = blacklisted_numbers(mission.tenant_id)
-    staged = Staged(
-        prefix=f"staged/{mission.tenant_id}/{mission.mission_id}/", by_name=rows.by_name
-    )
+    staged = Staged(prefix=_new_staged_prefix(mission), by_name=rows.by_name)
     recipients = storage.JsonLinesWriter(staged.prefix + RECIPIENTS)
     abnormal = storage.JsonLinesWriter(staged.prefix + ABNORMAL)
     blacklisted = storage.JsonLinesWriter(staged.prefix + BLACKLISTED)
@@ -301,6 +306,26 @@ def stage(
         else:
             writer.discard()
     return staged
+
+
+def _new_staged_prefix(mission: MissionModel) -> str:
+    """A prefix of this staging's own. Missions staged before stagings had one recorded
+    `staged/{tenant}/{mission}/`, and are read there."""
+    return f"staged/{mission.tenant_id}/{mission.mission_id}/{new_time_ordered_id()}/"
+
+
+def _kept_or_discarded(mission: MissionModel, staged: Staged) -> MissionModel | None:
+    """After a save whose condition failed: the mission, if it kept this staging all the
+    same (the save was written and its answer lost); else None, and this staging's files
+    are deleted: the mission kept another one, or none."""
+    current = _reload(mission)
+    if current.staged_prefix == staged.prefix:
+        return current
+    left = storage.delete([staged.prefix + name for name in (RECIPIENTS, ABNORMAL, BLACKLISTED)])
+    if left:
+        # Read by nothing, and expired with the bucket's rule.
+        logger.warning("staged files not deleted", extra={"keys": left})
+    return None
 
 
 def _recipient_line(row: Recipient) -> str:
@@ -424,6 +449,8 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
         dispatch_unscheduled(mission, now)
         return
     if mission.status != MissionStatus.UPLOADING.value:
+        # A list uploaded again to a mission staged from an earlier one, or one cancelled
+        # or failed: never mixed in.
         logger.info("upload for a mission that is not uploading", extra={"mission": mission_id})
         return
     if mission.dispatch_at and mission.dispatch_at <= now:
@@ -480,15 +507,26 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
     mission.updated_at = now
     schedule(mission)
     try:
+        # The one write that decides which staging the mission keeps: the first ingest
+        # to record its own wins (the mission read is versioned, too).
         mission.save(condition=MissionModel.status == MissionStatus.UPLOADING.value)
     except PutError as error:
         if not lost_a_race(error):
             # Raised, so that the upload's event is delivered again: the mission is
-            # still Uploading, and staging it again replaces its files.
+            # still Uploading (or this save was written), and staging it again makes a
+            # staging of its own; this one's files expire with the bucket's rule.
             raise
-        # Cancelled meanwhile: a schedule made for it finds it so and sends nothing.
-        logger.info("mission changed while its list was staged", extra={"mission": mission_id})
-        return
+        kept = _kept_or_discarded(mission, staged)
+        if kept is None:
+            # Another upload's staging was recorded first (or the same object's, its
+            # event delivered twice), or the mission was cancelled meanwhile: a schedule
+            # made for it finds it so and sends nothing.
+            logger.info(
+                "mission changed while its list was staged; this list is ignored",
+                extra={"mission": mission_id},
+            )
+            return
+        mission = kept
     dispatch_unscheduled(mission, now)
 
 
