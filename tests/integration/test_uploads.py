@@ -409,6 +409,24 @@ def test_a_list_uploaded_again_while_the_first_is_dispatched_is_ignored_not_sent
     assert staged_keys(aws) == _kept_staging(aws, mission["mission_id"])
 
 
+def test_an_unusable_list_uploaded_again_does_not_fail_a_mission_already_sent(
+    aws, tenant, monkeypatch
+):
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.guide_xlsx())
+    wrong = _ingest_as_if_read_before(aws, monkeypatch, mission, corpus.encrypted_xlsx())
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    wrong()
+
+    _, sent = api.get_mission(mission["mission_id"])
+    assert (sent["status"], sent["failure_reason"], sent["phone_number_amount"]) == (
+        "Sent",
+        None,
+        2,
+    )
+
+
 def test_an_upload_event_delivered_twice_at_once_sends_the_list_once(aws, tenant, monkeypatch):
     mission = _create_uploading()
     _put(aws, _upload_key(mission), corpus.guide_xlsx())

@@ -531,14 +531,25 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
 
 
 def _fail(mission: MissionModel, reason: str, now: datetime, *more: Action) -> None:
-    mission.update(
-        actions=[
-            MissionModel.status.set(MissionStatus.FAILED.value),
-            MissionModel.failure_reason.set(reason),
-            MissionModel.updated_at.set(now),
-            *more,
-        ]
-    )
+    """Uploading → Failed, unless another upload's list was staged (or a cancel came)
+    meanwhile: then this list is ignored, as one uploaded later would be."""
+    try:
+        mission.update(
+            actions=[
+                MissionModel.status.set(MissionStatus.FAILED.value),
+                MissionModel.failure_reason.set(reason),
+                MissionModel.updated_at.set(now),
+                *more,
+            ],
+            condition=MissionModel.status == MissionStatus.UPLOADING.value,
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
+        logger.info(
+            "mission changed while its list was read; this list is ignored",
+            extra={"mission": mission.mission_id, "reason": reason},
+        )
 
 
 # --- dispatching ----------------------------------------------------------------------------
