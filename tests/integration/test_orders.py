@@ -635,29 +635,36 @@ def test_a_scheduled_mission_moved_past_its_only_orders_expiry_is_refused_and_st
         {**GUIDE_FIELDS, "dispatch_at": _noon_in(1, now), "channel": METERED}
     )
     created = missions.create_mission(get_tenant("acme"), fields, numbers_list([PH_NUMBER]), now)
-    [before] = schedules().values()
 
     # When it is moved to a time after the order expires
-    status, body = call(
-        schedule_app,
-        "PATCH",
-        f"/v1/missions/{created['mission_id']}",
-        "/v1/missions/{mission_id}",
-        body={"dispatch_at": _noon_in(3, now)},
-    )
+    refused = _refused_move(created, _noon_in(3, now))
 
-    # Then the move is refused as creating it for that time is, and nothing changed
-    assert status == 403, body
+    # Then the move is refused as creating it for that time is, and nothing changed,
     # naming when the order ends and the time asked for, as it has not expired yet
-    assert body["error"]["message"] == (
+    assert refused == (
         f"no valid package of channel {METERED}: its prepaid orders are valid only until "
         f"{_local(order['expires_at'])}, not at {_local(_noon_in(3, now))} (Asia/Shanghai)"
     )
-    kept = missions.read_mission("acme", created["mission_id"], consistent=True)
-    assert (kept["status"], kept["dispatch_at"]) == ("Scheduled", created["dispatch_at"])
-    [after] = schedules().values()
-    assert after["ScheduleExpression"] == before["ScheduleExpression"]
     assert _remaining() == 10
+
+
+def _refused_move(mission: dict[str, Any], dispatch_at: str) -> str:
+    """Moves a scheduled mission to `dispatch_at`, checks the move was refused (403) and
+    left the mission and its schedule as they were, and returns the reason."""
+    [before] = [s for n, s in schedules().items() if mission["mission_id"] in n]
+    status, body = call(
+        schedule_app,
+        "PATCH",
+        f"/v1/missions/{mission['mission_id']}",
+        "/v1/missions/{mission_id}",
+        body={"dispatch_at": dispatch_at},
+    )
+    assert status == 403, body
+    kept = missions.read_mission("acme", mission["mission_id"], consistent=True)
+    assert (kept["status"], kept["dispatch_at"]) == ("Scheduled", mission["dispatch_at"])
+    [after] = [s for n, s in schedules().items() if mission["mission_id"] in n]
+    assert after["ScheduleExpression"] == before["ScheduleExpression"]
+    return str(body["error"]["message"])
 
 
 # --- what the missions scheduled already will take ------------------------------------
@@ -743,29 +750,17 @@ def test_a_move_that_would_leave_a_later_scheduled_one_unpaid_is_refused_and_sta
     later = _schedule(3, 2, now)
     moved = _schedule(2, 5, now, first=10)
     assert _send(context, [PH_NUMBER])[0] == 202
-    [before] = [s for n, s in schedules().items() if moved["mission_id"] in n]
 
     # When the second is moved to tomorrow, ahead of the first
-    status, body = call(
-        schedule_app,
-        "PATCH",
-        f"/v1/missions/{moved['mission_id']}",
-        "/v1/missions/{mission_id}",
-        body={"dispatch_at": _noon_in(1, now)},
-    )
+    refused = _refused_move(moved, _noon_in(1, now))
 
     # Then the move is refused, as the first mission would be left with 2 SMS, and the
     # mission stays where it was
-    assert status == 403, body
-    assert body["error"]["message"] == (
+    assert refused == (
         f"the prepaid packages of channel {METERED} have 4 SMS left; this needs 2, and would"
         f" leave mission {later['mission_id']}, scheduled for {_local(later['dispatch_at'])}"
         " (Asia/Shanghai), without the 3 it needs"
     )
-    kept = missions.read_mission("acme", moved["mission_id"], consistent=True)
-    assert (kept["status"], kept["dispatch_at"]) == ("Scheduled", moved["dispatch_at"])
-    [after] = [s for n, s in schedules().items() if moved["mission_id"] in n]
-    assert after["ScheduleExpression"] == before["ScheduleExpression"]
 
 
 def test_a_moved_mission_is_not_counted_at_its_old_time(aws, tenant, metered):
