@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from cloudsms.adapters import queues, storage
@@ -533,6 +534,18 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
 def _fail(mission: MissionModel, reason: str, now: datetime, *more: Action) -> None:
     """Uploading → Failed, unless another upload's list was staged (or a cancel came)
     meanwhile: then this list is ignored, as one uploaded later would be."""
+    uploading = MissionModel.status == MissionStatus.UPLOADING.value
+    if not _fail_while(mission, uploading, reason, now, *more):
+        logger.info(
+            "mission changed while its list was read; this list is ignored",
+            extra={"mission": mission.mission_id, "reason": reason},
+        )
+
+
+def _fail_while(
+    mission: MissionModel, condition: Condition, reason: str, now: datetime, *more: Action
+) -> bool:
+    """Fails the mission with the reason if `condition` still holds; False if it moved."""
     try:
         mission.update(
             actions=[
@@ -541,15 +554,13 @@ def _fail(mission: MissionModel, reason: str, now: datetime, *more: Action) -> N
                 MissionModel.updated_at.set(now),
                 *more,
             ],
-            condition=MissionModel.status == MissionStatus.UPLOADING.value,
+            condition=condition,
         )
     except UpdateError as error:
         if not lost_a_race(error):
             raise
-        logger.info(
-            "mission changed while its list was read; this list is ignored",
-            extra={"mission": mission.mission_id, "reason": reason},
-        )
+        return False
+    return True
 
 
 # --- dispatching ----------------------------------------------------------------------------
@@ -652,20 +663,10 @@ _UNSENT = MissionModel.status.is_in(*_UNSENT_STATUSES)
 
 def _fail_unsent(mission: MissionModel, reason: str, now: datetime) -> None:
     """Fails a mission that was not dispatched, unless it was cancelled meanwhile."""
-    try:
-        mission.update(
-            actions=[
-                MissionModel.status.set(MissionStatus.FAILED.value),
-                MissionModel.failure_reason.set(reason),
-                MissionModel.updated_at.set(now),
-            ],
-            condition=_UNSENT,
+    if _fail_while(mission, _UNSENT, reason, now):
+        logger.info(
+            "mission not dispatched", extra={"mission": mission.mission_id, "reason": reason}
         )
-    except UpdateError as error:
-        if not lost_a_race(error):
-            raise
-        return
-    logger.info("mission not dispatched", extra={"mission": mission.mission_id, "reason": reason})
 
 
 def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
