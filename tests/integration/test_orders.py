@@ -1528,6 +1528,33 @@ def test_a_send_the_orders_hold_only_in_pieces_of_messages_is_refused_whole(
     assert list(MessageModel.query("acme")) == []
 
 
+def test_a_mission_sent_at_once_the_orders_hold_only_in_pieces_of_messages_is_refused(
+    aws, tenant, metered
+):
+    # Given two orders of 3 SMS and a list of three 2-SMS messages: 6 SMS, but the third
+    # message fits in neither order's rest
+    short, long = _two_orders(3, 3)
+    fields = MissionFields.model_validate(
+        {**GUIDE_FIELDS, "content": LONG_TEXT, "channel": METERED}
+    )
+    acme, numbers = get_tenant("acme"), corpus.csv_file([["Phone"], *([n] for n in THREE)])
+
+    # When it is previewed and created, to be sent at once
+    preview = missions.preview(acme, fields, numbers, datetime.now(UTC))
+    with pytest.raises(Forbidden) as refused:
+        missions.create_mission(acme, fields, numbers, datetime.now(UTC))
+
+    # Then both refuse it, as a one-off send of the same messages is, rather than create
+    # a mission that fails at once; nothing is taken
+    reason = (
+        f"the prepaid packages of channel {METERED} have 6 SMS left, but each message is"
+        " paid by one package and they do not hold whole messages for the 6 this needs"
+    )
+    assert (refused.value.message, preview["payment_refusal"]) == (reason, reason)
+    assert list(MissionModel.query("acme")) == []
+    assert _left() == {short: 3, long: 3}
+
+
 def test_concurrent_sends_across_two_orders_never_spend_more_than_they_hold(
     aws, tenant, metered, atomic_dynamodb
 ):

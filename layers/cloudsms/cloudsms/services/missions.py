@@ -77,6 +77,7 @@ class Staged:
     abnormal: int = 0
     blacklisted: int = 0
     segments: int = 0
+    messages: list[int] = field(default_factory=list)  # each recipient's SMS, in order
     encodings: dict[str, int] = field(default_factory=dict)
     by_name: bool = False
     first_abnormal: list[dict[str, Any]] = field(default_factory=list)
@@ -151,7 +152,7 @@ def create_mission(
         mission,
         number_list,
         accept=lambda found: orders.check_mission(
-            tenant, mission.channel, found.segments, dispatch_at, now, mission.mission_id
+            tenant, mission.channel, found.messages, dispatch_at, now, mission.mission_id
         ),
     )
     _record_staged(mission, staged)
@@ -289,6 +290,7 @@ def stage(
             else:
                 recipients.write_line(_recipient_line(row))
                 staged.segments += row.segments
+                staged.messages.append(row.segments)
                 staged.encodings[row.encoding] = staged.encodings.get(row.encoding, 0) + 1
         staged.recipients, staged.abnormal, staged.blacklisted = (
             recipients.count,
@@ -365,6 +367,7 @@ def preview(
         samples: list[dict[str, Any]] = []
         abnormal: list[dict[str, Any]] = []
         counts = {"recipients": 0, "abnormal": 0, "blacklisted": 0, "segments": 0}
+        messages: list[int] = []  # each recipient's SMS, for the orders' check
         encodings: dict[str, int] = {}
         for row in rows:
             if isinstance(row, AbnormalRow):
@@ -376,6 +379,7 @@ def preview(
             else:
                 counts["recipients"] += 1
                 counts["segments"] += row.segments
+                messages.append(row.segments)
                 encodings[row.encoding] = encodings.get(row.encoding, 0) + 1
                 if len(samples) < SAMPLE_SIZE:
                     samples.append(
@@ -391,9 +395,7 @@ def preview(
     except NumberListError as error:
         raise _refusal(error, number_list) from error
     return {
-        "payment_refusal": _payment_refusal(
-            tenant, fields.channel, counts["segments"], dispatch_at, now
-        ),
+        "payment_refusal": _payment_refusal(tenant, fields.channel, messages, dispatch_at, now),
         "variables": content.variables(body),
         "columns_matched_by": "header" if rows.by_name else "position",
         "phone_number_amount": counts["recipients"],
@@ -407,12 +409,16 @@ def preview(
 
 
 def _payment_refusal(
-    tenant: TenantModel, route_id: str, segments: int, dispatch_at: datetime | None, now: datetime
+    tenant: TenantModel,
+    route_id: str,
+    messages: list[int],
+    dispatch_at: datetime | None,
+    now: datetime,
 ) -> str | None:
-    if not segments:
+    if not messages:
         return None
     try:
-        orders.check_mission(tenant, route_id, segments, dispatch_at, now)
+        orders.check_mission(tenant, route_id, messages, dispatch_at, now)
     except Forbidden as refused:
         return refused.message
     return None
@@ -471,7 +477,7 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
             mission,
             storage.get_bytes(key),
             accept=lambda found: orders.check_mission(
-                tenant, mission.channel, found.segments, mission.dispatch_at, now, mission_id
+                tenant, mission.channel, found.messages, mission.dispatch_at, now, mission_id
             ),
         )
     except NumberListError as error:

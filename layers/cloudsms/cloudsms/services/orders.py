@@ -35,11 +35,10 @@ Charging, decided here because the portal guide shows the figures but not the ru
 """
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from itertools import repeat
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -496,14 +495,15 @@ class _Claim:
 def check_mission(
     tenant: TenantModel,
     route_id: str,
-    segments: int,
+    messages: Sequence[int],
     dispatch_at: datetime | None,
     now: datetime,
     mission_id: str | None = None,
 ) -> None:
     """Checks, ahead of its dispatch, that the tenant's orders will pay for a mission then;
-    refuses (403, with the reason) one they will not. `mission_id` is the mission's own
-    when it exists already (a move, an upload), so that it is not counted twice.
+    refuses (403, with the reason) one they will not. `messages` are the SMS of each of
+    its messages, in the list's order. `mission_id` is the mission's own when it exists
+    already (a move, an upload), so that it is not counted twice.
 
     One to be sent now is checked as a one-off send is. A scheduled one (`dispatch_at`)
     is judged by the prepaid orders valid at its time, less what the tenant's other
@@ -511,8 +511,9 @@ def check_mission(
     order, each takes from the orders valid at its time, the one expiring first first,
     as its dispatch will. It is refused when it cannot be paid then, naming what those
     missions take, and also when it would leave a later one, paid without it, unpaid.
-    SMS are counted, not messages: a dispatch pays each message whole from one order, so
-    orders left with a few SMS each may still fall short of a message there. A post-paid
+    The other missions are counted in SMS, not messages (theirs are not read here): a
+    dispatch pays each message whole from one order, so orders left with a few SMS each
+    may still fall short of a message at a later dispatch. A post-paid
     order of the channel changes nothing (it takes what prepaid cannot), and missions
     still Uploading have no segments yet (their own ingest runs this check).
 
@@ -521,8 +522,8 @@ def check_mission(
     ones are read from an index, eventually consistent), and a one-off send can spend the
     SMS meanwhile; the dispatch's conditional write takes them, and fails the mission that
     finds them gone."""
-    # As so many one-SMS messages: the mission's own messages are not known here.
-    paid_now = charge_for(tenant, route_id, repeat(1, segments), dispatch_at or now)
+    segments = sum(messages)
+    paid_now = charge_for(tenant, route_id, messages, dispatch_at or now)
     if paid_now is None or dispatch_at is None:
         return  # not metered, post-paid carries it, or it is sent now
     held = [o for o in _channel_orders(tenant.tenant_id, route_id) if o.cancelled_at is None]

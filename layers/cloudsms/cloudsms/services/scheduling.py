@@ -236,8 +236,9 @@ def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: date
     # before, or the missions scheduled before it will have spent them), or when it would
     # leave a later mission unpaid. Only a check: the SMS are taken at dispatch, so none
     # are held to move; it is not counted at its old time.
+    # Its messages are not read for a move: counted as so many one-SMS messages.
     orders.check_mission(
-        tenant, mission.channel, int(mission.segments), new_time, now, mission.mission_id
+        tenant, mission.channel, [1] * int(mission.segments), new_time, now, mission.mission_id
     )
     old_time = mission.dispatch_at
     try:
