@@ -214,6 +214,34 @@ def test_a_channel_whose_gateway_logs_in_needs_a_username(
     assert detail["field"] == "username"
 
 
+@pytest.mark.parametrize("gateway_type", ["kannel", "jasmin", "simulator"])
+@pytest.mark.parametrize("given", [{"password": ""}, {}], ids=["empty", "absent"])
+def test_a_channel_whose_gateway_logs_in_needs_a_password(
+    aws, tenant, context, gateway_type, given
+):
+    body = {k: v for k, v in NEW_CHANNEL.items() if k != "password"}
+    body = {**body, "gateway_type": gateway_type, **given}
+
+    response = _create(context, body)
+
+    assert response["statusCode"] == 400
+    [detail] = json.loads(response["body"])["error"]["details"]
+    assert detail == {"field": "password", "reason": f"{gateway_type} gateways need a password"}
+    with pytest.raises(ChannelModel.DoesNotExist):
+        ChannelModel.get("KAN_PH")
+
+
+def test_a_password_changed_to_nothing_is_refused_and_the_old_one_kept(aws, tenant, context):
+    _create(context)
+
+    response = _patch(context, {"password": ""})
+
+    assert response["statusCode"] == 400
+    [detail] = json.loads(response["body"])["error"]["details"]
+    assert detail == {"field": "password", "reason": "kannel gateways need a password"}
+    assert _secret("KAN_PH")["password"] == PASSWORD
+
+
 def test_the_console_command_refuses_credentials_in_the_endpoint_too(aws, tenant):
     with pytest.raises(BadRequest, match="username and password") as refused:
         channels.add_channel("B3", "kannel", "http://admin:hunter2@kannel.local:13013", "", "")

@@ -1,10 +1,13 @@
 """The console command refuses what it cannot do in one line naming the reason, and exits
 non-zero: never a traceback, whatever the arguments or however AWS answers."""
 
+import io
+
 import botocore.exceptions
 import pytest
 
 from cloudsms import cli
+from cloudsms.services import channels
 from tests.integration.conftest import run_cli
 
 
@@ -79,3 +82,24 @@ def test_a_request_aws_refuses_is_said_in_one_line(monkeypatch):
 
     assert "not authorized to perform this action" in _refusal("dead-letters")
     assert "not authorized to perform this action" in _refusal("tenant-list")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ("channel-add", "KAN2", "--type", "kannel", "--endpoint", "http://127.0.0.1:9"),
+        ("channel-update", "SIM"),
+    ],
+    ids=["channel-add", "channel-update"],
+)
+@pytest.mark.parametrize("piped", ["", "\n"], ids=["nothing", "an empty line"])
+def test_a_password_piped_empty_is_refused_not_stored(monkeypatch, words, piped):
+    # What `echo "$UNSET" | cloudsms channel-add ... --password-stdin` pipes.
+    monkeypatch.setattr("sys.stdin", io.StringIO(piped))
+    before = channels.read_channel("SIM")
+
+    message = _refusal(*words, "--username", "kuser", "--password-stdin")
+
+    assert message == "cloudsms: --password-stdin: standard input held no password"
+    assert [c["route_id"] for c in channels.all_channels()] == ["SIM"]
+    assert channels.read_channel("SIM") == before

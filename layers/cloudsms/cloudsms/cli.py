@@ -346,6 +346,15 @@ def _json_file(path: Path | None, option: str) -> Any:
         sys.exit(f"cloudsms: {option}: {path} is not valid JSON ({error})")
 
 
+def _password_from_stdin() -> str:
+    """The first line of standard input: `echo "$UNSET" | cloudsms channel-add ...` would
+    otherwise store an empty password, and the gateway refuse every message."""
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        sys.exit("cloudsms: --password-stdin: standard input held no password")
+    return password
+
+
 def _read_secret(path: Path | None) -> str | None:
     from cloudsms.errors import BadRequest
 
@@ -479,7 +488,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         elif args.command == "channel-add":
             password = (
-                sys.stdin.readline().rstrip("\n")
+                _password_from_stdin()
                 if args.password_stdin
                 else getpass.getpass("gateway password: ")
             )
@@ -488,7 +497,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "channel-update":
             changes = _channel_settings(args)
             if args.password_stdin:
-                changes["password"] = sys.stdin.readline().rstrip("\n")
+                changes["password"] = _password_from_stdin()
             _print(channels.change_channel(args.route_id, changes))
         elif args.command in ("channel-pause", "channel-resume"):
             paused = args.command == "channel-pause"

@@ -224,7 +224,9 @@ class ChannelFields(BaseModel):
     endpoint: str = Field(description="the gateway's base URL")
     # Checked when absent too: a gateway that logs in refuses every message without one.
     username: str = Field("", max_length=200, validate_default=True)
-    password: SecretStr = Field(SecretStr(""), description="kept in Secrets Manager")
+    password: SecretStr = Field(
+        SecretStr(""), validate_default=True, description="kept in Secrets Manager"
+    )
     receipt_secret: SecretStr | None = Field(
         None, description="authenticates receipts (16-200 characters); generated when absent"
     )
@@ -256,6 +258,15 @@ class ChannelFields(BaseModel):
         # gateway_type is checked before (fields are checked in order); absent if refused.
         if info.data.get("gateway_type") in _LOGS_IN and not value.strip():
             raise ValueError(f"{info.data['gateway_type']} gateways need a username")
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        # An empty password is what a script piping an unset variable gives: the gateway
+        # would refuse every message, so it is refused here, where it is seen.
+        if info.data.get("gateway_type") in _LOGS_IN and not value.get_secret_value():
+            raise ValueError(f"{info.data['gateway_type']} gateways need a password")
         return value
 
     _receipt_secret = field_validator("receipt_secret")(_valid_receipt_secret)
@@ -427,6 +438,13 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
     ):
         reason = f"{item.gateway_type} gateways need a username"
         raise BadRequest(f"username: {reason}", details=[{"field": "username", "reason": reason}])
+    if (
+        changes.password is not None
+        and item.gateway_type in _LOGS_IN
+        and not changes.password.get_secret_value()
+    ):
+        reason = f"{item.gateway_type} gateways need a password"
+        raise BadRequest(f"password: {reason}", details=[{"field": "password", "reason": reason}])
     actions: list[Action] = [ChannelModel.updated_at.set(utcnow())]
     if changes.endpoint is not None:
         actions.append(ChannelModel.endpoint.set(changes.endpoint))
