@@ -16,6 +16,7 @@ import requests
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError
 
+from cloudsms.adapters import storage
 from cloudsms.domain import numberlist
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
@@ -161,6 +162,56 @@ def test_an_uploaded_list_over_the_size_limit_fails_the_mission(aws, tenant):
     _, failed = api.get_mission(mission["mission_id"])
     assert failed["status"] == "Failed"
     assert "larger than 1,048,576 bytes" in failed["failure_reason"]
+
+
+class _ReadsRecorded:
+    """The upload bucket's client, recording which objects' bytes are read; `before_get`
+    runs as an object is asked for (to replace it, as a second upload would)."""
+
+    def __init__(self, s3: Any, before_get: Callable[[], None] = lambda: None):
+        self.s3 = s3
+        self.before_get = before_get
+        self.read: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.s3, name)
+
+    def get_object(self, **params: Any) -> dict[str, Any]:
+        self.before_get()
+        answer = self.s3.get_object(**params)
+        body, key = answer["Body"], params["Key"]
+
+        class Body:
+            def read(_, *args: Any) -> bytes:
+                self.read.append(key)
+                return body.read(*args)
+
+            def close(_) -> None:
+                body.close()
+
+        return {**answer, "Body": Body()}
+
+
+def _record_reads(monkeypatch, before_get: Callable[[], None] = lambda: None) -> _ReadsRecorded:
+    s3 = _ReadsRecorded(boto3.client("s3"), before_get)
+    monkeypatch.setattr(storage, "client", lambda name: s3)
+    return s3
+
+
+def test_a_list_replaced_by_a_larger_one_as_it_is_read_is_refused_unread(aws, tenant, monkeypatch):
+    # The tenant uploads again to the same URL just as the first upload's ingest starts:
+    # the size that decides is that of the bytes about to be read.
+    mission = _create_uploading()
+    key = _upload_key(mission)
+    _put(aws, key, corpus.guide_xlsx())
+    s3 = _record_reads(monkeypatch, lambda: _put(aws, key, corpus.oversize_csv(1_048_576)))
+
+    api.ingest_object(_bucket(aws), key)
+
+    _, failed = api.get_mission(mission["mission_id"])
+    assert failed["status"] == "Failed"
+    assert "larger than 1,048,576 bytes" in failed["failure_reason"]
+    assert key not in s3.read
 
 
 def _uploading_for(dispatch_at: str) -> dict[str, Any]:
@@ -598,6 +649,24 @@ def test_a_manifest_naming_a_missing_list_says_so(aws, tenant):
     result = _read_json(aws, "uploads/acme/order" + RESULT_SUFFIX)
     assert result["accepted"] is False
     assert result["reason"] == "the number list uploads/acme/gone.xlsx is not there"
+
+
+def test_a_manifest_naming_a_list_over_the_size_limit_says_so_and_reads_no_list(
+    aws, tenant, monkeypatch
+):
+    manifest = {"mission": GUIDE_FIELDS, "number_list": "big.csv"}
+    key = _manifest(aws, "order", manifest, "big.csv", corpus.oversize_csv(1_048_576))
+    s3 = _record_reads(monkeypatch)
+
+    api.ingest_object(_bucket(aws), key)
+
+    result = _read_json(aws, "uploads/acme/order" + RESULT_SUFFIX)
+    assert result["accepted"] is False
+    assert result["reason"].startswith(
+        "the number list uploads/acme/big.csv is larger than 1,048,576 bytes"
+    )
+    assert "uploads/acme/big.csv" not in s3.read
+    assert api.list_missions()["items"] == []
 
 
 def test_a_result_file_arriving_is_not_read_as_a_manifest(aws, tenant):

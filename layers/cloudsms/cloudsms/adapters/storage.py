@@ -32,14 +32,24 @@ def put_bytes(key: str, data: bytes, content_type: str = "application/octet-stre
     client("s3").put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=content_type)
 
 
-def get_bytes(key: str) -> bytes:
-    body = client("s3").get_object(Bucket=_bucket(), Key=key)["Body"]
+class TooLarge(Exception):
+    def __init__(self, size: int):
+        super().__init__(f"{size:,} bytes")
+        self.size = size
+
+
+def get_bytes(key: str, max_bytes: int | None = None) -> bytes:
+    """The object's bytes; one larger than `max_bytes` raises TooLarge unread.
+
+    Its size is taken from the same answer as its bytes: an object replaced between a
+    separate size check and the read would be read whatever its size.
+    """
+    answer = client("s3").get_object(Bucket=_bucket(), Key=key)
+    body = answer["Body"]
+    if max_bytes is not None and int(answer["ContentLength"]) > max_bytes:
+        body.close()
+        raise TooLarge(int(answer["ContentLength"]))
     return body.read()  # type: ignore[no-any-return]
-
-
-def size_of(key: str) -> int:
-    head = client("s3").head_object(Bucket=_bucket(), Key=key)
-    return int(head["ContentLength"])
 
 
 def version_of(key: str) -> tuple[datetime, str]:

@@ -466,16 +466,17 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
         return
     key = upload_key(tenant_id, mission_id)
     tenant = TenantModel.get(tenant_id)
+    max_bytes = get_settings().number_list_max_bytes
     try:
-        if storage.size_of(key) > get_settings().number_list_max_bytes:
-            raise NumberListError(
-                f"the file is larger than {get_settings().number_list_max_bytes:,} bytes"
-            )
+        try:
+            data = storage.get_bytes(key, max_bytes)
+        except storage.TooLarge:
+            raise NumberListError(f"the file is larger than {max_bytes:,} bytes") from None
         # As when the list comes with the request: a mission the orders cannot pay for
         # fails now, with the reason, rather than wait Scheduled until its time to fail.
         staged = stage(
             mission,
-            storage.get_bytes(key),
+            data,
             accept=lambda found: orders.check_mission(
                 tenant, mission.channel, found.messages, mission.dispatch_at, now, mission_id
             ),

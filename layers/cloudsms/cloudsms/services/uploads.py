@@ -88,7 +88,12 @@ def _run_manifest(tenant_id: str, key: str, now: datetime) -> dict[str, Any]:
             return {"accepted": True, "mission": missions.read_mission(tenant_id, mission_id)}
         except NotFound:
             pass
-        data = storage.get_bytes(list_key)
+        max_bytes = get_settings().number_list_max_bytes
+        try:
+            data = storage.get_bytes(list_key, max_bytes)
+        except storage.TooLarge as too_large:
+            reason = f"is larger than {max_bytes:,} bytes: it has {too_large.size:,}"
+            return {"accepted": False, "reason": f"the number list {list_key} {reason}"}
         mission = missions.create_mission(tenant, fields, data, now, mission_id)
     except Conflict:
         # The same upload's other delivery created it meanwhile.
