@@ -1555,6 +1555,31 @@ def test_a_mission_sent_at_once_the_orders_hold_only_in_pieces_of_messages_is_re
     assert _left() == {short: 3, long: 3}
 
 
+def test_a_mission_paid_from_more_orders_than_one_write_can_take_is_refused_whole(
+    aws, tenant, metered
+):
+    # Given 100 prepaid orders of 1 SMS (a tenant topping up by the unit) and a list of
+    # 100 numbers: the SMS are there, but the claim and the 100 takes would be more
+    # items than DynamoDB writes in one transaction
+    package = _package(sms_amount=1)["package_id"]
+    for _ in range(100):
+        _order(package)
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "channel": METERED})
+    numbers = numbers_list(_numbers(100))
+
+    # When it is created, to be sent at once
+    with pytest.raises(Forbidden) as refused:
+        missions.create_mission(get_tenant("acme"), fields, numbers, datetime.now(UTC))
+
+    # Then it is refused saying why, and nothing is taken
+    assert refused.value.message == (
+        f"this would be paid from 100 prepaid packages of channel {METERED}; at most"
+        f" {orders.MAX_PAYING_ORDERS} pay one request: send it in smaller ones"
+    )
+    assert list(MissionModel.query("acme")) == []
+    assert set(_left().values()) == {1}
+
+
 def test_concurrent_sends_across_two_orders_never_spend_more_than_they_hold(
     aws, tenant, metered, atomic_dynamodb
 ):

@@ -67,6 +67,9 @@ from cloudsms.store.tenants import TenantModel
 from cloudsms.validation import one_line_name
 
 _ATTEMPTS = 5
+# A charge is written in one transaction, with a mission's claim: DynamoDB writes at most
+# 100 items in one, so a request or mission is paid from at most 99 prepaid orders.
+MAX_PAYING_ORDERS = 99
 
 
 PaymentType = Literal["prepaid", "postpaid"]
@@ -444,6 +447,11 @@ def charge_for(
     takes = [
         _take(order, r, n, now) for order, r, n in zip(prepaid, refunded, taken, strict=True) if n
     ]
+    if len(takes) > MAX_PAYING_ORDERS:
+        raise Forbidden(
+            f"this would be paid from {len(takes)} prepaid packages of channel {route_id};"
+            f" at most {MAX_PAYING_ORDERS} pay one request: send it in smaller ones"
+        )
     if not takes:
         return None
     return Charge(tenant_id=tenant.tenant_id, takes=takes, runs=runs)
