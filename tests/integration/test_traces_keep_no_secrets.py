@@ -6,7 +6,10 @@ import logging
 from typing import Any
 
 import pytest
+from aws_xray_sdk.core.models.segment import Segment
+from aws_xray_sdk.core.models.subsegment import Subsegment
 
+from cloudsms.errors import NotFound
 from cloudsms.observability import tracer
 from functions.admin import app as admin_app
 from tests.integration.missions_api import call
@@ -52,3 +55,17 @@ def test_an_error_naming_a_number_is_neither_traced_nor_logged(aws, tenant, trac
     assert NUMBER in answer["error"]["message"]  # the caller is told which number
     assert traced == []
     assert "9215347566" not in caplog.text
+
+
+def test_the_message_x_ray_records_of_an_error_has_its_numbers_masked():
+    # What the X-Ray SDK itself writes of an exception that leaves a traced method (the
+    # 404 above, were tracing on): its type, stack and message.
+    segment = Segment("admin")
+    subsegment = Subsegment("## delete_blacklisted", "local", segment)
+
+    subsegment.add_exception(NotFound(f"{NUMBER} is not on the blacklist"), stack=[])
+
+    written = subsegment.serialize()
+    assert "NotFound" in written
+    assert "is not on the blacklist" in written
+    assert "9215347566" not in written

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_xray_sdk.core.models.throwable import Throwable
 
 from cloudsms.domain.phone import mask_numbers_in
 
@@ -113,6 +114,21 @@ class QuietTracer(Tracer):
         return super().capture_method(
             method, capture_response=capture_response, capture_error=capture_error
         )
+
+
+_record_exception = Throwable.__init__
+
+
+def _record_exception_masked(self: Throwable, exception: Any, stack: Any, remote: bool = False):
+    _record_exception(self, exception, stack, remote)
+    if isinstance(getattr(self, "message", None), str):
+        self.message = mask_numbers_in(self.message)
+
+
+# The X-Ray SDK writes the message of an exception leaving a traced method on the trace
+# (a 404 may name a number), and offers no setting to leave it out: it is masked as a
+# log line is. The SDK builds every recorded exception through this class.
+Throwable.__init__ = _record_exception_masked  # type: ignore[method-assign]
 
 
 logger = Logger(logger_formatter=MaskingFormatter())
