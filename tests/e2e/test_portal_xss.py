@@ -113,3 +113,43 @@ def test_a_template_and_a_blacklist_reason_show_as_text(portal, stored):
     _menu(portal, "Black List Mgt")
     expect(portal.get_by_text(SVG).first).to_be_visible()
     _nothing_ran(portal)
+
+
+def test_markup_put_in_a_page_by_mistake_runs_nothing(portal):
+    # A second line behind showing strings as text: the pages' Content-Security-Policy
+    # lets only the site's own scripts run, so not an event handler written in markup.
+    ran = portal.evaluate(
+        """() => new Promise((done) => {
+            const holder = document.createElement("div");
+            holder.innerHTML = '<img src="x" onerror="window.__xss = 4">';
+            // Fires after the handler in the markup would have run.
+            holder.querySelector("img").addEventListener("error", () => done(window.__xss ?? null));
+            document.body.append(holder);
+        })"""
+    )
+
+    assert ran is None
+
+
+def test_every_page_works_within_the_content_security_policy(portal, stored):
+    refused: list[str] = []
+    portal.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    menu = portal.get_by_role("navigation", name="Main menu").get_by_role("link")
+    names = [name.strip() for name in menu.all_inner_texts()]
+    assert len(names) >= 6
+
+    for name in names:
+        _menu(portal, name)
+        expect(portal.get_by_role("heading", name=name).first).to_be_visible()
+    # A mission's page draws its progress bars' widths.
+    portal.goto(portal.url.split("#")[0] + f"#/missions/{stored['mission_id']}")
+    expect(portal.get_by_text(IMAGE).first).to_be_visible()
+    portal.goto(portal.url.split("#")[0].removesuffix("index.html") + "api.html")
+    expect(portal.get_by_role("heading").first).to_be_visible()
+
+    assert refused == []

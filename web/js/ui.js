@@ -11,6 +11,8 @@ export function h(tag, attributes = {}, ...children) {
       element.addEventListener(name.slice(2).toLowerCase(), value);
     } else if (name === "class") {
       element.className = value;
+    } else if (name === "style") {
+      element.style.cssText = value; // the page's policy refuses a style attribute, not this
     } else if (name in element && typeof value !== "string") {
       element[name] = value;
     } else {
