@@ -181,6 +181,15 @@ def _valid_endpoint(value: str) -> str:
     return value.rstrip("/")
 
 
+def _login_missing(gateway_type: str | None, field: str, value: str) -> str | None:
+    """Why a channel cannot have this username or password (None: it can). A gateway that
+    logs in refuses every message without one; an empty password is also what a script
+    piping an unset variable gives."""
+    if gateway_type in _LOGS_IN and not value.strip():
+        return f"{gateway_type} gateways need a {field}"
+    return None
+
+
 def _valid_sender(value: str | None) -> str | None:
     """The rules of a message's own sender id: a channel's default stands in for it."""
     reason = content.validate_sender(value)
@@ -252,21 +261,14 @@ class ChannelFields(BaseModel):
     def _endpoint(cls, value: str) -> str:
         return _valid_endpoint(value)
 
-    @field_validator("username")
+    @field_validator("username", "password")
     @classmethod
-    def _username(cls, value: str, info: ValidationInfo) -> str:
+    def _login(cls, value: str | SecretStr, info: ValidationInfo) -> str | SecretStr:
         # gateway_type is checked before (fields are checked in order); absent if refused.
-        if info.data.get("gateway_type") in _LOGS_IN and not value.strip():
-            raise ValueError(f"{info.data['gateway_type']} gateways need a username")
-        return value
-
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
-        # An empty password is what a script piping an unset variable gives: the gateway
-        # would refuse every message, so it is refused here, where it is seen.
-        if info.data.get("gateway_type") in _LOGS_IN and not value.get_secret_value():
-            raise ValueError(f"{info.data['gateway_type']} gateways need a password")
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        reason = _login_missing(info.data.get("gateway_type"), str(info.field_name), text)
+        if reason:
+            raise ValueError(reason)
         return value
 
     _receipt_secret = field_validator("receipt_secret")(_valid_receipt_secret)
@@ -431,20 +433,11 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
     mapped = changes.http_json is not None
     if "http_json" in given and (item.gateway_type == "http_json") != mapped:
         raise BadRequest("http_json is required for, and only for, gateway type http_json")
-    if (
-        changes.username is not None
-        and item.gateway_type in _LOGS_IN
-        and not changes.username.strip()
-    ):
-        reason = f"{item.gateway_type} gateways need a username"
-        raise BadRequest(f"username: {reason}", details=[{"field": "username", "reason": reason}])
-    if (
-        changes.password is not None
-        and item.gateway_type in _LOGS_IN
-        and not changes.password.get_secret_value()
-    ):
-        reason = f"{item.gateway_type} gateways need a password"
-        raise BadRequest(f"password: {reason}", details=[{"field": "password", "reason": reason}])
+    password = None if changes.password is None else changes.password.get_secret_value()
+    for name, value in (("username", changes.username), ("password", password)):
+        reason = None if value is None else _login_missing(item.gateway_type, name, value)
+        if reason:
+            raise BadRequest(f"{name}: {reason}", details=[{"field": name, "reason": reason}])
     actions: list[Action] = [ChannelModel.updated_at.set(utcnow())]
     if changes.endpoint is not None:
         actions.append(ChannelModel.endpoint.set(changes.endpoint))
