@@ -592,6 +592,39 @@ def test_a_log_in_that_read_the_password_before_a_reset_gets_no_session_that_wor
     assert resolve_key(logged_in["json"]["token"]) is None
 
 
+def test_a_log_in_racing_a_change_of_a_leaked_password_gets_no_session(
+    accounts_app, context, operator_key, monkeypatch
+):
+    """The owner changes a leaked password while a stranger, who has tried a wrong one
+    before, logs in with it: the log-in read the account before the change. Its write
+    that starts the count of wrong passwords anew read the account back, the change's
+    end of its sessions too, and it opened a session the change did not end."""
+    from cloudsms.domain import passwords
+    from cloudsms.store.api_keys import ApiKeyModel
+
+    temporary = _create(accounts_app, context, operator_key)
+    first = _change_password(
+        accounts_app, context, temporary, "Leaked2026", key=_token(accounts_app, context, temporary)
+    )
+    owner = first["json"]["token"]
+    assert _log_in(accounts_app, context, "not-it-1")["statusCode"] == 401
+    verify = passwords.verify
+
+    def verify_while_the_owner_changes_it(password: str, stored: str) -> bool:
+        right = verify(password, stored)
+        monkeypatch.setattr(passwords, "verify", verify)
+        changed = _change_password(accounts_app, context, "Leaked2026", "Autumn2026", key=owner)
+        assert changed["statusCode"] == 200, changed["body"]
+        return right
+
+    monkeypatch.setattr(passwords, "verify", verify_while_the_owner_changes_it)
+    stranger = _log_in(accounts_app, context, "Leaked2026")
+
+    assert stranger["statusCode"] == 401, stranger["body"]
+    sessions = [key for key in ApiKeyModel.scan() if key.kind == "session"]
+    assert len(sessions) == 3  # the owner's two, the second change's new one: no other
+
+
 def test_a_session_missed_while_disabled_stays_ended_once_enabled(
     accounts_app, context, operator_key, lagging_index
 ):

@@ -309,12 +309,31 @@ def _log_in(
     if account.disabled_at is not None or get_tenant(account.tenant_id).disabled_at is not None:
         raise Unauthorized(wrong_credentials())
     if account.failed_logins:
-        account.update(actions=[AccountModel.failed_logins.set(0)])
+        _count_anew(account)
     return _open_session(account, now)
 
 
 def _locked(account: AccountModel, now: datetime) -> bool:
     return account.locked_until is not None and account.locked_until > now
+
+
+def _count_anew(account: AccountModel) -> None:
+    """A right password starts the count of wrong ones anew, on condition that the
+    account's sessions have not been ended since the log-in read it (a reset, a password
+    change, disabling): the write reads the account back, and a session opened with what
+    it read would be one that the change meant to end."""
+    ended = AccountModel.sessions_ended_at
+    try:
+        account.update(
+            actions=[AccountModel.failed_logins.set(0)],
+            condition=ended.does_not_exist()
+            if account.sessions_ended_at is None
+            else ended == account.sessions_ended_at,
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
+        raise Unauthorized(wrong_credentials()) from error
 
 
 def _count_failure(account: AccountModel, now: datetime) -> None:
