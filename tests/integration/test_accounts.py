@@ -313,6 +313,39 @@ def test_a_right_password_starts_the_count_of_wrong_ones_anew(accounts_app, cont
     assert _log_in(accounts_app, context, password)["statusCode"] == 201
 
 
+def test_a_right_password_tried_while_wrong_ones_lock_the_account_opens_no_session(
+    accounts_app, context, operator_key, monkeypatch
+):
+    """Tries made at once each read the account unlocked before any is counted: five
+    wrong ones lock it while the right one is being checked, and the right one must not
+    open a session then, or sending tries in parallel would get past the lock."""
+    from cloudsms.domain import passwords
+    from cloudsms.services import accounts
+
+    password = _create(accounts_app, context, operator_key)
+    now = clock.now()
+    captcha_ids = [accounts.new_captcha(now, ADDRESS)["captcha_id"] for _ in range(6)]
+    verify = passwords.verify
+
+    def wrong_ones_lock_it_meanwhile(tried: str, stored: str) -> bool:
+        if tried == password and captcha_ids:
+            for captcha_id in captcha_ids[1:]:
+                with pytest.raises(accounts.Unauthorized):
+                    accounts.log_in("CNX01_Adm", "not-it-1", captcha_id, CAPTCHA, now, ADDRESS)
+            captcha_ids.clear()
+        return verify(tried, stored)
+
+    monkeypatch.setattr(passwords, "verify", wrong_ones_lock_it_meanwhile)
+
+    with pytest.raises(accounts.Unauthorized) as refused:
+        accounts.log_in("CNX01_Adm", password, captcha_ids[0], CAPTCHA, now, ADDRESS)
+
+    assert not captcha_ids  # the wrong ones were tried while the right one was checked
+    assert str(refused.value) == accounts.wrong_credentials()
+    assert _failed_logins()[1] is not None  # locked, and no session was opened
+    assert not [key for key in accounts.ApiKeyModel.scan() if key.kind == "session"]
+
+
 def test_a_password_change_checks_the_current_one_and_the_rule(accounts_app, context, operator_key):
     from cloudsms.services.tenants import resolve_key
 
@@ -571,7 +604,7 @@ def test_a_log_in_that_read_the_password_before_a_reset_gets_no_session_that_wor
     """The operator resets a compromised account while someone logs in with its old
     password: the log-in read the account before the reset, and opens its session after."""
     from cloudsms.domain import passwords
-    from cloudsms.services.tenants import resolve_key
+    from cloudsms.store.api_keys import ApiKeyModel
 
     old = _create(accounts_app, context, operator_key)
     verify = passwords.verify
@@ -588,8 +621,10 @@ def test_a_log_in_that_read_the_password_before_a_reset_gets_no_session_that_wor
     monkeypatch.setattr(passwords, "verify", verify_while_the_operator_resets)
     logged_in = _log_in(accounts_app, context, old)
 
-    assert logged_in["statusCode"] == 201  # it read the old password
-    assert resolve_key(logged_in["json"]["token"]) is None
+    # It read the old password; its write that starts the count of wrong ones anew finds
+    # the sessions ended since.
+    assert logged_in["statusCode"] == 401, logged_in["body"]
+    assert not [key for key in ApiKeyModel.scan() if key.kind == "session"]
 
 
 def test_a_log_in_racing_a_change_of_a_leaked_password_gets_no_session(

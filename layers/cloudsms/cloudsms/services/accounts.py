@@ -308,8 +308,7 @@ def _log_in(
         raise Unauthorized(wrong_credentials())
     if account.disabled_at is not None or get_tenant(account.tenant_id).disabled_at is not None:
         raise Unauthorized(wrong_credentials())
-    if account.failed_logins:
-        _count_anew(account)
+    _count_anew(account, now)
     return _open_session(account, now)
 
 
@@ -317,18 +316,30 @@ def _locked(account: AccountModel, now: datetime) -> bool:
     return account.locked_until is not None and account.locked_until > now
 
 
-def _count_anew(account: AccountModel) -> None:
-    """A right password starts the count of wrong ones anew, on condition that the
-    account's sessions have not been ended since the log-in read it (a reset, a password
-    change, disabling): the write reads the account back, and a session opened with what
-    it read would be one that the change meant to end."""
+def _count_anew(account: AccountModel, now: datetime) -> None:
+    """A right password starts the count of wrong ones anew, on conditions that hold
+    what the log-in read. The account is still not locked, nor counted up to its lock:
+    tries sent at once each read it unlocked before any was counted, and a right one
+    among them must not open a session once the wrong ones have locked it, or tries sent
+    in parallel would get past the lock. Its sessions have not been ended since (a
+    reset, a password change, disabling): the write reads the account back, and a
+    session opened with what it read would be one that the change meant to end."""
     ended = AccountModel.sessions_ended_at
     try:
         account.update(
             actions=[AccountModel.failed_logins.set(0)],
-            condition=ended.does_not_exist()
-            if account.sessions_ended_at is None
-            else ended == account.sessions_ended_at,
+            condition=(
+                AccountModel.locked_until.does_not_exist() | (AccountModel.locked_until <= now)
+            )
+            & (
+                AccountModel.failed_logins.does_not_exist()
+                | (AccountModel.failed_logins < get_settings().max_failed_logins)
+            )
+            & (
+                ended.does_not_exist()
+                if account.sessions_ended_at is None
+                else ended == account.sessions_ended_at
+            ),
         )
     except UpdateError as error:
         if not lost_a_race(error):
