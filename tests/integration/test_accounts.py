@@ -943,13 +943,75 @@ def test_a_failure_counted_meanwhile_is_not_lost(aws, monkeypatch):
         writes = target.endswith(("UpdateItem", "PutItem"))
         if writes and LoginFailuresModel.Meta.table_name in self.body and not interleaved:
             interleaved.append(True)
-            login_limit.count_failure(SPRAYER, now)
+            login_limit.take_try(SPRAYER, now)
         return call_action(self)
 
     monkeypatch.setattr(DynamoHandler, "call_action", another_count_first)
 
-    login_limit.count_failure(SPRAYER, now)
+    login_limit.take_try(SPRAYER, now)
 
     assert interleaved
     counted = list(LoginFailuresModel.query(login_limit._address(SPRAYER)))
     assert [item.failures for item in counted] == [2]
+
+
+def test_log_ins_sent_at_once_from_an_address_cannot_all_pass_its_limit(
+    accounts_app, context, operator_key, monkeypatch
+):
+    """An address with one failure left sends two log-ins at once: both would read the
+    count under the limit before either is counted, and a spray sent in parallel would
+    try as many passwords as it sends. The second is refused (429) untried."""
+    from cloudsms.domain import passwords
+    from cloudsms.errors import TooManyRequests
+    from cloudsms.services import accounts
+
+    password = _create(accounts_app, context, operator_key)
+    _fail_from(accounts_app, context, SPRAYER, times=19)
+    now = clock.now()
+    first, second = (accounts.new_captcha(now, SPRAYER)["captcha_id"] for _ in range(2))
+    verify = passwords.verify
+    tried: list[str] = []
+    meanwhile: list[Exception] = []
+
+    def another_try_meanwhile(candidate: str, stored: str) -> bool:
+        tried.append(candidate)
+        if candidate == "not-it-1":
+            try:
+                accounts.log_in("CNX01_Adm", "not-it-2", second, CAPTCHA, now, SPRAYER)
+            except (TooManyRequests, accounts.Unauthorized) as error:
+                meanwhile.append(error)
+        return verify(candidate, stored)
+
+    monkeypatch.setattr(passwords, "verify", another_try_meanwhile)
+
+    with pytest.raises(accounts.Unauthorized):
+        accounts.log_in("CNX01_Adm", "not-it-1", first, CAPTCHA, now, SPRAYER)
+
+    assert [type(error) for error in meanwhile] == [TooManyRequests]
+    assert tried == ["not-it-1"]  # the second password was never tried
+    assert _failed_logins() == (1, None)
+    assert _refused_status(accounts_app, context, password) == 429
+
+
+def test_a_log_in_that_fails_for_the_platform_gives_its_count_back(
+    accounts_app, context, operator_key, monkeypatch
+):
+    from cloudsms.services import accounts
+    from cloudsms.store.accounts import LoginFailuresModel
+
+    password = _create(accounts_app, context, operator_key)
+    _log_in(accounts_app, context, "not-it-1", source_ip=SPRAYER)
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the tenants table cannot be read")
+
+    captcha_id = _captcha(accounts_app, context, SPRAYER)
+    get_tenant = accounts.get_tenant
+    monkeypatch.setattr(accounts, "get_tenant", broken)
+    with pytest.raises(RuntimeError):
+        accounts.log_in("CNX01_Adm", password, captcha_id, CAPTCHA, clock.now(), SPRAYER)
+    monkeypatch.setattr(accounts, "get_tenant", get_tenant)
+
+    assert _log_in(accounts_app, context, password, source_ip=SPRAYER)["statusCode"] == 201
+    # The wrong password's count alone: neither the platform's failure nor the log-in.
+    assert [item.failures for item in LoginFailuresModel.scan()] == [1]

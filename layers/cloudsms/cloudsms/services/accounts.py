@@ -280,13 +280,19 @@ def log_in(
 ) -> Session:
     """Opens a session. An address over its limit of failures is refused before anything
     else, so that its tries lock no account; every refusal after that counts against it:
-    a wrong, used or expired verify code (400) as much as wrong credentials (401)."""
-    login_limit.refuse_if_over(source_ip, now)
+    a wrong, used or expired verify code (400) as much as wrong credentials (401). The
+    try is counted first, and its count given back unless it is refused, so that tries
+    sent at once cannot all pass the limit."""
+    login_limit.take_try(source_ip, now)
     try:
-        return _log_in(account_name, password, captcha_id, captcha, now)
+        session = _log_in(account_name, password, captcha_id, captcha, now)
     except (BadRequest, Unauthorized):
-        login_limit.count_failure(source_ip, now)
+        raise  # a refused log-in: its count stays
+    except Exception:
+        login_limit.give_back(source_ip, now)  # not the caller's failure
         raise
+    login_limit.give_back(source_ip, now)
+    return session
 
 
 def _log_in(

@@ -6,8 +6,9 @@ So every log-in refused from an address (a wrong, used or expired verify code, a
 name or password, a locked or disabled account) is counted in a fixed window; once an
 address reaches `max_failed_logins_per_address`, its log-ins and verify-code images are
 refused (429) until the window ends, before any password is checked, so that a spraying
-address locks no more accounts. A right password resets nothing: a spray that finds one
-account must not earn more tries.
+address locks no more accounts. A log-in is counted before it is tried, and the count of
+one that is not refused is taken back; a right password resets nothing else: a spray
+that finds one account must not earn more tries.
 
 An IPv6 address is counted by its /64, which a single host commonly holds whole.
 """
@@ -16,12 +17,13 @@ import ipaddress
 import math
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from cloudsms.errors import TooManyRequests
 from cloudsms.observability import logger
 from cloudsms.settings import get_settings
 from cloudsms.store.accounts import LoginFailuresModel
+from cloudsms.store.base import lost_a_race
 
 
 def rule() -> str:
@@ -52,36 +54,65 @@ def _window(now: datetime) -> tuple[int, int]:
 
 def refuse_if_over(source_ip: str, now: datetime) -> None:
     """Raises TooManyRequests when the address has used up its failures for the window."""
-    start, end = _window(now)
+    start, _ = _window(now)
     try:
         counted = LoginFailuresModel.get(_address(source_ip), start, consistent_read=True)
     except DoesNotExist:
         return
-    if counted.failures < get_settings().max_failed_logins_per_address:
-        return
+    if counted.failures >= get_settings().max_failed_logins_per_address:
+        raise _refusal(now)
+
+
+def take_try(source_ip: str, now: datetime) -> None:
+    """Counts a log-in as failed before it is tried, on condition that the address has
+    failures left (else TooManyRequests): counted only after the try, log-ins sent at
+    once would all pass a limit each read before any was counted, however many they
+    were. A log-in that is not refused gives its count back (`give_back`)."""
+    start, end = _window(now)
+    item = LoginFailuresModel(_address(source_ip), start)
+    limit = get_settings().max_failed_logins_per_address
+    try:
+        item.update(
+            actions=[
+                LoginFailuresModel.failures.add(1),
+                LoginFailuresModel.expires_at.set(end),
+            ],
+            condition=LoginFailuresModel.failures.does_not_exist()
+            | (LoginFailuresModel.failures < limit),
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
+        raise _refusal(now) from error
+    if item.failures == limit:
+        logger.warning(
+            "log-in tries from an address reached the limit of failures",
+            source_ip=source_ip,
+            until=datetime.fromtimestamp(end, UTC).isoformat(),
+        )
+
+
+def give_back(source_ip: str, now: datetime) -> None:
+    """Takes back the count of a try (`take_try`) that was not refused. An atomic add, as
+    the other tries of the address count meanwhile."""
+    start, _ = _window(now)
+    try:
+        LoginFailuresModel(_address(source_ip), start).update(
+            actions=[LoginFailuresModel.failures.add(-1)],
+            # Not a count of -1 where time to live removed the window's item.
+            condition=LoginFailuresModel.failures.exists(),
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
+
+
+def _refusal(now: datetime) -> TooManyRequests:
+    _, end = _window(now)
     wait = max(1, math.ceil(end - now.timestamp()))
     until = datetime.fromtimestamp(end, UTC).isoformat()
-    raise TooManyRequests(
+    return TooManyRequests(
         f"too many failed log-ins from this address ({rule()}): try again after {until} "
         f"(in {math.ceil(wait / 60)} minutes)",
         retry_after=wait,
     )
-
-
-def count_failure(source_ip: str, now: datetime) -> None:
-    """One more refused log-in from the address. An atomic add: concurrent failures are
-    all counted, and the first one of a window creates its item."""
-    start, end = _window(now)
-    item = LoginFailuresModel(_address(source_ip), start)
-    item.update(
-        actions=[
-            LoginFailuresModel.failures.add(1),
-            LoginFailuresModel.expires_at.set(end),
-        ]
-    )
-    if item.failures == get_settings().max_failed_logins_per_address:
-        logger.warning(
-            "log-ins refused from an address after failed log-ins",
-            source_ip=source_ip,
-            until=datetime.fromtimestamp(end, UTC).isoformat(),
-        )
