@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms.observability import logger, tracer
-from cloudsms.services.authorization import key_from_headers, resolve_cached
+from cloudsms.services.authorization import key_from_headers, resolve
 
 # Every route under it needs an operator key (the functions check the role as well).
 OPERATOR_ROUTES = "/v1/admin/*"
@@ -19,7 +19,7 @@ OPERATOR_ROUTES = "/v1/admin/*"
 @event_source(data_class=APIGatewayAuthorizerRequestEvent)
 def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict:
     key = key_from_headers(event.headers)
-    principal = resolve_cached(key) if key else None
+    principal = resolve(key) if key else None
     if principal is None:
         logger.info("refused: no valid API key")
         # API Gateway answers 401 when an authorizer fails with exactly this message.

@@ -10,6 +10,7 @@ import pytest
 
 from cloudsms import clock
 from tests.integration.conftest import api_event
+from tests.integration.test_authorizer import _authorize, _effects
 
 CAPTCHA = "aqVj"
 # The address api_event's requests come from (tests/events/api_request.json).
@@ -492,6 +493,20 @@ def test_logging_out_ends_the_session(accounts_app, context, operator_key):
 
     assert response["statusCode"] == 204
     assert resolve_key(token) is None
+
+
+def test_a_logged_out_session_is_refused_by_the_authorizer_at_once(
+    accounts_app, context, operator_key
+):
+    # An API key is remembered by a warm authorizer for a minute; a session is not.
+    token = _token(accounts_app, context, _create(accounts_app, context, operator_key))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert _effects(_authorize(context, headers))[0] == "Allow"
+
+    _call(accounts_app, context, "DELETE", "/v1/sessions/current", key=token)
+
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        _authorize(context, headers)
 
 
 def test_a_logged_out_session_cannot_change_the_password(accounts_app, context, operator_key):

@@ -26,7 +26,7 @@ from cloudsms.services import login_limit
 from cloudsms.services.tenants import PASSWORD_CHANGE, Principal, get_tenant, revoke_key
 from cloudsms.settings import get_settings
 from cloudsms.store.accounts import AccountModel, CaptchaModel
-from cloudsms.store.api_keys import SESSION, ApiKeyModel
+from cloudsms.store.api_keys import SESSION, SESSION_TOKEN_PREFIX, ApiKeyModel
 from cloudsms.store.base import lost_a_race
 
 ACCOUNT_TYPES = {"tenant": "Tenant"}
@@ -394,7 +394,7 @@ def _count_nothing(key: str) -> None:
 def _open_session(account: AccountModel, now: datetime) -> Session:
     """A session of the tenant's role; one opened with a temporary password may only
     change it (api.PASSWORD_CHANGE), and the change opens a full one."""
-    token = "css_" + secrets.token_urlsafe(32)
+    token = SESSION_TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=get_settings().session_hours)
     ApiKeyModel(
         key_hash=ids.hash_key(token),

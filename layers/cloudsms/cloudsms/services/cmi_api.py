@@ -37,7 +37,7 @@ from cloudsms.errors import (
 )
 from cloudsms.observability import logger
 from cloudsms.services import sending
-from cloudsms.services.authorization import resolve_cached
+from cloudsms.services.authorization import resolve
 from cloudsms.services.sending import RecipientResult, SendRequest
 from cloudsms.services.tenants import PASSWORD_CHANGE, get_tenant
 from cloudsms.store.messages import MessageModel
@@ -254,7 +254,7 @@ def answer(raw: bytes, now: datetime, send_once: SendOnce) -> Answer:
 def _zone_of(auth_key: str) -> str:
     """The time zone of the tenant whose key a refused request carries, as every other
     answer's TIME is in; UTC when the key names no tenant."""
-    principal = resolve_cached(auth_key) if auth_key else None
+    principal = resolve(auth_key) if auth_key else None
     if principal is None:
         return "UTC"
     try:
@@ -324,7 +324,7 @@ def _invalid(error: ValidationError) -> Failure:
 
 
 def _tenant(key: str) -> TenantModel:
-    principal = resolve_cached(key)
+    principal = resolve(key)
     if principal is None:
         # The same words for a key never issued, revoked or of a disabled tenant, as 401s
         # from the authorizer are.

@@ -13,6 +13,8 @@ from cloudsms.store.base import table_meta, utcnow
 
 KEY = "key"
 SESSION = "session"
+# What a session's token begins with, and no API key does.
+SESSION_TOKEN_PREFIX = "css_"
 
 
 class KeysByTenant(GlobalSecondaryIndex["ApiKeyModel"]):
