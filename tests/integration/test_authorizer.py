@@ -6,6 +6,7 @@ import pytest
 
 from cloudsms import cache
 from cloudsms.services import tenants
+from cloudsms.store.api_keys import ApiKeyModel
 from functions.authorizer import app as authorizer_app
 from tests.integration.conftest import EVENTS
 
@@ -99,6 +100,29 @@ def test_a_revoked_key_still_resolves_from_the_cache_until_it_expires(aws, tenan
     cache.clear_all()
     with pytest.raises(Exception, match="^Unauthorized$"):
         _authorize(context, headers)
+
+
+def test_revoking_a_key_removed_meanwhile_writes_no_stray_item(aws, tenant, monkeypatch):
+    # A session that expired: time to live removed it from the table, and the tenant
+    # index, which lags, still shows it to the revocation.
+    key_hash = tenants.hash_key(tenant["key"])
+    [shown] = list(ApiKeyModel.by_tenant.query("acme", ApiKeyModel.key_id == tenant["key_id"]))
+    ApiKeyModel.get(key_hash).delete()
+    monkeypatch.setattr(ApiKeyModel.by_tenant, "query", lambda *args, **kwargs: iter([shown]))
+
+    tenants.revoke_key("acme", tenant["key_id"])
+
+    with pytest.raises(ApiKeyModel.DoesNotExist):
+        ApiKeyModel.get(key_hash)
+
+
+def test_a_key_revoked_twice_keeps_its_first_revocation_time(aws, tenant):
+    tenants.revoke_key("acme", tenant["key_id"])
+    first = ApiKeyModel.get(tenants.hash_key(tenant["key"])).revoked_at
+
+    tenants.revoke_key("acme", tenant["key_id"])
+
+    assert ApiKeyModel.get(tenants.hash_key(tenant["key"])).revoked_at == first
 
 
 def test_a_key_of_one_tenant_never_resolves_to_another(aws, tenant, context):

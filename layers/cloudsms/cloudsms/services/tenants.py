@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from cloudsms import clock
 from cloudsms.domain import content
@@ -182,7 +182,17 @@ def issue_key(tenant_id: str, role: str = "tenant", name: str = "") -> IssuedKey
 
 def revoke_key(tenant_id: str, key_id: str) -> None:
     for item in ApiKeyModel.by_tenant.query(tenant_id, ApiKeyModel.key_id == key_id):
-        item.update(actions=[ApiKeyModel.revoked_at.set(utcnow())])
+        try:
+            # The index lags the table: a session may have expired and been removed since
+            # (an update would write a stray item holding only its revocation), or the
+            # key been revoked already (the first time is the one kept).
+            item.update(
+                actions=[ApiKeyModel.revoked_at.set(utcnow())],
+                condition=ApiKeyModel.key_hash.exists() & ApiKeyModel.revoked_at.does_not_exist(),
+            )
+        except UpdateError as error:
+            if not lost_a_race(error):
+                raise
         return
     raise NotFound(f"tenant {tenant_id} has no key {key_id}")
 
