@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cloudsms import clock
+from cloudsms.errors import Conflict
 from tests.integration.conftest import api_event
 from tests.integration.test_authorizer import _authorize, _effects
 
@@ -611,6 +612,29 @@ def test_a_session_the_index_does_not_show_yet_ends_too(
     assert _operator_action(accounts_app, context, operator_key, action)["statusCode"] == 200
 
     assert resolve_key(token) is None
+
+
+def test_of_two_resets_at_once_only_the_one_whose_password_works_shows_one(
+    accounts_app, context, operator_key, monkeypatch
+):
+    from cloudsms.services import accounts
+
+    _create(accounts_app, context, operator_key)
+    read_account = accounts._account
+    shown: list[str] = []
+
+    def another_reset_meanwhile(name: str) -> Any:
+        account = read_account(name)  # read by this reset, then the other one writes
+        monkeypatch.setattr(accounts, "_account", read_account)
+        shown.append(accounts.reset_password(name, clock.now()).password)
+        return account
+
+    monkeypatch.setattr(accounts, "_account", another_reset_meanwhile)
+
+    with pytest.raises(Conflict, match="changed meanwhile"):
+        accounts.reset_password("CNX01_Adm", clock.now())
+
+    assert _log_in(accounts_app, context, shown[0])["statusCode"] == 201
 
 
 def test_a_log_in_that_read_the_password_before_a_reset_gets_no_session_that_works(

@@ -161,16 +161,26 @@ def reset_password(account_name: str, now: datetime) -> IssuedPassword:
     every session of the account ends."""
     account = _account(account_name)
     password = passwords.temporary()
-    account.update(
-        actions=[
-            AccountModel.password_hash.set(passwords.hash_password(password)),
-            AccountModel.must_change_password.set(1),
-            AccountModel.failed_logins.set(0),
-            AccountModel.locked_until.remove(),
-            AccountModel.password_changed_at.set(now),
-            AccountModel.sessions_ended_at.set(now),
-        ]
-    )
+    try:
+        account.update(
+            actions=[
+                AccountModel.password_hash.set(passwords.hash_password(password)),
+                AccountModel.must_change_password.set(1),
+                AccountModel.failed_logins.set(0),
+                AccountModel.locked_until.remove(),
+                AccountModel.password_changed_at.set(now),
+                AccountModel.sessions_ended_at.set(now),
+            ],
+            # Two resets at once would each show a password, and only the last one work.
+            condition=AccountModel.password_hash == account.password_hash,
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
+        raise Conflict(
+            f"the password of {account_name} changed meanwhile (another reset, or its owner):"
+            " reset it again if it is still needed"
+        ) from error
     _end_sessions(account)
     logger.info("account password reset", account_name=account_name)
     return IssuedPassword(view(account), password)
