@@ -322,6 +322,18 @@ def test_a_body_nested_too_deeply_is_refused_as_invalid_json(aws, tenant, contex
     assert (error["code"], error["message"]) == ("invalid_request", "body: not valid JSON")
 
 
+def test_a_number_too_long_to_read_is_refused_as_invalid_json(aws, tenant, context):
+    # Python reads no integer over 4,300 digits: a 5 KB number in any field.
+    event = api_event("POST", "/v1/sms", "/v1/sms")
+    event["body"] = '{"to": ["+639215347566"], "text": ' + "1" * 5000 + "}"
+
+    response = send_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 400
+    error = json.loads(response["body"])["error"]
+    assert (error["code"], error["message"]) == ("invalid_request", "body: not valid JSON")
+
+
 def test_a_mission_body_nested_too_deeply_is_refused_as_invalid_json(aws, tenant, context):
     event = api_event("POST", "/v1/missions", "/v1/missions")
     event["body"] = TOO_DEEP

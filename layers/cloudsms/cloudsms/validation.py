@@ -52,11 +52,17 @@ def validated(model: type[M], data: Any) -> M:
 def loads_json(document: str | bytes) -> Any:
     """`document` parsed. One nested deeper than the parser's recursion limit (a 2 KB
     body of brackets is) is invalid JSON like any other, a JSONDecodeError (a ValueError)
-    that callers refuse with a 400, rather than a RecursionError that ends in a 502."""
+    that callers refuse with a 400, rather than a RecursionError that ends in a 502. So
+    is a number longer than Python converts (4,300 digits): the parser raises a bare
+    ValueError for it, which the resolver would not take for invalid JSON either."""
     try:
         return json.loads(document)
     except RecursionError as error:
         raise json.JSONDecodeError("nested too deeply", "", 0) from error
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        raise json.JSONDecodeError("a number too long to read", "", 0) from error
 
 
 def one_line_name(what: str) -> Callable[[Any], Any]:
