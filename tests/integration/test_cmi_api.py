@@ -196,6 +196,8 @@ def test_the_uip_envelope_is_read_and_answered_in_the_same_envelope(aws, tenant,
         ),
         ({"PRIORITY": -1}, 400, "INVALIDE_PARAMETER", "PRIORITY: Input should be greater than"),
         ({"AUTH_KEY": "csk_not-a-key"}, 401, "INVALID_AUTH_KEY", "AUTH_KEY is not a valid"),
+        # JSON's escape of half a surrogate pair: no text, which no key is.
+        ({"AUTH_KEY": "csk_\ud800"}, 400, "INVALIDE_PARAMETER", "AUTH_KEY: Input should be"),
         ({"AUTH_KEY": None}, 400, "INVALIDE_PARAMETER", "AUTH_KEY: Input should be a valid string"),
     ],
 )

@@ -214,6 +214,11 @@ def _account_keeps(session: ApiKeyModel) -> bool:
 
 def resolve_key(key: str) -> Principal | None:
     """The principal a key stands for, or None for an unknown or revoked key."""
+    if not key.isascii():
+        # Every key given out is URL-safe ASCII. Another names none, and may not even
+        # hash: a CMI refusal looks up the AUTH_KEY it could not read (for its TIME's
+        # zone), which JSON's escape of half a surrogate pair makes no text at all.
+        return None
     try:
         item = ApiKeyModel.get(hash_key(key))
     except DoesNotExist:
