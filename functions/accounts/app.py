@@ -6,12 +6,13 @@ from datetime import datetime
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cloudsms import clock
 from cloudsms.api import answers, caller, make_resolver, operator
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import accounts, login_limit
+from cloudsms.validation import one_line_name
 
 app = make_resolver()
 
@@ -23,6 +24,9 @@ class LogIn(BaseModel):
     password: str = Field(min_length=1, max_length=128)
     captcha_id: str = Field(min_length=1, max_length=64)
     captcha: str = Field(min_length=1, max_length=16, description="The verify code's text")
+
+    # A blank name, named as such: looked up, it would be an empty key DynamoDB refuses.
+    _account_name = field_validator("account_name", mode="before")(one_line_name("account name"))
 
 
 class PasswordChange(BaseModel):

@@ -223,6 +223,30 @@ def test_a_log_in_body_nested_too_deeply_is_refused_as_invalid_json(accounts_app
     assert json.loads(response["body"])["error"]["code"] == "invalid_request"
 
 
+def test_a_blank_account_name_is_refused_at_log_in_naming_it(accounts_app, context):
+    response = _log_in(accounts_app, context, "not-it-1", name="   ")
+
+    assert response["statusCode"] == 400, response["body"]
+    assert response["json"]["error"]["message"] == "account_name: the account name is empty"
+
+
+@pytest.mark.parametrize("action", ["password-reset", "disable", "enable"])
+def test_an_operator_action_on_a_blank_account_name_finds_no_account(
+    accounts_app, context, operator_key, action
+):
+    response = _call(
+        accounts_app,
+        context,
+        "POST",
+        f"/v1/admin/accounts/%20%20/{action}",
+        f"/v1/admin/accounts/{{account_name}}/{action}",
+        key=operator_key,
+        path_parameters={"account_name": "%20%20"},
+    )
+
+    assert response["statusCode"] == 404, response["body"]
+
+
 def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(
     accounts_app, context, operator_key
 ):

@@ -206,8 +206,12 @@ def enable_account(account_name: str) -> dict[str, Any]:
 
 
 def _account(account_name: str) -> AccountModel:
+    key = _key(account_name)
+    if not key:
+        # A blank name (a path of spaces) has no account; DynamoDB refuses an empty key.
+        raise NotFound(f"no account {account_name!r}")
     try:
-        return AccountModel.get(_key(account_name), consistent_read=True)
+        return AccountModel.get(key, consistent_read=True)
     except DoesNotExist as error:
         raise NotFound(f"no account {account_name}") from error
 
