@@ -135,6 +135,9 @@ def test_a_second_channel_with_the_same_route_id_is_a_conflict(aws, tenant, cont
         # A price under "063" would never apply: a number's code is looked up as "63".
         ({"prices_usd": {"by_country": {"063": "0.01"}}}, "prices_usd.by_country"),
         ({"prices_usd": {"default": "0.0000001"}}, "prices_usd.default"),
+        # Beyond any number DynamoDB stores once written in micros.
+        ({"prices_usd": {"by_country": {"63": 1e300}}}, "prices_usd.by_country"),
+        ({"prices_usd": {"by_country": {"63": "1e40"}}}, "prices_usd.by_country"),
         ({"default_sender": "ABCDEFGHIJKLM"}, "default_sender"),
         ({"default_sender": "<img src=x>"}, "default_sender"),
         ({"throughput": True}, "throughput"),  # not 1

@@ -124,6 +124,9 @@ class Channel(ChannelRoute):
 # --- what the operator writes -------------------------------------------------------------
 
 
+MAX_PRICE_USD = Decimal(1_000_000)  # 12 digits, 6 of them decimals
+
+
 class Pricing(BaseModel):
     """Price per segment in US dollars, by country calling code, with a default."""
 
@@ -143,8 +146,12 @@ class Pricing(BaseModel):
             if str(int(code)) != code:
                 # A number's code is looked up as "63": a price under "063" never applies.
                 raise ValueError(f"write the country calling code {code!r} as {str(int(code))!r}")
-            if price < 0 or price.as_tuple().exponent < -6:  # type: ignore[operator]
-                raise ValueError(f"the price for {code} must be ≥ 0 with at most 6 decimals")
+            # The default's bounds: a price in micros must fit the number DynamoDB stores
+            # (1e300 would be refused on write, a 500).
+            if not 0 <= price < MAX_PRICE_USD or price.as_tuple().exponent < -6:  # type: ignore[operator]
+                raise ValueError(
+                    f"the price for {code} must be ≥ 0 and under 1,000,000 with at most 6 decimals"
+                )
         return value
 
 
