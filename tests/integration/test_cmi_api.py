@@ -100,6 +100,8 @@ def test_a_number_that_is_none_is_refused_alone_and_the_others_sent(aws, tenant,
         {"DEST_MSISDN": "92153x", "COUNTRY_CODE": 63},
         {"DEST_MSISDN": "9215347566", "COUNTRY_CODE": "\u00b2"},  # isdigit(), yet no digit
         {"DEST_MSISDN": "+8613800138000", "COUNTRY_CODE": 63},  # which country is meant?
+        # More digits than Python reads as one integer (4,300).
+        {"DEST_MSISDN": "9215347567", "COUNTRY_CODE": "6" * 5000},
         NUMBER,
     ]
     status, answer = _post(context, _send_request(tenant["key"], MULTI_MSISDN_LIST=numbers))
@@ -110,8 +112,14 @@ def test_a_number_that_is_none_is_refused_alone_and_the_others_sent(aws, tenant,
         (0, "INVALIDE_PARAMETER", "not a valid phone number"),
         (0, "INVALIDE_PARAMETER", "COUNTRY_CODE is not a country code"),
         (0, "INVALIDE_PARAMETER", "DEST_MSISDN has another country code than COUNTRY_CODE"),
+        (0, "INVALIDE_PARAMETER", "COUNTRY_CODE is not a country code"),
     ]
-    assert [d["DEST_MSISDN"] for d in refused] == ["92153x", "9215347566", "+8613800138000"]
+    assert [d["DEST_MSISDN"] for d in refused] == [
+        "92153x",
+        "9215347566",
+        "+8613800138000",
+        "9215347567",
+    ]
     assert _queued(aws, "BulkSubmitQueue") == [sent["SMS_UID"]]
 
 

@@ -49,6 +49,7 @@ VERSION = "2021-01-01"  # the flat envelope's VERSION
 UIP_VERSION = 2  # the uip envelope's uip_version
 MAX_RECIPIENTS = 100  # as POST /v1/sms
 MAX_UIDS = 100
+MAX_COUNTRY_CODE_DIGITS = 3
 UID = re.compile(r"[0-9A-F]{30}")  # ids.new_uid's and ids.mission_message_uid's
 
 # RESULT_CODE: 1 is success, as CMI clients test it. The API names no other code, so
@@ -409,6 +410,9 @@ def _msisdn(item: CmiRecipient) -> Recipient:
     try:
         _, code = phone.written_digits(item.COUNTRY_CODE)
     except phone.InvalidNumber:
+        return Recipient(given, None, "COUNTRY_CODE is not a country code")
+    if len(code.lstrip("0")) > MAX_COUNTRY_CODE_DIGITS:
+        # None has more; and past 4,300 digits int() would raise rather than read it.
         return Recipient(given, None, "COUNTRY_CODE is not a country code")
     try:
         plus, number = phone.written_digits(item.DEST_MSISDN)
