@@ -371,6 +371,16 @@ def test_a_late_refusal_of_an_earlier_hand_over_changes_nothing(aws, tenant, con
     assert _message(uid).resubmissions == 2
 
 
+@pytest.mark.parametrize("mangled", ["\u00b2", "1" * 5000])
+def test_a_hand_over_number_that_is_none_reads_as_the_first(aws, tenant, context, mangled):
+    uid = submit_sms(context, NUMBER)
+
+    response = _receipt(context, uid, {**THROTTLED, "try": mangled})
+
+    assert (response["statusCode"], response["body"]) == (200, "resubmitted")
+    assert _message(uid).resubmissions == 1
+
+
 def test_a_refusal_that_overtakes_the_record_of_the_gateways_answer_sends_it_again(
     aws, tenant, context, requeued
 ):

@@ -103,7 +103,10 @@ def record_receipt(
     if message is None:
         _keep_unmatched(channel, tenant_id, receipt, now)
         return UNMATCHED
-    hand_over = int(params["try"]) if params.get("try", "").isdigit() else 0
+    given = params.get("try", "")
+    # ASCII digits, and a few: "²" is a digit to isdigit() yet no number to int(), nor
+    # are 5,000 digits; either raised, and the gateway got a 502 for its receipt.
+    hand_over = int(given) if given.isascii() and given.isdigit() and len(given) < 10 else 0
     return apply_receipt(channel, message, receipt, now, hand_over=hand_over)
 
 
