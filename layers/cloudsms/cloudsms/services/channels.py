@@ -141,7 +141,10 @@ class Pricing(BaseModel):
     @classmethod
     def _countries(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
         for code, price in value.items():
-            if not code.isdigit() or int(code) not in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            # isdecimal, not isdigit: "²" is a digit no int() reads. And a few digits
+            # (a code has 1 to 3): past 4,300 int() refuses to read them either.
+            known = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+            if not code.isdecimal() or len(code) > 9 or int(code) not in known:
                 raise ValueError(f"{code!r} is not a country calling code")
             if str(int(code)) != code:
                 # A number's code is looked up as "63": a price under "063" never applies.
