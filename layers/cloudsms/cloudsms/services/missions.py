@@ -581,7 +581,9 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
     dispatched and charged, or neither, and records which order pays each recipient
     (their staged order decides, so a dispatch that runs again sends each with the
     same one). One the orders cannot pay for ends Failed with the reason."""
-    tenant = TenantModel.get(mission.tenant_id)
+    # As last written: a mission dispatched a moment after its tenant was disabled must
+    # not send (one read a mission, not a message).
+    tenant = TenantModel.get(mission.tenant_id, consistent_read=True)
     try:
         # Checked again: the operator may have disabled the tenant or taken the channel
         # away since the mission was created, and a scheduled mission must not send then.
