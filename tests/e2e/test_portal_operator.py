@@ -1,6 +1,6 @@
-"""The operator's pages of the portal (Accounts, Product Packages), in a real browser
-against the local stack: shown to an operator key only, and doing what the `cloudsms`
-console command and the admin API do.
+"""The operator's pages of the portal (Accounts, Product Packages, Business Channels), in
+a real browser against the local stack: shown to an operator key only, and doing what the
+`cloudsms` console command and the admin API do.
 
 The tests use tenants of their own, so the other tests' data stays exactly theirs.
 """
@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_portal import (  # noqa: F401 - browser is a fixture
@@ -80,6 +81,7 @@ def test_an_operator_key_sees_the_operator_pages_and_a_tenant_key_does_not(
         menu = page.get_by_role("navigation", name="Main menu")
         expect(menu.get_by_role("link", name="Accounts")).to_be_visible()
         expect(menu.get_by_role("link", name="Product Packages")).to_be_visible()
+        expect(menu.get_by_role("link", name="Business Channels")).to_be_visible()
         _menu(page, "Accounts")
         expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
 
@@ -89,6 +91,7 @@ def test_an_operator_key_sees_the_operator_pages_and_a_tenant_key_does_not(
         expect(menu.get_by_role("link", name="Product Order Mgt")).to_be_visible()
         expect(menu.get_by_role("link", name="Accounts")).to_have_count(0)
         expect(menu.get_by_role("link", name="Product Packages")).to_have_count(0)
+        expect(menu.get_by_role("link", name="Business Channels")).to_have_count(0)
         # Typed into the address bar, the operator's page is not there: the overview is.
         page.goto(stack["api_url"] + "/#/accounts")
         expect(page.get_by_role("heading", name="SMS Overview")).to_be_visible()
@@ -289,3 +292,52 @@ def test_a_refused_package_is_said_next_to_the_form(operator, stack):
     expect(operator.get_by_role("table", name="Product packages")).not_to_contain_text(
         "Thresholds the wrong way"
     )
+
+
+def test_a_channel_is_listed_and_paused_and_resumed_from_its_page(operator, stack):
+    # A channel of its own, so that no other test's messages are held.
+    route = f"PORTAL_{secrets.token_hex(3).upper()}"
+    _operator_post(
+        stack,
+        "/v1/admin/channels",
+        {
+            "route_id": route,
+            "gateway_type": "simulator",
+            "endpoint": "http://127.0.0.1:9",
+            "username": "sim",
+            "password": "sim-pa55word",
+            "throughput": 5,
+            "prices_usd": {"default": "0.0035", "by_country": {"63": "0.012"}},
+        },
+    )
+    _menu(operator, "Business Channels")
+    row = (
+        operator.get_by_role("table", name="Business channels")
+        .get_by_role("row")
+        .filter(has=operator.get_by_role("cell", name=route, exact=True))
+    )
+    expect(row).to_contain_text("Simulator")
+    expect(row).to_contain_text("default 0.0035, +63: 0.012")
+    expect(row).to_contain_text("Sending")
+    expect(row).not_to_contain_text("sim-pa55word")
+
+    row.get_by_role("button", name=f"Pause {route}").click()
+    operator.get_by_role("dialog").get_by_role("button", name="Pause the channel").click()
+
+    expect(row).to_contain_text("Paused")
+    assert _operator_get(stack, f"/v1/admin/channels/{route}")["paused"] is True
+
+    row.get_by_role("button", name=f"Resume {route}").click()
+
+    expect(row).to_contain_text("Sending")
+    assert _operator_get(stack, f"/v1/admin/channels/{route}")["paused"] is False
+
+
+def _operator_get(stack, path: str) -> dict:
+    response = requests.get(
+        f"{stack['api_url']}{path}",
+        headers={"Authorization": f"Bearer {stack['operator_key']}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()

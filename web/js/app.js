@@ -33,6 +33,7 @@ const MENU = [
     children: [
       { label: "Accounts", route: "accounts" },
       { label: "Product Packages", route: "packages" },
+      { label: "Business Channels", route: "channels" },
     ],
   },
 ];
@@ -50,6 +51,7 @@ const PAGES = {
   expenses: () => import("./pages/expenses.js"),
   accounts: () => import("./pages/accounts.js"),
   packages: () => import("./pages/packages.js"),
+  channels: () => import("./pages/channels.js"),
 };
 const OPERATOR_ROUTES = new Set(MENU.filter((item) => item.operator).flatMap((item) => item.children.map((c) => c.route)));
 

@@ -1,0 +1,93 @@
+// Business Channels (the operator's): every channel with its gateway, limits and prices,
+// and pausing and resuming one through a carrier's outage. Channels are added and their
+// credentials changed with the `cloudsms` command or the admin API: a gateway's password
+// is piped to the command, never typed into a page.
+
+import { call, get } from "../api.js";
+import { button, confirmDialog, h, notify, panel, showError, statusBadge, table } from "../ui.js";
+
+const GATEWAYS = { simulator: "Simulator", kannel: "Kannel", jasmin: "Jasmin", http_json: "HTTP JSON" };
+const DIRECTIONS = { mainland_china: "Mainland China", international: "Other Countries/Regions" };
+
+/** Every channel (the API pages them), by route id. */
+async function allChannels() {
+  const channels = [];
+  let cursor = null;
+  do {
+    const page = await get("/v1/admin/channels", { cursor });
+    channels.push(...page.channels);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return channels.sort((a, b) => a.route_id.localeCompare(b.route_id));
+}
+
+function prices(c) {
+  const countries = Object.entries(c.prices_usd.by_country).map(([code, price]) => `+${code}: ${price}`);
+  return [`default ${c.prices_usd.default}`, ...countries].join(", ");
+}
+
+export async function render({ main }) {
+  main.append(h("h1", {}, "Business Channels"));
+  const errors = h("div", {});
+  const rows = h("div", {});
+
+  async function pauseOrResume(channel) {
+    const pausing = !channel.paused;
+    if (pausing) {
+      const confirmed = await confirmDialog(
+        `Pause ${channel.route_id}`,
+        `Messages of ${channel.route_id} stay on the queue, and go out when it is resumed.`,
+        "Pause the channel",
+      );
+      if (!confirmed) return;
+    }
+    try {
+      const path = `/v1/admin/channels/${encodeURIComponent(channel.route_id)}`;
+      await call("PATCH", path, { json: { paused: pausing } });
+      notify("success", `${channel.route_id} ${pausing ? "paused: its messages wait on the queue" : "resumed"}.`);
+      await show();
+    } catch (error) {
+      showError(errors, error);
+    }
+  }
+
+  async function show() {
+    const channels = await allChannels();
+    errors.replaceChildren();
+    rows.replaceChildren(
+      table(
+        "Business channels",
+        [
+          { label: "Route ID", cell: (c) => c.route_id },
+          { label: "Gateway", cell: (c) => GATEWAYS[c.gateway_type] || c.gateway_type },
+          { label: "Endpoint", cell: (c) => c.endpoint },
+          { label: "Default Sender", cell: (c) => c.default_sender || "-" },
+          { label: "Throughput (segments/s)", cell: (c) => (c.throughput ? String(c.throughput) : "no limit"), class: "num" },
+          { label: "Directions", cell: (c) => c.directions.map((d) => DIRECTIONS[d] || d).join(", ") },
+          { label: "Price per Segment (USD)", cell: prices },
+          { label: "Status", cell: (c) => (c.paused ? statusBadge("locked", "Paused") : statusBadge("enabled", "Sending")) },
+          {
+            label: "Operation",
+            cell: (c) =>
+              button(c.paused ? "Resume" : "Pause", () => pauseOrResume(c), {
+                kind: "link",
+                "aria-label": `${c.paused ? "Resume" : "Pause"} ${c.route_id}`,
+              }),
+          },
+        ],
+        channels,
+        { empty: "No business channel yet: add one with `cloudsms channel-add`." },
+      ),
+    );
+  }
+
+  main.append(
+    panel(
+      "Channels",
+      h("p", { class: "hint" }, "Add a channel, change its gateway's credentials, prices or limits, and grant it to tenants with the cloudsms command or the admin API (README: Configuring a carrier channel)."),
+      errors,
+      rows,
+    ),
+  );
+  await show();
+}
