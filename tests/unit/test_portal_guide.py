@@ -12,7 +12,7 @@ def menu_pages() -> list[str]:
     """The labels of the menu entries that open a page (those with a route)."""
     app = (WEB / "js" / "app.js").read_text(encoding="utf-8")
     menu = app[app.index("const MENU") : app.index("const PAGES")]
-    return re.findall(r'label: "([^"]+)", route:', menu)
+    return re.findall(r'label: t\("([^"]+)"\), route:', menu)
 
 
 def guide_sections() -> list[str]:

@@ -5,35 +5,36 @@
 // bookmarked and reloaded; the static server needs no rewrite rules.
 
 import { ApiError, call, feedbackLink, loadConfig, session } from "./api.js";
-import { clearNotices, flash, h, showFlashes } from "./ui.js";
+import { t } from "./i18n.js";
+import { clearNotices, flash, h, languageMenu, showFlashes } from "./ui.js";
 
 const MENU = [
-  { label: "SMS Overview", route: "overview" },
+  { label: t("SMS Overview"), route: "overview" },
   {
-    label: "SMS",
+    label: t("SMS"),
     children: [
-      { label: "Bulk Dispatching Tool", route: "missions" },
-      { label: "SMS Template", route: "templates" },
+      { label: t("Bulk Dispatching Tool"), route: "missions" },
+      { label: t("SMS Template"), route: "templates" },
     ],
   },
-  { label: "Product Order Mgt", route: "orders" },
-  { label: "Black List Mgt", route: "blacklist" },
+  { label: t("Product Order Mgt"), route: "orders" },
+  { label: t("Black List Mgt"), route: "blacklist" },
   {
-    label: "SMS Statistics",
+    label: t("SMS Statistics"),
     children: [
-      { label: "SMS Delivery Statistics", route: "statistics" },
-      { label: "Dispatching Log", route: "log" },
-      { label: "Expense Statistics", route: "expenses" },
+      { label: t("SMS Delivery Statistics"), route: "statistics" },
+      { label: t("Dispatching Log"), route: "log" },
+      { label: t("Expense Statistics"), route: "expenses" },
     ],
   },
   // The operator's pages: shown to an operator key only (the API refuses others, 403).
   {
-    label: "Operator",
+    label: t("Operator"),
     operator: true,
     children: [
-      { label: "Accounts", route: "accounts" },
-      { label: "Product Packages", route: "packages" },
-      { label: "Business Channels", route: "channels" },
+      { label: t("Accounts"), route: "accounts" },
+      { label: t("Product Packages"), route: "packages" },
+      { label: t("Business Channels"), route: "channels" },
     ],
   },
 ];
@@ -124,7 +125,7 @@ function frame(route) {
     h(
       "div",
       { class: "account" },
-      h("span", { class: "language" }, "English"),
+      languageMenu(),
       h("span", { class: "tenant-name" }, session.account()?.account_name || (account ? account.name : "")),
       session.account() ? h("button", { type: "button", class: "btn btn-link", onclick: () => showPasswordChange(false) }, "Change password") : null,
       h("button", { type: "button", class: "btn btn-link", onclick: logout }, "Log out"),
@@ -174,6 +175,7 @@ function loginCard(title, error, ...children) {
   return h(
     "form",
     { class: "login-card", "aria-labelledby": "login-title" },
+    h("div", { class: "login-language" }, languageMenu()),
     h("div", { class: "brand brand-large" }, h("img", { src: "favicon.svg", alt: "", width: "40", height: "40" }), h("span", {}, "CloudSMS")),
     h("h1", { id: "login-title" }, title),
     error,

@@ -1,6 +1,7 @@
 // Small building blocks for the pages: elements, tables, pagers, forms, notices, files.
 
 import { call, session } from "./api.js";
+import { LANGUAGES, chooseLanguage, language, t } from "./i18n.js";
 
 /** An element: attributes (on* are listeners), then children (strings become text). */
 export function h(tag, attributes = {}, ...children) {
@@ -28,6 +29,15 @@ function append(element, children) {
     if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
+}
+
+/** The guide's "English ▾": the portal's language, chosen here (the page loads again in it). */
+export function languageMenu() {
+  return h(
+    "select",
+    { class: "language", "aria-label": t("Language"), onchange: (event) => chooseLanguage(event.target.value) },
+    LANGUAGES.map((l) => h("option", { value: l.code, selected: l.code === language ? "selected" : false, lang: l.code }, l.label)),
+  );
 }
 
 let counter = 0;

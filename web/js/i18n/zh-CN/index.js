@@ -1,0 +1,36 @@
+// Simplified Chinese: every page's words (keys are the English the code shows; `{name}`
+// is a value put in). Each file is a JSON object after `export default`, so that
+// tests/unit/test_portal_i18n.py can read it and check that every word the code
+// translates has its Chinese here.
+
+import accounts from "./accounts.js";
+import blacklist from "./blacklist.js";
+import channels from "./channels.js";
+import expenses from "./expenses.js";
+import frame from "./frame.js";
+import log from "./log.js";
+import missionDetail from "./mission-detail.js";
+import missionForm from "./mission-form.js";
+import missions from "./missions.js";
+import orders from "./orders.js";
+import overview from "./overview.js";
+import packages from "./packages.js";
+import statistics from "./statistics.js";
+import templates from "./templates.js";
+
+export default {
+  ...frame,
+  ...overview,
+  ...missions,
+  ...missionForm,
+  ...missionDetail,
+  ...templates,
+  ...orders,
+  ...blacklist,
+  ...statistics,
+  ...log,
+  ...expenses,
+  ...accounts,
+  ...packages,
+  ...channels,
+};
