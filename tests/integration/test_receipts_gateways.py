@@ -317,6 +317,35 @@ def test_a_failed_part_fails_a_long_message_at_once(aws, tenant, context):
     assert (counted(uid)["failed"], counted(uid)["delivered"]) == (1, 0)
 
 
+@pytest.mark.parametrize("per_part", [True, False], ids=["per-part", "whole-message"])
+def test_a_long_message_the_smsc_refused_for_a_while_is_not_sent_again(
+    aws, tenant, context, per_part, monkeypatch
+):
+    """Some of its parts may have reached the handset: sent again, they would come twice."""
+    from cloudsms.adapters import queues
+
+    add_channel("KAN", "kannel", receipts_per_part=per_part)
+    uid = submit(context, "KAN", text=LONG_TEXT)
+    if per_part:
+        post_receipt(context, "KAN", kannel(uid, "KAN", "DELIVRD", "part-1"), method="GET")
+    requeued = []
+    monkeypatch.setattr(queues, "enqueue", lambda *args, **kwargs: requeued.append(args))
+    throttled = {
+        **ours("KAN", uid),
+        "status": "16",
+        "answer": "NACK/0x00000058/Throttling error",
+    }
+
+    response = post_receipt(context, "KAN", throttled, method="GET")
+
+    assert response["body"] == "moved"
+    refused = message(uid)
+    assert refused.dr_state == "SUBMIT_FAILED"
+    assert "other parts may have been delivered" in refused.reason
+    assert requeued == []
+    assert (counted(uid)["submitted"], counted(uid)["failed"]) == (0, 1)
+
+
 def test_a_channel_that_reports_a_long_message_once_delivers_it_on_one_receipt(
     aws, tenant, context
 ):

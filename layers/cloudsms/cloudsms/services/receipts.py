@@ -15,7 +15,9 @@
 - A receipt saying the SMSC itself refused the message when it was submitted (Kannel's
   `NACK/…`, Jasmin's level-1 `ESME_…` status) means it never reached the network. A
   refusal for a while (throttled, queue full) sends it back on its submit queue with the
-  submit backoff, at most `smsc_refusal_resubmissions` times. A refusal that stands ends
+  submit backoff, at most `smsc_refusal_resubmissions` times; not a long message, whose
+  other parts may have reached the handset (sending it again would deliver them twice:
+  the refusal stands, and its reason says so). A refusal that stands ends
   it SUBMIT_FAILED with the SMSC's reason, as a gateway's refusal of the submission does:
   no carrier took it, so it costs nothing and its prepaid SMS go back (the counters).
   A handset's failure (absent subscriber and the like) is final, and billed: the carrier
@@ -165,6 +167,15 @@ def apply_receipt(
     if smsc_refused_for_a_while(receipt):
         if _refusal_acted_on(message, hand_over):
             return IGNORED
+        if message.segments > 1:
+            # Which parts the SMSC took is not known (Kannel reports one refusal for the
+            # whole message): at most once to the handset outweighs one more try.
+            code = receipt.error_code or ""
+            reason = (
+                f"the SMSC refused part of it ({code}); not sent again, "
+                "as its other parts may have been delivered"
+            )
+            return MOVED if _refuse(message, receipt, now, reason) else IGNORED
         if resubmit:
             outcome = _resubmit(message, receipt)
             if outcome is not None:
@@ -192,7 +203,9 @@ def smsc_refused_for_a_while(receipt: Receipt) -> bool:
     return smsc_refused(receipt) and classify_error(receipt.error_code) == "temporary"
 
 
-def _refuse(message: MessageModel, receipt: Receipt, now: datetime) -> bool:
+def _refuse(
+    message: MessageModel, receipt: Receipt, now: datetime, reason: str | None = None
+) -> bool:
     """Ends a message the SMSC refused for good SUBMIT_FAILED, as a gateway's refusal of
     the submission ends it: the refusal only came later, in a receipt. No carrier took
     it, so it costs nothing; the counters take its submission back and give its prepaid
@@ -204,7 +217,7 @@ def _refuse(message: MessageModel, receipt: Receipt, now: datetime) -> bool:
             MessageModel.dr_state.set(DrState.SUBMIT_FAILED.value),
             MessageModel.receipt_at.set(now),
             MessageModel.error_code.set(code),
-            MessageModel.reason.set(f"the SMSC refused it ({code})"),
+            MessageModel.reason.set(reason or f"the SMSC refused it ({code})"),
             MessageModel.cost.set(0),
         ],
         MessageModel.dr_state.is_in(*_NOT_FINAL),
