@@ -26,7 +26,8 @@ def read_dictionary(path: Path) -> dict[str, str]:
     try:
         return json.loads(body)
     except json.JSONDecodeError as error:
-        raise AssertionError(f"{path.name} is not a JSON object after `export default`: {error}")
+        message = f"{path.name} is not a JSON object after `export default`: {error}"
+        raise AssertionError(message) from error
 
 
 def chinese() -> dict[str, str]:
@@ -55,7 +56,8 @@ def test_the_code_and_the_dictionary_are_read():
 
 
 def test_every_word_the_code_translates_has_its_chinese():
-    missing = {word: sorted(files) for word, files in words_in_code().items() if word not in chinese()}
+    words = chinese()
+    missing = {word: sorted(files) for word, files in words_in_code().items() if word not in words}
 
     assert missing == {}
 
