@@ -4,6 +4,8 @@
 // anywhere but the API. The API's base URL comes from config.json; empty means the
 // origin that served the portal (the local stack serves both).
 
+import { t } from "./i18n.js";
+
 const KEY_ITEM = "cloudsms.apiKey";
 let baseUrl = "";
 // Where the guide's "Feedback" link leads (a mailto: or a help desk's page); none: no link.
@@ -83,7 +85,7 @@ async function failure(response) {
   }
   const error = body && body.error;
   if (error) return new ApiError(response.status, error.code, error.message, error.details || []);
-  return new ApiError(response.status, "http_error", `The API answered ${response.status}.`);
+  return new ApiError(response.status, "http_error", t("The API answered {status}.", { status: response.status }));
 }
 
 /**
@@ -107,7 +109,7 @@ export async function call(method, path, { query, json, form, raw = false, accep
   try {
     response = await fetch(url(path, query), { method, headers, body });
   } catch {
-    throw new ApiError(0, "network", "The API cannot be reached. Check your connection.");
+    throw new ApiError(0, "network", t("The API cannot be reached. Check your connection."));
   }
   if (!response.ok) {
     const error = await failure(response);

@@ -89,8 +89,8 @@ function trail(route) {
     const child = (item.children || []).find((c) => c.route === base);
     if (child) {
       const crumbs = [item.label, child.label];
-      if (route === "missions/new") crumbs.push("Add");
-      if (route === "missions/:id") crumbs.push("Detail");
+      if (route === "missions/new") crumbs.push(t("Add"));
+      if (route === "missions/:id") crumbs.push(t("Detail"));
       return crumbs;
     }
   }
@@ -106,7 +106,7 @@ function frame(route) {
   const crumbs = trail(route);
   const menu = h(
     "nav",
-    { class: "sidebar", "aria-label": "Main menu" },
+    { class: "sidebar", "aria-label": t("Main menu") },
     h("div", { class: "brand" }, h("img", { src: "favicon.svg", alt: "", width: "28", height: "28" }), h("span", {}, "CloudSMS")),
     h(
       "ul",
@@ -121,27 +121,27 @@ function frame(route) {
   const header = h(
     "header",
     { class: "topbar" },
-    h("nav", { "aria-label": "Breadcrumb", class: "breadcrumb" }, h("ol", {}, crumbs.map((c) => h("li", {}, c)))),
+    h("nav", { "aria-label": t("Breadcrumb"), class: "breadcrumb" }, h("ol", {}, crumbs.map((c) => h("li", {}, c)))),
     h(
       "div",
       { class: "account" },
       languageMenu(),
       h("span", { class: "tenant-name" }, session.account()?.account_name || (account ? account.name : "")),
-      session.account() ? h("button", { type: "button", class: "btn btn-link", onclick: () => showPasswordChange(false) }, "Change password") : null,
-      h("button", { type: "button", class: "btn btn-link", onclick: logout }, "Log out"),
+      session.account() ? h("button", { type: "button", class: "btn btn-link", onclick: () => showPasswordChange(false) }, t("Change password")) : null,
+      h("button", { type: "button", class: "btn btn-link", onclick: logout }, t("Log out")),
     ),
   );
   const main = h("main", { id: "main", tabindex: "-1" });
   const footer = h(
     "footer",
     { class: "page-footer" },
-    feedbackLink() ? h("a", { href: feedbackLink(), target: "_blank", rel: "noopener" }, "Feedback") : null,
+    feedbackLink() ? h("a", { href: feedbackLink(), target: "_blank", rel: "noopener" }, t("Feedback")) : null,
   );
   root.replaceChildren(
-    h("a", { href: "#main", class: "skip-link", onclick: (e) => { e.preventDefault(); main.focus(); } }, "Skip to content"),
+    h("a", { href: "#main", class: "skip-link", onclick: (e) => { e.preventDefault(); main.focus(); } }, t("Skip to content")),
     h("div", { class: "layout" }, menu, h("div", { class: "content" }, header, h("div", { id: "notices", class: "notices" }), main, footer)),
   );
-  document.title = `${crumbs[crumbs.length - 1] || "Portal"} · CloudSMS Portal`;
+  document.title = t("{page} · CloudSMS Portal", { page: crumbs[crumbs.length - 1] || t("Portal") });
   showFlashes();
   return main;
 }
@@ -180,7 +180,7 @@ function loginCard(title, error, ...children) {
     h("h1", { id: "login-title" }, title),
     error,
     ...children,
-    feedbackLink() ? h("div", { class: "login-links" }, h("a", { href: feedbackLink(), target: "_blank", rel: "noopener" }, "Feedback")) : null,
+    feedbackLink() ? h("div", { class: "login-links" }, h("a", { href: feedbackLink(), target: "_blank", rel: "noopener" }, t("Feedback"))) : null,
   );
 }
 
@@ -199,7 +199,7 @@ function switchLink(label, mode) {
 }
 
 function showLogin(message = "") {
-  document.title = "Log in · CloudSMS Portal";
+  document.title = t("Log in · CloudSMS Portal");
   const error = h("div", { class: "login-error" });
   if (message) failed(error, message);
   if (loginMode === "key") return showKeyLogin(error);
@@ -211,7 +211,7 @@ function showAccountLogin(error) {
   const name = h("input", { type: "text", id: "account-name", name: "account-name", autocomplete: "username", required: true, maxlength: 30, spellcheck: "false" });
   const password = h("input", { type: "password", id: "password", name: "password", autocomplete: "current-password", required: true });
   const code = h("input", { type: "text", id: "verify-code", name: "verify-code", autocomplete: "off", required: true, maxlength: 8, spellcheck: "false" });
-  const image = h("img", { alt: "Verify code image", width: "180", height: "60" });
+  const image = h("img", { alt: t("Verify code image"), width: "180", height: "60" });
   let captchaId = "";
   const newCaptcha = async () => {
     code.value = "";
@@ -223,22 +223,22 @@ function showAccountLogin(error) {
       failed(error, failure.message);
     }
   };
-  const refresh = h("button", { type: "button", class: "captcha", title: "Another verify code", "aria-label": "Another verify code", onclick: newCaptcha }, image);
-  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Log in");
-  const reset = h("p", { class: "hint", hidden: true }, "Passwords are reset by your operator: ask them for a temporary password, which you change when you log in with it.");
+  const refresh = h("button", { type: "button", class: "captcha", title: t("Another verify code"), "aria-label": t("Another verify code"), onclick: newCaptcha }, image);
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("Log in"));
+  const reset = h("p", { class: "hint", hidden: true }, t("Passwords are reset by your operator: ask them for a temporary password, which you change when you log in with it."));
   const form = loginCard(
-    "Log in to the portal",
+    t("Log in to the portal"),
     error,
-    h("label", { for: "account-name" }, "Account Name"),
+    h("label", { for: "account-name" }, t("Account Name")),
     name,
-    h("label", { for: "password" }, "Password"),
+    h("label", { for: "password" }, t("Password")),
     password,
-    h("label", { for: "verify-code" }, "Verify Code"),
+    h("label", { for: "verify-code" }, t("Verify Code")),
     h("div", { class: "captcha-row" }, code, refresh),
-    h("div", { class: "login-links" }, h("button", { type: "button", class: "btn btn-link", onclick: () => { reset.hidden = !reset.hidden; } }, "Reset Password")),
+    h("div", { class: "login-links" }, h("button", { type: "button", class: "btn btn-link", onclick: () => { reset.hidden = !reset.hidden; } }, t("Reset Password"))),
     reset,
     submit,
-    h("div", { class: "login-links" }, switchLink("Log in with an API key", "key")),
+    h("div", { class: "login-links" }, switchLink(t("Log in with an API key"), "key")),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -259,7 +259,7 @@ function showAccountLogin(error) {
       // API's 400 ("bad_request") is the verify code's; only a 401 says the name or the
       // password is wrong, so only then is the password typed again.
       const wrongCode = failure.code === "bad_request";
-      failed(error, wrongCode ? "The verify code is wrong or has expired: enter the code on the new image." : failure.message);
+      failed(error, wrongCode ? t("The verify code is wrong or has expired: enter the code on the new image.") : failure.message);
       submit.disabled = false;
       if (failure.status === 401) password.value = "";
       await newCaptcha();
@@ -272,15 +272,15 @@ function showAccountLogin(error) {
 
 function showKeyLogin(error) {
   const keyInput = h("input", { type: "password", id: "api-key", name: "api-key", autocomplete: "off", required: true, spellcheck: "false" });
-  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Log in");
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("Log in"));
   const form = loginCard(
-    "Log in to the portal",
+    t("Log in to the portal"),
     error,
-    h("label", { for: "api-key" }, "API key"),
+    h("label", { for: "api-key" }, t("API key")),
     keyInput,
-    h("p", { class: "hint" }, "The key your operator issued (it starts with csk_). It is kept only in this browser tab."),
+    h("p", { class: "hint" }, t("The key your operator issued (it starts with csk_). It is kept only in this browser tab.")),
     submit,
-    h("div", { class: "login-links" }, switchLink("Log in with an account", "account")),
+    h("div", { class: "login-links" }, switchLink(t("Log in with an account"), "account")),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -292,7 +292,7 @@ function showKeyLogin(error) {
       session.store(key);
       await showRoute();
     } catch (failure) {
-      failed(error, failure.status === 401 ? "This API key was not accepted. Check it and try again." : failure.message);
+      failed(error, failure.status === 401 ? t("This API key was not accepted. Check it and try again.") : failure.message);
       submit.disabled = false;
       keyInput.focus();
     }
@@ -302,25 +302,25 @@ function showKeyLogin(error) {
 
 /** A new password: required after a log-in with a temporary one, or asked for. */
 function showPasswordChange(required) {
-  document.title = "Change password · CloudSMS Portal";
+  document.title = t("Change password · CloudSMS Portal");
   const error = h("div", { class: "login-error" });
   const current = h("input", { type: "password", id: "current-password", autocomplete: "current-password", required: true });
   const fresh = h("input", { type: "password", id: "new-password", autocomplete: "new-password", required: true });
   const again = h("input", { type: "password", id: "confirm-password", autocomplete: "new-password", required: true });
-  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Change password");
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("Change password"));
   const leave = required
-    ? h("button", { type: "button", class: "btn btn-link", onclick: logout }, "Log out")
-    : h("button", { type: "button", class: "btn btn-link", onclick: showRoute }, "Cancel");
+    ? h("button", { type: "button", class: "btn btn-link", onclick: logout }, t("Log out"))
+    : h("button", { type: "button", class: "btn btn-link", onclick: showRoute }, t("Cancel"));
   const form = loginCard(
-    "Change your password",
+    t("Change your password"),
     error,
-    required ? h("p", { class: "hint" }, "You logged in with a temporary password: choose your own to go on.") : null,
-    h("label", { for: "current-password" }, "Current password"),
+    required ? h("p", { class: "hint" }, t("You logged in with a temporary password: choose your own to go on.")) : null,
+    h("label", { for: "current-password" }, t("Current password")),
     current,
-    h("label", { for: "new-password" }, "New password"),
+    h("label", { for: "new-password" }, t("New password")),
     fresh,
-    h("p", { class: "hint" }, "8 to 64 characters, with a letter and a digit, not containing the account name."),
-    h("label", { for: "confirm-password" }, "New password again"),
+    h("p", { class: "hint" }, t("8 to 64 characters, with a letter and a digit, not containing the account name.")),
+    h("label", { for: "confirm-password" }, t("New password again")),
     again,
     submit,
     h("div", { class: "login-links" }, leave),
@@ -328,14 +328,14 @@ function showPasswordChange(required) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.replaceChildren();
-    if (fresh.value !== again.value) return failed(error, "The two new passwords differ.");
+    if (fresh.value !== again.value) return failed(error, t("The two new passwords differ."));
     submit.disabled = true;
     try {
       // The change ends every session of the account and answers a new one.
       const answer = await call("POST", "/v1/account/password", { json: { current_password: current.value, new_password: fresh.value } });
       session.store(answer.token, answer.account);
       account = await call("GET", "/v1/overview");
-      flash("success", "Your password is changed.");
+      flash("success", t("Your password is changed."));
       await showRoute();
     } catch (failure) {
       failed(error, failure.message);
@@ -357,7 +357,7 @@ function logout() {
 window.addEventListener("cloudsms:unauthorized", () => {
   session.clear();
   account = null;
-  showLogin("Your session has ended: log in again.");
+  showLogin(t("Your session has ended: log in again."));
 });
 window.addEventListener("hashchange", showRoute);
 

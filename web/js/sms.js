@@ -1,6 +1,8 @@
 // What a text costs, computed as the platform computes it (cloudsms/domain/text.py), and
 // the text a recipient receives (cloudsms/domain/content.py), for the form's live hints.
 
+import { t } from "./i18n.js";
+
 const GSM_BASIC =
   "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
   "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
@@ -46,7 +48,7 @@ export function analyse(text) {
     else if (EXTENSION.has(ch)) units.push(2);
     else {
       const code = ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
-      return { encoding: UCS2, ...ucsSegments(text), reason: `'${ch}' (U+${code}) at position ${position} is not in the GSM-7 alphabet` };
+      return { encoding: UCS2, ...ucsSegments(text), reason: t("'{character}' (U+{code}) at position {position} is not in the GSM-7 alphabet", { character: ch, code, position }) };
     }
   }
   return { encoding: GSM7, ...gsmSegments(units), reason: null };
@@ -82,10 +84,11 @@ export function variables(content) {
 }
 
 export function describe(info) {
-  if (!info.length) return "Empty";
-  const per = info.encoding === GSM7 ? "160 per SMS, 153 per part" : "70 per SMS, 67 per part";
+  if (!info.length) return t("Empty");
+  const per = info.encoding === GSM7 ? t("160 per SMS, 153 per part") : t("70 per SMS, 67 per part");
   // Not the characters the x/1500 counter shows: GSM-7 sends a few symbols in two units.
-  const unit = info.encoding === GSM7 ? "GSM-7 units ({ } [ ] ~ ^ \\ | € take two)" : "UTF-16 units";
-  const text = `${info.encoding} · ${info.length} ${unit} · ${info.segments} segment${info.segments === 1 ? "" : "s"} (${per})`;
-  return info.reason ? `${text}. UCS-2 because ${info.reason}.` : text;
+  const unit = info.encoding === GSM7 ? t("GSM-7 units ({ } [ ] ~ ^ \\ | € take two)") : t("UTF-16 units");
+  const values = { encoding: info.encoding, length: info.length, unit, segments: info.segments, per };
+  const text = info.segments === 1 ? t("{encoding} · {length} {unit} · {segments} segment ({per})", values) : t("{encoding} · {length} {unit} · {segments} segments ({per})", values);
+  return info.reason ? t("{text}. UCS-2 because {reason}.", { text, reason: info.reason }) : text;
 }

@@ -45,22 +45,38 @@ export const uniqueId = (prefix) => `${prefix}-${++counter}`;
 
 // --- words the portal shows ------------------------------------------------------------
 
+// Keyed by the API's values; the labels are in the chosen language.
 export const DIRECTIONS = {
-  mainland_china: "Mainland China",
-  international: "Other Countries/Regions",
+  mainland_china: t("Mainland China"),
+  international: t("Other Countries/Regions"),
 };
 export const SMS_TYPES = {
-  verify_code: "Verify Code",
-  business: "Business SMS",
-  marketing: "Marketing SMS",
+  verify_code: t("Verify Code"),
+  business: t("Business SMS"),
+  marketing: t("Marketing SMS"),
 };
+// A mission's statuses are the API's values as they are (a search sends one); show one
+// with its label.
 export const MISSION_STATUSES = ["Scheduled", "Unsent", "Sending", "Sent", "Cancelled", "Failed", "Uploading"];
+export const MISSION_STATUS_LABELS = {
+  Scheduled: t("Scheduled"),
+  Unsent: t("Unsent"),
+  Sending: t("Sending"),
+  Sent: t("Sent"),
+  Cancelled: t("Cancelled"),
+  // An SMS that failed is 发送失败, a mission 失败: the mission's word has a key of its own,
+  // which English shows as the API's value.
+  Failed: language === "en" ? "Failed" : t("Failed (a mission)"),
+  Uploading: t("Uploading"),
+};
+/** A mission's status as shown: its label, or the API's value for one the portal does not know. */
+export const missionStatusLabel = (status) => MISSION_STATUS_LABELS[status] || status;
 export const SMS_STATUSES = {
-  pending: "Pending",
-  sent: "Sent",
-  delivered: "Delivered",
-  failed: "Failed",
-  no_notification: "No Delivery Notification",
+  pending: t("Pending"),
+  sent: t("Sent"),
+  delivered: t("Delivered"),
+  failed: t("Failed"),
+  no_notification: t("No Delivery Notification"),
 };
 
 // --- time, in the tenant's zone --------------------------------------------------------
@@ -120,7 +136,7 @@ export function notify(kind, message, details = []) {
     { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status" },
     h("span", {}, message),
     extraDetails(message, details).length ? h("ul", {}, extraDetails(message, details).map((d) => h("li", {}, describeDetail(d)))) : null,
-    h("button", { type: "button", class: "notice-close", "aria-label": "Dismiss", onclick: () => box.remove() }, "×"),
+    h("button", { type: "button", class: "notice-close", "aria-label": t("Dismiss"), onclick: () => box.remove() }, "×"),
   );
   area.append(box);
   if (kind !== "error") setTimeout(() => box.remove(), 8000);
@@ -153,7 +169,7 @@ function extraDetails(message, details = []) {
 
 function describeDetail(detail) {
   if (typeof detail !== "object" || detail === null) return String(detail);
-  const where = detail.field || (detail.row ? `row ${detail.row}` : detail.to || detail.number || "");
+  const where = detail.field || (detail.row ? t("row {row}", { row: detail.row }) : detail.to || detail.number || "");
   const what = detail.reason || detail.message || JSON.stringify(detail);
   return where ? `${where}: ${what}` : what;
 }
@@ -234,13 +250,13 @@ export function dateRangeFilters(zone, label, search) {
         search();
       },
     },
-    field("Dispatching Date from", from),
-    field("to", to),
+    field(t("Dispatching Date from"), from),
+    field(t("to"), to),
     h(
       "div",
       { class: "filter-actions" },
-      button("Search", null, { kind: "primary", type: "submit" }),
-      button("Reset", () => {
+      button(t("Search"), null, { kind: "primary", type: "submit" }),
+      button(t("Reset"), () => {
         defaults();
         search();
       }),
@@ -248,7 +264,7 @@ export function dateRangeFilters(zone, label, search) {
   );
   defaults();
   // Checked here, in the form's own words, before the API would refuse it.
-  const problem = () => (from.value && to.value && from.value > to.value ? "The first dispatching date is after the last one." : null);
+  const problem = () => (from.value && to.value && from.value > to.value ? t("The first dispatching date is after the last one.") : null);
   return { form, range: () => ({ from: from.value, to: to.value }), problem };
 }
 
@@ -310,7 +326,7 @@ export function statusBadge(status, label = status) {
 // --- tables and pages --------------------------------------------------------------------
 
 /** A table named `caption`; each column has a label and a cell(row, index) function. */
-export function table(caption, columns, rows, { empty = "No data", offset = 0, compact = false } = {}) {
+export function table(caption, columns, rows, { empty = t("No data"), offset = 0, compact = false } = {}) {
   return h(
     "div",
     { class: "table-wrap" },
@@ -345,7 +361,7 @@ export class Pager {
     this.next = null;
     this.total = null;
     this.exact = true;
-    this.element = h("nav", { class: "pager", "aria-label": "Pages" });
+    this.element = h("nav", { class: "pager", "aria-label": t("Pages") });
   }
 
   async first() {
@@ -368,15 +384,16 @@ export class Pager {
     }
     this.render(page.items, index * this.pageSize);
     const last = this.lastPage();
-    const goTo = h("input", { type: "number", min: 1, max: last ?? undefined, value: index + 1, class: "pager-goto", "aria-label": "Go to page" });
+    const goTo = h("input", { type: "number", min: 1, max: last ?? undefined, value: index + 1, class: "pager-goto", "aria-label": t("Go to page") });
     goTo.addEventListener("change", () => this.goTo(Number(goTo.value)));
     this.element.replaceChildren(
-      this.total === null ? "" : h("span", { class: "pager-total" }, `Total ${this.total.toLocaleString("en-US")}${this.exact ? "" : "+"}`),
-      h("span", { class: "pager-size" }, `${this.pageSize}/page`),
-      button("‹ Previous", () => this.move(-1), { disabled: index === 0, "aria-label": "Previous page" }),
-      h("span", { class: "pager-page", "aria-current": "page" }, last ? `Page ${index + 1} of ${last}` : `Page ${index + 1}`),
-      button("Next ›", () => this.move(1), { disabled: !this.next, "aria-label": "Next page" }),
-      h("label", { class: "pager-goto-label" }, "Go to ", goTo),
+      // "12,345+": at least that many (the API stopped counting).
+      this.total === null ? "" : h("span", { class: "pager-total" }, t("Total {n}", { n: `${this.total.toLocaleString("en-US")}${this.exact ? "" : "+"}` })),
+      h("span", { class: "pager-size" }, t("{n}/page", { n: this.pageSize })),
+      button(t("‹ Previous"), () => this.move(-1), { disabled: index === 0, "aria-label": t("Previous page") }),
+      h("span", { class: "pager-page", "aria-current": "page" }, last ? t("Page {page} of {last}", { page: index + 1, last }) : t("Page {page}", { page: index + 1 })),
+      button(t("Next ›"), () => this.move(1), { disabled: !this.next, "aria-label": t("Next page") }),
+      h("label", { class: "pager-goto-label" }, `${t("Go to")} `, goTo),
     );
     return page;
   }
@@ -500,7 +517,7 @@ function modal(title, content, actions, { wide = false } = {}) {
 export function confirmDialog(title, message, confirmLabel) {
   return new Promise((resolve) => {
     const dialog = modal(title, h("p", {}, message), (self) => [
-      button("Cancel", () => self.close("cancel")),
+      button(t("Cancel"), () => self.close("cancel")),
       button(confirmLabel, () => self.close("confirm"), { kind: "danger" }),
     ]);
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"));
@@ -512,7 +529,7 @@ export function confirmDialog(title, message, confirmLabel) {
  * the page, which stays as it was: its filters, its form. Returns the dialog (close()).
  */
 export function infoDialog(title, content) {
-  return modal(title, content, (self) => [button("Close", () => self.close())], { wide: true });
+  return modal(title, content, (self) => [button(t("Close"), () => self.close())], { wide: true });
 }
 
 // --- the operator's pages ------------------------------------------------------------------
@@ -537,7 +554,7 @@ export function tenantPicker(route, query, navigate) {
   // The tenants to pick from, as the operator types; an id typed works without them.
   const choices = h("datalist", { id: "tenant-ids" });
   call("GET", "/v1/admin/tenants")
-    .then(({ tenants }) => choices.replaceChildren(...tenants.map((t) => h("option", { value: t.tenant_id, label: t.name }))))
+    .then(({ tenants }) => choices.replaceChildren(...tenants.map((one) => h("option", { value: one.tenant_id, label: one.name }))))
     .catch(() => {});
   const errors = h("div", {});
   const form = h(
@@ -545,7 +562,7 @@ export function tenantPicker(route, query, navigate) {
     {
       class: "filters",
       role: "search",
-      "aria-label": "Choose a tenant",
+      "aria-label": t("Choose a tenant"),
       onsubmit: (event) => {
         event.preventDefault();
         const target = `#/${route}?tenant=${encodeURIComponent(input.value.trim())}`;
@@ -554,9 +571,9 @@ export function tenantPicker(route, query, navigate) {
         else navigate(target.slice(2));
       },
     },
-    field("Tenant ID", input),
+    field(t("Tenant ID"), input),
     choices,
-    h("div", { class: "filter-actions" }, button("Show", null, { kind: "primary", type: "submit" })),
+    h("div", { class: "filter-actions" }, button(t("Show"), null, { kind: "primary", type: "submit" })),
   );
   return { form, tenant, errors };
 }
