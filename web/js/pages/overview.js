@@ -2,6 +2,7 @@
 // and today's sending.
 
 import { apiBaseUrl, get, session } from "../api.js";
+import { t } from "../i18n.js";
 import { h, panel, table, zoneLabel } from "../ui.js";
 import { orderStatus, paymentType, thresholds } from "./orders.js";
 
@@ -31,27 +32,28 @@ const ENDED = new Set(["expired", "cancelled"]);
 /** What is left of a prepaid order (unused, once it has ended), or a post-paid order's thresholds. */
 function standing(order) {
   if (order.payment_type !== "prepaid") return thresholds(order);
-  return `${order.remaining} of ${order.sms_amount} SMS ${ENDED.has(order.status) ? "unused" : "left"}`;
+  const values = { remaining: order.remaining, amount: order.sms_amount };
+  return ENDED.has(order.status) ? t("{remaining} of {amount} SMS unused", values) : t("{remaining} of {amount} SMS left", values);
 }
 
 function orderStatusPanel(orders) {
   if (orders.error) {
-    return panel("Product Order Status", h("p", { class: "hint" }, `The orders could not be read: ${orders.error.message}`));
+    return panel(t("Product Order Status"), h("p", { class: "hint" }, t("The orders could not be read: {message}", { message: orders.error.message })));
   }
   return panel(
-    "Product Order Status",
+    t("Product Order Status"),
     table(
-      "Product order status",
+      t("Product order status"),
       [
-        { label: "Product Name", cell: (o) => o.product_name },
-        { label: "Payment Type", cell: paymentType },
-        { label: "Remaining Amount / Threshold", cell: standing },
-        { label: "Status", cell: orderStatus },
+        { label: t("Product Name"), cell: (o) => o.product_name },
+        { label: t("Payment Type"), cell: paymentType },
+        { label: t("Remaining Amount / Threshold"), cell: standing },
+        { label: t("Status"), cell: orderStatus },
       ],
       orders.items,
-      { empty: "No orders yet.", compact: true },
+      { empty: t("No orders yet."), compact: true },
     ),
-    h("p", {}, h("a", { href: "#/orders" }, "Product Order Mgt")),
+    h("p", {}, h("a", { href: "#/orders" }, t("Product Order Mgt"))),
   );
 }
 
@@ -60,94 +62,94 @@ export async function render({ main, refreshAccount }) {
   const [account, orders] = await Promise.all([refreshAccount(), get("/v1/orders").catch((error) => ({ error }))]);
   const today = account.today;
   main.append(
-    h("h1", {}, "SMS Overview"),
+    h("h1", {}, t("SMS Overview")),
     h(
       "div",
       { class: "grid-2" },
       panel(
-        "API docking",
-        h("p", { class: "lead" }, "Parameters your application needs to send through the Web API."),
+        t("API docking"),
+        h("p", { class: "lead" }, t("Parameters your application needs to send through the Web API.")),
         h(
           "dl",
           { class: "facts" },
           session.account()
             ? item(
-                "Auth key",
+                t("Auth key"),
                 account.api_key_ids.length
-                  ? h("ul", { class: "chips", "aria-label": "API key ids" }, account.api_key_ids.map((id) => h("li", {}, h("code", {}, id))))
-                  : h("span", { class: "muted" }, "No API key yet: ask your operator."),
+                  ? h("ul", { class: "chips", "aria-label": t("API key ids") }, account.api_key_ids.map((id) => h("li", {}, h("code", {}, id))))
+                  : h("span", { class: "muted" }, t("No API key yet: ask your operator.")),
                 h(
                   "p",
                   { class: "hint" },
-                  account.api_key_ids.length ? "Your operator issued these keys; each was shown once, when issued. Send one as Authorization: Bearer <key>. " : "",
-                  "Your portal session is not an API key: it ends when you log out.",
+                  account.api_key_ids.length ? `${t("Your operator issued these keys; each was shown once, when issued. Send one as Authorization: Bearer <key>.")} ` : "",
+                  t("Your portal session is not an API key: it ends when you log out."),
                 ),
               )
             : item(
-                "Auth key",
-                h("code", { "aria-label": "Auth key hint" }, keyHint(session.key())),
-                h("span", { class: "muted" }, ` (key id ${account.key.key_id})`),
-                h("p", { class: "hint" }, "For safety the key itself is never shown again. Send it as Authorization: Bearer <key>."),
+                t("Auth key"),
+                h("code", { "aria-label": t("Auth key hint") }, keyHint(session.key())),
+                h("span", { class: "muted" }, ` ${t("(key id {id})", { id: account.key.key_id })}`),
+                h("p", { class: "hint" }, t("For safety the key itself is never shown again. Send it as Authorization: Bearer <key>.")),
               ),
           item(
-            "Route IDs",
+            t("Route IDs"),
             account.route_ids.length
-              ? h("ul", { class: "chips", "aria-label": "Route IDs" }, account.route_ids.map((id) => h("li", {}, h("code", {}, id))))
-              : h("span", { class: "muted" }, "No business channel yet: ask your operator."),
+              ? h("ul", { class: "chips", "aria-label": t("Route IDs") }, account.route_ids.map((id) => h("li", {}, h("code", {}, id))))
+              : h("span", { class: "muted" }, t("No business channel yet: ask your operator.")),
           ),
           item(
-            "Sender IDs",
+            t("Sender IDs"),
             account.sender_ids.length
-              ? h("ul", { class: "chips", "aria-label": "Sender IDs" }, account.sender_ids.map((id) => h("li", {}, h("code", {}, id))))
-              : h("span", { class: "muted" }, "Any: no sender id is registered for you."),
+              ? h("ul", { class: "chips", "aria-label": t("Sender IDs") }, account.sender_ids.map((id) => h("li", {}, h("code", {}, id))))
+              : h("span", { class: "muted" }, t("Any: no sender id is registered for you.")),
           ),
-          item("API docking address", h("code", {}, apiBaseUrl())),
+          item(t("API docking address"), h("code", {}, apiBaseUrl())),
           item(
-            "CMI Web API address",
-            h("code", { "aria-label": "CMI Web API address" }, `${apiBaseUrl()}/v1/cmi`),
-            h("p", { class: "hint" }, "For applications written for the CMI CloudSMS Web API: they send the key as AUTH_KEY and a route id as ROUTE_ID."),
+            t("CMI Web API address"),
+            h("code", { "aria-label": t("CMI Web API address") }, `${apiBaseUrl()}/v1/cmi`),
+            h("p", { class: "hint" }, t("For applications written for the CMI CloudSMS Web API: they send the key as AUTH_KEY and a route id as ROUTE_ID.")),
           ),
           item(
-            "API specification",
-            h("a", { href: "api.html" }, "CloudSMS Web API Specification"),
+            t("API specification"),
+            h("a", { href: "api.html" }, t("CloudSMS Web API Specification")),
             " · ",
-            h("a", { href: "openapi.json" }, "OpenAPI document (JSON)"),
+            h("a", { href: "openapi.json" }, t("OpenAPI document (JSON)")),
           ),
         ),
       ),
       panel(
-        "Account",
+        t("Account"),
         h(
           "dl",
           { class: "facts" },
-          item("Tenant", `${account.name} (${account.tenant_id})`),
-          item("Time zone", `${account.time_zone} (${zoneLabel(account.time_zone)})`),
-          item("Sending window", `${account.sending_window} for scheduled missions`),
+          item(t("Tenant"), `${account.name} (${account.tenant_id})`),
+          item(t("Time zone"), `${account.time_zone} (${zoneLabel(account.time_zone)})`),
+          item(t("Sending window"), t("{window} for scheduled missions", { window: account.sending_window })),
         ),
       ),
     ),
     orderStatusPanel(orders),
     panel(
-      `Today's sending statistics (${today.date})`,
+      t("Today's sending statistics ({date})", { date: today.date }),
       h(
         "div",
-        { class: "figures", role: "group", "aria-label": "Today's sending statistics" },
-        figure("Total Delivery Amount", today.total),
-        figure("Delivery Success", today.delivered, today.delivered ? "good" : ""),
-        figure("Delivery Failure", today.failed, today.failed ? "bad" : ""),
-        figure("No Delivery Notification", today.no_notification),
-        figure("Awaiting Receipt", today.pending),
-        figure("Delivery Success Rate", rate(today.success_rate)),
+        { class: "figures", role: "group", "aria-label": t("Today's sending statistics") },
+        figure(t("Total Delivery Amount"), today.total),
+        figure(t("Delivery Success"), today.delivered, today.delivered ? "good" : ""),
+        figure(t("Delivery Failure"), today.failed, today.failed ? "bad" : ""),
+        figure(t("No Delivery Notification"), today.no_notification),
+        figure(t("Awaiting Receipt"), today.pending),
+        figure(t("Delivery Success Rate"), rate(today.success_rate)),
       ),
-      h("p", {}, h("a", { href: "#/statistics" }, "SMS Delivery Statistics"), " · ", h("a", { href: "#/log" }, "Dispatching Log")),
+      h("p", {}, h("a", { href: "#/statistics" }, t("SMS Delivery Statistics")), " · ", h("a", { href: "#/log" }, t("Dispatching Log"))),
     ),
     panel(
-      "Learn more",
+      t("Learn more"),
       h(
         "ul",
-        { class: "links", "aria-label": "Learn more" },
-        h("li", {}, h("a", { href: "guide.html" }, "CloudSMS Portal Guide")),
-        h("li", {}, h("a", { href: "api.html" }, "CloudSMS Web API Specification")),
+        { class: "links", "aria-label": t("Learn more") },
+        h("li", {}, h("a", { href: "guide.html" }, t("CloudSMS Portal Guide"))),
+        h("li", {}, h("a", { href: "api.html" }, t("CloudSMS Web API Specification"))),
       ),
     ),
   );
