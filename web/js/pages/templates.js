@@ -1,6 +1,7 @@
 // SMS / SMS Template: reusable contents. Use one in the Add form, edit or delete it.
 
 import { call, get } from "../api.js";
+import { t } from "../i18n.js";
 import { analyse, describe, variables } from "../sms.js";
 import {
   Pager,
@@ -20,11 +21,11 @@ import {
 
 // A template's columns, here and in the Add form's Default Template dialog.
 export const TEMPLATE_COLUMNS = [
-  { label: "Seq No.", cell: (_, i) => i + 1 },
-  { label: "Template Name", cell: (t) => t.name },
-  { label: "SMS Type", cell: (t) => SMS_TYPES[t.sms_type] || t.sms_type },
-  { label: "SMS Content", cell: (t) => t.content, class: "text" },
-  { label: "Variables", cell: (t) => t.variables.join(", ") || "-" },
+  { label: t("Seq No."), cell: (_, i) => i + 1 },
+  { label: t("Template Name"), cell: (template) => template.name },
+  { label: t("SMS Type"), cell: (template) => SMS_TYPES[template.sms_type] || template.sms_type },
+  { label: t("SMS Content"), cell: (template) => template.content, class: "text" },
+  { label: t("Variables"), cell: (template) => template.variables.join(", ") || "-" },
 ];
 
 const CONTENT_MAX = 1500;
@@ -45,53 +46,49 @@ export async function render({ main, account, navigate }) {
 
   function templateTable(items, offset) {
     return table(
-      "SMS templates",
+      t("SMS templates"),
       [
         ...TEMPLATE_COLUMNS,
-        { label: "Updated", cell: (t) => formatTime(t.updated_at, zone), class: "nowrap" },
+        { label: t("Updated"), cell: (template) => formatTime(template.updated_at, zone), class: "nowrap" },
         {
-          label: "Operation",
+          label: t("Operation"),
           class: "nowrap",
-          cell: (t) =>
+          cell: (template) =>
             h(
               "div",
               { class: "row-actions" },
-              button("Use", () => navigate(`missions/new?template=${encodeURIComponent(t.template_id)}`), { kind: "link", "aria-label": `Use ${t.name}` }),
-              button("Edit", () => openEditor(t), { kind: "link", "aria-label": `Edit ${t.name}` }),
-              button("Delete", () => remove(t), { kind: "link danger", "aria-label": `Delete ${t.name}` }),
+              button(t("Use"), () => navigate(`missions/new?template=${encodeURIComponent(template.template_id)}`), { kind: "link", "aria-label": t("Use {name}", { name: template.name }) }),
+              button(t("Edit"), () => openEditor(template), { kind: "link", "aria-label": t("Edit {name}", { name: template.name }) }),
+              button(t("Delete"), () => remove(template), { kind: "link danger", "aria-label": t("Delete {name}", { name: template.name }) }),
             ),
         },
       ],
       items,
-      { offset, empty: "No template yet: click Add." },
+      { offset, empty: t("No template yet: click Add.") },
     );
   }
 
   // The operator's common templates: read and used here, changed only by the operator.
   function commonTable(items, offset) {
     return table(
-      "Common templates",
+      t("Common templates"),
       [
-        { label: "Seq No.", cell: (_, i) => i + 1 },
-        { label: "Template Name", cell: (t) => t.name },
-        { label: "SMS Type", cell: (t) => SMS_TYPES[t.sms_type] || t.sms_type },
-        { label: "SMS Content", cell: (t) => t.content, class: "text" },
-        { label: "Variables", cell: (t) => t.variables.join(", ") || "-" },
+        ...TEMPLATE_COLUMNS,
         {
-          label: "Operation",
-          cell: (t) => button("Use", () => navigate(`missions/new?template=${encodeURIComponent(t.template_id)}`), { kind: "link", "aria-label": `Use ${t.name}` }),
+          label: t("Operation"),
+          cell: (template) => button(t("Use"), () => navigate(`missions/new?template=${encodeURIComponent(template.template_id)}`), { kind: "link", "aria-label": t("Use {name}", { name: template.name }) }),
         },
       ],
       items,
-      { offset, empty: "Your operator has no common template yet." },
+      { offset, empty: t("Your operator has no common template yet.") },
     );
   }
 
   async function remove(template) {
-    if (!(await confirmDialog("Delete this template?", `"${template.name}" will be deleted.`, "Delete"))) return;
+    if (!(await confirmDialog(t("Delete this template?"), t("\"{name}\" will be deleted.", { name: template.name }), t("Delete")))) return;
     try {
       await call("DELETE", `/v1/templates/${encodeURIComponent(template.template_id)}`);
-      notify("success", `Template "${template.name}" was deleted.`);
+      notify("success", t("Template \"{name}\" was deleted.", { name: template.name }));
       await pager.first();
     } catch (error) {
       notify("error", error.message, error.details);
@@ -106,25 +103,28 @@ export async function render({ main, account, navigate }) {
     const errors = h("div", {});
     const update = () => {
       const names = variables(content.value);
+      const description = describe(analyse(content.value));
       hint.textContent = content.value
-        ? `${describe(analyse(content.value))}${names.length ? ` · Variables: ${names.join(", ")}` : ""}`
-        : "Write variables as ${Name}; the number list then needs a Name column.";
+        ? names.length
+          ? t("{description} · Variables: {names}", { description, names: names.join(", ") })
+          : description
+        : t("Write variables as ${Name}; the number list then needs a Name column.");
     };
     content.addEventListener("input", update);
     update();
-    const type = radios("SMS Type", "template_sms_type", SMS_TYPES, existing ? existing.sms_type : "business", { required: true });
+    const type = radios(t("SMS Type"), "template_sms_type", SMS_TYPES, existing ? existing.sms_type : "business", { required: true });
     const form = h(
       "form",
-      { "aria-label": existing ? "Edit SMS template" : "Add SMS template" },
-      field("Template Name", name, { required: true }),
+      { "aria-label": existing ? t("Edit SMS template") : t("Add SMS template") },
+      field(t("Template Name"), name, { required: true }),
       type,
-      field("SMS Content", counted(content, CONTENT_MAX), { required: true, extra: hint }),
+      field(t("SMS Content"), counted(content, CONTENT_MAX), { required: true, extra: hint }),
       errors,
       h(
         "div",
         { class: "form-actions" },
-        button("Save", null, { kind: "primary", type: "submit" }),
-        button("Cancel", () => editorArea.replaceChildren()),
+        button(t("Save"), null, { kind: "primary", type: "submit" }),
+        button(t("Cancel"), () => editorArea.replaceChildren()),
       ),
     );
     form.addEventListener("submit", async (event) => {
@@ -141,21 +141,21 @@ export async function render({ main, account, navigate }) {
           await call("POST", "/v1/templates", { json: body });
         }
         editorArea.replaceChildren();
-        notify("success", `Template "${body.name}" was saved.`);
+        notify("success", t("Template \"{name}\" was saved.", { name: body.name }));
         await pager.first();
       } catch (error) {
         showError(errors, error);
       }
     });
-    editorArea.replaceChildren(panel(existing ? `Edit template "${existing.name}"` : "Add SMS template", form));
+    editorArea.replaceChildren(panel(existing ? t("Edit template \"{name}\"", { name: existing.name }) : t("Add SMS template"), form));
     name.focus();
   }
 
   main.append(
-    h("div", { class: "page-head" }, h("h1", {}, "SMS Template"), h("div", { class: "page-actions" }, button("Add", () => openEditor(), { kind: "success", "aria-label": "Add template" }))),
+    h("div", { class: "page-head" }, h("h1", {}, t("SMS Template")), h("div", { class: "page-actions" }, button(t("Add"), () => openEditor(), { kind: "success", "aria-label": t("Add template") }))),
     editorArea,
-    h("section", { class: "panel", "aria-label": "Templates" }, results, pager.element),
+    h("section", { class: "panel", "aria-label": t("Templates") }, results, pager.element),
   );
-  main.append(panel("Common templates", commonResults, commonPager.element));
+  main.append(panel(t("Common templates"), commonResults, commonPager.element));
   await Promise.all([pager.first(), commonPager.first()]);
 }
