@@ -25,7 +25,8 @@ async () => {
     .filter(([english, chinese]) => english !== chinese)
     .map(([english]) => [
       english,
-      new RegExp("^" + escape(english).replace(/\{\w+\}/g, ".+") + "$", "s"),
+      // "Failed|mission" shows as "Failed" in English (see i18n.js)
+      new RegExp("^" + escape(english.split("|")[0]).replace(/\{\w+\}/g, ".+") + "$", "s"),
     ]);
   const texts = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

@@ -28,9 +28,11 @@ export const language = chosenLanguage();
 const dictionary = DICTIONARIES[language] || {};
 document.documentElement.lang = language;
 
-/** `text` in the chosen language, each `{name}` in it replaced by `values[name]`. */
+/** `text` in the chosen language, each `{name}` in it replaced by `values[name]`.
+ * An English word that needs two translations says which after a "|" ("Failed|mission"):
+ * the key is the whole, the English shown is the part before the "|". */
 export function t(text, values = {}) {
-  const words = dictionary[text] ?? text;
+  const words = dictionary[text] ?? text.split("|")[0];
   return words.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 

@@ -60,7 +60,7 @@ export default {
   "Sending": "发送中",
   "Sent": "已发送",
   "Cancelled": "已取消",
-  "Failed (a mission)": "失败",
+  "Failed|mission": "失败",
   "Uploading": "上传中",
   "Pending": "待发送",
   "Delivered": "发送成功",
