@@ -1,11 +1,18 @@
 // Black List Mgt: numbers this tenant never sends to. Add, import a file, remove.
 
 import { call, get } from "../api.js";
+import { t } from "../i18n.js";
 import { Pager, button, confirmDialog, field, formatTime, h, notify, panel, showError, table } from "../ui.js";
 
 // Numbers already listed keep the reason and date they were listed with.
 function alreadyListed(count) {
-  return count ? `; ${count} already on it` : "";
+  return count ? t("{count} already on it", { count }) : null;
+}
+
+// A notice of what an Add or Import did: each clause is whole in the chosen language (its
+// word order differs), the clauses joined as that language joins them.
+function sentence(clauses) {
+  return t("{clauses}.", { clauses: clauses.filter(Boolean).join(t("; ")) });
 }
 
 export async function render({ main, account }) {
@@ -16,31 +23,31 @@ export async function render({ main, account }) {
     (items, offset) =>
       results.replaceChildren(
         table(
-          "Blacklisted numbers",
+          t("Blacklisted numbers"),
           [
-            { label: "Seq No.", cell: (_, i) => i + 1 },
-            { label: "Phone Number", cell: (b) => b.number, class: "nowrap" },
-            { label: "Reason", cell: (b) => b.reason || "-" },
-            { label: "Added", cell: (b) => formatTime(b.added_at, zone), class: "nowrap" },
+            { label: t("Seq No."), cell: (_, i) => i + 1 },
+            { label: t("Phone Number"), cell: (b) => b.number, class: "nowrap" },
+            { label: t("Reason"), cell: (b) => b.reason || "-" },
+            { label: t("Added"), cell: (b) => formatTime(b.added_at, zone), class: "nowrap" },
             {
-              label: "Operation",
-              cell: (b) => button("Remove", () => remove(b.number), { kind: "link danger", "aria-label": `Remove ${b.number}` }),
+              label: t("Operation"),
+              cell: (b) => button(t("Remove"), () => remove(b.number), { kind: "link danger", "aria-label": t("Remove {number}", { number: b.number }) }),
             },
           ],
           items,
-          { offset, empty: "The blacklist is empty." },
+          { offset, empty: t("The blacklist is empty.") },
         ),
       ),
   );
 
   async function remove(number) {
-    const sure = await confirmDialog("Remove this number?", `${number} will be removed from the blacklist.`, "Remove");
+    const sure = await confirmDialog(t("Remove this number?"), t("{number} will be removed from the blacklist.", { number }), t("Remove"));
     if (!sure) return;
     try {
       // With its "+" (escaped, which the API decodes): without it a +1 number such as
       // +15512345678 reads as a Mainland China mobile too, and is refused as ambiguous.
       await call("DELETE", `/v1/blacklist/${encodeURIComponent(number)}`);
-      notify("success", `${number} was removed from the blacklist.`);
+      notify("success", t("{number} was removed from the blacklist.", { number }));
       await pager.first();
     } catch (error) {
       notify("error", error.message, error.details);
@@ -50,9 +57,10 @@ export async function render({ main, account }) {
   // One notice for what an Add or Import did: a new notice replaces the page's last.
   function report(outcome, invalid, errors) {
     if (invalid.length) {
-      showError(errors, { message: `${outcome}; ${invalid.length} number(s) could not be added.`, details: invalid });
+      const message = sentence([...outcome, t("{count} number(s) could not be added", { count: invalid.length })]);
+      showError(errors, { message, details: invalid });
     } else {
-      notify("success", `${outcome}.`);
+      notify("success", sentence(outcome));
     }
   }
 
@@ -61,22 +69,26 @@ export async function render({ main, account }) {
   const addErrors = h("div", {});
   const addForm = h(
     "form",
-    { "aria-label": "Add numbers to the blacklist" },
-    field("Phone Numbers", numbers, { hint: "One number per line, with its country code.", required: true }),
-    field("Reason", reason),
+    { "aria-label": t("Add numbers to the blacklist") },
+    field(t("Phone Numbers"), numbers, { hint: t("One number per line, with its country code."), required: true }),
+    field(t("Reason"), reason),
     addErrors,
-    h("div", { class: "form-actions" }, button("Add to blacklist", null, { kind: "primary", type: "submit" })),
+    h("div", { class: "form-actions" }, button(t("Add to blacklist"), null, { kind: "primary", type: "submit" })),
   );
   addForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const list = numbers.value.split(/[\n,;]+/).map((n) => n.trim()).filter(Boolean);
     if (!list.length) {
-      showError(addErrors, { message: "Enter at least one phone number." });
+      showError(addErrors, { message: t("Enter at least one phone number.") });
       return;
     }
     try {
       const result = await call("POST", "/v1/blacklist", { json: { numbers: list, reason: reason.value.trim() } });
-      report(`${result.added.length} number(s) added to the blacklist${alreadyListed(result.already_listed.length)}`, result.invalid, addErrors);
+      report(
+        [t("{count} number(s) added to the blacklist", { count: result.added.length }), alreadyListed(result.already_listed.length)],
+        result.invalid,
+        addErrors,
+      );
       if (!result.invalid.length) addForm.reset();
       await pager.first();
     } catch (error) {
@@ -89,16 +101,16 @@ export async function render({ main, account }) {
   const importErrors = h("div", {});
   const importForm = h(
     "form",
-    { "aria-label": "Import a blacklist file" },
-    field("Number List File", file, { hint: "An .xlsx or .csv with the phone numbers in the first column, after a header row; other columns are ignored, so a mission's number list imports as it is. At most 10,000 rows a file: import a longer list in parts.", required: true }),
-    field("Import Reason", importReason),
+    { "aria-label": t("Import a blacklist file") },
+    field(t("Number List File"), file, { hint: t("An .xlsx or .csv with the phone numbers in the first column, after a header row; other columns are ignored, so a mission's number list imports as it is. At most 10,000 rows a file: import a longer list in parts."), required: true }),
+    field(t("Import Reason"), importReason),
     importErrors,
-    h("div", { class: "form-actions" }, button("Import", null, { kind: "primary", type: "submit" })),
+    h("div", { class: "form-actions" }, button(t("Import"), null, { kind: "primary", type: "submit" })),
   );
   importForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!file.files.length) {
-      showError(importErrors, { message: "Choose a file to import." });
+      showError(importErrors, { message: t("Choose a file to import.") });
       return;
     }
     const data = new FormData();
@@ -106,8 +118,12 @@ export async function render({ main, account }) {
     if (importReason.value.trim()) data.append("reason", importReason.value.trim());
     try {
       const result = await call("POST", "/v1/blacklist/import", { form: data });
-      const repeated = result.repeated ? `; ${result.repeated} repeated in the file` : "";
-      report(`${result.added} number(s) imported to the blacklist${alreadyListed(result.already_listed)}${repeated}`, result.invalid, importErrors);
+      const repeated = result.repeated ? t("{count} repeated in the file", { count: result.repeated }) : null;
+      report(
+        [t("{count} number(s) imported to the blacklist", { count: result.added }), alreadyListed(result.already_listed), repeated],
+        result.invalid,
+        importErrors,
+      );
       importForm.reset();
       await pager.first();
     } catch (error) {
@@ -116,9 +132,9 @@ export async function render({ main, account }) {
   });
 
   main.append(
-    h("h1", {}, "Black List Mgt"),
-    h("div", { class: "grid-2" }, panel("Add numbers", addForm), panel("Import numbers", importForm)),
-    h("section", { class: "panel", "aria-label": "Blacklist" }, results, pager.element),
+    h("h1", {}, t("Black List Mgt")),
+    h("div", { class: "grid-2" }, panel(t("Add numbers"), addForm), panel(t("Import numbers"), importForm)),
+    h("section", { class: "panel", "aria-label": t("Blacklist") }, results, pager.element),
   );
   await pager.first();
 }

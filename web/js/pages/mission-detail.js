@@ -2,6 +2,7 @@
 // blacklisted numbers; a scheduled mission can be cancelled here.
 
 import { call, get } from "../api.js";
+import { t } from "../i18n.js";
 import {
   DIRECTIONS,
   Pager,
@@ -18,10 +19,16 @@ import {
   tabs,
   zoneLabel,
 } from "../ui.js";
-import { dispatchingDate } from "./missions.js";
+import { dispatchingDate, missionStatus } from "./missions.js";
 
 function facts(pairs) {
-  return h("dl", { class: "facts" }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "").map(([t, v]) => [h("dt", {}, t), h("dd", {}, v)]));
+  return h("dl", { class: "facts" }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "").map(([term, v]) => [h("dt", {}, term), h("dd", {}, v)]));
+}
+
+/** "[CloudSMS] (start of SMS)": the signature and where it goes. */
+function signatureAt(mission) {
+  const values = { signature: mission.signature };
+  return mission.signature_position === "end" ? t("{signature} (end of SMS)", values) : t("{signature} (start of SMS)", values);
 }
 
 function progress(mission) {
@@ -33,25 +40,31 @@ function progress(mission) {
     { class: "progress-block" },
     h(
       "div",
-      { class: "progress", role: "img", "aria-label": `${p.delivered} delivered, ${p.failed} failed, ${p.pending} awaiting a receipt of ${mission.phone_number_amount}` },
+      { class: "progress", role: "img", "aria-label": t("{delivered} delivered, {failed} failed, {pending} awaiting a receipt of {total}", {
+          delivered: p.delivered,
+          failed: p.failed,
+          pending: p.pending,
+          total: mission.phone_number_amount,
+        }),
+      },
       h("span", { class: "bar good", style: `width:${share(p.delivered)}` }),
       h("span", { class: "bar bad", style: `width:${share(p.failed)}` }),
       h("span", { class: "bar muted", style: `width:${share(p.no_notification)}` }),
     ),
     h(
       "dl",
-      { class: "facts inline", "aria-label": "Progress" },
+      { class: "facts inline", "aria-label": t("Progress") },
       [
-        ["Phone Number Amount", mission.phone_number_amount],
-        ["Submitted", p.submitted],
-        ["Delivery Success", p.delivered],
-        ["Delivery Failure", p.failed],
-        ["No Delivery Notification", p.no_notification],
+        [t("Phone Number Amount"), mission.phone_number_amount],
+        [t("Submitted"), p.submitted],
+        [t("Delivery Success"), p.delivered],
+        [t("Delivery Failure"), p.failed],
+        [t("No Delivery Notification"), p.no_notification],
         // as the overview says it: the log's "Pending" is a message not yet handed over
-        ["Awaiting Receipt", p.pending],
-        ["Failure Amount (abnormal rows)", mission.failure_amount],
-        ["Blacklist numbers", mission.blacklist_amount],
-      ].map(([t, v]) => [h("dt", {}, t), h("dd", {}, String(v))]),
+        [t("Awaiting Receipt"), p.pending],
+        [t("Failure Amount (abnormal rows)"), mission.failure_amount],
+        [t("Blacklist numbers"), mission.blacklist_amount],
+      ].map(([term, v]) => [h("dt", {}, term), h("dd", {}, String(v))]),
     ),
   );
 }
@@ -74,19 +87,23 @@ export async function render({ main, params, account, navigate }) {
   const actions = h(
     "div",
     { class: "page-actions" },
-    button("Back to list", () => navigate("missions")),
-    button("Refresh", () => render({ main: clear(main), params, account, navigate })),
+    button(t("Back to list"), () => navigate("missions")),
+    button(t("Refresh"), () => render({ main: clear(main), params, account, navigate })),
   );
   if (mission.status === "Scheduled") {
     actions.append(
       button(
-        "Cancel mission",
+        t("Cancel mission"),
         async () => {
-          const sure = await confirmDialog("Cancel this mission?", `"${mission.name}" will not be sent. This cannot be undone.`, "Cancel mission");
+          const sure = await confirmDialog(
+            t("Cancel this mission?"),
+            t("\"{name}\" will not be sent. This cannot be undone.", { name: mission.name }),
+            t("Cancel mission"),
+          );
           if (!sure) return;
           try {
             await call("POST", `${path}/cancel`);
-            notify("success", `Mission "${mission.name}" was cancelled.`);
+            notify("success", t("Mission \"{name}\" was cancelled.", { name: mission.name }));
             await render({ main: clear(main), params, account, navigate });
           } catch (error) {
             notify("error", error.message, error.details);
@@ -99,84 +116,84 @@ export async function render({ main, params, account, navigate }) {
 
   const when = mission.dispatch_at
     ? `${formatTime(mission.dispatch_at, zone)} ${zoneLabel(zone, new Date(mission.dispatch_at))}`
-    : "On submit";
-  const detail = tabs("Mission data", [
+    : t("On submit");
+  const detail = tabs(t("Mission data"), [
     {
-      label: "Messages",
+      label: t("Messages"),
       render: (c) =>
         pagedTab(
           c,
-          "Mission messages",
+          t("Mission messages"),
           `${path}/messages`,
           [
-            { label: "Seq No.", cell: (_, i) => i + 1 },
-            { label: "Country Code", cell: (m) => m.country_code },
-            { label: "Phone Number", cell: (m) => m.phone_number, class: "nowrap" },
-            { label: "SMS Content", cell: (m) => m.text, class: "text" },
-            { label: "Segment Quantity", cell: (m) => m.segments, class: "num" },
-            { label: "UID", cell: (m) => h("code", {}, m.uid) },
-            { label: "SMS Status", cell: (m) => statusBadge(m.status, SMS_STATUSES[m.status] || m.status) },
-            { label: "DR State", cell: (m) => m.dr_state },
-            { label: "Receive Time", cell: (m) => formatTime(m.receipt_at, zone), class: "nowrap" },
+            { label: t("Seq No."), cell: (_, i) => i + 1 },
+            { label: t("Country Code"), cell: (m) => m.country_code },
+            { label: t("Phone Number"), cell: (m) => m.phone_number, class: "nowrap" },
+            { label: t("SMS Content"), cell: (m) => m.text, class: "text" },
+            { label: t("Segment Quantity"), cell: (m) => m.segments, class: "num" },
+            { label: t("UID"), cell: (m) => h("code", {}, m.uid) },
+            { label: t("SMS Status"), cell: (m) => statusBadge(m.status, SMS_STATUSES[m.status] || m.status) },
+            { label: t("DR State"), cell: (m) => m.dr_state },
+            { label: t("Receive Time"), cell: (m) => formatTime(m.receipt_at, zone), class: "nowrap" },
           ],
-          "No message has been submitted yet.",
+          t("No message has been submitted yet."),
         ),
     },
     {
-      label: "Abnormal Data",
+      label: t("Abnormal Data"),
       render: (c) =>
         pagedTab(
           c,
-          "Abnormal data",
+          t("Abnormal data"),
           `${path}/abnormal`,
           [
-            { label: "Row", cell: (a) => a.row },
-            { label: "Value", cell: (a) => (a.raw === null || a.raw === undefined ? "" : String(a.raw)) },
-            { label: "Reason", cell: (a) => a.reason },
+            { label: t("Row"), cell: (a) => a.row },
+            { label: t("Value"), cell: (a) => (a.raw === null || a.raw === undefined ? "" : String(a.raw)) },
+            { label: t("Reason"), cell: (a) => a.reason },
           ],
-          "No abnormal rows.",
+          t("No abnormal rows."),
         ),
     },
     {
-      label: "Blacklist Details",
+      label: t("Blacklist Details"),
       render: (c) =>
         pagedTab(
           c,
-          "Blacklisted numbers",
+          t("Blacklisted numbers"),
           `${path}/blacklisted`,
           [
-            { label: "Row", cell: (b) => b.row },
-            { label: "Country Code", cell: (b) => b.country_code },
-            { label: "Phone Number", cell: (b) => b.phone_number },
+            { label: t("Row"), cell: (b) => b.row },
+            { label: t("Country Code"), cell: (b) => b.country_code },
+            { label: t("Phone Number"), cell: (b) => b.phone_number },
           ],
-          "No blacklisted numbers.",
+          t("No blacklisted numbers."),
         ),
     },
   ]);
 
   main.append(
-    h("div", { class: "page-head" }, h("h1", {}, mission.name, " ", statusBadge(mission.status)), actions),
+    h("div", { class: "page-head" }, h("h1", {}, mission.name, " ", missionStatus(mission.status)), actions),
     ...(mission.failure_reason ? [h("div", { class: "notice notice-error", role: "alert" }, mission.failure_reason)] : []),
     h(
       "div",
       { class: "grid-2" },
       panel(
-        "Mission",
+        t("Mission"),
         facts([
-          ["Direction", DIRECTIONS[mission.direction] || mission.direction],
-          ["SMS Type", SMS_TYPES[mission.sms_type] || mission.sms_type],
-          ["Business Channel", mission.channel],
-          ["OA", mission.sender],
-          ["Signature", mission.signature ? `${mission.signature} (${mission.signature_position === "end" ? "end" : "start"} of SMS)` : null],
-          ["SMS Content", h("span", { class: "pre" }, mission.content)],
-          ["User unsubscribe", mission.allow_unsubscribe ? "Allowed" : "Not allowed"],
-          ["Dispatch Time", when],
-          ["Dispatching Date", mission.dispatching_date ? dispatchingDate(mission, zone) : "Not yet"],
+          [t("Direction"), DIRECTIONS[mission.direction] || mission.direction],
+          [t("SMS Type"), SMS_TYPES[mission.sms_type] || mission.sms_type],
+          [t("Business Channel"), mission.channel],
+          [t("OA"), mission.sender],
+          [t("Signature"), mission.signature ? signatureAt(mission) : null],
+          [t("SMS Content"), h("span", { class: "pre" }, mission.content)],
+          [t("User unsubscribe"), mission.allow_unsubscribe ? t("Allowed") : t("Not allowed")],
+          [t("Dispatch Time"), when],
+          [t("Dispatching Date"), mission.dispatching_date ? dispatchingDate(mission, zone) : t("Not yet")],
         ]),
       ),
-      panel("Progress", progress(mission)),
+      panel(t("Progress"), progress(mission)),
     ),
-    panel("Data", detail.element),
+    panel(t("Data"), detail.element),
   );
 }
 

@@ -1,6 +1,7 @@
 // Add Bulk Dispatch SMS Information: the mission form, its preview, and its submission.
 
 import { call, get } from "../api.js";
+import { t } from "../i18n.js";
 import { analyse, describe, rendered } from "../sms.js";
 import {
   DIRECTIONS,
@@ -14,6 +15,7 @@ import {
   flash,
   h,
   infoDialog,
+  missionStatusLabel,
   notify,
   pagedRows,
   panel,
@@ -38,6 +40,12 @@ function randomKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+/** The tenant's sending window ("08:00-22:00") as its first and last minute. */
+function sendingWindow(account) {
+  const [from, to] = account.sending_window.split("-");
+  return { from, to };
+}
+
 function checkedValue(form, name) {
   const checked = form.querySelector(`input[name="${name}"]:checked`);
   return checked ? checked.value : "";
@@ -53,10 +61,10 @@ export async function render({ main, navigate, query, refreshAccount }) {
     get("/v1/templates/common", { page_size: 100 }),
   ]);
   const templates = [...own.items, ...common.items];
-  const byId = Object.fromEntries(templates.map((t) => [t.template_id, t]));
+  const byId = Object.fromEntries(templates.map((tpl) => [tpl.template_id, tpl]));
 
   const name = h("input", { type: "text", name: "name", maxlength: LIMITS.name, required: true, autocomplete: "off" });
-  const template = select(Object.fromEntries(templates.map((t) => [t.template_id, t.common ? `${t.name} (common)` : t.name])), { blank: "Please select", name: "template" });
+  const template = select(Object.fromEntries(templates.map((tpl) => [tpl.template_id, tpl.common ? t("{name} (common)", { name: tpl.name }) : tpl.name])), { blank: t("Please select"), name: "template" });
   // The sender ids registered for the tenant, offered as it types (none: any it likes).
   const senders = h("datalist", { id: "registered-sender-ids" }, account.sender_ids.map((id) => h("option", { value: id })));
   const sender = h("input", { type: "text", name: "sender", maxlength: LIMITS.sender, autocomplete: "off", list: "registered-sender-ids" });
@@ -68,48 +76,48 @@ export async function render({ main, navigate, query, refreshAccount }) {
   const content = h("textarea", { name: "content", rows: 5, maxlength: LIMITS.content, required: true });
   const unsubscribe = h("input", { type: "checkbox", name: "allow_unsubscribe" });
   const numberList = h("input", { type: "file", id: "number-list", name: "number_list", accept: ".xlsx,.csv", class: "file-input" });
-  const channel = select(Object.fromEntries(account.route_ids.map((r) => [r, r])), { blank: "Please select", name: "channel", required: true });
+  const channel = select(Object.fromEntries(account.route_ids.map((r) => [r, r])), { blank: t("Please select"), name: "channel", required: true });
   const timer = h("input", { type: "checkbox", name: "timer" });
   const dispatchAt = h("input", { type: "datetime-local", name: "dispatch_at", step: 60, disabled: true });
   const quietHours = h("input", { type: "checkbox", name: "recipient_quiet_hours" });
   const segmentHint = h("p", { class: "hint", id: "content-hint", "aria-live": "polite" });
-  const phonePreview = h("div", { class: "sms-bubble", "aria-label": "SMS preview" });
-  const fileInfo = h("span", { class: "file-info" }, "No file chosen");
+  const phonePreview = h("div", { class: "sms-bubble", "aria-label": t("SMS preview") });
+  const fileInfo = h("span", { class: "file-info" }, t("No file chosen"));
   const errors = h("div", {});
   const previewArea = h("div", { class: "preview-area" });
 
   // None chosen, as in the guide: the sender says where the mission goes, as a number of
   // the other direction is not sent (an abnormal row).
-  const direction = radios("Direction", "direction", DIRECTIONS, "", { required: true, onchange: update });
-  const smsType = radios("SMS Type", "sms_type", SMS_TYPES, "", { required: true, onchange: update });
-  const position = radios("Signature Position", "signature_position", { start: "Start of SMS", end: "End of SMS" }, "start", { onchange: update });
-  const quietRow = field("Recipient quiet hours", h("label", { class: "checkbox" }, quietHours, " Hold each message until 08:00-22:00 in the recipient's own time zone"));
+  const direction = radios(t("Direction"), "direction", DIRECTIONS, "", { required: true, onchange: update });
+  const smsType = radios(t("SMS Type"), "sms_type", SMS_TYPES, "", { required: true, onchange: update });
+  const position = radios(t("Signature Position"), "signature_position", { start: t("Start of SMS"), end: t("End of SMS") }, "start", { onchange: update });
+  const quietRow = field(t("Recipient quiet hours"), h("label", { class: "checkbox" }, quietHours, " ", t("Hold each message until 08:00-22:00 in the recipient's own time zone")));
   content.setAttribute("aria-describedby", "content-hint");
 
   const form = h(
     "form",
-    { class: "mission-form", "aria-label": "Add Bulk Dispatch SMS Information", novalidate: true },
-    field("Mission Name", counted(name, LIMITS.name), { required: true }),
+    { class: "mission-form", "aria-label": t("Add Bulk Dispatch SMS Information"), novalidate: true },
+    field(t("Mission Name"), counted(name, LIMITS.name), { required: true }),
     direction,
-    field("Select Template", template, {
-      extra: h("p", { class: "hint" }, "For common template, please click: ", button("Default Template", chooseCommon, { kind: "link" })),
+    field(t("Select Template"), template, {
+      extra: h("p", { class: "hint" }, t("For common template, please click:"), " ", button(t("Default Template"), chooseCommon, { kind: "link" })),
     }),
     smsType,
-    field("OA", counted(sender, senderLimit), {
+    field(t("OA"), counted(sender, senderLimit), {
       extra: senders,
       hint: account.sender_ids.length
-        ? `The sender id shown on the phone: one registered for you (${account.sender_ids.join(", ")}), or none for the channel's own.`
-        : "The sender id shown on the phone. The country direction of OA can be customized for reference.",
+        ? t("The sender id shown on the phone: one registered for you ({senders}), or none for the channel's own.", { senders: account.sender_ids.join(", ") })
+        : t("The sender id shown on the phone. The country direction of OA can be customized for reference."),
     }),
-    field("Signature", signature, { hint: "Added in brackets, e.g. [CloudSMS]." }),
+    field(t("Signature"), signature, { hint: t("Added in brackets, e.g. [CloudSMS].") }),
     position,
-    field("SMS Content", counted(content, LIMITS.content), {
+    field(t("SMS Content"), counted(content, LIMITS.content), {
       required: true,
       extra: h("div", {}, segmentHint, phonePreview),
-      hint: "Variables are written ${Name}; each takes its value from the number list's column of that name.",
+      hint: t("Variables are written ${Name}; each takes its value from the number list's column of that name."),
     }),
-    field("User unsubscribe", h("label", { class: "checkbox" }, unsubscribe, " Allow")),
-    field("Destination Number", h("div", { class: "file-pick" }, numberList, h("label", { for: "number-list", class: "btn btn-default" }, "Import Number List"), fileInfo), {
+    field(t("User unsubscribe"), h("label", { class: "checkbox" }, unsubscribe, " ", t("Allow"))),
+    field(t("Destination Number"), h("div", { class: "file-pick" }, numberList, h("label", { for: "number-list", class: "btn btn-default" }, t("Import Number List")), fileInfo), {
       required: true,
       extra: h(
         "div",
@@ -120,36 +128,37 @@ export async function render({ main, navigate, query, refreshAccount }) {
           h(
             "li",
             {},
-            "Please click to download data import template. ",
-            button("[Data Import Template.xlsx]", () => numberListTemplate("xlsx"), { kind: "link" }),
+            t("Please click to download data import template."),
             " ",
-            button("[Data Import Template.csv]", () => numberListTemplate("csv"), { kind: "link" }),
+            button(t("[Data Import Template.xlsx]"), () => numberListTemplate("xlsx"), { kind: "link" }),
+            " ",
+            button(t("[Data Import Template.csv]"), () => numberListTemplate("csv"), { kind: "link" }),
           ),
-          h("li", {}, "Upload the phone number list as .xlsx (or .csv). The number of columns after the phone number must match the variables in the SMS content."),
-          h("li", {}, 'For Excel, the cell format must be either "general" or "text".'),
-          h("li", {}, "Keep the variable columns in the order the variables appear in the SMS content."),
-          h("li", {}, "The file must not be larger than 1 MB; keep it under 100,000 phone numbers."),
+          h("li", {}, t("Upload the phone number list as .xlsx (or .csv). The number of columns after the phone number must match the variables in the SMS content.")),
+          h("li", {}, t("For Excel, the cell format must be either \"general\" or \"text\".")),
+          h("li", {}, t("Keep the variable columns in the order the variables appear in the SMS content.")),
+          h("li", {}, t("The file must not be larger than 1 MB; keep it under 100,000 phone numbers.")),
         ),
       ),
     }),
-    field("Business Channel", channel, { required: true }),
+    field(t("Business Channel"), channel, { required: true }),
     quietRow,
-    field("Dispatch Timer Setting", h("label", { class: "checkbox" }, timer, " Send at a set time"), {
+    field(t("Dispatch Timer Setting"), h("label", { class: "checkbox" }, timer, " ", t("Send at a set time")), {
       extra: h(
         "div",
         {},
         h(
           "div",
           { class: "timer-time", hidden: true },
-          h("label", { for: "dispatch-at", class: "inline-label" }, `Dispatch Time (${zone}, ${zoneLabel(zone)})`),
+          h("label", { for: "dispatch-at", class: "inline-label" }, t("Dispatch Time ({zone}, {offset})", { zone, offset: zoneLabel(zone) })),
           Object.assign(dispatchAt, { id: "dispatch-at" }),
         ),
         h(
           "ul",
           { class: "notes" },
-          h("li", {}, "Without a dispatch time the SMS is sent as soon as you submit."),
-          h("li", {}, "To cancel, do so at least 5 minutes before the sending time."),
-          h("li", {}, `The dispatching time must be within your sending window, ${account.sending_window.replace("-", " to ")} (${zone}).`),
+          h("li", {}, t("Without a dispatch time the SMS is sent as soon as you submit.")),
+          h("li", {}, t("To cancel, do so at least 5 minutes before the sending time.")),
+          h("li", {}, t("The dispatching time must be within your sending window, {from} to {to} ({zone}).", { ...sendingWindow(account), zone })),
         ),
       ),
     }),
@@ -157,9 +166,9 @@ export async function render({ main, navigate, query, refreshAccount }) {
     h(
       "div",
       { class: "form-actions" },
-      button("Preview", () => submit(true)),
-      button("Submit", null, { kind: "primary", type: "submit" }),
-      button("Cancel", () => navigate("missions")),
+      button(t("Preview"), () => submit(true)),
+      button(t("Submit"), null, { kind: "primary", type: "submit" }),
+      button(t("Cancel"), () => navigate("missions")),
     ),
   );
   form.addEventListener("submit", (event) => {
@@ -191,9 +200,14 @@ export async function render({ main, navigate, query, refreshAccount }) {
   });
   numberList.addEventListener("change", () => {
     const file = numberList.files[0];
-    fileInfo.textContent = file ? `${file.name} · ${(file.size / 1024).toFixed(1)} KB` : "No file chosen";
-    fileInfo.classList.toggle("error-text", Boolean(file && file.size > MAX_FILE_BYTES));
-    if (file && file.size > MAX_FILE_BYTES) fileInfo.textContent += " - larger than 1 MB: split the list.";
+    const values = file ? { name: file.name, size: (file.size / 1024).toFixed(1) } : {};
+    const tooLarge = Boolean(file && file.size > MAX_FILE_BYTES);
+    fileInfo.textContent = !file
+      ? t("No file chosen")
+      : tooLarge
+        ? t("{name} · {size} KB - larger than 1 MB: split the list.", values)
+        : t("{name} · {size} KB", values);
+    fileInfo.classList.toggle("error-text", tooLarge);
   });
 
   /** The operator's common templates in a dialog over the form, which keeps what is typed. */
@@ -208,17 +222,17 @@ export async function render({ main, navigate, query, refreshAccount }) {
     const pager = pagedRows(common.items, (items, offset) =>
       rows.replaceChildren(
         table(
-          "Common templates",
+          t("Common templates"),
           [
             ...TEMPLATE_COLUMNS,
-            { label: "Operation", cell: (t) => button("Use", () => use(t), { kind: "link", "aria-label": `Use ${t.name}` }) },
+            { label: t("Operation"), cell: (tpl) => button(t("Use"), () => use(tpl), { kind: "link", "aria-label": t("Use {name}", { name: tpl.name }) }) },
           ],
           items,
-          { offset, empty: "Your operator has no common template yet." },
+          { offset, empty: t("Your operator has no common template yet.") },
         ),
       ),
     );
-    const dialog = infoDialog("Default Template", h("div", {}, rows, pager.element));
+    const dialog = infoDialog(t("Default Template"), h("div", {}, rows, pager.element));
     pager.first();
   }
 
@@ -245,7 +259,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
   async function numberListTemplate(format) {
     const source = contentFields();
     if (!source.template_id && !content.value.trim()) {
-      notify("error", "Write the SMS content first: the template has a column for each of its variables.");
+      notify("error", t("Write the SMS content first: the template has a column for each of its variables."));
       return;
     }
     try {
@@ -282,13 +296,13 @@ export async function render({ main, navigate, query, refreshAccount }) {
   function missing() {
     const file = numberList.files[0];
     const checks = [
-      [name, !name.value.trim() && "Mission Name is required."],
-      [direction, !checkedValue(form, "direction") && "Choose a Direction."],
-      [smsType, !checkedValue(form, "sms_type") && "Choose an SMS Type."],
-      [content, !content.value.trim() && "SMS Content is required."],
-      [numberList, !file ? "Import a number list (Destination Number)." : file.size > MAX_FILE_BYTES && "The number list is larger than 1 MB."],
-      [channel, !channel.value && "Choose a Business Channel."],
-      [timer, timer.checked && !dispatchAt.value && "Set the dispatch time, or untick Dispatch Timer Setting."],
+      [name, !name.value.trim() && t("Mission Name is required.")],
+      [direction, !checkedValue(form, "direction") && t("Choose a Direction.")],
+      [smsType, !checkedValue(form, "sms_type") && t("Choose an SMS Type.")],
+      [content, !content.value.trim() && t("SMS Content is required.")],
+      [numberList, !file ? t("Import a number list (Destination Number).") : file.size > MAX_FILE_BYTES && t("The number list is larger than 1 MB.")],
+      [channel, !channel.value && t("Choose a Business Channel.")],
+      [timer, timer.checked && !dispatchAt.value && t("Set the dispatch time, or untick Dispatch Timer Setting.")],
     ];
     const problems = [];
     for (const [control, message] of checks) {
@@ -308,7 +322,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
   // Sent again while the first is still being created (its answer lost to the timeout,
   // the mission not done yet), the API answers 409 in_progress: a second submission now
   // would only be refused again, the list will show the mission once it is created.
-  const STILL_BEING_CREATED = "This mission is still being created: wait a moment, then look at the mission list before submitting again.";
+  const STILL_BEING_CREATED = t("This mission is still being created: wait a moment, then look at the mission list before submitting again.");
   function idempotencyKey(data) {
     const what = JSON.stringify(
       [...data.entries()].map(([name, value]) => [name, typeof value === "string" ? value : [value.name, value.size, value.lastModified]]),
@@ -322,7 +336,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
     if (busy) return;
     const problems = missing();
     if (problems.length) {
-      showError(errors, { message: "Please complete the form.", details: problems.map(([, message]) => message) });
+      showError(errors, { message: t("Please complete the form."), details: problems.map(([, message]) => message) });
       problems[0][0].querySelector("input, select, textarea").focus();
       return;
     }
@@ -337,7 +351,13 @@ export async function render({ main, navigate, query, refreshAccount }) {
         const data = formData();
         const headers = { "Idempotency-Key": idempotencyKey(data) };
         const mission = await call("POST", "/v1/missions", { form: data, headers });
-        flash("success", `Mission "${mission.name}" submitted: ${mission.status}. Refresh the list to follow its status.`);
+        flash(
+          "success",
+          t("Mission \"{name}\" submitted: {status}. Refresh the list to follow its status.", {
+            name: mission.name,
+            status: missionStatusLabel(mission.status),
+          }),
+        );
         navigate("missions");
       }
     } catch (error) {
@@ -352,50 +372,50 @@ export async function render({ main, navigate, query, refreshAccount }) {
     const encodings = Object.entries(result.encodings).map(([e, n]) => `${e} × ${n}`).join(", ") || "-";
     previewArea.replaceChildren(
       panel(
-        "Preview",
+        t("Preview"),
         result.payment_refusal
-          ? h("div", { class: "notice notice-error", role: "alert" }, `This mission cannot be sent: ${result.payment_refusal}.`)
+          ? h("div", { class: "notice notice-error", role: "alert" }, t("This mission cannot be sent: {reason}.", { reason: result.payment_refusal }))
           : null,
         h(
           "dl",
-          { class: "facts inline", "aria-label": "Preview counts" },
-          h("dt", {}, "Phone Number Amount"), h("dd", {}, String(result.phone_number_amount)),
-          h("dt", {}, "Failure Amount"), h("dd", {}, String(result.failure_amount)),
-          h("dt", {}, "Blacklist numbers"), h("dd", {}, String(result.blacklist_amount)),
-          h("dt", {}, "Segments"), h("dd", {}, String(result.segments)),
-          h("dt", {}, "Encodings"), h("dd", {}, encodings),
-          h("dt", {}, "Columns matched by"), h("dd", {}, result.columns_matched_by),
+          { class: "facts inline", "aria-label": t("Preview counts") },
+          h("dt", {}, t("Phone Number Amount")), h("dd", {}, String(result.phone_number_amount)),
+          h("dt", {}, t("Failure Amount")), h("dd", {}, String(result.failure_amount)),
+          h("dt", {}, t("Blacklist numbers")), h("dd", {}, String(result.blacklist_amount)),
+          h("dt", {}, t("Segments")), h("dd", {}, String(result.segments)),
+          h("dt", {}, t("Encodings")), h("dd", {}, encodings),
+          h("dt", {}, t("Columns matched by")), h("dd", {}, result.columns_matched_by),
         ),
-        h("h3", {}, "Sample messages"),
+        h("h3", {}, t("Sample messages")),
         table(
-          "Sample messages",
+          t("Sample messages"),
           [
-            { label: "Row", cell: (s) => s.row },
-            { label: "Phone Number", cell: (s) => s.to, class: "nowrap" },
-            { label: "SMS Content", cell: (s) => s.text, class: "text" },
-            { label: "Encoding", cell: (s) => (s.ucs2_reason ? h("span", { title: s.ucs2_reason }, s.encoding) : s.encoding) },
-            { label: "Segments", cell: (s) => s.segments, class: "num" },
+            { label: t("Row"), cell: (s) => s.row },
+            { label: t("Phone Number"), cell: (s) => s.to, class: "nowrap" },
+            { label: t("SMS Content"), cell: (s) => s.text, class: "text" },
+            { label: t("Encoding"), cell: (s) => (s.ucs2_reason ? h("span", { title: s.ucs2_reason }, s.encoding) : s.encoding) },
+            { label: t("Segments"), cell: (s) => s.segments, class: "num" },
           ],
           result.samples,
-          { empty: "No row can be sent." },
+          { empty: t("No row can be sent.") },
         ),
-        h("h3", {}, "Abnormal data"),
+        h("h3", {}, t("Abnormal data")),
         table(
-          "Abnormal data",
+          t("Abnormal data"),
           [
-            { label: "Row", cell: (a) => a.row },
-            { label: "Value", cell: (a) => (a.raw === null || a.raw === undefined ? "" : String(a.raw)) },
-            { label: "Reason", cell: (a) => a.reason },
+            { label: t("Row"), cell: (a) => a.row },
+            { label: t("Value"), cell: (a) => (a.raw === null || a.raw === undefined ? "" : String(a.raw)) },
+            { label: t("Reason"), cell: (a) => a.reason },
           ],
           result.abnormal,
-          { empty: "No abnormal rows." },
+          { empty: t("No abnormal rows.") },
         ),
       ),
     );
     previewArea.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
-  main.append(h("h1", {}, "Add Bulk Dispatch SMS Information"), h("section", { class: "panel" }, form), previewArea);
+  main.append(h("h1", {}, t("Add Bulk Dispatch SMS Information")), h("section", { class: "panel" }, form), previewArea);
   if (query.template && byId[query.template]) {
     template.value = query.template;
     template.dispatchEvent(new Event("change"));

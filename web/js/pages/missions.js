@@ -1,6 +1,7 @@
 // SMS / Bulk Dispatching Tool: the mission list, searched by name, direction and status.
 
 import { get } from "../api.js";
+import { t } from "../i18n.js";
 import {
   DIRECTIONS,
   MISSION_STATUSES,
@@ -9,12 +10,18 @@ import {
   field,
   formatTime,
   h,
+  missionStatusLabel,
   notify,
   select,
   statusBadge,
   table,
   zoneLabel,
 } from "../ui.js";
+
+/** A mission's status badge, with its label in the chosen language (the API's value kept). */
+export function missionStatus(status) {
+  return statusBadge(status, missionStatusLabel(status));
+}
 
 /** When the mission was (or will be) dispatched, as the list shows it. */
 export function dispatchingDate(mission, zone) {
@@ -27,16 +34,16 @@ export function dispatchingDate(mission, zone) {
 
 export async function render({ main, account, navigate }) {
   const zone = account.time_zone;
-  const name = h("input", { type: "search", name: "name", placeholder: "Please input" });
-  const direction = select(DIRECTIONS, { blank: "All", name: "direction" });
-  const status = select(Object.fromEntries(MISSION_STATUSES.map((s) => [s, s])), { blank: "All", name: "status" });
+  const name = h("input", { type: "search", name: "name", placeholder: t("Please input") });
+  const direction = select(DIRECTIONS, { blank: t("All"), name: "direction" });
+  const status = select(Object.fromEntries(MISSION_STATUSES.map((s) => [s, missionStatusLabel(s)])), { blank: t("All"), name: "status" });
   const results = h("div", {});
   const pager = new Pager(
     (cursor) =>
       get("/v1/missions", { name: name.value.trim(), direction: direction.value, status: status.value, cursor }),
     (items, offset) => {
       const filtered = name.value.trim() || direction.value || status.value;
-      const empty = filtered ? "No mission matches these filters." : "No mission yet: click Add to send one.";
+      const empty = filtered ? t("No mission matches these filters.") : t("No mission yet: click Add to send one.");
       results.replaceChildren(missionTable(items, offset, zone, empty));
     },
   );
@@ -50,41 +57,41 @@ export async function render({ main, account, navigate }) {
   };
   const form = h(
     "form",
-    { class: "filters", role: "search", "aria-label": "Search missions", onsubmit: search },
-    field("Mission Name", name),
-    field("Direction", direction),
-    field("Status", status),
+    { class: "filters", role: "search", "aria-label": t("Search missions"), onsubmit: search },
+    field(t("Mission Name"), name),
+    field(t("Direction"), direction),
+    field(t("Status"), status),
     h(
       "div",
       { class: "filter-actions" },
-      button("Search", null, { kind: "primary", type: "submit" }),
-      button("Reset", () => {
+      button(t("Search"), null, { kind: "primary", type: "submit" }),
+      button(t("Reset"), () => {
         form.reset();
         search();
       }),
-      button("Add", () => navigate("missions/new"), { kind: "success" }),
-      button("Refresh", search, { title: "Statuses change while a mission is sent" }),
+      button(t("Add"), () => navigate("missions/new"), { kind: "success" }),
+      button(t("Refresh"), search, { title: t("Statuses change while a mission is sent") }),
     ),
   );
-  main.append(h("h1", {}, "Bulk Dispatching Tool"), h("section", { class: "panel" }, form, results, pager.element));
+  main.append(h("h1", {}, t("Bulk Dispatching Tool")), h("section", { class: "panel" }, form, results, pager.element));
   await pager.first();
 }
 
 function missionTable(items, offset, zone, empty) {
   return table(
-    "Missions",
+    t("Missions"),
     [
-      { label: "Seq No.", cell: (_, i) => i + 1 },
-      { label: "Mission Name", cell: (m) => m.name },
-      { label: "Direction", cell: (m) => DIRECTIONS[m.direction] || m.direction },
-      { label: "Dispatching Date", cell: (m) => dispatchingDate(m, zone), class: "nowrap" },
-      { label: "Phone Number Amount", cell: (m) => m.phone_number_amount, class: "num" },
-      { label: "Failure Amount", cell: (m) => m.failure_amount, class: "num" },
-      { label: "Blacklist numbers", cell: (m) => m.blacklist_amount, class: "num" },
-      { label: "Status", cell: (m) => statusBadge(m.status) },
+      { label: t("Seq No."), cell: (_, i) => i + 1 },
+      { label: t("Mission Name"), cell: (m) => m.name },
+      { label: t("Direction"), cell: (m) => DIRECTIONS[m.direction] || m.direction },
+      { label: t("Dispatching Date"), cell: (m) => dispatchingDate(m, zone), class: "nowrap" },
+      { label: t("Phone Number Amount"), cell: (m) => m.phone_number_amount, class: "num" },
+      { label: t("Failure Amount"), cell: (m) => m.failure_amount, class: "num" },
+      { label: t("Blacklist numbers"), cell: (m) => m.blacklist_amount, class: "num" },
+      { label: t("Status"), cell: (m) => missionStatus(m.status) },
       {
-        label: "Operation",
-        cell: (m) => h("a", { href: `#/missions/${encodeURIComponent(m.mission_id)}`, "aria-label": `Detail of ${m.name}` }, "Detail"),
+        label: t("Operation"),
+        cell: (m) => h("a", { href: `#/missions/${encodeURIComponent(m.mission_id)}`, "aria-label": t("Detail of {name}", { name: m.name }) }, t("Detail")),
       },
     ],
     items,

@@ -2,20 +2,21 @@
 // left of each prepaid one, and where each post-paid one stands against its thresholds.
 
 import { get } from "../api.js";
+import { t } from "../i18n.js";
 import { button, formatTime, h, pagedRows, panel, statusBadge, table, zoneLabel } from "../ui.js";
 
 const PAYMENT_TYPES = {
-  prepaid: "Prepaid",
-  postpaid: "Post-paid",
+  prepaid: t("Prepaid"),
+  postpaid: t("Post-paid"),
 };
 const ORDER_STATUSES = {
-  activated: "Activated Successfully",
-  ordered: "Order Successfully",
-  used_up: "Used Up",
-  expired: "Expired",
-  warning: "Warning Threshold Reached",
-  prohibited: "Sending Prohibited",
-  cancelled: "Cancelled",
+  activated: t("Activated Successfully"),
+  ordered: t("Order Successfully"),
+  used_up: t("Used Up"),
+  expired: t("Expired"),
+  warning: t("Warning Threshold Reached"),
+  prohibited: t("Sending Prohibited"),
+  cancelled: t("Cancelled"),
 };
 
 const dash = (value) => (value === null || value === undefined ? "-" : String(value));
@@ -45,16 +46,16 @@ export async function render({ main, account }) {
   const { items } = await get("/v1/orders");
 
   function showDetail(order) {
-    const close = button("Close", () => detailArea.replaceChildren());
+    const close = button(t("Close"), () => detailArea.replaceChildren());
     const facts = [
-      ["Business Channel", order.channel],
-      ["Expiry Time", formatTime(order.expires_at, zone) || "-"],
+      [t("Business Channel"), order.channel],
+      [t("Expiry Time"), formatTime(order.expires_at, zone) || "-"],
     ];
-    if (order.payment_type === "postpaid") facts.push(["This Month's Spending", `USD${order.month_cost_usd}`]);
-    if (order.cancelled_at) facts.push(["Cancelled Time", formatTime(order.cancelled_at, zone)]);
+    if (order.payment_type === "postpaid") facts.push([t("This Month's Spending"), `USD${order.month_cost_usd}`]);
+    if (order.cancelled_at) facts.push([t("Cancelled Time"), formatTime(order.cancelled_at, zone)]);
     detailArea.replaceChildren(
       panel(
-        `Order ${order.order_number}`,
+        t("Order {number}", { number: order.order_number }),
         h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
         h("div", { class: "form-actions" }, close),
       ),
@@ -65,12 +66,12 @@ export async function render({ main, account }) {
   const rows = h("div", {});
   const pager = pagedRows(items, (shown, offset) => rows.replaceChildren(orderTable(shown, offset, zone, showDetail)));
   main.append(
-    h("h1", {}, "Product Order Mgt"),
+    h("h1", {}, t("Product Order Mgt")),
     detailArea,
     h(
       "section",
-      { class: "panel", "aria-label": "Orders" },
-      h("p", { class: "hint" }, `Times are in ${zone} (${zoneLabel(zone)}). Your operator places orders of product packages.`),
+      { class: "panel", "aria-label": t("Orders") },
+      h("p", { class: "hint" }, t("Times are in {zone} ({offset}). Your operator places orders of product packages.", { zone, offset: zoneLabel(zone) })),
       rows,
       pager.element,
     ),
@@ -80,27 +81,27 @@ export async function render({ main, account }) {
 
 function orderTable(items, offset, zone, showDetail) {
   return table(
-    "Product orders",
+    t("Product orders"),
     [
-      { label: "Seq No.", cell: (_, i) => i + 1 },
-      { label: "Order Number", cell: (o) => h("code", { class: "long-id" }, o.order_number) },
-      { label: "Package ID", cell: (o) => o.package_id },
-      { label: "Product Name", cell: (o) => o.product_name },
-      { label: "Tenant Name", cell: (o) => o.tenant_name },
-      { label: "Order Time", cell: (o) => formatTime(o.ordered_at, zone) },
-      { label: "Effective Time of Usage", cell: (o) => (o.validity_days ? `${o.validity_days} Day(s)` : "-") },
-      { label: "Payment Type", cell: paymentType },
-      { label: "Total SMS Amount", cell: (o) => dash(o.sms_amount), class: "num" },
-      { label: "Remaining Amount", cell: (o) => dash(o.remaining), class: "num" },
+      { label: t("Seq No."), cell: (_, i) => i + 1 },
+      { label: t("Order Number"), cell: (o) => h("code", { class: "long-id" }, o.order_number) },
+      { label: t("Package ID"), cell: (o) => o.package_id },
+      { label: t("Product Name"), cell: (o) => o.product_name },
+      { label: t("Tenant Name"), cell: (o) => o.tenant_name },
+      { label: t("Order Time"), cell: (o) => formatTime(o.ordered_at, zone) },
+      { label: t("Effective Time of Usage"), cell: (o) => (o.validity_days ? t("{days} Day(s)", { days: o.validity_days }) : "-") },
+      { label: t("Payment Type"), cell: paymentType },
+      { label: t("Total SMS Amount"), cell: (o) => dash(o.sms_amount), class: "num" },
+      { label: t("Remaining Amount"), cell: (o) => dash(o.remaining), class: "num" },
       // The guide's 13 columns fit a 1440-px window only if these may break in two.
-      { label: "Threshold for Warning/\u200bProhibiting", cell: breakableThresholds },
-      { label: "Status", cell: orderStatus, class: "wrap" },
+      { label: t("Threshold for Warning/\u200bProhibiting"), cell: breakableThresholds },
+      { label: t("Status"), cell: orderStatus, class: "wrap" },
       {
-        label: "Operation",
-        cell: (o) => button("Detail", () => showDetail(o), { kind: "link", "aria-label": `Detail of ${o.order_number}` }),
+        label: t("Operation"),
+        cell: (o) => button(t("Detail"), () => showDetail(o), { kind: "link", "aria-label": t("Detail of {name}", { name: o.order_number }) }),
       },
     ],
     items,
-    { empty: "No orders yet: your operator orders product packages for you.", compact: true, offset },
+    { empty: t("No orders yet: your operator orders product packages for you."), compact: true, offset },
   );
 }

@@ -1,1 +1,25 @@
-export default {}
+export default {
+  "Please input": "请输入",
+  "All": "全部",
+  "No mission matches these filters.": "没有符合筛选条件的任务。",
+  "No mission yet: click Add to send one.": "暂无任务：点击“新增”发送任务。",
+  "Search missions": "查询任务",
+  "Mission Name": "任务名称",
+  "Direction": "发送方向",
+  "Status": "状态",
+  "Search": "查询",
+  "Reset": "重置",
+  "Add": "新增",
+  "Refresh": "刷新",
+  "Statuses change while a mission is sent": "任务发送过程中状态会变化",
+  "Bulk Dispatching Tool": "群发工具",
+  "Missions": "任务",
+  "Seq No.": "序号",
+  "Dispatching Date": "发送日期",
+  "Phone Number Amount": "号码数量",
+  "Failure Amount": "失败数量",
+  "Blacklist numbers": "黑名单号码数",
+  "Operation": "操作",
+  "Detail of {name}": "{name} 的详情",
+  "Detail": "详情"
+}
