@@ -28,6 +28,12 @@ import {
 import { TEMPLATE_COLUMNS } from "./templates.js";
 
 const MAX_FILE_BYTES = 1_048_576;
+// How the preview says the number list's columns were matched to the variables (the API's
+// values, shown with a label).
+const COLUMNS_MATCHED_BY = {
+  header: t("header"),
+  position: t("position"),
+};
 // As the API checks them (domain/content.py).
 const LIMITS = { name: 30, sender: 15, signature: 20, content: 1500 };
 // A sender of digits (after an optional +) is a number, up to 15; any other fits 11 in
@@ -384,7 +390,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
           h("dt", {}, t("Blacklist numbers")), h("dd", {}, String(result.blacklist_amount)),
           h("dt", {}, t("Segments")), h("dd", {}, String(result.segments)),
           h("dt", {}, t("Encodings")), h("dd", {}, encodings),
-          h("dt", {}, t("Columns matched by")), h("dd", {}, result.columns_matched_by),
+          h("dt", {}, t("Columns matched by")), h("dd", {}, COLUMNS_MATCHED_BY[result.columns_matched_by] || result.columns_matched_by),
         ),
         h("h3", {}, t("Sample messages")),
         table(

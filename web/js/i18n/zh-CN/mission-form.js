@@ -70,6 +70,8 @@ export default {
   "Segments": "计费条数",
   "Encodings": "编码",
   "Columns matched by": "列匹配方式",
+  "header": "按表头列名",
+  "position": "按列顺序",
   "Sample messages": "短信示例",
   "Row": "行号",
   "Phone Number": "手机号码",
