@@ -209,6 +209,25 @@ export function field(label, control, { required = false, hint = null, extra = n
 }
 
 /**
+ * A file input shown as a button and the chosen file's name, both in the portal's language
+ * (the browser's own "Choose File" and "No file chosen" are in the browser's). `info`
+ * shows the file, and a page may write more in it; `show()` writes it again, after a
+ * form's reset() (which empties the input without a change event).
+ */
+export function filePick(input, buttonLabel) {
+  if (!input.id) input.id = uniqueId("file");
+  input.classList.add("file-input");
+  const info = h("span", { class: "file-info" }, t("No file chosen"));
+  const show = () => {
+    const file = input.files[0];
+    info.textContent = file ? t("{name} · {size} KB", { name: file.name, size: (file.size / 1024).toFixed(1) }) : t("No file chosen");
+  };
+  input.addEventListener("change", show);
+  const element = h("div", { class: "file-pick" }, input, h("label", { for: input.id, class: "btn btn-default" }, buttonLabel), info);
+  return { element, info, show };
+}
+
+/**
  * What a form row lacks, said under its control (and read out with it); null clears it.
  * The row is what field() or radios() made.
  */

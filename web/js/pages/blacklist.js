@@ -2,7 +2,7 @@
 
 import { call, get } from "../api.js";
 import { t } from "../i18n.js";
-import { Pager, button, confirmDialog, field, formatTime, h, notify, panel, showError, table } from "../ui.js";
+import { Pager, button, confirmDialog, field, filePick, formatTime, h, notify, panel, showError, table } from "../ui.js";
 
 // Numbers already listed keep the reason and date they were listed with.
 function alreadyListed(count) {
@@ -97,12 +97,13 @@ export async function render({ main, account }) {
   });
 
   const file = h("input", { type: "file", name: "number_list", accept: ".xlsx,.csv" });
+  const picked = filePick(file, t("Choose File"));
   const importReason = h("input", { type: "text", name: "import_reason", maxlength: 200 });
   const importErrors = h("div", {});
   const importForm = h(
     "form",
     { "aria-label": t("Import a blacklist file") },
-    field(t("Number List File"), file, { hint: t("An .xlsx or .csv with the phone numbers in the first column, after a header row; other columns are ignored, so a mission's number list imports as it is. At most 10,000 rows a file: import a longer list in parts."), required: true }),
+    field(t("Number List File"), picked.element, { hint: t("An .xlsx or .csv with the phone numbers in the first column, after a header row; other columns are ignored, so a mission's number list imports as it is. At most 10,000 rows a file: import a longer list in parts."), required: true }),
     field(t("Import Reason"), importReason),
     importErrors,
     h("div", { class: "form-actions" }, button(t("Import"), null, { kind: "primary", type: "submit" })),
@@ -125,6 +126,7 @@ export async function render({ main, account }) {
         importErrors,
       );
       importForm.reset();
+      picked.show();
       await pager.first();
     } catch (error) {
       showError(importErrors, error);

@@ -12,6 +12,7 @@ import {
   download,
   field,
   fieldProblem,
+  filePick,
   flash,
   h,
   infoDialog,
@@ -81,14 +82,15 @@ export async function render({ main, navigate, query, refreshAccount }) {
   });
   const content = h("textarea", { name: "content", rows: 5, maxlength: LIMITS.content, required: true });
   const unsubscribe = h("input", { type: "checkbox", name: "allow_unsubscribe" });
-  const numberList = h("input", { type: "file", id: "number-list", name: "number_list", accept: ".xlsx,.csv", class: "file-input" });
+  const numberList = h("input", { type: "file", id: "number-list", name: "number_list", accept: ".xlsx,.csv" });
+  const numberListPick = filePick(numberList, t("Import Number List"));
+  const fileInfo = numberListPick.info;
   const channel = select(Object.fromEntries(account.route_ids.map((r) => [r, r])), { blank: t("Please select"), name: "channel", required: true });
   const timer = h("input", { type: "checkbox", name: "timer" });
   const dispatchAt = h("input", { type: "datetime-local", name: "dispatch_at", step: 60, disabled: true });
   const quietHours = h("input", { type: "checkbox", name: "recipient_quiet_hours" });
   const segmentHint = h("p", { class: "hint", id: "content-hint", "aria-live": "polite" });
   const phonePreview = h("div", { class: "sms-bubble", "aria-label": t("SMS preview") });
-  const fileInfo = h("span", { class: "file-info" }, t("No file chosen"));
   const errors = h("div", {});
   const previewArea = h("div", { class: "preview-area" });
 
@@ -123,7 +125,7 @@ export async function render({ main, navigate, query, refreshAccount }) {
       hint: t("Variables are written ${Name}; each takes its value from the number list's column of that name."),
     }),
     field(t("User unsubscribe"), h("label", { class: "checkbox" }, unsubscribe, " ", t("Allow"))),
-    field(t("Destination Number"), h("div", { class: "file-pick" }, numberList, h("label", { for: "number-list", class: "btn btn-default" }, t("Import Number List")), fileInfo), {
+    field(t("Destination Number"), numberListPick.element, {
       required: true,
       extra: h(
         "div",
@@ -204,15 +206,14 @@ export async function render({ main, navigate, query, refreshAccount }) {
     if (typeRadio) typeRadio.checked = true;
     content.dispatchEvent(new Event("input"));
   });
+  // After filePick's own listener, which showed the file's name and size.
   numberList.addEventListener("change", () => {
     const file = numberList.files[0];
-    const values = file ? { name: file.name, size: (file.size / 1024).toFixed(1) } : {};
     const tooLarge = Boolean(file && file.size > MAX_FILE_BYTES);
-    fileInfo.textContent = !file
-      ? t("No file chosen")
-      : tooLarge
-        ? t("{name} · {size} KB - larger than 1 MB: split the list.", values)
-        : t("{name} · {size} KB", values);
+    if (tooLarge) {
+      const values = { name: file.name, size: (file.size / 1024).toFixed(1) };
+      fileInfo.textContent = t("{name} · {size} KB - larger than 1 MB: split the list.", values);
+    }
     fileInfo.classList.toggle("error-text", tooLarge);
   });
 

@@ -32,5 +32,6 @@ export default {
   "Black List Mgt": "黑名单管理",
   "Add numbers": "添加号码",
   "Import numbers": "导入号码",
-  "Blacklist": "黑名单"
+  "Blacklist": "黑名单",
+  "Choose File": "选择文件"
 }

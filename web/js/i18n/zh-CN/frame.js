@@ -99,5 +99,7 @@ export default {
   "UTF-16 units": "UTF-16 单位",
   "{encoding} · {length} {unit} · {segments} segment ({per})": "{encoding} · {unit}：{length} · 计费 {segments} 条（{per}）",
   "{encoding} · {length} {unit} · {segments} segments ({per})": "{encoding} · {unit}：{length} · 计费 {segments} 条（{per}）",
-  "{text}. UCS-2 because {reason}.": "{text}。使用 UCS-2，因为{reason}。"
+  "{text}. UCS-2 because {reason}.": "{text}。使用 UCS-2，因为{reason}。",
+  "No file chosen": "未选择文件",
+  "{name} · {size} KB": "{name} · {size} KB"
 }
