@@ -2,12 +2,13 @@
 // channel, in the tenant's zone, with the range's total.
 
 import { get } from "../api.js";
+import { t } from "../i18n.js";
 import { dateRangeFilters, h, notify, pagedRows, table, zoneLabel } from "../ui.js";
 
 export async function render({ main, account }) {
   const zone = account.time_zone;
   const results = h("div", {});
-  const filters = dateRangeFilters(zone, "Search expenses", search);
+  const filters = dateRangeFilters(zone, t("Search expenses"), search);
 
   async function search() {
     const problem = filters.problem();
@@ -31,7 +32,7 @@ export async function render({ main, account }) {
   }
 
   main.append(
-    h("h1", {}, "Expense Statistics"),
+    h("h1", {}, t("Expense Statistics")),
     h(
       "section",
       { class: "panel" },
@@ -39,7 +40,10 @@ export async function render({ main, account }) {
       h(
         "p",
         { class: "hint" },
-        `Dates are dispatching dates in ${zone} (${zoneLabel(zone)}). A message costs its channel's price per segment for its country once the gateway accepts it; the post-paid cost is the part no prepaid package paid for, billed afterwards.`,
+        t(
+          "Dates are dispatching dates in {zone} ({offset}). A message costs its channel's price per segment for its country once the gateway accepts it; the post-paid cost is the part no prepaid package paid for, billed afterwards.",
+          { zone, offset: zoneLabel(zone) },
+        ),
       ),
       results,
     ),
@@ -49,15 +53,15 @@ export async function render({ main, account }) {
 
 function expenseTable(rows, offset) {
   return table(
-    "Expense statistics",
+    t("Expense statistics"),
     [
-      { label: "Seq No.", cell: (_, i) => i + 1 },
-      { label: "Dispatching Date", cell: (r) => r.date, class: "nowrap" },
-      { label: "Route ID", cell: (r) => r.route_id },
-      { label: "Submitted SMS", cell: (r) => r.submitted, class: "num" },
-      { label: "Segment Quantity", cell: (r) => r.segments, class: "num" },
-      { label: "Cost (USD)", cell: (r) => r.cost_usd, class: "num" },
-      { label: "Post-paid Cost (USD)", cell: (r) => r.postpaid_cost_usd, class: "num" },
+      { label: t("Seq No."), cell: (_, i) => i + 1 },
+      { label: t("Dispatching Date"), cell: (r) => r.date, class: "nowrap" },
+      { label: t("Route ID"), cell: (r) => r.route_id },
+      { label: t("Submitted SMS"), cell: (r) => r.submitted, class: "num" },
+      { label: t("Segment Quantity"), cell: (r) => r.segments, class: "num" },
+      { label: t("Cost (USD)"), cell: (r) => r.cost_usd, class: "num" },
+      { label: t("Post-paid Cost (USD)"), cell: (r) => r.postpaid_cost_usd, class: "num" },
     ],
     rows,
     { offset },
@@ -68,15 +72,15 @@ function totals(total) {
   const item = (term, value) => [h("dt", {}, term), h("dd", {}, String(value))];
   return h(
     "section",
-    { class: "totals", "aria-label": "Total" },
-    h("h2", {}, "Total"),
+    { class: "totals", "aria-label": t("Total") },
+    h("h2", {}, t("Total")),
     h(
       "dl",
       { class: "facts inline" },
-      ...item("Submitted SMS", total.submitted),
-      ...item("Segment Quantity", total.segments),
-      ...item("Cost (USD)", total.cost_usd),
-      ...item("Post-paid Cost (USD)", total.postpaid_cost_usd),
+      ...item(t("Submitted SMS"), total.submitted),
+      ...item(t("Segment Quantity"), total.segments),
+      ...item(t("Cost (USD)"), total.cost_usd),
+      ...item(t("Post-paid Cost (USD)"), total.postpaid_cost_usd),
     ),
   );
 }

@@ -1,13 +1,14 @@
 // SMS Statistics / SMS Delivery Statistics: per dispatching date, in the tenant's zone.
 
 import { get } from "../api.js";
+import { t } from "../i18n.js";
 import { dateRangeFilters, h, notify, pagedRows, table, zoneLabel } from "../ui.js";
 import { rate } from "./overview.js";
 
 export async function render({ main, account }) {
   const zone = account.time_zone;
   const results = h("div", {});
-  const filters = dateRangeFilters(zone, "Search statistics", search);
+  const filters = dateRangeFilters(zone, t("Search statistics"), search);
 
   async function search() {
     const problem = filters.problem();
@@ -30,12 +31,16 @@ export async function render({ main, account }) {
   }
 
   main.append(
-    h("h1", {}, "SMS Delivery Statistics"),
+    h("h1", {}, t("SMS Delivery Statistics")),
     h(
       "section",
       { class: "panel" },
       filters.form,
-      h("p", { class: "hint" }, `Dates are dispatching dates in ${zone} (${zoneLabel(zone)}). The total includes messages still awaiting a delivery receipt.`),
+      h(
+        "p",
+        { class: "hint" },
+        t("Dates are dispatching dates in {zone} ({offset}). The total includes messages still awaiting a delivery receipt.", { zone, offset: zoneLabel(zone) }),
+      ),
       results,
     ),
   );
@@ -44,18 +49,18 @@ export async function render({ main, account }) {
 
 function statisticsTable(days, offset) {
   return table(
-    "SMS delivery statistics",
+    t("SMS delivery statistics"),
     [
-      { label: "Seq No.", cell: (_, i) => i + 1 },
-      { label: "Dispatching Date", cell: (d) => d.date, class: "nowrap" },
-      { label: "Total Delivery Amount", cell: (d) => d.total, class: "num" },
-      { label: "Delivery Success", cell: (d) => d.delivered, class: "num" },
-      { label: "Delivery Failure", cell: (d) => d.failed, class: "num" },
-      { label: "No Delivery Notification", cell: (d) => d.no_notification, class: "num" },
-      { label: "Delivery Success Rate", cell: (d) => rate(d.success_rate), class: "num" },
+      { label: t("Seq No."), cell: (_, i) => i + 1 },
+      { label: t("Dispatching Date"), cell: (d) => d.date, class: "nowrap" },
+      { label: t("Total Delivery Amount"), cell: (d) => d.total, class: "num" },
+      { label: t("Delivery Success"), cell: (d) => d.delivered, class: "num" },
+      { label: t("Delivery Failure"), cell: (d) => d.failed, class: "num" },
+      { label: t("No Delivery Notification"), cell: (d) => d.no_notification, class: "num" },
+      { label: t("Delivery Success Rate"), cell: (d) => rate(d.success_rate), class: "num" },
       {
-        label: "Operation",
-        cell: (d) => h("a", { href: `#/log?from=${d.date}T00:00:00&to=${d.date}T23:59:59`, "aria-label": `Dispatching log of ${d.date}` }, "Detail"),
+        label: t("Operation"),
+        cell: (d) => h("a", { href: `#/log?from=${d.date}T00:00:00&to=${d.date}T23:59:59`, "aria-label": t("Dispatching log of {date}", { date: d.date }) }, t("Detail")),
       },
     ],
     days,
