@@ -2,6 +2,7 @@
 // with the abnormal data and blacklisted numbers of a mission, and an export.
 
 import { call, get } from "../api.js";
+import { t } from "../i18n.js";
 import {
   Pager,
   SMS_STATUSES,
@@ -39,12 +40,12 @@ async function untilPrepared(asked) {
   let view = asked;
   for (let poll = 0; view.status === "preparing"; poll += 1) {
     if (Date.now() - started > GIVE_UP_MS) {
-      throw new Error("The export is taking long: try again later, or narrow the filters.");
+      throw new Error(t("The export is taking long: try again later, or narrow the filters."));
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS[Math.min(poll, POLL_MS.length - 1)]));
     view = await get(`/v1/messages/exports/${encodeURIComponent(asked.export_id)}`);
   }
-  if (view.status !== "ready") throw new Error(view.error || `The export is ${view.status}: export again.`);
+  if (view.status !== "ready") throw new Error(view.error || t("The export is {status}: export again.", { status: view.status }));
   return view;
 }
 
@@ -52,12 +53,12 @@ export async function render({ main, account, query }) {
   const zone = account.time_zone;
   const from = h("input", { type: "datetime-local", name: "from", step: 1 });
   const to = h("input", { type: "datetime-local", name: "to", step: 1 });
-  const countryCode = h("input", { type: "text", name: "country_code", inputmode: "numeric", placeholder: "e.g. 63", size: 4, maxlength: 4 });
-  const phone = h("input", { type: "text", name: "phone", inputmode: "tel", placeholder: "Please enter phone number" });
-  const uid = h("input", { type: "text", name: "uid", placeholder: "Please input", spellcheck: "false" });
-  const mission = h("input", { type: "text", name: "mission", placeholder: "Please input" });
-  const status = select(SMS_STATUSES, { blank: "Total", name: "status" });
-  const smsType = select(SMS_TYPES, { blank: "Please select", name: "sms_type" });
+  const countryCode = h("input", { type: "text", name: "country_code", inputmode: "numeric", placeholder: t("e.g. 63"), size: 4, maxlength: 4 });
+  const phone = h("input", { type: "text", name: "phone", inputmode: "tel", placeholder: t("Please enter phone number") });
+  const uid = h("input", { type: "text", name: "uid", placeholder: t("Please input"), spellcheck: "false" });
+  const mission = h("input", { type: "text", name: "mission", placeholder: t("Please input") });
+  const status = select(SMS_STATUSES, { blank: t("Total|any status"), name: "status" });
+  const smsType = select(SMS_TYPES, { blank: t("Please select"), name: "sms_type" });
   const format = select({ xlsx: ".xlsx", csv: ".csv" }, { value: "xlsx", name: "format" });
 
   const defaults = () => {
@@ -100,16 +101,16 @@ export async function render({ main, account, query }) {
     format.disabled = !logShown;
     for (const control of [exportButton, format]) {
       if (logShown) control.removeAttribute("title");
-      else control.title = "Export is for the Dispatching Log tab: abnormal data and blacklist details have no export.";
+      else control.title = t("Export is for the Dispatching Log tab: abnormal data and blacklist details have no export.");
     }
   };
-  const exportButton = button("Export", async () => {
+  const exportButton = button(t("Export"), async () => {
     exporting = true;
     updateExport();
     let preparing = null;
     try {
       const asked = await call("POST", "/v1/messages/exports", { query: { ...current, format: format.value } });
-      preparing = notify("info", "Preparing the export…");
+      preparing = notify("info", t("Preparing the export…"));
       const prepared = await untilPrepared(asked);
       preparing.remove();
       // The file's own response names it and asks for it to be saved (Content-Disposition).
@@ -118,9 +119,9 @@ export async function render({ main, account, query }) {
       link.click();
       link.remove();
       if (prepared.truncated) {
-        notify("info", `Exported the first ${prepared.rows} messages only: narrow the filters to export the rest.`);
+        notify("info", t("Exported the first {rows} messages only: narrow the filters to export the rest.", { rows: prepared.rows }));
       } else {
-        notify("success", `Exported ${prepared.rows} message(s).`);
+        notify("success", t("Exported {rows} message(s).", { rows: prepared.rows }));
       }
     } catch (error) {
       preparing?.remove();
@@ -132,13 +133,13 @@ export async function render({ main, account, query }) {
   });
 
   const sections = tabs(
-    "Dispatching log views",
+    t("Dispatching log views"),
     [
-      { label: "Dispatching Log", render: (c) => c.append(logResults, pager.element) },
-      { label: "Abnormal Data", render: (c) => missionData(c, "abnormal", current.mission, zone) },
-      { label: "Blacklist Details", render: (c) => missionData(c, "blacklisted", current.mission, zone) },
+      { label: t("Dispatching Log"), render: (c) => c.append(logResults, pager.element) },
+      { label: t("Abnormal Data"), render: (c) => missionData(c, "abnormal", current.mission, zone) },
+      { label: t("Blacklist Details"), render: (c) => missionData(c, "blacklisted", current.mission, zone) },
     ],
-    h("div", { class: "export" }, field("Export format", format), exportButton),
+    h("div", { class: "export" }, field(t("Export format"), format), exportButton),
     {
       onchoose: (index) => {
         logShown = index === 0;
@@ -158,11 +159,11 @@ export async function render({ main, account, query }) {
       notify("error", message, details);
     };
     if (current.from && current.to && current.from > current.to) {
-      return refused("The Dispatching Time is after the To time.");
+      return refused(t("The Dispatching Time is after the To time."));
     }
     // The country code is the phone number's: alone it would search every number.
     if (countryCode.value.trim() && !phone.value.trim()) {
-      return refused("Enter the phone number that goes with the country code (the log is searched by whole numbers).");
+      return refused(t("Enter the phone number that goes with the country code (the log is searched by whole numbers)."));
     }
     try {
       await pager.first();
@@ -173,20 +174,20 @@ export async function render({ main, account, query }) {
 
   const form = h(
     "form",
-    { class: "filters", role: "search", "aria-label": "Search the dispatching log", onsubmit: search },
-    field(`Dispatching Time (${zoneLabel(zone)})`, from),
-    field("To", to),
-    field("Country Code", countryCode),
-    field("Phone Number", phone),
-    field("UID", uid),
-    field("Mission Name", mission),
-    field("SMS Status", status),
-    field("SMS Type", smsType),
+    { class: "filters", role: "search", "aria-label": t("Search the dispatching log"), onsubmit: search },
+    field(t("Dispatching Time ({offset})", { offset: zoneLabel(zone) }), from),
+    field(t("To"), to),
+    field(t("Country Code"), countryCode),
+    field(t("Phone Number"), phone),
+    field(t("UID"), uid),
+    field(t("Mission Name"), mission),
+    field(t("SMS Status"), status),
+    field(t("SMS Type"), smsType),
     h(
       "div",
       { class: "filter-actions" },
-      button("Search", null, { kind: "primary", type: "submit" }),
-      button("Reset", () => {
+      button(t("Search"), null, { kind: "primary", type: "submit" }),
+      button(t("Reset"), () => {
         form.reset();
         query = {};
         defaults();
@@ -196,7 +197,7 @@ export async function render({ main, account, query }) {
   );
   defaults();
   current = readFilters();
-  main.append(h("h1", {}, "Dispatching Log"), h("section", { class: "panel" }, form, sections.element));
+  main.append(h("h1", {}, t("Dispatching Log")), h("section", { class: "panel" }, form, sections.element));
   await pager.first();
 }
 
@@ -217,87 +218,87 @@ async function showMessage(entry, zone) {
     return;
   }
   const facts = [
-    ["UID", h("code", {}, message.uid)],
-    ["Country Code", message.country_code],
-    ["Phone Number", entry.phone_number],
-    ["SMS Content", message.text],
-    ["Encoding", message.encoding],
-    ["Segment Quantity", message.segments],
-    ["SMS Type", SMS_TYPES[message.sms_type] || message.sms_type],
-    ["Sender ID", message.sender],
-    ["Route ID", message.route_id],
-    ["Task Name", entry.task_name],
-    ["P2P SMS Business", P2P_BUSINESS],
-    ["SMS Status", statusBadge(message.status, SMS_STATUSES[message.status] || message.status)],
-    ["DR State", message.dr_state],
-    ["Error Code", message.error_code],
-    ["Reason", message.reason],
-    ["Reference", message.reference],
-    ["Dispatching Time", formatTime(message.created_at, zone)],
-    ["Submit Time", formatTime(message.submitted_at, zone)],
-    ["Receive Time", formatTime(message.receipt_at, zone)],
+    [t("UID"), h("code", {}, message.uid)],
+    [t("Country Code"), message.country_code],
+    [t("Phone Number"), entry.phone_number],
+    [t("SMS Content"), message.text],
+    [t("Encoding"), message.encoding],
+    [t("Segment Quantity"), message.segments],
+    [t("SMS Type"), SMS_TYPES[message.sms_type] || message.sms_type],
+    [t("Sender ID"), message.sender],
+    [t("Route ID"), message.route_id],
+    [t("Task Name"), entry.task_name],
+    [t("P2P SMS Business"), P2P_BUSINESS],
+    [t("SMS Status"), statusBadge(message.status, SMS_STATUSES[message.status] || message.status)],
+    [t("DR State"), message.dr_state],
+    [t("Error Code"), message.error_code],
+    [t("Reason"), message.reason],
+    [t("Reference"), message.reference],
+    [t("Dispatching Time"), formatTime(message.created_at, zone)],
+    [t("Submit Time"), formatTime(message.submitted_at, zone)],
+    [t("Receive Time"), formatTime(message.receipt_at, zone)],
   ];
   const shown = (value) => (value === null || value === undefined || value === "" ? "-" : value);
   infoDialog(
-    "SMS Detail",
-    h("dl", { class: "facts", "aria-label": `Message ${message.uid}` }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, shown(value))])),
+    t("SMS Detail"),
+    h("dl", { class: "facts", "aria-label": t("Message {uid}", { uid: message.uid }) }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, shown(value))])),
   );
 }
 
 function logTable(items, offset, zone) {
   return table(
-    "Dispatching log",
+    t("Dispatching log"),
     [
-      { label: "Seq No.", cell: (_, i) => i + 1 },
-      { label: "Country Code", cell: (m) => m.country_code },
-      { label: "Phone Number", cell: (m) => m.phone_number, class: "nowrap" },
+      { label: t("Seq No."), cell: (_, i) => i + 1 },
+      { label: t("Country Code"), cell: (m) => m.country_code },
+      { label: t("Phone Number"), cell: (m) => m.phone_number, class: "nowrap" },
       {
-        label: "Time",
+        label: t("Time"),
         class: "nowrap",
         cell: (m) =>
           h(
             "div",
             { class: "times" },
-            h("span", {}, h("span", { class: "label" }, "Dispatching Time: "), formatTime(m.dispatch_time, zone)),
-            h("span", {}, h("span", { class: "label" }, "Receive Time: "), formatTime(m.receive_time, zone) || "-"),
+            h("span", {}, h("span", { class: "label" }, t("Dispatching Time: ")), formatTime(m.dispatch_time, zone)),
+            h("span", {}, h("span", { class: "label" }, t("Receive Time: ")), formatTime(m.receive_time, zone) || "-"),
           ),
       },
-      { label: "SMS Content", cell: (m) => m.text, class: "text" },
-      { label: "Segment Quantity", cell: (m) => m.segments, class: "num" },
-      { label: "UID", cell: (m) => h("code", { class: "long-id" }, m.uid) },
-      { label: "Sender ID", cell: (m) => m.sender || "" },
-      { label: "Route ID", cell: (m) => m.route_id },
-      { label: "Task Name", cell: (m) => m.task_name || "" },
-      { label: "P2P SMS Business", cell: () => P2P_BUSINESS },
-      { label: "SMS Status", cell: (m) => statusBadge(m.status, SMS_STATUSES[m.status] || m.status) },
-      { label: "DR State", cell: (m) => h("span", { title: m.reason || "" }, m.dr_state) },
+      { label: t("SMS Content"), cell: (m) => m.text, class: "text" },
+      { label: t("Segment Quantity"), cell: (m) => m.segments, class: "num" },
+      { label: t("UID"), cell: (m) => h("code", { class: "long-id" }, m.uid) },
+      { label: t("Sender ID"), cell: (m) => m.sender || "" },
+      { label: t("Route ID"), cell: (m) => m.route_id },
+      { label: t("Task Name"), cell: (m) => m.task_name || "" },
+      { label: t("P2P SMS Business"), cell: () => P2P_BUSINESS },
+      { label: t("SMS Status"), cell: (m) => statusBadge(m.status, SMS_STATUSES[m.status] || m.status) },
+      { label: t("DR State"), cell: (m) => h("span", { title: m.reason || "" }, m.dr_state) },
       {
-        label: "Operation",
-        cell: (m) => button("Detail", () => showMessage(m, zone), { kind: "link", "aria-label": `Detail of ${m.uid}` }),
+        label: t("Operation"),
+        cell: (m) => button(t("Detail"), () => showMessage(m, zone), { kind: "link", "aria-label": t("Detail of {uid}", { uid: m.uid }) }),
       },
     ],
     items,
-    { offset, empty: "No message matches.", compact: true },
+    { offset, empty: t("No message matches."), compact: true },
   );
 }
 
 const MISSION_DATA = {
   abnormal: {
-    caption: "Abnormal data",
-    empty: "No abnormal rows.",
+    caption: t("Abnormal data"),
+    empty: t("No abnormal rows."),
     columns: [
-      { label: "Row", cell: (a) => a.row },
-      { label: "Value", cell: (a) => (a.raw === null || a.raw === undefined ? "" : String(a.raw)) },
-      { label: "Reason", cell: (a) => a.reason },
+      { label: t("Row"), cell: (a) => a.row },
+      { label: t("Value"), cell: (a) => (a.raw === null || a.raw === undefined ? "" : String(a.raw)) },
+      { label: t("Reason"), cell: (a) => a.reason },
     ],
   },
   blacklisted: {
-    caption: "Blacklist details",
-    empty: "No blacklisted numbers.",
+    caption: t("Blacklist details"),
+    empty: t("No blacklisted numbers."),
     columns: [
-      { label: "Row", cell: (b) => b.row },
-      { label: "Country Code", cell: (b) => b.country_code },
-      { label: "Phone Number", cell: (b) => b.phone_number },
+      { label: t("Row"), cell: (b) => b.row },
+      { label: t("Country Code"), cell: (b) => b.country_code },
+      { label: t("Phone Number"), cell: (b) => b.phone_number },
     ],
   },
 };
@@ -305,7 +306,7 @@ const MISSION_DATA = {
 /** Abnormal rows and blacklisted numbers belong to a mission's number list: pick one. */
 async function missionData(container, kind, name, zone) {
   if (!name) {
-    container.append(h("p", { class: "empty-state" }, "Enter a Mission Name above and search: abnormal data and blacklisted numbers belong to a mission's number list."));
+    container.append(h("p", { class: "empty-state" }, t("Enter a Mission Name above and search: abnormal data and blacklisted numbers belong to a mission's number list.")));
     return;
   }
   let missions;
@@ -316,7 +317,7 @@ async function missionData(container, kind, name, zone) {
     return;
   }
   if (!missions.length) {
-    container.append(h("p", { class: "empty-state" }, `No mission's name contains "${name}".`));
+    container.append(h("p", { class: "empty-state" }, t("No mission's name contains \"{name}\".", { name })));
     return;
   }
   const spec = MISSION_DATA[kind];
@@ -324,9 +325,9 @@ async function missionData(container, kind, name, zone) {
   const results = h("div", {});
   const pager = new Pager(
     (cursor) => get(`/v1/missions/${encodeURIComponent(choice.value)}/${kind}`, { cursor }),
-    (items, offset) => results.replaceChildren(table(spec.caption, [{ label: "Seq No.", cell: (_, i) => i + 1 }, ...spec.columns], items, { offset, empty: spec.empty })),
+    (items, offset) => results.replaceChildren(table(spec.caption, [{ label: t("Seq No."), cell: (_, i) => i + 1 }, ...spec.columns], items, { offset, empty: spec.empty })),
   );
   choice.addEventListener("change", () => pager.first());
-  container.append(h("div", { class: "filters compact" }, field("Mission", choice)), results, pager.element);
+  container.append(h("div", { class: "filters compact" }, field(t("Mission"), choice)), results, pager.element);
   await pager.first();
 }
