@@ -2,20 +2,24 @@
 // and for each account a password reset, disable and enable.
 
 import { call, get } from "../api.js";
+import { t } from "../i18n.js";
 import { button, clearNotices, confirmDialog, field, fixedValue, formatTime, h, notify, pagedRows, panel, showError, statusBadge, table, tenantPicker, zoneLabel } from "../ui.js";
 
+// The API's role_label is English: the portal says the roles it knows in its own words.
+const ROLES = { tenant_manager: t("Tenant Manager") };
+
 function accountStatus(a) {
-  if (a.disabled) return statusBadge("disabled", "Disabled");
-  if (a.locked_until && new Date(a.locked_until) > new Date()) return statusBadge("locked", "Locked");
-  return statusBadge("enabled", "Enabled");
+  if (a.disabled) return statusBadge("disabled", t("Disabled"));
+  if (a.locked_until && new Date(a.locked_until) > new Date()) return statusBadge("locked", t("Locked"));
+  return statusBadge("enabled", t("Enabled"));
 }
 
 export async function render({ main, account, query, navigate }) {
   const zone = account.time_zone;
   const picker = tenantPicker("accounts", query, navigate);
-  main.append(h("h1", {}, "Accounts"), h("section", { class: "panel", "aria-label": "Tenant" }, picker.form, picker.errors));
+  main.append(h("h1", {}, t("Accounts")), h("section", { class: "panel", "aria-label": t("Tenant") }, picker.form, picker.errors));
   if (!picker.tenant) {
-    main.append(h("p", { class: "hint" }, "Enter a tenant's ID to list its portal accounts and add one."));
+    main.append(h("p", { class: "hint" }, t("Enter a tenant's ID to list its portal accounts and add one.")));
     return;
   }
   const tenant = picker.tenant;
@@ -24,17 +28,22 @@ export async function render({ main, account, query, navigate }) {
   // A temporary password is answered once: it stays here until "Done", never again.
   const issued = h("div", {});
   function showPassword(message, answer) {
-    const done = button("Done", () => issued.replaceChildren());
+    const done = button(t("Done"), () => issued.replaceChildren());
     clearNotices();
     issued.replaceChildren(
       panel(
-        "Temporary password",
+        t("Temporary password"),
         h(
           "div",
           { class: "notice notice-success", role: "status" },
-          h("span", {}, `${message}. Temporary password of ${answer.account.account_name}: `, h("code", { class: "secret" }, answer.password)),
+          h(
+            "span",
+            {},
+            t("{message}. Temporary password of {name}: ", { message, name: answer.account.account_name }),
+            h("code", { class: "secret" }, answer.password),
+          ),
         ),
-        h("p", { class: "hint" }, "Note it now: it will not be shown again. Give it to the account's user, who must change it at the first log-in."),
+        h("p", { class: "hint" }, t("Note it now: it will not be shown again. Give it to the account's user, who must change it at the first log-in.")),
         h("div", { class: "page-actions" }, done),
       ),
     );
@@ -52,20 +61,20 @@ export async function render({ main, account, query, navigate }) {
   const accountTable = (shown, offset) =>
     rows.replaceChildren(
       table(
-        `Portal accounts of ${tenant}`,
+        t("Portal accounts of {tenant}", { tenant }),
         [
-          { label: "Seq No.", cell: (_, i) => i + 1 },
-          { label: "Account Name", cell: (a) => a.account_name },
-          { label: "Account Type", cell: () => "Tenant" },
-          { label: "Tenant", cell: (a) => a.tenant_id },
-          { label: "Account Role", cell: (a) => a.role_label },
-          { label: "Status", cell: accountStatus },
-          { label: "Password", cell: (a) => (a.must_change_password ? "Temporary" : "Changed") },
-          { label: "Created", cell: (a) => formatTime(a.created_at, zone), class: "nowrap" },
-          { label: "Operation", cell: operations },
+          { label: t("Seq No."), cell: (_, i) => i + 1 },
+          { label: t("Account Name"), cell: (a) => a.account_name },
+          { label: t("Account Type"), cell: () => t("Tenant") },
+          { label: t("Tenant"), cell: (a) => a.tenant_id },
+          { label: t("Account Role"), cell: (a) => ROLES[a.role] || a.role_label },
+          { label: t("Status"), cell: accountStatus },
+          { label: t("Password"), cell: (a) => (a.must_change_password ? t("Temporary") : t("Changed")) },
+          { label: t("Created"), cell: (a) => formatTime(a.created_at, zone), class: "nowrap" },
+          { label: t("Operation"), cell: operations },
         ],
         shown,
-        { empty: "This tenant has no portal account yet.", offset },
+        { empty: t("This tenant has no portal account yet."), offset },
       ),
     );
 
@@ -74,23 +83,23 @@ export async function render({ main, account, query, navigate }) {
     return h(
       "div",
       { class: "row-actions" },
-      button("Reset Password", () => resetPassword(name), { kind: "link", "aria-label": `Reset the password of ${name}` }),
+      button(t("Reset Password"), () => resetPassword(name), { kind: "link", "aria-label": t("Reset the password of {name}", { name }) }),
       a.disabled
-        ? button("Enable", () => enable(name), { kind: "link", "aria-label": `Enable ${name}` })
-        : button("Disable", () => disable(name), { kind: "link danger", "aria-label": `Disable ${name}` }),
+        ? button(t("Enable"), () => enable(name), { kind: "link", "aria-label": t("Enable {name}", { name }) })
+        : button(t("Disable"), () => disable(name), { kind: "link danger", "aria-label": t("Disable {name}", { name }) }),
     );
   }
 
   async function resetPassword(name) {
     const sure = await confirmDialog(
-      `Reset the password of ${name}?`,
-      "A new temporary password replaces the account's password: its sessions end, and it must choose a new password at its next log-in.",
-      "Reset Password",
+      t("Reset the password of {name}?", { name }),
+      t("A new temporary password replaces the account's password: its sessions end, and it must choose a new password at its next log-in."),
+      t("Reset Password"),
     );
     if (!sure) return;
     try {
       const answer = await call("POST", path(name, "password-reset"));
-      showPassword("Password reset", answer);
+      showPassword(t("Password reset"), answer);
       await load();
     } catch (error) {
       notify("error", error.message, error.details);
@@ -98,11 +107,15 @@ export async function render({ main, account, query, navigate }) {
   }
 
   async function disable(name) {
-    const sure = await confirmDialog(`Disable ${name}?`, `${name} can no longer log in, and its sessions end, until it is enabled again.`, "Disable");
+    const sure = await confirmDialog(
+      t("Disable {name}?", { name }),
+      t("{name} can no longer log in, and its sessions end, until it is enabled again.", { name }),
+      t("Disable"),
+    );
     if (!sure) return;
     try {
       await call("POST", path(name, "disable"));
-      notify("success", `${name} is disabled.`);
+      notify("success", t("{name} is disabled.", { name }));
       await load();
     } catch (error) {
       notify("error", error.message, error.details);
@@ -112,7 +125,7 @@ export async function render({ main, account, query, navigate }) {
   async function enable(name) {
     try {
       await call("POST", path(name, "enable"));
-      notify("success", `${name} is enabled: it can log in again.`);
+      notify("success", t("{name} is enabled: it can log in again.", { name }));
       await load();
     } catch (error) {
       notify("error", error.message, error.details);
@@ -124,16 +137,16 @@ export async function render({ main, account, query, navigate }) {
   const addErrors = h("div", {});
   const addForm = h(
     "form",
-    { "aria-label": "Add Account" },
-    field("Account Name", name, {
+    { "aria-label": t("Add Account") },
+    field(t("Account Name"), name, {
       required: true,
-      hint: "3 to 30 letters, digits, _, . or -, starting with a letter or digit; unique across tenants, as people log in by name alone.",
+      hint: t("3 to 30 letters, digits, _, . or -, starting with a letter or digit; unique across tenants, as people log in by name alone."),
     }),
-    field("Account Type", fixedValue("Tenant"), { required: true }),
-    field("Tenant", fixedValue(tenant), { required: true }),
-    field("Account Role", fixedValue("Tenant Manager"), { required: true, hint: "A tenant manager sees and does everything of its tenant in the portal." }),
+    field(t("Account Type"), fixedValue(t("Tenant")), { required: true }),
+    field(t("Tenant"), fixedValue(tenant), { required: true }),
+    field(t("Account Role"), fixedValue(ROLES.tenant_manager), { required: true, hint: t("A tenant manager sees and does everything of its tenant in the portal.") }),
     addErrors,
-    h("div", { class: "form-actions" }, button("Add", null, { kind: "primary", type: "submit" })),
+    h("div", { class: "form-actions" }, button(t("Add"), null, { kind: "primary", type: "submit" })),
   );
   addForm.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -143,7 +156,7 @@ export async function render({ main, account, query, navigate }) {
       });
       addErrors.replaceChildren();
       addForm.reset();
-      showPassword(`Account ${answer.account.account_name} added`, answer);
+      showPassword(t("Account {name} added", { name: answer.account.account_name }), answer);
       await load();
     } catch (error) {
       showError(addErrors, error);
@@ -160,7 +173,7 @@ export async function render({ main, account, query, navigate }) {
   main.append(
     issued,
     // The operator's own time zone, which need not be the tenant's.
-    h("section", { class: "panel", "aria-label": "Accounts" }, h("p", { class: "hint" }, `Times are in ${zone} (${zoneLabel(zone)}).`), rows, pagerArea),
-    panel("Add Account", addForm),
+    h("section", { class: "panel", "aria-label": t("Accounts") }, h("p", { class: "hint" }, t("Times are in {zone} ({offset}).", { zone, offset: zoneLabel(zone) })), rows, pagerArea),
+    panel(t("Add Account"), addForm),
   );
 }
