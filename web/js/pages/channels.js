@@ -4,10 +4,11 @@
 // is piped to the command, never typed into a page.
 
 import { call, get } from "../api.js";
+import { t } from "../i18n.js";
 import { button, confirmDialog, h, notify, panel, showError, statusBadge, table } from "../ui.js";
 
-const GATEWAYS = { simulator: "Simulator", kannel: "Kannel", jasmin: "Jasmin", http_json: "HTTP JSON" };
-const DIRECTIONS = { mainland_china: "Mainland China", international: "Other Countries/Regions" };
+const GATEWAYS = { simulator: t("Simulator"), kannel: "Kannel", jasmin: "Jasmin", http_json: "HTTP JSON" };
+const DIRECTIONS = { mainland_china: t("Mainland China"), international: t("Other Countries/Regions") };
 
 /** Every channel (the API pages them), by route id. */
 async function allChannels() {
@@ -23,11 +24,11 @@ async function allChannels() {
 
 function prices(c) {
   const countries = Object.entries(c.prices_usd.by_country).map(([code, price]) => `+${code}: ${price}`);
-  return [`default ${c.prices_usd.default}`, ...countries].join(", ");
+  return [t("default {price}", { price: c.prices_usd.default }), ...countries].join(", ");
 }
 
 export async function render({ main }) {
-  main.append(h("h1", {}, "Business Channels"));
+  main.append(h("h1", {}, t("Business Channels")));
   const errors = h("div", {});
   const rows = h("div", {});
 
@@ -35,16 +36,17 @@ export async function render({ main }) {
     const pausing = !channel.paused;
     if (pausing) {
       const confirmed = await confirmDialog(
-        `Pause ${channel.route_id}`,
-        `Messages of ${channel.route_id} stay on the queue, and go out when it is resumed.`,
-        "Pause the channel",
+        t("Pause {route}", { route: channel.route_id }),
+        t("Messages of {route} stay on the queue, and go out when it is resumed.", { route: channel.route_id }),
+        t("Pause the channel"),
       );
       if (!confirmed) return;
     }
     try {
       const path = `/v1/admin/channels/${encodeURIComponent(channel.route_id)}`;
       await call("PATCH", path, { json: { paused: pausing } });
-      notify("success", `${channel.route_id} ${pausing ? "paused: its messages wait on the queue" : "resumed"}.`);
+      const route = channel.route_id;
+      notify("success", pausing ? t("{route} paused: its messages wait on the queue.", { route }) : t("{route} resumed.", { route }));
       await show();
     } catch (error) {
       showError(errors, error);
@@ -56,35 +58,39 @@ export async function render({ main }) {
     errors.replaceChildren();
     rows.replaceChildren(
       table(
-        "Business channels",
+        t("Business channels"),
         [
-          { label: "Route ID", cell: (c) => c.route_id },
-          { label: "Gateway", cell: (c) => GATEWAYS[c.gateway_type] || c.gateway_type },
-          { label: "Endpoint", cell: (c) => c.endpoint },
-          { label: "Default Sender", cell: (c) => c.default_sender || "-" },
-          { label: "Throughput (segments/s)", cell: (c) => (c.throughput ? String(c.throughput) : "no limit"), class: "num" },
-          { label: "Directions", cell: (c) => c.directions.map((d) => DIRECTIONS[d] || d).join(", ") },
-          { label: "Price per Segment (USD)", cell: prices },
-          { label: "Status", cell: (c) => (c.paused ? statusBadge("locked", "Paused") : statusBadge("enabled", "Sending")) },
+          { label: t("Route ID"), cell: (c) => c.route_id },
+          { label: t("Gateway"), cell: (c) => GATEWAYS[c.gateway_type] || c.gateway_type },
+          { label: t("Endpoint"), cell: (c) => c.endpoint },
+          { label: t("Default Sender"), cell: (c) => c.default_sender || "-" },
+          { label: t("Throughput (segments/s)"), cell: (c) => (c.throughput ? String(c.throughput) : t("no limit")), class: "num" },
+          { label: t("Directions"), cell: (c) => c.directions.map((d) => DIRECTIONS[d] || d).join(", ") },
+          { label: t("Price per Segment (USD)"), cell: prices },
+          { label: t("Status"), cell: (c) => (c.paused ? statusBadge("locked", t("Paused")) : statusBadge("enabled", t("Sending"))) },
           {
-            label: "Operation",
+            label: t("Operation"),
             cell: (c) =>
-              button(c.paused ? "Resume" : "Pause", () => pauseOrResume(c), {
+              button(c.paused ? t("Resume") : t("Pause"), () => pauseOrResume(c), {
                 kind: "link",
-                "aria-label": `${c.paused ? "Resume" : "Pause"} ${c.route_id}`,
+                "aria-label": c.paused ? t("Resume {route}", { route: c.route_id }) : t("Pause {route}", { route: c.route_id }),
               }),
           },
         ],
         channels,
-        { empty: "No business channel yet: add one with `cloudsms channel-add`." },
+        { empty: t("No business channel yet: add one with `cloudsms channel-add`.") },
       ),
     );
   }
 
   main.append(
     panel(
-      "Channels",
-      h("p", { class: "hint" }, "Add a channel, change its gateway's credentials, prices or limits, and grant it to tenants with the cloudsms command or the admin API (README: Configuring a carrier channel)."),
+      t("Channels"),
+      h(
+        "p",
+        { class: "hint" },
+        t("Add a channel, change its gateway's credentials, prices or limits, and grant it to tenants with the cloudsms command or the admin API (README: Configuring a carrier channel)."),
+      ),
       errors,
       rows,
     ),
