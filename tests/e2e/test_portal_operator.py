@@ -21,6 +21,7 @@ from tests.e2e.test_portal import (  # noqa: F401 - browser is a fixture
     _tenant_key,
     browser,
 )
+from tests.e2e.test_portal_language import _untranslated
 
 pytestmark = pytest.mark.browser
 
@@ -341,3 +342,87 @@ def _operator_get(stack, path: str) -> dict:
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def _untranslated_here(page: Page) -> list[list[str]]:
+    """The words left in English, less the top bar's name of the operator's tenant:
+    "Operator" is data there, though the menu's group of the same words is 运营管理."""
+    return [found for found in _untranslated(page) if found != ["Operator", "Operator"]]
+
+
+def test_the_operator_pages_speak_chinese_when_it_is_chosen(operator, stack, tenant, cloudsms_cli):
+    """Business Channels, Accounts and Product Packages in Chinese: no word left in English
+    that the dictionary has the Chinese of; the pause dialog and notice; the role."""
+    route = f"PORTAL_{secrets.token_hex(3).upper()}"
+    _operator_post(
+        stack,
+        "/v1/admin/channels",
+        {
+            "route_id": route,
+            "gateway_type": "simulator",
+            "endpoint": "http://127.0.0.1:9",
+            "username": "sim",
+            "password": "sim-pa55word",
+            "prices_usd": {"default": "0.0035", "by_country": {}},
+        },
+    )
+    name = f"zh{secrets.token_hex(3)}"
+    cloudsms_cli("account-add", name, tenant)
+    operator.evaluate("localStorage.setItem('cloudsms.language', 'zh-CN')")
+    operator.reload()
+
+    chinese_menu = operator.locator("nav.sidebar")
+    chinese_menu.get_by_role("link", name="业务通道").click()
+    expect(operator.get_by_role("heading", name="业务通道", level=1)).to_be_visible()
+    row = (
+        operator.get_by_role("table", name="业务通道")
+        .get_by_role("row")
+        .filter(has=operator.get_by_role("cell", name=route, exact=True))
+    )
+    expect(row).to_contain_text("模拟器")
+    expect(row).to_contain_text("默认 0.0035")
+    expect(row).to_contain_text("发送中")
+    assert _untranslated_here(operator) == []
+    row.get_by_role("button", name=f"暂停 {route}").click()
+    dialog = operator.get_by_role("dialog", name=f"暂停 {route}")
+    assert _untranslated_here(operator) == []
+    dialog.get_by_role("button", name="暂停通道").click()
+    expect(operator.get_by_role("status")).to_contain_text(f"{route} 已暂停：其短信在队列中等待。")
+    expect(row).to_contain_text("已暂停")
+    row.get_by_role("button", name=f"恢复 {route}").click()
+    expect(row).to_contain_text("发送中")
+
+    chinese_menu.get_by_role("link", name="账号").click()
+    operator.goto(f"{stack['api_url']}/#/accounts?tenant={tenant}")
+    accounts = operator.get_by_role("table", name=f"{tenant} 的门户账号")
+    account = accounts.get_by_role("row").filter(has_text=name)
+    expect(account).to_contain_text("租户管理员")
+    expect(account).to_contain_text("已启用")
+    expect(operator.get_by_role("button", name=f"停用 {name}")).to_be_visible()
+    assert _untranslated_here(operator) == []
+
+    # Product Packages: the catalogue, the form and a tenant's orders, a prepaid one among them
+    package = _operator_post(
+        stack,
+        "/v1/admin/packages",
+        {
+            "product_name": f"ZH-{secrets.token_hex(3)}",
+            "channel": stack["channel"],
+            "payment_type": "prepaid",
+            "sms_amount": 200,
+            "validity_days": 30,
+        },
+    )
+    _operator_post(
+        stack, f"/v1/admin/tenants/{tenant}/orders", {"package_id": package["package_id"]}
+    )
+    operator.goto(f"{stack['api_url']}/#/packages?tenant={tenant}")
+    packages = operator.get_by_role("table", name="产品套餐")
+    expect(packages.get_by_role("row").filter(has_text=package["package_id"])).to_contain_text(
+        "30 天"
+    )
+    choice = operator.get_by_role("form", name="订购套餐").get_by_label("套餐")
+    expect(choice.locator(f'option[value="{package["package_id"]}"]')).to_contain_text(
+        "200 条短信，30 天"
+    )
+    assert _untranslated_here(operator) == []
