@@ -5,10 +5,9 @@
 
 import { call, get } from "../api.js";
 import { t } from "../i18n.js";
-import { button, confirmDialog, h, notify, panel, showError, statusBadge, table } from "../ui.js";
+import { DIRECTIONS, button, confirmDialog, h, notify, panel, showError, statusBadge, table } from "../ui.js";
 
 const GATEWAYS = { simulator: t("Simulator"), kannel: "Kannel", jasmin: "Jasmin", http_json: "HTTP JSON" };
-const DIRECTIONS = { mainland_china: t("Mainland China"), international: t("Other Countries/Regions") };
 
 /** Every channel (the API pages them), by route id. */
 async function allChannels() {

@@ -1,7 +1,5 @@
 export default {
   "Simulator": "模拟器",
-  "Mainland China": "中国大陆",
-  "Other Countries/Regions": "其他国家/地区",
   "default {price}": "默认 {price}",
   "Business Channels": "业务通道",
   "Pause {route}": "暂停 {route}",
