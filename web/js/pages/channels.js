@@ -23,7 +23,7 @@ async function allChannels() {
 
 function prices(c) {
   const countries = Object.entries(c.prices_usd.by_country).map(([code, price]) => `+${code}: ${price}`);
-  return [t("default {price}", { price: c.prices_usd.default }), ...countries].join(", ");
+  return [t("default {price}", { price: c.prices_usd.default }), ...countries].join(t(", "));
 }
 
 export async function render({ main }) {
@@ -64,7 +64,7 @@ export async function render({ main }) {
           { label: t("Endpoint"), cell: (c) => c.endpoint },
           { label: t("Default Sender"), cell: (c) => c.default_sender || "-" },
           { label: t("Throughput (segments/s)"), cell: (c) => (c.throughput ? String(c.throughput) : t("no limit")), class: "num" },
-          { label: t("Directions"), cell: (c) => c.directions.map((d) => DIRECTIONS[d] || d).join(", ") },
+          { label: t("Directions"), cell: (c) => c.directions.map((d) => DIRECTIONS[d] || d).join(t(", ")) },
           { label: t("Price per Segment (USD)"), cell: prices },
           { label: t("Status"), cell: (c) => (c.paused ? statusBadge("locked", t("Paused")) : statusBadge("enabled", t("Sending"))) },
           {

@@ -35,6 +35,13 @@ function phoneFilter(countryCode, number) {
 const POLL_MS = [1000, 1000, 1000, 2000, 2000, 3000];
 const GIVE_UP_MS = 20 * 60 * 1000;
 
+// Why a prepared export cannot be downloaded, for the statuses the API names (a failed
+// one usually says why itself, in its error).
+const EXPORT_ENDED = {
+  failed: t("The export failed: export again."),
+  expired: t("The export has expired: export again."),
+};
+
 async function untilPrepared(asked) {
   const started = Date.now();
   let view = asked;
@@ -45,7 +52,7 @@ async function untilPrepared(asked) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS[Math.min(poll, POLL_MS.length - 1)]));
     view = await get(`/v1/messages/exports/${encodeURIComponent(asked.export_id)}`);
   }
-  if (view.status !== "ready") throw new Error(view.error || t("The export is {status}: export again.", { status: view.status }));
+  if (view.status !== "ready") throw new Error(view.error || EXPORT_ENDED[view.status] || t("The export is {status}: export again.", { status: view.status }));
   return view;
 }
 

@@ -62,5 +62,7 @@ export default {
   "No blacklisted numbers.": "没有黑名单号码。",
   "Enter a Mission Name above and search: abnormal data and blacklisted numbers belong to a mission's number list.": "请在上方输入任务名称并查询：异常数据和黑名单号码属于某个任务的号码文件。",
   "No mission's name contains \"{name}\".": "没有名称包含“{name}”的任务。",
-  "Mission": "任务"
+  "Mission": "任务",
+  "The export failed: export again.": "导出失败：请重新导出。",
+  "The export has expired: export again.": "导出已过期：请重新导出。"
 }
