@@ -420,14 +420,16 @@ def test_a_message_the_smsc_refuses_for_good_after_its_resubmissions_costs_nothi
     aws, tenant, metered, context
 ):
     _order(_package(sms_amount=10)["package_id"])
-    status, body = _send(context, [PH_NUMBER], LONG_TEXT)  # 2 segments at 0.01 USD
+    # One segment at 0.01 USD: a long message is not sent again (its other parts may
+    # have been delivered), so its refusal stands at once.
+    status, body = _send(context, [PH_NUMBER], "A notification of one segment.")
     assert status == 202, body
     uid = body["messages"][0]["uid"]
     _hand_over(uid)
     for hand_over in range(3):  # SMSC_REFUSAL_RESUBMISSIONS
         assert _receipt(uid, THROTTLED_NACK, hand_over) == "resubmitted"
         _hand_over(uid)
-    assert (_remaining(), _tenants_day(uid)["cost"]) == (8, 20_000)  # handed over: charged
+    assert (_remaining(), _tenants_day(uid)["cost"]) == (9, 10_000)  # handed over: charged
 
     last = _receipt(uid, THROTTLED_NACK, hand_over=3)
     again = _receipt(uid, THROTTLED_NACK, hand_over=3)  # the gateway sends it twice
@@ -440,7 +442,7 @@ def test_a_message_the_smsc_refuses_for_good_after_its_resubmissions_costs_nothi
         "NACK/0x00000058/Throttling error",
         "the SMSC refused it (NACK/0x00000058/Throttling error)",
     )
-    assert _remaining() == 10  # its 2 SMS back
+    assert _remaining() == 10  # its SMS back
     assert _remaining() == 10  # the stream counted again: not given back twice
     counted = _tenants_day(uid)
     assert (counted["submitted"], counted["segments"], counted["cost"]) == (0, 0, 0)
