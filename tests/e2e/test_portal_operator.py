@@ -295,8 +295,8 @@ def test_a_refused_package_is_said_next_to_the_form(operator, stack):
     )
 
 
-def test_a_channel_is_listed_and_paused_and_resumed_from_its_page(operator, stack):
-    # A channel of its own, so that no other test's messages are held.
+def _add_channel(stack, throughput: int = 0, by_country: dict[str, str] | None = None) -> str:
+    """A simulator channel of a new route id (its gateway never called); its route id."""
     route = f"PORTAL_{secrets.token_hex(3).upper()}"
     _operator_post(
         stack,
@@ -307,10 +307,16 @@ def test_a_channel_is_listed_and_paused_and_resumed_from_its_page(operator, stac
             "endpoint": "http://127.0.0.1:9",
             "username": "sim",
             "password": "sim-pa55word",
-            "throughput": 5,
-            "prices_usd": {"default": "0.0035", "by_country": {"63": "0.012"}},
+            "throughput": throughput,
+            "prices_usd": {"default": "0.0035", "by_country": by_country or {}},
         },
     )
+    return route
+
+
+def test_a_channel_is_listed_and_paused_and_resumed_from_its_page(operator, stack):
+    # A channel of its own, so that no other test's messages are held.
+    route = _add_channel(stack, throughput=5, by_country={"63": "0.012"})
     _menu(operator, "Business Channels")
     row = (
         operator.get_by_role("table", name="Business channels")
@@ -353,19 +359,7 @@ def _untranslated_here(page: Page) -> list[list[str]]:
 def test_the_operator_pages_speak_chinese_when_it_is_chosen(operator, stack, tenant, cloudsms_cli):
     """Business Channels, Accounts and Product Packages in Chinese: no word left in English
     that the dictionary has the Chinese of; the pause dialog and notice; the role."""
-    route = f"PORTAL_{secrets.token_hex(3).upper()}"
-    _operator_post(
-        stack,
-        "/v1/admin/channels",
-        {
-            "route_id": route,
-            "gateway_type": "simulator",
-            "endpoint": "http://127.0.0.1:9",
-            "username": "sim",
-            "password": "sim-pa55word",
-            "prices_usd": {"default": "0.0035", "by_country": {}},
-        },
-    )
+    route = _add_channel(stack)
     name = f"zh{secrets.token_hex(3)}"
     cloudsms_cli("account-add", name, tenant)
     operator.evaluate("localStorage.setItem('cloudsms.language', 'zh-CN')")
