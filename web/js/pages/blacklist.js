@@ -15,11 +15,24 @@ function sentence(clauses) {
   return t("{clauses}.", { clauses: clauses.filter(Boolean).join(t("; ")) });
 }
 
-export async function render({ main, account }) {
-  const zone = account.time_zone;
+// One notice for what an Add or Import did: a new notice replaces the page's last.
+function report(outcome, invalid, errors) {
+  if (invalid.length) {
+    const message = sentence([...outcome, t("{count} number(s) could not be added", { count: invalid.length })]);
+    showError(errors, { message, details: invalid });
+  } else {
+    notify("success", sentence(outcome));
+  }
+}
+
+/**
+ * A blacklist (the tenant's, or the operator's platform-wide one at `path`) with the
+ * pager, each number with its Remove (asked first). `first()` shows its first page.
+ */
+export function blacklistList(path, zone) {
   const results = h("div", {});
   const pager = new Pager(
-    (cursor) => get("/v1/blacklist", { cursor }),
+    (cursor) => get(path, { cursor }),
     (items, offset) =>
       results.replaceChildren(
         table(
@@ -46,7 +59,7 @@ export async function render({ main, account }) {
     try {
       // With its "+" (escaped, which the API decodes): without it a +1 number such as
       // +15512345678 reads as a Mainland China mobile too, and is refused as ambiguous.
-      await call("DELETE", `/v1/blacklist/${encodeURIComponent(number)}`);
+      await call("DELETE", `${path}/${encodeURIComponent(number)}`);
       notify("success", t("{number} was removed from the blacklist.", { number }));
       await pager.first();
     } catch (error) {
@@ -54,16 +67,14 @@ export async function render({ main, account }) {
     }
   }
 
-  // One notice for what an Add or Import did: a new notice replaces the page's last.
-  function report(outcome, invalid, errors) {
-    if (invalid.length) {
-      const message = sentence([...outcome, t("{count} number(s) could not be added", { count: invalid.length })]);
-      showError(errors, { message, details: invalid });
-    } else {
-      notify("success", sentence(outcome));
-    }
-  }
+  return { element: h("div", {}, results, pager.element), first: () => pager.first() };
+}
 
+/**
+ * The form that adds numbers, with a reason, to a blacklist (the tenant's, or the
+ * platform's at `path`); `refresh()` shows the list again.
+ */
+export function addNumbersForm(path, refresh) {
   const numbers = h("textarea", { name: "numbers", rows: 4, placeholder: "+639215347566\n+8613800138000" });
   const reason = h("input", { type: "text", name: "reason", maxlength: 200 });
   const addErrors = h("div", {});
@@ -83,19 +94,24 @@ export async function render({ main, account }) {
       return;
     }
     try {
-      const result = await call("POST", "/v1/blacklist", { json: { numbers: list, reason: reason.value.trim() } });
+      const result = await call("POST", path, { json: { numbers: list, reason: reason.value.trim() } });
       report(
         [t("{count} number(s) added to the blacklist", { count: result.added.length }), alreadyListed(result.already_listed.length)],
         result.invalid,
         addErrors,
       );
       if (!result.invalid.length) addForm.reset();
-      await pager.first();
+      await refresh();
     } catch (error) {
       showError(addErrors, error);
     }
   });
+  return addForm;
+}
 
+export async function render({ main, account }) {
+  const list = blacklistList("/v1/blacklist", account.time_zone);
+  const addForm = addNumbersForm("/v1/blacklist", list.first);
   const file = h("input", { type: "file", name: "number_list", accept: ".xlsx,.csv" });
   const picked = filePick(file, t("Choose File"));
   const importReason = h("input", { type: "text", name: "import_reason", maxlength: 200 });
@@ -127,7 +143,7 @@ export async function render({ main, account }) {
       );
       importForm.reset();
       picked.show();
-      await pager.first();
+      await list.first();
     } catch (error) {
       showError(importErrors, error);
     }
@@ -136,7 +152,7 @@ export async function render({ main, account }) {
   main.append(
     h("h1", {}, t("Black List Mgt")),
     h("div", { class: "grid-2" }, panel(t("Add numbers"), addForm), panel(t("Import numbers"), importForm)),
-    h("section", { class: "panel", "aria-label": t("Blacklist") }, results, pager.element),
+    h("section", { class: "panel", "aria-label": t("Blacklist") }, list.element),
   );
-  await pager.first();
+  await list.first();
 }

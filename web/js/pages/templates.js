@@ -30,6 +30,87 @@ export const TEMPLATE_COLUMNS = [
 
 const CONTENT_MAX = 1500;
 
+/** A template's Edit and Delete buttons, named after it. */
+export function editAndDelete(template, edit, remove) {
+  return [
+    button(t("Edit"), () => edit(template), { kind: "link", "aria-label": t("Edit {name}", { name: template.name }) }),
+    button(t("Delete"), () => remove(template), { kind: "link danger", "aria-label": t("Delete {name}", { name: template.name }) }),
+  ];
+}
+
+/**
+ * Deletes a template (the tenant's, or the operator's common one at `path`), asked first;
+ * `refresh()` shows the list again.
+ */
+export async function removeTemplate(template, path, refresh) {
+  if (!(await confirmDialog(t("Delete this template?"), t("\"{name}\" will be deleted.", { name: template.name }), t("Delete")))) return;
+  try {
+    await call("DELETE", path);
+    notify("success", t("Template \"{name}\" was deleted.", { name: template.name }));
+    await refresh();
+  } catch (error) {
+    notify("error", error.message, error.details);
+  }
+}
+
+/**
+ * The Add or Edit form of a template (the tenant's or a common one), shown in `area`:
+ * its name, SMS type and content with the live segment hint. `save(body)` writes it (the
+ * API's refusal is shown in the form); then the form closes and `refresh()` shows the
+ * list again.
+ */
+export function templateEditor(area, existing, save, refresh) {
+  const name = h("input", { type: "text", name: "template_name", maxlength: 60, required: true, value: existing ? existing.name : "" });
+  const content = h("textarea", { name: "template_content", rows: 5, maxlength: CONTENT_MAX, required: true });
+  content.value = existing ? existing.content : "";
+  const hint = h("p", { class: "hint", "aria-live": "polite" });
+  const errors = h("div", {});
+  const update = () => {
+    const names = variables(content.value);
+    const description = describe(analyse(content.value));
+    hint.textContent = content.value
+      ? names.length
+        ? t("{description} · Variables: {names}", { description, names: names.join(", ") })
+        : description
+      : t("Write variables as ${Name}; the number list then needs a Name column.");
+  };
+  content.addEventListener("input", update);
+  update();
+  const type = radios(t("SMS Type"), "template_sms_type", SMS_TYPES, existing ? existing.sms_type : "business", { required: true });
+  const form = h(
+    "form",
+    { "aria-label": existing ? t("Edit SMS template") : t("Add SMS template") },
+    field(t("Template Name"), name, { required: true }),
+    type,
+    field(t("SMS Content"), counted(content, CONTENT_MAX), { required: true, extra: hint }),
+    errors,
+    h(
+      "div",
+      { class: "form-actions" },
+      button(t("Save"), null, { kind: "primary", type: "submit" }),
+      button(t("Cancel"), () => area.replaceChildren()),
+    ),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {
+      name: name.value.trim(),
+      content: content.value,
+      sms_type: form.querySelector('input[name="template_sms_type"]:checked').value,
+    };
+    try {
+      await save(body);
+      area.replaceChildren();
+      notify("success", t("Template \"{name}\" was saved.", { name: body.name }));
+      await refresh();
+    } catch (error) {
+      showError(errors, error);
+    }
+  });
+  area.replaceChildren(panel(existing ? t("Edit template \"{name}\"", { name: existing.name }) : t("Add SMS template"), form));
+  name.focus();
+}
+
 export async function render({ main, account, navigate }) {
   const zone = account.time_zone;
   const results = h("div", {});
@@ -58,8 +139,7 @@ export async function render({ main, account, navigate }) {
               "div",
               { class: "row-actions" },
               button(t("Use"), () => navigate(`missions/new?template=${encodeURIComponent(template.template_id)}`), { kind: "link", "aria-label": t("Use {name}", { name: template.name }) }),
-              button(t("Edit"), () => openEditor(template), { kind: "link", "aria-label": t("Edit {name}", { name: template.name }) }),
-              button(t("Delete"), () => remove(template), { kind: "link danger", "aria-label": t("Delete {name}", { name: template.name }) }),
+              ...editAndDelete(template, openEditor, remove),
             ),
         },
       ],
@@ -84,71 +164,11 @@ export async function render({ main, account, navigate }) {
     );
   }
 
-  async function remove(template) {
-    if (!(await confirmDialog(t("Delete this template?"), t("\"{name}\" will be deleted.", { name: template.name }), t("Delete")))) return;
-    try {
-      await call("DELETE", `/v1/templates/${encodeURIComponent(template.template_id)}`);
-      notify("success", t("Template \"{name}\" was deleted.", { name: template.name }));
-      await pager.first();
-    } catch (error) {
-      notify("error", error.message, error.details);
-    }
-  }
-
+  const refresh = () => pager.first();
+  const remove = (template) => removeTemplate(template, `/v1/templates/${encodeURIComponent(template.template_id)}`, refresh);
   function openEditor(existing = null) {
-    const name = h("input", { type: "text", name: "template_name", maxlength: 60, required: true, value: existing ? existing.name : "" });
-    const content = h("textarea", { name: "template_content", rows: 5, maxlength: CONTENT_MAX, required: true });
-    content.value = existing ? existing.content : "";
-    const hint = h("p", { class: "hint", "aria-live": "polite" });
-    const errors = h("div", {});
-    const update = () => {
-      const names = variables(content.value);
-      const description = describe(analyse(content.value));
-      hint.textContent = content.value
-        ? names.length
-          ? t("{description} · Variables: {names}", { description, names: names.join(", ") })
-          : description
-        : t("Write variables as ${Name}; the number list then needs a Name column.");
-    };
-    content.addEventListener("input", update);
-    update();
-    const type = radios(t("SMS Type"), "template_sms_type", SMS_TYPES, existing ? existing.sms_type : "business", { required: true });
-    const form = h(
-      "form",
-      { "aria-label": existing ? t("Edit SMS template") : t("Add SMS template") },
-      field(t("Template Name"), name, { required: true }),
-      type,
-      field(t("SMS Content"), counted(content, CONTENT_MAX), { required: true, extra: hint }),
-      errors,
-      h(
-        "div",
-        { class: "form-actions" },
-        button(t("Save"), null, { kind: "primary", type: "submit" }),
-        button(t("Cancel"), () => editorArea.replaceChildren()),
-      ),
-    );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const body = {
-        name: name.value.trim(),
-        content: content.value,
-        sms_type: form.querySelector('input[name="template_sms_type"]:checked').value,
-      };
-      try {
-        if (existing) {
-          await call("PATCH", `/v1/templates/${encodeURIComponent(existing.template_id)}`, { json: body });
-        } else {
-          await call("POST", "/v1/templates", { json: body });
-        }
-        editorArea.replaceChildren();
-        notify("success", t("Template \"{name}\" was saved.", { name: body.name }));
-        await pager.first();
-      } catch (error) {
-        showError(errors, error);
-      }
-    });
-    editorArea.replaceChildren(panel(existing ? t("Edit template \"{name}\"", { name: existing.name }) : t("Add SMS template"), form));
-    name.focus();
+    const path = existing ? `/v1/templates/${encodeURIComponent(existing.template_id)}` : "/v1/templates";
+    templateEditor(editorArea, existing, (body) => call(existing ? "PATCH" : "POST", path, { json: body }), refresh);
   }
 
   main.append(
