@@ -35,6 +35,8 @@ const MENU = [
       { label: t("Accounts"), route: "accounts" },
       { label: t("Product Packages"), route: "packages" },
       { label: t("Business Channels"), route: "channels" },
+      { label: t("Common Templates"), route: "common-templates" },
+      { label: t("Platform Black List"), route: "platform-blacklist" },
     ],
   },
 ];
@@ -53,6 +55,8 @@ const PAGES = {
   accounts: () => import("./pages/accounts.js"),
   packages: () => import("./pages/packages.js"),
   channels: () => import("./pages/channels.js"),
+  "common-templates": () => import("./pages/common-templates.js"),
+  "platform-blacklist": () => import("./pages/platform-blacklist.js"),
 };
 const OPERATOR_ROUTES = new Set(MENU.filter((item) => item.operator).flatMap((item) => item.children.map((c) => c.route)));
 

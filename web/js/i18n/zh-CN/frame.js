@@ -14,6 +14,8 @@ export default {
   "Accounts": "账号",
   "Product Packages": "产品套餐",
   "Business Channels": "业务通道",
+  "Common Templates": "公共模板",
+  "Platform Black List": "平台黑名单",
   "Add": "新增",
   "Detail": "详情",
   "Main menu": "主菜单",

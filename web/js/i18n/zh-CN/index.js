@@ -6,6 +6,7 @@
 import accounts from "./accounts.js";
 import blacklist from "./blacklist.js";
 import channels from "./channels.js";
+import commonTemplates from "./common-templates.js";
 import expenses from "./expenses.js";
 import frame from "./frame.js";
 import log from "./log.js";
@@ -15,6 +16,7 @@ import missions from "./missions.js";
 import orders from "./orders.js";
 import overview from "./overview.js";
 import packages from "./packages.js";
+import platformBlacklist from "./platform-blacklist.js";
 import statistics from "./statistics.js";
 import templates from "./templates.js";
 
@@ -33,4 +35,6 @@ export default {
   ...accounts,
   ...packages,
   ...channels,
+  ...commonTemplates,
+  ...platformBlacklist,
 };
