@@ -554,21 +554,29 @@ export function infoDialog(title, content) {
 // --- the operator's pages ------------------------------------------------------------------
 
 /**
- * The operator's choice of a tenant. No API lists tenants, so the operator types its id;
- * the page is shown again with `?tenant=` in its address, which can be bookmarked.
- * The tenant chosen last is kept for the tab (as the key is): going from one operator
- * page to the other, or coming back from another page, shows it again, and its address
- * is given the tenant, so a reload shows it too.
- * Returns the form, the tenant chosen ("" for none yet) and a box for the errors of
- * reading it (a tenant that does not exist, say).
+ * The tenant an operator page shows: the one in its address (`?tenant=`, which can be
+ * bookmarked), or else the one chosen last. That one is kept for the tab (as the key is):
+ * going from one operator page to another, or coming back from another page, shows it
+ * again, and its address is given the tenant, so a reload shows it too. "" for none yet.
  */
-export function tenantPicker(route, query, navigate) {
+export function chosenTenant(route, query) {
   const tenant = (query.tenant ?? session.tenant() ?? "").trim();
   session.storeTenant(tenant);
   if (tenant && query.tenant === undefined) {
     // No hashchange: the page is already the one for this tenant.
     history.replaceState(history.state, "", `#/${route}?tenant=${encodeURIComponent(tenant)}`);
   }
+  return tenant;
+}
+
+/**
+ * The operator's choice of a tenant: its id typed, or picked from those offered; the page
+ * is shown again for it (see chosenTenant).
+ * Returns the form, the tenant chosen ("" for none yet) and a box for the errors of
+ * reading it (a tenant that does not exist, say).
+ */
+export function tenantPicker(route, query, navigate) {
+  const tenant = chosenTenant(route, query);
   const input = h("input", { type: "text", name: "tenant", value: tenant, required: true, spellcheck: "false", autocomplete: "off", list: "tenant-ids" });
   // The tenants to pick from, as the operator types; an id typed works without them.
   const choices = h("datalist", { id: "tenant-ids" });

@@ -10,7 +10,7 @@ import { DIRECTIONS, button, confirmDialog, h, notify, panel, showError, statusB
 const GATEWAYS = { simulator: t("Simulator"), kannel: "Kannel", jasmin: "Jasmin", http_json: "HTTP JSON" };
 
 /** Every channel (the API pages them), by route id. */
-async function allChannels() {
+export async function allChannels() {
   const channels = [];
   let cursor = null;
   do {

@@ -18,12 +18,7 @@ export async function render({ main, account }) {
     }
     try {
       const answer = await get("/v1/statistics/expenses", filters.range());
-      // The API answers newest first; the portal lists dates oldest first, as the guide's
-      // SMS Delivery Statistics does (and a day's channels in order of their route id).
-      const rows = h("div", {});
-      const pager = pagedRows([...answer.rows].reverse(), (shown, offset) => rows.replaceChildren(expenseTable(shown, offset)));
-      results.replaceChildren(rows, pager.element, totals(answer.total));
-      await pager.first();
+      await showExpenses(results, answer);
     } catch (error) {
       // Rows of an earlier search would read as this one's.
       results.replaceChildren();
@@ -49,6 +44,19 @@ export async function render({ main, account }) {
     ),
   );
   await search();
+}
+
+/**
+ * The rows of an expenses answer (the tenant's, or one the operator reads of a tenant) in
+ * `results`, with the pager and the range's total.
+ */
+export async function showExpenses(results, answer) {
+  // The API answers newest first; the portal lists dates oldest first, as the guide's
+  // SMS Delivery Statistics does (and a day's channels in order of their route id).
+  const rows = h("div", {});
+  const pager = pagedRows([...answer.rows].reverse(), (shown, offset) => rows.replaceChildren(expenseTable(shown, offset)));
+  results.replaceChildren(rows, pager.element, totals(answer.total));
+  await pager.first();
 }
 
 function expenseTable(rows, offset) {

@@ -18,11 +18,7 @@ export async function render({ main, account }) {
     }
     try {
       const answer = await get("/v1/statistics", filters.range());
-      // Oldest first, as the API answers them and the guide lists them.
-      const rows = h("div", {});
-      const pager = pagedRows(answer.days, (days, offset) => rows.replaceChildren(statisticsTable(days, offset)));
-      results.replaceChildren(rows, pager.element);
-      await pager.first();
+      await showStatistics(results, answer);
     } catch (error) {
       // Rows of an earlier search would read as this one's.
       results.replaceChildren();
@@ -47,7 +43,20 @@ export async function render({ main, account }) {
   await search();
 }
 
-function statisticsTable(days, offset) {
+/**
+ * The rows of a statistics answer (the tenant's, or one the operator reads of a tenant)
+ * in `results`, with the pager; `logLinks`: each date's Detail opens the Dispatching Log
+ * of that date, which only the tenant itself reads.
+ */
+export async function showStatistics(results, answer, { logLinks = true } = {}) {
+  // Oldest first, as the API answers them and the guide lists them.
+  const rows = h("div", {});
+  const pager = pagedRows(answer.days, (days, offset) => rows.replaceChildren(statisticsTable(days, offset, logLinks)));
+  results.replaceChildren(rows, pager.element);
+  await pager.first();
+}
+
+function statisticsTable(days, offset, logLinks) {
   return table(
     t("SMS delivery statistics"),
     [
@@ -58,11 +67,11 @@ function statisticsTable(days, offset) {
       { label: t("Delivery Failure"), cell: (d) => d.failed, class: "num" },
       { label: t("No Delivery Notification"), cell: (d) => d.no_notification, class: "num" },
       { label: t("Delivery Success Rate"), cell: (d) => rate(d.success_rate), class: "num" },
-      {
+      logLinks && {
         label: t("Operation"),
         cell: (d) => h("a", { href: `#/log?from=${d.date}T00:00:00&to=${d.date}T23:59:59`, "aria-label": t("Dispatching log of {date}", { date: d.date }) }, t("Detail")),
       },
-    ],
+    ].filter(Boolean),
     days,
     { offset },
   );
