@@ -32,6 +32,7 @@ const MENU = [
     label: t("Operator"),
     operator: true,
     children: [
+      { label: t("Tenants"), route: "tenants" },
       { label: t("Accounts"), route: "accounts" },
       { label: t("Product Packages"), route: "packages" },
       { label: t("Business Channels"), route: "channels" },
@@ -52,6 +53,7 @@ const PAGES = {
   statistics: () => import("./pages/statistics.js"),
   log: () => import("./pages/log.js"),
   expenses: () => import("./pages/expenses.js"),
+  tenants: () => import("./pages/tenants.js"),
   accounts: () => import("./pages/accounts.js"),
   packages: () => import("./pages/packages.js"),
   channels: () => import("./pages/channels.js"),

@@ -19,6 +19,7 @@ import packages from "./packages.js";
 import platformBlacklist from "./platform-blacklist.js";
 import statistics from "./statistics.js";
 import templates from "./templates.js";
+import tenants from "./tenants.js";
 
 export default {
   ...frame,
@@ -32,6 +33,7 @@ export default {
   ...statistics,
   ...log,
   ...expenses,
+  ...tenants,
   ...accounts,
   ...packages,
   ...channels,
