@@ -120,7 +120,7 @@ def test_a_common_template_added_edited_and_deleted_on_its_page_is_every_tenants
 
     # When the operator adds one, with SMS Template's form and its live segment hint
     operator.get_by_role("button", name="Add common template").click()
-    form = operator.get_by_role("form", name="Add SMS template")
+    form = operator.get_by_role("form", name="Add common template")
     form.get_by_label("Template Name").fill(name)
     form.get_by_role("radio", name="Verify Code").check()
     form.get_by_label("SMS Content").fill("Your login code is ${Code}")
@@ -137,7 +137,7 @@ def test_a_common_template_added_edited_and_deleted_on_its_page_is_every_tenants
 
     # A name the common templates already have is refused in the form, in the API's words
     operator.get_by_role("button", name="Add common template").click()
-    form = operator.get_by_role("form", name="Add SMS template")
+    form = operator.get_by_role("form", name="Add common template")
     form.get_by_label("Template Name").fill(name)
     form.get_by_label("SMS Content").fill("Another content")
     form.get_by_role("button", name="Save").click()
@@ -146,7 +146,7 @@ def test_a_common_template_added_edited_and_deleted_on_its_page_is_every_tenants
 
     # When it is edited
     row.get_by_role("button", name=f"Edit {name}").click()
-    form = operator.get_by_role("form", name="Edit SMS template")
+    form = operator.get_by_role("form", name="Edit common template")
     expect(form.get_by_label("SMS Content")).to_have_value("Your login code is ${Code}")
     form.get_by_label("SMS Content").fill("Your code is ${Code}")
     form.get_by_role("button", name="Save").click()
@@ -242,7 +242,7 @@ def test_both_pages_speak_chinese_when_it_is_chosen(
     expect(row).to_contain_text("营销短信")
     assert _untranslated_here(operator) == []
     operator.get_by_role("button", name="新增公共模板").click()
-    editor = operator.get_by_role("form", name="新增短信模板")
+    editor = operator.get_by_role("form", name="新增公共模板")
     editor.get_by_label("短信内容").fill("你好 ${Name}")
     expect(editor.locator(".hint[aria-live]")).to_contain_text("变量：Name")
     assert _untranslated_here(operator) == []

@@ -75,7 +75,14 @@ def test_the_tenants_page_is_first_of_the_operators_and_lists_every_tenant(
     operator.goto(f"{stack['api_url']}/#/overview")
     group = operator.locator("nav.sidebar li.group").filter(has_text="Operator")
     expect(group.get_by_role("link")).to_have_text(
-        ["Tenants", "Accounts", "Product Packages", "Business Channels"]
+        [
+            "Tenants",
+            "Accounts",
+            "Product Packages",
+            "Business Channels",
+            "Common Templates",
+            "Platform Black List",
+        ]
     )
 
     _menu(operator, "Tenants")

@@ -88,7 +88,7 @@ export async function render({ main }) {
       h(
         "p",
         { class: "hint" },
-        t("Add a channel, change its gateway's credentials, prices or limits, and grant it to tenants with the cloudsms command or the admin API (README: Configuring a carrier channel)."),
+        t("Add a channel and change its gateway's credentials, prices or limits with the cloudsms command or the admin API (README: Configuring a carrier channel); grant it to a tenant on the Tenants page."),
       ),
       errors,
       rows,

@@ -39,7 +39,7 @@ export async function render({ main, account }) {
 
   function openEditor(existing = null) {
     const save = (body) => (existing ? call("PATCH", path(existing), { json: body }) : call("POST", "/v1/admin/templates", { json: body }));
-    templateEditor(editorArea, existing, save, refresh);
+    templateEditor(editorArea, existing, save, refresh, existing ? t("Edit common template") : t("Add common template"));
   }
 
   main.append(

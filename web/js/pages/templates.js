@@ -57,9 +57,9 @@ export async function removeTemplate(template, path, refresh) {
  * The Add or Edit form of a template (the tenant's or a common one), shown in `area`:
  * its name, SMS type and content with the live segment hint. `save(body)` writes it (the
  * API's refusal is shown in the form); then the form closes and `refresh()` shows the
- * list again.
+ * list again. `title` names the form (read out by a screen reader).
  */
-export function templateEditor(area, existing, save, refresh) {
+export function templateEditor(area, existing, save, refresh, title = existing ? t("Edit SMS template") : t("Add SMS template")) {
   const name = h("input", { type: "text", name: "template_name", maxlength: 60, required: true, value: existing ? existing.name : "" });
   const content = h("textarea", { name: "template_content", rows: 5, maxlength: CONTENT_MAX, required: true });
   content.value = existing ? existing.content : "";
@@ -79,7 +79,7 @@ export function templateEditor(area, existing, save, refresh) {
   const type = radios(t("SMS Type"), "template_sms_type", SMS_TYPES, existing ? existing.sms_type : "business", { required: true });
   const form = h(
     "form",
-    { "aria-label": existing ? t("Edit SMS template") : t("Add SMS template") },
+    { "aria-label": title },
     field(t("Template Name"), name, { required: true }),
     type,
     field(t("SMS Content"), counted(content, CONTENT_MAX), { required: true, extra: hint }),

@@ -25,6 +25,6 @@ export default {
   "Resume {route}": "恢复 {route}",
   "No business channel yet: add one with `cloudsms channel-add`.": "还没有业务通道：请用 `cloudsms channel-add` 新增。",
   "Channels": "通道",
-  "Add a channel, change its gateway's credentials, prices or limits, and grant it to tenants with the cloudsms command or the admin API (README: Configuring a carrier channel).": "新增通道、修改其网关凭据、单价或限制，以及将通道授予租户，请使用 cloudsms 命令或管理 API（README：Configuring a carrier channel）。",
+  "Add a channel and change its gateway's credentials, prices or limits with the cloudsms command or the admin API (README: Configuring a carrier channel); grant it to a tenant on the Tenants page.": "新增通道、修改其网关凭据、单价或限制，请使用 cloudsms 命令或管理 API（README：Configuring a carrier channel）；在“租户”页面将通道授予租户。",
   ", ": "、"
 }
