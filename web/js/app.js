@@ -38,6 +38,7 @@ const MENU = [
       { label: t("Business Channels"), route: "channels" },
       { label: t("Common Templates"), route: "common-templates" },
       { label: t("Platform Black List"), route: "platform-blacklist" },
+      { label: t("Unmatched Receipts"), route: "unmatched-receipts" },
     ],
   },
 ];
@@ -59,6 +60,7 @@ const PAGES = {
   channels: () => import("./pages/channels.js"),
   "common-templates": () => import("./pages/common-templates.js"),
   "platform-blacklist": () => import("./pages/platform-blacklist.js"),
+  "unmatched-receipts": () => import("./pages/unmatched-receipts.js"),
 };
 const OPERATOR_ROUTES = new Set(MENU.filter((item) => item.operator).flatMap((item) => item.children.map((c) => c.route)));
 

@@ -20,6 +20,7 @@ import platformBlacklist from "./platform-blacklist.js";
 import statistics from "./statistics.js";
 import templates from "./templates.js";
 import tenants from "./tenants.js";
+import unmatchedReceipts from "./unmatched-receipts.js";
 
 export default {
   ...frame,
@@ -39,4 +40,5 @@ export default {
   ...channels,
   ...commonTemplates,
   ...platformBlacklist,
+  ...unmatchedReceipts,
 };

@@ -1,0 +1,96 @@
+// Unmatched Receipts (the operator's): delivery receipts that named no message we know,
+// kept for reconciliation (GET /v1/admin/receipts/unmatched). Most overtook the record of
+// their submission and the hourly sweep applies them; the rest are a gateway's receipts
+// for messages of another platform. The channel's receipt secret is never in the answer.
+
+import { get } from "../api.js";
+import { t } from "../i18n.js";
+import { Pager, button, field, formatTime, h, notify, select, table, zoneLabel } from "../ui.js";
+import { allChannels } from "./channels.js";
+
+const shown = (value) => value || "-";
+
+/** Applied later by the sweep (when, and to which message), or still waiting. */
+function reconciled(receipt, zone) {
+  if (!receipt.reconciled_at) return t("Not yet|reconciled");
+  return t("{time}, to {uid}", { time: formatTime(receipt.reconciled_at, zone), uid: receipt.reconciled_uid || "-" });
+}
+
+function receiptTable(items, offset, zone, empty) {
+  return table(
+    t("Unmatched receipts"),
+    [
+      { label: t("Seq No."), cell: (_, i) => i + 1 },
+      { label: t("Business Channel"), cell: (r) => r.route_id },
+      { label: t("Received"), cell: (r) => formatTime(r.received_at, zone), class: "nowrap" },
+      { label: t("UID"), cell: (r) => (r.uid ? h("code", {}, r.uid) : "-") },
+      { label: t("Tenant ID"), cell: (r) => shown(r.tenant_id) },
+      { label: t("Carrier Message ID"), cell: (r) => (r.carrier_message_id ? h("code", {}, r.carrier_message_id) : "-") },
+      { label: t("DR State"), cell: (r) => r.dr_state },
+      { label: t("Error Code"), cell: (r) => shown(r.error_code) },
+      { label: t("Reconciled"), cell: (r) => reconciled(r, zone) },
+      // As the gateway sent it, without the query that carried the receipt secret.
+      { label: t("Receipt as Sent"), cell: (r) => (r.raw ? h("code", {}, r.raw) : "-") },
+    ],
+    items,
+    { offset, empty },
+  );
+}
+
+export async function render({ main, account }) {
+  const zone = account.time_zone;
+  const channels = await allChannels();
+  const channel = select(Object.fromEntries(channels.map((c) => [c.route_id, c.route_id])), { blank: t("All"), name: "channel" });
+  const results = h("div", {});
+  const pager = new Pager(
+    async (cursor) => {
+      const page = await get("/v1/admin/receipts/unmatched", { channel: channel.value, cursor });
+      return { ...page, items: page.receipts };
+    },
+    (items, offset) => {
+      const empty = channel.value
+        ? t("No unmatched receipt of {route}.", { route: channel.value })
+        : t("No unmatched receipt: every receipt found its message.");
+      results.replaceChildren(receiptTable(items, offset, zone, empty));
+    },
+  );
+  const search = async (event) => {
+    event?.preventDefault();
+    try {
+      await pager.first();
+    } catch (error) {
+      notify("error", error.message, error.details);
+    }
+  };
+  const form = h(
+    "form",
+    { class: "filters", role: "search", "aria-label": t("Search unmatched receipts"), onsubmit: search },
+    field(t("Business Channel"), channel),
+    h(
+      "div",
+      { class: "filter-actions" },
+      button(t("Search"), null, { kind: "primary", type: "submit" }),
+      button(t("Reset"), () => {
+        form.reset();
+        search();
+      }),
+    ),
+  );
+  main.append(
+    h("h1", {}, t("Unmatched Receipts")),
+    h(
+      "section",
+      { class: "panel", "aria-label": t("Unmatched receipts") },
+      h(
+        "p",
+        { class: "hint" },
+        t("Delivery receipts whose message was not found. Usually the receipt overtook the record of the message's submission: the hourly sweep looks for its message again while a receipt is awaited (72 hours by default) and, once found, applies the receipt (Reconciled). Otherwise a gateway is sending receipts for messages of another platform."),
+      ),
+      h("p", { class: "hint" }, t("Times are in {zone} ({offset}).", { zone, offset: zoneLabel(zone) })),
+      form,
+      results,
+      pager.element,
+    ),
+  );
+  await pager.first();
+}
