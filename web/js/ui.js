@@ -388,6 +388,17 @@ export class Pager {
     return this.show();
   }
 
+  /** The first page again for a filter form's submit (or a button): a failure is shown
+   * as a notice, with what the API named. */
+  search = async (event) => {
+    event?.preventDefault();
+    try {
+      await this.first();
+    } catch (error) {
+      notify("error", error.message, error.details);
+    }
+  };
+
   /** The last page there is, when the total says so exactly. */
   lastPage() {
     return this.total !== null && this.exact ? Math.max(1, Math.ceil(this.total / this.pageSize)) : null;

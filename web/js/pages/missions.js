@@ -11,7 +11,6 @@ import {
   formatTime,
   h,
   missionStatusLabel,
-  notify,
   select,
   statusBadge,
   table,
@@ -47,14 +46,7 @@ export async function render({ main, account, navigate }) {
       results.replaceChildren(missionTable(items, offset, zone, empty));
     },
   );
-  const search = async (event) => {
-    event?.preventDefault();
-    try {
-      await pager.first();
-    } catch (error) {
-      notify("error", error.message, error.details);
-    }
-  };
+  const search = pager.search;
   const form = h(
     "form",
     { class: "filters", role: "search", "aria-label": t("Search missions"), onsubmit: search },

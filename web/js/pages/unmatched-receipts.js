@@ -5,7 +5,7 @@
 
 import { get } from "../api.js";
 import { t } from "../i18n.js";
-import { Pager, button, field, formatTime, h, notify, select, table, zoneLabel } from "../ui.js";
+import { Pager, button, field, formatTime, h, select, table, zoneLabel } from "../ui.js";
 import { allChannels } from "./channels.js";
 
 const shown = (value) => value || "-";
@@ -54,14 +54,7 @@ export async function render({ main, account }) {
       results.replaceChildren(receiptTable(items, offset, zone, empty));
     },
   );
-  const search = async (event) => {
-    event?.preventDefault();
-    try {
-      await pager.first();
-    } catch (error) {
-      notify("error", error.message, error.details);
-    }
-  };
+  const search = pager.search;
   const form = h(
     "form",
     { class: "filters", role: "search", "aria-label": t("Search unmatched receipts"), onsubmit: search },
