@@ -295,9 +295,16 @@ def test_a_refused_package_is_said_next_to_the_form(operator, stack):
     )
 
 
-def _add_channel(stack, throughput: int = 0, by_country: dict[str, str] | None = None) -> str:
-    """A simulator channel of a new route id (its gateway never called); its route id."""
-    route = f"PORTAL_{secrets.token_hex(3).upper()}"
+def _add_channel(
+    stack,
+    throughput: int = 0,
+    by_country: dict[str, str] | None = None,
+    prefix: str = "PORTAL",
+    **fields: str,
+) -> str:
+    """A simulator channel of a new route id (its gateway never called), with any other
+    `fields` of the admin API's; its route id."""
+    route = f"{prefix}_{secrets.token_hex(3).upper()}"
     _operator_post(
         stack,
         "/v1/admin/channels",
@@ -309,6 +316,7 @@ def _add_channel(stack, throughput: int = 0, by_country: dict[str, str] | None =
             "password": "sim-pa55word",
             "throughput": throughput,
             "prices_usd": {"default": "0.0035", "by_country": by_country or {}},
+            **fields,
         },
     )
     return route

@@ -23,7 +23,7 @@ from tests.e2e.test_portal import (  # noqa: F401 - browser is a fixture
     _screenshot,
     browser,
 )
-from tests.e2e.test_portal_operator import _operator_get, _untranslated_here
+from tests.e2e.test_portal_operator import _add_channel, _operator_get, _untranslated_here
 
 pytestmark = pytest.mark.browser
 
@@ -31,22 +31,8 @@ pytestmark = pytest.mark.browser
 def _channel_with_secret(stack) -> tuple[str, str]:
     """A simulator channel of a new route id whose receipt secret the test chose (a
     generated one is never shown): its route id and that secret."""
-    route = f"RCPT_{secrets.token_hex(3).upper()}"
     secret = f"receipts-{secrets.token_hex(12)}"
-    _operator_post(
-        stack,
-        "/v1/admin/channels",
-        {
-            "route_id": route,
-            "gateway_type": "simulator",
-            "endpoint": "http://127.0.0.1:9",
-            "username": "sim",
-            "password": "sim-pa55word",
-            "receipt_secret": secret,
-            "prices_usd": {"default": "0.0035", "by_country": {}},
-        },
-    )
-    return route, secret
+    return _add_channel(stack, prefix="RCPT", receipt_secret=secret), secret
 
 
 def _post_receipt(stack, route: str, secret: str, uid: str, part: str, stat: str, err: str):
