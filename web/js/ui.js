@@ -66,7 +66,7 @@ export const MISSION_STATUS_LABELS = {
   Cancelled: t("Cancelled"),
   // An SMS that failed is 发送失败, a mission 失败: the mission's word has a key of its own,
   // which English shows as the API's value.
-  Failed: t("Failed|mission"), // 失败, where a message's "Failed" is 发送失败
+  Failed: t("Failed|mission"),
   Uploading: t("Uploading"),
 };
 /** A mission's status as shown: its label, or the API's value for one the portal does not know. */
