@@ -181,12 +181,16 @@ def add_blacklist(addition: BlacklistAddition) -> dict:
 )
 @tracer.capture_method
 def import_blacklist() -> dict:
-    tenant_id = caller(app).tenant_id
+    return _import_blacklist_file(caller(app).tenant_id)
+
+
+def _import_blacklist_file(owner: str) -> dict:
+    """The form's file (part 'number_list') imported to `owner`'s blacklist."""
     form = parse_form(app)
     if "number_list" not in form.files:
         raise BadRequest("the form has no file in the part 'number_list'")
     return blacklist.import_file(
-        tenant_id,
+        owner,
         form.files["number_list"],
         get_settings().number_list_max_bytes,
         form.fields.get("reason", ""),
@@ -212,6 +216,17 @@ def list_platform_blacklist(page_size_: PageSize = None, cursor: Cursor = None) 
 def add_platform_blacklist(addition: BlacklistAddition) -> dict:
     operator(app)
     return blacklist.add_numbers(PLATFORM, addition.numbers, addition.reason)
+
+
+@app.post(
+    "/v1/admin/blacklist/import",
+    description="multipart/form-data, the file in 'number_list'",
+    responses=answers(BlacklistImported),
+)
+@tracer.capture_method
+def import_platform_blacklist() -> dict:
+    operator(app)
+    return _import_blacklist_file(PLATFORM)
 
 
 @app.delete("/v1/admin/blacklist/<number>")

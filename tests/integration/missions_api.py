@@ -124,13 +124,16 @@ def post_form(
     data: bytes,
     filename: str = "numbers.xlsx",
     headers: dict[str, str] | None = None,
+    role: str = "tenant",
 ) -> tuple[int, Any]:
     """A multipart request (as API Gateway passes a binary media type: base64)."""
     body, content_type = multipart(fields, data, filename)
     event = api_event("POST", path, path, headers={"Content-Type": content_type, **(headers or {})})
     event["body"] = base64.b64encode(body).decode()
     event["isBase64Encoded"] = True
-    app = admin_app if path.startswith("/v1/blacklist") else missions_app
+    event["requestContext"]["authorizer"]["role"] = role
+    blacklists = ("/v1/blacklist", "/v1/admin/blacklist")
+    app = admin_app if path.startswith(blacklists) else missions_app
     return _answer(app.lambda_handler(event, FakeContext()))
 
 

@@ -648,6 +648,34 @@ def test_the_platform_blacklist_is_kept_apart_from_the_tenants(aws, tenant):
     assert own["items"] == []
 
 
+def test_the_operator_imports_a_file_to_the_platform_blacklist_not_a_tenants(aws, tenant):
+    data = corpus.csv_file([["Phone Number"], ["+639215347566"], ["oops"]])
+
+    status, answer = api.post_form(
+        "/v1/admin/blacklist/import",
+        {"reason": "complaint"},
+        data,
+        "blacklist.csv",
+        role="operator",
+    )
+
+    assert status == 200, answer
+    assert answer["added"] == 1
+    assert answer["invalid"] == [{"row": 3, "value": "oops", "reason": "not a valid phone number"}]
+    [listed] = _list_blacklist(platform=True, role="operator")[1]["items"]
+    assert (listed["number"], listed["reason"]) == ("+639215347566", "complaint")
+    assert _list_blacklist()[1]["items"] == []
+
+
+def test_a_tenant_cannot_import_to_the_platform_blacklist(aws, tenant):
+    data = corpus.csv_file([["Phone Number"], ["+639215347566"]])
+
+    status, _ = api.post_form("/v1/admin/blacklist/import", {}, data, "blacklist.csv")
+
+    assert status == 403
+    assert _list_blacklist(platform=True, role="operator")[1]["items"] == []
+
+
 def test_the_blacklist_pages_on_with_its_cursor(aws, tenant):
     api.blacklist(["+639215347566", "+639215347567", "+639215347568"])
 
