@@ -214,6 +214,29 @@ def test_a_number_on_the_platform_blacklist_is_sent_to_by_no_tenant_until_remove
     assert platform_number not in _platform_numbers(stack)
 
 
+def test_a_file_imported_on_the_platform_blacklist_lists_its_numbers_for_every_tenant(
+    operator, stack, tenant_key, platform_number, tmp_path
+):
+    numbers = tmp_path / "platform.csv"
+    numbers.write_text(f"Phone Number\n{platform_number}\noops\n")
+    _menu(operator, "Platform Black List")
+
+    # When the operator imports a file with a reason
+    form = operator.get_by_role("form", name="Import a blacklist file")
+    form.get_by_label("Number List File").set_input_files(numbers)
+    expect(form).to_contain_text("platform.csv")
+    form.get_by_label("Import Reason").fill("carrier's do-not-contact list")
+    form.get_by_role("button", name="Import", exact=True).click()
+
+    # Then its number is listed with the reason, its bad row named, on no tenant's list
+    expect(form.get_by_role("alert")).to_contain_text("row 3")
+    row = _row(operator, "Blacklisted numbers", platform_number)
+    expect(row).to_contain_text("carrier's do-not-contact list")
+    assert _platform_numbers(stack)[platform_number]["reason"] == "carrier's do-not-contact list"
+    tenant_list = _api(stack, "GET", "/v1/blacklist", tenant_key).json()["items"]
+    assert platform_number not in [entry["number"] for entry in tenant_list]
+
+
 def test_both_pages_speak_chinese_when_it_is_chosen(
     operator, stack, template_names, platform_number
 ):

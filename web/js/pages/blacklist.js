@@ -109,9 +109,11 @@ export function addNumbersForm(path, refresh) {
   return addForm;
 }
 
-export async function render({ main, account }) {
-  const list = blacklistList("/v1/blacklist", account.time_zone);
-  const addForm = addNumbersForm("/v1/blacklist", list.first);
+/**
+ * The Import numbers form: a file's first column added to the blacklist at `path` (the
+ * tenant's or the platform's `…/import`); `refresh()` shows the list again.
+ */
+export function importNumbersForm(path, refresh) {
   const file = h("input", { type: "file", name: "number_list", accept: ".xlsx,.csv" });
   const picked = filePick(file, t("Choose File"));
   const importReason = h("input", { type: "text", name: "import_reason", maxlength: 200 });
@@ -134,7 +136,7 @@ export async function render({ main, account }) {
     data.append("number_list", file.files[0]);
     if (importReason.value.trim()) data.append("reason", importReason.value.trim());
     try {
-      const result = await call("POST", "/v1/blacklist/import", { form: data });
+      const result = await call("POST", path, { form: data });
       const repeated = result.repeated ? t("{count} repeated in the file", { count: result.repeated }) : null;
       report(
         [t("{count} number(s) imported to the blacklist", { count: result.added }), alreadyListed(result.already_listed), repeated],
@@ -143,15 +145,24 @@ export async function render({ main, account }) {
       );
       importForm.reset();
       picked.show();
-      await list.first();
+      await refresh();
     } catch (error) {
       showError(importErrors, error);
     }
   });
+  return importForm;
+}
 
+export async function render({ main, account }) {
+  const list = blacklistList("/v1/blacklist", account.time_zone);
   main.append(
     h("h1", {}, t("Black List Mgt")),
-    h("div", { class: "grid-2" }, panel(t("Add numbers"), addForm), panel(t("Import numbers"), importForm)),
+    h(
+      "div",
+      { class: "grid-2" },
+      panel(t("Add numbers"), addNumbersForm("/v1/blacklist", list.first)),
+      panel(t("Import numbers"), importNumbersForm("/v1/blacklist/import", list.first)),
+    ),
     h("section", { class: "panel", "aria-label": t("Blacklist") }, list.element),
   );
   await list.first();
