@@ -161,11 +161,23 @@ def delete_common_template(template_id: str) -> Response[str]:
 
 # --- blacklists -----------------------------------------------------------------------------
 
+NumberStart = Annotated[
+    str | None,
+    Query(
+        description="Only the numbers that start so: a whole number or its first digits, "
+        'country code first, "+" optional (+63917 finds +639171234567)'
+    ),
+]
+
 
 @app.get("/v1/blacklist", responses=answers(BlacklistPage))
 @tracer.capture_method
-def list_blacklist(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
-    return blacklist.list_numbers(caller(app).tenant_id, page_size(page_size_), cursor)
+def list_blacklist(
+    page_size_: PageSize = None, cursor: Cursor = None, number: NumberStart = None
+) -> dict:
+    return blacklist.list_numbers(
+        caller(app).tenant_id, page_size(page_size_), cursor, blacklist.number_start(number)
+    )
 
 
 @app.post("/v1/blacklist", responses=answers(BlacklistAdded))
@@ -206,9 +218,13 @@ def remove_blacklist(number: str) -> Response[str]:
 
 @app.get("/v1/admin/blacklist", responses=answers(BlacklistPage))
 @tracer.capture_method
-def list_platform_blacklist(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
+def list_platform_blacklist(
+    page_size_: PageSize = None, cursor: Cursor = None, number: NumberStart = None
+) -> dict:
     operator(app)
-    return blacklist.list_numbers(PLATFORM, page_size(page_size_), cursor)
+    return blacklist.list_numbers(
+        PLATFORM, page_size(page_size_), cursor, blacklist.number_start(number)
+    )
 
 
 @app.post("/v1/admin/blacklist", responses=answers(BlacklistAdded))

@@ -437,9 +437,63 @@ def test_the_number_list_template_needs_content_or_a_template(aws, tenant):
 # --- blacklists ---------------------------------------------------------------------------
 
 
-def _list_blacklist(platform=False, role="tenant"):
+def _list_blacklist(platform=False, role="tenant", query=None):
     path = "/v1/admin/blacklist" if platform else "/v1/blacklist"
-    return api.call(admin_app, "GET", path, path, role=role)
+    return api.call(admin_app, "GET", path, path, role=role, query=query)
+
+
+def _numbers(page):
+    return [item["number"] for item in page["items"]]
+
+
+def test_a_blacklist_search_finds_the_numbers_starting_with_the_digits_given(aws, tenant):
+    api.blacklist(["+639171234567", "+639175550123", "+639215347566", "+15512345678"])
+
+    for written in ("+63917", "63917", "+63 917", "639-17"):
+        status, found = _list_blacklist(query={"number": written})
+        assert status == 200, found
+        assert _numbers(found) == ["+639171234567", "+639175550123"], written
+        assert (found["total"], found["total_exact"]) == (2, True)
+    assert _numbers(_list_blacklist(query={"number": "+639215347566"})[1]) == ["+639215347566"]
+    assert _list_blacklist(query={"number": "+4420"})[1]["items"] == []
+    assert len(_list_blacklist(query={"number": " "})[1]["items"]) == 4
+
+
+def test_a_blacklist_search_pages_on_within_what_it_found(aws, tenant):
+    api.blacklist([f"+6391712345{n:02d}" for n in range(3)] + ["+639215347566"])
+    query = {"number": "+63917", "page_size": "2"}
+
+    _, first = _list_blacklist(query=query)
+    _, second = _list_blacklist(query={**query, "cursor": first["next_cursor"]})
+
+    assert _numbers(first) == ["+639171234500", "+639171234501"]
+    assert first["total"] == 3
+    assert _numbers(second) == ["+639171234502"]
+    assert second["next_cursor"] is None
+    # A cursor given out by one search is not taken by another that it falls outside of.
+    status, answer = _list_blacklist(query={"number": "+63921", "cursor": first["next_cursor"]})
+    assert status == 400
+    assert answer["error"]["message"] == "the cursor is not one this API gave out"
+
+
+@pytest.mark.parametrize("written", ["abc", "0917123", "+", "1234567890123456", "+63 917 x"])
+def test_a_blacklist_search_that_is_not_the_start_of_a_number_is_refused(aws, tenant, written):
+    status, answer = _list_blacklist(query={"number": written})
+
+    assert status == 400
+    assert answer["error"]["message"] == (
+        "'number' is searched from its country code: the first digits of a number, "
+        'or all of them, with or without "+"'
+    )
+
+
+def test_the_platform_blacklist_is_searched_as_a_tenants_is(aws, tenant):
+    api.blacklist(["+639175550123", "+15512345678"], platform=True)
+    api.blacklist(["+639171234567"])
+
+    _, found = _list_blacklist(platform=True, role="operator", query={"number": "+63917"})
+
+    assert _numbers(found) == ["+639175550123"]
 
 
 def test_numbers_added_to_the_blacklist_are_normalised_and_invalid_ones_answered(aws, tenant):

@@ -16,6 +16,8 @@ from phonenumbers import PhoneNumber, PhoneNumberType
 from phonenumbers import timezone as phone_timezone
 
 CHINA = 86
+# E.164: a number has at most 15 digits, its country code included.
+MAX_DIGITS = 15
 _CN_MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 NOT_VALID = "not a valid phone number"

@@ -140,9 +140,34 @@ class BlacklistImported(BaseModel):
     invalid: list[InvalidRow]
 
 
-def list_numbers(owner: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    start = decode_last_key(cursor, ("owner", owner), ("number",))
-    result = BlacklistModel.query(owner, limit=limit, last_evaluated_key=start)
+def number_start(raw: str | None) -> str:
+    """The start of the numbers a blacklist search finds, as they are kept ("+" then
+    digits): a whole number or its first digits, country code first, "+" optional, spaces
+    and dashes ignored. Blank searches nothing out."""
+    if raw is None or not raw.strip():
+        return ""
+    wanted = (
+        "'number' is searched from its country code: the first digits of a number, or all "
+        'of them, with or without "+"'
+    )
+    try:
+        _, digits = phone.written_digits(raw)
+    except phone.InvalidNumber as error:
+        raise BadRequest(wanted) from error
+    if digits.startswith("0") or len(digits) > phone.MAX_DIGITS:
+        # No E.164 number starts with 0 (a national form) or is longer: the search
+        # would find nothing and say nothing of why.
+        raise BadRequest(wanted)
+    return "+" + digits
+
+
+def list_numbers(owner: str, limit: int, cursor: str | None, start: str = "") -> dict[str, Any]:
+    """A page of `owner`'s blacklist by number; with `start` (number_start's), only the
+    numbers that start so: a range of the table's sort key, so a search reads only what
+    it finds."""
+    condition = BlacklistModel.number.startswith(start) if start else None
+    last_key = decode_last_key(cursor, ("owner", owner), ("number",), starts_with=start)
+    result = BlacklistModel.query(owner, condition, limit=limit, last_evaluated_key=last_key)
     items = [
         {"number": item.number, "reason": item.reason, "added_at": item.added_at.isoformat()}
         for item in result
@@ -150,7 +175,9 @@ def list_numbers(owner: str, limit: int, cursor: str | None) -> dict[str, Any]:
     page = {"items": items, "next_cursor": encode_cursor(result.last_evaluated_key)}
     keys = ["owner", "number"]
     return first_page(
-        page, cursor, lambda: counted(BlacklistModel.query(owner, attributes_to_get=keys))
+        page,
+        cursor,
+        lambda: counted(BlacklistModel.query(owner, condition, attributes_to_get=keys)),
     )
 
 
