@@ -859,6 +859,36 @@ def test_removing_a_blacklisted_number_asks_first_and_cancel_keeps_it(portal, st
     assert "+639215347568" in [b["number"] for b in listed]
 
 
+def test_the_blacklist_is_searched_by_the_start_of_a_number(portal):
+    _menu(portal, "Black List Mgt")
+    portal.get_by_label("Phone Numbers").fill("+639981110001\n+639981110002\n+639991110003")
+    portal.get_by_role("button", name="Add to blacklist").click()
+    expect(portal.get_by_role("status")).to_contain_text("3 number(s) added to the blacklist")
+    search = portal.get_by_role("search", name="Search the blacklist")
+    listing = portal.get_by_role("table", name="Blacklisted numbers")
+    pager = portal.get_by_role("navigation", name="Pages")
+
+    search.get_by_label("Phone Number").fill("63998 111")
+    search.get_by_role("button", name="Search").click()
+
+    expect(listing.locator("tbody tr")).to_have_count(2)
+    expect(listing).to_contain_text("+639981110001")
+    expect(listing).to_contain_text("+639981110002")
+    expect(pager).to_contain_text("Total 2")
+
+    search.get_by_label("Phone Number").fill("+4499")
+    search.get_by_role("button", name="Search").click()
+    expect(listing).to_have_text(re.compile("No blacklisted number starts so."))
+
+    search.get_by_label("Phone Number").fill("0998")
+    search.get_by_role("button", name="Search").click()
+    expect(portal.get_by_role("alert")).to_contain_text("searched from its country code")
+
+    search.get_by_role("button", name="Reset").click()
+    expect(listing).to_contain_text("+639991110003")
+    expect(search.get_by_label("Phone Number")).to_have_value("")
+
+
 def test_a_new_notice_on_the_blacklist_page_replaces_the_earlier_ones(portal, tmp_path):
     blacklist_file = tmp_path / "blacklist.csv"
     blacklist_file.write_text("Phone Number\n+639215347567\n")
