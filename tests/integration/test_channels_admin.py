@@ -156,15 +156,17 @@ def test_an_invalid_channel_is_refused_naming_the_field(aws, tenant, context, ch
     assert any(detail["field"] == field for detail in details), details
 
 
-@pytest.mark.parametrize("code", ["\u00b2", "6" * 5000])
-def test_a_price_under_a_code_no_int_reads_names_the_code(aws, tenant, context, code):
+@pytest.mark.parametrize(
+    ("code", "named"), [("\u00b2", "'\u00b2'"), ("6" * 5000, repr("6" * 40 + "\u2026"))]
+)
+def test_a_price_under_a_code_no_int_reads_names_the_code(aws, tenant, context, code, named):
     response = _create(context, {**NEW_CHANNEL, "prices_usd": {"by_country": {code: "0.01"}}})
 
     assert response["statusCode"] == 400
     [detail] = json.loads(response["body"])["error"]["details"]
     assert detail == {
         "field": "prices_usd.by_country",
-        "reason": f"{code!r} is not a country calling code",
+        "reason": f"{named} is not a country calling code",
     }
 
 

@@ -119,6 +119,19 @@ def test_an_uploaded_list_with_nothing_sendable_fails_the_mission_and_stages_not
     assert staged_keys(aws) == []
 
 
+def test_a_failed_missions_reason_names_a_long_cell_by_its_start(aws, tenant):
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.xlsx([corpus.GUIDE_ROWS[0], ["9" * 30_000, "A", "a"]]))
+
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, failed = api.get_mission(mission["mission_id"])
+    assert failed["failure_reason"] == (
+        "no number in the list can be sent: 1 abnormal row(s), 0 blacklisted;"
+        f" row 2 ('{'9' * 40}…'): not a valid phone number"
+    )
+
+
 def test_a_failed_missions_reason_names_its_first_three_abnormal_rows(aws, tenant):
     mission = _create_uploading()
     bad = [[f"12{n}", "A", "a.com"] for n in range(5)]

@@ -2,6 +2,21 @@
 
 from typing import Any
 
+# Characters of a refused value an error message repeats: enough to recognise it by.
+SHOWN_LENGTH = 40
+
+
+def cut(text: str) -> str:
+    """`text` as an error message repeats it: its first SHOWN_LENGTH characters and "…"
+    when longer. A message names what was refused; it need not send back (or log) the
+    100 KB it may have been."""
+    return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH] + "…"
+
+
+def shown(value: object) -> str:
+    """`value` quoted (repr) for an error message, cut as cut() does."""
+    return repr(cut(str(value)))
+
 
 class CloudSmsError(Exception):
     status = 400

@@ -10,14 +10,15 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cloudsms.domain import content
-from cloudsms.errors import BadRequest
+from cloudsms.errors import BadRequest, cut
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def _field(location: tuple[Any, ...]) -> str:
-    # ("body", "to", 0) reads better as "to[0]"; the leading "body" says nothing.
-    parts = [str(p) for p in location if p != "body"]
+    # ("body", "to", 0) reads better as "to[0]"; the leading "body" says nothing. A key
+    # the body should not have is named by its start (a JSON key may be 100 KB long).
+    parts = [cut(str(p)) for p in location if p != "body"]
     return ".".join(parts) or "body"
 
 

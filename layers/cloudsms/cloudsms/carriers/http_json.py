@@ -34,6 +34,7 @@ from cloudsms.carriers.http import (
 from cloudsms.carriers.receipts import receipt_from_smpp_text
 from cloudsms.domain.states import FINAL, INTERMEDIATE, DrState
 from cloudsms.domain.urls import url_problem
+from cloudsms.errors import shown
 
 PLACEHOLDERS = frozenset(
     {
@@ -252,7 +253,7 @@ def receipt_from_json(document: Any, mapping: ReceiptMapping, uid: str | None = 
     status = _text_at(document, mapping.status_field)
     if status is not None:
         if status not in mapping.status_map:
-            raise ValueError(f"status {status[:40]!r} is not in the channel's status map")
+            raise ValueError(f"status {shown(status)} is not in the channel's status map")
         state = mapping.status_map[status]
         done_at = None
     else:

@@ -20,7 +20,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from cloudsms import ids
 from cloudsms.domain import passwords
-from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, shown
 from cloudsms.observability import logger
 from cloudsms.services import login_limit
 from cloudsms.services.tenants import PASSWORD_CHANGE, Principal, get_tenant, revoke_key
@@ -209,7 +209,7 @@ def _account(account_name: str) -> AccountModel:
     key = _key(account_name)
     if not key:
         # A blank name (a path of spaces) has no account; DynamoDB refuses an empty key.
-        raise NotFound(f"no account {account_name!r}")
+        raise NotFound(f"no account {shown(account_name)}")
     try:
         return AccountModel.get(key, consistent_read=True)
     except DoesNotExist as error:

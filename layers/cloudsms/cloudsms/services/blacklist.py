@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 from cloudsms.answers import CountedPage
 from cloudsms.domain import phone
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_phone_numbers
-from cloudsms.errors import BadRequest, NotFound
+from cloudsms.errors import BadRequest, NotFound, shown
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
 
@@ -95,7 +95,7 @@ def remove_number(owner: str, raw: str) -> None:
     try:
         number = phone.normalise_listed(raw)
     except phone.InvalidNumber as error:
-        raise BadRequest(f"{raw!r}: {error}") from error
+        raise BadRequest(f"{shown(raw)}: {error}") from error
     try:
         BlacklistModel.get(owner, number).delete()
     except DoesNotExist as error:

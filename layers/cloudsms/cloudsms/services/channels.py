@@ -37,7 +37,7 @@ from cloudsms.cache import ttl_cache
 from cloudsms.carriers.http_json import HttpJsonConfig
 from cloudsms.carriers.receipts import error_code_key
 from cloudsms.domain import content, money, phone, urls
-from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound
+from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, shown
 from cloudsms.ids import new_secret
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.settings import get_settings
@@ -145,10 +145,12 @@ class Pricing(BaseModel):
             # (a code has 1 to 3): past 4,300 int() refuses to read them either.
             known = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
             if not code.isdecimal() or len(code) > 9 or int(code) not in known:
-                raise ValueError(f"{code!r} is not a country calling code")
+                raise ValueError(f"{shown(code)} is not a country calling code")
             if str(int(code)) != code:
                 # A number's code is looked up as "63": a price under "063" never applies.
-                raise ValueError(f"write the country calling code {code!r} as {str(int(code))!r}")
+                raise ValueError(
+                    f"write the country calling code {shown(code)} as {str(int(code))!r}"
+                )
             # The default's bounds: a price in micros must fit the number DynamoDB stores
             # (1e300 would be refused on write, a 500).
             if not 0 <= price < MAX_PRICE_USD or price.as_tuple().exponent < -6:  # type: ignore[operator]
@@ -223,7 +225,7 @@ def _valid_error_codes(codes: dict[str, str] | None) -> dict[str, str] | None:
     seen: dict[str, str] = {}
     for code, reason in codes.items():
         if not code.strip() or len(code) > 32:
-            raise ValueError(f"an error code has 1 to 32 characters: {code[:40]!r}")
+            raise ValueError(f"an error code has 1 to 32 characters: {shown(code)}")
         if not reason.strip() or len(reason) > 100 or not reason.isprintable():
             raise ValueError(f"the meaning of {code} is one line of 1 to 100 characters")
         key = error_code_key(code)

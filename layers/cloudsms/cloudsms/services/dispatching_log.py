@@ -28,7 +28,7 @@ from cloudsms.domain import phone
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import DrState, Outcome, outcome
 from cloudsms.domain.text import Encoding
-from cloudsms.errors import BadRequest
+from cloudsms.errors import BadRequest, shown
 from cloudsms.services.messages import DR_STATE, ENCODING, ERROR_CODE, REASON, ROUTE_ID, STATUS
 from cloudsms.services.pages import MAX_COUNTED, decode_cursor, encode_cursor
 from cloudsms.settings import get_settings
@@ -77,7 +77,7 @@ def _moment(value: str, zone: ZoneInfo, name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
-        raise BadRequest(f"'{name}' {value!r} is not an ISO 8601 time") from error
+        raise BadRequest(f"'{name}' {shown(value)} is not an ISO 8601 time") from error
     check_year(moment, f"'{name}'")
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 

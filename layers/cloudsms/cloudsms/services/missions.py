@@ -34,6 +34,7 @@ from cloudsms.errors import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    shown,
 )
 from cloudsms.ids import mission_message_uid, new_time_ordered_id
 from cloudsms.observability import logger
@@ -491,7 +492,7 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
         # No answer carries the rows' details here, as a refused request's does: the
         # mission's reason names the first few, and its amounts count them.
         rows = "; ".join(
-            f"row {r['row']} ({r['raw']!r}): {r['reason']}"
+            f"row {r['row']} ({shown(r['raw'])}): {r['reason']}"
             for r in staged.first_abnormal[:REASON_ROWS]
         )
         _fail(

@@ -17,7 +17,7 @@ from cloudsms.adapters.aws import client
 from cloudsms.clock import check_year
 from cloudsms.domain import phone
 from cloudsms.domain.mission import MissionStatus
-from cloudsms.errors import BadRequest, Conflict
+from cloudsms.errors import BadRequest, Conflict, shown
 from cloudsms.observability import logger
 from cloudsms.services import orders
 from cloudsms.services.channels import check_channel
@@ -37,7 +37,7 @@ def parse_window(text: str) -> tuple[time, time]:
     try:
         start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
     except ValueError as error:
-        raise BadRequest(f"a sending window is written HH:MM-HH:MM, not {text!r}") from error
+        raise BadRequest(f"a sending window is written HH:MM-HH:MM, not {shown(text)}") from error
     if start >= end:
         raise BadRequest(f"the sending window {text} ends before it starts")
     return start, end
@@ -60,7 +60,7 @@ def resolve_dispatch_at(value: str | None, tenant: TenantModel, now: datetime) -
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
-        raise BadRequest(f"dispatch_at {value!r} is not an ISO 8601 time") from error
+        raise BadRequest(f"dispatch_at {shown(value)} is not an ISO 8601 time") from error
     check_year(moment, "dispatch_at")
     zone = ZoneInfo(tenant.time_zone)
     if moment.tzinfo is None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from cloudsms.clock import check_year
 from cloudsms.domain import money
-from cloudsms.errors import BadRequest
+from cloudsms.errors import BadRequest, shown
 from cloudsms.services.counters import local_day
 from cloudsms.store.counters import (
     COUNTER_NAMES,
@@ -177,7 +177,7 @@ def _date(text: str, name: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError as error:
-        raise BadRequest(f"'{name}' is not a date (YYYY-MM-DD): {text!r}") from error
+        raise BadRequest(f"'{name}' is not a date (YYYY-MM-DD): {shown(text)}") from error
     check_year(day, f"'{name}'")
     return day
 

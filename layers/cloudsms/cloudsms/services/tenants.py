@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from cloudsms import clock
 from cloudsms.domain import content
-from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound
+from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, shown
 from cloudsms.ids import hash_key, new_api_key, new_key_id
 from cloudsms.store.accounts import AccountModel
 from cloudsms.store.api_keys import KEY, SESSION, ApiKeyModel
@@ -52,7 +52,7 @@ def create_tenant(tenant_id: str, name: str, time_zone: str) -> TenantModel:
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise BadRequest(f"unknown time zone {time_zone!r}") from exc
+        raise BadRequest(f"unknown time zone {shown(time_zone)}") from exc
     tenant = TenantModel(tenant_id=tenant_id, name=name, time_zone=time_zone)
     try:
         tenant.save(condition=TenantModel.tenant_id.does_not_exist())
@@ -130,7 +130,7 @@ def set_sender_ids(tenant_id: str, sender_ids: list[str]) -> TenantModel:
     for sender in sender_ids:
         reason = content.validate_sender(sender) if sender else "it is empty"
         if reason:
-            raise BadRequest(f"sender id {sender!r}: {reason}")
+            raise BadRequest(f"sender id {shown(sender)}: {reason}")
     tenant = get_tenant(tenant_id)
     action = (
         TenantModel.sender_ids.set(set(sender_ids))

@@ -1,0 +1,52 @@
+"""A refused value is named by its start: an error message does not send back (or log)
+the 100 KB a field, a key or a cell may hold."""
+
+import json
+
+from functions.reports import app as reports_app
+from tests.integration import missions_api as api
+from tests.integration.conftest import api_event
+from tests.unit import numberlist_corpus as corpus
+
+LONG = "2026-" + "9" * 100_000
+
+
+def test_a_long_dispatch_time_is_refused_naming_its_start(aws, tenant):
+    status, answer = api.create_with_list(corpus.guide_xlsx(), dispatch_at=LONG)
+
+    assert status == 400
+    message = answer["error"]["message"]
+    assert message == f"dispatch_at '2026-{'9' * 35}…' is not an ISO 8601 time"
+
+
+def test_a_long_time_in_a_query_is_refused_naming_its_start(aws, tenant, context):
+    event = api_event("GET", "/v1/messages", "/v1/messages", query={"from": LONG})
+
+    response = reports_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 400
+    message = json.loads(response["body"])["error"]["message"]
+    assert message == f"'from' '2026-{'9' * 35}…' is not an ISO 8601 time"
+
+
+def test_a_long_key_the_body_should_not_have_is_named_by_its_start(aws, tenant):
+    key = "k" * 100_000
+    status, answer = api.call(
+        api.send_app,
+        "POST",
+        "/v1/sms",
+        "/v1/sms",
+        body={
+            "to": ["+639215347566"],
+            "text": "hi",
+            "channel": "SIM",
+            "sms_type": "business",
+            key: 1,
+        },
+    )
+
+    assert status == 400
+    assert answer["error"]["details"] == [
+        {"field": "k" * 40 + "…", "reason": "Extra inputs are not permitted"}
+    ]
+    assert len(answer["error"]["message"]) < 100
