@@ -411,7 +411,9 @@ def cancel_order(tenant_id: str, order_number: str) -> dict:
 )
 @tracer.capture_method
 def list_unmatched_receipts(
-    channel: Annotated[str | None, Query(description="one route, newest first")] = None,
+    channel: Annotated[
+        str | None, Query(description="one route's only; without it every route's, newest first")
+    ] = None,
     page_size_: PageSize = None,
     cursor: Cursor = None,
 ) -> dict:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from cloudsms.store.base import utcnow
 from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
 from functions.admin import app as admin_app
 from tests.integration.conftest import api_event
@@ -260,6 +261,69 @@ def test_unmatched_receipts_page_on_with_their_cursor(aws, tenant, context, chan
     # the first page says how many there are, as every paged list does
     assert (first["total"], first["total_exact"], len(first["receipts"])) == (2, True, 1)
     assert "total" not in second
+
+
+def _kept_unmatched(route_id: str, receipt_id: str) -> None:
+    UnmatchedReceiptModel(
+        route_id=route_id,
+        receipt_id=receipt_id,
+        uid=f"{route_id}-{receipt_id}",
+        state="DELIVRD",
+        received_at=utcnow(),
+        expires_at=2_000_000_000,
+    ).save()
+
+
+def test_every_routes_unmatched_receipts_page_newest_first(aws, tenant, context):
+    add_channel("KAN", "kannel")
+    # Interleaved in time, and one id kept by both routes (ordered then by route, "SIM"
+    # before "KAN" as the newest come first).
+    for route_id, receipt_id in [
+        ("SIM", "0001"),
+        ("KAN", "0002"),
+        ("SIM", "0003"),
+        ("KAN", "0003"),
+        ("SIM", "0004"),
+        ("KAN", "0005"),
+        ("KAN", "0006"),
+    ]:
+        _kept_unmatched(route_id, receipt_id)
+
+    pages, cursor = [], None
+    while True:
+        query = {"page_size": "2", **({"cursor": cursor} if cursor else {})}
+        page = json.loads(_unmatched(context, query=query)["body"])
+        pages.append([r["uid"] for r in page["receipts"]])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+
+    assert pages == [
+        ["KAN-0006", "KAN-0005"],
+        ["SIM-0004", "SIM-0003"],
+        ["KAN-0003", "KAN-0002"],
+        ["SIM-0001"],
+    ]
+
+
+def test_every_routes_unmatched_receipts_page_to_the_last_when_one_route_has_them(
+    aws, tenant, context
+):
+    for n in range(1, 6):
+        _kept_unmatched("SIM", f"000{n}")
+
+    first = json.loads(_unmatched(context, query={"page_size": "2"})["body"])
+    second = json.loads(
+        _unmatched(context, query={"page_size": "2", "cursor": first["next_cursor"]})["body"]
+    )
+    third = json.loads(
+        _unmatched(context, query={"page_size": "2", "cursor": second["next_cursor"]})["body"]
+    )
+
+    assert [r["uid"] for r in first["receipts"] + second["receipts"] + third["receipts"]] == [
+        f"SIM-000{n}" for n in range(5, 0, -1)
+    ]
+    assert third["next_cursor"] is None
 
 
 def test_a_cursor_into_another_routes_unmatched_receipts_is_refused(aws, tenant, context):

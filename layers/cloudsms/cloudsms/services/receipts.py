@@ -58,6 +58,7 @@ from cloudsms.services.pages import counted, decode_last_key, encode_cursor, fir
 from cloudsms.services.redelivery import backoff_seconds
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
+from cloudsms.store.channels import ChannelModel
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
 
@@ -445,22 +446,53 @@ def unmatched_view(item: UnmatchedReceiptModel) -> dict[str, Any]:
 
 
 def list_unmatched(route_id: str | None, size: int, cursor: str | None) -> dict[str, Any]:
-    """A route's unmatched receipts, newest first; without a route, every route's (a scan
-    of a table that TTL keeps small)."""
+    """A route's unmatched receipts, or every route's, newest first."""
     keys = ["route_id", "receipt_id"]
     if route_id:
         start = decode_last_key(cursor, ("route_id", route_id), ("receipt_id",))
-        page = UnmatchedReceiptModel.query(
+        query = UnmatchedReceiptModel.query(
             route_id, scan_index_forward=False, limit=size, last_evaluated_key=start
         )
+        page, last_key = list(query), query.last_evaluated_key
         every = UnmatchedReceiptModel.query(route_id, attributes_to_get=keys)
     else:
-        start = decode_last_key(cursor, None, ("route_id", "receipt_id"))
-        page = UnmatchedReceiptModel.scan(limit=size, last_evaluated_key=start)
+        page, last_key = _every_route_newest_first(size, cursor)
+        # Counted by a scan of a table that TTL keeps small.
         every = UnmatchedReceiptModel.scan(attributes_to_get=keys)
     receipts = [unmatched_view(item) for item in page]
-    answer = {"receipts": receipts, "next_cursor": encode_cursor(page.last_evaluated_key)}
+    answer = {"receipts": receipts, "next_cursor": encode_cursor(last_key)}
     return first_page(answer, cursor, lambda: counted(every))
+
+
+def _every_route_newest_first(
+    size: int, cursor: str | None
+) -> tuple[list[UnmatchedReceiptModel], dict[str, Any] | None]:
+    """A page of every route's unmatched receipts, newest first, and the key of its last.
+
+    A scan would give them in no order; instead each route's newest after the last page's
+    end are read and merged (a platform has a few routes; receipt ids are time-ordered
+    across them). Two routes' receipts of the same id are ordered by route, so none is
+    skipped or shown twice."""
+    last = decode_last_key(cursor, None, ("route_id", "receipt_id"))
+    end = (last["receipt_id"]["S"], last["route_id"]["S"]) if last else None
+    found: list[UnmatchedReceiptModel] = []
+    for channel in ChannelModel.scan(attributes_to_get=["route_id"]):
+        condition = UnmatchedReceiptModel.receipt_id <= end[0] if end else None
+        # A page and one more tells whether there is more; and one more again, as the
+        # receipt the last page ended at is read too (its id is the condition's bound).
+        newest = UnmatchedReceiptModel.query(
+            channel.route_id, condition, scan_index_forward=False, limit=size + 2
+        )
+        found.extend(item for item in newest if end is None or _order(item) < end)
+    found.sort(key=_order, reverse=True)
+    page = found[:size]
+    if len(found) <= size:
+        return page, None
+    return page, {"route_id": {"S": page[-1].route_id}, "receipt_id": {"S": page[-1].receipt_id}}
+
+
+def _order(item: UnmatchedReceiptModel) -> tuple[str, str]:
+    return item.receipt_id, item.route_id
 
 
 def reconcile_unmatched(route_id: str, now: datetime, since: datetime) -> int:
