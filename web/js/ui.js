@@ -247,17 +247,11 @@ export function fieldProblem(row, message) {
 }
 
 /**
- * The statistics pages' filters: dispatching dates from and to, yesterday and today in
- * the tenant's zone by default (as the guide's "2021-11-24 - 2021-11-25"); Search and
- * Reset call `search`. `range()` reads the dates.
+ * A list's filter form named `label`: its `fields`, then Search (submits, calling
+ * `search()`), Reset (`reset(form)`, by default clearing the fields, then `search()`) and
+ * any `extra` buttons.
  */
-export function dateRangeFilters(zone, label, search) {
-  const from = h("input", { type: "date", name: "from" });
-  const to = h("input", { type: "date", name: "to" });
-  const defaults = () => {
-    from.value = localDate(zone, -1);
-    to.value = localDate(zone);
-  };
+export function filterForm(label, fields, search, { reset = (form) => form.reset(), extra = [] } = {}) {
   const form = h(
     "form",
     {
@@ -269,18 +263,34 @@ export function dateRangeFilters(zone, label, search) {
         search();
       },
     },
-    field(t("Dispatching Date from"), from),
-    field(t("to"), to),
+    ...fields,
     h(
       "div",
       { class: "filter-actions" },
       button(t("Search"), null, { kind: "primary", type: "submit" }),
       button(t("Reset"), () => {
-        defaults();
+        reset(form);
         search();
       }),
+      ...extra,
     ),
   );
+  return form;
+}
+
+/**
+ * The statistics pages' filters: dispatching dates from and to, yesterday and today in
+ * the tenant's zone by default (as the guide's "2021-11-24 - 2021-11-25"); Search and
+ * Reset call `search`. `range()` reads the dates.
+ */
+export function dateRangeFilters(zone, label, search) {
+  const from = h("input", { type: "date", name: "from" });
+  const to = h("input", { type: "date", name: "to" });
+  const defaults = () => {
+    from.value = localDate(zone, -1);
+    to.value = localDate(zone);
+  };
+  const form = filterForm(label, [field(t("Dispatching Date from"), from), field(t("to"), to)], search, { reset: defaults });
   defaults();
   // Checked here, in the form's own words, before the API would refuse it.
   const problem = () => (from.value && to.value && from.value > to.value ? t("The first dispatching date is after the last one.") : null);

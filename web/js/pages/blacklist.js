@@ -2,7 +2,7 @@
 
 import { call, get } from "../api.js";
 import { t } from "../i18n.js";
-import { Pager, button, confirmDialog, field, filePick, formatTime, h, notify, panel, showError, table } from "../ui.js";
+import { Pager, button, confirmDialog, field, filePick, filterForm, formatTime, h, notify, panel, showError, table } from "../ui.js";
 
 // Numbers already listed keep the reason and date they were listed with.
 function alreadyListed(count) {
@@ -31,6 +31,8 @@ function report(outcome, invalid, errors) {
  * `first()` shows its first page.
  */
 export function blacklistList(path, zone) {
+  // The example says what the API takes: a number's start, country code first (a search
+  // it cannot read is refused naming that).
   const number = h("input", { type: "search", name: "number", placeholder: "+63917", spellcheck: "false", autocomplete: "off", inputmode: "tel" });
   const results = h("div", {});
   const pager = new Pager(
@@ -54,23 +56,7 @@ export function blacklistList(path, zone) {
         ),
       ),
   );
-  const search = pager.search;
-  const form = h(
-    "form",
-    { class: "filters", role: "search", "aria-label": t("Search the blacklist"), onsubmit: search },
-    // The example says what the API takes (a number's start, country code first); a
-    // search it cannot read is refused naming that.
-    field(t("Phone Number"), number),
-    h(
-      "div",
-      { class: "filter-actions" },
-      button(t("Search"), null, { kind: "primary", type: "submit" }),
-      button(t("Reset"), () => {
-        form.reset();
-        search();
-      }),
-    ),
-  );
+  const form = filterForm(t("Search the blacklist"), [field(t("Phone Number"), number)], pager.search);
 
   async function remove(number) {
     const sure = await confirmDialog(t("Remove this number?"), t("{number} will be removed from the blacklist.", { number }), t("Remove"));

@@ -9,6 +9,7 @@ import {
   SMS_TYPES,
   button,
   field,
+  filterForm,
   formatTime,
   h,
   infoDialog,
@@ -179,28 +180,26 @@ export async function render({ main, account, query }) {
     }
   }
 
-  const form = h(
-    "form",
-    { class: "filters", role: "search", "aria-label": t("Search the dispatching log"), onsubmit: search },
-    field(t("Dispatching Time ({offset})", { offset: zoneLabel(zone) }), from),
-    field(t("To"), to),
-    field(t("Country Code"), countryCode),
-    field(t("Phone Number"), phone),
-    field(t("UID"), uid),
-    field(t("Mission Name"), mission),
-    field(t("SMS Status"), status),
-    field(t("SMS Type"), smsType),
-    h(
-      "div",
-      { class: "filter-actions" },
-      button(t("Search"), null, { kind: "primary", type: "submit" }),
-      button(t("Reset"), () => {
+  const form = filterForm(
+    t("Search the dispatching log"),
+    [
+      field(t("Dispatching Time ({offset})", { offset: zoneLabel(zone) }), from),
+      field(t("To"), to),
+      field(t("Country Code"), countryCode),
+      field(t("Phone Number"), phone),
+      field(t("UID"), uid),
+      field(t("Mission Name"), mission),
+      field(t("SMS Status"), status),
+      field(t("SMS Type"), smsType),
+    ],
+    search,
+    {
+      reset: (form) => {
         form.reset();
         query = {};
         defaults();
-        search();
-      }),
-    ),
+      },
+    },
   );
   defaults();
   current = readFilters();

@@ -8,6 +8,7 @@ import {
   Pager,
   button,
   field,
+  filterForm,
   formatTime,
   h,
   missionStatusLabel,
@@ -47,24 +48,12 @@ export async function render({ main, account, navigate }) {
     },
   );
   const search = pager.search;
-  const form = h(
-    "form",
-    { class: "filters", role: "search", "aria-label": t("Search missions"), onsubmit: search },
-    field(t("Mission Name"), name),
-    field(t("Direction"), direction),
-    field(t("Status"), status),
-    h(
-      "div",
-      { class: "filter-actions" },
-      button(t("Search"), null, { kind: "primary", type: "submit" }),
-      button(t("Reset"), () => {
-        form.reset();
-        search();
-      }),
+  const form = filterForm(t("Search missions"), [field(t("Mission Name"), name), field(t("Direction"), direction), field(t("Status"), status)], search, {
+    extra: [
       button(t("Add"), () => navigate("missions/new"), { kind: "success" }),
       button(t("Refresh"), search, { title: t("Statuses change while a mission is sent") }),
-    ),
-  );
+    ],
+  });
   main.append(h("h1", {}, t("Bulk Dispatching Tool")), h("section", { class: "panel" }, form, results, pager.element));
   await pager.first();
 }

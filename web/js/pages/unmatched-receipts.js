@@ -5,7 +5,7 @@
 
 import { get } from "../api.js";
 import { t } from "../i18n.js";
-import { Pager, button, field, formatTime, h, select, table, zoneLabel } from "../ui.js";
+import { Pager, field, filterForm, formatTime, h, select, table, zoneLabel } from "../ui.js";
 import { allChannels } from "./channels.js";
 
 const shown = (value) => value || "-";
@@ -54,21 +54,7 @@ export async function render({ main, account }) {
       results.replaceChildren(receiptTable(items, offset, zone, empty));
     },
   );
-  const search = pager.search;
-  const form = h(
-    "form",
-    { class: "filters", role: "search", "aria-label": t("Search unmatched receipts"), onsubmit: search },
-    field(t("Business Channel"), channel),
-    h(
-      "div",
-      { class: "filter-actions" },
-      button(t("Search"), null, { kind: "primary", type: "submit" }),
-      button(t("Reset"), () => {
-        form.reset();
-        search();
-      }),
-    ),
-  );
+  const form = filterForm(t("Search unmatched receipts"), [field(t("Business Channel"), channel)], pager.search);
   main.append(
     h("h1", {}, t("Unmatched Receipts")),
     h(

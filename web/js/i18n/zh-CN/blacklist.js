@@ -7,8 +7,6 @@ export default {
   "Phone Number": "手机号码",
   "Search the blacklist": "查询黑名单",
   "No blacklisted number starts so.": "没有以此开头的黑名单号码。",
-  "Search": "查询",
-  "Reset": "重置",
   "Reason": "原因",
   "Added": "添加时间",
   "Operation": "操作",

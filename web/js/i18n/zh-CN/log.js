@@ -27,8 +27,6 @@ export default {
   "Mission Name": "任务名称",
   "SMS Status": "短信状态",
   "SMS Type": "短信类型",
-  "Search": "查询",
-  "Reset": "重置",
   "SMS Content": "短信内容",
   "Encoding": "编码",
   "Segment Quantity": "计费条数",

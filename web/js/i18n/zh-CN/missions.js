@@ -7,8 +7,6 @@ export default {
   "Mission Name": "任务名称",
   "Direction": "发送方向",
   "Status": "状态",
-  "Search": "查询",
-  "Reset": "重置",
   "Add": "新增",
   "Refresh": "刷新",
   "Statuses change while a mission is sent": "任务发送过程中状态会变化",

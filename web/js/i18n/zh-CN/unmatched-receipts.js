@@ -17,8 +17,6 @@ export default {
   "No unmatched receipt of {route}.": "{route} 没有未匹配回执。",
   "No unmatched receipt: every receipt found its message.": "没有未匹配回执：每条回执都找到了对应短信。",
   "Search unmatched receipts": "查询未匹配回执",
-  "Search": "查询",
-  "Reset": "重置",
   "Delivery receipts whose message was not found. Usually the receipt overtook the record of the message's submission: the hourly sweep looks for its message again while a receipt is awaited (72 hours by default) and, once found, applies the receipt (Reconciled). Otherwise a gateway is sending receipts for messages of another platform.": "未找到对应短信的状态报告回执。通常是回执先于短信的提交记录到达：在等待回执期间（默认 72 小时），每小时的巡检会再次查找其短信，找到后即应用该回执（补匹配）。否则是网关在发送其他平台短信的回执。",
   "Times are in {zone} ({offset}).": "时间为 {zone}（{offset}）时间。"
 }
