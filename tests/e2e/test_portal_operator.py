@@ -244,6 +244,37 @@ def test_a_prepaid_package_added_and_ordered_for_a_tenant_shows_the_order(operat
     _screenshot(operator, "operator-packages")
 
 
+def test_a_double_click_on_order_places_one_order(operator, stack, cloudsms_cli):
+    tenant = "portal-operator-double"
+    cloudsms_cli("tenant-create", tenant, "--name", "Double Click Tester")
+    package = _operator_post(
+        stack,
+        "/v1/admin/packages",
+        {
+            "product_name": f"ONCE-{secrets.token_hex(3)}",
+            "channel": stack["channel"],
+            "payment_type": "prepaid",
+            "sms_amount": 100,
+            "validity_days": 30,
+        },
+    )
+    _menu(operator, "Product Packages")
+    _show_tenant(operator, tenant)
+    order_form = operator.get_by_role("form", name="Order a package")
+    order_form.get_by_label("Package").select_option(package["package_id"])
+    order_form.get_by_role("button", name="Order").dblclick()
+
+    expect(operator.get_by_role("status")).to_contain_text("placed")
+    expect(order_form.get_by_role("button", name="Order")).to_be_enabled()
+    orders = requests.get(
+        f"{stack['api_url']}/v1/admin/tenants/{tenant}/orders",
+        headers={"Authorization": f"Bearer {stack['operator_key']}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert orders.status_code == 200, orders.text
+    assert len(orders.json()["items"]) == 1
+
+
 def test_an_order_is_cancelled_after_a_confirmation(operator, stack, tenant):
     package = _operator_post(
         stack,

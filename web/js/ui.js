@@ -247,6 +247,31 @@ export function fieldProblem(row, message) {
 }
 
 /**
+ * A form's submission, `send()`, one at a time: its submit button is off until the API
+ * has answered, so that a double-click (or Enter pressed again) sends it once. A second
+ * order or package would be a real one; a second template or account a refusal that
+ * replaces the first one's notice.
+ */
+export function onSubmit(form, send) {
+  let busy = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    const buttons = [...form.querySelectorAll('button[type="submit"]')];
+    for (const submit of buttons) submit.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    try {
+      await send();
+    } finally {
+      busy = false;
+      for (const submit of buttons) submit.disabled = false;
+      form.removeAttribute("aria-busy");
+    }
+  });
+}
+
+/**
  * A list's filter form named `label`: its `fields`, then Search (submits, calling
  * `search()`), Reset (`reset(form)`, by default clearing the fields, then `search()`) and
  * any `extra` buttons.

@@ -3,7 +3,7 @@
 
 import { call, get } from "../api.js";
 import { t } from "../i18n.js";
-import { button, clearNotices, confirmDialog, field, fixedValue, formatTime, h, notify, pagedRows, panel, showError, statusBadge, table, tenantPicker, zoneLabel } from "../ui.js";
+import { button, clearNotices, confirmDialog, field, fixedValue, formatTime, h, notify, onSubmit, pagedRows, panel, showError, statusBadge, table, tenantPicker, zoneLabel } from "../ui.js";
 
 // The API's role_label is English: the portal says the roles it knows in its own words.
 const ROLES = { tenant_manager: t("Tenant Manager") };
@@ -148,8 +148,7 @@ export async function render({ main, account, query, navigate }) {
     addErrors,
     h("div", { class: "form-actions" }, button(t("Add"), null, { kind: "primary", type: "submit" })),
   );
-  addForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(addForm, async () => {
     try {
       const answer = await call("POST", "/v1/admin/accounts", {
         json: { account_name: name.value.trim(), tenant_id: tenant, account_type: "tenant", role: "tenant_manager" },

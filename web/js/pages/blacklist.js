@@ -2,7 +2,7 @@
 
 import { call, get } from "../api.js";
 import { t } from "../i18n.js";
-import { Pager, button, confirmDialog, field, filePick, filterForm, formatTime, h, notify, panel, showError, table } from "../ui.js";
+import { Pager, button, confirmDialog, field, filePick, filterForm, formatTime, h, notify, onSubmit, panel, showError, table } from "../ui.js";
 
 // Numbers already listed keep the reason and date they were listed with.
 function alreadyListed(count) {
@@ -91,8 +91,7 @@ export function addNumbersForm(path, refresh) {
     addErrors,
     h("div", { class: "form-actions" }, button(t("Add to blacklist"), null, { kind: "primary", type: "submit" })),
   );
-  addForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(addForm, async () => {
     const list = numbers.value.split(/[\n,;]+/).map((n) => n.trim()).filter(Boolean);
     if (!list.length) {
       showError(addErrors, { message: t("Enter at least one phone number.") });
@@ -131,8 +130,7 @@ export function importNumbersForm(path, refresh) {
     importErrors,
     h("div", { class: "form-actions" }, button(t("Import"), null, { kind: "primary", type: "submit" })),
   );
-  importForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(importForm, async () => {
     if (!file.files.length) {
       showError(importErrors, { message: t("Choose a file to import.") });
       return;

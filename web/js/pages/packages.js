@@ -3,7 +3,7 @@
 
 import { call, get } from "../api.js";
 import { t } from "../i18n.js";
-import { button, confirmDialog, field, formatTime, h, notify, pagedRows, panel, radios, select, showError, table, tenantPicker, zoneLabel } from "../ui.js";
+import { button, confirmDialog, field, formatTime, h, notify, onSubmit, pagedRows, panel, radios, select, showError, table, tenantPicker, zoneLabel } from "../ui.js";
 import { orderStatus, paymentType, thresholds } from "./orders.js";
 
 const PAYMENT_TYPES = { prepaid: t("Prepaid"), postpaid: t("Post-paid") };
@@ -102,8 +102,7 @@ export async function render({ main, account, query, navigate }) {
     packageErrors,
     h("div", { class: "form-actions" }, button(t("Add Package"), null, { kind: "primary", type: "submit" })),
   );
-  packageForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(packageForm, async () => {
     const type = chosenType();
     const fields = { product_name: productName.value.trim(), channel: channel.value, payment_type: type };
     if (type === "prepaid") Object.assign(fields, { sms_amount: whole(smsAmount.value), validity_days: whole(validityDays.value) });
@@ -213,8 +212,7 @@ export async function render({ main, account, query, navigate }) {
     orderErrors,
     h("div", { class: "form-actions" }, button(t("Order"), null, { kind: "primary", type: "submit" })),
   );
-  orderForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(orderForm, async () => {
     try {
       const order = await call("POST", ordersPath, { json: { package_id: packageChoice.value } });
       orderErrors.replaceChildren();

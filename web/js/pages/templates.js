@@ -13,6 +13,7 @@ import {
   formatTime,
   h,
   notify,
+  onSubmit,
   panel,
   radios,
   showError,
@@ -91,8 +92,7 @@ export function templateEditor(area, existing, save, refresh, title = existing ?
       button(t("Cancel"), () => area.replaceChildren()),
     ),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(form, async () => {
     const body = {
       name: name.value.trim(),
       content: content.value,

@@ -15,6 +15,7 @@ import {
   formatTime,
   h,
   notify,
+  onSubmit,
   pagedRows,
   panel,
   showError,
@@ -173,8 +174,7 @@ export async function render({ main, account, query }) {
     field(t("Business Channel"), choice, { required: true, hint: t("A channel of the operator's that the tenant lacks. Ordering a package grants its channel too.") }),
     h("div", { class: "form-actions" }, button(t("Grant"), null, { kind: "primary", type: "submit" })),
   );
-  grantForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(grantForm, async () => {
     const route = choice.value;
     try {
       await call("POST", `${path}/channels`, { json: { route_id: route } });
@@ -201,8 +201,7 @@ export async function render({ main, account, query }) {
     senderErrors,
     h("div", { class: "form-actions" }, button(t("Save"), null, { kind: "primary", type: "submit" })),
   );
-  senderForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(senderForm, async () => {
     // The API takes the list as it is; blank lines and the spaces around a line are not ids.
     const wanted = senders.value.split("\n").map((line) => line.trim()).filter(Boolean);
     if (!wanted.length && registered().length) {
