@@ -889,6 +889,36 @@ def test_the_blacklist_is_searched_by_the_start_of_a_number(portal):
     expect(search.get_by_label("Phone Number")).to_have_value("")
 
 
+@pytest.fixture(scope="module")
+def three_pages_key(stack, cloudsms_cli) -> str:
+    """A tenant whose blacklist holds 25 numbers: three pages of it."""
+    key = _tenant_key(cloudsms_cli, "portal-pages", "Pager Tester")
+    response = requests.post(
+        f"{stack['api_url']}/v1/blacklist",
+        json={"numbers": [f"+6391753400{n:02d}" for n in range(25)]},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.ok, response.text
+    return key
+
+
+def test_a_double_click_on_next_goes_one_page_on(browser, stack, three_pages_key):
+    with _logged_in(browser, stack, three_pages_key) as page:
+        _menu(page, "Black List Mgt")
+        pager = page.get_by_role("navigation", name="Pages")
+        listing = page.get_by_role("table", name="Blacklisted numbers")
+        expect(pager).to_contain_text("Page 1 of 3")
+
+        pager.get_by_role("button", name="Next page").dblclick()
+
+        expect(pager).to_contain_text("Page 2 of 3")
+        expect(listing.locator("tbody tr").first).to_contain_text("11")
+        pager.get_by_role("button", name="Previous page").click()
+        expect(pager).to_contain_text("Page 1 of 3")
+        expect(listing.locator("tbody tr").first).to_contain_text("+639175340000")
+
+
 def test_a_new_notice_on_the_blacklist_page_replaces_the_earlier_ones(portal, tmp_path):
     blacklist_file = tmp_path / "blacklist.csv"
     blacklist_file.write_text("Phone Number\n+639215347567\n")

@@ -415,6 +415,7 @@ export class Pager {
     this.next = null;
     this.total = null;
     this.exact = true;
+    this.turning = false;
     this.element = h("nav", { class: "pager", "aria-label": t("Pages") });
   }
 
@@ -464,32 +465,49 @@ export class Pager {
   }
 
   async move(step) {
-    if (step > 0 && this.next) this.cursors.push(this.next);
-    if (step < 0 && this.cursors.length > 1) this.cursors.pop();
-    try {
-      await this.show();
-    } catch (error) {
-      notify("error", error.message, error.details);
-    }
+    await this.turn(async () => {
+      if (step > 0 && this.next) this.cursors = [...this.cursors, this.next];
+      if (step < 0 && this.cursors.length > 1) this.cursors = this.cursors.slice(0, -1);
+    });
   }
 
   async goTo(wanted) {
     if (!Number.isFinite(wanted) || wanted < 1) return;
     const target = Math.min(Math.floor(wanted), this.lastPage() ?? Infinity);
-    try {
+    await this.turn(async () => {
       if (target <= this.cursors.length) {
         this.cursors = this.cursors.slice(0, target);
       } else {
         // Only the pages seen have cursors: read on from the last of them.
-        let page = await this.load(this.cursors[this.cursors.length - 1]);
-        while (this.cursors.length < target && page.next_cursor) {
-          this.cursors.push(page.next_cursor);
-          if (this.cursors.length < target) page = await this.load(page.next_cursor);
+        const cursors = [...this.cursors];
+        let page = await this.load(cursors[cursors.length - 1]);
+        while (cursors.length < target && page.next_cursor) {
+          cursors.push(page.next_cursor);
+          if (cursors.length < target) page = await this.load(page.next_cursor);
         }
+        this.cursors = cursors;
       }
+    });
+  }
+
+  /**
+   * Goes to the page `choose()` picks (it sets the cursors), one turn at a time: a
+   * double-click on Next, made before the page it asked for is shown, is one step, not
+   * two steps from the same cursor (the next page again, numbered one too far). A page
+   * that cannot be read leaves the pager on the page shown.
+   */
+  async turn(choose) {
+    if (this.turning) return;
+    this.turning = true;
+    const shown = this.cursors;
+    try {
+      await choose();
       await this.show();
     } catch (error) {
+      this.cursors = shown;
       notify("error", error.message, error.details);
+    } finally {
+      this.turning = false;
     }
   }
 }
