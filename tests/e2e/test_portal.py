@@ -919,6 +919,24 @@ def test_a_double_click_on_next_goes_one_page_on(browser, stack, three_pages_key
         expect(listing.locator("tbody tr").first).to_contain_text("+639175340000")
 
 
+def test_next_keeps_to_the_last_search_not_to_a_number_typed_since(browser, stack, three_pages_key):
+    with _logged_in(browser, stack, three_pages_key) as page:
+        _menu(page, "Black List Mgt")
+        pager = page.get_by_role("navigation", name="Pages")
+        listing = page.get_by_role("table", name="Blacklisted numbers")
+        expect(pager).to_contain_text("Total 25")
+
+        page.get_by_role("search", name="Search the blacklist").get_by_label("Phone Number").fill(
+            "+6391753400 2"
+        )
+        pager.get_by_role("button", name="Next page").click()
+
+        expect(pager).to_contain_text("Page 2 of 3")
+        expect(listing.locator("tbody tr")).to_have_count(10)
+        expect(listing).to_contain_text("+639175340010")
+        expect(page.get_by_role("alert")).to_have_count(0)
+
+
 def test_a_new_notice_on_the_blacklist_page_replaces_the_earlier_ones(portal, tmp_path):
     blacklist_file = tmp_path / "blacklist.csv"
     blacklist_file.write_text("Phone Number\n+639215347567\n")

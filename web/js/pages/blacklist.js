@@ -35,8 +35,11 @@ export function blacklistList(path, zone) {
   // it cannot read is refused naming that).
   const number = h("input", { type: "search", name: "number", placeholder: "+63917", spellcheck: "false", autocomplete: "off", inputmode: "tel" });
   const results = h("div", {});
+  // The number of the last search: Next and Go to keep to it (the API's cursor is that
+  // search's), whatever is typed since.
+  let searched = "";
   const pager = new Pager(
-    (cursor) => get(path, { number: number.value.trim(), cursor }),
+    (cursor) => get(path, { number: searched, cursor }),
     (items, offset) =>
       results.replaceChildren(
         table(
@@ -52,11 +55,15 @@ export function blacklistList(path, zone) {
             },
           ],
           items,
-          { offset, empty: number.value.trim() ? t("No blacklisted number starts so.") : t("The blacklist is empty.") },
+          { offset, empty: searched ? t("No blacklisted number starts so.") : t("The blacklist is empty.") },
         ),
       ),
   );
-  const form = filterForm(t("Search the blacklist"), [field(t("Phone Number"), number)], pager.search);
+  const search = () => {
+    searched = number.value.trim();
+    return pager.search();
+  };
+  const form = filterForm(t("Search the blacklist"), [field(t("Phone Number"), number)], search);
 
   async function remove(number) {
     const sure = await confirmDialog(t("Remove this number?"), t("{number} will be removed from the blacklist.", { number }), t("Remove"));

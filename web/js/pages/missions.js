@@ -38,16 +38,22 @@ export async function render({ main, account, navigate }) {
   const direction = select(DIRECTIONS, { blank: t("All"), name: "direction" });
   const status = select(Object.fromEntries(MISSION_STATUSES.map((s) => [s, missionStatusLabel(s)])), { blank: t("All"), name: "status" });
   const results = h("div", {});
+  // The filters of the last search: Next and Go to keep to them (the API's cursor is that
+  // search's), whatever is chosen since.
+  const readFilters = () => ({ name: name.value.trim(), direction: direction.value, status: status.value });
+  let current = readFilters();
   const pager = new Pager(
-    (cursor) =>
-      get("/v1/missions", { name: name.value.trim(), direction: direction.value, status: status.value, cursor }),
+    (cursor) => get("/v1/missions", { ...current, cursor }),
     (items, offset) => {
-      const filtered = name.value.trim() || direction.value || status.value;
+      const filtered = current.name || current.direction || current.status;
       const empty = filtered ? t("No mission matches these filters.") : t("No mission yet: click Add to send one.");
       results.replaceChildren(missionTable(items, offset, zone, empty));
     },
   );
-  const search = pager.search;
+  const search = () => {
+    current = readFilters();
+    return pager.search();
+  };
   const form = filterForm(t("Search missions"), [field(t("Mission Name"), name), field(t("Direction"), direction), field(t("Status"), status)], search, {
     extra: [
       button(t("Add"), () => navigate("missions/new"), { kind: "success" }),

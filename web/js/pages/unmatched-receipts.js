@@ -42,19 +42,26 @@ export async function render({ main, account }) {
   const channels = await allChannels();
   const channel = select(Object.fromEntries(channels.map((c) => [c.route_id, c.route_id])), { blank: t("All"), name: "channel" });
   const results = h("div", {});
+  // The channel of the last search: Next and Go to keep to it (the API's cursor is that
+  // search's), whatever is chosen since.
+  let searched = "";
   const pager = new Pager(
     async (cursor) => {
-      const page = await get("/v1/admin/receipts/unmatched", { channel: channel.value, cursor });
+      const page = await get("/v1/admin/receipts/unmatched", { channel: searched, cursor });
       return { ...page, items: page.receipts };
     },
     (items, offset) => {
-      const empty = channel.value
-        ? t("No unmatched receipt of {route}.", { route: channel.value })
+      const empty = searched
+        ? t("No unmatched receipt of {route}.", { route: searched })
         : t("No unmatched receipt: every receipt found its message.");
       results.replaceChildren(receiptTable(items, offset, zone, empty));
     },
   );
-  const form = filterForm(t("Search unmatched receipts"), [field(t("Business Channel"), channel)], pager.search);
+  const search = () => {
+    searched = channel.value;
+    return pager.search();
+  };
+  const form = filterForm(t("Search unmatched receipts"), [field(t("Business Channel"), channel)], search);
   main.append(
     h("h1", {}, t("Unmatched Receipts")),
     h(
