@@ -310,6 +310,12 @@ def test_the_preview_shows_rendered_samples_and_an_abnormal_row(portal, stack, n
     expect(abnormal).to_contain_text("12345")
     _screenshot(portal, "add-mission")
 
+    # Changed after it, the form is no longer what the preview describes.
+    portal.get_by_label("SMS Content").fill("Hello ${Name}, your pin code changed")
+    expect(samples).to_have_count(0)
+    portal.get_by_role("button", name="Preview").click()
+    expect(samples).to_contain_text("[CloudSMS] Hello Amy, your pin code changed")
+
 
 def test_the_add_form_sends_nothing_until_a_direction_is_chosen(
     portal, stack, portal_key, number_list

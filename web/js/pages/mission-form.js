@@ -183,11 +183,14 @@ export async function render({ main, navigate, query, refreshAccount }) {
     event.preventDefault();
     submit(false);
   });
-  // A field's problem goes as soon as the field is changed, rather than stay stale.
+  // A field's problem goes as soon as the field is changed, rather than stay stale; so
+  // does a preview, which would describe values no longer in the form (Preview again
+  // shows the new ones).
   for (const kind of ["input", "change"]) {
     form.addEventListener(kind, (event) => {
       const row = event.target.closest(".form-row");
       if (row?.classList.contains("invalid")) fieldProblem(row, null);
+      previewArea.replaceChildren();
     });
   }
   content.addEventListener("input", update);
