@@ -753,6 +753,23 @@ def test_export_is_for_the_dispatching_log_tab_only(portal, sent_mission):
     expect(export).not_to_have_attribute("title", re.compile("."))
 
 
+def test_a_missions_abnormal_data_that_cannot_be_read_is_named_in_a_notice(portal, sent_mission):
+    answer = {"error": {"code": "unavailable", "message": "try again shortly", "details": []}}
+    portal.route(
+        "**/v1/missions/*/abnormal*",
+        lambda route: route.fulfill(
+            status=503, content_type="application/json", body=json.dumps(answer)
+        ),
+    )
+    _menu(portal, "Dispatching Log")
+    portal.get_by_label("Mission Name").fill(sent_mission)
+    portal.get_by_role("button", name="Search").click()
+
+    portal.get_by_role("tab", name="Abnormal Data").click()
+
+    expect(portal.get_by_role("alert")).to_contain_text("try again shortly")
+
+
 def test_the_operators_common_template_is_one_click_from_the_add_form(portal, cloudsms_cli):
     common = cloudsms_cli(
         "template-add-common",

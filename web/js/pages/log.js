@@ -333,7 +333,8 @@ async function missionData(container, kind, name, zone) {
     (cursor) => get(`/v1/missions/${encodeURIComponent(choice.value)}/${kind}`, { cursor }),
     (items, offset) => results.replaceChildren(table(spec.caption, [{ label: t("Seq No."), cell: (_, i) => i + 1 }, ...spec.columns], items, { offset, empty: spec.empty })),
   );
-  choice.addEventListener("change", () => pager.first());
+  // A page that cannot be read is named in a notice (pager.search), not left blank.
+  choice.addEventListener("change", () => pager.search());
   container.append(h("div", { class: "filters compact" }, field(t("Mission"), choice)), results, pager.element);
-  await pager.first();
+  await pager.search();
 }
