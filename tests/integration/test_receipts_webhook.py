@@ -371,6 +371,34 @@ def test_a_late_refusal_of_an_earlier_hand_over_changes_nothing(aws, tenant, con
     assert _message(uid).resubmissions == 2
 
 
+@pytest.mark.parametrize(
+    "late",
+    [
+        ENROUTE,  # Kannel's "queued on the SMSC" report, overtaken by the refusal
+        {"status": "8", "answer": "ACK/"},  # the SMSC's acknowledgement
+        {"status": "16", "answer": "NACK/0x0000000B/Invalid destination address"},
+    ],
+    ids=["enroute", "accepted", "permanent-nack"],
+)
+def test_a_late_receipt_of_a_refused_hand_over_does_not_hold_the_message_back(
+    aws, tenant, context, requeued, late
+):
+    uid = submit_sms(context, NUMBER)
+    _receipt(context, uid, THROTTLED)
+
+    response = _receipt(context, uid, late)
+
+    # The message waits on its queue for a hand-over of its own: a receipt of the refused
+    # one must not move it, or the queue message skips it and it is never sent again.
+    assert response["body"] == "ignored"
+    assert _message(uid).dr_state == "QUEUED"
+    _submit_again(uid)
+    _receipt(context, uid, {**DELIVERED, "try": "1"})
+    counted = _counted(uid)
+    assert _message(uid).dr_state == "DELIVRD"
+    assert (counted["submitted"], counted["delivered"], counted["failed"]) == (1, 1, 0)
+
+
 @pytest.mark.parametrize("mangled", ["\u00b2", "1" * 5000])
 def test_a_hand_over_number_that_is_none_reads_as_the_first(aws, tenant, context, mangled):
     uid = submit_sms(context, NUMBER)

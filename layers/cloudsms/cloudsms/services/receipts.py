@@ -157,6 +157,11 @@ def apply_receipt(
     """Moves the message as the receipt says. `resubmit`: whether an SMSC's passing
     refusal sends the message back to its queue (not for receipts reconciled later);
     `hand_over`: which hand-over of the message the receipt is about, when it says."""
+    if message.dr_state == DrState.QUEUED.value:
+        # On its queue, waiting for a hand-over of its own: the receipt is about an earlier
+        # one, which the SMSC refused (a receipt of it reordered behind the refusal).
+        logger.debug("receipt for a message on its queue", extra={"uid": message.uid})
+        return IGNORED
     if not can_move(DrState(message.dr_state), receipt.state):
         # Routine (duplicates, and Kannel's SMSC acknowledgement arriving after the
         # handset's receipt): not worth a log line a message.
@@ -347,8 +352,11 @@ def _apply(
         if meaning and is_final(receipt.state) and receipt.state != DrState.DELIVRD:
             actions.append(MessageModel.reason.set(f"{meaning} (error {receipt.error_code})"))
     # The condition is on where the message may come from, not on what we read, so
-    # a concurrent forward move only loses when it already went at least as far.
-    condition = MessageModel.dr_state.is_in(*[s.value for s in states_below(receipt.state)])
+    # a concurrent forward move only loses when it already went at least as far. Never
+    # from QUEUED: a message on its queue has not been handed over since the receipt's
+    # hand-over was refused, and moving it would have its queue message skip it.
+    handed_over = [s.value for s in states_below(receipt.state) if s != DrState.QUEUED]
+    condition = MessageModel.dr_state.is_in(*handed_over)
     if also is not None:
         condition &= also
     # Delivery metrics come from the counters, summed per batch of changes.
