@@ -371,6 +371,22 @@ def test_a_late_refusal_of_an_earlier_hand_over_changes_nothing(aws, tenant, con
     assert _message(uid).resubmissions == 2
 
 
+def test_a_message_delivered_after_a_passing_refusal_keeps_no_error_code_of_it(
+    aws, tenant, context, requeued
+):
+    uid = submit_sms(context, NUMBER)
+    _receipt(context, uid, THROTTLED)
+    _submit_again(uid)
+
+    # Kannel's own report of a delivery (Kannel's fake SMSC's): the bits, no receipt text.
+    _receipt(context, uid, {"status": "1", "answer": "", "try": "1"})
+
+    # The refusal was about the first hand-over: a delivered message with the SMSC's
+    # "Throttling error" beside it in the log and the callbacks reads as a failure.
+    message = _message(uid)
+    assert (message.dr_state, message.error_code, message.reason) == ("DELIVRD", None, None)
+
+
 @pytest.mark.parametrize(
     "late",
     [

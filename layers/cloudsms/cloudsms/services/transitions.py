@@ -42,13 +42,15 @@ def write(message: MessageModel, actions: Sequence[Action], condition: Condition
 
 def claim(message: MessageModel, now: datetime) -> bool:
     """QUEUED → SUBMITTING: only one consumer may hand a message to a gateway. A reason
-    left by an earlier attempt's temporary failure goes: this attempt has its own outcome."""
+    left by an earlier attempt's temporary failure goes, and so does the error code of an
+    earlier hand-over the SMSC refused: this attempt has its own outcome."""
     return write(
         message,
         [
             MessageModel.dr_state.set(DrState.SUBMITTING.value),
             MessageModel.submitted_at.set(now),
             MessageModel.reason.remove(),
+            MessageModel.error_code.remove(),
         ],
         MessageModel.dr_state == DrState.QUEUED.value,
     )
