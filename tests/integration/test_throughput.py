@@ -197,6 +197,37 @@ def test_a_throttled_batch_drains_at_the_channels_rate_and_sends_each_message_on
     assert {MessageModel.get("acme", uid).dr_state for uid in uids} == {"SUBMITTED"}
 
 
+def test_a_verify_code_goes_at_the_next_slot_of_a_channel_a_mission_keeps_empty(
+    aws, low_channel, carrier_simulator, context, carried, monkeypatch
+):
+    from datetime import UTC, datetime
+
+    from cloudsms.services import submission
+    from functions.send import app as send_app
+
+    monkeypatch.setattr(submission, "pause", lambda seconds: None)
+    # Given a channel of 2 segments a second whose bucket a mission's consumer has just
+    # emptied, as it does each time tokens come back
+    take_tokens(channels.get_channel(low_channel), [1, 1], datetime.now(UTC))
+    body = {
+        "to": ["+639215347566"],
+        "text": "Your code is 123456",
+        "sms_type": "verify_code",
+        "channel": low_channel,
+    }
+    send_app.lambda_handler(api_event("POST", "/v1/sms", "/v1/sms", body=body), context)
+    carried.clear()
+    [record] = queued_records(aws, "OtpSubmitQueue")
+
+    # When the verify code's queue message is taken
+    submit_app.lambda_handler(event(record), context)
+
+    # Then the code is handed over at the channel's next slot, not put back behind the
+    # mission's next messages
+    assert len(carrier_simulator.submissions) == 1
+    assert carried == []
+
+
 def test_a_consumer_hands_messages_to_the_gateway_at_their_slots(
     aws, low_channel, carrier_simulator, context, carried, monkeypatch
 ):

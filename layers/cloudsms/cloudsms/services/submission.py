@@ -338,7 +338,13 @@ def _send(
         )
         return
     granted_at = now()
-    grant = throughput.take_tokens(channel, [int(p.message.segments) for p in pending], granted_at)
+    # Single verify codes (the otp queue's; a mission's codes go on the bulk queue) are
+    # not held back by a mission's messages taking each token of the channel.
+    leading = pending[0].message
+    urgent = leading.sms_type == "verify_code" and not leading.mission_id
+    grant = throughput.take_tokens(
+        channel, [int(p.message.segments) for p in pending], granted_at, urgent=urgent
+    )
     if grant.messages < len(pending):
         # Put back at the end, so that the wait is counted from when the granted messages
         # were handed over, not before: the channel's next slots are not left idle.

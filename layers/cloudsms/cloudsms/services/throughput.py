@@ -16,9 +16,9 @@ The bucket is kept as the moment it will be full again (`full_at`), as the gener
 rate algorithm does: `capacity` tokens are available when `full_at` is now or past, and
 each token taken moves `full_at` one interval (1 / throughput) later. `full_at` never
 runs more than `capacity` intervals ahead of now, except by one message of several
-segments: when the tokens left are too few for it, it starts at the next free slot and
-books the slots after it, so that shorter messages taking each token as it comes back
-cannot starve it.
+segments, or a verify code: when the tokens left are too few for it, it starts at the
+next free slot and books the slots after it, so that a mission's messages taking each
+token as it comes back cannot starve it.
 """
 
 import math
@@ -126,8 +126,11 @@ class TokenBuckets:
         # a take usually costs one request; a stale guess only costs a second one.
         self._seen: dict[str, int | None] = {}
 
-    def take(self, route_id: str, rate: int, segments: Sequence[int], now: float) -> Grant:
-        """Takes tokens for as many leading messages of `segments` as the bucket allows."""
+    def take(
+        self, route_id: str, rate: int, segments: Sequence[int], now: float, urgent: bool = False
+    ) -> Grant:
+        """Takes tokens for as many leading messages of `segments` as the bucket allows.
+        `urgent`: verify codes, which a mission must not hold back."""
         if not segments:
             return Grant(0, 0.0)
         bucket = Bucket(rate, self._burst_seconds, self._margin)
@@ -144,12 +147,14 @@ class TokenBuckets:
             else:
                 count = fitting(segments, bucket.tokens(full_at, now_us))
                 limit = now_us + bucket.depth - sum(segments[:count]) * bucket.interval
-                if count == 0 and segments[0] > 1 and full_at <= now_us + bucket.depth:
+                if count == 0 and (segments[0] > 1 or urgent) and full_at <= now_us + bucket.depth:
                     # A message longer than one segment starts at the next free slot
                     # and books the slots after it, beyond the bucket's depth: waiting
                     # for its tokens to be back all at once would starve it while
                     # shorter messages take each token as it comes back (a 2-segment
-                    # verify code on a channel of 2 a second, behind a mission).
+                    # verify code on a channel of 2 a second, behind a mission). So does
+                    # a verify code: a mission's consumer takes each token as it comes
+                    # back, on time, and a code that waits for one waits for the mission.
                     count, limit = 1, now_us + bucket.depth
                 # A bucket remembered empty is read before refusing: it may have been reset.
                 if count == 0 and read:
@@ -183,9 +188,14 @@ class TokenBuckets:
 _buckets = TokenBuckets(DynamoBucketStore(), get_settings().throughput_burst_seconds, SLOT_MARGIN)
 
 
-def take_tokens(channel: Channel, segments: Sequence[int], now: datetime) -> Grant:
+def take_tokens(
+    channel: Channel, segments: Sequence[int], now: datetime, urgent: bool = False
+) -> Grant:
     """Tokens from the channel's bucket for the leading messages of `segments` (each
-    message's segment count, in sending order). A channel without a limit grants all."""
+    message's segment count, in sending order). A channel without a limit grants all.
+    `urgent`: the messages are verify codes, which go at the channel's next free slot."""
     if channel.throughput <= 0:
         return Grant(len(segments), 0.0)
-    return _buckets.take(channel.route_id, channel.throughput, segments, now.timestamp())
+    return _buckets.take(
+        channel.route_id, channel.throughput, segments, now.timestamp(), urgent=urgent
+    )
