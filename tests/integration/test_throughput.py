@@ -4,17 +4,19 @@ consumer, and the messages it cannot pay for yet put back on the queue."""
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
 from cloudsms.adapters import queues
-from cloudsms.services import channels
+from cloudsms.services import channels, submission
 from cloudsms.services.submission import submit_queue_message
 from cloudsms.services.throughput import Bucket, TokenBuckets, take_tokens
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.throughput import DynamoBucketStore, ThroughputModel
+from functions.send import app as send_app
 from functions.send import submit as submit_app
 from tests.integration.conftest import api_event
 from tests.integration.submit_records import FakeClock, event, queued_records
@@ -200,11 +202,6 @@ def test_a_throttled_batch_drains_at_the_channels_rate_and_sends_each_message_on
 def test_a_verify_code_goes_at_the_next_slot_of_a_channel_a_mission_keeps_empty(
     aws, low_channel, carrier_simulator, context, carried, monkeypatch
 ):
-    from datetime import UTC, datetime
-
-    from cloudsms.services import submission
-    from functions.send import app as send_app
-
     monkeypatch.setattr(submission, "pause", lambda seconds: None)
     # Given a channel of 2 segments a second whose bucket a mission's consumer has just
     # emptied, as it does each time tokens come back
