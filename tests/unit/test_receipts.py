@@ -188,11 +188,18 @@ def test_kannel_receipt_id_is_the_carrier_id_when_smsc_msgid_is_empty():
     assert receipt_from_kannel(kannel("1", "id:77 stat:DELIVRD")).carrier_message_id == "77"
 
 
-def test_kannel_raw_keeps_the_answer_and_not_the_query_with_its_secret():
-    receipt = receipt_from_kannel(kannel("1", "id:77 stat:DELIVRD", secret="s3cr3t"))
+def test_kannel_raw_keeps_kannels_fields_and_not_the_query_with_its_secret():
+    params = kannel("1", "id:77 stat:DELIVRD", smsc_msgid="77", secret="s3cr3t", tenant="acme")
 
-    assert receipt.raw == "id:77 stat:DELIVRD"
+    receipt = receipt_from_kannel(params)
+
+    assert receipt.raw == "status=1&answer=id:77 stat:DELIVRD&smsc_msgid=77"
     assert "s3cr3t" not in str(receipt)
+
+
+def test_kannel_raw_of_a_receipt_without_an_answer_still_says_what_it_reported():
+    # The SMSC's acknowledgement, or a fake SMSC's receipt: bits alone, no %A text.
+    assert receipt_from_kannel(kannel("8", ts="1719835260")).raw == "status=8&ts=1719835260"
 
 
 def test_kannel_callback_without_bits_or_stat_is_not_a_receipt():

@@ -29,7 +29,7 @@ function receiptTable(items, offset, zone, empty) {
       { label: t("DR State"), cell: (r) => r.dr_state },
       { label: t("Error Code"), cell: (r) => shown(r.error_code) },
       { label: t("Reconciled"), cell: (r) => reconciled(r, zone) },
-      // As the gateway sent it, without the query that carried the receipt secret.
+      // As the gateway sent it: its own fields ("status=1&answer=id:…"), never the secret.
       { label: t("Receipt as Sent"), cell: (r) => (r.raw ? h("code", {}, r.raw) : "-") },
     ],
     items,

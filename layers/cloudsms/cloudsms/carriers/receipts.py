@@ -8,7 +8,7 @@ See CARRIERS.md for the formats.
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from cloudsms.carriers.base import Receipt
 from cloudsms.domain.states import DrState
@@ -130,6 +130,13 @@ KANNEL_SMSC_REJECTED = 0x10
 
 # The query names our dlr-url gives Kannel's escapes (see carriers/kannel.py).
 KANNEL_DLR_QUERY = "status=%d&answer=%A&smsc_msgid=%F&ts=%T"
+_KANNEL_FIELDS = ("status", "answer", "smsc_msgid", "ts")
+
+
+def shown_fields(fields: Mapping[str, str]) -> str:
+    """A receipt's fields as the gateway sent them, for an operator to read: a query
+    string, its separators and spaces left as they are ("answer=id:77 stat:DELIVRD")."""
+    return urlencode(fields, safe=" :/", quote_via=quote)
 
 
 def receipt_from_kannel(params: Mapping[str, str]) -> Receipt:
@@ -167,6 +174,8 @@ def receipt_from_kannel(params: Mapping[str, str]) -> Receipt:
         raise ValueError("not a Kannel delivery report: no report bits and no stat")
 
     extra = {"status": str(mask), **fields}
+    # Kannel's own fields only: the rest of the query holds the channel's secret.
+    kept = {key: params[key] for key in _KANNEL_FIELDS if params.get(key)}
     return Receipt(
         state=state,
         uid=params.get("uid") or None,
@@ -174,8 +183,7 @@ def receipt_from_kannel(params: Mapping[str, str]) -> Receipt:
         carrier_message_id=params.get("smsc_msgid") or fields.get("id") or None,
         error_code=error_code,
         done_at=parse_receipt_date(fields.get("done_date")) or _from_unix(params.get("ts")),
-        # the raw answer only: the query itself holds the channel's secret
-        raw=answer,
+        raw=shown_fields(kept),
         extra=extra,
     )
 
@@ -234,7 +242,7 @@ def receipt_from_jasmin(form: Mapping[str, str]) -> Receipt:
         carrier_message_id=form.get("id") or None,
         error_code=error_code,
         done_at=parse_receipt_date(form.get("donedate")),
-        raw=urlencode(fields),
+        raw=shown_fields(fields),
         extra=fields,
     )
 
