@@ -50,3 +50,42 @@ def test_a_long_key_the_body_should_not_have_is_named_by_its_start(aws, tenant):
         {"field": "k" * 40 + "…", "reason": "Extra inputs are not permitted"}
     ]
     assert len(answer["error"]["message"]) < 100
+
+
+# A number as Excel writes one ("639171234567.0"), of more digits than Python writes out
+# as text (4,300): read as one, it was a ValueError, a 500.
+THOUSANDS_OF_DIGITS = "1" * 5_000 + ".0"
+
+
+def test_a_number_of_thousands_of_digits_is_invalid_where_numbers_are_given(aws, tenant):
+    added = api.blacklist([THOUSANDS_OF_DIGITS, "+639215347566"])
+    assert added["added"] == ["+639215347566"]
+    assert [entry["reason"] for entry in added["invalid"]] == ["not a valid phone number"]
+
+    data = corpus.csv_file([["Phone Number"], [THOUSANDS_OF_DIGITS], ["+639175550123"]])
+    status, imported = api.post_form("/v1/blacklist/import", {}, data, "blacklist.csv")
+    assert status == 200, imported
+    assert imported["added"] == 1
+    assert [row["reason"] for row in imported["invalid"]] == ["not a valid phone number"]
+
+    status, refused = api.call(
+        api.admin_app,
+        "GET",
+        "/v1/blacklist",
+        "/v1/blacklist",
+        query={"number": THOUSANDS_OF_DIGITS},
+    )
+    assert status == 400
+    assert refused["error"]["message"].startswith("'number' is searched from its country code")
+
+
+def test_a_mission_list_with_a_number_of_thousands_of_digits_refuses_that_row(aws, tenant):
+    data = corpus.xlsx(
+        [corpus.GUIDE_ROWS[0], [THOUSANDS_OF_DIGITS, "A", "a"], *corpus.GUIDE_ROWS[1:]]
+    )
+
+    status, mission = api.create_with_list(data)
+
+    assert status == 201, mission
+    abnormal = api.list_of(mission["mission_id"], "abnormal")
+    assert [row["reason"] for row in abnormal["items"]] == ["not a valid phone number"]

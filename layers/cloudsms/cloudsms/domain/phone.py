@@ -161,6 +161,10 @@ def _excel_number(text: str) -> str:
         raise InvalidNumber(NOT_VALID) from None
     if value != value.to_integral_value():
         raise InvalidNumber(NOT_VALID)
+    if value.adjusted() >= MAX_DIGITS:
+        # More digits than a number has: and past 4,300 digits str() refuses to write
+        # the int at all (a ValueError, a 500), where a cell "1111…1.0" is only invalid.
+        raise InvalidNumber(NOT_VALID)
     return str(int(value))
 
 
