@@ -780,6 +780,8 @@ def test_a_disabled_account_cannot_log_in(accounts_app, context, operator_key):
         ({"tenant_id": "nobody"}, "tenant nobody does not exist"),
         # DynamoDB refuses an empty key: it must not reach it (a 500).
         ({"tenant_id": ""}, "the tenant id is empty"),
+        # Named by its start; and not looked up: DynamoDB refuses a key over 2,048 bytes.
+        ({"tenant_id": "x" * 100_000}, f"tenant {'x' * 40}… does not exist"),
         ({"role": "king"}, "role must be one of tenant_manager"),
         ({"account_type": "operator"}, "account type must be one of tenant"),
     ],
@@ -793,7 +795,8 @@ def test_a_bad_account_is_refused_with_the_reason(
         accounts_app, context, "POST", "/v1/admin/accounts", key=operator_key, body=body
     )
 
-    assert response["statusCode"] in (400, 404) and words in response["body"]
+    assert response["statusCode"] in (400, 404)
+    assert words in response["json"]["error"]["message"]
 
 
 def test_an_account_name_is_taken_once(accounts_app, context, operator_key):

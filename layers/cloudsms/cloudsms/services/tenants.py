@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from cloudsms import clock
 from cloudsms.domain import content
-from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, shown
+from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, cut, shown
 from cloudsms.ids import hash_key, new_api_key, new_key_id
 from cloudsms.store.accounts import AccountModel
 from cloudsms.store.api_keys import KEY, SESSION, ApiKeyModel
@@ -20,7 +20,8 @@ from cloudsms.store.tenants import TenantModel
 
 ROLES = ("tenant", "operator")
 # A tenant id is part of S3 keys and of '#'-joined counter keys: no '/', '#' or spaces.
-TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+MAX_TENANT_ID = 40
+TENANT_ID = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_TENANT_ID - 1}}}")
 # The role of a portal session opened with a temporary password: it may change the
 # password, read its account and log out, nothing else (services/accounts.py).
 PASSWORD_CHANGE = "password_change"
@@ -162,10 +163,14 @@ def get_tenant(tenant_id: str) -> TenantModel:
         # DynamoDB refuses an empty key with an error (a 500), not "no such item": an
         # operator's request or command that names no tenant is told so.
         raise BadRequest("the tenant id is empty")
+    if len(tenant_id) > MAX_TENANT_ID:
+        # No tenant has so long an id (create_tenant), and DynamoDB refuses a key over
+        # 2,048 bytes with an error (a 500): the id a body gives is not looked up.
+        raise NotFound(f"tenant {cut(tenant_id)} does not exist")
     try:
         return TenantModel.get(tenant_id)
     except DoesNotExist as exc:
-        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+        raise NotFound(f"tenant {cut(tenant_id)} does not exist") from exc
 
 
 def issue_key(tenant_id: str, role: str = "tenant", name: str = "") -> IssuedKey:
