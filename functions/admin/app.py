@@ -418,6 +418,8 @@ def list_unmatched_receipts(
     cursor: Cursor = None,
 ) -> dict:
     operator(app)
+    if channel:
+        channels.read_channel(channel)  # 404 for a channel that does not exist
     return receipts.list_unmatched(channel, page_size(page_size_), cursor)
 
 

@@ -336,6 +336,18 @@ def test_a_cursor_into_another_routes_unmatched_receipts_is_refused(aws, tenant,
     assert "the cursor is not one this API gave out" in response["body"]
 
 
+@pytest.mark.parametrize(("channel", "named"), [("SIN", "SIN"), ("S" * 100_000, "S" * 40 + "…")])
+def test_unmatched_receipts_of_a_channel_that_does_not_exist_are_not_found(
+    aws, tenant, context, channel, named
+):
+    # Not an empty list, as if a mistyped channel had none; and a route id of 100 KB is
+    # not handed to DynamoDB, which refuses a key that long (a 500).
+    response = _unmatched(context, query={"channel": channel})
+
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["error"]["message"] == f"channel {named} does not exist"
+
+
 def test_a_tenant_cannot_list_unmatched_receipts(aws, tenant, context):
     assert _unmatched(context, role="tenant")["statusCode"] == 403
 

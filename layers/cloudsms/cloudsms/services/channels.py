@@ -37,7 +37,7 @@ from cloudsms.cache import ttl_cache
 from cloudsms.carriers.http_json import HttpJsonConfig
 from cloudsms.carriers.receipts import error_code_key
 from cloudsms.domain import content, money, phone, urls
-from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, shown
+from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, cut, shown
 from cloudsms.ids import new_secret
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.settings import get_settings
@@ -57,7 +57,8 @@ CREDENTIALS_CLAIM = timedelta(seconds=30)
 # Kannel's dialect); an http_json hub's mapping uses it only if it names {username}.
 _LOGS_IN = frozenset({"simulator", "kannel", "jasmin"})
 ALL_DIRECTIONS = frozenset(d.value for d in phone.Direction)
-_ROUTE_ID = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_ROUTE_ID = 64
+_ROUTE_ID = rf"^[A-Za-z0-9_-]{{1,{MAX_ROUTE_ID}}}$"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -748,6 +749,10 @@ def _segment_price(default: int, prices: Mapping[str, Any], e164: str) -> int:
 
 
 def _fresh_item(route_id: str) -> ChannelModel:
+    # A route id no channel can have (a query's, a body's: empty, or 100 KB) is not looked
+    # up: DynamoDB refuses an empty key or one that long with an error (a 500).
+    if not 0 < len(route_id) <= MAX_ROUTE_ID:
+        raise NotFound(f"channel {cut(route_id)} does not exist")
     try:
         return ChannelModel.get(route_id)
     except DoesNotExist as exc:
