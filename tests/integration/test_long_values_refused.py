@@ -89,3 +89,17 @@ def test_a_mission_list_with_a_number_of_thousands_of_digits_refuses_that_row(aw
     assert status == 201, mission
     abnormal = api.list_of(mission["mission_id"], "abnormal")
     assert [row["reason"] for row in abnormal["items"]] == ["not a valid phone number"]
+
+
+def test_a_long_value_refused_from_a_blacklist_is_named_by_its_start(aws, tenant):
+    long_value = "9" * 100_000
+
+    added = api.blacklist([long_value, "+639215347566"])
+    data = corpus.csv_file([["Phone Number"], [long_value], ["+639175550123"]])
+    _, imported = api.post_form("/v1/blacklist/import", {}, data, "blacklist.csv")
+
+    assert added["invalid"] == [{"number": "9" * 40 + "…", "reason": "not a valid phone number"}]
+    assert imported["invalid"] == [
+        {"row": 2, "value": "9" * 40 + "…", "reason": "not a valid phone number"}
+    ]
+    assert (added["added"], imported["added"]) == (["+639215347566"], 1)

@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 from cloudsms.answers import CountedPage
 from cloudsms.domain import phone
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_phone_numbers
-from cloudsms.errors import BadRequest, NotFound, shown
+from cloudsms.errors import BadRequest, NotFound, cut, shown
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
 
@@ -42,7 +42,9 @@ def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, A
         try:
             valid.append(phone.normalise_listed(raw))
         except phone.InvalidNumber as error:
-            invalid.append({"number": raw, "reason": str(error)})
+            # Named by its start, as an error names a value: a request of megabytes of
+            # non-numbers, sent back whole, could outgrow the 6 MB a Lambda may answer.
+            invalid.append({"number": cut(raw), "reason": str(error)})
     added, listed = _save(owner, valid, reason)
     return {"added": added, "already_listed": listed, "invalid": invalid}
 
@@ -64,7 +66,7 @@ def import_file(owner: str, data: bytes, max_bytes: int, reason: str = "") -> di
         )
     numbers = [cell for cell in cells if isinstance(cell, str)]
     invalid = [
-        {"row": cell.row, "value": cell.raw, "reason": cell.reason}
+        {"row": cell.row, "value": cut(cell.raw), "reason": cell.reason}
         for cell in cells
         if isinstance(cell, AbnormalRow)
     ]
@@ -113,7 +115,7 @@ class BlacklistPage(CountedPage[BlacklistEntry]):
 
 
 class InvalidNumber(BaseModel):
-    number: str = Field(description="As given")
+    number: str = Field(description="As given (one over 40 characters: its start and '…')")
     reason: str
 
 
@@ -127,7 +129,7 @@ class BlacklistAdded(BaseModel):
 
 class InvalidRow(BaseModel):
     row: int = Field(description="Its row in the file, counting the header row")
-    value: str = Field(description="The cell as written")
+    value: str = Field(description="The cell as written (over 40 characters: its start and '…')")
     reason: str
 
 
