@@ -8,6 +8,7 @@ refuses one that is also a Mainland China mobile in national form.
 """
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -138,9 +139,14 @@ def written_digits(raw: str | int | float) -> tuple[bool, str]:
         if not raw.is_integer() or raw < 0:
             raise InvalidNumber(NOT_VALID)
         raw = int(raw)
-    text = str(raw).strip()
+    # A number copied from a phone's contacts or a web page carries marks no one sees: an
+    # iPhone wraps it in direction marks (U+202D ... U+202C), pages add zero-width spaces.
+    text = "".join(char for char in str(raw) if unicodedata.category(char) != "Cf").strip()
     if not text:
         raise InvalidNumber(EMPTY)
+    # "(+86) 138 0013 8000": the country code in parentheses, as business cards write it.
+    if text.startswith("(") and text[1:2] in ("+", "\uff0b"):
+        text = text[1:]
 
     if _EXCEL_NUMBER.fullmatch(text):
         text = _excel_number(text)
