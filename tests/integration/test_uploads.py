@@ -20,7 +20,7 @@ from cloudsms.adapters import storage
 from cloudsms.domain import numberlist
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
-from cloudsms.services import missions
+from cloudsms.services import missions, scheduling
 from cloudsms.services.tenants import get_tenant
 from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_without_list
 from cloudsms.services.uploads import RESULT_SUFFIX
@@ -350,6 +350,15 @@ def test_a_mission_still_uploading_can_be_cancelled_and_its_list_is_then_ignored
     _, cancelled = api.get_mission(mission["mission_id"])
     assert cancelled["status"] == "Cancelled"
     assert queued_recipients(aws) == []
+
+
+def test_a_cancel_of_an_uploading_mission_that_loses_to_another_says_it_was_cancelled(aws, tenant):
+    mission_id = _create_uploading()["mission_id"]
+    read_before = missions.get_mission("acme", mission_id)  # both read it Uploading
+    scheduling.cancel(missions.get_mission("acme", mission_id), MORNING)
+
+    with pytest.raises(Conflict, match="^the mission was cancelled meanwhile$"):
+        scheduling.cancel(read_before, MORNING)
 
 
 def _url_expired(mission: dict[str, Any], then: timedelta) -> datetime:

@@ -167,6 +167,9 @@ def cancel(mission: MissionModel, now: datetime) -> None:
         except UpdateError as error:
             if not lost_a_race(error):
                 raise
+            # Another cancel (a second click) or the list's arrival: say which.
+            if _reload(mission).status == MissionStatus.CANCELLED.value:
+                raise Conflict("the mission was cancelled meanwhile") from error
             raise Conflict("the mission's list arrived meanwhile; look at it again") from error
         return
     if mission.status != MissionStatus.SCHEDULED.value:
