@@ -32,6 +32,11 @@ PH = "+639215347566"
         "\ufeff639215347566",
         "(+63) 921 534 7566",
         "(+63)9215347566",
+        "（＋６３）９２１－５３４－７５６６",  # a Chinese keyboard in full-width mode
+        "+63\u3000921\u3000534\u30007566",
+        "+63 921\u2013534\u20137566",  # dashes a word processor puts in
+        "+63\u2011921\u2011534\u20117566",
+        "+63 921\u2212534\u22127566",
     ],
 )
 def test_number_forms_normalise_to_e164(raw):

@@ -39,7 +39,12 @@ class InvalidNumber(ValueError):
         self.reason = reason
 
 
-_SEPARATORS = str.maketrans("", "", " \t\u00a0-.()/")
+# The dashes word processors put in (en dash, non-breaking hyphen, minus sign) with the
+# ASCII ones.
+_SEPARATORS = str.maketrans("", "", " \t\u00a0-.()/\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
+# A Chinese keyboard in full-width mode types every character of "（＋８６）１３８－…"
+# in its full-width form: read them as their ASCII twins, the ideographic space as a space.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # How Excel writes a number cell into text: "639215347566.0" or "6.39215347566E+11". The
 # exponent is capped so that a hostile "1E+999999999" cannot expand into a billion digits.
 _EXCEL_NUMBER = re.compile(r"\d+\.0+|\d(\.\d+)?[eE]\+?\d{1,2}")
@@ -141,16 +146,17 @@ def written_digits(raw: str | int | float) -> tuple[bool, str]:
         raw = int(raw)
     # A number copied from a phone's contacts or a web page carries marks no one sees: an
     # iPhone wraps it in direction marks (U+202D ... U+202C), pages add zero-width spaces.
-    text = "".join(char for char in str(raw) if unicodedata.category(char) != "Cf").strip()
+    text = "".join(char for char in str(raw) if unicodedata.category(char) != "Cf")
+    text = text.translate(_FULL_WIDTH).strip()
     if not text:
         raise InvalidNumber(EMPTY)
     # "(+86) 138 0013 8000": the country code in parentheses, as business cards write it.
-    if text.startswith("(") and text[1:2] in ("+", "\uff0b"):
+    if text.startswith("(+"):
         text = text[1:]
 
     if _EXCEL_NUMBER.fullmatch(text):
         text = _excel_number(text)
-    plus = text.startswith(("+", "\uff0b"))  # the full-width plus of Chinese keyboards
+    plus = text.startswith("+")
     digits = text[1:] if plus else text
     digits = digits.translate(_SEPARATORS)
     if not digits.isdecimal():
