@@ -20,7 +20,7 @@ from cloudsms.adapters import storage
 from cloudsms.domain import numberlist
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
-from cloudsms.services import missions, scheduling
+from cloudsms.services import blacklist, missions, scheduling
 from cloudsms.services.tenants import get_tenant
 from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_without_list
 from cloudsms.services.uploads import RESULT_SUFFIX
@@ -103,7 +103,7 @@ def test_an_uploaded_list_that_cannot_be_used_fails_the_mission_with_the_reason(
     assert queued_recipients(aws) == []
 
 
-def test_an_uploaded_list_with_nothing_sendable_fails_the_mission_and_stages_nothing(aws, tenant):
+def test_an_uploaded_list_with_nothing_sendable_fails_the_mission_which_lists_its_rows(aws, tenant):
     mission = _create_uploading()
     _put(aws, _upload_key(mission), corpus.xlsx([corpus.GUIDE_ROWS[0], ["123", "A", "a.com"]]))
 
@@ -116,7 +116,26 @@ def test_an_uploaded_list_with_nothing_sendable_fails_the_mission_and_stages_not
         " row 2 ('123'): not a valid phone number"
     )
     assert failed["failure_amount"] == 1
-    assert staged_keys(aws) == []
+    # Every row the amount counts is listed, as a sent mission's are; nothing to send.
+    abnormal = api.list_of(mission["mission_id"], "abnormal")
+    assert abnormal["items"] == [{"row": 2, "raw": "123", "reason": "not a valid phone number"}]
+    assert abnormal["total"] == 1
+    assert not any(key.endswith(missions.RECIPIENTS) for key in staged_keys(aws))
+    assert queued_recipients(aws) == []
+
+
+def test_an_uploaded_list_of_blacklisted_numbers_fails_the_mission_which_lists_them(aws, tenant):
+    blacklist.add_numbers("acme", [corpus.GUIDE_ROWS[1][0]])
+    mission = _create_uploading()
+    _put(aws, _upload_key(mission), corpus.xlsx(corpus.GUIDE_ROWS[:2]))
+
+    api.ingest_object(_bucket(aws), _upload_key(mission))
+
+    _, failed = api.get_mission(mission["mission_id"])
+    assert (failed["status"], failed["blacklist_amount"]) == ("Failed", 1)
+    listed = api.list_of(mission["mission_id"], "blacklisted")
+    assert [item["row"] for item in listed["items"]] == [2]
+    assert listed["total"] == 1
 
 
 def test_a_failed_missions_reason_names_a_long_cell_by_its_start(aws, tenant):

@@ -263,14 +263,19 @@ def _rows(mission: MissionModel, number_list: bytes) -> Any:
 
 
 def stage(
-    mission: MissionModel, number_list: bytes, accept: Callable[[Staged], Any] | None = None
+    mission: MissionModel,
+    number_list: bytes,
+    accept: Callable[[Staged], Any] | None = None,
+    keep_unsendable: bool = False,
 ) -> Staged:
     """Validates and renders every row, and stages three files in S3: the recipients,
     the abnormal rows (row, raw value, reason) and the blacklisted numbers.
 
     A list with no recipient stages nothing: it is refused, and a refused list must not
     leave files behind for a mission that will never exist. Nor does one that `accept`
-    (given what was found) refuses by raising.
+    (given what was found) refuses by raising. With `keep_unsendable` (an uploaded list,
+    whose mission exists and fails) such a list stages its abnormal rows and blacklisted
+    numbers, so that the failed mission lists them.
     """
     rows = _rows(mission, number_list)
     blacklist = blacklisted_numbers(mission.tenant_id)
@@ -305,7 +310,7 @@ def stage(
             writer.discard()
         raise
     for writer in writers:
-        if staged.recipients:
+        if staged.recipients or (keep_unsendable and writer is not recipients):
             writer.upload()
         else:
             writer.discard()
@@ -325,11 +330,15 @@ def _kept_or_discarded(mission: MissionModel, staged: Staged) -> MissionModel | 
     current = _reload(mission)
     if current.staged_prefix == staged.prefix:
         return current
+    _delete_staging(staged)
+    return None
+
+
+def _delete_staging(staged: Staged) -> None:
     left = storage.delete([staged.prefix + name for name in (RECIPIENTS, ABNORMAL, BLACKLISTED)])
     if left:
         # Read by nothing, and expired with the bucket's rule.
         logger.warning("staged files not deleted", extra={"keys": left})
-    return None
 
 
 def _recipient_line(row: Recipient) -> str:
@@ -481,6 +490,7 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
             accept=lambda found: orders.check_mission(
                 tenant, mission.channel, found.messages, mission.dispatch_at, now, mission_id
             ),
+            keep_unsendable=True,
         )
     except NumberListError as error:
         _fail(mission, error.reason, now)
@@ -490,18 +500,22 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
         return
     if staged.recipients == 0:
         # No answer carries the rows' details here, as a refused request's does: the
-        # mission's reason names the first few, and its amounts count them.
+        # mission's reason names the first few, its amounts count them, and its pages of
+        # abnormal rows and blacklisted numbers list them all.
         rows = "; ".join(
             f"row {r['row']} ({shown(r['raw'])}): {r['reason']}"
             for r in staged.first_abnormal[:REASON_ROWS]
         )
-        _fail(
+        failed = _fail(
             mission,
             _nothing_to_send(staged) + (f"; {rows}" if rows else ""),
             now,
             MissionModel.failure_amount.set(staged.abnormal),
             MissionModel.blacklist_amount.set(staged.blacklisted),
+            MissionModel.staged_prefix.set(staged.prefix),
         )
+        if not failed:
+            _delete_staging(staged)
         return
     _record_staged(mission, staged)
     now = clock()
@@ -539,15 +553,17 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
     dispatch_unscheduled(mission, now)
 
 
-def _fail(mission: MissionModel, reason: str, now: datetime, *more: Action) -> None:
+def _fail(mission: MissionModel, reason: str, now: datetime, *more: Action) -> bool:
     """Uploading → Failed, unless another upload's list was staged (or a cancel came)
-    meanwhile: then this list is ignored, as one uploaded later would be."""
+    meanwhile: then this list is ignored, as one uploaded later would be (False)."""
     uploading = MissionModel.status == MissionStatus.UPLOADING.value
     if not _fail_while(mission, uploading, reason, now, *more):
         logger.info(
             "mission changed while its list was read; this list is ignored",
             extra={"mission": mission.mission_id, "reason": reason},
         )
+        return False
+    return True
 
 
 def _fail_while(
