@@ -580,6 +580,14 @@ def _checked_csv(reader: Any) -> Iterator[Row]:
                     )
             yield row
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            # The csv module's own words ("field larger than field limit (131072)") name
+            # neither the size in characters nor what makes a value that long.
+            raise NumberListError(
+                f"row {row_number + 1} holds a value longer than {csv.field_size_limit():,}"
+                ' characters: a quote (") left open, or a cell far longer than a message'
+                f" ({CONTENT_MAX:,} characters)"
+            ) from error
         raise NumberListError(
             f'row {row_number + 1} cannot be read: {error}; is a quote (") left open?'
         ) from error
