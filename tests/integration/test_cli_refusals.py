@@ -44,6 +44,7 @@ NAMING = [
     ("account-disable", "{}"),
     ("account-enable", "{}"),
     ("tenant-disable", "{}"),
+    ("tenant-sending-window", "{}", "09:00-18:00"),
     ("account-list", "{}"),
 ]
 

@@ -30,7 +30,7 @@ from cloudsms_local.scheduler import SchedulerFirer
 from functions.missions import app as missions_app
 from functions.schedule import fire
 from tests.integration import missions_api as api
-from tests.integration.conftest import FakeContext, FakeGateway, accepted, throttled
+from tests.integration.conftest import FakeContext, FakeGateway, accepted, run_cli, throttled
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
     MORNING,
@@ -143,6 +143,42 @@ def test_a_tenants_own_window_and_time_zone_are_used(aws, tenant):
     assert accepted_status == 201
     local = datetime.fromisoformat(mission["dispatch_at"]).astimezone(ZoneInfo("America/New_York"))
     assert local.hour == 10
+
+
+@pytest.fixture
+def console(monkeypatch):
+    """The console command, against this test's emulated stack (not a running one's)."""
+    from cloudsms import cli
+
+    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+    return run_cli
+
+
+def test_the_operator_sets_a_tenants_window_with_the_console_command(aws, tenant, console):
+    shown = console("tenant-sending-window", "acme", "09:00-18:30")
+
+    refused, answer = schedule_at(tomorrow_at(18, 31))
+    accepted_status, _ = schedule_at(tomorrow_at(18, 30))
+    console("tenant-sending-window", "acme", "default")
+    after_default, _ = schedule_at(tomorrow_at(21, 0))
+
+    assert shown["sending_window"] == "09:00-18:30"
+    assert refused == 400
+    assert answer["error"]["message"] == (
+        "the dispatch time 18:31 (Asia/Shanghai) is outside the sending window 09:00-18:30"
+    )
+    assert (accepted_status, after_default) == (201, 201)
+
+
+def test_a_tenant_is_created_with_its_own_window_and_a_wrong_one_is_refused(aws, tenant, console):
+    created = console("tenant-create", "beta", "--name", "Beta", "--sending-window", "07:00-23:00")
+
+    with pytest.raises(SystemExit, match="a sending window is written HH:MM-HH:MM"):
+        console("tenant-create", "gamma", "--name", "Gamma", "--sending-window", "late")
+
+    assert created["sending_window"] == "07:00-23:00"
+    assert tenants.get_tenant("beta").sending_window == "07:00-23:00"
+    assert console("tenant-list")[-1]["tenant_id"] == "beta"  # gamma was not created
 
 
 # --- cancelling ------------------------------------------------------------------------------

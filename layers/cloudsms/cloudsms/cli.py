@@ -90,6 +90,18 @@ def _parser() -> argparse.ArgumentParser:
     tenant.add_argument(
         "--time-zone", help="an IANA name; default: the stack's DefaultTimeZone (Asia/Shanghai)"
     )
+    tenant.add_argument(
+        "--sending-window",
+        metavar="HH:MM-HH:MM",
+        help="when in its time zone its missions may be scheduled; default 08:00-22:00",
+    )
+    window = commands.add_parser(
+        "tenant-sending-window",
+        help="set when, in its time zone, a tenant's missions may be scheduled"
+        " (missions scheduled already keep their times)",
+    )
+    window.add_argument("tenant_id")
+    window.add_argument("window", metavar="HH:MM-HH:MM", help="or 'default': the stack's own")
     commands.add_parser(
         "tenant-list", help="every tenant, with its channels and whether it is disabled"
     )
@@ -452,8 +464,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command == "tenant-create":
             zone = args.time_zone or get_settings().default_time_zone
-            created = tenants.create_tenant(args.tenant_id, args.name, zone)
+            created = tenants.create_tenant(args.tenant_id, args.name, zone, args.sending_window)
             _print(tenants.tenant_view(created))
+        elif args.command == "tenant-sending-window":
+            changed = tenants.set_sending_window(args.tenant_id, args.window)
+            _print(tenants.tenant_view(changed))
         elif args.command == "tenant-list":
             _print([tenants.tenant_view(t) for t in tenants.list_tenants()])
         elif args.command == "tenant-disable":

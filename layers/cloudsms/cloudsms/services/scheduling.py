@@ -21,7 +21,7 @@ from cloudsms.errors import BadRequest, Conflict, shown
 from cloudsms.observability import logger
 from cloudsms.services import orders
 from cloudsms.services.channels import check_channel
-from cloudsms.services.tenants import check_enabled, check_sender
+from cloudsms.services.tenants import check_enabled, check_sender, parse_window
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.missions import MissionModel
@@ -31,16 +31,6 @@ from cloudsms.store.tenants import TenantModel
 def sending_window(tenant: TenantModel) -> tuple[time, time]:
     text = tenant.sending_window or get_settings().default_sending_window
     return parse_window(text)
-
-
-def parse_window(text: str) -> tuple[time, time]:
-    try:
-        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
-    except ValueError as error:
-        raise BadRequest(f"a sending window is written HH:MM-HH:MM, not {shown(text)}") from error
-    if start >= end:
-        raise BadRequest(f"the sending window {text} ends before it starts")
-    return start, end
 
 
 def in_window(moment: datetime, zone: str, window: tuple[time, time]) -> bool:

@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +13,7 @@ from cloudsms import clock
 from cloudsms.domain import content
 from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, cut, shown
 from cloudsms.ids import hash_key, new_api_key, new_key_id
+from cloudsms.settings import get_settings
 from cloudsms.store.accounts import AccountModel
 from cloudsms.store.api_keys import KEY, SESSION, ApiKeyModel
 from cloudsms.store.base import lost_a_race, utcnow
@@ -42,7 +43,25 @@ class IssuedKey:
     key: str  # the only time the key itself exists outside the caller's hands
 
 
-def create_tenant(tenant_id: str, name: str, time_zone: str) -> TenantModel:
+def parse_window(text: str) -> tuple[time, time]:
+    """A sending window, "HH:MM-HH:MM" (both ends allowed), as its start and end."""
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError as error:
+        raise BadRequest(f"a sending window is written HH:MM-HH:MM, not {shown(text)}") from error
+    if start >= end:
+        raise BadRequest(f"the sending window {text} ends before it starts")
+    return start, end
+
+
+def _window_text(window: str) -> str:
+    start, end = parse_window(window)
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+def create_tenant(
+    tenant_id: str, name: str, time_zone: str, sending_window: str | None = None
+) -> TenantModel:
     if not TENANT_ID.fullmatch(tenant_id):
         raise BadRequest(
             "a tenant id has 1 to 40 lowercase letters, digits, '_' or '-', "
@@ -54,7 +73,8 @@ def create_tenant(tenant_id: str, name: str, time_zone: str) -> TenantModel:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise BadRequest(f"unknown time zone {shown(time_zone)}") from exc
-    tenant = TenantModel(tenant_id=tenant_id, name=name, time_zone=time_zone)
+    window = _window_text(sending_window) if sending_window else None
+    tenant = TenantModel(tenant_id=tenant_id, name=name, time_zone=time_zone, sending_window=window)
     try:
         tenant.save(condition=TenantModel.tenant_id.does_not_exist())
     except PutError as exc:
@@ -75,6 +95,9 @@ class Tenant(BaseModel):
     tenant_id: str
     name: str
     time_zone: str
+    sending_window: str = Field(
+        description="HH:MM-HH:MM in its time zone: when its missions may be scheduled"
+    )
     channels: list[str] = Field(description="Route ids of the channels assigned to it")
     sender_ids: list[str] = Field(description="Its registered sender ids; empty: any")
     created_at: datetime
@@ -92,6 +115,7 @@ def tenant_view(tenant: TenantModel) -> dict[str, Any]:
         "tenant_id": tenant.tenant_id,
         "name": tenant.name,
         "time_zone": tenant.time_zone,
+        "sending_window": tenant.sending_window or get_settings().default_sending_window,
         "channels": sorted(tenant.channels or set()),
         "sender_ids": sorted(tenant.sender_ids or set()),
         "created_at": tenant.created_at.isoformat(),
@@ -137,6 +161,20 @@ def set_sender_ids(tenant_id: str, sender_ids: list[str]) -> TenantModel:
         TenantModel.sender_ids.set(set(sender_ids))
         if sender_ids
         else TenantModel.sender_ids.remove()
+    )
+    tenant.update(actions=[action], condition=TenantModel.tenant_id.exists())
+    return tenant
+
+
+def set_sending_window(tenant_id: str, window: str) -> TenantModel:
+    """The hours of its day (in its time zone) the tenant's missions may be scheduled in,
+    and its marketing held for quiet hours sent in; "default": the stack's own. Missions
+    scheduled already keep their times."""
+    tenant = get_tenant(tenant_id)
+    action = (
+        TenantModel.sending_window.remove()
+        if window == "default"
+        else TenantModel.sending_window.set(_window_text(window))
     )
     tenant.update(actions=[action], condition=TenantModel.tenant_id.exists())
     return tenant
