@@ -380,6 +380,24 @@ def test_a_cancel_of_an_uploading_mission_that_loses_to_another_says_it_was_canc
         scheduling.cancel(read_before, MORNING)
 
 
+def test_moving_a_mission_still_uploading_says_to_cancel_it_and_create_it_again(aws, tenant):
+    mission_id = _create_uploading()["mission_id"]
+
+    with pytest.raises(Conflict) as refused:
+        scheduling.reschedule(
+            missions.get_mission("acme", mission_id),
+            get_tenant("acme"),
+            "2026-12-01T14:00:00+08:00",
+            MORNING,
+        )
+
+    assert refused.value.message == (
+        "a mission still waiting for its number list cannot be moved:"
+        " cancel it and create it again with the new time"
+    )
+    assert missions.get_mission("acme", mission_id).status == "Uploading"
+
+
 def _url_expired(mission: dict[str, Any], then: timedelta) -> datetime:
     """`then` after the mission's upload URL expired."""
     created = datetime.fromisoformat(mission["created_at"])

@@ -210,6 +210,12 @@ def _before_cutoff(mission: MissionModel, now: datetime, verb: str) -> None:
 def reschedule(mission: MissionModel, tenant: TenantModel, value: str, now: datetime) -> None:
     """Moves a scheduled mission's dispatch time, under the same rules as scheduling, the
     tenant enabled, its channel assigned and its product orders' included."""
+    if mission.status == MissionStatus.UPLOADING.value:
+        # Its list could arrive while it moves, and be dispatched at the old time.
+        raise Conflict(
+            "a mission still waiting for its number list cannot be moved:"
+            " cancel it and create it again with the new time"
+        )
     if mission.status != MissionStatus.SCHEDULED.value:
         raise Conflict(f"only a scheduled mission can be rescheduled; this one is {mission.status}")
     _before_cutoff(mission, now, "rescheduled")
