@@ -144,10 +144,14 @@ def written_digits(raw: str | int | float) -> tuple[bool, str]:
         if not raw.is_integer() or raw < 0:
             raise InvalidNumber(NOT_VALID)
         raw = int(raw)
-    # A number copied from a phone's contacts or a web page carries marks no one sees: an
-    # iPhone wraps it in direction marks (U+202D ... U+202C), pages add zero-width spaces.
-    text = "".join(char for char in str(raw) if unicodedata.category(char) != "Cf")
-    text = text.translate(_FULL_WIDTH).strip()
+    text = str(raw)
+    if not text.isascii():  # most are: a list of 100,000 numbers skips this
+        # A number copied from a phone's contacts or a web page carries marks no one sees:
+        # an iPhone wraps it in direction marks (U+202D ... U+202C), pages add zero-width
+        # spaces.
+        text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+        text = text.translate(_FULL_WIDTH)
+    text = text.strip()
     if not text:
         raise InvalidNumber(EMPTY)
     # "(+86) 138 0013 8000": the country code in parentheses, as business cards write it.
