@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlencode
 
 import boto3
@@ -342,7 +343,9 @@ def live_channel(tenant: dict[str, str], carrier_simulator: CarrierSimulator) ->
 
 
 def run_cli(*words: str) -> Any:
-    """Runs the console command against this test's emulated stack; its printed answer."""
+    """Runs the console command against this test's emulated stack; its printed answer.
+    Never against a stack `make run` keeps running: the command would read its state file
+    and write to its emulator."""
     from cloudsms import cli
     from cloudsms.observability import logger
 
@@ -350,7 +353,10 @@ def run_cli(*words: str) -> Any:
     stream = handler.stream  # type: ignore[attr-defined]  # the command moves it to stderr
     output = io.StringIO()
     try:
-        with contextlib.redirect_stdout(output):
+        with (
+            contextlib.redirect_stdout(output),
+            mock.patch.object(cli, "_target_local", lambda state_file: None),
+        ):
             cli.main(list(words))
     finally:
         handler.setStream(stream)  # type: ignore[attr-defined]

@@ -381,9 +381,7 @@ def test_a_channels_error_codes_are_kept_as_written_and_replaced_by_a_patch(aws,
 def test_the_console_command_sets_a_channels_error_codes_from_a_file(
     aws, tenant, tmp_path, monkeypatch
 ):
-    from cloudsms import cli
 
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
     codes = tmp_path / "codes.json"
     codes.write_text('{"001": "Unknown subscriber"}')
     broken = tmp_path / "broken.json"
@@ -833,9 +831,7 @@ def test_pausing_a_channel_that_does_not_exist_is_not_found(aws, tenant, context
 
 
 def test_the_console_command_pauses_and_resumes_a_channel(aws, tenant, context, monkeypatch):
-    from cloudsms import cli
 
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
     _create(context)
 
     paused = run_cli("channel-pause", "KAN_PH")
@@ -849,9 +845,6 @@ def test_the_console_command_pauses_and_resumes_a_channel(aws, tenant, context, 
 def test_the_console_command_refuses_to_pause_a_channel_that_does_not_exist(
     aws, tenant, monkeypatch
 ):
-    from cloudsms import cli
-
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
 
     with pytest.raises(SystemExit, match="cloudsms: channel NOPE does not exist"):
         run_cli("channel-pause", "NOPE")

@@ -6,14 +6,13 @@ import io
 import botocore.exceptions
 import pytest
 
-from cloudsms import cli
 from cloudsms.services import channels
 from tests.integration.conftest import run_cli
 
 
 @pytest.fixture(autouse=True)
-def emulated(aws, tenant, monkeypatch):
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+def emulated(aws, tenant):
+    """Each test's emulated stack, with a tenant (run_cli targets it)."""
 
 
 def _refusal(*words: str) -> str:

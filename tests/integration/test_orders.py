@@ -1423,10 +1423,8 @@ def test_sms_refunded_after_a_cancel_are_not_given_back_to_use(aws, tenant, mete
 
 
 def test_the_console_command_cancels_an_order_once(aws, tenant, metered, monkeypatch):
-    from cloudsms import cli
     from tests.integration.conftest import run_cli
 
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
     placed = _order(_package()["package_id"])
 
     cancelled = run_cli("order-cancel", "acme", placed["order_number"])

@@ -148,9 +148,7 @@ def test_a_tenants_own_window_and_time_zone_are_used(aws, tenant):
 @pytest.fixture
 def console(monkeypatch):
     """The console command, against this test's emulated stack (not a running one's)."""
-    from cloudsms import cli
 
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
     return run_cli
 
 

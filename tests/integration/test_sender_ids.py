@@ -133,9 +133,6 @@ def test_a_scheduled_mission_whose_sender_was_unregistered_fails_at_its_time(aws
 
 
 def test_the_console_command_registers_sender_ids(aws, tenant, monkeypatch):
-    from cloudsms import cli
-
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
 
     registered = run_cli("tenant-sender-ids", "acme", "ACME", "ACME Care")
     cleared = run_cli("tenant-sender-ids", "acme")

@@ -154,9 +154,7 @@ def test_the_days_are_the_tenants_own(operator, context, monkeypatch):
 
 
 def test_the_console_command_prints_a_tenants_days_and_their_total(operator, context, monkeypatch):
-    from cloudsms import cli
 
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
     _two_days_of_sending(context, monkeypatch)
     count_changes()
 
@@ -184,9 +182,6 @@ def test_the_console_command_prints_a_tenants_days_and_their_total(operator, con
 
 
 def test_the_console_command_refuses_a_tenant_that_does_not_exist(aws, monkeypatch):
-    from cloudsms import cli
-
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
 
     with pytest.raises(SystemExit, match="cloudsms: tenant acmee does not exist"):
         run_cli("tenant-usage", "acmee")
@@ -270,9 +265,7 @@ def test_the_expenses_show_the_postpaid_share_the_postpaid_orders_spent(
 def test_the_console_command_prints_the_postpaid_share_per_day_and_in_total(
     operator, context, monkeypatch
 ):
-    from cloudsms import cli
 
-    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
     _prepaid_and_postpaid_sending(context, monkeypatch)
     count_changes()
 
