@@ -942,6 +942,20 @@ def test_a_double_click_on_next_goes_one_page_on(browser, stack, three_pages_key
         expect(listing.locator("tbody tr").first).to_contain_text("+639175340000")
 
 
+def test_a_search_that_exactly_fills_a_page_has_no_next_page(browser, stack, three_pages_key):
+    with _logged_in(browser, stack, three_pages_key) as page:
+        _menu(page, "Black List Mgt")
+        pager = page.get_by_role("navigation", name="Pages")
+        search = page.get_by_role("search", name="Search the blacklist")
+
+        search.get_by_label("Phone Number").fill("+63917534001")  # …0010 to …0019
+        search.get_by_role("button", name="Search").click()
+
+        expect(pager).to_contain_text("Total 10")
+        expect(pager).to_contain_text("Page 1 of 1")
+        expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+
+
 def test_next_keeps_to_the_last_search_not_to_a_number_typed_since(browser, stack, three_pages_key):
     with _logged_in(browser, stack, three_pages_key) as page:
         _menu(page, "Black List Mgt")

@@ -458,7 +458,9 @@ export class Pager {
       h("span", { class: "pager-size" }, t("{n}/page", { n: this.pageSize })),
       button(t("‹ Previous"), () => this.move(-1), { disabled: index === 0, "aria-label": t("Previous page") }),
       h("span", { class: "pager-page", "aria-current": "page" }, last ? t("Page {page} of {last}", { page: index + 1, last }) : t("Page {page}", { page: index + 1 })),
-      button(t("Next ›"), () => this.move(1), { disabled: !this.next, "aria-label": t("Next page") }),
+      // A page that exactly fills the last one still comes with a cursor (DynamoDB stops
+      // at the limit without looking further): the total says there is no next page.
+      button(t("Next ›"), () => this.move(1), { disabled: !this.next || (last !== null && index + 1 >= last), "aria-label": t("Next page") }),
       h("label", { class: "pager-goto-label" }, `${t("Go to")} `, goTo),
     );
     return page;
