@@ -989,6 +989,25 @@ def test_a_mission_shows_the_sms_it_is_charged_once_numbers_blacklisted_at_dispa
     assert shown["segments"] == 10 - _remaining() == created["segments"] * 2 // 3
 
 
+def test_a_mission_whose_every_number_was_blacklisted_by_dispatch_fails_and_keeps_no_sms(
+    aws, tenant, metered
+):
+    _order(_package(sms_amount=10)["package_id"])
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON, "channel": METERED})
+    numbers = numbers_list([PH_NUMBER, "+639175550123"])
+    created = missions.create_mission(get_tenant("acme"), fields, numbers, MORNING)
+    blacklist([PH_NUMBER, "+639175550123"])
+
+    missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+
+    shown = missions.read_mission("acme", created["mission_id"])
+    assert shown["status"] == "Failed"
+    assert "all 2 were blacklisted after the list was uploaded" in shown["failure_reason"]
+    assert (shown["phone_number_amount"], shown["blacklist_amount"]) == (0, 2)
+    assert _remaining() == 10
+    assert not queued_bodies(aws)
+
+
 # --- post-paid ---------------------------------------------------------------------------
 
 

@@ -783,13 +783,22 @@ def _record_sent(
 ) -> None:
     """Sending → Sent. The SMS of numbers blacklisted since staging go back to the prepaid
     orders that paid them in the same transaction, so a dispatch run again cannot give
-    them twice."""
+    them twice. A mission none of whose numbers can be sent any more ends Failed, as one
+    whose list had none at staging does: "Sent" would say something went out."""
     actions: list[Action] = [
         MissionModel.status.set(MissionStatus.SENT.value),
         MissionModel.blacklisted_at_dispatch.set(late_count),
         MissionModel.blacklisted_segments_at_dispatch.set(sum(late_segments.values())),
         MissionModel.updated_at.set(now),
     ]
+    if late_count and late_count >= int(mission.phone_number_amount):
+        actions[0] = MissionModel.status.set(MissionStatus.FAILED.value)
+        actions.append(
+            MissionModel.failure_reason.set(
+                f"no number can be sent: all {late_count} were blacklisted after the list "
+                "was uploaded"
+            )
+        )
     given_back = {n: segments for n, segments in late_segments.items() if n and segments}
     if not given_back:
         mission.update(actions=actions)
