@@ -76,6 +76,15 @@ def test_a_mission_created_without_a_list_is_uploading_with_an_upload_url(aws, t
     assert queued_recipients(aws) == []
 
 
+def test_a_mission_still_uploading_lists_no_abnormal_or_blacklisted_rows_of_total_0(aws, tenant):
+    mission = _create_uploading()
+
+    for page in ("abnormal", "blacklisted"):
+        path = f"/v1/missions/{mission['mission_id']}/{page}"
+        answer = api.call(api.send_app, "GET", path, "/v1/missions/{mission_id}/" + page)
+        assert answer == (200, {"items": [], "next_cursor": None, "total": 0, "total_exact": True})
+
+
 def test_a_list_put_through_the_upload_url_stages_and_sends_the_mission(aws, tenant):
     mission = _create_uploading()
     uploaded = requests.put(mission["upload_url"], data=corpus.guide_xlsx(), timeout=10)

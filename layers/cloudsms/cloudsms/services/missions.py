@@ -1128,26 +1128,26 @@ def _staged_page(keys: list[str], limit: int, cursor: str | None) -> dict[str, A
     return first_page(shown, cursor, lambda: counted(records()))
 
 
+def _staged_keys(mission: MissionModel, *names: str) -> list[str]:
+    """The keys of the mission's staged files of those names: none before it is staged
+    (its list still uploading, or refused), whose pages are then empty, of total 0."""
+    if not mission.staged_prefix:
+        return []
+    return [mission.staged_prefix + name for name in names]
+
+
 def list_abnormal(
     tenant_id: str, mission_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     mission = get_mission(tenant_id, mission_id)
-    if not mission.staged_prefix:
-        return {"items": [], "next_cursor": None}
-    return _staged_page([mission.staged_prefix + ABNORMAL], limit, cursor)
+    return _staged_page(_staged_keys(mission, ABNORMAL), limit, cursor)
 
 
 def list_blacklisted(
     tenant_id: str, mission_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     mission = get_mission(tenant_id, mission_id)
-    if not mission.staged_prefix:
-        return {"items": [], "next_cursor": None}
-    page = _staged_page(
-        [mission.staged_prefix + BLACKLISTED, mission.staged_prefix + BLACKLISTED_AT_DISPATCH],
-        limit,
-        cursor,
-    )
+    page = _staged_page(_staged_keys(mission, BLACKLISTED, BLACKLISTED_AT_DISPATCH), limit, cursor)
     page["items"] = [
         {
             "row": r["row"],
