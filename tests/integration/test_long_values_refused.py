@@ -103,3 +103,22 @@ def test_a_long_value_refused_from_a_blacklist_is_named_by_its_start(aws, tenant
         {"row": 2, "value": "9" * 40 + "…", "reason": "not a valid phone number"}
     ]
     assert (added["added"], imported["added"]) == (["+639215347566"], 1)
+
+
+# Longer path values are "no such resource" before any handler (api.MAX_PATH_VALUE_BYTES).
+LONG_ID = "z" * 200
+
+
+def test_a_long_id_in_a_path_is_not_found_naming_its_start(aws, tenant):
+    routes = [
+        (api.send_app, "GET", "/v1/sms/{uid}"),
+        (api.send_app, "GET", "/v1/missions/{mission_id}"),
+        (api.admin_app, "GET", "/v1/templates/{template_id}"),
+    ]
+    for app, method, resource in routes:
+        path = resource.split("{")[0] + LONG_ID
+        status, answer = api.call(app, method, path, resource)
+
+        assert status == 404, (resource, answer)
+        message = answer["error"]["message"]
+        assert "z" * 40 + "…" in message and len(message) < 100, (resource, message)

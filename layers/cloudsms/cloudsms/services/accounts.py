@@ -213,7 +213,7 @@ def _account(account_name: str) -> AccountModel:
     try:
         return AccountModel.get(key, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound(f"no account {account_name}") from error
+        raise NotFound(f"no account {shown(account_name)}") from error
 
 
 def _end_sessions(account: AccountModel) -> None:

@@ -101,7 +101,7 @@ def remove_number(owner: str, raw: str) -> None:
     try:
         BlacklistModel.get(owner, number).delete()
     except DoesNotExist as error:
-        raise NotFound(f"{number} is not on the blacklist") from error
+        raise NotFound(f"{cut(number)} is not on the blacklist") from error
 
 
 class BlacklistEntry(BaseModel):

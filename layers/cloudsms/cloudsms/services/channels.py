@@ -557,7 +557,7 @@ def assign_channel(tenant_id: str, route_id: str) -> None:
     except UpdateError as exc:
         if not lost_a_race(exc):
             raise
-        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+        raise NotFound(f"tenant {cut(tenant_id)} does not exist") from exc
 
 
 def unassign_channel(tenant_id: str, route_id: str) -> None:
@@ -575,9 +575,11 @@ def unassign_channel(tenant_id: str, route_id: str) -> None:
         try:
             TenantModel.get(tenant_id)
         except DoesNotExist:
-            raise NotFound(f"tenant {tenant_id} does not exist") from exc
+            raise NotFound(f"tenant {cut(tenant_id)} does not exist") from exc
         _fresh_item(route_id)  # 404 for a channel that does not exist
-        raise NotFound(f"channel {route_id} is not assigned to tenant {tenant_id}") from exc
+        raise NotFound(
+            f"channel {cut(route_id)} is not assigned to tenant {cut(tenant_id)}"
+        ) from exc
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -756,7 +758,7 @@ def _fresh_item(route_id: str) -> ChannelModel:
     try:
         return ChannelModel.get(route_id)
     except DoesNotExist as exc:
-        raise NotFound(f"channel {route_id} does not exist") from exc
+        raise NotFound(f"channel {cut(route_id)} does not exist") from exc
 
 
 def _receipts_per_part(item: ChannelModel) -> bool:

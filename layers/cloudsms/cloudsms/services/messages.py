@@ -10,7 +10,7 @@ from cloudsms.domain import phone
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import DrState, Outcome, outcome
 from cloudsms.domain.text import Encoding
-from cloudsms.errors import NotFound
+from cloudsms.errors import NotFound, cut
 from cloudsms.store.messages import MessageModel
 
 # What several answers say of a message, in the same words.
@@ -75,4 +75,4 @@ def get_message(tenant_id: str, uid: str) -> dict[str, Any]:
     try:
         return message_view(MessageModel.get(tenant_id, uid))
     except DoesNotExist as exc:
-        raise NotFound(f"message {uid} not found") from exc
+        raise NotFound(f"message {cut(uid)} not found") from exc

@@ -34,6 +34,7 @@ from cloudsms.errors import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    cut,
     shown,
 )
 from cloudsms.ids import mission_message_uid, new_time_ordered_id
@@ -939,7 +940,7 @@ def get_mission(tenant_id: str, mission_id: str, consistent: bool = False) -> Mi
     try:
         return MissionModel.get(tenant_id, mission_id, consistent_read=consistent)
     except DoesNotExist as error:
-        raise NotFound(f"mission {mission_id} not found") from error
+        raise NotFound(f"mission {cut(mission_id)} not found") from error
 
 
 def _reload(mission: MissionModel) -> MissionModel:

@@ -49,7 +49,7 @@ from pynamodb.expressions.update import Action
 
 from cloudsms.domain import money
 from cloudsms.domain.mission import MissionStatus
-from cloudsms.errors import Conflict, Forbidden, NotFound
+from cloudsms.errors import Conflict, Forbidden, NotFound, cut
 from cloudsms.observability import logger
 from cloudsms.services.channels import get_route
 from cloudsms.services.tenants import get_tenant
@@ -143,7 +143,7 @@ def get_package(package_id: str) -> PackageModel:
     try:
         return PackageModel.get(package_id)
     except DoesNotExist as exc:
-        raise NotFound(f"package {package_id} does not exist") from exc
+        raise NotFound(f"package {cut(package_id)} does not exist") from exc
 
 
 class Package(BaseModel):
@@ -206,7 +206,7 @@ def place_order(tenant_id: str, package_id: str, now: datetime) -> dict[str, Any
     except UpdateError as exc:
         if not lost_a_race(exc):
             raise
-        raise NotFound(f"tenant {tenant_id} does not exist") from exc
+        raise NotFound(f"tenant {cut(tenant_id)} does not exist") from exc
     logger.info(
         "package ordered",
         extra={"tenant": tenant_id, "order": order.order_number, "package": package_id},
@@ -241,7 +241,9 @@ def get_order(tenant_id: str, order_number: str) -> OrderModel:
     try:
         return OrderModel.get(tenant_id, order_number, consistent_read=True)
     except DoesNotExist as exc:
-        raise NotFound(f"order {order_number} of tenant {tenant_id} does not exist") from exc
+        raise NotFound(
+            f"order {cut(order_number)} of tenant {cut(tenant_id)} does not exist"
+        ) from exc
 
 
 def _new_order(tenant: TenantModel, package: PackageModel, now: datetime) -> OrderModel:

@@ -19,7 +19,7 @@ from cloudsms import ids
 from cloudsms.adapters import queues, storage
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import Outcome
-from cloudsms.errors import Conflict, NotFound, TooManyRequests
+from cloudsms.errors import Conflict, NotFound, TooManyRequests, cut
 from cloudsms.observability import logger
 from cloudsms.services import dispatching_log, exports
 from cloudsms.services.dispatching_log import LogFilter
@@ -112,11 +112,11 @@ def request_export(
 
 def export_view(tenant_id: str, export_id: str, now: datetime) -> dict[str, Any]:
     if export_id.startswith(SLOT_PREFIX):  # a slot's item is not an export
-        raise NotFound(f"no export {export_id}")
+        raise NotFound(f"no export {cut(export_id)}")
     try:
         export = ExportModel.get(tenant_id, export_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound(f"no export {export_id}") from error
+        raise NotFound(f"no export {cut(export_id)}") from error
     return _view(export, now)
 
 

@@ -14,7 +14,7 @@ from pynamodb.expressions.update import Action
 from cloudsms.answers import CountedPage
 from cloudsms.domain import content
 from cloudsms.domain.sms_type import SmsType
-from cloudsms.errors import BadRequest, Conflict, NotFound
+from cloudsms.errors import BadRequest, Conflict, NotFound, cut
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
 from cloudsms.store.base import lost_a_race, transaction
@@ -145,7 +145,7 @@ def _owned(owner: str, template_id: str) -> TemplateModel:
     try:
         return TemplateModel.get(owner, template_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound(f"template {template_id} not found") from error
+        raise NotFound(f"template {cut(template_id)} not found") from error
 
 
 def get_template(tenant_id: str, template_id: str) -> TemplateModel:

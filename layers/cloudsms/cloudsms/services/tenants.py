@@ -237,7 +237,7 @@ def revoke_key(tenant_id: str, key_id: str) -> None:
             if not lost_a_race(error):
                 raise
         return
-    raise NotFound(f"tenant {tenant_id} has no key {key_id}")
+    raise NotFound(f"tenant {cut(tenant_id)} has no key {cut(key_id)}")
 
 
 def list_keys(tenant_id: str) -> list[ApiKeyModel]:
