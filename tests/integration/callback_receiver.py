@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +25,8 @@ class FakeCallbackReceiver:
     def __init__(self) -> None:
         self.status = 200
         self.location: str | None = None  # a Location header to answer with (a redirect)
+        # > 0: the answer's body trickles in over this many seconds, a byte at a time
+        self.trickle_seconds = 0.0
         self.received: list[Received] = []
         self._changed = threading.Condition()
         receiver = self
@@ -38,8 +41,15 @@ class FakeCallbackReceiver:
                 self.send_response(status)
                 if receiver.location:
                     self.send_header("Location", receiver.location)
-                self.send_header("Content-Length", "0")
+                body = b"ok" * 4 if receiver.trickle_seconds else b""
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                try:
+                    for byte in body:
+                        time.sleep(receiver.trickle_seconds / len(body))
+                        self.wfile.write(bytes([byte]))
+                except OSError:
+                    pass  # the platform hung up on it
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -262,6 +262,23 @@ def test_a_receiver_redirecting_elsewhere_is_not_followed(receiver):
         assert internal.received == []
 
 
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(receiver):
+    import ipaddress
+    import time
+
+    from cloudsms.adapters import webhooks
+
+    # Each byte comes well within the timeout, the whole answer long after it: a receiver
+    # must not hold the callbacks function (and the rest of its batch) past its timeout.
+    receiver.trickle_seconds = 4
+    started = time.monotonic()
+
+    problem = webhooks.post(receiver.url, ipaddress.ip_address("127.0.0.1"), b"{}", {}, timeout=1)
+
+    assert problem is not None and problem.startswith("unreachable")
+    assert time.monotonic() - started < 2.5
+
+
 def test_a_tenant_without_a_callback_costs_no_queue_message(aws, tenant, context):
     _submit(context)
 

@@ -1,7 +1,10 @@
 """HTTP POSTs to tenants' own endpoints (status callbacks)."""
 
+import contextlib
 import ipaddress
 import socket
+import threading
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import certifi
@@ -13,6 +16,52 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # destinations at most, the oldest closed first.
 MAX_POOLS = 256
 _pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}
+
+
+class _AnswerDeadline:
+    """A connection that gives the receiver its timeout for the whole answer.
+
+    urllib3's read timeout bounds each read from the socket, not the answer: a receiver
+    sending a byte every few seconds would hold the POST for as long as it liked, past
+    Lambda's timeout, which then fails the whole batch of events (each posted again after
+    the queue's visibility timeout, the rest tried only then). When the answer is not in
+    by the timeout, the connection is shut, and the read in progress ends at once.
+    """
+
+    sock: socket.socket | None
+    timeout: Any  # the read timeout, which urllib3 sets just before this is called
+
+    def getresponse(self) -> Any:
+        if not isinstance(self.timeout, int | float):
+            return super().getresponse()  # type: ignore[misc]
+        # Held here: http.client lets go of it when the answer says it closes the connection.
+        sock = self.sock
+        lock = threading.Lock()
+        answered = False
+
+        def cut_off() -> None:
+            with lock:
+                if not answered and sock is not None:
+                    with contextlib.suppress(OSError):  # closed meanwhile: nothing to cut
+                        sock.shutdown(socket.SHUT_RDWR)
+
+        watchdog = threading.Timer(self.timeout, cut_off)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return super().getresponse()  # type: ignore[misc]
+        finally:
+            with lock:
+                answered = True
+            watchdog.cancel()
+
+
+class _HTTPConnection(_AnswerDeadline, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_AnswerDeadline, urllib3.connection.HTTPSConnection):
+    pass
 
 
 def post(
@@ -65,8 +114,10 @@ def _pool(parts: SplitResult, address: Address) -> urllib3.HTTPConnectionPool:
                 cert_reqs="CERT_REQUIRED",
                 ca_certs=certifi.where(),
             )
+            pool.ConnectionCls = _HTTPSConnection
         else:
             pool = urllib3.HTTPConnectionPool(str(address), port)
+            pool.ConnectionCls = _HTTPConnection
         _pools[key] = pool
     return pool
 
