@@ -942,6 +942,39 @@ def test_a_double_click_on_next_goes_one_page_on(browser, stack, three_pages_key
         expect(listing.locator("tbody tr").first).to_contain_text("+639175340000")
 
 
+def test_a_search_made_while_the_next_page_loads_is_what_stays_shown(
+    browser, stack, three_pages_key
+):
+    with _logged_in(browser, stack, three_pages_key) as page:
+        _menu(page, "Black List Mgt")
+        pager = page.get_by_role("navigation", name="Pages")
+        listing = page.get_by_role("table", name="Blacklisted numbers")
+        search = page.get_by_role("search", name="Search the blacklist")
+        expect(pager).to_contain_text("Page 1 of 3")
+        # Given Next asked for page 2, whose answer is held back
+        held: list[Any] = []
+        page.route(
+            lambda url: "/v1/blacklist" in url and "cursor=" in url,
+            lambda route: held.append(route),
+        )
+        pager.get_by_role("button", name="Next page").click()
+        page.wait_for_timeout(200)
+        assert len(held) == 1
+
+        # When a search is made and shown, and only then page 2 comes
+        search.get_by_label("Phone Number").fill("+63917534002")  # …0020 to …0024
+        search.get_by_role("button", name="Search").click()
+        expect(pager).to_contain_text("Total 5")
+        held[0].continue_()
+        page.wait_for_timeout(500)
+
+        # Then the search's rows stay, on its page 1
+        expect(pager).to_contain_text("Page 1 of 1")
+        expect(listing.locator("tbody tr")).to_have_count(5)
+        expect(listing.locator("tbody tr").first).to_contain_text("+639175340020")
+        expect(page.get_by_role("alert")).to_have_count(0)
+
+
 def test_a_search_that_exactly_fills_a_page_has_no_next_page(browser, stack, three_pages_key):
     with _logged_in(browser, stack, three_pages_key) as page:
         _menu(page, "Black List Mgt")

@@ -416,10 +416,12 @@ export class Pager {
     this.total = null;
     this.exact = true;
     this.turning = false;
+    this.searches = 0;
     this.element = h("nav", { class: "pager", "aria-label": t("Pages") });
   }
 
   async first() {
+    this.searches += 1;
     this.cursors = [null];
     return this.show();
   }
@@ -441,8 +443,11 @@ export class Pager {
   }
 
   async show() {
+    const search = this.searches;
     const index = this.cursors.length - 1;
     const page = await this.load(this.cursors[index]);
+    // A search made while this page loaded has shown its own first page, which stands.
+    if (search !== this.searches) return page;
     this.next = page.next_cursor;
     if (page.total !== undefined) {
       this.total = page.total;
@@ -468,8 +473,9 @@ export class Pager {
 
   async move(step) {
     await this.turn(async () => {
-      if (step > 0 && this.next) this.cursors = [...this.cursors, this.next];
-      if (step < 0 && this.cursors.length > 1) this.cursors = this.cursors.slice(0, -1);
+      if (step > 0 && this.next) return [...this.cursors, this.next];
+      if (step < 0 && this.cursors.length > 1) return this.cursors.slice(0, -1);
+      return this.cursors;
     });
   }
 
@@ -477,35 +483,37 @@ export class Pager {
     if (!Number.isFinite(wanted) || wanted < 1) return;
     const target = Math.min(Math.floor(wanted), this.lastPage() ?? Infinity);
     await this.turn(async () => {
-      if (target <= this.cursors.length) {
-        this.cursors = this.cursors.slice(0, target);
-      } else {
-        // Only the pages seen have cursors: read on from the last of them.
-        const cursors = [...this.cursors];
-        let page = await this.load(cursors[cursors.length - 1]);
-        while (cursors.length < target && page.next_cursor) {
-          cursors.push(page.next_cursor);
-          if (cursors.length < target) page = await this.load(page.next_cursor);
-        }
-        this.cursors = cursors;
+      if (target <= this.cursors.length) return this.cursors.slice(0, target);
+      // Only the pages seen have cursors: read on from the last of them.
+      const cursors = [...this.cursors];
+      let page = await this.load(cursors[cursors.length - 1]);
+      while (cursors.length < target && page.next_cursor) {
+        cursors.push(page.next_cursor);
+        if (cursors.length < target) page = await this.load(page.next_cursor);
       }
+      return cursors;
     });
   }
 
   /**
-   * Goes to the page `choose()` picks (it sets the cursors), one turn at a time: a
+   * Goes to the page `choose()` picks (it answers its cursors), one turn at a time: a
    * double-click on Next, made before the page it asked for is shown, is one step, not
    * two steps from the same cursor (the next page again, numbered one too far). A page
-   * that cannot be read leaves the pager on the page shown.
+   * that cannot be read leaves the pager on the page shown. A search made meanwhile
+   * wins: the turn then neither shows its page nor reports its failure.
    */
   async turn(choose) {
     if (this.turning) return;
     this.turning = true;
+    const search = this.searches;
     const shown = this.cursors;
     try {
-      await choose();
+      const cursors = await choose();
+      if (search !== this.searches) return;
+      this.cursors = cursors;
       await this.show();
     } catch (error) {
+      if (search !== this.searches) return;
       this.cursors = shown;
       notify("error", error.message, error.details);
     } finally {
