@@ -308,6 +308,8 @@ def test_channels_page_on_with_their_cursor(aws, tenant, context):
     # the first page says how many there are, as every paged list does
     assert (first["total"], first["total_exact"], len(first["channels"])) == (2, True, 1)
     assert "total" not in second
+    # the second page ends the list: no cursor to an empty third
+    assert second["next_cursor"] is None
 
 
 def test_a_channels_cursor_holding_more_than_its_key_is_refused(aws, tenant, context):

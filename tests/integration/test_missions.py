@@ -194,11 +194,14 @@ def test_a_missions_messages_page_with_their_total_on_the_first_page(aws, tenant
     )
 
     first = api.list_of(mission["mission_id"], "messages", {"page_size": "2"})
-    second = api.list_of(mission["mission_id"], "messages", {"cursor": first["next_cursor"]})
+    query = {"page_size": "1", "cursor": first["next_cursor"]}
+    second = api.list_of(mission["mission_id"], "messages", query)
 
     assert (first["total"], first["total_exact"]) == (3, True)
     assert len(first["items"]) + len(second["items"]) == 3
     assert "total" not in second
+    # the second page ends the list: no cursor to an empty third
+    assert second["next_cursor"] is None
 
 
 def test_abnormal_rows_page_with_a_cursor(aws, tenant):

@@ -261,6 +261,8 @@ def test_unmatched_receipts_page_on_with_their_cursor(aws, tenant, context, chan
     # the first page says how many there are, as every paged list does
     assert (first["total"], first["total_exact"], len(first["receipts"])) == (2, True, 1)
     assert "total" not in second
+    # the second page ends the list: no cursor to an empty third
+    assert second["next_cursor"] is None
 
 
 def _kept_unmatched(route_id: str, receipt_id: str) -> None:

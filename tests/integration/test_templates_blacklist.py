@@ -97,6 +97,17 @@ def test_templates_page_on_with_their_cursor(aws, tenant):
     assert second["next_cursor"] is None
 
 
+def test_a_templates_page_that_ends_the_list_gives_no_cursor_to_an_empty_page(aws, tenant):
+    for i in range(3):
+        _create_template({**TEMPLATE, "name": f"Pin {i}"})
+
+    _, whole = api.call(
+        admin_app, "GET", "/v1/templates", "/v1/templates", query={"page_size": "3"}
+    )
+
+    assert (len(whole["items"]), whole["next_cursor"]) == (3, None)
+
+
 def test_a_template_with_an_unclosed_variable_is_refused(aws, tenant):
     status, answer = _create_template({**TEMPLATE, "content": "Hi ${Name"})
 
@@ -745,6 +756,23 @@ def test_the_blacklist_pages_on_with_its_cursor(aws, tenant):
         "+639215347567",
         "+639215347568",
     ]
+    assert second["next_cursor"] is None
+
+
+def test_a_blacklist_page_that_ends_the_list_gives_no_cursor_to_an_empty_page(aws, tenant):
+    api.blacklist(["+639215347566", "+639215347567", "+639215347568", "+639215347570"])
+
+    # DynamoDB gives a last key whenever a read stops at its limit; the emulator does when
+    # numbers follow the searched range, as +639215347570 does.
+    query = {"page_size": "3", "number": "+63921534756"}
+    _, found = api.call(admin_app, "GET", "/v1/blacklist", "/v1/blacklist", query=query)
+    query = {"page_size": "2", "number": "+63921534756"}
+    _, first = api.call(admin_app, "GET", "/v1/blacklist", "/v1/blacklist", query=query)
+    query["cursor"] = first["next_cursor"]
+    _, second = api.call(admin_app, "GET", "/v1/blacklist", "/v1/blacklist", query=query)
+
+    assert (len(found["items"]), found["next_cursor"]) == (3, None)
+    assert [item["number"] for item in second["items"]] == ["+639215347568"]
     assert second["next_cursor"] is None
 
 

@@ -11,7 +11,7 @@ from cloudsms.answers import CountedPage
 from cloudsms.domain import phone
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_phone_numbers
 from cloudsms.errors import BadRequest, NotFound, cut, shown
-from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
+from cloudsms.services.pages import counted, decode_last_key, first_page, one_page
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
 
 MAX_NUMBERS_PER_REQUEST = 1000
@@ -169,12 +169,13 @@ def list_numbers(owner: str, limit: int, cursor: str | None, start: str = "") ->
     it finds."""
     condition = BlacklistModel.number.startswith(start) if start else None
     last_key = decode_last_key(cursor, ("owner", owner), ("number",), starts_with=start)
-    result = BlacklistModel.query(owner, condition, limit=limit, last_evaluated_key=last_key)
+    result = BlacklistModel.query(owner, condition, limit=limit + 1, last_evaluated_key=last_key)
+    found, next_cursor = one_page(result, limit, ("owner", "number"))
     items = [
         {"number": item.number, "reason": item.reason, "added_at": item.added_at.isoformat()}
-        for item in result
+        for item in found
     ]
-    page = {"items": items, "next_cursor": encode_cursor(result.last_evaluated_key)}
+    page = {"items": items, "next_cursor": next_cursor}
     keys = ["owner", "number"]
     return first_page(
         page,

@@ -39,7 +39,7 @@ from cloudsms.carriers.receipts import error_code_key
 from cloudsms.domain import content, money, phone, urls
 from cloudsms.errors import BadRequest, Conflict, Forbidden, NotFound, cut, shown
 from cloudsms.ids import new_secret
-from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
+from cloudsms.services.pages import counted, decode_last_key, first_page, one_page
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race, utcnow
 from cloudsms.store.channels import ChannelModel
@@ -661,9 +661,10 @@ def all_channels() -> list[dict[str, Any]]:
 def list_channels(size: int, cursor: str | None) -> dict[str, Any]:
     """Every channel, a page at a time: an operator's handful of routes, so a scan."""
     start = decode_last_key(cursor, None, ("route_id",))
-    page = ChannelModel.scan(limit=size, last_evaluated_key=start)
-    channels = [channel_view(item) for item in page]
-    answer = {"channels": channels, "next_cursor": encode_cursor(page.last_evaluated_key)}
+    found, next_cursor = one_page(
+        ChannelModel.scan(limit=size + 1, last_evaluated_key=start), size, ("route_id",)
+    )
+    answer = {"channels": [channel_view(item) for item in found], "next_cursor": next_cursor}
     every = ChannelModel.scan(attributes_to_get=["route_id"])
     return first_page(answer, cursor, lambda: counted(every))
 

@@ -42,7 +42,7 @@ from cloudsms.observability import logger
 from cloudsms.services import orders, scheduling
 from cloudsms.services.blacklist import blacklisted_numbers
 from cloudsms.services.channels import check_channel, get_route
-from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
+from cloudsms.services.pages import counted, decode_last_key, first_page, one_page
 from cloudsms.services.templates import get_template
 from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
@@ -1044,21 +1044,12 @@ def list_missions(
     every = MissionModel.query(
         tenant_id, filter_condition=condition, attributes_to_get=["tenant_id", "mission_id"]
     )
-    # One more than a page tells whether there is a next page.
-    missions = list(islice(results, limit + 1))
-    more = len(missions) > limit
-    missions = missions[:limit]
+    missions, next_cursor = one_page(results, limit, ("tenant_id", "mission_id"))
     found = {}
     if missions:
         keys = [(mission_scope(tenant_id, m.mission_id), WHOLE_LIFE) for m in missions]
         found = {c.scope: c for c in CounterModel.batch_get(keys)}
     items = [mission_view(m, found.get(mission_scope(tenant_id, m.mission_id))) for m in missions]
-    next_cursor = None
-    if more:
-        last = missions[-1]
-        next_cursor = encode_cursor(
-            {"tenant_id": {"S": tenant_id}, "mission_id": {"S": last.mission_id}}
-        )
     return first_page({"items": items, "next_cursor": next_cursor}, cursor, lambda: counted(every))
 
 
@@ -1071,7 +1062,7 @@ def list_mission_messages(
         tenant_id,
         MessageModel.uid.startswith(mission_id),
         filter_condition=MessageModel.mission_id == mission_id,
-        limit=limit,
+        limit=limit + 1,
         last_evaluated_key=decode_last_key(
             cursor, ("tenant_id", tenant_id), ("uid",), starts_with=mission_id
         ),
@@ -1082,6 +1073,7 @@ def list_mission_messages(
         filter_condition=MessageModel.mission_id == mission_id,
         attributes_to_get=["tenant_id", "uid"],
     )
+    found, next_cursor = one_page(result, limit, ("tenant_id", "uid"))
     items = [
         {
             "uid": m.uid,
@@ -1096,9 +1088,9 @@ def list_mission_messages(
             "submitted_at": m.submitted_at.isoformat() if m.submitted_at else None,
             "receipt_at": m.receipt_at.isoformat() if m.receipt_at else None,
         }
-        for m in result
+        for m in found
     ]
-    page = {"items": items, "next_cursor": encode_cursor(result.last_evaluated_key)}
+    page = {"items": items, "next_cursor": next_cursor}
     return first_page(page, cursor, lambda: counted(every))
 
 

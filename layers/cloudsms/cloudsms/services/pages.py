@@ -4,7 +4,7 @@ import base64
 import json
 from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from cloudsms.errors import BadRequest
 from cloudsms.validation import loads_json
@@ -17,6 +17,8 @@ MAX_COUNTED = 10_000
 # DynamoDB refuses a sort key longer than this (a partition key, twice as long): no key
 # a list gives out comes near it.
 MAX_KEY_BYTES = 1024
+
+T = TypeVar("T")
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -87,6 +89,19 @@ def _string(attribute: Any) -> str | None:
     if not isinstance(text, str) or not 0 < len(text.encode()) <= MAX_KEY_BYTES:
         return None
     return text
+
+
+def one_page(results: Iterable[T], limit: int, keys: tuple[str, ...]) -> tuple[list[T], str | None]:
+    """A page of `limit` items from a read of `limit` + 1 (the one more says whether there
+    is a next page), and the cursor to that page: the key (`keys`, string attributes) of
+    the page's last item, as DynamoDB's last evaluated key would be. DynamoDB gives a last
+    evaluated key whenever it stops at its limit, without looking further, so a page that
+    exactly fills the last one would send a client on to an empty page."""
+    items = list(islice(results, limit + 1))
+    if len(items) <= limit:
+        return items, None
+    page = items[:limit]
+    return page, encode_cursor({name: {"S": getattr(page[-1], name)} for name in keys})
 
 
 def page_size(value: int | None) -> int:

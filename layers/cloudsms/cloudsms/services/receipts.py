@@ -54,7 +54,7 @@ from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger, metrics
 from cloudsms.services import transitions
 from cloudsms.services.channels import Channel, get_channel
-from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
+from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page, one_page
 from cloudsms.services.redelivery import backoff_seconds
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
@@ -459,16 +459,17 @@ def list_unmatched(route_id: str | None, size: int, cursor: str | None) -> dict[
     if route_id:
         start = decode_last_key(cursor, ("route_id", route_id), ("receipt_id",))
         query = UnmatchedReceiptModel.query(
-            route_id, scan_index_forward=False, limit=size, last_evaluated_key=start
+            route_id, scan_index_forward=False, limit=size + 1, last_evaluated_key=start
         )
-        page, last_key = list(query), query.last_evaluated_key
+        page, next_cursor = one_page(query, size, ("route_id", "receipt_id"))
         every = UnmatchedReceiptModel.query(route_id, attributes_to_get=keys)
     else:
         page, last_key = _every_route_newest_first(size, cursor)
+        next_cursor = encode_cursor(last_key)
         # Counted by a scan of a table that TTL keeps small.
         every = UnmatchedReceiptModel.scan(attributes_to_get=keys)
     receipts = [unmatched_view(item) for item in page]
-    answer = {"receipts": receipts, "next_cursor": encode_cursor(last_key)}
+    answer = {"receipts": receipts, "next_cursor": next_cursor}
     return first_page(answer, cursor, lambda: counted(every))
 
 

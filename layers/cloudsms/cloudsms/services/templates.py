@@ -16,7 +16,7 @@ from cloudsms.domain import content
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.errors import BadRequest, Conflict, NotFound, cut
 from cloudsms.ids import new_time_ordered_id
-from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page
+from cloudsms.services.pages import counted, decode_last_key, first_page, one_page
 from cloudsms.store.base import lost_a_race, transaction
 from cloudsms.store.templates import NAMES_SUFFIX, TemplateModel, TemplateNameModel, names_of
 from cloudsms.validation import one_line_name
@@ -251,12 +251,10 @@ def record_names() -> dict[str, Any]:
 def list_templates(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     start = decode_last_key(cursor, ("tenant_id", tenant_id), ("template_id",))
     result = TemplateModel.query(
-        tenant_id, limit=limit, scan_index_forward=False, last_evaluated_key=start
+        tenant_id, limit=limit + 1, scan_index_forward=False, last_evaluated_key=start
     )
-    page = {
-        "items": [template_view(item) for item in result],
-        "next_cursor": encode_cursor(result.last_evaluated_key),
-    }
+    found, next_cursor = one_page(result, limit, ("tenant_id", "template_id"))
+    page = {"items": [template_view(item) for item in found], "next_cursor": next_cursor}
     keys = ["tenant_id", "template_id"]
     return first_page(
         page, cursor, lambda: counted(TemplateModel.query(tenant_id, attributes_to_get=keys))
