@@ -463,8 +463,8 @@ export class Pager {
       h("span", { class: "pager-size" }, t("{n}/page", { n: this.pageSize })),
       button(t("‹ Previous"), () => this.move(-1), { disabled: index === 0, "aria-label": t("Previous page") }),
       h("span", { class: "pager-page", "aria-current": "page" }, last ? t("Page {page} of {last}", { page: index + 1, last }) : t("Page {page}", { page: index + 1 })),
-      // A page that exactly fills the last one still comes with a cursor (DynamoDB stops
-      // at the limit without looking further): the total says there is no next page.
+      // The total says when this is the last page, whatever the cursor: the log's page
+      // that stops at its read budget gives one though nothing may follow.
       button(t("Next ›"), () => this.move(1), { disabled: !this.next || (last !== null && index + 1 >= last), "aria-label": t("Next page") }),
       h("label", { class: "pager-goto-label" }, `${t("Go to")} `, goTo),
     );
