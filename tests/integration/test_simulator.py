@@ -176,7 +176,8 @@ def test_wrong_password_is_refused_like_kannel(simulator, receipts):
 
     result = gateway.submit(message("m1", "+639215347565", receipts))
 
-    assert (result.accepted, result.reason) == (False, "Authorization failed for sendsms")
+    assert (result.accepted, result.temporary) == (False, True)
+    assert result.reason == "the gateway refused the channel's credentials (HTTP 403)"
     assert simulator.submissions == []
 
 

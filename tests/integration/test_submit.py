@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
+from cloudsms import cache
 from cloudsms.carriers.base import SubmitResult
 from cloudsms.services import channels, receipts
 from cloudsms.services.redelivery import RetryLater
@@ -179,3 +180,28 @@ def test_a_receipt_that_arrives_before_the_submit_is_recorded_keeps_its_state(aw
     assert (message.dr_state, message.carrier_message_id) == ("DELIVRD", "c-1")
     counted = counters_of("tenant#acme", message.dispatch_day)
     assert (counted["submitted"], counted["delivered"]) == (1, 1)
+
+
+def test_a_password_changed_on_the_gateway_first_holds_the_messages_until_the_channel_has_it(
+    aws, live_channel, carrier_simulator, context
+):
+    # An operator changes the gateway's password, then the channel's: what is sent in
+    # between must wait on its queue, not fail for good.
+    uid = queue_sms(context, DELIVERED_NUMBER, channel=live_channel)
+    carrier_simulator.password = "changed-on-the-gateway"
+
+    with pytest.raises(RetryLater):
+        submit_queued("acme", [uid], _now)
+
+    message = _message(uid)
+    assert message.dr_state == "QUEUED"
+    assert message.reason == "the gateway refused the channel's credentials (HTTP 403)"
+    assert counters_of("tenant#acme", message.dispatch_day)["failed"] == 0
+    assert carrier_simulator.submissions == []
+
+    channels.change_channel(live_channel, {"password": "changed-on-the-gateway"})
+    cache.clear_all()  # the channel cache's 5 seconds
+    submit_queued("acme", [uid], _now)
+
+    assert _message(uid).dr_state == "SUBMITTED"
+    assert [s["accepted"] for s in carrier_simulator.submissions] == [True]

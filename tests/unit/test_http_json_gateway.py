@@ -211,12 +211,23 @@ def test_a_hub_answer_echoing_the_callback_shows_neither_its_secret_nor_the_numb
 
 
 def test_a_hub_answer_echoing_a_header_is_redacted(hub):
-    hub.reply = (401, "key hub-key-written-in-the-mapping refused", "text/plain")
+    hub.reply = (400, "key hub-key-written-in-the-mapping refused", "text/plain")
     headers = {"X-Api-Key": "hub-key-written-in-the-mapping"}
 
     result = _gateway(hub, headers=headers).submit(_message())
 
     assert result.reason == "key *** refused"
+
+
+def test_a_hub_refusing_its_credentials_is_a_temporary_failure_without_its_words(hub):
+    # The channel's token was wrong, or changed on one side before the other: the
+    # message waits on its queue rather than fail for good.
+    hub.reply = (401, "token for user acct refused", "text/plain")
+
+    result = _gateway(hub).submit(_message())
+
+    assert (result.accepted, result.temporary) == (False, True)
+    assert result.reason == "the gateway refused the channel's credentials (HTTP 401)"
 
 
 def test_the_gateway_shows_neither_user_info_nor_query_of_its_url(hub):

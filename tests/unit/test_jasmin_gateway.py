@@ -81,7 +81,7 @@ def test_ucs2_text_goes_as_utf16_hex_content_with_coding_8(jasmin):
     ("status", "body"),
     [
         (400, 'Error "Mandatory argument [to] is not found."'),
-        (403, 'Error "Authentication failure for username:cloudsms"'),
+        (403, 'Error "Authorization failed for username:cloudsms (Cannot set priority)"'),
         (412, 'Error "Cannot route message"'),
     ],
 )
@@ -92,6 +92,16 @@ def test_a_refusal_is_final_and_carries_jasmins_reason(jasmin, status, body):
 
     assert (result.accepted, result.temporary) == (False, False)
     assert result.reason == f"HTTP {status}: {body[7:-1]}"
+
+
+def test_a_refused_log_in_is_temporary_and_does_not_name_the_user(jasmin):
+    # Not the message's fault: it waits on its queue until the credentials are mended.
+    jasmin.reply = (403, 'Error "Authentication failure for username:cloudsms"', "text/plain")
+
+    result = _gateway(jasmin).submit(_message())
+
+    assert (result.accepted, result.temporary) == (False, True)
+    assert result.reason == "the gateway refused the channel's credentials (HTTP 403)"
 
 
 @pytest.mark.parametrize("status", [500, 503])

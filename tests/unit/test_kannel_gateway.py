@@ -145,14 +145,15 @@ def test_queued_for_later_delivery_counts_as_accepted(fake_kannel):
     assert gateway(fake_kannel.url).submit(submission()).accepted
 
 
-def test_authorization_failure_is_a_permanent_refusal_with_kannels_words(fake_kannel):
+def test_authorization_failure_is_a_temporary_failure_naming_the_credentials(fake_kannel):
+    # The channel's log-in, not the message: it waits on its queue until it is mended.
     fake_kannel.reply = (403, "Authorization failed for sendsms")
 
     result = gateway(fake_kannel.url).submit(submission())
 
     assert not result.accepted
-    assert not result.temporary
-    assert result.reason == "Authorization failed for sendsms"
+    assert result.temporary
+    assert result.reason == "the gateway refused the channel's credentials (HTTP 403)"
 
 
 def test_an_answer_echoing_the_request_shows_neither_the_receipt_secret_nor_the_number(

@@ -110,10 +110,26 @@ class OutcomeUnknown(Exception):
 NOT_ACTED_ON = frozenset({429, 503})
 
 
+def credentials_refused(status: int) -> SubmitResult:
+    """The gateway refused the channel's log-in, not the message: it did not take it, and
+    the credentials are the platform's to mend. An operator changing a gateway's password
+    changes it on the gateway and on the channel one after the other; failing every
+    message sent in between for good would lose the rest of a mission. So the message
+    waits on its queue like one the gateway could not take for an outage (backoff, then
+    the dead-letter queue to redrive once the credentials are right). Not in the
+    gateway's words, which may name the user name: the tenant reads the reason."""
+    return SubmitResult(
+        accepted=False,
+        reason=f"the gateway refused the channel's credentials (HTTP {status})",
+        temporary=True,
+    )
+
+
 def not_accepted(status: int, reason: str) -> SubmitResult:
     """What an answer that is not an acceptance means for the message.
 
-    A 4xx: the gateway read the request and refused it, for good. 429 and 503: it did not
+    401: the gateway refused the channel's credentials (`credentials_refused`). Another
+    4xx: the gateway read the request and refused it, for good. 429 and 503: it did not
     act on it, so a retry later is safe. Anything else (another 5xx, often a proxy's 502
     or 504 while the gateway went on, or a 2xx or 3xx in words the adapter does not know)
     says nothing certain: the gateway may have the message, so this raises OutcomeUnknown
@@ -121,6 +137,8 @@ def not_accepted(status: int, reason: str) -> SubmitResult:
     """
     if status in NOT_ACTED_ON:
         return SubmitResult(accepted=False, reason=reason, temporary=True)
+    if status == 401:
+        return credentials_refused(status)
     if 400 <= status < 500:
         return SubmitResult(accepted=False, reason=reason)
     raise OutcomeUnknown(f"an answer that does not say whether the gateway took it: {reason}")

@@ -12,6 +12,7 @@ import requests
 from cloudsms.carriers.base import Submission, SubmitResult
 from cloudsms.carriers.http import (
     OutcomeUnknown,
+    credentials_refused,
     never_reached,
     not_accepted,
     shown_answer,
@@ -24,6 +25,9 @@ SEND_PATH = "/send"
 _CODINGS = {"GSM-7": "0", "UCS-2": "8"}
 _SUCCESS = re.compile(r'^Success\s+"([^"]+)"')
 _ERROR = re.compile(r'^Error\s+"(.*)"$', re.DOTALL)
+# Jasmin's answer (403) to a user name or password it does not know; its other 403,
+# "Authorization failed", is a user's rights or filters refusing this message.
+_CREDENTIALS_REFUSED = "Authentication failure"
 # Handset receipts and the SMSC's: Jasmin's "3" asks for both.
 DLR_LEVEL_BOTH = "3"
 _MAX_REASON = 200
@@ -89,7 +93,11 @@ class JasminGateway:
             # it. A 5xx in other words may be a proxy's, with Jasmin's outcome unknown.
             reason = self._reason(response, submission)
             return SubmitResult(accepted=False, reason=reason, temporary=True)
-        # 400 bad request, 403 credentials, 412 no route: final
+        error = _ERROR.match(body)
+        log_in_refused = error is not None and error.group(1).startswith(_CREDENTIALS_REFUSED)
+        if response.status_code == 403 and log_in_refused:
+            return credentials_refused(response.status_code)
+        # 400 bad request, 403 rights, 412 no route: final
         return not_accepted(response.status_code, self._reason(response, submission))
 
     def _reason(self, response: requests.Response, submission: Submission) -> str:

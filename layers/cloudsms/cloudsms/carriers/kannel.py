@@ -9,6 +9,7 @@ import requests
 from cloudsms.carriers.base import Submission, SubmitResult
 from cloudsms.carriers.http import (
     OutcomeUnknown,
+    credentials_refused,
     never_reached,
     not_accepted,
     shown_answer,
@@ -27,6 +28,9 @@ DLR_MASK_ALL = 31
 # Kannel answers "0: Accepted for delivery", or "3: Queued for later delivery" while
 # the SMSC is down; both mean it has taken the message.
 _ACCEPTED_PREFIXES = ("0:", "3:")
+# smsbox's answer to a sendsms-user name or password it does not know (a 403; older
+# versions answered it with another status, so the words decide).
+_CREDENTIALS_REFUSED = "Authorization failed for sendsms"
 
 
 def kannel_dlr_url(receipt_url: str) -> str:
@@ -98,5 +102,7 @@ class KannelGateway:
             return SubmitResult(accepted=True, carrier_message_id=submission.uid)
         # Kannel does not echo the request, but a proxy in front of it might.
         reason = shown_answer(body, submission, self._password)[:200]
+        if body.startswith(_CREDENTIALS_REFUSED):
+            return credentials_refused(response.status_code)
         # Kannel refuses with a 4xx, and answers 503 when it cannot queue the message
         return not_accepted(response.status_code, reason or f"HTTP {response.status_code}")
