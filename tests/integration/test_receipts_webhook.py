@@ -199,6 +199,25 @@ def test_a_message_sent_before_its_channels_receipt_secret_changed_still_gets_it
     assert _message(uid).dr_state == "DELIVRD"
 
 
+def test_a_receipt_with_a_secret_changed_within_the_channel_cache_time_is_taken(
+    aws, tenant, context
+):
+    # The webhook's function read the channel a moment before its receipt secret was
+    # changed; a submit function that read it after sent the message with the new one.
+    from cloudsms.adapters.secrets import read_secret
+    from cloudsms.store.channels import ChannelModel
+
+    uid = submit_sms(context, NUMBER)
+    channels.get_channel("SIM")  # the webhook's cached channel, the old secret
+    channels.change_channel("SIM", {"new_receipt_secret": True})
+    new_secret = read_secret(ChannelModel.get("SIM").secret_name)["receipt_secret"]
+
+    response = _receipt(context, uid, DELIVERED, secret=new_secret)
+
+    assert response["statusCode"] == 200
+    assert _message(uid).dr_state == "DELIVRD"
+
+
 def test_a_receipt_for_a_channel_that_does_not_exist_gets_the_wrong_secrets_answer(
     aws, tenant, context
 ):

@@ -698,7 +698,20 @@ def get_route(route_id: str) -> ChannelRoute:
 def get_channel(route_id: str) -> Channel:
     """The channel with its credentials. A secret is cached by its version, which the
     channel item names, so new credentials are read as soon as the item is."""
-    item = _channel_item(route_id)
+    return _with_credentials(_channel_item(route_id))
+
+
+def get_channel_now(route_id: str) -> Channel:
+    """The channel with its credentials as they are now, not as a function read them
+    within the cache's seconds (a receipt secret changed meanwhile)."""
+    try:
+        item = ChannelModel.get(route_id, consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound(f"channel {cut(route_id)} does not exist") from exc
+    return _with_credentials(item)
+
+
+def _with_credentials(item: ChannelModel) -> Channel:
     secret = get_secret(item.secret_name, int(item.credentials_version or 0))
     return Channel(
         **vars(_route(item)),

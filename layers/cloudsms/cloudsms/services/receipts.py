@@ -53,7 +53,7 @@ from cloudsms.errors import BadRequest, NotFound, Unauthorized
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger, metrics
 from cloudsms.services import transitions
-from cloudsms.services.channels import Channel, get_channel
+from cloudsms.services.channels import Channel, get_channel, get_channel_now
 from cloudsms.services.pages import counted, decode_last_key, encode_cursor, first_page, one_page
 from cloudsms.services.redelivery import backoff_seconds
 from cloudsms.settings import get_settings
@@ -123,7 +123,12 @@ def authenticated_channel(route_id: str, secret: str | None, now: datetime) -> C
         # anyone which route ids exist.
         raise Unauthorized(WRONG_SECRET) from None
     if not channel.accepts_receipt_secret(secret, now):
-        raise Unauthorized(WRONG_SECRET)
+        # The secret may have changed within the channel cache's seconds, and a submit
+        # function that read the new one may have sent the message with it already, and a
+        # gateway tries a receipt a few times at most: the channel is read again first.
+        channel = get_channel_now(route_id)
+        if not channel.accepts_receipt_secret(secret, now):
+            raise Unauthorized(WRONG_SECRET)
     return channel
 
 
