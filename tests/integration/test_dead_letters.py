@@ -52,6 +52,56 @@ def test_a_dead_lettered_message_is_sent_once_redriven(
     assert [s["to"] for s in carrier_simulator.submissions] == [NUMBER]
 
 
+def test_the_operator_sees_what_waits_and_why_and_drops_only_the_poison(
+    aws, live_channel, carrier_simulator, context
+):
+    # A gateway outage's queue message, whose message still waits, beside queue messages
+    # that can never send anything: redriving those only brought them back, for good.
+    uid = queue_sms(context, NUMBER, channel=live_channel)
+    _exhaust_every_attempt(aws)
+    dead = aws.physical["BulkSubmitDeadLetterQueue"]
+    sqs = boto3.client("sqs")
+    ghost = {"tenant_id": "ghost", "uids": ["u1", "u2"]}
+    sqs.send_message(QueueUrl=dead, MessageBody=json.dumps(ghost))
+    sqs.send_message(QueueUrl=dead, MessageBody="not json")
+
+    shown = dead_letters.contents("bulk")
+
+    assert shown["waiting"] == 3
+    seen = {(m["tenant_id"], m["messages"], m["waiting"], m["poison"]) for m in shown["shown"]}
+    assert seen == {
+        ("acme", 1, 1, None),
+        ("ghost", 2, 0, "tenant ghost does not exist"),
+        (None, 0, 0, "not a JSON object"),
+    }
+    assert _waiting("bulk") == 3  # looking leaves them there
+
+    redriven = dead_letters.redrive("bulk", drop_poison=True)
+
+    assert redriven == {"queue": "bulk", "moved": 1, "dropped": 2}
+    assert _waiting("bulk") == 0
+    [record] = queued_records(aws)
+    submit_app.lambda_handler(event(record), context)
+    assert MessageModel.get("acme", uid).dr_state == "SUBMITTED"
+
+
+def test_a_one_off_queue_message_whose_messages_were_all_sent_is_poison(
+    aws, live_channel, carrier_simulator, context
+):
+    uid = queue_sms(context, NUMBER, channel=live_channel)
+    [record] = queued_records(aws)
+    submit_app.lambda_handler(event(record), context)
+
+    assert dead_letters.poison(json.dumps({"tenant_id": "acme", "uids": [uid]})) == (
+        "none of its 1 message(s) waits to be sent"
+    )
+
+
+def test_only_a_submit_queues_poison_is_dropped(aws):
+    with pytest.raises(BadRequest, match="--drop-poison is for otp and bulk only"):
+        dead_letters.redrive("callback", drop_poison=True)
+
+
 def _firing_failed(aws, mission_id: str) -> None:
     """The scheduler's dead letter: the schedule's input, as every retry failed."""
     body = json.dumps({"tenant_id": "acme", "mission_id": mission_id})
@@ -138,9 +188,9 @@ def test_a_move_takes_only_what_waits_when_it_starts_so_a_message_failing_again_
         sqs.send_message(QueueUrl=dead, MessageBody=f'{{"tenant_id": "acme", "n": {i}}}')
 
     # Moved into the queue it comes from: as a poison message is back within seconds.
-    moved = queues.move(dead, dead)
+    moved, dropped = queues.move(dead, dead)
 
-    assert moved <= 3
+    assert (moved <= 3, dropped) == (True, 0)
 
 
 def test_a_redriven_message_keeps_its_tenant_as_its_group(aws):

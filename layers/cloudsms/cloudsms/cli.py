@@ -231,9 +231,13 @@ def _parser() -> argparse.ArgumentParser:
         " kept unique",
     )
 
-    commands.add_parser(
-        "dead-letters", help="how many messages wait in each queue's dead-letter queue"
+    dead = commands.add_parser(
+        "dead-letters",
+        help="how many messages wait in each queue's dead-letter queue; with a queue, what"
+        " they are: tenant, mission, messages still waiting, and whether poison",
     )
+    dead.add_argument("queue", nargs="?", help="otp, bulk, callback or export")
+    dead.add_argument("--max", type=int, help="show at most this many (default 100)")
     redrive = commands.add_parser(
         "redrive",
         help="send what waits in a queue's dead-letter queue back to the queue, once its "
@@ -246,6 +250,12 @@ def _parser() -> argparse.ArgumentParser:
         " ingest: uploads whose ingest failed, ingested again",
     )
     redrive.add_argument("--max", type=int, help="move at most this many queue messages")
+    redrive.add_argument(
+        "--drop-poison",
+        action="store_true",
+        help="otp or bulk: delete, rather than move, the queue messages that can never send"
+        " anything (as dead-letters QUEUE shows them)",
+    )
 
     account = commands.add_parser(
         "account-add", help="add a portal account to a tenant (its temporary password, once)"
@@ -582,9 +592,12 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "account-enable":
             _print(accounts.enable_account(args.account_name))
         elif args.command == "dead-letters":
-            _print(dead_letters.overview())
+            if args.queue:
+                _print(dead_letters.contents(args.queue, args.max))
+            else:
+                _print(dead_letters.overview())
         elif args.command == "redrive":
-            _print(dead_letters.redrive(args.queue, args.max))
+            _print(dead_letters.redrive(args.queue, args.max, drop_poison=args.drop_poison))
     except CloudSmsError as error:
         sys.exit(f"cloudsms: {error.message}")
     except (PynamoDBException, BotoCoreError, ClientError) as error:

@@ -2,7 +2,7 @@
 status-callback queue."""
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -117,9 +117,15 @@ def waiting(queue_url: str) -> int:
 MOVE_VISIBILITY_SECONDS = 60
 
 
-def move(from_url: str, to_url: str, limit: int | None = None) -> int:
+def move(
+    from_url: str,
+    to_url: str,
+    limit: int | None = None,
+    drop: Callable[[str], bool] | None = None,
+) -> tuple[int, int]:
     """Moves the messages waiting in one queue to another, ten at a time (at most `limit`);
-    returns how many moved. Each is sent before it is deleted, so a crash in between
+    returns how many moved, and how many were dropped: deleted unmoved, as `drop` said of
+    their body. Each is sent before it is deleted, so a crash in between
     leaves it on both: the consumers take a message twice without sending twice (the
     delivery guarantee), while a message lost would be a message never sent.
 
@@ -128,9 +134,9 @@ def move(from_url: str, to_url: str, limit: int | None = None) -> int:
     sqs = client("sqs")
     limit = waiting(from_url) if limit is None else limit
     sent: set[str] = set()
-    moved = 0
-    while moved < limit:
-        wanted = min(SQS_BATCH_LIMIT, limit - moved)
+    moved = dropped = 0
+    while moved + dropped < limit:
+        wanted = min(SQS_BATCH_LIMIT, limit - moved - dropped)
         messages = sqs.receive_message(
             QueueUrl=from_url,
             MaxNumberOfMessages=wanted,
@@ -139,26 +145,56 @@ def move(from_url: str, to_url: str, limit: int | None = None) -> int:
         ).get("Messages", [])
         if not messages or any(message["MessageId"] in sent for message in messages):
             break  # empty, or back already: what is left has failed again since
+        dropping = {i for i, m in enumerate(messages) if drop is not None and drop(m["Body"])}
         # CloudSMS's queue messages carry everything in their body (enqueue above), and
         # their tenant as their group (_fair_group), which a moved one keeps.
         entries = [
             {"Id": str(i), "MessageBody": message["Body"]} | _group_of(message["Body"])
             for i, message in enumerate(messages)
+            if i not in dropping
         ]
-        answer = sqs.send_message_batch(QueueUrl=to_url, Entries=entries)
+        answer = sqs.send_message_batch(QueueUrl=to_url, Entries=entries) if entries else {}
         accepted = {entry["Id"]: entry["MessageId"] for entry in answer.get("Successful", [])}
         sent.update(accepted.values())
         done = [
             {"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]}
             for i, message in enumerate(messages)
-            if str(i) in accepted
+            if str(i) in accepted or i in dropping
         ]
         if done:
             sqs.delete_message_batch(QueueUrl=from_url, Entries=done)
-        moved += len(done)
+        moved += len(accepted)
+        dropped += len(dropping)
         if answer.get("Failed"):
             raise RuntimeError(f"SQS refused {len(answer['Failed'])} entries; {moved} moved")
-    return moved
+    return moved, dropped
+
+
+def look(queue_url: str, limit: int) -> list[dict[str, Any]]:
+    """The messages waiting on the queue (at most `limit`), each as its id, when it was
+    first sent and its body, left on the queue: each is hidden while the others are
+    read, then shown again at once."""
+    sqs = client("sqs")
+    seen: dict[str, dict[str, Any]] = {}
+    handles: list[str] = []
+    while len(seen) < limit:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(SQS_BATCH_LIMIT, limit - len(seen)),
+            VisibilityTimeout=MOVE_VISIBILITY_SECONDS,
+            WaitTimeSeconds=1,
+            AttributeNames=["SentTimestamp"],
+        ).get("Messages", [])
+        fresh = [m for m in messages if m["MessageId"] not in seen]
+        if not fresh:
+            break
+        for message in fresh:
+            sent_ms = int(message.get("Attributes", {}).get("SentTimestamp", 0))
+            seen[message["MessageId"]] = {"sent_ms": sent_ms, "body": message["Body"]}
+            handles.append(message["ReceiptHandle"])
+    for handle in handles:
+        change_visibility(queue_url, handle, 0)
+    return [{"message_id": key, **value} for key, value in seen.items()]
 
 
 def take(queue_url: str, limit: int, visibility_seconds: int) -> Iterator[tuple[str, str]]:

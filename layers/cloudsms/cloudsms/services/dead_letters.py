@@ -10,14 +10,21 @@ makes that safe, as nothing already handed to a gateway is sent again.
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import ValidationError
+from pynamodb.exceptions import DoesNotExist
 
 from cloudsms import clock
 from cloudsms.adapters import queues
+from cloudsms.domain.states import DrState
 from cloudsms.errors import BadRequest
-from cloudsms.services import missions, uploads
+from cloudsms.services import missions, submission, uploads
 from cloudsms.settings import get_settings
+from cloudsms.store.channels import ChannelModel
+from cloudsms.store.messages import MessageModel
+from cloudsms.store.tenants import TenantModel
 
 # The queues that have a dead-letter queue, by the name the operator gives them, and
 # the setting that holds each one's URL.
@@ -61,20 +68,118 @@ def _events_url(name: str) -> str:
     return queues.url_of(str(getattr(get_settings(), EVENTS[name])))
 
 
-def redrive(queue: str, limit: int | None = None, now: datetime | None = None) -> dict[str, Any]:
+def redrive(
+    queue: str,
+    limit: int | None = None,
+    now: datetime | None = None,
+    drop_poison: bool = False,
+) -> dict[str, Any]:
     """Sends what waits in the queue's dead-letter queue back to the queue; for the
-    scheduler's, settles each failed firing's mission (`settle_failed_firings`)."""
+    scheduler's, settles each failed firing's mission (`settle_failed_firings`).
+    `drop_poison`: a submit queue's messages that can never be sent (`poison`) are
+    deleted rather than moved, to fail again."""
     if queue not in (*QUEUES, *EVENTS):
         raise BadRequest(f"no queue {queue!r}: one of {', '.join((*QUEUES, *EVENTS))}")
     if limit is not None and limit < 1:
         raise BadRequest("--max must be at least 1")
+    if drop_poison and queue not in SUBMIT_QUEUES:
+        raise BadRequest(f"--drop-poison is for {' and '.join(SUBMIT_QUEUES)} only")
     if queue == SCHEDULE:
         return settle_failed_firings(now or clock.now(), limit)
     if queue == INGEST:
         return ingest_failed_uploads(limit)
     url = _url(queue)
-    moved = queues.move(queues.dead_letter_queue_url(url), url, limit)
-    return {"queue": queue, "moved": moved}
+    drop = (lambda body: poison(body) is not None) if drop_poison else None
+    moved, dropped = queues.move(queues.dead_letter_queue_url(url), url, limit, drop)
+    return {"queue": queue, "moved": moved} | ({"dropped": dropped} if drop_poison else {})
+
+
+# The submit queues: their messages are checked for what makes them poison.
+SUBMIT_QUEUES = ("otp", "bulk")
+# How many waiting messages `contents` shows by default.
+SHOWN = 100
+
+
+def contents(queue: str, limit: int | None = None) -> dict[str, Any]:
+    """What waits in a queue's dead-letter queue, each message left there: its SQS id
+    (the consumer's error log names it, with the reason it failed), when it was first
+    queued, its tenant and mission, and for a submit queue how many messages it carries,
+    how many of them still wait to be sent, and what makes it poison (None: it failed
+    every attempt for a while, a gateway outage say, and a redrive sends them)."""
+    if queue not in QUEUES:
+        raise BadRequest(f"no queue {queue!r}: one of {', '.join(QUEUES)}")
+    if limit is not None and limit < 1:
+        raise BadRequest("--max must be at least 1")
+    url = queues.dead_letter_queue_url(_url(queue))
+    shown = []
+    for message in queues.look(url, limit or SHOWN):
+        body = _json_object(message["body"]) or {}
+        entry = {
+            "message_id": message["message_id"],
+            "queued_at": datetime.fromtimestamp(message["sent_ms"] / 1000, UTC).isoformat(),
+            "tenant_id": body.get("tenant_id"),
+            "mission_id": body.get("mission_id"),
+        }
+        if queue in SUBMIT_QUEUES:
+            entry |= _diagnosis(message["body"])
+        shown.append(entry)
+    return {"queue": queue, "waiting": queues.waiting(url), "shown": shown}
+
+
+def _json_object(raw: str) -> dict[str, Any] | None:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def poison(raw: str) -> str | None:
+    """Why a submit-queue message can never send anything; None when it can."""
+    return _diagnosis(raw)["poison"]
+
+
+def _diagnosis(raw: str) -> dict[str, Any]:
+    """A submit-queue message's messages, those of them that still wait to be sent (still
+    QUEUED or claimed, or a mission recipient not written yet), and why it can never
+    send anything, as the submit consumer would find (None when it can: whatever made it
+    fail every attempt may be mended)."""
+    body = _json_object(raw)
+    if body is None:
+        return {"messages": 0, "waiting": 0, "poison": "not a JSON object"}
+    try:
+        batch: submission.MissionBatch | submission.OneOffBatch
+        if "recipients" in body:
+            batch = submission.MissionBatch.model_validate(body)
+            uids = [recipient.uid for recipient in batch.recipients]
+        else:
+            batch = submission.OneOffBatch.model_validate(body)
+            uids = batch.uids
+    except ValidationError as error:
+        problem = f"not a submit message: {error.error_count()} problem(s)"
+        return {"messages": 0, "waiting": 0, "poison": problem}
+    keys = [(batch.tenant_id, uid) for uid in uids]
+    stored = {m.uid: m.dr_state for m in MessageModel.batch_get(keys)}
+    unsent = (DrState.QUEUED.value, DrState.SUBMITTING.value)
+    # A mission's recipient is written when it is claimed; a one-off message when sent.
+    mission = isinstance(batch, submission.MissionBatch)
+    waiting = sum(1 for uid in uids if stored.get(uid) in unsent or (mission and uid not in stored))
+    problem = None
+    if not _exists(TenantModel, batch.tenant_id):
+        problem = f"tenant {batch.tenant_id} does not exist"
+    elif mission and not _exists(ChannelModel, batch.channel):
+        problem = f"channel {batch.channel} does not exist"
+    elif not waiting:
+        problem = f"none of its {len(uids)} message(s) waits to be sent"
+    return {"messages": len(uids), "waiting": waiting, "poison": problem}
+
+
+def _exists(model: Any, key: str) -> bool:
+    try:
+        model.get(key)
+    except DoesNotExist:
+        return False
+    return True
 
 
 def _each_event(
