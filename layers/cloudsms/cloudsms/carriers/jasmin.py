@@ -93,8 +93,8 @@ class JasminGateway:
             # it. A 5xx in other words may be a proxy's, with Jasmin's outcome unknown.
             reason = self._reason(response, submission)
             return SubmitResult(accepted=False, reason=reason, temporary=True)
-        error = _ERROR.match(body)
-        log_in_refused = error is not None and error.group(1).startswith(_CREDENTIALS_REFUSED)
+        refusal = _ERROR.match(body)
+        log_in_refused = refusal is not None and refusal.group(1).startswith(_CREDENTIALS_REFUSED)
         if response.status_code == 403 and log_in_refused:
             return credentials_refused(response.status_code)
         # 400 bad request, 403 rights, 412 no route: final

@@ -156,18 +156,18 @@ def _diagnosis(raw: str) -> dict[str, Any]:
             batch = submission.OneOffBatch.model_validate(body)
             uids = batch.uids
     except ValidationError as error:
-        problem = f"not a submit message: {error.error_count()} problem(s)"
-        return {"messages": 0, "waiting": 0, "poison": problem}
+        unreadable = f"not a submit message: {error.error_count()} problem(s)"
+        return {"messages": 0, "waiting": 0, "poison": unreadable}
     keys = [(batch.tenant_id, uid) for uid in uids]
     stored = {m.uid: m.dr_state for m in MessageModel.batch_get(keys)}
     unsent = (DrState.QUEUED.value, DrState.SUBMITTING.value)
     # A mission's recipient is written when it is claimed; a one-off message when sent.
     mission = isinstance(batch, submission.MissionBatch)
     waiting = sum(1 for uid in uids if stored.get(uid) in unsent or (mission and uid not in stored))
-    problem = None
+    problem: str | None = None
     if not _exists(TenantModel, batch.tenant_id):
         problem = f"tenant {batch.tenant_id} does not exist"
-    elif mission and not _exists(ChannelModel, batch.channel):
+    elif isinstance(batch, submission.MissionBatch) and not _exists(ChannelModel, batch.channel):
         problem = f"channel {batch.channel} does not exist"
     elif not waiting:
         problem = f"none of its {len(uids)} message(s) waits to be sent"
