@@ -250,7 +250,9 @@ export function fieldProblem(row, message) {
  * A form's submission, `send()`, one at a time: its submit button is off until the API
  * has answered, so that a double-click (or Enter pressed again) sends it once. A second
  * order or package would be a real one; a second template or account a refusal that
- * replaces the first one's notice.
+ * replaces the first one's notice. The button is marked off (aria-disabled), not
+ * disabled: a disabled button loses the focus, which would drop a keyboard user who
+ * pressed it back at the top of the page.
  */
 export function onSubmit(form, send) {
   let busy = false;
@@ -259,13 +261,13 @@ export function onSubmit(form, send) {
     if (busy) return;
     busy = true;
     const buttons = [...form.querySelectorAll('button[type="submit"]')];
-    for (const submit of buttons) submit.disabled = true;
+    for (const submit of buttons) submit.setAttribute("aria-disabled", "true");
     form.setAttribute("aria-busy", "true");
     try {
       await send();
     } finally {
       busy = false;
-      for (const submit of buttons) submit.disabled = false;
+      for (const submit of buttons) submit.removeAttribute("aria-disabled");
       form.removeAttribute("aria-busy");
     }
   });

@@ -1,0 +1,43 @@
+"""The portal with the keyboard only and as a screen reader reads it (its accessibility
+tree), in a real browser against the local stack: where the focus goes after an action,
+what a form says is required or wrong, and a language switch that waits to be chosen.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_portal import _logged_in, _tenant_key, browser  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.browser
+
+TENANT = "portal-a11y"
+
+
+@pytest.fixture(scope="module")
+def a11y_key(stack, cloudsms_cli) -> str:
+    return _tenant_key(cloudsms_cli, TENANT, "Accessibility Tester", stack["channel"])
+
+
+@pytest.fixture
+def portal(browser, stack, a11y_key) -> Iterator[Page]:  # noqa: F811 - the fixture
+    with _logged_in(browser, stack, a11y_key) as page:
+        yield page
+
+
+def _menu_link(page: Page, name: str):
+    return page.get_by_role("navigation", name="Main menu").get_by_role("link", name=name)
+
+
+def test_a_form_sent_with_the_keyboard_keeps_the_focus_on_its_button(portal):
+    _menu_link(portal, "Black List Mgt").click()
+    portal.get_by_label("Phone Numbers").fill("+639215347001")
+    add = portal.get_by_role("button", name="Add to blacklist")
+    add.focus()
+    portal.keyboard.press("Enter")
+
+    expect(portal.get_by_role("status")).to_contain_text("1 number(s) added to the blacklist")
+    # Not back at the top of the page (a disabled button loses the focus).
+    expect(add).to_be_focused()
+    expect(add).to_be_enabled()
