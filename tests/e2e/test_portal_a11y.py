@@ -41,3 +41,28 @@ def test_a_form_sent_with_the_keyboard_keeps_the_focus_on_its_button(portal):
     # Not back at the top of the page (a disabled button loses the focus).
     expect(add).to_be_focused()
     expect(add).to_be_enabled()
+
+
+def test_the_pager_keeps_the_focus_as_its_pages_are_turned_with_the_keyboard(portal):
+    _menu_link(portal, "Black List Mgt").click()
+    numbers = "\n".join(f"+6392153471{i:02d}" for i in range(21))
+    portal.get_by_label("Phone Numbers").fill(numbers)
+    portal.get_by_role("button", name="Add to blacklist").click()
+    pager = portal.get_by_role("navigation", name="Pages")
+    expect(pager).to_contain_text("Page 1 of 3")
+
+    pager.get_by_role("button", name="Next page").focus()
+    portal.keyboard.press("Enter")
+    expect(pager).to_contain_text("Page 2 of 3")
+    expect(pager.get_by_role("button", name="Next page")).to_be_focused()
+
+    # Enter again: the last page, where Next is off and Previous takes the focus.
+    portal.keyboard.press("Enter")
+    expect(pager).to_contain_text("Page 3 of 3")
+    expect(pager.get_by_role("button", name="Previous page")).to_be_focused()
+
+    goto = pager.get_by_role("spinbutton", name="Go to page")
+    goto.fill("1")
+    goto.press("Enter")
+    expect(pager).to_contain_text("Page 1 of 3")
+    expect(pager.get_by_role("spinbutton", name="Go to page")).to_be_focused()

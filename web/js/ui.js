@@ -457,19 +457,28 @@ export class Pager {
     }
     this.render(page.items, index * this.pageSize);
     const last = this.lastPage();
-    const goTo = h("input", { type: "number", min: 1, max: last ?? undefined, value: index + 1, class: "pager-goto", "aria-label": t("Go to page") });
+    // The pager's controls are made anew: the one that had the focus (Next pressed with
+    // the keyboard) gives it to its successor, rather than to the top of the page.
+    const focused = this.element.contains(document.activeElement) ? document.activeElement.dataset.pager : null;
+    const goTo = h("input", { type: "number", min: 1, max: last ?? undefined, value: index + 1, class: "pager-goto", "aria-label": t("Go to page"), "data-pager": "goto" });
     goTo.addEventListener("change", () => this.goTo(Number(goTo.value)));
     this.element.replaceChildren(
       // "12,345+": at least that many (the API stopped counting).
       this.total === null ? "" : h("span", { class: "pager-total" }, t("Total {n}", { n: `${this.total.toLocaleString("en-US")}${this.exact ? "" : "+"}` })),
       h("span", { class: "pager-size" }, t("{n}/page", { n: this.pageSize })),
-      button(t("‹ Previous"), () => this.move(-1), { disabled: index === 0, "aria-label": t("Previous page") }),
+      button(t("‹ Previous"), () => this.move(-1), { disabled: index === 0, "aria-label": t("Previous page"), "data-pager": "previous" }),
       h("span", { class: "pager-page", "aria-current": "page" }, last ? t("Page {page} of {last}", { page: index + 1, last }) : t("Page {page}", { page: index + 1 })),
       // The total says when this is the last page, whatever the cursor: the log's page
       // that stops at its read budget gives one though nothing may follow.
-      button(t("Next ›"), () => this.move(1), { disabled: !this.next || (last !== null && index + 1 >= last), "aria-label": t("Next page") }),
+      button(t("Next ›"), () => this.move(1), { disabled: !this.next || (last !== null && index + 1 >= last), "aria-label": t("Next page"), "data-pager": "next" }),
       h("label", { class: "pager-goto-label" }, `${t("Go to")} `, goTo),
     );
+    if (focused) {
+      // Next on the last page is off: Previous is then the way on, and the other way round.
+      const other = { next: "previous", previous: "next" }[focused];
+      const control = [focused, other].map((name) => this.element.querySelector(`[data-pager="${name}"]`)).find((c) => c && !c.disabled);
+      (control || goTo).focus();
+    }
     return page;
   }
 
