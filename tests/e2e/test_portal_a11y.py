@@ -66,3 +66,14 @@ def test_the_pager_keeps_the_focus_as_its_pages_are_turned_with_the_keyboard(por
     goto.press("Enter")
     expect(pager).to_contain_text("Page 1 of 3")
     expect(pager.get_by_role("spinbutton", name="Go to page")).to_be_focused()
+
+
+def test_a_menu_link_followed_with_the_keyboard_takes_the_focus_to_the_new_page(portal):
+    _menu_link(portal, "Dispatching Log").focus()
+    portal.keyboard.press("Enter")
+
+    expect(portal).to_have_title("Dispatching Log · CloudSMS Portal")
+    expect(portal.get_by_role("main")).to_be_focused()
+    # The next Tab is in the page, not back at "Skip to content" and the menu.
+    portal.keyboard.press("Tab")
+    expect(portal.get_by_role("main").locator(":focus")).to_have_count(1)

@@ -168,6 +168,10 @@ async function showRoute() {
     main.append(h("div", { class: "notice notice-error", role: "alert" }, error.message || String(error)));
   } finally {
     root.setAttribute("aria-busy", "false");
+    // The frame is drawn anew, and the menu link that was followed with it: the focus
+    // goes to the new page (unless the page gave it to a field of its own), so that the
+    // next Tab is in it and a screen reader reads it, not the top of the document.
+    if (main.isConnected && (!document.activeElement || document.activeElement === document.body)) main.focus();
   }
 }
 
