@@ -77,3 +77,35 @@ def test_a_menu_link_followed_with_the_keyboard_takes_the_focus_to_the_new_page(
     # The next Tab is in the page, not back at "Skip to content" and the menu.
     portal.keyboard.press("Tab")
     expect(portal.get_by_role("main").locator(":focus")).to_have_count(1)
+
+
+def test_the_language_menu_waits_for_enter_before_loading_the_page_again(portal):
+    _menu_link(portal, "Black List Mgt").click()
+    portal.get_by_label("Phone Numbers").fill("+639215347002")
+    menu = portal.locator("header").get_by_role("combobox", name="Language")
+    menu.focus()
+
+    # Looking at the other language is not choosing it: the page stays, the number typed too.
+    portal.keyboard.press("ArrowDown")
+    portal.wait_for_timeout(1000)  # what a reload would take to start
+    expect(portal.locator("html")).to_have_attribute("lang", "en")
+    expect(portal.get_by_label("Phone Numbers")).to_have_value("+639215347002")
+    # Left without Enter, the menu shows the language the page is in.
+    portal.keyboard.press("Tab")
+    expect(menu).to_have_value("en")
+
+    # Chosen in the open list: applied at once.
+    menu.focus()
+    portal.keyboard.press("Alt+ArrowDown")
+    portal.keyboard.press("ArrowDown")
+    portal.keyboard.press("Enter")
+    expect(portal.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(portal.get_by_role("heading", level=1)).to_have_text("黑名单管理")
+    expect(portal).to_have_title("黑名单管理 · CloudSMS 门户")
+
+    # Stepped to on the closed menu, then Enter: applied.
+    portal.locator("header").get_by_role("combobox", name="语言").focus()
+    portal.keyboard.press("ArrowUp")
+    portal.keyboard.press("Enter")
+    expect(portal.locator("html")).to_have_attribute("lang", "en")
+    expect(portal.get_by_role("heading", level=1)).to_have_text("Black List Mgt")

@@ -31,13 +31,47 @@ function append(element, children) {
   }
 }
 
-/** The guide's "English ▾": the portal's language, chosen here (the page loads again in it). */
+/**
+ * The guide's "English ▾": the portal's language, chosen here (the page loads again in it).
+ * The arrow keys on the closed menu change its value at once, option by option: taken as
+ * a choice, a keyboard user looking at the languages would have the page loaded again in
+ * the first one (a form's typed values lost). So a choice made with those keys is applied
+ * with Enter; one made in the open list (a click, or Alt+↓ or Space, then Enter there) at
+ * once. Left unapplied, the menu shows the portal's language again.
+ */
+const STEPPING_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]);
+
 export function languageMenu() {
-  return h(
+  // Whether the value shown was stepped to on the closed menu, not chosen yet.
+  let keyed = false;
+  const menu = h(
     "select",
-    { class: "language", "aria-label": t("Language"), onchange: (event) => chooseLanguage(event.target.value) },
+    {
+      class: "language",
+      "aria-label": t("Language"),
+      onkeydown: (event) => {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          chooseLanguage(menu.value);
+        } else {
+          // A letter steps too (to the language it starts); Alt+↓ and Space open the list.
+          keyed = !event.altKey && (STEPPING_KEYS.has(event.key) || (event.key.length === 1 && event.key !== " "));
+        }
+      },
+      onpointerdown: () => {
+        keyed = false;
+      },
+      onchange: () => {
+        if (!keyed) chooseLanguage(menu.value);
+      },
+      onblur: () => {
+        keyed = false;
+        menu.value = language;
+      },
+    },
     LANGUAGES.map((l) => h("option", { value: l.code, selected: l.code === language ? "selected" : false, lang: l.code }, l.label)),
   );
+  return menu;
 }
 
 let counter = 0;
