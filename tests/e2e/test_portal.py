@@ -326,7 +326,7 @@ def test_the_add_form_sends_nothing_until_a_direction_is_chosen(
         lambda request: posted.append(request.url) if request.method == "POST" else None,
     )
     _fill_add_form(portal, stack, number_list, "Portal no direction", direction=None)
-    direction = portal.get_by_role("group", name="Direction")
+    direction = portal.get_by_role("radiogroup", name="Direction")
     expect(direction.get_by_role("radio", name="Mainland China")).not_to_be_checked()
     expect(direction.get_by_role("radio", name="Other Countries/Regions")).not_to_be_checked()
 

@@ -109,3 +109,49 @@ def test_the_language_menu_waits_for_enter_before_loading_the_page_again(portal)
     portal.keyboard.press("Enter")
     expect(portal.locator("html")).to_have_attribute("lang", "en")
     expect(portal.get_by_role("heading", level=1)).to_have_text("Black List Mgt")
+
+
+def _ax_properties(page: Page, role: str, name: str) -> dict[str, object]:
+    """The properties the browser's accessibility tree gives a node (what a screen reader
+    is told): the first node of `role` whose name is `name`."""
+    session = page.context.new_cdp_session(page)
+    try:
+        for node in session.send("Accessibility.getFullAXTree")["nodes"]:
+            found = (node.get("role", {}).get("value"), node.get("name", {}).get("value"))
+            if found == (role, name):
+                return {p["name"]: p["value"].get("value") for p in node.get("properties", [])}
+    finally:
+        session.detach()
+    raise AssertionError(f"no {role} named {name!r}")
+
+
+def test_required_fields_say_so_and_a_missing_one_is_invalid_with_its_reason(portal):
+    _menu_link(portal, "Bulk Dispatching Tool").click()
+    portal.get_by_role("button", name="Add", exact=True).click()
+    form = portal.get_by_role("form", name="Add Bulk Dispatch SMS Information")
+    expect(form).to_be_visible()
+    # The label's "*" is drawn by the style sheet, so it is part of the names.
+    assert _ax_properties(portal, "radiogroup", "* Direction").get("required") is True
+    assert _ax_properties(portal, "textbox", "* SMS Content").get("required") is True
+    assert _ax_properties(portal, "radiogroup", "* Direction").get("invalid") == "false"
+
+    form.get_by_role("button", name="Submit").click()
+
+    expect(portal.get_by_role("alert")).to_contain_text("Please complete the form.")
+    expect(form.get_by_role("textbox", name="Mission Name")).to_be_focused()
+    expect(form.get_by_role("textbox", name="Mission Name")).to_have_accessible_description(
+        "Mission Name is required."
+    )
+    assert _ax_properties(portal, "textbox", "* Mission Name").get("invalid") == "true"
+    assert _ax_properties(portal, "radiogroup", "* Direction").get("invalid") == "true"
+
+    form.get_by_role("textbox", name="Mission Name").fill("Spring")
+    form.get_by_role("button", name="Submit").click()
+    expect(form.get_by_role("textbox", name="Mission Name")).not_to_have_accessible_description(
+        "Mission Name is required."
+    )
+    assert _ax_properties(portal, "textbox", "* Mission Name").get("invalid") == "false"
+
+    _menu_link(portal, "Black List Mgt").click()
+    expect(portal.get_by_role("textbox", name="Phone Numbers")).to_be_visible()
+    assert _ax_properties(portal, "textbox", "* Phone Numbers").get("required") is True

@@ -234,6 +234,9 @@ const LABELABLE = "input, select, textarea";
 export function field(label, control, { required = false, hint = null, extra = null } = {}) {
   const labelled = control.matches(LABELABLE) ? control : control.querySelector(LABELABLE);
   if (!labelled.id) labelled.id = uniqueId("field");
+  // The label's "*" is drawn, not said: a screen reader is told here (the control may not
+  // carry `required`, a form that checks it in its own words).
+  if (required && !labelled.readOnly) labelled.setAttribute("aria-required", "true");
   return h(
     "div",
     { class: "form-row" },
@@ -276,6 +279,9 @@ export function fieldProblem(row, message) {
     row.querySelector(".form-control").append(note);
     others.push(note.id);
   }
+  // Said with the control (or the radio group), as its red border shows it.
+  if (message) described.setAttribute("aria-invalid", "true");
+  else described.removeAttribute("aria-invalid");
   if (others.length) described.setAttribute("aria-describedby", others.join(" "));
   else described.removeAttribute("aria-describedby");
 }
@@ -362,7 +368,8 @@ export function dateRangeFilters(zone, label, search) {
 export function radios(legend, name, options, checked, { required = false, onchange } = {}) {
   return h(
     "fieldset",
-    { class: "form-row radios" },
+    // A radio group, so that it can say it is required (a group cannot).
+    { class: "form-row radios", role: required ? "radiogroup" : false, "aria-required": required ? "true" : false },
     h("legend", { class: required ? "required" : "" }, legend),
     h(
       "div",
