@@ -155,3 +155,13 @@ def test_required_fields_say_so_and_a_missing_one_is_invalid_with_its_reason(por
     _menu_link(portal, "Black List Mgt").click()
     expect(portal.get_by_role("textbox", name="Phone Numbers")).to_be_visible()
     assert _ax_properties(portal, "textbox", "* Phone Numbers").get("required") is True
+
+
+def test_the_add_forms_title_says_what_it_adds(portal):
+    _menu_link(portal, "Bulk Dispatching Tool").click()
+    expect(portal).to_have_title("Bulk Dispatching Tool · CloudSMS Portal")
+
+    portal.get_by_role("button", name="Add", exact=True).click()
+
+    expect(portal.get_by_role("heading", level=1)).to_have_text("Add Bulk Dispatch SMS Information")
+    expect(portal).to_have_title("Add · Bulk Dispatching Tool · CloudSMS Portal")

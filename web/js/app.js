@@ -149,7 +149,10 @@ function frame(route) {
     h("a", { href: "#main", class: "skip-link", onclick: (e) => { e.preventDefault(); main.focus(); } }, t("Skip to content")),
     h("div", { class: "layout" }, menu, h("div", { class: "content" }, header, h("div", { id: "notices", class: "notices" }), main, footer)),
   );
-  document.title = t("{page} · CloudSMS Portal", { page: crumbs[crumbs.length - 1] || t("Portal") });
+  // The page's crumbs after its menu group, the last first: a tab (or a screen reader's
+  // list of windows) says "Add · Bulk Dispatching Tool", not a bare "Add" or "Detail".
+  const named = (crumbs.length > 1 ? crumbs.slice(1) : crumbs).reverse();
+  document.title = t("{page} · CloudSMS Portal", { page: named.join(" · ") || t("Portal") });
   showFlashes();
   return main;
 }
