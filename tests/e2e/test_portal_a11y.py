@@ -165,3 +165,29 @@ def test_the_add_forms_title_says_what_it_adds(portal):
 
     expect(portal.get_by_role("heading", level=1)).to_have_text("Add Bulk Dispatch SMS Information")
     expect(portal).to_have_title("Add · Bulk Dispatching Tool · CloudSMS Portal")
+
+
+def test_a_row_removed_after_its_confirmation_leaves_the_focus_in_the_page(portal):
+    _menu_link(portal, "Black List Mgt").click()
+    portal.get_by_label("Phone Numbers").fill("+639215347003")
+    portal.get_by_role("button", name="Add to blacklist").click()
+    listing = portal.get_by_role("table", name="Blacklisted numbers")
+    expect(listing).to_contain_text("+639215347003")
+
+    portal.get_by_role("button", name="Remove +639215347003").focus()
+    portal.keyboard.press("Enter")
+    dialog = portal.get_by_role("dialog", name="Remove this number?")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    # Escape closes it, and the focus is back on the row's button.
+    portal.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(portal.get_by_role("button", name="Remove +639215347003")).to_be_focused()
+
+    portal.keyboard.press("Enter")
+    portal.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Remove")).to_be_focused()
+    portal.keyboard.press("Enter")
+
+    expect(listing).not_to_contain_text("+639215347003")
+    # The row's button is gone: the focus is in the page, not back at its top.
+    expect(portal.get_by_role("main")).to_be_focused()

@@ -375,6 +375,17 @@ window.addEventListener("cloudsms:unauthorized", () => {
   showLogin(t("Your session has ended: log in again."));
 });
 window.addEventListener("hashchange", showRoute);
+// An action that redraws what had the focus (a row removed after its confirmation, a
+// detail closed) would drop the focus to the document, and the next Tab to the top of the
+// page and the menu: it goes to the page's main area instead, where the action was.
+document.addEventListener("focusout", (event) => {
+  const left = event.target;
+  if (event.relatedTarget || !(left instanceof Element) || !left.closest("main")) return;
+  setTimeout(() => {
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (lost && !left.isConnected) document.getElementById("main")?.focus();
+  });
+});
 
 async function start() {
   await loadConfig();
