@@ -3,6 +3,8 @@ tree), in a real browser against the local stack: where the focus goes after an 
 what a form says is required or wrong, and a language switch that waits to be chosen.
 """
 
+import re
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -191,3 +193,31 @@ def test_a_row_removed_after_its_confirmation_leaves_the_focus_in_the_page(porta
     expect(listing).not_to_contain_text("+639215347003")
     # The row's button is gone: the focus is in the page, not back at its top.
     expect(portal.get_by_role("main")).to_be_focused()
+
+
+def test_the_temporary_password_is_read_with_the_done_button_that_takes_the_focus(
+    browser,  # noqa: F811 - the fixture
+    stack,
+    cloudsms_cli,
+):
+    tenant = "portal-a11y-accounts"
+    cloudsms_cli("tenant-create", tenant, "--name", "Accessibility Accounts")
+    name = f"a11y_{secrets.token_hex(3)}"
+    with _logged_in(browser, stack, stack["operator_key"]) as page:
+        page.goto(f"{stack['api_url']}/#/accounts?tenant={tenant}")
+        form = page.get_by_role("form", name="Add Account")
+        form.get_by_label("Account Name").fill(name)
+        form.get_by_role("button", name="Add").focus()
+        page.keyboard.press("Enter")
+
+        done = page.get_by_role("button", name="Done")
+        expect(done).to_be_focused()
+        password = page.locator("code.secret").inner_text()
+        # What a screen reader says with "Done": the password, and that it is shown once.
+        expect(done).to_have_accessible_description(
+            re.compile(f"Temporary password of {name}: {password}.*it will not be shown again")
+        )
+
+        page.keyboard.press("Enter")
+        expect(page.get_by_text(password)).to_have_count(0)
+        expect(page.get_by_role("main")).to_be_focused()

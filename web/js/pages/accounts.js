@@ -3,7 +3,7 @@
 
 import { call, get } from "../api.js";
 import { t } from "../i18n.js";
-import { button, clearNotices, confirmDialog, field, fixedValue, formatTime, h, notify, onSubmit, pagedRows, panel, showError, statusBadge, table, tenantPicker, zoneLabel } from "../ui.js";
+import { button, clearNotices, confirmDialog, field, fixedValue, formatTime, h, notify, onSubmit, pagedRows, panel, showError, statusBadge, table, tenantPicker, uniqueId, zoneLabel } from "../ui.js";
 
 // The API's role_label is English: the portal says the roles it knows in its own words.
 const ROLES = { tenant_manager: t("Tenant Manager") };
@@ -28,14 +28,18 @@ export async function render({ main, account, query, navigate }) {
   // A temporary password is answered once: it stays here until "Done", never again.
   const issued = h("div", {});
   function showPassword(message, answer) {
-    const done = button(t("Done"), () => issued.replaceChildren());
+    // Done takes the focus, and a screen reader reads it with the password and the warning
+    // (its description): on its own, "Done" would be pressed before the password is heard.
+    const said = uniqueId("password");
+    const warned = uniqueId("password-note");
+    const done = button(t("Done"), () => issued.replaceChildren(), { "aria-describedby": `${said} ${warned}` });
     clearNotices();
     issued.replaceChildren(
       panel(
         t("Temporary password"),
         h(
           "div",
-          { class: "notice notice-success", role: "status" },
+          { class: "notice notice-success", role: "status", id: said },
           h(
             "span",
             {},
@@ -43,7 +47,7 @@ export async function render({ main, account, query, navigate }) {
             h("code", { class: "secret" }, answer.password),
           ),
         ),
-        h("p", { class: "hint" }, t("Note it now: it will not be shown again. Give it to the account's user, who must change it at the first log-in.")),
+        h("p", { class: "hint", id: warned }, t("Note it now: it will not be shown again. Give it to the account's user, who must change it at the first log-in.")),
         h("div", { class: "page-actions" }, done),
       ),
     );
