@@ -221,3 +221,33 @@ def test_the_temporary_password_is_read_with_the_done_button_that_takes_the_focu
         page.keyboard.press("Enter")
         expect(page.get_by_text(password)).to_have_count(0)
         expect(page.get_by_role("main")).to_be_focused()
+
+
+def _focus_outline(page: Page) -> str:
+    """The outline drawn around the focused element: "solid 2px", or "none 0px"."""
+    return page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return `${s.outlineStyle} ${s.outlineWidth}`; }"
+    )
+
+
+def test_the_keyboard_focus_is_drawn_on_radios_checkboxes_and_the_language_menu(portal):
+    _menu_link(portal, "Bulk Dispatching Tool").click()
+    portal.get_by_role("button", name="Add", exact=True).click()
+    form = portal.get_by_role("form", name="Add Bulk Dispatch SMS Information")
+    form.get_by_role("textbox", name="Mission Name").focus()
+
+    portal.keyboard.press("Tab")
+    expect(form.get_by_role("radio", name="Mainland China")).to_be_focused()
+    assert _focus_outline(portal) == "solid 2px"
+
+    form.get_by_role("checkbox", name="User unsubscribe").focus()
+    portal.keyboard.press("Shift+Tab")
+    portal.keyboard.press("Tab")
+    expect(form.get_by_role("checkbox", name="User unsubscribe")).to_be_focused()
+    assert _focus_outline(portal) == "solid 2px"
+
+    portal.get_by_role("button", name="Log out").focus()
+    portal.keyboard.press("Shift+Tab")
+    expect(portal.get_by_role("combobox", name="Language")).to_be_focused()
+    assert _focus_outline(portal) == "solid 2px"
