@@ -24,10 +24,15 @@ queue's messages one by one: sending grew with the queue (12 of the 19 s that cr
 a 100,000-number mission took, 1,000 queue messages of 100 recipients). While a
 message is sent, the property now answers that one attribute.
 
-One fix is not for speed: every ReceiveMessage lists the groups of the queue's messages
-in flight by walking the set of them, which another thread's receive or delete can
-change meanwhile (long polls are served side by side): "Set changed size during
-iteration", a 500 for the poller. The walk now goes over a copy, taken in one step.
+Two fixes are not for speed. Every ReceiveMessage lists the groups of the queue's
+messages in flight by walking the set of them, which another thread's receive or delete
+can change meanwhile (long polls are served side by side): "Set changed size during
+iteration", a 500 for the poller. The walk now goes over a copy, taken in one step. And
+two receives side by side could both find a message visible before either marked it
+received, and both take it: a duplicate SQS makes only rarely, which the local stack made
+under load (a mission's queue message put back for throughput taken twice, 13 ms apart,
+its two copies then waiting on each other's claims). A receive now looks through the
+queue one at a time, and waits for messages outside that turn.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import functools
 import json
 import re
 import threading
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -176,6 +182,7 @@ def apply() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _answer_only_deduplication_while_sending()
     Queue.pending_message_groups = property(_pending_message_groups)  # type: ignore[assignment,method-assign]
+    _receive_one_at_a_time()
 
 
 def _pending_message_groups(queue: Queue) -> set[str]:
@@ -210,3 +217,32 @@ def _answer_only_deduplication_while_sending() -> None:
 
     Queue.attributes = property(attributes)  # type: ignore[assignment,method-assign]
     SQSBackend.send_message = sending  # type: ignore[method-assign]
+
+
+_receiving = threading.Lock()
+
+
+def _receive_one_at_a_time() -> None:
+    receive_message = SQSBackend.receive_message
+
+    def receive(
+        self: SQSBackend,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> Any:
+        deadline = time.monotonic() + wait_seconds_timeout
+        while True:
+            # One look through the queue (no wait): a message it takes is marked
+            # received before another receive looks.
+            with _receiving:
+                found = receive_message(
+                    self, queue_name, count, 0, visibility_timeout, message_attribute_names
+                )
+            if found or time.monotonic() >= deadline:
+                return found
+            self.get_queue(queue_name).wait_for_messages(1)
+
+    SQSBackend.receive_message = receive  # type: ignore[method-assign]

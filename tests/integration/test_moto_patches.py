@@ -1,9 +1,14 @@
 """The emulator patches keep what they speed up working as AWS does: DynamoDB's
 transactions all or nothing, SQS queues counting and deduplicating their messages."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto.sqs.models import Message
 
 
 @pytest.fixture
@@ -178,3 +183,33 @@ def test_a_fifo_group_with_a_message_in_flight_still_waits(aws):
     # "second" waits while "first" of its group is in flight; the other group's goes
     assert receive() == ["elsewhere"]
     assert receive() == []
+
+
+def test_two_receives_side_by_side_never_take_the_same_message(aws, monkeypatch):
+    # Long polls are served side by side. A receive that is slow between finding a
+    # message visible and marking it received (here made so) let another receive take it too.
+    mark_received = Message.mark_received
+
+    def slowly(message: Message, *args: Any, **kwargs: Any) -> None:
+        time.sleep(0.01)
+        mark_received(message, *args, **kwargs)
+
+    monkeypatch.setattr(Message, "mark_received", slowly)
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="side-by-side")["QueueUrl"]
+    entries = [{"Id": str(n), "MessageBody": str(n)} for n in range(10)]
+    sqs.send_message_batch(QueueUrl=url, Entries=entries)
+
+    def receive_all(_: int) -> list[str]:
+        client = boto3.client("sqs", region_name="us-east-1")
+        taken: list[str] = []
+        while answer := client.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300
+        ).get("Messages"):
+            taken.extend(message["Body"] for message in answer)
+        return taken
+
+    with ThreadPoolExecutor(4) as pool:
+        taken = [body for bodies in pool.map(receive_all, range(4)) for body in bodies]
+
+    assert sorted(taken, key=int) == [str(n) for n in range(10)]
