@@ -251,3 +251,19 @@ def test_the_keyboard_focus_is_drawn_on_radios_checkboxes_and_the_language_menu(
     portal.keyboard.press("Shift+Tab")
     expect(portal.get_by_role("combobox", name="Language")).to_be_focused()
     assert _focus_outline(portal) == "solid 2px"
+
+
+def test_a_success_notice_stays_until_the_next_one_or_dismissed(portal):
+    # One may read slowly, or hear it late (WCAG 2.2.1): no notice leaves on a timer.
+    portal.clock.install()
+    _menu_link(portal, "Black List Mgt").click()
+    portal.get_by_label("Phone Numbers").fill("+639215347002")
+    portal.get_by_role("button", name="Add to blacklist").click()
+    notice = portal.get_by_role("status")
+    expect(notice).to_contain_text("1 number(s) added to the blacklist")
+
+    portal.clock.run_for(60_000)
+
+    expect(notice).to_contain_text("1 number(s) added to the blacklist")
+    notice.get_by_role("button", name="Dismiss").click()
+    expect(notice).to_have_count(0)

@@ -172,8 +172,9 @@ export function notify(kind, message, details = []) {
     extraDetails(message, details).length ? h("ul", {}, extraDetails(message, details).map((d) => h("li", {}, describeDetail(d)))) : null,
     h("button", { type: "button", class: "notice-close", "aria-label": t("Dismiss"), onclick: () => box.remove() }, "×"),
   );
+  // It stays until the next notice, its ×, or another page: one may read slowly or hear
+  // it late (a notice leaving on a timer fails WCAG 2.2.1).
   area.append(box);
-  if (kind !== "error") setTimeout(() => box.remove(), 8000);
   return box;
 }
 
