@@ -267,3 +267,15 @@ def test_a_success_notice_stays_until_the_next_one_or_dismissed(portal):
     expect(notice).to_contain_text("1 number(s) added to the blacklist")
     notice.get_by_role("button", name="Dismiss").click()
     expect(notice).to_have_count(0)
+
+
+def test_a_character_counter_is_read_with_its_field_not_at_each_key(portal):
+    _menu_link(portal, "Bulk Dispatching Tool").click()
+    portal.get_by_role("button", name="Add", exact=True).click()
+    form = portal.get_by_role("form", name="Add Bulk Dispatch SMS Information")
+    name = form.get_by_label("Mission Name")
+
+    name.fill("Launch")
+
+    expect(name).to_have_accessible_description(re.compile(r"^6/\d+$"))
+    expect(form.locator(".counter[aria-live]")).to_have_count(0)

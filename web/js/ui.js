@@ -399,7 +399,11 @@ export function select(options, { value = "", blank = null, ...attributes } = {}
 /** A text input with a live "n/max" counter after it. */
 /** A control with its count of characters; `max` may depend on the value (a function). */
 export function counted(control, max) {
-  const count = h("span", { class: "counter", "aria-live": "polite" });
+  // Read with the control when it is reached, not at each key typed (a live region
+  // would talk over the typing).
+  const count = h("span", { class: "counter", id: uniqueId("count") });
+  const described = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  control.setAttribute("aria-describedby", [...described, count.id].join(" "));
   const limit = typeof max === "function" ? max : () => max;
   const update = () => {
     const most = limit(control.value);
