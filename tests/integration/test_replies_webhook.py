@@ -11,12 +11,19 @@ import pytest
 
 from cloudsms.domain.mission import MissionFields
 from cloudsms.services import channels, missions, tenants
-from cloudsms.services.submission import submit_mission_recipients
+from cloudsms.services.submission import submit_mission_recipients, submit_queued
 from cloudsms.store.blacklist import BlacklistModel
+from cloudsms.store.messages import MessageModel
 from cloudsms.store.reply_routes import ReplyRouteModel
 from functions.dlr_webhook import app as dlr_app
 from tests.integration import missions_api as api
-from tests.integration.conftest import FakeContext, FakeGateway, accepted, function_url_event
+from tests.integration.conftest import (
+    FakeContext,
+    FakeGateway,
+    accepted,
+    function_url_event,
+    queue_sms,
+)
 
 NUMBER = "+639215347566"
 OTHER_NUMBER = "+639175550123"
@@ -136,6 +143,49 @@ def test_a_mission_dispatched_after_an_unsubscribe_skips_the_number(aws, tenant)
     assert (mission["phone_number_amount"], mission["blacklist_amount"]) == (1, 1)
     listed = api.list_of(mission["mission_id"], "blacklisted")["items"]
     assert [item["phone_number"] for item in listed] == ["921****566"]
+
+
+def test_a_queued_mission_message_is_not_sent_to_a_number_that_unsubscribed_meanwhile(aws, tenant):
+    # Dispatched, its messages waiting on the queue (the channel's pace, the recipients'
+    # quiet hours, a paused channel): meanwhile the number replies TD to an earlier one.
+    _send_mission(aws, [NUMBER])
+    fields = MissionFields.model_validate({**api.GUIDE_FIELDS, "allow_unsubscribe": True})
+    mission = missions.create_mission(
+        tenants.get_tenant("acme"), fields, api.numbers_list([NUMBER, OTHER_NUMBER]), _now()
+    )
+    bodies = api.queued_bodies(aws)
+    assert _kannel_reply("TD")["body"] == "unsubscribed"
+    gateway = FakeGateway(accepted())
+
+    for body in bodies:
+        submit_mission_recipients(body, _now, gateway.factory)
+
+    assert [s.to for s in gateway.submissions] == [OTHER_NUMBER]
+    [refused] = [
+        m
+        for m in MessageModel.query("acme")
+        if m.mission_id == mission["mission_id"] and m.to == NUMBER
+    ]
+    assert (refused.dr_state, refused.reason) == (
+        "LOCAL_REJECTED",
+        "the number is on the blacklist",
+    )
+
+
+def test_a_queued_one_off_message_is_not_sent_to_a_number_that_unsubscribed_meanwhile(aws, tenant):
+    _send_mission(aws, [NUMBER])
+    uid = queue_sms(FakeContext(), NUMBER)
+    assert _kannel_reply("退订")["body"] == "unsubscribed"
+    gateway = FakeGateway(accepted())
+
+    submit_queued("acme", [uid], _now, gateway.factory)
+
+    assert gateway.submissions == []
+    message = MessageModel.get("acme", uid)
+    assert (message.dr_state, message.reason) == (
+        "LOCAL_REJECTED",
+        "the number is on the blacklist",
+    )
 
 
 def test_an_unsubscribe_is_honoured_for_every_tenant_with_a_route(aws, tenant, globex):

@@ -14,6 +14,9 @@ from cloudsms.errors import BadRequest, NotFound, cut, shown
 from cloudsms.services.pages import counted, decode_last_key, first_page, one_page
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
 
+# Why a blacklisted number is not sent (a rejected recipient's or message's reason).
+LISTED = "the number is on the blacklist"
+
 MAX_NUMBERS_PER_REQUEST = 1000
 # Characters of the reason kept with each number, however the numbers come.
 MAX_REASON_LENGTH = 200

@@ -98,7 +98,7 @@ class SendAnswer(BaseModel):
     messages: list[RecipientAnswer]
 
 
-BLACKLISTED = "the number is on the blacklist"
+BLACKLISTED = blacklist.LISTED
 NOT_STORED = "the request failed while its messages were stored"
 QUEUE_UNAVAILABLE = "the submit queue was unavailable"
 

@@ -14,6 +14,10 @@ stored as it is claimed. Either way:
   so the receipt-timeout sweep finds every submitted message (store/receipt_watch.py);
   for a mission that offers to unsubscribe, each recipient's reply route is written
   then too, so a reply always finds whose message it answers (store/reply_routes.py);
+- a number blacklisted since its message was queued (its recipient replied TD to
+  another message meanwhile, say) is not sent: the message ends LOCAL_REJECTED, and its
+  SMS go back to their order. A queue message may wait hours (the channel's pace, the
+  recipient's quiet hours, a paused channel), and an opt-out must hold from when it is made;
 - a channel the operator paused gets nothing: its messages go back on the queue,
   unclaimed, for a while (`paused_channel_retry_seconds`), so that however long the pause
   lasts none counts as a failed attempt or reaches the dead-letter queue;
@@ -49,7 +53,7 @@ from cloudsms.domain import phone
 from cloudsms.domain.states import DrState
 from cloudsms.errors import NotFound
 from cloudsms.observability import logger, metrics
-from cloudsms.services import throughput, transitions
+from cloudsms.services import blacklist, throughput, transitions
 from cloudsms.services.channels import Channel, get_channel, message_cost
 from cloudsms.services.counters import local_day
 from cloudsms.services.quiet_hours import seconds_until_open
@@ -337,6 +341,9 @@ def _send(
             extra={"channel": route_id, "count": len(held)},
         )
         return
+    pending = _not_blacklisted(pending)
+    if not pending:
+        return
     granted_at = now()
     # Single verify codes (the otp queue's; a mission's codes go on the bulk queue) are
     # not held back by a mission's messages taking each token of the channel.
@@ -399,6 +406,27 @@ def _send(
             return
     if grant.messages < len(pending):
         progress.later.append((max(0.0, (try_again_at - now()).total_seconds()), later))
+
+
+def _not_blacklisted(pending: list[_Pending]) -> list[_Pending]:
+    """The messages whose numbers are still not blacklisted; the others end LOCAL_REJECTED.
+
+    Looked up by key for the batch, as a one-off send's acceptance does: the blacklist
+    was read when the messages were accepted or dispatched, which may be hours ago."""
+    tenant_id = pending[0].message.tenant_id
+    listed = blacklist.listed(tenant_id, [item.message.to for item in pending])
+    if not listed:
+        return pending
+    refused = 0
+    for item in pending:
+        if item.message.to not in listed:
+            continue
+        if item.stored:
+            refused += transitions.refuse_queued(item.message, blacklist.LISTED)
+        else:
+            refused += transitions.create_refused(item.message, blacklist.LISTED)
+    logger.info("numbers blacklisted since queued: not sent", extra={"count": refused})
+    return [item for item in pending if item.message.to not in listed]
 
 
 # How a consumer waits for a message's sending slot; tests put a fake clock's here.

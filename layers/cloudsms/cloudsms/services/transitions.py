@@ -88,9 +88,35 @@ def release(message: MessageModel, reason: str) -> bool:
     )
 
 
+def refuse_queued(message: MessageModel, reason: str) -> bool:
+    """QUEUED → LOCAL_REJECTED: the platform will not send it. False for a message a
+    consumer took meanwhile (it is being sent) or one that was never stored."""
+    return write(
+        message,
+        [
+            MessageModel.dr_state.set(DrState.LOCAL_REJECTED.value),
+            MessageModel.reason.set(reason),
+        ],
+        MessageModel.dr_state == DrState.QUEUED.value,
+    )
+
+
 def create_claimed(message: MessageModel) -> bool:
     """Writes a mission message as SUBMITTING unless its UID exists already (a
     redelivered or re-dispatched recipient): then changes nothing."""
+    return _create(message)
+
+
+def create_refused(message: MessageModel, reason: str) -> bool:
+    """Writes a mission message as LOCAL_REJECTED, never sent, unless its UID exists
+    already: then changes nothing."""
+    message.dr_state = DrState.LOCAL_REJECTED.value
+    message.reason = reason
+    message.submitted_at = None
+    return _create(message)
+
+
+def _create(message: MessageModel) -> bool:
     try:
         message.save(condition=MessageModel.uid.does_not_exist())
     except PutError as error:
