@@ -228,6 +228,25 @@ def test_a_chinese_reply_in_ucs2_through_kannel_unsubscribes(aws, tenant):
     assert _blacklisted("acme") == {NUMBER: "replied 退订 to unsubscribe"}
 
 
+def test_a_mainland_china_mobile_in_national_form_that_also_reads_as_a_us_number_unsubscribes(
+    aws, tenant
+):
+    # 15512345678 is a Mainland China mobile, and with its first digit as the country
+    # code a valid +1 551 number: a Chinese SMSC gives the sender in that national form.
+    fields = MissionFields.model_validate(
+        {**api.GUIDE_FIELDS, "direction": "mainland_china", "allow_unsubscribe": True}
+    )
+    missions.create_mission(
+        tenants.get_tenant("acme"), fields, api.numbers_list(["+8615512345678"]), _now()
+    )
+    for body in api.queued_bodies(aws):
+        submit_mission_recipients(body, _now, FakeGateway(accepted()).factory)
+
+    assert _kannel_reply("退订", sender="15512345678")["body"] == "unsubscribed"
+
+    assert _blacklisted("acme") == {"+8615512345678": "replied 退订 to unsubscribe"}
+
+
 def test_a_jasmin_reply_is_read_from_its_form_and_answered_ack_jasmin(aws, tenant):
     channels.add_channel("JAS", "jasmin", "http://127.0.0.1:9", "user", "password", "CloudSMS")
     channels.assign_channel("acme", "JAS")

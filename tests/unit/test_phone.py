@@ -8,6 +8,7 @@ from cloudsms.domain.phone import (
     mask_numbers_in,
     normalise,
     normalise_listed,
+    readings,
     time_zones,
 )
 
@@ -195,3 +196,19 @@ def test_a_listed_number_that_reads_two_ways_is_refused_rather_than_listing_a_st
 
     assert normalise_listed("+15512345678") == "+15512345678"
     assert normalise_listed("13800138000") == "+8613800138000"  # only Chinese
+
+
+@pytest.mark.parametrize(
+    ("raw", "numbers"),
+    [
+        ("+639215347566", ["+639215347566"]),
+        ("639215347566", ["+639215347566"]),
+        ("13800138000", ["+8613800138000"]),
+        ("8613800138000", ["+8613800138000"]),
+        # A Mainland China mobile in national form that is also a valid +1 number.
+        ("15512345678", ["+15512345678", "+8615512345678"]),
+        ("+15512345678", ["+15512345678"]),
+    ],
+)
+def test_a_gateways_sender_is_each_number_it_may_be(raw, numbers):
+    assert readings(raw) == numbers

@@ -94,6 +94,18 @@ def normalise_any(raw: str | int | float) -> str:
             raise international from None
 
 
+def readings(raw: str | int | float) -> list[str]:
+    """Every number a gateway's sender may be, best first: normalise_any's reading, and,
+    when the digits were written without "+" and are also a Mainland China mobile in
+    national form, that mobile. A Chinese SMSC may give "15512345678" for +86 155 1234
+    5678, which normalise_any reads as +1 551-234-5678."""
+    e164 = normalise_any(raw)
+    plus, digits = written_digits(raw)
+    if not plus and not e164.startswith(f"+{CHINA}") and _national_chinese_mobile(digits):
+        return [e164, normalise(digits, Direction.MAINLAND_CHINA)]
+    return [e164]
+
+
 def normalise_listed(raw: str | int | float) -> str:
     """A number a tenant or the operator puts on (or takes off) a blacklist: as
     normalise_any, except that one written without "+" that reads both as a Mainland China

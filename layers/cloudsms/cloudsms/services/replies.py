@@ -46,25 +46,29 @@ def record_reply(route_id: str, fields: Mapping[str, bytes], now: datetime) -> s
         logger.debug("a reply that is no unsubscribe", extra={"route": route_id})
         return IGNORED
     try:
-        number = phone.normalise_any(reply.sender)
+        numbers = phone.readings(reply.sender)
     except phone.InvalidNumber:
         logger.warning(
             "an unsubscribe reply from a number that cannot be read",
             extra={"route": route_id, "from": phone.mask_numbers_in(reply.sender)},
         )
         return NO_ROUTE
-    tenants = reply_routes.tenants_replied_to(route_id, number, now)
-    if not tenants:
+    # A sender read two ways (a Mainland China mobile without its country code) is each
+    # number a tenant offered to unsubscribe: the one its messages went to.
+    routes = {n: reply_routes.tenants_replied_to(route_id, n, now) for n in numbers}
+    routes = {number: tenants for number, tenants in routes.items() if tenants}
+    if not routes:
         logger.info(
             "an unsubscribe reply from a number no message offered it to",
-            extra={"route": route_id, "number": phone.mask(number)},
+            extra={"route": route_id, "number": phone.mask(numbers[0])},
         )
         return NO_ROUTE
-    for tenant_id in tenants:
-        blacklist.add_numbers(tenant_id, [number], f"replied {keyword} to unsubscribe")
-    logger.info(
-        "a number unsubscribed by reply",
-        extra={"route": route_id, "number": phone.mask(number), "tenants": tenants},
-    )
+    for number, tenants in routes.items():
+        for tenant_id in tenants:
+            blacklist.add_numbers(tenant_id, [number], f"replied {keyword} to unsubscribe")
+        logger.info(
+            "a number unsubscribed by reply",
+            extra={"route": route_id, "number": phone.mask(number), "tenants": tenants},
+        )
     metrics.add_metric(name="RepliesUnsubscribed", unit="Count", value=1)
     return UNSUBSCRIBED
