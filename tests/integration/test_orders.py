@@ -1757,15 +1757,22 @@ def test_a_number_blacklisted_after_a_dispatch_sent_it_is_not_given_back_when_it
         missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
     monkeypatch.setattr(missions, "_record_sent", record_sent)
 
-    # When the first number, sent the message already, is blacklisted (it replied TD) and
-    # the dispatch is resumed, and the queued messages are submitted
+    # When the queued messages are sent, the first number is then blacklisted (it replied
+    # TD to its message), and the dispatch is resumed, queueing the three again
+    def submit_queued_missions() -> None:
+        for body in [b for b in queued_bodies(aws) if "mission_id" in b]:
+            gateway = FakeGateway(accepted(), accepted(), accepted())
+            submit_mission_recipients(body, lambda: datetime.now(UTC), gateway.factory)
+
+    submit_queued_missions()
     blacklist([THREE[0]])
     assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
-    for body in [b for b in queued_bodies(aws) if "mission_id" in b]:
-        submit_mission_recipients(body, lambda: datetime.now(UTC), FakeGateway(accepted()).factory)
+    submit_queued_missions()
 
     # Then the three were sent and are charged, and the mission counts none blacklisted
-    assert {m.to for m in MessageModel.query("acme")} == set(THREE)
+    assert {m.to: m.dr_state for m in MessageModel.query("acme")} == dict.fromkeys(
+        THREE, "SUBMITTED"
+    )
     assert _remaining() == 10 - 3
     shown = missions.read_mission("acme", created["mission_id"])
     assert (shown["phone_number_amount"], shown["blacklist_amount"], shown["segments"]) == (3, 0, 3)
