@@ -154,3 +154,26 @@ def test_a_message_a_gateway_took_keeps_its_charge_whatever_its_receipt_says():
 def test_a_refusal_written_again_or_an_uncharged_message_gives_nothing_back():
     assert refunded(_charged("SUBMIT_FAILED"), _charged("SUBMIT_FAILED")) is None
     assert refunded(_charged("QUEUED", None), _charged("LOCAL_REJECTED", None)) is None
+
+
+def test_a_refusal_after_a_receipt_that_overtook_the_answer_takes_back_what_was_counted():
+    def price(image: dict) -> int:
+        return 7 * int(image["segments"]["N"])
+
+    # Part 1's acknowledgement overtakes the gateway's answer (or the answer is lost):
+    # counted at the channel's price, with no cost recorded on the message yet.
+    acknowledged = _image("ACCEPTD")
+    assert amounts(_image("SUBMITTING"), acknowledged, price) == {
+        "submitted": 1,
+        "segments": 2,
+        "cost": 14,
+    }
+    # Then the SMSC refuses part 2, before the answer's cost is recorded: the refusal
+    # stands, and what was counted comes back, the cost too.
+    refused = _image("SUBMIT_FAILED", segments=2)
+    assert amounts(acknowledged, refused, price) == {
+        "submitted": -1,
+        "segments": -2,
+        "cost": -14,
+        "failed": 1,
+    }

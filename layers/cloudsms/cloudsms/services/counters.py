@@ -118,15 +118,11 @@ def amounts(
         # way this submission is taken back.
         added["submitted"] -= 1
         added["segments"] -= int(attribute(old, "segments") or 0)
-        _add_cost(added, old, -int(attribute(old, "cost") or 0))
+        _add_cost(added, old, -_counted_cost(old, cost_of))
     if before == DrState.SUBMITTING and state in TAKEN:
         added["submitted"] += 1
         added["segments"] += int(attribute(new, "segments") or 0)
-        recorded = attribute(new, "cost")
-        if recorded is not None:
-            _add_cost(added, new, int(recorded))
-        elif cost_of is not None:
-            _add_cost(added, new, cost_of(new))
+        _add_cost(added, new, _counted_cost(new, cost_of))
     if state in FINAL and (before is None or DrState(before) not in FINAL):
         if state == DrState.DELIVRD:
             added["delivered"] += 1
@@ -135,6 +131,19 @@ def amounts(
         else:
             added["no_notification"] += 1
     return {name: n for name, n in added.items() if n}
+
+
+def _counted_cost(
+    message: Mapping[str, Any], cost_of: Callable[[Mapping[str, Any]], int] | None
+) -> int:
+    """What a message the gateway took is counted at: its recorded cost, or, when a receipt
+    came before the gateway's answer (and its cost) was recorded, its price. A submission
+    taken back is taken back at the same figure, or a refusal of a message counted at its
+    price before its answer was recorded would leave that price in the cost."""
+    recorded = attribute(message, "cost")
+    if recorded is not None:
+        return int(recorded)
+    return cost_of(message) if cost_of is not None else 0
 
 
 def _add_cost(added: Counter[str], message: Mapping[str, Any], cost: int) -> None:
