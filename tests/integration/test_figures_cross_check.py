@@ -392,3 +392,38 @@ def test_the_overview_and_the_order_balance(day):
     assert status == 200, listed
     [order] = [o for o in listed["items"] if o["order_number"] == day["order"]]
     assert order["remaining"] == 100 - 15 + 3
+
+
+def test_a_mission_message_sent_days_after_its_dispatch_is_in_that_days_log(aws, monkeypatch):
+    """A paused channel holds a mission's messages on the queue as long as the pause
+    lasts (and a redrive sends a dead-lettered one days later): the statistics count such
+    a message on the day it went out, and so must the log, its total and its export."""
+    tenants.create_tenant("acme", "Acme", ZONE, "00:00-23:59")
+    channels.add_channel(PRICED, "simulator", "http://127.0.0.1:9", "sim", "sim", "CloudSMS")
+    channels.assign_channel("acme", PRICED)
+    _at(monkeypatch, BEFORE_MIDNIGHT)
+    fields = {
+        "name": "Held",
+        "direction": "international",
+        "sms_type": "business",
+        "channel": PRICED,
+        "content": "Hello",
+    }
+    status, mission = post_form(
+        "/v1/missions", fields, corpus.xlsx([["Phone Number"], ["+919876543210"]])
+    )
+    assert status in (200, 201, 202), mission
+    [body] = [b for b in queued_bodies(aws) if "recipients" in b]
+    three_days_later = BEFORE_MIDNIGHT + timedelta(days=3)
+    _at(monkeypatch, three_days_later)
+    _submit_recipient(body, body["recipients"][0], accepted())
+    that_day = {"from": "2026-12-03", "to": "2026-12-03"}
+
+    [row] = _reports("/v1/statistics", "/v1/statistics", that_day)["days"]
+    total = _reports("/v1/messages/total", "/v1/messages/total", that_day)
+    page = _reports("/v1/messages", "/v1/messages", that_day)
+
+    assert row["total"] == 1
+    assert total == {"total": 1, "total_exact": True}
+    assert [item["mission_id"] for item in page["items"]] == [mission["mission_id"]]
+    assert len(_export_rows(that_day)) == 1

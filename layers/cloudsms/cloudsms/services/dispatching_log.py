@@ -4,9 +4,11 @@ Messages are keyed (tenant, uid), and a uid starts with the milliseconds it was 
 (a one-off send) or with its mission's id, which is time-ordered by the mission's
 creation. So a time range is a key range of the table, read backwards: never a scan.
 
-Two kinds of message fall outside that range although they were dispatched inside the
-time range: those of a mission created earlier and scheduled into it, and those a
-mission held back for its recipients' quiet hours. Their missions are found in the
+Three kinds of message fall outside that range although they were dispatched inside the
+time range: those of a mission created earlier and scheduled into it, those a mission
+held back for its recipients' quiet hours, and those that went out days after their
+mission's dispatch (a paused channel, a slow channel's long list, a redrive; their
+mission's `sending_until` says so). Their missions are found in the
 missions table (one small query) and each is read as a key range of its own. Ranges are
 disjoint and read in descending key order, so "continue after this uid" is the whole
 cursor. The dispatching time the range filters on is the message's `created_at`.
@@ -20,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 
 from cloudsms.answers import Page
@@ -32,6 +35,7 @@ from cloudsms.errors import BadRequest, shown
 from cloudsms.services.messages import DR_STATE, ENCODING, ERROR_CODE, REASON, ROUTE_ID, STATUS
 from cloudsms.services.pages import MAX_COUNTED, decode_cursor, encode_cursor
 from cloudsms.settings import get_settings
+from cloudsms.store.base import lost_a_race
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.missions import MissionModel, name_matches
 from cloudsms.store.tenants import TenantModel
@@ -40,9 +44,14 @@ from cloudsms.store.tenants import TenantModel
 HIGHEST = "~"
 # A uid takes its milliseconds a moment apart from the `created_at` the range filters on.
 KEY_SLACK = timedelta(minutes=1)
-# How long after its dispatch a mission may still be submitting messages: a recipient's
-# quiet hours hold a message for up to a day, and SQS retries add minutes.
+# How long after its dispatch a mission's messages are looked for by its dispatch time: a
+# recipient's quiet hours hold a message for up to a day, and SQS retries add minutes.
+# One that goes out later still (a paused channel, a slow channel's long list, a redrive)
+# moves its mission's `sending_until` on (`note_sending`), and is found by that.
 LATEST_SUBMIT = timedelta(days=1, hours=1)
+# Messages sent this long after their mission's dispatch are noted: an hour within
+# LATEST_SUBMIT, for clocks a little apart.
+NOTED_AFTER = LATEST_SUBMIT - timedelta(hours=1)
 # One page may evaluate at most this many items; a page of a rarely matching filter
 # then comes back short, with a cursor to continue, instead of reading without end.
 READ_BUDGET = 2000
@@ -197,9 +206,34 @@ def key_ranges(tenant_id: str, log: LogFilter) -> Iterator[KeyRange]:
             tenant_id,
             _earliest_mission_key(log.start),
             main.low,
-            dispatched & (MissionModel.dispatching_date >= log.start - LATEST_SUBMIT),
+            dispatched
+            & (
+                (MissionModel.dispatching_date >= log.start - LATEST_SUBMIT)
+                | (MissionModel.sending_until >= log.start)
+            ),
         )
     )
+
+
+def note_sending(tenant_id: str, mission_id: str, dispatched_at: datetime, now: datetime) -> None:
+    """Records on the mission that it sends messages now, when that is so long after its
+    dispatch that the log would not look for them by its dispatch time. A write of the
+    mission per queue message of such late ones, none otherwise; only ever forward."""
+    if now - dispatched_at <= NOTED_AFTER:
+        return
+    # Not the model's versioned update: this attribute is the consumers' alone, and many
+    # of them write it at once.
+    try:
+        MissionModel._get_connection().update_item(
+            tenant_id,
+            mission_id,
+            actions=[MissionModel.sending_until.set(now)],
+            condition=MissionModel.mission_id.exists()
+            & (MissionModel.sending_until.does_not_exist() | (MissionModel.sending_until < now)),
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
 
 
 def _condition(log: LogFilter) -> Condition | None:

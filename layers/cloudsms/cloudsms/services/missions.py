@@ -743,6 +743,8 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
         "sender": mission.sender or get_route(mission.channel).default_sender,
         "quiet_hours": bool(mission.recipient_quiet_hours),
         "allow_unsubscribe": bool(mission.allow_unsubscribe),
+        # So that a message going out days later can tell the dispatching log so.
+        "dispatched_at": mission.dispatching_date.isoformat() if mission.dispatching_date else None,
     }
     bodies = (
         {**envelope, "order_number": order_number, "recipients": chunk}

@@ -53,7 +53,7 @@ from cloudsms.domain import phone
 from cloudsms.domain.states import DrState
 from cloudsms.errors import NotFound
 from cloudsms.observability import logger, metrics
-from cloudsms.services import blacklist, throughput, transitions
+from cloudsms.services import blacklist, dispatching_log, throughput, transitions
 from cloudsms.services.channels import Channel, get_channel, message_cost
 from cloudsms.services.counters import local_day
 from cloudsms.services.quiet_hours import seconds_until_open
@@ -106,6 +106,9 @@ class MissionBatch(BaseModel):
     # Whether its messages offer to unsubscribe by reply (absent from queue messages
     # written before replies were taken: those go without reply routes, as they did).
     allow_unsubscribe: bool = False
+    # When the mission was dispatched (absent from queue messages written before it was
+    # carried: those tell the dispatching log nothing, as before).
+    dispatched_at: datetime | None = None
     recipients: list[MissionRecipient] = Field(min_length=1)
 
 
@@ -243,6 +246,13 @@ def submit_mission_recipients(
         progress.later.append((min(wait for wait, _ in held), [r for _, r in held]))
         logger.info("recipients held for their quiet hours", extra={"count": len(held)})
     if pending:
+        new = any(not p.stored for p in pending)
+        if batch.dispatched_at and new and not _channel(batch.channel).paused:
+            # Before any message is written, so that none goes out where the log does
+            # not look (a paused channel writes none: it holds them).
+            dispatching_log.note_sending(
+                batch.tenant_id, batch.mission_id, batch.dispatched_at, now()
+            )
         _send(
             batch.channel,
             pending,

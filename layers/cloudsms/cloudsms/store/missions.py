@@ -65,6 +65,10 @@ class MissionModel(Model):
     # Hold each marketing message until the sending window opens where its recipient is.
     recipient_quiet_hours = BooleanAttribute(default=False)
     dispatching_date = UTCDateTimeAttribute(null=True)
+    # The latest time a message of it went out more than a day after its dispatch (a
+    # paused channel held it, a slow channel's long list, a redrive): the dispatching
+    # log looks for a mission's messages by its dispatch time, and by this beyond a day.
+    sending_until = UTCDateTimeAttribute(null=True)
     phone_number_amount = NumberAttribute(default=0)
     failure_amount = NumberAttribute(default=0)
     blacklist_amount = NumberAttribute(default=0)
