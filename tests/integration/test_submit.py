@@ -3,7 +3,7 @@
 import copy
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -14,6 +14,7 @@ from cloudsms.services import channels, receipts
 from cloudsms.services.redelivery import RetryLater
 from cloudsms.services.submission import submit_queued
 from cloudsms.store.messages import MessageModel
+from cloudsms.store.missions import MissionModel
 from functions.send import submit as submit_app
 from tests.integration.conftest import EVENTS, FakeGateway, accepted, counters_of, queue_sms
 
@@ -205,3 +206,28 @@ def test_a_password_changed_on_the_gateway_first_holds_the_messages_until_the_ch
 
     assert _message(uid).dr_state == "SUBMITTED"
     assert [s["accepted"] for s in carrier_simulator.submissions] == [True]
+
+
+def test_a_mission_sent_days_after_its_dispatch_is_noted_on_it_under_the_submit_policies(
+    aws, live_channel, carrier_simulator, context
+):
+    # The note (for the dispatching log) is a write of the missions table, which the
+    # submit function's policies must allow: the handler runs under them here.
+    from tests.integration import missions_api
+
+    numbers = missions_api.numbers_list([DELIVERED_NUMBER])
+    status, mission = missions_api.create_with_list(numbers, channel=live_channel)
+    assert status == 201, mission
+    [record] = _queued_records(aws)
+    body = json.loads(record["body"])
+    dispatched = datetime.fromisoformat(body["dispatched_at"])
+    record["body"] = json.dumps(
+        {**body, "dispatched_at": (dispatched - timedelta(days=3)).isoformat()}
+    )
+
+    response = submit_app.lambda_handler({"Records": [record]}, context)
+
+    assert response == {"batchItemFailures": []}
+    noted = MissionModel.get("acme", mission["mission_id"])
+    assert noted.sending_until is not None
+    assert len(carrier_simulator.submissions) == 1
