@@ -141,8 +141,9 @@ def test_required_fields_say_so_and_a_missing_one_is_invalid_with_its_reason(por
 
     expect(portal.get_by_role("alert")).to_contain_text("Please complete the form.")
     expect(form.get_by_role("textbox", name="Mission Name")).to_be_focused()
+    # The problem first, then the field's character count.
     expect(form.get_by_role("textbox", name="Mission Name")).to_have_accessible_description(
-        "Mission Name is required."
+        re.compile(r"^Mission Name is required\. 0/\d+$")
     )
     assert _ax_properties(portal, "textbox", "* Mission Name").get("invalid") == "true"
     assert _ax_properties(portal, "radiogroup", "* Direction").get("invalid") == "true"

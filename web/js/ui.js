@@ -278,7 +278,7 @@ export function fieldProblem(row, message) {
   if (message) {
     const note = h("p", { class: "hint error-text field-error", id: uniqueId("problem") }, message);
     row.querySelector(".form-control").append(note);
-    others.push(note.id);
+    others.unshift(note.id); // read first, before a character count
   }
   // Said with the control (or the radio group), as its red border shows it.
   if (message) described.setAttribute("aria-invalid", "true");
