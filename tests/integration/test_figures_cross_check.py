@@ -25,9 +25,11 @@ from cloudsms.store.messages import MessageModel
 from functions.reports import app as reports_app
 from functions.send import app as send_app
 from tests.integration.conftest import (
+    PRICED,
     FakeContext,
     FakeGateway,
     accepted,
+    add_priced_channel,
     api_event,
     count_changes,
     run_cli,
@@ -48,7 +50,7 @@ ZONE = "Asia/Kolkata"
 BEFORE_MIDNIGHT = datetime(2026, 11, 30, 18, 20, tzinfo=UTC)
 AFTER_MIDNIGHT = datetime(2026, 11, 30, 18, 40, tzinfo=UTC)
 NOV30, DEC1 = "2026-11-30", "2026-12-01"
-PRICED = "PRICED"  # post-paid: no package; 0.012 a segment to +63, 0.0035 elsewhere
+# PRICED (conftest's): post-paid, no package; 0.012 a segment to +63, 0.0035 elsewhere
 CHEAP = "CHEAP"  # prepaid: 0.00075 to +91, 0.0105 to +63, 0.0021 elsewhere
 LONG_GSM = "A notification long enough to take two segments of GSM-7. " * 3  # 177: 2 parts
 # 100 characters of UCS-2, with the signature "[Shop]" 106: two parts of 67.
@@ -125,15 +127,7 @@ def day(aws, monkeypatch) -> Iterator[dict[str, Any]]:
     """The day: what was sent, and what came of each message."""
     tenants.create_tenant("acme", "Acme", ZONE, "00:00-23:59")
     tenants.create_tenant("ops", "Operator", "UTC")
-    channels.add_channel(
-        PRICED,
-        "simulator",
-        "http://127.0.0.1:9",
-        "sim",
-        "sim",
-        "CloudSMS",
-        prices_usd={"default": "0.0035", "by_country": {"63": "0.012"}},
-    )
+    add_priced_channel()  # granted to acme
     channels.add_channel(
         CHEAP,
         "simulator",
@@ -143,7 +137,6 @@ def day(aws, monkeypatch) -> Iterator[dict[str, Any]]:
         "CloudSMS",
         prices_usd={"default": "0.0021", "by_country": {"91": "0.00075", "63": "0.0105"}},
     )
-    channels.assign_channel("acme", PRICED)
     _at(monkeypatch, BEFORE_MIDNIGHT - timedelta(days=1))
     package = orders.create_package(
         PackageFields(
