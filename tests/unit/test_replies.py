@@ -15,6 +15,7 @@ from cloudsms.domain.replies import reply_from_jasmin, reply_from_kannel, unsubs
         ("t", "T"),
         ("退订", "退订"),
         ("退订！", "退订"),
+        ("退訂", "退訂"),  # traditional characters (Taiwan, Hong Kong)
         ("'Stop'", "STOP"),
         ("unsubscribe", "UNSUBSCRIBE"),
     ],

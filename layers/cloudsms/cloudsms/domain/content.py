@@ -30,8 +30,8 @@ UNSUBSCRIBE_TEXT = {
 }
 # What a reply to a message with the sentence above may say to unsubscribe (matched
 # without case, spaces or surrounding punctuation): the words the sentences ask for, and
-# the ones people type anyway.
-UNSUBSCRIBE_KEYWORDS = ("TD", "T", "退订", "STOP", "UNSUBSCRIBE")
+# the ones people type anyway (退訂 is 退订 as Taiwan's and Hong Kong's keyboards write it).
+UNSUBSCRIBE_KEYWORDS = ("TD", "T", "退订", "退訂", "STOP", "UNSUBSCRIBE")
 
 _VARIABLE = re.compile(r"\$\{\s*(\w+)\s*\}")
 # Everything that starts like a variable, up to its closing brace if it has one.
