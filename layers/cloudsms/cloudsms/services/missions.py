@@ -49,7 +49,7 @@ from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race, transaction
 from cloudsms.store.counters import WHOLE_LIFE, CounterModel, mission_scope
 from cloudsms.store.messages import MessageModel
-from cloudsms.store.missions import MissionModel, name_matches
+from cloudsms.store.missions import MissionModel, name_matches, reloaded
 from cloudsms.store.orders import OrderModel
 from cloudsms.store.tenants import TenantModel
 
@@ -169,7 +169,7 @@ def create_mission(
             raise Conflict(f"mission {mission.mission_id} exists already") from error
         mission = kept
     dispatch_unscheduled(mission, now)
-    return mission_view(_reload(mission))
+    return mission_view(reloaded(mission))
 
 
 def _refusal(error: NumberListError, number_list: bytes) -> CloudSmsError:
@@ -328,7 +328,7 @@ def _kept_or_discarded(mission: MissionModel, staged: Staged) -> MissionModel | 
     """After a save whose condition failed: the mission, if it kept this staging all the
     same (the save was written and its answer lost); else None, and this staging's files
     are deleted: the mission kept another one, or none."""
-    current = _reload(mission)
+    current = reloaded(mission)
     if current.staged_prefix == staged.prefix:
         return current
     _delete_staging(staged)
@@ -626,7 +626,7 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
         except (UpdateError, TransactWriteError) as error:
             if not lost_a_race(error):
                 raise
-        mission = _reload(mission)
+        mission = reloaded(mission)
         if mission.status == MissionStatus.SENDING.value and mission.dispatching_date == now:
             return True  # this claim was written, though its answer was lost
         if mission.status not in _UNSENT_STATUSES:
@@ -711,7 +711,7 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
     elif not _claim_for_dispatch(mission, now):
         logger.info("mission not dispatched: its status moved", extra={"mission": mission_id})
         return False
-    mission = _reload(mission)  # with the orders its claim took SMS from
+    mission = reloaded(mission)  # with the orders its claim took SMS from
     late = _blacklisted_at_dispatch(mission)
     late_segments: dict[str | None, int] = {}  # by the order that paid them
 
@@ -820,7 +820,7 @@ def _record_sent(
         except TransactWriteError as error:
             if not lost_a_race(error):
                 raise
-        mission = _reload(mission)
+        mission = reloaded(mission)
         if mission.status != MissionStatus.SENDING.value:
             return  # recorded (and the SMS given back) by this run or another one
     raise RuntimeError(f"mission {mission.mission_id} kept changing; its dispatch comes back")
@@ -855,7 +855,7 @@ def fire_scheduled(tenant_id: str, mission_id: str, now: datetime) -> str:
         return f"skipped: {late}"
     if dispatch(tenant_id, mission_id, now):
         return "dispatched"
-    return f"skipped: the mission is {_reload(mission).status}"
+    return f"skipped: the mission is {reloaded(mission).status}"
 
 
 FIRING_FAILED = (
@@ -876,7 +876,7 @@ def settle_failed_firing(tenant_id: str, mission_id: str, now: datetime) -> str:
         return "dispatched" if dispatch(tenant_id, mission_id, now) else "skipped"
     if mission.status == MissionStatus.SCHEDULED.value:
         _fail_unsent(mission, FIRING_FAILED, now)
-        mission = _reload(mission)  # cancelled meanwhile, it stays so
+        mission = reloaded(mission)  # cancelled meanwhile, it stays so
     if mission.failure_reason == FIRING_FAILED:
         return "failed"
     return f"skipped: the mission is {mission.status}"
@@ -943,11 +943,6 @@ def get_mission(tenant_id: str, mission_id: str, consistent: bool = False) -> Mi
         return MissionModel.get(tenant_id, mission_id, consistent_read=consistent)
     except DoesNotExist as error:
         raise NotFound(f"mission {cut(mission_id)} not found") from error
-
-
-def _reload(mission: MissionModel) -> MissionModel:
-    """The mission as last written: a read after a write must see that write."""
-    return MissionModel.get(mission.tenant_id, mission.mission_id, consistent_read=True)
 
 
 def _phone_number_amount(mission: MissionModel) -> int:

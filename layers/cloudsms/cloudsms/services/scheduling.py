@@ -24,7 +24,7 @@ from cloudsms.services.channels import check_channel
 from cloudsms.services.tenants import check_enabled, check_sender, parse_window
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
-from cloudsms.store.missions import MissionModel
+from cloudsms.store.missions import MissionModel, reloaded
 from cloudsms.store.tenants import TenantModel
 
 
@@ -158,7 +158,7 @@ def cancel(mission: MissionModel, now: datetime) -> None:
             if not lost_a_race(error):
                 raise
             # Another cancel (a second click) or the list's arrival: say which.
-            if _reload(mission).status == MissionStatus.CANCELLED.value:
+            if reloaded(mission).status == MissionStatus.CANCELLED.value:
                 raise Conflict("the mission was cancelled meanwhile") from error
             raise Conflict("the mission's list arrived meanwhile; look at it again") from error
         return
@@ -180,7 +180,7 @@ def cancel(mission: MissionModel, now: datetime) -> None:
     except UpdateError as error:
         if not lost_a_race(error):
             raise
-        raise Conflict(_why_not_cancelled(_reload(mission))) from error
+        raise Conflict(_why_not_cancelled(reloaded(mission))) from error
     delete_schedule(mission)
 
 
@@ -191,11 +191,6 @@ def _why_not_cancelled(mission: MissionModel) -> str:
         return f"the mission is {mission.status}: it has started"
     minutes = get_settings().cancel_cutoff_seconds // 60
     return f"a mission can be cancelled only until {minutes} minutes before its dispatch time"
-
-
-def _reload(mission: MissionModel) -> MissionModel:
-    """The mission as last written: a read after a write must see that write."""
-    return MissionModel.get(mission.tenant_id, mission.mission_id, consistent_read=True)
 
 
 def _before_cutoff(mission: MissionModel, now: datetime, verb: str) -> None:
@@ -272,8 +267,8 @@ def _follow(mission: MissionModel) -> None:
             if error.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
             # A cancel deleted it after this move was written: the mission is cancelled.
-            raise Conflict(_why_not_cancelled(_reload(mission))) from error
-        stored = _reload(mission)
+            raise Conflict(_why_not_cancelled(reloaded(mission))) from error
+        stored = reloaded(mission)
         if (
             stored.status != MissionStatus.SCHEDULED.value
             or stored.dispatch_at == mission.dispatch_at

@@ -89,3 +89,8 @@ def name_matches(text: str) -> Condition:
     """Missions whose name contains `text` in any case (the plain name as well, for
     missions saved without a folded one)."""
     return MissionModel.name_folded.contains(text.casefold()) | MissionModel.name.contains(text)
+
+
+def reloaded(mission: MissionModel) -> MissionModel:
+    """The mission as last written: a read after a write must see that write."""
+    return MissionModel.get(mission.tenant_id, mission.mission_id, consistent_read=True)
