@@ -1,6 +1,7 @@
 """The generic HTTP JSON adapter and its receipt mapping, against a FAKE hub on loopback."""
 
 import json
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -191,6 +192,20 @@ def test_a_read_timeout_is_an_unknown_outcome(hub):
 
     with pytest.raises(OutcomeUnknown):
         _gateway(hub, timeout=0.05).submit(_message())
+
+
+def test_a_hub_that_cannot_be_reached_is_a_temporary_failure_named_by_its_error_only():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    config = HttpJsonConfig.model_validate(
+        {**CONFIG, "url": f"http://127.0.0.1:{closed_port}/api/sms?token={TOKEN}"}
+    )
+
+    result = HttpJsonGateway("http://unused.test", "acct-7", TOKEN, config).submit(_message())
+
+    assert (result.accepted, result.temporary) == (False, True)
+    assert result.reason == "hub unreachable: ConnectionError"
 
 
 def test_a_hub_answer_echoing_the_token_is_redacted(hub):

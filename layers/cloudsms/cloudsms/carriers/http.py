@@ -144,7 +144,20 @@ def not_accepted(status: int, reason: str) -> SubmitResult:
     raise OutcomeUnknown(f"an answer that does not say whether the gateway took it: {reason}")
 
 
-def never_reached(error: requests.RequestException) -> bool:
+def request_failed(error: requests.RequestException, gateway: str) -> SubmitResult:
+    """What a request that raised means for the message. One that never reached the
+    gateway (`gateway` names it) was not taken, and may be sent again later; any other
+    may have been: OutcomeUnknown. Named by the exception's type only: its text holds the
+    request URL, and with it the password or a token. Nor by the endpoint: a tenant reads
+    the reason (the channel's route id tells the operator which endpoint)."""
+    if not _never_reached(error):
+        raise OutcomeUnknown(f"no answer from the gateway: {type(error).__name__}") from None
+    return SubmitResult(
+        accepted=False, reason=f"{gateway} unreachable: {type(error).__name__}", temporary=True
+    )
+
+
+def _never_reached(error: requests.RequestException) -> bool:
     if isinstance(error, requests.ConnectTimeout):
         return True
     if isinstance(error, requests.ConnectionError) and error.args:

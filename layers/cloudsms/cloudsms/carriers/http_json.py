@@ -26,8 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from cloudsms.carriers.base import Receipt, Submission, SubmitResult
 from cloudsms.carriers.http import (
     OutcomeUnknown,
-    never_reached,
     not_accepted,
+    request_failed,
     shown_answer,
     shown_url,
 )
@@ -169,16 +169,7 @@ class HttpJsonGateway:
                 timeout=self._timeout,
             )
         except requests.RequestException as error:
-            if not never_reached(error):
-                raise OutcomeUnknown(
-                    f"no answer from the gateway: {type(error).__name__}"
-                ) from None
-            # the exception text may hold the URL, and with it a token
-            return SubmitResult(
-                accepted=False,
-                reason=f"hub unreachable: {type(error).__name__}",
-                temporary=True,
-            )
+            return request_failed(error, "hub")
         try:
             answer = response.json()
         except ValueError:

@@ -11,10 +11,9 @@ import requests
 
 from cloudsms.carriers.base import Submission, SubmitResult
 from cloudsms.carriers.http import (
-    OutcomeUnknown,
     credentials_refused,
-    never_reached,
     not_accepted,
+    request_failed,
     shown_answer,
     shown_url,
 )
@@ -74,15 +73,7 @@ class JasminGateway:
             # POSTed as a form: the password stays out of URLs and access logs
             response = self._session.post(self._url, data=form, timeout=self._timeout)
         except requests.RequestException as error:
-            if not never_reached(error):
-                raise OutcomeUnknown(
-                    f"no answer from the gateway: {type(error).__name__}"
-                ) from None
-            return SubmitResult(
-                accepted=False,
-                reason=f"Jasmin unreachable: {type(error).__name__}",
-                temporary=True,
-            )
+            return request_failed(error, "Jasmin")
 
         body = response.text.strip()
         found = _SUCCESS.match(body)

@@ -8,10 +8,9 @@ import requests
 
 from cloudsms.carriers.base import Submission, SubmitResult
 from cloudsms.carriers.http import (
-    OutcomeUnknown,
     credentials_refused,
-    never_reached,
     not_accepted,
+    request_failed,
     shown_answer,
     shown_url,
 )
@@ -84,18 +83,7 @@ class KannelGateway:
         try:
             response = self._session.get(self._url, params=params, timeout=self._timeout)
         except requests.RequestException as error:
-            if not never_reached(error):
-                raise OutcomeUnknown(
-                    f"no answer from the gateway: {type(error).__name__}"
-                ) from None
-            # Not the exception's text: it holds the request URL, and with it the
-            # password. Nor the endpoint: a tenant reads the reason (the channel's route
-            # id tells the operator which endpoint).
-            return SubmitResult(
-                accepted=False,
-                reason=f"Kannel unreachable: {type(error).__name__}",
-                temporary=True,
-            )
+            return request_failed(error, "Kannel")
 
         body = response.text.strip()
         if response.status_code == 202 or body.startswith(_ACCEPTED_PREFIXES):
