@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     data = number_list_file(args.rows).read_bytes()
     with emulated_account():
         from cloudsms.adapters.aws import client
-        from cloudsms.services import channels, missions, tenants
+        from cloudsms.services import channels, missions, staging, tenants
         from cloudsms.store.missions import MissionModel
 
         tenants.create_tenant("bench", "Bench", "Asia/Shanghai")
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             created_at=now,
             updated_at=now,
         )
-        staged = missions.stage(mission, data)
+        staged = staging.stage(mission, data)
         mission.staged_prefix = staged.prefix
         mission.phone_number_amount = staged.recipients
         mission.status = "Unsent"

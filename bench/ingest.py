@@ -1,5 +1,5 @@
 """Ingest: a 100,000-row number list from its bytes to validated, rendered and staged
-recipients (`missions.stage` against moto in this process), beside the floor: reading the
+recipients (`staging.stage` against moto in this process), beside the floor: reading the
 same file with python-calamine and normalising each number with phonenumbers, nothing else.
 
 Targets: ingest within 1.5 times the floor; peak RSS under 512 MB. Times are the process's
@@ -62,7 +62,7 @@ def floor(data: bytes) -> None:
 
 
 def ingest(data: bytes, run: int) -> Any:
-    from cloudsms.services import missions
+    from cloudsms.services import staging
     from cloudsms.store.missions import MissionModel
 
     mission = MissionModel(
@@ -79,7 +79,7 @@ def ingest(data: bytes, run: int) -> Any:
         channel="SIM",
         status="Uploading",
     )
-    return missions.stage(mission, data)
+    return staging.stage(mission, data)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import pytest
 
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict, Forbidden
-from cloudsms.services import channels, missions, orders
+from cloudsms.services import channels, missions, orders, staging
 from cloudsms.services.submission import SubmitResult, submit_mission_recipients, submit_queued
 from cloudsms.services.tenants import get_tenant
 from cloudsms.store.messages import MessageModel
@@ -1139,7 +1139,7 @@ def _claims_lose_races(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]
             claiming[0] = False
 
     def read_watched(key: str) -> Any:
-        if claiming[0] and key.endswith(missions.RECIPIENTS):
+        if claiming[0] and key.endswith(staging.RECIPIENTS):
             read.append(key)
         return read_lines(key)
 

@@ -20,7 +20,7 @@ from cloudsms.adapters import storage
 from cloudsms.domain import numberlist
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
-from cloudsms.services import blacklist, missions, scheduling
+from cloudsms.services import blacklist, missions, scheduling, staging
 from cloudsms.services.tenants import get_tenant
 from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_without_list
 from cloudsms.services.uploads import RESULT_SUFFIX
@@ -129,7 +129,7 @@ def test_an_uploaded_list_with_nothing_sendable_fails_the_mission_which_lists_it
     abnormal = api.list_of(mission["mission_id"], "abnormal")
     assert abnormal["items"] == [{"row": 2, "raw": "123", "reason": "not a valid phone number"}]
     assert abnormal["total"] == 1
-    assert not any(key.endswith(missions.RECIPIENTS) for key in staged_keys(aws))
+    assert not any(key.endswith(staging.RECIPIENTS) for key in staged_keys(aws))
     assert queued_recipients(aws) == []
 
 
@@ -559,10 +559,10 @@ def test_an_upload_event_delivered_twice_at_once_sends_the_list_once(aws, tenant
     assert _names(queued_recipients(aws)) == ["Amy", "Bob"]
     assert [key.rsplit("/", 1)[1] for key in staged_keys(aws)] == sorted(
         [
-            missions.ABNORMAL,
-            missions.BLACKLISTED,
-            missions.BLACKLISTED_AT_DISPATCH,
-            missions.RECIPIENTS,
+            staging.ABNORMAL,
+            staging.BLACKLISTED,
+            staging.BLACKLISTED_AT_DISPATCH,
+            staging.RECIPIENTS,
         ]
     )
     assert staged_keys(aws) == _kept_staging(aws, mission["mission_id"])

@@ -1,19 +1,16 @@
-"""Missions: create from a number list, stage the recipients, dispatch them, read them.
+"""Missions: create from a number list, dispatch the recipients, read them.
 
-A mission's recipients are validated, rendered and staged in S3 before the mission is
-saved, so a mission either exists with all its valid recipients staged, or not at all.
-Each staging has its own prefix, which the mission records when it is saved: two
-stagings of one mission (a list uploaded twice, an S3 event delivered twice) never mix,
-and everything after (the claim, the dispatch, its resumption, the pages of abnormal
-rows) reads the one the mission kept.
+A mission's recipients are validated, rendered and staged in S3 (services/staging.py)
+before the mission is saved, so a mission either exists with all its valid recipients
+staged, or not at all. Each staging has its own prefix, which the mission records when
+it is saved: everything after (the claim, the dispatch, its resumption, the pages of
+abnormal rows) reads the one the mission kept.
 """
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice, repeat
-from json.encoder import encode_basestring
+from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +22,7 @@ from cloudsms.adapters import queues, storage
 from cloudsms.clock import Clock
 from cloudsms.domain import content, phone, text
 from cloudsms.domain.mission import MissionFields, MissionStatus
-from cloudsms.domain.numberlist import AbnormalRow, NumberListError, Recipient, read_number_list
+from cloudsms.domain.numberlist import AbnormalRow, NumberListError
 from cloudsms.domain.states import DrState, outcome
 from cloudsms.errors import (
     BadRequest,
@@ -39,7 +36,7 @@ from cloudsms.errors import (
 )
 from cloudsms.ids import mission_message_uid, new_time_ordered_id
 from cloudsms.observability import logger
-from cloudsms.services import orders, scheduling
+from cloudsms.services import orders, scheduling, staging
 from cloudsms.services.blacklist import blacklisted_numbers
 from cloudsms.services.channels import check_channel, get_route
 from cloudsms.services.pages import counted, decode_last_key, first_page, one_page
@@ -55,35 +52,12 @@ from cloudsms.store.tenants import TenantModel
 
 SAMPLE_SIZE = 5
 PREVIEW_ABNORMAL_LIMIT = 100
-# Abnormal rows named in the answer that refuses a list with nothing to send.
-REFUSAL_ABNORMAL_LIMIT = 20
-# A failed mission's reason names this many of them.
+# A failed mission's reason names this many of its abnormal rows.
 REASON_ROWS = 3
 # A SendMessageBatch may carry 1 MiB in all (256 KiB before August 2025), so each of its
 # ten messages stays under a tenth, with room for the envelope. 100 recipients of a
 # 160-character message need about 28 KB.
 QUEUE_MESSAGE_BYTES = 100_000
-
-RECIPIENTS = "recipients.jsonl.gz"
-ABNORMAL = "abnormal.jsonl.gz"
-BLACKLISTED = "blacklisted.jsonl.gz"
-BLACKLISTED_AT_DISPATCH = "blacklisted-at-dispatch.jsonl.gz"
-
-
-@dataclass
-class Staged:
-    """What staging a number list found."""
-
-    prefix: str
-    recipients: int = 0
-    abnormal: int = 0
-    blacklisted: int = 0
-    segments: int = 0
-    messages: list[int] = field(default_factory=list)  # each recipient's SMS, in order
-    encodings: dict[str, int] = field(default_factory=dict)
-    by_name: bool = False
-    first_abnormal: list[dict[str, Any]] = field(default_factory=list)
-
 
 # --- creating ---------------------------------------------------------------------------
 
@@ -181,10 +155,10 @@ def _refusal(error: NumberListError, number_list: bytes) -> CloudSmsError:
 
 
 def _stage_or_refuse(
-    mission: MissionModel, number_list: bytes, accept: Callable[[Staged], Any] | None = None
-) -> Staged:
+    mission: MissionModel, number_list: bytes, accept: Callable[[staging.Staged], Any] | None = None
+) -> staging.Staged:
     try:
-        staged = stage(mission, number_list, accept)
+        staged = staging.stage(mission, number_list, accept)
     except NumberListError as error:
         raise _refusal(error, number_list) from error
     if staged.recipients == 0:
@@ -192,14 +166,14 @@ def _stage_or_refuse(
     return staged
 
 
-def _nothing_to_send(staged: Staged) -> str:
+def _nothing_to_send(staged: staging.Staged) -> str:
     return (
         "no number in the list can be sent: "
         f"{staged.abnormal} abnormal row(s), {staged.blacklisted} blacklisted"
     )
 
 
-def _record_staged(mission: MissionModel, staged: Staged) -> None:
+def _record_staged(mission: MissionModel, staged: staging.Staged) -> None:
     mission.staged_prefix = staged.prefix
     mission.phone_number_amount = staged.recipients
     mission.failure_amount = staged.abnormal
@@ -235,121 +209,15 @@ def dispatch_unscheduled(mission: MissionModel, now: datetime) -> None:
     dispatch(mission.tenant_id, mission.mission_id, now)
 
 
-def _renderer(mission: MissionModel) -> Any:
-    return content.renderer(
-        mission.content,
-        mission.signature,
-        mission.signature_position,
-        phone.Direction(mission.direction),
-        mission.allow_unsubscribe,
-    )
-
-
-def _rows(mission: MissionModel, number_list: bytes) -> Any:
-    direction = phone.Direction(mission.direction)
-    return read_number_list(
-        number_list,
-        [str(name) for name in mission.variables or []],
-        direction,
-        _renderer(mission),
-        added_length=content.added_length(
-            mission.content,
-            mission.signature,
-            mission.signature_position,
-            direction,
-            mission.allow_unsubscribe,
-        ),
-        max_bytes=get_settings().number_list_max_bytes,
-    )
-
-
-def stage(
-    mission: MissionModel,
-    number_list: bytes,
-    accept: Callable[[Staged], Any] | None = None,
-    keep_unsendable: bool = False,
-) -> Staged:
-    """Validates and renders every row, and stages three files in S3: the recipients,
-    the abnormal rows (row, raw value, reason) and the blacklisted numbers.
-
-    A list with no recipient stages nothing: it is refused, and a refused list must not
-    leave files behind for a mission that will never exist. Nor does one that `accept`
-    (given what was found) refuses by raising. With `keep_unsendable` (an uploaded list,
-    whose mission exists and fails) such a list stages its abnormal rows and blacklisted
-    numbers, so that the failed mission lists them.
-    """
-    rows = _rows(mission, number_list)
-    blacklist = blacklisted_numbers(mission.tenant_id)
-    staged = Staged(prefix=_new_staged_prefix(mission), by_name=rows.by_name)
-    recipients = storage.JsonLinesWriter(staged.prefix + RECIPIENTS)
-    abnormal = storage.JsonLinesWriter(staged.prefix + ABNORMAL)
-    blacklisted = storage.JsonLinesWriter(staged.prefix + BLACKLISTED)
-    writers = (recipients, abnormal, blacklisted)
-    try:
-        for row in rows:
-            if isinstance(row, AbnormalRow):
-                record = {"row": row.row, "raw": row.raw, "reason": row.reason}
-                abnormal.write(record)
-                if len(staged.first_abnormal) < REFUSAL_ABNORMAL_LIMIT:
-                    staged.first_abnormal.append(record)
-            elif row.phone in blacklist:
-                blacklisted.write({"row": row.row, "to": row.phone})
-            else:
-                recipients.write_line(_recipient_line(row))
-                staged.segments += row.segments
-                staged.messages.append(row.segments)
-                staged.encodings[row.encoding] = staged.encodings.get(row.encoding, 0) + 1
-        staged.recipients, staged.abnormal, staged.blacklisted = (
-            recipients.count,
-            abnormal.count,
-            blacklisted.count,
-        )
-        if accept is not None and staged.recipients:
-            accept(staged)
-    except Exception:
-        for writer in writers:
-            writer.discard()
-        raise
-    for writer in writers:
-        if staged.recipients or (keep_unsendable and writer is not recipients):
-            writer.upload()
-        else:
-            writer.discard()
-    return staged
-
-
-def _new_staged_prefix(mission: MissionModel) -> str:
-    """A prefix of this staging's own. Missions staged before stagings had one recorded
-    `staged/{tenant}/{mission}/`, and are read there."""
-    return f"staged/{mission.tenant_id}/{mission.mission_id}/{new_time_ordered_id()}/"
-
-
-def _kept_or_discarded(mission: MissionModel, staged: Staged) -> MissionModel | None:
+def _kept_or_discarded(mission: MissionModel, staged: staging.Staged) -> MissionModel | None:
     """After a save whose condition failed: the mission, if it kept this staging all the
     same (the save was written and its answer lost); else None, and this staging's files
     are deleted: the mission kept another one, or none."""
     current = reloaded(mission)
     if current.staged_prefix == staged.prefix:
         return current
-    _delete_staging(staged)
+    staging.delete(staged)
     return None
-
-
-def _delete_staging(staged: Staged) -> None:
-    left = storage.delete([staged.prefix + name for name in (RECIPIENTS, ABNORMAL, BLACKLISTED)])
-    if left:
-        # Read by nothing, and expired with the bucket's rule.
-        logger.warning("staged files not deleted", extra={"keys": left})
-
-
-def _recipient_line(row: Recipient) -> str:
-    """A staged recipient as a JSON line, written directly: this runs for every row of a
-    list, five times faster than encoding a dict. The number is E.164 and the encoding a
-    fixed name, so only the text needs escaping."""
-    return (
-        f'{{"row": {row.row}, "to": "{row.phone}", "text": {encode_basestring(row.text)}, '
-        f'"encoding": "{row.encoding}", "segments": {row.segments}}}'
-    )
 
 
 def preview(
@@ -373,7 +241,7 @@ def preview(
         allow_unsubscribe=fields.allow_unsubscribe,
     )
     try:
-        rows = _rows(probe, number_list)
+        rows = staging.number_list_rows(probe, number_list)
         blacklist = blacklisted_numbers(tenant.tenant_id)
         samples: list[dict[str, Any]] = []
         abnormal: list[dict[str, Any]] = []
@@ -485,7 +353,7 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
             raise NumberListError(f"the file is larger than {max_bytes:,} bytes") from None
         # As when the list comes with the request: a mission the orders cannot pay for
         # fails now, with the reason, rather than wait Scheduled until its time to fail.
-        staged = stage(
+        staged = staging.stage(
             mission,
             data,
             accept=lambda found: orders.check_mission(
@@ -516,7 +384,7 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
             MissionModel.staged_prefix.set(staged.prefix),
         )
         if not failed:
-            _delete_staging(staged)
+            staging.delete(staged)
         return
     _record_staged(mission, staged)
     now = clock()
@@ -613,7 +481,7 @@ def _claim_for_dispatch(mission: MissionModel, now: datetime) -> bool:
         return False
     # Read once for every attempt (the list of a mission not yet claimed is not staged
     # again), and only if charge_for walks it: it does not for an unmetered channel.
-    segments = _StagedSegments(mission)
+    segments = staging.StagedSegments(mission)
     for _ in range(CLAIM_ATTEMPTS):
         try:
             charge = orders.charge_for(tenant, mission.channel, segments, now)
@@ -655,21 +523,6 @@ def _write_claim(mission: MissionModel, charge: orders.Charge | None, now: datet
                 actions=take.actions,
                 condition=take.condition,
             )
-
-
-class _StagedSegments:
-    """Each staged recipient's SMS, in their order: what the claim charges. The staged
-    list is read when first walked, and kept for the walks after (about 1 s to read for
-    100,000 recipients; their sizes are 100,000 ints)."""
-
-    def __init__(self, mission: MissionModel):
-        self._key = mission.staged_prefix + RECIPIENTS
-        self._sizes: list[int] | None = None
-
-    def __iter__(self) -> Iterator[int]:
-        if self._sizes is None:
-            self._sizes = [int(r["segments"]) for r in storage.read_json_lines(self._key)]
-        return iter(self._sizes)
 
 
 def _payers(mission: MissionModel) -> Iterator[str | None]:
@@ -716,7 +569,7 @@ def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
     late_segments: dict[str | None, int] = {}  # by the order that paid them
 
     def recipients() -> Iterator[tuple[str | None, dict[str, Any]]]:
-        staged = storage.read_json_lines(mission.staged_prefix + RECIPIENTS)
+        staged = storage.read_json_lines(mission.staged_prefix + staging.RECIPIENTS)
         # Not strict: a mission claimed before runs were kept has its one order, repeated.
         for record, order_number in zip(staged, _payers(mission), strict=False):
             if int(record["row"]) in late:
@@ -766,14 +619,14 @@ def _blacklisted_at_dispatch(mission: MissionModel) -> set[int]:
     blacklisted in between (one that replied TD to the message, say) may have been
     queued and sent by the first run, and giving its SMS back would charge nothing for
     it (or give them back twice, should its gateway refuse it)."""
-    key = mission.staged_prefix + BLACKLISTED_AT_DISPATCH
+    key = mission.staged_prefix + staging.BLACKLISTED_AT_DISPATCH
     if storage.exists(key):
         return {int(record["row"]) for record in storage.read_json_lines(key)}
     blacklist = blacklisted_numbers(mission.tenant_id)
     late = storage.JsonLinesWriter(key)
     rows: set[int] = set()
     if blacklist:  # else none can be: an empty file keeps that decision
-        for record in storage.read_json_lines(mission.staged_prefix + RECIPIENTS):
+        for record in storage.read_json_lines(mission.staged_prefix + staging.RECIPIENTS):
             if record["to"] in blacklist:
                 late.write({"row": record["row"], "to": record["to"]})
                 rows.add(int(record["row"]))
@@ -1091,53 +944,22 @@ def list_mission_messages(
     return first_page(page, cursor, lambda: counted(every))
 
 
-# A staged list has at most a few hundred thousand rows.
-MAX_OFFSET_DIGITS = 9
-
-
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    # ASCII digits only ("²".isdigit() is true), and no more than a list holds.
-    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > MAX_OFFSET_DIGITS:
-        raise BadRequest("the cursor is not one this API gave out")
-    return int(cursor)
-
-
-def _staged_page(keys: list[str], limit: int, cursor: str | None) -> dict[str, Any]:
-    start_at = _offset(cursor)
-
-    def records() -> Iterator[dict[str, Any]]:
-        for key in keys:
-            if storage.exists(key):
-                yield from storage.read_json_lines(key)
-
-    page = list(islice(records(), start_at, start_at + limit + 1))
-    more = len(page) > limit
-    shown = {"items": page[:limit], "next_cursor": str(start_at + limit) if more else None}
-    return first_page(shown, cursor, lambda: counted(records()))
-
-
-def _staged_keys(mission: MissionModel, *names: str) -> list[str]:
-    """The keys of the mission's staged files of those names: none before it is staged
-    (its list still uploading, or refused), whose pages are then empty, of total 0."""
-    if not mission.staged_prefix:
-        return []
-    return [mission.staged_prefix + name for name in names]
-
-
 def list_abnormal(
     tenant_id: str, mission_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     mission = get_mission(tenant_id, mission_id)
-    return _staged_page(_staged_keys(mission, ABNORMAL), limit, cursor)
+    return staging.page_of(staging.file_keys(mission, staging.ABNORMAL), limit, cursor)
 
 
 def list_blacklisted(
     tenant_id: str, mission_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     mission = get_mission(tenant_id, mission_id)
-    page = _staged_page(_staged_keys(mission, BLACKLISTED, BLACKLISTED_AT_DISPATCH), limit, cursor)
+    page = staging.page_of(
+        staging.file_keys(mission, staging.BLACKLISTED, staging.BLACKLISTED_AT_DISPATCH),
+        limit,
+        cursor,
+    )
     page["items"] = [
         {
             "row": r["row"],
