@@ -343,58 +343,15 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
         # Sent now it would go out late, perhaps outside the sending window.
         _fail(mission, LIST_TOO_LATE, now)
         return
-    key = upload_key(tenant_id, mission_id)
-    tenant = TenantModel.get(tenant_id)
-    max_bytes = get_settings().number_list_max_bytes
-    try:
-        try:
-            data = storage.get_bytes(key, max_bytes)
-        except storage.TooLarge:
-            raise NumberListError(f"the file is larger than {max_bytes:,} bytes") from None
-        # As when the list comes with the request: a mission the orders cannot pay for
-        # fails now, with the reason, rather than wait Scheduled until its time to fail.
-        staged = staging.stage(
-            mission,
-            data,
-            accept=lambda found: orders.check_mission(
-                tenant, mission.channel, found.messages, mission.dispatch_at, now, mission_id
-            ),
-            keep_unsendable=True,
-        )
-    except NumberListError as error:
-        _fail(mission, error.reason, now)
-        return
-    except Forbidden as refused:
-        _fail(mission, refused.message, now)
+    staged = _stage_upload(mission, now)
+    if staged is None:
         return
     if staged.recipients == 0:
-        # No answer carries the rows' details here, as a refused request's does: the
-        # mission's reason names the first few, its amounts count them, and its pages of
-        # abnormal rows and blacklisted numbers list them all.
-        rows = "; ".join(
-            f"row {r['row']} ({shown(r['raw'])}): {r['reason']}"
-            for r in staged.first_abnormal[:REASON_ROWS]
-        )
-        failed = _fail(
-            mission,
-            _nothing_to_send(staged) + (f"; {rows}" if rows else ""),
-            now,
-            MissionModel.failure_amount.set(staged.abnormal),
-            MissionModel.blacklist_amount.set(staged.blacklisted),
-            MissionModel.staged_prefix.set(staged.prefix),
-        )
-        if not failed:
-            staging.delete(staged)
+        _fail_with_nothing_to_send(mission, staged, now)
         return
     _record_staged(mission, staged)
     now = clock()
-    # The list arrived before its time, which came (or nearly) while it was staged: sent
-    # at once, but never before the sending window opens (a time at its very start).
-    if (
-        mission.dispatch_at
-        and mission.dispatch_at <= now + SCHEDULER_PRECISION
-        and (mission.dispatch_at <= now or _window_open(mission.tenant_id, now))
-    ):
+    if _due_while_staged(mission, now):
         mission.status = MissionStatus.UNSENT.value
     mission.updated_at = now
     schedule(mission)
@@ -420,6 +377,72 @@ def ingest_upload(tenant_id: str, mission_id: str, clock: Clock) -> None:
             return
         mission = kept
     dispatch_unscheduled(mission, now)
+
+
+def _stage_upload(mission: MissionModel, now: datetime) -> staging.Staged | None:
+    """The uploaded list, staged; None when it cannot be used, and the mission is Failed
+    with the reason."""
+    tenant = TenantModel.get(mission.tenant_id)
+    max_bytes = get_settings().number_list_max_bytes
+    try:
+        try:
+            data = storage.get_bytes(upload_key(mission.tenant_id, mission.mission_id), max_bytes)
+        except storage.TooLarge:
+            raise NumberListError(f"the file is larger than {max_bytes:,} bytes") from None
+        # As when the list comes with the request: a mission the orders cannot pay for
+        # fails now, with the reason, rather than wait Scheduled until its time to fail.
+        return staging.stage(
+            mission,
+            data,
+            accept=lambda found: orders.check_mission(
+                tenant,
+                mission.channel,
+                found.messages,
+                mission.dispatch_at,
+                now,
+                mission.mission_id,
+            ),
+            keep_unsendable=True,
+        )
+    except NumberListError as error:
+        _fail(mission, error.reason, now)
+    except Forbidden as refused:
+        _fail(mission, refused.message, now)
+    return None
+
+
+def _fail_with_nothing_to_send(
+    mission: MissionModel, staged: staging.Staged, now: datetime
+) -> None:
+    """Uploading → Failed for a list with no number to send. No answer carries the rows'
+    details here, as a refused request's does: the mission's reason names the first few,
+    its amounts count them, and its pages of abnormal rows and blacklisted numbers list
+    them all."""
+    rows = "; ".join(
+        f"row {r['row']} ({shown(r['raw'])}): {r['reason']}"
+        for r in staged.first_abnormal[:REASON_ROWS]
+    )
+    failed = _fail(
+        mission,
+        _nothing_to_send(staged) + (f"; {rows}" if rows else ""),
+        now,
+        MissionModel.failure_amount.set(staged.abnormal),
+        MissionModel.blacklist_amount.set(staged.blacklisted),
+        MissionModel.staged_prefix.set(staged.prefix),
+    )
+    if not failed:
+        staging.delete(staged)
+
+
+def _due_while_staged(mission: MissionModel, now: datetime) -> bool:
+    """Whether the list arrived before its time, which came (or nearly) while it was
+    staged: then it is sent at once, but never before the sending window opens (a time at
+    its very start)."""
+    return bool(
+        mission.dispatch_at
+        and mission.dispatch_at <= now + SCHEDULER_PRECISION
+        and (mission.dispatch_at <= now or _window_open(mission.tenant_id, now))
+    )
 
 
 def _fail(mission: MissionModel, reason: str, now: datetime, *more: Action) -> bool:
