@@ -15,5 +15,5 @@ from cloudsms.services.upload_deadline import fail_missions_without_list
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     now = clock.now()
-    done = sweep(now, lambda: context.get_remaining_time_in_millis() / 1000)
+    done = sweep(now, clock.time_left(context))
     return {**done, "missions_without_list": fail_missions_without_list(now)}
