@@ -115,7 +115,11 @@ def test_a_channel_not_assigned_to_the_tenant_is_forbidden(aws, tenant, context)
     )
 
     assert response["statusCode"] == 403
-    assert json.loads(response["body"])["error"]["code"] == "forbidden"
+    error = json.loads(response["body"])["error"]
+    assert (error["code"], error["message"]) == (
+        "forbidden",
+        "channel OTHER is not assigned to this tenant",
+    )
 
 
 def test_a_bad_body_names_each_problem(aws, tenant, context):

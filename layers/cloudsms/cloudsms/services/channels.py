@@ -684,10 +684,15 @@ def _channel_item(route_id: str) -> ChannelModel:
 def check_channel(tenant: TenantModel, route_id: str, direction: phone.Direction) -> None:
     """Whether the tenant may send `direction` messages through the channel: assigned to
     it (else 403), and carrying that direction (else 400)."""
-    if route_id not in (tenant.channels or set()):
-        raise Forbidden(f"channel {route_id} is not assigned to this tenant")
+    check_assigned(tenant, route_id)
     if not get_route(route_id).carries(direction):
         raise BadRequest(f"channel {route_id} does not carry {direction.value} messages")
+
+
+def check_assigned(tenant: TenantModel, route_id: str) -> None:
+    """Whether the channel is assigned to the tenant (else 403)."""
+    if route_id not in (tenant.channels or set()):
+        raise Forbidden(f"channel {route_id} is not assigned to this tenant")
 
 
 def get_route(route_id: str) -> ChannelRoute:

@@ -12,11 +12,11 @@ from cloudsms.adapters import queues
 from cloudsms.domain import content, phone, text
 from cloudsms.domain.sms_type import SmsType
 from cloudsms.domain.states import DrState
-from cloudsms.errors import BadRequest, Forbidden, Unavailable
+from cloudsms.errors import BadRequest, Unavailable
 from cloudsms.ids import new_uid
 from cloudsms.observability import logger
 from cloudsms.services import blacklist, counters, orders
-from cloudsms.services.channels import get_route
+from cloudsms.services.channels import check_assigned, get_route
 from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
@@ -143,8 +143,8 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
     # The authorizer keeps a resolved key a minute; the tenant read here is current, so a
     # tenant the operator cut off sends nothing more from that moment.
     check_enabled(tenant)
-    if request.channel not in (tenant.channels or set()):
-        raise Forbidden(f"channel {request.channel} is not assigned to this tenant")
+    # Each recipient's direction is checked against the channel below, one by one.
+    check_assigned(tenant, request.channel)
     check_sender(tenant, request.sender)
     channel = get_route(request.channel)
     settings = get_settings()
