@@ -19,6 +19,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError, UpdateError
 
+from cloudsms import cache
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
 from cloudsms.services import channels, missions, scheduling, tenants
@@ -329,6 +330,19 @@ def test_rescheduling_moves_the_dispatch_time_and_the_schedule(aws, tenant):
     [schedule] = schedules().values()
     assert schedule["ScheduleExpression"] == f"at({at:%Y-%m-%dT%H:%M:%S})"
     assert schedule["ActionAfterCompletion"] == "DELETE"
+
+
+def test_rescheduling_in_a_function_that_has_not_read_the_channel_yet_moves_it(aws, tenant):
+    # A new Lambda container of the schedule API reads the mission's channel itself:
+    # here the creation's process had it cached, and its policies were never asked.
+    _, mission = schedule_at(tomorrow_at(12))
+    cache.clear_all()
+
+    status, moved = api.reschedule(mission["mission_id"], tomorrow_at(15, 30))
+
+    assert status == 200, moved
+    moved_to = datetime.fromisoformat(moved["dispatch_at"])
+    assert moved_to == datetime.fromisoformat(tomorrow_at(15, 30)).replace(tzinfo=SHANGHAI)
 
 
 def test_rescheduling_outside_the_window_is_refused_and_keeps_the_schedule(aws, tenant):
