@@ -54,3 +54,30 @@ def test_the_keys_of_a_tenant_that_does_not_exist_are_refused_not_an_empty_list(
             cli.main(["key-list", "acmee"])
     finally:
         handler.setStream(stream)
+
+
+def test_the_keys_are_listed_with_iso_8601_times_as_every_other_answer(tenant, monkeypatch, capsys):
+    # json's default=str wrote "2026-11-28 07:35:45.022103+00:00", a time no other
+    # command or route writes, and not what a script parsing ISO 8601 expects.
+    import json
+    import logging
+    from datetime import datetime
+
+    from cloudsms import cli
+    from cloudsms.observability import logger
+
+    key_id = tenants.issue_key("acme").key_id
+    tenants.revoke_key("acme", key_id)
+    monkeypatch.setattr(cli, "_target_local", lambda state_file: None)
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    stream = handler.stream  # the command sends the log to this test's stderr: put it back
+    try:
+        cli.main(["key-list", "acme"])
+    finally:
+        handler.setStream(stream)
+
+    [listed] = [k for k in json.loads(capsys.readouterr().out) if k["key_id"] == key_id]
+    for written in (listed["created_at"], listed["revoked_at"]):
+        assert "T" in written
+        assert datetime.fromisoformat(written).isoformat() == written

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,13 @@ def _target_stack(stack: str, region: str | None) -> None:
 
 
 def _print(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
+    print(json.dumps(value, indent=2, default=_json_value))
+
+
+def _json_value(value: Any) -> str:
+    # A time as ISO 8601, as every other command and the API write it (str() would write
+    # "2026-11-28 07:35:45+00:00", which scripts reading ISO 8601 trip over).
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 DEFAULT_STATE_FILE = Path(".local/stack.json")
