@@ -664,6 +664,30 @@ def test_a_missions_number_list_imports_as_it_is_each_number_once(aws, tenant):
     assert sorted(numbers) == ["+639175550123", "+639215347566"]
 
 
+def test_the_number_list_templates_example_row_left_in_is_not_blacklisted(aws, tenant):
+    # The template's example row names its columns; a mission refuses it, and listed it
+    # would block the example's number for good.
+    _, template = _number_list_template({"content": "Hi ${Name}, see ${website}", "format": "csv"})
+    data = template + b"+639175550123,Eve,www.example.com\r\n"
+
+    status, answer = api.post_form("/v1/blacklist/import", {}, data, "list.csv")
+
+    assert status == 200
+    assert (answer["added"], answer["invalid"]) == (
+        1,
+        [
+            {
+                "row": 2,
+                "value": "+639215347566",
+                "reason": "the template's example row (+639215347566 and the variables' "
+                "names): delete it",
+            }
+        ],
+    )
+    numbers = [item["number"] for item in _list_blacklist()[1]["items"]]
+    assert numbers == ["+639175550123"]
+
+
 def test_a_mainland_china_mobile_in_national_form_is_blacklisted(aws, tenant):
     data = corpus.csv_file([["Phone", "Name"], ["13800138000", "A"], ["+8613800138001", "B"]])
 

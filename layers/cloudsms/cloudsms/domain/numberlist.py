@@ -220,15 +220,29 @@ def read_phone_numbers(
     other columns it has: each as E.164, or as an abnormal row with its reason. A blacklist
     import reads a mission's number list this way."""
     _, (_, first), numbered, _ = _opened(data, max_bytes, max_expanded_bytes)
-    _header(first)  # a list without one would lose its first number to it
+    header = _header(first)  # a list without one would lose its first number to it
     for number, row in numbered:
         raw = row[0] if row else ""
         try:
-            yield phone.normalise_listed(raw.strip() if type(raw) is str else raw)
+            e164 = phone.normalise_listed(raw.strip() if type(raw) is str else raw)
         except InvalidNumber as invalid:
             empty = invalid.reason == phone.EMPTY
             reason = "the phone number is empty" if empty else invalid.reason
             yield AbnormalRow(number, _text(raw), reason)
+            continue
+        # A mission's list made from the template may still hold its example row, which
+        # a mission refuses; listed, it would block sending to that number.
+        if e164 == EXAMPLE_NUMBER and _names_its_columns(row, header):
+            yield AbnormalRow(number, _text(raw), TEMPLATE_EXAMPLE)
+        else:
+            yield e164
+
+
+def _names_its_columns(row: Row, header: list[str]) -> bool:
+    """Whether a row's cells after the number are its header's names, as the template's
+    example row has them."""
+    values = [_text(cell).strip() for cell in row[1 : _width(row)]]
+    return bool(values) and values == header[1:]
 
 
 class _RowReader:

@@ -54,7 +54,8 @@ def add_numbers(owner: str, numbers: list[str], reason: str = "") -> dict[str, A
 
 def import_file(owner: str, data: bytes, max_bytes: int, reason: str = "") -> dict[str, Any]:
     """Adds every number in the first column of an .xlsx or .csv file (after its header
-    row); other columns are ignored, so a mission's number list imports as it is."""
+    row); other columns are ignored, so a mission's number list imports as it is (but
+    for the template's example row, if left in)."""
     if len(reason) > MAX_REASON_LENGTH:
         raise BadRequest(f"the reason has more than {MAX_REASON_LENGTH} characters")
     try:
