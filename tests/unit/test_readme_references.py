@@ -126,3 +126,26 @@ def test_every_route_the_readme_names_is_in_the_openapi_document():
 
     assert "/v1/missions/{}/cancel" in named
     assert sorted(named - documented) == []
+
+
+def answered_error_codes() -> set[str]:
+    """Every error code the API answers with: the errors' classes, the handlers' own
+    answers and API Gateway's (the template's gateway responses)."""
+    sources = [
+        ROOT / "layers/cloudsms/cloudsms/errors.py",
+        ROOT / "layers/cloudsms/cloudsms/api.py",
+        ROOT / "template.yaml",
+    ]
+    text = "\n".join(path.read_text(encoding="utf-8") for path in sources)
+    return set(
+        re.findall(r'code = "([a-z_]+)"', text)
+        + re.findall(r'error_response\(\s*\d+,\s*"([a-z_]+)"', text)
+        + re.findall(r'"code": "([a-z_]+)"', text)
+    )
+
+
+def test_the_readmes_error_codes_are_every_code_the_api_answers_with():
+    table = re.findall(r"^\| [\dx]+ \| `([a-z_]+)` \|", README, re.MULTILINE)
+
+    assert sorted(table) == sorted(set(table))
+    assert set(table) == answered_error_codes()
