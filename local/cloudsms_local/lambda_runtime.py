@@ -169,11 +169,12 @@ class LocalLambda:
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         _last.duration_ms = 0.0
         _, attribute = self.resources.handler(function)
-        props = self.resources.functions[function]
+        setting = self.resources.function_setting
         with self._turn(function), self._container(function) as module:
             context = FakeLambdaContext(
                 function_name=f"cloudsms-local-{function}",
-                timeout_seconds=int(props.get("Timeout", 30)),
+                memory_limit_in_mb=int(setting(function, "MemorySize", 128)),
+                timeout_seconds=int(setting(function, "Timeout", 3)),
             )
             started = time.perf_counter()
             collector.busy()

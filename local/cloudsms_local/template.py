@@ -148,8 +148,14 @@ class LocalResources:
     # Functions with a FunctionUrlConfig, by the local path their URL is served under.
     function_urls: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+    # The template's Globals for functions: what a function does not set itself.
+    function_globals: dict[str, Any] = field(default_factory=dict)
     # Each function's IAM statements, resolved (see iam.py).
     policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def function_setting(self, function: str, name: str, default: Any = None) -> Any:
+        """A property of the function in the template, else of the template's Globals."""
+        return self.functions[function].get(name, self.function_globals.get(name, default))
 
     def handler(self, function: str) -> tuple[str, str]:
         """(module, attribute) of a function's handler, e.g. ("functions.send.app", ...)."""
@@ -277,7 +283,7 @@ def create_resources(
     """
     template = load_template()
     defaults = {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
-    resources = LocalResources()
+    resources = LocalResources(function_globals=template["Globals"]["Function"])
     resolver = Resolver({**defaults, **(parameters or {})}, resources)
     resolver.api_urls = dict(api_urls or {})
     kwargs = {"endpoint_url": endpoint_url, "region_name": REGION}
