@@ -104,3 +104,21 @@ def test_the_readme_snippet_refuses_another_tenants_secret(posted):
     assert not verify(
         "another-tenants-signing-secret", posted.body, posted.headers[SIGNATURE_HEADER]
     )
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "garbage", "v1=abc", "t=,v1=abc", "t=soon,v1=abc", "t=１７,v1=abc", "t=²,v1=abc"],
+)
+def test_the_readme_snippet_refuses_a_malformed_header_without_raising(header):
+    # A receiver's endpoint is public: junk in the header must be a refusal, not a 500.
+    verify = readme_verify()
+
+    assert verify("secret", b"{}", header) is False
+
+
+def test_the_readme_snippet_refuses_a_signature_that_is_not_ascii(secret, posted):
+    verify = readme_verify()
+    timestamp = posted.headers[SIGNATURE_HEADER].split(",")[0]
+
+    assert not verify(secret, posted.body, f"{timestamp},v1=é")
