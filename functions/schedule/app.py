@@ -10,6 +10,7 @@ from cloudsms.domain.mission import Mission
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import missions, scheduling
 from cloudsms.services.tenants import get_tenant
+from cloudsms.store.missions import get_mission
 
 app = make_resolver()
 
@@ -24,7 +25,7 @@ class MissionChanges(BaseModel):
 @tracer.capture_method
 def cancel(mission_id: str) -> dict:
     tenant_id = caller(app).tenant_id
-    scheduling.cancel(missions.get_mission(tenant_id, mission_id), clock.now())
+    scheduling.cancel(get_mission(tenant_id, mission_id), clock.now())
     metrics.add_metric(name="MissionsCancelled", unit="Count", value=1)
     return missions.read_mission(tenant_id, mission_id, consistent=True)
 
@@ -33,7 +34,7 @@ def cancel(mission_id: str) -> dict:
 @tracer.capture_method
 def reschedule(mission_id: str, changes: MissionChanges) -> dict:
     tenant = get_tenant(caller(app).tenant_id)
-    mission = missions.get_mission(tenant.tenant_id, mission_id)
+    mission = get_mission(tenant.tenant_id, mission_id)
     scheduling.reschedule(mission, tenant, changes.dispatch_at, clock.now())
     return missions.read_mission(tenant.tenant_id, mission_id, consistent=True)
 

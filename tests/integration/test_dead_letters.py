@@ -11,6 +11,7 @@ import pytest
 from cloudsms.errors import BadRequest
 from cloudsms.services import dead_letters, missions, scheduling
 from cloudsms.store.messages import MessageModel
+from cloudsms.store.missions import get_mission
 from functions.send import submit as submit_app
 from tests.integration.conftest import queue_sms
 from tests.integration.missions_api import MORNING, NOON_UTC, create_scheduled, queued_recipients
@@ -144,7 +145,7 @@ def test_a_failed_firing_settled_fails_a_mission_never_dispatched_rather_than_se
 ):
     never = create_scheduled(["+639215347566"])
     cancelled = create_scheduled(["+639215347566"])
-    scheduling.cancel(missions.get_mission("acme", cancelled["mission_id"]), MORNING)
+    scheduling.cancel(get_mission("acme", cancelled["mission_id"]), MORNING)
     for mission in (never, cancelled):
         _firing_failed(aws, mission["mission_id"])
 

@@ -26,7 +26,7 @@ from cloudsms.services import channels, missions, scheduling, tenants
 from cloudsms.services.submission import submit_mission_recipients
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
-from cloudsms.store.missions import MissionModel
+from cloudsms.store.missions import MissionModel, get_mission
 from cloudsms_local.scheduler import SchedulerFirer
 from functions.missions import app as missions_app
 from functions.schedule import fire
@@ -270,17 +270,17 @@ def test_another_tenant_cannot_cancel_a_mission(aws, tenant):
 
 
 def test_a_cancel_one_second_before_the_cutoff_succeeds(aws, tenant):
-    mission = missions.get_mission("acme", create_scheduled(["+639215347566"])["mission_id"])
+    mission = get_mission("acme", create_scheduled(["+639215347566"])["mission_id"])
     cutoff = timedelta(seconds=get_settings().cancel_cutoff_seconds)
 
     scheduling.cancel(mission, NOON_UTC - cutoff - timedelta(seconds=1))
 
-    assert missions.get_mission("acme", mission.mission_id).status == "Cancelled"
+    assert get_mission("acme", mission.mission_id).status == "Cancelled"
     assert schedules() == {}
 
 
 def test_a_cancel_one_second_after_the_cutoff_answers_409_with_the_rule(aws, tenant):
-    mission = missions.get_mission("acme", create_scheduled(["+639215347566"])["mission_id"])
+    mission = get_mission("acme", create_scheduled(["+639215347566"])["mission_id"])
     cutoff = timedelta(seconds=get_settings().cancel_cutoff_seconds)
 
     with pytest.raises(Conflict) as refused:
@@ -288,7 +288,7 @@ def test_a_cancel_one_second_after_the_cutoff_answers_409_with_the_rule(aws, ten
 
     assert refused.value.status == 409
     assert "until 5 minutes before its dispatch time" in refused.value.message
-    assert missions.get_mission("acme", mission.mission_id).status == "Scheduled"
+    assert get_mission("acme", mission.mission_id).status == "Scheduled"
     assert len(schedules()) == 1
 
 
@@ -302,7 +302,7 @@ def test_a_change_dynamodb_refuses_is_raised_not_answered_as_a_conflict(
         created = missions.create_mission(acme, fields, None, MORNING)
     else:
         created = create_scheduled(["+639215347566"])
-    mission = missions.get_mission("acme", created["mission_id"])
+    mission = get_mission("acme", created["mission_id"])
 
     def refused(*_: Any, **__: Any) -> None:
         raise throttled(UpdateError)
@@ -422,16 +422,16 @@ def test_two_moves_at_once_leave_the_schedule_at_the_time_the_mission_keeps(
         # between its write of the mission and its write of the schedule.
         if not others:
             others.append("15:00")
-            moving = missions.get_mission("acme", mission_id)
+            moving = get_mission("acme", mission_id)
             scheduling.reschedule(moving, acme, "2026-12-01T15:00:00+08:00", MORNING)
         return build(mission)
 
     monkeypatch.setattr(scheduling, "_schedule_request", another_move_first)
     scheduling.reschedule(
-        missions.get_mission("acme", mission_id), acme, "2026-12-01T14:00:00+08:00", MORNING
+        get_mission("acme", mission_id), acme, "2026-12-01T14:00:00+08:00", MORNING
     )
 
-    stored = missions.get_mission("acme", mission_id).dispatch_at
+    stored = get_mission("acme", mission_id).dispatch_at
     assert stored is not None and stored.astimezone(UTC).hour == 7  # 15:00 in Shanghai
     [schedule] = schedules().values()
     assert schedule["ScheduleExpression"] == "at(2026-12-01T07:00:00)"
@@ -444,26 +444,26 @@ def test_a_move_that_a_cancel_overtakes_answers_409_and_the_mission_stays_cancel
     build = scheduling._schedule_request
 
     def cancelled_first(mission):
-        scheduling.cancel(missions.get_mission("acme", mission_id), MORNING)
+        scheduling.cancel(get_mission("acme", mission_id), MORNING)
         return build(mission)
 
     monkeypatch.setattr(scheduling, "_schedule_request", cancelled_first)
     with pytest.raises(Conflict, match="cancelled meanwhile"):
         scheduling.reschedule(
-            missions.get_mission("acme", mission_id),
+            get_mission("acme", mission_id),
             get_tenant("acme"),
             "2026-12-01T14:00:00+08:00",
             MORNING,
         )
 
-    assert missions.get_mission("acme", mission_id).status == "Cancelled"
+    assert get_mission("acme", mission_id).status == "Cancelled"
     assert schedules() == {}
 
 
 def test_a_cancel_that_loses_to_another_says_the_mission_was_cancelled(aws, tenant):
     mission_id = create_scheduled(["+639215347566"])["mission_id"]
-    read_before = missions.get_mission("acme", mission_id)  # both read it Scheduled
-    scheduling.cancel(missions.get_mission("acme", mission_id), MORNING)
+    read_before = get_mission("acme", mission_id)  # both read it Scheduled
+    scheduling.cancel(get_mission("acme", mission_id), MORNING)
 
     with pytest.raises(Conflict, match="the mission was cancelled meanwhile"):
         scheduling.cancel(read_before, MORNING)
@@ -587,7 +587,7 @@ def test_firing_at_the_dispatch_time_sends_the_mission(aws, tenant):
     outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     assert outcome == "dispatched"
-    assert missions.get_mission("acme", mission["mission_id"]).status == "Sent"
+    assert get_mission("acme", mission["mission_id"]).status == "Sent"
     assert len(queued_recipients(aws)) == 2
 
 
@@ -599,7 +599,7 @@ def test_a_mission_whose_channel_was_taken_away_fails_at_its_time_and_sends_noth
 
     outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
-    failed = missions.get_mission("acme", mission["mission_id"])
+    failed = get_mission("acme", mission["mission_id"])
     assert outcome.startswith("skipped")
     assert (failed.status, failed.failure_reason) == (
         "Failed",
@@ -627,19 +627,19 @@ def test_a_failure_dynamodb_refuses_to_record_is_raised_for_the_firing_to_come_b
 
 def test_firing_a_cancelled_mission_sends_nothing(aws, tenant):
     mission = create_scheduled(["+639215347566"])
-    scheduling.cancel(missions.get_mission("acme", mission["mission_id"]), MORNING)
+    scheduling.cancel(get_mission("acme", mission["mission_id"]), MORNING)
 
     outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     assert outcome.startswith("skipped")
-    assert missions.get_mission("acme", mission["mission_id"]).status == "Cancelled"
+    assert get_mission("acme", mission["mission_id"]).status == "Cancelled"
     assert queued_bodies(aws) == []
 
 
 def test_an_early_firing_of_a_moved_mission_sends_nothing_and_schedules_it_again(aws, tenant):
     # The scheduler ran the old schedule (and deleted it) as the mission was moved later.
     _, mission = schedule_at(tomorrow_at(12))
-    scheduling.delete_schedule(missions.get_mission("acme", mission["mission_id"]))
+    scheduling.delete_schedule(get_mission("acme", mission["mission_id"]))
 
     answer = fire.lambda_handler(
         {"tenant_id": "acme", "mission_id": mission["mission_id"]}, FakeContext()
@@ -671,7 +671,7 @@ def test_an_early_firing_whose_schedule_is_still_there_moves_that_schedule(aws, 
     # The scheduler deletes a schedule only once its firing is done.
     mission = create_scheduled(["+639215347566"])
     later = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
-    stored = missions.get_mission("acme", mission["mission_id"])
+    stored = get_mission("acme", mission["mission_id"])
     stored.update(actions=[MissionModel.dispatch_at.set(later)])
 
     outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
@@ -720,7 +720,7 @@ def test_a_firing_that_comes_late_outside_the_window_fails_the_mission_and_sends
 
     outcome = missions.fire_scheduled("acme", mission["mission_id"], half_past_ten_at_night)
 
-    failed = missions.get_mission("acme", mission["mission_id"])
+    failed = get_mission("acme", mission["mission_id"])
     assert outcome.startswith("skipped")
     assert failed.status == "Failed"
     assert "fired late, at 22:30 (Asia/Shanghai), outside the sending window" in (

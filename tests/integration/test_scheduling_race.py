@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from cloudsms.errors import Conflict
 from cloudsms.services import missions, scheduling
+from cloudsms.store.missions import get_mission
 from tests.integration.missions_api import NOON_UTC, create_scheduled, queued_bodies, schedules
 
 TRIALS = 20
@@ -41,7 +42,7 @@ def _race(cancel: Callable[[], str], fire: Callable[[], str]) -> tuple[str, str]
 
 def _cancel(mission_id: str) -> Callable[[], str]:
     def cancel() -> str:
-        mission = missions.get_mission("acme", mission_id)
+        mission = get_mission("acme", mission_id)
         scheduling.cancel(mission, NOON_UTC - timedelta(minutes=10))
         return "cancelled"
 
@@ -64,7 +65,7 @@ def test_cancel_and_firing_raced_many_times_each_end_with_exactly_one_winner(
     enqueued = Counter(body["mission_id"] for body in bodies for _ in body["recipients"])
     scheduled = {s["Target"]["Input"] for s in schedules().values()}
     for mission_id, (cancel, fire) in outcomes.items():
-        status = missions.get_mission("acme", mission_id).status
+        status = get_mission("acme", mission_id).status
         has_schedule = any(mission_id in target_input for target_input in scheduled)
         if cancel == "cancelled":
             assert fire.startswith("skipped")

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from cloudsms.services import missions, tenants
+from cloudsms.store.missions import get_mission
 from functions.admin import app as admin_app
 from functions.reports import app as reports_app
 from functions.send import app as send_app
@@ -127,7 +128,7 @@ def test_a_scheduled_mission_whose_sender_was_unregistered_fails_at_its_time(aws
     missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     assert moved[0] == 403 and moved[1]["error"]["message"] == REFUSAL
-    failed = missions.get_mission("acme", mission["mission_id"])
+    failed = get_mission("acme", mission["mission_id"])
     assert (failed.status, failed.failure_reason) == ("Failed", REFUSAL)
     assert queued_bodies(aws) == []
 

@@ -7,6 +7,7 @@ import pytest
 
 from cloudsms import cache
 from cloudsms.services import accounts, missions, tenants
+from cloudsms.store.missions import get_mission
 from functions.authorizer import app as authorizer_app
 from tests.integration.conftest import EVENTS
 from tests.integration.missions_api import NOON_UTC, create_scheduled
@@ -58,7 +59,7 @@ def test_a_disabled_tenants_scheduled_mission_fails_at_its_time(aws, tenant):
 
     missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
-    failed = missions.get_mission("acme", mission["mission_id"])
+    failed = get_mission("acme", mission["mission_id"])
     assert (failed.status, failed.failure_reason) == ("Failed", "tenant acme is disabled")
 
 

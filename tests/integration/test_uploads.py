@@ -25,7 +25,7 @@ from cloudsms.services.tenants import get_tenant
 from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_without_list
 from cloudsms.services.uploads import RESULT_SUFFIX
 from cloudsms.settings import get_settings
-from cloudsms.store.missions import MissionModel
+from cloudsms.store.missions import MissionModel, get_mission
 from functions.missions import app as missions_app
 from tests.integration import missions_api as api
 from tests.integration.conftest import throttled
@@ -297,7 +297,7 @@ def test_a_list_arriving_in_time_whose_time_comes_while_it_is_staged_is_dispatch
     missions.ingest_upload("acme", mission["mission_id"], _clock(arrived_at, staged_at))
 
     # Then it goes out now rather than wait on a schedule for a time (nearly) past
-    sent = missions.get_mission("acme", mission["mission_id"], consistent=True)
+    sent = get_mission("acme", mission["mission_id"], consistent=True)
     assert (sent.status, sent.dispatching_date) == ("Sent", staged_at)
     assert len(queued_recipients(aws)) == 2
     assert schedules() == {}
@@ -315,7 +315,7 @@ def test_a_list_staged_seconds_before_the_sending_window_opens_waits_for_its_tim
     )
 
     # Not sent at 07:59:30, outside the window: Scheduler sends it at 08:00.
-    waiting = missions.get_mission("acme", mission["mission_id"], consistent=True)
+    waiting = get_mission("acme", mission["mission_id"], consistent=True)
     assert waiting.status == "Scheduled"
     assert queued_recipients(aws) == []
     assert len(schedules()) == 1
@@ -332,7 +332,7 @@ def test_a_list_staged_past_its_time_and_the_sending_window_fails_the_mission(aw
         _clock(ten_at_night - timedelta(seconds=10), ten_at_night + timedelta(minutes=3)),
     )
 
-    failed = missions.get_mission("acme", mission["mission_id"], consistent=True)
+    failed = get_mission("acme", mission["mission_id"], consistent=True)
     assert failed.status == "Failed"
     assert "its number list was staged late, at 22:03 (Asia/Shanghai), outside the" in (
         failed.failure_reason
@@ -355,14 +355,14 @@ def test_a_list_staged_at_its_time_whose_dispatch_stopped_is_sent_once_when_retr
     monkeypatch.setattr(missions, "dispatch", stopped)
     with pytest.raises(RuntimeError):
         missions.ingest_upload("acme", mission["mission_id"], clock)
-    assert missions.get_mission("acme", mission["mission_id"], consistent=True).status == "Unsent"
+    assert get_mission("acme", mission["mission_id"], consistent=True).status == "Unsent"
     monkeypatch.setattr(missions, "dispatch", dispatch)
 
     # The upload's event delivered again, and once more
     missions.ingest_upload("acme", mission["mission_id"], clock)
     missions.ingest_upload("acme", mission["mission_id"], clock)
 
-    assert missions.get_mission("acme", mission["mission_id"], consistent=True).status == "Sent"
+    assert get_mission("acme", mission["mission_id"], consistent=True).status == "Sent"
     assert len(queued_recipients(aws)) == 2
     assert schedules() == {}
 
@@ -382,8 +382,8 @@ def test_a_mission_still_uploading_can_be_cancelled_and_its_list_is_then_ignored
 
 def test_a_cancel_of_an_uploading_mission_that_loses_to_another_says_it_was_cancelled(aws, tenant):
     mission_id = _create_uploading()["mission_id"]
-    read_before = missions.get_mission("acme", mission_id)  # both read it Uploading
-    scheduling.cancel(missions.get_mission("acme", mission_id), MORNING)
+    read_before = get_mission("acme", mission_id)  # both read it Uploading
+    scheduling.cancel(get_mission("acme", mission_id), MORNING)
 
     with pytest.raises(Conflict, match="^the mission was cancelled meanwhile$"):
         scheduling.cancel(read_before, MORNING)
@@ -394,7 +394,7 @@ def test_moving_a_mission_still_uploading_says_to_cancel_it_and_create_it_again(
 
     with pytest.raises(Conflict) as refused:
         scheduling.reschedule(
-            missions.get_mission("acme", mission_id),
+            get_mission("acme", mission_id),
             get_tenant("acme"),
             "2026-12-01T14:00:00+08:00",
             MORNING,
@@ -404,7 +404,7 @@ def test_moving_a_mission_still_uploading_says_to_cancel_it_and_create_it_again(
         "a mission still waiting for its number list cannot be moved:"
         " cancel it and create it again with the new time"
     )
-    assert missions.get_mission("acme", mission_id).status == "Uploading"
+    assert get_mission("acme", mission_id).status == "Uploading"
 
 
 def _url_expired(mission: dict[str, Any], then: timedelta) -> datetime:
@@ -467,7 +467,7 @@ def _ingest_as_if_read_before(
     another ingest was staging) and goes on from there later, when it is called: `data`
     is the list uploaded to the same URL meanwhile (None: the same object, its event
     delivered again)."""
-    uploading = missions.get_mission("acme", mission["mission_id"], consistent=True)
+    uploading = get_mission("acme", mission["mission_id"], consistent=True)
     assert uploading.status == "Uploading"
 
     def ingest() -> None:
@@ -498,7 +498,7 @@ def _names(recipients: list[dict[str, Any]]) -> list[str]:
 
 
 def _kept_staging(aws: Any, mission_id: str) -> list[str]:
-    prefix = missions.get_mission("acme", mission_id, consistent=True).staged_prefix
+    prefix = get_mission("acme", mission_id, consistent=True).staged_prefix
     assert prefix
     return sorted(key for key in staged_keys(aws) if key.startswith(prefix))
 

@@ -39,6 +39,7 @@ from cloudsms.services.orders import PackageFields
 from cloudsms.services.submission import submit_queue_message
 from cloudsms.services.templates import TemplateFields
 from cloudsms.services.tenants import get_tenant
+from cloudsms.store.missions import get_mission
 from functions.dlr_webhook import app as dlr_app
 from tests.integration import missions_api as api
 from tests.integration.conftest import (
@@ -154,7 +155,7 @@ def test_capture(aws, tenant, context, monkeypatch):
         api.numbers_list(NUMBERS),
         MORNING,
     )
-    scheduling.cancel(missions.get_mission("acme", cancelled["mission_id"]), MORNING)
+    scheduling.cancel(get_mission("acme", cancelled["mission_id"]), MORNING)
     uploading = missions.create_mission(
         get_tenant("acme"), _fields(name="Uploading", dispatch_at=NOON), None, MORNING
     )

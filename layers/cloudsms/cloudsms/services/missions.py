@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from cloudsms.adapters import queues, storage
@@ -31,7 +30,6 @@ from cloudsms.errors import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
-    cut,
     shown,
 )
 from cloudsms.ids import mission_message_uid, new_time_ordered_id
@@ -46,7 +44,13 @@ from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race, transaction
 from cloudsms.store.counters import WHOLE_LIFE, CounterModel, mission_scope
 from cloudsms.store.messages import MessageModel
-from cloudsms.store.missions import MissionModel, name_matches, reloaded
+from cloudsms.store.missions import (
+    MissionModel,
+    fail_while,
+    get_mission,
+    name_matches,
+    reloaded,
+)
 from cloudsms.store.orders import OrderModel
 from cloudsms.store.tenants import TenantModel
 
@@ -441,7 +445,7 @@ def _due_while_staged(mission: MissionModel, now: datetime) -> bool:
     return bool(
         mission.dispatch_at
         and mission.dispatch_at <= now + SCHEDULER_PRECISION
-        and (mission.dispatch_at <= now or _window_open(mission.tenant_id, now))
+        and (mission.dispatch_at <= now or scheduling.window_open(mission.tenant_id, now))
     )
 
 
@@ -449,32 +453,11 @@ def _fail(mission: MissionModel, reason: str, now: datetime, *more: Action) -> b
     """Uploading → Failed, unless another upload's list was staged (or a cancel came)
     meanwhile: then this list is ignored, as one uploaded later would be (False)."""
     uploading = MissionModel.status == MissionStatus.UPLOADING.value
-    if not _fail_while(mission, uploading, reason, now, *more):
+    if not fail_while(mission, uploading, reason, now, *more):
         logger.info(
             "mission changed while its list was read; this list is ignored",
             extra={"mission": mission.mission_id, "reason": reason},
         )
-        return False
-    return True
-
-
-def _fail_while(
-    mission: MissionModel, condition: Condition, reason: str, now: datetime, *more: Action
-) -> bool:
-    """Fails the mission with the reason if `condition` still holds; False if it moved."""
-    try:
-        mission.update(
-            actions=[
-                MissionModel.status.set(MissionStatus.FAILED.value),
-                MissionModel.failure_reason.set(reason),
-                MissionModel.updated_at.set(now),
-                *more,
-            ],
-            condition=condition,
-        )
-    except UpdateError as error:
-        if not lost_a_race(error):
-            raise
         return False
     return True
 
@@ -566,7 +549,7 @@ _UNSENT = MissionModel.status.is_in(*_UNSENT_STATUSES)
 
 def _fail_unsent(mission: MissionModel, reason: str, now: datetime) -> None:
     """Fails a mission that was not dispatched, unless it was cancelled meanwhile."""
-    if _fail_while(mission, _UNSENT, reason, now):
+    if fail_while(mission, _UNSENT, reason, now):
         logger.info(
             "mission not dispatched", extra={"mission": mission.mission_id, "reason": reason}
         )
@@ -758,11 +741,6 @@ def settle_failed_firing(tenant_id: str, mission_id: str, now: datetime) -> str:
     return f"skipped: the mission is {mission.status}"
 
 
-def _window_open(tenant_id: str, now: datetime) -> bool:
-    tenant = TenantModel.get(tenant_id)
-    return scheduling.in_window(now, tenant.time_zone, scheduling.sending_window(tenant))
-
-
 def _late_outside_window(mission: MissionModel, now: datetime, event: str) -> str | None:
     """Why a dispatch that comes late must not send, if it must not: the scheduler retries
     a firing for up to an hour (and a long list may be staged past its time), and a
@@ -771,7 +749,7 @@ def _late_outside_window(mission: MissionModel, now: datetime, event: str) -> st
     assert mission.dispatch_at is not None
     if now <= mission.dispatch_at + timedelta(seconds=EARLY_FIRING_SECONDS):
         return None
-    if _window_open(mission.tenant_id, now):
+    if scheduling.window_open(mission.tenant_id, now):
         return None
     tenant = TenantModel.get(mission.tenant_id)
     window = scheduling.sending_window(tenant)
@@ -810,15 +788,6 @@ def _chunks(
 
 
 # --- reading --------------------------------------------------------------------------------
-
-
-def get_mission(tenant_id: str, mission_id: str, consistent: bool = False) -> MissionModel:
-    """The mission; `consistent` after writing it: an eventually consistent read may not
-    see a write made a moment ago, not even the mission's creation."""
-    try:
-        return MissionModel.get(tenant_id, mission_id, consistent_read=consistent)
-    except DoesNotExist as error:
-        raise NotFound(f"mission {cut(mission_id)} not found") from error
 
 
 def _phone_number_amount(mission: MissionModel) -> int:

@@ -40,6 +40,11 @@ def in_window(moment: datetime, zone: str, window: tuple[time, time]) -> bool:
     return window[0] <= local <= window[1]
 
 
+def window_open(tenant_id: str, now: datetime) -> bool:
+    tenant = TenantModel.get(tenant_id)
+    return in_window(now, tenant.time_zone, sending_window(tenant))
+
+
 def resolve_dispatch_at(value: str | None, tenant: TenantModel, now: datetime) -> datetime | None:
     """The dispatch time as an aware UTC datetime, checked against every rule.
 

@@ -1,5 +1,7 @@
 """Missions: bulk dispatches from a number list, as the portal's Bulk Dispatching Tool."""
 
+from datetime import datetime
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -9,12 +11,16 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from cloudsms.domain.mission import MissionStatus
+from cloudsms.errors import NotFound, cut
 from cloudsms.settings import get_settings
-from cloudsms.store.base import table_meta, utcnow
+from cloudsms.store.base import lost_a_race, table_meta, utcnow
 
 
 class MissionsByStatus(GlobalSecondaryIndex["MissionModel"]):
@@ -94,3 +100,33 @@ def name_matches(text: str) -> Condition:
 def reloaded(mission: MissionModel) -> MissionModel:
     """The mission as last written: a read after a write must see that write."""
     return MissionModel.get(mission.tenant_id, mission.mission_id, consistent_read=True)
+
+
+def get_mission(tenant_id: str, mission_id: str, consistent: bool = False) -> MissionModel:
+    """The mission; `consistent` after writing it: an eventually consistent read may not
+    see a write made a moment ago, not even the mission's creation."""
+    try:
+        return MissionModel.get(tenant_id, mission_id, consistent_read=consistent)
+    except DoesNotExist as error:
+        raise NotFound(f"mission {cut(mission_id)} not found") from error
+
+
+def fail_while(
+    mission: MissionModel, condition: Condition, reason: str, now: datetime, *more: Action
+) -> bool:
+    """Fails the mission with the reason if `condition` still holds; False if it moved."""
+    try:
+        mission.update(
+            actions=[
+                MissionModel.status.set(MissionStatus.FAILED.value),
+                MissionModel.failure_reason.set(reason),
+                MissionModel.updated_at.set(now),
+                *more,
+            ],
+            condition=condition,
+        )
+    except UpdateError as error:
+        if not lost_a_race(error):
+            raise
+        return False
+    return True
