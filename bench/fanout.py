@@ -1,5 +1,5 @@
 """Fan-out: a staged 100,000-recipient mission dispatched onto the submit queue
-(`missions.dispatch` against moto in this process), counting the SQS requests it makes.
+(`dispatch.dispatch` against moto in this process), counting the SQS requests it makes.
 
 Target: at most 1 SQS request per 1,000 recipients.
 Run alone: python -m bench.fanout [--rows N]
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     data = number_list_file(args.rows).read_bytes()
     with emulated_account():
         from cloudsms.adapters.aws import client
-        from cloudsms.services import channels, missions, staging, tenants
+        from cloudsms.services import channels, dispatch, staging, tenants
         from cloudsms.store.missions import MissionModel
 
         tenants.create_tenant("bench", "Bench", "Asia/Shanghai")
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         events.register("before-call.sqs", count_request)
         events.register("before-parameter-build.sqs.SendMessageBatch", count_entries)
         started = time.perf_counter()
-        missions.dispatch("bench", mission.mission_id, now)
+        dispatch.dispatch("bench", mission.mission_id, now)
         seconds = time.perf_counter() - started
 
     per_thousand = 1000 / staged.recipients

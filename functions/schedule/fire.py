@@ -4,7 +4,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudsms import clock
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services.missions import fire_scheduled
+from cloudsms.services.dispatch import fire_scheduled
 
 
 @logger.inject_lambda_context

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from cloudsms.errors import BadRequest
-from cloudsms.services import dead_letters, missions, scheduling
+from cloudsms.services import dead_letters, dispatch, missions, scheduling
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.missions import get_mission
 from functions.send import submit as submit_app
@@ -119,16 +119,16 @@ def test_the_schedulers_dead_letters_are_counted_too(aws):
 
 def test_a_failed_firing_settled_finishes_a_dispatch_that_stopped_halfway(aws, tenant, monkeypatch):
     mission = create_scheduled(["+639215347566", "+639175550123"])
-    enqueue = missions.queues.enqueue
+    enqueue = dispatch.queues.enqueue
 
     def down(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("SQS is unavailable")
 
-    monkeypatch.setattr(missions.queues, "enqueue", down)
+    monkeypatch.setattr(dispatch.queues, "enqueue", down)
     with pytest.raises(RuntimeError):  # and every retry after it
-        missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+        dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
     _firing_failed(aws, mission["mission_id"])
-    monkeypatch.setattr(missions.queues, "enqueue", enqueue)
+    monkeypatch.setattr(dispatch.queues, "enqueue", enqueue)
 
     settled = dead_letters.redrive("schedule", now=NOON_UTC + timedelta(hours=2))
 
@@ -156,7 +156,7 @@ def test_a_failed_firing_settled_fails_a_mission_never_dispatched_rather_than_se
         "skipped: the mission is Cancelled",
     ]
     failed = missions.read_mission("acme", never["mission_id"])
-    assert (failed["status"], failed["failure_reason"]) == ("Failed", missions.FIRING_FAILED)
+    assert (failed["status"], failed["failure_reason"]) == ("Failed", dispatch.FIRING_FAILED)
     assert queued_recipients(aws) == []
     assert _waiting("schedule") == 0
 
@@ -308,14 +308,14 @@ def test_a_firing_failing_again_when_settled_is_named_and_the_others_are_settled
 ):
     _firing_failed(aws, "M1")
     _firing_failed(aws, "M2")
-    settle = missions.settle_failed_firing
+    settle = dispatch.settle_failed_firing
 
     def broken_for_m1(tenant_id: str, mission_id: str, now: Any) -> str:
         if mission_id == "M1":
             raise RuntimeError("ProvisionedThroughputExceededException")
         return settle(tenant_id, mission_id, now)
 
-    monkeypatch.setattr(missions, "settle_failed_firing", broken_for_m1)
+    monkeypatch.setattr(dispatch, "settle_failed_firing", broken_for_m1)
 
     answer = dead_letters.redrive("schedule")
 

@@ -13,7 +13,7 @@ import pytest
 from pynamodb.exceptions import DoesNotExist
 
 from cloudsms.adapters.aws import client
-from cloudsms.services import missions
+from cloudsms.services import dispatch, missions
 from cloudsms.store.missions import MissionModel
 from tests.integration import missions_api as api
 from tests.integration.missions_api import (
@@ -268,7 +268,7 @@ def test_a_number_blacklisted_after_scheduling_is_not_enqueued_and_counted_as_bl
     mission = create_scheduled(["+639215347566", "+639175550123", "+639175550126"])
     api.blacklist(["+639175550123"])
 
-    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     _, fired = api.get_mission(mission["mission_id"])
     assert outcome == "dispatched"
@@ -338,13 +338,13 @@ def test_dispatching_a_mission_again_while_it_is_sending_enqueues_the_same_uids(
     from cloudsms.store.missions import MissionModel
 
     mission = create_scheduled(["+639215347566", "+639175550123"])
-    missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
     first = [r["uid"] for r in queued_recipients(aws)]
     # As a dispatch that died after enqueueing leaves it, and a retried invocation finds it.
     stored = MissionModel.get("acme", mission["mission_id"])
     stored.update(actions=[MissionModel.status.set("Sending")])
 
-    again = missions.dispatch("acme", mission["mission_id"], NOON_UTC)
+    again = dispatch.dispatch("acme", mission["mission_id"], NOON_UTC)
 
     assert again is True
     assert [r["uid"] for r in queued_recipients(aws)] == first
@@ -355,7 +355,7 @@ def test_a_sent_mission_is_not_dispatched_again(aws, tenant):
     _, mission = api.create_with_list(corpus.guide_xlsx())
     queued_bodies(aws)
 
-    again = missions.dispatch("acme", mission["mission_id"], MORNING)
+    again = dispatch.dispatch("acme", mission["mission_id"], MORNING)
 
     assert again is False
     assert queued_bodies(aws) == []

@@ -13,7 +13,7 @@ import pytest
 
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict, Forbidden
-from cloudsms.services import channels, missions, orders, staging
+from cloudsms.services import channels, dispatch, missions, orders, staging
 from cloudsms.services.submission import SubmitResult, submit_mission_recipients, submit_queued
 from cloudsms.services.tenants import get_tenant
 from cloudsms.store.messages import MessageModel
@@ -582,7 +582,7 @@ def test_a_scheduled_mission_the_order_can_no_longer_pay_for_fails_with_the_reas
     )
     _send(context, [PH_NUMBER, "+639175550124"])  # spends 2 of the 3 meanwhile
 
-    outcome = missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
 
     fired = missions.read_mission("acme", created["mission_id"])
     assert outcome == "skipped: the mission is Failed"
@@ -828,7 +828,7 @@ def test_a_cancelled_or_dispatched_mission_no_longer_counts(aws, tenant, metered
     # And when the first is dispatched, its SMS are taken from the order, not counted
     # again: 3 left, 1 of them for the third
     at = datetime.fromisoformat(first["dispatch_at"])
-    assert missions.fire_scheduled("acme", first["mission_id"], at) == "dispatched"
+    assert dispatch.fire_scheduled("acme", first["mission_id"], at) == "dispatched"
     assert _remaining() == 3
     fourth = _schedule(2, 4, now, first=30)
     assert _scheduled_ids() == {third["mission_id"], fourth["mission_id"]}
@@ -949,7 +949,7 @@ def test_a_mission_that_failed_at_dispatch_has_nothing_pending(aws, tenant, mete
     )
     _send(context, [PH_NUMBER, "+639175550124"])  # spends 2 of the 3 meanwhile
 
-    missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
 
     fired = missions.read_mission("acme", created["mission_id"])
     assert created["progress"]["pending"] == 2
@@ -967,7 +967,7 @@ def test_numbers_blacklisted_before_dispatch_give_their_sms_back(aws, tenant, me
     )
     blacklist(["+639175550123"])
 
-    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    assert dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
 
     per_recipient = created["segments"] // 3
     assert _remaining() == 10 - 2 * per_recipient
@@ -982,7 +982,7 @@ def test_a_mission_shows_the_sms_it_is_charged_once_numbers_blacklisted_at_dispa
     created = missions.create_mission(get_tenant("acme"), fields, numbers, MORNING)
     blacklist(["+639175550123"])
 
-    missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
 
     shown = missions.read_mission("acme", created["mission_id"])
     assert (shown["phone_number_amount"], shown["blacklist_amount"]) == (2, 1)
@@ -998,7 +998,7 @@ def test_a_mission_whose_every_number_was_blacklisted_by_dispatch_fails_and_keep
     created = missions.create_mission(get_tenant("acme"), fields, numbers, MORNING)
     blacklist([PH_NUMBER, "+639175550123"])
 
-    missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
 
     shown = missions.read_mission("acme", created["mission_id"])
     assert shown["status"] == "Failed"
@@ -1067,18 +1067,18 @@ def test_a_firing_retried_after_its_dispatch_stopped_finishes_it_and_charges_onc
 ):
     _order(_package(sms_amount=10)["package_id"])
     created = _scheduled_on_metered([PH_NUMBER, "+639175550123"])
-    enqueue = missions.queues.enqueue
+    enqueue = dispatch.queues.enqueue
 
     def down(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("SQS is unavailable")
 
-    monkeypatch.setattr(missions.queues, "enqueue", down)
+    monkeypatch.setattr(dispatch.queues, "enqueue", down)
     with pytest.raises(RuntimeError):
-        missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+        dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
     assert missions.read_mission("acme", created["mission_id"])["status"] == "Sending"
-    monkeypatch.setattr(missions.queues, "enqueue", enqueue)
+    monkeypatch.setattr(dispatch.queues, "enqueue", enqueue)
 
-    outcome = missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
 
     assert outcome == "dispatched"
     assert missions.read_mission("acme", created["mission_id"])["status"] == "Sent"
@@ -1095,16 +1095,16 @@ def test_a_claim_whose_answer_was_lost_is_known_by_its_own_write(aws, tenant, me
 
     _order(_package(sms_amount=10)["package_id"])
     created = _scheduled_on_metered([PH_NUMBER])
-    write_claim = missions._write_claim
+    write_claim = dispatch._write_claim
 
     def applied_but_unanswered(*args: Any, **kwargs: Any) -> None:
         write_claim(*args, **kwargs)
         error = ClientError({"Error": {"Code": "TransactionCanceledException"}}, "Transact")
         raise TransactWriteError("answer lost", cause=error)
 
-    monkeypatch.setattr(missions, "_write_claim", applied_but_unanswered)
+    monkeypatch.setattr(dispatch, "_write_claim", applied_but_unanswered)
 
-    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    assert dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
     assert missions.read_mission("acme", created["mission_id"])["status"] == "Sent"
     assert _remaining() == 10 - created["segments"]
 
@@ -1116,9 +1116,9 @@ def _claims_lose_races(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]
     from pynamodb.exceptions import TransactWriteError
 
     claim, write_claim, read_lines = (
-        missions._claim_for_dispatch,
-        missions._write_claim,
-        missions.storage.read_json_lines,
+        dispatch._claim_for_dispatch,
+        dispatch._write_claim,
+        dispatch.storage.read_json_lines,
     )
     lost, read = [0], []
 
@@ -1143,9 +1143,9 @@ def _claims_lose_races(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]
             read.append(key)
         return read_lines(key)
 
-    monkeypatch.setattr(missions, "_write_claim", racing)
-    monkeypatch.setattr(missions, "_claim_for_dispatch", claim_watched)
-    monkeypatch.setattr(missions.storage, "read_json_lines", read_watched)
+    monkeypatch.setattr(dispatch, "_write_claim", racing)
+    monkeypatch.setattr(dispatch, "_claim_for_dispatch", claim_watched)
+    monkeypatch.setattr(dispatch.storage, "read_json_lines", read_watched)
     return read
 
 
@@ -1156,7 +1156,7 @@ def test_a_claim_that_loses_races_reads_the_staged_list_once(aws, tenant, metere
     read = _claims_lose_races(monkeypatch, times=2)
 
     # When it is dispatched: three attempts at the claim
-    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    assert dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
 
     # Then its staged list was read once for the three (about 1 s for 100,000 numbers),
     # and it is charged once
@@ -1171,7 +1171,7 @@ def test_a_claim_on_an_unmetered_channel_reads_no_staged_list(aws, tenant, meter
     )
     read = _claims_lose_races(monkeypatch, times=1)
 
-    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    assert dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
 
     assert read == []
 
@@ -1342,7 +1342,7 @@ def test_a_scheduled_mission_whose_order_was_cancelled_fails_at_its_time(aws, te
     created = _scheduled_on_metered([PH_NUMBER, "+639175550123"])
     orders.cancel_order("acme", mistaken["order_number"], MORNING + timedelta(hours=1))
 
-    outcome = missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
 
     fired = missions.read_mission("acme", created["mission_id"])
     assert outcome == "skipped: the mission is Failed"
@@ -1376,7 +1376,7 @@ def test_a_dispatch_racing_a_cancel_takes_nothing_from_the_cancelled_order(
 
     monkeypatch.setattr(orders, "charge_for", cancelled_meanwhile)
 
-    missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
 
     fired = missions.read_mission("acme", created["mission_id"])
     assert fired["status"] == "Failed"
@@ -1649,17 +1649,17 @@ def test_a_mission_is_paid_by_two_orders_in_its_recipients_order_and_retried_cha
     short, long = _two_orders(2, 10)
     created = _scheduled_on_metered(THREE)
     assert created["segments"] == 3  # one SMS a recipient
-    enqueue = missions.queues.enqueue
+    enqueue = dispatch.queues.enqueue
 
     def down(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("SQS is unavailable")
 
-    monkeypatch.setattr(missions.queues, "enqueue", down)
+    monkeypatch.setattr(dispatch.queues, "enqueue", down)
     with pytest.raises(RuntimeError):
-        missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
-    monkeypatch.setattr(missions.queues, "enqueue", enqueue)
+        dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    monkeypatch.setattr(dispatch.queues, "enqueue", enqueue)
 
-    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    assert dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
 
     assert _left() == {short: 0, long: 9}
     bodies = [b for b in queued_bodies(aws) if "mission_id" in b]
@@ -1679,7 +1679,7 @@ def test_numbers_blacklisted_before_dispatch_give_their_sms_back_to_the_order_th
     assert created["segments"] == 3  # one SMS a recipient
     blacklist([THREE[0], THREE[2]])
 
-    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    assert dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
 
     assert _left() == {short: 1, long: 10}
     shown = missions.read_mission("acme", created["mission_id"])
@@ -1714,7 +1714,7 @@ def test_a_mission_is_paid_when_each_message_fits_an_order_though_not_in_the_lis
     assert (created["status"], created["segments"]) == ("Scheduled", 3)
 
     # When it is dispatched
-    outcome = missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
 
     # Then the first message is paid by the second order and the second by the first,
     # rather than the mission failing with 1 SMS left unused in the first order
@@ -1747,15 +1747,15 @@ def test_a_number_blacklisted_after_a_dispatch_sent_it_is_not_given_back_when_it
     # recorded Sent (its function timed out, say)
     _order(_package(sms_amount=10)["package_id"])
     created = _scheduled_on_metered(THREE)
-    record_sent = missions._record_sent
+    record_sent = dispatch._record_sent
 
     def stopped(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the function timed out")
 
-    monkeypatch.setattr(missions, "_record_sent", stopped)
+    monkeypatch.setattr(dispatch, "_record_sent", stopped)
     with pytest.raises(RuntimeError):
-        missions.fire_scheduled("acme", created["mission_id"], NOON_UTC)
-    monkeypatch.setattr(missions, "_record_sent", record_sent)
+        dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC)
+    monkeypatch.setattr(dispatch, "_record_sent", record_sent)
 
     # When the queued messages are sent, the first number is then blacklisted (it replied
     # TD to its message), and the dispatch is resumed, queueing the three again
@@ -1766,7 +1766,7 @@ def test_a_number_blacklisted_after_a_dispatch_sent_it_is_not_given_back_when_it
 
     submit_queued_missions()
     blacklist([THREE[0]])
-    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    assert dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
     submit_queued_missions()
 
     # Then the three were sent and are charged, and the mission counts none blacklisted

@@ -22,7 +22,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from cloudsms import cache
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
-from cloudsms.services import channels, missions, scheduling, tenants
+from cloudsms.services import channels, dispatch, missions, scheduling, tenants
 from cloudsms.services.submission import submit_mission_recipients
 from cloudsms.services.tenants import get_tenant
 from cloudsms.settings import get_settings
@@ -584,7 +584,7 @@ def test_a_schedule_whose_mission_was_never_saved_fires_for_nothing(aws, tenant)
 def test_firing_at_the_dispatch_time_sends_the_mission(aws, tenant):
     mission = create_scheduled(["+639215347566", "+639175550123"])
 
-    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     assert outcome == "dispatched"
     assert get_mission("acme", mission["mission_id"]).status == "Sent"
@@ -597,7 +597,7 @@ def test_a_mission_whose_channel_was_taken_away_fails_at_its_time_and_sends_noth
     mission = create_scheduled(["+639215347566"])
     channels.unassign_channel("acme", "SIM")
 
-    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     failed = get_mission("acme", mission["mission_id"])
     assert outcome.startswith("skipped")
@@ -622,14 +622,14 @@ def test_a_failure_dynamodb_refuses_to_record_is_raised_for_the_firing_to_come_b
     monkeypatch.setattr(MissionModel, "update", refused)
 
     with pytest.raises(UpdateError):
-        missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+        dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
 
 def test_firing_a_cancelled_mission_sends_nothing(aws, tenant):
     mission = create_scheduled(["+639215347566"])
     scheduling.cancel(get_mission("acme", mission["mission_id"]), MORNING)
 
-    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     assert outcome.startswith("skipped")
     assert get_mission("acme", mission["mission_id"]).status == "Cancelled"
@@ -674,7 +674,7 @@ def test_an_early_firing_whose_schedule_is_still_there_moves_that_schedule(aws, 
     stored = get_mission("acme", mission["mission_id"])
     stored.update(actions=[MissionModel.dispatch_at.set(later)])
 
-    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     assert outcome == "rescheduled"
     [schedule] = schedules().values()
@@ -718,7 +718,7 @@ def test_a_firing_that_comes_late_outside_the_window_fails_the_mission_and_sends
     mission = create_scheduled(["+639215347566"])  # noon in Shanghai
     half_past_ten_at_night = NOON_UTC + timedelta(hours=10, minutes=30)
 
-    outcome = missions.fire_scheduled("acme", mission["mission_id"], half_past_ten_at_night)
+    outcome = dispatch.fire_scheduled("acme", mission["mission_id"], half_past_ten_at_night)
 
     failed = get_mission("acme", mission["mission_id"])
     assert outcome.startswith("skipped")
@@ -732,7 +732,7 @@ def test_a_firing_that_comes_late_outside_the_window_fails_the_mission_and_sends
 def test_a_firing_that_comes_late_inside_the_window_still_sends(aws, tenant):
     mission = create_scheduled(["+639215347566"])
 
-    outcome = missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC + timedelta(hours=1))
+    outcome = dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC + timedelta(hours=1))
 
     assert outcome == "dispatched"
     assert len(queued_recipients(aws)) == 1

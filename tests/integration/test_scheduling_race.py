@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from cloudsms.errors import Conflict
-from cloudsms.services import missions, scheduling
+from cloudsms.services import dispatch, scheduling
 from cloudsms.store.missions import get_mission
 from tests.integration.missions_api import NOON_UTC, create_scheduled, queued_bodies, schedules
 
@@ -50,7 +50,7 @@ def _cancel(mission_id: str) -> Callable[[], str]:
 
 
 def _fire(mission_id: str) -> Callable[[], str]:
-    return lambda: missions.fire_scheduled("acme", mission_id, NOON_UTC)
+    return lambda: dispatch.fire_scheduled("acme", mission_id, NOON_UTC)
 
 
 def test_cancel_and_firing_raced_many_times_each_end_with_exactly_one_winner(

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from cloudsms.services import missions, tenants
+from cloudsms.services import dispatch, missions, tenants
 from cloudsms.store.missions import get_mission
 from functions.admin import app as admin_app
 from functions.reports import app as reports_app
@@ -125,7 +125,7 @@ def test_a_scheduled_mission_whose_sender_was_unregistered_fails_at_its_time(aws
     _register(["ACME", "ACME Care"])
 
     moved = reschedule(mission["mission_id"], "2026-12-01T13:00:00+08:00")
-    missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     assert moved[0] == 403 and moved[1]["error"]["message"] == REFUSAL
     failed = get_mission("acme", mission["mission_id"])

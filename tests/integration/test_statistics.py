@@ -149,14 +149,14 @@ def test_a_mission_message_sent_after_midnight_counts_on_the_day_the_log_shows_i
     statistics and the dispatching log of that day must count the same messages."""
     from datetime import UTC, datetime
 
-    from cloudsms.services import dispatching_log, missions
+    from cloudsms.services import dispatch, dispatching_log
     from cloudsms.services.submission import submit_mission_recipients
     from cloudsms.services.tenants import get_tenant
     from tests.integration.conftest import FakeGateway, accepted
     from tests.integration.missions_api import NOON_UTC, create_scheduled, queued_bodies
 
     created = create_scheduled(["+639215347566"])
-    assert missions.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    assert dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
     (body,) = queued_bodies(aws)
     after_midnight = datetime(2026, 12, 1, 16, 0, 10, tzinfo=UTC)  # 00:00:10 on 2 Dec, Shanghai
     submit_mission_recipients(body, lambda: after_midnight, FakeGateway(accepted()).factory)

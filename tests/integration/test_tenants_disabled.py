@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cloudsms import cache
-from cloudsms.services import accounts, missions, tenants
+from cloudsms.services import accounts, dispatch, missions, tenants
 from cloudsms.store.missions import get_mission
 from functions.authorizer import app as authorizer_app
 from tests.integration.conftest import EVENTS
@@ -57,7 +57,7 @@ def test_a_disabled_tenants_scheduled_mission_fails_at_its_time(aws, tenant):
     mission = create_scheduled(["+639215347566"])
     tenants.disable_tenant("acme", NOW)
 
-    missions.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
 
     failed = get_mission("acme", mission["mission_id"])
     assert (failed.status, failed.failure_reason) == ("Failed", "tenant acme is disabled")

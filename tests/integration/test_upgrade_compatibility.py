@@ -253,13 +253,13 @@ def test_a_receipt_for_a_message_submitted_before_is_applied_and_counted(earlier
 
 
 def test_a_mission_scheduled_before_is_sent_when_its_schedule_fires(aws, earlier):
-    from cloudsms.services import missions
+    from cloudsms.services import dispatch
 
     [schedule] = earlier["schedules"].values()
     fired = json.loads(schedule["Input"])
 
     # At its time (the schedule function's handler would read the clock).
-    outcome = missions.fire_scheduled(fired["tenant_id"], fired["mission_id"], NOON_UTC)
+    outcome = dispatch.fire_scheduled(fired["tenant_id"], fired["mission_id"], NOON_UTC)
 
     assert outcome == "dispatched"
     assert fired["mission_id"] == _mission(earlier, "scheduled")

@@ -20,7 +20,7 @@ from cloudsms.adapters import storage
 from cloudsms.domain import numberlist
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict
-from cloudsms.services import blacklist, missions, scheduling, staging
+from cloudsms.services import blacklist, dispatch, missions, scheduling, staging
 from cloudsms.services.tenants import get_tenant
 from cloudsms.services.upload_deadline import UPLOAD_GRACE, fail_missions_without_list
 from cloudsms.services.uploads import RESULT_SUFFIX
@@ -347,16 +347,16 @@ def test_a_list_staged_at_its_time_whose_dispatch_stopped_is_sent_once_when_retr
     mission = _uploading_for(NOON)
     _put(aws, _upload_key(mission), corpus.guide_xlsx())
     clock = _clock(NOON_UTC - timedelta(seconds=10), NOON_UTC + timedelta(seconds=5))
-    dispatch = missions.dispatch
+    working = dispatch.dispatch
 
     def stopped(*args: Any) -> bool:
         raise RuntimeError("the invocation stopped")
 
-    monkeypatch.setattr(missions, "dispatch", stopped)
+    monkeypatch.setattr(dispatch, "dispatch", stopped)
     with pytest.raises(RuntimeError):
         missions.ingest_upload("acme", mission["mission_id"], clock)
     assert get_mission("acme", mission["mission_id"], consistent=True).status == "Unsent"
-    monkeypatch.setattr(missions, "dispatch", dispatch)
+    monkeypatch.setattr(dispatch, "dispatch", working)
 
     # The upload's event delivered again, and once more
     missions.ingest_upload("acme", mission["mission_id"], clock)
@@ -483,14 +483,14 @@ def _ingest_as_if_read_before(
 def _during_dispatch(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
     """`action` runs once, after a dispatch claimed its mission (and charged it) and
     before it reads the staged recipients."""
-    blacklisted_at_dispatch = missions._blacklisted_at_dispatch
+    blacklisted_at_dispatch = dispatch._blacklisted_at_dispatch
 
     def then(mission: MissionModel) -> Any:
-        monkeypatch.setattr(missions, "_blacklisted_at_dispatch", blacklisted_at_dispatch)
+        monkeypatch.setattr(dispatch, "_blacklisted_at_dispatch", blacklisted_at_dispatch)
         action()
         return blacklisted_at_dispatch(mission)
 
-    monkeypatch.setattr(missions, "_blacklisted_at_dispatch", then)
+    monkeypatch.setattr(dispatch, "_blacklisted_at_dispatch", then)
 
 
 def _names(recipients: list[dict[str, Any]]) -> list[str]:
@@ -660,7 +660,7 @@ def test_a_mission_created_again_under_its_id_leaves_the_first_ones_staged_list_
     other = corpus.xlsx([corpus.GUIDE_ROWS[0], ["+639175550120", "Cy", "x.com"]])
     with pytest.raises(Conflict):
         missions.create_mission(get_tenant("acme"), fields, other, MORNING, mission_id)
-    fired = missions.fire_scheduled("acme", mission_id, NOON_UTC)
+    fired = dispatch.fire_scheduled("acme", mission_id, NOON_UTC)
 
     assert fired == "dispatched"
     assert _names(queued_recipients(aws)) == ["Amy", "Bob"]

@@ -20,7 +20,7 @@ from cloudsms import clock
 from cloudsms.adapters import queues
 from cloudsms.domain.states import DrState
 from cloudsms.errors import BadRequest
-from cloudsms.services import missions, submission, uploads
+from cloudsms.services import dispatch, submission, uploads
 from cloudsms.settings import get_settings
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.messages import MessageModel
@@ -220,11 +220,11 @@ def _firing(event: dict[str, Any]) -> dict[str, str]:
 
 def settle_failed_firings(now: datetime, limit: int | None = None) -> dict[str, Any]:
     """Each firing in the scheduler's dead-letter queue (its mission's tenant and id, the
-    schedule's input) settled as `missions.settle_failed_firing` says."""
+    schedule's input) settled as `dispatch.settle_failed_firing` says."""
 
     def settle(event: dict[str, Any]) -> list[dict[str, str]]:
         firing = _firing(event)
-        outcome = missions.settle_failed_firing(firing["tenant_id"], firing["mission_id"], now)
+        outcome = dispatch.settle_failed_firing(firing["tenant_id"], firing["mission_id"], now)
         return [{**firing, "outcome": outcome}]
 
     return {"queue": SCHEDULE, "settled": _each_event(SCHEDULE, limit, settle)}

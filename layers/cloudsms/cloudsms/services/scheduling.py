@@ -1,5 +1,5 @@
 """Scheduled missions: the dispatch-time rules, one EventBridge Scheduler schedule per
-mission, cancelling and rescheduling (the firing is missions.fire_scheduled).
+mission, cancelling and rescheduling (the firing is dispatch.fire_scheduled).
 
 A cancel and a firing race on the mission's status; each is one conditional write, so
 exactly one of them wins.
