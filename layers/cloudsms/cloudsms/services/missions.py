@@ -1,4 +1,5 @@
-"""Missions: create from a number list, dispatch the recipients, read them.
+"""Missions: create from a number list (with the request, or uploaded to S3 after it),
+preview one, read them. Dispatching them is services/dispatch.py.
 
 A mission's recipients are validated, rendered and staged in S3 (services/staging.py)
 before the mission is saved, so a mission either exists with all its valid recipients
@@ -173,7 +174,7 @@ def schedule(mission: MissionModel) -> None:
     or the upload's invocation while the mission is not yet Scheduled, and
     the request made again (or the invocation retried) schedules it. Saved first, it
     would stay Scheduled with no schedule to fire it, and a retry would find nothing to
-    do. A schedule whose mission is then not saved fires for nothing (fire_scheduled)."""
+    do. A schedule whose mission is then not saved fires for nothing (dispatch.fire_scheduled)."""
     if mission.status == MissionStatus.SCHEDULED.value:
         scheduling.schedule_mission(mission)
 

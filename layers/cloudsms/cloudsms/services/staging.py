@@ -28,7 +28,7 @@ from cloudsms.store.missions import MissionModel
 REFUSAL_ABNORMAL_LIMIT = 20
 
 # A staging's files, under its prefix. The dispatch writes the last: the numbers it found
-# blacklisted since staging (services/missions.py).
+# blacklisted since staging (services/dispatch.py).
 RECIPIENTS = "recipients.jsonl.gz"
 ABNORMAL = "abnormal.jsonl.gz"
 BLACKLISTED = "blacklisted.jsonl.gz"
