@@ -101,3 +101,20 @@ def test_a_cache_of_no_seconds_remembers_nothing(monkeypatch):
     cached = cache.ttl_cache(0)(lookups)
 
     assert (cached("a"), cached("a"), _remembered()) == (1, 2, 0)
+
+
+def test_a_result_is_remembered_only_for_the_container_that_looked_it_up(monkeypatch):
+    # The local stack and the tests run every function in one process: each function's
+    # lookups are its own, as each of its containers' are in AWS.
+    _clock(monkeypatch)
+    monkeypatch.setattr(cache, "_container", cache._container)  # put back afterwards
+    container = ["send"]
+    cache.remember_per(lambda: container[0])
+    lookups = Lookups()
+    cached = cache.ttl_cache(60)(lookups)
+    cached("a")
+
+    container[0] = "schedule"
+    assert (cached("a"), cached("a")) == (2, 2)
+    container[0] = "send"
+    assert (cached("a"), lookups.count) == (1, 2)

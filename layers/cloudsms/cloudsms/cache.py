@@ -2,7 +2,7 @@
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -15,6 +15,26 @@ _all_caches: list[dict[Any, Any]] = []
 # shows, a stranger's made-up ones too: without a bound, a flood of them would fill the
 # function's memory within the cache time.
 MAX_ENTRIES = 10_000
+
+
+def _one_container() -> Hashable:
+    return None
+
+
+# The container a lookup is remembered in (see `remember_per`): deployed, a process is
+# one function's container, and every lookup it remembers is its own.
+_container: Callable[[], Hashable] = _one_container
+
+
+def remember_per(container: Callable[[], Hashable]) -> None:
+    """Remembers each lookup only for the container `container()` names when it is made.
+
+    The local stack and the tests run every function in one process. Sharing one memo,
+    a function would be served what another function, or the tests' set-up, looked up:
+    a read its own policies may not allow would never be made, and fail only deployed,
+    in a new container (the schedule API's channel read did)."""
+    global _container
+    _container = container
 
 
 def ttl_cache(
@@ -59,7 +79,7 @@ def ttl_cache(
 
         @wraps(function)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            key = (args, tuple(sorted(kwargs.items())))
+            key = (_container(), args, tuple(sorted(kwargs.items())))
             now = time.monotonic()
             ahead = False
             with lock:
