@@ -305,6 +305,12 @@ def refusal(function: str, operation: str, service: str, action: str, resource: 
 def _install() -> None:
     from botocore.client import BaseClient
 
+    from cloudsms import cache
+
+    # A lookup a function remembers is its own: one another function made, under other
+    # policies, would spare it a request its policies may not allow.
+    cache.remember_per(calling_function)
+
     original = BaseClient._make_api_call
 
     def checked(self: Any, operation: str, params: dict[str, Any]) -> Any:
