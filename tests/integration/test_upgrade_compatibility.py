@@ -15,12 +15,13 @@ The files were made by tests/events/upgrade/capture.py run in a worktree of each
 import base64
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
+from cloudsms import clock
 from cloudsms.settings import get_settings
 from cloudsms.store.api_keys import ApiKeyModel
 from cloudsms.store.messages import MessageModel
@@ -90,9 +91,18 @@ def _put_in_place(aws: Any, earlier: dict[str, Any]) -> None:
 
 
 @pytest.fixture(params=COMMITS)
-def earlier(request: pytest.FixtureRequest, aws: Any) -> dict[str, Any]:
-    """Today's stack holding what the code of an earlier commit left in it."""
+def earlier(
+    request: pytest.FixtureRequest, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """Today's stack holding what the code of an earlier commit left in it, just after it
+    was left: the clock goes on from a minute after the file's `now` (making the data took
+    seconds). On the real clock the file's times would age with each day the tests run
+    later (an export asked for is given up on within the hour, a mission's dispatch time
+    passes), and the tests would fail for it."""
     data = _earlier(request.param)
+    left_at = datetime.fromisoformat(data["now"]) + timedelta(minutes=1)
+    shift = left_at - datetime.now(UTC)
+    monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC) + shift)
     _put_in_place(aws, data)
     return data
 
@@ -207,7 +217,7 @@ def _submit_waiting(aws: Any, queue: str) -> FakeGateway:
 
     gateway = FakeGateway(accepted("carrier-new"))
     for record in queued_records(aws, queue):
-        submit_queue_message(record["body"], 1, lambda: datetime.now(UTC), gateway.factory)
+        submit_queue_message(record["body"], 1, clock.now, gateway.factory)
     return gateway
 
 
