@@ -33,17 +33,27 @@ TAGS = {
     # Creating a mission is a function of its own (more CPU), in the same part of the API.
     "missions": ("Sending", "One-off messages and bulk missions"),
     "schedule": ("Scheduling", "Cancel or move a scheduled mission"),
-    "admin": ("Templates and blacklists", "SMS templates, number-list templates, blacklists"),
+    "admin": (
+        "Templates, blacklists, callback",
+        "SMS templates, number-list templates, blacklists, the status callback URL",
+    ),
     "reports": ("Reports", "Overview, delivery statistics, the dispatching log and its export"),
     "accounts": (
         "Accounts",
-        "Portal log-in (verify code, sessions), passwords, operator's accounts",
+        "Portal log-in (verify code, sessions), passwords",
     ),
     "dlr_webhook": (
         "Delivery receipts",
         "Where carrier gateways post receipts and recipients' replies (no API key)",
     ),
 }
+# The calls under /v1/admin/ take an operator key, whichever function serves them: one
+# group, so that a client generated for a tenant keeps them apart (a module of their own).
+OPERATOR_TAG = (
+    "Operator",
+    "The operator's calls (an operator key): tenants, channels, packages and orders, "
+    "accounts, common templates, the platform blacklist, unmatched receipts",
+)
 DESCRIPTION = (
     "The CloudSMS Web API. JSON in and out under `/v1`; an error is "
     '`{"error": {"code", "message", "details"}}` with a fitting 4xx (a 5xx when the '
@@ -59,6 +69,10 @@ SECURITY_SCHEMES = {
     },
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
 }
+# Either scheme will do. Said on each operation too, not only for the whole document:
+# generators read an operation's own (openapi-python-client: whether a call needs an
+# AuthenticatedClient, one that sends the key).
+SECURITY = [{"bearer": []}, {"apiKey": []}]
 
 API_SERVER = {
     "default": "http://127.0.0.1:3000",
@@ -96,23 +110,26 @@ def _receipt_routes() -> Any:
 
     app = make_function_url_resolver()
 
-    @app.route("/dlr/<channel>", method=["GET", "POST"])
-    def receive(channel: str) -> str:
-        """A delivery receipt for a message sent through the channel; the query carries
-        our uid, tenant and the channel's receipt secret. Answers `moved`, `part`,
-        `ignored` or `unmatched` (Jasmin: `ACK/Jasmin`)."""
-        raise NotImplementedError  # described, never called
+    # Each method is an operation of its own, and so needs an operationId of its own.
+    for method, suffix in (("GET", "_in_query"), ("POST", "")):
 
-    @app.route("/mo/<channel>", method=["GET", "POST"])
-    def reply(channel: str) -> str:
-        """A recipient's reply that came in through the channel: Kannel's sms-service query
-        (`from`, `to`, `text`, `charset`, `coding`) or Jasmin's form (`from`, `to`,
-        `content`, `binary`, `coding`); the query carries the channel's receipt secret. An
-        unsubscribe keyword (TD, T, 退订, STOP, UNSUBSCRIBE) blacklists the number for
-        each tenant that sent it a message offering to unsubscribe through the channel in
-        the last 30 days. Answers `unsubscribed`, `ignored` or `no_route` (Jasmin:
-        `ACK/Jasmin`)."""
-        raise NotImplementedError  # described, never called
+        @app.route("/dlr/<channel>", method=method, operation_id=f"receive_receipt{suffix}")
+        def receive(channel: str) -> str:
+            """A delivery receipt for a message sent through the channel; the query carries
+            our uid, tenant and the channel's receipt secret. Answers `moved`, `part`,
+            `ignored` or `unmatched` (Jasmin: `ACK/Jasmin`)."""
+            raise NotImplementedError  # described, never called
+
+        @app.route("/mo/<channel>", method=method, operation_id=f"receive_reply{suffix}")
+        def reply(channel: str) -> str:
+            """A recipient's reply that came in through the channel: Kannel's sms-service
+            query (`from`, `to`, `text`, `charset`, `coding`) or Jasmin's form (`from`,
+            `to`, `content`, `binary`, `coding`); the query carries the channel's receipt
+            secret. An unsubscribe keyword (TD, T, 退订, STOP, UNSUBSCRIBE) blacklists the
+            number for each tenant that sent it a message offering to unsubscribe through
+            the channel in the last 30 days. Answers `unsubscribed`, `ignored` or
+            `no_route` (Jasmin: `ACK/Jasmin`)."""
+            raise NotImplementedError  # described, never called
 
     return app
 
@@ -346,20 +363,31 @@ def _form(operation: dict[str, Any], schema: dict[str, Any]) -> None:
     }
 
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "title": "Error",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {
-                "code": {"type": "string", "description": "Stable, e.g. invalid_request"},
-                "message": {"type": "string", "description": "For the person reading it"},
-                "details": {"type": "array", "items": {}, "description": "Field or row problems"},
+# The error's inside is a component of its own, so that a generated client names it
+# (openapi-python-client made up `ErrorError` for it). `code` stays a string rather than
+# an enum: a client generated today would fail to read a code added later.
+ERROR_SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "title": "Error",
+        "required": ["error"],
+        "properties": {"error": {"$ref": "#/components/schemas/ErrorBody"}},
+    },
+    "ErrorBody": {
+        "type": "object",
+        "title": "ErrorBody",
+        "required": ["code", "message", "details"],
+        "properties": {
+            "code": {
+                "type": "string",
+                "description": "Stable, for a client to branch on: invalid_request, bad_request, "
+                "unauthorized, forbidden, not_found, conflict, in_progress, "
+                "payload_too_large, unsupported_media_type, too_many_requests, unavailable, "
+                "internal_error",
             },
-        }
+            "message": {"type": "string", "description": "For the person reading it"},
+            "details": {"type": "array", "items": {}, "description": "Field or row problems"},
+        },
     },
 }
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -534,7 +562,8 @@ def build_document() -> dict[str, Any]:
         statuses = success_statuses(found[function])
         document = json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
         found_schemas = document.get("components", {}).get("schemas", {})
-        for unused in ("HTTPValidationError", "ValidationError"):
+        # The event handler's validation answers, which ours replace (the error shape).
+        for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
             found_schemas.pop(unused, None)
         _merge_schemas(schemas, found_schemas, function)
         for path, item in document.get("paths", {}).items():
@@ -543,7 +572,7 @@ def build_document() -> dict[str, Any]:
                     continue
                 if method in paths.get(path, {}):
                     raise SystemExit(f"{method.upper()} {path} is served by two functions")
-                operation["tags"] = [tag]
+                operation["tags"] = [OPERATOR_TAG[0] if path.startswith("/v1/admin/") else tag]
                 open_route = (method, path) in public
                 if (method, path) in statuses:
                     _success(operation, statuses[method, path])
@@ -555,8 +584,7 @@ def build_document() -> dict[str, Any]:
                 _errors(operation, method, path, url_function is not None, open_route)
                 if (method, path) == CMI:
                     _merge_schemas(schemas, _cmi(operation), function)
-                if open_route:
-                    operation["security"] = []
+                operation["security"] = [] if open_route else SECURITY
                 if (method, path) in FILES:
                     _file(operation, FILES[method, path])
                 if url_function is not None:
@@ -577,12 +605,15 @@ def build_document() -> dict[str, Any]:
             "description": DESCRIPTION,
         },
         "servers": [{"url": "{api}", "variables": {"api": API_SERVER}}],
-        "tags": [{"name": name, "description": text} for name, text in dict(TAGS.values()).items()],
-        "security": [{"bearer": []}, {"apiKey": []}],
+        "tags": [
+            {"name": name, "description": text}
+            for name, text in dict([*TAGS.values(), OPERATOR_TAG]).items()
+        ],
+        "security": SECURITY,
         "paths": dict(sorted(paths.items())),
         "webhooks": webhooks,
         "components": {
-            "schemas": dict(sorted({**schemas, "Error": ERROR_SCHEMA}.items())),
+            "schemas": dict(sorted({**schemas, **ERROR_SCHEMAS}.items())),
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

@@ -79,6 +79,7 @@ def _no_content() -> Response[str]:
 
 @app.post(
     "/v1/captchas",
+    operation_id="create_captcha",
     description="A verify-code image for the log-in page, usable once; refused (429) to an "
     "address over its limit of failed log-ins",
     responses=answers(accounts.Captcha),
@@ -90,6 +91,7 @@ def new_captcha() -> Response[dict]:
 
 @app.post(
     "/v1/sessions",
+    operation_id="log_in",
     description="Logs an account in: answers a session token (shown once) to use as the "
     f"API key until it expires. A wrong name or password answers 401; {accounts.lock_rule()}. "
     f"{login_limit.rule().capitalize()} (429, with Retry-After)",
@@ -126,6 +128,7 @@ def _session(session: accounts.Session) -> dict:
 
 @app.get(
     "/v1/account",
+    operation_id="read_account",
     description="The account the caller's session belongs to",
     responses=answers(accounts.Account),
 )
@@ -134,7 +137,11 @@ def current_account() -> dict:
     return accounts.view(accounts.session_account(caller(app, password_change=True), clock.now()))
 
 
-@app.delete("/v1/sessions/current", description="Logs out: the session's token stops working")
+@app.delete(
+    "/v1/sessions/current",
+    operation_id="log_out",
+    description="Logs out: the session's token stops working",
+)
 @tracer.capture_method
 def log_out() -> Response[str]:
     accounts.log_out(caller(app, password_change=True), clock.now())
@@ -143,6 +150,7 @@ def log_out() -> Response[str]:
 
 @app.post(
     "/v1/account/password",
+    operation_id="change_password",
     description="Changes the logged-in account's password. Answers a new session token "
     "(shown once) that replaces the caller's: every session of the account ends",
     responses=answers(SessionAnswer),
@@ -163,6 +171,7 @@ def change_password(request: PasswordChange) -> dict:
 
 @app.post(
     "/v1/admin/accounts",
+    operation_id="create_account",
     description="Adds a portal account to a tenant (operator). Answers its temporary "
     "password once; it must be changed at the first log-in",
     responses=answers(IssuedAccount),
@@ -178,6 +187,7 @@ def create_account(fields: AccountFields) -> Response[dict]:
 
 @app.get(
     "/v1/admin/tenants/<tenant_id>/accounts",
+    operation_id="list_accounts",
     description="A tenant's accounts (operator)",
     responses=answers(TenantAccounts),
 )
@@ -189,6 +199,7 @@ def list_accounts(tenant_id: str) -> dict:
 
 @app.post(
     "/v1/admin/accounts/<account_name>/password-reset",
+    operation_id="reset_password",
     description="A new temporary password for an account (operator), answered once; the "
     "account's lock is lifted and its sessions end",
     responses=answers(IssuedAccount),
@@ -202,6 +213,7 @@ def reset_password(account_name: str) -> dict:
 
 @app.post(
     "/v1/admin/accounts/<account_name>/disable",
+    operation_id="disable_account",
     description="Disables an account (operator): it can no longer log in, its sessions end",
     responses=answers(accounts.Account),
 )
@@ -213,6 +225,7 @@ def disable_account(account_name: str) -> dict:
 
 @app.post(
     "/v1/admin/accounts/<account_name>/enable",
+    operation_id="enable_account",
     description="Lets a disabled account log in again (operator)",
     responses=answers(accounts.Account),
 )

@@ -60,13 +60,13 @@ class BlacklistAddition(BaseModel):
 # --- SMS templates ------------------------------------------------------------------------
 
 
-@app.get("/v1/templates", responses=answers(TemplatePage))
+@app.get("/v1/templates", operation_id="list_templates", responses=answers(TemplatePage))
 @tracer.capture_method
 def list_templates(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
     return templates.list_templates(caller(app).tenant_id, page_size(page_size_), cursor)
 
 
-@app.post("/v1/templates", responses=answers(Template))
+@app.post("/v1/templates", operation_id="create_template", responses=answers(Template))
 @tracer.capture_method
 def create_template(fields: templates.TemplateFields) -> Response[dict]:
     view = templates.create_template(caller(app).tenant_id, fields)
@@ -75,7 +75,11 @@ def create_template(fields: templates.TemplateFields) -> Response[dict]:
 
 # The return type is left unannotated on purpose: annotated, the event handler validates
 # the response and serialises its body as UTF-8 text, which an .xlsx is not (HTTP 500).
-@app.get("/v1/templates/number-list", description="The number-list file for a content")
+@app.get(
+    "/v1/templates/number-list",
+    operation_id="download_number_list_template",
+    description="The number-list file for a content",
+)
 @tracer.capture_method
 def number_list_template(
     content_: Annotated[str | None, Query(alias="content")] = None,
@@ -100,6 +104,7 @@ def number_list_template(
 # Before /v1/templates/<template_id>: the resolver tries routes in this order.
 @app.get(
     "/v1/templates/common",
+    operation_id="list_common_templates",
     description="The operator's common templates, to use",
     responses=answers(TemplatePage),
 )
@@ -109,19 +114,21 @@ def list_common_templates(page_size_: PageSize = None, cursor: Cursor = None) ->
     return templates.list_templates(templates.COMMON, page_size(page_size_), cursor)
 
 
-@app.get("/v1/templates/<template_id>", responses=answers(Template))
+@app.get("/v1/templates/<template_id>", operation_id="read_template", responses=answers(Template))
 @tracer.capture_method
 def read_template(template_id: str) -> dict:
     return templates.template_view(templates.get_template(caller(app).tenant_id, template_id))
 
 
-@app.patch("/v1/templates/<template_id>", responses=answers(Template))
+@app.patch(
+    "/v1/templates/<template_id>", operation_id="update_template", responses=answers(Template)
+)
 @tracer.capture_method
 def update_template(template_id: str, changes: templates.TemplateChanges) -> dict:
     return templates.update_template(caller(app).tenant_id, template_id, changes)
 
 
-@app.delete("/v1/templates/<template_id>")
+@app.delete("/v1/templates/<template_id>", operation_id="delete_template")
 @tracer.capture_method
 def delete_template(template_id: str) -> Response[str]:
     templates.delete_template(caller(app).tenant_id, template_id)
@@ -130,6 +137,7 @@ def delete_template(template_id: str) -> Response[str]:
 
 @app.post(
     "/v1/admin/templates",
+    operation_id="create_common_template",
     description="Adds a common template (operator)",
     responses=answers(Template),
 )
@@ -142,6 +150,7 @@ def create_common_template(fields: templates.TemplateFields) -> Response[dict]:
 
 @app.patch(
     "/v1/admin/templates/<template_id>",
+    operation_id="update_common_template",
     description="Changes a common template",
     responses=answers(Template),
 )
@@ -151,7 +160,11 @@ def update_common_template(template_id: str, changes: templates.TemplateChanges)
     return templates.update_template(templates.COMMON, template_id, changes)
 
 
-@app.delete("/v1/admin/templates/<template_id>", description="Deletes a common template")
+@app.delete(
+    "/v1/admin/templates/<template_id>",
+    operation_id="delete_common_template",
+    description="Deletes a common template",
+)
 @tracer.capture_method
 def delete_common_template(template_id: str) -> Response[str]:
     operator(app)
@@ -170,7 +183,7 @@ NumberStart = Annotated[
 ]
 
 
-@app.get("/v1/blacklist", responses=answers(BlacklistPage))
+@app.get("/v1/blacklist", operation_id="list_blacklist", responses=answers(BlacklistPage))
 @tracer.capture_method
 def list_blacklist(
     page_size_: PageSize = None, cursor: Cursor = None, number: NumberStart = None
@@ -180,7 +193,7 @@ def list_blacklist(
     )
 
 
-@app.post("/v1/blacklist", responses=answers(BlacklistAdded))
+@app.post("/v1/blacklist", operation_id="add_to_blacklist", responses=answers(BlacklistAdded))
 @tracer.capture_method
 def add_blacklist(addition: BlacklistAddition) -> dict:
     return blacklist.add_numbers(caller(app).tenant_id, addition.numbers, addition.reason)
@@ -188,6 +201,7 @@ def add_blacklist(addition: BlacklistAddition) -> dict:
 
 @app.post(
     "/v1/blacklist/import",
+    operation_id="import_blacklist",
     description="multipart/form-data, the file in 'number_list'",
     responses=answers(BlacklistImported),
 )
@@ -209,14 +223,16 @@ def _import_blacklist_file(owner: str) -> dict:
     )
 
 
-@app.delete("/v1/blacklist/<number>")
+@app.delete("/v1/blacklist/<number>", operation_id="remove_from_blacklist")
 @tracer.capture_method
 def remove_blacklist(number: str) -> Response[str]:
     blacklist.remove_number(caller(app).tenant_id, number)
     return Response(status_code=204, body="")
 
 
-@app.get("/v1/admin/blacklist", responses=answers(BlacklistPage))
+@app.get(
+    "/v1/admin/blacklist", operation_id="list_platform_blacklist", responses=answers(BlacklistPage)
+)
 @tracer.capture_method
 def list_platform_blacklist(
     page_size_: PageSize = None, cursor: Cursor = None, number: NumberStart = None
@@ -227,7 +243,11 @@ def list_platform_blacklist(
     )
 
 
-@app.post("/v1/admin/blacklist", responses=answers(BlacklistAdded))
+@app.post(
+    "/v1/admin/blacklist",
+    operation_id="add_to_platform_blacklist",
+    responses=answers(BlacklistAdded),
+)
 @tracer.capture_method
 def add_platform_blacklist(addition: BlacklistAddition) -> dict:
     operator(app)
@@ -236,6 +256,7 @@ def add_platform_blacklist(addition: BlacklistAddition) -> dict:
 
 @app.post(
     "/v1/admin/blacklist/import",
+    operation_id="import_platform_blacklist",
     description="multipart/form-data, the file in 'number_list'",
     responses=answers(BlacklistImported),
 )
@@ -245,7 +266,7 @@ def import_platform_blacklist() -> dict:
     return _import_blacklist_file(PLATFORM)
 
 
-@app.delete("/v1/admin/blacklist/<number>")
+@app.delete("/v1/admin/blacklist/<number>", operation_id="remove_from_platform_blacklist")
 @tracer.capture_method
 def remove_platform_blacklist(number: str) -> Response[str]:
     operator(app)
@@ -264,6 +285,7 @@ class ChannelAssignment(BaseModel):
 
 @app.post(
     "/v1/admin/channels",
+    operation_id="create_channel",
     description="Credentials go to Secrets Manager, never back",
     responses=answers(BusinessChannel),
 )
@@ -274,28 +296,34 @@ def create_channel(fields: channels.ChannelFields) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
-@app.get("/v1/admin/channels", responses=answers(BusinessChannels))
+@app.get("/v1/admin/channels", operation_id="list_channels", responses=answers(BusinessChannels))
 @tracer.capture_method
 def list_channels(page_size_: PageSize = None, cursor: Cursor = None) -> dict:
     operator(app)
     return channels.list_channels(page_size(page_size_), cursor)
 
 
-@app.get("/v1/admin/channels/<route_id>", responses=answers(BusinessChannel))
+@app.get(
+    "/v1/admin/channels/<route_id>", operation_id="read_channel", responses=answers(BusinessChannel)
+)
 @tracer.capture_method
 def read_channel(route_id: str) -> dict:
     operator(app)
     return channels.read_channel(route_id)
 
 
-@app.patch("/v1/admin/channels/<route_id>", responses=answers(BusinessChannel))
+@app.patch(
+    "/v1/admin/channels/<route_id>",
+    operation_id="update_channel",
+    responses=answers(BusinessChannel),
+)
 @tracer.capture_method
 def update_channel(route_id: str, changes: channels.ChannelChanges) -> dict:
     operator(app)
     return channels.update_channel(route_id, changes)
 
 
-@app.get("/v1/admin/tenants", responses=answers(tenants.Tenants))
+@app.get("/v1/admin/tenants", operation_id="list_tenants", responses=answers(tenants.Tenants))
 @tracer.capture_method
 def list_tenants() -> dict:
     operator(app)
@@ -320,6 +348,7 @@ class TenantSenderIds(BaseModel):
 
 @app.put(
     "/v1/admin/tenants/<tenant_id>/sender-ids",
+    operation_id="set_sender_ids",
     description="The sender ids the tenant may send as (replaces its list)",
     responses=answers(TenantSenderIds),
 )
@@ -330,7 +359,11 @@ def set_sender_ids(tenant_id: str, registered: SenderIds) -> dict:
     return {"tenant_id": tenant.tenant_id, "sender_ids": sorted(tenant.sender_ids or set())}
 
 
-@app.post("/v1/admin/tenants/<tenant_id>/channels", description="Assign a channel")
+@app.post(
+    "/v1/admin/tenants/<tenant_id>/channels",
+    operation_id="assign_channel",
+    description="Assign a channel",
+)
 @tracer.capture_method
 def assign_channel(tenant_id: str, assignment: ChannelAssignment) -> Response[str]:
     operator(app)
@@ -338,7 +371,11 @@ def assign_channel(tenant_id: str, assignment: ChannelAssignment) -> Response[st
     return Response(status_code=204, body="")
 
 
-@app.delete("/v1/admin/tenants/<tenant_id>/channels/<route_id>", description="Unassign it")
+@app.delete(
+    "/v1/admin/tenants/<tenant_id>/channels/<route_id>",
+    operation_id="unassign_channel",
+    description="Unassign it",
+)
 @tracer.capture_method
 def unassign_channel(tenant_id: str, route_id: str) -> Response[str]:
     operator(app)
@@ -357,6 +394,7 @@ class OrderRequest(BaseModel):
 
 @app.post(
     "/v1/admin/packages",
+    operation_id="create_package",
     description="A product package: a channel, prepaid or post-paid",
     responses=answers(Package),
 )
@@ -367,7 +405,7 @@ def create_package(fields: orders.PackageFields) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
-@app.get("/v1/admin/packages", responses=answers(Packages))
+@app.get("/v1/admin/packages", operation_id="list_packages", responses=answers(Packages))
 @tracer.capture_method
 def list_packages() -> dict:
     operator(app)
@@ -376,6 +414,7 @@ def list_packages() -> dict:
 
 @app.post(
     "/v1/admin/tenants/<tenant_id>/orders",
+    operation_id="place_order",
     description="Orders a package for a tenant; the tenant may send on its channel",
     responses=answers(Order),
 )
@@ -386,7 +425,11 @@ def place_order(tenant_id: str, request: OrderRequest) -> Response[dict]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
-@app.get("/v1/admin/tenants/<tenant_id>/orders", responses=answers(Orders))
+@app.get(
+    "/v1/admin/tenants/<tenant_id>/orders",
+    operation_id="list_tenant_orders",
+    responses=answers(Orders),
+)
 @tracer.capture_method
 def list_tenant_orders(tenant_id: str) -> dict:
     operator(app)
@@ -395,6 +438,7 @@ def list_tenant_orders(tenant_id: str) -> dict:
 
 @app.post(
     "/v1/admin/tenants/<tenant_id>/orders/<order_number>/cancel",
+    operation_id="cancel_order",
     description="Cancels an order (one entered by mistake): it pays for nothing from now on",
     responses=answers(Order),
 )
@@ -406,6 +450,7 @@ def cancel_order(tenant_id: str, order_number: str) -> dict:
 
 @app.get(
     "/v1/admin/receipts/unmatched",
+    operation_id="list_unmatched_receipts",
     description="Receipts that matched no message",
     responses=answers(UnmatchedReceipts),
 )
@@ -428,6 +473,7 @@ def list_unmatched_receipts(
 
 @app.put(
     "/v1/callback",
+    operation_id="register_callback",
     description="The signing secret is in the answer only when issued",
     responses=answers(Callback),
 )
@@ -437,13 +483,13 @@ def put_callback(registration: callbacks.CallbackRegistration) -> dict:
     return callbacks.register(caller(app).tenant_id, registration, allow_loopback)
 
 
-@app.get("/v1/callback", responses=answers(Callback))
+@app.get("/v1/callback", operation_id="read_callback", responses=answers(Callback))
 @tracer.capture_method
 def get_callback() -> dict:
     return callbacks.registration(caller(app).tenant_id)
 
 
-@app.delete("/v1/callback")
+@app.delete("/v1/callback", operation_id="delete_callback")
 @tracer.capture_method
 def delete_callback() -> Response[str]:
     callbacks.remove(caller(app).tenant_id)

@@ -38,6 +38,7 @@ def _mission_request() -> tuple[MissionFields, bytes | None]:
 
 @app.post(
     "/v1/missions",
+    operation_id="create_mission",
     description="Create a mission (JSON, or multipart with number_list)",
     responses=answers(CreatedMission),
 )
@@ -65,6 +66,7 @@ def create_mission() -> Response[dict]:
 
 @app.post(
     "/v1/missions/preview",
+    operation_id="preview_mission",
     description="Validate a mission and its list; store nothing",
     responses=answers(MissionPreview),
 )

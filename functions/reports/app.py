@@ -68,6 +68,7 @@ def _caller_log(
 
 @app.get(
     "/v1/overview",
+    operation_id="read_overview",
     description="The SMS Overview: tenant, route ids, today's sending",
     responses=answers(Overview),
 )
@@ -77,7 +78,7 @@ def account_overview() -> dict:
     return overview(get_tenant(principal.tenant_id), principal, clock.now())
 
 
-@app.get("/v1/statistics", responses=answers(Statistics))
+@app.get("/v1/statistics", operation_id="read_statistics", responses=answers(Statistics))
 @tracer.capture_method
 def statistics(start: StartDate = None, end: EndDate = None) -> dict:
     return _statistics(get_tenant(caller(app).tenant_id), start, end)
@@ -85,6 +86,7 @@ def statistics(start: StartDate = None, end: EndDate = None) -> dict:
 
 @app.get(
     "/v1/statistics/expenses",
+    operation_id="read_expenses",
     description="Expense Statistics: submitted messages, segments and cost per dispatching "
     "date and channel (only those that cost anything), newest first, with the total",
     responses=answers(Expenses),
@@ -109,6 +111,7 @@ def _expenses(tenant: TenantModel, start: date | None, end: date | None) -> dict
 
 @app.get(
     "/v1/orders",
+    operation_id="list_orders",
     description="Product Order Mgt: the tenant's package orders, the latest first, with the "
     "remaining amount of prepaid ones and the month's spending of post-paid ones",
     responses=answers(Orders),
@@ -120,6 +123,7 @@ def list_orders() -> dict:
 
 @app.get(
     "/v1/admin/channels/<route_id>/statistics",
+    operation_id="read_channel_statistics",
     description="A channel's statistics per day, every tenant together (operator). A "
     "message counts on its dispatching date in its tenant's time zone; without from/to, the "
     "last 7 days to the latest date any tenant is in",
@@ -135,6 +139,7 @@ def channel_days(route_id: str, start: StartDate = None, end: EndDate = None) ->
 
 @app.get(
     "/v1/admin/tenants/<tenant_id>/statistics",
+    operation_id="read_tenant_statistics",
     description="A tenant's SMS delivery statistics per dispatching date, as the tenant "
     "reads them (operator): the same rows, in the tenant's time zone",
     responses=answers(Statistics),
@@ -147,6 +152,7 @@ def tenant_statistics(tenant_id: str, start: StartDate = None, end: EndDate = No
 
 @app.get(
     "/v1/admin/tenants/<tenant_id>/statistics/expenses",
+    operation_id="read_tenant_expenses",
     description="A tenant's Expense Statistics, as the tenant reads them (operator): what "
     "it sent cost per dispatching date and channel, in the tenant's time zone, with the "
     "total",
@@ -164,6 +170,7 @@ def _iso(day: date | None) -> str | None:
 
 @app.get(
     "/v1/messages",
+    operation_id="list_messages",
     description="The dispatching log, newest first; numbers masked. Without from/to: "
     "yesterday and today. A page may be short when filters match rarely: follow next_cursor.",
     responses=answers(LogPage),
@@ -186,6 +193,7 @@ def list_messages(
 
 @app.get(
     "/v1/messages/total",
+    operation_id="count_messages",
     description="How many messages the dispatching log holds with the same filters: total, "
     "counted up to 10,000 and within a read budget; total_exact is false when there are "
     "at least that many. Apart from the log's pages, which each stay within their own budget.",
@@ -209,6 +217,7 @@ def count_messages(
 # event handler would validate the response and serialise an .xlsx as UTF-8 text.
 @app.get(
     "/v1/messages/export",
+    operation_id="export_messages",
     description="The dispatching log as a file, with the same filters. At most 15,000 rows "
     "and 4.5 MB; X-Export-Truncated says when more matched. Ask for .xlsx with an Accept "
     "header naming its type, so that API Gateway returns it as binary.",
@@ -242,6 +251,7 @@ def export_messages(
 
 @app.post(
     "/v1/messages/exports",
+    operation_id="request_export",
     description="Asks for the dispatching log as a file prepared in the background, with the "
     "same filters as the log, for logs too large for /v1/messages/export: up to 1,000,000 "
     "rows. Answers 202 with the export's status; poll /v1/messages/exports/{export_id} until "
@@ -270,6 +280,7 @@ def request_export(
 
 @app.get(
     "/v1/messages/exports/<export_id>",
+    operation_id="read_export",
     description="A prepared export: status preparing, ready (with a download_url valid for "
     "15 minutes), failed (with the error) or expired (files are kept for a day)",
     responses=answers(PreparedExport),

@@ -21,7 +21,9 @@ class MissionChanges(BaseModel):
     dispatch_at: str = Field(description="The new dispatch time, under the same rules")
 
 
-@app.post("/v1/missions/<mission_id>/cancel", responses=answers(Mission))
+@app.post(
+    "/v1/missions/<mission_id>/cancel", operation_id="cancel_mission", responses=answers(Mission)
+)
 @tracer.capture_method
 def cancel(mission_id: str) -> dict:
     tenant_id = caller(app).tenant_id
@@ -30,7 +32,9 @@ def cancel(mission_id: str) -> dict:
     return missions.read_mission(tenant_id, mission_id, consistent=True)
 
 
-@app.patch("/v1/missions/<mission_id>", responses=answers(Mission))
+@app.patch(
+    "/v1/missions/<mission_id>", operation_id="reschedule_mission", responses=answers(Mission)
+)
 @tracer.capture_method
 def reschedule(mission_id: str, changes: MissionChanges) -> dict:
     tenant = get_tenant(caller(app).tenant_id)

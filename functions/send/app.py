@@ -44,7 +44,7 @@ def _once_per_key(
     return once(scope, tenant_id, key, body, accept, app.lambda_context)
 
 
-@app.post("/v1/sms", responses=answers(SendAnswer))
+@app.post("/v1/sms", operation_id="send_sms", responses=answers(SendAnswer))
 @tracer.capture_method
 def send(request: SendRequest) -> Response[dict]:
     principal = caller(app)
@@ -60,7 +60,7 @@ def send(request: SendRequest) -> Response[dict]:
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=answer)
 
 
-@app.post("/v1/cmi", responses=answers(cmi_api.CmiAnswers))
+@app.post("/v1/cmi", operation_id="call_cmi_api", responses=answers(cmi_api.CmiAnswers))
 @tracer.capture_method
 def cmi() -> Response[dict]:
     """The CMI CloudSMS Web API (SMS_SEND_REQUEST and DR_QUERY): the key is in the body,
@@ -82,13 +82,13 @@ def cmi() -> Response[dict]:
     )
 
 
-@app.get("/v1/sms/<uid>", responses=answers(Message))
+@app.get("/v1/sms/<uid>", operation_id="read_sms", responses=answers(Message))
 @tracer.capture_method
 def read(uid: str) -> dict:
     return get_message(caller(app).tenant_id, uid)
 
 
-@app.get("/v1/missions", responses=answers(MissionPage))
+@app.get("/v1/missions", operation_id="list_missions", responses=answers(MissionPage))
 @tracer.capture_method
 def list_missions(
     name: Annotated[str | None, Query(description="Part of the mission name")] = None,
@@ -107,13 +107,17 @@ def list_missions(
     )
 
 
-@app.get("/v1/missions/<mission_id>", responses=answers(Mission))
+@app.get("/v1/missions/<mission_id>", operation_id="read_mission", responses=answers(Mission))
 @tracer.capture_method
 def read_mission(mission_id: str) -> dict:
     return missions.read_mission(caller(app).tenant_id, mission_id)
 
 
-@app.get("/v1/missions/<mission_id>/messages", responses=answers(MissionMessagePage))
+@app.get(
+    "/v1/missions/<mission_id>/messages",
+    operation_id="list_mission_messages",
+    responses=answers(MissionMessagePage),
+)
 @tracer.capture_method
 def mission_messages(
     mission_id: str,
@@ -125,7 +129,11 @@ def mission_messages(
     )
 
 
-@app.get("/v1/missions/<mission_id>/abnormal", responses=answers(AbnormalPage))
+@app.get(
+    "/v1/missions/<mission_id>/abnormal",
+    operation_id="list_abnormal_recipients",
+    responses=answers(AbnormalPage),
+)
 @tracer.capture_method
 def mission_abnormal(
     mission_id: str,
@@ -135,7 +143,11 @@ def mission_abnormal(
     return missions.list_abnormal(caller(app).tenant_id, mission_id, page_size(page_size_), cursor)
 
 
-@app.get("/v1/missions/<mission_id>/blacklisted", responses=answers(BlacklistedPage))
+@app.get(
+    "/v1/missions/<mission_id>/blacklisted",
+    operation_id="list_blacklisted_recipients",
+    responses=answers(BlacklistedPage),
+)
 @tracer.capture_method
 def mission_blacklisted(
     mission_id: str,

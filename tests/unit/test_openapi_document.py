@@ -1,5 +1,9 @@
 """web/openapi.json is what the handlers describe, and describes what the template serves."""
 
+import re
+
+from openapi_spec_validator import validate
+
 from cloudsms_local.template import load_template
 from scripts import openapi
 
@@ -195,3 +199,103 @@ def test_every_operation_behind_the_api_documents_its_failure_in_the_error_shape
         assert schema == {"$ref": "#/components/schemas/Error"}, (method, path)
         retry_safe = "Idempotency-Key" in failed["description"]
         assert retry_safe == ((method, path) in {("POST", "/v1/sms"), ("POST", "/v1/missions")})
+
+
+def _operations(document: dict) -> list[tuple[str, str, dict]]:
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def test_the_document_is_a_valid_openapi_document():
+    """Client generators refuse, or drop parts of, a document with a dangling $ref."""
+    document = openapi.build_document()
+
+    validate(document)  # raises on the first error
+
+
+SNAKE_CASE = re.compile(r"[a-z]+(_[a-z]+)*")
+
+
+def test_every_operation_has_a_unique_snake_case_operation_id_of_its_own():
+    """A generated client names its functions after operationIds: `send_sms`, not the
+    event handler's default made of the path and method (`send_v1_sms_post`)."""
+    operations = _operations(openapi.build_document())
+
+    ids = [operation["operationId"] for _, _, operation in operations]
+
+    assert len(ids) == len(set(ids))
+    assert [i for i in ids if not SNAKE_CASE.fullmatch(i)] == []
+    assert [
+        operation["operationId"]
+        for method, _, operation in operations
+        if operation["operationId"].endswith(f"_{method}") or "v1" in operation["operationId"]
+    ] == []
+
+
+def test_every_operation_that_takes_a_key_names_the_key_schemes_itself():
+    """Generators read an operation's own `security`, not the document's, to tell a
+    call that sends the key from one that does not (openapi-python-client: which calls
+    take an AuthenticatedClient)."""
+    document = openapi.build_document()
+    keyless = openapi.public_routes() | {
+        (method.lower(), path) for method, path in _at_function_urls(document)
+    }
+
+    securities = {
+        (method, path): operation.get("security")
+        for method, path, operation in _operations(document)
+    }
+
+    assert {route: s for route, s in securities.items() if route in keyless} == {
+        route: [] for route in keyless
+    }
+    assert {
+        route: s
+        for route, s in securities.items()
+        if route not in keyless and s != [{"bearer": []}, {"apiKey": []}]
+    } == {}
+
+
+def test_every_object_a_schema_describes_is_a_named_component():
+    """An object described inline gets a name made up by the generator (the error's
+    `ErrorError`); a component is named once, here."""
+    schemas = openapi.build_document()["components"]["schemas"]
+
+    def inline_objects(schema: object, where: str) -> list[str]:
+        if isinstance(schema, list):
+            return [found for item in schema for found in inline_objects(item, where)]
+        if not isinstance(schema, dict):
+            return []
+        found = [where] if "properties" in schema and not where.endswith("/") else []
+        for key, value in schema.items():
+            if key == "properties":
+                found += [
+                    f
+                    for name, field in value.items()
+                    for f in inline_objects(field, f"{where}.{name}")
+                ]
+            elif key != "$defs":
+                found += inline_objects(value, where)
+        return found
+
+    assert [f for name, schema in schemas.items() for f in inline_objects(schema, f"{name}/")] == []
+
+
+def test_the_operators_calls_are_grouped_apart_from_a_tenants():
+    """A tenant's generated client puts each group in a module of its own: the calls
+    under /v1/admin/ take an operator key, so none of them is among a tenant's."""
+    operations = _operations(openapi.build_document())
+
+    tagged_operator = {
+        (method, path)
+        for method, path, operation in operations
+        if operation["tags"] == ["Operator"]
+    }
+
+    assert tagged_operator == {
+        (method, path) for method, path, _ in operations if path.startswith("/v1/admin/")
+    }
