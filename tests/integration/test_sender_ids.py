@@ -1,7 +1,9 @@
 """Sender ids registered per tenant: a tenant with a list sends only as one of them."""
 
 import json
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,8 +15,6 @@ from functions.send import app as send_app
 from tests.integration.conftest import api_event, run_cli
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
-    NOON,
-    NOON_UTC,
     call,
     create_with_list,
     post_form,
@@ -117,15 +117,17 @@ def test_a_mission_as_an_unregistered_sender_is_refused_created_and_previewed(aw
 
 
 def test_a_scheduled_mission_whose_sender_was_unregistered_fails_at_its_time(aws, tenant):
+    # Tomorrow in the tenant's zone: the handlers read the real clock.
+    noon = datetime.combine(date.today() + timedelta(days=1), time(12), ZoneInfo("Asia/Shanghai"))
     _register(["SHOP"])
     status, mission = create_with_list(
-        NUMBERS, "numbers.csv", content="Hello", sender="SHOP", dispatch_at=NOON
+        NUMBERS, "numbers.csv", content="Hello", sender="SHOP", dispatch_at=noon.isoformat()
     )
     assert status == 201, mission
     _register(["ACME", "ACME Care"])
 
-    moved = reschedule(mission["mission_id"], "2026-12-01T13:00:00+08:00")
-    dispatch.fire_scheduled("acme", mission["mission_id"], NOON_UTC)
+    moved = reschedule(mission["mission_id"], (noon + timedelta(hours=1)).isoformat())
+    dispatch.fire_scheduled("acme", mission["mission_id"], noon.astimezone(UTC))
 
     assert moved[0] == 403 and moved[1]["error"]["message"] == REFUSAL
     failed = get_mission("acme", mission["mission_id"])
