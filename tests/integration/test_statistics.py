@@ -147,27 +147,39 @@ def test_a_mission_message_sent_after_midnight_counts_on_the_day_the_log_shows_i
     """A big mission at a channel's pace, or a recipient held for their quiet hours, goes
     out after midnight although its mission was dispatched the day before: the day's
     statistics and the dispatching log of that day must count the same messages."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
 
-    from cloudsms.services import dispatch, dispatching_log
+    from cloudsms.domain.mission import MissionFields
+    from cloudsms.services import dispatch, dispatching_log, missions
     from cloudsms.services.submission import submit_mission_recipients
     from cloudsms.services.tenants import get_tenant
     from tests.integration.conftest import FakeGateway, accepted
-    from tests.integration.missions_api import NOON_UTC, create_scheduled, queued_bodies
+    from tests.integration.missions_api import GUIDE_FIELDS, numbers_list, queued_bodies
 
-    created = create_scheduled(["+639215347566"])
-    assert dispatch.fire_scheduled("acme", created["mission_id"], NOON_UTC) == "dispatched"
+    # Days from today's: ids take the real time, and a mission made for a fixed date the
+    # real clock has passed sorts where no log of that date looks (the test failed so).
+    shanghai = ZoneInfo("Asia/Shanghai")
+    today = datetime.now(shanghai).date()
+    noon = datetime.combine(today + timedelta(days=1), time(12), shanghai)
+    after_midnight = datetime.combine(today + timedelta(days=2), time(0, 0, 10), shanghai)
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": noon.isoformat()})
+    acme = get_tenant("acme")
+    created = missions.create_mission(
+        acme, fields, numbers_list(["+639215347566"]), datetime.now(UTC)
+    )
+    assert dispatch.fire_scheduled("acme", created["mission_id"], noon) == "dispatched"
     (body,) = queued_bodies(aws)
-    after_midnight = datetime(2026, 12, 1, 16, 0, 10, tzinfo=UTC)  # 00:00:10 on 2 Dec, Shanghai
     submit_mission_recipients(body, lambda: after_midnight, FakeGateway(accepted()).factory)
 
-    query = {"from": "2026-12-01", "to": "2026-12-02"}
-    days = json.loads(_statistics(context, query)["body"])["days"]
+    days = [noon.date().isoformat(), after_midnight.date().isoformat()]
+    query = {"from": days[0], "to": days[1]}
+    statistics = json.loads(_statistics(context, query)["body"])["days"]
     logged = [
-        dispatching_log.total(
-            "acme", dispatching_log.log_filter(get_tenant("acme"), after_midnight, day, day)
-        )["total"]
-        for day in ("2026-12-01", "2026-12-02")
+        dispatching_log.total("acme", dispatching_log.log_filter(acme, after_midnight, day, day))[
+            "total"
+        ]
+        for day in days
     ]
     assert logged == [0, 1]
-    assert [row["total"] for row in days] == logged
+    assert [row["total"] for row in statistics] == logged
