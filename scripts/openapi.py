@@ -125,7 +125,7 @@ def _receipt_routes() -> Any:
             """A recipient's reply that came in through the channel: Kannel's sms-service
             query (`from`, `to`, `text`, `charset`, `coding`) or Jasmin's form (`from`,
             `to`, `content`, `binary`, `coding`); the query carries the channel's receipt
-            secret. An unsubscribe keyword (TD, T, 退订, STOP, UNSUBSCRIBE) blacklists the
+            secret. An unsubscribe keyword (TD, T, 退订, 退訂, STOP, UNSUBSCRIBE) blacklists the
             number for each tenant that sent it a message offering to unsubscribe through
             the channel in the last 30 days. Answers `unsubscribed`, `ignored` or
             `no_route` (Jasmin: `ACK/Jasmin`)."""
