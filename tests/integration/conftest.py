@@ -93,6 +93,20 @@ def aws() -> Iterator[LocalResources]:
 
 
 @pytest.fixture
+def clock_at_an_hours_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock goes on from a second after the start of the real clock's UTC hour.
+
+    A test that sends and then asks for "today's" figures reads the clock twice; run
+    across a midnight (Asia/Shanghai's is 16:00 UTC), an hour's, a minute's or a
+    15-minute window's end, the two reads fell in different days or windows."""
+    from cloudsms import clock
+
+    real = datetime.now(UTC)
+    shift = real.replace(minute=0, second=1, microsecond=0) - real
+    monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC) + shift)
+
+
+@pytest.fixture
 def tenant(aws: LocalResources) -> dict[str, str]:
     """A tenant granted the channel "SIM", which points at a gateway nothing listens on."""
     from cloudsms.services import channels, tenants

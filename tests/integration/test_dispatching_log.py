@@ -472,7 +472,7 @@ def test_the_overview_names_the_route_ids_and_never_the_key(tenant, context):
     assert tenant["key"] not in response["body"]
 
 
-def test_the_overview_counts_todays_messages(tenant, context):
+def test_the_overview_counts_todays_messages(tenant, context, clock_at_an_hours_start):
     queue_sms(context, "+639215347566")
     count_changes()
 

@@ -71,7 +71,9 @@ def test_there_is_a_row_for_every_day_of_the_range_with_zeros_where_nothing_was_
     assert days[0]["success_rate"] is None
 
 
-def test_the_last_seven_days_are_shown_by_default_in_the_tenants_time_zone(aws, tenant, context):
+def test_the_last_seven_days_are_shown_by_default_in_the_tenants_time_zone(
+    aws, tenant, context, clock_at_an_hours_start
+):
     uid = submit_sms(context, "+639215347566")
     today = MessageModel.get("acme", uid).dispatch_day
 
