@@ -23,7 +23,7 @@ from moto.dynamodb.responses import DynamoHandler
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException
 from pynamodb.models import BatchWrite
 
-from cloudsms import cache
+from cloudsms import cache, clock
 from cloudsms.carriers.base import Submission, SubmitResult
 from cloudsms_local.simulator import CarrierSimulator
 from cloudsms_local.streams import StreamReader
@@ -276,7 +276,7 @@ def submit_sms(context: Any, to: str, carrier_message_id: str = "carrier-1") -> 
 
     uid = queue_sms(context, to)
     gateway = FakeGateway(accepted(carrier_message_id))
-    submit_queued("acme", [uid], lambda: datetime.now(UTC), gateway_factory=gateway.factory)
+    submit_queued("acme", [uid], lambda: clock.now(), gateway_factory=gateway.factory)
     return uid
 
 

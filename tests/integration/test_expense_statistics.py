@@ -5,6 +5,7 @@ the operator's), both from the counters the Messages stream keeps."""
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from cloudsms import clock
 from cloudsms.services import tenants
 from cloudsms.services.submission import submit_queued
 from cloudsms.store.messages import MessageModel
@@ -27,7 +28,7 @@ LONG_TEXT = "A notification long enough to take two segments of GSM-7. " * 3  # 
 def _submitted(context, to: str, channel: str, text: str = "Hello", tenant_id: str = "acme") -> str:
     uid = queue_sms(context, to, channel=channel, tenant_id=tenant_id, text=text)
     gateway = FakeGateway(accepted(f"c-{uid}"))
-    submit_queued(tenant_id, [uid], lambda: datetime.now(UTC), gateway_factory=gateway.factory)
+    submit_queued(tenant_id, [uid], lambda: clock.now(), gateway_factory=gateway.factory)
     return uid
 
 
@@ -44,7 +45,9 @@ def _channel_days(route: str, query: dict[str, str] | None = None, role: str = "
     return call(reports_app, "GET", path, resource, query=query, role=role)
 
 
-def test_each_channel_of_a_day_has_its_row_with_segments_and_cost(aws, tenant, context):
+def test_each_channel_of_a_day_has_its_row_with_segments_and_cost(
+    aws, tenant, context, clock_at_an_hours_start
+):
     add_priced_channel()
     uid = _submitted(context, PH_NUMBER, PRICED)  # 1 segment at 0.012
     _submitted(context, PH_NUMBER, PRICED, text=LONG_TEXT)  # 2 segments at 0.012
@@ -84,7 +87,9 @@ def test_a_channel_that_submitted_nothing_has_no_row(aws, tenant, context):
     }
 
 
-def test_days_outside_the_range_and_other_tenants_are_left_out(aws, tenant, context):
+def test_days_outside_the_range_and_other_tenants_are_left_out(
+    aws, tenant, context, clock_at_an_hours_start
+):
     tenants.create_tenant("globex", "Globex", "Asia/Shanghai")
     add_priced_channel("globex")
     uid = _submitted(context, PH_NUMBER, PRICED)
@@ -110,7 +115,9 @@ def test_the_last_seven_days_are_the_default_and_a_bad_range_is_refused(aws, ten
     assert bad_status == 400 and "'from' is after 'to'" in bad["error"]["message"]
 
 
-def test_a_channel_day_counts_every_tenant_and_every_outcome(aws, tenant, context):
+def test_a_channel_day_counts_every_tenant_and_every_outcome(
+    aws, tenant, context, clock_at_an_hours_start
+):
     tenants.create_tenant("globex", "Globex", "Asia/Shanghai")
     add_priced_channel("globex")
     uid = _submitted(context, PH_NUMBER, PRICED)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import boto3
 import pytest
 
+from cloudsms import clock
 from cloudsms.domain.mission import MissionFields
 from cloudsms.errors import Conflict, Forbidden
 from cloudsms.services import channels, dispatch, missions, orders, staging
@@ -1017,11 +1018,13 @@ def _spend(context, messages: int) -> None:
     assert status == 202, body
     uids = [m["uid"] for m in body["messages"]]
     gateway = FakeGateway(*(accepted(f"c-{uid}") for uid in uids))
-    submit_queued("acme", uids, lambda: datetime.now(UTC), gateway.factory)
+    submit_queued("acme", uids, lambda: clock.now(), gateway.factory)
     count_changes()
 
 
-def test_postpaid_warns_then_prohibits_on_the_months_spending(aws, tenant, metered, context):
+def test_postpaid_warns_then_prohibits_on_the_months_spending(
+    aws, tenant, metered, context, clock_at_an_hours_start
+):
     package = _package(payment_type="postpaid", warning_usd="0.02", prohibit_usd="0.04")
     _order(package["package_id"])
 
@@ -1686,7 +1689,9 @@ def test_numbers_blacklisted_before_dispatch_give_their_sms_back_to_the_order_th
     assert shown["segments"] == 1
 
 
-def test_prepaid_pays_the_messages_it_holds_and_postpaid_the_rest(aws, tenant, metered, context):
+def test_prepaid_pays_the_messages_it_holds_and_postpaid_the_rest(
+    aws, tenant, metered, context, clock_at_an_hours_start
+):
     prepaid = _order(_package(sms_amount=1)["package_id"])
     postpaid = _order(
         _package(payment_type="postpaid", warning_usd="5", prohibit_usd="10")["package_id"]

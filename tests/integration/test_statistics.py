@@ -27,7 +27,9 @@ def _receipt(uid: str, stat: str, mask: str) -> None:
     assert receipts.record_receipt("SIM", params, utcnow()) == "moved"
 
 
-def test_the_days_row_totals_what_was_sent_and_what_the_receipts_said(aws, tenant, context):
+def test_the_days_row_totals_what_was_sent_and_what_the_receipts_said(
+    aws, tenant, context, clock_at_an_hours_start
+):
     delivered = submit_sms(context, "+639215347566")
     failed = submit_sms(context, "+639215347561")
     submit_sms(context, "+639215347565")  # no receipt yet
