@@ -321,13 +321,14 @@ def test_a_change_dynamodb_refuses_is_raised_not_answered_as_a_conflict(
 
 
 def test_rescheduling_moves_the_dispatch_time_and_the_schedule(aws, tenant):
+    afternoon = tomorrow_at(15, 30)  # read once: a second read may fall after midnight
     _, mission = schedule_at(tomorrow_at(12))
 
-    status, moved = api.reschedule(mission["mission_id"], tomorrow_at(15, 30))
+    status, moved = api.reschedule(mission["mission_id"], afternoon)
 
     assert status == 200, moved
     at = datetime.fromisoformat(moved["dispatch_at"]).astimezone(UTC)
-    assert at.astimezone(SHANGHAI).replace(tzinfo=None).isoformat() == tomorrow_at(15, 30)
+    assert at.astimezone(SHANGHAI).replace(tzinfo=None).isoformat() == afternoon
     [schedule] = schedules().values()
     assert schedule["ScheduleExpression"] == f"at({at:%Y-%m-%dT%H:%M:%S})"
     assert schedule["ActionAfterCompletion"] == "DELETE"
@@ -336,14 +337,15 @@ def test_rescheduling_moves_the_dispatch_time_and_the_schedule(aws, tenant):
 def test_rescheduling_in_a_function_that_has_not_read_the_channel_yet_moves_it(aws, tenant):
     # A new Lambda container of the schedule API reads the mission's channel itself:
     # here the creation's process had it cached, and its policies were never asked.
+    afternoon = tomorrow_at(15, 30)  # read once: a second read may fall after midnight
     _, mission = schedule_at(tomorrow_at(12))
     cache.clear_all()
 
-    status, moved = api.reschedule(mission["mission_id"], tomorrow_at(15, 30))
+    status, moved = api.reschedule(mission["mission_id"], afternoon)
 
     assert status == 200, moved
     moved_to = datetime.fromisoformat(moved["dispatch_at"])
-    assert moved_to == datetime.fromisoformat(tomorrow_at(15, 30)).replace(tzinfo=SHANGHAI)
+    assert moved_to == datetime.fromisoformat(afternoon).replace(tzinfo=SHANGHAI)
 
 
 def test_rescheduling_outside_the_window_is_refused_and_keeps_the_schedule(aws, tenant):
