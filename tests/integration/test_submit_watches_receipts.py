@@ -2,10 +2,11 @@
 messages it may claim, written before any of them is claimed."""
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
+from cloudsms import clock
 from cloudsms.carriers.base import SubmitResult
 from cloudsms.services import channels, transitions
 from cloudsms.services.redelivery import RetryLater
@@ -23,7 +24,7 @@ class Crash(BaseException):
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()  # the handlers' clock, which a test may move
 
 
 def _send(context, channel: str = "SIM") -> list[str]:
@@ -36,7 +37,9 @@ def _watches() -> list[ReceiptWatchModel]:
     return list(ReceiptWatchModel.scan())
 
 
-def test_a_submitted_batch_is_watched_in_the_hour_of_its_submission(aws, tenant, context):
+def test_a_submitted_batch_is_watched_in_the_hour_of_its_submission(
+    aws, tenant, context, clock_at_an_hours_start
+):
     uids = _send(context)
 
     submit_queued("acme", uids, _now, FakeGateway(accepted()).factory)
@@ -59,7 +62,9 @@ def test_the_watch_is_written_before_any_message_is_claimed(aws, tenant, context
     assert [w.uids for w in _watches()] == [set(uids)]
 
 
-def test_a_batch_delivered_again_in_the_same_hour_rewrites_its_watch(aws, tenant, context):
+def test_a_batch_delivered_again_in_the_same_hour_rewrites_its_watch(
+    aws, tenant, context, clock_at_an_hours_start
+):
     uids = _send(context)
     busy = SubmitResult(accepted=False, reason="throttled", temporary=True)
     gateway = FakeGateway(busy, accepted())
