@@ -99,8 +99,6 @@ def clock_at_an_hours_start(monkeypatch: pytest.MonkeyPatch) -> None:
     A test that sends and then asks for "today's" figures reads the clock twice; run
     across a midnight (Asia/Shanghai's is 16:00 UTC), an hour's, a minute's or a
     15-minute window's end, the two reads fell in different days or windows."""
-    from cloudsms import clock
-
     real = datetime.now(UTC)
     shift = real.replace(minute=0, second=1, microsecond=0) - real
     monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC) + shift)
