@@ -28,6 +28,7 @@ from cloudsms.carriers.base import Submission, SubmitResult
 from cloudsms_local.simulator import CarrierSimulator
 from cloudsms_local.streams import StreamReader
 from cloudsms_local.template import LocalResources, create_resources
+from tests.integration.callback_receiver import FakeCallbackReceiver
 
 EVENTS = Path(__file__).parent.parent / "events"
 
@@ -102,6 +103,23 @@ def clock_at_an_hours_start(monkeypatch: pytest.MonkeyPatch) -> None:
     real = datetime.now(UTC)
     shift = real.replace(minute=0, second=1, microsecond=0) - real
     monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC) + shift)
+
+
+@pytest.fixture
+def receiver() -> Iterator[FakeCallbackReceiver]:
+    """A tenant's callback receiver on loopback, recording what it is posted."""
+    with FakeCallbackReceiver() as fake:
+        yield fake
+
+
+@pytest.fixture
+def registered(tenant: dict[str, str], receiver: FakeCallbackReceiver) -> str:
+    """acme's callback points at the fake receiver; returns the signing secret."""
+    from cloudsms.services import callbacks
+    from cloudsms.services.callbacks import CallbackRegistration
+
+    view = callbacks.register("acme", CallbackRegistration(url=receiver.url), allow_loopback=True)
+    return str(view["signing_secret"])
 
 
 @pytest.fixture

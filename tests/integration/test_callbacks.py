@@ -2,7 +2,6 @@
 delivered signed by the callbacks function, retried until the receiver takes them."""
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,19 +45,6 @@ def _admin(context, method: str, body: Any = None) -> tuple[int, Any]:
         api_event(method, "/v1/callback", "/v1/callback", body=body), context
     )
     return response["statusCode"], json.loads(response["body"] or "null")
-
-
-@pytest.fixture
-def receiver() -> Iterator[FakeCallbackReceiver]:
-    with FakeCallbackReceiver() as fake:
-        yield fake
-
-
-@pytest.fixture
-def registered(tenant, receiver) -> str:
-    """acme's callback points at the fake receiver; returns the signing secret."""
-    view = callbacks.register("acme", CallbackRegistration(url=receiver.url), allow_loopback=True)
-    return str(view["signing_secret"])
 
 
 def _submit(context) -> str:

@@ -4,7 +4,7 @@ own code: if it and the platform's signing drifted apart, every callback would b
 (or, worse, a forged or replayed one taken) and no other test would notice."""
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,11 +13,9 @@ import pytest
 
 from cloudsms import clock
 from cloudsms.domain.signatures import SIGNATURE_HEADER
-from cloudsms.services import callbacks
-from cloudsms.services.callbacks import CallbackRegistration
 from cloudsms.services.submission import submit_queued
 from functions.callbacks import app as callbacks_app
-from tests.integration.callback_receiver import FakeCallbackReceiver, Received
+from tests.integration.callback_receiver import Received
 from tests.integration.conftest import FakeGateway, accepted, queue_callback_events, queue_sms
 from tests.integration.submit_records import event, queued_records
 
@@ -45,20 +43,7 @@ def readme_verify(now: float | None = None) -> Callable[[str, bytes, str], bool]
 
 
 @pytest.fixture
-def receiver() -> Iterator[FakeCallbackReceiver]:
-    with FakeCallbackReceiver() as fake:
-        yield fake
-
-
-@pytest.fixture
-def secret(tenant, receiver) -> str:
-    """acme's callback points at the fake receiver; the signing secret it was answered."""
-    view = callbacks.register("acme", CallbackRegistration(url=receiver.url), allow_loopback=True)
-    return str(view["signing_secret"])
-
-
-@pytest.fixture
-def posted(aws, secret, receiver, context) -> Received:
+def posted(aws, registered, receiver, context) -> Received:
     """The callback the callbacks function posts for a message's SUBMITTED."""
     uid = queue_sms(context, NUMBER)
     submit_queued("acme", [uid], clock.now, FakeGateway(accepted(uid)).factory)
@@ -72,30 +57,30 @@ def signed_at(received: Received) -> int:
     return int(received.headers[SIGNATURE_HEADER].split(",")[0].removeprefix("t="))
 
 
-def test_the_readme_snippet_accepts_a_callback_the_platform_posted(secret, posted):
+def test_the_readme_snippet_accepts_a_callback_the_platform_posted(registered, posted):
     verify = readme_verify()
 
-    assert verify(secret, posted.body, posted.headers[SIGNATURE_HEADER])
+    assert verify(registered, posted.body, posted.headers[SIGNATURE_HEADER])
 
 
-def test_the_readme_snippet_accepts_a_callback_received_within_five_minutes(secret, posted):
+def test_the_readme_snippet_accepts_a_callback_received_within_five_minutes(registered, posted):
     verify = readme_verify(now=signed_at(posted) + 300)
 
-    assert verify(secret, posted.body, posted.headers[SIGNATURE_HEADER])
+    assert verify(registered, posted.body, posted.headers[SIGNATURE_HEADER])
 
 
-def test_the_readme_snippet_refuses_a_tampered_body(secret, posted):
+def test_the_readme_snippet_refuses_a_tampered_body(registered, posted):
     verify = readme_verify()
     tampered = posted.body.replace(b'"SUBMITTED"', b'"DELIVRD"')
 
     assert tampered != posted.body
-    assert not verify(secret, tampered, posted.headers[SIGNATURE_HEADER])
+    assert not verify(registered, tampered, posted.headers[SIGNATURE_HEADER])
 
 
-def test_the_readme_snippet_refuses_a_callback_replayed_after_five_minutes(secret, posted):
+def test_the_readme_snippet_refuses_a_callback_replayed_after_five_minutes(registered, posted):
     verify = readme_verify(now=signed_at(posted) + 301)
 
-    assert not verify(secret, posted.body, posted.headers[SIGNATURE_HEADER])
+    assert not verify(registered, posted.body, posted.headers[SIGNATURE_HEADER])
 
 
 def test_the_readme_snippet_refuses_another_tenants_secret(posted):
@@ -117,8 +102,8 @@ def test_the_readme_snippet_refuses_a_malformed_header_without_raising(header):
     assert verify("secret", b"{}", header) is False
 
 
-def test_the_readme_snippet_refuses_a_signature_that_is_not_ascii(secret, posted):
+def test_the_readme_snippet_refuses_a_signature_that_is_not_ascii(registered, posted):
     verify = readme_verify()
     timestamp = posted.headers[SIGNATURE_HEADER].split(",")[0]
 
-    assert not verify(secret, posted.body, f"{timestamp},v1=é")
+    assert not verify(registered, posted.body, f"{timestamp},v1=é")
