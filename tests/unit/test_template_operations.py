@@ -241,3 +241,32 @@ def test_the_export_in_the_response_is_built_within_the_time_a_request_has():
 
     assert exports.MAX_ROWS <= 15_000
     assert _memory(_serving("GET", "/v1/messages/export")) == FULL_VCPU_MB
+
+
+# Lambda's default concurrency for a whole account and Region, shared by every function.
+ACCOUNT_CONCURRENCY = 1_000
+
+
+def _maximum_concurrency(function: str, event: str) -> int | None:
+    properties = _functions()[function]["Properties"]["Events"][event]["Properties"]
+    maximum = properties.get("ScalingConfig", {}).get("MaximumConcurrency")
+    if isinstance(maximum, dict):  # a parameter: its default
+        maximum = load_template()["Parameters"][maximum["Ref"]]["Default"]
+    return None if maximum is None else int(maximum)
+
+
+def test_a_large_mission_leaves_concurrency_for_verify_codes_receipts_and_the_api():
+    # An SQS event source scales to 1,000 concurrent batches (300 more a minute): a
+    # 1,000,000-recipient mission is 10,000 queue messages on the bulk queue and some
+    # 3,000,000 status events on the callback queue, and without a cap either would take
+    # the account's whole concurrency, so that API requests, verify codes and carriers'
+    # receipts were throttled. A cap keeps the backlog waiting on its queue instead.
+    capped = {
+        ("SubmitFunction", "BulkQueue"): _maximum_concurrency("SubmitFunction", "BulkQueue"),
+        ("CallbackFunction", "CallbackQueue"): _maximum_concurrency(
+            "CallbackFunction", "CallbackQueue"
+        ),
+    }
+
+    assert None not in capped.values(), capped
+    assert sum(v for v in capped.values() if v) <= ACCOUNT_CONCURRENCY // 2
