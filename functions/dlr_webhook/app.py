@@ -77,6 +77,21 @@ def _answer(status: int, content_type: str, body: str) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"Content-Type": content_type}, "body": body}
 
 
+def _refused(event: LambdaFunctionUrlEvent, error: CloudSmsError) -> dict[str, Any]:
+    """The answer to a receipt or reply refused: a wrong secret, or one the channel cannot
+    read. A carrier whose every receipt is refused (an old receipt URL, a JSON mapping that
+    does not match its receipts) gets its 4xx and gives up; nothing else would tell the
+    operator before the receipt sweep, days later, calls each message UNKNOWN."""
+    if not isinstance(error, NotFound):
+        # The path names the route; the secret is in the query, never logged.
+        logger.warning(
+            "receipt or reply refused",
+            extra={"path": event.path, "status": error.status, "reason": error.message},
+        )
+        metrics.add_metric(name="ReceiptsRefused", unit="Count", value=1)
+    return _error(error)
+
+
 def _error(error: CloudSmsError) -> dict[str, Any]:
     """The error shape every CloudSMS API answers with."""
     document = {"error": {"code": error.code, "message": error.message, "details": error.details}}
@@ -105,7 +120,8 @@ def receive(event: LambdaFunctionUrlEvent) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    request = LambdaFunctionUrlEvent(event)
     try:
-        return receive(LambdaFunctionUrlEvent(event))
+        return receive(request)
     except CloudSmsError as error:
-        return _error(error)
+        return _refused(request, error)
