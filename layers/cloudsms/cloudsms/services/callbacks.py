@@ -382,4 +382,5 @@ def deliver(raw: str, receive_count: int, time_left: TimeLeft = no_deadline) -> 
         wait = backoff_seconds(
             receive_count, settings.callback_retry_base_seconds, settings.callback_retry_max_seconds
         )
-        raise RetryLater(wait, f"callback receiver {problem}")
+        about = {"tenant_id": queued.tenant_id, "uid": str(queued.event.get("uid"))}
+        raise RetryLater(wait, f"callback receiver {problem}", about)

@@ -9,7 +9,7 @@ backoff. Any other error leaves the queue's own visibility timeout, which is lon
 than a consumer can run, so nothing is retried while a claim may still be in use.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -24,11 +24,13 @@ class Poison(Exception):
 
 class RetryLater(Exception):
     """The record must come back after `seconds` (a temporary failure, or a claim that
-    has not run out yet)."""
+    has not run out yet). `about`: what the record is about (its tenant, its message),
+    for the log line to name: a queue message's id tells the on-call nothing."""
 
-    def __init__(self, seconds: int, reason: str) -> None:
+    def __init__(self, seconds: int, reason: str, about: Mapping[str, str] | None = None) -> None:
         super().__init__(reason)
         self.seconds = seconds
+        self.about = dict(about or {})
 
 
 def backoff_seconds(receive_count: int, base: int, cap: int) -> int:
@@ -56,7 +58,12 @@ def visibility_on_failure(record: SQSRecord) -> Iterator[None]:
     except RetryLater as retry:
         logger.info(
             "record comes back later",
-            extra={"message_id": record.message_id, "seconds": retry.seconds, "reason": str(retry)},
+            extra={
+                **retry.about,
+                "message_id": record.message_id,
+                "seconds": retry.seconds,
+                "reason": str(retry),
+            },
         )
         queues.change_visibility(record.queue_url, record.receipt_handle, retry.seconds)
         raise

@@ -221,9 +221,16 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
             orders.give_back(tenant.tenant_id, order_number, segments)
         raise
     _enqueue(tenant.tenant_id, request.sms_type, messages)
+    # Its uids tie the request (its correlation id) to every later line about a message.
     logger.info(
         "messages queued",
-        extra={"count": len(messages), "rejected": len(results) - len(messages)},
+        extra={
+            "tenant_id": tenant.tenant_id,
+            "channel": channel.route_id,
+            "uids": [m.uid for m in messages],
+            "count": len(messages),
+            "rejected": len(results) - len(messages),
+        },
     )
     return results
 

@@ -314,7 +314,7 @@ def _may_send(message: MessageModel, now: datetime, progress: _Progress) -> bool
     elif transitions.settle_unknown(message, now - lease):
         metrics.add_metric(name=f"Messages{DrState.UNKNOWN.value}", unit="Count", value=1)
         logger.warning(
-            "claim outlived its lease: submission outcome unknown", extra={"uid": message.uid}
+            "claim outlived its lease: submission outcome unknown", extra=_about(message)
         )
     return False
 
@@ -466,13 +466,19 @@ def _submit(
         result = gateway.submit(_submission(message, channel))
     except Exception:
         # The request may have reached the gateway: the claim stays, and its lease decides.
-        logger.exception("gateway call failed; outcome unknown", extra={"uid": message.uid})
+        logger.exception("gateway call failed; outcome unknown", extra=_about(message))
         progress.retry(settings.submit_lease_seconds + 1, "a gateway call failed")
         return False
     if result.accepted:
         _record_submitted(message, result)
     elif result.temporary:
         transitions.release(message, result.reason or "temporary failure")
+        # The operator's to mend (an outage, the channel's credentials): the queue
+        # message's own retry line names neither the channel nor the message.
+        logger.warning(
+            "gateway could not take the message; it is tried again",
+            extra={**_about(message), "reason": result.reason},
+        )
         wait = backoff_seconds(
             progress.receive_count,
             settings.submit_retry_base_seconds,
@@ -531,7 +537,7 @@ def _record_submitted(message: MessageModel, result: SubmitResult) -> None:
         not_refused = MessageModel.dr_state != DrState.SUBMIT_FAILED.value
         if not transitions.write(message, [*carrier_fields, price], not_refused):
             transitions.write(message, carrier_fields, None)
-    logger.debug("submitted", extra={"uid": message.uid, "to": phone.mask(message.to)})
+    logger.debug("submitted", extra={**_about(message), "to": phone.mask(message.to)})
 
 
 def _record_refused(message: MessageModel, result: SubmitResult) -> None:
@@ -545,5 +551,13 @@ def _record_refused(message: MessageModel, result: SubmitResult) -> None:
     )
     metrics.add_metric(name=f"Messages{DrState.SUBMIT_FAILED.value}", unit="Count", value=1)
     logger.warning(
-        "gateway refused the message", extra={"uid": message.uid, "reason": result.reason}
+        "gateway refused the message", extra={**_about(message), "reason": result.reason}
     )
+
+
+def _about(message: MessageModel) -> dict[str, str]:
+    """What a log line says of a message, for the on-call to find it and its channel by."""
+    about = {"uid": message.uid, "tenant_id": message.tenant_id, "channel": message.channel}
+    if message.mission_id:
+        about["mission_id"] = message.mission_id
+    return about
