@@ -2,6 +2,7 @@
 delete` keeps the data, the logs do not grow forever, and a failure nobody is told
 about by a dead-letter queue still reaches the alarm topic."""
 
+import re
 import tomllib
 from typing import Any
 
@@ -270,3 +271,52 @@ def test_a_large_mission_leaves_concurrency_for_verify_codes_receipts_and_the_ap
 
     assert None not in capped.values(), capped
     assert sum(v for v in capped.values() if v) <= ACCOUNT_CONCURRENCY // 2
+
+
+def _published_metric_names() -> set[str]:
+    """Every metric name the code publishes: `add_metric(name="…")` as written, or with
+    a delivery state's value (`f"Messages{DrState.UNKNOWN.value}"`), and the counters'."""
+    from cloudsms.domain.states import DrState
+    from cloudsms.services.counters import _METRICS
+
+    names = set(_METRICS.values())
+    for folder in ("layers/cloudsms/cloudsms", "functions"):
+        for source in (REPO_ROOT / folder).rglob("*.py"):
+            for written in re.findall(r'add_metric\(\s*name=f?"([^"]+)"', source.read_text()):
+                names.add(
+                    re.sub(r"\{DrState\.(\w+)\.value\}", lambda m: DrState[m[1]].value, written)
+                )
+    return names
+
+
+def _metrics_watched(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm watches: its own, or each of its metric math's."""
+    if "MetricName" in alarm:
+        return [alarm]
+    return [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m]
+
+
+def test_every_alarm_on_the_platforms_metrics_names_one_the_code_publishes_as_it_publishes_it():
+    # An alarm on a metric name or dimension set nobody publishes is never in alarm.
+    # Powertools gives each metric one dimension, `service` (POWERTOOLS_SERVICE_NAME),
+    # as long as the code adds none of its own.
+    environment = GLOBALS["Environment"]["Variables"]
+    namespace = environment["POWERTOOLS_METRICS_NAMESPACE"]
+    service = [{"Name": "service", "Value": environment["POWERTOOLS_SERVICE_NAME"]}]
+    sources = [*(REPO_ROOT / "layers").rglob("*.py"), *(REPO_ROOT / "functions").rglob("*.py")]
+    assert [s for s in sources if re.search(r"add_dimension|single_metric", s.read_text())] == []
+    published = _published_metric_names()
+
+    watched = [
+        (name, metric)
+        for name, alarm in _of_type("AWS::CloudWatch::Alarm").items()
+        for metric in _metrics_watched(alarm["Properties"])
+        if metric["Namespace"] == namespace
+    ]
+
+    assert {"ReceiptsRefused", "MessagesSUBMIT_FAILED", "MessagesSubmitted"} <= {
+        metric["MetricName"] for _, metric in watched
+    }
+    for name, metric in watched:
+        assert metric["MetricName"] in published, name
+        assert metric.get("Dimensions") == service, name
