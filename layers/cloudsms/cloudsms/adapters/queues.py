@@ -2,6 +2,7 @@
 status-callback queue."""
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -50,17 +51,32 @@ def _group_of(raw: str) -> dict[str, str]:
     return _fair_group(body) if isinstance(body, dict) else {}
 
 
-def enqueue(queue_url: str, bodies: Iterable[dict[str, Any]], delay_seconds: int = 0) -> int:
+# SQS delays a message by at most 15 minutes; a longer wait is several such hops.
+MAX_DELAY_SECONDS = 900
+
+
+def delay_for(seconds: float) -> int:
+    """The delay SQS takes for a wait: whole seconds, never shorter, at most 15 minutes."""
+    return min(max(0, math.ceil(seconds)), MAX_DELAY_SECONDS)
+
+
+def enqueue(
+    queue_url: str,
+    bodies: Iterable[dict[str, Any]],
+    delay_seconds: int | Callable[[dict[str, Any]], int] = 0,
+) -> int:
     """Sends the bodies in batches of ten; returns the number of SQS requests made.
+    `delay_seconds`: one delay for every body, or each body's own (a paced mission's).
 
     Raises when SQS refuses any entry, so that the caller never believes a message is
     queued when it is not.
     """
     sqs = client("sqs")
+    delay_of = delay_seconds if callable(delay_seconds) else lambda _: delay_seconds
     requests = 0
     for batch in _chunks(bodies, SQS_BATCH_LIMIT):
         entries = [
-            {"Id": str(i), "MessageBody": json.dumps(b), "DelaySeconds": delay_seconds}
+            {"Id": str(i), "MessageBody": json.dumps(b), "DelaySeconds": delay_of(b)}
             | _fair_group(b)
             for i, b in enumerate(batch)
         ]
