@@ -4,7 +4,7 @@ consumer, and the messages it cannot pay for yet put back on the queue."""
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -138,7 +138,10 @@ def carried(monkeypatch) -> list[tuple[dict[str, Any], int]]:
 
     def enqueue(queue_url, bodies, delay_seconds=0):
         bodies = list(bodies)
-        seen.extend((body, delay_seconds) for body in bodies)
+        seen.extend(
+            (body, delay_seconds(body) if callable(delay_seconds) else delay_seconds)
+            for body in bodies
+        )
         return original(queue_url, bodies, delay_seconds)
 
     monkeypatch.setattr(queues, "enqueue", enqueue)
@@ -316,3 +319,265 @@ def test_a_throttled_batch_drains_at_the_channels_rate_not_slower(
     elapsed = (clock.now() - start).total_seconds()
     assert len(carrier_simulator.submissions) == 5
     assert elapsed <= 4 * 0.525 + 0.01
+
+
+# --- pacing a mission, and backing off when throttled -----------------------------------------
+
+SLOT = 1.05 / 2  # the "LOW" channel's slot interval, margin included
+LONG_TEXT = "x" * 200  # two segments
+
+
+@pytest.fixture
+def two_per_queue_message(monkeypatch) -> None:
+    """A mission's recipients go two to a queue message, so a short list makes several."""
+    from cloudsms.services import dispatch
+    from cloudsms.settings import get_settings
+
+    settings = get_settings().model_copy(update={"recipients_per_queue_message": 2})
+    monkeypatch.setattr(dispatch, "get_settings", lambda: settings)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch) -> FakeClock:
+    """The handlers' clock, and the consumers' waits for their slots, on a fake clock."""
+    from cloudsms import clock
+
+    fake = FakeClock()
+    monkeypatch.setattr(clock, "now", fake.now)
+    monkeypatch.setattr(submission, "pause", fake.advance)
+    return fake
+
+
+def _numbers(count: int) -> list[str]:
+    return [f"+639215{n:05d}6" for n in range(count)]  # the simulator delivers a 6
+
+
+def _dispatch_mission(channel: str, count: int, content: str = "Hi") -> dict[str, Any]:
+    from tests.integration import missions_api as api
+    from tests.unit import numberlist_corpus as corpus
+
+    data = corpus.xlsx([["Phone Number"], *([n] for n in _numbers(count))])
+    status, mission = api.create_with_list(data, channel=channel, content=content)
+    assert (status, mission["status"]) == (201, "Sent"), mission
+    return mission
+
+
+def test_a_missions_queue_messages_are_due_at_its_channels_pace(
+    aws, low_channel, fake_clock, two_per_queue_message, carried
+):
+    # Given a channel of 2 segments a second, and a mission of six two-segment messages
+    dispatched_at = fake_clock.now()
+
+    # When it is dispatched, two recipients to a queue message
+    _dispatch_mission(low_channel, 6, content=LONG_TEXT)
+
+    # Then each queue message is due after the segments queued before it, at the channel's
+    # pace, and is delayed until then (whole seconds)
+    due = [datetime.fromisoformat(body["not_before"]) for body, _ in carried]
+    assert [(d - dispatched_at).total_seconds() for d in due] == pytest.approx(
+        [0, 4 * SLOT, 8 * SLOT]
+    )
+    assert [delay for _, delay in carried] == [0, 3, 5]
+
+
+def test_a_mission_on_a_channel_without_a_limit_is_not_paced(
+    aws, tenant, fake_clock, two_per_queue_message, carried
+):
+    _dispatch_mission("SIM", 6)
+
+    assert len(carried) == 3
+    assert [("not_before" in body, delay) for body, delay in carried] == [(False, 0)] * 3
+
+
+def _mission_body(channel: str, count: int, not_before: datetime | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "tenant_id": "acme",
+        "mission_id": "M1",
+        "channel": channel,
+        "sms_type": "marketing",
+        "recipients": [
+            {"uid": f"M1{row:012X}", "to": to, "text": "Hi", "encoding": "GSM-7", "segments": 1}
+            for row, to in enumerate(_numbers(count), start=1)
+        ],
+    }
+    if not_before is not None:
+        body["not_before"] = not_before.isoformat()
+    return body
+
+
+@pytest.mark.parametrize(("early", "delay"), [(100, 100), (2000, 900)])
+def test_a_queue_message_received_before_its_turn_goes_back_whole_unread(
+    aws, low_channel, carrier_simulator, fake_clock, carried, monkeypatch, early, delay
+):
+    # Given a mission's queue message due later than SQS delivered it
+    body = _mission_body(low_channel, 2, fake_clock.now() + timedelta(seconds=early))
+    reads: list[Any] = []
+    batch_get = MessageModel.batch_get
+    monkeypatch.setattr(MessageModel, "batch_get", lambda *a, **k: reads.append(a) or batch_get(*a))
+
+    # When it is received
+    submit_queue_message(json.dumps(body), 1, fake_clock.now)
+
+    # Then it goes back whole for the rest of its wait (15 minutes at most), its messages
+    # unread, unwritten and unsent, and the channel's bucket untouched
+    assert carried == [(body, delay)]
+    assert (reads, carrier_simulator.submissions) == ([], [])
+    assert MessageModel.count("acme") == 0
+    assert ThroughputModel.count() == 0
+
+
+@pytest.mark.parametrize("late", [-0.8, 0, 30])
+def test_a_queue_message_received_at_or_after_its_turn_is_sent(
+    aws, low_channel, carrier_simulator, fake_clock, carried, late
+):
+    # Given a mission's queue message due a moment from now (SQS delays are whole
+    # seconds), now, or a while ago
+    body = _mission_body(low_channel, 2, fake_clock.now() - timedelta(seconds=late))
+
+    submit_queue_message(json.dumps(body), 1, fake_clock.now)
+
+    assert len(carrier_simulator.submissions) == 2
+    assert carried == []
+
+
+def _empty_the_bucket(channel: str, now: datetime, urgent: bool = False) -> None:
+    """Another consumer takes every token there is, as a busy mission's does."""
+    while take_tokens(channels.get_channel(channel), [1], now, urgent=urgent).messages:
+        pass
+
+
+@pytest.mark.parametrize("kind", ["one-off", "mission"])
+def test_a_queue_message_throttled_hop_after_hop_waits_longer_each_time(
+    aws, low_channel, carrier_simulator, fake_clock, carried, context, monkeypatch, kind
+):
+    # Given a queue message on a channel whose every token other consumers take first,
+    # and waits drawn at the top of their range
+    monkeypatch.setattr(submission, "spread", lambda: 1.0)
+    if kind == "one-off":
+        _send(context, low_channel, 1)
+        carried.clear()
+        raw = queued_records(aws)[0]["body"]
+    else:
+        raw = json.dumps(_mission_body(low_channel, 1, fake_clock.now()))
+
+    # When it comes back after each delay, to find the bucket empty again
+    delays, counts = [], []
+    for _ in range(8):
+        _empty_the_bucket(low_channel, fake_clock.now())
+        submit_queue_message(raw, 1, fake_clock.now)
+        body, delay = carried.pop()
+        delays.append(delay)
+        counts.append(body["throttled"])
+        raw = json.dumps(body)
+        fake_clock.advance(delay)
+
+    # Then it waits twice as long each hop, up to 32 s, and the count goes with it
+    assert delays == [1, 2, 4, 8, 16, 32, 32, 32]
+    assert counts == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert carrier_simulator.submissions == []
+
+
+def test_a_throttled_queue_message_that_sends_some_goes_on_at_the_channels_pace(
+    aws, low_channel, carrier_simulator, fake_clock, carried, monkeypatch
+):
+    # Given a queue message throttled several hops in a row, and a bucket that now has
+    # room for one of its three messages
+    monkeypatch.setattr(submission, "spread", lambda: 1.0)
+    body = {**_mission_body(low_channel, 3, None), "throttled": 5}
+    take_tokens(channels.get_channel(low_channel), [1], fake_clock.now())
+
+    submit_queue_message(json.dumps(body), 1, fake_clock.now)
+
+    # Then the rest come back when the bucket can pay for the next, counted afresh
+    [(rest, delay)] = carried
+    assert len(carrier_simulator.submissions) == 1
+    assert "throttled" not in rest
+    assert delay <= 1
+
+
+def test_a_verify_code_throttled_hop_after_hop_is_not_held_back_longer(
+    aws, low_channel, carrier_simulator, fake_clock, carried, context, monkeypatch
+):
+    # Given a verify code on a channel whose slots other codes have booked past its bucket
+    monkeypatch.setattr(submission, "spread", lambda: 1.0)
+    body = {
+        "to": [_numbers(1)[0]],
+        "text": "Your code is 123456",
+        "sms_type": "verify_code",
+        "channel": low_channel,
+    }
+    send_app.lambda_handler(api_event("POST", "/v1/sms", "/v1/sms", body=body), context)
+    carried.clear()
+    raw = queued_records(aws, "OtpSubmitQueue")[0]["body"]
+
+    # When it comes back after each delay, to find the slots booked again
+    delays = []
+    for _ in range(5):
+        _empty_the_bucket(low_channel, fake_clock.now(), urgent=True)
+        submit_queue_message(raw, 1, fake_clock.now)
+        queued, delay = carried.pop()
+        delays.append(delay)
+        raw = json.dumps(queued)
+        fake_clock.advance(delay)
+
+    # Then it tries again as soon as the next slot is free, every time
+    assert carrier_simulator.submissions == []
+    assert max(delays) <= 2
+    assert "throttled" not in queued
+
+
+def _sqs_record(raw: str) -> dict[str, Any]:
+    from tests.integration.conftest import EVENTS
+
+    record = json.loads((EVENTS / "sqs_submit.json").read_text())["Records"][0]
+    return {**record, "body": raw}
+
+
+def test_a_paced_mission_is_delivered_whole_with_about_one_receipt_per_queue_message(
+    aws, tenant, carrier_simulator, fake_clock, two_per_queue_message, context, monkeypatch
+):
+    # Given a channel of 10 segments a second (a bucket holds a few queue messages of two)
+    channels.add_channel(
+        "TEN",
+        "simulator",
+        carrier_simulator.url,
+        carrier_simulator.username,
+        carrier_simulator.password,
+        "CloudSMS",
+        throughput=10,
+    )
+    channels.assign_channel("acme", "TEN")
+    # and a queue whose messages each come to a consumer of their own the moment their
+    # delay is over (as to 200 concurrent consumers), on the handlers' clock
+    monkeypatch.setattr(submission, "pause", lambda seconds: None)
+    waiting: list[tuple[datetime, int, str]] = []
+
+    def enqueue(queue_url, bodies, delay_seconds=0):
+        for body in bodies:
+            delay = delay_seconds(body) if callable(delay_seconds) else delay_seconds
+            due = fake_clock.now() + timedelta(seconds=delay)
+            waiting.append((due, len(waiting), json.dumps(body)))
+        return 1
+
+    monkeypatch.setattr(queues, "enqueue", enqueue)
+    start = fake_clock.now()
+
+    # When a mission of 40 one-segment messages (20 queue messages) is dispatched, and the
+    # submit function takes each queue message as it comes
+    _dispatch_mission("TEN", 40)
+    queue_messages, receipts = len(waiting), 0
+    while waiting:
+        waiting.sort()
+        due, _, raw = waiting.pop(0)
+        if due > fake_clock.now():
+            fake_clock.advance((due - fake_clock.now()).total_seconds())
+        answer = submit_app.lambda_handler(event(_sqs_record(raw)), context)
+        assert answer == {"batchItemFailures": []}
+        receipts += 1
+
+    # Then every recipient got the message once, at the channel's pace, and the queue
+    # messages were received about once each, not once a second until their turn
+    assert sorted(s["to"] for s in carrier_simulator.submissions) == _numbers(40)
+    assert (fake_clock.now() - start).total_seconds() <= 40 * 1.05 / 10 + 1
+    assert queue_messages == 20
+    assert receipts <= 22

@@ -21,8 +21,13 @@ stored as it is claimed. Either way:
 - a channel the operator paused gets nothing: its messages go back on the queue,
   unclaimed, for a while (`paused_channel_retry_seconds`), so that however long the pause
   lasts none counts as a failed attempt or reaches the dead-letter queue;
+- a mission's queue message is due at its turn in the channel's pace (`not_before`,
+  set at dispatch): one that comes sooner goes back whole, unread, for the rest;
 - the channel's token bucket is asked for the leading messages of the batch at once;
-  those it cannot pay for now go back on the queue, delayed until it can;
+  those it cannot pay for now go back on the queue, delayed until it can, and longer
+  (1, 2, 4 … 32 s) each hop in a row it pays for none of them: other queue messages
+  keep the channel busy meanwhile, and coming back every second would cost a receipt, a
+  read and a write on the bucket each time for nothing;
 - a temporary gateway failure releases the message and has SQS deliver the whole
   queue message again after a backoff; the gateway is not called again for the rest
   of the batch, which comes back with it;
@@ -35,6 +40,7 @@ stored as it is claimed. Either way:
 
 import json
 import math
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,8 +72,6 @@ from cloudsms.store.tenants import TenantModel
 
 GatewayFactory = Callable[[Channel], Gateway]
 Now = Callable[[], datetime]
-# SQS delays a message by at most 15 minutes; a longer wait is several such hops.
-MAX_QUEUE_DELAY_SECONDS = 900
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -83,6 +87,7 @@ class OneOffBatch(BaseModel):
 
     tenant_id: str = Field(min_length=1)
     uids: list[str] = Field(min_length=1)
+    throttled: int = 0  # hops in a row the channel's bucket paid for none of them
 
 
 class MissionRecipient(BaseModel):
@@ -109,6 +114,10 @@ class MissionBatch(BaseModel):
     # When the mission was dispatched (absent from queue messages written before it was
     # carried: those tell the dispatching log nothing, as before).
     dispatched_at: datetime | None = None
+    # When its turn in the channel's pace comes (absent from queue messages of a channel
+    # without a limit, and from those written before missions were paced: those go at once).
+    not_before: datetime | None = None
+    throttled: int = 0  # hops in a row the channel's bucket paid for none of them
     recipients: list[MissionRecipient] = Field(min_length=1)
 
 
@@ -134,7 +143,15 @@ def submit_queue_message(
         submit_mission_recipients(body, now, gateway_factory, receive_count, time_left)
         return
     batch = _validated(OneOffBatch, body)
-    submit_queued(batch.tenant_id, batch.uids, now, gateway_factory, receive_count, time_left)
+    submit_queued(
+        batch.tenant_id,
+        batch.uids,
+        now,
+        gateway_factory,
+        receive_count,
+        time_left,
+        batch.throttled,
+    )
 
 
 def _validated(model: type[M], body: dict[str, Any]) -> M:
@@ -154,15 +171,24 @@ class _Pending:
 
 
 @dataclass
+class _Later:
+    """Entries put back on the queue together, after `wait` seconds."""
+
+    wait: float
+    entries: list[Any]
+    throttled: int = 0  # hops in a row the channel's bucket paid for none of them
+
+
+@dataclass
 class _Progress:
     """What is left of a queue message once every message that could go has gone."""
 
     receive_count: int
+    throttled: int = 0  # as the queue message came
     # > 0: the whole queue message must come back after this many seconds
     retry_after: int = 0
     reasons: list[str] = field(default_factory=list)
-    # entries to put back on the queue, each group with its delay
-    later: list[tuple[float, list[Any]]] = field(default_factory=list)
+    later: list[_Later] = field(default_factory=list)
 
     def retry(self, seconds: int, reason: str) -> None:
         self.retry_after = max(self.retry_after, seconds)
@@ -176,10 +202,11 @@ def submit_queued(
     gateway_factory: GatewayFactory = gateway_for,
     receive_count: int = 1,
     time_left: TimeLeft = no_deadline,
+    throttled: int = 0,
 ) -> None:
     """Submits each still-queued message of a one-off send once."""
     found = {m.uid: m for m in MessageModel.batch_get([(tenant_id, uid) for uid in uids])}
-    progress = _Progress(receive_count)
+    progress = _Progress(receive_count, throttled)
     pending = [
         _Pending(found[uid], stored=True, entry=uid)
         for uid in uids
@@ -194,9 +221,9 @@ def submit_queued(
     queue_url = queues.queue_for(first.sms_type, first.mission_id) if first else ""
     _finish(
         progress,
-        lambda entries, delay: queues.enqueue(
+        lambda entries, delay, throttled: queues.enqueue(
             queue_url,
-            [{"tenant_id": tenant_id, "uids": entries}],
+            [_counted({"tenant_id": tenant_id, "uids": entries}, throttled)],
             delay_seconds=delay,
         ),
     )
@@ -219,6 +246,9 @@ def submit_mission_recipients(
 ) -> None:
     """Writes and submits each recipient of a mission's queue message once."""
     batch = _validated(MissionBatch, body)
+    queue_url = queues.queue_for(batch.sms_type, batch.mission_id)
+    if _not_yet_due(batch, body, queue_url, now()):
+        return
     try:
         tenant = _tenant(batch.tenant_id)
     except DoesNotExist as error:
@@ -226,7 +256,7 @@ def submit_mission_recipients(
     window = sending_window(tenant) if batch.quiet_hours else None
     keys = [(batch.tenant_id, r.uid) for r in batch.recipients]
     found = {m.uid: m for m in MessageModel.batch_get(keys)}
-    progress = _Progress(receive_count)
+    progress = _Progress(receive_count, batch.throttled)
     held: list[tuple[float, MissionRecipient]] = []
     pending = []
     for recipient in batch.recipients:
@@ -243,7 +273,7 @@ def submit_mission_recipients(
             pending.append(_Pending(message, False, recipient))
     if held:
         # One hop at a time: whoever is still outside their window is held again.
-        progress.later.append((min(wait for wait, _ in held), [r for _, r in held]))
+        progress.later.append(_Later(min(wait for wait, _ in held), [r for _, r in held]))
         logger.info("recipients held for their quiet hours", extra={"count": len(held)})
     if pending:
         new = any(not p.stored for p in pending)
@@ -264,12 +294,42 @@ def submit_mission_recipients(
         )
     _finish(
         progress,
-        lambda entries, delay: queues.enqueue(
-            queues.queue_for(batch.sms_type, batch.mission_id),
-            [{**body, "recipients": [r.model_dump() for r in entries]}],
+        lambda entries, delay, throttled: queues.enqueue(
+            queue_url,
+            [_counted({**body, "recipients": [r.model_dump() for r in entries]}, throttled)],
             delay_seconds=delay,
         ),
     )
+
+
+# A mission's queue message this close to its turn goes now: the channel's bucket books
+# slots a second ahead, and SQS delays come in whole seconds.
+DUE_EARLY_SECONDS = 1.0
+
+
+def _not_yet_due(batch: MissionBatch, body: dict[str, Any], queue_url: str, now: datetime) -> bool:
+    """Puts a queue message that came before its turn in the channel's pace back on the
+    queue whole, for the rest of its wait (at most 15 minutes a hop), before anything is
+    read, written or taken from the bucket; returns whether it did. A new queue message
+    each hop, as a paused channel's, so that a long mission on a slow channel never
+    uses up the queue's receive count or retention period."""
+    if batch.not_before is None:
+        return False
+    early = (batch.not_before - now).total_seconds()
+    if early <= DUE_EARLY_SECONDS:
+        return False
+    queues.enqueue(queue_url, [body], delay_seconds=queues.delay_for(early))
+    logger.info(
+        "queue message not yet due: put back on the queue",
+        extra={"mission": batch.mission_id, "seconds": round(early)},
+    )
+    return True
+
+
+def _counted(body: dict[str, Any], throttled: int) -> dict[str, Any]:
+    """The body with how many hops in a row the bucket paid for none of its messages."""
+    rest = {key: value for key, value in body.items() if key != "throttled"}
+    return {**rest, "throttled": throttled} if throttled else rest
 
 
 def _new_message(
@@ -344,7 +404,7 @@ def _send(
         # hop is a new queue message, so neither the queue's receive count nor its
         # retention period runs out however long the pause lasts.
         held = [p.entry for p in pending]
-        progress.later.append((float(get_settings().paused_channel_retry_seconds), held))
+        progress.later.append(_Later(float(get_settings().paused_channel_retry_seconds), held))
         metrics.add_metric(name="MessagesPaused", unit="Count", value=len(held))
         logger.info(
             "channel paused: messages held on the queue",
@@ -365,7 +425,12 @@ def _send(
     if grant.messages < len(pending):
         # Put back at the end, so that the wait is counted from when the granted messages
         # were handed over, not before: the channel's next slots are not left idle.
-        try_again_at = granted_at + timedelta(seconds=grant.wait_seconds)
+        # A queue message the bucket paid for none of waits longer each hop in a row
+        # (verify codes excepted: a code goes at the channel's next free slot, and its
+        # user waits for it); one that sent some goes on at the channel's pace.
+        throttled = 0 if grant.messages or urgent else progress.throttled + 1
+        wait = max(grant.wait_seconds, _throttled_backoff(throttled))
+        try_again_at = granted_at + timedelta(seconds=wait)
         later = [p.entry for p in pending[grant.messages :]]
         metrics.add_metric(name="MessagesThrottled", unit="Count", value=len(later))
     claimable = pending[: grant.messages]
@@ -390,7 +455,7 @@ def _send(
             # and never answered (UNKNOWN) and the rest waiting out the queue's visibility
             # timeout as a failed attempt: they go back on the queue now, unclaimed.
             rest = [p.entry for p in claimable[index:]]
-            progress.later.append((0.0, rest))
+            progress.later.append(_Later(0.0, rest))
             logger.info("out of time: messages put back on the queue", extra={"count": len(rest)})
             break
         # Its slot, and never sooner than one interval per segment after the message before:
@@ -415,7 +480,29 @@ def _send(
             # The gateway is in trouble: the rest wait for the queue message to come back.
             return
     if grant.messages < len(pending):
-        progress.later.append((max(0.0, (try_again_at - now()).total_seconds()), later))
+        wait = max(0.0, (try_again_at - now()).total_seconds())
+        progress.later.append(_Later(wait, later, throttled))
+
+
+# The longest a throttled queue message waits: the channel may be left idle this long
+# once the queue messages that kept it busy are done.
+THROTTLED_BACKOFF_MAX_SECONDS = 32
+# Where a throttled queue message's wait is drawn from; tests put a fixed one here.
+spread = random.random
+
+
+def _throttled_backoff(throttled: int) -> float:
+    """How long a queue message waits after `throttled` hops in a row that the channel's
+    bucket paid for none of its messages: about 1, 2, 4 … 32 s. Each wait is drawn
+    between half and all of that, so that queue messages throttled together (hundreds,
+    when a second mission starts on a busy channel) do not all come back in the same
+    second to be throttled together again; never less than half, so that the count
+    keeps a queue message from coming back as soon as it went (as a wait drawn from
+    zero up could)."""
+    if throttled <= 0:
+        return 0.0
+    longest = backoff_seconds(throttled, 1, THROTTLED_BACKOFF_MAX_SECONDS)
+    return longest * (1 + spread()) / 2
 
 
 def _not_blacklisted(pending: list[_Pending]) -> list[_Pending]:
@@ -491,12 +578,12 @@ def _submit(
     return True
 
 
-def _finish(progress: _Progress, carry: Callable[[list[Any], int], Any]) -> None:
+def _finish(progress: _Progress, carry: Callable[[list[Any], int, int], Any]) -> None:
     """Either the queue message comes back whole, or what waits goes back on the queue."""
     if progress.retry_after:
         raise RetryLater(progress.retry_after, "; ".join(progress.reasons))
-    for wait, entries in progress.later:
-        carry(entries, min(math.ceil(wait), MAX_QUEUE_DELAY_SECONDS))
+    for later in progress.later:
+        carry(later.entries, queues.delay_for(later.wait), later.throttled)
 
 
 def _submission(message: MessageModel, channel: Channel) -> Submission:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from cloudsms.services.channels import Channel
+from cloudsms.services.channels import Channel, ChannelRoute
 from cloudsms.settings import get_settings
 from cloudsms.store.throughput import DynamoBucketStore
 
@@ -199,3 +199,13 @@ def take_tokens(
     return _buckets.take(
         channel.route_id, channel.throughput, segments, now.timestamp(), urgent=urgent
     )
+
+
+def slot_interval(channel: ChannelRoute) -> float:
+    """Seconds between the channel's sending slots, as its bucket spaces them (0: no limit):
+    what a mission is paced at, so that its queue messages come no faster than the
+    channel serves them."""
+    if channel.throughput <= 0:
+        return 0.0
+    bucket = Bucket(channel.throughput, get_settings().throughput_burst_seconds, SLOT_MARGIN)
+    return bucket.interval / MICROS
