@@ -14,6 +14,9 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # On, and set, so that nothing a test imports turns them off for the tests after
+        # it (scripts/openapi.py sets a default): some tests read the metrics published.
+        "POWERTOOLS_METRICS_DISABLED": "false",
         "POWERTOOLS_METRICS_NAMESPACE": "CloudSMS",
         "POWERTOOLS_SERVICE_NAME": "cloudsms",
         "POWERTOOLS_LOG_LEVEL": "WARNING",

@@ -231,7 +231,8 @@ def test_every_dead_letter_queue_has_an_alarm_for_the_operator():
         resource["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for resource in resources.values()
         if resource["Type"] == "AWS::CloudWatch::Alarm"
-        and resource["Properties"]["Namespace"] == "AWS/SQS"
+        # .get: a metric math alarm names its namespaces in its metrics.
+        and resource["Properties"].get("Namespace") == "AWS/SQS"
         and resource["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
     }
 
