@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 import requests
 
 from cloudsms.domain.signatures import SIGNATURE_HEADER, verify
+from cloudsms_local.simulator import CarrierSimulator
 from tests.integration.callback_receiver import FakeCallbackReceiver
 
 HTTP_TIMEOUT = 10.0
@@ -92,6 +94,92 @@ def test_a_channel_limited_to_a_low_rate_still_delivers_every_message(stack, slo
         time.sleep(0.5)
 
     assert states == ["DELIVRD"] * len(uids)
+
+
+PACED_RATE = 50
+
+
+@pytest.fixture(scope="module")
+def carrier() -> Iterator[CarrierSimulator]:
+    """A carrier simulator of the test's own, to count what it was handed."""
+    with CarrierSimulator(receipt_delay=0.2) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def paced_channel(stack, carrier) -> str:
+    """Channel PACED: the test's carrier at 50 segments a second, so that a mission of
+    150 recipients is two queue messages, the second due some two seconds after the first."""
+    _cli(
+        stack,
+        "channel-add",
+        "PACED",
+        "--type",
+        "simulator",
+        "--endpoint",
+        carrier.url,
+        "--username",
+        "sim",
+        "--password-stdin",
+        "--default-sender",
+        "CloudSMS",
+        "--throughput",
+        str(PACED_RATE),
+        stdin="sim\n",
+    )
+    _cli(stack, "channel-grant", stack["tenant"], "PACED")
+    return "PACED"
+
+
+def _mission(stack: dict[str, Any], channel: str, numbers: list[str]) -> str:
+    csv = "Phone Number\n" + "".join(f"{number}\n" for number in numbers)
+    response = requests.post(
+        f"{stack['api_url']}/v1/missions",
+        data={
+            "name": "paced",
+            "direction": "international",
+            "sms_type": "business",
+            "channel": channel,
+            "content": "Hello",
+        },
+        files={"number_list": ("numbers.csv", csv.encode())},
+        headers=_bearer(stack["api_key"]),
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code in (200, 201, 202), response.text
+    return str(response.json()["mission_id"])
+
+
+def test_a_mission_paced_on_a_limited_channel_is_delivered_whole_each_message_once(
+    stack, paced_channel, carrier
+):
+    # Its queue messages go on SQS delayed to their turn in the channel's pace, through
+    # the emulator's real queue and the stack's consumers.
+    numbers = [f"+639215{n:05d}6" for n in range(150)]  # the simulator delivers a 6
+    mission_id = _mission(stack, paced_channel, numbers)
+
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while True:
+        progress = requests.get(
+            f"{stack['api_url']}/v1/missions/{mission_id}",
+            headers=_bearer(stack["api_key"]),
+            timeout=HTTP_TIMEOUT,
+        ).json()["progress"]
+        if progress["delivered"] == len(numbers) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+
+    assert (progress["delivered"], progress["failed"]) == (len(numbers), 0), progress
+    handed = carrier.submissions
+    assert sorted(s["to"] for s in handed) == sorted(numbers)
+    times = sorted(s["time"].timestamp() for s in handed)
+    assert max(_in_any_second(times)) <= PACED_RATE
+
+
+def _in_any_second(times: list[float]) -> Iterator[int]:
+    """How many of the sorted `times` fall in the second that starts at each of them."""
+    for i, start in enumerate(times):
+        yield sum(1 for t in times[i:] if t < start + 1.0)
 
 
 @pytest.fixture(scope="module")
