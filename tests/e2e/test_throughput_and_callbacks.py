@@ -60,28 +60,33 @@ def _states(stack: dict[str, Any], key: str, uids: list[str]) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="module")
-def slow_channel(stack) -> str:
-    """Channel SLOW: the stack's carrier simulator, limited to 2 segments a second."""
+def _simulator_channel(stack: dict[str, Any], route: str, endpoint: str, throughput: int) -> str:
+    """A simulator channel of `throughput` segments a second, granted to the stack's tenant."""
     _cli(
         stack,
         "channel-add",
-        "SLOW",
+        route,
         "--type",
         "simulator",
         "--endpoint",
-        stack["simulator_url"],
+        endpoint,
         "--username",
         "sim",
         "--password-stdin",
         "--default-sender",
         "CloudSMS",
         "--throughput",
-        "2",
+        str(throughput),
         stdin="sim\n",
     )
-    _cli(stack, "channel-grant", stack["tenant"], "SLOW")
-    return "SLOW"
+    _cli(stack, "channel-grant", stack["tenant"], route)
+    return route
+
+
+@pytest.fixture(scope="module")
+def slow_channel(stack) -> str:
+    """Channel SLOW: the stack's carrier simulator, limited to 2 segments a second."""
+    return _simulator_channel(stack, "SLOW", stack["simulator_url"], 2)
 
 
 def test_a_channel_limited_to_a_low_rate_still_delivers_every_message(stack, slow_channel):
@@ -110,25 +115,7 @@ def carrier() -> Iterator[CarrierSimulator]:
 def paced_channel(stack, carrier) -> str:
     """Channel PACED: the test's carrier at 50 segments a second, so that a mission of
     150 recipients is two queue messages, the second due some two seconds after the first."""
-    _cli(
-        stack,
-        "channel-add",
-        "PACED",
-        "--type",
-        "simulator",
-        "--endpoint",
-        carrier.url,
-        "--username",
-        "sim",
-        "--password-stdin",
-        "--default-sender",
-        "CloudSMS",
-        "--throughput",
-        str(PACED_RATE),
-        stdin="sim\n",
-    )
-    _cli(stack, "channel-grant", stack["tenant"], "PACED")
-    return "PACED"
+    return _simulator_channel(stack, "PACED", carrier.url, PACED_RATE)
 
 
 def _mission(stack: dict[str, Any], channel: str, numbers: list[str]) -> str:
