@@ -96,6 +96,29 @@ def test_a_gateway_refusal_names_its_channel_and_counts_in_the_refusals_an_alarm
     assert published["MessagesSUBMIT_FAILED"] == 1
 
 
+def test_an_smscs_refusal_in_a_receipt_counts_in_the_refusals_an_alarm_watches(
+    aws, tenant, context, capsys
+):
+    # Given a message a Kannel took (it answers 202 to almost anything): its SMSC's refusal
+    # (a sender withdrawn, an account out of credit) comes later, as a NACK receipt
+    uid = submit_sms(context, NUMBER)
+    secret = channels.get_channel("SIM").receipt_secret
+    nack = {"status": "16", "answer": "NACK/0x00000045/Submit failed"}
+    query = {"tenant": "acme", "uid": uid, "secret": secret, **nack}
+    webhook_event = function_url_event("GET", "/dlr/SIM", query)
+
+    # When the receipt comes
+    lines, published = _run(lambda: dlr_app.lambda_handler(webhook_event, context), capsys)
+
+    # Then the message is refused for good, counted as the gateways' refusals are, and the
+    # line names its channel and message
+    assert published["MessagesSUBMIT_FAILED"] == 1
+    line = _with_message(lines, "the SMSC refused the message")
+    assert line["level"] == "WARNING"
+    assert (line["channel"], line["tenant_id"], line["uid"]) == ("SIM", "acme", uid)
+    assert "NACK/0x00000045" in line["reason"]
+
+
 # --- receipts --------------------------------------------------------------------------------
 
 

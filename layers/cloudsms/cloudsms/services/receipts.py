@@ -222,17 +222,34 @@ def _refuse(
     it, so it costs nothing; the counters take its submission back and give its prepaid
     SMS back, once, since only one write can move it out of a state that is not final."""
     code = receipt.error_code or ""
-    return transitions.write(
+    reason = reason or f"the SMSC refused it ({code})"
+    refused = transitions.write(
         message,
         [
             MessageModel.dr_state.set(DrState.SUBMIT_FAILED.value),
             MessageModel.receipt_at.set(now),
             MessageModel.error_code.set(code),
-            MessageModel.reason.set(reason or f"the SMSC refused it ({code})"),
+            MessageModel.reason.set(reason),
             MessageModel.cost.set(0),
         ],
         MessageModel.dr_state.is_in(*_NOT_FINAL),
     )
+    if refused:
+        # Counted with the gateways' refusals: a Kannel answers 202 to nearly anything, and
+        # its SMSC refusing every message (a sender withdrawn, an account out of credit)
+        # shows only here, for SubmissionsRefusedAlarm to see.
+        metrics.add_metric(name=f"Messages{DrState.SUBMIT_FAILED.value}", unit="Count", value=1)
+        logger.warning(
+            "the SMSC refused the message",
+            extra={
+                "uid": message.uid,
+                "tenant_id": message.tenant_id,
+                "channel": message.channel,
+                **({"mission_id": message.mission_id} if message.mission_id else {}),
+                "reason": reason,
+            },
+        )
+    return refused
 
 
 def _refusal_acted_on(message: MessageModel, hand_over: int | None) -> bool:
