@@ -320,3 +320,29 @@ def test_every_alarm_on_the_platforms_metrics_names_one_the_code_publishes_as_it
     for name, metric in watched:
         assert metric["MetricName"] in published, name
         assert metric.get("Dimensions") == service, name
+
+
+def _in_alarm(alarm: dict[str, Any], value: float) -> bool:
+    threshold = float(alarm["Threshold"])
+    return {
+        "GreaterThanThreshold": value > threshold,
+        "GreaterThanOrEqualToThreshold": value >= threshold,
+        "LessThanThreshold": value < threshold,
+        "LessThanOrEqualToThreshold": value <= threshold,
+    }[alarm["ComparisonOperator"]]
+
+
+def test_an_smsc_refusing_every_message_its_gateway_took_sets_off_the_refusals_alarm():
+    # Given a Kannel that takes every message (202) and an SMSC that refuses each in a
+    # NACK receipt: each is counted in MessagesSubmitted when taken, and in
+    # MessagesSUBMIT_FAILED when refused. The counters take the submission back, but only
+    # within a batch of stream changes, never below zero: a quiet channel, one change a
+    # batch, publishes every submission and none of the taking back.
+    alarm = _of_type("AWS::CloudWatch::Alarm")["SubmissionsRefusedAlarm"]["Properties"]
+    [share] = [m["Expression"] for m in alarm["Metrics"] if m.get("ReturnData")]
+    assert "refused / (refused + FILL(submitted, 0))" in share
+    # When 20 of them are refused in 15 minutes
+    refused = submitted = 20
+
+    # Then the share of refusals, a half at the least, is in alarm
+    assert _in_alarm(alarm, refused / (refused + submitted))
