@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
+from cloudsms import cache
 from cloudsms.adapters import queues
 from cloudsms.services import channels, submission
 from cloudsms.services.submission import submit_queue_message
@@ -436,6 +437,22 @@ def test_a_queue_message_received_at_or_after_its_turn_is_sent(
 
     submit_queue_message(json.dumps(body), 1, fake_clock.now)
 
+    assert len(carrier_simulator.submissions) == 2
+    assert carried == []
+
+
+def test_a_queue_message_paced_on_a_channel_whose_limit_was_lifted_since_goes_at_once(
+    aws, low_channel, carrier_simulator, fake_clock, carried
+):
+    # Given a mission's queue message paced at its channel's 2 a second, due in 10 minutes
+    body = _mission_body(low_channel, 2, fake_clock.now() + timedelta(minutes=10))
+
+    # When the operator lifts the channel's limit (throughput 0) to let it go
+    channels.change_channel(low_channel, {"throughput": 0})
+    cache.clear_all()  # a warm consumer reads the change within CHANNEL_CACHE_SECONDS
+    submit_queue_message(json.dumps(body), 1, fake_clock.now)
+
+    # Then it waits for no pace: a channel without a limit has none
     assert len(carrier_simulator.submissions) == 2
     assert carried == []
 

@@ -312,11 +312,13 @@ def _not_yet_due(batch: MissionBatch, body: dict[str, Any], queue_url: str, now:
     queue whole, for the rest of its wait (at most 15 minutes a hop), before anything is
     read, written or taken from the bucket; returns whether it did. A new queue message
     each hop, as a paused channel's, so that a long mission on a slow channel never
-    uses up the queue's receive count or retention period."""
+    uses up the queue's receive count or retention period. A channel whose limit the
+    operator lifted since (throughput 0, read through the channel's cache) paces nothing:
+    its mission goes at once."""
     if batch.not_before is None:
         return False
     early = (batch.not_before - now).total_seconds()
-    if early <= DUE_EARLY_SECONDS:
+    if early <= DUE_EARLY_SECONDS or _channel(batch.channel).throughput <= 0:
         return False
     queues.enqueue(queue_url, [body], delay_seconds=queues.delay_for(early))
     logger.info(
