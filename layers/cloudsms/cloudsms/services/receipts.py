@@ -59,7 +59,7 @@ from cloudsms.services.redelivery import backoff_seconds
 from cloudsms.settings import get_settings
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.channels import ChannelModel
-from cloudsms.store.messages import MessageModel
+from cloudsms.store.messages import MessageModel, log_fields
 from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
 
 MOVED, PART, IGNORED, UNMATCHED = "moved", "part", "ignored", "unmatched"
@@ -241,13 +241,7 @@ def _refuse(
         metrics.add_metric(name=f"Messages{DrState.SUBMIT_FAILED.value}", unit="Count", value=1)
         logger.warning(
             "the SMSC refused the message",
-            extra={
-                "uid": message.uid,
-                "tenant_id": message.tenant_id,
-                "channel": message.channel,
-                **({"mission_id": message.mission_id} if message.mission_id else {}),
-                "reason": reason,
-            },
+            extra={**log_fields(message), "reason": reason},
         )
     return refused
 

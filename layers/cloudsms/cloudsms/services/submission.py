@@ -67,7 +67,7 @@ from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
 from cloudsms.services.scheduling import sending_window
 from cloudsms.settings import get_settings
 from cloudsms.store import receipt_watch, reply_routes
-from cloudsms.store.messages import MessageModel
+from cloudsms.store.messages import MessageModel, log_fields
 from cloudsms.store.tenants import TenantModel
 
 GatewayFactory = Callable[[Channel], Gateway]
@@ -321,7 +321,8 @@ def _not_yet_due(batch: MissionBatch, body: dict[str, Any], queue_url: str, now:
     if early <= DUE_EARLY_SECONDS or _channel(batch.channel).throughput <= 0:
         return False
     queues.enqueue(queue_url, [body], delay_seconds=queues.delay_for(early))
-    logger.info(
+    # DEBUG: a large mission on a slow channel hops every 15 minutes for days.
+    logger.debug(
         "queue message not yet due: put back on the queue",
         extra={"mission": batch.mission_id, "seconds": round(early)},
     )
@@ -376,7 +377,7 @@ def _may_send(message: MessageModel, now: datetime, progress: _Progress) -> bool
     elif transitions.settle_unknown(message, now - lease):
         metrics.add_metric(name=f"Messages{DrState.UNKNOWN.value}", unit="Count", value=1)
         logger.warning(
-            "claim outlived its lease: submission outcome unknown", extra=_about(message)
+            "claim outlived its lease: submission outcome unknown", extra=log_fields(message)
         )
     return False
 
@@ -555,7 +556,7 @@ def _submit(
         result = gateway.submit(_submission(message, channel))
     except Exception:
         # The request may have reached the gateway: the claim stays, and its lease decides.
-        logger.exception("gateway call failed; outcome unknown", extra=_about(message))
+        logger.exception("gateway call failed; outcome unknown", extra=log_fields(message))
         progress.retry(settings.submit_lease_seconds + 1, "a gateway call failed")
         return False
     if result.accepted:
@@ -566,7 +567,7 @@ def _submit(
         # message's own retry line names neither the channel nor the message.
         logger.warning(
             "gateway could not take the message; it is tried again",
-            extra={**_about(message), "reason": result.reason},
+            extra={**log_fields(message), "reason": result.reason},
         )
         wait = backoff_seconds(
             progress.receive_count,
@@ -626,7 +627,7 @@ def _record_submitted(message: MessageModel, result: SubmitResult) -> None:
         not_refused = MessageModel.dr_state != DrState.SUBMIT_FAILED.value
         if not transitions.write(message, [*carrier_fields, price], not_refused):
             transitions.write(message, carrier_fields, None)
-    logger.debug("submitted", extra={**_about(message), "to": phone.mask(message.to)})
+    logger.debug("submitted", extra={**log_fields(message), "to": phone.mask(message.to)})
 
 
 def _record_refused(message: MessageModel, result: SubmitResult) -> None:
@@ -640,13 +641,5 @@ def _record_refused(message: MessageModel, result: SubmitResult) -> None:
     )
     metrics.add_metric(name=f"Messages{DrState.SUBMIT_FAILED.value}", unit="Count", value=1)
     logger.warning(
-        "gateway refused the message", extra={**_about(message), "reason": result.reason}
+        "gateway refused the message", extra={**log_fields(message), "reason": result.reason}
     )
-
-
-def _about(message: MessageModel) -> dict[str, str]:
-    """What a log line says of a message, for the on-call to find it and its channel by."""
-    about = {"uid": message.uid, "tenant_id": message.tenant_id, "channel": message.channel}
-    if message.mission_id:
-        about["mission_id"] = message.mission_id
-    return about

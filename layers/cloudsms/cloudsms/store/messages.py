@@ -63,3 +63,12 @@ class MessageModel(Model):
     expires_at = NumberAttribute()
 
     by_carrier_ref = MessagesByCarrierId()
+
+
+def log_fields(message: MessageModel) -> dict[str, str]:
+    """What a log line says of a message, for the on-call to find it and its channel by:
+    never its number or its text."""
+    fields = {"uid": message.uid, "tenant_id": message.tenant_id, "channel": message.channel}
+    if message.mission_id:
+        fields["mission_id"] = message.mission_id
+    return fields
