@@ -6,13 +6,19 @@ import functools
 import io
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cloudsms import clock
 from cloudsms.carriers.base import SubmitResult
 from cloudsms.observability import logger
-from cloudsms.services import channels, submission
+from cloudsms.services import channels, submission, transitions
+from cloudsms.settings import get_settings
+from cloudsms.store import receipt_watch
+from cloudsms.store.messages import MessageModel
 from functions.callbacks import app as callbacks_app
 from functions.dlr_webhook import app as dlr_app
+from functions.dlr_webhook import sweep as sweep_app
 from functions.send import submit as submit_app
 from tests.integration.conftest import (
     FakeGateway,
@@ -166,6 +172,28 @@ def test_a_taken_receipt_counts_no_refusal(aws, tenant, context, capsys):
 
     assert "ReceiptsRefused" not in published
     assert [line for line in lines if line["level"] == "WARNING"] == []
+
+
+def test_a_claim_the_sweep_gives_up_on_is_a_warning_of_the_sweeps_invocation(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given a message a consumer watched and claimed, then stopped before the gateway's
+    # answer was recorded, and the receipt timeout over
+    uid = queue_sms(context, NUMBER)
+    claimed_at = datetime.now(UTC)
+    receipt_watch.watch("acme", [uid], claimed_at)
+    transitions.claim(MessageModel.get("acme", uid), claimed_at)
+    timeout = timedelta(hours=get_settings().receipt_timeout_hours)
+    monkeypatch.setattr(clock, "now", lambda: claimed_at + timeout + timedelta(minutes=1))
+
+    # When the hourly sweep runs (its shards on threads of their own)
+    lines, published = _run(lambda: sweep_app.lambda_handler({}, context), capsys)
+
+    # Then the warning names the message and the invocation it was written in
+    line = _with_message(lines, "claim never answered: submission outcome unknown")
+    assert line["level"] == "WARNING"
+    assert (line["uid"], line["function_request_id"]) == (uid, context.aws_request_id)
+    assert published["MessagesUNKNOWN"] == 1
 
 
 # --- status callbacks -----------------------------------------------------------------------

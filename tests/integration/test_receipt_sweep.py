@@ -3,14 +3,15 @@ UNKNOWN ("No Delivery Notification"), counted once; claims that were never answe
 become UNKNOWN too; late receipts are reconciled. Messages are found through the
 receipt watches the submit consumer writes, never by a scan of the messages."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import QueryError, UpdateError
 
 from cloudsms.carriers.base import SubmitResult
 from cloudsms.services import transitions
-from cloudsms.services.receipt_sweep import sweep
+from cloudsms.services.receipt_sweep import expire_overdue, sweep
 from cloudsms.services.redelivery import RetryLater
 from cloudsms.services.submission import submit_queued
 from cloudsms.settings import get_settings
@@ -49,6 +50,18 @@ def _after_timeout(uid: str, extra: timedelta = timedelta(minutes=1)) -> datetim
 
 def _watches() -> list[ReceiptWatchModel]:
     return list(ReceiptWatchModel.scan())
+
+
+def _shard(watch: ReceiptWatchModel) -> int:
+    return int(watch.watch_hour.rsplit("#", 1)[1])
+
+
+def _watched_in_shards(context, shards: int) -> list[str]:
+    """Messages submitted one batch each, until their watches are in `shards` shards."""
+    uids: list[str] = []
+    while len({_shard(w) for w in _watches()}) < shards:
+        uids.append(submit(context, "SIM"))
+    return uids
 
 
 def _claimed_then_crashed(context, monkeypatch) -> str:
@@ -210,6 +223,93 @@ def test_the_sweep_stops_when_the_invocation_runs_out_of_time(aws, tenant, conte
 
     assert (result["expired"], message(uid).dr_state) == (0, "SUBMITTED")
     assert len(_watches()) == 1
+
+
+def test_watches_in_several_shards_of_an_hour_are_all_settled_in_one_run(aws, tenant, context):
+    uids = _watched_in_shards(context, 3)
+
+    result = sweep(_after_timeout(uids[-1]), _time_left)
+
+    assert result["expired"] == len(uids)
+    assert {message(uid).dr_state for uid in uids} == {"UNKNOWN"}
+    assert _watches() == []
+    assert counted(uids[0])["no_notification"] == len(uids)
+
+
+def test_the_shards_of_an_hour_are_swept_at_the_same_time(aws, tenant, context, monkeypatch):
+    # Given watches in three shards, and each shard's first read of its messages waiting
+    # until every shard has come to its own (the barrier's timeout is only reached by
+    # shards swept one after another, which never all come)
+    uids = _watched_in_shards(context, 3)
+    every_shard_reading = threading.Barrier(len({_shard(w) for w in _watches()}), timeout=30)
+    reading = threading.local()
+    batch_get = MessageModel.batch_get
+
+    def once_every_shard_reads(keys, **kwargs):
+        if not getattr(reading, "began", False):
+            reading.began = True
+            every_shard_reading.wait()
+        return batch_get(keys, **kwargs)
+
+    monkeypatch.setattr(MessageModel, "batch_get", once_every_shard_reads)
+
+    expired = expire_overdue(_after_timeout(uids[-1]), _time_left)
+
+    assert expired == len(uids)
+    assert _watches() == []
+
+
+def test_a_run_out_of_time_leaves_every_watch_it_did_not_reach_for_the_next_run(
+    aws, tenant, context
+):
+    # Given watches in three shards, and time enough for two watches only
+    uids = _watched_in_shards(context, 3)
+    now = _after_timeout(uids[-1])
+    looked = threading.Semaphore(2)
+
+    def time_for_two_watches() -> float:
+        return _time_left() if looked.acquire(blocking=False) else 1.0
+
+    # When the sweep runs out of time, then runs again with time enough
+    first = sweep(now, time_for_two_watches)
+    left = _watches()
+    left_waiting = {message(uid).dr_state for w in left for uid in w.uids}
+    second = sweep(now + timedelta(hours=1), _time_left)
+
+    # Then every watch the first run did not reach was still there, its message waiting,
+    # and the next run settled it: each message was moved and counted once
+    assert (first["expired"], len(left)) == (2, len(uids) - 2)
+    assert left_waiting == {"SUBMITTED"}
+    assert second["expired"] == len(uids) - 2
+    assert {message(uid).dr_state for uid in uids} == {"UNKNOWN"}
+    assert _watches() == []
+    assert counted(uids[0])["no_notification"] == len(uids)
+
+
+def test_a_shard_that_fails_fails_the_run_once_the_other_shards_are_settled(
+    aws, tenant, context, monkeypatch
+):
+    # Given watches in three shards, and DynamoDB refusing to read one of them
+    uids = _watched_in_shards(context, 3)
+    shard_of = {uid: _shard(w) for w in _watches() for uid in w.uids}
+    failing = min(shard_of.values())
+    query = ReceiptWatchModel.query
+
+    def refused_in_one_shard(key, *args, **kwargs):
+        if key.endswith(f"#{failing}"):
+            raise throttled(QueryError)
+        return query(key, *args, **kwargs)
+
+    monkeypatch.setattr(ReceiptWatchModel, "query", refused_in_one_shard)
+
+    # When the sweep runs, the run fails
+    with pytest.raises(QueryError):
+        sweep(_after_timeout(uids[-1]), _time_left)
+
+    # Then the other shards were settled, and the failing one is left for the next run
+    for uid, shard in shard_of.items():
+        assert message(uid).dr_state == ("SUBMITTED" if shard == failing else "UNKNOWN")
+    assert {_shard(w) for w in _watches()} == {failing}
 
 
 # --- claims and releases --------------------------------------------------------------------

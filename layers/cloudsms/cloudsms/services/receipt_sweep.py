@@ -4,20 +4,28 @@
    record of its message's submission finds the message now.
 2. A message still without a final receipt `receipt_timeout_hours` after its submission
    becomes UNKNOWN ("No Delivery Notification"). Such messages are found through the
-   receipt watches the submit consumer writes (store/receipt_watch.py), one UTC hour
-   (and its shards) at a time, never by a scan of the messages. The move is the same
-   conditional transition a receipt makes, so a receipt racing the sweep and a sweep
-   running twice still move the message once.
+   receipt watches the submit consumer writes (store/receipt_watch.py), never by a scan
+   of the messages. The eight shards of the watches are swept at once, a thread each
+   (each going through the UTC hours of the lookback window in turn): the sweep waits
+   on DynamoDB, not on the processor, so one invocation reads about eight times what
+   it read one watch after another. The move is the same conditional transition a
+   receipt makes, so a receipt racing the sweep and a sweep running twice still move
+   the message once.
 3. A watched message still SUBMITTING by then was claimed by a consumer that stopped
    before recording the gateway's answer, and no redelivery of its queue message came
    to settle the claim: it becomes UNKNOWN too ("submission outcome unknown"). A QUEUED
    one waits for a retry, which watches it again: it is left alone.
 4. A watch is deleted once every message it lists is settled, so the next run does not
    read it again; a watch with a message not yet due, or one a write lost a race for,
-   is read again by a later run.
+   is read again by a later run. So is every watch a run did not reach: each thread
+   stops with SAFETY_SECONDS left, and a shard that fails fails the run once the
+   others are done (the next run reads that shard again).
 """
 
+import contextvars
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cloudsms.domain.states import DrState
@@ -27,7 +35,7 @@ from cloudsms.services.receipts import receipt_window, reconcile_unmatched
 from cloudsms.settings import get_settings
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.messages import MessageModel
-from cloudsms.store.receipt_watch import ReceiptWatchModel, watch_hour_keys
+from cloudsms.store.receipt_watch import WATCH_SHARDS, ReceiptWatchModel, watch_shard_key
 
 NO_NOTIFICATION = "No Delivery Notification"
 # States a message waits in for its final receipt.
@@ -49,29 +57,69 @@ def sweep(now: datetime, seconds_left: Callable[[], float]) -> dict[str, int]:
 def expire_overdue(now: datetime, seconds_left: Callable[[], float]) -> int:
     """Moves every overdue watched message to UNKNOWN; returns how many it moved."""
     cutoff = receipt_window(now)
-    expired = 0
-    for hour, watch in _watches(cutoff):
-        if seconds_left() < SAFETY_SECONDS:
-            logger.warning("receipt sweep stopped for time; the next run goes on")
-            break
-        moved, settled = _expire_watched(watch, hour, cutoff, now)
-        expired += moved
-        if settled:
-            watch.delete()
+    shards = [_ShardSweep(shard) for shard in range(WATCH_SHARDS)]
+    # Leaving the block waits for every shard. Each runs in a copy of this thread's
+    # context: Powertools keeps the invocation's log keys (its request id) in a context
+    # variable, which a new thread would not see.
+    with ThreadPoolExecutor(WATCH_SHARDS, thread_name_prefix="receipt-sweep") as pool:
+        runs = [
+            pool.submit(contextvars.copy_context().run, shard.run, cutoff, now, seconds_left)
+            for shard in shards
+        ]
+    expired = sum(shard.expired for shard in shards)
     if expired:
+        # Counted before a shard's failure is raised: those moves are made all the same.
         metrics.add_metric(name=f"Messages{DrState.UNKNOWN.value}", unit="Count", value=expired)
+    if any(shard.stopped_for_time for shard in shards):
+        logger.warning("receipt sweep stopped for time; the next run goes on")
+    errors = []
+    for shard, run in zip(shards, runs, strict=True):
+        error = run.exception()
+        if error is not None:
+            logger.error(
+                "receipt sweep shard failed; the next run reads it again",
+                extra={"shard": shard.shard},
+                exc_info=error,
+            )
+            errors.append(error)
+    if errors:
+        # The invocation fails, as the sweep did before its shards ran at once: the
+        # function's error alarm sees a shard that keeps failing (a throttled table, a
+        # policy refusing a request), which a log line alone would hide. The other
+        # shards are done first, so one shard's trouble holds none of them back.
+        raise errors[0]
     return expired
 
 
-def _watches(cutoff: datetime) -> Iterator[tuple[datetime, ReceiptWatchModel]]:
-    """The watches of each UTC hour of the lookback window up to the cutoff's, with the
-    hour they were written in."""
+@dataclass
+class _ShardSweep:
+    """One shard's part of a run. Only its own thread writes it; the run reads it once
+    every thread is done."""
+
+    shard: int
+    expired: int = 0
+    stopped_for_time: bool = False
+
+    def run(self, cutoff: datetime, now: datetime, seconds_left: Callable[[], float]) -> None:
+        for hour, watch in _watches(cutoff, self.shard):
+            # Every thread looks before each watch, so all of them stop in time.
+            if seconds_left() < SAFETY_SECONDS:
+                self.stopped_for_time = True
+                return
+            moved, settled = _expire_watched(watch, hour, cutoff, now)
+            self.expired += moved
+            if settled:
+                watch.delete()
+
+
+def _watches(cutoff: datetime, shard: int) -> Iterator[tuple[datetime, ReceiptWatchModel]]:
+    """The watches of one shard of each UTC hour of the lookback window up to the
+    cutoff's, with the hour they were written in."""
     earliest = cutoff - timedelta(hours=get_settings().receipt_sweep_lookback_hours)
     hour = earliest.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     while hour <= cutoff:
-        for key in watch_hour_keys(hour):
-            for watch in ReceiptWatchModel.query(key):
-                yield hour, watch
+        for watch in ReceiptWatchModel.query(watch_shard_key(hour, shard)):
+            yield hour, watch
         hour += timedelta(hours=1)
 
 

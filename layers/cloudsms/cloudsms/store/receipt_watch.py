@@ -3,9 +3,9 @@ they were submitted in.
 
 The submit consumer writes one watch per batch, listing the messages it may claim,
 before it claims any of them: a submitted message is always watched. The hourly sweep
-reads an hour's watches once the hour is past the receipt timeout and deletes each watch
-when every message it lists is settled. One item per batch of up to a hundred messages
-costs a fraction of an index entry per message.
+reads an hour's watches once the hour is past the receipt timeout, each shard on its own
+thread, and deletes each watch when every message it lists is settled. One item per
+batch of up to a hundred messages costs a fraction of an index entry per message.
 """
 
 import hashlib
@@ -45,13 +45,17 @@ def watch_id_of(tenant_id: str, uids: Collection[str]) -> str:
 def watch_hour_key(moment: datetime, watch_id: str) -> str:
     """The partition of a watch written at `moment`: its UTC hour and a shard chosen by
     its id."""
-    shard = zlib.crc32(watch_id.encode()) % WATCH_SHARDS
-    return f"{hour_of(moment)}#{shard}"
+    return watch_shard_key(moment, zlib.crc32(watch_id.encode()) % WATCH_SHARDS)
 
 
 def watch_hour_keys(hour: datetime) -> list[str]:
     """Every partition of one UTC hour."""
-    return [f"{hour_of(hour)}#{shard}" for shard in range(WATCH_SHARDS)]
+    return [watch_shard_key(hour, shard) for shard in range(WATCH_SHARDS)]
+
+
+def watch_shard_key(hour: datetime, shard: int) -> str:
+    """The partition of one shard (0 to WATCH_SHARDS - 1) of a UTC hour."""
+    return f"{hour_of(hour)}#{shard}"
 
 
 def hour_of(moment: datetime) -> str:
