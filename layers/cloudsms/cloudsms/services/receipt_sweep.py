@@ -6,11 +6,11 @@
    becomes UNKNOWN ("No Delivery Notification"). Such messages are found through the
    receipt watches the submit consumer writes (store/receipt_watch.py), never by a scan
    of the messages. The eight shards of the watches are swept at once, a thread each
-   (each going through the UTC hours of the lookback window in turn): the sweep waits
-   on DynamoDB, not on the processor, so one invocation reads about eight times what
-   it read one watch after another. The move is the same conditional transition a
-   receipt makes, so a receipt racing the sweep and a sweep running twice still move
-   the message once.
+   (each going through the UTC hours of the lookback window in turn): one watch after
+   another, a run mostly waited on DynamoDB; at once, it is bound by the processor that
+   decodes the answers (README.md "Limits at scale"). The move is the same conditional
+   transition a receipt makes, so a receipt racing the sweep and a sweep running twice
+   still move the message once.
 3. A watched message still SUBMITTING by then was claimed by a consumer that stopped
    before recording the gateway's answer, and no redelivery of its queue message came
    to settle the claim: it becomes UNKNOWN too ("submission outcome unknown"). A QUEUED
