@@ -20,7 +20,7 @@ from cloudsms.errors import CloudSmsError, Forbidden, NotFound
 from cloudsms.ids import mission_message_uid
 from cloudsms.observability import logger
 from cloudsms.services import orders, scheduling, staging, throughput
-from cloudsms.services.blacklist import blacklisted_numbers
+from cloudsms.services.blacklist import blacklisted_among
 from cloudsms.services.channels import check_channel, get_route
 from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
@@ -142,7 +142,7 @@ def _fail_unsent(mission: MissionModel, reason: str, now: datetime) -> None:
 def dispatch(tenant_id: str, mission_id: str, now: datetime) -> bool:
     """Streams the staged recipients onto the submit queue; returns whether it did.
 
-    Blacklists are read again, so a number blacklisted since staging is not sent.
+    Blacklists are checked again, so a number blacklisted since staging is not sent.
     Running it again on a mission that is already Sending (a retried invocation) enqueues
     the same UIDs again, and the submit step sends each UID once; it skips the numbers
     the first run found blacklisted, no others (`_blacklisted_at_dispatch`).
@@ -246,15 +246,18 @@ def _blacklisted_at_dispatch(mission: MissionModel) -> set[int]:
     key = mission.staged_prefix + staging.BLACKLISTED_AT_DISPATCH
     if storage.exists(key):
         return {int(record["row"]) for record in storage.read_json_lines(key)}
-    blacklist = blacklisted_numbers(mission.tenant_id)
+    staged = [
+        (record["row"], record["to"])
+        for record in storage.read_json_lines(mission.staged_prefix + staging.RECIPIENTS)
+    ]
+    blacklist = blacklisted_among(mission.tenant_id, [number for _, number in staged])
     late = storage.JsonLinesWriter(key)
     rows: set[int] = set()
-    if blacklist:  # else none can be: an empty file keeps that decision
-        for record in storage.read_json_lines(mission.staged_prefix + staging.RECIPIENTS):
-            if record["to"] in blacklist:
-                late.write({"row": record["row"], "to": record["to"]})
-                rows.add(int(record["row"]))
-    late.upload()
+    for row, number in staged:
+        if number in blacklist:
+            late.write({"row": row, "to": number})
+            rows.add(int(row))
+    late.upload()  # also when empty: it keeps the decision that none is
     return rows
 
 

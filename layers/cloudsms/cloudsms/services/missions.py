@@ -25,7 +25,7 @@ from cloudsms.errors import BadRequest, CloudSmsError, Conflict, Forbidden, Payl
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger
 from cloudsms.services import orders, scheduling, staging
-from cloudsms.services.blacklist import blacklisted_numbers
+from cloudsms.services.blacklist import blacklisted_among
 from cloudsms.services.channels import check_channel
 from cloudsms.services.dispatch import dispatch, dispatch_unscheduled
 from cloudsms.services.pages import counted, decode_last_key, first_page, one_page
@@ -211,8 +211,9 @@ def preview(
         allow_unsubscribe=fields.allow_unsubscribe,
     )
     try:
-        rows = staging.number_list_rows(probe, number_list)
-        blacklist = blacklisted_numbers(tenant.tenant_id)
+        number_rows = staging.number_list_rows(probe, number_list)
+        rows = list(number_rows)
+        blacklist = blacklisted_among(tenant.tenant_id, staging.recipient_numbers(rows))
         samples: list[dict[str, Any]] = []
         abnormal: list[dict[str, Any]] = []
         counts = {"recipients": 0, "abnormal": 0, "blacklisted": 0, "segments": 0}
@@ -246,7 +247,7 @@ def preview(
     return {
         "payment_refusal": _payment_refusal(tenant, fields.channel, messages, dispatch_at, now),
         "variables": content.variables(body),
-        "columns_matched_by": "header" if rows.by_name else "position",
+        "columns_matched_by": "header" if number_rows.by_name else "position",
         "phone_number_amount": counts["recipients"],
         "failure_amount": counts["abnormal"],
         "blacklist_amount": counts["blacklisted"],

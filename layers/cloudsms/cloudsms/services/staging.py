@@ -19,7 +19,7 @@ from cloudsms.domain.numberlist import AbnormalRow, Recipient, read_number_list
 from cloudsms.errors import BadRequest
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger
-from cloudsms.services.blacklist import blacklisted_numbers
+from cloudsms.services.blacklist import blacklisted_among
 from cloudsms.services.pages import counted, first_page
 from cloudsms.settings import get_settings
 from cloudsms.store.missions import MissionModel
@@ -80,6 +80,15 @@ def number_list_rows(mission: MissionModel, number_list: bytes) -> Any:
     )
 
 
+def recipient_numbers(rows: list[Recipient | AbnormalRow]) -> list[str]:
+    """The numbers of a list's recipients, looked up on the blacklists all at once
+    (blacklist.blacklisted_among). So a list is held whole once read: for the largest a
+    mission takes (1 MB: some 75,000 rows whose 1,400-character texts differ by a
+    variable), about 120 MB more at the peak here, 220 MB for Chinese texts, within the
+    1,024 MB and more of the functions that stage or preview a list."""
+    return [row.phone for row in rows if isinstance(row, Recipient)]
+
+
 def stage(
     mission: MissionModel,
     number_list: bytes,
@@ -95,9 +104,10 @@ def stage(
     whose mission exists and fails) such a list stages its abnormal rows and blacklisted
     numbers, so that the failed mission lists them.
     """
-    rows = number_list_rows(mission, number_list)
-    blacklist = blacklisted_numbers(mission.tenant_id)
-    staged = Staged(prefix=_new_staged_prefix(mission), by_name=rows.by_name)
+    number_rows = number_list_rows(mission, number_list)
+    rows = list(number_rows)
+    blacklist = blacklisted_among(mission.tenant_id, recipient_numbers(rows))
+    staged = Staged(prefix=_new_staged_prefix(mission), by_name=number_rows.by_name)
     recipients = storage.JsonLinesWriter(staged.prefix + RECIPIENTS)
     abnormal = storage.JsonLinesWriter(staged.prefix + ABNORMAL)
     blacklisted = storage.JsonLinesWriter(staged.prefix + BLACKLISTED)
