@@ -202,6 +202,23 @@ def listed(tenant_id: str, numbers: list[str]) -> set[str]:
     return _looked_up((tenant_id, PLATFORM), unique)
 
 
+# A blacklist of at most this many pages (1 MB, some 10,000 numbers each) is read whole
+# before a mission's number list is, so that the list is staged as it is read.
+SHORT_LIST_PAGES = 10
+
+
+def short_blacklists(tenant_id: str) -> set[str] | None:
+    """The tenant's and the platform's blacklisted numbers, when both lists are short (at
+    most SHORT_LIST_PAGES pages each; most are one): a number list is then checked as it
+    is read, never held whole. None when either is longer: the list's numbers are then
+    collected and checked at once (`blacklisted_among`)."""
+    tenants = _read_whole(tenant_id, SHORT_LIST_PAGES)
+    platforms = _read_whole(PLATFORM, SHORT_LIST_PAGES) if tenants is not None else None
+    if tenants is None or platforms is None:
+        return None
+    return tenants | platforms
+
+
 def blacklisted_among(tenant_id: str, numbers: Collection[str]) -> set[str]:
     """Which of `numbers` (a mission's) are on the tenant's or the platform's blacklist.
 
@@ -224,14 +241,18 @@ def blacklisted_among(tenant_id: str, numbers: Collection[str]) -> set[str]:
 def _listed_among(owner: str, numbers: set[str], pages: int) -> set[str]:
     """Which of `numbers` are on `owner`'s list: read whole if it ends within `pages`
     pages, else looked up by key."""
+    whole = _read_whole(owner, pages)
+    return whole & numbers if whole is not None else _looked_up((owner,), numbers)
+
+
+def _read_whole(owner: str, pages: int) -> set[str] | None:
+    """`owner`'s blacklisted numbers if the list ends within `pages` pages; else None."""
     read = BlacklistModel.query(owner, attributes_to_get=["owner", "number"]).page_iter
     found: set[str] = set()
     for page in islice(read, pages):
         # Read raw: a list read whole may be millions of items, too many to make models of.
         found.update(item["number"]["S"] for item in page.get("Items", []))
-    if read.last_evaluated_key is None:
-        return found & numbers
-    return _looked_up((owner,), numbers)
+    return found if read.last_evaluated_key is None else None
 
 
 def _looked_up(owners: tuple[str, ...], numbers: set[str]) -> set[str]:

@@ -4,7 +4,7 @@ and the scheduler's firing at a mission's dispatch time.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from itertools import repeat
 from typing import Any
@@ -20,7 +20,7 @@ from cloudsms.errors import CloudSmsError, Forbidden, NotFound
 from cloudsms.ids import mission_message_uid
 from cloudsms.observability import logger
 from cloudsms.services import orders, scheduling, staging, throughput
-from cloudsms.services.blacklist import blacklisted_among
+from cloudsms.services.blacklist import blacklisted_among, short_blacklists
 from cloudsms.services.channels import check_channel, get_route
 from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
@@ -246,18 +246,21 @@ def _blacklisted_at_dispatch(mission: MissionModel) -> set[int]:
     key = mission.staged_prefix + staging.BLACKLISTED_AT_DISPATCH
     if storage.exists(key):
         return {int(record["row"]) for record in storage.read_json_lines(key)}
-    staged = [
-        (record["row"], record["to"])
-        for record in storage.read_json_lines(mission.staged_prefix + staging.RECIPIENTS)
-    ]
-    blacklist = blacklisted_among(mission.tenant_id, [number for _, number in staged])
+    staged: Iterable[dict[str, Any]] = storage.read_json_lines(
+        mission.staged_prefix + staging.RECIPIENTS
+    )
+    blacklist = short_blacklists(mission.tenant_id)
+    if blacklist is None:  # a long list: the recipients' numbers are looked up at once
+        staged = list(staged)
+        blacklist = blacklisted_among(mission.tenant_id, [record["to"] for record in staged])
     late = storage.JsonLinesWriter(key)
     rows: set[int] = set()
-    for row, number in staged:
-        if number in blacklist:
-            late.write({"row": row, "to": number})
-            rows.add(int(row))
-    late.upload()  # also when empty: it keeps the decision that none is
+    if blacklist:  # else none can be: an empty file keeps that decision
+        for record in staged:
+            if record["to"] in blacklist:
+                late.write({"row": record["row"], "to": record["to"]})
+                rows.add(int(record["row"]))
+    late.upload()
     return rows
 
 
