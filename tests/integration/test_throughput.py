@@ -115,20 +115,25 @@ def test_a_channel_without_a_limit_takes_no_tokens(aws, tenant):
 # --- submission through a limited channel ---------------------------------------------------
 
 
-@pytest.fixture
-def low_channel(tenant, carrier_simulator) -> str:
-    """Channel "LOW": the carrier simulator, limited to 2 segments a second."""
+def _simulator_channel(carrier_simulator, route: str, throughput: int) -> str:
+    """Channel `route`: the carrier simulator at `throughput` segments a second, acme's."""
     channels.add_channel(
-        "LOW",
+        route,
         "simulator",
         carrier_simulator.url,
         carrier_simulator.username,
         carrier_simulator.password,
         "CloudSMS",
-        throughput=2,
+        throughput=throughput,
     )
-    channels.assign_channel("acme", "LOW")
-    return "LOW"
+    channels.assign_channel("acme", route)
+    return route
+
+
+@pytest.fixture
+def low_channel(tenant, carrier_simulator) -> str:
+    """Channel "LOW": the carrier simulator, limited to 2 segments a second."""
+    return _simulator_channel(carrier_simulator, "LOW", 2)
 
 
 @pytest.fixture
@@ -554,16 +559,7 @@ def test_a_paced_mission_is_delivered_whole_with_about_one_receipt_per_queue_mes
     aws, tenant, carrier_simulator, fake_clock, two_per_queue_message, context, monkeypatch
 ):
     # Given a channel of 10 segments a second (a bucket holds a few queue messages of two)
-    channels.add_channel(
-        "TEN",
-        "simulator",
-        carrier_simulator.url,
-        carrier_simulator.username,
-        carrier_simulator.password,
-        "CloudSMS",
-        throughput=10,
-    )
-    channels.assign_channel("acme", "TEN")
+    _simulator_channel(carrier_simulator, "TEN", 10)
     # and a queue whose messages each come to a consumer of their own the moment their
     # delay is over (as to 200 concurrent consumers), on the handlers' clock
     monkeypatch.setattr(submission, "pause", lambda seconds: None)
