@@ -48,11 +48,6 @@ def watch_hour_key(moment: datetime, watch_id: str) -> str:
     return watch_shard_key(moment, zlib.crc32(watch_id.encode()) % WATCH_SHARDS)
 
 
-def watch_hour_keys(hour: datetime) -> list[str]:
-    """Every partition of one UTC hour."""
-    return [watch_shard_key(hour, shard) for shard in range(WATCH_SHARDS)]
-
-
 def watch_shard_key(hour: datetime, shard: int) -> str:
     """The partition of one shard (0 to WATCH_SHARDS - 1) of a UTC hour."""
     return f"{hour_of(hour)}#{shard}"
