@@ -10,7 +10,7 @@ from botocore.client import BaseClient
 
 from cloudsms.domain.numberlist import Recipient
 from cloudsms.services import staging
-from cloudsms.services.blacklist import SHORT_LIST_PAGES, blacklisted_among
+from cloudsms.services.blacklist import SHORT_LIST_PAGES, blacklisted_among, checked
 from cloudsms.settings import get_settings
 from cloudsms.store.missions import MissionModel
 from functions.schedule import fire
@@ -142,7 +142,7 @@ def test_against_short_lists_a_number_list_is_checked_as_it_is_read_not_held(aws
     numbers = ["+639215347566", "+639175550123"]
     read: list[str] = []
 
-    rows, blacklist = staging.checked_rows("acme", _recipients(numbers, read))
+    rows, blacklist = checked("acme", _recipients(numbers, read), staging.recipient_number)
 
     assert read == []  # staging reads the rows as it writes them, one at a time
     assert blacklist >= {"+639175550123", "+639175550124"}
@@ -154,7 +154,7 @@ def test_against_a_long_list_a_number_list_is_held_to_look_its_numbers_up(aws, t
     numbers = ["+639215347566", PLATFORM_LIST[-1]]
     read: list[str] = []
 
-    rows, blacklist = staging.checked_rows("acme", _recipients(numbers, read))
+    rows, blacklist = checked("acme", _recipients(numbers, read), staging.recipient_number)
 
     assert read == numbers
     assert blacklist == {PLATFORM_LIST[-1]}

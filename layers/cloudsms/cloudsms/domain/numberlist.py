@@ -168,7 +168,7 @@ def read_number_list(
     """Open a number list, refusing it with `NumberListError` if it cannot be used.
 
     The header is checked here; data rows are read, validated and rendered lazily as the
-    result is iterated (held whole only against a long blacklist: staging.checked_rows).
+    result is iterated (held whole only against a long blacklist: blacklist.checked).
     `render` turns one row's values into the message (see `content.renderer`), adding
     `added_length` characters to the content (`content.added_length`): the content with
     a row's values may have CONTENT_MAX characters besides them, as one without

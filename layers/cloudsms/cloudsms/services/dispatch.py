@@ -4,7 +4,7 @@ and the scheduler's firing at a mission's dispatch time.
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import repeat
 from typing import Any
@@ -20,7 +20,7 @@ from cloudsms.errors import CloudSmsError, Forbidden, NotFound
 from cloudsms.ids import mission_message_uid
 from cloudsms.observability import logger
 from cloudsms.services import orders, scheduling, staging, throughput
-from cloudsms.services.blacklist import blacklisted_among, short_blacklists
+from cloudsms.services.blacklist import checked as blacklist_check
 from cloudsms.services.channels import check_channel, get_route
 from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
@@ -246,13 +246,11 @@ def _blacklisted_at_dispatch(mission: MissionModel) -> set[int]:
     key = mission.staged_prefix + staging.BLACKLISTED_AT_DISPATCH
     if storage.exists(key):
         return {int(record["row"]) for record in storage.read_json_lines(key)}
-    staged: Iterable[dict[str, Any]] = storage.read_json_lines(
-        mission.staged_prefix + staging.RECIPIENTS
+    staged, blacklist = blacklist_check(
+        mission.tenant_id,
+        storage.read_json_lines(mission.staged_prefix + staging.RECIPIENTS),
+        lambda record: str(record["to"]),
     )
-    blacklist = short_blacklists(mission.tenant_id)
-    if blacklist is None:  # a long list: the recipients' numbers are looked up at once
-        staged = list(staged)
-        blacklist = blacklisted_among(mission.tenant_id, [record["to"] for record in staged])
     late = storage.JsonLinesWriter(key)
     rows: set[int] = set()
     if blacklist:  # else none can be: an empty file keeps that decision

@@ -25,6 +25,7 @@ from cloudsms.errors import BadRequest, CloudSmsError, Conflict, Forbidden, Payl
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger
 from cloudsms.services import orders, scheduling, staging
+from cloudsms.services.blacklist import checked as blacklist_check
 from cloudsms.services.channels import check_channel
 from cloudsms.services.dispatch import dispatch, dispatch_unscheduled
 from cloudsms.services.pages import counted, decode_last_key, first_page, one_page
@@ -211,7 +212,7 @@ def preview(
     )
     try:
         number_rows = staging.number_list_rows(probe, number_list)
-        rows, blacklist = staging.checked_rows(tenant.tenant_id, number_rows)
+        rows, blacklist = blacklist_check(tenant.tenant_id, number_rows, staging.recipient_number)
         samples: list[dict[str, Any]] = []
         abnormal: list[dict[str, Any]] = []
         counts = {"recipients": 0, "abnormal": 0, "blacklisted": 0, "segments": 0}

@@ -7,7 +7,7 @@ saved (services/missions.py): two stagings of one mission (a list uploaded twice
 event delivered twice) never mix, and everything after reads the one the mission kept.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from json.encoder import encode_basestring
@@ -19,7 +19,7 @@ from cloudsms.domain.numberlist import AbnormalRow, Recipient, read_number_list
 from cloudsms.errors import BadRequest
 from cloudsms.ids import new_time_ordered_id
 from cloudsms.observability import logger
-from cloudsms.services.blacklist import blacklisted_among, short_blacklists
+from cloudsms.services.blacklist import checked as blacklist_check
 from cloudsms.services.pages import counted, first_page
 from cloudsms.settings import get_settings
 from cloudsms.store.missions import MissionModel
@@ -80,23 +80,10 @@ def number_list_rows(mission: MissionModel, number_list: bytes) -> Any:
     )
 
 
-def checked_rows(
-    tenant_id: str, rows: Iterable[Recipient | AbnormalRow]
-) -> tuple[Iterable[Recipient | AbnormalRow], set[str]]:
-    """The rows, and the blacklisted numbers to check their recipients against. With the
-    tenant's and the platform's blacklists short (most are), those are read whole and the
-    rows stay a stream, read as they are staged. With a long one (an operator's
-    do-not-call list of millions), the rows are held whole to look their numbers up at
-    once (`blacklist.blacklisted_among`): for the largest list a mission takes (1 MB:
-    some 75,000 rows whose 1,400-character texts differ by a variable) about 120 MB more
-    at the peak here, 220 MB for Chinese texts, within the 1,024 MB and more of the
-    functions that stage or preview a list; a larger NUMBER_LIST_MAX_BYTES takes more."""
-    blacklist = short_blacklists(tenant_id)
-    if blacklist is not None:
-        return rows, blacklist
-    held = list(rows)
-    numbers = [row.phone for row in held if isinstance(row, Recipient)]
-    return held, blacklisted_among(tenant_id, numbers)
+def recipient_number(row: Recipient | AbnormalRow) -> str | None:
+    """A row's number to check against the blacklists: a recipient's; none for an
+    abnormal row."""
+    return row.phone if isinstance(row, Recipient) else None
 
 
 def stage(
@@ -115,7 +102,7 @@ def stage(
     numbers, so that the failed mission lists them.
     """
     number_rows = number_list_rows(mission, number_list)
-    rows, blacklist = checked_rows(mission.tenant_id, number_rows)
+    rows, blacklist = blacklist_check(mission.tenant_id, number_rows, recipient_number)
     staged = Staged(prefix=_new_staged_prefix(mission), by_name=number_rows.by_name)
     recipients = storage.JsonLinesWriter(staged.prefix + RECIPIENTS)
     abnormal = storage.JsonLinesWriter(staged.prefix + ABNORMAL)
