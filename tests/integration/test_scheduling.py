@@ -194,6 +194,42 @@ def test_cancelling_a_scheduled_mission_cancels_it_and_deletes_its_schedule(aws,
     assert schedules() == {}
 
 
+def test_two_missions_of_a_tenant_with_the_longest_id_keep_schedules_of_their_own(aws):
+    # Given two missions whose ids differ only in their last random digits, of a tenant
+    # whose id is as long as ids may be
+    tenant_id = "t" * tenants.MAX_TENANT_ID
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    first, second = (
+        MissionModel(tenant_id, mission_id, dispatch_at=at)
+        for mission_id in ("019A3C0FFEE000ABC1", "019A3C0FFEE000ABC2")
+    )
+
+    # When both are scheduled and then the first is cancelled
+    scheduling.schedule_mission(first)
+    scheduling.schedule_mission(second)
+    both = schedules()
+    scheduling.delete_schedule(first)
+
+    # Then each had a schedule that fires for it alone, and the second's is still there
+    assert sorted(json.loads(s["Target"]["Input"])["mission_id"] for s in both.values()) == [
+        first.mission_id,
+        second.mission_id,
+    ]
+    assert all(len(name) <= 64 for name in both)
+    [left] = schedules().values()
+    assert json.loads(left["Target"]["Input"]) == {
+        "tenant_id": tenant_id,
+        "mission_id": second.mission_id,
+    }
+
+
+def test_a_schedule_name_that_fits_is_the_tenant_and_the_mission(aws):
+    # Schedules made before long names were shortened another way keep their names.
+    mission = MissionModel("acme", "019A3C0FFEE000ABC1")
+
+    assert scheduling.schedule_name(mission) == "mission-acme-019A3C0FFEE000ABC1"
+
+
 def _reads_lag_behind_writes(monkeypatch: pytest.MonkeyPatch, mission_id: str) -> None:
     """An eventually consistent read of the mission answers it as it is now, as DynamoDB
     may a moment after a later write; a consistent read sees every write."""

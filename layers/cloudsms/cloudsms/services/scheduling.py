@@ -5,6 +5,7 @@ A cancel and a firing race on the mission's status; each is one conditional writ
 exactly one of them wins.
 """
 
+import hashlib
 import json
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -92,8 +93,22 @@ def check_dispatch_at(moment: datetime, tenant: TenantModel, now: datetime) -> N
         )
 
 
+MAX_SCHEDULE_NAME = 64  # EventBridge Scheduler's limit
+
+
 def schedule_name(mission: MissionModel) -> str:
-    return f"mission-{mission.tenant_id}-{mission.mission_id}"[:64]
+    """`mission-{tenant}-{mission}`, or, when that is too long for the Scheduler (tenant
+    ids of 38 characters or more), the tenant id's digest in its place: cutting the name
+    short would cut the mission id's random digits, and two missions created in the same
+    millisecond could then share, and overwrite, one schedule. A schedule made under
+    the old, cut name is not found by a cancel or a move, but a firing checks its
+    mission's status and time first (`dispatch.fire_scheduled`), so it does nothing
+    unasked."""
+    name = f"mission-{mission.tenant_id}-{mission.mission_id}"
+    if len(name) <= MAX_SCHEDULE_NAME:
+        return name
+    digest = hashlib.sha256(mission.tenant_id.encode()).hexdigest()[:16]
+    return f"mission-{digest}-{mission.mission_id}"
 
 
 def _schedule_request(mission: MissionModel) -> dict[str, Any]:
