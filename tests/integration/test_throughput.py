@@ -499,6 +499,27 @@ def test_a_queue_message_throttled_hop_after_hop_waits_longer_each_time(
     assert carrier_simulator.submissions == []
 
 
+def test_a_missions_queue_message_that_finds_the_bucket_empty_goes_back_whole_unread(
+    aws, low_channel, carrier_simulator, fake_clock, carried, monkeypatch
+):
+    # Given a mission's queue message throttled twice in a row, on a channel whose every
+    # token another consumer has just taken, and waits drawn at the top of their range
+    monkeypatch.setattr(submission, "spread", lambda: 1.0)
+    body = {**_mission_body(low_channel, 2, None), "throttled": 2}
+    _empty_the_bucket(low_channel, fake_clock.now())
+    reads: list[Any] = []
+    batch_get = MessageModel.batch_get
+    monkeypatch.setattr(MessageModel, "batch_get", lambda *a, **k: reads.append(a) or batch_get(*a))
+
+    # When it is received
+    submit_queue_message(json.dumps(body), 1, fake_clock.now)
+
+    # Then it goes back whole for its third hop's wait, its messages unread and unsent
+    assert carried == [({**body, "throttled": 3}, 4)]
+    assert (reads, carrier_simulator.submissions) == ([], [])
+    assert MessageModel.count("acme") == 0
+
+
 def test_a_throttled_queue_message_that_sends_some_goes_on_at_the_channels_pace(
     aws, low_channel, carrier_simulator, fake_clock, carried, monkeypatch
 ):
@@ -555,42 +576,83 @@ def _sqs_record(raw: str) -> dict[str, Any]:
     return {**record, "body": raw}
 
 
+class SimulatedQueue:
+    """A submit queue whose messages each come to a consumer of their own the moment their
+    delay is over (as to 200 concurrent consumers), on the handlers' clock."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.waiting: list[tuple[datetime, int, str]] = []
+        self.received = 0
+
+    def enqueue(self, queue_url, bodies, delay_seconds=0) -> int:
+        for body in bodies:
+            delay = delay_seconds(body) if callable(delay_seconds) else delay_seconds
+            due = self.clock.now() + timedelta(seconds=delay)
+            self.waiting.append((due, len(self.waiting), json.dumps(body)))
+        return 1
+
+    def drain(self, context) -> None:
+        """The submit function takes each queue message as it comes, until none is left."""
+        while self.waiting:
+            self.waiting.sort()
+            due, _, raw = self.waiting.pop(0)
+            if due > self.clock.now():
+                self.clock.advance((due - self.clock.now()).total_seconds())
+            answer = submit_app.lambda_handler(event(_sqs_record(raw)), context)
+            assert answer == {"batchItemFailures": []}
+            self.received += 1
+
+
+@pytest.fixture
+def simulated_queue(fake_clock, monkeypatch) -> SimulatedQueue:
+    queue = SimulatedQueue(fake_clock)
+    monkeypatch.setattr(queues, "enqueue", queue.enqueue)
+    monkeypatch.setattr(submission, "pause", lambda seconds: None)
+    return queue
+
+
 def test_a_paced_mission_is_delivered_whole_with_about_one_receipt_per_queue_message(
-    aws, tenant, carrier_simulator, fake_clock, two_per_queue_message, context, monkeypatch
+    aws, tenant, carrier_simulator, fake_clock, two_per_queue_message, context, simulated_queue
 ):
     # Given a channel of 10 segments a second (a bucket holds a few queue messages of two)
     _simulator_channel(carrier_simulator, "TEN", 10)
-    # and a queue whose messages each come to a consumer of their own the moment their
-    # delay is over (as to 200 concurrent consumers), on the handlers' clock
-    monkeypatch.setattr(submission, "pause", lambda seconds: None)
-    waiting: list[tuple[datetime, int, str]] = []
-
-    def enqueue(queue_url, bodies, delay_seconds=0):
-        for body in bodies:
-            delay = delay_seconds(body) if callable(delay_seconds) else delay_seconds
-            due = fake_clock.now() + timedelta(seconds=delay)
-            waiting.append((due, len(waiting), json.dumps(body)))
-        return 1
-
-    monkeypatch.setattr(queues, "enqueue", enqueue)
     start = fake_clock.now()
 
     # When a mission of 40 one-segment messages (20 queue messages) is dispatched, and the
     # submit function takes each queue message as it comes
     _dispatch_mission("TEN", 40)
-    queue_messages, receipts = len(waiting), 0
-    while waiting:
-        waiting.sort()
-        due, _, raw = waiting.pop(0)
-        if due > fake_clock.now():
-            fake_clock.advance((due - fake_clock.now()).total_seconds())
-        answer = submit_app.lambda_handler(event(_sqs_record(raw)), context)
-        assert answer == {"batchItemFailures": []}
-        receipts += 1
+    queue_messages = len(simulated_queue.waiting)
+    simulated_queue.drain(context)
 
     # Then every recipient got the message once, at the channel's pace, and the queue
     # messages were received about once each, not once a second until their turn
     assert sorted(s["to"] for s in carrier_simulator.submissions) == _numbers(40)
     assert (fake_clock.now() - start).total_seconds() <= 40 * 1.05 / 10 + 1
     assert queue_messages == 20
-    assert receipts <= 22
+    assert simulated_queue.received <= 22
+
+
+def test_two_missions_on_one_channel_read_each_message_about_once(
+    aws, tenant, carrier_simulator, two_per_queue_message, context, simulated_queue, monkeypatch
+):
+    # Given a channel of 10 segments a second, and the message reads counted
+    _simulator_channel(carrier_simulator, "TEN", 10)
+    read: list[int] = []
+    batch_get = MessageModel.batch_get
+    monkeypatch.setattr(
+        MessageModel, "batch_get", lambda keys, *a, **k: read.append(len(keys)) or batch_get(keys)
+    )
+
+    # When two missions of 40 are dispatched on it at once, each paced at its whole rate,
+    # so that about half their queue messages are throttled, some hop after hop
+    _dispatch_mission("TEN", 40)
+    _dispatch_mission("TEN", 40, content="Hello")
+    simulated_queue.drain(context)
+
+    # Then every recipient got each message once, and a throttled hop read no messages
+    # (each read its two from the tenant's partition, about twice per message in all)
+    assert len(carrier_simulator.submissions) == 80
+    assert len({(s["to"], s["text"]) for s in carrier_simulator.submissions}) == 80
+    assert simulated_queue.received > 60
+    assert sum(read) <= 88

@@ -247,7 +247,9 @@ def submit_mission_recipients(
     """Writes and submits each recipient of a mission's queue message once."""
     batch = _validated(MissionBatch, body)
     queue_url = queues.queue_for(batch.sms_type, batch.mission_id)
-    if _not_yet_due(batch, body, queue_url, now()):
+    if _not_yet_due(batch, body, queue_url, now()) or _still_throttled(
+        batch, body, queue_url, now()
+    ):
         return
     try:
         tenant = _tenant(batch.tenant_id)
@@ -325,6 +327,35 @@ def _not_yet_due(batch: MissionBatch, body: dict[str, Any], queue_url: str, now:
     logger.debug(
         "queue message not yet due: put back on the queue",
         extra={"mission": batch.mission_id, "seconds": round(early)},
+    )
+    return True
+
+
+def _still_throttled(
+    batch: MissionBatch, body: dict[str, Any], queue_url: str, now: datetime
+) -> bool:
+    """A mission's queue message on a channel with a limit looks at the channel's bucket
+    before reading anything: while the bucket cannot pay for its first message, it goes
+    back whole, unread, waiting longer each hop in a row as a throttled one does; returns
+    whether it did. Two missions on one channel are each paced at the channel's whole
+    rate, so half their queue messages are throttled, hop after hop until their turn, and
+    each hop read its hundred messages from the tenant's partition (shared by all the
+    tenant's sending) only to find the bucket empty; now such a hop costs one read of the
+    bucket's item, as does each queue message that finds tokens (one read a hundred
+    messages)."""
+    channel = _channel(batch.channel)
+    if channel.paused:
+        return False  # held by _send, before the bucket, as any paused channel's messages
+    wait = throughput.seconds_until_tokens(channel, batch.recipients[0].segments, now)
+    if wait <= 0:
+        return False
+    throttled = batch.throttled + 1
+    delay = max(wait, _throttled_backoff(throttled))
+    queues.enqueue(queue_url, [_counted(body, throttled)], delay_seconds=queues.delay_for(delay))
+    metrics.add_metric(name="MessagesThrottled", unit="Count", value=len(batch.recipients))
+    logger.debug(
+        "queue message still throttled: put back on the queue unread",
+        extra={"mission": batch.mission_id, "seconds": round(delay)},
     )
     return True
 

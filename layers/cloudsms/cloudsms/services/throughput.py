@@ -168,6 +168,16 @@ class TokenBuckets:
             read = True
         return Grant(0, bucket.interval / MICROS)
 
+    def wait(self, route_id: str, rate: int, segments: int, now: float) -> float:
+        """Seconds until the bucket, read from the store, could pay for a message of
+        `segments` (0: it could now). Takes nothing."""
+        full_at = self._seen[route_id] = self._store.read(route_id)
+        if full_at is None:
+            return 0.0
+        return Bucket(rate, self._burst_seconds, self._margin).wait(
+            segments, full_at, int(now * MICROS)
+        )
+
     def _granted(
         self,
         route_id: str,
@@ -199,6 +209,15 @@ def take_tokens(
     return _buckets.take(
         channel.route_id, channel.throughput, segments, now.timestamp(), urgent=urgent
     )
+
+
+def seconds_until_tokens(channel: Channel, segments: int, now: datetime) -> float:
+    """Seconds until the channel's bucket could pay for a message of `segments` (0: it
+    could now, or the channel has no limit), without taking anything: one read of the
+    bucket, where a take may cost a read and a write."""
+    if channel.throughput <= 0:
+        return 0.0
+    return _buckets.wait(channel.route_id, channel.throughput, segments, now.timestamp())
 
 
 def slot_interval(channel: ChannelRoute) -> float:
