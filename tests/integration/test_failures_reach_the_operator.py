@@ -181,7 +181,7 @@ def test_a_claim_the_sweep_gives_up_on_is_a_warning_of_the_sweeps_invocation(
     # answer was recorded, and the receipt timeout over
     uid = queue_sms(context, NUMBER)
     claimed_at = datetime.now(UTC)
-    receipt_watch.watch("acme", [uid], claimed_at)
+    receipt_watch.watch("acme", "SIM", [uid], claimed_at)
     transitions.claim(MessageModel.get("acme", uid), claimed_at)
     timeout = timedelta(hours=get_settings().receipt_timeout_hours)
     monkeypatch.setattr(clock, "now", lambda: claimed_at + timeout + timedelta(minutes=1))

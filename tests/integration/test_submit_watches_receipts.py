@@ -45,7 +45,7 @@ def test_a_submitted_batch_is_watched_in_the_hour_of_its_submission(
     submit_queued("acme", uids, _now, FakeGateway(accepted()).factory)
 
     [watch] = _watches()
-    assert (watch.tenant_id, watch.uids) == ("acme", set(uids))
+    assert (watch.tenant_id, watch.channel, watch.uids) == ("acme", "SIM", set(uids))
     assert watch.watch_hour.split("#")[0] == hour_of(MessageModel.get("acme", uids[0]).submitted_at)
 
 

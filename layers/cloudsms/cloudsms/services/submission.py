@@ -472,7 +472,7 @@ def _send(
         # Before any claim: a crash can leave a message watched, never submitted unwatched.
         first = claimable[0].message
         uids = [item.message.uid for item in claimable]
-        receipt_watch.watch(first.tenant_id, uids, now())
+        receipt_watch.watch(first.tenant_id, route_id, uids, now())
         if reply_routes_needed:
             # Before any claim too: a message sent without its route could not be
             # unsubscribed from by reply.

@@ -6,6 +6,9 @@ before it claims any of them: a submitted message is always watched. The hourly 
 reads an hour's watches once the hour is past the receipt timeout, each shard on its own
 thread, and deletes each watch when every message it lists is settled. One item per
 batch of up to a hundred messages costs a fraction of an index entry per message.
+A batch goes to one channel, which its watch names: the sweep also reads the watches of
+an hour a couple of hours back, to find channels whose receipts stopped
+(services/receipt_silence.py).
 """
 
 import hashlib
@@ -32,6 +35,8 @@ class ReceiptWatchModel(Model):
     watch_hour = UnicodeAttribute(hash_key=True)  # watch_hour_key()
     watch_id = UnicodeAttribute(range_key=True)  # watch_id_of(): the same batch, the same id
     tenant_id = UnicodeAttribute()
+    # The route the batch is handed to; absent on watches written before it was kept.
+    channel = UnicodeAttribute(null=True)
     uids = UnicodeSetAttribute()
     expires_at = NumberAttribute()
 
@@ -57,7 +62,7 @@ def hour_of(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
-def watch(tenant_id: str, uids: Collection[str], now: datetime) -> None:
+def watch(tenant_id: str, route_id: str, uids: Collection[str], now: datetime) -> None:
     """Writes the watch of a batch about to be submitted (again, when redelivered)."""
     settings = get_settings()
     last_sweep_hours = settings.receipt_timeout_hours + settings.receipt_sweep_lookback_hours
@@ -66,6 +71,7 @@ def watch(tenant_id: str, uids: Collection[str], now: datetime) -> None:
         watch_hour=watch_hour_key(now, watch_id),
         watch_id=watch_id,
         tenant_id=tenant_id,
+        channel=route_id,
         uids=set(uids),
         expires_at=int(now.timestamp()) + last_sweep_hours * 3600 + _KEPT_AFTER_LAST_SWEEP_SECONDS,
     ).save()
