@@ -399,4 +399,9 @@ def test_the_scheduled_function_runs_the_sweep(aws, tenant, context):
 
     result = sweep_handler.lambda_handler({"source": "aws.scheduler"}, context)
 
-    assert result == {"reconciled": 0, "expired": 0, "missions_without_list": 0}
+    assert result == {
+        "reconciled": 0,
+        "channels_without_receipts": 0,
+        "expired": 0,
+        "missions_without_list": 0,
+    }

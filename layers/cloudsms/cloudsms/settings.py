@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # further back, so that runs it missed are caught up.
     receipt_timeout_hours: int = 72
     receipt_sweep_lookback_hours: int = 48
+    # The sweep also judges the messages of the UTC hour that began this many hours
+    # before its own: a channel whose messages then got (almost) no final receipt is
+    # reported (services/receipt_silence.py). At least 1, or the hour is not over.
+    receipt_silence_hours: Annotated[int, Field(ge=1)] = 2
     # Receipts that match no message are kept this long for reconciliation.
     unmatched_receipt_retention_days: int = 30
     # A recipient of a message that offers to unsubscribe may reply this long after it.

@@ -20,6 +20,10 @@
    is read again by a later run. So is every watch a run did not reach: each thread
    stops with SAFETY_SECONDS left, and a shard that fails fails the run once the
    others are done (the next run reads that shard again).
+5. The watches of a recent hour also tell which channels' receipts stopped, long
+   before their messages are overdue (services/receipt_silence.py). That is looked at
+   first, while the run has all its time (a few reads), and its failure fails the run
+   only once the overdue messages are settled, as a failing shard's does.
 """
 
 import contextvars
@@ -31,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from cloudsms.domain.states import DrState
 from cloudsms.observability import logger, metrics
 from cloudsms.services import transitions
+from cloudsms.services.receipt_silence import find_channels_without_receipts
 from cloudsms.services.receipts import receipt_window, reconcile_unmatched
 from cloudsms.settings import get_settings
 from cloudsms.store.channels import ChannelModel
@@ -49,9 +54,25 @@ def sweep(now: datetime, seconds_left: Callable[[], float]) -> dict[str, int]:
     since = receipt_window(now)
     for channel in ChannelModel.scan(attributes_to_get=["route_id"]):
         reconciled += reconcile_unmatched(channel.route_id, now, since)
+    silent, failure = _channels_without_receipts(now)
     expired = expire_overdue(now, seconds_left)
-    logger.info("receipt sweep done", extra={"reconciled": reconciled, "expired": expired})
-    return {"reconciled": reconciled, "expired": expired}
+    if failure is not None:
+        raise failure
+    done = {"reconciled": reconciled, "channels_without_receipts": silent, "expired": expired}
+    logger.info("receipt sweep done", extra=done)
+    return done
+
+
+def _channels_without_receipts(now: datetime) -> tuple[int, Exception | None]:
+    """How many channels' receipts stopped, or why that could not be told."""
+    try:
+        return len(find_channels_without_receipts(now)), None
+    except Exception as error:
+        logger.error(
+            "looking for channels without receipts failed; the next run looks again",
+            exc_info=error,
+        )
+        return 0, error
 
 
 def expire_overdue(now: datetime, seconds_left: Callable[[], float]) -> int:

@@ -1,0 +1,143 @@
+"""A channel whose carrier stopped sending receipts is told to the operator by the next
+hourly sweeps, not 72 hours later: a WARNING line naming the channel, and the metric
+ChannelsWithoutReceiptsAlarm watches. Normal life (a few messages waiting hours for
+their receipt, a channel sending a handful) stays quiet."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pynamodb.exceptions import QueryError
+
+from cloudsms import clock
+from cloudsms.carriers.base import SubmitResult
+from cloudsms.services import receipt_sweep
+from cloudsms.services.submission import submit_queued
+from cloudsms.settings import get_settings
+from cloudsms.store.messages import MessageModel
+from functions.dlr_webhook import sweep as sweep_app
+from functions.send import app as send_app
+from tests.integration.conftest import FakeGateway, accepted, api_event, throttled
+from tests.integration.receipts_helpers import kannel, post_receipt
+from tests.integration.test_failures_reach_the_operator import _run
+
+# 10:05 in Asia/Shanghai, the tenant's zone: within its sending window.
+SUBMITTED = datetime.now(UTC).replace(hour=2, minute=5, second=0, microsecond=0)
+# Late in the hour that judges the messages submitted then: nearly 3 hours after them.
+SWEPT = SUBMITTED + timedelta(hours=get_settings().receipt_silence_hours, minutes=45)
+ACCEPTED = accepted()
+WARNING = "channel gets no receipts: its carrier may have stopped sending them"
+
+
+def _submitted(
+    context, count: int, at: datetime = SUBMITTED, answer: SubmitResult = ACCEPTED
+) -> list[str]:
+    """`count` messages on channel SIM, one batch handed to a gateway `at` that answered
+    each with `answer`."""
+    numbers = [f"+6392153475{n:02d}" for n in range(count)]
+    body = {"to": numbers, "text": "Hi", "sms_type": "business", "channel": "SIM"}
+    response = send_app.lambda_handler(api_event("POST", "/v1/sms", "/v1/sms", body=body), context)
+    uids = [m["uid"] for m in json.loads(response["body"])["messages"]]
+    submit_queued("acme", uids, lambda: at, FakeGateway(answer).factory)
+    return uids
+
+
+def _delivered(context, uids: list[str]) -> None:
+    for uid in uids:
+        post_receipt(context, "SIM", kannel(uid, "SIM", "DELIVRD", f"c-{uid}"), method="GET")
+
+
+def _sweep(context, capsys, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: SWEPT)
+    return _run(lambda: sweep_app.lambda_handler({}, context), capsys)
+
+
+def _warnings(lines) -> list[dict]:
+    return [line for line in lines if line["message"] == WARNING]
+
+
+def test_a_channel_whose_messages_all_still_wait_for_receipts_is_named_and_counted(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given 25 messages a gateway took nearly 3 hours ago, none of which got a receipt
+    _submitted(context, 25)
+
+    # When the hourly sweep runs (through its handler: its policies allow each read)
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    # Then a warning names the channel, and the metric counts one silent channel
+    [line] = _warnings(lines)
+    assert line["level"] == "WARNING"
+    assert (line["channel"], line["messages"], line["receipted"]) == ("SIM", 25, 0)
+    assert published["ChannelsWithoutReceipts"] == 1
+
+
+def test_a_channel_with_most_receipts_come_and_a_few_waiting_is_not_reported(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given 25 messages taken nearly 3 hours ago: 22 delivered, 3 still waiting (handsets off)
+    uids = _submitted(context, 25)
+    _delivered(context, uids[:22])
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    assert _warnings(lines) == []
+    assert "ChannelsWithoutReceipts" not in published
+
+
+def test_a_channel_with_fewer_messages_than_the_minimum_is_not_reported(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given 19 messages, none with a receipt: too few to page anyone for
+    _submitted(context, 19)
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    assert _warnings(lines) == []
+    assert "ChannelsWithoutReceipts" not in published
+
+
+def test_messages_submitted_within_the_last_hour_are_not_judged_yet(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given 25 messages without receipts, taken 45 minutes before the sweep: their
+    # receipts may still come
+    _submitted(context, 25, at=SWEPT - timedelta(minutes=45))
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    assert _warnings(lines) == []
+    assert "ChannelsWithoutReceipts" not in published
+
+
+def test_messages_a_gateway_refused_expect_no_receipt_and_are_not_judged(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given 25 messages the gateway refused (SubmissionsRefusedAlarm's to report)
+    _submitted(context, 25, answer=SubmitResult(accepted=False, reason="forbidden: bad token"))
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    assert _warnings(lines) == []
+    assert "ChannelsWithoutReceipts" not in published
+
+
+def test_a_failed_look_for_silent_channels_fails_the_run_once_overdue_messages_are_settled(
+    aws, tenant, context, monkeypatch
+):
+    # Given a message past the receipt timeout, and DynamoDB refusing the look for
+    # channels without receipts
+    [uid] = _submitted(context, 1)
+
+    def refused(now):
+        raise throttled(QueryError)
+
+    monkeypatch.setattr(receipt_sweep, "find_channels_without_receipts", refused)
+    timeout = timedelta(hours=get_settings().receipt_timeout_hours)
+
+    # When the sweep runs, the run fails (the function's error alarm sees it)
+    with pytest.raises(QueryError):
+        receipt_sweep.sweep(SUBMITTED + timeout + timedelta(minutes=1), lambda: 900.0)
+
+    # Then the overdue message was given up on all the same
+    assert MessageModel.get("acme", uid).dr_state == "UNKNOWN"
