@@ -314,9 +314,12 @@ def test_every_alarm_on_the_platforms_metrics_names_one_the_code_publishes_as_it
         if metric["Namespace"] == namespace
     ]
 
-    assert {"ReceiptsRefused", "MessagesSUBMIT_FAILED", "MessagesSubmitted"} <= {
-        metric["MetricName"] for _, metric in watched
-    }
+    assert {
+        "ReceiptsRefused",
+        "MessagesSUBMIT_FAILED",
+        "MessagesSubmitted",
+        "ChannelsWithoutReceipts",
+    } <= {metric["MetricName"] for _, metric in watched}
     for name, metric in watched:
         assert metric["MetricName"] in published, name
         assert metric.get("Dimensions") == service, name
