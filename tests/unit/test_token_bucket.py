@@ -244,3 +244,12 @@ def test_fitting_counts_the_leading_messages_the_tokens_pay_for():
     assert fitting([2, 2, 1, 5], 4) == 2
     assert fitting([6], 5) == 0
     assert fitting([], 5) == 0
+
+
+def test_a_bucket_of_a_capacity_of_its_own_grants_that_many_and_no_more():
+    # A tenant's request limit names its burst in requests, not in seconds of its rate.
+    buckets = _buckets()
+
+    grant = buckets.take(ROUTE, 10, [1] * 50, now=1000.0, capacity=25)
+
+    assert grant.messages == 25

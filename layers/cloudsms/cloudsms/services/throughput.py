@@ -76,6 +76,9 @@ class Bucket:
     rate: int  # segments per second
     burst_seconds: float
     margin: float = 1.0
+    # A capacity of its own, in tokens, rather than `burst_seconds` of the rate: a
+    # tenant's request limit (services/request_limit.py) names its burst in requests.
+    size: int = 0
 
     @property
     def interval(self) -> int:
@@ -84,6 +87,8 @@ class Bucket:
 
     @property
     def capacity(self) -> int:
+        if self.size:
+            return self.size
         # At least two: the slot a consumer sends in now and the next one. A consumer
         # puts what it could not send back on the queue for whole seconds (SQS delays),
         # so a bucket of one token would leave the channel idle for most of every hop.
@@ -127,13 +132,20 @@ class TokenBuckets:
         self._seen: dict[str, int | None] = {}
 
     def take(
-        self, route_id: str, rate: int, segments: Sequence[int], now: float, urgent: bool = False
+        self,
+        route_id: str,
+        rate: int,
+        segments: Sequence[int],
+        now: float,
+        urgent: bool = False,
+        capacity: int = 0,
     ) -> Grant:
         """Takes tokens for as many leading messages of `segments` as the bucket allows.
-        `urgent`: verify codes, which a mission must not hold back."""
+        `urgent`: verify codes, which a mission must not hold back. `capacity`: the
+        bucket's size in tokens, when not the burst setting's seconds of `rate`."""
         if not segments:
             return Grant(0, 0.0)
-        bucket = Bucket(rate, self._burst_seconds, self._margin)
+        bucket = Bucket(rate, self._burst_seconds, self._margin, capacity)
         now_us = int(now * MICROS)
         full_at = self._seen.get(route_id)
         read = False  # whether full_at comes from the store in this take, not from memory
