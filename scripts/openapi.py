@@ -269,6 +269,8 @@ CMI_REFUSALS = {
     "404": "The channel was removed, or the key's tenant no longer exists",
     "409": "The same Idempotency-Key is still being processed, or was used with another "
     "request; or the prepaid packages were being spent: send again (BUSY)",
+    "429": "The tenant's request limit (BUSY; see the 429 of POST /v1/sms), or API "
+    "Gateway's throttling",
     "503": "The submit queue was unavailable: REASON says whether anything was sent",
 }
 CMI_DESCRIPTION = (
@@ -292,6 +294,10 @@ def _cmi(operation: dict[str, Any]) -> dict[str, Any]:
     answer = operation["responses"]["200"]["content"]
     for status, description in CMI_REFUSALS.items():
         operation["responses"][status] = {"description": description, "content": answer}
+    # The request limit answers in the CMI shape; API Gateway's throttling in the Web API's.
+    either = [answer["application/json"]["schema"], ERROR_CONTENT["application/json"]["schema"]]
+    operation["responses"]["429"]["content"] = {"application/json": {"schema": {"anyOf": either}}}
+    operation["responses"]["429"]["headers"] = {"Retry-After": RETRY_AFTER}
     operation["responses"].pop("415", None)  # any Content-Type is read
     operation["responses"] = dict(sorted(operation["responses"].items()))
     return schemas
@@ -413,9 +419,17 @@ TOO_MANY_FAILED_LOG_INS = (
     "within a window of ADDRESS_WINDOW_MINUTES, 15): refused until the window ends, which "
     "the message and the Retry-After header (seconds) say; or API Gateway's throttling"
 )
+REQUEST_LIMIT = (
+    "The tenant's request limit: its keys may send messages "
+    "and create missions at TENANT_REQUEST_RATE requests a second (50), in bursts of up to "
+    "TENANT_REQUEST_BURST (100), unless the operator set its own. Nothing was sent or "
+    "created; send it again after the seconds the Retry-After header says. Or API "
+    "Gateway's throttling"
+)
 REFUSALS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/v1/sms"): {
         "409": f"{IDEMPOTENCY}; or the channel's prepaid packages kept changing: send again",
+        "429": REQUEST_LIMIT,
         "503": "The submit queue is unavailable: nothing was sent",
         "5XX": RETRY_SAFE,
     },
@@ -423,6 +437,7 @@ REFUSALS: dict[tuple[str, str], dict[str, str]] = {
         "404": NO_TEMPLATE,
         "409": IDEMPOTENCY,
         "413": TOO_LARGE,
+        "429": REQUEST_LIMIT,
         "5XX": RETRY_SAFE,
     },
     ("post", "/v1/missions/preview"): {"404": NO_TEMPLATE, "413": TOO_LARGE},
@@ -502,6 +517,17 @@ def _errors(
     refusals.update(REFUSALS.get((method, path), {}))
     for status, description in sorted(refusals.items()):
         responses[status] = {"description": description, "content": ERROR_CONTENT}
+    if (method, path) in LIMITED:
+        responses["429"]["headers"] = {"Retry-After": RETRY_AFTER}
+
+
+# The operations the tenant's request limit refuses (429 with Retry-After).
+LIMITED = {("post", "/v1/sms"), ("post", "/v1/missions"), CMI}
+RETRY_AFTER = {
+    "description": "Whole seconds until the tenant's request limit takes the request "
+    "(absent from API Gateway's own throttling)",
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 
 _STATUS = re.compile(r"status_code=(\d{3})")

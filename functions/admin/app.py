@@ -359,6 +359,20 @@ def set_sender_ids(tenant_id: str, registered: SenderIds) -> dict:
     return {"tenant_id": tenant.tenant_id, "sender_ids": sorted(tenant.sender_ids or set())}
 
 
+@app.put(
+    "/v1/admin/tenants/<tenant_id>/request-limit",
+    operation_id="set_request_limit",
+    description="How fast the tenant's keys may send messages and create missions "
+    "(requests_per_second 0: not limited; {}: the stack's default)",
+    responses=answers(tenants.TenantRequestLimit),
+)
+@tracer.capture_method
+def set_request_limit(tenant_id: str, limit: tenants.RequestLimitFields) -> dict:
+    operator(app)
+    tenant = tenants.set_request_limit(tenant_id, limit.model_dump(exclude_unset=True))
+    return {"tenant_id": tenant.tenant_id, **tenants.request_limit_view(tenant)}
+
+
 @app.post(
     "/v1/admin/tenants/<tenant_id>/channels",
     operation_id="assign_channel",

@@ -17,7 +17,7 @@ from cloudsms.api import answers, caller, json_body, make_resolver, parse_form
 from cloudsms.domain.mission import CreatedMission, MissionFields, MissionPreview
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import missions
+from cloudsms.services import missions, request_limit
 from cloudsms.services.tenants import get_tenant
 from cloudsms.validation import validated
 
@@ -48,6 +48,8 @@ def create_mission() -> Response[dict]:
     fields, number_list = _mission_request()
 
     def create() -> dict[str, Any]:
+        # Inside `once`: a retry answered with the first mission is not counted again.
+        request_limit.take_request(tenant, clock.now())
         view = missions.create_mission(tenant, fields, number_list, clock.now())
         metrics.add_metric(name="MissionsCreated", unit="Count", value=1)
         return view

@@ -23,7 +23,7 @@ from cloudsms.domain.mission import (
 )
 from cloudsms.domain.phone import Direction
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import cmi_api, missions
+from cloudsms.services import cmi_api, missions, request_limit
 from cloudsms.services.messages import Message, get_message
 from cloudsms.services.pages import page_size
 from cloudsms.services.sending import SendAnswer, SendRequest, send_sms
@@ -36,7 +36,9 @@ app = make_resolver()
 def _once_per_key(
     scope: str, tenant_id: str, request: SendRequest, accept: Callable[[], dict]
 ) -> dict:
-    """`accept()`, or the first answer to a request carrying the same Idempotency-Key."""
+    """`accept()`, or the first answer to a request carrying the same Idempotency-Key.
+    `accept` takes from the tenant's request limit: a retry answered with the first
+    answer is neither refused by the limit nor counted again."""
     key = app.current_event.headers.get("Idempotency-Key")
     if not key:
         return accept()
@@ -51,6 +53,7 @@ def send(request: SendRequest) -> Response[dict]:
     tenant = get_tenant(principal.tenant_id)
 
     def accept() -> dict:
+        request_limit.take_request(tenant, clock.now())
         results = send_sms(tenant, request, clock.now())
         return {"messages": [asdict(r) for r in results]}
 
@@ -68,6 +71,7 @@ def cmi() -> Response[dict]:
 
     def send_once(tenant: TenantModel, request: SendRequest) -> list[dict]:
         def accept() -> dict:
+            request_limit.take_request(tenant, clock.now())
             results = send_sms(tenant, request, clock.now())
             return {"results": cmi_api.results_view(results)}
 
@@ -78,7 +82,10 @@ def cmi() -> Response[dict]:
 
     answer = cmi_api.answer(raw_body(app), clock.now(), send_once)
     return Response(
-        status_code=answer.status, content_type=content_types.APPLICATION_JSON, body=answer.body
+        status_code=answer.status,
+        content_type=content_types.APPLICATION_JSON,
+        body=answer.body,
+        headers=answer.headers,
     )
 
 

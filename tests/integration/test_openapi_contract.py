@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from cloudsms import clock
 from cloudsms.services import accounts, callbacks, channels, receipts, tenants
 from cloudsms.services.callbacks import CallbackRegistration
 from cloudsms.services.submission import submit_queued
@@ -182,20 +183,22 @@ def test_sending_answers_as_documented(tenant, api):
     assert api.problems == []
 
 
+CMI_SEND = {
+    "METHOD": "SMS_SEND_REQUEST",
+    "SERIAL": 1,
+    "TIME": "2026-11-27 10:00:00",
+    "ROUTE_ID": "SIM",
+    "VERSION": "2021-01-01",
+    "SMS_CONTENT": "Hello",
+    "MULTI_MSISDN_LIST": [
+        {"DEST_MSISDN": "9215347566", "COUNTRY_CODE": 63},
+        {"DEST_MSISDN": "12", "COUNTRY_CODE": 63},
+    ],
+}
+
+
 def test_the_cmi_api_answers_as_documented(tenant, api):
-    send = {
-        "METHOD": "SMS_SEND_REQUEST",
-        "SERIAL": 1,
-        "TIME": "2026-11-27 10:00:00",
-        "AUTH_KEY": tenant["key"],
-        "ROUTE_ID": "SIM",
-        "VERSION": "2021-01-01",
-        "SMS_CONTENT": "Hello",
-        "MULTI_MSISDN_LIST": [
-            {"DEST_MSISDN": "9215347566", "COUNTRY_CODE": 63},
-            {"DEST_MSISDN": "12", "COUNTRY_CODE": 63},
-        ],
-    }
+    send = {**CMI_SEND, "AUTH_KEY": tenant["key"]}
     sent = api.call(send_app, "POST", "/v1/cmi", 200, body=send)
     uid = sent["json"]["DETAIL_LIST"][0]["SMS_UID"]
     query = {"METHOD": "DR_QUERY", "AUTH_KEY": tenant["key"], "VERSION": "2021-01-01"}
@@ -250,6 +253,27 @@ def test_missions_answer_as_documented(tenant, api):
     api.call(schedule_app, "POST", "/v1/missions/{mission_id}/cancel", 409, at=f"{one}/cancel")
 
     assert api.problems == []
+
+
+def test_the_request_limit_answers_as_documented(tenant, api, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 28, 4, 0, tzinfo=UTC))
+    operator = {"role": "operator"}
+    limit = "/v1/admin/tenants/{tenant_id}/request-limit"
+    at = limit.format(tenant_id="acme")
+    one = {"requests_per_second": 1, "burst": 1}
+    api.call(admin_app, "PUT", limit, 200, at=at, body=one, **operator)
+    api.call(admin_app, "PUT", limit, 400, at=at, body={"requests_per_second": -1}, **operator)
+    api.call(admin_app, "PUT", limit, 404, at=limit.format(tenant_id="nope"), body=one, **operator)
+    api.call(send_app, "POST", "/v1/sms", 202, body=SMS)
+    refused = [
+        api.call(send_app, "POST", "/v1/sms", 429, body=SMS),
+        api.call(missions_app, "POST", "/v1/missions", 429, body=MISSION),
+        api.call(send_app, "POST", "/v1/cmi", 429, body=CMI_SEND | {"AUTH_KEY": tenant["key"]}),
+    ]
+    api.call(admin_app, "GET", "/v1/admin/tenants", 200, **operator)
+
+    assert api.problems == []
+    assert all(r["multiValueHeaders"]["Retry-After"] == ["1"] for r in refused)
 
 
 def test_templates_and_blacklists_answer_as_documented(tenant, api):

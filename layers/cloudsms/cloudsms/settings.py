@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     throughput_table: str = "cloudsms-throughput"
     # A bucket holds this many seconds of its channel's throughput: the largest burst.
     throughput_burst_seconds: float = 1.0
+    # A tenant's request limit (services/request_limit.py), unless the operator set its
+    # own: the requests that create messages (POST /v1/sms, the CMI API's sends, POST
+    # /v1/missions) its keys may make, this many a second on average, up to
+    # `tenant_request_burst` at once. 0 a second: not limited.
+    tenant_request_rate: Annotated[int, Field(ge=0)] = 50
+    tenant_request_burst: Annotated[int, Field(ge=1)] = 100
     # A claimed message whose submission is not recorded this long after its claim is
     # settled as UNKNOWN. Longer than a submit invocation can live (its timeout).
     submit_lease_seconds: int = 60

@@ -15,7 +15,7 @@ as the authorizer resolves one from a header.
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -222,6 +222,8 @@ class Request:
 class Answer:
     status: int
     body: dict[str, Any]
+    # A refusal's headers: Retry-After, when the tenant's request limit refused it.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 # Sends a SendRequest for a tenant once per Idempotency-Key: the handler's `once`.
@@ -246,9 +248,10 @@ def answer(raw: bytes, now: datetime, send_once: SendOnce) -> Answer:
         return _answer(request, now, zone or _zone_of(request.auth_key), failure)
     except CloudSmsError as error:
         status, desc = _desc(error)
-        return _answer(
+        refused = _answer(
             request, now, zone or _zone_of(request.auth_key), Failure(status, desc, error.message)
         )
+        return replace(refused, headers=error.headers())
     return _answer(request, now, zone, details=details)
 
 

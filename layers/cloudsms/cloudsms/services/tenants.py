@@ -6,8 +6,9 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from cloudsms import clock
 from cloudsms.domain import content
@@ -18,6 +19,7 @@ from cloudsms.store.accounts import AccountModel
 from cloudsms.store.api_keys import KEY, SESSION, ApiKeyModel
 from cloudsms.store.base import lost_a_race, utcnow
 from cloudsms.store.tenants import TenantModel
+from cloudsms.validation import validated
 
 ROLES = ("tenant", "operator")
 # A tenant id is part of S3 keys and of '#'-joined counter keys: no '/', '#' or spaces.
@@ -89,6 +91,96 @@ def list_tenants() -> list[TenantModel]:
     return sorted(TenantModel.scan(), key=lambda tenant: tenant.tenant_id)
 
 
+# --- the request limit (services/request_limit.py takes from its bucket) ------------------
+
+# A tenant's bucket is one DynamoDB item, which takes about 1,000 writes a second: a
+# higher limit could not be kept (0, not limited, is the way past it), and one tenant's
+# messages fill their partition of the Messages table well before it anyway.
+MAX_REQUEST_RATE = 1_000
+MAX_REQUEST_BURST = 10 * MAX_REQUEST_RATE
+
+
+@dataclass(frozen=True)
+class RequestLimit:
+    rate: int  # requests a second; 0: not limited
+    burst: int  # requests at once, from a bucket that has rested
+
+
+class RequestLimitFields(BaseModel):
+    """PUT /v1/admin/tenants/{tenant_id}/request-limit; neither field given: the stack's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requests_per_second: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_REQUEST_RATE,
+        description="Requests that send messages or create missions, a second on average; "
+        "0: not limited; neither field given: the stack's default",
+    )
+    burst: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_REQUEST_BURST,
+        description="Requests at once after a pause; default twice requests_per_second",
+    )
+
+    @model_validator(mode="after")
+    def _burst_needs_a_rate(self) -> "RequestLimitFields":
+        if self.burst is not None and not self.requests_per_second:
+            raise ValueError("burst needs a requests_per_second above 0 (0: not limited)")
+        return self
+
+
+class RequestLimitView(BaseModel):
+    """A tenant's request limit, as the operator sees it."""
+
+    requests_per_second: int = Field(description="0: not limited")
+    burst: int = Field(description="0 when not limited")
+    default: bool = Field(description="Whether it is the stack's (TENANT_REQUEST_RATE, _BURST)")
+
+
+class TenantRequestLimit(RequestLimitView):
+    """PUT /v1/admin/tenants/{tenant_id}/request-limit"""
+
+    tenant_id: str
+
+
+def request_limit(tenant: TenantModel) -> RequestLimit:
+    """The operator's limit for the tenant, or the stack's."""
+    if tenant.request_rate is None:
+        settings = get_settings()
+        return RequestLimit(settings.tenant_request_rate, settings.tenant_request_burst)
+    return RequestLimit(int(tenant.request_rate), int(tenant.request_burst or 0))
+
+
+def request_limit_view(tenant: TenantModel) -> dict[str, Any]:
+    limit = request_limit(tenant)
+    return {
+        "requests_per_second": limit.rate,
+        "burst": limit.burst if limit.rate else 0,
+        "default": tenant.request_rate is None,
+    }
+
+
+def set_request_limit(tenant_id: str, fields: dict[str, Any]) -> TenantModel:
+    """The tenant's own request limit, or (neither field given) the stack's again. It
+    holds from the tenant's next request on."""
+    limit = validated(RequestLimitFields, fields)
+    tenant = get_tenant(tenant_id)
+    rate = limit.requests_per_second
+    actions: list[Action]
+    if rate is None:
+        actions = [TenantModel.request_rate.remove(), TenantModel.request_burst.remove()]
+    elif rate == 0:
+        actions = [TenantModel.request_rate.set(0), TenantModel.request_burst.remove()]
+    else:
+        burst = limit.burst or min(2 * rate, MAX_REQUEST_BURST)
+        actions = [TenantModel.request_rate.set(rate), TenantModel.request_burst.set(burst)]
+    tenant.update(actions=actions, condition=TenantModel.tenant_id.exists())
+    return tenant
+
+
 class Tenant(BaseModel):
     """A tenant, as the operator sees it."""
 
@@ -100,6 +192,9 @@ class Tenant(BaseModel):
     )
     channels: list[str] = Field(description="Route ids of the channels assigned to it")
     sender_ids: list[str] = Field(description="Its registered sender ids; empty: any")
+    request_limit: RequestLimitView = Field(
+        description="How fast its keys may send messages and create missions"
+    )
     created_at: datetime
     disabled_at: datetime | None = Field(description="When the operator cut it off, if so")
 
@@ -118,6 +213,7 @@ def tenant_view(tenant: TenantModel) -> dict[str, Any]:
         "sending_window": tenant.sending_window or get_settings().default_sending_window,
         "channels": sorted(tenant.channels or set()),
         "sender_ids": sorted(tenant.sender_ids or set()),
+        "request_limit": request_limit_view(tenant),
         "created_at": tenant.created_at.isoformat(),
         "disabled_at": tenant.disabled_at.isoformat() if tenant.disabled_at else None,
     }

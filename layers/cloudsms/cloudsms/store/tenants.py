@@ -1,6 +1,11 @@
 """Tenants: the enterprises that send through the platform."""
 
-from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
@@ -27,3 +32,7 @@ class TenantModel(Model):
     created_at = UTCDateTimeAttribute(default=utcnow)
     # Set by the operator to cut the tenant off (services/tenants.disable_tenant).
     disabled_at = UTCDateTimeAttribute(null=True)
+    # The operator's request limit for it (services/request_limit.py): requests a second
+    # (0: not limited) and the burst. Absent: the stack's (TENANT_REQUEST_RATE, _BURST).
+    request_rate = NumberAttribute(null=True)
+    request_burst = NumberAttribute(null=True)
