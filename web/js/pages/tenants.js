@@ -39,6 +39,13 @@ export async function render({ main, account, query }) {
   const reread = async () => tenants.splice(0, tenants.length, ...(await get("/v1/admin/tenants")).tenants);
 
   // --- every tenant ---
+  // Set with `cloudsms tenant-request-limit` (or the admin API); shown here to be read.
+  const requestLimit = (tenant) => {
+    const limit = tenant.request_limit;
+    if (!limit.requests_per_second) return t("Not limited");
+    const shown = t("{rate} a second, bursts of {burst}", { rate: limit.requests_per_second, burst: limit.burst });
+    return limit.default ? t("{limit} (default)", { limit: shown }) : shown;
+  };
   const listRows = h("div", {});
   const detailLink = (tenant) =>
     h("a", { href: `#/tenants?tenant=${encodeURIComponent(tenant.tenant_id)}`, "aria-label": t("Detail of {tenant}", { tenant: tenant.tenant_id }) }, t("Detail"));
@@ -53,6 +60,7 @@ export async function render({ main, account, query }) {
           { label: t("Time zone"), cell: (tenant) => tenant.time_zone },
           { label: t("Business Channels"), cell: (tenant) => listed(tenant.channels) || "-" },
           { label: t("Sender IDs"), cell: (tenant) => listed(tenant.sender_ids) || t("Any") },
+          { label: t("Request limit"), cell: requestLimit },
           { label: t("Status"), cell: tenantStatus },
           { label: t("Created"), cell: (tenant) => formatTime(tenant.created_at, zone), class: "nowrap" },
           { label: t("Operation"), cell: detailLink },
