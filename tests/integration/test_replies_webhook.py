@@ -10,8 +10,9 @@ from urllib.parse import urlencode
 import pytest
 
 from cloudsms.domain.mission import MissionFields
-from cloudsms.services import channels, missions, tenants
+from cloudsms.services import blacklist, channels, missions, tenants
 from cloudsms.services.submission import submit_mission_recipients, submit_queued
+from cloudsms.settings import get_settings
 from cloudsms.store.blacklist import BlacklistModel
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.reply_routes import ReplyRouteModel
@@ -31,6 +32,12 @@ OTHER_NUMBER = "+639175550123"
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _after_the_recheck_window() -> datetime:
+    """When a message waited long enough on the queue to be looked up on the blacklists
+    again as it is handed over."""
+    return _now() + timedelta(seconds=get_settings().blacklist_recheck_seconds + 1)
 
 
 def _send_mission(
@@ -158,7 +165,7 @@ def test_a_queued_mission_message_is_not_sent_to_a_number_that_unsubscribed_mean
     gateway = FakeGateway(accepted())
 
     for body in bodies:
-        submit_mission_recipients(body, _now, gateway.factory)
+        submit_mission_recipients(body, _after_the_recheck_window, gateway.factory)
 
     assert [s.to for s in gateway.submissions] == [OTHER_NUMBER]
     [refused] = [
@@ -178,7 +185,7 @@ def test_a_queued_one_off_message_is_not_sent_to_a_number_that_unsubscribed_mean
     assert _kannel_reply("退订")["body"] == "unsubscribed"
     gateway = FakeGateway(accepted())
 
-    submit_queued("acme", [uid], _now, gateway.factory)
+    submit_queued("acme", [uid], _after_the_recheck_window, gateway.factory)
 
     assert gateway.submissions == []
     message = MessageModel.get("acme", uid)
@@ -186,6 +193,37 @@ def test_a_queued_one_off_message_is_not_sent_to_a_number_that_unsubscribed_mean
         "LOCAL_REJECTED",
         "the number is on the blacklist",
     )
+
+
+def test_messages_handed_over_moments_after_their_check_are_not_looked_up_again(
+    aws, tenant, monkeypatch
+):
+    # Given a one-off send and a mission, each checked against the blacklists moments ago
+    uid = queue_sms(FakeContext(), NUMBER)
+    missions.create_mission(
+        tenants.get_tenant("acme"),
+        MissionFields.model_validate(api.GUIDE_FIELDS),
+        api.numbers_list([OTHER_NUMBER]),
+        _now(),
+    )
+    lookups: list[list[str]] = []
+    listed = blacklist.listed
+    monkeypatch.setattr(
+        blacklist,
+        "listed",
+        lambda tenant_id, numbers: lookups.append(numbers) or listed(tenant_id, numbers),
+    )
+    gateway = FakeGateway(accepted())
+
+    # When they are handed over at once
+    submit_queued("acme", [uid], _now, gateway.factory)
+    for body in api.queued_bodies(aws):
+        if "mission_id" in body:
+            submit_mission_recipients(body, _now, gateway.factory)
+
+    # Then both go, and neither number is looked up again
+    assert sorted(s.to for s in gateway.submissions) == sorted([NUMBER, OTHER_NUMBER])
+    assert lookups == []
 
 
 def test_an_unsubscribe_is_honoured_for_every_tenant_with_a_route(aws, tenant, globex):

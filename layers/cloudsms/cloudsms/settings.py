@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # A claimed message whose submission is not recorded this long after its claim is
     # settled as UNKNOWN. Longer than a submit invocation can live (its timeout).
     submit_lease_seconds: int = 60
+    # A message handed to its gateway this long or longer after its number was checked
+    # against the blacklists (its acceptance, or its mission's dispatch) is looked up
+    # again first: it may have waited hours on the queue (services/submission.py).
+    blacklist_recheck_seconds: int = 300
     # A record that hit a temporary gateway failure comes back after base * 2^(n-1)
     # seconds on its n-th receipt, at most the cap.
     submit_retry_base_seconds: int = 5

@@ -168,6 +168,9 @@ class _Pending:
     message: MessageModel
     stored: bool  # False: a mission recipient, written by its claim
     entry: Any  # its UID (one-off) or its recipient (mission)
+    # When its number was checked against the blacklists: its acceptance (a one-off), its
+    # mission's dispatch; None when not known (queue messages written before it was kept).
+    checked_at: datetime | None = None
 
 
 @dataclass
@@ -208,7 +211,7 @@ def submit_queued(
     found = {m.uid: m for m in MessageModel.batch_get([(tenant_id, uid) for uid in uids])}
     progress = _Progress(receive_count, throttled)
     pending = [
-        _Pending(found[uid], stored=True, entry=uid)
+        _Pending(found[uid], stored=True, entry=uid, checked_at=found[uid].created_at)
         for uid in uids
         if uid in found and _may_send(found[uid], now(), progress)
     ]
@@ -269,10 +272,10 @@ def submit_mission_recipients(
         if wait > 0:
             held.append((wait, recipient))
         elif message is not None:
-            pending.append(_Pending(message, stored=True, entry=recipient))
+            pending.append(_Pending(message, True, recipient, batch.dispatched_at))
         else:
             message = _new_message(batch, recipient, tenant.time_zone, now())
-            pending.append(_Pending(message, False, recipient))
+            pending.append(_Pending(message, False, recipient, batch.dispatched_at))
     if held:
         # One hop at a time: whoever is still outside their window is held again.
         progress.later.append(_Later(min(wait for wait, _ in held), [r for _, r in held]))
@@ -445,7 +448,7 @@ def _send(
             extra={"channel": route_id, "count": len(held)},
         )
         return
-    pending = _not_blacklisted(pending)
+    pending = _not_blacklisted(pending, now())
     if not pending:
         return
     granted_at = now()
@@ -539,13 +542,21 @@ def _throttled_backoff(throttled: int) -> float:
     return longest * (1 + spread()) / 2
 
 
-def _not_blacklisted(pending: list[_Pending]) -> list[_Pending]:
+def _not_blacklisted(pending: list[_Pending], now: datetime) -> list[_Pending]:
     """The messages whose numbers are still not blacklisted; the others end LOCAL_REJECTED.
 
-    Looked up by key for the batch, as a one-off send's acceptance does: the blacklist
-    was read when the messages were accepted or dispatched, which may be hours ago."""
+    The blacklists were read when the messages were accepted or dispatched, which may be
+    hours ago (a channel's pace, quiet hours, a paused channel): the numbers of those
+    checked `blacklist_recheck_seconds` ago or more are looked up again, by key for the
+    batch, as a one-off send's acceptance does. Those checked moments ago are not: two
+    reads a message (half of what the rest of a mission message's handling reads) would
+    tell nothing a number blacklisted a moment after its message went would not."""
+    cutoff = now - timedelta(seconds=get_settings().blacklist_recheck_seconds)
+    stale = [item for item in pending if item.checked_at is None or item.checked_at <= cutoff]
+    if not stale:
+        return pending
     tenant_id = pending[0].message.tenant_id
-    listed = blacklist.listed(tenant_id, [item.message.to for item in pending])
+    listed = blacklist.listed(tenant_id, [item.message.to for item in stale])
     if not listed:
         return pending
     refused = 0
