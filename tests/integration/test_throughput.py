@@ -520,6 +520,26 @@ def test_a_missions_queue_message_that_finds_the_bucket_empty_goes_back_whole_un
     assert MessageModel.count("acme") == 0
 
 
+def test_a_missions_long_message_on_a_channel_short_ones_keep_empty_still_goes_each_hop(
+    aws, low_channel, carrier_simulator, fake_clock, carried
+):
+    # Given a mission's queue message of two-segment messages, on a channel whose every
+    # token another mission's one-segment messages take as it comes back
+    body = _mission_body(low_channel, 2, None)
+    for recipient in body["recipients"]:
+        recipient["text"], recipient["segments"] = "Hi " * 60, 2
+    _empty_the_bucket(low_channel, fake_clock.now())
+
+    # When it is received
+    submit_queue_message(json.dumps(body), 1, fake_clock.now)
+
+    # Then its first message goes at the channel's next free slot, as the bucket lets a
+    # long message do, rather than wait for two tokens the short ones never leave
+    assert len(carrier_simulator.submissions) == 1
+    [(rest, _)] = carried
+    assert [r["uid"] for r in rest["recipients"]] == [body["recipients"][1]["uid"]]
+
+
 def test_a_throttled_queue_message_that_sends_some_goes_on_at_the_channels_pace(
     aws, low_channel, carrier_simulator, fake_clock, carried, monkeypatch
 ):

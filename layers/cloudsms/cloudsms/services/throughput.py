@@ -181,14 +181,18 @@ class TokenBuckets:
         return Grant(0, bucket.interval / MICROS)
 
     def wait(self, route_id: str, rate: int, segments: int, now: float) -> float:
-        """Seconds until the bucket, read from the store, could pay for a message of
-        `segments` (0: it could now). Takes nothing."""
+        """Seconds until the bucket, read from the store, would grant a message of
+        `segments` to `take` (0: it would now). Takes nothing."""
         full_at = self._seen[route_id] = self._store.read(route_id)
         if full_at is None:
             return 0.0
-        return Bucket(rate, self._burst_seconds, self._margin).wait(
-            segments, full_at, int(now * MICROS)
-        )
+        bucket, now_us = Bucket(rate, self._burst_seconds, self._margin), int(now * MICROS)
+        if segments > 1:
+            # As `take` grants it: a long message starts at the next free slot once the
+            # bucket is booked no further than its depth, not when all its tokens are
+            # back, which short messages taking each token as it comes back never leave.
+            return max(0, full_at - bucket.depth - now_us) / MICROS
+        return bucket.wait(segments, full_at, now_us)
 
     def _granted(
         self,
