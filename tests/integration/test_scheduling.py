@@ -35,8 +35,10 @@ from tests.integration.conftest import FakeContext, FakeGateway, accepted, run_c
 from tests.integration.missions_api import (
     GUIDE_FIELDS,
     MORNING,
+    NOON,
     NOON_UTC,
     create_scheduled,
+    numbers_list,
     queued_bodies,
     queued_recipients,
     schedules,
@@ -228,6 +230,34 @@ def test_a_schedule_name_that_fits_is_the_tenant_and_the_mission(aws):
     mission = MissionModel("acme", "019A3C0FFEE000ABC1")
 
     assert scheduling.schedule_name(mission) == "mission-acme-019A3C0FFEE000ABC1"
+
+
+def test_a_mission_scheduled_under_the_old_cut_name_is_moved_to_its_new_time(aws, tenant):
+    # Given a mission of a tenant with the longest id, scheduled before long names took
+    # the tenant id's digest: its schedule has the old name, cut to 64 characters
+    long_id = "t" * tenants.MAX_TENANT_ID
+    tenants.create_tenant(long_id, "Long", "Asia/Shanghai")
+    channels.assign_channel(long_id, "SIM")
+    fields = MissionFields.model_validate({**GUIDE_FIELDS, "dispatch_at": NOON})
+    created = missions.create_mission(
+        get_tenant(long_id), fields, numbers_list(["+639215347566"]), MORNING
+    )
+    mission = get_mission(long_id, created["mission_id"])
+    scheduler, group = boto3.client("scheduler"), get_settings().schedule_group
+    [(name, schedule)] = schedules().items()
+    scheduler.delete_schedule(Name=name, GroupName=group)
+    old_name = f"mission-{long_id}-{mission.mission_id}"[:64]
+    kept = ("ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow", "Target")
+    scheduler.create_schedule(
+        Name=old_name, GroupName=group, **{key: schedule[key] for key in kept}
+    )
+
+    # When it is moved an hour earlier
+    scheduling.reschedule(mission, get_tenant(long_id), "2026-12-01T11:00:00", MORNING)
+
+    # Then a schedule fires for it at its new time
+    at = NOON_UTC - timedelta(hours=1)
+    assert f"at({at:%Y-%m-%dT%H:%M:%S})" in [s["ScheduleExpression"] for s in schedules().values()]
 
 
 def _reads_lag_behind_writes(monkeypatch: pytest.MonkeyPatch, mission_id: str) -> None:

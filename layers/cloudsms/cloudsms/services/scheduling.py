@@ -101,9 +101,9 @@ def schedule_name(mission: MissionModel) -> str:
     ids of 38 characters or more), the tenant id's digest in its place: cutting the name
     short would cut the mission id's random digits, and two missions created in the same
     millisecond could then share, and overwrite, one schedule. A schedule made under
-    the old, cut name is not found by a cancel or a move, but a firing checks its
-    mission's status and time first (`dispatch.fire_scheduled`), so it does nothing
-    unasked."""
+    the old, cut name is not found by a cancel or a move (which makes one of the new
+    name, `_follow`), but a firing checks its mission's status and time first
+    (`dispatch.fire_scheduled`), so it does nothing unasked."""
     name = f"mission-{mission.tenant_id}-{mission.mission_id}"
     if len(name) <= MAX_SCHEDULE_NAME:
         return name
@@ -286,8 +286,14 @@ def _follow(mission: MissionModel) -> None:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
-            # A cancel deleted it after this move was written: the mission is cancelled.
-            raise Conflict(_why_not_cancelled(reloaded(mission))) from error
+            if reloaded(mission).status != MissionStatus.SCHEDULED.value:
+                # A cancel deleted it after this move was written: the mission is cancelled.
+                raise Conflict(_why_not_cancelled(reloaded(mission))) from error
+            # Still scheduled: its schedule was made under the old, cut name of a long
+            # tenant id (`schedule_name`). One of the new name fires at the new time; the
+            # old one's firing finds the mission moved or dispatched, as any early or
+            # repeated firing does (`dispatch.fire_scheduled`).
+            schedule_mission(mission)
         stored = reloaded(mission)
         if (
             stored.status != MissionStatus.SCHEDULED.value
