@@ -351,6 +351,16 @@ def test_an_smsc_refusing_every_message_its_gateway_took_sets_off_the_refusals_a
     assert _in_alarm(alarm, refused / (refused + submitted))
 
 
+def test_the_alarm_on_channels_without_receipts_keeps_its_state_between_two_sweeps():
+    # Each hourly sweep publishes how many channels it found silent, 0 too, when its run
+    # ends: runs of different lengths leave an hour's sliding window without any of
+    # their datapoints for a while. That gap must not turn the alarm OK, and the next
+    # run's datapoint back to ALARM (two e-mails an hour), while a channel stays silent.
+    alarm = _of_type("AWS::CloudWatch::Alarm")["ChannelsWithoutReceiptsAlarm"]["Properties"]
+
+    assert (alarm["Period"], alarm["TreatMissingData"]) == (3600, "ignore")
+
+
 def test_the_receipt_sweep_has_a_whole_vcpu():
     # Its eight shard threads wait on DynamoDB together, then share one processor (one
     # Python process) to decode the answers, some 10 ms per 100 messages where measured:
