@@ -11,7 +11,7 @@ from pynamodb.exceptions import QueryError
 
 from cloudsms import clock
 from cloudsms.carriers.base import SubmitResult
-from cloudsms.services import receipt_sweep
+from cloudsms.services import receipt_silence, receipt_sweep
 from cloudsms.services.submission import submit_queued
 from cloudsms.settings import get_settings
 from cloudsms.store.messages import MessageModel
@@ -141,3 +141,15 @@ def test_a_failed_look_for_silent_channels_fails_the_run_once_overdue_messages_a
 
     # Then the overdue message was given up on all the same
     assert MessageModel.get("acme", uid).dr_state == "UNKNOWN"
+
+
+def test_the_look_keeps_no_more_of_a_channels_messages_than_it_reads(aws, tenant, context):
+    # Given three batches of 60 messages on one channel in the judged hour
+    for _ in range(3):
+        _submitted(context, 60)
+
+    # When the look collects the hour's watched messages
+    watched = receipt_silence._watched_messages(receipt_silence._judged_hour(SWEPT))
+
+    # Then it holds only as many as it reads (an hour may list millions)
+    assert len(watched["SIM"]) == receipt_silence.SAMPLE

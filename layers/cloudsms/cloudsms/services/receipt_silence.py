@@ -57,7 +57,7 @@ def find_channels_without_receipts(now: datetime) -> list[str]:
     hour = _judged_hour(now)
     silent = []
     for route_id, keys in sorted(_watched_messages(hour).items()):
-        states = _states(sorted(keys)[:SAMPLE])
+        states = _states(sorted(keys))
         taken = sum(n for state, n in states.items() if state in _WAITING | _RECEIPTED)
         receipted = sum(n for state, n in states.items() if state in _RECEIPTED)
         if taken >= MIN_MESSAGES and receipted <= HEARD_SHARE * taken:
@@ -90,11 +90,18 @@ def _states(keys: list[tuple[str, str]]) -> Counter[DrState]:
 
 
 def _watched_messages(hour: datetime) -> dict[str, set[tuple[str, str]]]:
-    """The messages each channel's watches of the hour list, by (tenant, uid): a message
-    released and claimed again is in two watches."""
+    """Up to SAMPLE of the messages each channel's watches of the hour list, by (tenant,
+    uid), the first read (a message released and claimed again is in two watches). No
+    more are kept: an hour at the sweep's limit lists millions, a gigabyte held for
+    nothing in the function that then has to expire the overdue ones."""
     by_channel: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for shard in range(WATCH_SHARDS):
         for watch in ReceiptWatchModel.query(watch_shard_key(hour, shard)):
-            if watch.channel is not None:
-                by_channel[watch.channel].update((watch.tenant_id, uid) for uid in watch.uids)
+            if watch.channel is None:
+                continue
+            kept = by_channel[watch.channel]
+            for uid in watch.uids:
+                if len(kept) >= SAMPLE:
+                    break
+                kept.add((watch.tenant_id, uid))
     return by_channel
