@@ -24,6 +24,7 @@ from typing import IO
 import requests
 
 from cloudsms_local.files import write_private
+from cloudsms_local.ports import free_ports
 
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
 SMSC_ID = "fake"
@@ -43,12 +44,6 @@ def kannel_installed() -> bool:
     return find_bearerbox() is not None and FAKESMSC.exists()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class KannelHarness:
     def __init__(
         self,
@@ -60,10 +55,7 @@ class KannelHarness:
         self.username = username
         self.password = password or secrets.token_urlsafe(12)
         self.admin_password = secrets.token_urlsafe(12)
-        self.admin_port = free_port()
-        self.smsbox_port = free_port()
-        self.smsc_port = free_port()
-        self.sendsms_port = free_port()
+        self.admin_port, self.smsbox_port, self.smsc_port, self.sendsms_port = free_ports(4)
         self.config_path = self.workdir / "kannel.conf"
         self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
         self._logs: list[IO[bytes]] = []

@@ -13,13 +13,13 @@ import argparse
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from cloudsms_local.files import write_private
+from cloudsms_local.ports import free_port
 from cloudsms_local.template import REGION, REPO_ROOT
 
 FAKE_CREDENTIALS = {
@@ -37,12 +37,6 @@ LOCAL_ONLY = {
     # Tenants' callback receivers on this machine are the point of running locally.
     "CALLBACK_LOOPBACK_ALLOWED": "true",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LocalStack:
