@@ -540,6 +540,25 @@ def test_a_missions_long_message_on_a_channel_short_ones_keep_empty_still_goes_e
     assert [r["uid"] for r in rest["recipients"]] == [body["recipients"][1]["uid"]]
 
 
+def test_recipients_outside_their_quiet_hours_are_held_for_them_not_throttled_meanwhile(
+    aws, low_channel, carrier_simulator, carried
+):
+    # Given a mission's queue message for a Manila number at 03:00 there, recipients'
+    # quiet hours on, and its channel's every token just taken by another consumer
+    night_in_manila = datetime(2026, 6, 1, 19, 0, tzinfo=UTC)
+    body = {**_mission_body(low_channel, 1, None), "quiet_hours": True}
+    _empty_the_bucket(low_channel, night_in_manila)
+
+    # When it is received
+    submit_queue_message(json.dumps(body), 1, lambda: night_in_manila)
+
+    # Then it is held for its window, a 15-minute hop, not put back every few seconds
+    [(held, delay)] = carried
+    assert "throttled" not in held
+    assert delay == 900
+    assert carrier_simulator.submissions == []
+
+
 def test_a_throttled_queue_message_that_sends_some_goes_on_at_the_channels_pace(
     aws, low_channel, carrier_simulator, fake_clock, carried, monkeypatch
 ):
