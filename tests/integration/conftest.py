@@ -20,8 +20,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
 from moto.dynamodb.responses import DynamoHandler
+from pynamodb.connection import TableConnection
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException
-from pynamodb.models import BatchWrite
 
 from cloudsms import cache, clock
 from cloudsms.carriers.base import Submission, SubmitResult
@@ -153,16 +153,16 @@ def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def fail_the_second_batch_write(monkeypatch: pytest.MonkeyPatch) -> None:
     """The second BatchWriteItem request fails, as DynamoDB's may once its retries are
     spent; the first is written."""
-    commit = BatchWrite.commit
-    commits: list[BatchWrite] = []
+    write = TableConnection.batch_write_item
+    requests: list[TableConnection] = []
 
-    def second_fails(self: BatchWrite) -> None:
-        commits.append(self)
-        if len(commits) == 2:
+    def second_fails(self: TableConnection, *args: Any, **kwargs: Any) -> dict:
+        requests.append(self)
+        if len(requests) == 2:
             raise PutError("Failed to batch write items: max_retry_attempts exceeded")
-        commit(self)
+        return write(self, *args, **kwargs)
 
-    monkeypatch.setattr(BatchWrite, "commit", second_fails)
+    monkeypatch.setattr(TableConnection, "batch_write_item", second_fails)
 
 
 class FakeContext:

@@ -10,6 +10,10 @@ from pynamodb.connection import TableConnection
 
 from cloudsms.store import batches
 from cloudsms.store.blacklist import BlacklistModel
+from cloudsms.store.messages import MessageModel
+from functions.send import submit as submit_app
+from tests.integration.conftest import queue_sms
+from tests.integration.submit_records import event, queued_records
 
 TABLE = BlacklistModel.Meta.table_name
 # The waits' ceilings, doubling from 50 ms to the 2 s cap, for every resend allowed.
@@ -18,10 +22,11 @@ CEILINGS = [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0]
 
 class FakeThrottledPartition:
     """Stands in for DynamoDB's batch requests on a throttled partition: each of the
-    first `throttled` requests processes only its first key or item (through moto) and
-    leaves the rest unprocessed, as DynamoDB answers; later requests go to moto whole."""
+    first `throttled` requests processes only its first `processed` keys or items
+    (through moto) and leaves the rest unprocessed, as DynamoDB answers; later requests
+    go to moto whole."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, throttled: int) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, throttled: int, processed: int = 1) -> None:
         self.throttled = throttled
         self.requests: list[int] = []  # keys or items a request named
         get_item, write_item = TableConnection.batch_get_item, TableConnection.batch_write_item
@@ -29,15 +34,16 @@ class FakeThrottledPartition:
         def batch_get_item(connection: TableConnection, keys: list, **kwargs: Any) -> dict:
             if not self._throttles(len(keys)):
                 return get_item(connection, keys, **kwargs)
-            answer = get_item(connection, keys[:1], **kwargs)
-            answer["UnprocessedKeys"] = {connection.table_name: {"Keys": list(keys[1:])}}
+            answer = get_item(connection, keys[:processed], **kwargs)
+            left = list(keys[processed:])
+            answer["UnprocessedKeys"] = {connection.table_name: {"Keys": left}}
             return answer
 
         def batch_write_item(connection: TableConnection, put_items: list, **kwargs: Any) -> dict:
             if not self._throttles(len(put_items)):
                 return write_item(connection, put_items=put_items, **kwargs)
-            answer = write_item(connection, put_items=put_items[:1], **kwargs)
-            left = [{"PutRequest": {"Item": item}} for item in put_items[1:]]
+            answer = write_item(connection, put_items=put_items[:processed], **kwargs)
+            left = [{"PutRequest": {"Item": item}} for item in put_items[processed:]]
             answer["UnprocessedItems"] = {connection.table_name: left}
             return answer
 
@@ -169,3 +175,22 @@ def test_a_write_sends_25_items_a_request(aws, monkeypatch):
 
 def _by_number(items: Any) -> dict[str, dict[str, Any]]:
     return {item.number: item.attribute_values for item in items}
+
+
+def test_a_submit_queue_message_whose_messages_stay_unread_comes_back_unsent(
+    aws, live_channel, carrier_simulator, context, waits, monkeypatch
+):
+    # Given an SMS on the submit queue, its tenant's partition throttled all along
+    uid = queue_sms(context, "+639171234567", channel=live_channel)
+    FakeThrottledPartition(monkeypatch, throttled=1000, processed=0)
+    [record] = queued_records(aws)
+
+    # When the submit consumer takes the queue message
+    response = submit_app.lambda_handler(event(record), context)
+
+    # Then it gives up reading after its waits, and the queue message fails, for SQS to
+    # deliver again after the queue's visibility timeout; nothing was sent
+    assert waits == CEILINGS
+    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert carrier_simulator.submissions == []
+    assert MessageModel.get("acme", uid).dr_state == "QUEUED"

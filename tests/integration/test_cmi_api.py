@@ -10,6 +10,7 @@ import pytest
 
 from cloudsms.services import blacklist, channels, orders, tenants
 from cloudsms.services.orders import PackageFields
+from cloudsms.store import batches
 from cloudsms.store.messages import MessageModel
 from functions.send import app as send_app
 from tests.integration.conftest import api_event, submit_sms
@@ -436,16 +437,16 @@ def test_dr_query_answers_what_cannot_be_a_uid_without_looking_it_up(
     aws, tenant, context, monkeypatch
 ):
     submitted = submit_sms(context, "+639215347566")
-    batch_get = MessageModel.batch_get
+    batch_get = batches.get
 
-    def like_dynamodb(keys: Any, **kwargs: Any) -> Any:
+    def like_dynamodb(model: Any, keys: Any, **kwargs: Any) -> Any:
         # moto reads any key; DynamoDB refuses a sort key over 1,024 bytes, or an empty one.
         keys = list(keys)
         if any(not 0 < len(uid.encode()) <= 1024 for _, uid in keys):
             raise AssertionError("ValidationException: a key DynamoDB refuses")
-        return batch_get(keys, **kwargs)
+        return batch_get(model, keys, **kwargs)
 
-    monkeypatch.setattr(MessageModel, "batch_get", like_dynamodb)
+    monkeypatch.setattr(batches, "get", like_dynamodb)
     joined = ",".join([submitted] * 40)  # a client that joined its uids into one string
     asked = [joined, " ", submitted.lower()]
 

@@ -17,6 +17,7 @@ from cloudsms.errors import Conflict, Forbidden
 from cloudsms.services import channels, dispatch, missions, orders, staging
 from cloudsms.services.submission import SubmitResult, submit_mission_recipients, submit_queued
 from cloudsms.services.tenants import get_tenant
+from cloudsms.store import batches
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.missions import MissionModel
 from cloudsms.store.orders import OrderModel, PackageModel
@@ -506,7 +507,7 @@ def test_sms_taken_for_a_send_that_could_not_be_stored_are_given_back(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("DynamoDB is down")
 
-    monkeypatch.setattr(MessageModel, "batch_write", broken)
+    monkeypatch.setattr(batches, "put", broken)
     with pytest.raises(RuntimeError):
         from cloudsms.services.sending import SendRequest, send_sms
 

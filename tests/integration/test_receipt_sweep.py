@@ -15,6 +15,7 @@ from cloudsms.services.receipt_sweep import expire_overdue, sweep
 from cloudsms.services.redelivery import RetryLater
 from cloudsms.services.submission import submit_queued
 from cloudsms.settings import get_settings
+from cloudsms.store import batches
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.receipt_watch import ReceiptWatchModel
 from cloudsms.store.unmatched_receipts import UnmatchedReceiptModel
@@ -162,7 +163,7 @@ def test_a_receipt_racing_the_sweep_wins_and_the_message_is_moved_once(
     read_while_waiting = message(uid)
     post_receipt(context, "SIM", kannel(uid, "SIM", "DELIVRD", "c-1"), method="GET")
     with monkeypatch.context() as patched:
-        patched.setattr(MessageModel, "batch_get", lambda keys, **_: iter([read_while_waiting]))
+        patched.setattr(batches, "get", lambda model, keys, **_: iter([read_while_waiting]))
         first = sweep(_after_timeout(uid), _time_left)
 
     # When the next run reads it again
@@ -243,15 +244,15 @@ def test_the_shards_of_an_hour_are_swept_at_the_same_time(aws, tenant, context, 
     uids = _watched_in_shards(context, 3)
     every_shard_reading = threading.Barrier(len({_shard(w) for w in _watches()}), timeout=30)
     reading = threading.local()
-    batch_get = MessageModel.batch_get
+    batch_get = batches.get
 
-    def once_every_shard_reads(keys, **kwargs):
+    def once_every_shard_reads(model, keys, **kwargs):
         if not getattr(reading, "began", False):
             reading.began = True
             every_shard_reading.wait()
-        return batch_get(keys, **kwargs)
+        return batch_get(model, keys, **kwargs)
 
-    monkeypatch.setattr(MessageModel, "batch_get", once_every_shard_reads)
+    monkeypatch.setattr(batches, "get", once_every_shard_reads)
 
     expired = expire_overdue(_after_timeout(uids[-1]), _time_left)
 

@@ -15,6 +15,7 @@ from cloudsms.adapters import queues
 from cloudsms.services import channels, submission
 from cloudsms.services.submission import submit_queue_message
 from cloudsms.services.throughput import Bucket, TokenBuckets, take_tokens
+from cloudsms.store import batches
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.throughput import DynamoBucketStore, ThroughputModel
 from functions.send import app as send_app
@@ -417,9 +418,8 @@ def test_a_queue_message_received_before_its_turn_goes_back_whole_unread(
 ):
     # Given a mission's queue message due later than SQS delivered it
     body = _mission_body(low_channel, 2, fake_clock.now() + timedelta(seconds=early))
-    reads: list[Any] = []
-    batch_get = MessageModel.batch_get
-    monkeypatch.setattr(MessageModel, "batch_get", lambda *a, **k: reads.append(a) or batch_get(*a))
+    reads: list[int] = []
+    monkeypatch.setattr(batches, "get", _counted_message_reads(reads))
 
     # When it is received
     submit_queue_message(json.dumps(body), 1, fake_clock.now)
@@ -460,6 +460,18 @@ def test_a_queue_message_paced_on_a_channel_whose_limit_was_lifted_since_goes_at
     # Then it waits for no pace: a channel without a limit has none
     assert len(carrier_simulator.submissions) == 2
     assert carried == []
+
+
+def _counted_message_reads(counted: list[int]) -> Any:
+    """A batch read that also notes how many messages each batch read of messages asks for."""
+    batch_get = batches.get
+
+    def get(model: Any, keys: Any, **kwargs: Any) -> Any:
+        if model is MessageModel:
+            counted.append(len(keys))
+        return batch_get(model, keys, **kwargs)
+
+    return get
 
 
 def _empty_the_bucket(channel: str, now: datetime, urgent: bool = False) -> None:
@@ -507,9 +519,8 @@ def test_a_missions_queue_message_that_finds_the_bucket_empty_goes_back_whole_un
     monkeypatch.setattr(submission, "spread", lambda: 1.0)
     body = {**_mission_body(low_channel, 2, None), "throttled": 2}
     _empty_the_bucket(low_channel, fake_clock.now())
-    reads: list[Any] = []
-    batch_get = MessageModel.batch_get
-    monkeypatch.setattr(MessageModel, "batch_get", lambda *a, **k: reads.append(a) or batch_get(*a))
+    reads: list[int] = []
+    monkeypatch.setattr(batches, "get", _counted_message_reads(reads))
 
     # When it is received
     submit_queue_message(json.dumps(body), 1, fake_clock.now)
@@ -678,10 +689,7 @@ def test_two_missions_on_one_channel_read_each_message_about_once(
     # Given a channel of 10 segments a second, and the message reads counted
     _simulator_channel(carrier_simulator, "TEN", 10)
     read: list[int] = []
-    batch_get = MessageModel.batch_get
-    monkeypatch.setattr(
-        MessageModel, "batch_get", lambda keys, *a, **k: read.append(len(keys)) or batch_get(keys)
-    )
+    monkeypatch.setattr(batches, "get", _counted_message_reads(read))
 
     # When two missions of 40 are dispatched on it at once, each paced at its whole rate,
     # so that about half their queue messages are throttled, some hop after hop

@@ -14,6 +14,7 @@ from cloudsms.domain import phone
 from cloudsms.domain.numberlist import AbnormalRow, NumberListError, read_phone_numbers
 from cloudsms.errors import BadRequest, NotFound, cut, shown
 from cloudsms.services.pages import counted, decode_last_key, first_page, one_page
+from cloudsms.store import batches
 from cloudsms.store.blacklist import PLATFORM, BlacklistModel
 
 # Why a blacklisted number is not sent (a rejected recipient's or message's reason).
@@ -94,11 +95,12 @@ def _save(owner: str, numbers: list[str], reason: str) -> tuple[list[str], list[
     answers those added and those already listed. A listed number keeps the reason and
     date it was listed with: importing a list again must not rewrite its history."""
     unique = list(dict.fromkeys(numbers))
-    listed = {item.number for item in BlacklistModel.batch_get([(owner, n) for n in unique])}
+    listed = {item.number for item in batches.get(BlacklistModel, [(owner, n) for n in unique])}
     added = [number for number in unique if number not in listed]
-    with BlacklistModel.batch_write() as batch:
-        for number in added:
-            batch.save(BlacklistModel(owner=owner, number=number, reason=reason))
+    batches.put(
+        BlacklistModel,
+        [BlacklistModel(owner=owner, number=number, reason=reason) for number in added],
+    )
     return added, [number for number in unique if number in listed]
 
 
@@ -278,10 +280,10 @@ def _read_whole(owner: str, pages: int) -> set[str] | None:
 
 def _looked_up(owners: tuple[str, ...], numbers: set[str]) -> set[str]:
     """Which of `numbers` are on the owners' lists, looked up by key (BatchGetItem takes
-    100 keys a request; PynamoDB splits them so, and asks again for the keys a request
-    leaves unprocessed)."""
+    100 keys a request; `batches.get` splits them so, and asks again, after a wait, for
+    the keys a request leaves unprocessed)."""
     keys = [(owner, number) for owner in owners for number in numbers]
     return {
         item.number
-        for item in BlacklistModel.batch_get(keys, attributes_to_get=["owner", "number"])
+        for item in batches.get(BlacklistModel, keys, attributes_to_get=["owner", "number"])
     }

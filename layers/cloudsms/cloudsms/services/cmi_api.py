@@ -40,6 +40,7 @@ from cloudsms.services import sending
 from cloudsms.services.authorization import resolve
 from cloudsms.services.sending import RecipientResult, SendRequest
 from cloudsms.services.tenants import PASSWORD_CHANGE, get_tenant
+from cloudsms.store import batches
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.tenants import TenantModel
 
@@ -507,7 +508,7 @@ def _query(tenant: TenantModel, request: Request) -> list[dict[str, Any]]:
         raise Failure(400, QUEUE_TOO_LARGE, f"SMS_UID has {len(uids)} uids; at most {MAX_UIDS}")
     # Keyed by the caller's tenant: another tenant's uid is simply not found.
     keys = [(tenant.tenant_id, uid) for uid in {_uid(given) for given in uids} if uid]
-    found = {m.uid: m for m in MessageModel.batch_get(keys)}
+    found = {m.uid: m for m in batches.get(MessageModel, keys)}
     zone = ZoneInfo(tenant.time_zone)
     return [_report(given, found.get(_uid(given) or ""), zone) for given in uids]
 

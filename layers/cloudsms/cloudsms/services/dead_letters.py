@@ -22,6 +22,7 @@ from cloudsms.domain.states import DrState
 from cloudsms.errors import BadRequest
 from cloudsms.services import dispatch, submission, uploads
 from cloudsms.settings import get_settings
+from cloudsms.store import batches
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.tenants import TenantModel
@@ -159,7 +160,7 @@ def _diagnosis(raw: str) -> dict[str, Any]:
         unreadable = f"not a submit message: {error.error_count()} problem(s)"
         return {"messages": 0, "waiting": 0, "poison": unreadable}
     keys = [(batch.tenant_id, uid) for uid in uids]
-    stored = {m.uid: m.dr_state for m in MessageModel.batch_get(keys)}
+    stored = {m.uid: m.dr_state for m in batches.get(MessageModel, keys)}
     unsent = (DrState.QUEUED.value, DrState.SUBMITTING.value)
     # A mission's recipient is written when it is claimed; a one-off message when sent.
     mission = isinstance(batch, submission.MissionBatch)

@@ -35,6 +35,7 @@ from cloudsms.errors import BadRequest, shown
 from cloudsms.services.messages import DR_STATE, ENCODING, ERROR_CODE, REASON, ROUTE_ID, STATUS
 from cloudsms.services.pages import MAX_COUNTED, decode_cursor, encode_cursor
 from cloudsms.settings import get_settings
+from cloudsms.store import batches
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.missions import MissionModel, name_matches
@@ -396,7 +397,8 @@ def mission_names(tenant_id: str, messages: list[MessageModel]) -> dict[str, str
     ids = {m.mission_id for m in messages if m.mission_id}
     if not ids:
         return {}
-    found = MissionModel.batch_get(
+    found = batches.get(
+        MissionModel,
         [(tenant_id, mission_id) for mission_id in ids],
         attributes_to_get=["mission_id", "name"],
     )

@@ -32,6 +32,7 @@ from cloudsms.services.pages import counted, decode_last_key, first_page, one_pa
 from cloudsms.services.templates import get_template
 from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
+from cloudsms.store import batches
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.counters import WHOLE_LIFE, CounterModel, mission_scope
 from cloudsms.store.messages import MessageModel
@@ -531,7 +532,7 @@ def list_missions(
     found = {}
     if missions:
         keys = [(mission_scope(tenant_id, m.mission_id), WHOLE_LIFE) for m in missions]
-        found = {c.scope: c for c in CounterModel.batch_get(keys)}
+        found = {c.scope: c for c in batches.get(CounterModel, keys)}
     items = [mission_view(m, found.get(mission_scope(tenant_id, m.mission_id))) for m in missions]
     return first_page({"items": items, "next_cursor": next_cursor}, cursor, lambda: counted(every))
 

@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from cloudsms.domain.states import FINAL, INTERMEDIATE, DrState
 from cloudsms.observability import logger, metrics
 from cloudsms.settings import get_settings
+from cloudsms.store import batches
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.receipt_watch import WATCH_SHARDS, ReceiptWatchModel, watch_shard_key
 
@@ -85,7 +86,7 @@ def _judged_hour(now: datetime) -> datetime:
 def _states(keys: list[tuple[str, str]]) -> Counter[DrState]:
     """How many of these messages are in each state (a message never written, a mission
     recipient whose claim did not happen, is absent)."""
-    found = MessageModel.batch_get(keys, attributes_to_get=["dr_state"])
+    found = batches.get(MessageModel, keys, attributes_to_get=["dr_state"])
     return Counter(DrState(message.dr_state) for message in found)
 
 

@@ -38,6 +38,7 @@ from cloudsms.services import transitions
 from cloudsms.services.receipt_silence import find_channels_without_receipts
 from cloudsms.services.receipts import receipt_window, reconcile_unmatched
 from cloudsms.settings import get_settings
+from cloudsms.store import batches
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.receipt_watch import WATCH_SHARDS, ReceiptWatchModel, watch_shard_key
@@ -157,7 +158,7 @@ def _expire_watched(
     settled = True
     keys = [(watch.tenant_id, uid) for uid in watch.uids]
     # A message never written (a mission recipient whose claim did not happen) is absent.
-    for message in MessageModel.batch_get(keys):
+    for message in batches.get(MessageModel, keys):
         if message.dr_state not in (DrState.SUBMITTING.value, *_WAITING):
             continue  # final, or QUEUED for a retry
         submitted_at = message.submitted_at or message.created_at

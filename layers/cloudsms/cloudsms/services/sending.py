@@ -19,6 +19,7 @@ from cloudsms.services import blacklist, counters, orders
 from cloudsms.services.channels import check_assigned, get_route
 from cloudsms.services.tenants import check_enabled, check_sender
 from cloudsms.settings import get_settings
+from cloudsms.store import batches
 from cloudsms.store.base import lost_a_race
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.tenants import TenantModel
@@ -207,9 +208,7 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
     for message, order_number in zip(messages, payers, strict=True):
         message.order_number = order_number
     try:
-        with MessageModel.batch_write() as batch:
-            for message in messages:
-                batch.save(message)
+        batches.put(MessageModel, messages)
     except Exception:
         # 25 messages a request: those of the requests before the one that failed are
         # stored, and no queue will ever carry them. They are refused (a refused

@@ -67,7 +67,7 @@ from cloudsms.services.quiet_hours import seconds_until_open
 from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
 from cloudsms.services.scheduling import sending_window
 from cloudsms.settings import get_settings
-from cloudsms.store import receipt_watch, reply_routes
+from cloudsms.store import batches, receipt_watch, reply_routes
 from cloudsms.store.messages import MessageModel, log_fields
 from cloudsms.store.tenants import TenantModel
 
@@ -209,7 +209,7 @@ def submit_queued(
     throttled: int = 0,
 ) -> None:
     """Submits each still-queued message of a one-off send once."""
-    found = {m.uid: m for m in MessageModel.batch_get([(tenant_id, uid) for uid in uids])}
+    found = {m.uid: m for m in batches.get(MessageModel, [(tenant_id, uid) for uid in uids])}
     progress = _Progress(receive_count, throttled)
     pending = [
         _Pending(found[uid], stored=True, entry=uid, checked_at=found[uid].created_at)
@@ -261,7 +261,7 @@ def submit_mission_recipients(
     if _still_throttled(batch, body, queue_url, now(), window):
         return
     keys = [(batch.tenant_id, r.uid) for r in batch.recipients]
-    found = {m.uid: m for m in MessageModel.batch_get(keys)}
+    found = {m.uid: m for m in batches.get(MessageModel, keys)}
     progress = _Progress(receive_count, batch.throttled)
     held: list[tuple[float, MissionRecipient]] = []
     pending = []

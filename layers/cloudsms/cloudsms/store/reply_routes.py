@@ -14,6 +14,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
+from cloudsms.store import batches
 from cloudsms.store.base import table_meta
 
 
@@ -44,23 +45,24 @@ def record(
     """Writes the routes of messages about to be handed over (again, when a batch is
     redelivered: a plain put, so writing twice changes nothing but the times).
 
-    Batched 25 a request; PynamoDB sends unprocessed items again and raises PutError
-    when they keep coming back, so the messages are not claimed without their routes.
+    Batched 25 a request; unprocessed items are sent again after a wait, and
+    `batches.UnprocessedItems` raised when they keep coming back, so the messages are
+    not claimed without their routes.
     """
     expires_at = int(now.timestamp()) + get_settings().reply_route_days * 86400
-    with ReplyRouteModel.batch_write() as batch:
+    routes = [
+        ReplyRouteModel(
+            route_number=route_key(route_id, number),
+            tenant_id=tenant_id,
+            mission_id=mission_id,
+            sender=sender,
+            sent_at=now,
+            expires_at=expires_at,
+        )
         # A request may not hold one key twice, and a list may hold a number twice.
-        for number in dict.fromkeys(numbers):
-            batch.save(
-                ReplyRouteModel(
-                    route_number=route_key(route_id, number),
-                    tenant_id=tenant_id,
-                    mission_id=mission_id,
-                    sender=sender,
-                    sent_at=now,
-                    expires_at=expires_at,
-                )
-            )
+        for number in dict.fromkeys(numbers)
+    ]
+    batches.put(ReplyRouteModel, routes)
 
 
 def tenants_replied_to(route_id: str, number: str, now: datetime) -> list[str]:
