@@ -2,8 +2,9 @@
 common ones) and the number-list template, blacklists (the tenant's and the operator's
 platform-wide one), the tenant's status callback; and the operator's business channels
 with their assignment to tenants, unmatched receipts, product packages and tenants'
-orders of them."""
+orders of them. And the audit trail of who changed all that."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -25,7 +26,17 @@ from cloudsms.api import (
 from cloudsms.domain.numberlist_template import template_csv, template_xlsx
 from cloudsms.errors import BadRequest
 from cloudsms.observability import logger, metrics, tracer
-from cloudsms.services import blacklist, callbacks, channels, orders, receipts, templates, tenants
+from cloudsms.services import (
+    audit,
+    blacklist,
+    callbacks,
+    channels,
+    orders,
+    receipts,
+    templates,
+    tenants,
+)
+from cloudsms.services.audit import AuditPage
 from cloudsms.services.blacklist import BlacklistAdded, BlacklistImported, BlacklistPage
 from cloudsms.services.callbacks import Callback
 from cloudsms.services.channels import BusinessChannel, BusinessChannels
@@ -508,6 +519,53 @@ def get_callback() -> dict:
 def delete_callback() -> Response[str]:
     callbacks.remove(caller(app).tenant_id)
     return Response(status_code=204, body="")
+
+
+# --- the audit trail ---------------------------------------------------------------------
+
+AuditFrom = Annotated[
+    datetime | None,
+    Query(alias="from", description="Changes made from this time (ISO 8601; UTC without offset)"),
+]
+AuditTo = Annotated[
+    datetime | None,
+    Query(alias="to", description="Changes made until this time (ISO 8601; UTC without offset)"),
+]
+
+
+@app.get(
+    "/v1/audit",
+    operation_id="list_audit",
+    description="Who changed the caller's tenant's configuration, and when: newest first",
+    responses=answers(AuditPage),
+)
+@tracer.capture_method
+def list_audit(
+    start: AuditFrom = None, end: AuditTo = None, page_size_: PageSize = None, cursor: Cursor = None
+) -> dict:
+    tenant_id = caller(app).tenant_id
+    return audit.list_entries(tenant_id, start, end, page_size(page_size_), cursor, clock.now())
+
+
+@app.get(
+    "/v1/admin/audit",
+    operation_id="list_platform_audit",
+    description="Who changed what, every tenant's and the platform's: newest first",
+    responses=answers(AuditPage),
+)
+@tracer.capture_method
+def list_platform_audit(
+    tenant: Annotated[
+        str | None,
+        Query(max_length=tenants.MAX_TENANT_ID, description="One tenant's changes only"),
+    ] = None,
+    start: AuditFrom = None,
+    end: AuditTo = None,
+    page_size_: PageSize = None,
+    cursor: Cursor = None,
+) -> dict:
+    operator(app)
+    return audit.list_entries(tenant, start, end, page_size(page_size_), cursor, clock.now())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -31,6 +31,8 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
             "tenant_id": principal.tenant_id,
             "role": principal.role,
             "key_id": principal.key_id,
+            # The audit trail names a session's account, not its key id.
+            "account": principal.account,
         },
         region=arn.region,
         aws_account_id=arn.aws_account_id,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from re import Match
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import (
@@ -22,11 +22,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
-from cloudsms import validation
+from cloudsms import clock, validation
 from cloudsms.errors import BadRequest, CloudSmsError, Forbidden, Unauthorized
 from cloudsms.observability import logger
+from cloudsms.services import audit
 from cloudsms.services.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from cloudsms.services.tenants import PASSWORD_CHANGE, Principal
 from cloudsms.settings import get_settings
@@ -102,7 +104,7 @@ def make_resolver() -> APIGatewayRestResolver:
         enable_validation=True, cors=cors, json_body_deserializer=validation.loads_json
     )
     _answer_errors(app)
-    app.use(middlewares=[_no_oversized_path_values, _no_url_encoded_form])
+    app.use(middlewares=[_no_oversized_path_values, _no_url_encoded_form, _record_changes])
     return app
 
 
@@ -134,6 +136,56 @@ def _url_encoded_form(app: ApiGatewayResolver) -> bool:
     content_type = app.current_event.headers.get("Content-Type") or ""
     form = content_type.lower().startswith("application/x-www-form-urlencoded")
     return form and bool(app.current_event.body)
+
+
+CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Requests that change something but are not configuration, so not in the audit trail:
+# sending (messages and missions are their own record, and a write more per message
+# would cost every message), a preview and an export (nothing changes), and the log-in
+# page and sessions (each log-in is logged already).
+NOT_AUDITED = frozenset(
+    {
+        "POST /v1/sms",
+        "POST /v1/cmi",
+        "POST /v1/missions",
+        "POST /v1/missions/preview",
+        "POST /v1/messages/exports",
+        "POST /v1/captchas",
+        "POST /v1/sessions",
+        "DELETE /v1/sessions/current",
+    }
+)
+
+
+def _record_changes(app: ApiGatewayResolver, next_middleware: Any) -> Response:
+    """Every change a route made (a 2xx answer to a POST, PUT, PATCH or DELETE) goes in
+    the audit trail: who, on which tenant, the route and its path parameters. Never the
+    body: it may carry a channel's credentials or a password."""
+    response: Response = next_middleware(app)
+    event = cast(APIGatewayProxyEvent, app.current_event)  # the REST API's resolver's
+    if event.http_method not in CHANGES or not 200 <= response.status_code < 300:
+        return response
+    action = f"{event.http_method} {event.resource}"
+    if action in NOT_AUDITED:
+        return response
+    context = event.request_context.authorizer.get_context()
+    if not context.get("tenant_id"):
+        return response  # refused before it changed anything: no one to record
+    target = {name: unquote(value) for name, value in (event.path_parameters or {}).items()}
+    change = audit.Change(
+        # A portal session's key id says nothing to a reader: its account's name does.
+        actor=context.get("account") or context.get("key_id", ""),
+        role=context.get("role"),
+        key_id=context.get("key_id"),
+        # An operator's change of one tenant is that tenant's; the rest, the caller's.
+        tenant_id=target.get("tenant_id") or context["tenant_id"],
+        action=action,
+        target=target,
+        request_id=event.request_context.request_id,
+        source_ip=event.request_context.identity.source_ip,
+    )
+    audit.record(change, clock.now())
+    return response
 
 
 def make_function_url_resolver() -> LambdaFunctionUrlResolver:

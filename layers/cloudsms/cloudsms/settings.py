@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     accounts_table: str = "cloudsms-accounts"
     captchas_table: str = "cloudsms-captchas"
     login_failures_table: str = "cloudsms-login-failures"
+    audit_table: str = "cloudsms-audit"
+    # How long the audit trail keeps an entry (the template's AuditRetentionDays).
+    audit_retention_days: Annotated[int, Field(ge=1)] = 400
 
     otp_queue_url: str = ""
     bulk_queue_url: str = ""

@@ -37,6 +37,7 @@ class Principal:
     tenant_id: str
     role: str
     key_id: str
+    account: str = ""  # a portal session's: the account that logged in
 
 
 @dataclass(frozen=True)
@@ -374,4 +375,5 @@ def resolve_key(key: str) -> Principal | None:
         return None
     if tenant.disabled_at is not None:
         return None  # the operator cut the tenant off
-    return Principal(tenant_id=item.tenant_id, role=item.role, key_id=item.key_id)
+    account = item.name if item.kind == SESSION else ""
+    return Principal(tenant_id=item.tenant_id, role=item.role, key_id=item.key_id, account=account)

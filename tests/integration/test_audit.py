@@ -1,0 +1,260 @@
+"""The audit trail: every configuration change through the API is recorded (who, on which
+tenant, what, when), never a secret; sending is not."""
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from pynamodb.exceptions import PutError
+
+from cloudsms import clock
+from cloudsms.observability import logger
+from cloudsms.services import accounts, tenants
+from cloudsms.store.audit import AuditEntryModel
+from functions.accounts import app as accounts_app
+from functions.admin import app as admin_app
+from functions.authorizer import app as authorizer_app
+from functions.send import app as send_app
+from tests.integration.conftest import EVENTS, api_event, throttled
+
+# The authorizer context and caller of api_event's requests (tests/events/api_request.json).
+KEY_ID = "key_0123456789ab"
+REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+SOURCE_IP = "203.0.113.7"
+PASSWORD = "gateway-pa55word"
+CAPTCHA = "aqVj"
+CHANNEL = {
+    "route_id": "KAN_PH",
+    "gateway_type": "kannel",
+    "endpoint": "http://127.0.0.1:13013/",
+    "username": "kuser",
+    "password": PASSWORD,
+    "receipt_secret": "a-receipt-secret-of-my-choosing",
+}
+
+
+def _call(
+    context, app: Any, method: str, path: str, resource: str, role: str = "operator", **kw: Any
+) -> dict[str, Any]:
+    event = api_event(method, path, resource, **kw)
+    event["requestContext"]["authorizer"]["role"] = role
+    response = app.lambda_handler(event, context)
+    response["json"] = json.loads(response["body"]) if response.get("body") else None
+    return response
+
+
+def _pause_channel(context, route_id: str = "SIM") -> dict[str, Any]:
+    return _call(
+        context,
+        admin_app,
+        "PATCH",
+        f"/v1/admin/channels/{route_id}",
+        "/v1/admin/channels/{route_id}",
+        body={"paused": True},
+        path_parameters={"route_id": route_id},
+    )
+
+
+def _create_template(context, tenant_id: str) -> None:
+    body = {"name": f"Hello {tenant_id}", "content": "Hello", "sms_type": "business"}
+    response = _call(
+        context,
+        admin_app,
+        "POST",
+        "/v1/templates",
+        "/v1/templates",
+        "tenant",
+        body=body,
+        tenant_id=tenant_id,
+    )
+    assert response["statusCode"] == 201, response["body"]
+
+
+def _audit(context, path: str = "/v1/admin/audit", role: str = "operator", **kw: Any) -> dict:
+    response = _call(context, admin_app, "GET", path, path, role, **kw)
+    assert response["statusCode"] == 200, response["body"]
+    return response["json"]
+
+
+def _stored() -> str:
+    """Every stored entry as DynamoDB holds it, every attribute."""
+    table = AuditEntryModel.Meta.table_name
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=table)["Items"]
+    return json.dumps(items)
+
+
+def test_an_operators_change_is_recorded_with_who_what_and_where(aws, tenant, context):
+    response = _pause_channel(context)
+
+    assert response["statusCode"] == 200, response["body"]
+    [entry] = _audit(context)["items"]
+    assert entry["actor"] == KEY_ID
+    assert entry["role"] == "operator"
+    assert entry["tenant_id"] == "acme"
+    assert entry["action"] == "PATCH /v1/admin/channels/{route_id}"
+    assert entry["target"] == {"route_id": "SIM"}
+    assert entry["request_id"] == REQUEST_ID
+    assert entry["source_ip"] == SOURCE_IP
+
+
+def test_a_change_of_one_tenant_is_recorded_as_that_tenants(aws, tenant, context):
+    tenants.create_tenant("beta", "Beta", "Asia/Shanghai")
+
+    response = _call(
+        context,
+        admin_app,
+        "POST",
+        "/v1/admin/tenants/beta/channels",
+        "/v1/admin/tenants/{tenant_id}/channels",
+        body={"route_id": "SIM"},
+        path_parameters={"tenant_id": "beta"},
+    )
+
+    assert response["statusCode"] == 204, response["body"]
+    [entry] = _audit(context, query={"tenant": "beta"})["items"]
+    assert entry["action"] == "POST /v1/admin/tenants/{tenant_id}/channels"
+    assert entry["target"] == {"tenant_id": "beta"}
+    assert _audit(context, query={"tenant": "acme"})["items"] == []
+
+
+def test_sending_is_not_recorded(aws, tenant, context):
+    body = {"to": ["+639215347566"], "text": "Hello", "sms_type": "business", "channel": "SIM"}
+    response = _call(context, send_app, "POST", "/v1/sms", "/v1/sms", "tenant", body=body)
+
+    assert response["statusCode"] == 202, response["body"]
+    assert _audit(context)["items"] == []
+
+
+def test_a_refused_change_is_not_recorded(aws, tenant, context):
+    response = _pause_channel(context, "NO_SUCH_ROUTE")
+
+    assert response["statusCode"] == 404
+    assert _audit(context)["items"] == []
+
+
+def test_a_channels_credentials_are_not_in_its_entry(aws, tenant, context):
+    response = _call(
+        context, admin_app, "POST", "/v1/admin/channels", "/v1/admin/channels", body=CHANNEL
+    )
+
+    assert response["statusCode"] == 201, response["body"]
+    [entry] = _audit(context)["items"]
+    assert entry["action"] == "POST /v1/admin/channels"
+    stored = _stored()
+    assert PASSWORD not in stored
+    assert CHANNEL["receipt_secret"] not in stored
+    assert "kuser" not in stored
+
+
+def test_a_tenant_sees_only_its_own_entries(aws, tenant, context):
+    tenants.create_tenant("beta", "Beta", "Asia/Shanghai")
+    _create_template(context, "acme")
+    _create_template(context, "beta")
+
+    seen = _audit(context, "/v1/audit", "tenant", tenant_id="beta")["items"]
+
+    assert [(e["tenant_id"], e["action"]) for e in seen] == [("beta", "POST /v1/templates")]
+    assert len(_audit(context)["items"]) == 2  # the operator sees both
+
+
+def test_a_tenant_cannot_read_the_platform_trail(aws, tenant, context):
+    response = _call(context, admin_app, "GET", "/v1/admin/audit", "/v1/admin/audit", "tenant")
+
+    assert response["statusCode"] == 403
+
+
+def test_an_entry_not_written_leaves_the_answer_and_is_logged_at_error(
+    aws, tenant, context, monkeypatch
+):
+    def refused(self: AuditEntryModel, *args: Any, **kwargs: Any) -> None:
+        raise throttled(PutError)
+
+    monkeypatch.setattr(AuditEntryModel, "save", refused)
+    written = io.StringIO()
+    before = logger.registered_handler.setStream(written)  # type: ignore[attr-defined]
+    try:
+        response = _pause_channel(context)
+    finally:
+        logger.registered_handler.setStream(before)  # type: ignore[attr-defined]
+
+    assert response["statusCode"] == 200
+    assert response["json"]["paused"] is True
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
+    [line] = [line for line in lines if line["message"] == "audit entry not written"]
+    assert line["level"] == "ERROR"
+    assert line["audit_entry"]["action"] == "PATCH /v1/admin/channels/{route_id}"
+    assert line["audit_entry"]["actor"] == KEY_ID
+
+
+def test_a_portal_sessions_change_names_its_account_and_no_password(
+    aws, tenant, context, monkeypatch
+):
+    monkeypatch.setattr(accounts, "_captcha_text", lambda: CAPTCHA)
+    issued = accounts.create_account("CNX01_Adm", "acme")
+    token = _session_token(issued.password)
+    policy = _authorize(context, token)
+    event = api_event(
+        "POST",
+        "/v1/account/password",
+        "/v1/account/password",
+        body={"current_password": issued.password, "new_password": "Spring2026"},
+    )
+    event["requestContext"]["authorizer"] = policy["context"]
+
+    response = accounts_app.lambda_handler(event, context)
+
+    assert response["statusCode"] == 200, response["body"]
+    [entry] = _audit(context)["items"]
+    assert entry["actor"] == "cnx01_adm"  # account names are kept in lower case
+    assert entry["action"] == "POST /v1/account/password"
+    stored = _stored()
+    assert issued.password not in stored
+    assert "Spring2026" not in stored
+    assert token not in stored
+
+
+def _session_token(password: str) -> str:
+    captcha_id = accounts.new_captcha(clock.now(), SOURCE_IP)["captcha_id"]
+    return accounts.log_in("CNX01_Adm", password, captcha_id, CAPTCHA, clock.now(), SOURCE_IP).token
+
+
+def _authorize(context, key: str) -> dict[str, Any]:
+    event = json.loads((EVENTS / "authorizer_request.json").read_text())
+    event["headers"] = {"Authorization": f"Bearer {key}"}
+    event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
+    return authorizer_app.lambda_handler(event, context)
+
+
+def test_entries_are_listed_newest_first_a_page_at_a_time_across_months(
+    aws, tenant, context, monkeypatch
+):
+    now = datetime.now(UTC)
+    for days_ago in (70, 35, 0):
+        monkeypatch.setattr(clock, "now", lambda at=now - timedelta(days=days_ago): at)
+        _pause_channel(context)
+    monkeypatch.setattr(clock, "now", lambda: now)
+
+    first = _audit(context, query={"page_size": "2"})
+    second = _audit(context, query={"page_size": "2", "cursor": first["next_cursor"]})
+
+    times = [e["at"] for e in first["items"] + second["items"]]
+    assert times == sorted(times, reverse=True)
+    assert len(times) == 3
+    assert second["next_cursor"] is None
+    since = (now - timedelta(days=40)).isoformat()
+    assert len(_audit(context, query={"from": since})["items"]) == 2
+
+
+def test_a_cursor_this_api_never_gave_out_is_refused(aws, tenant, context):
+    response = _call(
+        context,
+        admin_app,
+        "GET",
+        "/v1/admin/audit",
+        "/v1/admin/audit",
+        query={"cursor": "eyJlbnRyeV9pZCI6IHsiUyI6ICJ6enoifX0"},
+    )
+
+    assert response["statusCode"] == 400
