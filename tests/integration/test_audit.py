@@ -1,5 +1,5 @@
-"""The audit trail: every configuration change through the API is recorded (who, on which
-tenant, what, when), never a secret; sending is not."""
+"""The audit trail: every configuration change through the API or the `cloudsms` command
+is recorded (who, on which tenant, what, when), never a secret; sending is not."""
 
 import io
 import json
@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 from pynamodb.exceptions import PutError
 
 from cloudsms import clock
@@ -17,12 +18,14 @@ from functions.accounts import app as accounts_app
 from functions.admin import app as admin_app
 from functions.authorizer import app as authorizer_app
 from functions.send import app as send_app
-from tests.integration.conftest import EVENTS, api_event, throttled
+from tests.integration.conftest import EVENTS, api_event, run_cli, throttled
 
 # The authorizer context and caller of api_event's requests (tests/events/api_request.json).
 KEY_ID = "key_0123456789ab"
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 SOURCE_IP = "203.0.113.7"
+# What moto's STS answers GetCallerIdentity with.
+CALLER_ARN = "arn:aws:sts::123456789012:user/moto"
 PASSWORD = "gateway-pa55word"
 CAPTCHA = "aqVj"
 CHANNEL = {
@@ -258,3 +261,33 @@ def test_a_cursor_this_api_never_gave_out_is_refused(aws, tenant, context):
     )
 
     assert response["statusCode"] == 400
+
+
+def test_a_commands_change_is_recorded_with_the_aws_caller(aws, tenant):
+    run_cli("channel-pause", "SIM")
+
+    [entry] = run_cli("audit-list")
+    assert entry["actor"] == CALLER_ARN
+    assert entry["action"] == "channel-pause"
+    assert entry["target"] == {"route_id": "SIM"}
+    assert entry["tenant_id"] is None
+
+
+def test_an_issued_key_is_not_in_its_entry(aws, tenant):
+    issued = run_cli("key-issue", "acme", "--name", "billing")
+
+    [entry] = run_cli("audit-list", "--tenant", "acme")
+    assert entry["action"] == "key-issue"
+    assert entry["target"] == {"tenant_id": "acme"}
+    assert issued["key"] not in _stored()
+
+
+def test_a_command_that_only_reads_is_not_recorded(aws, tenant):
+    run_cli("channel-list")
+
+    assert run_cli("audit-list") == []
+
+
+def test_a_since_that_is_no_time_is_refused(aws, tenant):
+    with pytest.raises(SystemExit, match="is not an ISO 8601 time"):
+        run_cli("audit-list", "--since", "yesterday")

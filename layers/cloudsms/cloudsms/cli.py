@@ -3,7 +3,8 @@
 Creates tenants and reads their usage, issues and revokes API keys, adds and grants
 channels and reads their statistics, adds product packages and orders them for tenants,
 straight against the stack's AWS resources: the local stack (`--local`, the default) or
-a deployed one (`--stack NAME`, with the caller's AWS credentials).
+a deployed one (`--stack NAME`, with the caller's AWS credentials). Each change it makes
+is recorded in the audit trail under the caller's AWS identity (`audit-list` reads it).
 """
 
 from __future__ import annotations
@@ -292,7 +293,98 @@ def _parser() -> argparse.ArgumentParser:
     disable.add_argument("account_name")
     enable = commands.add_parser("account-enable", help="let a disabled account log in again")
     enable.add_argument("account_name")
+
+    trail = commands.add_parser(
+        "audit-list",
+        help="the audit trail: who changed what (API and commands), newest first",
+    )
+    trail.add_argument("--tenant", help="one tenant's changes only")
+    trail.add_argument("--since", help="changes made from this time: ISO 8601, UTC if no offset")
+    trail.add_argument("--max", type=int, default=100, help="show at most this many (default 100)")
     return parser
+
+
+# The commands that change something, each recorded in the audit trail when it succeeds
+# (services/audit.py); the others only read.
+AUDITED = frozenset(
+    {
+        "tenant-create",
+        "tenant-sending-window",
+        "tenant-request-limit",
+        "tenant-disable",
+        "tenant-enable",
+        "tenant-sender-ids",
+        "key-issue",
+        "key-revoke",
+        "channel-add",
+        "channel-update",
+        "channel-pause",
+        "channel-resume",
+        "channel-grant",
+        "channel-revoke",
+        "package-add",
+        "order-add",
+        "order-cancel",
+        "template-add-common",
+        "template-names-record",
+        "account-add",
+        "account-reset-password",
+        "account-disable",
+        "account-enable",
+        "redrive",
+    }
+)
+
+
+def _positionals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """What the command was given as its positional arguments: the names of what it
+    changed. Never an option's value: a password or a secret file's may be among them."""
+    command = next(
+        action.choices[args.command]
+        for action in parser._actions  # noqa: SLF001 - argparse keeps its subcommands here
+        if isinstance(action, argparse._SubParsersAction)  # noqa: SLF001
+    )
+    given = {}
+    for action in command._actions:  # noqa: SLF001
+        value = getattr(args, action.dest, None)
+        if not action.option_strings and value is not None:
+            given[action.dest] = " ".join(value) if isinstance(value, list) else str(value)
+    return given
+
+
+def _caller_arn() -> str:
+    """Who runs the command: the AWS caller identity (STS needs no permission for it)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from cloudsms.settings import get_settings
+
+    try:
+        identity = boto3.client("sts", region_name=get_settings().aws_region).get_caller_identity()
+    except (BotoCoreError, ClientError):
+        return "unknown AWS caller"
+    return str(identity["Arn"])
+
+
+def _audit_list(tenant_id: str | None, since: str | None, most: int) -> list[dict[str, Any]]:
+    from cloudsms import clock
+    from cloudsms.services import audit
+
+    try:
+        start = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        sys.exit(f"cloudsms: --since {since!r} is not an ISO 8601 time")
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while len(found) < most:
+        page = audit.list_entries(
+            tenant_id, start, None, min(most - len(found), 100), cursor, clock.now()
+        )
+        found += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    return found
 
 
 def _channel_options(parser: argparse.ArgumentParser, adding: bool) -> None:
@@ -479,7 +571,15 @@ def main(argv: list[str] | None = None) -> None:
     from cloudsms.api import MAX_PATH_VALUE_BYTES
     from cloudsms.errors import CloudSmsError
     from cloudsms.observability import logger
-    from cloudsms.services import accounts, channels, dead_letters, orders, templates, tenants
+    from cloudsms.services import (
+        accounts,
+        audit,
+        channels,
+        dead_letters,
+        orders,
+        templates,
+        tenants,
+    )
     from cloudsms.services.statistics import channel_statistics, tenant_usage
     from cloudsms.settings import get_settings
     from cloudsms.validation import validated
@@ -623,6 +723,17 @@ def main(argv: list[str] | None = None) -> None:
                 _print(dead_letters.overview())
         elif args.command == "redrive":
             _print(dead_letters.redrive(args.queue, args.max, drop_poison=args.drop_poison))
+        elif args.command == "audit-list":
+            _print(_audit_list(args.tenant, args.since, args.max))
+        if args.command in AUDITED:
+            target = _positionals(parser, args)
+            change = audit.Change(
+                actor=_caller_arn(),
+                action=args.command,
+                tenant_id=target.get("tenant_id"),
+                target=target,
+            )
+            audit.record(change, clock.now())
     except CloudSmsError as error:
         sys.exit(f"cloudsms: {error.message}")
     except (PynamoDBException, BotoCoreError, ClientError) as error:

@@ -1,7 +1,8 @@
 """The audit trail: who changed the platform's configuration, what, and when.
 
-The API records every change a route makes (cloudsms.api), through `record`. Sending is
-not recorded: messages and missions are their own record (README.md "Audit trail").
+The API records every change a route makes (cloudsms.api), the console command every
+change a command makes (cloudsms.cli); both through `record`. Sending is not recorded:
+messages and missions are their own record (README.md "Audit trail").
 """
 
 import re
