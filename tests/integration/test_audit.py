@@ -151,6 +151,27 @@ def test_a_channels_credentials_are_not_in_its_entry(aws, tenant, context):
     assert "kuser" not in stored
 
 
+def test_an_entry_names_the_fields_a_change_gave_never_their_values(aws, tenant, context):
+    _call(context, admin_app, "POST", "/v1/admin/channels", "/v1/admin/channels", body=CHANNEL)
+    rotated = "a-new-gateway-pa55word"
+
+    response = _call(
+        context,
+        admin_app,
+        "PATCH",
+        "/v1/admin/channels/KAN_PH",
+        "/v1/admin/channels/{route_id}",
+        body={"password": rotated, "throughput": 20},
+        path_parameters={"route_id": "KAN_PH"},
+    )
+
+    assert response["statusCode"] == 200, response["body"]
+    rotation = _audit(context)["items"][0]
+    assert rotation["action"] == "PATCH /v1/admin/channels/{route_id}"
+    assert rotation["fields"] == ["password", "throughput"]
+    assert rotated not in _stored()
+
+
 def test_a_tenant_sees_only_its_own_entries(aws, tenant, context):
     tenants.create_tenant("beta", "Beta", "Asia/Shanghai")
     _create_template(context, "acme")
@@ -271,6 +292,19 @@ def test_a_commands_change_is_recorded_with_the_aws_caller(aws, tenant):
     assert entry["action"] == "channel-pause"
     assert entry["target"] == {"route_id": "SIM"}
     assert entry["tenant_id"] is None
+
+
+def test_a_commands_entry_names_the_options_it_was_given_never_their_values(aws, tenant, tmp_path):
+    secret = tmp_path / "receipt-secret"
+    secret.write_text("a-receipt-secret-from-a-file")
+
+    run_cli("channel-update", "SIM", "--throughput", "30", "--receipt-secret-file", str(secret))
+
+    [entry] = run_cli("audit-list")
+    assert entry["action"] == "channel-update"
+    assert entry["fields"] == ["receipt_secret_file", "throughput"]
+    assert "a-receipt-secret-from-a-file" not in _stored()
+    assert str(secret) not in _stored()
 
 
 def test_an_issued_key_is_not_in_its_entry(aws, tenant):

@@ -1,6 +1,7 @@
 """What every API handler shares: the resolver, the error shape and the caller."""
 
 import base64
+import re
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import default as email_policy
@@ -181,11 +182,29 @@ def _record_changes(app: ApiGatewayResolver, next_middleware: Any) -> Response:
         tenant_id=target.get("tenant_id") or context["tenant_id"],
         action=action,
         target=target,
+        fields=_field_names(event),
         request_id=event.request_context.request_id,
         source_ip=event.request_context.identity.source_ip,
     )
     audit.record(change, clock.now())
     return response
+
+
+# A field's name as the API's models spell them; anything else in a body's keys is not
+# recorded (the models refuse unknown fields, but the trail must never hold a value).
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def _field_names(event: APIGatewayProxyEvent) -> tuple[str, ...]:
+    """The names of the fields a JSON body gave: what a PATCH changed ("password", not
+    "prices_usd"). A body that is no JSON object (a file imported) names none."""
+    try:
+        body = validation.loads_json(event.decoded_body or "") if event.body else None
+    except ValueError:
+        return ()
+    if not isinstance(body, dict):
+        return ()
+    return tuple(sorted(name for name in body if FIELD_NAME.fullmatch(name)))
 
 
 def make_function_url_resolver() -> LambdaFunctionUrlResolver:

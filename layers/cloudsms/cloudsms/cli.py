@@ -336,20 +336,26 @@ AUDITED = frozenset(
 )
 
 
-def _positionals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
-    """What the command was given as its positional arguments: the names of what it
-    changed. Never an option's value: a password or a secret file's may be among them."""
+def _given(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """What the command was given: its positional arguments (the names of what it
+    changed) and the names of the options it was given (what it changed of them: a
+    channel's `password_file` or its `price`). Never an option's value: a password or a
+    secret file's may be among them."""
     command = next(
         action.choices[args.command]
         for action in parser._actions  # noqa: SLF001 - argparse keeps its subcommands here
         if isinstance(action, argparse._SubParsersAction)  # noqa: SLF001
     )
-    given = {}
+    positionals, options = {}, []
     for action in command._actions:  # noqa: SLF001
         value = getattr(args, action.dest, None)
         if not action.option_strings and value is not None:
-            given[action.dest] = " ".join(value) if isinstance(value, list) else str(value)
-    return given
+            positionals[action.dest] = " ".join(value) if isinstance(value, list) else str(value)
+        elif action.option_strings and value != action.default and action.dest != "help":
+            options.append(action.dest)
+    return positionals, tuple(sorted(options))
 
 
 def _caller_arn() -> str:
@@ -726,12 +732,13 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "audit-list":
             _print(_audit_list(args.tenant, args.since, args.max))
         if args.command in AUDITED:
-            target = _positionals(parser, args)
+            target, options = _given(parser, args)
             change = audit.Change(
                 actor=_caller_arn(),
                 action=args.command,
                 tenant_id=target.get("tenant_id"),
                 target=target,
+                fields=options,
             )
             audit.record(change, clock.now())
     except CloudSmsError as error:

@@ -31,6 +31,7 @@ class Change:
     action: str
     tenant_id: str | None
     target: dict[str, str] = field(default_factory=dict)
+    fields: tuple[str, ...] = ()
     role: str | None = None
     key_id: str | None = None
     request_id: str | None = None
@@ -50,6 +51,10 @@ class AuditEntry(BaseModel):
         description='The route ("PATCH /v1/admin/channels/{route_id}") or the command'
     )
     target: dict[str, str] = Field(description="What it named: path parameters or arguments")
+    fields: list[str] = Field(
+        description="What it changed: the names of the fields the request's body gave, or "
+        "of the options the command was given; never their values"
+    )
     request_id: str | None
     source_ip: str | None
 
@@ -77,6 +82,7 @@ def record(change: Change, now: datetime) -> None:
         key_id=change.key_id,
         action=change.action,
         target=change.target,
+        fields=list(change.fields),
         request_id=change.request_id,
         source_ip=change.source_ip,
         expires_at=int((at + timedelta(days=get_settings().audit_retention_days)).timestamp()),
@@ -96,6 +102,7 @@ def entry_view(item: AuditEntryModel) -> dict[str, Any]:
         "tenant_id": None if item.tenant_id == PLATFORM else item.tenant_id,
         "action": item.action,
         "target": item.target.as_dict() if item.target else {},
+        "fields": list(item.fields or []),
         "request_id": item.request_id,
         "source_ip": item.source_ip,
     }

@@ -7,6 +7,7 @@ from DynamoDB's write limit of one partition. TTL removes an entry after the ret
 """
 
 from pynamodb.attributes import (
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -50,6 +51,9 @@ class AuditEntryModel(Model):
     # Never a body, nor an option's value: they may carry credentials.
     action = UnicodeAttribute()
     target: MapAttribute[str, str] = MapAttribute(default=dict)
+    # Which fields a change gave (a PATCH's body's, a command's options): "password" says
+    # the credentials were changed, "prices_usd" the prices. Names only, never values.
+    fields = ListAttribute(of=UnicodeAttribute, default=list)
     request_id = UnicodeAttribute(null=True)
     source_ip = UnicodeAttribute(null=True)
     expires_at = NumberAttribute()
