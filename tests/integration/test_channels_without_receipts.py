@@ -1,7 +1,8 @@
-"""A channel whose carrier stopped sending receipts is told to the operator by the next
-hourly sweeps, not 72 hours later: a WARNING line naming the channel, and the metric
-ChannelsWithoutReceiptsAlarm watches. Normal life (a few messages waiting hours for
-their receipt, a channel sending a handful) stays quiet."""
+"""A channel whose carrier stopped sending receipts, or whose receipts are mostly
+failures, is told to the operator by the next hourly sweeps, not 72 hours later: a
+WARNING line naming the channel, and the metric its alarm watches. Normal life (a few
+messages waiting hours for their receipt, some undelivered, a channel sending a
+handful) stays quiet."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ SUBMITTED = datetime.now(UTC).replace(hour=2, minute=5, second=0, microsecond=0)
 SWEPT = SUBMITTED + timedelta(hours=get_settings().receipt_silence_hours, minutes=45)
 ACCEPTED = accepted()
 WARNING = "channel gets no receipts: its carrier may have stopped sending them"
+POOR = "channel delivers poorly: most of its receipts are failures"
 
 
 def _submitted(
@@ -47,13 +49,19 @@ def _delivered(context, uids: list[str]) -> None:
         post_receipt(context, "SIM", kannel(uid, "SIM", "DELIVRD", f"c-{uid}"), method="GET")
 
 
+def _undelivered(context, uids: list[str]) -> None:
+    for uid in uids:
+        receipt = kannel(uid, "SIM", "UNDELIV", f"c-{uid}", mask="2")
+        post_receipt(context, "SIM", receipt, method="GET")
+
+
 def _sweep(context, capsys, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: SWEPT)
     return _run(lambda: sweep_app.lambda_handler({}, context), capsys)
 
 
-def _warnings(lines) -> list[dict]:
-    return [line for line in lines if line["message"] == WARNING]
+def _warnings(lines, message: str = WARNING) -> list[dict]:
+    return [line for line in lines if line["message"] == message]
 
 
 def test_a_channel_whose_messages_all_still_wait_for_receipts_is_named_and_counted(
@@ -132,7 +140,7 @@ def test_a_failed_look_for_silent_channels_fails_the_run_once_overdue_messages_a
     def refused(now):
         raise throttled(QueryError)
 
-    monkeypatch.setattr(receipt_sweep, "find_channels_without_receipts", refused)
+    monkeypatch.setattr(receipt_sweep, "judge_channels", refused)
     timeout = timedelta(hours=get_settings().receipt_timeout_hours)
 
     # When the sweep runs, the run fails (the function's error alarm sees it)
@@ -153,3 +161,51 @@ def test_the_look_keeps_no_more_of_a_channels_messages_than_it_reads(aws, tenant
 
     # Then it holds only as many as it reads (an hour may list millions)
     assert len(watched["SIM"]) == receipt_silence.SAMPLE
+
+
+def test_a_channel_whose_receipts_are_mostly_failures_is_named_and_counted(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given 25 messages taken nearly 3 hours ago: 10 delivered, 15 undelivered
+    uids = _submitted(context, 25)
+    _delivered(context, uids[:10])
+    _undelivered(context, uids[10:])
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    # Then a warning names the channel with its receipts' failures, and the metric counts it
+    [line] = _warnings(lines, POOR)
+    assert line["level"] == "WARNING"
+    assert (line["channel"], line["receipted"], line["delivered"]) == ("SIM", 25, 10)
+    assert line["UNDELIV"] == 15
+    assert published["ChannelsDeliveringPoorly"] == 1
+    assert published["ChannelsWithoutReceipts"] == 0
+    assert _warnings(lines) == []
+
+
+def test_a_channel_delivering_above_the_floor_is_not_reported(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given 25 receipted messages, 15 of them delivered: above the floor of a half
+    uids = _submitted(context, 25)
+    _delivered(context, uids[:15])
+    _undelivered(context, uids[15:])
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    assert _warnings(lines, POOR) == []
+    assert published["ChannelsDeliveringPoorly"] == 0
+
+
+def test_a_channel_with_fewer_final_receipts_than_the_minimum_is_not_judged_on_them(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given 25 messages taken: 19 undelivered, 6 still waiting (heard, but too few
+    # receipts to judge a delivery rate by)
+    uids = _submitted(context, 25)
+    _undelivered(context, uids[:19])
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    assert _warnings(lines, POOR) == [] and _warnings(lines) == []
+    assert published["ChannelsDeliveringPoorly"] == 0

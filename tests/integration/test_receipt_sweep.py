@@ -403,6 +403,7 @@ def test_the_scheduled_function_runs_the_sweep(aws, tenant, context):
     assert result == {
         "reconciled": 0,
         "channels_without_receipts": 0,
+        "channels_delivering_poorly": 0,
         "expired": 0,
         "missions_without_list": 0,
     }

@@ -356,9 +356,10 @@ def test_the_alarm_on_channels_without_receipts_keeps_its_state_between_two_swee
     # ends: runs of different lengths leave an hour's sliding window without any of
     # their datapoints for a while. That gap must not turn the alarm OK, and the next
     # run's datapoint back to ALARM (two e-mails an hour), while a channel stays silent.
-    alarm = _of_type("AWS::CloudWatch::Alarm")["ChannelsWithoutReceiptsAlarm"]["Properties"]
-
-    assert (alarm["Period"], alarm["TreatMissingData"]) == (3600, "ignore")
+    alarms = _of_type("AWS::CloudWatch::Alarm")
+    for name in ("ChannelsWithoutReceiptsAlarm", "ChannelsDeliveringPoorlyAlarm"):
+        alarm = alarms[name]["Properties"]
+        assert (alarm["Period"], alarm["TreatMissingData"]) == (3600, "ignore"), name
 
 
 def test_the_receipt_sweep_has_a_whole_vcpu():

@@ -24,12 +24,21 @@ message still without one is the rare handset that is off.
   judged (as SubmissionsRefusedAlarm wants 20 refusals). A message no gateway took
   (queued, claimed, refused, UNKNOWN) expects no receipt and does not count; every
   channel asks its gateway for receipts, so no channel is left out by configuration.
+- The same sample tells a channel that is heard but whose receipts are mostly failures
+  (a carrier refusing a sender, a route's network down, numbers sent in a form it
+  cannot reach): at least `MIN_MESSAGES` final receipts, fewer than
+  `channel_delivery_floor` of them DELIVRD. Nothing is refused there either, and such
+  messages are charged like delivered ones. The floor is one for every channel (the
+  template's ChannelDeliveryFloor), low by default (0.5): routes deliver 70-99 % in
+  normal life, and a floor that pages on an ordinary day is soon ignored.
 - Metrics carry no channel: a run publishes how many channels it found silent
-  (`ChannelsWithoutReceipts`, 0 too, which ChannelsWithoutReceiptsAlarm watches), and a
-  WARNING line names each.
+  (`ChannelsWithoutReceipts`, 0 too, which ChannelsWithoutReceiptsAlarm watches) and
+  how many delivering poorly (`ChannelsDeliveringPoorly`, ChannelsDeliveringPoorlyAlarm),
+  and a WARNING line names each.
 """
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cloudsms.domain.states import FINAL, INTERMEDIATE, DrState
@@ -50,32 +59,50 @@ _WAITING = frozenset({DrState.SUBMITTED, *INTERMEDIATE})
 # Final states only a receipt gives: UNKNOWN is the sweep's, SUBMIT_FAILED and
 # LOCAL_REJECTED those of messages no carrier took.
 _RECEIPTED = FINAL - {DrState.UNKNOWN, DrState.SUBMIT_FAILED, DrState.LOCAL_REJECTED}
+_FAILED = _RECEIPTED - {DrState.DELIVRD}
 
 
-def find_channels_without_receipts(now: datetime) -> list[str]:
-    """The channels whose messages of the judged hour got (almost) no final receipt,
-    each logged as a warning and counted in the metric."""
+@dataclass
+class Findings:
+    """The channels a run found silent, and those heard but delivering poorly."""
+
+    silent: list[str] = field(default_factory=list)
+    delivering_poorly: list[str] = field(default_factory=list)
+
+
+def judge_channels(now: datetime) -> Findings:
+    """The channels whose messages of the judged hour got (almost) no final receipt, and
+    those whose final receipts were mostly failures; each logged as a warning and
+    counted in its metric."""
     hour = _judged_hour(now)
-    silent = []
+    floor = get_settings().channel_delivery_floor
+    found = Findings()
     for route_id, keys in sorted(_watched_messages(hour).items()):
         states = _states(sorted(keys))
         taken = sum(n for state, n in states.items() if state in _WAITING | _RECEIPTED)
         receipted = sum(n for state, n in states.items() if state in _RECEIPTED)
+        delivered = states[DrState.DELIVRD]
+        judged = {"channel": route_id, "submitted_hour": hour.isoformat(), "messages": taken}
         if taken >= MIN_MESSAGES and receipted <= HEARD_SHARE * taken:
             logger.warning(
                 "channel gets no receipts: its carrier may have stopped sending them",
-                extra={
-                    "channel": route_id,
-                    "submitted_hour": hour.isoformat(),
-                    "messages": taken,
-                    "receipted": receipted,
-                },
+                extra={**judged, "receipted": receipted},
             )
-            silent.append(route_id)
+            found.silent.append(route_id)
+        elif receipted >= MIN_MESSAGES and delivered < floor * receipted:
+            failures = {state.value: n for state, n in sorted(states.items()) if state in _FAILED}
+            logger.warning(
+                "channel delivers poorly: most of its receipts are failures",
+                extra={**judged, "receipted": receipted, "delivered": delivered, **failures},
+            )
+            found.delivering_poorly.append(route_id)
     # Every run, 0 too: the alarm keeps its state while its hour holds no datapoint (a
     # run that ended later than the one before), and goes OK on a run's 0.
-    metrics.add_metric(name="ChannelsWithoutReceipts", unit="Count", value=len(silent))
-    return silent
+    metrics.add_metric(name="ChannelsWithoutReceipts", unit="Count", value=len(found.silent))
+    metrics.add_metric(
+        name="ChannelsDeliveringPoorly", unit="Count", value=len(found.delivering_poorly)
+    )
+    return found
 
 
 def _judged_hour(now: datetime) -> datetime:

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from cloudsms.domain.states import DrState
 from cloudsms.observability import logger, metrics
 from cloudsms.services import transitions
-from cloudsms.services.receipt_silence import find_channels_without_receipts
+from cloudsms.services.receipt_silence import Findings, judge_channels
 from cloudsms.services.receipts import receipt_window, reconcile_unmatched
 from cloudsms.settings import get_settings
 from cloudsms.store import batches
@@ -55,25 +55,31 @@ def sweep(now: datetime, seconds_left: Callable[[], float]) -> dict[str, int]:
     since = receipt_window(now)
     for channel in ChannelModel.scan(attributes_to_get=["route_id"]):
         reconciled += reconcile_unmatched(channel.route_id, now, since)
-    silent, failure = _channels_without_receipts(now)
+    found, failure = _judge_channels(now)
     expired = expire_overdue(now, seconds_left)
     if failure is not None:
         raise failure
-    done = {"reconciled": reconciled, "channels_without_receipts": silent, "expired": expired}
+    done = {
+        "reconciled": reconciled,
+        "channels_without_receipts": len(found.silent),
+        "channels_delivering_poorly": len(found.delivering_poorly),
+        "expired": expired,
+    }
     logger.info("receipt sweep done", extra=done)
     return done
 
 
-def _channels_without_receipts(now: datetime) -> tuple[int, Exception | None]:
-    """How many channels' receipts stopped, or why that could not be told."""
+def _judge_channels(now: datetime) -> tuple[Findings, Exception | None]:
+    """Which channels' receipts stopped or are mostly failures, or why that could not be
+    told."""
     try:
-        return len(find_channels_without_receipts(now)), None
+        return judge_channels(now), None
     except Exception as error:
         logger.error(
             "looking for channels without receipts failed; the next run looks again",
             exc_info=error,
         )
-        return 0, error
+        return Findings(), error
 
 
 def expire_overdue(now: datetime, seconds_left: Callable[[], float]) -> int:
