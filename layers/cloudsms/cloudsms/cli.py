@@ -360,13 +360,12 @@ def _given(
 
 def _caller_arn() -> str:
     """Who runs the command: the AWS caller identity (STS needs no permission for it)."""
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from cloudsms.settings import get_settings
+    from cloudsms.adapters import aws
 
     try:
-        identity = boto3.client("sts", region_name=get_settings().aws_region).get_caller_identity()
+        identity = aws.client("sts").get_caller_identity()
     except (BotoCoreError, ClientError):
         return "unknown AWS caller"
     return str(identity["Arn"])
