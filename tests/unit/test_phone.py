@@ -8,7 +8,9 @@ from cloudsms.domain.phone import (
     mask_numbers_in,
     normalise,
     normalise_listed,
+    not_allowed,
     readings,
+    region,
     time_zones,
 )
 
@@ -212,3 +214,37 @@ def test_a_listed_number_that_reads_two_ways_is_refused_rather_than_listing_a_st
 )
 def test_a_gateways_sender_is_each_number_it_may_be(raw, numbers):
     assert readings(raw) == numbers
+
+
+@pytest.mark.parametrize(
+    ("e164", "code"),
+    [
+        (PH, "PH"),
+        ("+8613800138000", "CN"),
+        # +1 is shared: the US's, Canada's and the Caribbean's, told apart by the number.
+        ("+12015550123", "US"),
+        ("+15062345678", "CA"),
+        ("+18762101234", "JM"),
+        ("+447400123456", "GB"),
+        ("+8823421234", "001"),  # an international network: no country's
+    ],
+)
+def test_a_numbers_region_is_its_countrys_iso_code(e164, code):
+    assert region(e164) == code
+
+
+def test_a_number_in_a_country_not_allowed_names_the_country():
+    assert not_allowed("+18762101234", {"US", "PH"}) == "country JM is not allowed for this tenant"
+    assert not_allowed("+12015550123", {"US", "PH"}) is None
+
+
+def test_an_international_networks_number_is_not_allowed_when_countries_are_set():
+    assert not_allowed("+8823421234", {"PH"}) == (
+        "+882 is an international network, not allowed for this tenant"
+    )
+
+
+@pytest.mark.parametrize("countries", [None, set()])
+def test_no_countries_set_allows_every_country(countries):
+    assert not_allowed("+8823421234", countries) is None
+    assert not_allowed("+18762101234", countries) is None

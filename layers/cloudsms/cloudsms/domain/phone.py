@@ -9,6 +9,7 @@ refuses one that is also a Mainland China mobile in national form.
 
 import re
 import unicodedata
+from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -26,6 +27,10 @@ EMPTY = "empty"
 NO_COUNTRY_CODE = "national number without a country code"
 ONLY_CHINA_MOBILE = "Mainland China missions accept only +86 mobile numbers"
 NO_CHINA = "international missions cannot send to +86 numbers"
+# The end of the reason a number in a country the tenant may not send to has.
+NOT_ALLOWED = "not allowed for this tenant"
+# The region of a number of an international network (+800, +882, ...): no country's.
+NON_GEOGRAPHIC = "001"
 
 
 class Direction(StrEnum):
@@ -120,6 +125,29 @@ def normalise_listed(raw: str | int | float) -> str:
 
 def country_code(e164: str) -> int:
     return _split(e164)[0]
+
+
+def region(e164: str) -> str:
+    """The number's ISO 3166-1 alpha-2 region code ("PH"), or NON_GEOGRAPHIC."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[country_code(e164)]
+    if len(regions) == 1:
+        return regions[0]  # most country codes: no parse, for a list of 100,000 rows
+    # A code several countries share (+1: the US, Canada and the Caribbean's, whose
+    # premium ranges are what SMS pumping buys): the number decides.
+    return phonenumbers.region_code_for_number(_parse(e164)) or phonenumbers.UNKNOWN_REGION
+
+
+def not_allowed(e164: str, countries: Collection[str] | None) -> str | None:
+    """Why a tenant that may send only to `countries` (region codes; none: every country)
+    may not send to the number, or None when it may."""
+    if not countries:
+        return None
+    where = region(e164)
+    if where in countries:
+        return None
+    if where == NON_GEOGRAPHIC:
+        return f"+{country_code(e164)} is an international network, {NOT_ALLOWED}"
+    return f"country {where} is {NOT_ALLOWED}"
 
 
 def mask(e164: str) -> str:
