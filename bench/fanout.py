@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             created_at=now,
             updated_at=now,
         )
-        staged = staging.stage(mission, data)
+        staged = staging.stage(mission, data, None)
         mission.staged_prefix = staged.prefix
         mission.phone_number_amount = staged.recipients
         mission.status = "Unsent"

@@ -79,7 +79,7 @@ def ingest(data: bytes, run: int) -> Any:
         channel="SIM",
         status="Uploading",
     )
-    return staging.stage(mission, data)
+    return staging.stage(mission, data, None)
 
 
 def main(argv: list[str] | None = None) -> int:

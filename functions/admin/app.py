@@ -384,6 +384,20 @@ def set_request_limit(tenant_id: str, limit: tenants.RequestLimitFields) -> dict
     return {"tenant_id": tenant.tenant_id, **tenants.request_limit_view(tenant)}
 
 
+@app.put(
+    "/v1/admin/tenants/<tenant_id>/countries",
+    operation_id="set_countries",
+    description="The countries the tenant may send to, against SMS pumping (replaces its "
+    "list; null: every country)",
+    responses=answers(tenants.TenantCountries),
+)
+@tracer.capture_method
+def set_countries(tenant_id: str, allowed: tenants.CountryFields) -> dict:
+    operator(app)
+    tenant = tenants.set_countries(tenant_id, allowed.countries)
+    return {"tenant_id": tenant.tenant_id, "countries": tenants.countries_view(tenant)}
+
+
 @app.post(
     "/v1/admin/tenants/<tenant_id>/channels",
     operation_id="assign_channel",

@@ -121,9 +121,20 @@ def _parser() -> argparse.ArgumentParser:
         "(TenantRequestRate, 50 a second in bursts of 100)",
     )
     limit.add_argument("--burst", help="requests at once after a pause; default twice the rate")
+    countries = commands.add_parser(
+        "tenant-countries",
+        help="set the countries a tenant may send to, against SMS pumping (replacing its list)",
+    )
+    countries.add_argument("tenant_id")
+    countries.add_argument(
+        "countries",
+        nargs="+",
+        metavar="COUNTRY",
+        help="ISO 3166-1 alpha-2 codes (PH CN); 'all': every country",
+    )
     commands.add_parser(
         "tenant-list",
-        help="every tenant, with its channels, request limit and whether it is disabled",
+        help="every tenant, with its channels, request limit, countries and whether it is disabled",
     )
     disable = commands.add_parser(
         "tenant-disable",
@@ -311,6 +322,7 @@ AUDITED = frozenset(
         "tenant-create",
         "tenant-sending-window",
         "tenant-request-limit",
+        "tenant-countries",
         "tenant-disable",
         "tenant-enable",
         "tenant-sender-ids",
@@ -609,6 +621,9 @@ def main(argv: list[str] | None = None) -> None:
             if args.requests_per_second != "default":
                 wanted["requests_per_second"] = args.requests_per_second
             _print(tenants.tenant_view(tenants.set_request_limit(args.tenant_id, wanted)))
+        elif args.command == "tenant-countries":
+            allowed = None if args.countries == ["all"] else args.countries
+            _print(tenants.tenant_view(tenants.set_countries(args.tenant_id, allowed)))
         elif args.command == "tenant-list":
             _print([tenants.tenant_view(t) for t in tenants.list_tenants()])
         elif args.command == "tenant-disable":

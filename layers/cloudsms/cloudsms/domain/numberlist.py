@@ -28,7 +28,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -162,6 +162,7 @@ def read_number_list(
     render: Callable[[dict[str, str]], str],
     *,
     added_length: int = 0,
+    countries: Collection[str] | None = None,
     max_bytes: int = MAX_BYTES,
     max_expanded_bytes: int = MAX_EXPANDED_BYTES,
 ) -> NumberList:
@@ -172,7 +173,8 @@ def read_number_list(
     `render` turns one row's values into the message (see `content.renderer`), adding
     `added_length` characters to the content (`content.added_length`): the content with
     a row's values may have CONTENT_MAX characters besides them, as one without
-    variables may.
+    variables may. A number outside `countries` (the tenant's; none: every country) is
+    an abnormal row.
     """
     file_format, first, numbered, first_column = _opened(data, max_bytes, max_expanded_bytes)
     header_row, header_cells = first
@@ -182,7 +184,7 @@ def read_number_list(
     first_data = next(numbered, None)
     if first_data is None:
         raise NumberListError(NO_DATA_ROWS)
-    reader = _RowReader(header, first_column, columns, direction, render, added_length)
+    reader = _RowReader(header, first_column, columns, direction, render, added_length, countries)
     data_rows = _chain(first_data, numbered)
     return NumberList(file_format, header, by_name, (reader.read(n, r) for n, r in data_rows))
 
@@ -260,6 +262,7 @@ class _RowReader:
         direction: Direction,
         render: Callable[[dict[str, str]], str],
         added_length: int,
+        countries: Collection[str] | None = None,
     ) -> None:
         self.width = len(header)
         self.columns = columns
@@ -269,6 +272,7 @@ class _RowReader:
             for name, index in columns
         }
         self.direction = direction
+        self.countries = countries
         self.render = render
         self.added_length = added_length
         # Without variables every message is the same: render and measure it once.
@@ -297,6 +301,9 @@ class _RowReader:
             if reason == phone.EMPTY:
                 reason = "the phone number is empty"
             return AbnormalRow(number, _text(row[0]), reason)
+        not_allowed = phone.not_allowed(e164, self.countries)
+        if not_allowed:
+            return AbnormalRow(number, _text(row[0]), not_allowed)
 
         values = {}
         for name, index in self.columns:

@@ -487,6 +487,11 @@ def _refusal(reason: str, route_id: str) -> str:
         return INTERCEPT
     if any(reason == sending.not_carried(route_id, d) for d in phone.Direction):
         return UNPRICED_AREA
+    # A country the tenant may not send to is, to a CMI client, an area its account has
+    # no price for, as a direction its channel does not carry is (INTERCEPT is a number
+    # blacklisted).
+    if reason.endswith(phone.NOT_ALLOWED):
+        return UNPRICED_AREA
     return INVALID_PARAMETER
 
 

@@ -8,7 +8,7 @@ it is saved: everything after (the claim, the dispatch, its resumption, the page
 abnormal rows) reads the one the mission kept.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,6 +112,7 @@ def create_mission(
     staged = _stage_or_refuse(
         mission,
         number_list,
+        tenant.countries,
         accept=lambda found: orders.check_mission(
             tenant, mission.channel, found.messages, dispatch_at, now, mission.mission_id
         ),
@@ -140,10 +141,13 @@ def _refusal(error: NumberListError, number_list: bytes) -> CloudSmsError:
 
 
 def _stage_or_refuse(
-    mission: MissionModel, number_list: bytes, accept: Callable[[staging.Staged], Any] | None = None
+    mission: MissionModel,
+    number_list: bytes,
+    countries: Collection[str] | None,
+    accept: Callable[[staging.Staged], Any] | None = None,
 ) -> staging.Staged:
     try:
-        staged = staging.stage(mission, number_list, accept)
+        staged = staging.stage(mission, number_list, countries, accept)
     except NumberListError as error:
         raise _refusal(error, number_list) from error
     if staged.recipients == 0:
@@ -212,7 +216,7 @@ def preview(
         allow_unsubscribe=fields.allow_unsubscribe,
     )
     try:
-        number_rows = staging.number_list_rows(probe, number_list)
+        number_rows = staging.number_list_rows(probe, number_list, tenant.countries)
         rows, blacklist = blacklist_check(tenant.tenant_id, number_rows, staging.recipient_number)
         samples: list[dict[str, Any]] = []
         abnormal: list[dict[str, Any]] = []
@@ -365,6 +369,7 @@ def _stage_upload(mission: MissionModel, now: datetime) -> staging.Staged | None
         return staging.stage(
             mission,
             data,
+            tenant.countries,
             accept=lambda found: orders.check_mission(
                 tenant,
                 mission.channel,

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from cloudsms.services.counters import local_day
 from cloudsms.services.scheduling import sending_window
 from cloudsms.services.statistics import DayStatistics, daily_statistics
-from cloudsms.services.tenants import Principal, list_keys
+from cloudsms.services.tenants import Principal, countries_view, list_keys
 from cloudsms.store.tenants import TenantModel
 
 
@@ -29,6 +29,10 @@ class Overview(BaseModel):
     route_ids: list[str] = Field(description="Channels the tenant may send on")
     sender_ids: list[str] = Field(
         description="The sender ids (OA) registered for the tenant; empty: any"
+    )
+    countries: list[str] | None = Field(
+        description="The countries (ISO 3166-1 alpha-2) the operator lets the tenant send "
+        "to; null: every country"
     )
     today: DayStatistics = Field(description="Today, in the tenant's time zone")
 
@@ -53,5 +57,6 @@ def overview(tenant: TenantModel, principal: Principal, now: datetime) -> dict[s
         ],
         "route_ids": sorted(tenant.channels or set()),
         "sender_ids": sorted(tenant.sender_ids or set()),
+        "countries": countries_view(tenant),
         "today": daily_statistics(tenant.tenant_id, tenant.time_zone, now, today, today)[0],
     }

@@ -138,8 +138,9 @@ def _render(request: SendRequest, e164: str) -> str:
 def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[RecipientResult]:
     """Validates each recipient, stores the valid ones as QUEUED and queues them.
 
-    Invalid recipients are answered with their reason, blacklisted ones (the tenant's
-    list or the operator's) too; the valid ones are sent.
+    Invalid recipients are answered with their reason, as are those in a direction the
+    channel does not carry, in a country the tenant may not send to, or blacklisted (the
+    tenant's list or the operator's); the valid ones are sent.
     """
     # The authorizer keeps a resolved key a minute; the tenant read here is current, so a
     # tenant the operator cut off sends nothing more from that moment.
@@ -169,6 +170,11 @@ def send_sms(tenant: TenantModel, request: SendRequest, now: datetime) -> list[R
         if not channel.carries(_direction(e164)):
             reason = not_carried(channel.route_id, _direction(e164))
             results.append(RecipientResult(to=e164, status="rejected", reason=reason))
+            continue
+        # The tenant read above carries its countries: no request more per message.
+        not_allowed = phone.not_allowed(e164, tenant.countries)
+        if not_allowed:
+            results.append(RecipientResult(to=e164, status="rejected", reason=not_allowed))
             continue
         if e164 in blacklisted:
             results.append(RecipientResult(to=e164, status="rejected", reason=BLACKLISTED))

@@ -7,7 +7,7 @@ saved (services/missions.py): two stagings of one mission (a list uploaded twice
 event delivered twice) never mix, and everything after reads the one the mission kept.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from json.encoder import encode_basestring
@@ -60,9 +60,12 @@ def _renderer(mission: MissionModel) -> Any:
     )
 
 
-def number_list_rows(mission: MissionModel, number_list: bytes) -> Any:
+def number_list_rows(
+    mission: MissionModel, number_list: bytes, countries: Collection[str] | None
+) -> Any:
     """The list's rows, each a Recipient with its text rendered or an AbnormalRow, read
-    as they are staged (a preview reads them so too)."""
+    as they are staged (a preview reads them so too). `countries`: the tenant's, those
+    it may send to (none: every country)."""
     direction = phone.Direction(mission.direction)
     return read_number_list(
         number_list,
@@ -76,6 +79,7 @@ def number_list_rows(mission: MissionModel, number_list: bytes) -> Any:
             direction,
             mission.allow_unsubscribe,
         ),
+        countries=countries,
         max_bytes=get_settings().number_list_max_bytes,
     )
 
@@ -89,6 +93,7 @@ def recipient_number(row: Recipient | AbnormalRow) -> str | None:
 def stage(
     mission: MissionModel,
     number_list: bytes,
+    countries: Collection[str] | None,
     accept: Callable[[Staged], Any] | None = None,
     keep_unsendable: bool = False,
 ) -> Staged:
@@ -101,7 +106,7 @@ def stage(
     whose mission exists and fails) such a list stages its abnormal rows and blacklisted
     numbers, so that the failed mission lists them.
     """
-    number_rows = number_list_rows(mission, number_list)
+    number_rows = number_list_rows(mission, number_list, countries)
     rows, blacklist = blacklist_check(mission.tenant_id, number_rows, recipient_number)
     staged = Staged(prefix=_new_staged_prefix(mission), by_name=number_rows.by_name)
     recipients = storage.JsonLinesWriter(staged.prefix + RECIPIENTS)

@@ -6,6 +6,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
@@ -196,6 +197,9 @@ class Tenant(BaseModel):
     request_limit: RequestLimitView = Field(
         description="How fast its keys may send messages and create missions"
     )
+    countries: list[str] | None = Field(
+        description="The countries (ISO 3166-1 alpha-2) it may send to; null: every country"
+    )
     created_at: datetime
     disabled_at: datetime | None = Field(description="When the operator cut it off, if so")
 
@@ -215,6 +219,7 @@ def tenant_view(tenant: TenantModel) -> dict[str, Any]:
         "channels": sorted(tenant.channels or set()),
         "sender_ids": sorted(tenant.sender_ids or set()),
         "request_limit": request_limit_view(tenant),
+        "countries": countries_view(tenant),
         "created_at": tenant.created_at.isoformat(),
         "disabled_at": tenant.disabled_at.isoformat() if tenant.disabled_at else None,
     }
@@ -261,6 +266,54 @@ def set_sender_ids(tenant_id: str, sender_ids: list[str]) -> TenantModel:
     )
     tenant.update(actions=[action], condition=TenantModel.tenant_id.exists())
     return tenant
+
+
+# More than the 245 regions phonenumbers knows, so a list that names each one fits.
+MAX_COUNTRIES = 300
+
+
+class CountryFields(BaseModel):
+    """PUT /v1/admin/tenants/{tenant_id}/countries"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    countries: list[str] | None = Field(
+        max_length=MAX_COUNTRIES,
+        description="The countries the tenant may send to, as ISO 3166-1 alpha-2 codes "
+        '(["PH", "CN"], any case); null: every country. Required',
+    )
+
+
+class TenantCountries(BaseModel):
+    """PUT /v1/admin/tenants/{tenant_id}/countries"""
+
+    tenant_id: str
+    countries: list[str] | None = Field(description="null: every country")
+
+
+def set_countries(tenant_id: str, countries: list[str] | None) -> TenantModel:
+    """The countries the tenant may send to (replacing those it had), as ISO 3166-1
+    alpha-2 region codes; None: every country. Set by the operator: a tenant's contract
+    says where it sends, and a tenant that widened its own list would undo it. It holds
+    from the tenant's next request and number list on."""
+    if countries is not None and not countries:
+        raise BadRequest("an empty list would let the tenant send nowhere: null is every country")
+    codes = set()
+    for given in countries or []:
+        code = given.strip().upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise BadRequest(
+                f"unknown country {shown(given)}: an ISO 3166-1 alpha-2 code, as PH or CN"
+            )
+        codes.add(code)
+    tenant = get_tenant(tenant_id)
+    action = TenantModel.countries.set(codes) if codes else TenantModel.countries.remove()
+    tenant.update(actions=[action], condition=TenantModel.tenant_id.exists())
+    return tenant
+
+
+def countries_view(tenant: TenantModel) -> list[str] | None:
+    return sorted(tenant.countries) if tenant.countries else None
 
 
 def set_sending_window(tenant_id: str, window: str) -> TenantModel:

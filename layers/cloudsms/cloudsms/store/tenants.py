@@ -29,6 +29,10 @@ class TenantModel(Model):
     # The sender ids (OA) registered for it with the carriers: it may send only as one of
     # them (or as a channel's default sender). Absent: any sender id.
     sender_ids = UnicodeSetAttribute(null=True)
+    # The countries (ISO 3166-1 alpha-2 region codes) the operator lets it send to, against
+    # SMS pumping: bots that fill its sign-up form with premium numbers of countries it
+    # has no customers in. Absent: every country.
+    countries = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     # Set by the operator to cut the tenant off (services/tenants.disable_tenant).
     disabled_at = UTCDateTimeAttribute(null=True)
