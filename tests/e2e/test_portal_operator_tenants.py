@@ -70,6 +70,7 @@ def test_the_tenants_page_is_first_of_the_operators_and_lists_every_tenant(
 ):
     cloudsms_cli("tenant-create", DISABLED_TENANT, "--name", "Cut Off")
     cloudsms_cli("tenant-disable", DISABLED_TENANT)
+    cloudsms_cli("tenant-countries", DISABLED_TENANT, "SG", "PH")
     operator.goto(f"{stack['api_url']}/#/overview")
     group = operator.locator("nav.sidebar li.group").filter(has_text="Operator")
     expect(group.get_by_role("link")).to_have_text(
@@ -91,9 +92,11 @@ def test_the_tenants_page_is_first_of_the_operators_and_lists_every_tenant(
     expect(row).to_contain_text("Asia/Shanghai")
     expect(row).to_contain_text(stack["channel"])
     expect(row).to_contain_text("Any")  # no sender id registered
+    expect(row).to_contain_text("Every country")  # no countries set
     expect(row).to_contain_text("Enabled")
     _open(operator, stack)
     expect(_tenant_row(operator, DISABLED_TENANT)).to_contain_text("Disabled")
+    expect(_tenant_row(operator, DISABLED_TENANT)).to_contain_text("PH, SG")
     # What the page does not do, and where it is done.
     expect(operator.get_by_text("a key is shown once, at the console")).to_be_visible()
 

@@ -46,6 +46,8 @@ export async function render({ main, account, query }) {
     const shown = t("{rate} a second, bursts of {burst}", { rate: limit.requests_per_second, burst: limit.burst });
     return limit.default ? t("{limit} (default)", { limit: shown }) : shown;
   };
+  // Set with `cloudsms tenant-countries` (or the admin API); null: every country.
+  const countries = (tenant) => (tenant.countries ? listed(tenant.countries) : t("Every country"));
   const listRows = h("div", {});
   const detailLink = (tenant) =>
     h("a", { href: `#/tenants?tenant=${encodeURIComponent(tenant.tenant_id)}`, "aria-label": t("Detail of {tenant}", { tenant: tenant.tenant_id }) }, t("Detail"));
@@ -61,6 +63,7 @@ export async function render({ main, account, query }) {
           { label: t("Business Channels"), cell: (tenant) => listed(tenant.channels) || "-" },
           { label: t("Sender IDs"), cell: (tenant) => listed(tenant.sender_ids) || t("Any") },
           { label: t("Request limit"), cell: requestLimit },
+          { label: t("Countries"), cell: countries },
           { label: t("Status"), cell: tenantStatus },
           { label: t("Created"), cell: (tenant) => formatTime(tenant.created_at, zone), class: "nowrap" },
           { label: t("Operation"), cell: detailLink },

@@ -16,6 +16,8 @@ export default {
   "Not limited": "不限额",
   "{rate} a second, bursts of {burst}": "每秒 {rate} 次，突发 {burst} 次",
   "{limit} (default)": "{limit}（默认）",
+  "Countries": "可发送国家/地区",
+  "Every country": "所有国家/地区",
   "Status": "状态",
   "Created": "创建时间",
   "Operation": "操作",
