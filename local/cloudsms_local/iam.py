@@ -235,12 +235,18 @@ def _scheduler(operation: str, params: dict[str, Any]) -> list[Permission]:
     return needed
 
 
+def _sns(operation: str, params: dict[str, Any]) -> list[Permission]:
+    topic = params.get("TopicArn")
+    return [(f"sns:{operation}", topic or "*")]
+
+
 _BY_SERVICE: dict[str, Callable[[str, dict[str, Any]], list[Permission]]] = {
     "dynamodb": _dynamodb,
     "sqs": _sqs,
     "s3": _s3,
     "secretsmanager": _secretsmanager,
     "scheduler": _scheduler,
+    "sns": _sns,
 }
 
 

@@ -275,7 +275,7 @@ def create_resources(
     parameters: dict[str, str] | None = None,
     prefix: str = "cloudsms-local",
 ) -> LocalResources:
-    """Creates every table, queue, bucket and schedule group of the template.
+    """Creates every table, queue, bucket, topic and schedule group of the template.
 
     `api_urls` maps an Api's logical id to where the local API Gateway serves it, so that
     environment variables naming an API's URL point at the local one; a function URL is
@@ -291,6 +291,7 @@ def create_resources(
     sqs = session.client("sqs", **kwargs)
     s3 = session.client("s3", **kwargs)
     scheduler = session.client("scheduler", **kwargs)
+    sns = session.client("sns", **kwargs)
 
     items = template["Resources"]
     # Dead-letter queues first: a queue's redrive policy names its DLQ's ARN.
@@ -321,6 +322,14 @@ def create_resources(
             s3.create_bucket(Bucket=name)
             resources.physical[logical] = name
             resources.attributes[(logical, "Arn")] = f"arn:aws:s3:::{name}"
+        elif kind == "AWS::SNS::Topic":
+            # A topic's Ref is its ARN. Its subscriptions (an e-mail address) are not
+            # made: nothing is e-mailed from this machine; a test subscribes a queue.
+            name = f"{prefix}-{logical}"
+            arn = sns.create_topic(Name=name)["TopicArn"]
+            resources.physical[logical] = arn
+            resources.attributes[(logical, "TopicArn")] = arn
+            resources.attributes[(logical, "TopicName")] = name
         elif kind == "AWS::Scheduler::ScheduleGroup":
             name = resolver.resolve(props["Name"])
             scheduler.create_schedule_group(Name=name)

@@ -38,8 +38,9 @@ EVENTS = Path(__file__).parent.parent / "events"
 _SESSION = boto3.Session()
 
 # The emulator's state just after the first `template_resources` of this process, and
-# what that call returned (see `template_resources`).
-_Pristine = tuple[LocalResources, dict[tuple[BackendDict, str, str], dict[str, Any]]]
+# what that call returned (see `template_resources`): each backend's contents, with the
+# backend they were copied from.
+_Pristine = tuple[LocalResources, dict[tuple[BackendDict, str, str], tuple[Any, dict[str, Any]]]]
 _pristine: _Pristine | None = None
 
 
@@ -60,27 +61,30 @@ def template_resources() -> LocalResources:
         _pristine = (
             copy.deepcopy(resources),
             {
-                (backends, account, region): _copied(vars(backend))
+                (backends, account, region): (backend, _copied(vars(backend), backend, backend))
                 for backends in BackendDict._instances
                 for account, region, backend in backends.iter_backends()
             },
         )
         return resources
     resources, state = _pristine
-    for (backends, account, region), held in state.items():
+    for (backends, account, region), (original, held) in state.items():
         # A backend is made anew, as `mock_aws` makes it, then given the copy's contents.
-        backends[account][region].__dict__ = _copied(held)
+        fresh = backends[account][region]
+        fresh.__dict__ = _copied(held, original, fresh)
     return copy.deepcopy(resources)
 
 
-def _copied(state: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of an emulator backend's state. An SQS queue's lock cannot be copied:
-    each copy of a queue gets a new one."""
+def _copied(state: dict[str, Any], backend: Any, to: Any) -> dict[str, Any]:
+    """A deep copy of an emulator backend's state, in which what refers to `backend`
+    (an SNS topic names its backend) refers to `to`. An SQS queue's lock cannot be
+    copied: each copy of a queue gets a new one."""
     memo: dict[int, Any] = {
         id(queue._messages_lock): threading.Condition()
         for queue in state.get("queues", {}).values()
         if hasattr(queue, "_messages_lock")
     }
+    memo[id(backend)] = to
     return copy.deepcopy(state, memo)
 
 
