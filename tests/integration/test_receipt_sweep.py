@@ -406,4 +406,5 @@ def test_the_scheduled_function_runs_the_sweep(aws, tenant, context):
         "channels_delivering_poorly": 0,
         "expired": 0,
         "missions_without_list": 0,
+        "order_notices": 0,
     }

@@ -143,6 +143,10 @@ class Settings(BaseSettings):
     # (at most SQS's 15-minute delay): how soon after a resume they are sent.
     paused_channel_retry_seconds: Annotated[int, Field(ge=1, le=900)] = 60
 
+    # The SNS topic the operator is told on when an order reaches a threshold
+    # (services/order_notices.py; the template's NoticeTopic).
+    notice_topic_arn: str = ""
+
     # Tenant status callbacks: registrations, their queue and their signing secrets.
     callbacks_table: str = "cloudsms-callbacks"
     callback_queue_url: str = ""

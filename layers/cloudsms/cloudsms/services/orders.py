@@ -350,25 +350,33 @@ def order_view(order: OrderModel, tenant: TenantModel, now: datetime) -> dict[st
     # A cancelled order keeps its figures (what was left unused, what the channel spent
     # this month), which the operator may need to settle it with the tenant.
     if order.payment_type == PREPAID:
-        remaining = _remaining(order, _refunded(order))
-        view["remaining"] = remaining
-        view["status"] = _prepaid_status(order, remaining, now)
+        left = remaining(order)
+        view["remaining"] = left
+        view["status"] = prepaid_status(order, left, now)
     else:
         spent = month_cost(tenant, order.channel, now)
         view["month_cost_usd"] = _usd(spent)
-        view["status"] = _postpaid_status(order, spent)
+        view["status"] = postpaid_status(order, spent)
     if order.cancelled_at:
         view["status"] = "cancelled"
     return view
 
 
-def _prepaid_status(order: OrderModel, remaining: int, now: datetime) -> OrderStatus:
+def remaining(order: OrderModel) -> int:
+    """The SMS a prepaid order has left: its amount, less what sending took, plus what
+    came back to it."""
+    return _remaining(order, _refunded(order))
+
+
+def prepaid_status(order: OrderModel, left: int, now: datetime) -> OrderStatus:
+    """A prepaid order's status with `left` SMS `remaining`."""
     if order.expires_at and order.expires_at <= now:
         return "expired"
-    return "activated" if remaining > 0 else "used_up"
+    return "activated" if left > 0 else "used_up"
 
 
-def _postpaid_status(order: OrderModel, spent: int) -> OrderStatus:
+def postpaid_status(order: OrderModel, spent: int) -> OrderStatus:
+    """A post-paid order's status by `spent`, its channel's `month_cost`."""
     if spent >= int(order.prohibit_cost or 0):
         return "prohibited"
     return "warning" if spent >= int(order.warning_cost or 0) else "ordered"
@@ -710,13 +718,19 @@ def _check_thresholds(
 def month_cost(tenant: TenantModel, route_id: str, now: datetime) -> int:
     """Micro-USD spent this month (in the tenant's time zone) on a channel's messages that
     no prepaid order paid for: a post-paid order's spending."""
-    month = now.astimezone(ZoneInfo(tenant.time_zone)).strftime("%Y-%m")
+    month = spending_month(tenant, now)
     suffix = f"#{route_id}"
     rows = CounterModel.query(
         tenant_channel_scope(tenant.tenant_id),
         CounterModel.period.between(channel_day(f"{month}-01", ""), f"{month}-31#~"),
     )
     return sum(int(r.postpaid_cost or 0) for r in rows if r.period.endswith(suffix))
+
+
+def spending_month(tenant: TenantModel, now: datetime) -> str:
+    """The month ("2026-11") whose spending counts against post-paid thresholds at `now`:
+    the tenant's, in its time zone."""
+    return now.astimezone(ZoneInfo(tenant.time_zone)).strftime("%Y-%m")
 
 
 def _valid(order: OrderModel, now: datetime) -> bool:

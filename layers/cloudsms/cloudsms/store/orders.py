@@ -6,7 +6,12 @@ USD). An order copies the package's terms when it is placed, so that changing th
 catalogue never changes what a tenant bought.
 """
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import Model
 
 from cloudsms.settings import get_settings
@@ -56,3 +61,7 @@ class OrderModel(Model):
     # Set once, by the operator (services/orders.cancel_order): from then on the order pays
     # for nothing, and every charge's condition requires it absent.
     cancelled_at = UTCDateTimeAttribute(null=True)
+    # The notices the operator was sent about the order (services/order_notices.py), each
+    # claimed by adding it here with a conditional write: "warning 2026-11" and
+    # "prohibited 2026-11" (post-paid, a month each), "running_low" and "used_up".
+    notices = UnicodeSetAttribute(null=True)
