@@ -138,6 +138,27 @@ def tenant(aws: LocalResources) -> dict[str, str]:
     return {"tenant_id": "acme", "channel": "SIM", "key": key.key, "key_id": key.key_id}
 
 
+# A channel with prices, for packages and orders (tests of orders and their notices).
+METERED = "PH_PACK"
+
+
+@pytest.fixture
+def metered(tenant: dict[str, str]) -> str:
+    """Channel PH_PACK, priced 0.01 USD a segment, not assigned to anyone yet."""
+    from cloudsms.services import channels
+
+    channels.add_channel(
+        METERED,
+        "simulator",
+        "http://127.0.0.1:9",
+        "sim",
+        "sim",
+        "CloudSMS",
+        prices_usd={"default": "0.01", "by_country": {}},
+    )
+    return METERED
+
+
 @pytest.fixture
 def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """DynamoDB applies each request atomically; moto in-process checks a condition and

@@ -14,16 +14,16 @@ import pytest
 from cloudsms import clock
 from cloudsms.adapters import topics
 from cloudsms.domain import money
-from cloudsms.services import channels, order_notices, orders
+from cloudsms.services import order_notices, orders
 from cloudsms.services.orders import PackageFields
 from cloudsms.settings import get_settings
 from cloudsms.store.counters import CounterModel, channel_day, tenant_channel_scope
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.orders import OrderModel
 from functions.dlr_webhook import sweep as sweep_handler
+from tests.integration.conftest import METERED
 from tests.integration.receipts_helpers import message, submit
 
-METERED = "PH_PACK"
 # 12:00 in Asia/Shanghai (acme's zone), 20 November.
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
@@ -60,20 +60,6 @@ def _read(notices: list[dict[str, Any]]) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
     notices.extend(found)
     return found
-
-
-@pytest.fixture
-def metered(tenant) -> str:
-    channels.add_channel(
-        METERED,
-        "simulator",
-        "http://127.0.0.1:9",
-        "sim",
-        "sim",
-        "CloudSMS",
-        prices_usd={"default": "0.01", "by_country": {}},
-    )
-    return METERED
 
 
 def _order(now: datetime = NOW - timedelta(days=1), **terms: Any) -> str:

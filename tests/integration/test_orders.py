@@ -27,6 +27,7 @@ from functions.reports import app as reports_app
 from functions.schedule import app as schedule_app
 from functions.send import app as send_app
 from tests.integration.conftest import (
+    METERED,
     FakeContext,
     FakeGateway,
     accepted,
@@ -52,25 +53,9 @@ from tests.integration.missions_api import (
 )
 from tests.unit import numberlist_corpus as corpus
 
-METERED = "PH_PACK"
 PH_NUMBER = "+639215347566"
 LONG_TEXT = "A notification long enough to take two segments of GSM-7. " * 3  # 177 chars
 REFUSED = SubmitResult(accepted=False, reason="Unknown subscriber")
-
-
-@pytest.fixture
-def metered(tenant) -> str:
-    """Channel PH_PACK, priced 0.01 USD a segment, not assigned to anyone yet."""
-    channels.add_channel(
-        METERED,
-        "simulator",
-        "http://127.0.0.1:9",
-        "sim",
-        "sim",
-        "CloudSMS",
-        prices_usd={"default": "0.01", "by_country": {}},
-    )
-    return METERED
 
 
 def _admin(method: str, path: str, resource: str, body: Any = None, role: str = "operator"):
