@@ -12,7 +12,7 @@ from pynamodb.exceptions import PutError
 
 from cloudsms import clock
 from cloudsms.observability import logger
-from cloudsms.services import accounts, tenants
+from cloudsms.services import accounts, blacklist, tenants
 from cloudsms.store.audit import AuditEntryModel
 from functions.accounts import app as accounts_app
 from functions.admin import app as admin_app
@@ -149,6 +149,25 @@ def test_a_channels_credentials_are_not_in_its_entry(aws, tenant, context):
     assert PASSWORD not in stored
     assert CHANNEL["receipt_secret"] not in stored
     assert "kuser" not in stored
+
+
+def test_a_number_taken_off_the_blacklist_is_recorded_masked(aws, tenant, context):
+    blacklist.add_numbers("acme", ["+639171234567"])
+
+    response = _call(
+        context,
+        admin_app,
+        "DELETE",
+        "/v1/blacklist/%2B639171234567",
+        "/v1/blacklist/{number}",
+        "tenant",
+        path_parameters={"number": "%2B639171234567"},
+    )
+
+    assert response["statusCode"] == 204, response["body"]
+    [entry] = _audit(context)["items"]
+    assert entry["target"] == {"number": "+63917****567"}
+    assert "9171234567" not in _stored()
 
 
 def test_an_entry_names_the_fields_a_change_gave_never_their_values(aws, tenant, context):
