@@ -290,6 +290,26 @@ def test_entries_are_listed_newest_first_a_page_at_a_time_across_months(
     assert len(_audit(context, query={"from": since})["items"]) == 2
 
 
+def test_everyones_entries_of_an_open_ended_range_read_only_the_months_entries_are_kept(
+    aws, tenant, context, monkeypatch
+):
+    _pause_channel(context)
+    months = []
+    query = AuditEntryModel.by_month.query
+
+    def counted(month: str, *args: Any, **kwargs: Any) -> Any:
+        months.append(month)
+        return query(month, *args, **kwargs)
+
+    monkeypatch.setattr(AuditEntryModel.by_month, "query", counted)
+
+    found = _audit(context, query={"from": "1000-01-01T00:00:00", "to": "9999-12-31T00:00:00"})
+
+    assert len(found["items"]) == 1
+    # The retention (400 days) spans 14 months at most, and a month either side.
+    assert len(months) <= 16
+
+
 def test_a_cursor_this_api_never_gave_out_is_refused(aws, tenant, context):
     response = _call(
         context,
