@@ -323,6 +323,20 @@ def test_a_cursor_this_api_never_gave_out_is_refused(aws, tenant, context):
     assert response["statusCode"] == 400
 
 
+def test_a_time_that_is_no_utc_time_is_refused(aws, tenant, context):
+    response = _call(
+        context,
+        admin_app,
+        "GET",
+        "/v1/audit",
+        "/v1/audit",
+        "tenant",
+        query={"from": "0001-01-01T00:00:00+01:00"},
+    )
+
+    assert response["statusCode"] == 400, response["body"]
+
+
 def test_a_commands_change_is_recorded_with_the_aws_caller(aws, tenant):
     run_cli("channel-pause", "SIM")
 

@@ -178,4 +178,9 @@ def _time_key(at: datetime) -> str:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not value.tzinfo:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00: UTC has no year 0
+        raise BadRequest(f"{value.isoformat()} is before or after any time in UTC") from None
