@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cloudsms import clock
-from cloudsms.api import answers, caller, make_resolver, operator
+from cloudsms.api import answers, caller, concerns, make_resolver, operator
 from cloudsms.observability import logger, metrics, tracer
 from cloudsms.services import accounts, login_limit
 from cloudsms.validation import one_line_name
@@ -182,6 +182,7 @@ def create_account(fields: AccountFields) -> Response[dict]:
     issued = accounts.create_account(
         fields.account_name, fields.tenant_id, fields.account_type, fields.role
     )
+    concerns(app, fields.tenant_id)
     return _created({"account": issued.account, "password": issued.password})
 
 
@@ -208,6 +209,7 @@ def list_accounts(tenant_id: str) -> dict:
 def reset_password(account_name: str) -> dict:
     operator(app)
     issued = accounts.reset_password(account_name, clock.now())
+    concerns(app, issued.account["tenant_id"])
     return {"account": issued.account, "password": issued.password}
 
 
@@ -220,7 +222,9 @@ def reset_password(account_name: str) -> dict:
 @tracer.capture_method
 def disable_account(account_name: str) -> dict:
     operator(app)
-    return accounts.disable_account(account_name, clock.now())
+    disabled = accounts.disable_account(account_name, clock.now())
+    concerns(app, disabled["tenant_id"])
+    return disabled
 
 
 @app.post(
@@ -232,7 +236,9 @@ def disable_account(account_name: str) -> dict:
 @tracer.capture_method
 def enable_account(account_name: str) -> dict:
     operator(app)
-    return accounts.enable_account(account_name)
+    enabled = accounts.enable_account(account_name)
+    concerns(app, enabled["tenant_id"])
+    return enabled
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

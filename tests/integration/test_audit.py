@@ -122,6 +122,25 @@ def test_a_change_of_one_tenant_is_recorded_as_that_tenants(aws, tenant, context
     assert _audit(context, query={"tenant": "acme"})["items"] == []
 
 
+def test_an_operators_change_of_a_tenants_account_is_recorded_as_that_tenants(aws, tenant, context):
+    tenants.create_tenant("beta", "Beta", "Asia/Shanghai")
+    accounts.create_account("beta_adm", "beta")
+
+    response = _call(
+        context,
+        accounts_app,
+        "POST",
+        "/v1/admin/accounts/beta_adm/password-reset",
+        "/v1/admin/accounts/{account_name}/password-reset",
+        path_parameters={"account_name": "beta_adm"},
+    )
+
+    assert response["statusCode"] == 200, response["body"]
+    [entry] = _audit(context, query={"tenant": "beta"})["items"]
+    assert entry["action"] == "POST /v1/admin/accounts/{account_name}/password-reset"
+    assert entry["tenant_id"] == "beta"
+
+
 def test_sending_is_not_recorded(aws, tenant, context):
     body = {"to": ["+639215347566"], "text": "Hello", "sms_type": "business", "channel": "SIM"}
     response = _call(context, send_app, "POST", "/v1/sms", "/v1/sms", "tenant", body=body)

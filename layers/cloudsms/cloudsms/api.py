@@ -159,6 +159,17 @@ NOT_AUDITED = frozenset(
 )
 
 
+# The tenant a change concerns when its path does not name it (`concerns`).
+CONCERNED = "audit_tenant_id"
+
+
+def concerns(app: ApiGatewayResolver, tenant_id: str) -> None:
+    """Says which tenant a route's change concerns when its path names none (an operator's
+    change of a tenant's account), so that its audit entry is that tenant's, and the
+    tenant sees it."""
+    app.append_context(**{CONCERNED: tenant_id})
+
+
 def _record_changes(app: ApiGatewayResolver, next_middleware: Any) -> Response:
     """Every change a route made (a 2xx answer to a POST, PUT, PATCH or DELETE) goes in
     the audit trail: who, on which tenant, the route and its path parameters. Never the
@@ -181,8 +192,9 @@ def _record_changes(app: ApiGatewayResolver, next_middleware: Any) -> Response:
         actor=context.get("account") or context.get("key_id", ""),
         role=context.get("role"),
         key_id=context.get("key_id"),
-        # An operator's change of one tenant is that tenant's; the rest, the caller's.
-        tenant_id=target.get("tenant_id") or context["tenant_id"],
+        # An operator's change of one tenant is that tenant's (named by the path, or by
+        # the route: `concerns`); the rest, the caller's.
+        tenant_id=app.context.get(CONCERNED) or target.get("tenant_id") or context["tenant_id"],
         action=action,
         target=target,
         fields=_field_names(event),
