@@ -571,7 +571,9 @@ def list_audit(
 def list_platform_audit(
     tenant: Annotated[
         str | None,
-        Query(max_length=tenants.MAX_TENANT_ID, description="One tenant's changes only"),
+        Query(
+            min_length=1, max_length=tenants.MAX_TENANT_ID, description="One tenant's changes only"
+        ),
     ] = None,
     start: AuditFrom = None,
     end: AuditTo = None,

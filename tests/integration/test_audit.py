@@ -356,6 +356,14 @@ def test_a_time_that_is_no_utc_time_is_refused(aws, tenant, context):
     assert response["statusCode"] == 400, response["body"]
 
 
+def test_an_empty_tenant_is_refused(aws, tenant, context):
+    response = _call(
+        context, admin_app, "GET", "/v1/admin/audit", "/v1/admin/audit", query={"tenant": ""}
+    )
+
+    assert response["statusCode"] == 400, response["body"]
+
+
 def test_a_commands_change_is_recorded_with_the_aws_caller(aws, tenant):
     run_cli("channel-pause", "SIM")
 
