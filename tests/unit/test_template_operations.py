@@ -367,3 +367,21 @@ def test_the_receipt_sweep_has_a_whole_vcpu():
     # Python process) to decode the answers, some 10 ms per 100 messages where measured:
     # at 512 MB (0.29 vCPU) decoding, not DynamoDB, would bound the sweep.
     assert _memory("ReceiptSweepFunction") == FULL_VCPU_MB
+
+
+def test_no_function_may_delete_an_audit_entry():
+    # The trail is evidence: only its retention's TTL removes an entry. SAM's CRUD policy
+    # allows DeleteItem; its read and write policies do not.
+    def on_audit_table(template_policy: dict[str, Any]) -> bool:
+        [(_, argument)] = template_policy.items()
+        return isinstance(argument, dict) and argument.get("TableName") == {"Ref": "AuditTable"}
+
+    granted = {
+        (name, next(iter(policy)))
+        for name, function in _functions().items()
+        for policy in function["Properties"].get("Policies", [])
+        if isinstance(policy, dict) and on_audit_table(policy)
+    }
+
+    assert ("AdminFunction", "DynamoDBWritePolicy") in granted
+    assert [grant for grant in granted if grant[1] == "DynamoDBCrudPolicy"] == []
