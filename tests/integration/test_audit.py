@@ -396,6 +396,16 @@ def test_an_issued_key_is_not_in_its_entry(aws, tenant):
     assert issued["key"] not in _stored()
 
 
+def test_a_commands_change_of_an_account_is_recorded_as_its_tenants(aws, tenant):
+    accounts.create_account("CNX01_Adm", "acme")
+
+    run_cli("account-disable", "CNX01_Adm")
+
+    [entry] = run_cli("audit-list", "--tenant", "acme")
+    assert entry["action"] == "account-disable"
+    assert entry["target"] == {"account_name": "CNX01_Adm"}
+
+
 def test_a_command_that_only_reads_is_not_recorded(aws, tenant):
     run_cli("channel-list")
 

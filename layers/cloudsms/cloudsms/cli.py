@@ -607,6 +607,8 @@ def main(argv: list[str] | None = None) -> None:
     log_handler.setStream(sys.stderr)
 
     _check_names(args, MAX_PATH_VALUE_BYTES)
+    # The tenant a change concerns when its arguments name none (an account's).
+    concerned: str | None = None
     try:
         if args.command == "tenant-create":
             zone = args.time_zone or get_settings().default_time_zone
@@ -712,6 +714,7 @@ def main(argv: list[str] | None = None) -> None:
                 if args.command == "account-add"
                 else accounts.reset_password(args.account_name, clock.now())
             )
+            concerned = issued_password.account["tenant_id"]
             _print(
                 {
                     **issued_password.account,
@@ -733,9 +736,13 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "account-list":
             _print(accounts.list_accounts(args.tenant_id))
         elif args.command == "account-disable":
-            _print(accounts.disable_account(args.account_name, clock.now()))
+            account = accounts.disable_account(args.account_name, clock.now())
+            concerned = account["tenant_id"]
+            _print(account)
         elif args.command == "account-enable":
-            _print(accounts.enable_account(args.account_name))
+            account = accounts.enable_account(args.account_name)
+            concerned = account["tenant_id"]
+            _print(account)
         elif args.command == "dead-letters":
             if args.queue:
                 _print(dead_letters.contents(args.queue, args.max))
@@ -750,7 +757,8 @@ def main(argv: list[str] | None = None) -> None:
             change = audit.Change(
                 actor=_caller_arn(),
                 action=args.command,
-                tenant_id=target.get("tenant_id"),
+                # An account's change is its tenant's, though only the account is named.
+                tenant_id=target.get("tenant_id") or concerned,
                 target=target,
                 fields=options,
             )
