@@ -462,6 +462,25 @@ def test_a_queue_message_paced_on_a_channel_whose_limit_was_lifted_since_goes_at
     assert carried == []
 
 
+def test_a_disabled_tenants_queue_message_is_refused_at_once_not_at_its_turn(
+    aws, low_channel, carrier_simulator, fake_clock, carried
+):
+    # Given a mission's queue message paced at its channel's 2 a second, due in 10 minutes
+    from cloudsms.services import tenants
+
+    body = _mission_body(low_channel, 2, fake_clock.now() + timedelta(minutes=10))
+
+    # When its tenant is disabled before then
+    tenants.disable_tenant("acme", fake_clock.now())
+    cache.clear_all()  # a warm consumer reads its tenant again within a minute
+    submit_queue_message(json.dumps(body), 1, fake_clock.now)
+
+    # Then its messages are refused now: nothing waits for a turn only to be refused then
+    assert (carried, carrier_simulator.submissions) == ([], [])
+    assert {m.dr_state for m in MessageModel.query("acme")} == {"LOCAL_REJECTED"}
+    assert MessageModel.count("acme") == 2
+
+
 def _counted_message_reads(counted: list[int]) -> Any:
     """A batch read that also notes how many messages each batch read of messages asks for."""
     batch_get = batches.get

@@ -138,8 +138,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     disable = commands.add_parser(
         "tenant-disable",
-        help="cut a tenant off: its keys, sessions and accounts stop working and its "
-        "scheduled missions fail (tenant-enable undoes it)",
+        help="cut a tenant off: its keys, sessions and accounts stop working, its "
+        "scheduled missions fail and its messages not yet handed over are not sent "
+        "(tenant-enable undoes it for what it sends next)",
     )
     disable.add_argument("tenant_id")
     enable = commands.add_parser("tenant-enable", help="let a disabled tenant send again")

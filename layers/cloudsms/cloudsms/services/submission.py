@@ -18,6 +18,10 @@ stored as it is claimed. Either way:
   another message meanwhile, say) is not sent: the message ends LOCAL_REJECTED, and its
   SMS go back to their order. A queue message may wait hours (the channel's pace, the
   recipient's quiet hours, a paused channel), and an opt-out must hold from when it is made;
+- a message its tenant may no longer send is not sent either: the operator disabled the
+  tenant (a fraud, an unpaid bill) or took the recipient's country off its list (SMS
+  pumping) since it was queued. It ends LOCAL_REJECTED with the reason its acceptance
+  would now be refused with, and its SMS go back to their order;
 - a channel the operator paused gets nothing: its messages go back on the queue,
   unclaimed, for a while (`paused_channel_retry_seconds`), so that however long the pause
   lasts none counts as a failed attempt or reaches the dead-letter queue;
@@ -66,6 +70,7 @@ from cloudsms.services.counters import local_day
 from cloudsms.services.quiet_hours import seconds_until_open
 from cloudsms.services.redelivery import Poison, RetryLater, backoff_seconds
 from cloudsms.services.scheduling import sending_window
+from cloudsms.services.tenants import disabled
 from cloudsms.settings import get_settings
 from cloudsms.store import batches, receipt_watch, reply_routes
 from cloudsms.store.messages import MessageModel, log_fields
@@ -241,6 +246,13 @@ def _tenant(tenant_id: str) -> TenantModel:
     return TenantModel.get(tenant_id)
 
 
+def _tenant_of(tenant_id: str) -> TenantModel:
+    try:
+        return _tenant(tenant_id)
+    except DoesNotExist as error:
+        raise Poison(f"tenant {tenant_id} does not exist") from error
+
+
 def submit_mission_recipients(
     body: dict[str, Any],
     now: Now,
@@ -251,14 +263,15 @@ def submit_mission_recipients(
     """Writes and submits each recipient of a mission's queue message once."""
     batch = _validated(MissionBatch, body)
     queue_url = queues.queue_for(batch.sms_type, batch.mission_id)
-    if _not_yet_due(batch, body, queue_url, now()):
+    tenant = _tenant_of(batch.tenant_id)
+    # A disabled tenant's messages are refused now (_send), not kept waiting for their
+    # turn in the channel's pace, a token or their quiet hours only to be refused then:
+    # meanwhile they would hold its order's SMS and its mission would look unfinished.
+    stopped = disabled(tenant) is not None
+    if not stopped and _not_yet_due(batch, body, queue_url, now()):
         return
-    try:
-        tenant = _tenant(batch.tenant_id)
-    except DoesNotExist as error:
-        raise Poison(f"tenant {batch.tenant_id} does not exist") from error
-    window = sending_window(tenant) if batch.quiet_hours else None
-    if _still_throttled(batch, body, queue_url, now(), window):
+    window = sending_window(tenant) if batch.quiet_hours and not stopped else None
+    if not stopped and _still_throttled(batch, body, queue_url, now(), window):
         return
     keys = [(batch.tenant_id, r.uid) for r in batch.recipients]
     found = {m.uid: m for m in batches.get(MessageModel, keys)}
@@ -444,6 +457,9 @@ def _send(
     """Hands the messages the channel's bucket pays for to the gateway, in order, while
     the invocation has time for them. `reply_routes_needed`: the messages offer to
     unsubscribe by reply."""
+    pending = _still_allowed(pending)
+    if not pending:
+        return
     channel = _channel(route_id)
     if channel.paused:
         # Before the bucket and any claim: nothing is spent, watched or written, and each
@@ -568,16 +584,45 @@ def _not_blacklisted(pending: list[_Pending], now: datetime) -> list[_Pending]:
     listed = blacklist.listed(tenant_id, [item.message.to for item in stale])
     if not listed:
         return pending
-    refused = 0
-    for item in pending:
-        if item.message.to not in listed:
-            continue
-        if item.stored:
-            refused += transitions.refuse_queued(item.message, blacklist.LISTED)
-        else:
-            refused += transitions.create_refused(item.message, blacklist.LISTED)
+    refused = sum(_refuse(item, blacklist.LISTED) for item in pending if item.message.to in listed)
     logger.info("numbers blacklisted since queued: not sent", extra={"count": refused})
     return [item for item in pending if item.message.to not in listed]
+
+
+def _still_allowed(pending: list[_Pending]) -> list[_Pending]:
+    """The messages their tenant may still send; the others end LOCAL_REJECTED with the
+    reason their acceptance would have been refused with, and their SMS go back to their
+    order.
+
+    The tenant was looked at when the messages were accepted or their mission dispatched,
+    which may be hours ago (a channel's pace, quiet hours, a paused channel): an operator
+    who disables a tenant (a fraud, an unpaid bill) or takes a country off its list (SMS
+    pumping) means it to stop now, not once the queue has drained. Read through the
+    tenant's cache, which sending a mission's messages reads already: it holds within a
+    minute, as a disabled tenant's API keys stop working, for no request per message."""
+    tenant = _tenant_of(pending[0].message.tenant_id)
+    why_not = disabled(tenant)
+    refused: dict[str, int] = {}
+    allowed = []
+    for item in pending:
+        reason = why_not or phone.not_allowed(item.message.to, tenant.countries)
+        if reason is None:
+            allowed.append(item)
+        elif _refuse(item, reason):
+            refused[reason] = refused.get(reason, 0) + 1
+    for reason, count in refused.items():
+        logger.info(
+            "messages the tenant may no longer send: not sent",
+            extra={"reason": reason, "count": count},
+        )
+    return allowed
+
+
+def _refuse(item: _Pending, reason: str) -> bool:
+    """Ends a message LOCAL_REJECTED, never sent; False when another consumer took it."""
+    if item.stored:
+        return transitions.refuse_queued(item.message, reason)
+    return transitions.create_refused(item.message, reason)
 
 
 # How a consumer waits for a message's sending slot; tests put a fake clock's here.

@@ -227,9 +227,10 @@ def tenant_view(tenant: TenantModel) -> dict[str, Any]:
 
 def disable_tenant(tenant_id: str, now: datetime) -> TenantModel:
     """Cuts a tenant off: its keys and portal sessions stop working (within the
-    authorizer's cache time), its accounts cannot log in, and its scheduled missions end
-    Failed at their time. Messages already accepted still go out. Nothing is deleted,
-    so `enable_tenant` undoes it."""
+    authorizer's cache time), its accounts cannot log in, its scheduled missions end
+    Failed at their time, and its messages not yet handed to a gateway are refused as
+    they come to be (services/submission.py). Nothing is deleted, so `enable_tenant`
+    undoes it (for what it sends next)."""
     return _set_disabled(tenant_id, now)
 
 
@@ -295,7 +296,8 @@ def set_countries(tenant_id: str, countries: list[str] | None) -> TenantModel:
     """The countries the tenant may send to (replacing those it had), as ISO 3166-1
     alpha-2 region codes; None: every country. Set by the operator: a tenant's contract
     says where it sends, and a tenant that widened its own list would undo it. It holds
-    from the tenant's next request and number list on."""
+    from the tenant's next request and number list on, and for its queued messages as
+    they come to be handed over (services/submission.py)."""
     if countries is not None and not countries:
         raise BadRequest("an empty list would let the tenant send nowhere: null is every country")
     codes = set()
@@ -341,9 +343,15 @@ def check_sender(tenant: TenantModel, sender: str | None) -> None:
         )
 
 
+def disabled(tenant: TenantModel) -> str | None:
+    """Why the tenant may send nothing (the operator disabled it), or None when it may."""
+    return f"tenant {tenant.tenant_id} is disabled" if tenant.disabled_at is not None else None
+
+
 def check_enabled(tenant: TenantModel) -> None:
-    if tenant.disabled_at is not None:
-        raise Forbidden(f"tenant {tenant.tenant_id} is disabled")
+    reason = disabled(tenant)
+    if reason:
+        raise Forbidden(reason)
 
 
 def get_tenant(tenant_id: str) -> TenantModel:

@@ -1,0 +1,194 @@
+"""What the operator stops after a tenant's messages were queued: a tenant disabled, or a
+country taken off its list, holds for the messages still waiting to be handed to their
+gateway (a channel's pace, quiet hours and a paused channel keep them waiting for hours)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudsms import cache
+from cloudsms.domain.mission import MissionFields
+from cloudsms.services import missions, tenants
+from cloudsms.services.submission import submit_mission_recipients, submit_queued
+from cloudsms.store.messages import MessageModel
+from functions.admin import app as admin_app
+from functions.reports import app as reports_app
+from tests.integration import missions_api as api
+from tests.integration.conftest import (
+    METERED,
+    FakeContext,
+    FakeGateway,
+    accepted,
+    count_changes,
+    queue_sms,
+)
+
+PH_NUMBER = "+639215347566"
+OTHER_PH_NUMBER = "+639175550123"
+US_NUMBER = "+12025550143"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _dispatched_mission(numbers: list[str], channel: str = "SIM") -> dict[str, Any]:
+    """A mission dispatched at once: its recipients wait on the bulk queue."""
+    fields = MissionFields.model_validate({**api.GUIDE_FIELDS, "channel": channel})
+    return missions.create_mission(
+        tenants.get_tenant("acme"), fields, api.numbers_list(numbers), _now()
+    )
+
+
+def _hand_over(aws: Any, gateway: FakeGateway) -> None:
+    """The submit consumer takes every mission queue message waiting on the bulk queue."""
+    for body in api.queued_bodies(aws):
+        submit_mission_recipients(body, _now, gateway.factory)
+
+
+def _states(mission_id: str) -> list[tuple[str, str, str | None]]:
+    found = [m for m in MessageModel.query("acme") if m.mission_id == mission_id]
+    return sorted((m.to, m.dr_state, m.reason) for m in found)
+
+
+def _prepaid_order(sms_amount: int) -> None:
+    """The operator's package of `sms_amount` SMS on the priced channel, ordered for acme."""
+    package = {
+        "product_name": "SMM",
+        "channel": METERED,
+        "payment_type": "prepaid",
+        "sms_amount": sms_amount,
+        "validity_days": 30,
+    }
+    operator = {"role": "operator", "tenant_id": "ops"}
+    status, body = api.call(
+        admin_app, "POST", "/v1/admin/packages", "/v1/admin/packages", body=package, **operator
+    )
+    assert status == 201, body
+    path, resource = "/v1/admin/tenants/acme/orders", "/v1/admin/tenants/{tenant_id}/orders"
+    status, body = api.call(
+        admin_app, "POST", path, resource, body={"package_id": body["package_id"]}, **operator
+    )
+    assert status == 201, body
+
+
+def _a_minute_later() -> None:
+    """A warm consumer reads its tenant again after its cache's minute."""
+    cache.clear_all()
+
+
+# --- a disabled tenant ----------------------------------------------------------------
+
+
+def test_a_queued_one_off_message_of_a_tenant_disabled_meanwhile_is_not_sent(aws, tenant):
+    uid = queue_sms(FakeContext(), PH_NUMBER)
+    tenants.disable_tenant("acme", _now())
+    _a_minute_later()
+    gateway = FakeGateway(accepted())
+
+    submit_queued("acme", [uid], _now, gateway.factory)
+
+    assert gateway.submissions == []
+    message = MessageModel.get("acme", uid)
+    assert (message.dr_state, message.reason) == ("LOCAL_REJECTED", "tenant acme is disabled")
+
+
+def test_a_dispatched_missions_recipients_are_not_sent_once_its_tenant_is_disabled(aws, tenant):
+    mission = _dispatched_mission([PH_NUMBER, OTHER_PH_NUMBER])
+    tenants.disable_tenant("acme", _now())
+    _a_minute_later()
+    gateway = FakeGateway(accepted())
+
+    _hand_over(aws, gateway)
+
+    assert gateway.submissions == []
+    assert _states(mission["mission_id"]) == [
+        (OTHER_PH_NUMBER, "LOCAL_REJECTED", "tenant acme is disabled"),
+        (PH_NUMBER, "LOCAL_REJECTED", "tenant acme is disabled"),
+    ]
+    count_changes()
+    assert missions.read_mission("acme", mission["mission_id"])["progress"]["pending"] == 0
+
+
+def test_a_tenant_enabled_again_before_its_messages_are_handed_over_sends_them(aws, tenant):
+    uid = queue_sms(FakeContext(), PH_NUMBER)
+    tenants.disable_tenant("acme", _now())
+    tenants.enable_tenant("acme")
+    _a_minute_later()
+    gateway = FakeGateway(accepted())
+
+    submit_queued("acme", [uid], _now, gateway.factory)
+
+    assert [s.to for s in gateway.submissions] == [PH_NUMBER]
+    assert MessageModel.get("acme", uid).dr_state == "SUBMITTED"
+
+
+def test_a_disabled_tenants_messages_held_by_a_paused_channel_are_refused_not_held(aws, tenant):
+    from cloudsms.services import channels
+
+    uid = queue_sms(FakeContext(), PH_NUMBER)
+    channels.change_channel("SIM", {"paused": True})
+    tenants.disable_tenant("acme", _now())
+    _a_minute_later()
+
+    submit_queued("acme", [uid], _now, FakeGateway(accepted()).factory)
+
+    # Refused now: not held on the queue until the channel is resumed, to be refused then
+    message = MessageModel.get("acme", uid)
+    assert (message.dr_state, message.reason) == ("LOCAL_REJECTED", "tenant acme is disabled")
+
+
+def test_the_sms_of_a_disabled_tenants_queued_messages_go_back_to_its_order(aws, tenant, metered):
+    # Given a prepaid order of 10 SMS, two of which a dispatched mission took
+    from cloudsms.services import channels
+
+    channels.assign_channel("acme", METERED)
+    _prepaid_order(sms_amount=10)
+    _dispatched_mission([PH_NUMBER, OTHER_PH_NUMBER], channel=METERED)
+
+    # When the tenant is disabled before they are handed over
+    tenants.disable_tenant("acme", _now())
+    _a_minute_later()
+    _hand_over(aws, FakeGateway(accepted()))
+    count_changes()  # refunds are counted from the Messages stream
+
+    # Then the order has its 10 SMS again
+    status, body = api.call(reports_app, "GET", "/v1/orders", "/v1/orders")
+    assert status == 200, body
+    assert [order["remaining"] for order in body["items"]] == [10]
+
+
+# --- a country taken off the tenant's list --------------------------------------------
+
+
+def test_a_queued_one_off_message_to_a_country_taken_off_the_list_is_not_sent(aws, tenant):
+    tenants.set_countries("acme", ["PH", "US"])
+    to_us = queue_sms(FakeContext(), US_NUMBER)
+    to_ph = queue_sms(FakeContext(), PH_NUMBER)
+    tenants.set_countries("acme", ["PH"])
+    _a_minute_later()
+    gateway = FakeGateway(accepted())
+
+    submit_queued("acme", [to_us, to_ph], _now, gateway.factory)
+
+    assert [s.to for s in gateway.submissions] == [PH_NUMBER]
+    refused = MessageModel.get("acme", to_us)
+    assert (refused.dr_state, refused.reason) == (
+        "LOCAL_REJECTED",
+        "country US is not allowed for this tenant",
+    )
+
+
+def test_a_dispatched_missions_recipient_in_a_country_taken_off_the_list_is_not_sent(aws, tenant):
+    tenants.set_countries("acme", ["PH", "US"])
+    mission = _dispatched_mission([US_NUMBER, PH_NUMBER])
+    tenants.set_countries("acme", ["PH"])
+    _a_minute_later()
+    gateway = FakeGateway(accepted())
+
+    _hand_over(aws, gateway)
+
+    assert [s.to for s in gateway.submissions] == [PH_NUMBER]
+    assert _states(mission["mission_id"]) == [
+        (US_NUMBER, "LOCAL_REJECTED", "country US is not allowed for this tenant"),
+        (PH_NUMBER, "SUBMITTED", None),
+    ]
