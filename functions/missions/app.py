@@ -75,6 +75,10 @@ def create_mission() -> Response[dict]:
 @tracer.capture_method
 def preview_mission() -> dict:
     tenant = get_tenant(caller(app).tenant_id)
+    # Limited as creating a mission is: a preview reads and checks the whole list (up to
+    # seconds of a function's time), and previews without end would take the account's
+    # concurrency from every tenant's sending and receipts.
+    request_limit.take_request(tenant, clock.now())
     fields, number_list = _mission_request()
     if number_list is None:
         raise BadRequest("a preview needs the number list in the part 'number_list'")

@@ -17,7 +17,7 @@ from functions.admin import app as admin_app
 from functions.missions import app as missions_app
 from functions.send import app as send_app
 from tests.integration.conftest import api_event, run_cli, throttled
-from tests.integration.missions_api import queued_bodies
+from tests.integration.missions_api import post_form, queued_bodies
 from tests.integration.submit_records import FakeClock
 
 NUMBER = "+639215347566"
@@ -168,6 +168,19 @@ def test_creating_a_mission_is_limited_and_creates_nothing_past_the_limit(limite
     assert refused["statusCode"] == 429
     assert _header(refused, "Retry-After") == "1"
     assert missions.list_missions("acme", 10, None)["items"] == []
+
+
+def test_previewing_a_mission_is_limited_as_creating_one_is(limited, context):
+    # Given a tenant that used its burst
+    _statuses(context, BURST)
+
+    # When it previews a mission and its list (the API's heaviest request)
+    numbers = f"Phone Number\n{NUMBER}\n".encode()
+    status, body = post_form("/v1/missions/preview", MISSION, numbers, "numbers.csv")
+
+    # Then the preview is refused as a send would be, before the list is read
+    assert status == 429, body
+    assert body["error"]["code"] == "too_many_requests"
 
 
 def test_the_cmi_apis_sends_are_limited_in_its_own_answer(limited, context):

@@ -1,5 +1,6 @@
 """A tenant's request limit: how fast its keys may make the requests that create
-messages (POST /v1/sms, the CMI API's SMS_SEND_REQUEST, POST /v1/missions).
+messages (POST /v1/sms, the CMI API's SMS_SEND_REQUEST, POST /v1/missions) or preview a
+mission (POST /v1/missions/preview, which reads a whole list as a creation does).
 
 Every tenant shares the stage's requests a second, the functions' concurrency and the
 tables: without a limit, one tenant's runaway retry loop would starve every other
