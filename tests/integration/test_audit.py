@@ -210,6 +210,23 @@ def test_an_entry_names_the_fields_a_change_gave_never_their_values(aws, tenant,
     assert rotated not in _stored()
 
 
+def test_a_change_of_a_channels_delivery_floor_is_recorded_by_its_field_name(aws, tenant, context):
+    response = _call(
+        context,
+        admin_app,
+        "PATCH",
+        "/v1/admin/channels/SIM",
+        "/v1/admin/channels/{route_id}",
+        body={"delivery_floor": 0.95},
+        path_parameters={"route_id": "SIM"},
+    )
+
+    assert response["statusCode"] == 200, response["body"]
+    [entry] = _audit(context)["items"]
+    assert entry["action"] == "PATCH /v1/admin/channels/{route_id}"
+    assert (entry["target"], entry["fields"]) == ({"route_id": "SIM"}, ["delivery_floor"])
+
+
 def test_a_tenant_sees_only_its_own_entries(aws, tenant, context):
     tenants.create_tenant("beta", "Beta", "Asia/Shanghai")
     _create_template(context, "acme")
@@ -385,6 +402,16 @@ def test_a_commands_entry_names_the_options_it_was_given_never_their_values(aws,
     assert entry["fields"] == ["receipt_secret_file", "throughput"]
     assert "a-receipt-secret-from-a-file" not in _stored()
     assert str(secret) not in _stored()
+
+
+def test_a_commands_reset_of_a_channels_delivery_floor_is_recorded(aws, tenant):
+    run_cli("channel-update", "SIM", "--delivery-floor", "0.9")
+    run_cli("channel-update", "SIM", "--delivery-floor", "default")
+
+    entries = run_cli("audit-list")
+    assert [(e["action"], e["fields"]) for e in entries] == 2 * [
+        ("channel-update", ["delivery_floor"])
+    ]
 
 
 def test_an_issued_key_is_not_in_its_entry(aws, tenant):

@@ -2,6 +2,7 @@
 and the channel rules a tenant's sends meet (assignment, directions, prices)."""
 
 import base64
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -146,6 +147,10 @@ def test_a_second_channel_with_the_same_route_id_is_a_conflict(aws, tenant, cont
         ({"error_codes": {"001": "two\nlines"}}, "error_codes"),
         ({"error_codes": {"": "Unknown subscriber"}}, "error_codes"),
         ({"error_codes": {str(n): "Some error" for n in range(1001)}}, "error_codes"),
+        ({"delivery_floor": 1.5}, "delivery_floor"),
+        ({"delivery_floor": -0.1}, "delivery_floor"),
+        ({"delivery_floor": "0.9"}, "delivery_floor"),  # a share is a number
+        ({"delivery_floor": True}, "delivery_floor"),  # not 1
     ],
 )
 def test_an_invalid_channel_is_refused_naming_the_field(aws, tenant, context, change, field):
@@ -850,3 +855,86 @@ def test_the_console_command_refuses_to_pause_a_channel_that_does_not_exist(
 
     with pytest.raises(SystemExit, match="cloudsms: channel NOPE does not exist"):
         run_cli("channel-pause", "NOPE")
+
+
+def test_a_channels_own_delivery_floor_is_answered_listed_and_reset_to_the_stacks_by_null(
+    aws, tenant, context
+):
+    created = json.loads(_create(context, {**NEW_CHANNEL, "delivery_floor": 0.95})["body"])
+
+    listed = _admin(context, "GET", "/v1/admin/channels", "/v1/admin/channels")
+    lowered = json.loads(_patch(context, {"delivery_floor": 0.7})["body"])
+    reset = json.loads(_patch(context, {"delivery_floor": None})["body"])
+
+    assert created["delivery_floor"] == 0.95
+    # A channel without its own floor (SIM) says null: the stack's ChannelDeliveryFloor.
+    by_route = {c["route_id"]: c["delivery_floor"] for c in json.loads(listed["body"])["channels"]}
+    assert by_route == {"KAN_PH": 0.95, "SIM": None}
+    assert lowered["delivery_floor"] == 0.7
+    assert reset["delivery_floor"] is None
+    assert ChannelModel.get("KAN_PH").delivery_floor is None
+
+
+@pytest.mark.parametrize("floor", [1.01, -1, "0.5", True, float("nan")])
+def test_a_delivery_floor_that_is_no_share_from_0_to_1_is_refused_and_changes_nothing(
+    aws, tenant, context, floor
+):
+    _create(context, {**NEW_CHANNEL, "delivery_floor": 0.9})
+
+    response = _patch(context, {"delivery_floor": floor})
+
+    assert response["statusCode"] == 400
+    details = json.loads(response["body"])["error"]["details"]
+    assert [detail["field"] for detail in details] == ["delivery_floor"]
+    assert ChannelModel.get("KAN_PH").delivery_floor == 0.9
+
+
+def test_the_console_command_sets_lists_and_resets_a_channels_delivery_floor(aws, tenant):
+    set_ = run_cli("channel-update", "SIM", "--delivery-floor", "0.95")
+    listed = run_cli("channel-list")
+    reset = run_cli("channel-update", "SIM", "--delivery-floor", "default")
+
+    assert set_["delivery_floor"] == 0.95
+    assert [c["delivery_floor"] for c in listed] == [0.95]
+    assert reset["delivery_floor"] is None
+    assert ChannelModel.get("SIM").delivery_floor is None
+
+
+@pytest.mark.parametrize("floor", ["1.5", "-0.1", "nan"])
+def test_the_console_command_refuses_a_delivery_floor_out_of_range_naming_the_field(
+    aws, tenant, floor
+):
+    with pytest.raises(SystemExit, match="^cloudsms: delivery_floor: "):
+        run_cli("channel-update", "SIM", "--delivery-floor", floor)
+
+    assert ChannelModel.get("SIM").delivery_floor is None
+
+
+def test_the_console_command_refuses_a_delivery_floor_that_is_no_number(aws, tenant, capsys):
+    with pytest.raises(SystemExit) as exited:
+        run_cli("channel-update", "SIM", "--delivery-floor", "high")
+
+    assert exited.value.code == 2
+    assert "--delivery-floor" in capsys.readouterr().err
+
+
+def test_a_channel_added_by_the_console_command_takes_its_own_delivery_floor(
+    aws, tenant, monkeypatch
+):
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+
+    added = run_cli(
+        "channel-add",
+        "KAN_PH",
+        "--type",
+        "kannel",
+        "--endpoint",
+        "http://127.0.0.1:13013",
+        "--username",
+        "kuser",
+        "--password-stdin",
+        "--delivery-floor",
+        "0.8",
+    )
+
+    assert added["delivery_floor"] == 0.8

@@ -447,6 +447,14 @@ def _channel_options(parser: argparse.ArgumentParser, adding: bool) -> None:
         + ("" if adding else "; replaces every meaning the channel had ({} for none)"),
     )
     parser.add_argument(
+        "--delivery-floor",
+        type=_share_or_default,
+        metavar="SHARE",
+        help="the hourly sweep reports the channel when fewer of its final receipts of an"
+        " hour than this share are DELIVRD (e.g. 0.9); 0: never; 'default': the stack's"
+        " ChannelDeliveryFloor" + (", as when not given" if adding else ""),
+    )
+    parser.add_argument(
         "--http-json",
         type=Path,
         metavar="FILE",
@@ -468,6 +476,20 @@ def _channel_options(parser: argparse.ArgumentParser, adding: bool) -> None:
         )
 
 
+def _share_or_default(word: str) -> float | str:
+    """A share as given (its range is the channel's to check, which names the field), or
+    'default'. Kept as the word, not as None: the audit trail names the options whose
+    value is not their default, and resetting the floor is a change."""
+    if word == "default":
+        return word
+    try:
+        return float(word)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a share from 0 to 1 or 'default': {word!r}"
+        ) from None
+
+
 def _channel_settings(args: argparse.Namespace) -> dict[str, Any]:
     """What the channel options given say, as the channel's field names."""
     given: dict[str, Any] = {
@@ -483,7 +505,12 @@ def _channel_settings(args: argparse.Namespace) -> dict[str, Any]:
         "receipt_secret": _read_secret(args.receipt_secret_file),
         "new_receipt_secret": getattr(args, "new_receipt_secret", False) or None,
     }
-    return {name: value for name, value in given.items() if value is not None}
+    settings = {name: value for name, value in given.items() if value is not None}
+    if args.delivery_floor is not None:
+        # 'default': null, back to the stack's
+        floor = args.delivery_floor
+        settings["delivery_floor"] = None if floor == "default" else floor
+    return settings
 
 
 def _json_file(path: Path | None, option: str) -> Any:

@@ -81,6 +81,9 @@ class ChannelRoute:
     paused: bool = False
     # What the carrier's receipt error codes mean, keyed by error_code_key.
     error_reasons: dict[str, str] = field(default_factory=dict)
+    # The share of its final receipts DELIVRD under which the hourly sweep reports it;
+    # None: the stack's channel_delivery_floor.
+    delivery_floor: float | None = None
 
     def carries(self, direction: phone.Direction) -> bool:
         return direction.value in self.directions
@@ -218,6 +221,19 @@ ERROR_CODES = (
 )
 
 
+DELIVERY_FLOOR = (
+    "the share of the channel's final receipts of an hour (20 at least) that must be "
+    "DELIVRD, under which the hourly sweep reports it (ChannelsDeliveringPoorlyAlarm); "
+    "0: never; null: the stack's ChannelDeliveryFloor"
+)
+
+
+def _delivery_floor_field() -> Any:
+    # Strict: JSON's true is no share (lax, pydantic reads it as 1), nor is "0.9"; and
+    # NaN, which Python's JSON reads, passes no comparison and would judge nothing.
+    return Field(None, ge=0, le=1, strict=True, allow_inf_nan=False, description=DELIVERY_FLOOR)
+
+
 def _valid_error_codes(codes: dict[str, str] | None) -> dict[str, str] | None:
     if codes is None:
         return None
@@ -266,6 +282,7 @@ class ChannelFields(BaseModel):
     )
     error_codes: dict[str, str] = Field(default_factory=dict, description=ERROR_CODES)
     http_json: HttpJsonConfig | None = None
+    delivery_floor: float | None = _delivery_floor_field()
 
     _error_codes = field_validator("error_codes")(_valid_error_codes)
 
@@ -321,6 +338,7 @@ class ChannelChanges(BaseModel):
         None, description=ERROR_CODES + "; replaces every meaning the channel had"
     )
     http_json: HttpJsonConfig | None = None
+    delivery_floor: float | None = _delivery_floor_field()
     # Strict: only JSON's true and false, not "no" (which lax pydantic reads as false);
     # null is refused too (_paused), so the document says boolean.
     paused: bool | None = Field(
@@ -385,6 +403,7 @@ def create_channel(fields: ChannelFields) -> dict[str, Any]:
         receipts_per_part=fields.receipts_per_part,
         error_codes=fields.error_codes or None,
         http_json=fields.http_json.model_dump(mode="json") if fields.http_json else None,
+        delivery_floor=fields.delivery_floor,
     )
     try:
         model.save(condition=ChannelModel.route_id.does_not_exist())
@@ -472,6 +491,9 @@ def update_channel(route_id: str, changes: ChannelChanges) -> dict[str, Any]:
         actions.append(_set_or_remove(ChannelModel.error_codes, changes.error_codes or None))
     if changes.http_json is not None:
         actions.append(ChannelModel.http_json.set(changes.http_json.model_dump(mode="json")))
+    if "delivery_floor" in given:
+        # null: back to the stack's
+        actions.append(_set_or_remove(ChannelModel.delivery_floor, changes.delivery_floor))
     if changes.paused is not None:
         actions.append(ChannelModel.paused.set(changes.paused))
     rotating = changes.receipt_secret is not None or changes.new_receipt_secret
@@ -611,6 +633,7 @@ class BusinessChannel(BaseModel):
     paused: bool = Field(
         description="Whether its messages are held on the queue, none sent, until resumed"
     )
+    delivery_floor: float | None = Field(description=DELIVERY_FLOOR)
     has_credentials: bool
     created_at: datetime
     updated_at: datetime | None
@@ -642,6 +665,7 @@ def channel_view(item: ChannelModel) -> dict[str, Any]:
         "error_codes": _error_codes(item),
         "http_json": item.http_json,
         "paused": bool(item.paused),
+        "delivery_floor": _delivery_floor(item),
         # the credentials themselves never leave Secrets Manager
         "has_credentials": True,
         "created_at": item.created_at.isoformat(),
@@ -700,6 +724,13 @@ def get_route(route_id: str) -> ChannelRoute:
     return _route(_channel_item(route_id))
 
 
+def get_route_now(route_id: str) -> ChannelRoute:
+    """The channel without its credentials, read now rather than through the cache: for
+    a reader that reads it once in a long run (the hourly sweep), to which a change made
+    a second before applies."""
+    return _route(_fresh_item(route_id))
+
+
 def get_channel(route_id: str) -> Channel:
     """The channel with its credentials. A secret is cached by its version, which the
     channel item names, so new credentials are read as soon as the item is."""
@@ -743,7 +774,12 @@ def _route(item: ChannelModel) -> ChannelRoute:
         http_json=HttpJsonConfig.model_validate(item.http_json) if item.http_json else None,
         paused=bool(item.paused),
         error_reasons={error_code_key(code): r for code, r in _error_codes(item).items()},
+        delivery_floor=_delivery_floor(item),
     )
+
+
+def _delivery_floor(item: ChannelModel) -> float | None:
+    return None if item.delivery_floor is None else float(item.delivery_floor)
 
 
 def _error_codes(item: ChannelModel) -> dict[str, str]:

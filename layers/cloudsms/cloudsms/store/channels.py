@@ -39,6 +39,10 @@ class ChannelModel(Model):
     # Paused by the operator (a gateway outage or maintenance): its messages wait on the
     # queue, unclaimed, until it is resumed. Absent on channels made before pausing.
     paused = BooleanAttribute(null=True)
+    # The share of its final receipts of an hour DELIVRD under which the hourly sweep
+    # reports the channel (services/receipt_silence.py); 0: never. Absent: the stack's
+    # channel_delivery_floor.
+    delivery_floor = NumberAttribute(null=True)
     # What the carrier's receipt error codes (`err`) mean: code as written -> reason.
     error_codes: MapAttribute[str, str] = MapAttribute(null=True)
     # The generic HTTP JSON adapter's request and receipt mapping (no secrets in it).
