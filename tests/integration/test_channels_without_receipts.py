@@ -1,8 +1,8 @@
-"""A channel whose carrier stopped sending receipts, or whose receipts are mostly
-failures, is told to the operator by the next hourly sweeps, not 72 hours later: a
-WARNING line naming the channel, and the metric its alarm watches. Normal life (a few
-messages waiting hours for their receipt, some undelivered, a channel sending a
-handful) stays quiet."""
+"""A channel whose carrier stopped sending receipts, or whose receipts are DELIVRD less
+often than its delivery floor (its own, else the stack's), is told to the operator by
+the next hourly sweeps, not 72 hours later: a WARNING line naming the channel, and the
+metric its alarm watches. Normal life (a few messages waiting hours for their receipt,
+some undelivered, a channel sending a handful) stays quiet."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -12,9 +12,10 @@ from pynamodb.exceptions import QueryError
 
 from cloudsms import clock
 from cloudsms.carriers.base import SubmitResult
-from cloudsms.services import receipt_silence, receipt_sweep
+from cloudsms.services import channels, receipt_silence, receipt_sweep
 from cloudsms.services.submission import submit_queued
 from cloudsms.settings import get_settings
+from cloudsms.store.channels import ChannelModel
 from cloudsms.store.messages import MessageModel
 from functions.dlr_webhook import sweep as sweep_app
 from functions.send import app as send_app
@@ -28,7 +29,7 @@ SUBMITTED = datetime.now(UTC).replace(hour=2, minute=5, second=0, microsecond=0)
 SWEPT = SUBMITTED + timedelta(hours=get_settings().receipt_silence_hours, minutes=45)
 ACCEPTED = accepted()
 WARNING = "channel gets no receipts: its carrier may have stopped sending them"
-POOR = "channel delivers poorly: most of its receipts are failures"
+POOR = "channel delivers poorly: fewer of its receipts DELIVRD than its floor"
 
 
 def _submitted(
@@ -209,3 +210,73 @@ def test_a_channel_with_fewer_final_receipts_than_the_minimum_is_not_judged_on_t
 
     assert _warnings(lines, POOR) == [] and _warnings(lines) == []
     assert published["ChannelsDeliveringPoorly"] == 0
+
+
+def test_a_channel_with_its_own_higher_floor_is_reported_where_the_stacks_would_not(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given a route that normally delivers 98 %, its own floor 0.9, and an hour in which
+    # 20 of its 25 receipts were DELIVRD (80 %: above the stack's floor of a half)
+    channels.change_channel("SIM", {"delivery_floor": 0.9})
+    uids = _submitted(context, 25)
+    _delivered(context, uids[:20])
+    _undelivered(context, uids[20:])
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    # Then it is reported, and the warning says which floor judged it
+    [line] = _warnings(lines, POOR)
+    assert (line["channel"], line["receipted"], line["delivered"]) == ("SIM", 25, 20)
+    assert (line["delivery_floor"], line["delivery_floor_of"]) == (0.9, "channel")
+    assert published["ChannelsDeliveringPoorly"] == 1
+
+
+def test_a_channel_with_a_floor_of_0_is_never_reported_delivering_poorly(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given a channel whose floor is 0, and an hour in which none of its 25 receipts
+    # was DELIVRD
+    channels.change_channel("SIM", {"delivery_floor": 0})
+    _undelivered(context, _submitted(context, 25))
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    assert _warnings(lines, POOR) == []
+    assert published["ChannelsDeliveringPoorly"] == 0
+
+
+def test_a_channel_whose_floor_was_reset_to_null_is_judged_by_the_stacks(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given a channel whose own floor of 0 was set back to the stack's (null), and an hour
+    # in which 10 of its 25 receipts were DELIVRD
+    channels.change_channel("SIM", {"delivery_floor": 0})
+    channels.change_channel("SIM", {"delivery_floor": None})
+    uids = _submitted(context, 25)
+    _delivered(context, uids[:10])
+    _undelivered(context, uids[10:])
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    # Then the stack's floor (a half) reports it, and the warning says it was the stack's
+    [line] = _warnings(lines, POOR)
+    floor = get_settings().channel_delivery_floor
+    assert (line["delivery_floor"], line["delivery_floor_of"]) == (floor, "stack")
+    assert published["ChannelsDeliveringPoorly"] == 1
+
+
+def test_a_channel_no_longer_stored_is_judged_by_the_stacks_floor(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given an hour in which 10 of a channel's 25 receipts were DELIVRD, and the channel's
+    # item since deleted by hand (no API deletes one)
+    uids = _submitted(context, 25)
+    _delivered(context, uids[:10])
+    _undelivered(context, uids[10:])
+    ChannelModel.get("SIM").delete()
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    [line] = _warnings(lines, POOR)
+    assert (line["channel"], line["delivery_floor_of"]) == ("SIM", "stack")
+    assert published["ChannelsDeliveringPoorly"] == 1

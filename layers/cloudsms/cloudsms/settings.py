@@ -108,7 +108,8 @@ class Settings(BaseSettings):
     # reported (services/receipt_silence.py). At least 1, or the hour is not over.
     receipt_silence_hours: Annotated[int, Field(ge=1)] = 2
     # A channel whose final receipts of that hour (20 at least) are DELIVRD less often
-    # than this is reported too (the template's ChannelDeliveryFloor; 0: never).
+    # than this is reported too (the template's ChannelDeliveryFloor; 0: never), unless
+    # the channel has a delivery floor of its own.
     channel_delivery_floor: Annotated[float, Field(ge=0, le=1)] = 0.5
     # Receipts that match no message are kept this long for reconciliation.
     unmatched_receipt_retention_days: int = 30

@@ -26,11 +26,15 @@ message still without one is the rare handset that is off.
   channel asks its gateway for receipts, so no channel is left out by configuration.
 - The same sample tells a channel that is heard but whose receipts are mostly failures
   (a carrier refusing a sender, a route's network down, numbers sent in a form it
-  cannot reach): at least `MIN_MESSAGES` final receipts, fewer than
-  `channel_delivery_floor` of them DELIVRD. Nothing is refused there either, and such
-  messages are charged like delivered ones. The floor is one for every channel (the
-  template's ChannelDeliveryFloor), low by default (0.5): routes deliver 70-99 % in
-  normal life, and a floor that pages on an ordinary day is soon ignored.
+  cannot reach): at least `MIN_MESSAGES` final receipts, fewer than its delivery floor
+  of them DELIVRD. Nothing is refused there either, and such messages are charged like
+  delivered ones. The stack's floor (`channel_delivery_floor`, the template's
+  ChannelDeliveryFloor) is low by default (0.5): routes deliver 70-99 % in normal life,
+  and a floor that pages on an ordinary day is soon ignored. So a channel may have a
+  floor of its own (its `delivery_floor`; 0: never judged so): a route that delivers
+  98 % is broken at 80 %, which the stack's floor would never tell. A channel with
+  enough receipts to be judged so is read for it, not through the functions' cache:
+  a floor changed a moment before the run applies.
 - Metrics carry no channel: a run publishes how many channels it found silent
   (`ChannelsWithoutReceipts`, 0 too, which ChannelsWithoutReceiptsAlarm watches) and
   how many delivering poorly (`ChannelsDeliveringPoorly`, ChannelsDeliveringPoorlyAlarm),
@@ -42,7 +46,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cloudsms.domain.states import FINAL, INTERMEDIATE, DrState
+from cloudsms.errors import NotFound
 from cloudsms.observability import logger, metrics
+from cloudsms.services import channels
 from cloudsms.settings import get_settings
 from cloudsms.store import batches
 from cloudsms.store.messages import MessageModel
@@ -72,10 +78,9 @@ class Findings:
 
 def judge_channels(now: datetime) -> Findings:
     """The channels whose messages of the judged hour got (almost) no final receipt, and
-    those whose final receipts were mostly failures; each logged as a warning and
-    counted in its metric."""
+    those whose final receipts were DELIVRD less often than their delivery floor; each
+    logged as a warning and counted in its metric."""
     hour = _judged_hour(now)
-    floor = get_settings().channel_delivery_floor
     found = Findings()
     for route_id, keys in sorted(_watched_messages(hour).items()):
         states = _states(sorted(keys))
@@ -89,13 +94,22 @@ def judge_channels(now: datetime) -> Findings:
                 extra={**judged, "receipted": receipted},
             )
             found.silent.append(route_id)
-        elif receipted >= MIN_MESSAGES and delivered < floor * receipted:
-            failures = {state.value: n for state, n in sorted(states.items()) if state in _FAILED}
-            logger.warning(
-                "channel delivers poorly: most of its receipts are failures",
-                extra={**judged, "receipted": receipted, "delivered": delivered, **failures},
-            )
-            found.delivering_poorly.append(route_id)
+        elif receipted >= MIN_MESSAGES:
+            floor = _delivery_floor(route_id)
+            if delivered < floor.share * receipted:
+                failures = {s.value: n for s, n in sorted(states.items()) if s in _FAILED}
+                logger.warning(
+                    "channel delivers poorly: fewer of its receipts DELIVRD than its floor",
+                    extra={
+                        **judged,
+                        "receipted": receipted,
+                        "delivered": delivered,
+                        **failures,
+                        "delivery_floor": floor.share,
+                        "delivery_floor_of": floor.of,
+                    },
+                )
+                found.delivering_poorly.append(route_id)
     # Every run, 0 too: the alarm keeps its state while its hour holds no datapoint (a
     # run that ended later than the one before), and goes OK on a run's 0.
     metrics.add_metric(name="ChannelsWithoutReceipts", unit="Count", value=len(found.silent))
@@ -103,6 +117,25 @@ def judge_channels(now: datetime) -> Findings:
         name="ChannelsDeliveringPoorly", unit="Count", value=len(found.delivering_poorly)
     )
     return found
+
+
+@dataclass(frozen=True)
+class _Floor:
+    share: float
+    of: str  # "channel": its own; "stack": the stack's
+
+
+def _delivery_floor(route_id: str) -> _Floor:
+    """The channel's own delivery floor, else the stack's."""
+    try:
+        own = channels.get_route_now(route_id).delivery_floor
+    except NotFound:
+        # Deleted by hand since its messages went (no API deletes a channel): its receipts
+        # still tell of its carrier.
+        own = None
+    if own is None:
+        return _Floor(get_settings().channel_delivery_floor, "stack")
+    return _Floor(own, "channel")
 
 
 def _judged_hour(now: datetime) -> datetime:
