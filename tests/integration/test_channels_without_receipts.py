@@ -5,6 +5,7 @@ metric its alarm watches. Normal life (a few messages waiting hours for their re
 some undelivered, a channel sending a handful) stays quiet."""
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,8 +16,10 @@ from cloudsms.carriers.base import SubmitResult
 from cloudsms.services import channels, receipt_silence, receipt_sweep
 from cloudsms.services.submission import submit_queued
 from cloudsms.settings import get_settings
+from cloudsms.store import receipt_watch
 from cloudsms.store.channels import ChannelModel
 from cloudsms.store.messages import MessageModel
+from cloudsms.store.receipt_watch import WATCH_SHARDS, ReceiptWatchModel, watch_shard_key
 from functions.dlr_webhook import sweep as sweep_app
 from functions.send import app as send_app
 from tests.integration.conftest import FakeGateway, accepted, api_event, throttled
@@ -162,6 +165,59 @@ def test_the_look_keeps_no_more_of_a_channels_messages_than_it_reads(aws, tenant
 
     # Then it holds only as many as it reads (an hour may list millions)
     assert len(watched["SIM"]) == receipt_silence.SAMPLE
+
+
+def test_the_sample_is_drawn_from_every_batch_of_the_hour_not_the_first_read(aws, tenant, context):
+    # Given ten tenants' batches of 100 messages each on one shared channel, in the hour
+    hour = receipt_silence._judged_hour(SWEPT)
+    for n in range(10):
+        uids = [f"T{n}-{m:03d}" for m in range(100)]
+        receipt_watch.watch(f"tenant{n}", "SIM", uids, SUBMITTED)
+
+    # When the look collects the hour's watched messages
+    watched = receipt_silence._watched_messages(hour)["SIM"]
+
+    # Then its sample of 100 holds ten of each batch, not one batch (a whole sample)
+    per_tenant = Counter(tenant_id for tenant_id, _ in watched)
+    assert per_tenant == {f"tenant{n}": 10 for n in range(10)}
+
+
+def test_the_watches_sampled_are_drawn_from_all_of_the_hours_not_the_first_read(
+    aws, tenant, context, monkeypatch
+):
+    # Given more batches on the channel than the sample holds, one message each
+    for n in range(3 * receipt_silence.SAMPLE):
+        receipt_watch.watch(f"tenant{n}", "SIM", [f"U{n}"], SUBMITTED)
+    # and a draw that always gives a later watch the first place of the sample
+    monkeypatch.setattr(receipt_silence, "draw", lambda seen: 0)
+
+    watched = receipt_silence._watched_messages(receipt_silence._judged_hour(SWEPT))["SIM"]
+
+    # Then the sample is not the first watches read: later ones took their places
+    first_read = [
+        (watch.tenant_id, next(iter(watch.uids)))
+        for shard in range(WATCH_SHARDS)
+        for watch in ReceiptWatchModel.query(watch_shard_key(SUBMITTED, shard))
+    ][: receipt_silence.SAMPLE]
+    assert len(watched) == receipt_silence.SAMPLE
+    assert watched != set(first_read)
+
+
+def test_one_missions_stale_list_does_not_make_a_shared_channel_deliver_poorly(
+    aws, tenant, context, capsys, monkeypatch
+):
+    # Given five batches on one channel in the hour (a sample of 40: the size of a batch):
+    # one mission's to a stale list, none delivered, and four others all delivered
+    monkeypatch.setattr(receipt_silence, "SAMPLE", 40)
+    _undelivered(context, _submitted(context, 40))
+    for _ in range(4):
+        _delivered(context, _submitted(context, 40))
+
+    lines, published = _sweep(context, capsys, monkeypatch)
+
+    # Then the channel, delivering 80 % of the hour's messages, is not reported
+    assert _warnings(lines, POOR) == []
+    assert published["ChannelsDeliveringPoorly"] == 0
 
 
 def test_a_channel_whose_receipts_are_mostly_failures_is_named_and_counted(

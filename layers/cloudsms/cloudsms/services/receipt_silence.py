@@ -13,7 +13,9 @@ message still without one is the rare handset that is off.
 - Those messages are found as the sweep finds overdue ones, through the receipt watches
   of that hour: no write per message, no index. Each watch names its batch's channel
   (watches written before it did are left out).
-- Only a sample of each channel's messages is read (`SAMPLE`, one batch read): whether a
+- Only a sample of each channel's messages is read (`SAMPLE`, one batch read), drawn
+  from as many of the hour's batches as it can hold (one tenant's mission says little of
+  a channel many share): whether a
   channel's receipts come shows in a hundred of its messages as well as in all of them,
   and reading every message of the hour would double what the sweep reads (README.md
   "Limits at scale"). The daily counters per channel (services/counters.py) were no
@@ -41,9 +43,11 @@ message still without one is the rare handset that is off.
   and a WARNING line names each.
 """
 
+import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import zip_longest
 
 from cloudsms.domain.states import FINAL, INTERMEDIATE, DrState
 from cloudsms.errors import NotFound
@@ -152,17 +156,45 @@ def _states(keys: list[tuple[str, str]]) -> Counter[DrState]:
 
 def _watched_messages(hour: datetime) -> dict[str, set[tuple[str, str]]]:
     """Up to SAMPLE of the messages each channel's watches of the hour list, by (tenant,
-    uid), the first read (a message released and claimed again is in two watches). No
-    more are kept: an hour at the sweep's limit lists millions, a gigabyte held for
-    nothing in the function that then has to expire the overdue ones."""
-    by_channel: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    uid), spread over the hour's watches rather than the first read. A watch is one batch
+    of one tenant's messages, as many as a whole sample: the first read would judge a
+    channel that many tenants share by one mission's numbers (a campaign to a stale list
+    would page the operator for a channel that delivers). So up to SAMPLE watches are
+    drawn evenly from all of the channel's (reservoir sampling: one pass, no more held),
+    and the sample takes the first message of each, then the second, and so on. No more
+    are kept: an hour at the sweep's limit lists millions, a gigabyte held for nothing in
+    the function that then has to expire the overdue ones."""
+    drawn: dict[str, list[ReceiptWatchModel]] = defaultdict(list)
+    seen: Counter[str] = Counter()
     for shard in range(WATCH_SHARDS):
         for watch in ReceiptWatchModel.query(watch_shard_key(hour, shard)):
             if watch.channel is None:
                 continue
-            kept = by_channel[watch.channel]
-            for uid in watch.uids:
-                if len(kept) >= SAMPLE:
-                    break
-                kept.add((watch.tenant_id, uid))
-    return by_channel
+            seen[watch.channel] += 1
+            chosen = drawn[watch.channel]
+            if len(chosen) < SAMPLE:
+                chosen.append(watch)
+            else:
+                slot = draw(seen[watch.channel])
+                if slot < SAMPLE:
+                    chosen[slot] = watch
+    return {channel: _spread(chosen) for channel, chosen in drawn.items()}
+
+
+# How a watch's place in the sample is drawn (a number below its argument); tests may
+# put their own here.
+draw = random.randrange
+
+
+def _spread(watches: list[ReceiptWatchModel]) -> set[tuple[str, str]]:
+    """Up to SAMPLE messages of the watches, as many of each as the others allow (a
+    message released and claimed again is in two watches: it counts once)."""
+    kept: set[tuple[str, str]] = set()
+    listed = ([(watch.tenant_id, uid) for uid in sorted(watch.uids)] for watch in watches)
+    for rank in zip_longest(*listed):
+        for key in rank:
+            if key is not None:
+                kept.add(key)
+            if len(kept) >= SAMPLE:
+                return kept
+    return kept
