@@ -114,6 +114,7 @@ def test_chinese_chosen_on_the_log_in_card_is_kept_and_english_comes_back(
             "短信发送统计",
             "发送日志",
             "费用统计",
+            "审计日志",
         ]
     )
     expect(page.get_by_role("heading", name="API 对接")).to_be_visible()
@@ -162,6 +163,7 @@ def test_chinese_chosen_on_the_log_in_card_is_kept_and_english_comes_back(
             "SMS Delivery Statistics",
             "Dispatching Log",
             "Expense Statistics",
+            "Audit Trail",
         ]
     )
     page.context.close()

@@ -82,6 +82,7 @@ def test_the_tenants_page_is_first_of_the_operators_and_lists_every_tenant(
             "Common Templates",
             "Platform Black List",
             "Unmatched Receipts",
+            "Platform Audit Trail",
         ]
     )
 

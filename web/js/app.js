@@ -27,6 +27,7 @@ const MENU = [
       { label: t("Expense Statistics"), route: "expenses" },
     ],
   },
+  { label: t("Audit Trail"), route: "audit" },
   // The operator's pages: shown to an operator key only (the API refuses others, 403).
   {
     label: t("Operator"),
@@ -39,6 +40,7 @@ const MENU = [
       { label: t("Common Templates"), route: "common-templates" },
       { label: t("Platform Black List"), route: "platform-blacklist" },
       { label: t("Unmatched Receipts"), route: "unmatched-receipts" },
+      { label: t("Platform Audit Trail"), route: "platform-audit" },
     ],
   },
 ];
@@ -54,6 +56,7 @@ const PAGES = {
   statistics: () => import("./pages/statistics.js"),
   log: () => import("./pages/log.js"),
   expenses: () => import("./pages/expenses.js"),
+  audit: () => import("./pages/audit.js"),
   tenants: () => import("./pages/tenants.js"),
   accounts: () => import("./pages/accounts.js"),
   packages: () => import("./pages/packages.js"),
@@ -61,6 +64,7 @@ const PAGES = {
   "common-templates": () => import("./pages/common-templates.js"),
   "platform-blacklist": () => import("./pages/platform-blacklist.js"),
   "unmatched-receipts": () => import("./pages/unmatched-receipts.js"),
+  "platform-audit": () => import("./pages/platform-audit.js"),
 };
 const OPERATOR_ROUTES = new Set(MENU.filter((item) => item.operator).flatMap((item) => item.children.map((c) => c.route)));
 

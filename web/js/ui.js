@@ -148,6 +148,28 @@ export function formatTime(iso, zone) {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
+/**
+ * A wall time in `zone` with that zone's offset at it ("2021-11-25T00:00:00+08:00"): how
+ * the portal asks an API that reads a time without an offset as UTC (the audit trail's)
+ * for a date the user chose in the tenant's zone. `time` is "HH:MM:SS" with any fraction.
+ */
+export function zonedTime(date, time, zone) {
+  const [year, month, day] = date.split("-").map(Number);
+  const [hour, minute, second] = time.split(":").map(Number);
+  const wall = Date.UTC(year, month - 1, day, hour, minute, Math.floor(second));
+  // The zone's offset at an instant: its wall clock then, less UTC's.
+  const offsetAt = (instant) => {
+    const p = parts(new Date(instant), zone);
+    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - instant;
+  };
+  // Read again at the instant found: a summer time that starts or ends between the wall
+  // time read as UTC and the real instant changes the offset.
+  const offset = offsetAt(wall - offsetAt(wall));
+  const minutes = Math.abs(offset) / 60_000;
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date}T${time}${offset < 0 ? "-" : "+"}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+}
+
 /** Today's date ("2021-11-25") in `zone`, shifted by `days`. */
 export function localDate(zone, days = 0) {
   const p = parts(new Date(), zone);

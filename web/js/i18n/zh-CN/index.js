@@ -4,6 +4,7 @@
 // translates has its Chinese here.
 
 import accounts from "./accounts.js";
+import audit from "./audit.js";
 import blacklist from "./blacklist.js";
 import channels from "./channels.js";
 import commonTemplates from "./common-templates.js";
@@ -16,6 +17,7 @@ import missions from "./missions.js";
 import orders from "./orders.js";
 import overview from "./overview.js";
 import packages from "./packages.js";
+import platformAudit from "./platform-audit.js";
 import platformBlacklist from "./platform-blacklist.js";
 import statistics from "./statistics.js";
 import templates from "./templates.js";
@@ -34,6 +36,7 @@ export default {
   ...statistics,
   ...log,
   ...expenses,
+  ...audit,
   ...tenants,
   ...accounts,
   ...packages,
@@ -41,4 +44,5 @@ export default {
   ...commonTemplates,
   ...platformBlacklist,
   ...unmatchedReceipts,
+  ...platformAudit,
 };

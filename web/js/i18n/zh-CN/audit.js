@@ -1,0 +1,23 @@
+export default {
+  "Audit Trail": "审计日志",
+  "Audit trail": "审计日志",
+  "Tenant": "租户",
+  "Operator|role": "运营方",
+  ", ": "、",
+  "Seq No.": "序号",
+  "Time": "时间",
+  "Changed by": "操作人",
+  "Tenant ID": "租户 ID",
+  "Action": "操作内容",
+  "Target": "操作对象",
+  "Fields Changed": "变更字段",
+  "Source IP": "来源 IP",
+  "No change matches the search.": "没有符合查询条件的变更。",
+  "No change recorded yet.": "尚无变更记录。",
+  "The first date is after the last one.": "开始日期晚于结束日期。",
+  "Date from": "日期起",
+  "to": "至",
+  "Search the audit trail": "查询审计日志",
+  "Dates and times are in {zone} ({offset}).": "日期和时间为 {zone}（{offset}）时间。",
+  "Who changed your configuration, and when: the changes made with the portal or the API (templates, black list, status callback, a mission cancelled or moved, a password), and your operator's changes for you (business channels, sender ids, countries, request limit, orders, portal accounts). Only the names of the fields a change gave are kept, never their values. Sending is not listed here: see the Dispatching Log.": "谁在何时更改了您的配置：通过门户或 API 所做的更改（模板、黑名单、状态回调、取消或改期的任务、密码），以及运营方为您所做的更改（业务通道、发送方号码、国家/地区、请求限制、订单、门户账号）。只记录更改所提交字段的名称，从不记录其值。发送短信不在此列：请查看发送日志。"
+}
