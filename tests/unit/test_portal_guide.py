@@ -30,3 +30,12 @@ def test_the_guide_has_a_section_for_every_page_of_the_menu():
     missing = [page for page in menu_pages() if page not in guide_sections()]
 
     assert missing == []
+
+
+def test_the_guides_contents_lead_to_every_section_in_order():
+    guide = (WEB / "guide.html").read_text(encoding="utf-8")
+    contents = guide[guide.index('<nav aria-label="Contents">') : guide.index("</nav>")]
+
+    linked = re.findall(r'<a href="#([\w-]+)">', contents)
+
+    assert linked == re.findall(r'<section class="panel" id="([\w-]+)">', guide)
