@@ -558,7 +558,9 @@ def list_audit(
     start: AuditFrom = None, end: AuditTo = None, page_size_: PageSize = None, cursor: Cursor = None
 ) -> dict:
     tenant_id = caller(app).tenant_id
-    return audit.list_entries(tenant_id, start, end, page_size(page_size_), cursor, clock.now())
+    return audit.list_entries(
+        tenant_id, start, end, page_size(page_size_), cursor, clock.now(), seen_by_tenant=True
+    )
 
 
 @app.get(

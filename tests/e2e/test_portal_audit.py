@@ -224,8 +224,13 @@ def test_a_tenants_user_sees_its_own_tenants_changes_only(tenant, stack, changes
             "cell", name=", ".join(_entry(entries, "POST /v1/templates")["fields"]), exact=True
         )
     ).to_have_count(1)
-    # And the operator's changes to it, which it did not make itself
-    expect(_row(tenant, SENDER_IDS)).to_contain_text("Operator")
+    # And the operator's changes to it, which it did not make itself: said to be the
+    # operator's, not whose key nor which AWS caller
+    by_operator = _entries(stack, stack["operator_key"], "/v1/admin/audit", tenant=TENANT)
+    for action in (SENDER_IDS, "tenant-countries"):
+        row = _row(tenant, action)
+        expect(row).to_contain_text("Operator")
+        expect(row).not_to_contain_text(_entry(by_operator, action)["actor"])
     # And nothing of another tenant, nor a column for the tenant: all are its own
     table = tenant.get_by_role("table", name="Audit trail")
     expect(table).not_to_contain_text(changes["other_template_id"])

@@ -238,6 +238,38 @@ def test_a_tenant_sees_only_its_own_entries(aws, tenant, context):
     assert len(_audit(context)["items"]) == 2  # the operator sees both
 
 
+def test_a_tenant_is_told_the_operator_changed_it_not_who_at_the_operator_nor_from_where(
+    aws, tenant, context
+):
+    # Given the operator's changes to acme: one with its key, one with the command (whose
+    # actor, an AWS ARN, names the operator's AWS account and IAM user)
+    response = _call(
+        context,
+        admin_app,
+        "PUT",
+        "/v1/admin/tenants/acme/countries",
+        "/v1/admin/tenants/{tenant_id}/countries",
+        body={"countries": ["PH"]},
+        path_parameters={"tenant_id": "acme"},
+    )
+    assert response["statusCode"] == 200, response["body"]
+    run_cli("tenant-countries", "acme", "all")
+    _create_template(context, "acme")
+
+    seen = _audit(context, "/v1/audit", "tenant", tenant_id="acme")["items"]
+
+    # Then acme's own trail says the operator made them, and nothing of who or where
+    who = [(e["action"], e["actor"], e["role"], e["key_id"], e["source_ip"]) for e in seen]
+    assert who == [
+        ("POST /v1/templates", KEY_ID, "tenant", KEY_ID, SOURCE_IP),
+        ("tenant-countries", "operator", "operator", None, None),
+        ("PUT /v1/admin/tenants/{tenant_id}/countries", "operator", "operator", None, None),
+    ]
+    # and the operator's trail still names them
+    operators = _audit(context, query={"tenant": "acme"})["items"]
+    assert [e["actor"] for e in operators] == [KEY_ID, CALLER_ARN, KEY_ID]
+
+
 def test_a_tenant_cannot_read_the_platform_trail(aws, tenant, context):
     response = _call(context, admin_app, "GET", "/v1/admin/audit", "/v1/admin/audit", "tenant")
 

@@ -16,6 +16,9 @@ const shown = (value) => value || "-";
 /** Who made the change: a key's id, a portal account's name or a command's AWS caller,
  * and the key's role. */
 function who(entry) {
+  // A tenant's own trail says only that the operator made a change (the API's "operator"),
+  // not who at the operator.
+  if (entry.actor === "operator") return ROLES.operator;
   return [entry.actor, entry.role ? h("div", { class: "muted" }, ROLES[entry.role] || entry.role) : null];
 }
 

@@ -42,7 +42,8 @@ class AuditEntry(BaseModel):
     at: datetime
     actor: str = Field(
         description="An API key's id, a portal account's name, or the AWS caller (ARN) of "
-        "a `cloudsms` command"
+        "a `cloudsms` command; in a tenant's own trail (GET /v1/audit) the operator's "
+        "changes say `operator`, with no key id or source IP"
     )
     role: str | None = Field(description="The API key's role; null for a command")
     key_id: str | None
@@ -108,6 +109,20 @@ def entry_view(item: AuditEntryModel) -> dict[str, Any]:
     }
 
 
+# Who a tenant is told made the operator's changes to it.
+OPERATOR = "operator"
+
+
+def as_the_tenant_sees_it(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as its tenant is shown it: one the operator made (an operator's key or
+    account, or a command) says so, and not who at the operator nor from where. A
+    command's actor is an AWS ARN, which names the operator's AWS account and IAM user;
+    a key id, an account name and an address are the operator's own business too."""
+    if entry["role"] == "tenant":
+        return entry
+    return {**entry, "actor": OPERATOR, "role": OPERATOR, "key_id": None, "source_ip": None}
+
+
 def list_entries(
     tenant_id: str | None,
     start: datetime | None,
@@ -115,10 +130,11 @@ def list_entries(
     size: int,
     cursor: str | None,
     now: datetime,
+    seen_by_tenant: bool = False,
 ) -> dict[str, Any]:
     """A tenant's entries, or everyone's (tenant_id None), newest first, from `start` to
     `end` (both included; a time without an offset is UTC). Without `start`: as far back
-    as entries are kept."""
+    as entries are kept. `seen_by_tenant`: for the tenant's own eyes (as_the_tenant_sees_it)."""
     first = _utc(start) if start else now - timedelta(days=get_settings().audit_retention_days)
     last = _utc(end) if end else now
     if first > last:
@@ -143,7 +159,10 @@ def list_entries(
     page, next_cursor = one_page(
         (item for item in found if item.entry_id != after), size, ("entry_id",)
     )
-    return {"items": [entry_view(item) for item in page], "next_cursor": next_cursor}
+    items = [entry_view(item) for item in page]
+    if seen_by_tenant:
+        items = [as_the_tenant_sees_it(item) for item in items]
+    return {"items": items, "next_cursor": next_cursor}
 
 
 def _newest_first(
