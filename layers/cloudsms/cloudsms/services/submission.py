@@ -31,7 +31,10 @@ stored as it is claimed. Either way:
   those it cannot pay for now go back on the queue, delayed until it can, and longer
   (1, 2, 4 … 32 s) each hop in a row it pays for none of them: other queue messages
   keep the channel busy meanwhile, and coming back every second would cost a receipt, a
-  read and a write on the bucket each time for nothing;
+  read and a write on the bucket each time for nothing. Once throttled, its first
+  message goes at the channel's next free slot, as a verify code does: a mission's
+  consumer takes each token the moment it is back, and another tenant's message on the
+  channel must not wait for the mission's end;
 - a temporary gateway failure releases the message and has SQS deliver the whole
   queue message again after a backoff; the gateway is not called again for the rest
   of the batch, which comes back with it;
@@ -371,7 +374,10 @@ def _still_throttled(
         return False  # held by _send, before the bucket, as any paused channel's messages
     if window and any(seconds_until_open(r.to, now, window) > 0 for r in batch.recipients):
         return False
-    wait = throughput.seconds_until_tokens(channel, batch.recipients[0].segments, now)
+    urgent = _throttled_at_next_free_slot(batch.throttled)
+    wait = throughput.seconds_until_tokens(
+        channel, batch.recipients[0].segments, now, urgent=urgent
+    )
     if wait <= 0:
         return False
     throttled = batch.throttled + 1
@@ -478,9 +484,11 @@ def _send(
         return
     granted_at = now()
     # Single verify codes (the otp queue's; a mission's codes go on the bulk queue) are
-    # not held back by a mission's messages taking each token of the channel.
+    # not held back by a mission's messages taking each token of the channel, nor is a
+    # queue message throttled before (_throttled_at_next_free_slot).
     leading = pending[0].message
-    urgent = leading.sms_type == "verify_code" and not leading.mission_id
+    code = leading.sms_type == "verify_code" and not leading.mission_id
+    urgent = code or _throttled_at_next_free_slot(progress.throttled)
     grant = throughput.take_tokens(
         channel, [int(p.message.segments) for p in pending], granted_at, urgent=urgent
     )
@@ -490,7 +498,7 @@ def _send(
         # A queue message the bucket paid for none of waits longer each hop in a row
         # (verify codes excepted: a code goes at the channel's next free slot, and its
         # user waits for it); one that sent some goes on at the channel's pace.
-        throttled = 0 if grant.messages or urgent else progress.throttled + 1
+        throttled = 0 if grant.messages or code else progress.throttled + 1
         wait = max(grant.wait_seconds, _throttled_backoff(throttled))
         try_again_at = granted_at + timedelta(seconds=wait)
         later = [p.entry for p in pending[grant.messages :]]
@@ -551,6 +559,25 @@ def _send(
 THROTTLED_BACKOFF_MAX_SECONDS = 32
 # Where a throttled queue message's wait is drawn from; tests put a fixed one here.
 spread = random.random
+
+
+# Hops in a row a queue message may find no token for before its first message goes at
+# the channel's next free slot, beyond the bucket's depth, as a verify code's does.
+THROTTLED_HOPS_BEFORE_NEXT_FREE_SLOT = 1
+
+
+def _throttled_at_next_free_slot(throttled: int) -> bool:
+    """Whether a queue message throttled `throttled` hops in a row asks the bucket for
+    the channel's next free slot rather than a token. A mission's consumer takes each
+    token the moment it is back (its queue message comes back at once), so a message
+    that comes back for one after whole seconds (another tenant's notice, a smaller
+    mission's) found the bucket empty nearly every time, for as long as the mission
+    lasted: behind a mission at 2 a second, minutes, or all of it. With the next free
+    slot it waits one throttled hop (1 s) and that slot (about a second), and missions
+    on one channel take turns. The slot is a real one, one interval after the last
+    booked: the channel still gets no more than its throughput in any second, and the
+    booking is the take's own write, no request more."""
+    return throttled >= THROTTLED_HOPS_BEFORE_NEXT_FREE_SLOT
 
 
 def _throttled_backoff(throttled: int) -> float:

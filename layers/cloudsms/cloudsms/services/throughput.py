@@ -16,9 +16,10 @@ The bucket is kept as the moment it will be full again (`full_at`), as the gener
 rate algorithm does: `capacity` tokens are available when `full_at` is now or past, and
 each token taken moves `full_at` one interval (1 / throughput) later. `full_at` never
 runs more than `capacity` intervals ahead of now, except by one message of several
-segments, or a verify code: when the tokens left are too few for it, it starts at the
-next free slot and books the slots after it, so that a mission's messages taking each
-token as it comes back cannot starve it.
+segments, a verify code, or the leading message of a queue message throttled before:
+when the tokens left are too few for it, it starts at the next free slot and books the
+slots after it, so that a mission's messages taking each token as it comes back cannot
+starve it.
 """
 
 import math
@@ -141,8 +142,10 @@ class TokenBuckets:
         capacity: int = 0,
     ) -> Grant:
         """Takes tokens for as many leading messages of `segments` as the bucket allows.
-        `urgent`: verify codes, which a mission must not hold back. `capacity`: the
-        bucket's size in tokens, when not the burst setting's seconds of `rate`."""
+        `urgent`: messages a mission must not hold back (verify codes, and those of a
+        queue message throttled before), whose first goes at the next free slot when no
+        token is left for it. `capacity`: the bucket's size in tokens, when not the
+        burst setting's seconds of `rate`."""
         if not segments:
             return Grant(0, 0.0)
         bucket = Bucket(rate, self._burst_seconds, self._margin, capacity)
@@ -166,7 +169,9 @@ class TokenBuckets:
                     # shorter messages take each token as it comes back (a 2-segment
                     # verify code on a channel of 2 a second, behind a mission). So does
                     # a verify code: a mission's consumer takes each token as it comes
-                    # back, on time, and a code that waits for one waits for the mission.
+                    # back, on time, and a code that waits for one waits for the mission;
+                    # and so does any message that comes back for one after whole seconds
+                    # (another tenant's, a smaller mission's), once it has been throttled.
                     count, limit = 1, now_us + bucket.depth
                 # A bucket remembered empty is read before refusing: it may have been reset.
                 if count == 0 and read:
@@ -180,16 +185,18 @@ class TokenBuckets:
             read = True
         return Grant(0, bucket.interval / MICROS)
 
-    def wait(self, route_id: str, rate: int, segments: int, now: float) -> float:
+    def wait(
+        self, route_id: str, rate: int, segments: int, now: float, urgent: bool = False
+    ) -> float:
         """Seconds until the bucket, read from the store, would grant a message of
-        `segments` to `take` (0: it would now). Takes nothing."""
+        `segments` to `take` (0: it would now), `urgent` as there. Takes nothing."""
         full_at = self._seen[route_id] = self._store.read(route_id)
         if full_at is None:
             return 0.0
         bucket, now_us = Bucket(rate, self._burst_seconds, self._margin), int(now * MICROS)
-        if segments > 1:
-            # As `take` grants it: a long message starts at the next free slot once the
-            # bucket is booked no further than its depth, not when all its tokens are
+        if segments > 1 or urgent:
+            # As `take` grants it: a long or urgent message starts at the next free slot
+            # once the bucket is booked no further than its depth, not when its tokens are
             # back, which short messages taking each token as it comes back never leave.
             return max(0, full_at - bucket.depth - now_us) / MICROS
         return bucket.wait(segments, full_at, now_us)
@@ -219,7 +226,8 @@ def take_tokens(
 ) -> Grant:
     """Tokens from the channel's bucket for the leading messages of `segments` (each
     message's segment count, in sending order). A channel without a limit grants all.
-    `urgent`: the messages are verify codes, which go at the channel's next free slot."""
+    `urgent`: the first goes at the channel's next free slot if no token is left for it
+    (a verify code; a queue message throttled before)."""
     if channel.throughput <= 0:
         return Grant(len(segments), 0.0)
     return _buckets.take(
@@ -227,13 +235,17 @@ def take_tokens(
     )
 
 
-def seconds_until_tokens(channel: Channel, segments: int, now: datetime) -> float:
+def seconds_until_tokens(
+    channel: Channel, segments: int, now: datetime, urgent: bool = False
+) -> float:
     """Seconds until the channel's bucket could pay for a message of `segments` (0: it
-    could now, or the channel has no limit), without taking anything: one read of the
-    bucket, where a take may cost a read and a write."""
+    could now, or the channel has no limit), `urgent` as `take_tokens` takes it, without
+    taking anything: one read of the bucket, where a take may cost a read and a write."""
     if channel.throughput <= 0:
         return 0.0
-    return _buckets.wait(channel.route_id, channel.throughput, segments, now.timestamp())
+    return _buckets.wait(
+        channel.route_id, channel.throughput, segments, now.timestamp(), urgent=urgent
+    )
 
 
 def slot_interval(channel: ChannelRoute) -> float:
