@@ -326,6 +326,32 @@ def test_a_portal_sessions_change_names_its_account_and_no_password(
     assert token not in stored
 
 
+def test_a_tenants_own_account_changing_its_temporary_password_is_not_shown_as_the_operator(
+    aws, tenant, context, monkeypatch
+):
+    # Given an account of acme that logs in with its temporary password (a session that
+    # may only change it) and changes it
+    monkeypatch.setattr(accounts, "_captcha_text", lambda: CAPTCHA)
+    issued = accounts.create_account("CNX01_Adm", "acme")
+    policy = _authorize(context, _session_token(issued.password))
+    event = api_event(
+        "POST",
+        "/v1/account/password",
+        "/v1/account/password",
+        body={"current_password": issued.password, "new_password": "Spring2026"},
+    )
+    event["requestContext"]["authorizer"] = policy["context"]
+    response = accounts_app.lambda_handler(event, context)
+    assert response["statusCode"] == 200, response["body"]
+
+    # When acme reads its own trail
+    seen = _audit(context, "/v1/audit", "tenant", tenant_id="acme")["items"]
+
+    # Then the change is its account's, not the operator's
+    [entry] = [e for e in seen if e["action"] == "POST /v1/account/password"]
+    assert (entry["actor"], entry["source_ip"]) == ("cnx01_adm", SOURCE_IP)
+
+
 def _session_token(password: str) -> str:
     captcha_id = accounts.new_captcha(clock.now(), SOURCE_IP)["captcha_id"]
     return accounts.log_in("CNX01_Adm", password, captcha_id, CAPTCHA, clock.now(), SOURCE_IP).token

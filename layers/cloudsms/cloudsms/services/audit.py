@@ -111,14 +111,18 @@ def entry_view(item: AuditEntryModel) -> dict[str, Any]:
 
 # Who a tenant is told made the operator's changes to it.
 OPERATOR = "operator"
+# The roles of the operator's changes: its keys', and a command's (none).
+OPERATORS = frozenset({OPERATOR, None})
 
 
 def as_the_tenant_sees_it(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as its tenant is shown it: one the operator made (an operator's key or
     account, or a command) says so, and not who at the operator nor from where. A
     command's actor is an AWS ARN, which names the operator's AWS account and IAM user;
-    a key id, an account name and an address are the operator's own business too."""
-    if entry["role"] == "tenant":
+    a key id, an account name and an address are the operator's own business too. Any
+    other role is the tenant's own: its keys' and accounts' ("tenant", and a session that
+    must change its temporary password first)."""
+    if entry["role"] not in OPERATORS:
         return entry
     return {**entry, "actor": OPERATOR, "role": OPERATOR, "key_id": None, "source_ip": None}
 
