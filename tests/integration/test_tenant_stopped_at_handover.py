@@ -2,7 +2,7 @@
 country taken off its list, holds for the messages still waiting to be handed to their
 gateway (a channel's pace, quiet hours and a paused channel keep them waiting for hours)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cloudsms import cache
@@ -10,6 +10,7 @@ from cloudsms.domain.mission import MissionFields
 from cloudsms.services import missions, tenants
 from cloudsms.services.submission import submit_mission_recipients, submit_queued
 from cloudsms.store.messages import MessageModel
+from cloudsms.store.missions import MissionModel
 from functions.admin import app as admin_app
 from functions.reports import app as reports_app
 from tests.integration import missions_api as api
@@ -135,6 +136,75 @@ def test_a_disabled_tenants_messages_held_by_a_paused_channel_are_refused_not_he
     # Refused now: not held on the queue until the channel is resumed, to be refused then
     message = MessageModel.get("acme", uid)
     assert (message.dr_state, message.reason) == ("LOCAL_REJECTED", "tenant acme is disabled")
+
+
+def _dispatched_days_ago(body: dict[str, Any], days: int) -> dict[str, Any]:
+    """A mission's queue message as it comes back `days` after its dispatch (a long pause)."""
+    dispatched = datetime.fromisoformat(body["dispatched_at"])
+    return {**body, "dispatched_at": (dispatched - timedelta(days=days)).isoformat()}
+
+
+def test_a_disabled_tenants_mission_refused_days_after_its_dispatch_on_a_paused_channel_is_noted(
+    aws, tenant
+):
+    # Given a mission whose queue message waited days on a paused channel
+    from cloudsms.services import channels
+
+    mission = _dispatched_mission([PH_NUMBER])
+    channels.change_channel("SIM", {"paused": True})
+    [body] = api.queued_bodies(aws)
+
+    # When its tenant is disabled, and the consumer refuses its messages
+    tenants.disable_tenant("acme", _now())
+    _a_minute_later()
+    submit_mission_recipients(_dispatched_days_ago(body, 3), _now, FakeGateway(accepted()).factory)
+
+    # Then they are written now, so the mission says so for the dispatching log, which
+    # looks for its messages by its dispatch time only for a day
+    assert _states(mission["mission_id"]) == [
+        (PH_NUMBER, "LOCAL_REJECTED", "tenant acme is disabled")
+    ]
+    assert MissionModel.get("acme", mission["mission_id"]).sending_until is not None
+
+
+def test_a_missions_message_to_a_country_taken_off_refused_on_a_paused_channel_is_noted(
+    aws, tenant
+):
+    # Given a mission whose queue message waited days on a paused channel
+    from cloudsms.services import channels
+
+    tenants.set_countries("acme", ["PH", "US"])
+    mission = _dispatched_mission([US_NUMBER])
+    channels.change_channel("SIM", {"paused": True})
+    [body] = api.queued_bodies(aws)
+
+    # When its recipient's country is taken off the tenant's list, and the consumer
+    # refuses the message
+    tenants.set_countries("acme", ["PH"])
+    _a_minute_later()
+    submit_mission_recipients(_dispatched_days_ago(body, 3), _now, FakeGateway(accepted()).factory)
+
+    # Then the mission says it wrote messages now, for the dispatching log
+    assert _states(mission["mission_id"]) == [
+        (US_NUMBER, "LOCAL_REJECTED", "country US is not allowed for this tenant")
+    ]
+    assert MissionModel.get("acme", mission["mission_id"]).sending_until is not None
+
+
+def test_a_paused_channels_held_mission_messages_are_not_noted_for_the_log(aws, tenant):
+    # Given a mission of an enabled tenant whose queue message waits days on a paused channel
+    from cloudsms.services import channels
+
+    mission = _dispatched_mission([PH_NUMBER])
+    channels.change_channel("SIM", {"paused": True})
+    _a_minute_later()
+    [body] = api.queued_bodies(aws)
+
+    submit_mission_recipients(_dispatched_days_ago(body, 3), _now, FakeGateway(accepted()).factory)
+
+    # Then nothing is written, and nothing noted: a write per hop of a long pause for nothing
+    assert _states(mission["mission_id"]) == []
+    assert MissionModel.get("acme", mission["mission_id"]).sending_until is None
 
 
 def test_the_sms_of_a_disabled_tenants_queued_messages_go_back_to_its_order(aws, tenant, metered):

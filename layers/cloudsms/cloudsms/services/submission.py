@@ -298,10 +298,12 @@ def submit_mission_recipients(
         progress.later.append(_Later(min(wait for wait, _ in held), [r for _, r in held]))
         logger.info("recipients held for their quiet hours", extra={"count": len(held)})
     if pending:
-        new = any(not p.stored for p in pending)
-        if batch.dispatched_at and new and not _channel(batch.channel).paused:
-            # Before any message is written, so that none goes out where the log does
-            # not look (a paused channel writes none: it holds them).
+        new = [p.message.to for p in pending if not p.stored]
+        # A paused channel writes only those its tenant may no longer send (_still_allowed,
+        # refused before the pause is looked at): it holds the rest.
+        writes = not _channel(batch.channel).paused or any(_why_not(tenant, to) for to in new)
+        if batch.dispatched_at and new and writes:
+            # Before any message is written, so that none is where the log does not look.
             dispatching_log.note_sending(
                 batch.tenant_id, batch.mission_id, batch.dispatched_at, now()
             )
@@ -628,11 +630,10 @@ def _still_allowed(pending: list[_Pending]) -> list[_Pending]:
     tenant's cache, which sending a mission's messages reads already: it holds within a
     minute, as a disabled tenant's API keys stop working, for no request per message."""
     tenant = _tenant_of(pending[0].message.tenant_id)
-    why_not = disabled(tenant)
     refused: dict[str, int] = {}
     allowed = []
     for item in pending:
-        reason = why_not or phone.not_allowed(item.message.to, tenant.countries)
+        reason = _why_not(tenant, item.message.to)
         if reason is None:
             allowed.append(item)
         elif _refuse(item, reason):
@@ -643,6 +644,11 @@ def _still_allowed(pending: list[_Pending]) -> list[_Pending]:
             extra={"reason": reason, "count": count},
         )
     return allowed
+
+
+def _why_not(tenant: TenantModel, to: str) -> str | None:
+    """Why the tenant may no longer send to the number, or None when it may."""
+    return disabled(tenant) or phone.not_allowed(to, tenant.countries)
 
 
 def _refuse(item: _Pending, reason: str) -> bool:
