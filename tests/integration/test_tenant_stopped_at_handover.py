@@ -11,6 +11,7 @@ from cloudsms.services import missions, tenants
 from cloudsms.services.submission import submit_mission_recipients, submit_queued
 from cloudsms.store.messages import MessageModel
 from cloudsms.store.missions import MissionModel
+from cloudsms.store.tenants import TenantModel
 from functions.admin import app as admin_app
 from functions.reports import app as reports_app
 from tests.integration import missions_api as api
@@ -205,6 +206,43 @@ def test_a_paused_channels_held_mission_messages_are_not_noted_for_the_log(aws, 
     # Then nothing is written, and nothing noted: a write per hop of a long pause for nothing
     assert _states(mission["mission_id"]) == []
     assert MissionModel.get("acme", mission["mission_id"]).sending_until is None
+
+
+def test_one_read_of_the_tenant_decides_a_queue_message_so_no_quiet_hours_are_skipped(
+    aws, tenant, monkeypatch
+):
+    # Given a mission's recipient asleep (03:00 in Manila), and its tenant read disabled
+    # by the consumer, then enabled again: the tenant's cache ran out mid-queue-message
+    from cloudsms.services import submission
+
+    read_disabled = TenantModel.get("acme")
+    read_disabled.disabled_at = _now()
+    reads = iter([read_disabled])
+    monkeypatch.setattr(submission, "_tenant", lambda _: next(reads, TenantModel.get("acme")))
+    night_in_manila = datetime(2026, 6, 1, 19, 0, tzinfo=UTC)
+    body = {
+        "tenant_id": "acme",
+        "mission_id": "M1",
+        "channel": "SIM",
+        "sms_type": "marketing",
+        "quiet_hours": True,
+        "recipients": [
+            {
+                "uid": "M1000000000001",
+                "to": PH_NUMBER,
+                "text": "Hi",
+                "encoding": "GSM-7",
+                "segments": 1,
+            }
+        ],
+    }
+    gateway = FakeGateway(accepted())
+
+    submit_mission_recipients(body, lambda: night_in_manila, gateway.factory)
+
+    # Then it is not sent in its quiet hours (which a disabled tenant's messages skip, to
+    # be refused at once)
+    assert gateway.submissions == []
 
 
 def test_the_sms_of_a_disabled_tenants_queued_messages_go_back_to_its_order(aws, tenant, metered):

@@ -227,8 +227,10 @@ def submit_queued(
     by_channel: dict[str, list[_Pending]] = {}
     for item in pending:
         by_channel.setdefault(item.message.channel, []).append(item)
-    for route_id, items in by_channel.items():
-        _send(route_id, items, now, gateway_factory, progress, time_left=time_left)
+    if pending:
+        tenant = _tenant_of(tenant_id)  # once for the queue message, its channels alike
+        for route_id, items in by_channel.items():
+            _send(route_id, items, tenant, now, gateway_factory, progress, time_left=time_left)
     first = next(iter(found.values()), None)
     queue_url = queues.queue_for(first.sms_type, first.mission_id) if first else ""
     _finish(
@@ -310,6 +312,9 @@ def submit_mission_recipients(
         _send(
             batch.channel,
             pending,
+            # As read above, not again: a queue message whose tenant was read disabled
+            # skipped its waits (the pace, quiet hours) and must not then be sent.
+            tenant,
             now,
             gateway_factory,
             progress,
@@ -456,6 +461,7 @@ def _channel(route_id: str) -> Channel:
 def _send(
     route_id: str,
     pending: list[_Pending],
+    tenant: TenantModel,
     now: Now,
     gateway_factory: GatewayFactory,
     progress: _Progress,
@@ -465,7 +471,7 @@ def _send(
     """Hands the messages the channel's bucket pays for to the gateway, in order, while
     the invocation has time for them. `reply_routes_needed`: the messages offer to
     unsubscribe by reply."""
-    pending = _still_allowed(pending)
+    pending = _still_allowed(pending, tenant)
     if not pending:
         return
     channel = _channel(route_id)
@@ -618,7 +624,7 @@ def _not_blacklisted(pending: list[_Pending], now: datetime) -> list[_Pending]:
     return [item for item in pending if item.message.to not in listed]
 
 
-def _still_allowed(pending: list[_Pending]) -> list[_Pending]:
+def _still_allowed(pending: list[_Pending], tenant: TenantModel) -> list[_Pending]:
     """The messages their tenant may still send; the others end LOCAL_REJECTED with the
     reason their acceptance would have been refused with, and their SMS go back to their
     order.
@@ -626,10 +632,10 @@ def _still_allowed(pending: list[_Pending]) -> list[_Pending]:
     The tenant was looked at when the messages were accepted or their mission dispatched,
     which may be hours ago (a channel's pace, quiet hours, a paused channel): an operator
     who disables a tenant (a fraud, an unpaid bill) or takes a country off its list (SMS
-    pumping) means it to stop now, not once the queue has drained. Read through the
-    tenant's cache, which sending a mission's messages reads already: it holds within a
-    minute, as a disabled tenant's API keys stop working, for no request per message."""
-    tenant = _tenant_of(pending[0].message.tenant_id)
+    pumping) means it to stop now, not once the queue has drained. The tenant is read
+    once a queue message, through its cache, which sending a mission's messages reads
+    already: it holds within a minute, as a disabled tenant's API keys stop working, for
+    no request per message."""
     refused: dict[str, int] = {}
     allowed = []
     for item in pending:
