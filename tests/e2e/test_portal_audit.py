@@ -31,6 +31,7 @@ pytestmark = pytest.mark.browser
 TENANT = "portal-audit"
 OTHER = "portal-audit-other"
 PAGED = "portal-audit-paged"
+SANTIAGO = "portal-audit-santiago"
 # Not the operator's (Asia/Shanghai), nor UTC: a time shown in it is the tenant's.
 ZONE = "America/Sao_Paulo"
 SENDER_IDS = "PUT /v1/admin/tenants/{tenant_id}/sender-ids"
@@ -286,6 +287,51 @@ def test_a_search_by_dates_takes_the_days_of_the_tenants_time_zone(tenant, stack
     query = parse_qs(urlsplit(asked.value.url).query)
     assert query["from"] == [f"{day}T00:00:00-03:00"]
     assert query["to"] == [f"{day}T23:59:59.999999-03:00"]
+
+
+@pytest.fixture(scope="module")
+def santiago_key(stack, cloudsms_cli) -> str:
+    """A key of a tenant in America/Santiago, whose summer time starts and ends at midnight."""
+    zone = "America/Santiago"
+    cloudsms_cli("tenant-create", SANTIAGO, "--name", "Audit Santiago", "--time-zone", zone)
+    return str(cloudsms_cli("key-issue", SANTIAGO, "--name", "audit tests")["key"])
+
+
+def _searched_days(page: Page, day: str) -> dict[str, list[str]]:
+    """The query the Audit Trail asks the API with for a search of `day`."""
+    with page.expect_request(lambda request: "/v1/audit?" in request.url) as asked:
+        _search(page, start=day, end=day)
+    return parse_qs(urlsplit(asked.value.url).query)
+
+
+def test_a_search_from_a_day_whose_midnight_the_clocks_skip_starts_at_the_days_first_moment(
+    browser,  # noqa: F811 - the fixture
+    stack,
+    santiago_key,
+):
+    # Santiago's clocks went from 2024-09-07 23:59:59 (UTC-4) to 2024-09-08 01:00 (UTC-3):
+    # the 8th began at 04:00 UTC, which is 00:00 of UTC-4; 00:00 of UTC-3 is the 7th's.
+    with _logged_in(browser, stack, santiago_key) as page:
+        _open(page, "Audit Trail")
+
+        query = _searched_days(page, "2024-09-08")
+
+    assert query["from"] == ["2024-09-08T00:00:00-04:00"]
+
+
+def test_a_search_to_a_day_whose_last_hour_comes_twice_takes_both(
+    browser,  # noqa: F811 - the fixture
+    stack,
+    santiago_key,
+):
+    # Santiago's clocks went back from 2024-04-06 23:59:59 (UTC-3) to 23:00 (UTC-4): the
+    # 6th ended at 04:00 UTC, which is 23:59:59 of UTC-4.
+    with _logged_in(browser, stack, santiago_key) as page:
+        _open(page, "Audit Trail")
+
+        query = _searched_days(page, "2024-04-06")
+
+    assert query["to"] == ["2024-04-06T23:59:59.999999-04:00"]
 
 
 def test_a_search_whose_first_date_is_after_the_last_is_refused_leaving_no_rows(tenant):

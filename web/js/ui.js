@@ -152,8 +152,12 @@ export function formatTime(iso, zone) {
  * A wall time in `zone` with that zone's offset at it ("2021-11-25T00:00:00+08:00"): how
  * the portal asks an API that reads a time without an offset as UTC (the audit trail's)
  * for a date the user chose in the tenant's zone. `time` is "HH:MM:SS" with any fraction.
+ * A wall time the clocks skip (a summer time starting at midnight, as Santiago's) is the
+ * moment after the skip, where the day starts, and one they show twice (a summer time
+ * ending) its first moment; with `last` (a day's end), the moment before the skip, and
+ * the second moment.
  */
-export function zonedTime(date, time, zone) {
+export function zonedTime(date, time, zone, { last = false } = {}) {
   const [year, month, day] = date.split("-").map(Number);
   const [hour, minute, second] = time.split(":").map(Number);
   const wall = Date.UTC(year, month - 1, day, hour, minute, Math.floor(second));
@@ -162,9 +166,18 @@ export function zonedTime(date, time, zone) {
     const p = parts(new Date(instant), zone);
     return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - instant;
   };
-  // Read again at the instant found: a summer time that starts or ends between the wall
-  // time read as UTC and the real instant changes the offset.
-  const offset = offsetAt(wall - offsetAt(wall));
+  // The zone's offsets a day either side of the wall time read as UTC (within 14 hours of
+  // the real instant): a change of offset at the wall time is between them. Those at
+  // which the wall time shows are its instants: none, one, or two.
+  const DAY = 86_400_000;
+  const around = [offsetAt(wall - DAY), offsetAt(wall + DAY)];
+  const shows = around.filter((offset) => offsetAt(wall - offset) === offset);
+  // The smaller offset is the later instant.
+  const later = (offsets) => Math.min(...offsets);
+  const earlier = (offsets) => Math.max(...offsets);
+  let offset;
+  if (shows.length) offset = last ? later(shows) : earlier(shows);
+  else offset = last ? earlier(around) : later(around); // skipped: the instant after, or before
   const minutes = Math.abs(offset) / 60_000;
   const pad = (n) => String(n).padStart(2, "0");
   return `${date}T${time}${offset < 0 ? "-" : "+"}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;

@@ -81,7 +81,7 @@ export function auditList(path, zone, { tenant = null } = {}) {
     searched = {
       tenant: tenant ? tenant.value.trim() : "",
       from: from.value ? zonedTime(from.value, "00:00:00", zone) : "",
-      to: to.value ? zonedTime(to.value, "23:59:59.999999", zone) : "",
+      to: to.value ? zonedTime(to.value, "23:59:59.999999", zone, { last: true }) : "",
     };
     try {
       await pager.first();
