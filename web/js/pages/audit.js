@@ -9,7 +9,8 @@ import { t } from "../i18n.js";
 import { Pager, field, filterForm, formatTime, h, notify, table, zoneLabel, zonedTime } from "../ui.js";
 
 // The API's roles of a key; a command's entry has none.
-const ROLES = { tenant: t("Tenant"), operator: t("Operator|role") };
+// A session opened with a temporary password (role password_change) is a tenant's account.
+const ROLES = { tenant: t("Tenant"), password_change: t("Tenant"), operator: t("Operator|role") };
 const listed = (values) => values.join(t(", "));
 const shown = (value) => value || "-";
 
@@ -17,8 +18,8 @@ const shown = (value) => value || "-";
  * and the key's role. */
 function who(entry) {
   // A tenant's own trail says only that the operator made a change (the API's "operator"),
-  // not who at the operator.
-  if (entry.actor === "operator") return ROLES.operator;
+  // not who at the operator. The role decides: an account may be named "operator" too.
+  if (entry.actor === "operator" && entry.role === "operator") return ROLES.operator;
   return [entry.actor, entry.role ? h("div", { class: "muted" }, ROLES[entry.role] || entry.role) : null];
 }
 
