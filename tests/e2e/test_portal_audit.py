@@ -15,16 +15,15 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_portal import (  # noqa: F401 - browser is a fixture
-    HTTP_TIMEOUT,
     _logged_in,
     _screenshot,
     browser,
 )
 from tests.e2e.test_portal_operator import _untranslated_here
+from tests.e2e.test_portal_operator_lists import _api
 
 pytestmark = pytest.mark.browser
 
@@ -36,16 +35,6 @@ SANTIAGO = "portal-audit-santiago"
 ZONE = "America/Sao_Paulo"
 SENDER_IDS = "PUT /v1/admin/tenants/{tenant_id}/sender-ids"
 TEMPLATE_DELETED = "DELETE /v1/templates/{template_id}"
-
-
-def _api(stack, method: str, path: str, key: str, **kwargs) -> requests.Response:
-    return requests.request(
-        method,
-        f"{stack['api_url']}{path}",
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=HTTP_TIMEOUT,
-        **kwargs,
-    )
 
 
 def _key(cloudsms_cli, tenant: str) -> str:

@@ -299,29 +299,34 @@ def test_an_entry_not_written_leaves_the_answer_and_is_logged_at_error(
     assert line["audit_entry"]["actor"] == KEY_ID
 
 
-def test_a_portal_sessions_change_names_its_account_and_no_password(
-    aws, tenant, context, monkeypatch
-):
+def _temporary_password_changed(context, monkeypatch) -> tuple[str, str]:
+    """acme's new account logs in with its temporary password (a session that may only
+    change it) and changes it to Spring2026; returns the password and the session's token."""
     monkeypatch.setattr(accounts, "_captcha_text", lambda: CAPTCHA)
     issued = accounts.create_account("CNX01_Adm", "acme")
     token = _session_token(issued.password)
-    policy = _authorize(context, token)
     event = api_event(
         "POST",
         "/v1/account/password",
         "/v1/account/password",
         body={"current_password": issued.password, "new_password": "Spring2026"},
     )
-    event["requestContext"]["authorizer"] = policy["context"]
-
+    event["requestContext"]["authorizer"] = _authorize(context, token)["context"]
     response = accounts_app.lambda_handler(event, context)
-
     assert response["statusCode"] == 200, response["body"]
+    return issued.password, token
+
+
+def test_a_portal_sessions_change_names_its_account_and_no_password(
+    aws, tenant, context, monkeypatch
+):
+    password, token = _temporary_password_changed(context, monkeypatch)
+
     [entry] = _audit(context)["items"]
     assert entry["actor"] == "cnx01_adm"  # account names are kept in lower case
     assert entry["action"] == "POST /v1/account/password"
     stored = _stored()
-    assert issued.password not in stored
+    assert password not in stored
     assert "Spring2026" not in stored
     assert token not in stored
 
@@ -329,20 +334,8 @@ def test_a_portal_sessions_change_names_its_account_and_no_password(
 def test_a_tenants_own_account_changing_its_temporary_password_is_not_shown_as_the_operator(
     aws, tenant, context, monkeypatch
 ):
-    # Given an account of acme that logs in with its temporary password (a session that
-    # may only change it) and changes it
-    monkeypatch.setattr(accounts, "_captcha_text", lambda: CAPTCHA)
-    issued = accounts.create_account("CNX01_Adm", "acme")
-    policy = _authorize(context, _session_token(issued.password))
-    event = api_event(
-        "POST",
-        "/v1/account/password",
-        "/v1/account/password",
-        body={"current_password": issued.password, "new_password": "Spring2026"},
-    )
-    event["requestContext"]["authorizer"] = policy["context"]
-    response = accounts_app.lambda_handler(event, context)
-    assert response["statusCode"] == 200, response["body"]
+    # Given an account of acme that changed its temporary password
+    _temporary_password_changed(context, monkeypatch)
 
     # When acme reads its own trail
     seen = _audit(context, "/v1/audit", "tenant", tenant_id="acme")["items"]
