@@ -73,8 +73,8 @@ def _prepaid_order(sms_amount: int) -> None:
     assert status == 201, body
 
 
-def _a_minute_later() -> None:
-    """A warm consumer reads its tenant again after its cache's minute."""
+def _after_the_tenant_cache() -> None:
+    """A warm consumer reads its tenant again after TENANT_CACHE_SECONDS."""
     cache.clear_all()
 
 
@@ -84,7 +84,7 @@ def _a_minute_later() -> None:
 def test_a_queued_one_off_message_of_a_tenant_disabled_meanwhile_is_not_sent(aws, tenant):
     uid = queue_sms(FakeContext(), PH_NUMBER)
     tenants.disable_tenant("acme", _now())
-    _a_minute_later()
+    _after_the_tenant_cache()
     gateway = FakeGateway(accepted())
 
     submit_queued("acme", [uid], _now, gateway.factory)
@@ -97,7 +97,7 @@ def test_a_queued_one_off_message_of_a_tenant_disabled_meanwhile_is_not_sent(aws
 def test_a_dispatched_missions_recipients_are_not_sent_once_its_tenant_is_disabled(aws, tenant):
     mission = _dispatched_mission([PH_NUMBER, OTHER_PH_NUMBER])
     tenants.disable_tenant("acme", _now())
-    _a_minute_later()
+    _after_the_tenant_cache()
     gateway = FakeGateway(accepted())
 
     _hand_over(aws, gateway)
@@ -115,7 +115,7 @@ def test_a_tenant_enabled_again_before_its_messages_are_handed_over_sends_them(a
     uid = queue_sms(FakeContext(), PH_NUMBER)
     tenants.disable_tenant("acme", _now())
     tenants.enable_tenant("acme")
-    _a_minute_later()
+    _after_the_tenant_cache()
     gateway = FakeGateway(accepted())
 
     submit_queued("acme", [uid], _now, gateway.factory)
@@ -130,7 +130,7 @@ def test_a_disabled_tenants_messages_held_by_a_paused_channel_are_refused_not_he
     uid = queue_sms(FakeContext(), PH_NUMBER)
     channels.change_channel("SIM", {"paused": True})
     tenants.disable_tenant("acme", _now())
-    _a_minute_later()
+    _after_the_tenant_cache()
 
     submit_queued("acme", [uid], _now, FakeGateway(accepted()).factory)
 
@@ -157,7 +157,7 @@ def test_a_disabled_tenants_mission_refused_days_after_its_dispatch_on_a_paused_
 
     # When its tenant is disabled, and the consumer refuses its messages
     tenants.disable_tenant("acme", _now())
-    _a_minute_later()
+    _after_the_tenant_cache()
     submit_mission_recipients(_dispatched_days_ago(body, 3), _now, FakeGateway(accepted()).factory)
 
     # Then they are written now, so the mission says so for the dispatching log, which
@@ -182,7 +182,7 @@ def test_a_missions_message_to_a_country_taken_off_refused_on_a_paused_channel_i
     # When its recipient's country is taken off the tenant's list, and the consumer
     # refuses the message
     tenants.set_countries("acme", ["PH"])
-    _a_minute_later()
+    _after_the_tenant_cache()
     submit_mission_recipients(_dispatched_days_ago(body, 3), _now, FakeGateway(accepted()).factory)
 
     # Then the mission says it wrote messages now, for the dispatching log
@@ -198,7 +198,7 @@ def test_a_paused_channels_held_mission_messages_are_not_noted_for_the_log(aws, 
 
     mission = _dispatched_mission([PH_NUMBER])
     channels.change_channel("SIM", {"paused": True})
-    _a_minute_later()
+    _after_the_tenant_cache()
     [body] = api.queued_bodies(aws)
 
     submit_mission_recipients(_dispatched_days_ago(body, 3), _now, FakeGateway(accepted()).factory)
@@ -255,7 +255,7 @@ def test_the_sms_of_a_disabled_tenants_queued_messages_go_back_to_its_order(aws,
 
     # When the tenant is disabled before they are handed over
     tenants.disable_tenant("acme", _now())
-    _a_minute_later()
+    _after_the_tenant_cache()
     _hand_over(aws, FakeGateway(accepted()))
     count_changes()  # refunds are counted from the Messages stream
 
@@ -273,7 +273,7 @@ def test_a_queued_one_off_message_to_a_country_taken_off_the_list_is_not_sent(aw
     to_us = queue_sms(FakeContext(), US_NUMBER)
     to_ph = queue_sms(FakeContext(), PH_NUMBER)
     tenants.set_countries("acme", ["PH"])
-    _a_minute_later()
+    _after_the_tenant_cache()
     gateway = FakeGateway(accepted())
 
     submit_queued("acme", [to_us, to_ph], _now, gateway.factory)
@@ -290,7 +290,7 @@ def test_a_dispatched_missions_recipient_in_a_country_taken_off_the_list_is_not_
     tenants.set_countries("acme", ["PH", "US"])
     mission = _dispatched_mission([US_NUMBER, PH_NUMBER])
     tenants.set_countries("acme", ["PH"])
-    _a_minute_later()
+    _after_the_tenant_cache()
     gateway = FakeGateway(accepted())
 
     _hand_over(aws, gateway)

@@ -472,7 +472,7 @@ def test_a_disabled_tenants_queue_message_is_refused_at_once_not_at_its_turn(
 
     # When its tenant is disabled before then
     tenants.disable_tenant("acme", fake_clock.now())
-    cache.clear_all()  # a warm consumer reads its tenant again within a minute
+    cache.clear_all()  # a warm consumer reads its tenant again within TENANT_CACHE_SECONDS
     submit_queue_message(json.dumps(body), 1, fake_clock.now)
 
     # Then its messages are refused now: nothing waits for a turn only to be refused then
