@@ -420,8 +420,8 @@ TOO_MANY_FAILED_LOG_INS = (
     "the message and the Retry-After header (seconds) say; or API Gateway's throttling"
 )
 REQUEST_LIMIT = (
-    "The tenant's request limit: its keys may send messages "
-    "and create missions at TENANT_REQUEST_RATE requests a second (50), in bursts of up to "
+    "The tenant's request limit: its keys may send messages, "
+    "create or preview missions at TENANT_REQUEST_RATE requests a second (50), in bursts of up to "
     "TENANT_REQUEST_BURST (100), unless the operator set its own. Nothing was sent or "
     "created; send it again after the seconds the Retry-After header says. Or API "
     "Gateway's throttling"

@@ -373,7 +373,7 @@ def set_sender_ids(tenant_id: str, registered: SenderIds) -> dict:
 @app.put(
     "/v1/admin/tenants/<tenant_id>/request-limit",
     operation_id="set_request_limit",
-    description="How fast the tenant's keys may send messages and create missions "
+    description="How fast the tenant's keys may send messages, create or preview missions "
     "(requests_per_second 0: not limited; {}: the stack's default)",
     responses=answers(tenants.TenantRequestLimit),
 )

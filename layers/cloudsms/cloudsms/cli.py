@@ -112,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     window.add_argument("window", metavar="HH:MM-HH:MM", help="or 'default': the stack's own")
     limit = commands.add_parser(
         "tenant-request-limit",
-        help="set how fast a tenant's keys may send messages and create missions (429 past it)",
+        help="set how fast a tenant's keys may send messages, create or preview missions "
+        "(429 past it)",
     )
     limit.add_argument("tenant_id")
     limit.add_argument(

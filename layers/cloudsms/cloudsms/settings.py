@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     throughput_burst_seconds: float = 1.0
     # A tenant's request limit (services/request_limit.py), unless the operator set its
     # own: the requests that create messages (POST /v1/sms, the CMI API's sends, POST
-    # /v1/missions) its keys may make, this many a second on average, up to
+    # /v1/missions) or preview a mission its keys may make, this many a second on average, up to
     # `tenant_request_burst` at once. 0 a second: not limited.
     tenant_request_rate: Annotated[int, Field(ge=0)] = 50
     tenant_request_burst: Annotated[int, Field(ge=1)] = 100

@@ -73,7 +73,7 @@ def take_request(tenant: TenantModel, now: datetime) -> None:
     if grant.messages == 0:
         wait = max(1, math.ceil(grant.wait_seconds))
         raise TooManyRequests(
-            f"too many requests: this tenant may make {rule(limit)} that send messages "
-            f"or create missions; try again in {wait} second{'s' if wait > 1 else ''}",
+            f"too many requests: this tenant may make {rule(limit)} that send messages, "
+            f"create or preview missions; try again in {wait} second{'s' if wait > 1 else ''}",
             retry_after=wait,
         )

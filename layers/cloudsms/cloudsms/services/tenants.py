@@ -117,7 +117,8 @@ class RequestLimitFields(BaseModel):
         None,
         ge=0,
         le=MAX_REQUEST_RATE,
-        description="Requests that send messages or create missions, a second on average; "
+        description="Requests that send messages, create or preview missions, a second on "
+        "average; "
         "0: not limited; neither field given: the stack's default",
     )
     burst: int | None = Field(
@@ -195,7 +196,7 @@ class Tenant(BaseModel):
     channels: list[str] = Field(description="Route ids of the channels assigned to it")
     sender_ids: list[str] = Field(description="Its registered sender ids; empty: any")
     request_limit: RequestLimitView = Field(
-        description="How fast its keys may send messages and create missions"
+        description="How fast its keys may send messages, create or preview missions"
     )
     countries: list[str] | None = Field(
         description="The countries (ISO 3166-1 alpha-2) it may send to; null: every country"
